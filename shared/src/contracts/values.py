@@ -1,0 +1,153 @@
+"""Value types shared by the events: channels, kinds, severities, flags, clocks."""
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import Field, StringConstraints
+
+ComplaintId = Annotated[
+    str,
+    StringConstraints(pattern=r"^CP[0-9]{8}-[0-9A-Z]{10}$"),
+    Field(description="Case number assigned by intake, e.g. CP20261124-7K3M9Q2XAB; the Kafka key."),
+]
+ComplainantKey = Annotated[
+    str,
+    StringConstraints(pattern=r"^ck_[0-9a-f]{32}$"),
+    Field(description="Pseudonymous complainant key: keyed hash of the normalised phone or customer id."),
+]
+
+
+class Channel(StrEnum):
+    """Where a complaint came in (DOMAIN.md §1)."""
+
+    HOTLINE = "hotline"
+    SMS = "sms"
+    WEB = "web"
+    APP = "app"
+    WECHAT = "wechat"
+    EMAIL = "email"
+    LETTER = "letter"
+    FAX = "fax"
+    WALK_IN = "walk_in"
+    ACCOUNT_MANAGER = "account_manager"
+    SUGGESTION_BOX = "suggestion_box"
+    SURVEY = "survey"
+    FORUM = "forum"
+    MEDIA = "media"
+    REGULATOR = "regulator"
+    SUPERIOR = "superior"
+    PARTNER = "partner"
+
+    @property
+    def over_level(self) -> bool:
+        """Media, regulator and superior channels are over-level (越级) by definition."""
+        return self in {Channel.MEDIA, Channel.REGULATOR, Channel.SUPERIOR}
+
+
+class CustomerTier(StrEnum):
+    """Customer tier as channels report it."""
+
+    STANDARD = "standard"
+    SILVER = "silver"
+    GOLD = "gold"
+    PLATINUM = "platinum"
+    DIAMOND = "diamond"
+    GOVERNMENT = "government"
+    ENTERPRISE_A = "enterprise_a"
+
+
+class Kind(StrEnum):
+    """What a message is: only complaints get complaint clocks."""
+
+    COMPLAINT = "complaint"
+    ENQUIRY = "enquiry"
+    OUT_OF_SCOPE = "out_of_scope"
+
+
+class Severity(StrEnum):
+    """P1 (major) to P4 (general), DOMAIN.md §3."""
+
+    P1 = "P1"
+    P2 = "P2"
+    P3 = "P3"
+    P4 = "P4"
+
+    @property
+    def rank(self) -> int:
+        """1 for P1 (most severe) … 4 for P4."""
+        return int(self.value[1])
+
+
+class FlagName(StrEnum):
+    """Flags carried next to the severity."""
+
+    OVER_LEVEL = "over_level"
+    MEDIA = "media"
+    LITIGATION = "litigation"
+    COLLECTIVE = "collective"
+    REPEAT = "repeat"
+    HOT_ISSUE = "hot_issue"
+    VIP = "vip"
+    SAFETY = "safety"
+    MASS_INCIDENT = "mass_incident"
+    REGULATOR = "regulator"
+    SENSITIVE = "sensitive"
+    NEEDS_REVIEW = "needs_review"
+    DUPLICATE = "duplicate"
+
+
+class ClockName(StrEnum):
+    """The SLA clocks of DOMAIN.md §5."""
+
+    ACKNOWLEDGE = "acknowledge"
+    DISPATCH = "dispatch"
+    FIRST_CONTACT = "first_contact"
+    PRELIMINARY_REPLY = "preliminary_reply"
+    PROGRESS_UPDATE = "progress_update"
+    RESOLUTION = "resolution"
+    CALLBACK = "callback"
+    REGULATOR_REPLY = "regulator_reply"
+
+
+class CaseState(StrEnum):
+    """Lifecycle states (DOMAIN.md §6)."""
+
+    RECEIVED = "received"
+    NORMALIZED = "normalized"
+    CLASSIFIED = "classified"
+    ACKNOWLEDGED = "acknowledged"
+    DISPATCHED = "dispatched"
+    IN_PROGRESS = "in_progress"
+    AWAITING_CUSTOMER = "awaiting_customer"
+    RESOLVED = "resolved"
+    CALLBACK_DONE = "callback_done"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+    WITHDRAWN = "withdrawn"
+    REOPENED = "reopened"
+    ROUTED = "routed"
+    ENQUIRY = "enquiry"
+
+
+class Verdict(StrEnum):
+    """Verdict recorded on closure (002 Art. 17)."""
+
+    UPHELD = "upheld"
+    PARTLY_UPHELD = "partly_upheld"
+    BASELESS = "baseless"
+    MALICIOUS = "malicious"
+
+
+class Audience(StrEnum):
+    """Who a notification is for (DOMAIN.md §7)."""
+
+    CUSTOMER = "customer"
+    HANDLER = "handler"
+    TEAM_LEAD = "team_lead"
+    MANAGER = "manager"
+    LEADERSHIP = "leadership"
+    MEDIA_CONTACT = "media_contact"
+    SECURITY = "security"
+    MANAGEMENT = "management"
+    OPERATIONS = "operations"
