@@ -33,7 +33,9 @@ class Event(Model):
         description="Unique per event and deterministic per cause, so consumers can dedupe "
         "redelivered or re-published events on it."
     )
-    source: str = Field(description="URI-reference of the producing service, e.g. /complaints/intake.")
+    source: str = Field(
+        description="URI-reference of the producing service, e.g. /complaints/intake."
+    )
     type: str = Field(description="Event type, reverse-DNS style, ending in the schema version.")
     time: AwareDatetime = Field(description="When the producer created the event (UTC).")
     subject: str | None = Field(

@@ -1,0 +1,57 @@
+"""Pure domain of the SLA service: business calendar, clocks and deadlines, case lifecycle."""
+
+from sla.domain.calendar import BusinessCalendar
+from sla.domain.case import Case, HistoryEntry, PauseCredit, Refusal, Transition, open_case
+from sla.domain.deadlines import (
+    Deadline,
+    build_deadline,
+    deadlines_at_receipt,
+    deadlines_on_resolution,
+    extend_deadline,
+    next_occurrence,
+    severity_upgrade_due,
+    shift_for_pause,
+    start_clocks,
+    threshold_times,
+)
+from sla.domain.errors import PolicyError
+from sla.domain.lifecycle import LEGAL, TERMINAL, apply_action
+from sla.domain.pausing import pause_cap_ends_at
+from sla.domain.policy import BREACH, ClockSpec, Duration, SlaPolicy, Unit
+from sla.domain.policy_rules import EscalationRule, Overlay, Upgrade, parse_duration
+from sla.domain.review import complainant_review_needed
+
+__all__ = [
+    "BREACH",
+    "LEGAL",
+    "TERMINAL",
+    "BusinessCalendar",
+    "Case",
+    "ClockSpec",
+    "Deadline",
+    "Duration",
+    "EscalationRule",
+    "HistoryEntry",
+    "Overlay",
+    "PauseCredit",
+    "PolicyError",
+    "Refusal",
+    "SlaPolicy",
+    "Transition",
+    "Unit",
+    "Upgrade",
+    "apply_action",
+    "build_deadline",
+    "complainant_review_needed",
+    "deadlines_at_receipt",
+    "deadlines_on_resolution",
+    "extend_deadline",
+    "next_occurrence",
+    "open_case",
+    "parse_duration",
+    "pause_cap_ends_at",
+    "severity_upgrade_due",
+    "shift_for_pause",
+    "start_clocks",
+    "threshold_times",
+]

@@ -1,0 +1,89 @@
+"""One pipeline run on the local stack: start services, feed a workload, watch it land, report."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from pymongo import AsyncMongoClient
+
+from complaints_cli import workload
+from complaints_cli.pipeline import Pipeline, StackConfig
+from complaints_cli.receiver import Receiver, serving
+from complaints_cli.stages import StageCounts, count
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """What to run."""
+
+    count: int = 240
+    timeout: float = 180.0
+    progress: bool = True
+    label: str = "run"
+    time_scale: float = 1.0
+
+
+def _bar(done: int, total: int, width: int = 24) -> str:
+    filled = width * done // total if total else width
+    return "█" * filled + "░" * (width - filled)
+
+
+def show_progress(counts: StageCounts, elapsed: float, label: str) -> None:
+    """One refreshed line per second on stderr."""
+    sys.stderr.write(
+        f"\r[{label}] {elapsed:5.1f}s  normalized {_bar(counts.normalized, counts.sent)} "
+        f"{counts.normalized}/{counts.sent}  classified {counts.classified}  "
+        f"deadlines {counts.with_deadlines}/{counts.expected_deadlines}  "
+        f"acknowledged {counts.acknowledged}/{counts.expected_acks}   "
+    )
+    sys.stderr.flush()
+
+
+async def run(options: RunOptions) -> StageCounts:
+    """Start the services, publish the workload, wait until it lands or times out."""
+    run_id = f"{options.label}{datetime.now(UTC):%Y%m%d%H%M%S}{secrets.token_hex(2)}"
+    sms_secret, hook_secret = secrets.token_hex(16), secrets.token_hex(16)
+    config = StackConfig(
+        database=f"complaints_{options.label}",
+        time_scale=options.time_scale,
+        extra_env={
+            "NOTIFIER_SMS_GATEWAY_SECRET": sms_secret,
+            "NOTIFIER_WEBHOOK_SECRET": hook_secret,
+        },
+    )
+    receiver = Receiver(secrets={"/sms": sms_secret.encode(), "/webhook": hook_secret.encode()})
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(config.mongo, tz_aware=True)
+    db = client[config.database]
+    pipeline = Pipeline(config)
+    try:
+        async with serving(receiver, port=config.receiver_port):
+            pipeline.start_all()
+            await pipeline.wait_ready()
+            messages = list(
+                workload.build(run_id=run_id, count=options.count, start=datetime.now(UTC))
+            )
+            sent = await workload.publish(messages, bootstrap=config.kafka)
+            started = time.monotonic()
+            counts = await count(db, receiver, run_id=run_id, sent=sent)
+            while not counts.complete and time.monotonic() - started < options.timeout:
+                if crashed := pipeline.crashed():
+                    raise RuntimeError(f"{crashed[0].name} crashed; see {crashed[0].log_path}")
+                if options.progress:
+                    show_progress(counts, time.monotonic() - started, options.label)
+                await asyncio.sleep(1.0)
+                counts = await count(db, receiver, run_id=run_id, sent=sent)
+            # Let late duplicates (if any) arrive before the final count.
+            await asyncio.sleep(2.0)
+            counts = await count(db, receiver, run_id=run_id, sent=sent)
+            if options.progress:
+                show_progress(counts, time.monotonic() - started, options.label)
+                sys.stderr.write("\n")
+            return counts
+    finally:
+        pipeline.stop_all()
+        await client.close()

@@ -1,0 +1,86 @@
+"""The ASGI shell around each service's broker: /metrics, /healthz, /readyz, start and stop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+
+import uvicorn
+from faststream.asgi import AsgiFastStream, AsgiResponse, get
+from faststream.asgi.types import ASGIApp, Scope
+from faststream.kafka import KafkaBroker
+from prometheus_client import CollectorRegistry, make_asgi_app
+
+log = logging.getLogger(__name__)
+
+Check = Callable[[], Awaitable[bool]]
+Hook = Callable[[], Awaitable[None]]
+
+
+def build_app(
+    *,
+    broker: KafkaBroker,
+    registry: CollectorRegistry,
+    readiness: Sequence[Check] = (),
+    on_startup: Sequence[Hook] = (),
+    after_startup: Sequence[Hook] = (),
+    on_shutdown: Sequence[Hook] = (),
+    routes: Sequence[tuple[str, ASGIApp]] = (),
+) -> AsgiFastStream:
+    """Wrap `broker` with health, readiness and metrics endpoints.
+
+    `/healthz` answers while the process serves (liveness); `/readyz` also needs the broker and
+    every readiness check (e.g. MongoDB) to answer, so orchestrators route work only when it can
+    be done.
+    """
+
+    @get(include_in_schema=False)
+    async def healthz(scope: Scope) -> AsgiResponse:
+        return AsgiResponse(b'{"status":"ok"}', 200, headers={"content-type": "application/json"})
+
+    @get(include_in_schema=False)
+    async def readyz(scope: Scope) -> AsgiResponse:
+        results = [await broker.ping(timeout=2.0)]
+        results += [await check() for check in readiness]
+        ok = all(results)
+        body = b'{"status":"ready"}' if ok else b'{"status":"not ready"}'
+        return AsgiResponse(body, 200 if ok else 503, headers={"content-type": "application/json"})
+
+    return AsgiFastStream(
+        broker,
+        asgi_routes=[
+            ("/metrics", make_asgi_app(registry)),
+            ("/healthz", healthz),
+            ("/readyz", readyz),
+            *routes,
+        ],
+        on_startup=list(on_startup),
+        after_startup=list(after_startup),
+        on_shutdown=list(on_shutdown),
+    )
+
+
+def serve(app: AsgiFastStream, *, host: str, port: int) -> None:
+    """Run `app` under uvicorn until SIGTERM / SIGINT; in-flight batches drain first."""
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=25,
+    )
+    asyncio.run(uvicorn.Server(config).serve())
+
+
+def run_service(service: str, settings: object, create_app: Callable[..., AsgiFastStream]) -> None:
+    """Entry point body shared by `python -m <service>`: logging, app, serve."""
+    from servicekit.settings import ServiceSettings
+
+    assert isinstance(settings, ServiceSettings)
+    from servicekit.logs import configure_logging
+
+    configure_logging(service=service, level=settings.log_level, fmt=settings.log_format)
+    serve(create_app(settings), host=settings.http_host, port=settings.http_port)

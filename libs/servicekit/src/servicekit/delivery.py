@@ -1,0 +1,259 @@
+"""At-least-once consumption: commit after work, retry what is transient, dead-letter poison.
+
+Every subscriber in the pipeline consumes in batches with `NACK_ON_ERROR`: offsets are committed
+only after the batch handler returned, i.e. after its writes are stored and its events published.
+Handlers are idempotent, so a redelivered batch changes nothing twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+import random
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
+from aiokafka.errors import RequestTimedOutError as KafkaRequestTimedOut
+from contracts import DeadLetter, MessageDeadLettered, Topic
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
+from pymongo.errors import AutoReconnect, ConnectionFailure, NetworkTimeout, WriteConcernError
+
+from servicekit.clock import Clock
+from servicekit.kafka import publish_all
+from servicekit.metrics import KitMetrics
+from servicekit.settings import KafkaSettings
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    AutoReconnect,
+    ConnectionFailure,
+    NetworkTimeout,
+    WriteConcernError,
+    KafkaConnectionError,
+    KafkaTimeoutError,
+    KafkaRequestTimedOut,
+    NodeNotReadyError,
+    TimeoutError,
+)
+"""Failures of infrastructure, not of the message: retried until the infrastructure is back."""
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """One consumed Kafka record, detached from the client library."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes
+    timestamp_ms: int
+
+    @classmethod
+    def from_record(cls, record: Any) -> Inbound:
+        """Copy the fields we use from an aiokafka ConsumerRecord."""
+        return cls(
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+            key=record.key,
+            value=record.value if record.value is not None else b"",
+            timestamp_ms=record.timestamp,
+        )
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A message the handler refused, with a machine-readable reason."""
+
+    message: Inbound
+    reason: str
+    detail: str
+
+
+BatchHandler = Callable[[Sequence[Inbound]], Awaitable[Sequence[Rejection]]]
+
+
+class DeliveryPolicy:
+    """Runs a batch handler with bounded retries and dead-lettering around it."""
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        broker: KafkaBroker,
+        metrics: KitMetrics,
+        clock: Clock,
+        max_attempts: int = 3,
+        backoff_max: float = 10.0,
+    ) -> None:
+        self._service = service
+        self._broker = broker
+        self._metrics = metrics
+        self._clock = clock
+        self._max_attempts = max_attempts
+        self._backoff_max = backoff_max
+
+    async def run(self, messages: Sequence[Inbound], handler: BatchHandler) -> None:
+        """Process `messages`; returns once each is done or dead-lettered."""
+        self._metrics.batch_size.labels(self._service).observe(len(messages))
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug(
+                "batch",
+                extra={
+                    "fields": {"offsets": [f"{m.topic}/{m.partition}/{m.offset}" for m in messages]}
+                },
+            )
+        try:
+            rejections = await self._until_infrastructure_answers(messages, handler)
+        except Exception:
+            log.exception("batch failed; isolating the poison message one by one")
+            rejections = await self._one_by_one(messages, handler)
+        await self.dead_letter(rejections)
+        if messages:
+            self._metrics.processed.labels(self._service, messages[0].topic).inc(len(messages))
+
+    async def _until_infrastructure_answers(
+        self, messages: Sequence[Inbound], handler: BatchHandler
+    ) -> Sequence[Rejection]:
+        attempt = 0
+        while True:
+            try:
+                return await handler(messages)
+            except TRANSIENT_ERRORS as exc:
+                attempt += 1
+                self._metrics.retries.labels(self._service, type(exc).__name__).inc()
+                delay = min(self._backoff_max, 0.2 * 2**attempt) * random.uniform(0.5, 1.0)
+                log.warning(
+                    "transient failure, retrying batch",
+                    extra={
+                        "fields": {
+                            "error": type(exc).__name__,
+                            "attempt": attempt,
+                            "delay_s": round(delay, 2),
+                        }
+                    },
+                )
+                await asyncio.sleep(delay)
+
+    async def _one_by_one(
+        self, messages: Sequence[Inbound], handler: BatchHandler
+    ) -> list[Rejection]:
+        rejections: list[Rejection] = []
+        for message in messages:
+            for attempt in range(1, self._max_attempts + 1):
+                try:
+                    rejections.extend(await self._until_infrastructure_answers([message], handler))
+                    break
+                except Exception as exc:
+                    if attempt == self._max_attempts:
+                        log.exception(
+                            "giving up on message",
+                            extra={
+                                "fields": {
+                                    "topic": message.topic,
+                                    "partition": message.partition,
+                                    "offset": message.offset,
+                                }
+                            },
+                        )
+                        rejections.append(
+                            Rejection(
+                                message,
+                                "processing_error",
+                                f"{type(exc).__name__} in {self._service} after {attempt} attempts",
+                            )
+                        )
+                    else:
+                        await asyncio.sleep(0.5 * 2**attempt)
+        return rejections
+
+    async def dead_letter(self, rejections: Sequence[Rejection], attempts: int = 1) -> None:
+        """Publish one dead-letter record per rejection (the original bytes included)."""
+        if not rejections:
+            return
+        now = self._clock.now()
+        events = []
+        for rejection in rejections:
+            message = rejection.message
+            self._metrics.dead_lettered.labels(self._service, rejection.reason).inc()
+            key = _text_key(message.key)
+            events.append(
+                MessageDeadLettered.build(
+                    data=DeadLetter(
+                        service=self._service,
+                        reason=rejection.reason,
+                        detail=rejection.detail,
+                        original_topic=message.topic,
+                        partition=message.partition,
+                        offset=message.offset,
+                        key=key,
+                        payload_base64=base64.b64encode(message.value).decode(),
+                        attempts=attempts,
+                    ),
+                    subject=key if key and key.startswith("CP") else None,
+                    source=f"/complaints/{self._service}",
+                    time=now,
+                    cause=f"{message.topic}/{message.partition}/{message.offset}",
+                )
+            )
+            log.warning(
+                "dead-lettered",
+                extra={
+                    "fields": {
+                        "reason": rejection.reason,
+                        "topic": message.topic,
+                        "partition": message.partition,
+                        "offset": message.offset,
+                    }
+                },
+            )
+        await publish_all(self._broker, events)
+
+
+def _text_key(key: bytes | None) -> str | None:
+    if key is None:
+        return None
+    try:
+        return key.decode()
+    except UnicodeDecodeError:
+        return None
+
+
+def consume(
+    broker: KafkaBroker,
+    *,
+    topic: Topic,
+    group: str,
+    settings: KafkaSettings,
+    policy: DeliveryPolicy,
+    handler: BatchHandler,
+) -> None:
+    """Subscribe `handler` to `topic` in consumer group `group`, batch-wise, commit-after-work."""
+
+    @broker.subscriber(
+        topic.value,
+        group_id=group,
+        batch=True,
+        max_records=settings.max_records,
+        batch_timeout_ms=settings.batch_timeout_ms,
+        fetch_max_wait_ms=max(settings.batch_timeout_ms, 10),
+        auto_offset_reset="earliest",
+        ack_policy=AckPolicy.NACK_ON_ERROR,
+        max_poll_interval_ms=600_000,
+        title=f"{group}:{topic.value}",
+        description=handler.__doc__,
+    )
+    async def on_batch(message: KafkaMessage) -> None:
+        await policy.run([Inbound.from_record(r) for r in message.raw_message], handler)
+
+
+def event_age_seconds(event_time: datetime, now: datetime) -> float:
+    """Seconds between an event's creation and `now` (never negative)."""
+    return max(0.0, (now - event_time.astimezone(UTC)).total_seconds())

@@ -1,0 +1,56 @@
+"""Metrics every service exports, on the service's own registry."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+
+
+class KitMetrics:
+    """Delivery metrics: batches, dead letters, retries, stage latency, consumer lag."""
+
+    def __init__(self, registry: CollectorRegistry, service: str) -> None:
+        self.service = service
+        self.processed = Counter(
+            "complaints_messages_processed_total",
+            "Messages a service consumed and finished (stored and published).",
+            ["service", "topic"],
+            registry=registry,
+        )
+        self.dead_lettered = Counter(
+            "complaints_dead_letters_total",
+            "Messages sent to the dead-letter topic, by reason code.",
+            ["service", "reason"],
+            registry=registry,
+        )
+        self.retries = Counter(
+            "complaints_batch_retries_total",
+            "Batch retries after a transient failure (MongoDB or Kafka unavailable).",
+            ["service", "error"],
+            registry=registry,
+        )
+        self.batch_size = Histogram(
+            "complaints_batch_size",
+            "Messages per consumed batch.",
+            ["service"],
+            buckets=(1, 5, 10, 25, 50, 100, 250, 500, 1000),
+            registry=registry,
+        )
+        self.stage_latency = Histogram(
+            "complaints_stage_latency_seconds",
+            "Time from the consumed event's creation to this stage's publish.",
+            ["service"],
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+        self.consumer_lag = Gauge(
+            "complaints_consumer_lag_messages",
+            "High-water mark minus committed offset, per topic and partition.",
+            ["service", "topic", "partition"],
+            registry=registry,
+        )
+        self.up = Gauge(
+            "complaints_service_up", "1 while the service runs.", ["service"], registry=registry
+        )
+        self.up.labels(service).set(1)

@@ -1,0 +1,77 @@
+"""The parts every service is assembled from: registry, broker, delivery policy, Mongo, app."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from contracts import Event
+from faststream.asgi import AsgiFastStream
+from faststream.asgi.types import ASGIApp
+from prometheus_client import CollectorRegistry
+
+from servicekit.app import Check, Hook, build_app
+from servicekit.clock import Clock, clock_from_settings
+from servicekit.delivery import DeliveryPolicy
+from servicekit.kafka import ensure_topics, make_broker, publish_all
+from servicekit.metrics import KitMetrics
+from servicekit.mongo import MongoResource
+from servicekit.settings import ServiceSettings
+
+
+class ServiceShell:
+    """Builds the shared plumbing of one service from its settings; nothing connects yet."""
+
+    def __init__(self, *, service: str, settings: ServiceSettings, with_mongo: bool) -> None:
+        self.service = service
+        self.settings = settings
+        self.registry = CollectorRegistry()
+        self.broker = make_broker(settings=settings.kafka, service=service, registry=self.registry)
+        self.kit = KitMetrics(self.registry, service)
+        self.mongo = MongoResource(settings.mongo, app_name=service) if with_mongo else None
+
+    def require_mongo(self) -> MongoResource:
+        """The Mongo resource; only shells built with `with_mongo=True` have one."""
+        if self.mongo is None:
+            raise RuntimeError(f"{self.service}: built without MongoDB")
+        return self.mongo
+
+    def clock(self) -> Clock:
+        """The clock the settings ask for (real, or scaled for demos)."""
+        return clock_from_settings(scale=self.settings.time_scale, origin=self.settings.time_origin)
+
+    def policy(self, clock: Clock) -> DeliveryPolicy:
+        """Commit-after-work delivery with retries and dead-lettering."""
+        return DeliveryPolicy(
+            service=self.service, broker=self.broker, metrics=self.kit, clock=clock
+        )
+
+    async def publish(self, events: Sequence[Event]) -> None:
+        """Publish events keyed by complaint id and wait for the broker's acknowledgement."""
+        await publish_all(self.broker, events)
+
+    def app(
+        self,
+        *,
+        on_startup: Sequence[Hook] = (),
+        after_startup: Sequence[Hook] = (),
+        on_shutdown: Sequence[Hook] = (),
+        readiness: Sequence[Check] = (),
+        routes: Sequence[tuple[str, ASGIApp]] = (),
+    ) -> AsgiFastStream:
+        """The ASGI app: topics ensured and Mongo prepared before the broker starts consuming."""
+
+        async def ensure() -> None:
+            if self.settings.kafka.create_topics:
+                await ensure_topics(self.settings.kafka)
+
+        checks = [*readiness, *([self.mongo.ready] if self.mongo else [])]
+        closers = [*on_shutdown, *([self.mongo.close] if self.mongo else [])]
+        return build_app(
+            broker=self.broker,
+            registry=self.registry,
+            readiness=checks,
+            on_startup=[ensure, *on_startup],
+            after_startup=after_startup,
+            on_shutdown=closers,
+            routes=routes,
+        )

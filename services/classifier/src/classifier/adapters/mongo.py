@@ -1,0 +1,105 @@
+"""Classifier's view of the `complaints` collection in MongoDB (or FerretDB)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from contracts import ComplaintClassified
+from pymongo import ASCENDING
+from pymongo.asynchronous.database import AsyncDatabase
+from servicekit.mongo import Document, ensure_index, find_all, write_in_chunks
+from servicekit.outbox import Outbox
+
+from classifier.domain import PriorComplaint
+
+_PRIOR_FIELDS = {"complainant_key": 1, "category": 1, "received_at": 1, "area": 1}
+
+
+def _prior(doc: dict[str, Any]) -> PriorComplaint:
+    return PriorComplaint(
+        complaint_id=doc["_id"],
+        complainant_key=doc.get("complainant_key"),
+        category=doc.get("category"),
+        received_at=doc["received_at"],
+        area=doc.get("area"),
+    )
+
+
+class MongoClassificationStore:
+    """`classifications`: one document per complaint, keyed by complaint id."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._classifications = db["classifications"]
+        self._outbox = Outbox(
+            self._classifications, stage="classified", event_type=ComplaintClassified
+        )
+
+    async def ensure_indexes(self) -> None:
+        """History look-ups by complainant and by category."""
+        await ensure_index(
+            self._classifications, [("complainant_key", ASCENDING), ("received_at", ASCENDING)]
+        )
+        await ensure_index(
+            self._classifications, [("category_top", ASCENDING), ("received_at", ASCENDING)]
+        )
+
+    async def by_complainants(
+        self, keys: Sequence[str], *, since: datetime
+    ) -> list[PriorComplaint]:
+        """Classified complaints of these complainants since `since`."""
+        if not keys:
+            return []
+        query = {
+            "complainant_key": {"$in": list(keys)},
+            "received_at": {"$gte": since},
+            "kind": "complaint",
+        }
+        return [_prior(doc) for doc in await find_all(self._classifications, query, _PRIOR_FIELDS)]
+
+    async def by_categories(
+        self, categories: Sequence[str], *, since: datetime
+    ) -> list[PriorComplaint]:
+        """Classified complaints in these categories since `since`."""
+        if not categories:
+            return []
+        query = {"category_top": {"$in": list(categories)}, "received_at": {"$gte": since}}
+        docs = await find_all(self._classifications, query, _PRIOR_FIELDS, limit=5000)
+        return [_prior(doc) for doc in docs]
+
+    async def save(self, events: Sequence[tuple[ComplaintClassified, str | None]]) -> None:
+        """Store decisions for complaints that have none yet."""
+        if not events:
+            return
+        now = datetime.now(UTC)
+        ops = [
+            self._outbox.insert(
+                event.data.complaint_id,
+                event,
+                {
+                    "kind": event.data.kind.value,
+                    "complainant_key": event.data.complainant_key,
+                    "received_at": event.data.received_at,
+                    "duplicate_of": event.data.duplicate_of,
+                    "category": event.data.category,
+                    "category_top": event.data.category.split("/")[0]
+                    if event.data.category
+                    else None,
+                    "severity": event.data.severity.value if event.data.severity else None,
+                    "flags": [f.name.value for f in event.data.flags],
+                    "area": area,
+                    "classified_at": now,
+                },
+            )
+            for event, area in events
+        ]
+        await write_in_chunks(self._classifications, ops)
+
+    async def unpublished(self, complaint_ids: Sequence[str]) -> list[ComplaintClassified]:
+        """Stored decisions not yet confirmed on Kafka."""
+        return await self._outbox.pending(complaint_ids)
+
+    async def mark_published(self, complaint_ids: Sequence[str]) -> None:
+        """Flag the decisions as published."""
+        await self._outbox.mark_published(complaint_ids)

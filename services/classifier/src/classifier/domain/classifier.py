@@ -1,0 +1,240 @@
+"""Hybrid classifier: explainable rules for kind, severity and flags; a text model for category."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+from contracts import Flag, FlagName, Kind, Reason, Severity
+
+from classifier.domain.area import area_of
+from classifier.domain.decision import ClassifierInput, Decision, History, HistoryWindows
+from classifier.domain.history import HistoryFinding, assess_history
+from classifier.domain.normalise import normalise
+from classifier.domain.policy import ClassifierPolicy, PolicyError
+from classifier.domain.policy_loader import load_policy
+from classifier.domain.rules import Firing, evaluate_all
+from classifier.domain.taxonomy import category_path, keyword_prediction
+from classifier.domain.text_model import LinearTextModel, Prediction
+
+MODEL_DIR = Path(__file__).resolve().parent.parent / "model"
+"""Where trained models ship inside the package; a pack may also carry its own."""
+
+KEYWORDS_ONLY = "keywords-only"
+NO_HISTORY = History()
+_NON_COMPLAINT_KINDS = {Kind.ENQUIRY.value, Kind.OUT_OF_SCOPE.value}
+
+
+class Classifier:
+    """Classifies messages with one policy pack and, if the pack names one, a text model."""
+
+    def __init__(self, policy: ClassifierPolicy, model: LinearTextModel | None) -> None:
+        """Use `policy` and `model` (already loaded and checked)."""
+        self.policy = policy
+        self.model = model
+        if model is not None:
+            unknown = (
+                set(model.classes) - {c.code for c in policy.categories} - _NON_COMPLAINT_KINDS
+            )
+            if unknown:
+                raise PolicyError(
+                    f"model {model.version}: classes {sorted(unknown)} are not in the "
+                    f"{policy.name} taxonomy"
+                )
+
+    @classmethod
+    def load(cls, *, policy_dir: Path, pack: str = "telecom") -> Classifier:
+        """Read `policy_dir/<pack>/pack.yaml`, `classifier.yaml` and the model they name."""
+        policy = load_policy(policy_dir=policy_dir, pack=pack)
+        model = None
+        if policy.model_file:
+            candidates = [policy_dir / pack / policy.model_file, MODEL_DIR / policy.model_file]
+            found = next((path for path in candidates if path.is_file()), None)
+            if found is None:
+                raise PolicyError(
+                    f"{policy_dir / pack / 'classifier.yaml'}: model.file {policy.model_file!r} "
+                    f"not found (looked in {', '.join(str(c.parent) for c in candidates)})"
+                )
+            model = LinearTextModel.load(found)
+        return cls(policy, model)
+
+    @property
+    def history_windows(self) -> HistoryWindows:
+        """How far back the service should query history, from the pack."""
+        return self.policy.history.windows
+
+    @property
+    def _source(self) -> str:
+        """Rule id of statistical evidence: the model, or taxonomy keywords without one."""
+        return "model" if self.model else "taxonomy.keywords"
+
+    @property
+    def model_version(self) -> str:
+        """Version of the text model, or `keywords-only`."""
+        return self.model.version if self.model else KEYWORDS_ONLY
+
+    def classify(
+        self, item: ClassifierInput, *, received_at: datetime, history: History = NO_HISTORY
+    ) -> Decision:
+        """Kind, category path, severity and flags of one message, with explanations."""
+        text = normalise(item.text)
+        prediction = self._predict(text)
+        kind, kind_reasons, kind_confidence = self._kind(item, text, prediction)
+        if kind is not Kind.COMPLAINT:
+            return self._decision(
+                kind=kind,
+                category=None,
+                severity=None,
+                flags=[],
+                confidence=kind_confidence,
+                explanation=kind_reasons,
+            )
+        top, confidence = self._category(prediction)
+        path, path_words = category_path(self.policy.categories_by_code[top], text)
+        explanation = [
+            *kind_reasons,
+            Reason(rule=self._source, effect=f"category={top}", matched=list(prediction.evidence)),
+        ]
+        if path_words:
+            explanation.append(
+                Reason(rule=f"taxonomy.{path}", effect=f"category={path}", matched=path_words)
+            )
+        firings = evaluate_all(
+            self.policy.rules, text=text, channel=item.channel, tier=item.customer_tier
+        )
+        findings = assess_history(
+            category=top,
+            area=area_of(text),
+            complainant_key=item.complainant_key,
+            received_at=received_at,
+            history=history,
+            policy=self.policy.history,
+        )
+        return self._decision(
+            kind=kind,
+            category=path,
+            severity=_severity(firings, findings, self.policy.default_severity),
+            flags=_flags(firings, findings),
+            confidence=confidence,
+            explanation=explanation
+            + [f.reason() for f in firings]
+            + [finding.reason for finding in findings],
+            incident_key=next((f.incident_key for f in findings if f.incident_key), None),
+        )
+
+    def classify_many(
+        self, items: Sequence[ClassifierInput], *, received_at: Sequence[datetime]
+    ) -> list[Decision]:
+        """Classify a batch without history (for throughput and offline evaluation)."""
+        if len(items) != len(received_at):
+            raise ValueError("items and received_at must have the same length")
+        return [
+            self.classify(item, received_at=when)
+            for item, when in zip(items, received_at, strict=True)
+        ]
+
+    def _predict(self, text: str) -> Prediction:
+        """The text model's view, or keywords when the pack has no model."""
+        if self.model is None:
+            return keyword_prediction(self.policy, text)
+        return self.model.predict(text)
+
+    def _kind(
+        self, item: ClassifierInput, text: str, prediction: Prediction
+    ) -> tuple[Kind, list[Reason], float]:
+        """Kind from the first kind rule that fires, else from the model's class groups."""
+        firings = evaluate_all(
+            self.policy.kind_rules, text=text, channel=item.channel, tier=item.customer_tier
+        )
+        probabilities = prediction.probabilities
+        by_kind = {
+            Kind.ENQUIRY: probabilities.get(Kind.ENQUIRY.value, 0.0),
+            Kind.OUT_OF_SCOPE: probabilities.get(Kind.OUT_OF_SCOPE.value, 0.0),
+        }
+        by_kind[Kind.COMPLAINT] = max(0.0, 1.0 - sum(by_kind.values()))
+        if firings and firings[0].rule.kind is not None:
+            kind = firings[0].rule.kind
+            return kind, [firings[0].reason()], max(by_kind[kind], _RULE_CONFIDENCE)
+        kind = max(by_kind, key=lambda k: by_kind[k])
+        reason = Reason(
+            rule="model", effect=f"kind={kind.value}", matched=list(prediction.evidence)
+        )
+        return kind, ([] if kind is Kind.COMPLAINT else [reason]), by_kind[kind]
+
+    def _category(self, prediction: Prediction) -> tuple[str, float]:
+        """The most likely complaint category and its probability among categories."""
+        scores = {
+            code: prediction.probabilities.get(code, 0.0) for code in self.policy.categories_by_code
+        }
+        total = sum(scores.values())
+        best = max(scores, key=lambda code: scores[code])
+        if total <= 0.0:
+            return self.policy.fallback_category, 0.0
+        if self.model is None:
+            return best, prediction.probability
+        return best, scores[best] / total
+
+    def _decision(
+        self,
+        *,
+        kind: Kind,
+        category: str | None,
+        severity: Severity | None,
+        flags: list[Flag],
+        confidence: float,
+        explanation: list[Reason],
+        incident_key: str | None = None,
+    ) -> Decision:
+        """Assemble a decision, adding `needs_review` when confidence is low."""
+        confidence = round(min(1.0, max(0.0, confidence)), 4)
+        if confidence < self.policy.min_confidence:
+            flags = [
+                *flags,
+                Flag(
+                    name=FlagName.NEEDS_REVIEW,
+                    detail=f"confidence {confidence} < {self.policy.min_confidence}",
+                ),
+            ]
+        return Decision(
+            kind=kind,
+            category=category,
+            severity=severity,
+            flags=tuple(flags),
+            confidence=confidence,
+            explanation=tuple(explanation),
+            model_version=self.model_version,
+            policy=self.policy.name,
+            policy_version=self.policy.version,
+            incident_key=incident_key,
+        )
+
+
+_RULE_CONFIDENCE = 0.9
+"""Confidence of a kind decided by an explicit rule when the model disagrees."""
+
+
+def _severity(firings: list[Firing], findings: list[HistoryFinding], default: Severity) -> Severity:
+    """The most severe level any rule gave (P1 beats P2 …), else the default."""
+    levels = [f.severity for f in firings if f.severity] + [f.severity for f in findings]
+    return min([default, *levels], key=lambda level: level.rank)
+
+
+def _flags(firings: list[Firing], findings: list[HistoryFinding]) -> list[Flag]:
+    """One flag per name: the first detail, the largest count, all related complaints."""
+    merged: dict[FlagName, Flag] = {}
+    for flag in [flag for firing in firings for flag in firing.flags()] + [
+        finding.flag for finding in findings
+    ]:
+        earlier = merged.get(flag.name)
+        if earlier is None:
+            merged[flag.name] = flag
+            continue
+        counts = [c for c in (earlier.count, flag.count) if c is not None]
+        merged[flag.name] = earlier.model_copy(
+            update={
+                "count": max(counts) if counts else None,
+                "related": list(dict.fromkeys([*earlier.related, *flag.related])),
+            }
+        )
+    return list(merged.values())

@@ -1,0 +1,73 @@
+"""What the classifier reads and what it decides."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from contracts import Channel, CustomerTier, Flag, Kind, Reason, Severity
+
+
+@dataclass(frozen=True)
+class ClassifierInput:
+    """One message to classify; the text may be Traditional or Simplified, raw or normalised."""
+
+    text: str
+    channel: Channel
+    customer_tier: CustomerTier = CustomerTier.STANDARD
+    complainant_key: str | None = None
+
+
+@dataclass(frozen=True)
+class PriorComplaint:
+    """An earlier complaint the service found in its store."""
+
+    complaint_id: str
+    complainant_key: str | None
+    category: str | None
+    received_at: datetime
+    area: str | None
+
+
+@dataclass(frozen=True)
+class History:
+    """Earlier complaints relevant to repeat, hot-issue and mass-incident rules."""
+
+    same_complainant: tuple[PriorComplaint, ...] = ()
+    same_category_recent: tuple[PriorComplaint, ...] = ()
+
+
+@dataclass(frozen=True)
+class HistoryWindows:
+    """How far back the history rules look, and how many complaints make a pattern."""
+
+    repeat_days: int = 90
+    hot_issue_days: int = 30
+    hot_issue_min_complainants: int = 3
+    mass_incident_minutes: int = 30
+    mass_incident_min_complaints: int = 20
+
+
+@dataclass(frozen=True)
+class Decision:
+    """Kind, category path, severity and flags, with the reasons and versions behind them."""
+
+    kind: Kind
+    category: str | None
+    severity: Severity | None
+    flags: tuple[Flag, ...]
+    confidence: float
+    explanation: tuple[Reason, ...]
+    model_version: str
+    policy: str
+    policy_version: str
+    incident_key: str | None = None
+
+    def has_flag(self, name: str) -> bool:
+        """Whether the decision carries the flag `name`."""
+        return any(flag.name == name for flag in self.flags)
+
+    @property
+    def top_category(self) -> str | None:
+        """First segment of the category path, e.g. `billing`."""
+        return self.category.split("/", 1)[0] if self.category else None

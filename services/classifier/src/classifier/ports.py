@@ -1,0 +1,37 @@
+"""What the classifier use-case needs from the outside world."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from contracts import ComplaintClassified
+
+from classifier.domain import PriorComplaint
+
+
+class ClassificationStore(Protocol):
+    """Decisions on the `complaints` documents, and the history they are made against."""
+
+    async def ensure_indexes(self) -> None:
+        """Create the indexes the history queries rely on (idempotent)."""
+
+    async def by_complainants(
+        self, keys: Sequence[str], *, since: datetime
+    ) -> list[PriorComplaint]:
+        """Classified complaints of these complainants received since `since`."""
+
+    async def by_categories(
+        self, categories: Sequence[str], *, since: datetime
+    ) -> list[PriorComplaint]:
+        """Classified complaints in these top-level categories received since `since`."""
+
+    async def save(self, events: Sequence[tuple[ComplaintClassified, str | None]]) -> None:
+        """Attach each decision (with its area) unless the complaint already has one."""
+
+    async def unpublished(self, complaint_ids: Sequence[str]) -> list[ComplaintClassified]:
+        """Stored decisions not yet confirmed on Kafka."""
+
+    async def mark_published(self, complaint_ids: Sequence[str]) -> None:
+        """Remember that these decisions reached Kafka."""

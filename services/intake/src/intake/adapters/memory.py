@@ -1,0 +1,49 @@
+"""In-memory intake store for handler tests; honours the same contract as the Mongo one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from contracts import ComplaintNormalized
+from servicekit.outbox import MemoryOutbox
+
+from intake.ports import IntakeRecord, PriorText
+
+
+class InMemoryComplaintStore:
+    """Dicts standing in for the `complaints` and `contacts` collections."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, IntakeRecord] = {}
+        self.outbox: MemoryOutbox[ComplaintNormalized] = MemoryOutbox()
+
+    async def ensure_indexes(self) -> None:
+        """Nothing to index in memory."""
+
+    async def save(self, records: Sequence[IntakeRecord]) -> None:
+        """Insert records whose complaint id is new."""
+        for record in records:
+            if self.outbox.put(record.event.data.complaint_id, record.event):
+                self.records[record.event.data.complaint_id] = record
+
+    async def unpublished(self, complaint_ids: Sequence[str]) -> list[ComplaintNormalized]:
+        """Stored events not yet marked published."""
+        return await self.outbox.pending(complaint_ids)
+
+    async def mark_published(self, complaint_ids: Sequence[str]) -> None:
+        """Flag the events as published."""
+        await self.outbox.mark_published(complaint_ids)
+
+    async def recent_by_complainant(
+        self, keys: Sequence[str], *, since: datetime
+    ) -> list[PriorText]:
+        """Earlier complaints of these complainants since `since`."""
+        wanted = set(keys)
+        return [
+            PriorText(cid, key, r.fingerprint, r.event.data.received_at)
+            for cid, r in self.records.items()
+            if (key := r.event.data.complainant_key) in wanted
+            and key is not None
+            and r.event.data.received_at >= since
+        ]

@@ -1,0 +1,109 @@
+"""Masking of personal data in free text and in contact fields."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from intake.domain.names import mask_names
+
+# Digits with at most one space or hyphen between them: 138 1234 5678, 0755-12345678.
+_DIGIT_RUN = re.compile(r"(?<!\d)\+?\d(?:[ \-]?\d)*(?:[Xx](?![A-Za-z]))?")
+_MOBILE = re.compile(r"1[3-9]\d{9}")
+_EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
+_CJK_NUMERAL = "一二三四五六七八九十百千零〇两兩"
+_ADDRESS_CUE = re.compile(
+    r"(?:住在|家住|居住在|住址[:：是]?|地址[:：是]?|收货地址[:：]?|收貨地址[:：]?)"
+    r"([^，。,;；!！?？\n]{1,40})"
+)
+_ADMIN_UNIT = re.compile(r".*?(?:省|自治区|市|区|區|县|縣|镇|鎮|乡|鄉)")
+_ADDRESS_NUMBER = re.compile(rf"\d+|[{_CJK_NUMERAL}]+(?=[号號栋棟幢单單室楼樓层層弄巷])")
+_HOUSE_NUMBER = re.compile(
+    r"(?<=[路街道巷弄里村])\d+(?=号|號)"
+    r"|\d+(?=号楼|號樓|栋|棟|幢|单元|單元|室|号院|號院)"
+    r"|(?<![\d\-])\d{1,3}-\d{1,2}-\d{3,4}(?![\d\-])"
+)
+
+
+def _digits_of(run: str) -> str:
+    return "".join(str(unicodedata.decimal(char)) for char in run if char.isdecimal())
+
+
+def _mask_digits(run: str, *, head: int, tail: int) -> str:
+    total = sum(1 for char in run if char.isdecimal() or char in "Xx")
+    out: list[str] = []
+    index = 0
+    for char in run:
+        if char.isdecimal() or char in "Xx":
+            out.append(char if index < head or index >= total - tail else "*")
+            index += 1
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+def _mask_run(match: re.Match[str]) -> str:
+    run = match.group(0)
+    digits = _digits_of(run)
+    if len(digits) == 11 and _MOBILE.fullmatch(digits):
+        return _mask_digits(run, head=3, tail=4)
+    if len(digits) == 13 and digits.startswith("86") and _MOBILE.fullmatch(digits[2:]):
+        return _mask_digits(run, head=5, tail=4)
+    if digits.startswith("0") and 10 <= len(digits) <= 12:
+        return _mask_digits(run, head=4, tail=2)
+    if _MOBILE.search(digits) or len(digits) >= 15 or run[-1] in "Xx":
+        return _mask_digits(run, head=0, tail=4)
+    return run
+
+
+def _mask_email_match(match: re.Match[str]) -> str:
+    return mask_email(match.group(0))
+
+
+def _mask_address_match(match: re.Match[str]) -> str:
+    whole, span = match.group(0), match.group(1)
+    cue = whole[: len(whole) - len(span)]
+    area = _ADMIN_UNIT.match(span)
+    # Keep the district so hot-issue and mass-incident detection still see the area; hide
+    # every number after it (street, building, unit and room numbers).
+    kept = area.group(0) if area else ""
+    detail = span[len(kept) :]
+    return cue + kept + _ADDRESS_NUMBER.sub(_stars, detail)
+
+
+def _stars(match: re.Match[str]) -> str:
+    return "*" * len(match.group(0))
+
+
+def mask_text(text: str) -> str:
+    """Mask phone, ID and card numbers, e-mail addresses, names and house numbers in text."""
+    text = _EMAIL.sub(_mask_email_match, text)
+    text = mask_names(text)
+    text = _ADDRESS_CUE.sub(_mask_address_match, text)
+    text = _HOUSE_NUMBER.sub(_stars, text)
+    return _DIGIT_RUN.sub(_mask_run, text)
+
+
+def mask_name(name: str | None) -> str | None:
+    """张三 → 张*, 欧阳小明 → 欧***; the first character only."""
+    if not name:
+        return None
+    stripped = name.strip()
+    if not stripped:
+        return None
+    return stripped[0] + "*" * max(len(stripped) - 1, 1)
+
+
+def mask_phone(phone_e164: str | None) -> str | None:
+    """+8613812345678 → +86138****5678; other numbers keep the last four digits."""
+    if not phone_e164:
+        return None
+    if phone_e164.startswith("+86") and len(phone_e164) == 14:
+        return phone_e164[:6] + "****" + phone_e164[-4:]
+    return phone_e164[:3] + "*" * max(len(phone_e164) - 7, 1) + phone_e164[-4:]
+
+
+def mask_email(address: str) -> str:
+    """zhangsan@example.com → z***@example.com."""
+    local, _, domain = address.partition("@")
+    return (local[:1] or "*") + "***@" + domain

@@ -1,0 +1,53 @@
+"""What the intake use-case needs from the outside world."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from contracts import ComplaintNormalized
+
+from intake.domain import Contact
+
+
+@dataclass(frozen=True)
+class IntakeRecord:
+    """One accepted complaint as intake stores it."""
+
+    event: ComplaintNormalized
+    contact: Contact
+    original: dict[str, Any]
+    fingerprint: str
+
+
+@dataclass(frozen=True)
+class PriorText:
+    """An earlier complaint of the same complainant, for near-duplicate detection."""
+
+    complaint_id: str
+    complainant_key: str
+    fingerprint: str
+    received_at: datetime
+
+
+class ComplaintStore(Protocol):
+    """Intake's MongoDB collections: complaints (projection) and contacts (raw personal data)."""
+
+    async def ensure_indexes(self) -> None:
+        """Create the indexes the queries below rely on (idempotent)."""
+
+    async def save(self, records: Sequence[IntakeRecord]) -> None:
+        """Insert records not stored yet; an existing complaint id is left as it was."""
+
+    async def unpublished(self, complaint_ids: Sequence[str]) -> list[ComplaintNormalized]:
+        """The stored events of these complaints that were not yet published."""
+
+    async def mark_published(self, complaint_ids: Sequence[str]) -> None:
+        """Remember that these complaints' events reached Kafka."""
+
+    async def recent_by_complainant(
+        self, keys: Sequence[str], *, since: datetime
+    ) -> list[PriorText]:
+        """Earlier complaints of these complainants received at or after `since`."""

@@ -1,0 +1,109 @@
+"""The intake use-case: raw channel messages in, stored and published complaints out."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from contracts import ComplaintNormalized, Event
+from servicekit.clock import Clock
+from servicekit.delivery import Inbound, Rejection
+
+from intake.domain import Accepted, IntakeLimits, Rejected, is_near_duplicate, process_raw
+from intake.metrics import IntakeMetrics
+from intake.ports import ComplaintStore, IntakeRecord, PriorText
+
+Publish = Callable[[Sequence[Event]], Awaitable[None]]
+SOURCE = "/complaints/intake"
+
+
+@dataclass
+class Intake:
+    """Validates, normalises, de-duplicates, stores, then publishes — in that order."""
+
+    store: ComplaintStore
+    publish: Publish
+    clock: Clock
+    metrics: IntakeMetrics
+    secret: bytes
+    limits: IntakeLimits
+    duplicate_window: timedelta
+
+    async def take(self, messages: Sequence[Inbound]) -> list[Rejection]:
+        """Handle one consumed batch; returns the messages to dead-letter."""
+        now = self.clock.now()
+        rejections: list[Rejection] = []
+        accepted: dict[str, Accepted] = {}
+        for message in messages:
+            started = time.perf_counter()
+            outcome = process_raw(message.value, now=now, secret=self.secret, limits=self.limits)
+            self.metrics.processing.observe(time.perf_counter() - started)
+            if isinstance(outcome, Rejected):
+                self.metrics.received.labels("unknown").inc()
+                self.metrics.rejected.labels(outcome.reason.value).inc()
+                rejections.append(Rejection(message, outcome.reason.value, outcome.detail))
+                continue
+            complaint = outcome.complaint
+            self.metrics.received.labels(complaint.channel.value).inc()
+            if complaint.complaint_id in accepted:
+                self.metrics.replays.inc()
+                continue
+            accepted[complaint.complaint_id] = outcome
+        records = await self._link_duplicates(list(accepted.values()))
+        await self.store.save(records)
+        await self._publish_pending([r.event.data.complaint_id for r in records])
+        return rejections
+
+    async def _link_duplicates(self, items: list[Accepted]) -> list[IntakeRecord]:
+        keys = sorted({i.complaint.complainant_key for i in items if i.complaint.complainant_key})
+        since = min((i.complaint.received_at for i in items), default=self.clock.now())
+        priors = await self.store.recent_by_complainant(keys, since=since - self.duplicate_window)
+        records: list[IntakeRecord] = []
+        for item in sorted(
+            items, key=lambda i: (i.complaint.received_at, i.complaint.complaint_id)
+        ):
+            complaint = item.complaint
+            original = self._first_similar(item, priors)
+            if original is not None:
+                self.metrics.duplicates.inc()
+                complaint = complaint.model_copy(update={"duplicate_of": original})
+            event = ComplaintNormalized.build(
+                data=complaint,
+                subject=complaint.complaint_id,
+                source=SOURCE,
+                time=self.clock.now(),
+                cause=complaint.complaint_id,
+            )
+            records.append(IntakeRecord(event, item.contact, item.original, item.fingerprint))
+            if complaint.complainant_key:
+                priors.append(
+                    PriorText(
+                        complaint.complaint_id,
+                        complaint.complainant_key,
+                        item.fingerprint,
+                        complaint.received_at,
+                    )
+                )
+        return records
+
+    def _first_similar(self, item: Accepted, priors: Sequence[PriorText]) -> str | None:
+        complaint = item.complaint
+        window_start = complaint.received_at - self.duplicate_window
+        candidates = [
+            p
+            for p in priors
+            if p.complainant_key == complaint.complainant_key
+            and p.complaint_id != complaint.complaint_id
+            and window_start <= p.received_at <= complaint.received_at
+            and is_near_duplicate(p.fingerprint, item.fingerprint)
+        ]
+        return min(candidates, key=lambda p: p.received_at).complaint_id if candidates else None
+
+    async def _publish_pending(self, complaint_ids: list[str]) -> None:
+        pending = await self.store.unpublished(complaint_ids)
+        await self.publish(pending)
+        await self.store.mark_published([e.data.complaint_id for e in pending])
+        for event in pending:
+            self.metrics.accepted.labels(event.data.channel.value).inc()

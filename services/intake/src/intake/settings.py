@@ -1,0 +1,22 @@
+"""Everything the intake service reads from the environment (INTAKE_*, nested with __)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+from servicekit.settings import ServiceSettings
+
+
+class IntakeSettings(ServiceSettings):
+    """Intake settings; the complainant-key secret must come from the environment in production."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="INTAKE_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    http_port: int = 8001
+    complainant_key_secret: SecretStr = Field(
+        SecretStr("dev-only-complainant-key-secret"),
+        description="HMAC key for pseudonymous complainant keys; rotate = new keys.",
+    )
+    duplicate_window_hours: float = Field(72.0, description="Near-duplicate look-back window.")

@@ -1,0 +1,83 @@
+"""Assembly of the SLA service."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from dataclasses import dataclass
+from datetime import timedelta
+
+from faststream.asgi import AsgiFastStream
+from servicekit.clock import Clock
+from servicekit.shell import ServiceShell
+
+from sla import handlers
+from sla.adapters.mongo import MongoCaseStore, MongoDeadlineStore
+from sla.domain import BusinessCalendar, SlaPolicy
+from sla.metrics import SlaMetrics
+from sla.ports import CaseStore, DeadlineStore
+from sla.scheduler import Scheduler
+from sla.service import ClockKeeper
+from sla.settings import SlaSettings
+
+SERVICE = "sla"
+
+
+@dataclass
+class Ports:
+    """Outside-world adapters; tests pass in-memory ones."""
+
+    deadlines: DeadlineStore
+    cases: CaseStore
+    clock: Clock
+
+
+def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStream:
+    """Build the SLA app; a bad policy pack or calendar fails here, before anything connects."""
+    policy = SlaPolicy.load(policy_dir=settings.policy_dir, pack=settings.policy_pack)
+    calendar = BusinessCalendar.load(policy_dir=settings.policy_dir, pack=settings.policy_pack)
+    shell = ServiceShell(service=SERVICE, settings=settings, with_mongo=ports is None)
+    if ports is None:
+        db = shell.require_mongo().db
+        ports = Ports(MongoDeadlineStore(db), MongoCaseStore(db), shell.clock())
+    metrics = SlaMetrics(shell.registry)
+    scheduler = Scheduler(
+        store=ports.deadlines,
+        publish=shell.publish,
+        clock=ports.clock,
+        metrics=metrics,
+        owner=settings.replica_id or f"{socket.gethostname()}:{os.getpid()}",
+        lease=timedelta(seconds=settings.lease_seconds),
+        claim_batch=settings.claim_batch,
+        max_sleep=settings.max_sleep_seconds,
+        time_scale=settings.time_scale,
+    )
+    keeper = ClockKeeper(
+        policy=policy,
+        calendar=calendar,
+        deadlines=ports.deadlines,
+        cases=ports.cases,
+        publish=shell.publish,
+        clock=ports.clock,
+        metrics=metrics,
+        wake=scheduler.wake,
+    )
+    handlers.register(
+        shell.broker, keeper=keeper, policy=shell.policy(ports.clock), settings=settings.kafka
+    )
+    tasks: list[asyncio.Task[None]] = []
+
+    async def start_scheduler() -> None:
+        tasks.append(asyncio.create_task(scheduler.run_forever(), name="sla-scheduler"))
+
+    async def stop_scheduler() -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    return shell.app(
+        on_startup=[ports.deadlines.ensure_indexes],
+        after_startup=[start_scheduler],
+        on_shutdown=[stop_scheduler],
+    )

@@ -1,0 +1,79 @@
+"""What the lifecycle state machine keeps about a case, and what it answers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from contracts import CaseState, ClockName, LifecycleAction, Satisfaction, Severity, Verdict
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One applied action, as the case remembers it."""
+
+    action_id: str
+    action: LifecycleAction
+    actor: str
+    at: datetime
+    from_state: CaseState
+    to_state: CaseState
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Case:
+    """What the state machine knows about one complaint."""
+
+    state: CaseState
+    severity: Severity
+    paused_at: datetime | None = None
+    pause_reason: str | None = None
+    paused_total: timedelta = timedelta(0)  # pause credited so far, in the pause cap's measure
+    contact_failures: int = 0  # every failed contact attempt
+    callback_failures: int = 0  # failed callback attempts since the last resolution
+    callback_answer: Satisfaction | None = None
+    verdict: Verdict | None = None
+    acknowledged: bool = False
+    contacted: bool = False
+    reopen_count: int = 0
+    history: tuple[HistoryEntry, ...] = ()
+
+
+@dataclass(frozen=True)
+class PauseCredit:
+    """A finished pause: open deadlines move later by [paused_at, credited_until]."""
+
+    paused_at: datetime
+    resumed_at: datetime
+    credited_until: datetime
+    capped: bool
+
+
+@dataclass(frozen=True)
+class Transition:
+    """An accepted action: the new case and what it means for the clocks."""
+
+    case: Case
+    action: LifecycleAction
+    from_state: CaseState
+    to_state: CaseState
+    stops: tuple[ClockName, ...] = ()
+    starts: tuple[ClockName, ...] = ()
+    pauses: bool = False
+    pause: PauseCredit | None = None
+    extension: tuple[ClockName, float] | None = None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A rejected action, with a machine-readable reason code and a human-readable detail."""
+
+    reason: str
+    detail: str
+    state: CaseState
+
+
+def open_case(*, severity: Severity, state: CaseState = CaseState.CLASSIFIED) -> Case:
+    """A new case, as the SLA service first sees it (classified, clocks about to start)."""
+    return Case(state=state, severity=severity)

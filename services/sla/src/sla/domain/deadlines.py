@@ -1,0 +1,282 @@
+"""Deadlines: when each clock is due, its warning and escalation instants, and who is told."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+
+from contracts import Audience, Channel, ClockName, FlagName, Severity
+
+from sla.domain.calendar import BusinessCalendar
+from sla.domain.policy import BREACH, ClockSpec, SlaPolicy, Unit
+from sla.domain.timing import advance, due_for, measure
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """One occurrence of one clock, with its threshold instants and provenance."""
+
+    clock: ClockName
+    occurrence: int
+    started_at: datetime
+    due_at: datetime
+    thresholds: dict[int, datetime]
+    audiences: dict[int, tuple[Audience, ...]]
+    unit: Unit = "h"
+    policy_version: str = ""
+    calendar_version: str = ""
+    capped_by: ClockName | None = None
+
+
+def _stamped(deadline: Deadline, *, calendar: BusinessCalendar) -> Deadline:
+    # The version names any fallback year the computation touched, so it stays visible per deadline.
+    last = max([deadline.due_at, *deadline.thresholds.values()])
+    version = calendar.version_between(deadline.started_at, last)
+    return replace(deadline, calendar_version=version)
+
+
+def threshold_times(
+    *,
+    started_at: datetime,
+    due_at: datetime,
+    unit: Unit,
+    percents: Iterable[int],
+    calendar: BusinessCalendar,
+) -> dict[int, datetime]:
+    """Absolute instants at which each percentage of the clock's duration is reached."""
+    due_local = calendar.local(due_at)
+    span = measure(start=started_at, end=due_at, unit=unit, calendar=calendar)
+    out: dict[int, datetime] = {}
+    for percent in sorted(set(percents) | {BREACH}):
+        if percent == BREACH or span <= timedelta(0):
+            out[percent] = due_local
+        else:
+            out[percent] = advance(
+                start=started_at, amount=span * percent / 100, unit=unit, calendar=calendar
+            )
+    return out
+
+
+def build_deadline(
+    *,
+    spec: ClockSpec,
+    started_at: datetime,
+    severity: Severity,
+    flags: Iterable[FlagName],
+    policy: SlaPolicy,
+    calendar: BusinessCalendar,
+    occurrence: int = 1,
+    due_at: datetime | None = None,
+    capped_by: ClockName | None = None,
+) -> Deadline:
+    """A deadline for `spec` started at `started_at` (or with an imposed `due_at`)."""
+    due = (
+        calendar.local(due_at)
+        if due_at
+        else due_for(start=started_at, spec=spec, calendar=calendar)
+    )
+    deadline = Deadline(
+        clock=spec.clock,
+        occurrence=occurrence,
+        started_at=calendar.local(started_at),
+        due_at=due,
+        thresholds=threshold_times(
+            started_at=started_at,
+            due_at=due,
+            unit=spec.unit,
+            percents=policy.thresholds,
+            calendar=calendar,
+        ),
+        audiences=policy.audiences(clock=spec.clock, severity=severity, flags=flags),
+        unit=spec.unit,
+        policy_version=policy.version,
+        capped_by=capped_by,
+    )
+    return _stamped(deadline, calendar=calendar)
+
+
+def deadlines_at_receipt(
+    *,
+    received_at: datetime,
+    severity: Severity,
+    channel: Channel,
+    referral_due_at: datetime | None,
+    flags: Iterable[FlagName],
+    policy: SlaPolicy,
+    calendar: BusinessCalendar,
+) -> list[Deadline]:
+    """Every clock started at receipt; overlays add clocks and cap others at the earlier due."""
+    flag_list = list(flags)
+
+    def make(
+        spec: ClockSpec, due_at: datetime | None = None, capped_by: ClockName | None = None
+    ) -> Deadline:
+        return build_deadline(
+            spec=spec,
+            started_at=received_at,
+            severity=severity,
+            flags=flag_list,
+            policy=policy,
+            calendar=calendar,
+            due_at=due_at,
+            capped_by=capped_by,
+        )
+
+    specs = policy.clocks_for(severity=severity, channel=channel, flags=flag_list)
+    caps = policy.caps_for(channel=channel, flags=flag_list)
+    deadlines = {spec.clock: make(spec) for spec in specs}
+    if referral_due_at is not None:
+        # The referring body's own deadline binds the reply to it, and so the resolution too.
+        reply = deadlines.get(ClockName.REGULATOR_REPLY)
+        if reply is None or referral_due_at < reply.due_at:
+            unit: Unit = reply.unit if reply is not None else "h"
+            deadlines[ClockName.REGULATOR_REPLY] = make(
+                ClockSpec(ClockName.REGULATOR_REPLY, 0, unit), due_at=referral_due_at
+            )
+        caps.setdefault(ClockName.RESOLUTION, ClockName.REGULATOR_REPLY)
+    for capped, capping in caps.items():
+        own, cap = deadlines.get(capped), deadlines.get(capping)
+        if own is not None and cap is not None and cap.due_at < own.due_at:
+            deadlines[capped] = make(
+                ClockSpec(own.clock, 0, own.unit), due_at=cap.due_at, capped_by=capping
+            )
+    return sorted(deadlines.values(), key=lambda d: (d.due_at, d.clock.value))
+
+
+def start_clocks(
+    *,
+    clocks: Iterable[ClockName],
+    started_at: datetime,
+    severity: Severity,
+    channel: Channel,
+    flags: Iterable[FlagName],
+    policy: SlaPolicy,
+    calendar: BusinessCalendar,
+) -> list[Deadline]:
+    """Start the named clocks now (e.g. `Transition.starts`): callback on resolution, resolution on
+    reopening. Clocks the pack does not run at this severity are skipped."""
+    flag_list = list(flags)
+    wanted = set(clocks)
+    specs = [
+        *policy.clocks_for(severity=severity, channel=channel, flags=flag_list),
+        *policy.clocks_on_resolution(severity=severity),
+    ]
+    return [
+        build_deadline(
+            spec=spec,
+            started_at=started_at,
+            severity=severity,
+            flags=flag_list,
+            policy=policy,
+            calendar=calendar,
+        )
+        for spec in specs
+        if spec.clock in wanted
+    ]
+
+
+def deadlines_on_resolution(
+    *,
+    resolved_at: datetime,
+    severity: Severity,
+    channel: Channel,
+    flags: Iterable[FlagName],
+    policy: SlaPolicy,
+    calendar: BusinessCalendar,
+) -> list[Deadline]:
+    """Clocks started when the case is resolved (the callback, 回訪)."""
+    return start_clocks(
+        clocks=[spec.clock for spec in policy.clocks_on_resolution(severity=severity)],
+        started_at=resolved_at,
+        severity=severity,
+        channel=channel,
+        flags=flags,
+        policy=policy,
+        calendar=calendar,
+    )
+
+
+def next_occurrence(
+    *,
+    deadline: Deadline,
+    spec: ClockSpec,
+    calendar: BusinessCalendar,
+    from_time: datetime | None = None,
+) -> Deadline:
+    """The next occurrence of a repeating clock, from the previous due (or when it was met)."""
+    start = calendar.local(from_time) if from_time is not None else deadline.due_at
+    due = due_for(start=start, spec=spec, calendar=calendar)
+    following = replace(
+        deadline,
+        occurrence=deadline.occurrence + 1,
+        started_at=start,
+        due_at=due,
+        thresholds=threshold_times(
+            started_at=start,
+            due_at=due,
+            unit=spec.unit,
+            percents=deadline.thresholds.keys(),
+            calendar=calendar,
+        ),
+        unit=spec.unit,
+        capped_by=None,
+    )
+    return _stamped(following, calendar=calendar)
+
+
+def shift_for_pause(
+    *, deadline: Deadline, paused_at: datetime, resumed_at: datetime, calendar: BusinessCalendar
+) -> Deadline:
+    """Move what was still ahead at `paused_at` later by the paused time, as the unit counts it.
+
+    Pass the credited pause window from the lifecycle `Transition` (already capped by policy);
+    a clock already breached when the pause began is not moved.
+    """
+    begin = max(calendar.local(paused_at), deadline.started_at)
+    end = calendar.local(resumed_at)
+    if end <= begin or begin >= deadline.due_at:
+        return deadline
+    lost = measure(start=begin, end=end, unit=deadline.unit, calendar=calendar)
+
+    def moved(moment: datetime) -> datetime:
+        if moment < begin:
+            return moment
+        return advance(start=moment, amount=lost, unit=deadline.unit, calendar=calendar)
+
+    shifted = replace(
+        deadline,
+        due_at=moved(deadline.due_at),
+        thresholds={pct: moved(at) for pct, at in deadline.thresholds.items()},
+    )
+    return _stamped(shifted, calendar=calendar)
+
+
+def extend_deadline(*, deadline: Deadline, hours: float, calendar: BusinessCalendar) -> Deadline:
+    """An approved extension: working hours for wh / wd clocks, natural hours otherwise."""
+    due = advance(
+        start=deadline.due_at, amount=timedelta(hours=hours), unit=deadline.unit, calendar=calendar
+    )
+    extended = replace(
+        deadline,
+        due_at=due,
+        thresholds=threshold_times(
+            started_at=deadline.started_at,
+            due_at=due,
+            unit=deadline.unit,
+            percents=deadline.thresholds.keys(),
+            calendar=calendar,
+        ),
+    )
+    return _stamped(extended, calendar=calendar)
+
+
+def severity_upgrade_due(
+    *, received_at: datetime, severity: Severity, policy: SlaPolicy
+) -> list[tuple[datetime, Severity]]:
+    """When an unresolved complaint moves up (7 d → P2, 30 d → P1), for levels above `severity`."""
+    return [
+        (received_at + upgrade.after, upgrade.to)
+        for upgrade in policy.upgrades
+        if upgrade.to.rank < severity.rank
+    ]

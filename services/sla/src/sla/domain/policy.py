@@ -1,0 +1,160 @@
+"""The SLA policy of a pack: clocks per severity, overlays, warnings, escalation, pauses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from contracts import Audience, Channel, ClockName, FlagName, Severity
+
+from sla.domain.calendar import BusinessCalendar
+from sla.domain.errors import PolicyError
+from sla.domain.packfile import calendar_dir, read_yaml_mapping, sla_file
+from sla.domain.policy_rules import (
+    BREACH,
+    ClockRule,
+    ClockSpec,
+    Duration,
+    EscalationRule,
+    Overlay,
+    Unit,
+    Upgrade,
+    parse_clock_rule,
+    parse_duration,
+    parse_escalation,
+    parse_overlay,
+    parse_upgrade,
+)
+
+__all__ = ["BREACH", "ClockSpec", "Duration", "SlaPolicy", "Unit"]
+
+
+@dataclass(frozen=True)
+class SlaPolicy:
+    """Everything the SLA service needs from one pack's sla.yaml."""
+
+    name: str
+    version: str
+    calendar_section: Mapping[str, Any]
+    rules: Mapping[ClockName, ClockRule]
+    overlays: tuple[Overlay, ...]
+    warn_thresholds: tuple[int, ...]
+    escalation: tuple[EscalationRule, ...]
+    pause_cap: Duration
+    upgrades: tuple[Upgrade, ...]
+    failed_callback_attempts: int = 3
+    source: Path | None = field(default=None, compare=False)
+    # The pack's own calendar, for callers (lifecycle pause caps) that were not handed one.
+    calendar: BusinessCalendar | None = field(default=None, compare=False, repr=False)
+
+    @classmethod
+    def load(cls, *, policy_dir: Path, pack: str = "telecom") -> SlaPolicy:
+        """Read policies/<pack>/sla.yaml (and the pack name from pack.yaml when present)."""
+        path = sla_file(policy_dir=policy_dir, pack=pack)
+        name = pack
+        pack_file = policy_dir / pack / "pack.yaml"
+        if pack_file.is_file():
+            name = str(read_yaml_mapping(pack_file).get("name", pack))
+        data = read_yaml_mapping(path)
+        policy = cls.from_mapping(data, name=name, source=path)
+        business = BusinessCalendar.from_section(
+            dict(policy.calendar_section), calendar_dir=calendar_dir(policy_dir)
+        )
+        return replace(policy, calendar=business)
+
+    @classmethod
+    def from_mapping(
+        cls, data: Mapping[str, Any], *, name: str, source: Path | None = None
+    ) -> SlaPolicy:
+        """Build and validate a policy from the parsed YAML mapping."""
+        if "version" not in data:
+            raise PolicyError(f"{source or name}: `version` is required")
+        clocks = data.get("clocks")
+        if not isinstance(clocks, dict) or not clocks:
+            raise PolicyError(f"{source or name}: `clocks` must be a non-empty mapping")
+        warnings = data.get("warnings", [50, 80])
+        if not isinstance(warnings, list) or not all(0 < int(w) < BREACH for w in warnings):
+            raise PolicyError(f"{source or name}: `warnings` must be percentages below 100")
+        pause = data.get("pause") or {}
+        rules = [parse_clock_rule(name=str(k), raw=v) for k, v in clocks.items()]
+        closure = data.get("closure") or {}
+        return cls(
+            name=name,
+            version=str(data["version"]),
+            calendar_section=dict(data.get("calendar") or {}),
+            rules={rule.clock: rule for rule in rules},
+            overlays=tuple(parse_overlay(o) for o in data.get("overlays") or []),
+            warn_thresholds=tuple(sorted(int(w) for w in warnings)),
+            escalation=tuple(parse_escalation(e) for e in data.get("escalation") or []),
+            pause_cap=parse_duration(pause.get("cap", "5wd")),
+            upgrades=tuple(
+                sorted(
+                    (parse_upgrade(u) for u in data.get("upgrades") or []), key=lambda u: u.after
+                )
+            ),
+            failed_callback_attempts=int(closure.get("failed_callback_attempts", 3)),
+            source=source,
+        )
+
+    def spec(self, *, clock: ClockName, severity: Severity) -> ClockSpec | None:
+        """The pack's spec for `clock` at `severity`, if the clock runs at that level."""
+        rule = self.rules.get(clock)
+        return rule.spec(severity) if rule else None
+
+    def clocks_for(
+        self, *, severity: Severity, channel: Channel, flags: Iterable[FlagName] = ()
+    ) -> list[ClockSpec]:
+        """Clocks started at receipt, overlays included (callback starts on resolution)."""
+        specs = [
+            spec
+            for rule in self.rules.values()
+            if rule.starts == "receipt" and (spec := rule.spec(severity)) is not None
+        ]
+        flag_set = set(flags)
+        for overlay in self.overlays:
+            if overlay.applies(channel=channel, flags=flag_set):
+                specs = [s for s in specs if s.clock not in {a.clock for a in overlay.add}]
+                specs.extend(overlay.add)
+        return specs
+
+    def clocks_on_resolution(self, *, severity: Severity) -> list[ClockSpec]:
+        """Clocks started when the case is resolved (the callback)."""
+        return [
+            spec
+            for rule in self.rules.values()
+            if rule.starts == "resolution" and (spec := rule.spec(severity)) is not None
+        ]
+
+    def caps_for(
+        self, *, channel: Channel, flags: Iterable[FlagName]
+    ) -> dict[ClockName, ClockName]:
+        """Clock → the overlay clock whose due time caps it (the earlier of the two wins)."""
+        caps: dict[ClockName, ClockName] = {}
+        flag_set = set(flags)
+        for overlay in self.overlays:
+            if overlay.applies(channel=channel, flags=flag_set):
+                caps.update(overlay.caps)
+        return caps
+
+    @property
+    def thresholds(self) -> tuple[int, ...]:
+        """Every percentage at which something happens: warnings, breach, escalations."""
+        return tuple(sorted({*self.warn_thresholds, BREACH, *(r.at for r in self.escalation)}))
+
+    def audiences(
+        self, *, clock: ClockName, severity: Severity, flags: Iterable[FlagName]
+    ) -> dict[int, tuple[Audience, ...]]:
+        """Who is told at each threshold of `clock` for this complaint."""
+        flag_set = frozenset(flags)
+        out: dict[int, tuple[Audience, ...]] = {}
+        for at in self.thresholds:
+            chosen = {
+                audience
+                for rule in self.escalation
+                if rule.at == at and rule.matches(clock=clock, severity=severity, flags=flag_set)
+                for audience in rule.notify
+            }
+            out[at] = tuple(a for a in Audience if a in chosen)
+        return out

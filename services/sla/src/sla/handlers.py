@@ -1,0 +1,45 @@
+"""Kafka subscriptions of the SLA service."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from contracts import Topic
+from faststream.kafka import KafkaBroker
+from servicekit.delivery import DeliveryPolicy, Inbound, Rejection, consume
+from servicekit.settings import KafkaSettings
+
+from sla.service import ClockKeeper
+
+GROUP = "sla"
+
+
+def register(
+    broker: KafkaBroker, *, keeper: ClockKeeper, policy: DeliveryPolicy, settings: KafkaSettings
+) -> None:
+    """Subscribe the SLA service to classified complaints and delivery receipts."""
+
+    async def on_complaints_classified(messages: Sequence[Inbound]) -> Sequence[Rejection]:
+        """Start every clock of newly classified complaints."""
+        return await keeper.on_classified(messages)
+
+    async def on_notifications_sent(messages: Sequence[Inbound]) -> Sequence[Rejection]:
+        """Meet the acknowledge clock when the customer's acknowledgement is delivered."""
+        return await keeper.on_receipts(messages)
+
+    consume(
+        broker,
+        topic=Topic.CLASSIFIED,
+        group=GROUP,
+        settings=settings,
+        policy=policy,
+        handler=on_complaints_classified,
+    )
+    consume(
+        broker,
+        topic=Topic.NOTIFICATION_SENT,
+        group=GROUP,
+        settings=settings,
+        policy=policy,
+        handler=on_notifications_sent,
+    )

@@ -1,0 +1,43 @@
+"""SLA service's business metrics."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+LAG_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300)
+
+
+class SlaMetrics:
+    """Deadlines set, warnings, breaches, escalations, upgrades, met, scheduler lag."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.deadlines_set = Counter(
+            "complaints_deadlines_set_total",
+            "Deadlines started, by clock and severity.",
+            ["clock", "severity"],
+            registry=registry,
+        )
+        self.fired = Counter(
+            "complaints_sla_events_total",
+            "Warnings, breaches, escalations and upgrades fired.",
+            ["event", "clock", "severity"],
+            registry=registry,
+        )
+        self.met = Counter(
+            "complaints_deadlines_met_total",
+            "Clocks stopped in time or late, by clock and outcome.",
+            ["clock", "outcome"],
+            registry=registry,
+        )
+        self.scheduler_lag = Histogram(
+            "complaints_scheduler_lag_seconds",
+            "Fired time minus due time of each threshold (business seconds).",
+            buckets=LAG_BUCKETS,
+            registry=registry,
+        )
+        self.calendar_fallback = Counter(
+            "complaints_calendar_fallback_total",
+            "Deadlines computed on the weekends-only fallback (year without holiday data).",
+            ["year"],
+            registry=registry,
+        )

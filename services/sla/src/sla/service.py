@@ -1,0 +1,234 @@
+"""SLA use-cases: start a complaint's clocks at classification; stop the acknowledge clock on receipt."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC
+
+from contracts import (
+    Audience,
+    CaseState,
+    ClassifiedComplaint,
+    ClockName,
+    ComplaintClassified,
+    DeadlineView,
+    DeliveryStatus,
+    Event,
+    Kind,
+    NotificationSent,
+    SlaChange,
+    SlaChanged,
+    SlaEventKind,
+)
+from pydantic import ValidationError
+from servicekit.clock import Clock
+from servicekit.delivery import Inbound, Rejection
+
+from sla.domain import (
+    BusinessCalendar,
+    Deadline,
+    SlaPolicy,
+    deadlines_at_receipt,
+    severity_upgrade_due,
+)
+from sla.metrics import SlaMetrics
+from sla.ports import CaseStore, DeadlineStore, StoredDeadline, Threshold
+
+Publish = Callable[[Sequence[Event]], Awaitable[None]]
+SOURCE = "/complaints/sla"
+SHANGHAI_DISPLAY = "%Y-%m-%d %H:%M"
+
+
+def stored(complaint_id: str, deadline: Deadline, severity: str) -> StoredDeadline:
+    """The scheduler's form of a domain deadline."""
+    return StoredDeadline(
+        deadline_id=f"{complaint_id}:{deadline.clock.value}:{deadline.occurrence}",
+        complaint_id=complaint_id,
+        clock=deadline.clock,
+        occurrence=deadline.occurrence,
+        severity=severity,
+        started_at=deadline.started_at,
+        due_at=deadline.due_at,
+        thresholds=tuple(
+            Threshold(percent, at, deadline.audiences.get(percent, ()))
+            for percent, at in sorted(deadline.thresholds.items())
+        ),
+        policy_version=deadline.policy_version,
+        calendar_version=deadline.calendar_version,
+    )
+
+
+def state_without_clocks(data: ClassifiedComplaint) -> CaseState | None:
+    """Side states that never get complaint clocks."""
+    if data.duplicate_of:
+        return CaseState.DUPLICATE
+    if data.kind is Kind.ENQUIRY:
+        return CaseState.ENQUIRY
+    if data.kind is Kind.OUT_OF_SCOPE:
+        return CaseState.ROUTED
+    return None
+
+
+@dataclass
+class ClockKeeper:
+    """Starts clocks for classified complaints and stops them when their goal is reached."""
+
+    policy: SlaPolicy
+    calendar: BusinessCalendar
+    deadlines: DeadlineStore
+    cases: CaseStore
+    publish: Publish
+    clock: Clock
+    metrics: SlaMetrics
+    wake: Callable[[], None]
+
+    async def on_classified(self, messages: Sequence[Inbound]) -> list[Rejection]:
+        """Compute, store and announce every clock of each new complaint."""
+        rejections: list[Rejection] = []
+        records: dict[str, tuple[str, str, SlaChanged | None]] = {}
+        new: list[StoredDeadline] = []
+        for message in messages:
+            try:
+                data = ComplaintClassified.model_validate_json(message.value).data
+            except ValidationError as exc:
+                rejections.append(
+                    Rejection(
+                        message,
+                        "invalid_event",
+                        f"not a {ComplaintClassified.event_type}: {exc.error_count()} errors",
+                    )
+                )
+                continue
+            if data.complaint_id in records:
+                continue
+            side_state = state_without_clocks(data)
+            if side_state is not None or data.severity is None:
+                records[data.complaint_id] = (
+                    data.complaint_id,
+                    (side_state or CaseState.CLASSIFIED).value,
+                    None,
+                )
+                continue
+            deadlines = self._deadlines(data)
+            new += deadlines
+            records[data.complaint_id] = (
+                data.complaint_id,
+                CaseState.CLASSIFIED.value,
+                self._set_event(data, deadlines),
+            )
+        await self.deadlines.add(new)
+        await self.cases.save_started(list(records.values()))
+        with_clocks = [cid for cid, (_, _, event) in records.items() if event is not None]
+        pending = await self.cases.unpublished(with_clocks)
+        await self.publish(pending)
+        await self.cases.mark_published([e.data.complaint_id for e in pending])
+        for event in pending:
+            for view in event.data.deadlines:
+                self.metrics.deadlines_set.labels(view.clock.value, event.data.severity.value).inc()
+        if new:
+            self.wake()
+        return rejections
+
+    def _deadlines(self, data: ClassifiedComplaint) -> list[StoredDeadline]:
+        assert data.severity is not None
+        clocks = deadlines_at_receipt(
+            received_at=data.received_at,
+            severity=data.severity,
+            channel=data.channel,
+            referral_due_at=data.referral_due_at,
+            flags=[f.name for f in data.flags],
+            policy=self.policy,
+            calendar=self.calendar,
+        )
+        result = [stored(data.complaint_id, d, data.severity.value) for d in clocks]
+        for at, target in severity_upgrade_due(
+            received_at=data.received_at, severity=data.severity, policy=self.policy
+        ):
+            result.append(
+                StoredDeadline(
+                    deadline_id=f"{data.complaint_id}:upgrade:{target.value}",
+                    complaint_id=data.complaint_id,
+                    clock=None,
+                    occurrence=1,
+                    severity=data.severity.value,
+                    started_at=data.received_at,
+                    due_at=at,
+                    thresholds=(Threshold(100, at, (Audience.HANDLER, Audience.TEAM_LEAD)),),
+                    policy_version=self.policy.version,
+                    calendar_version=self.calendar.version,
+                    upgrade_to=target.value,
+                )
+            )
+        return result
+
+    def _set_event(
+        self, data: ClassifiedComplaint, deadlines: Sequence[StoredDeadline]
+    ) -> SlaChanged:
+        assert data.severity is not None
+        views = [
+            DeadlineView(
+                clock=d.clock,
+                due_at=d.due_at.astimezone(UTC),
+                due_at_local=self.calendar.local(d.due_at).strftime(SHANGHAI_DISPLAY),
+                occurrence=d.occurrence,
+            )
+            for d in deadlines
+            if d.clock is not None
+        ]
+        change = SlaChange(
+            complaint_id=data.complaint_id,
+            event=SlaEventKind.SET,
+            severity=data.severity,
+            deadlines=views,
+            policy_version=self.policy.version,
+            calendar_version=self.calendar.version,
+        )
+        return SlaChanged.build(
+            data=change,
+            subject=data.complaint_id,
+            source=SOURCE,
+            time=self.clock.now(),
+            cause="clocks-started",
+        )
+
+    async def on_receipts(self, messages: Sequence[Inbound]) -> list[Rejection]:
+        """A delivered customer acknowledgement meets the acknowledge clock."""
+        events: list[Event] = []
+        for message in messages:
+            try:
+                receipt = NotificationSent.model_validate_json(message.value).data
+            except ValidationError:
+                continue  # receipts are advisory here; the notifier owns their validity
+            if (
+                receipt.audience is not Audience.CUSTOMER
+                or receipt.status is not DeliveryStatus.DELIVERED
+                or not receipt.template.startswith("acknowledg")
+            ):
+                continue
+            for deadline in await self.deadlines.stop_clock(
+                receipt.complaint_id, ClockName.ACKNOWLEDGE, status="met"
+            ):
+                on_time = self.clock.now() <= deadline.due_at
+                self.metrics.met.labels("acknowledge", "on_time" if on_time else "late").inc()
+                change = SlaChange(
+                    complaint_id=deadline.complaint_id,
+                    event=SlaEventKind.MET,
+                    severity=deadline.severity,
+                    clock=ClockName.ACKNOWLEDGE,
+                    due_at=deadline.due_at,
+                    policy_version=deadline.policy_version,
+                    calendar_version=deadline.calendar_version,
+                    fired_at=self.clock.now(),
+                )
+                events.append(
+                    SlaChanged.build(
+                        data=change,
+                        subject=deadline.complaint_id,
+                        source=SOURCE,
+                        time=self.clock.now(),
+                        cause=f"{deadline.deadline_id}@met",
+                    )
+                )
+        await self.publish(events)
+        return []

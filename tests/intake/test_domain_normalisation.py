@@ -1,0 +1,112 @@
+"""Properties of text normalisation and the Simplified copy."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from intake.domain import normalise_text, to_simplified
+
+# Text that looks like what channels send: CJK, ASCII, full-width forms, pinyin artefacts,
+# whitespace and control characters, plus anything else Unicode has.
+_PIECES = st.sampled_from(
+    [
+        "服務(wù)",
+        "經(jīng)理",
+        "（wù）",
+        "(a)",
+        "１３８",
+        "ＡＢＣ",
+        "，",
+        "。",
+        "\u3000",
+        "\r\n",
+        "\t",
+        "\x00",
+        "\u200b",
+        "\ufeff",
+        "e\u0301",
+        "\u202e",
+        "\n\n\n",
+        "  ",
+        "客户来电反映",
+        "10086",
+        "X",
+    ]
+)
+_TEXT = st.lists(st.one_of(_PIECES, st.text(max_size=8)), max_size=12).map("".join)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+@settings(max_examples=300)
+@given(_TEXT)
+def test_normalise_is_idempotent(text: str) -> None:
+    once = normalise_text(text)
+    assert normalise_text(once) == once
+
+
+@settings(max_examples=300)
+@given(_TEXT)
+def test_normalised_text_has_no_control_or_format_characters(text: str) -> None:
+    out = normalise_text(text)
+    assert not _CONTROL.search(out)
+    assert all(unicodedata.category(char) not in {"Cf", "Cs"} for char in out)
+    assert "\t" not in out
+    assert out == out.strip()
+
+
+@given(st.text(alphabet="0123456789", min_size=1, max_size=20))
+def test_full_width_digits_become_ascii(digits: str) -> None:
+    full_width = "".join(chr(ord(char) + 0xFEE0) for char in digits)
+    assert normalise_text(f"号码{full_width}号") == f"号码{digits}号"
+
+
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ@.-+", min_size=1))
+def test_full_width_ascii_becomes_half_width(ascii_text: str) -> None:
+    full_width = "".join(chr(ord(char) + 0xFEE0) for char in ascii_text)
+    assert normalise_text(full_width) == ascii_text
+
+
+def test_chinese_punctuation_is_kept() -> None:
+    text = "为什么扣费？我没有办理！（已投诉两次），请回复：谢谢；"
+    assert normalise_text(text) == text
+
+
+def test_clock_times_get_an_ascii_colon() -> None:
+    assert (
+        normalise_text("１０月２２日１４：００－１６：００，备注：无")
+        == "10月22日14:00-16:00，备注：无"
+    )
+
+
+def test_whitespace_is_collapsed_and_paragraphs_kept() -> None:
+    assert normalise_text("  第一段 \t\u3000内容 \r\n\r\n\r\n  第二段  ") == "第一段 内容\n第二段"
+
+
+def test_conversion_artefacts_are_removed() -> None:
+    assert normalise_text("服務(wù)廳經(jīng)理") == "服務廳經理"
+    assert normalise_text("暢通總經(jīng)理服務(wù)熱線") == "暢通總經理服務熱線"
+    assert normalise_text("开设（shè）营业厅") == "开设营业厅"
+
+
+def test_parenthesised_latin_that_is_not_pinyin_stays() -> None:
+    assert normalise_text("套餐(A)和方案(b)") == "套餐(A)和方案(b)"
+    assert normalise_text("test (wù)") == "test (wù)"
+
+
+def test_zero_width_and_bidi_characters_are_dropped() -> None:
+    assert normalise_text("乱\u200b扣\u202e费\ufeff") == "乱扣费"
+
+
+@settings(max_examples=100)
+@given(_TEXT)
+def test_simplified_copy_never_raises_and_keeps_ascii(text: str) -> None:
+    out = to_simplified(normalise_text(text))
+    ascii_in = [char for char in normalise_text(text) if char.isascii()]
+    assert [char for char in out if char.isascii()] == ascii_in
+
+
+def test_traditional_becomes_simplified() -> None:
+    assert to_simplified("客戶來電反映服務廳經理態度惡劣") == "客户来电反映服务厅经理态度恶劣"
