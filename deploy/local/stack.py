@@ -73,8 +73,18 @@ def install_kafka() -> None:
         return
     log("fetching Kafka jars from Maven Central (first run only)…")
     shutil.rmtree(kafka_libs(), ignore_errors=True)
-    run(["mvn", "-q", "-B", "-f", str(pom), "dependency:copy-dependencies",
-         f"-DoutputDirectory={kafka_libs()}", "-DincludeScope=runtime"])
+    run(
+        [
+            "mvn",
+            "-q",
+            "-B",
+            "-f",
+            str(pom),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={kafka_libs()}",
+            "-DincludeScope=runtime",
+        ]
+    )
     marker.write_text(pom.read_text())
     log(f"Kafka jars ready: {len(list(kafka_libs().glob('*.jar')))} jars")
 
@@ -87,7 +97,7 @@ def install_ferretdb() -> None:
     """Build FerretDB from its Go module through our small embedding main."""
     src = HERE / "ferretdb"
     stamp = STATE / "bin" / ".ferretdb.src"
-    fingerprint = "".join(p.read_text() for p in sorted(src.glob("*.go")) + [src / "go.sum"])
+    fingerprint = "".join(p.read_text() for p in [*sorted(src.glob("*.go")), src / "go.sum"])
     if ferretdb_binary().exists() and stamp.exists() and stamp.read_text() == fingerprint:
         return
     log("building FerretDB 1.24 from its Go module (first run only, ~1-3 min)…")
@@ -160,8 +170,14 @@ def spawn(name: str, cmd: list[str], *, cwd: Path | None = None) -> None:
     (STATE / "run").mkdir(parents=True, exist_ok=True)
     (STATE / "logs").mkdir(parents=True, exist_ok=True)
     out = (STATE / "logs" / f"{name}.log").open("ab")
-    proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, cwd=cwd,
-                            start_new_session=True, stdin=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        cmd,
+        stdout=out,
+        stderr=subprocess.STDOUT,
+        cwd=cwd,
+        start_new_session=True,
+        stdin=subprocess.DEVNULL,
+    )
     pidfile(name).write_text(str(proc.pid))
 
 
@@ -225,9 +241,18 @@ Configuration:
 def kafka_java(main: str, *args: str) -> list[str]:
     java = shutil.which("java") or "java"
     heap = os.environ.get("COMPLAINTS_KAFKA_HEAP", "768m")
-    return [java, f"-Xmx{heap}", f"-Xms{heap}", "-XX:+UseG1GC", "-Djava.awt.headless=true",
-            f"-Dlog4j2.configurationFile={STATE / 'kafka' / 'log4j2.yaml'}",
-            "-cp", f"{kafka_libs()}/*", main, *args]
+    return [
+        java,
+        f"-Xmx{heap}",
+        f"-Xms{heap}",
+        "-XX:+UseG1GC",
+        "-Djava.awt.headless=true",
+        f"-Dlog4j2.configurationFile={STATE / 'kafka' / 'log4j2.yaml'}",
+        "-cp",
+        f"{kafka_libs()}/*",
+        main,
+        *args,
+    ]
 
 
 def start_kafka() -> None:
@@ -237,13 +262,26 @@ def start_kafka() -> None:
     cfg_dir.mkdir(parents=True, exist_ok=True)
     data = cfg_dir / "data"
     props = cfg_dir / "server.properties"
-    props.write_text(KAFKA_PROPERTIES.format(host=HOST, kafka=PORTS.kafka,
-                                             controller=PORTS.controller, data=data))
+    props.write_text(
+        KAFKA_PROPERTIES.format(
+            host=HOST, kafka=PORTS.kafka, controller=PORTS.controller, data=data
+        )
+    )
     (cfg_dir / "log4j2.yaml").write_text(LOG4J2)
     if not (data / "meta.properties").exists():
         log("formatting Kafka storage (KRaft)…")
-        run(kafka_java("kafka.tools.StorageTool", "format", "--standalone", "--ignore-formatted",
-                       "-t", str(uuid.uuid4()).replace("-", "")[:22], "-c", str(props)))
+        run(
+            kafka_java(
+                "kafka.tools.StorageTool",
+                "format",
+                "--standalone",
+                "--ignore-formatted",
+                "-t",
+                str(uuid.uuid4()).replace("-", "")[:22],
+                "-c",
+                str(props),
+            )
+        )
     log(f"starting Kafka on {HOST}:{PORTS.kafka}…")
     spawn("kafka", kafka_java("kafka.Kafka", str(props)))
 
@@ -252,8 +290,14 @@ def start_ferretdb() -> None:
     if alive("ferretdb") and port_open(PORTS.mongo):
         return
     log(f"starting FerretDB on {HOST}:{PORTS.mongo}…")
-    spawn("ferretdb", [str(ferretdb_binary()), f"-listen={HOST}:{PORTS.mongo}",
-                       f"-dir={STATE / 'ferretdb-data'}"])
+    spawn(
+        "ferretdb",
+        [
+            str(ferretdb_binary()),
+            f"-listen={HOST}:{PORTS.mongo}",
+            f"-dir={STATE / 'ferretdb-data'}",
+        ],
+    )
 
 
 def stop(name: str, timeout: float = 20.0) -> None:
@@ -295,8 +339,11 @@ def reset() -> None:
 
 def status() -> dict[str, dict[str, object]]:
     report = {}
-    for name, port in (("kafka", PORTS.kafka), ("ferretdb", PORTS.mongo),
-                       ("prometheus", PORTS.prometheus)):
+    for name, port in (
+        ("kafka", PORTS.kafka),
+        ("ferretdb", PORTS.mongo),
+        ("prometheus", PORTS.prometheus),
+    ):
         report[name] = {"pid": alive(name), "port": port, "listening": port_open(port)}
     return report
 

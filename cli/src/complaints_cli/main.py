@@ -35,7 +35,7 @@ def _run(args: argparse.Namespace, *, label: str) -> int:
     return 0 if counts.lost == 0 and counts.duplicated == 0 else 1
 
 
-def _intake_validate(args: argparse.Namespace) -> int:
+def _intake_validate(_: argparse.Namespace) -> int:
     from complaints_cli.offline import validate_lines
 
     for out in validate_lines(sys.stdin.buffer):
@@ -110,7 +110,7 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
-def _terminate(signum: int, frame: object) -> None:
+def _terminate(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import BinaryIO, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from contracts import Channel, ComplaintNormalized, CustomerTier
 

@@ -100,9 +100,9 @@ class Pipeline:
         for service in services:
             self.start(service)
 
-    async def wait_ready(self, timeout: float = 90.0) -> None:
+    async def wait_ready(self, limit_s: float = 90.0) -> None:
         """Poll every replica's /readyz until all answer 200."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + limit_s
         async with httpx.AsyncClient(timeout=2.0) as client:
             for proc in self.processes:
                 port = self.config.port(proc.name) + 10 * proc.replica
@@ -119,7 +119,7 @@ class Pipeline:
                         pass
                     if time.monotonic() > deadline:
                         raise TimeoutError(
-                            f"{proc.name} not ready after {timeout:.0f}s; see {proc.log_path}"
+                            f"{proc.name} not ready after {limit_s:.0f}s; see {proc.log_path}"
                         )
                     await asyncio.sleep(0.25)
 

@@ -1,4 +1,4 @@
-"""A local notification receiver: stands in for the SMS gateway and staff webhooks in demos and tests.
+"""A local notification receiver standing in for the SMS gateway and staff webhooks.
 
 It checks each request's HMAC signature, answers like a gateway, and records what arrived so the
 demo and the end-to-end check count deliveries at the receiving end, not at the sender.

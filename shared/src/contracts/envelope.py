@@ -65,7 +65,7 @@ class Event(Model):
             time=time,
             subject=subject,
             dataschema=f"{SCHEMA_BASE}{cls.event_type}",
-            data=data,  # type: ignore[call-arg]
+            data=data,
         )
 
     def key(self) -> bytes | None:

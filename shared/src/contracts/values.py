@@ -13,9 +13,7 @@ ComplaintId = Annotated[
 ComplainantKey = Annotated[
     str,
     StringConstraints(pattern=r"^ck_[0-9a-f]{32}$"),
-    Field(
-        description="Pseudonymous complainant key: keyed hash of the normalised phone or customer id."
-    ),
+    Field(description="Pseudonymous key: keyed hash of the normalised phone or customer id."),
 ]
 
 

@@ -5,12 +5,16 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 import uvicorn
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.asgi.types import ASGIApp, Scope
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry, make_asgi_app
+
+from servicekit.logs import configure_logging
+from servicekit.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
 
@@ -36,11 +40,11 @@ def build_app(
     """
 
     @get(include_in_schema=False)
-    async def healthz(scope: Scope) -> AsgiResponse:
+    async def healthz(scope: Scope) -> AsgiResponse:  # noqa: ARG001 (ASGI handler signature)
         return AsgiResponse(b'{"status":"ok"}', 200, headers={"content-type": "application/json"})
 
     @get(include_in_schema=False)
-    async def readyz(scope: Scope) -> AsgiResponse:
+    async def readyz(scope: Scope) -> AsgiResponse:  # noqa: ARG001 (ASGI handler signature)
         results = [await broker.ping(timeout=2.0)]
         results += [await check() for check in readiness]
         ok = all(results)
@@ -75,12 +79,9 @@ def serve(app: AsgiFastStream, *, host: str, port: int) -> None:
     asyncio.run(uvicorn.Server(config).serve())
 
 
-def run_service(service: str, settings: object, create_app: Callable[..., AsgiFastStream]) -> None:
+def run_service(
+    service: str, settings: ServiceSettings, create_app: Callable[[Any], AsgiFastStream]
+) -> None:
     """Entry point body shared by `python -m <service>`: logging, app, serve."""
-    from servicekit.settings import ServiceSettings
-
-    assert isinstance(settings, ServiceSettings)
-    from servicekit.logs import configure_logging
-
     configure_logging(service=service, level=settings.log_level, fmt=settings.log_format)
     serve(create_app(settings), host=settings.http_host, port=settings.http_port)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 from collections.abc import Iterable, Sequence
@@ -85,10 +86,8 @@ async def ensure_topics(settings: KafkaSettings, topics: Iterable[Topic] = tuple
             if topic.value not in existing
         ]
         if missing:
-            try:
+            with contextlib.suppress(TopicAlreadyExistsError):  # a replica created it first
                 await admin.create_topics(missing)
-            except TopicAlreadyExistsError:
-                pass
             log.info("created topics", extra={"fields": {"topics": [t.name for t in missing]}})
     finally:
         await admin.close()

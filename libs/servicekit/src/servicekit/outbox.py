@@ -21,7 +21,7 @@ from servicekit.mongo import Document, find_all
 E = TypeVar("E", bound=Event)
 
 
-class MissingDocuments(RuntimeError):
+class MissingDocumentsError(RuntimeError):
     """A stage's event could not be stored because its document is not there (yet)."""
 
 
@@ -53,7 +53,7 @@ class Outbox(Generic[E]):
     async def pending(self, doc_ids: Sequence[str]) -> list[E]:
         """Stored events of these documents not yet confirmed on Kafka.
 
-        Raises `MissingDocuments` when a document has no event at all (its earlier stage's
+        Raises `MissingDocumentsError` when a document has no event at all (its earlier stage's
         write is not visible yet): retrying is right, skipping would lose the complaint.
         """
         if not doc_ids:
@@ -63,7 +63,7 @@ class Outbox(Generic[E]):
         )
         have = {doc["_id"] for doc in docs if self._event_field in doc}
         if missing := set(doc_ids) - have:
-            raise MissingDocuments(f"{len(missing)} documents lack {self._event_field}")
+            raise MissingDocumentsError(f"{len(missing)} documents lack {self._event_field}")
         return [
             self._event_type.model_validate(doc[self._event_field])
             for doc in docs

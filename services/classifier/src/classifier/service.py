@@ -77,13 +77,16 @@ class Classification:
         pending = await self.store.unpublished(list(complaints))
         await self.publish(pending)
         await self.store.mark_published([e.data.complaint_id for e in pending])
-        for event in pending:
-            self._count(event.data)
+        for decided_event in pending:
+            self._count(decided_event.data)
         return rejections
 
     def _decide(self, complaint: NormalizedComplaint, history: History) -> Decision:
         item = ClassifierInput(
-            text=complaint.text, channel=complaint.channel, customer_tier=complaint.complainant.tier
+            text=complaint.text,
+            channel=complaint.channel,
+            customer_tier=complaint.complainant.tier,
+            complainant_key=complaint.complainant_key,
         )
         return self.classifier.classify(item, received_at=complaint.received_at, history=history)
 

@@ -148,17 +148,33 @@ class Notifier:
                 continue
             except PermanentDeliveryError as exc:
                 return self._outcome(
-                    intent, channel.name, DeliveryStatus.FAILED, attempt, shown, str(exc)
+                    intent=intent,
+                    channel=channel.name,
+                    recipient=shown,
+                    status=DeliveryStatus.FAILED,
+                    attempts=attempt,
+                    reason=str(exc),
                 )
             return self._outcome(
-                intent, channel.name, DeliveryStatus.DELIVERED, attempt, shown, None
+                intent=intent,
+                channel=channel.name,
+                recipient=shown,
+                status=DeliveryStatus.DELIVERED,
+                attempts=attempt,
+                reason=None,
             )
         return self._outcome(
-            intent, channel.name, DeliveryStatus.FAILED, self.retry.max_attempts, shown, reason
+            intent=intent,
+            channel=channel.name,
+            recipient=shown,
+            status=DeliveryStatus.FAILED,
+            attempts=self.retry.max_attempts,
+            reason=reason,
         )
 
     def _outcome(
         self,
+        *,
         intent: Intent,
         channel: str,
         status: DeliveryStatus,

@@ -38,12 +38,12 @@ def event_kind(deadline: StoredDeadline, threshold: Threshold) -> SlaEventKind:
 def fired_event(deadline: StoredDeadline, threshold: Threshold, *, now_: Clock) -> SlaChanged:
     """The event announcing that `threshold` of `deadline` was reached."""
     kind = event_kind(deadline, threshold)
-    upgraded = kind is SlaEventKind.UPGRADED and deadline.upgrade_to is not None
+    target = deadline.upgrade_to
     data = SlaChange(
         complaint_id=deadline.complaint_id,
         event=kind,
-        severity=Severity(deadline.upgrade_to) if upgraded else Severity(deadline.severity),
-        previous_severity=Severity(deadline.severity) if upgraded else None,
+        severity=Severity(target) if target is not None else Severity(deadline.severity),
+        previous_severity=Severity(deadline.severity) if target is not None else None,
         clock=deadline.clock,
         occurrence=deadline.occurrence,
         threshold=threshold.percent,

@@ -1,4 +1,4 @@
-"""SLA use-cases: start a complaint's clocks at classification; stop the acknowledge clock on receipt."""
+"""SLA use-cases: start clocks at classification; stop the acknowledge clock on receipt."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from contracts import (
     Event,
     Kind,
     NotificationSent,
+    Severity,
     SlaChange,
     SlaChanged,
     SlaEventKind,
@@ -57,6 +58,12 @@ def stored(complaint_id: str, deadline: Deadline, severity: str) -> StoredDeadli
         policy_version=deadline.policy_version,
         calendar_version=deadline.calendar_version,
     )
+
+
+def _severity(data: ClassifiedComplaint) -> Severity:
+    if data.severity is None:
+        raise ValueError(f"{data.complaint_id}: a complaint without severity gets no clocks")
+    return data.severity
 
 
 def state_without_clocks(data: ClassifiedComplaint) -> CaseState | None:
@@ -131,19 +138,19 @@ class ClockKeeper:
         return rejections
 
     def _deadlines(self, data: ClassifiedComplaint) -> list[StoredDeadline]:
-        assert data.severity is not None
+        severity = _severity(data)
         clocks = deadlines_at_receipt(
             received_at=data.received_at,
-            severity=data.severity,
+            severity=severity,
             channel=data.channel,
             referral_due_at=data.referral_due_at,
             flags=[f.name for f in data.flags],
             policy=self.policy,
             calendar=self.calendar,
         )
-        result = [stored(data.complaint_id, d, data.severity.value) for d in clocks]
+        result = [stored(data.complaint_id, d, severity.value) for d in clocks]
         for at, target in severity_upgrade_due(
-            received_at=data.received_at, severity=data.severity, policy=self.policy
+            received_at=data.received_at, severity=severity, policy=self.policy
         ):
             result.append(
                 StoredDeadline(
@@ -151,7 +158,7 @@ class ClockKeeper:
                     complaint_id=data.complaint_id,
                     clock=None,
                     occurrence=1,
-                    severity=data.severity.value,
+                    severity=severity.value,
                     started_at=data.received_at,
                     due_at=at,
                     thresholds=(Threshold(100, at, (Audience.HANDLER, Audience.TEAM_LEAD)),),
@@ -165,7 +172,7 @@ class ClockKeeper:
     def _set_event(
         self, data: ClassifiedComplaint, deadlines: Sequence[StoredDeadline]
     ) -> SlaChanged:
-        assert data.severity is not None
+        severity = _severity(data)
         views = [
             DeadlineView(
                 clock=d.clock,
@@ -179,7 +186,7 @@ class ClockKeeper:
         change = SlaChange(
             complaint_id=data.complaint_id,
             event=SlaEventKind.SET,
-            severity=data.severity,
+            severity=severity,
             deadlines=views,
             policy_version=self.policy.version,
             calendar_version=self.calendar.version,

@@ -51,8 +51,8 @@ class MongoComplaintStore:
                         "duplicate_of": data.duplicate_of,
                         "fingerprint": record.fingerprint,
                         "text": data.text,
-                        # Channel payloads are kept verbatim as JSON text: nothing a channel sends can
-                        # ever be read by MongoDB as an operator or a dotted path.
+                        # Channel payloads are kept verbatim as JSON text: nothing a channel
+                        # sends can be read by MongoDB as an operator or a dotted path.
                         "original_json": json.dumps(
                             record.original, ensure_ascii=False, default=str
                         ),

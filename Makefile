@@ -1,0 +1,79 @@
+# The few commands of the project. `make run` and `make test` are the two the README promises
+# work on a fresh machine: each installs what is missing first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+TOOLS := .local/tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+STACK := $(PYTHON) deploy/local/stack.py
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: help venv stack-up stack-down stack-status stack-reset run demo test unit e2e lint typecheck \
+        format schemas eval train clean
+
+help: ## list the commands
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
+
+$(UV):
+	@echo "[make] bootstrapping uv into $(TOOLS)…"
+	@$(PYTHON) -m venv $(TOOLS)
+	@$(TOOLS)/bin/pip install -q --disable-pip-version-check uv==0.13.9
+
+$(VENV)/.synced: $(UV) pyproject.toml uv.lock shared/pyproject.toml libs/servicekit/pyproject.toml \
+                 services/*/pyproject.toml cli/pyproject.toml
+	@echo "[make] installing Python dependencies into $(VENV)…"
+	@$(UV) sync --frozen --all-packages
+	@touch $@
+
+venv: $(VENV)/.synced ## install the Python workspace (and the `complaints` command) into .venv
+
+stack-up: venv ## start local Kafka + FerretDB (fetched/built on first use)
+	@$(STACK) up
+
+stack-down: ## stop the local servers
+	@$(STACK) down
+
+stack-status: ## show the local servers
+	@$(STACK) status
+
+stack-reset: ## stop the local servers and delete their data
+	@$(STACK) reset
+
+run: stack-up ## run the pipeline on the demo workload with the local stack
+	@$(VENV)/bin/complaints demo
+
+demo: run
+
+test: lint stack-up ## the whole test suite: lint, types, unit, handler, contract and end-to-end tests
+	@$(VENV)/bin/pytest
+
+unit: venv ## fast tests only (no servers)
+	@$(VENV)/bin/pytest -m "not stack"
+
+e2e: stack-up ## the end-to-end run: 240 complaints through four processes on the real stack
+	@$(VENV)/bin/complaints e2e
+
+lint: venv ## ruff, mypy (strict) and the import contracts
+	@$(VENV)/bin/ruff check .
+	@$(VENV)/bin/ruff format --check .
+	@$(VENV)/bin/mypy shared/src libs/servicekit/src services/*/src cli/src scripts
+	@$(VENV)/bin/lint-imports
+
+format: venv ## apply ruff's formatting and safe fixes
+	@$(VENV)/bin/ruff format .
+	@$(VENV)/bin/ruff check --fix .
+
+schemas: venv ## regenerate the committed JSON Schemas from the contracts
+	@$(VENV)/bin/python -m contracts.schemas shared/schemas
+
+eval: venv ## classifier accuracy: cross-validated table and confusion matrix
+	@$(VENV)/bin/python scripts/eval_classifier.py
+
+train: venv ## retrain the shipped category model (reproducible)
+	@$(VENV)/bin/python scripts/train_classifier.py
+
+clean: stack-down ## remove the virtualenv and local servers' data (keeps downloads)
+	@rm -rf $(VENV) .local/kafka/data .local/ferretdb-data .local/logs
