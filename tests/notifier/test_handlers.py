@@ -340,11 +340,6 @@ def _ack_intent() -> Intent:
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG notifier/service.py deliver: outcomes are completed in the log before receipts "
-    "are published, so a failed publish loses the receipt for good (redelivery is suppressed)",
-)
 async def test_receipt_survives_a_failed_publish() -> None:
     rig = Rig()
     rig.publisher.failures = 1

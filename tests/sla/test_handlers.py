@@ -443,11 +443,6 @@ async def test_other_receipts_leave_the_clock_running(rig: Rig, ignored: Notific
     assert rig.deadlines.slots[f"{CID}:acknowledge:1"].status == "pending"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG sla/service.py on_receipts: the clock is stopped before MET is published, "
-    "so a failed publish loses the MET event for good (redelivery finds nothing to stop)",
-)
 async def test_met_event_survives_a_failed_publish(rig: Rig) -> None:
     await rig.classified(classified())
     rig.publisher.events.clear()

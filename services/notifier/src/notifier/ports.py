@@ -35,7 +35,13 @@ class NotificationLog(Protocol):
         """Take the intents nobody has sent (or whose sender died before `stale_before`)."""
 
     async def complete(self, outcomes: Sequence[Outcome], *, now: datetime) -> None:
-        """Record how each claimed notification ended."""
+        """Record how each claimed notification ended (its receipt not yet published)."""
+
+    async def unreceipted(self, keys: Sequence[str]) -> list[Outcome]:
+        """Ended notifications among `keys` whose receipt was never published."""
+
+    async def mark_receipted(self, keys: Sequence[str]) -> None:
+        """Remember that these notifications' receipts reached Kafka."""
 
 
 class ContactBook(Protocol):

@@ -97,24 +97,29 @@ class Notifier:
         return rejections
 
     async def deliver(self, intents: Sequence[Intent]) -> None:
-        """Claim, send concurrently, record and publish receipts."""
+        """Claim, send concurrently, record, then publish receipts (also ones a crash left)."""
         now = self.clock.now()
         claimed = await self.log.claim(intents, now=now, stale_before=now - self.stale_claim)
-        self.metrics.suppressed.inc(len({i.key for i in intents}) - len(claimed))
-        if not claimed:
-            return
-        phones = await self.contacts.phones(
-            [i.complaint_id for i in claimed if i.audience is Audience.CUSTOMER]
-        )
-        gate = asyncio.Semaphore(self.concurrency)
+        claimed_keys = {i.key for i in claimed}
+        others = [key for key in dict.fromkeys(i.key for i in intents) if key not in claimed_keys]
+        self.metrics.suppressed.inc(len(others))
+        leftovers = await self.log.unreceipted(others)
+        outcomes: list[Outcome] = []
+        if claimed:
+            phones = await self.contacts.phones(
+                [i.complaint_id for i in claimed if i.audience is Audience.CUSTOMER]
+            )
+            gate = asyncio.Semaphore(self.concurrency)
 
-        async def bounded(intent: Intent) -> Outcome:
-            async with gate:
-                return await self._send(intent, phones.get(intent.complaint_id))
+            async def bounded(intent: Intent) -> Outcome:
+                async with gate:
+                    return await self._send(intent, phones.get(intent.complaint_id))
 
-        outcomes = await asyncio.gather(*(bounded(i) for i in claimed))
-        await self.log.complete(outcomes, now=self.clock.now())
-        await self.publish([self._receipt(o) for o in outcomes])
+            outcomes = list(await asyncio.gather(*(bounded(i) for i in claimed)))
+            await self.log.complete(outcomes, now=self.clock.now())
+        finished = [*outcomes, *leftovers]
+        await self.publish([self._receipt(o) for o in finished])
+        await self.log.mark_receipted([o.intent.key for o in finished])
 
     async def _send(self, intent: Intent, phone: str | None) -> Outcome:
         if intent.audience is Audience.CUSTOMER:

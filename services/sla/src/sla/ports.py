@@ -65,7 +65,13 @@ class DeadlineStore(Protocol):
     async def stop_clock(
         self, complaint_id: str, clock: ClockName, *, status: str
     ) -> list[StoredDeadline]:
-        """Stop a complaint's open deadlines of `clock` (met / cancelled); returns those stopped."""
+        """Stop a complaint's open deadlines of `clock` (met / cancelled).
+
+        Returns those stopped now and those stopped earlier whose stop was never announced.
+        """
+
+    async def announced(self, deadline_ids: Sequence[str]) -> None:
+        """Remember that these stops were published."""
 
 
 class CaseStore(Protocol):

@@ -202,11 +202,20 @@ class ClockKeeper:
     async def on_receipts(self, messages: Sequence[Inbound]) -> list[Rejection]:
         """A delivered customer acknowledgement meets the acknowledge clock."""
         events: list[Event] = []
+        stopped: list[StoredDeadline] = []
+        rejections: list[Rejection] = []
         for message in messages:
             try:
                 receipt = NotificationSent.model_validate_json(message.value).data
-            except ValidationError:
-                continue  # receipts are advisory here; the notifier owns their validity
+            except ValidationError as exc:
+                rejections.append(
+                    Rejection(
+                        message,
+                        "invalid_event",
+                        f"not a {NotificationSent.event_type}: {exc.error_count()} errors",
+                    )
+                )
+                continue
             if (
                 receipt.audience is not Audience.CUSTOMER
                 or receipt.status is not DeliveryStatus.DELIVERED
@@ -216,6 +225,9 @@ class ClockKeeper:
             for deadline in await self.deadlines.stop_clock(
                 receipt.complaint_id, ClockName.ACKNOWLEDGE, status="met"
             ):
+                if any(d.deadline_id == deadline.deadline_id for d in stopped):
+                    continue  # the same receipt twice in one batch
+                stopped.append(deadline)
                 on_time = self.clock.now() <= deadline.due_at
                 self.metrics.met.labels("acknowledge", "on_time" if on_time else "late").inc()
                 change = SlaChange(
@@ -238,4 +250,5 @@ class ClockKeeper:
                     )
                 )
         await self.publish(events)
-        return []
+        await self.deadlines.announced([d.deadline_id for d in stopped])
+        return rejections

@@ -15,6 +15,7 @@ class InMemoryNotificationLog:
     def __init__(self) -> None:
         self.claims: dict[str, tuple[str, datetime]] = {}
         self.outcomes: dict[str, Outcome] = {}
+        self.receipted: set[str] = set()
 
     async def ensure_indexes(self) -> None:
         """Nothing to index in memory."""
@@ -36,6 +37,19 @@ class InMemoryNotificationLog:
         for outcome in outcomes:
             self.claims[outcome.intent.key] = (outcome.status, now)
             self.outcomes[outcome.intent.key] = outcome
+            self.receipted.discard(outcome.intent.key)
+
+    async def unreceipted(self, keys: Sequence[str]) -> list[Outcome]:
+        """Ended notifications whose receipt was not published."""
+        return [
+            self.outcomes[k]
+            for k in dict.fromkeys(keys)
+            if k in self.outcomes and k not in self.receipted
+        ]
+
+    async def mark_receipted(self, keys: Sequence[str]) -> None:
+        """Flag the receipts as published."""
+        self.receipted.update(keys)
 
 
 class InMemoryContactBook:

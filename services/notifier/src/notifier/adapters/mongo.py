@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from contracts import Audience
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
@@ -64,27 +65,59 @@ class MongoNotificationLog:
         return claimed
 
     async def complete(self, outcomes: Sequence[Outcome], *, now: datetime) -> None:
-        """Store each outcome on its claim."""
-        await write_in_chunks(
-            self._notifications,
-            [
-                UpdateOne(
-                    {"_id": o.intent.key},
-                    {
-                        "$set": {
-                            "status": o.status,
-                            "channel": o.channel,
-                            "attempts": o.attempts,
-                            "recipient": o.recipient,
-                            "reason": o.reason,
-                            "latency_ms": o.latency_ms,
-                            "completed_at": now,
-                        }
-                    },
-                )
-                for o in outcomes
-            ],
-        )
+        """Store each outcome on its claim; the receipt is published afterwards."""
+        ops = [
+            UpdateOne(
+                {"_id": o.intent.key},
+                {
+                    "$set": {
+                        "status": o.status,
+                        "channel": o.channel,
+                        "attempts": o.attempts,
+                        "recipient": o.recipient,
+                        "reason": o.reason,
+                        "latency_ms": o.latency_ms,
+                        "trigger_time": o.intent.trigger_time,
+                        "completed_at": now,
+                        "receipted": False,
+                    }
+                },
+            )
+            for o in outcomes
+        ]
+        await write_in_chunks(self._notifications, ops)
+
+    async def unreceipted(self, keys: Sequence[str]) -> list[Outcome]:
+        """Ended notifications whose receipt was not published (the sender died in between)."""
+        if not keys:
+            return []
+        docs = await find_all(self._notifications, {"_id": {"$in": list(keys)}})
+        return [
+            Outcome(
+                intent=Intent(
+                    key=d["_id"],
+                    complaint_id=d["complaint_id"],
+                    audience=Audience(d["audience"]),
+                    template=d["template"],
+                    trigger_time=d["trigger_time"],
+                ),
+                channel=d["channel"],
+                status=d["status"],
+                attempts=d["attempts"],
+                recipient=d.get("recipient"),
+                reason=d.get("reason"),
+                latency_ms=d.get("latency_ms"),
+            )
+            for d in docs
+            if d.get("receipted") is False
+        ]
+
+    async def mark_receipted(self, keys: Sequence[str]) -> None:
+        """Flag the receipts as published."""
+        if keys:
+            await self._notifications.update_many(
+                {"_id": {"$in": list(keys)}}, {"$set": {"receipted": True}}
+            )
 
 
 class MongoContactBook:

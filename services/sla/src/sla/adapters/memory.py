@@ -18,6 +18,7 @@ class _Slot:
     status: str = "pending"
     owner: str | None = None
     lease_until: datetime | None = None
+    announced: bool = True
 
 
 class InMemoryDeadlineStore:
@@ -70,18 +71,22 @@ class InMemoryDeadlineStore:
     async def stop_clock(
         self, complaint_id: str, clock: ClockName, *, status: str
     ) -> list[StoredDeadline]:
-        """Stop the open deadlines of one clock."""
+        """Stop the open deadlines of one clock; also return stops not yet announced."""
         stopped = []
         for slot in self.slots.values():
             d = slot.deadline
-            if (
-                d.complaint_id == complaint_id
-                and d.clock == clock
-                and slot.status in {"pending", "firing"}
-            ):
-                slot.status = status
+            if d.complaint_id != complaint_id or d.clock != clock:
+                continue
+            if slot.status in {"pending", "firing"}:
+                slot.status, slot.announced = status, False
+            if slot.status == status and not slot.announced:
                 stopped.append(d)
         return stopped
+
+    async def announced(self, deadline_ids: Sequence[str]) -> None:
+        """Flag the stops as published."""
+        for deadline_id in deadline_ids:
+            self.slots[deadline_id].announced = True
 
 
 class InMemoryCaseStore:

@@ -150,19 +150,33 @@ class MongoDeadlineStore:
     async def stop_clock(
         self, complaint_id: str, clock: ClockName, *, status: str
     ) -> list[StoredDeadline]:
-        """Stop the open deadlines of one clock."""
-        query = {
-            "complaint_id": complaint_id,
-            "clock": clock.value,
-            "status": {"$in": [PENDING, FIRING]},
-        }
-        stopped = [from_document(doc) for doc in await find_all(self._deadlines, query)]
-        if stopped:
+        """Stop the open deadlines of one clock; also return stops not yet announced."""
+        docs = await find_all(self._deadlines, {"complaint_id": complaint_id, "clock": clock.value})
+        open_ids = [d["_id"] for d in docs if d["status"] in {PENDING, FIRING}]
+        if open_ids:
             await self._deadlines.update_many(
-                {"_id": {"$in": [d.deadline_id for d in stopped]}},
-                {"$set": {"status": status, "next_fire_at": None, "stopped_at": datetime.now(UTC)}},
+                {"_id": {"$in": open_ids}, "status": {"$in": [PENDING, FIRING]}},
+                {
+                    "$set": {
+                        "status": status,
+                        "next_fire_at": None,
+                        "announced": False,
+                        "stopped_at": datetime.now(UTC),
+                    }
+                },
             )
-        return stopped
+        return [
+            from_document(d)
+            for d in docs
+            if d["_id"] in open_ids or (d["status"] == status and d.get("announced") is False)
+        ]
+
+    async def announced(self, deadline_ids: Sequence[str]) -> None:
+        """Flag the stops as published."""
+        if deadline_ids:
+            await self._deadlines.update_many(
+                {"_id": {"$in": list(deadline_ids)}}, {"$set": {"announced": True}}
+            )
 
 
 class MongoCaseStore:
