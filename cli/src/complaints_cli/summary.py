@@ -9,9 +9,13 @@ from collections.abc import Iterable
 from complaints_cli.stages import StageCounts
 
 
-def bars(title: str, counter: Counter[str] | dict[str, int], width: int = 30) -> list[str]:
-    """A titled horizontal bar chart of counts."""
-    items = sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))
+def bars(
+    title: str, counter: Counter[str] | dict[str, int], width: int = 30, *, ranked: bool = True
+) -> list[str]:
+    """A titled horizontal bar chart of counts, largest first unless `ranked` is False."""
+    items = list(counter.items())
+    if ranked:
+        items.sort(key=lambda kv: (-kv[1], kv[0]))
     top = max((v for _, v in items), default=0)
     lines = [title]
     for name, value in items:
@@ -37,7 +41,7 @@ def render(counts: StageCounts) -> str:
         "5 acknowledged": counts.acknowledged,
     }
     lines = ["", "=== Pipeline summary ==="]
-    lines += bars("Per stage", dict(stages))
+    lines += bars("Per stage", dict(stages), ranked=False)
     lines += bars("Kinds", counts.kinds)
     lines += bars("Complaints per category", counts.categories)
     lines += bars("Complaints per severity", counts.severities)

@@ -14,13 +14,14 @@ import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
 from aiokafka.errors import RequestTimedOutError as KafkaRequestTimedOut
-from contracts import DeadLetter, MessageDeadLettered, Topic
+from contracts import DeadLetter, Event, MessageDeadLettered, Topic
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
+from pydantic import ValidationError
 from pymongo.errors import AutoReconnect, ConnectionFailure, NetworkTimeout, WriteConcernError
 
 from servicekit.clock import Clock
@@ -78,6 +79,21 @@ class Rejection:
 
 
 BatchHandler = Callable[[Sequence[Inbound]], Awaitable[Sequence[Rejection]]]
+
+E = TypeVar("E", bound=Event)
+
+
+def decode(messages: Sequence[Inbound], event_type: type[E]) -> tuple[list[E], list[Rejection]]:
+    """Parse each message as `event_type`; what does not parse becomes `invalid_event`."""
+    events: list[E] = []
+    rejections: list[Rejection] = []
+    for message in messages:
+        try:
+            events.append(event_type.model_validate_json(message.value))
+        except ValidationError as exc:
+            detail = f"not a {event_type.event_type}: {exc.error_count()} validation errors"
+            rejections.append(Rejection(message, "invalid_event", detail))
+    return events, rejections
 
 
 class DeliveryPolicy:

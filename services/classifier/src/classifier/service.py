@@ -15,9 +15,8 @@ from contracts import (
     FlagName,
     NormalizedComplaint,
 )
-from pydantic import ValidationError
 from servicekit.clock import Clock
-from servicekit.delivery import Inbound, Rejection
+from servicekit.delivery import Inbound, Rejection, decode
 
 from classifier.domain import (
     Classifier,
@@ -51,20 +50,9 @@ class Classification:
 
     async def take(self, messages: Sequence[Inbound]) -> list[Rejection]:
         """Handle one consumed batch; returns the messages to dead-letter."""
-        rejections: list[Rejection] = []
+        events, rejections = decode(messages, ComplaintNormalized)
         complaints: dict[str, NormalizedComplaint] = {}
-        for message in messages:
-            try:
-                event = ComplaintNormalized.model_validate_json(message.value)
-            except ValidationError as exc:
-                rejections.append(
-                    Rejection(
-                        message,
-                        "invalid_event",
-                        f"not a {ComplaintNormalized.event_type}: {exc.error_count()} errors",
-                    )
-                )
-                continue
+        for event in events:
             complaints.setdefault(event.data.complaint_id, event.data)
         items = list(complaints.values())
         first = [self._decide(c, History()) for c in items]

@@ -17,9 +17,8 @@ from contracts import (
     NotificationSent,
     SlaChanged,
 )
-from pydantic import ValidationError
 from servicekit.clock import Clock
-from servicekit.delivery import Inbound, Rejection
+from servicekit.delivery import Inbound, Rejection, decode
 
 from notifier.channels.base import (
     Channel,
@@ -71,28 +70,19 @@ class Notifier:
 
     async def on_classified(self, messages: Sequence[Inbound]) -> list[Rejection]:
         """Acknowledge enquiries and routed reports (complaints are acknowledged with clocks)."""
-        intents, rejections = [], []
-        for message in messages:
-            try:
-                event = ComplaintClassified.model_validate_json(message.value)
-            except ValidationError as exc:
-                rejections.append(_invalid(message, ComplaintClassified.event_type, exc))
-                continue
-            if (intent := acknowledgement_for_non_complaint(event.data, at=event.time)) is not None:
-                intents.append(intent)
+        events, rejections = decode(messages, ComplaintClassified)
+        intents = [
+            intent
+            for event in events
+            if (intent := acknowledgement_for_non_complaint(event.data, at=event.time)) is not None
+        ]
         await self.deliver(intents)
         return rejections
 
     async def on_sla(self, messages: Sequence[Inbound]) -> list[Rejection]:
         """Acknowledge complaints with their promised time; alert staff on warnings and breaches."""
-        intents, rejections = [], []
-        for message in messages:
-            try:
-                event = SlaChanged.model_validate_json(message.value)
-            except ValidationError as exc:
-                rejections.append(_invalid(message, SlaChanged.event_type, exc))
-                continue
-            intents += intents_for_sla(event.data, at=event.time)
+        events, rejections = decode(messages, SlaChanged)
+        intents = [i for event in events for i in intents_for_sla(event.data, at=event.time)]
         await self.deliver(intents)
         return rejections
 
@@ -216,7 +206,3 @@ class Notifier:
             time=self.clock.now(),
             cause=intent.key,
         )
-
-
-def _invalid(message: Inbound, expected: str, exc: ValidationError) -> Rejection:
-    return Rejection(message, "invalid_event", f"not a {expected}: {exc.error_count()} errors")

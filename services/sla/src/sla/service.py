@@ -22,9 +22,8 @@ from contracts import (
     SlaChanged,
     SlaEventKind,
 )
-from pydantic import ValidationError
 from servicekit.clock import Clock
-from servicekit.delivery import Inbound, Rejection
+from servicekit.delivery import Inbound, Rejection, decode
 
 from sla.domain import (
     BusinessCalendar,
@@ -92,21 +91,10 @@ class ClockKeeper:
 
     async def on_classified(self, messages: Sequence[Inbound]) -> list[Rejection]:
         """Compute, store and announce every clock of each new complaint."""
-        rejections: list[Rejection] = []
+        decisions, rejections = decode(messages, ComplaintClassified)
         records: dict[str, tuple[str, str, SlaChanged | None]] = {}
         new: list[StoredDeadline] = []
-        for message in messages:
-            try:
-                data = ComplaintClassified.model_validate_json(message.value).data
-            except ValidationError as exc:
-                rejections.append(
-                    Rejection(
-                        message,
-                        "invalid_event",
-                        f"not a {ComplaintClassified.event_type}: {exc.error_count()} errors",
-                    )
-                )
-                continue
+        for data in (decision.data for decision in decisions):
             if data.complaint_id in records:
                 continue
             side_state = state_without_clocks(data)
@@ -201,21 +189,10 @@ class ClockKeeper:
 
     async def on_receipts(self, messages: Sequence[Inbound]) -> list[Rejection]:
         """A delivered customer acknowledgement meets the acknowledge clock."""
+        receipts, rejections = decode(messages, NotificationSent)
         events: list[Event] = []
         stopped: list[StoredDeadline] = []
-        rejections: list[Rejection] = []
-        for message in messages:
-            try:
-                receipt = NotificationSent.model_validate_json(message.value).data
-            except ValidationError as exc:
-                rejections.append(
-                    Rejection(
-                        message,
-                        "invalid_event",
-                        f"not a {NotificationSent.event_type}: {exc.error_count()} errors",
-                    )
-                )
-                continue
+        for receipt in (sent.data for sent in receipts):
             if (
                 receipt.audience is not Audience.CUSTOMER
                 or receipt.status is not DeliveryStatus.DELIVERED
