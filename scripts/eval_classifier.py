@@ -13,11 +13,12 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sklearn.model_selection import StratifiedKFold
+
 from classifier.domain import Classifier, ClassifierInput, Decision
 from classifier.domain.evaluation import Labels, Report, evaluate
 from classifier.domain.policy_loader import load_policy
 from classifier.domain.training import Example, TrainingSettings, read_examples, train_model
-from sklearn.model_selection import StratifiedKFold
 
 ROOT = Path(__file__).resolve().parent.parent
 RECEIVED = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)

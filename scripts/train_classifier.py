@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+
 from classifier.domain.training import TrainingSettings, read_examples, train_model
 
 ROOT = Path(__file__).resolve().parent.parent

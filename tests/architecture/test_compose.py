@@ -15,11 +15,12 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic import BaseModel, SecretStr
+
 from classifier.settings import ClassifierSettings
 from contracts.topics import PARTITIONS, Topic
 from intake.settings import IntakeSettings
 from notifier.settings import NotifierSettings
-from pydantic import BaseModel, SecretStr
 from servicekit.kafka import ensure_topics
 from servicekit.settings import KafkaSettings, ServiceSettings
 from sla.settings import SlaSettings

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import contracts
 import pytest
+from pydantic import BaseModel, TypeAdapter
+
+import contracts
 from contracts import (
     EVENTS,
     MESSAGES_FOR_TOPIC,
@@ -16,7 +18,6 @@ from contracts import (
     Topic,
 )
 from contracts.schemas import all_schemas, render, schema_name
-from pydantic import BaseModel, TypeAdapter
 
 EXAMPLES = Path(contracts.__file__).parent / "examples"
 SCHEMAS = Path(__file__).resolve().parents[2] / "shared" / "schemas"

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+
 from complaints_cli.runner import RunOptions, run
 
 ROOT = Path(__file__).resolve().parents[2]

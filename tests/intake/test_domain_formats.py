@@ -12,6 +12,7 @@ from email.mime.text import MIMEText
 from typing import Any
 
 import pytest
+
 from contracts.complaints import ComplaintNormalized
 from contracts.values import Channel, CustomerTier
 from intake.domain import Accepted, Rejected, RejectReason, process_raw

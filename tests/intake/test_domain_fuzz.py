@@ -10,6 +10,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from intake.domain import Accepted, IntakeLimits, Rejected, process_raw
 from intake.domain.formats import READERS
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from intake.domain import Rejected, RejectReason, process_raw
 
 NOW = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)

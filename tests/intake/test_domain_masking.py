@@ -6,6 +6,7 @@ import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from intake.domain import mask_text, normalise_text
 from intake.domain.masking import mask_email, mask_name, mask_phone
 

@@ -7,6 +7,7 @@ import unicodedata
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from intake.domain import normalise_text, to_simplified
 
 # Text that looks like what channels send: CJK, ASCII, full-width forms, pinyin artefacts,

@@ -9,6 +9,7 @@ from email.message import EmailMessage
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+
 from intake.domain import Accepted, IntakeLimits, Rejected, RejectReason, process_raw
 from intake.domain.timestamps import TimestampError, local_display, parse_time
 

@@ -8,12 +8,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from prometheus_client import CollectorRegistry
+
 from contracts import Channel, ComplaintNormalized, Event, Topic
 from intake.adapters.memory import InMemoryComplaintStore
 from intake.domain import IntakeLimits, RejectReason
 from intake.metrics import IntakeMetrics
 from intake.service import Intake
-from prometheus_client import CollectorRegistry
 from servicekit.clock import FakeClock
 from servicekit.delivery import Inbound
 
@@ -221,3 +222,17 @@ async def test_different_text_from_same_phone_is_not_a_duplicate(rig: Rig) -> No
     other = "宽带从昨天晚上开始一直断网，师傅说今天上门结果到现在也没有来，耽误了我在家办公"
     await rig.intake.take([rig.inbound(_message(external_id="SMS-2", text=other))])
     assert [e.data.duplicate_of for e in rig.published()] == [None, None]
+
+
+async def test_same_external_id_on_another_day_is_the_same_complaint(rig: Rig) -> None:
+    """The case number carries the receipt date; the (channel, external id) key does not."""
+    await rig.intake.take([rig.inbound(_message(at=NOW))])
+    later = NOW + timedelta(days=2)
+    rig.clock.set(later)
+    await rig.intake.take([rig.inbound(_message(at=later, text=TEXT + "（补充）"))])
+    published = rig.published()
+    assert len(published) == 1
+    assert rig.metric("complaints_replays_total") == 1
+    # The same channel reference on another channel is another complaint.
+    await rig.intake.take([rig.inbound(_message(at=later, channel="web"))])
+    assert len(rig.published()) == 2

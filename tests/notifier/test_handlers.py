@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from prometheus_client import CollectorRegistry
+
 from contracts import (
     Audience,
     Channel,
@@ -30,7 +32,6 @@ from notifier.channels.base import Message, PermanentDeliveryError, TransientDel
 from notifier.domain import Intent, Templates
 from notifier.metrics import NotifierMetrics
 from notifier.service import Notifier, RetryPolicy
-from prometheus_client import CollectorRegistry
 from servicekit.clock import FakeClock
 from servicekit.delivery import Inbound
 

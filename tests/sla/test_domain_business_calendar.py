@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from sla.domain import BusinessCalendar, PolicyError
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"

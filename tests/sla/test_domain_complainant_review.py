@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from contracts import Verdict
 from hypothesis import given
 from hypothesis import strategies as st
+
+from contracts import Verdict
 from sla.domain import complainant_review_needed
 
 SH = ZoneInfo("Asia/Shanghai")

@@ -6,6 +6,7 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+
 from complaints_cli.sla_cmd import deadlines_command
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"

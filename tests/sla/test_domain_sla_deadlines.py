@@ -9,9 +9,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import yaml
-from contracts import Audience, Channel, ClockName, FlagName, Severity
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from contracts import Audience, Channel, ClockName, FlagName, Severity
 from sla.domain import (
     BusinessCalendar,
     ClockSpec,

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from contracts import Audience, Channel, ClockName, FlagName, Severity
 from sla.domain import ClockSpec, Duration, PolicyError, SlaPolicy, parse_duration
 

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from prometheus_client import CollectorRegistry
+
 from contracts import (
     Audience,
     Channel,
@@ -23,7 +25,6 @@ from contracts import (
     SlaEventKind,
     Topic,
 )
-from prometheus_client import CollectorRegistry
 from servicekit.clock import FakeClock
 from servicekit.delivery import Inbound
 from sla.adapters.memory import InMemoryCaseStore, InMemoryDeadlineStore

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
-from servicekit.mongo import find_all
 
 from complaints_cli.receiver import Receiver
+from servicekit.mongo import find_all
 
 
 @dataclass

@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiokafka import AIOKafkaProducer
+
 from contracts import Topic
 
 REPO = Path(__file__).resolve().parents[3]

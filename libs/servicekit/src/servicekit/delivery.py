@@ -18,12 +18,12 @@ from typing import Any, TypeVar
 
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
 from aiokafka.errors import RequestTimedOutError as KafkaRequestTimedOut
-from contracts import DeadLetter, Event, MessageDeadLettered, Topic
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from pydantic import ValidationError
 from pymongo.errors import AutoReconnect, ConnectionFailure, NetworkTimeout, WriteConcernError
 
+from contracts import DeadLetter, Event, MessageDeadLettered, Topic
 from servicekit.clock import Clock
 from servicekit.kafka import publish_all
 from servicekit.metrics import KitMetrics

@@ -11,12 +11,12 @@ from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
-from contracts import PARTITIONS, RETENTION_DAYS, Event, Topic
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.security import SASLScram256, SASLScram512
 from prometheus_client import CollectorRegistry
 
+from contracts import PARTITIONS, RETENTION_DAYS, Event, Topic
 from servicekit.settings import KafkaSettings
 
 log = logging.getLogger(__name__)

@@ -12,10 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
-from contracts import Event
 from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
+from contracts import Event
 from servicekit.mongo import Document, find_all
 
 E = TypeVar("E", bound=Event)

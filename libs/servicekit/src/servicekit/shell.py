@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from contracts import Event
 from faststream.asgi import AsgiFastStream
 from faststream.asgi.types import ASGIApp
 from prometheus_client import CollectorRegistry
 
+from contracts import Event
 from servicekit.app import Check, Hook, build_app
 from servicekit.clock import Clock, clock_from_settings
 from servicekit.delivery import DeliveryPolicy

@@ -6,16 +6,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from faststream.asgi import AsgiFastStream
-from servicekit.clock import Clock
-from servicekit.shell import ServiceShell
 
+from contracts import Topic
 from intake import handlers
 from intake.adapters.mongo import MongoComplaintStore
 from intake.domain import IntakeLimits
+from intake.http_api import SubmissionEndpoint
 from intake.metrics import IntakeMetrics
 from intake.ports import ComplaintStore
 from intake.service import Intake
 from intake.settings import IntakeSettings
+from servicekit.clock import Clock
+from servicekit.shell import ServiceShell
 
 SERVICE = "intake"
 
@@ -32,17 +34,34 @@ def create_app(settings: IntakeSettings, ports: Ports | None = None) -> AsgiFast
     """Build the intake app; nothing connects until it starts."""
     shell = ServiceShell(service=SERVICE, settings=settings, with_mongo=ports is None)
     live = ports or Ports(store=MongoComplaintStore(shell.require_mongo().db), clock=shell.clock())
+    metrics = IntakeMetrics(shell.registry)
+    secret = settings.complainant_key_secret.get_secret_value().encode()
+    limits = IntakeLimits()
     intake = Intake(
         store=live.store,
         publish=shell.publish,
         clock=live.clock,
-        metrics=IntakeMetrics(shell.registry),
-        secret=settings.complainant_key_secret.get_secret_value().encode(),
-        limits=IntakeLimits(),
+        metrics=metrics,
+        secret=secret,
+        limits=limits,
         duplicate_window=timedelta(hours=settings.duplicate_window_hours),
     )
-    handlers.register(
-        shell.broker, intake=intake, policy=shell.policy(live.clock), settings=settings.kafka
-    )
+    policy = shell.policy(live.clock)
+    handlers.register(shell.broker, intake=intake, policy=policy, settings=settings.kafka)
 
-    return shell.app(on_startup=[live.store.ensure_indexes])
+    async def submit(key: bytes, raw: bytes) -> None:
+        await shell.broker.publish(
+            raw, topic=Topic.RAW.value, key=key, headers={"content-type": "application/json"}
+        )
+
+    endpoint = SubmissionEndpoint(
+        api_keys={channel: key.get_secret_value() for channel, key in settings.api_keys.items()},
+        submit=submit,
+        dead_letter=policy.dead_letter,
+        clock=live.clock,
+        secret=secret,
+        limits=limits,
+        metrics=metrics,
+    )
+    routes = [("/complaints", endpoint)] if settings.api_keys else []
+    return shell.app(on_startup=[live.store.ensure_indexes], routes=routes)

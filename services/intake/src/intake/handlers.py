@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from contracts import Topic
 from faststream.kafka import KafkaBroker
+
+from contracts import Topic
+from intake.service import Intake
 from servicekit.delivery import DeliveryPolicy, Inbound, Rejection, consume
 from servicekit.settings import KafkaSettings
-
-from intake.service import Intake
 
 GROUP = "intake"
 

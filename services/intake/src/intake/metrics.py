@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
+
 from servicekit.metrics import LATENCY_BUCKETS
 
 
@@ -36,6 +37,12 @@ class IntakeMetrics:
         self.replays = Counter(
             "complaints_replays_total",
             "Messages for a (channel, external id) already taken in.",
+            registry=registry,
+        )
+        self.http_requests = Counter(
+            "complaints_http_requests_total",
+            "POST /complaints requests, by HTTP status.",
+            ["status"],
             registry=registry,
         )
         self.processing = Histogram(

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from contracts import ComplaintNormalized
-
 from intake.domain import Contact
 
 
@@ -37,6 +36,9 @@ class ComplaintStore(Protocol):
 
     async def ensure_indexes(self) -> None:
         """Create the indexes the queries below rely on (idempotent)."""
+
+    async def claim_external_ids(self, keys: Mapping[str, str]) -> dict[str, str]:
+        """Map each "channel:external_id" to the first complaint id it was taken in as."""
 
     async def save(self, records: Sequence[IntakeRecord]) -> None:
         """Insert records not stored yet; an existing complaint id is left as it was."""

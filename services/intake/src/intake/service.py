@@ -8,12 +8,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from contracts import ComplaintNormalized, Event
-from servicekit.clock import Clock
-from servicekit.delivery import Inbound, Rejection
-
 from intake.domain import Accepted, IntakeLimits, Rejected, is_near_duplicate, process_raw
 from intake.metrics import IntakeMetrics
 from intake.ports import ComplaintStore, IntakeRecord, PriorText
+from servicekit.clock import Clock
+from servicekit.delivery import Inbound, Rejection
 
 Publish = Callable[[Sequence[Event]], Awaitable[None]]
 SOURCE = "/complaints/intake"
@@ -51,10 +50,27 @@ class Intake:
                 self.metrics.replays.inc()
                 continue
             accepted[complaint.complaint_id] = outcome
+        replayed = await self._drop_replays(accepted)
         records = await self._link_duplicates(list(accepted.values()))
         await self.store.save(records)
-        await self._publish_pending([r.event.data.complaint_id for r in records])
+        await self._publish_pending([*(r.event.data.complaint_id for r in records), *replayed])
         return rejections
+
+    async def _drop_replays(self, accepted: dict[str, Accepted]) -> list[str]:
+        """(channel, external id) seen before, on any day: the first complaint stands."""
+        keys = {
+            f"{a.complaint.channel.value}:{a.complaint.external_id}": cid
+            for cid, a in accepted.items()
+            if a.complaint.external_id
+        }
+        first = await self.store.claim_external_ids(keys)
+        replayed = []
+        for key, cid in keys.items():
+            if first[key] != cid:
+                self.metrics.replays.inc()
+                del accepted[cid]
+                replayed.append(first[key])
+        return replayed
 
     async def _link_duplicates(self, items: list[Accepted]) -> list[IntakeRecord]:
         keys = sorted({i.complaint.complainant_key for i in items if i.complaint.complainant_key})

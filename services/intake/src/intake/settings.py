@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
+
 from servicekit.settings import ServiceSettings
 
 
@@ -18,5 +19,9 @@ class IntakeSettings(ServiceSettings):
     complainant_key_secret: SecretStr = Field(
         SecretStr("dev-only-complainant-key-secret"),
         description="HMAC key for pseudonymous complainant keys; rotate = new keys.",
+    )
+    api_keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description='Channel -> API key for POST /complaints, e.g. {"web": "…"}; none: disabled.',
     )
     duplicate_window_hours: float = Field(72.0, description="Near-duplicate look-back window.")

@@ -8,8 +8,6 @@ from datetime import timedelta
 import httpx
 import yaml
 from faststream.asgi import AsgiFastStream
-from servicekit.clock import Clock
-from servicekit.shell import ServiceShell
 
 from notifier import handlers
 from notifier.adapters.mongo import MongoContactBook, MongoNotificationLog
@@ -20,6 +18,8 @@ from notifier.metrics import NotifierMetrics
 from notifier.ports import ContactBook, NotificationLog
 from notifier.service import Notifier, RetryPolicy
 from notifier.settings import NotifierSettings
+from servicekit.clock import Clock
+from servicekit.shell import ServiceShell
 
 SERVICE = "notifier"
 

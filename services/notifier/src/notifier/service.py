@@ -17,9 +17,6 @@ from contracts import (
     NotificationSent,
     SlaChanged,
 )
-from servicekit.clock import Clock
-from servicekit.delivery import Inbound, Rejection, decode
-
 from notifier.channels.base import (
     Channel,
     Message,
@@ -29,6 +26,8 @@ from notifier.channels.base import (
 from notifier.domain import Intent, Templates, acknowledgement_for_non_complaint, intents_for_sla
 from notifier.metrics import NotifierMetrics
 from notifier.ports import ContactBook, NotificationLog, Outcome
+from servicekit.clock import Clock
+from servicekit.delivery import Inbound, Rejection, decode
 
 Publish = Callable[[Sequence[Event]], Awaitable[None]]
 SOURCE = "/complaints/notifier"

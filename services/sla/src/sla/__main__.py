@@ -1,7 +1,6 @@
 """`python -m sla`: read settings from the environment and serve."""
 
 from servicekit.app import run_service
-
 from sla.app import create_app
 from sla.settings import SlaSettings
 

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from faststream.asgi import AsgiFastStream
+
 from servicekit.clock import Clock
 from servicekit.shell import ServiceShell
-
 from sla import handlers
 from sla.adapters.mongo import MongoCaseStore, MongoDeadlineStore
 from sla.domain import BusinessCalendar, SlaPolicy

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from contracts import Topic
 from faststream.kafka import KafkaBroker
+
+from contracts import Topic
 from servicekit.delivery import DeliveryPolicy, Inbound, Rejection, consume
 from servicekit.settings import KafkaSettings
-
 from sla.service import ClockKeeper
 
 GROUP = "sla"

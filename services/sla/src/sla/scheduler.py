@@ -17,7 +17,6 @@ from datetime import timedelta
 
 from contracts import Event, Severity, SlaChange, SlaChanged, SlaEventKind
 from servicekit.clock import Clock
-
 from sla.metrics import SlaMetrics
 from sla.ports import DeadlineStore, StoredDeadline, Threshold
 

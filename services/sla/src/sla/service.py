@@ -24,7 +24,6 @@ from contracts import (
 )
 from servicekit.clock import Clock
 from servicekit.delivery import Inbound, Rejection, decode
-
 from sla.domain import (
     BusinessCalendar,
     Deadline,

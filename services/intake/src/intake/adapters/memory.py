@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from contracts import ComplaintNormalized
-from servicekit.outbox import MemoryOutbox
-
 from intake.ports import IntakeRecord, PriorText
+from servicekit.outbox import MemoryOutbox
 
 
 class InMemoryComplaintStore:
@@ -17,9 +16,14 @@ class InMemoryComplaintStore:
     def __init__(self) -> None:
         self.records: dict[str, IntakeRecord] = {}
         self.outbox: MemoryOutbox[ComplaintNormalized] = MemoryOutbox()
+        self.external_ids: dict[str, str] = {}
 
     async def ensure_indexes(self) -> None:
         """Nothing to index in memory."""
+
+    async def claim_external_ids(self, keys: Mapping[str, str]) -> dict[str, str]:
+        """First complaint id per channel + external id."""
+        return {key: self.external_ids.setdefault(key, cid) for key, cid in keys.items()}
 
     async def save(self, records: Sequence[IntakeRecord]) -> None:
         """Insert records whose complaint id is new."""

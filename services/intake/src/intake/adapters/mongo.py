@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 
-from contracts import ComplaintNormalized
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
+
+from contracts import ComplaintNormalized
+from intake.ports import IntakeRecord, PriorText
 from servicekit.mongo import Document, ensure_index, find_all, write_in_chunks
 from servicekit.outbox import Outbox
-
-from intake.ports import IntakeRecord, PriorText
 
 
 class MongoComplaintStore:
@@ -22,6 +22,7 @@ class MongoComplaintStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._complaints = db["complaints"]
         self._contacts = db["contacts"]
+        self._keys = db["intake_keys"]
         self._outbox = Outbox(self._complaints, stage="normalized", event_type=ComplaintNormalized)
 
     async def ensure_indexes(self) -> None:
@@ -30,6 +31,20 @@ class MongoComplaintStore:
             self._complaints, [("complainant_key", ASCENDING), ("received_at", ASCENDING)]
         )
         await ensure_index(self._complaints, [("received_at", ASCENDING)])
+
+    async def claim_external_ids(self, keys: Mapping[str, str]) -> dict[str, str]:
+        """Map "channel:external_id" to the first complaint id (primary-key upserts)."""
+        if not keys:
+            return {}
+        await write_in_chunks(
+            self._keys,
+            [
+                UpdateOne({"_id": key}, {"$setOnInsert": {"complaint_id": cid}}, upsert=True)
+                for key, cid in keys.items()
+            ],
+        )
+        docs = await find_all(self._keys, {"_id": {"$in": list(keys)}})
+        return {doc["_id"]: doc["complaint_id"] for doc in docs}
 
     async def save(self, records: Sequence[IntakeRecord]) -> None:
         """Insert-if-absent keyed by complaint id; redelivery and replays change nothing."""

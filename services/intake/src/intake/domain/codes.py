@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from contracts.values import Channel, CustomerTier
-
 from intake.domain.results import RejectError, RejectReason
 
 _SEPARATORS = re.compile(r"[\s\-]+")

@@ -6,7 +6,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from contracts.complaints import MaskedComplainant, NormalizedComplaint
-
 from intake.domain.codes import parse_tier
 from intake.domain.fingerprint import fingerprint
 from intake.domain.formats import Submission, read_submission

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from contracts import Audience
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
-from servicekit.mongo import Document, ensure_index, find_all, write_in_chunks
 
+from contracts import Audience
 from notifier.domain import Intent
 from notifier.ports import Outcome
+from servicekit.mongo import Document, ensure_index, find_all, write_in_chunks
 
 DUPLICATE_KEY = 11000
 

@@ -8,7 +8,6 @@ from datetime import datetime
 
 from contracts import ClockName, SlaChanged
 from servicekit.outbox import MemoryOutbox
-
 from sla.ports import StoredDeadline
 
 

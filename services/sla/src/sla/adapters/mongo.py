@@ -8,12 +8,12 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
-from contracts import Audience, ClockName, SlaChanged
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
+
+from contracts import Audience, ClockName, SlaChanged
 from servicekit.mongo import Document, ensure_index, find_all, write_in_chunks
 from servicekit.outbox import Outbox
-
 from sla.ports import StoredDeadline, Threshold
 
 PENDING, FIRING, DONE = "pending", "firing", "done"

@@ -7,7 +7,6 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from contracts import Audience, Channel, ClockName, FlagName, Severity
-
 from sla.domain.calendar import BusinessCalendar
 from sla.domain.policy import BREACH, ClockSpec, SlaPolicy, Unit
 from sla.domain.timing import advance, due_for, measure

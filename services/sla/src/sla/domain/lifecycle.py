@@ -6,7 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from contracts import CaseAction, CaseState, ClockName, LifecycleAction, Satisfaction
-
 from sla.domain.calendar import BusinessCalendar
 from sla.domain.case import Case, HistoryEntry, PauseCredit, Refusal, Transition
 from sla.domain.pausing import end_pause

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 from contracts import Audience, Channel, ClockName, FlagName, Severity
-
 from sla.domain.calendar import BusinessCalendar
 from sla.domain.errors import PolicyError
 from sla.domain.packfile import calendar_dir, read_yaml_mapping, sla_file

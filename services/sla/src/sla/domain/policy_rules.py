@@ -9,7 +9,6 @@ from datetime import timedelta
 from typing import Any, Literal
 
 from contracts import Audience, Channel, ClockName, FlagName, Severity
-
 from sla.domain.errors import PolicyError
 
 Unit = Literal["h", "d", "wh", "wd"]

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.values import Channel
-
 from intake.domain.results import RejectError, RejectReason
 
 

@@ -15,7 +15,6 @@ from email.utils import parseaddr
 from typing import Any
 
 from contracts.values import Channel
-
 from intake.domain.formats.fields import Submission, join_text, text_field, time_value, wrong_shape
 
 # GB2312 and GBK labels are routinely wrong about what the mailer actually wrote; GB18030

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from contracts.values import Channel
-
 from intake.domain.codes import parse_channel
 from intake.domain.formats.fields import (
     Submission,

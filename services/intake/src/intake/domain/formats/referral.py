@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from contracts.values import Channel
-
 from intake.domain.formats.fields import (
     Submission,
     id_field,
