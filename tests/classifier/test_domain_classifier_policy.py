@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from classifier.domain import Classifier, ClassifierInput, PolicyError
 from contracts import Channel, FlagName, Kind, Severity
 

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+
 from classifier.domain import Classifier, ClassifierInput, Decision
 from contracts import Channel, CustomerTier, FlagName, Kind, Severity
 

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import opencc
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from classifier.domain import Classifier, ClassifierInput, normalise
 from classifier.domain.numerals import parse_count
 from contracts import Channel, CustomerTier
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from prometheus_client import CollectorRegistry
+
 from classifier.adapters.memory import InMemoryClassificationStore
 from classifier.domain import Classifier
 from classifier.metrics import ClassifierMetrics
@@ -23,7 +25,6 @@ from contracts import (
     Severity,
     Topic,
 )
-from prometheus_client import CollectorRegistry
 from servicekit.clock import FakeClock
 from servicekit.delivery import Inbound
 

@@ -49,7 +49,7 @@ async def run(options: RunOptions) -> StageCounts:
     run_id = f"{options.label}{datetime.now(UTC):%Y%m%d%H%M%S}{secrets.token_hex(2)}"
     sms_secret, hook_secret = secrets.token_hex(16), secrets.token_hex(16)
     config = StackConfig(
-        database=f"complaints_{options.label}",
+        database=f"complaints_{run_id}" if options.label == "e2e" else "complaints_demo",
         time_scale=options.time_scale,
         extra_env={
             "NOTIFIER_SMS_GATEWAY_SECRET": sms_secret,
@@ -59,6 +59,9 @@ async def run(options: RunOptions) -> StageCounts:
     receiver = Receiver(secrets={"/sms": sms_secret.encode(), "/webhook": hook_secret.encode()})
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(config.mongo, tz_aware=True)
     db = client[config.database]
+    # A fresh database per run: FerretDB's SQLite backend scans whole collections, so a database
+    # that grows run after run would slow every later run down.
+    await client.drop_database(config.database)
     pipeline = Pipeline(config)
     try:
         async with serving(receiver, port=config.receiver_port):
@@ -86,4 +89,6 @@ async def run(options: RunOptions) -> StageCounts:
             return counts
     finally:
         pipeline.stop_all()
+        if options.label == "e2e":
+            await client.drop_database(config.database)
         await client.close()

@@ -30,6 +30,7 @@ def build_app(
     on_startup: Sequence[Hook] = (),
     after_startup: Sequence[Hook] = (),
     on_shutdown: Sequence[Hook] = (),
+    after_shutdown: Sequence[Hook] = (),
     routes: Sequence[tuple[str, ASGIApp]] = (),
 ) -> AsgiFastStream:
     """Wrap `broker` with health, readiness and metrics endpoints.
@@ -62,6 +63,7 @@ def build_app(
         on_startup=list(on_startup),
         after_startup=list(after_startup),
         on_shutdown=list(on_shutdown),
+        after_shutdown=list(after_shutdown),
     )
 
 

@@ -55,6 +55,7 @@ class ServiceShell:
         on_startup: Sequence[Hook] = (),
         after_startup: Sequence[Hook] = (),
         on_shutdown: Sequence[Hook] = (),
+        after_shutdown: Sequence[Hook] = (),
         readiness: Sequence[Check] = (),
         routes: Sequence[tuple[str, ASGIApp]] = (),
     ) -> AsgiFastStream:
@@ -65,13 +66,16 @@ class ServiceShell:
                 await ensure_topics(self.settings.kafka)
 
         checks = [*readiness, *([self.mongo.ready] if self.mongo else [])]
-        closers = [*on_shutdown, *([self.mongo.close] if self.mongo else [])]
+        # FastStream runs `on_shutdown` before the broker stops consuming and `after_shutdown`
+        # once in-flight batches are done: connections must outlive the last batch.
+        closers = [*after_shutdown, *([self.mongo.close] if self.mongo else [])]
         return build_app(
             broker=self.broker,
             registry=self.registry,
             readiness=checks,
             on_startup=[ensure, *on_startup],
             after_startup=after_startup,
-            on_shutdown=closers,
+            on_shutdown=on_shutdown,
+            after_shutdown=closers,
             routes=routes,
         )

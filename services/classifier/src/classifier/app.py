@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from faststream.asgi import AsgiFastStream
-from servicekit.clock import Clock
-from servicekit.shell import ServiceShell
 
 from classifier import handlers
 from classifier.adapters.mongo import MongoClassificationStore
@@ -15,6 +13,8 @@ from classifier.metrics import ClassifierMetrics
 from classifier.ports import ClassificationStore
 from classifier.service import Classification
 from classifier.settings import ClassifierSettings
+from servicekit.clock import Clock
+from servicekit.shell import ServiceShell
 
 SERVICE = "classifier"
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from contracts import Topic
 from faststream.kafka import KafkaBroker
-from servicekit.delivery import DeliveryPolicy, Inbound, Rejection, consume
-from servicekit.settings import KafkaSettings
 
 from classifier.service import Classification
+from contracts import Topic
+from servicekit.delivery import DeliveryPolicy, Inbound, Rejection, consume
+from servicekit.settings import KafkaSettings
 
 GROUP = "classifier"
 

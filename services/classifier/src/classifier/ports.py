@@ -6,9 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from classifier.domain import IncidentSighting, PriorComplaint
 from contracts import ComplaintClassified
-
-from classifier.domain import PriorComplaint
 
 
 class ClassificationStore(Protocol):
@@ -35,3 +34,11 @@ class ClassificationStore(Protocol):
 
     async def mark_published(self, complaint_ids: Sequence[str]) -> None:
         """Remember that these decisions reached Kafka."""
+
+    async def record_incident(self, sighting: IncidentSighting) -> str:
+        """Merge a burst into the open incident of its category and area (or open one); its id.
+
+        An incident is open for a sighting when their time spans overlap: the incident was last
+        seen at or after the sighting's window start, and first seen no later than its end.
+        Recording the same sighting again changes nothing (idempotent on redelivery).
+        """

@@ -80,4 +80,4 @@ def create_app(settings: NotifierSettings, ports: Ports | None = None) -> AsgiFa
     handlers.register(
         shell.broker, notifier=notifier, policy=shell.policy(ports.clock), settings=settings.kafka
     )
-    return shell.app(on_startup=[ports.log.ensure_indexes], on_shutdown=[client.aclose])
+    return shell.app(on_startup=[ports.log.ensure_indexes], after_shutdown=[client.aclose])

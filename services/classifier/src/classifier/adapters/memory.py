@@ -3,12 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
+from classifier.domain import IncidentSighting, PriorComplaint
 from contracts import ComplaintClassified, Kind
 from servicekit.outbox import MemoryOutbox
 
-from classifier.domain import PriorComplaint
+
+@dataclass
+class IncidentRecord:
+    """One mass incident as the Mongo store keeps it in `incidents`."""
+
+    incident_id: str
+    category: str
+    area: str
+    first_seen: datetime
+    last_seen: datetime
+    complaint_ids: list[str] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        """How many complaints belong to the incident."""
+        return len(self.complaint_ids)
 
 
 class InMemoryClassificationStore:
@@ -17,6 +34,7 @@ class InMemoryClassificationStore:
     def __init__(self) -> None:
         self.outbox: MemoryOutbox[ComplaintClassified] = MemoryOutbox()
         self.areas: dict[str, str | None] = {}
+        self.incidents: dict[str, IncidentRecord] = {}
 
     async def ensure_indexes(self) -> None:
         """Nothing to index in memory."""
@@ -63,3 +81,33 @@ class InMemoryClassificationStore:
     async def mark_published(self, complaint_ids: Sequence[str]) -> None:
         """Flag the decisions as published."""
         await self.outbox.mark_published(complaint_ids)
+
+    async def record_incident(self, sighting: IncidentSighting) -> str:
+        """Merge into the earliest open incident of the same category and area, or open one."""
+        key = sighting.key
+        open_ones = sorted(
+            (
+                r
+                for r in self.incidents.values()
+                if (r.category, r.area) == (key.category, key.area)
+                and sighting.overlaps(last_seen=r.last_seen)
+                and r.first_seen <= sighting.last_seen
+            ),
+            key=lambda r: r.first_seen,
+        )
+        record = open_ones[0] if open_ones else None
+        if record is None:
+            record = IncidentRecord(
+                incident_id=str(key),
+                category=key.category,
+                area=key.area,
+                first_seen=sighting.first_seen,
+                last_seen=sighting.last_seen,
+            )
+            record = self.incidents.setdefault(record.incident_id, record)
+        record.first_seen = min(record.first_seen, sighting.first_seen)
+        record.last_seen = max(record.last_seen, sighting.last_seen)
+        record.complaint_ids.extend(
+            c for c in sighting.complaint_ids if c not in record.complaint_ids
+        )
+        return record.incident_id

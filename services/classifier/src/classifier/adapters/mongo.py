@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from contracts import ComplaintClassified
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
+
+from classifier.domain import IncidentSighting, PriorComplaint
+from contracts import ComplaintClassified
 from servicekit.mongo import Document, ensure_index, find_all, write_in_chunks
 from servicekit.outbox import Outbox
-
-from classifier.domain import PriorComplaint
 
 _PRIOR_FIELDS = {"complainant_key": 1, "category": 1, "received_at": 1, "area": 1}
 
@@ -28,21 +28,27 @@ def _prior(doc: dict[str, Any]) -> PriorComplaint:
 
 
 class MongoClassificationStore:
-    """`classifications`: one document per complaint, keyed by complaint id."""
+    """`classifications`: one document per complaint, keyed by complaint id; `incidents`: one per
+    mass incident, keyed by the incident key of the burst that opened it."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._classifications = db["classifications"]
+        self._incidents = db["incidents"]
         self._outbox = Outbox(
             self._classifications, stage="classified", event_type=ComplaintClassified
         )
 
     async def ensure_indexes(self) -> None:
-        """History look-ups by complainant and by category."""
+        """History look-ups by complainant and by category; open incidents by category and area."""
         await ensure_index(
             self._classifications, [("complainant_key", ASCENDING), ("received_at", ASCENDING)]
         )
         await ensure_index(
             self._classifications, [("category_top", ASCENDING), ("received_at", ASCENDING)]
+        )
+        await ensure_index(
+            self._incidents,
+            [("category", ASCENDING), ("area", ASCENDING), ("last_seen", ASCENDING)],
         )
 
     async def by_complainants(
@@ -103,3 +109,40 @@ class MongoClassificationStore:
     async def mark_published(self, complaint_ids: Sequence[str]) -> None:
         """Flag the decisions as published."""
         await self._outbox.mark_published(complaint_ids)
+
+    async def record_incident(self, sighting: IncidentSighting) -> str:
+        """Merge into the earliest open incident of the same category and area, or open one.
+
+        The look-up filters on non-`_id` fields, a scan on FerretDB; incidents are few (one per
+        burst), so that stays cheap. The write is an `_id` upsert with `$addToSet`, `$min` and
+        `$max`, so recording a sighting twice (redelivery) changes nothing.
+        """
+        key = sighting.key
+        open_ones = await find_all(
+            self._incidents,
+            {
+                "category": key.category,
+                "area": key.area,
+                "last_seen": {"$gte": sighting.first_seen},
+                "first_seen": {"$lte": sighting.last_seen},
+            },
+            {"first_seen": 1},
+        )
+        found = min(open_ones, key=lambda doc: (doc["first_seen"], doc["_id"]), default=None)
+        incident_id: str = found["_id"] if found else str(key)
+        await self._incidents.update_one(
+            {"_id": incident_id},
+            {
+                "$setOnInsert": {"category": key.category, "area": key.area},
+                "$min": {"first_seen": sighting.first_seen},
+                "$max": {"last_seen": sighting.last_seen},
+                "$addToSet": {"complaint_ids": {"$each": list(sighting.complaint_ids)}},
+            },
+            upsert=True,
+        )
+        [doc] = await find_all(self._incidents, {"_id": incident_id}, {"complaint_ids": 1})
+        # Counts only grow, so `$max` keeps the larger figure when two consumers race.
+        await self._incidents.update_one(
+            {"_id": incident_id}, {"$max": {"count": len(doc["complaint_ids"])}}
+        )
+        return incident_id

@@ -1,6 +1,7 @@
 """Pure domain of the classifier: policy packs, rules, text model, history and decisions."""
 
 from classifier.domain.area import area_of
+from classifier.domain.batch_history import BatchHistory
 from classifier.domain.classifier import Classifier
 from classifier.domain.decision import (
     ClassifierInput,
@@ -9,17 +10,22 @@ from classifier.domain.decision import (
     HistoryWindows,
     PriorComplaint,
 )
+from classifier.domain.incident import IncidentKey, IncidentSighting, merge_sightings
 from classifier.domain.normalise import normalise
 from classifier.domain.policy import PolicyError
 
 __all__ = [
+    "BatchHistory",
     "Classifier",
     "ClassifierInput",
     "Decision",
     "History",
     "HistoryWindows",
+    "IncidentKey",
+    "IncidentSighting",
     "PolicyError",
     "PriorComplaint",
     "area_of",
+    "merge_sightings",
     "normalise",
 ]

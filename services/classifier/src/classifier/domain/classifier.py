@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from contracts import Flag, FlagName, Kind, Reason, Severity
-
 from classifier.domain.area import area_of
 from classifier.domain.decision import ClassifierInput, Decision, History, HistoryWindows
 from classifier.domain.history import HistoryFinding, assess_history
@@ -17,6 +15,7 @@ from classifier.domain.policy_loader import load_policy
 from classifier.domain.rules import Firing, evaluate_all
 from classifier.domain.taxonomy import category_path, keyword_prediction
 from classifier.domain.text_model import LinearTextModel, Prediction
+from contracts import Flag, FlagName, Kind, Reason, Severity
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / "model"
 """Where trained models ship inside the package; a pack may also carry its own."""

@@ -6,10 +6,10 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from contracts import Flag, FlagName, Reason, Severity
-
 from classifier.domain.decision import History, PriorComplaint
+from classifier.domain.incident import IncidentKey
 from classifier.domain.policy import HistoryPolicy
+from contracts import Flag, FlagName, Reason, Severity
 
 _COMPLAINT_ID = re.compile(r"^CP[0-9]{8}-[0-9A-Z]{10}$")
 _MAX_RELATED = 50
@@ -142,7 +142,7 @@ def _mass_incident(
     if count < policy.windows.mass_incident_min_complaints:
         return None
     start = min(p.received_at for p in burst)
-    incident_key = f"{top}|{area}|{start.strftime('%Y%m%dT%H%M%z')}"
+    incident_key = str(IncidentKey(category=top or "", area=area, start=start))
     detail = f"{count} complaints within {policy.windows.mass_incident_minutes} minutes"
     return HistoryFinding(
         flag=Flag(name=FlagName.MASS_INCIDENT, detail=detail, count=count, related=_related(burst)),

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from contracts import Channel, CustomerTier, FlagName, Kind, Severity
-
 from classifier.domain.decision import HistoryWindows
+from contracts import Channel, CustomerTier, FlagName, Kind, Severity
 
 
 class PolicyError(Exception):

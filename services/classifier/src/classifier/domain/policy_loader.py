@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
-from contracts import Channel, CustomerTier, FlagName, Kind, Severity
 
 from classifier.domain.decision import HistoryWindows
 from classifier.domain.normalise import normalise, normalise_pattern
@@ -22,6 +21,7 @@ from classifier.domain.policy import (
     Rule,
     Subcategory,
 )
+from contracts import Channel, CustomerTier, FlagName, Kind, Severity
 
 E = TypeVar("E", bound=StrEnum)
 _MACRO = re.compile(r"\{([a-z_]+)\}")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from contracts import Channel, CustomerTier, Flag, Reason, Severity
-
 from classifier.domain.numerals import parse_count
 from classifier.domain.policy import Rule
+from contracts import Channel, CustomerTier, Flag, Reason, Severity
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from contracts import Channel, CustomerTier, Kind
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
 from classifier.domain.normalise import normalise
 from classifier.domain.text_model import LinearTextModel, char_ngrams
+from contracts import Channel, CustomerTier, Kind
 
 
 @dataclass(frozen=True)

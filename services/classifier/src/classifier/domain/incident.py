@@ -1,0 +1,85 @@
+"""Mass-incident identity: the key a decision carries and the sightings the service records."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+_KEY_TIME = "%Y%m%dT%H%M%z"
+
+
+@dataclass(frozen=True)
+class IncidentKey:
+    """Top category, area and window start of a burst: `<category>|<area>|<window start>`."""
+
+    category: str
+    area: str
+    start: datetime
+
+    def __str__(self) -> str:
+        """The key as carried on a decision."""
+        return f"{self.category}|{self.area}|{self.start.strftime(_KEY_TIME)}"
+
+    @classmethod
+    def parse(cls, key: str) -> IncidentKey:
+        """Read a key written by `str()`; raises ValueError on anything else."""
+        parts = key.rsplit("|", 2)
+        if len(parts) != 3 or not parts[0] or not parts[1]:
+            raise ValueError(f"not an incident key: {key!r}")
+        category, area, start = parts
+        try:
+            # The same format as _KEY_TIME, spelled out so the linter sees the %z.
+            when = datetime.strptime(start, "%Y%m%dT%H%M%z")
+        except ValueError as error:
+            raise ValueError(f"not an incident key: {key!r}") from error
+        return cls(category=category, area=area, start=when)
+
+    def same_issue(self, other: IncidentKey) -> bool:
+        """Whether both bursts are about the same category in the same area."""
+        return (self.category, self.area) == (other.category, other.area)
+
+
+@dataclass(frozen=True)
+class IncidentSighting:
+    """Complaints of one burst seen together; the store merges it into an open incident."""
+
+    key: IncidentKey
+    last_seen: datetime
+    complaint_ids: tuple[str, ...]
+
+    @property
+    def first_seen(self) -> datetime:
+        """When the burst began (its window start)."""
+        return self.key.start
+
+    def overlaps(self, *, last_seen: datetime) -> bool:
+        """Whether an incident last seen at `last_seen` is still open for this burst."""
+        return self.key.start <= last_seen
+
+    def merged(self, other: IncidentSighting) -> IncidentSighting:
+        """One sighting covering both (same issue, overlapping windows)."""
+        first = self if self.key.start <= other.key.start else other
+        return IncidentSighting(
+            key=first.key,
+            last_seen=max(self.last_seen, other.last_seen),
+            complaint_ids=tuple(dict.fromkeys([*self.complaint_ids, *other.complaint_ids])),
+        )
+
+
+def merge_sightings(sightings: list[IncidentSighting]) -> list[IncidentSighting]:
+    """Fold sightings (in time order) of the same issue whose windows overlap into one each."""
+    merged: list[IncidentSighting] = []
+    for sighting in sightings:
+        open_one = next(
+            (
+                i
+                for i, m in enumerate(merged)
+                if m.key.same_issue(sighting.key) and sighting.overlaps(last_seen=m.last_seen)
+            ),
+            None,
+        )
+        if open_one is None:
+            merged.append(sighting)
+        else:
+            merged[open_one] = merged[open_one].merged(sighting)
+    return merged
