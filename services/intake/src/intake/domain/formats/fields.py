@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypedDict
 
 from contracts.values import Channel
 from intake.domain.results import RejectError, RejectReason
@@ -75,6 +75,31 @@ def object_field(message: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     if not isinstance(value, dict):
         raise wrong_shape(f"field {name!r} must be an object, got {type(value).__name__}")
     return value
+
+
+class ContactFields(TypedDict):
+    """Contact details as read from a `complainant` object."""
+
+    phone: str | None
+    name: str | None
+    email: str | None
+    customer_id: str | None
+    id_number: str | None
+    address: str | None
+    tier: str | None
+
+
+def contact_fields(complainant: Mapping[str, Any]) -> ContactFields:
+    """The contact details every format reads from a `complainant` object."""
+    return {
+        "phone": id_field(complainant, "phone"),
+        "name": text_field(complainant, "name"),
+        "email": text_field(complainant, "email"),
+        "customer_id": id_field(complainant, "customer_id"),
+        "id_number": id_field(complainant, "id_number"),
+        "address": text_field(complainant, "address"),
+        "tier": text_field(complainant, "tier"),
+    }
 
 
 def time_value(message: Mapping[str, Any], *names: str) -> object:

@@ -8,6 +8,7 @@ from typing import Any
 from intake.domain.codes import parse_channel
 from intake.domain.formats.fields import (
     Submission,
+    contact_fields,
     id_field,
     object_field,
     text_field,
@@ -40,13 +41,7 @@ def read_generic(message: Mapping[str, Any]) -> Submission:
         text=text,
         external_id=id_field(message, "external_id"),
         received_at=time_value(message, "received_at"),
-        phone=id_field(complainant, "phone"),
-        name=text_field(complainant, "name"),
-        email=text_field(complainant, "email"),
-        customer_id=id_field(complainant, "customer_id"),
-        id_number=id_field(complainant, "id_number"),
-        address=text_field(complainant, "address"),
-        tier=text_field(complainant, "tier"),
+        **contact_fields(complainant),
         referral=_referral(message),
         referral_due=time_value(message, "referral_due_at", "deadline"),
     )

@@ -9,6 +9,7 @@ from typing import Any
 from contracts.values import Channel
 from intake.domain.formats.fields import (
     Submission,
+    contact_fields,
     id_field,
     object_field,
     text_field,
@@ -49,13 +50,7 @@ def read_referral(message: Mapping[str, Any], *, superior: bool) -> Submission:
         text=text_field(message, "text", "content", "summary", required=True) or "",
         external_id=case_number,
         received_at=time_value(message, "received_at", "referred_at"),
-        phone=id_field(complainant, "phone"),
-        name=text_field(complainant, "name"),
-        email=text_field(complainant, "email"),
-        customer_id=id_field(complainant, "customer_id"),
-        id_number=id_field(complainant, "id_number"),
-        address=text_field(complainant, "address"),
-        tier=text_field(complainant, "tier"),
+        **contact_fields(complainant),
         referral=referral,
         referral_due=time_value(message, "deadline", "due_at", "reply_by"),
         referral_due_days=days,
