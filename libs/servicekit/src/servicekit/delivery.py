@@ -13,7 +13,6 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
@@ -268,8 +267,3 @@ def consume(
     )
     async def on_batch(message: KafkaMessage) -> None:
         await policy.run([Inbound.from_record(r) for r in message.raw_message], handler)
-
-
-def event_age_seconds(event_time: datetime, now: datetime) -> float:
-    """Seconds between an event's creation and `now` (never negative)."""
-    return max(0.0, (now - event_time.astimezone(UTC)).total_seconds())

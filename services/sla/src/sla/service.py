@@ -191,6 +191,7 @@ class ClockKeeper:
         receipts, rejections = decode(messages, NotificationSent)
         events: list[Event] = []
         stopped: list[StoredDeadline] = []
+        seen: set[str] = set()
         for receipt in (sent.data for sent in receipts):
             if (
                 receipt.audience is not Audience.CUSTOMER
@@ -201,8 +202,9 @@ class ClockKeeper:
             for deadline in await self.deadlines.stop_clock(
                 receipt.complaint_id, ClockName.ACKNOWLEDGE, status="met"
             ):
-                if any(d.deadline_id == deadline.deadline_id for d in stopped):
+                if deadline.deadline_id in seen:
                     continue  # the same receipt twice in one batch
+                seen.add(deadline.deadline_id)
                 stopped.append(deadline)
                 on_time = self.clock.now() <= deadline.due_at
                 self.metrics.met.labels("acknowledge", "on_time" if on_time else "late").inc()

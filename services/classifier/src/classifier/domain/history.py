@@ -66,6 +66,29 @@ def assess_history(
     return [finding for finding in findings if finding is not None]
 
 
+def _finding(
+    *,
+    flag: FlagName,
+    severity: Severity,
+    detail: str,
+    count: int,
+    related: list[PriorComplaint],
+    matched: list[str],
+    incident_key: str | None = None,
+) -> HistoryFinding:
+    """A history rule's flag, severity and explanation, worded the same way for every rule."""
+    return HistoryFinding(
+        flag=Flag(name=flag, detail=detail, count=count, related=_related(related)),
+        severity=severity,
+        reason=Reason(
+            rule=f"history.{flag.value}",
+            effect=f"severity={severity.value}; flag={flag.value}; count={count}",
+            matched=matched[:_MAX_RELATED],
+        ),
+        incident_key=incident_key,
+    )
+
+
 def _related(priors: list[PriorComplaint]) -> list[str]:
     """Ids of earlier complaints that are valid case numbers, newest first, capped."""
     ordered = sorted(priors, key=lambda p: p.received_at, reverse=True)
@@ -88,14 +111,13 @@ def _repeat(
         return None
     count = len(earlier) + 1
     detail = f"第{count}次投诉: {len(earlier)} earlier within {policy.windows.repeat_days} days"
-    return HistoryFinding(
-        flag=Flag(name=FlagName.REPEAT, detail=detail, count=count, related=_related(earlier)),
+    return _finding(
+        flag=FlagName.REPEAT,
         severity=policy.repeat_severity,
-        reason=Reason(
-            rule="history.repeat",
-            effect=f"severity={policy.repeat_severity.value}; flag=repeat; count={count}",
-            matched=[p.complaint_id for p in earlier][:_MAX_RELATED],
-        ),
+        detail=detail,
+        count=count,
+        related=earlier,
+        matched=[p.complaint_id for p in earlier],
     )
 
 
@@ -116,14 +138,13 @@ def _hot_issue(
     if distinct < policy.windows.hot_issue_min_complainants:
         return None
     detail = f"{distinct} complainants within {policy.windows.hot_issue_days} days"
-    return HistoryFinding(
-        flag=Flag(name=FlagName.HOT_ISSUE, detail=detail, count=distinct, related=_related(recent)),
+    return _finding(
+        flag=FlagName.HOT_ISSUE,
         severity=policy.hot_issue_severity,
-        reason=Reason(
-            rule="history.hot_issue",
-            effect=f"severity={policy.hot_issue_severity.value}; flag=hot_issue; count={distinct}",
-            matched=[p.complaint_id for p in recent][:_MAX_RELATED],
-        ),
+        detail=detail,
+        count=distinct,
+        related=recent,
+        matched=[p.complaint_id for p in recent],
     )
 
 
@@ -144,14 +165,12 @@ def _mass_incident(
     start = min(p.received_at for p in burst)
     incident_key = str(IncidentKey(category=top or "", area=area, start=start))
     detail = f"{count} complaints within {policy.windows.mass_incident_minutes} minutes"
-    return HistoryFinding(
-        flag=Flag(name=FlagName.MASS_INCIDENT, detail=detail, count=count, related=_related(burst)),
+    return _finding(
+        flag=FlagName.MASS_INCIDENT,
         severity=policy.mass_incident_severity,
-        reason=Reason(
-            rule="history.mass_incident",
-            effect=f"severity={policy.mass_incident_severity.value}; flag=mass_incident; "
-            f"count={count}",
-            matched=[area],
-        ),
+        detail=detail,
+        count=count,
+        related=burst,
+        matched=[area],
         incident_key=incident_key,
     )
