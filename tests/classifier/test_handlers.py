@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from contracts import (
 )
 from servicekit.clock import FakeClock
 from servicekit.delivery import Inbound
+from tests.support import FlakyPublisher
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
@@ -43,18 +43,11 @@ def telecom() -> Classifier:
     return Classifier.load(policy_dir=POLICIES, pack="telecom")
 
 
-class Publisher:
-    """Collects published events; can be told to fail the next call."""
+class Publisher(FlakyPublisher[Event]):
+    """Collects published events; `classified()` checks they are all decisions."""
 
     def __init__(self) -> None:
-        self.events: list[Event] = []
-        self.failures = 0
-
-    async def __call__(self, events: Sequence[Event]) -> None:
-        if self.failures:
-            self.failures -= 1
-            raise TimeoutError("kafka unavailable")
-        self.events.extend(events)
+        super().__init__(Event)
 
     def classified(self) -> list[ComplaintClassified]:
         out = [e for e in self.events if isinstance(e, ComplaintClassified)]

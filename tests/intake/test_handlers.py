@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -17,24 +16,11 @@ from intake.metrics import IntakeMetrics
 from intake.service import Intake
 from servicekit.clock import FakeClock
 from servicekit.delivery import Inbound
+from tests.support import FlakyPublisher
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 PHONE = "13812345678"
 TEXT = "我上个月根本没有办理这个流量包，但是话费账单上每个月都多扣了三十元，打客服电话也没人处理"
-
-
-class Publisher:
-    """Collects published events; can be told to fail the next calls."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-        self.failures = 0
-
-    async def __call__(self, events: Sequence[Event]) -> None:
-        if self.failures:
-            self.failures -= 1
-            raise TimeoutError("kafka unavailable")
-        self.events.extend(events)
 
 
 class Rig:
@@ -42,7 +28,7 @@ class Rig:
 
     def __init__(self) -> None:
         self.store = InMemoryComplaintStore()
-        self.publisher = Publisher()
+        self.publisher = FlakyPublisher(Event)
         self.clock = FakeClock(NOW)
         self.registry = CollectorRegistry()
         self.intake = Intake(

@@ -34,6 +34,7 @@ from notifier.metrics import NotifierMetrics
 from notifier.service import Notifier, RetryPolicy
 from servicekit.clock import FakeClock
 from servicekit.delivery import Inbound
+from tests.support import FlakyPublisher
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 NOW = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
@@ -64,22 +65,6 @@ class FakeChannel:
         self.sent.append(message)
 
 
-class Publisher:
-    """Collects receipts; can be told to fail the next call."""
-
-    def __init__(self) -> None:
-        self.events: list[NotificationSent] = []
-        self.failures = 0
-
-    async def __call__(self, events: Sequence[Event]) -> None:
-        if self.failures:
-            self.failures -= 1
-            raise TimeoutError("kafka unavailable")
-        for event in events:
-            assert isinstance(event, NotificationSent)
-            self.events.append(event)
-
-
 class Rig:
     """A notifier with fake channels."""
 
@@ -87,7 +72,7 @@ class Rig:
         self.sms = FakeChannel("sms", sms_errors)
         self.webhook = FakeChannel("webhook")
         self.log = InMemoryNotificationLog()
-        self.publisher = Publisher()
+        self.publisher = FlakyPublisher(NotificationSent)
         self.clock = FakeClock(NOW + timedelta(seconds=2))
         self.registry = CollectorRegistry()
         self.notifier = Notifier(

@@ -16,7 +16,6 @@ from contracts import (
     ClockName,
     ComplaintClassified,
     DeliveryStatus,
-    Event,
     Kind,
     NotificationReceipt,
     NotificationSent,
@@ -33,6 +32,7 @@ from sla.metrics import SlaMetrics
 from sla.ports import StoredDeadline, Threshold
 from sla.scheduler import Scheduler
 from sla.service import ClockKeeper
+from tests.support import FlakyPublisher
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 POLICY = SlaPolicy.load(policy_dir=POLICIES)
@@ -42,20 +42,11 @@ RECEIVED = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
 CID = "CP20261124-0000000001"
 
 
-class Publisher:
-    """Collects published events; can be told to fail the next call."""
+class Publisher(FlakyPublisher[SlaChanged]):
+    """Collects SLA events; `kinds()` lists what happened, in order."""
 
     def __init__(self) -> None:
-        self.events: list[SlaChanged] = []
-        self.failures = 0
-
-    async def __call__(self, events: Sequence[Event]) -> None:
-        if self.failures:
-            self.failures -= 1
-            raise TimeoutError("kafka unavailable")
-        for event in events:
-            assert isinstance(event, SlaChanged)
-            self.events.append(event)
+        super().__init__(SlaChanged)
 
     def kinds(self) -> list[SlaEventKind]:
         return [e.data.event for e in self.events]
