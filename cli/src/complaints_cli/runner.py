@@ -63,6 +63,7 @@ async def run(options: RunOptions) -> StageCounts:
     # that grows run after run would slow every later run down.
     await client.drop_database(config.database)
     pipeline = Pipeline(config)
+    complete = False
     try:
         async with serving(receiver, port=config.receiver_port):
             pipeline.start_all()
@@ -86,9 +87,15 @@ async def run(options: RunOptions) -> StageCounts:
             if options.progress:
                 show_progress(counts, time.monotonic() - started, options.label)
                 sys.stderr.write("\n")
+            complete = counts.complete and counts.duplicated == 0
             return counts
     finally:
         pipeline.stop_all()
-        if options.label == "e2e":
+        if options.label == "e2e" and complete:
             await client.drop_database(config.database)
+        elif options.label == "e2e":
+            sys.stderr.write(
+                f"[e2e] incomplete run: database {config.database} kept for "
+                f"inspection, logs in {config.log_dir}\n"
+            )
         await client.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from notifier.ports import ContactBook, NotificationLog, Outcome
 from servicekit.clock import Clock
 from servicekit.delivery import Inbound, Rejection, decode
 
+log = logging.getLogger(__name__)
 Publish = Callable[[Sequence[Event]], Awaitable[None]]
 SOURCE = "/complaints/notifier"
 
@@ -178,6 +180,19 @@ class Notifier:
     ) -> Outcome:
         latency = (self.clock.now() - intent.trigger_time).total_seconds()
         self.metrics.outcomes.labels(channel, intent.audience.value, status.value).inc()
+        if status is not DeliveryStatus.DELIVERED:
+            log.warning(
+                "notification not delivered",
+                extra={
+                    "fields": {
+                        "key": intent.key,
+                        "channel": channel,
+                        "status": status.value,
+                        "attempts": attempts,
+                        "reason": reason,
+                    }
+                },
+            )
         if status is DeliveryStatus.DELIVERED:
             self.metrics.latency.labels(channel).observe(max(0.0, latency))
         return Outcome(
