@@ -9,7 +9,7 @@ from pydantic import AwareDatetime, Field
 
 from contracts.envelope import Event, Model
 from contracts.topics import Topic
-from contracts.values import ClockName, ComplaintId, Verdict
+from contracts.values import CaseState, ClockName, ComplaintId, Severity, Verdict
 
 
 class LifecycleAction(StrEnum):
@@ -89,5 +89,40 @@ class CaseActionRejected(Event):
     data: ActionRejection
 
 
-LifecycleEvent = Annotated[CaseActionTaken | CaseActionRejected, Field(discriminator="type")]
+class CaseTransition(Model):
+    """An action the SLA service accepted, and the state it moved the case to."""
+
+    schema_version: Literal[1] = Field(1, description="Version of this data schema.")
+    complaint_id: ComplaintId
+    action: LifecycleAction
+    action_id: str
+    actor: str = Field(description="Staff id or system name that acted.")
+    occurred_at: AwareDatetime = Field(description="When the action happened (UTC).")
+    from_state: CaseState
+    to_state: CaseState
+    severity: Severity = Field(description="The case's severity when the action was applied.")
+    assignee: str | None = Field(None, description="For `assigned`: the handler.")
+    department: str | None = Field(None, description="For `assigned`: the handling department.")
+    satisfaction: Satisfaction | None = Field(None, description="For `callback_done`.")
+    verdict: Verdict | None = Field(None, description="For `closed`.")
+    clock: ClockName | None = Field(None, description="For `deadline_extended`: which clock.")
+    review_needed: bool = Field(
+        False,
+        description="The complainant now needs human review (3 baseless verdicts in 365 days, "
+        "or one malicious); never an automatic block.",
+    )
+
+
+class CaseStateChanged(Event):
+    """The SLA service applied a staff action: the case moved (or the action was recorded)."""
+
+    topic: ClassVar[Topic] = Topic.LIFECYCLE
+    event_type: ClassVar[str] = "cn.complaints.lifecycle.state.v1"
+    type: Literal["cn.complaints.lifecycle.state.v1"] = "cn.complaints.lifecycle.state.v1"
+    data: CaseTransition
+
+
+LifecycleEvent = Annotated[
+    CaseActionTaken | CaseActionRejected | CaseStateChanged, Field(discriminator="type")
+]
 """Every event on `complaints.lifecycle.v1`, told apart by `type`."""

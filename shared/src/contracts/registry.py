@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from contracts.complaints import ComplaintClassified, ComplaintNormalized, RawComplaintSubmitted
 from contracts.deadletter import MessageDeadLettered
 from contracts.envelope import Event
-from contracts.lifecycle import CaseActionRejected, CaseActionTaken
+from contracts.lifecycle import CaseActionRejected, CaseActionTaken, CaseStateChanged
 from contracts.notifications import NotificationSent
 from contracts.sla import SlaChanged
 from contracts.topics import Topic
@@ -17,6 +17,7 @@ EVENTS: tuple[type[Event], ...] = (
     ComplaintClassified,
     CaseActionTaken,
     CaseActionRejected,
+    CaseStateChanged,
     SlaChanged,
     NotificationSent,
     MessageDeadLettered,

@@ -24,6 +24,7 @@ class SlaEventKind(StrEnum):
     PAUSED = "paused"
     RESUMED = "resumed"
     EXTENDED = "extended"
+    CANCELLED = "cancelled"
 
 
 class DeadlineView(Model):
