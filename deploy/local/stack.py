@@ -97,15 +97,107 @@ def install_ferretdb() -> None:
     """Build FerretDB from its Go module through our small embedding main."""
     src = HERE / "ferretdb"
     stamp = STATE / "bin" / ".ferretdb.src"
-    fingerprint = "".join(p.read_text() for p in [*sorted(src.glob("*.go")), src / "go.sum"])
+    sources = [*sorted(src.glob("*.go")), src / "go.sum"]
+    fingerprint = PATCH_VERSION + "".join(p.read_text() for p in sources)
     if ferretdb_binary().exists() and stamp.exists() and stamp.read_text() == fingerprint:
         return
     log("building FerretDB 1.24 from its Go module (first run only, ~1-3 min)…")
     ferretdb_binary().parent.mkdir(parents=True, exist_ok=True)
     env = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=mod")
-    run(["go", "build", "-trimpath", "-o", str(ferretdb_binary()), "."], cwd=src, env=env)
+    run(["go", "mod", "download", FERRETDB_MODULE], cwd=src, env=env)
+    modfile = patched_module(src, env)
+    cmd = ["go", "build", "-trimpath", f"-modfile={modfile}", "-o", str(ferretdb_binary()), "."]
+    run(cmd, cwd=src, env=env)
     stamp.write_text(fingerprint)
     log("FerretDB built")
+
+
+FERRETDB_MODULE = "github.com/FerretDB/FerretDB"
+# Three fixes to FerretDB 1.24 (SQLite backend), applied to a copy of the module at build
+# time (docs/adr/0004). Production runs MongoDB, which needs none of them.
+# 1. A `{_id: <string>}` filter is written `_ferretdb_sjson->'$._id'` while every collection's
+#    unique index is on `_ferretdb_sjson->"_id"`: SQLite cannot match the two expressions, so each
+#    `_id` look-up, update and delete scanned the whole table. Spelled like the index, they search
+#    it (`->'_id'` and `->'$._id'` return the same JSON of the `_id` member).
+# 2. Only a filter with `_id` as its single key was pushed down; `{_id: x, status: "pending"}`
+#    (every conditional update) scanned the table. Every handler re-applies the whole filter in Go
+#    after the backend query, so narrowing the backend query by the `_id` equality alone is safe.
+# 3. An update reads the document, changes it in Go and writes it back with no lock or transaction
+#    around the three steps, so two concurrent updates of one document lose one of them (seen: a
+#    `$push` vanishing; a conditional claim succeeding twice). MongoDB makes every single-document
+#    write atomic; one server-wide mutex around the write commands gives the same guarantee here
+#    (SQLite serialises writers anyway).
+WRITE_LOCK = "\n\twriteMu.Lock()\n\tdefer writeMu.Unlock()\n"
+WRITE_COMMANDS = ("MsgInsert", "MsgUpdate", "MsgDelete", "MsgFindAndModify")
+PATCHES: tuple[tuple[str, str, str, int], ...] = (
+    (
+        "internal/backends/sqlite/metadata/metadata.go",
+        """IDColumn = DefaultColumn + "->'$._id'\"""",
+        """IDColumn = DefaultColumn + "->'_id'\"""",
+        1,
+    ),
+    (
+        "internal/backends/sqlite/collection.go",
+        "if params.Filter.Len() == 1 {",
+        "if params.Filter.Len() >= 1 {",
+        2,
+    ),
+    *(
+        (
+            f"internal/handler/{'msg_' + command[3:].lower()}.go",
+            f"func (h *Handler) {command}(connCtx context.Context, msg *wire.OpMsg) "
+            "(*wire.OpMsg, error) {",
+            f"func (h *Handler) {command}(connCtx context.Context, msg *wire.OpMsg) "
+            "(*wire.OpMsg, error) {" + WRITE_LOCK,
+            1,
+        )
+        for command in WRITE_COMMANDS
+    ),
+)
+ADDED_FILES = {
+    "internal/handler/local_write_lock.go": (
+        "package handler\n\n"
+        'import "sync"\n\n'
+        "// writeMu makes each write command atomic, as MongoDB's single-document writes are\n"
+        "// (added by the complaint pipeline's local build of FerretDB).\n"
+        "var writeMu sync.Mutex\n"
+    ),
+}
+PATCH_VERSION = "id-lookup-3"
+
+
+def patched_module(src: Path, env: dict[str, str]) -> Path:
+    """A copy of the FerretDB module with `PATCHES` applied, and a go.mod that uses it."""
+    listed = subprocess.run(
+        ["go", "list", "-m", "-f", "{{.Dir}}", FERRETDB_MODULE],
+        cwd=src,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    build = STATE / "build"
+    copy = build / "ferretdb-module"
+    if copy.exists():
+        for path in [copy, *copy.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        shutil.rmtree(copy)
+    shutil.copytree(Path(listed.stdout.strip()), copy, copy_function=shutil.copyfile)
+    for path in [copy, *copy.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o755)
+    for relative, old, new, count in PATCHES:
+        source = copy / relative
+        text = source.read_text()
+        if text.count(old) != count:
+            raise SystemExit(f"[stack] FerretDB source changed; cannot patch {relative}")
+        source.write_text(text.replace(old, new))
+    for relative, text in ADDED_FILES.items():
+        (copy / relative).write_text(text)
+    modfile = build / "go.mod"
+    modfile.write_text((src / "go.mod").read_text() + f"\nreplace {FERRETDB_MODULE} => {copy}\n")
+    shutil.copyfile(src / "go.sum", build / "go.sum")
+    return modfile
 
 
 def promtool() -> str | None:
@@ -338,7 +430,7 @@ def reset() -> None:
 
 
 def status() -> dict[str, dict[str, object]]:
-    report = {}
+    report: dict[str, dict[str, object]] = {}
     for name, port in (
         ("kafka", PORTS.kafka),
         ("ferretdb", PORTS.mongo),

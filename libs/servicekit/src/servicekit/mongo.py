@@ -77,7 +77,7 @@ async def find_all(
     no idle timeout), and a `find` with a `limit` larger than the number of matches leaves its
     cursor open. A hundred such cursors deadlock the server. So every read is drained in one
     reply and limits are applied here, not sent. (FerretDB's SQLite backend scans the collection
-    for any filter other than a plain `_id` anyway, so a server-side limit saves nothing there.)
+    for any filter without an `_id` equality anyway, so a server-side limit saves nothing there.)
     """
     cursor = collection.find(query, projection, batch_size=ONE_BATCH)
     if sort:
