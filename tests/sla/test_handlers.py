@@ -16,6 +16,7 @@ from contracts import (
     ClockName,
     ComplaintClassified,
     DeliveryStatus,
+    Event,
     Kind,
     NotificationReceipt,
     NotificationSent,
@@ -27,12 +28,13 @@ from contracts import (
 from servicekit.clock import FakeClock
 from servicekit.delivery import Inbound
 from sla.adapters.memory import InMemoryCaseStore, InMemoryDeadlineStore
+from sla.cases import CaseKeeper
 from sla.domain import BusinessCalendar, SlaPolicy, deadlines_at_receipt
 from sla.metrics import SlaMetrics
 from sla.ports import StoredDeadline, Threshold
 from sla.scheduler import Scheduler
 from sla.service import ClockKeeper
-from tests.support import FlakyPublisher
+from tests.support import E, FlakyPublisher
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 POLICY = SlaPolicy.load(policy_dir=POLICIES)
@@ -42,14 +44,21 @@ RECEIVED = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
 CID = "CP20261124-0000000001"
 
 
-class Publisher(FlakyPublisher[SlaChanged]):
-    """Collects SLA events; `kinds()` lists what happened, in order."""
+class Publisher(FlakyPublisher[Event]):
+    """Collects what the service publishes; `sla` are the clock events, `kinds()` their kinds."""
 
     def __init__(self) -> None:
-        super().__init__(SlaChanged)
+        super().__init__(Event)
+
+    @property
+    def sla(self) -> list[SlaChanged]:
+        return [e for e in self.events if isinstance(e, SlaChanged)]
+
+    def of(self, event_type: type[E]) -> list[E]:
+        return [e for e in self.events if isinstance(e, event_type)]
 
     def kinds(self) -> list[SlaEventKind]:
-        return [e.data.event for e in self.events]
+        return [e.data.event for e in self.sla]
 
 
 class Rig:
@@ -64,6 +73,16 @@ class Rig:
         self.metrics = SlaMetrics(self.registry)
         self.wakes = 0
         self.keeper = ClockKeeper(
+            policy=POLICY,
+            calendar=CALENDAR,
+            deadlines=self.deadlines,
+            cases=self.cases,
+            publish=self.publisher,
+            clock=self.clock,
+            metrics=self.metrics,
+            wake=self._wake,
+        )
+        self.case_keeper = CaseKeeper(
             policy=POLICY,
             calendar=CALENDAR,
             deadlines=self.deadlines,
@@ -99,21 +118,18 @@ class Rig:
         )
 
 
-@pytest.fixture
-def rig() -> Rig:
-    return Rig()
-
-
 def classified(
     *,
     cid: str = CID,
     kind: Kind = Kind.COMPLAINT,
     severity: Severity | None = Severity.P4,
     duplicate_of: str | None = None,
+    complainant_key: str | None = None,
 ) -> ComplaintClassified:
     """A classifier decision received at RECEIVED."""
     data = ClassifiedComplaint(
         complaint_id=cid,
+        complainant_key=complainant_key,
         channel=Channel.HOTLINE,
         received_at=RECEIVED,
         kind=kind,
@@ -204,7 +220,7 @@ async def test_p4_complaint_stores_deadlines_matching_the_domain(rig: Rig) -> No
     # Acknowledge P4 is one natural hour; resolution 3 working days ends Friday 18:00 local.
     assert by_clock[ClockName.ACKNOWLEDGE].due_at == RECEIVED + timedelta(hours=1)
     assert by_clock[ClockName.RESOLUTION].due_at == datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
-    assert rig.cases.states[CID] == "classified"
+    assert rig.cases.state(CID) == "classified"
     assert rig.wakes == 1
 
 
@@ -257,7 +273,7 @@ async def test_side_states_get_no_clocks_and_no_event(
     await rig.classified(event)
     assert rig.deadlines.slots == {}
     assert rig.publisher.events == []
-    assert rig.cases.states[CID] == state
+    assert rig.cases.state(CID) == state
     assert rig.wakes == 0
 
 
@@ -384,7 +400,7 @@ async def test_keeper_and_scheduler_warn_at_half_the_acknowledge_hour(rig: Rig) 
 
 async def on_receipts(rig: Rig, *events: NotificationSent) -> None:
     messages = [rig.inbound(e.model_dump_json().encode(), Topic.NOTIFICATION_SENT) for e in events]
-    assert await rig.keeper.on_receipts(messages) == []
+    assert await rig.case_keeper.on_receipts(messages) == []
 
 
 async def test_delivered_acknowledgement_meets_the_clock_and_publishes_met(rig: Rig) -> None:
@@ -392,7 +408,7 @@ async def test_delivered_acknowledgement_meets_the_clock_and_publishes_met(rig: 
     rig.publisher.events.clear()
     rig.clock.set(RECEIVED + timedelta(minutes=10))
     await on_receipts(rig, receipt())
-    [met] = rig.publisher.events
+    [met] = rig.publisher.sla
     assert met.data.event is SlaEventKind.MET
     assert met.data.clock is ClockName.ACKNOWLEDGE
     assert met.data.due_at == RECEIVED + timedelta(hours=1)
@@ -405,7 +421,7 @@ async def test_delivered_acknowledgement_meets_the_clock_and_publishes_met(rig: 
     assert await scheduler.run_once() == 0
     rig.clock.set(RECEIVED + timedelta(hours=2, minutes=1))
     assert await scheduler.run_once() == 2
-    assert {e.data.clock for e in rig.publisher.events[1:]} == {
+    assert {e.data.clock for e in rig.publisher.sla[1:]} == {
         ClockName.DISPATCH,
         ClockName.FIRST_CONTACT,
     }

@@ -14,6 +14,7 @@ from servicekit.clock import Clock
 from servicekit.shell import ServiceShell
 from sla import handlers
 from sla.adapters.mongo import MongoCaseStore, MongoDeadlineStore
+from sla.cases import CaseKeeper
 from sla.domain import BusinessCalendar, SlaPolicy
 from sla.metrics import SlaMetrics
 from sla.ports import CaseStore, DeadlineStore
@@ -40,7 +41,9 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
     shell = ServiceShell(service=SERVICE, settings=settings, with_mongo=ports is None)
     if ports is None:
         db = shell.require_mongo().db
-        ports = Ports(MongoDeadlineStore(db), MongoCaseStore(db), shell.clock())
+        clock = shell.clock()
+        deadlines = MongoDeadlineStore(db, clock=clock, slot_width=settings.slot_seconds)
+        ports = Ports(deadlines, MongoCaseStore(db), clock)
     metrics = SlaMetrics(shell.registry)
     scheduler = Scheduler(
         store=ports.deadlines,
@@ -63,8 +66,23 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
         metrics=metrics,
         wake=scheduler.wake,
     )
+    cases = CaseKeeper(
+        policy=policy,
+        calendar=calendar,
+        deadlines=ports.deadlines,
+        cases=ports.cases,
+        publish=shell.publish,
+        clock=ports.clock,
+        metrics=metrics,
+        wake=scheduler.wake,
+    )
+    scheduler.on_fired = cases.after_fired
     handlers.register(
-        shell.broker, keeper=keeper, policy=shell.policy(ports.clock), settings=settings.kafka
+        shell.broker,
+        keeper=keeper,
+        cases=cases,
+        policy=shell.policy(ports.clock),
+        settings=settings.kafka,
     )
     tasks: list[asyncio.Task[None]] = []
 

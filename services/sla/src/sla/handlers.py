@@ -9,15 +9,21 @@ from faststream.kafka import KafkaBroker
 from contracts import Topic
 from servicekit.delivery import DeliveryPolicy, Inbound, Rejection, consume
 from servicekit.settings import KafkaSettings
+from sla.cases import CaseKeeper
 from sla.service import ClockKeeper
 
 GROUP = "sla"
 
 
 def register(
-    broker: KafkaBroker, *, keeper: ClockKeeper, policy: DeliveryPolicy, settings: KafkaSettings
+    broker: KafkaBroker,
+    *,
+    keeper: ClockKeeper,
+    cases: CaseKeeper,
+    policy: DeliveryPolicy,
+    settings: KafkaSettings,
 ) -> None:
-    """Subscribe the SLA service to classified complaints and delivery receipts."""
+    """Subscribe the SLA service to classified complaints, staff actions and receipts."""
 
     async def on_complaints_classified(messages: Sequence[Inbound]) -> Sequence[Rejection]:
         """Start every clock of newly classified complaints."""
@@ -25,7 +31,11 @@ def register(
 
     async def on_notifications_sent(messages: Sequence[Inbound]) -> Sequence[Rejection]:
         """Meet the acknowledge clock when the customer's acknowledgement is delivered."""
-        return await keeper.on_receipts(messages)
+        return await cases.on_receipts(messages)
+
+    async def on_complaints_lifecycle(messages: Sequence[Inbound]) -> Sequence[Rejection]:
+        """Apply staff actions: move the case, pause / resume / stop / start its clocks."""
+        return await cases.on_lifecycle(messages)
 
     consume(
         broker,
@@ -42,4 +52,12 @@ def register(
         settings=settings,
         policy=policy,
         handler=on_notifications_sent,
+    )
+    consume(
+        broker,
+        topic=Topic.LIFECYCLE,
+        group=GROUP,
+        settings=settings,
+        policy=policy,
+        handler=on_complaints_lifecycle,
     )

@@ -35,6 +35,17 @@ class SlaMetrics:
             buckets=LAG_BUCKETS,
             registry=registry,
         )
+        self.lifecycle = Counter(
+            "complaints_lifecycle_actions_total",
+            "Staff actions applied or refused, by action and outcome.",
+            ["action", "outcome"],
+            registry=registry,
+        )
+        self.review_flags = Counter(
+            "complaints_complainant_review_flags_total",
+            "Complainants flagged for human review (3 baseless in 365 days, or malicious).",
+            registry=registry,
+        )
         self.calendar_fallback = Counter(
             "complaints_calendar_fallback_total",
             "Deadlines computed on the weekends-only fallback (year without holiday data).",

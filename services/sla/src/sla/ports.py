@@ -7,7 +7,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
-from contracts import Audience, ClockName, SlaChanged
+from contracts import (
+    Audience,
+    CaseState,
+    Channel,
+    ClockName,
+    Event,
+    FlagName,
+    Severity,
+    SlaChanged,
+    Verdict,
+)
+from sla.domain import Case
 
 
 @dataclass(frozen=True)
@@ -35,11 +46,21 @@ class StoredDeadline:
     calendar_version: str
     upgrade_to: str | None = None
     fired: tuple[int, ...] = field(default=())
+    unit: str = "h"
+    repeat: bool = False
+    round: int = 0  # restarts of the clock (reopening, another resolution): part of the id
+    # The plan before a running pause (due, thresholds); the pause shifts from it, the resume too.
+    pause_base: tuple[datetime, tuple[Threshold, ...]] | None = None
 
     def next_threshold(self) -> Threshold | None:
         """The earliest threshold not fired yet."""
         pending = [t for t in self.thresholds if t.percent not in self.fired]
         return min(pending, key=lambda t: t.at) if pending else None
+
+    @property
+    def breached(self) -> bool:
+        """Whether the due time was announced as breached."""
+        return 100 in self.fired
 
 
 class DeadlineStore(Protocol):
@@ -63,9 +84,9 @@ class DeadlineStore(Protocol):
         """Record a fired threshold and release the lease (done when none is left)."""
 
     async def stop_clock(
-        self, complaint_id: str, clock: ClockName, *, status: str
+        self, complaint_id: str, clock: ClockName | None, *, status: str, at: datetime
     ) -> list[StoredDeadline]:
-        """Stop a complaint's open deadlines of `clock` (met / cancelled).
+        """Stop a complaint's open deadlines of `clock` (met / cancelled; None: upgrades) at `at`.
 
         Returns those stopped now and those stopped earlier whose stop was never announced.
         """
@@ -73,15 +94,79 @@ class DeadlineStore(Protocol):
     async def announced(self, deadline_ids: Sequence[str]) -> None:
         """Remember that these stops were published."""
 
+    async def open_for(self, complaint_id: str) -> list[StoredDeadline]:
+        """A complaint's deadlines that are still running (pending or being fired)."""
+
+    async def replan(self, deadlines: Sequence[StoredDeadline], *, action_id: str) -> None:
+        """Store new due / threshold times (pause, resume, extension) of running deadlines.
+
+        Applied at most once per `action_id`, so a redelivered action never shifts twice.
+        """
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the SLA service keeps from the classification: enough to (re)start any clock."""
+
+    complaint_id: str
+    received_at: datetime
+    channel: Channel
+    flags: tuple[FlagName, ...]
+    severity_at_receipt: Severity | None
+    referral_due_at: datetime | None = None
+    complainant_key: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    """A stored case: facts, the state machine's view, and the version for compare-and-set."""
+
+    facts: CaseFacts
+    case: Case
+    version: int
+
+
+@dataclass(frozen=True)
+class CaseChange:
+    """What one accepted action writes besides the new case: dates, a pause window, events."""
+
+    events: tuple[Event, ...] = ()
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    pause: tuple[datetime, datetime] | None = None  # credited window (paused at, credited until)
+    review_reason: str | None = None
+
 
 class CaseStore(Protocol):
-    """Case state and the SLA stage's outbox on the complaint document."""
+    """`cases`: one document per complaint: facts, lifecycle state, history, outboxes."""
 
-    async def save_started(self, events: Sequence[tuple[str, str, SlaChanged | None]]) -> None:
-        """Record (complaint id, state, clocks-set event) unless already recorded."""
+    async def save_started(
+        self, entries: Sequence[tuple[CaseFacts, CaseState, SlaChanged | None]]
+    ) -> None:
+        """Record each case (state, facts, clocks-set event) unless already recorded."""
 
     async def unpublished(self, complaint_ids: Sequence[str]) -> list[SlaChanged]:
         """Clocks-set events not yet confirmed on Kafka."""
 
     async def mark_published(self, complaint_ids: Sequence[str]) -> None:
         """Remember that these events reached Kafka."""
+
+    async def load(self, complaint_id: str) -> CaseRecord | None:
+        """The stored case, or None if the SLA service never saw it classified."""
+
+    async def commit(self, record: CaseRecord, case: Case, change: CaseChange) -> bool:
+        """Store `case` and `change` if the stored version is still `record.version`."""
+
+    async def pending_events(self, complaint_ids: Sequence[str]) -> list[Event]:
+        """Events of accepted actions not yet confirmed on Kafka, oldest first."""
+
+    async def events_published(self, events: Sequence[Event]) -> None:
+        """Remember that these events reached Kafka."""
+
+    async def raise_severity(self, complaint_id: str, severity: Severity) -> None:
+        """A time-based upgrade: the case is handled at `severity` from now on."""
+
+    async def record_verdict(
+        self, complainant_key: str, *, complaint_id: str, at: datetime, verdict: Verdict
+    ) -> list[tuple[datetime, Verdict]]:
+        """Add a closure verdict to the complainant's record; return the whole record."""

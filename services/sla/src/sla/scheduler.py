@@ -23,6 +23,7 @@ from sla.ports import DeadlineStore, StoredDeadline, Threshold
 log = logging.getLogger(__name__)
 SOURCE = "/complaints/sla"
 Publish = Callable[[Sequence[Event]], Awaitable[None]]
+PARALLEL = 16  # concurrent lease releases per round
 
 
 def event_kind(deadline: StoredDeadline, threshold: Threshold) -> SlaEventKind:
@@ -73,6 +74,7 @@ class Scheduler:
     lease: timedelta = timedelta(seconds=30)
     claim_batch: int = 500
     max_sleep: float = 0.5
+    min_sleep: float = 0.05  # gathers thresholds falling due together into one round
     time_scale: float = 1.0
     on_fired: Callable[[StoredDeadline, Threshold], Awaitable[None]] | None = None
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
@@ -89,8 +91,12 @@ class Scheduler:
         )
         due = [(d, t) for d in claimed if (t := d.next_threshold()) is not None]
         await self.publish([fired_event(d, t, now_=self.clock) for d, t in due])
+        for start in range(0, len(due), PARALLEL):
+            chunk = due[start : start + PARALLEL]
+            await asyncio.gather(
+                *(self.store.fired(d, percent=t.percent, owner=self.owner) for d, t in chunk)
+            )
         for deadline, threshold in due:
-            await self.store.fired(deadline, percent=threshold.percent, owner=self.owner)
             lag = (self.clock.now() - threshold.at).total_seconds()
             self.metrics.scheduler_lag.observe(max(0.0, lag))
             self.metrics.fired.labels(
@@ -107,7 +113,7 @@ class Scheduler:
         delay = self.max_sleep
         if nxt is not None:
             business = (nxt - self.clock.now()).total_seconds()
-            delay = min(delay, max(0.0, business / self.time_scale))
+            delay = min(delay, max(self.min_sleep, business / self.time_scale))
         self._wake.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._wake.wait(), timeout=delay)

@@ -1,4 +1,4 @@
-"""SLA use-cases: start clocks at classification; stop the acknowledge clock on receipt."""
+"""SLA use-case: start every clock of a newly classified complaint."""
 
 from __future__ import annotations
 
@@ -10,13 +10,10 @@ from contracts import (
     Audience,
     CaseState,
     ClassifiedComplaint,
-    ClockName,
     ComplaintClassified,
     DeadlineView,
-    DeliveryStatus,
     Event,
     Kind,
-    NotificationSent,
     Severity,
     SlaChange,
     SlaChanged,
@@ -32,17 +29,26 @@ from sla.domain import (
     severity_upgrade_due,
 )
 from sla.metrics import SlaMetrics
-from sla.ports import CaseStore, DeadlineStore, StoredDeadline, Threshold
+from sla.ports import CaseFacts, CaseStore, DeadlineStore, StoredDeadline, Threshold
 
 Publish = Callable[[Sequence[Event]], Awaitable[None]]
 SOURCE = "/complaints/sla"
 SHANGHAI_DISPLAY = "%Y-%m-%d %H:%M"
 
 
-def stored(complaint_id: str, deadline: Deadline, severity: str) -> StoredDeadline:
+def deadline_id(complaint_id: str, clock: str, occurrence: int, round_: int = 0) -> str:
+    """`<complaint>:<clock>:<occurrence>`; clocks restarted later (reopen) carry their round."""
+    if round_ == 0:
+        return f"{complaint_id}:{clock}:{occurrence}"
+    return f"{complaint_id}:{clock}:r{round_}.{occurrence}"
+
+
+def stored(
+    complaint_id: str, deadline: Deadline, severity: str, *, repeat: bool = False, round_: int = 0
+) -> StoredDeadline:
     """The scheduler's form of a domain deadline."""
     return StoredDeadline(
-        deadline_id=f"{complaint_id}:{deadline.clock.value}:{deadline.occurrence}",
+        deadline_id=deadline_id(complaint_id, deadline.clock.value, deadline.occurrence, round_),
         complaint_id=complaint_id,
         clock=deadline.clock,
         occurrence=deadline.occurrence,
@@ -55,6 +61,22 @@ def stored(complaint_id: str, deadline: Deadline, severity: str) -> StoredDeadli
         ),
         policy_version=deadline.policy_version,
         calendar_version=deadline.calendar_version,
+        unit=deadline.unit,
+        repeat=repeat,
+        round=round_,
+    )
+
+
+def facts_of(data: ClassifiedComplaint) -> CaseFacts:
+    """What the SLA service keeps from a classification."""
+    return CaseFacts(
+        complaint_id=data.complaint_id,
+        received_at=data.received_at,
+        channel=data.channel,
+        flags=tuple(f.name for f in data.flags),
+        severity_at_receipt=data.severity,
+        referral_due_at=data.referral_due_at,
+        complainant_key=data.complainant_key,
     )
 
 
@@ -91,7 +113,7 @@ class ClockKeeper:
     async def on_classified(self, messages: Sequence[Inbound]) -> list[Rejection]:
         """Compute, store and announce every clock of each new complaint."""
         decisions, rejections = decode(messages, ComplaintClassified)
-        records: dict[str, tuple[str, str, SlaChanged | None]] = {}
+        records: dict[str, tuple[CaseFacts, CaseState, SlaChanged | None]] = {}
         new: list[StoredDeadline] = []
         for data in (decision.data for decision in decisions):
             if data.complaint_id in records:
@@ -99,16 +121,16 @@ class ClockKeeper:
             side_state = state_without_clocks(data)
             if side_state is not None or data.severity is None:
                 records[data.complaint_id] = (
-                    data.complaint_id,
-                    (side_state or CaseState.CLASSIFIED).value,
+                    facts_of(data),
+                    side_state or CaseState.CLASSIFIED,
                     None,
                 )
                 continue
             deadlines = self._deadlines(data)
             new += deadlines
             records[data.complaint_id] = (
-                data.complaint_id,
-                CaseState.CLASSIFIED.value,
+                facts_of(data),
+                CaseState.CLASSIFIED,
                 self._set_event(data, deadlines),
             )
         await self.deadlines.add(new)
@@ -135,7 +157,17 @@ class ClockKeeper:
             policy=self.policy,
             calendar=self.calendar,
         )
-        result = [stored(data.complaint_id, d, severity.value) for d in clocks]
+        result = [
+            stored(
+                data.complaint_id,
+                d,
+                severity.value,
+                repeat=bool(
+                    (spec := self.policy.spec(clock=d.clock, severity=severity)) and spec.repeat
+                ),
+            )
+            for d in clocks
+        ]
         for at, target in severity_upgrade_due(
             received_at=data.received_at, severity=severity, policy=self.policy
         ):
@@ -185,48 +217,3 @@ class ClockKeeper:
             time=self.clock.now(),
             cause="clocks-started",
         )
-
-    async def on_receipts(self, messages: Sequence[Inbound]) -> list[Rejection]:
-        """A delivered customer acknowledgement meets the acknowledge clock."""
-        receipts, rejections = decode(messages, NotificationSent)
-        events: list[Event] = []
-        stopped: list[StoredDeadline] = []
-        seen: set[str] = set()
-        for receipt in (sent.data for sent in receipts):
-            if (
-                receipt.audience is not Audience.CUSTOMER
-                or receipt.status is not DeliveryStatus.DELIVERED
-                or not receipt.template.startswith("acknowledg")
-            ):
-                continue
-            for deadline in await self.deadlines.stop_clock(
-                receipt.complaint_id, ClockName.ACKNOWLEDGE, status="met"
-            ):
-                if deadline.deadline_id in seen:
-                    continue  # the same receipt twice in one batch
-                seen.add(deadline.deadline_id)
-                stopped.append(deadline)
-                on_time = self.clock.now() <= deadline.due_at
-                self.metrics.met.labels("acknowledge", "on_time" if on_time else "late").inc()
-                change = SlaChange(
-                    complaint_id=deadline.complaint_id,
-                    event=SlaEventKind.MET,
-                    severity=deadline.severity,
-                    clock=ClockName.ACKNOWLEDGE,
-                    due_at=deadline.due_at,
-                    policy_version=deadline.policy_version,
-                    calendar_version=deadline.calendar_version,
-                    fired_at=self.clock.now(),
-                )
-                events.append(
-                    SlaChanged.build(
-                        data=change,
-                        subject=deadline.complaint_id,
-                        source=SOURCE,
-                        time=self.clock.now(),
-                        cause=f"{deadline.deadline_id}@met",
-                    )
-                )
-        await self.publish(events)
-        await self.deadlines.announced([d.deadline_id for d in stopped])
-        return rejections

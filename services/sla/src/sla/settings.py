@@ -19,4 +19,7 @@ class SlaSettings(ServiceSettings):
         0.5, description="Longest real-time nap between checks (new deadlines, expired leases)."
     )
     claim_batch: int = Field(500, description="Due deadlines claimed per round.")
+    slot_seconds: int = Field(
+        10, ge=1, description="Width of the scheduler's time slots (see docs/adr/0004)."
+    )
     replica_id: str | None = Field(None, description="Lease owner name; default host:pid.")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from contracts import ClockName, SlaChanged
+from contracts import CaseState, ClockName, Event, Severity, SlaChanged, Verdict
 from servicekit.outbox import MemoryOutbox
-from sla.ports import StoredDeadline
+from sla.domain import Case, open_case
+from sla.ports import CaseChange, CaseFacts, CaseRecord, StoredDeadline
 
 
 @dataclass
@@ -18,6 +19,11 @@ class _Slot:
     owner: str | None = None
     lease_until: datetime | None = None
     announced: bool = True
+    stopped_at: datetime | None = None
+    applied: set[str] = field(default_factory=set)
+
+
+RUNNING = ("pending", "firing")
 
 
 class InMemoryDeadlineStore:
@@ -68,7 +74,7 @@ class InMemoryDeadlineStore:
         slot.owner = slot.lease_until = None
 
     async def stop_clock(
-        self, complaint_id: str, clock: ClockName, *, status: str
+        self, complaint_id: str, clock: ClockName | None, *, status: str, at: datetime
     ) -> list[StoredDeadline]:
         """Stop the open deadlines of one clock; also return stops not yet announced."""
         stopped = []
@@ -76,11 +82,30 @@ class InMemoryDeadlineStore:
             d = slot.deadline
             if d.complaint_id != complaint_id or d.clock != clock:
                 continue
-            if slot.status in {"pending", "firing"}:
-                slot.status, slot.announced = status, False
+            if slot.status in RUNNING:
+                slot.status, slot.announced, slot.stopped_at = status, False, at
             if slot.status == status and not slot.announced:
                 stopped.append(d)
         return stopped
+
+    async def open_for(self, complaint_id: str) -> list[StoredDeadline]:
+        """The complaint's running deadlines."""
+        return [
+            s.deadline
+            for s in self.slots.values()
+            if s.deadline.complaint_id == complaint_id and s.status in RUNNING
+        ]
+
+    async def replan(self, deadlines: Sequence[StoredDeadline], *, action_id: str) -> None:
+        """New times for running deadlines, once per action; fired thresholds stay fired."""
+        for d in deadlines:
+            slot = self.slots.get(d.deadline_id)
+            if slot is None or slot.status not in RUNNING or action_id in slot.applied:
+                continue
+            slot.applied.add(action_id)
+            slot.deadline = replace(d, fired=slot.deadline.fired)
+            if slot.deadline.next_threshold() is None:
+                slot.status = "done"
 
     async def announced(self, deadline_ids: Sequence[str]) -> None:
         """Flag the stops as published."""
@@ -89,18 +114,32 @@ class InMemoryDeadlineStore:
 
 
 class InMemoryCaseStore:
-    """Case states and clocks-set events in dicts."""
+    """Cases, outboxes and complainant records in dicts, with the same versioning."""
 
     def __init__(self) -> None:
-        self.states: dict[str, str] = {}
+        self.records: dict[str, CaseRecord] = {}
         self.outbox: MemoryOutbox[SlaChanged] = MemoryOutbox()
+        self.events: dict[str, dict[str, Event]] = {}
+        self.changes: dict[str, list[CaseChange]] = {}
+        self.severity: dict[str, Severity] = {}
+        self.verdicts: dict[str, dict[str, tuple[datetime, Verdict]]] = {}
 
-    async def save_started(self, events: Sequence[tuple[str, str, SlaChanged | None]]) -> None:
-        """Record state and event unless already recorded."""
-        for complaint_id, state, event in events:
-            self.states.setdefault(complaint_id, state)
+    def state(self, complaint_id: str) -> CaseState:
+        """The stored state of one case."""
+        return self.records[complaint_id].case.state
+
+    async def save_started(
+        self, entries: Sequence[tuple[CaseFacts, CaseState, SlaChanged | None]]
+    ) -> None:
+        """Record case and event unless already recorded."""
+        for facts, state, event in entries:
+            if facts.complaint_id not in self.records:
+                severity = facts.severity_at_receipt or Severity.P4
+                self.records[facts.complaint_id] = CaseRecord(
+                    facts, open_case(severity=severity, state=state), 0
+                )
             if event is not None:
-                self.outbox.put(complaint_id, event)
+                self.outbox.put(facts.complaint_id, event)
 
     async def unpublished(self, complaint_ids: Sequence[str]) -> list[SlaChanged]:
         """Kept events not yet marked published."""
@@ -109,3 +148,48 @@ class InMemoryCaseStore:
     async def mark_published(self, complaint_ids: Sequence[str]) -> None:
         """Flag the events as published."""
         await self.outbox.mark_published(complaint_ids)
+
+    async def load(self, complaint_id: str) -> CaseRecord | None:
+        """The stored case, with the current (maybe upgraded) severity."""
+        record = self.records.get(complaint_id)
+        if record is None:
+            return None
+        severity = self.severity.get(complaint_id, record.case.severity)
+        return replace(record, case=replace(record.case, severity=severity))
+
+    async def commit(self, record: CaseRecord, case: Case, change: CaseChange) -> bool:
+        """Compare-and-set on the version."""
+        cid = record.facts.complaint_id
+        if self.records[cid].version != record.version:
+            return False
+        self.records[cid] = CaseRecord(record.facts, case, record.version + 1)
+        self.changes.setdefault(cid, []).append(change)
+        for event in change.events:
+            self.events.setdefault(cid, {})[event.id] = event
+        return True
+
+    async def pending_events(self, complaint_ids: Sequence[str]) -> list[Event]:
+        """Events still in the outbox, oldest first."""
+        found = [
+            e for cid in dict.fromkeys(complaint_ids) for e in self.events.get(cid, {}).values()
+        ]
+        return sorted(found, key=lambda e: (e.time, e.id))
+
+    async def events_published(self, events: Sequence[Event]) -> None:
+        """Drop published events from the outbox."""
+        for event in events:
+            self.events.get(event.subject or "", {}).pop(event.id, None)
+
+    async def raise_severity(self, complaint_id: str, severity: Severity) -> None:
+        """Keep the upgraded severity; the version moves."""
+        self.severity[complaint_id] = severity
+        record = self.records[complaint_id]
+        self.records[complaint_id] = replace(record, version=record.version + 1)
+
+    async def record_verdict(
+        self, complainant_key: str, *, complaint_id: str, at: datetime, verdict: Verdict
+    ) -> list[tuple[datetime, Verdict]]:
+        """One verdict per complaint in the complainant's record."""
+        record = self.verdicts.setdefault(complainant_key, {})
+        record.setdefault(complaint_id, (at, verdict))
+        return list(record.values())

@@ -1,0 +1,13 @@
+"""Fixtures of the SLA tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.sla.test_handlers import Rig
+
+
+@pytest.fixture
+def rig() -> Rig:
+    """A clock keeper, a case keeper and their in-memory stores on a fake clock."""
+    return Rig()

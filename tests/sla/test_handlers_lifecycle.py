@@ -1,0 +1,360 @@
+"""Handler tests of staff actions on `complaints.lifecycle.v1` (DOMAIN.md §5–§6), fake clock."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+
+from contracts import (
+    CaseAction,
+    CaseActionRejected,
+    CaseActionTaken,
+    CaseState,
+    CaseStateChanged,
+    ClockName,
+    LifecycleAction,
+    Satisfaction,
+    Severity,
+    SlaEventKind,
+    Topic,
+    Verdict,
+)
+from sla.domain import shift_for_pause
+from tests.sla.test_handlers import (
+    CALENDAR,
+    CID,
+    RECEIVED,
+    Rig,
+    classified,
+    on_receipts,
+    receipt,
+)
+
+A = LifecycleAction
+KEY = "ck_" + "a" * 32
+
+
+def action(
+    kind: LifecycleAction,
+    at: datetime,
+    *,
+    action_id: str | None = None,
+    cid: str = CID,
+    **fields: Any,
+) -> CaseActionTaken:
+    """A staff action on `cid` at `at`."""
+    data = CaseAction(
+        complaint_id=cid,
+        action=kind,
+        action_id=action_id or f"{kind.value}-{at.isoformat()}",
+        actor="handler-7",
+        occurred_at=at,
+        **fields,
+    )
+    return CaseActionTaken.build(
+        data=data, subject=cid, source="/crm", time=at, cause=data.action_id
+    )
+
+
+async def act(rig: Rig, *events: CaseActionTaken | bytes) -> None:
+    """Deliver staff actions in one batch (raw bytes for hostile input)."""
+    messages = [
+        rig.inbound(e if isinstance(e, bytes) else e.model_dump_json().encode(), Topic.LIFECYCLE)
+        for e in events
+    ]
+    assert await rig.case_keeper.on_lifecycle(messages) == []
+
+
+def at(hours: float) -> datetime:
+    """`hours` after receipt."""
+    return RECEIVED + timedelta(hours=hours)
+
+
+@pytest.fixture
+async def case(rig: Rig) -> Rig:
+    """A P4 complaint classified and acknowledged (via the delivered SMS), events cleared."""
+    await rig.classified(classified(complainant_key=KEY))
+    await on_receipts(rig, receipt())
+    rig.publisher.events.clear()
+    return rig
+
+
+def status(rig: Rig, clock: str, occurrence: str = "1") -> str:
+    return rig.deadlines.slots[f"{CID}:{clock}:{occurrence}"].status
+
+
+async def test_delivered_acknowledgement_moves_the_case_to_acknowledged(rig: Rig) -> None:
+    await rig.classified(classified())
+    await on_receipts(rig, receipt())
+    assert rig.cases.state(CID) is CaseState.ACKNOWLEDGED
+    [moved] = rig.publisher.of(CaseStateChanged)
+    assert (moved.data.from_state, moved.data.to_state) == ("classified", "acknowledged")
+
+
+async def test_a_case_from_receipt_to_closure(case: Rig) -> None:
+    rig = case
+    await act(rig, action(A.ASSIGNED, at(0.5), assignee="handler-7", department="billing"))
+    await act(rig, action(A.CONTACTED, at(1)))
+    await act(rig, action(A.RESOLVED, at(20), result="refunded"))
+    await act(rig, action(A.CALLBACK_DONE, at(30), satisfaction=Satisfaction.SATISFIED))
+    await act(rig, action(A.CLOSED, at(31), verdict=Verdict.UPHELD, root_cause="billing rule"))
+
+    moves = [(e.data.from_state, e.data.to_state) for e in rig.publisher.of(CaseStateChanged)]
+    assert moves == [
+        ("acknowledged", "dispatched"),
+        ("dispatched", "in_progress"),
+        ("in_progress", "resolved"),
+        ("resolved", "callback_done"),
+        ("callback_done", "closed"),
+    ]
+    assert rig.cases.state(CID) is CaseState.CLOSED
+    for clock in ("dispatch", "first_contact", "resolution", "callback"):
+        assert status(rig, clock) == "met", clock
+    met = {e.data.clock for e in rig.publisher.sla if e.data.event is SlaEventKind.MET}
+    assert met == {
+        ClockName.DISPATCH,
+        ClockName.FIRST_CONTACT,
+        ClockName.RESOLUTION,
+        ClockName.CALLBACK,
+    }
+    # The time-based upgrades of an unresolved complaint are off once it is resolved.
+    upgrades = [s for i, s in rig.deadlines.slots.items() if ":upgrade:" in i]
+    assert upgrades
+    assert {s.status for s in upgrades} == {"cancelled"}
+    changes = rig.cases.changes[CID]
+    assert [c.resolved_at for c in changes if c.resolved_at] == [at(20)]
+    assert [c.closed_at for c in changes if c.closed_at] == [at(31)]
+
+
+async def test_illegal_transition_is_answered_with_a_reason_and_changes_nothing(case: Rig) -> None:
+    rig = case
+    await act(rig, action(A.CLOSED, at(1), verdict=Verdict.UPHELD))
+    [refused] = rig.publisher.of(CaseActionRejected)
+    assert refused.data.reason == "illegal_transition"
+    assert refused.data.state == "acknowledged"
+    assert "closed" in refused.data.detail
+    assert rig.cases.state(CID) is CaseState.ACKNOWLEDGED
+    assert rig.publisher.of(CaseStateChanged) == []
+
+
+async def test_action_on_an_unknown_case_is_refused(rig: Rig) -> None:
+    await act(rig, action(A.ASSIGNED, at(1), assignee="h"))
+    [refused] = rig.publisher.of(CaseActionRejected)
+    assert refused.data.reason == "unknown_case"
+
+
+async def test_redelivered_action_is_applied_once(case: Rig) -> None:
+    rig = case
+    assign = action(A.ASSIGNED, at(0.5), assignee="handler-7")
+    await act(rig, assign, assign)
+    await act(rig, assign)
+    assert len(rig.publisher.of(CaseStateChanged)) == 1
+    assert rig.publisher.of(CaseActionRejected) == []
+
+
+async def test_own_answers_on_the_topic_are_skipped_and_garbage_is_rejected(case: Rig) -> None:
+    rig = case
+    await act(rig, action(A.CLOSED, at(1), verdict=Verdict.UPHELD))
+    [answer] = rig.publisher.of(CaseActionRejected)
+    await act(rig, answer.model_dump_json().encode())
+    messages = [rig.inbound(b'{"type": "nonsense"}', Topic.LIFECYCLE)]
+    [rejection] = await rig.case_keeper.on_lifecycle(messages)
+    assert rejection.reason == "invalid_event"
+
+
+async def test_pause_moves_running_clocks_and_resume_credits_the_wait(case: Rig) -> None:
+    rig = case
+    await act(rig, action(A.ASSIGNED, at(0.5), assignee="handler-7"))
+    await act(rig, action(A.CONTACTED, at(1)))
+    before = rig.deadlines.slots[f"{CID}:resolution:1"].deadline
+    paused, replied = at(2), at(26)  # Tuesday 11:30 → Wednesday 11:30 (one working day)
+    await act(rig, action(A.AWAITING_CUSTOMER, paused, reason="waiting for the bill photo"))
+    assert rig.cases.state(CID) is CaseState.AWAITING_CUSTOMER
+    during = rig.deadlines.slots[f"{CID}:resolution:1"].deadline
+    assert during.due_at > before.due_at  # planned as if the pause used its whole cap
+    assert during.pause_base == (before.due_at, before.thresholds)
+
+    # Nothing of the paused clock fires while the case waits.
+    scheduler = rig.scheduler("a")
+    rig.clock.set(before.due_at + timedelta(minutes=1))
+    await scheduler.run_once()
+    fired_resolution = [e for e in rig.publisher.sla if e.data.clock is ClockName.RESOLUTION]
+    assert all(e.data.event is not SlaEventKind.BREACHED for e in fired_resolution)
+
+    await act(rig, action(A.CUSTOMER_REPLIED, replied))
+    after = rig.deadlines.slots[f"{CID}:resolution:1"].deadline
+    from sla.cases import as_domain
+
+    expected = shift_for_pause(
+        deadline=as_domain(before), paused_at=paused, resumed_at=replied, calendar=CALENDAR
+    )
+    assert after.due_at == expected.due_at
+    assert after.pause_base is None
+    # One working day of waiting moves a working-day deadline by one working day.
+    assert CALENDAR.working_time_between(before.due_at, after.due_at) == timedelta(hours=9)
+    kinds = [e.data.event for e in rig.publisher.sla]
+    assert SlaEventKind.PAUSED in kinds
+    assert SlaEventKind.RESUMED in kinds
+    assert rig.cases.changes[CID][-1].pause == (paused, replied)
+
+
+async def test_redelivered_resume_does_not_shift_twice(case: Rig) -> None:
+    rig = case
+    await act(rig, action(A.ASSIGNED, at(0.5), assignee="handler-7"))
+    await act(rig, action(A.CONTACTED, at(1)))
+    await act(rig, action(A.AWAITING_CUSTOMER, at(2), reason="photo"))
+    reply = action(A.CUSTOMER_REPLIED, at(26))
+    await act(rig, reply)
+    once = rig.deadlines.slots[f"{CID}:resolution:1"].deadline.due_at
+    await act(rig, reply)
+    assert rig.deadlines.slots[f"{CID}:resolution:1"].deadline.due_at == once
+
+
+async def test_approved_extension_moves_the_due_time(case: Rig) -> None:
+    rig = case
+    await act(rig, action(A.ASSIGNED, at(0.5), assignee="handler-7"))
+    before = rig.deadlines.slots[f"{CID}:resolution:1"].deadline.due_at
+    extend: dict[str, Any] = {
+        "clock": ClockName.RESOLUTION,
+        "extend_by_hours": 9.0,
+        "reason": "vendor",
+        "approver": "m-1",
+    }
+    await act(rig, action(A.DEADLINE_EXTENDED, at(1), **extend))
+    after = rig.deadlines.slots[f"{CID}:resolution:1"].deadline.due_at
+    assert CALENDAR.working_time_between(before, after) == timedelta(hours=9)
+    [extended] = [e for e in rig.publisher.sla if e.data.event is SlaEventKind.EXTENDED]
+    assert extended.data.due_at == after
+
+
+async def test_extension_without_approver_is_refused(case: Rig) -> None:
+    rig = case
+    extend: dict[str, Any] = {
+        "clock": ClockName.RESOLUTION,
+        "extend_by_hours": 9.0,
+        "reason": "vendor",
+    }
+    await act(rig, action(A.DEADLINE_EXTENDED, at(1), **extend))
+    [refused] = rig.publisher.of(CaseActionRejected)
+    assert refused.data.reason == "extension_needs_approval"
+
+
+async def test_closure_needs_a_callback_answer_or_three_failed_attempts(case: Rig) -> None:
+    rig = case
+    await act(rig, action(A.ASSIGNED, at(0.5), assignee="handler-7"))
+    await act(rig, action(A.CONTACTED, at(1)))
+    await act(rig, action(A.RESOLVED, at(5)))
+    await act(rig, action(A.CLOSED, at(6), verdict=Verdict.UPHELD, action_id="close-1"))
+    [refused] = rig.publisher.of(CaseActionRejected)
+    assert refused.data.reason == "closure_needs_callback"
+    for attempt in range(3):
+        unreachable = action(
+            A.CALLBACK_DONE, at(7 + attempt), satisfaction=Satisfaction.UNREACHABLE
+        )
+        await act(rig, unreachable)
+    assert rig.cases.state(CID) is CaseState.RESOLVED
+    await act(rig, action(A.CLOSED, at(11), verdict=Verdict.UPHELD, action_id="close-2"))
+    assert rig.cases.state(CID) is CaseState.CLOSED
+
+
+async def closed_as(rig: Rig, cid: str, verdict: Verdict, day: int) -> CaseStateChanged:
+    """Take complaint `cid` from classification to closure with `verdict` on `day`."""
+    await rig.classified(classified(cid=cid, complainant_key=KEY))
+    start = RECEIVED + timedelta(days=day)
+    steps = [
+        action(A.ASSIGNED, start, cid=cid, assignee="h"),
+        action(A.CONTACTED, start + timedelta(hours=1), cid=cid),
+        action(A.RESOLVED, start + timedelta(hours=2), cid=cid),
+        action(
+            A.CALLBACK_DONE,
+            start + timedelta(hours=3),
+            cid=cid,
+            satisfaction=Satisfaction.DISSATISFIED,
+        ),
+        action(A.CLOSED, start + timedelta(hours=4), cid=cid, verdict=verdict),
+    ]
+    await act(rig, *steps)
+    return rig.publisher.of(CaseStateChanged)[-1]
+
+
+async def test_third_baseless_verdict_within_a_year_flags_the_complainant(rig: Rig) -> None:
+    first = await closed_as(rig, "CP20261124-000000000A", Verdict.BASELESS, 0)
+    second = await closed_as(rig, "CP20261124-000000000B", Verdict.BASELESS, 30)
+    assert not first.data.review_needed
+    assert not second.data.review_needed
+    third = await closed_as(rig, "CP20261124-000000000C", Verdict.BASELESS, 60)
+    assert third.data.review_needed
+    assert third.data.to_state is CaseState.CLOSED  # flagged for review, never blocked
+    assert rig.cases.changes["CP20261124-000000000C"][-1].review_reason.startswith(
+        "repeated_baseless"
+    )
+
+
+async def test_one_malicious_verdict_flags_the_complainant(rig: Rig) -> None:
+    closed = await closed_as(rig, "CP20261124-000000000M", Verdict.MALICIOUS, 0)
+    assert closed.data.review_needed
+
+
+async def test_unresolved_complaint_is_upgraded_after_seven_days(case: Rig) -> None:
+    rig = case
+    scheduler = rig.scheduler("a")
+    scheduler.on_fired = rig.case_keeper.after_fired
+    rig.clock.set(RECEIVED + timedelta(days=7, seconds=1))
+    while await scheduler.run_once():
+        pass
+    [upgraded] = [e for e in rig.publisher.sla if e.data.event is SlaEventKind.UPGRADED]
+    assert upgraded.data.severity is Severity.P2
+    record = await rig.cases.load(CID)
+    assert record is not None
+    assert record.case.severity is Severity.P2
+
+
+async def test_repeating_progress_clock_rearms_after_each_due_and_on_contact(rig: Rig) -> None:
+    await rig.classified(classified(severity=Severity.P1))
+    scheduler = rig.scheduler("a")
+    scheduler.on_fired = rig.case_keeper.after_fired
+    first = rig.deadlines.slots[f"{CID}:progress_update:1"].deadline
+    rig.clock.set(first.due_at + timedelta(seconds=1))
+    while await scheduler.run_once():
+        pass
+    second = rig.deadlines.slots[f"{CID}:progress_update:2"].deadline
+    assert second.due_at == first.due_at + timedelta(hours=24)
+    # Contact with the customer is a progress update: it meets #2 and starts #3 from then.
+    await act(rig, action(A.ASSIGNED, rig.clock.now(), assignee="h"))
+    contact_at = rig.clock.now() + timedelta(hours=1)
+    await act(rig, action(A.CONTACTED, contact_at))
+    assert status(rig, "progress_update", "2") == "met"
+    third = rig.deadlines.slots[f"{CID}:progress_update:3"].deadline
+    assert third.due_at == contact_at + timedelta(hours=24)
+    # Resolution stops it for good: no fourth occurrence.
+    await act(rig, action(A.RESOLVED, contact_at + timedelta(hours=2)))
+    rig.clock.set(third.due_at + timedelta(hours=1))
+    while await scheduler.run_once():
+        pass
+    assert f"{CID}:progress_update:4" not in rig.deadlines.slots
+
+
+async def test_reopened_case_gets_a_new_resolution_clock(case: Rig) -> None:
+    rig = case
+    await act(rig, action(A.ASSIGNED, at(0.5), assignee="h"))
+    await act(rig, action(A.CONTACTED, at(1)))
+    await act(rig, action(A.RESOLVED, at(2)))
+    await act(rig, action(A.REOPENED, at(3), reason="not fixed"))
+    assert rig.cases.state(CID) is CaseState.REOPENED
+    assert status(rig, "resolution", "r1.1") == "pending"
+    assert status(rig, "callback") == "cancelled"
+
+
+async def test_events_of_an_accepted_action_survive_a_failed_publish(case: Rig) -> None:
+    rig = case
+    assign = action(A.ASSIGNED, at(0.5), assignee="handler-7")
+    rig.publisher.failures = 1
+    with pytest.raises(TimeoutError):
+        await act(rig, assign)
+    assert rig.cases.state(CID) is CaseState.DISPATCHED  # stored before publishing
+    await act(rig, assign)
+    [moved] = rig.publisher.of(CaseStateChanged)
+    assert moved.data.to_state is CaseState.DISPATCHED
+    assert [e.data.event for e in rig.publisher.sla] == [SlaEventKind.MET]
