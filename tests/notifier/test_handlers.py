@@ -1,181 +1,53 @@
-"""Handler-level tests of `Notifier`: fake channels, memory log and contact book, fake clock."""
+"""Handler-level tests of `Notifier`: fake channels, in-memory ports, fake clock."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
-import yaml
-from prometheus_client import CollectorRegistry
 
 from contracts import (
     Audience,
-    Channel,
-    ClassifiedComplaint,
+    CaseState,
     ClockName,
-    ComplaintClassified,
-    DeadlineView,
     DeliveryStatus,
-    Event,
+    FlagName,
     Kind,
-    NotificationSent,
+    LifecycleAction,
     Severity,
-    SlaChange,
-    SlaChanged,
     SlaEventKind,
     Topic,
 )
-from notifier.adapters.memory import InMemoryContactBook, InMemoryNotificationLog
-from notifier.channels.base import Message, PermanentDeliveryError, TransientDeliveryError
-from notifier.domain import Intent, Templates
-from notifier.metrics import NotifierMetrics
-from notifier.service import Notifier, RetryPolicy
-from servicekit.clock import FakeClock
+from notifier.channels.base import PermanentDeliveryError, TransientDeliveryError
+from notifier.domain import Delivery, Intent, Recipient
 from servicekit.delivery import Inbound
-from tests.support import FlakyPublisher
-
-POLICIES = Path(__file__).resolve().parents[2] / "policies"
-NOW = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
-CID = "CP20261124-0000000001"
-PHONE = "+8613812345678"
-PROMISED = "2026-11-27 18:00"
-
-
-def pack_templates() -> Templates:
-    """The telecom pack's templates, as the app loads them."""
-    with (POLICIES / "telecom" / "notifier.yaml").open(encoding="utf-8") as handle:
-        return Templates(yaml.safe_load(handle)["templates"])
-
-
-class FakeChannel:
-    """Records messages; fails with the queued errors first."""
-
-    def __init__(self, name: str, errors: Sequence[Exception] = ()) -> None:
-        self.name = name
-        self.errors = list(errors)
-        self.calls = 0
-        self.sent: list[Message] = []
-
-    async def send(self, message: Message) -> None:
-        self.calls += 1
-        if self.errors:
-            raise self.errors.pop(0)
-        self.sent.append(message)
-
-
-class Rig:
-    """A notifier with fake channels."""
-
-    def __init__(self, *, sms_errors: Sequence[Exception] = (), phones: bool = True) -> None:
-        self.sms = FakeChannel("sms", sms_errors)
-        self.webhook = FakeChannel("webhook")
-        self.log = InMemoryNotificationLog()
-        self.publisher = FlakyPublisher(NotificationSent)
-        self.clock = FakeClock(NOW + timedelta(seconds=2))
-        self.registry = CollectorRegistry()
-        self.notifier = Notifier(
-            log=self.log,
-            contacts=InMemoryContactBook({CID: PHONE} if phones else {}),
-            templates=pack_templates(),
-            channels={"sms": self.sms, "webhook": self.webhook},
-            publish=self.publisher,
-            clock=self.clock,
-            metrics=NotifierMetrics(self.registry),
-            staff_recipient="ops-duty",
-            retry=RetryPolicy(max_attempts=4, base_seconds=0.0001, cap_seconds=0.001),
-        )
-        self._offset = 0
-
-    def inbound(self, event: Event, topic: Topic) -> Inbound:
-        self._offset += 1
-        return Inbound(
-            topic.value, 0, self._offset, CID.encode(), event.model_dump_json().encode(), 0
-        )
-
-    async def on_sla(self, *events: SlaChanged) -> None:
-        assert await self.notifier.on_sla([self.inbound(e, Topic.SLA) for e in events]) == []
-
-    async def on_classified(self, *events: ComplaintClassified) -> None:
-        messages = [self.inbound(e, Topic.CLASSIFIED) for e in events]
-        assert await self.notifier.on_classified(messages) == []
-
-
-def sla_set() -> SlaChanged:
-    """Clocks set for CID, resolution promised for PROMISED."""
-    change = SlaChange(
-        complaint_id=CID,
-        event=SlaEventKind.SET,
-        severity=Severity.P4,
-        deadlines=[
-            DeadlineView(
-                clock=ClockName.ACKNOWLEDGE,
-                due_at=NOW + timedelta(hours=1),
-                due_at_local="2026-11-24 10:30",
-            ),
-            DeadlineView(
-                clock=ClockName.RESOLUTION,
-                due_at=datetime(2026, 11, 27, 10, 0, tzinfo=UTC),
-                due_at_local=PROMISED,
-            ),
-        ],
-        policy_version="test",
-        calendar_version="test",
-    )
-    return SlaChanged.build(
-        data=change, subject=CID, source="/complaints/sla", time=NOW, cause="clocks-started"
-    )
-
-
-def sla_breached() -> SlaChanged:
-    """The acknowledge clock of CID breached; handler and team lead are told."""
-    change = SlaChange(
-        complaint_id=CID,
-        event=SlaEventKind.BREACHED,
-        severity=Severity.P4,
-        clock=ClockName.ACKNOWLEDGE,
-        threshold=100,
-        due_at=NOW + timedelta(hours=1),
-        audiences=[Audience.HANDLER, Audience.TEAM_LEAD],
-        policy_version="test",
-        calendar_version="test",
-    )
-    return SlaChanged.build(
-        data=change, subject=CID, source="/complaints/sla", time=NOW, cause="ack@100"
-    )
-
-
-def classified(kind: Kind) -> ComplaintClassified:
-    """A non-complaint (or complaint) decision for CID."""
-    data = ClassifiedComplaint(
-        complaint_id=CID,
-        channel=Channel.SMS,
-        received_at=NOW,
-        kind=kind,
-        severity=Severity.P4 if kind is Kind.COMPLAINT else None,
-        category="billing/overcharge" if kind is Kind.COMPLAINT else None,
-        confidence=0.9,
-        model_version="test",
-        policy="telecom",
-        policy_version="test",
-    )
-    return ComplaintClassified.build(
-        data=data, subject=CID, source="/complaints/classifier", time=NOW, cause=CID
-    )
+from tests.notifier.rig import (
+    CID,
+    NOW,
+    PHONE,
+    PROMISED,
+    FakeChannel,
+    Rig,
+    action_rejected,
+    action_taken,
+    classified,
+    sla_alert,
+    sla_set,
+    state_changed,
+)
 
 
 async def test_clocks_set_sends_one_customer_sms_with_case_and_promised_time() -> None:
     rig = Rig()
     await rig.on_sla(sla_set())
     [message] = rig.sms.sent
-    assert message.recipient == PHONE
+    assert message.address == PHONE
     assert CID in message.body
     assert PROMISED in message.body
     assert "{{" not in message.body
     assert message.template == "acknowledgement"
     assert rig.webhook.sent == []
-    [receipt] = rig.publisher.events
+    [receipt] = rig.receipts
     data = receipt.data
     assert (data.audience, data.template, data.status) == (
         Audience.CUSTOMER,
@@ -194,39 +66,46 @@ async def test_same_event_twice_is_sent_once() -> None:
     await rig.on_sla(event, event)
     await rig.on_sla(event)
     assert len(rig.sms.sent) == 1
-    assert len(rig.publisher.events) == 1
-    assert rig.registry.get_sample_value("complaints_notifications_suppressed_total") == 1
+    assert len(rig.receipts) == 1
+    assert rig.metric("complaints_notifications_suppressed_total") == 1
 
 
-async def test_transient_failures_are_retried_until_delivered() -> None:
+async def test_transient_failures_are_retried_with_growing_backoff_until_delivered() -> None:
     rig = Rig(sms_errors=[TransientDeliveryError("503"), TransientDeliveryError("timeout")])
     await rig.on_sla(sla_set())
     assert rig.sms.calls == 3
     assert len(rig.sms.sent) == 1
-    [receipt] = rig.publisher.events
+    [receipt] = rig.receipts
     assert receipt.data.status is DeliveryStatus.DELIVERED
     assert receipt.data.attempts == 3
-    assert (
-        rig.registry.get_sample_value("complaints_notification_attempts_total", {"channel": "sms"})
-        == 3
-    )
+    assert rig.metric("complaints_notification_attempts_total", channel="sms") == 3
+    # Full jitter: each wait lies within its doubling cap (0.5 s, then 1 s).
+    assert len(rig.sleeps) == 2
+    assert 0 <= rig.sleeps[0] <= 0.5
+    assert 0 <= rig.sleeps[1] <= 1.0
 
 
-async def test_transient_failures_beyond_the_attempts_end_failed() -> None:
-    rig = Rig(sms_errors=[TransientDeliveryError("503")] * 10)
+async def test_transient_failures_beyond_the_attempts_end_failed_and_dead_lettered() -> None:
+    rig = Rig(sms_errors=[TransientDeliveryError("sms: HTTP 503")] * 10)
     await rig.on_sla(sla_set())
     assert rig.sms.calls == 4
-    [receipt] = rig.publisher.events
+    [receipt] = rig.receipts
     assert receipt.data.status is DeliveryStatus.FAILED
     assert receipt.data.attempts == 4
-    assert receipt.data.reason == "503"
+    assert receipt.data.reason == "sms: HTTP 503"
+    [letter] = rig.dead_letters
+    assert letter.data.service == "notifier"
+    assert letter.data.attempts == 4
+    assert letter.data.original_topic == Topic.SLA.value
+    assert letter.subject == CID
+    assert PHONE not in letter.model_dump_json()
 
 
 async def test_permanent_failure_is_not_retried_and_fails_the_receipt() -> None:
     rig = Rig(sms_errors=[PermanentDeliveryError("invalid number")])
     await rig.on_sla(sla_set())
     assert rig.sms.calls == 1
-    [receipt] = rig.publisher.events
+    [receipt] = rig.receipts
     assert receipt.data.status is DeliveryStatus.FAILED
     assert receipt.data.attempts == 1
     assert receipt.data.reason == "invalid number"
@@ -259,7 +138,7 @@ async def test_enquiry_is_acknowledged_on_classification() -> None:
     [message] = rig.sms.sent
     assert message.template == "acknowledgement_enquiry"
     assert CID in message.body
-    [receipt] = rig.publisher.events
+    [receipt] = rig.receipts
     assert receipt.data.template == "acknowledgement_enquiry"
     assert receipt.data.status is DeliveryStatus.DELIVERED
 
@@ -272,51 +151,145 @@ async def test_complaint_is_not_acknowledged_on_classification() -> None:
 
 
 async def test_no_phone_on_file_gives_a_failed_no_contact_receipt() -> None:
-    rig = Rig(phones=False)
+    rig = Rig(phones={})
     await rig.on_sla(sla_set())
     assert rig.sms.calls == 0
-    [receipt] = rig.publisher.events
+    [receipt] = rig.receipts
     assert receipt.data.status is DeliveryStatus.FAILED
     assert receipt.data.reason == "no_contact"
     assert receipt.data.attempts == 0
+    assert rig.dead_letters == []
 
 
 async def test_breach_alerts_each_staff_audience_by_webhook() -> None:
     rig = Rig()
-    await rig.on_sla(sla_breached())
+    await rig.on_sla(sla_alert(SlaEventKind.BREACHED))
     assert rig.sms.sent == []
     assert sorted(m.audience for m in rig.webhook.sent) == ["handler", "team_lead"]
+    assert sorted(m.recipient for m in rig.webhook.sent) == ["handler-desk", "team-lead-desk"]
     assert all(m.template == "staff_breached" and CID in m.body for m in rig.webhook.sent)
-    assert {r.data.audience for r in rig.publisher.events} == {
-        Audience.HANDLER,
-        Audience.TEAM_LEAD,
-    }
+    assert {r.data.audience for r in rig.receipts} == {Audience.HANDLER, Audience.TEAM_LEAD}
 
 
-async def test_invalid_event_is_rejected() -> None:
+async def test_customer_on_a_resolution_breach_gets_a_delay_notice_not_a_staff_alert() -> None:
+    rig = Rig()
+    breach = sla_alert(
+        SlaEventKind.BREACHED,
+        clock=ClockName.RESOLUTION,
+        audiences=[Audience.HANDLER, Audience.TEAM_LEAD, Audience.CUSTOMER],
+    )
+    await rig.on_sla(breach)
+    [notice] = rig.sms.sent
+    assert notice.template == "customer_delay"
+    assert "处理结果答复" in notice.body  # which promise was missed, in words
+    assert "1个工作日内" in notice.body  # what happens next
+    assert len(rig.webhook.sent) == 2
+
+
+async def test_p1_classification_tells_leadership_at_once_and_an_upgrade_does_not_repeat_it() -> (
+    None
+):
+    rig = Rig()
+    await rig.on_classified(classified(Kind.COMPLAINT, severity=Severity.P1))
+    upgraded = sla_alert(
+        SlaEventKind.UPGRADED,
+        audiences=[Audience.HANDLER],
+        severity=Severity.P1,
+        previous=Severity.P2,
+    )
+    await rig.on_sla(upgraded)
+    leadership = [m for m in rig.webhook.sent if m.audience == "leadership"]
+    assert [m.template for m in leadership] == ["staff_major"]
+    assert [m.template for m in rig.webhook.sent if m.audience == "handler"] == ["staff_upgraded"]
+
+
+async def test_upgrade_to_p1_of_an_earlier_case_tells_leadership() -> None:
+    rig = Rig()
+    await rig.on_sla(
+        sla_alert(SlaEventKind.UPGRADED, audiences=[], severity=Severity.P1, previous=Severity.P2)
+    )
+    assert [(m.audience, m.template) for m in rig.webhook.sent] == [("leadership", "staff_major")]
+
+
+@pytest.mark.parametrize(
+    ("flag", "audience", "template"),
+    [
+        (FlagName.MEDIA, "media_contact", "staff_media"),
+        (FlagName.SAFETY, "security", "staff_safety"),
+    ],
+)
+async def test_flags_reach_media_contact_and_security(
+    flag: FlagName, audience: str, template: str
+) -> None:
+    rig = Rig()
+    await rig.on_classified(classified(Kind.COMPLAINT, severity=Severity.P2, flags=[flag]))
+    assert [(m.audience, m.template) for m in rig.webhook.sent] == [(audience, template)]
+    assert rig.sms.sent == []
+
+
+async def test_out_of_scope_report_goes_to_management_and_the_customer_is_told() -> None:
+    rig = Rig()
+    await rig.on_classified(classified(Kind.OUT_OF_SCOPE))
+    assert [(m.audience, m.template) for m in rig.webhook.sent] == [
+        ("management", "staff_out_of_scope")
+    ]
+    assert [m.template for m in rig.sms.sent] == ["acknowledgement_routed"]
+
+
+async def test_assignment_tells_the_assigned_handler_and_later_alerts_follow_the_case() -> None:
+    rig = Rig()
+    await rig.on_lifecycle(
+        state_changed(LifecycleAction.ASSIGNED, assignee="h-0042", department="network")
+    )
+    [assigned] = rig.webhook.sent
+    assert (assigned.recipient, assigned.template) == ("network-handler-desk", "staff_assigned")
+    assert "network" in assigned.body
+    await rig.on_sla(sla_alert(SlaEventKind.WARNED, threshold=80, audiences=[Audience.HANDLER]))
+    assert rig.webhook.sent[-1].recipient == "network-handler-desk"
+
+
+async def test_resolution_sends_the_customer_the_result() -> None:
+    rig = Rig()
+    await rig.on_lifecycle(state_changed(LifecycleAction.RESOLVED, to_state=CaseState.RESOLVED))
+    [result] = rig.sms.sent
+    assert result.template == "customer_result"
+    assert CID in result.body
+
+
+async def test_deadline_extension_sends_a_delay_notice_naming_the_clock() -> None:
+    rig = Rig()
+    await rig.on_lifecycle(
+        state_changed(LifecycleAction.DEADLINE_EXTENDED, clock=ClockName.RESOLUTION)
+    )
+    [notice] = rig.sms.sent
+    assert notice.template == "customer_extended"
+    assert "处理结果答复时限已依规延长" in notice.body
+    assert "需进一步调查核实" in notice.body  # why, when the event gives no reason
+
+
+async def test_lifecycle_requests_and_refusals_are_skipped_without_rejection() -> None:
+    rig = Rig()
+    await rig.on_lifecycle(
+        action_taken(LifecycleAction.RESOLVED), action_rejected(LifecycleAction.RESOLVED)
+    )
+    assert rig.sms.calls == 0
+    assert rig.webhook.calls == 0
+    assert rig.publisher.events == []
+
+
+async def test_invalid_events_are_rejected() -> None:
     rig = Rig()
     bad = Inbound(Topic.SLA.value, 0, 1, None, b'{"type": "nope"}', 0)
     rejections = await rig.notifier.on_sla([bad])
     assert [(r.reason, r.message) for r in rejections] == [("invalid_event", bad)]
+    bad_lifecycle = Inbound(Topic.LIFECYCLE.value, 0, 2, None, b"{}", 0)
+    assert [r.reason for r in await rig.notifier.on_lifecycle([bad_lifecycle])] == ["invalid_event"]
     assert rig.sms.calls == 0
 
 
 async def test_stale_claim_of_a_crashed_sender_is_sent_again() -> None:
     rig = Rig()
-    # A sender claimed the key and died before completing it.
-    [intent_claimed] = await rig.log.claim(
-        [_ack_intent()], now=rig.clock.now(), stale_before=rig.clock.now() - timedelta(minutes=2)
-    )
-    await rig.on_sla(sla_set())
-    assert rig.sms.sent == []
-    rig.clock.advance(timedelta(minutes=3))
-    await rig.on_sla(sla_set())
-    assert len(rig.sms.sent) == 1
-    assert intent_claimed.key == rig.publisher.events[0].data.notification_id
-
-
-def _ack_intent() -> Intent:
-    return Intent(
+    intent = Intent(
         key=f"{CID}:ack:-:-:customer",
         complaint_id=CID,
         audience=Audience.CUSTOMER,
@@ -324,6 +297,16 @@ def _ack_intent() -> Intent:
         trigger_time=NOW,
         context={"case": CID, "promised": PROMISED},
     )
+    delivery = Delivery(intent.key, intent, Recipient("customer", "sms", PHONE, "masked"))
+    now = rig.clock.now()
+    # A sender claimed the key and died before completing it.
+    assert await rig.log.claim([delivery], now=now, lease_until=now + timedelta(minutes=2))
+    await rig.on_sla(sla_set())
+    assert rig.sms.sent == []
+    rig.clock.advance(timedelta(minutes=3))
+    await rig.on_sla(sla_set())
+    assert len(rig.sms.sent) == 1
+    assert rig.receipts[0].data.notification_id == intent.key
 
 
 async def test_receipt_survives_a_failed_publish() -> None:
@@ -333,4 +316,31 @@ async def test_receipt_survives_a_failed_publish() -> None:
         await rig.on_sla(sla_set())
     await rig.on_sla(sla_set())
     assert len(rig.sms.sent) == 1
-    assert [r.data.status for r in rig.publisher.events] == [DeliveryStatus.DELIVERED]
+    assert [r.data.status for r in rig.receipts] == [DeliveryStatus.DELIVERED]
+
+
+async def test_customer_without_phone_is_reached_by_email_when_configured() -> None:
+    email = FakeChannel("email")
+    rig = Rig(phones={}, emails={CID: "zhang.wei@example.com"})
+    rig.sender.channels = {"sms": rig.sms, "webhook": rig.webhook, "email": email}
+    await rig.on_sla(sla_set())
+    [message] = email.sent
+    assert message.address == "zhang.wei@example.com"
+    assert rig.receipts[0].data.recipient == "z***@example.com"
+
+
+async def test_nobody_in_the_directory_falls_back_to_the_duty_webhook() -> None:
+    rig = Rig(directory=[])
+    await rig.on_sla(sla_alert(SlaEventKind.BREACHED))
+    assert sorted(m.recipient for m in rig.webhook.sent) == ["ops-duty", "ops-duty"]
+    assert sorted(r.data.recipient or "" for r in rig.receipts) == [
+        "handler:ops-duty",
+        "team_lead:ops-duty",
+    ]
+
+
+async def test_without_any_staff_channel_the_alert_fails_visibly() -> None:
+    rig = Rig(directory=[], channels={"sms": FakeChannel("sms")})
+    await rig.on_sla(sla_alert(SlaEventKind.BREACHED, audiences=[Audience.MANAGER]))
+    [receipt] = rig.receipts
+    assert (receipt.data.status, receipt.data.reason) == (DeliveryStatus.FAILED, "no_recipient")

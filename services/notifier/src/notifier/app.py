@@ -2,21 +2,36 @@
 
 from __future__ import annotations
 
+import asyncio
+import ssl
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
 
 import httpx
 import yaml
 from faststream.asgi import AsgiFastStream
+from pydantic import SecretStr
 
 from notifier import handlers
-from notifier.adapters.mongo import MongoContactBook, MongoNotificationLog
+from notifier.adapters.memory import InMemoryCaseBook, InMemoryStaffDirectory
+from notifier.adapters.mongo import MongoNotificationLog
+from notifier.adapters.mongo_recipients import (
+    MongoCaseBook,
+    MongoContactBook,
+    MongoStaffDirectory,
+)
 from notifier.channels.base import Channel
 from notifier.channels.http import SignedHttpChannel
-from notifier.domain import Templates
+from notifier.channels.robots import DingTalkRobotChannel, WeComRobotChannel
+from notifier.channels.smtp import SmtpChannel
+from notifier.dispatcher import Dispatcher
+from notifier.domain import NotifierPolicy, Planner, Router, StaffEntry, parse_directory
 from notifier.metrics import NotifierMetrics
-from notifier.ports import ContactBook, NotificationLog
-from notifier.service import Notifier, RetryPolicy
+from notifier.ports import CaseBook, ContactBook, NotificationLog, StaffDirectory
+from notifier.sender import RetryPolicy, Sender
+from notifier.service import Notifier
 from notifier.settings import NotifierSettings
 from servicekit.clock import Clock
 from servicekit.shell import ServiceShell
@@ -26,30 +41,36 @@ SERVICE = "notifier"
 
 @dataclass
 class Ports:
-    """Outside-world adapters; tests pass in-memory ones."""
+    """Outside-world adapters; tests pass in-memory ones (unset ones default to memory)."""
 
     log: NotificationLog
     contacts: ContactBook
     clock: Clock
     channels: dict[str, Channel] | None = None
+    staff: StaffDirectory | None = None
+    cases: CaseBook | None = None
 
 
-def load_templates(settings: NotifierSettings) -> Templates:
-    """Templates of the configured policy pack (a bad pack fails at start)."""
-    path = settings.policy_dir / settings.policy_pack / "notifier.yaml"
+def _yaml(path: Path) -> Any:
     with path.open(encoding="utf-8") as handle:
-        return Templates(yaml.safe_load(handle)["templates"])
+        return yaml.safe_load(handle)
 
 
-def create_app(settings: NotifierSettings, ports: Ports | None = None) -> AsgiFastStream:
-    """Build the notifier app."""
-    templates = load_templates(settings)
-    shell = ServiceShell(service=SERVICE, settings=settings, with_mongo=ports is None)
-    if ports is None:
-        db = shell.require_mongo().db
-        ports = Ports(MongoNotificationLog(db), MongoContactBook(db), shell.clock())
-    client = httpx.AsyncClient(timeout=settings.timeout_seconds)
-    channels = ports.channels or {
+def load_policy(settings: NotifierSettings) -> NotifierPolicy:
+    """The pack's notifier section (a bad pack fails at start), with the quiet-hour override."""
+    raw = _yaml(settings.policy_dir / settings.policy_pack / "notifier.yaml")
+    return NotifierPolicy.from_mapping(raw).with_quiet_hours(settings.quiet_hours)
+
+
+def load_directory(settings: NotifierSettings) -> list[StaffEntry]:
+    """The pack's staff.yaml, if it has one."""
+    path = settings.policy_dir / settings.policy_pack / "staff.yaml"
+    return parse_directory((_yaml(path) or {}).get("recipients") or []) if path.exists() else []
+
+
+def build_channels(settings: NotifierSettings, client: httpx.AsyncClient) -> dict[str, Channel]:
+    """Every channel the settings configure."""
+    channels: dict[str, Channel] = {
         "sms": SignedHttpChannel(
             name="sms",
             url=settings.sms_gateway_url,
@@ -63,21 +84,118 @@ def create_app(settings: NotifierSettings, ports: Ports | None = None) -> AsgiFa
             client=client,
         ),
     }
+    if settings.smtp_host:
+        channels["email"] = SmtpChannel(
+            host=settings.smtp_host,
+            port=settings.smtp_port,
+            sender=settings.smtp_sender,
+            starttls=settings.smtp_starttls,
+            implicit_tls=settings.smtp_implicit_tls,
+            username=settings.smtp_user or None,
+            password=_secret(settings.smtp_password),
+            timeout=settings.timeout_seconds,
+            tls_context=(
+                ssl.create_default_context(cafile=settings.smtp_ca_file)
+                if settings.smtp_ca_file
+                else None
+            ),
+        )
+    if settings.wecom_key:
+        channels["wecom"] = WeComRobotChannel(
+            url=settings.wecom_url, key=settings.wecom_key.get_secret_value(), client=client
+        )
+    if settings.dingtalk_access_token:
+        channels["dingtalk"] = DingTalkRobotChannel(
+            url=settings.dingtalk_url,
+            access_token=settings.dingtalk_access_token.get_secret_value(),
+            secret=_secret(settings.dingtalk_secret),
+            client=client,
+        )
+    return channels
+
+
+def _secret(value: SecretStr | None) -> str | None:
+    """The secret's text; an unset or empty one (compose's `${X:-}`) is None."""
+    if value is None:
+        return None
+    return value.get_secret_value() or None
+
+
+def create_app(settings: NotifierSettings, ports: Ports | None = None) -> AsgiFastStream:
+    """Build the notifier app: a Kafka consumer plus the dispatcher loop for waiting messages."""
+    policy = load_policy(settings)
+    directory = load_directory(settings)
+    shell = ServiceShell(service=SERVICE, settings=settings, with_mongo=ports is None)
+    if ports is None:
+        db = shell.require_mongo().db
+        clock = shell.clock()
+        staff: StaffDirectory = (
+            MongoStaffDirectory(db, static=directory, clock=clock)
+            if settings.staff_collection
+            else InMemoryStaffDirectory(directory)
+        )
+        ports = Ports(
+            MongoNotificationLog(db),
+            MongoContactBook(db),
+            clock,
+            staff=staff,
+            cases=MongoCaseBook(db),
+        )
+    client = httpx.AsyncClient(timeout=settings.timeout_seconds)
+    metrics = NotifierMetrics(shell.registry)
+    # Leases are business time on the service clock; a demo's scaled clock runs faster.
+    lease = timedelta(seconds=settings.claim_stale_seconds * settings.time_scale)
     notifier = Notifier(
+        router=Router(policy),
         log=ports.log,
         contacts=ports.contacts,
-        templates=templates,
-        channels=channels,
+        staff=ports.staff or InMemoryStaffDirectory(directory),
+        cases=ports.cases or InMemoryCaseBook(),
+        sender=Sender(
+            channels=ports.channels or build_channels(settings, client),
+            templates=policy.templates,
+            clock=ports.clock,
+            metrics=metrics,
+            retry=RetryPolicy(
+                max_attempts=settings.max_attempts,
+                base_seconds=settings.backoff_seconds,
+                cap_seconds=settings.backoff_cap_seconds,
+            ),
+        ),
+        planner=Planner(policy),
         publish=shell.publish,
         clock=ports.clock,
-        metrics=NotifierMetrics(shell.registry),
-        staff_recipient=settings.staff_recipient,
-        retry=RetryPolicy(
-            max_attempts=settings.max_attempts, base_seconds=settings.backoff_seconds
-        ),
-        stale_claim=timedelta(seconds=settings.claim_stale_seconds),
+        metrics=metrics,
+        fallback_recipient=settings.staff_recipient,
+        claim_lease=lease,
+        digest_template=policy.digest.template if policy.digest else "staff_digest",
     )
+    dispatcher = Dispatcher(
+        notifier=notifier,
+        log=ports.log,
+        clock=ports.clock,
+        lease=lease,
+        batch=settings.dispatch_batch,
+        max_sleep=settings.dispatch_max_sleep_seconds,
+        time_scale=settings.time_scale,
+    )
+    notifier.wake = dispatcher.wake
     handlers.register(
         shell.broker, notifier=notifier, policy=shell.policy(ports.clock), settings=settings.kafka
     )
-    return shell.app(on_startup=[ports.log.ensure_indexes], after_shutdown=[client.aclose])
+    tasks: list[asyncio.Task[None]] = []
+
+    async def start_dispatcher() -> None:
+        tasks.append(asyncio.create_task(dispatcher.run_forever(), name="notifier-dispatcher"))
+
+    async def stop_dispatcher() -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    return shell.app(
+        on_startup=[ports.log.ensure_indexes],
+        after_startup=[start_dispatcher],
+        on_shutdown=[stop_dispatcher],
+        after_shutdown=[client.aclose],
+    )

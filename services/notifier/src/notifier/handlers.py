@@ -17,29 +17,23 @@ GROUP = "notifier"
 def register(
     broker: KafkaBroker, *, notifier: Notifier, policy: DeliveryPolicy, settings: KafkaSettings
 ) -> None:
-    """Subscribe the notifier to classifications and SLA events."""
+    """Subscribe the notifier to classifications, SLA events and accepted lifecycle actions."""
 
     async def on_complaints_classified(messages: Sequence[Inbound]) -> Sequence[Rejection]:
-        """Acknowledge enquiries and routed reports."""
+        """Acknowledge enquiries and routed reports; tell leadership, media, security."""
         return await notifier.on_classified(messages)
 
     async def on_sla_changed(messages: Sequence[Inbound]) -> Sequence[Rejection]:
-        """Acknowledge complaints; warn and escalate to staff."""
+        """Acknowledge complaints; warn and escalate to staff; tell customers of delays."""
         return await notifier.on_sla(messages)
 
-    consume(
-        broker,
-        topic=Topic.CLASSIFIED,
-        group=GROUP,
-        settings=settings,
-        policy=policy,
-        handler=on_complaints_classified,
-    )
-    consume(
-        broker,
-        topic=Topic.SLA,
-        group=GROUP,
-        settings=settings,
-        policy=policy,
-        handler=on_sla_changed,
-    )
+    async def on_case_lifecycle(messages: Sequence[Inbound]) -> Sequence[Rejection]:
+        """Tell the assigned handler; give the customer the result or a delay notice."""
+        return await notifier.on_lifecycle(messages)
+
+    for topic, handler in (
+        (Topic.CLASSIFIED, on_complaints_classified),
+        (Topic.SLA, on_sla_changed),
+        (Topic.LIFECYCLE, on_case_lifecycle),
+    ):
+        consume(broker, topic=topic, group=GROUP, settings=settings, policy=policy, handler=handler)

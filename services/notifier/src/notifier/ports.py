@@ -7,45 +7,92 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from notifier.domain import Intent
+from contracts import DeliveryStatus
+from notifier.domain import Assignment, CustomerContact, Delivery, Intent, StaffEntry
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """How one claimed notification ended."""
+    """How one claimed delivery ended, or until when it waits."""
 
-    intent: Intent
+    delivery: Delivery
     channel: str
-    status: str
+    status: DeliveryStatus
     attempts: int
-    recipient: str | None
     reason: str | None
     latency_ms: float | None
+    deliver_after: datetime | None = None
+
+    @property
+    def intent(self) -> Intent:
+        """The intent delivered."""
+        return self.delivery.intent
+
+    @property
+    def key(self) -> str:
+        """The delivery's idempotency key."""
+        return self.delivery.key
+
+    @property
+    def recipient(self) -> str | None:
+        """The masked recipient, for receipts."""
+        return self.delivery.recipient.shown if self.delivery.recipient else None
+
+
+@dataclass(frozen=True)
+class Due:
+    """A deferred (or abandoned) delivery whose time has come, with why it had waited."""
+
+    delivery: Delivery
+    held_for: str | None
 
 
 class NotificationLog(Protocol):
     """`notifications`: one document per key — the unique key is the exactly-once guarantee."""
 
     async def ensure_indexes(self) -> None:
-        """Indexes for reporting by complaint and status."""
+        """Indexes for the dispatcher and for reporting by complaint."""
 
     async def claim(
-        self, intents: Sequence[Intent], *, now: datetime, stale_before: datetime
-    ) -> list[Intent]:
-        """Take the intents nobody has sent (or whose sender died before `stale_before`)."""
+        self, deliveries: Sequence[Delivery], *, now: datetime, lease_until: datetime
+    ) -> list[Delivery]:
+        """Take the deliveries nobody has taken, or whose sender's lease ran out."""
 
     async def complete(self, outcomes: Sequence[Outcome], *, now: datetime) -> None:
-        """Record how each claimed notification ended (its receipt not yet published)."""
+        """Record how each claimed delivery ended, or that it waits (receipt not yet published)."""
 
     async def unreceipted(self, keys: Sequence[str]) -> list[Outcome]:
-        """Ended notifications among `keys` whose receipt was never published."""
+        """Settled or deferred deliveries among `keys` whose receipt was never published."""
 
     async def mark_receipted(self, keys: Sequence[str]) -> None:
-        """Remember that these notifications' receipts reached Kafka."""
+        """Remember that these deliveries' receipts reached Kafka."""
+
+    async def claim_due(self, *, now: datetime, lease_until: datetime, limit: int) -> list[Due]:
+        """Lease deferred deliveries that are due, and abandoned ones whose lease ran out."""
+
+    async def next_due_at(self) -> datetime | None:
+        """When the earliest waiting delivery (or lease) comes due."""
 
 
 class ContactBook(Protocol):
     """Raw contact data intake keeps for the notifier (never on broad topics)."""
 
-    async def phones(self, complaint_ids: Sequence[str]) -> dict[str, str]:
-        """E.164 phone per complaint id, where one is on file."""
+    async def contacts(self, complaint_ids: Sequence[str]) -> dict[str, CustomerContact]:
+        """Phone and e-mail per complaint id, where any is on file."""
+
+
+class StaffDirectory(Protocol):
+    """Staff recipients per audience, department and staff id (pack YAML and/or MongoDB)."""
+
+    async def entries(self) -> Sequence[StaffEntry]:
+        """Every directory entry."""
+
+
+class CaseBook(Protocol):
+    """Who handles which case, from accepted `assigned` actions."""
+
+    async def record(self, assignments: Sequence[Assignment]) -> None:
+        """Keep each case's latest assignment (an older one never overwrites a newer one)."""
+
+    async def assignments(self, complaint_ids: Sequence[str]) -> dict[str, Assignment]:
+        """The latest assignment per case, where one is known."""

@@ -1,222 +1,259 @@
-"""The notifier use-case: decide, claim, render, send with retries, record, publish receipts."""
+"""The notifier use-case: route, address, claim, plan, send, record, publish receipts."""
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import random
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any, TypeVar
+
+from pydantic import TypeAdapter, ValidationError
 
 from contracts import (
     Audience,
+    CaseStateChanged,
     ComplaintClassified,
     DeliveryStatus,
     Event,
-    NotificationReceipt,
-    NotificationSent,
+    LifecycleAction,
+    LifecycleEvent,
     SlaChanged,
 )
-from notifier.channels.base import (
-    Channel,
-    Message,
-    PermanentDeliveryError,
-    TransientDeliveryError,
+from notifier.domain import (
+    DIGEST,
+    RATE_LIMITED,
+    Assignment,
+    Delivery,
+    Intent,
+    Origin,
+    Plan,
+    Planner,
+    Recipient,
+    Router,
+    customer_recipient,
+    deliveries_for,
+    staff_recipients,
 )
-from notifier.domain import Intent, Templates, acknowledgement_for_non_complaint, intents_for_sla
 from notifier.metrics import NotifierMetrics
-from notifier.ports import ContactBook, NotificationLog, Outcome
+from notifier.ports import CaseBook, ContactBook, Due, NotificationLog, Outcome, StaffDirectory
+from notifier.receipts import dead_letter_for, needs_dead_letter, receipt_for
+from notifier.sender import Attempted, Sender
 from servicekit.clock import Clock
-from servicekit.delivery import Inbound, Rejection, decode
+from servicekit.delivery import Inbound, Rejection
 
-log = logging.getLogger(__name__)
 Publish = Callable[[Sequence[Event]], Awaitable[None]]
-SOURCE = "/complaints/notifier"
+T = TypeVar("T")
+
+_CLASSIFIED = TypeAdapter(ComplaintClassified)
+_SLA = TypeAdapter(SlaChanged)
+_LIFECYCLE: TypeAdapter[Any] = TypeAdapter(LifecycleEvent)
 
 
-def mask_phone(phone: str) -> str:
-    """+8613812345678 → +86138****5678."""
-    return phone[:-8] + "****" + phone[-4:] if len(phone) > 8 else "****"
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """Exponential backoff with full jitter, bounded attempts."""
-
-    max_attempts: int = 5
-    base_seconds: float = 0.5
-    cap_seconds: float = 30.0
-
-    def delay(self, attempt: int) -> float:
-        """Seconds to wait after failed attempt number `attempt` (1-based)."""
-        return random.uniform(0, min(self.cap_seconds, self.base_seconds * 2 ** (attempt - 1)))
+def parse(
+    messages: Sequence[Inbound], adapter: TypeAdapter[T], name: str
+) -> tuple[list[tuple[T, Origin]], list[Rejection]]:
+    """Parse each message; what does not parse becomes `invalid_event` (dead-lettered)."""
+    parsed: list[tuple[T, Origin]] = []
+    rejections: list[Rejection] = []
+    for message in messages:
+        try:
+            event = adapter.validate_json(message.value)
+        except ValidationError as exc:
+            detail = f"not a {name}: {exc.error_count()} validation errors"
+            rejections.append(Rejection(message, "invalid_event", detail))
+            continue
+        parsed.append((event, Origin(message.topic, message.partition, message.offset)))
+    return parsed, rejections
 
 
 @dataclass
 class Notifier:
-    """Tells each audience once: the notification key is claimed before anything is sent."""
+    """Tells each audience once: every delivery's key is claimed before anything is sent."""
 
+    router: Router
     log: NotificationLog
     contacts: ContactBook
-    templates: Templates
-    channels: Mapping[str, Channel]
+    staff: StaffDirectory
+    cases: CaseBook
+    sender: Sender
+    planner: Planner
     publish: Publish
     clock: Clock
     metrics: NotifierMetrics
-    staff_recipient: str
-    retry: RetryPolicy = field(default_factory=RetryPolicy)
-    stale_claim: timedelta = timedelta(minutes=2)
+    fallback_recipient: str = "ops-duty"
+    claim_lease: timedelta = timedelta(minutes=2)
+    digest_template: str = "staff_digest"
     concurrency: int = 32
+    wake: Callable[[], None] | None = None
+    _unsaved: dict[str, Outcome] = field(default_factory=dict, init=False, repr=False)
 
     async def on_classified(self, messages: Sequence[Inbound]) -> list[Rejection]:
-        """Acknowledge enquiries and routed reports (complaints are acknowledged with clocks)."""
-        events, rejections = decode(messages, ComplaintClassified)
-        intents = [
-            intent
-            for event in events
-            if (intent := acknowledgement_for_non_complaint(event.data, at=event.time)) is not None
-        ]
-        await self.deliver(intents)
+        """Acknowledge non-complaints; tell leadership, media contact, security, management."""
+        events, rejections = parse(messages, _CLASSIFIED, ComplaintClassified.event_type)
+        await self.deliver(
+            [
+                intent
+                for event, origin in events
+                for intent in self.router.for_classified(event.data, at=event.time, origin=origin)
+            ]
+        )
         return rejections
 
     async def on_sla(self, messages: Sequence[Inbound]) -> list[Rejection]:
-        """Acknowledge complaints with their promised time; alert staff on warnings and breaches."""
-        events, rejections = decode(messages, SlaChanged)
-        intents = [i for event in events for i in intents_for_sla(event.data, at=event.time)]
-        await self.deliver(intents)
+        """Acknowledge complaints with their promised time; warn and escalate; delay notices."""
+        events, rejections = parse(messages, _SLA, SlaChanged.event_type)
+        await self.deliver(
+            [
+                intent
+                for event, origin in events
+                for intent in self.router.for_sla(event.data, at=event.time, origin=origin)
+            ]
+        )
+        return rejections
+
+    async def on_lifecycle(self, messages: Sequence[Inbound]) -> list[Rejection]:
+        """Accepted staff actions only; staff requests and refusals on the topic are skipped."""
+        events, rejections = parse(messages, _LIFECYCLE, "lifecycle event")
+        accepted = [(e, o) for e, o in events if isinstance(e, CaseStateChanged)]
+        await self.cases.record(
+            [
+                Assignment(t.complaint_id, t.assignee, t.department, t.occurred_at)
+                for t in (e.data for e, _ in accepted)
+                if t.action is LifecycleAction.ASSIGNED
+            ]
+        )
+        await self.deliver(
+            [
+                intent
+                for event, origin in accepted
+                for intent in self.router.for_transition(event.data, at=event.time, origin=origin)
+            ]
+        )
         return rejections
 
     async def deliver(self, intents: Sequence[Intent]) -> None:
-        """Claim, send concurrently, record, then publish receipts (also ones a crash left)."""
+        """Address, claim, send or defer, record, then publish receipts (also ones a crash left)."""
+        deliveries = await self._address(intents)
         now = self.clock.now()
-        claimed = await self.log.claim(intents, now=now, stale_before=now - self.stale_claim)
-        claimed_keys = {i.key for i in claimed}
-        others = [key for key in dict.fromkeys(i.key for i in intents) if key not in claimed_keys]
+        claimed = await self.log.claim(deliveries, now=now, lease_until=now + self.claim_lease)
+        claimed_keys = {d.key for d in claimed}
+        others = [k for k in dict.fromkeys(d.key for d in deliveries) if k not in claimed_keys]
         self.metrics.suppressed.inc(len(others))
         leftovers = await self.log.unreceipted(others)
-        outcomes: list[Outcome] = []
-        if claimed:
-            phones = await self.contacts.phones(
-                [i.complaint_id for i in claimed if i.audience is Audience.CUSTOMER]
-            )
-            gate = asyncio.Semaphore(self.concurrency)
+        plans = [(d, self.planner.plan(d, now)) for d in claimed]
+        outcomes = await self._carry_out([([d], plan) for d, plan in plans])
+        await self._settle(outcomes, leftovers)
 
-            async def bounded(intent: Intent) -> Outcome:
-                async with gate:
-                    return await self._send(intent, phones.get(intent.complaint_id))
+    async def dispatch(self, due: Sequence[Due]) -> None:
+        """Send what waited (quiet hours, digests, rate limits, abandoned claims), once."""
+        now = self.clock.now()
+        # Sent here but not yet recorded (the store failed): record them, never send again.
+        due = [d for d in due if d.delivery.key not in self._unsaved]
+        batches = []
+        for group in _group_digests(due):
+            first = group[0].delivery
+            recipient = first.recipient
+            if all(d.held_for == RATE_LIMITED for d in group) or recipient is None:
+                plan = Plan()  # holds a reservation already (or cannot be sent at all)
+            else:
+                plan = self.planner.admit(recipient.id, recipient.channel, now)
+            batches.append(([d.delivery for d in group], plan))
+        await self._settle(await self._carry_out(batches), [])
 
-            outcomes = list(await asyncio.gather(*(bounded(i) for i in claimed)))
-            await self.log.complete(outcomes, now=self.clock.now())
-        finished = [*outcomes, *leftovers]
-        await self.publish([self._receipt(o) for o in finished])
-        await self.log.mark_receipted([o.intent.key for o in finished])
+    async def _carry_out(self, batches: Sequence[tuple[list[Delivery], Plan]]) -> list[Outcome]:
+        gate = asyncio.Semaphore(self.concurrency)
+        waiting = [
+            self._deferred(d, plan) for group, plan in batches if plan.deliver_after for d in group
+        ]
 
-    async def _send(self, intent: Intent, phone: str | None) -> Outcome:
-        if intent.audience is Audience.CUSTOMER:
-            if phone is None:
-                return Outcome(
-                    intent, "sms", DeliveryStatus.FAILED.value, 0, None, "no_contact", None
-                )
-            channel, recipient, shown = self.channels["sms"], phone, mask_phone(phone)
-        else:
-            channel = self.channels["webhook"]
-            recipient = shown = f"{intent.audience.value}:{self.staff_recipient}"
-        rendered = self.templates.render(intent.template, intent.context)
-        message = Message(
-            key=intent.key,
-            recipient=recipient,
-            subject=rendered.subject,
-            body=rendered.body,
-            complaint_id=intent.complaint_id,
-            audience=intent.audience.value,
-            template=intent.template,
+        async def bounded(group: list[Delivery]) -> list[Outcome]:
+            async with gate:
+                if len(group) > 1:
+                    return await self.sender.send_digest(group, self.digest_template)
+                return [await self.sender.send(group[0])]
+
+        sent = await asyncio.gather(
+            *(bounded(group) for group, plan in batches if plan.deliver_after is None)
         )
-        reason: str | None = None
-        for attempt in range(1, self.retry.max_attempts + 1):
-            self.metrics.attempts.labels(channel.name).inc()
-            try:
-                await channel.send(message)
-            except TransientDeliveryError as exc:
-                reason = str(exc)
-                if attempt < self.retry.max_attempts:
-                    await asyncio.sleep(self.retry.delay(attempt))
+        return [*waiting, *(o for group in sent for o in group)]
+
+    def _deferred(self, delivery: Delivery, plan: Plan) -> Outcome:
+        channel = delivery.recipient.channel if delivery.recipient else "none"
+        attempted = Attempted(DeliveryStatus.DEFERRED, 0, plan.reason)
+        return self.sender.outcome(delivery, channel, attempted, plan.deliver_after)
+
+    async def _settle(self, outcomes: Sequence[Outcome], leftovers: Sequence[Outcome]) -> None:
+        """Record outcomes (and any a failed store left in memory), then publish receipts."""
+        self._unsaved.update({o.key: o for o in outcomes})
+        pending = list(self._unsaved.values())
+        if pending:
+            await self.log.complete(pending, now=self.clock.now())
+            for outcome in pending:
+                if self._unsaved.get(outcome.key) is outcome:
+                    del self._unsaved[outcome.key]
+        saved = {o.key for o in pending}
+        finished = [*pending, *(o for o in leftovers if o.key not in saved)]
+        if not finished:
+            return
+        now = self.clock.now()
+        letters = [o for o in finished if needs_dead_letter(o)]
+        for o in outcomes:
+            if needs_dead_letter(o):
+                self.metrics.dead_lettered.labels(o.channel, o.intent.audience.value).inc()
+        await self.publish(
+            [
+                *(receipt_for(o, now=now) for o in finished),
+                *(dead_letter_for(o, now=now) for o in letters),
+            ]
+        )
+        await self.log.mark_receipted([o.key for o in finished])
+        if self.wake and any(o.status is DeliveryStatus.DEFERRED for o in outcomes):
+            self.wake()
+
+    async def _address(self, intents: Sequence[Intent]) -> list[Delivery]:
+        customers = [i.complaint_id for i in intents if i.audience is Audience.CUSTOMER]
+        staff = [i.complaint_id for i in intents if i.audience is not Audience.CUSTOMER]
+        contacts = await self.contacts.contacts(list(dict.fromkeys(customers))) if customers else {}
+        entries = await self.staff.entries() if staff else ()
+        cases = await self.cases.assignments(list(dict.fromkeys(staff))) if staff else {}
+        usable = self.sender.usable
+        deliveries: list[Delivery] = []
+        for intent in intents:
+            cid = intent.complaint_id
+            if intent.audience is Audience.CUSTOMER:
+                recipient = customer_recipient(contacts.get(cid), usable)
+                deliveries.append(Delivery(intent.key, intent, recipient))
                 continue
-            except PermanentDeliveryError as exc:
-                return self._outcome(
-                    intent=intent,
-                    channel=channel.name,
-                    recipient=shown,
-                    status=DeliveryStatus.FAILED,
-                    attempts=attempt,
-                    reason=str(exc),
-                )
-            return self._outcome(
-                intent=intent,
-                channel=channel.name,
-                recipient=shown,
-                status=DeliveryStatus.DELIVERED,
-                attempts=attempt,
-                reason=None,
-            )
-        return self._outcome(
-            intent=intent,
-            channel=channel.name,
-            recipient=shown,
-            status=DeliveryStatus.FAILED,
-            attempts=self.retry.max_attempts,
-            reason=reason,
-        )
+            found = staff_recipients(
+                entries, audience=intent.audience, assignment=cases.get(cid), usable=usable
+            ) or self._fallback(intent.audience)
+            if found:
+                deliveries += deliveries_for(intent, found)
+            else:
+                deliveries.append(Delivery(intent.key, intent, None))
+        return deliveries
 
-    def _outcome(
-        self,
-        *,
-        intent: Intent,
-        channel: str,
-        status: DeliveryStatus,
-        attempts: int,
-        recipient: str,
-        reason: str | None,
-    ) -> Outcome:
-        latency = (self.clock.now() - intent.trigger_time).total_seconds()
-        self.metrics.outcomes.labels(channel, intent.audience.value, status.value).inc()
-        if status is not DeliveryStatus.DELIVERED:
-            log.warning(
-                "notification not delivered",
-                extra={
-                    "fields": {
-                        "key": intent.key,
-                        "channel": channel,
-                        "status": status.value,
-                        "attempts": attempts,
-                        "reason": reason,
-                    }
-                },
-            )
-        if status is DeliveryStatus.DELIVERED:
-            self.metrics.latency.labels(channel).observe(max(0.0, latency))
-        return Outcome(
-            intent, channel, status.value, attempts, recipient, reason, round(latency * 1000, 1)
-        )
+    def _fallback(self, audience: Audience) -> list[Recipient]:
+        """Nobody in the directory: the duty webhook, so a breach never goes unannounced."""
+        if not self.sender.usable("webhook"):
+            return []
+        shown = f"{audience.value}:{self.fallback_recipient}"
+        return [Recipient(self.fallback_recipient, "webhook", "", shown)]
 
-    def _receipt(self, outcome: Outcome) -> NotificationSent:
-        intent = outcome.intent
-        data = NotificationReceipt(
-            notification_id=intent.key,
-            complaint_id=intent.complaint_id,
-            audience=intent.audience,
-            channel=outcome.channel,
-            template=intent.template,
-            status=DeliveryStatus(outcome.status),
-            attempts=outcome.attempts,
-            latency_ms=outcome.latency_ms,
-            recipient=outcome.recipient,
-            reason=outcome.reason,
-        )
-        return NotificationSent.build(
-            data=data,
-            subject=intent.complaint_id,
-            source=SOURCE,
-            time=self.clock.now(),
-            cause=intent.key,
-        )
+
+def _group_digests(due: Sequence[Due]) -> list[list[Due]]:
+    """Digestible deliveries to the same recipient travel together; the rest alone."""
+    groups: dict[tuple[str, str], list[Due]] = {}
+    singles: list[list[Due]] = []
+    for item in due:
+        recipient = item.delivery.recipient
+        if (
+            item.delivery.intent.digestible
+            and recipient
+            and item.held_for in (DIGEST, RATE_LIMITED)
+        ):
+            groups.setdefault((recipient.id, recipient.channel), []).append(item)
+        else:
+            singles.append([item])
+    return [*groups.values(), *singles]

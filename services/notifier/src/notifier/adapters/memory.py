@@ -1,63 +1,144 @@
-"""In-memory notifier state for handler tests."""
+"""In-memory notifier state for handler tests (and for several notifiers sharing one log)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from notifier.domain import Intent
-from notifier.ports import Outcome
+from contracts import DeliveryStatus
+from notifier.domain import Assignment, CustomerContact, Delivery, StaffEntry
+from notifier.ports import Due, Outcome
+
+SENDING = "sending"
+WAITING = {SENDING, DeliveryStatus.DEFERRED.value}
+
+
+@dataclass
+class _Record:
+    delivery: Delivery
+    status: str
+    lease_until: datetime
+    outcome: Outcome | None = None
+    receipted: bool = False
+    completed_at: datetime | None = None
 
 
 class InMemoryNotificationLog:
-    """Claims in a dict keyed like the Mongo `_id`."""
+    """Claims in a dict keyed like the Mongo `_id`; no await between check and set."""
 
     def __init__(self) -> None:
-        self.claims: dict[str, tuple[str, datetime]] = {}
-        self.outcomes: dict[str, Outcome] = {}
-        self.receipted: set[str] = set()
+        self.records: dict[str, _Record] = {}
 
     async def ensure_indexes(self) -> None:
         """Nothing to index in memory."""
 
     async def claim(
-        self, intents: Sequence[Intent], *, now: datetime, stale_before: datetime
-    ) -> list[Intent]:
-        """Claim unseen keys and stale 'sending' ones."""
+        self, deliveries: Sequence[Delivery], *, now: datetime, lease_until: datetime
+    ) -> list[Delivery]:
+        """Claim unseen keys and 'sending' ones whose lease ran out."""
         claimed = []
-        for intent in {i.key: i for i in intents}.values():
-            held = self.claims.get(intent.key)
-            if held is None or (held[0] == "sending" and held[1] < stale_before):
-                self.claims[intent.key] = ("sending", now)
-                claimed.append(intent)
+        for delivery in {d.key: d for d in deliveries}.values():
+            record = self.records.get(delivery.key)
+            if record is None:
+                self.records[delivery.key] = _Record(delivery, SENDING, lease_until)
+            elif record.status == SENDING and record.lease_until <= now:
+                record.lease_until = lease_until
+            else:
+                continue
+            claimed.append(delivery)
         return claimed
 
     async def complete(self, outcomes: Sequence[Outcome], *, now: datetime) -> None:
-        """Record outcomes."""
+        """Record outcomes; a deferred one waits until its `deliver_after`."""
         for outcome in outcomes:
-            self.claims[outcome.intent.key] = (outcome.status, now)
-            self.outcomes[outcome.intent.key] = outcome
-            self.receipted.discard(outcome.intent.key)
+            record = self.records[outcome.key]
+            record.status = outcome.status.value
+            record.outcome = outcome
+            record.receipted = False
+            record.completed_at = now
+            if outcome.deliver_after is not None:
+                record.lease_until = outcome.deliver_after
 
     async def unreceipted(self, keys: Sequence[str]) -> list[Outcome]:
-        """Ended notifications whose receipt was not published."""
-        return [
-            self.outcomes[k]
-            for k in dict.fromkeys(keys)
-            if k in self.outcomes and k not in self.receipted
-        ]
+        """Outcomes whose receipt was not published."""
+        records = [self.records.get(k) for k in dict.fromkeys(keys)]
+        return [r.outcome for r in records if r and r.outcome and not r.receipted]
 
     async def mark_receipted(self, keys: Sequence[str]) -> None:
         """Flag the receipts as published."""
-        self.receipted.update(keys)
+        for key in keys:
+            self.records[key].receipted = True
+
+    async def claim_due(self, *, now: datetime, lease_until: datetime, limit: int) -> list[Due]:
+        """Lease what is due, earliest first."""
+        due = sorted(
+            (r for r in self.records.values() if r.status in WAITING and r.lease_until <= now),
+            key=lambda r: r.lease_until,
+        )[:limit]
+        for record in due:
+            record.lease_until = lease_until
+        return [Due(r.delivery, _held_for(r)) for r in due]
+
+    async def next_due_at(self) -> datetime | None:
+        """Earliest lease or deferral end."""
+        return min(
+            (r.lease_until for r in self.records.values() if r.status in WAITING), default=None
+        )
+
+    def statuses(self) -> dict[str, str]:
+        """Status per key (for tests)."""
+        return {k: r.status for k, r in self.records.items()}
+
+
+def _held_for(record: _Record) -> str | None:
+    if record.status == DeliveryStatus.DEFERRED.value and record.outcome is not None:
+        return record.outcome.reason
+    return None
 
 
 class InMemoryContactBook:
-    """Phones by complaint id."""
+    """Contact data by complaint id."""
 
-    def __init__(self, phones: dict[str, str] | None = None) -> None:
-        self.by_complaint = dict(phones or {})
+    def __init__(
+        self, phones: dict[str, str] | None = None, emails: dict[str, str] | None = None
+    ) -> None:
+        self.phones = dict(phones or {})
+        self.emails = dict(emails or {})
 
-    async def phones(self, complaint_ids: Sequence[str]) -> dict[str, str]:
-        """Phone per complaint, where known."""
-        return {c: self.by_complaint[c] for c in complaint_ids if c in self.by_complaint}
+    async def contacts(self, complaint_ids: Sequence[str]) -> dict[str, CustomerContact]:
+        """Phone and e-mail per complaint, where known."""
+        return {
+            c: CustomerContact(self.phones.get(c), self.emails.get(c))
+            for c in complaint_ids
+            if c in self.phones or c in self.emails
+        }
+
+
+class InMemoryStaffDirectory:
+    """A fixed list of entries (the pack's YAML directory, or a test's)."""
+
+    def __init__(self, entries: Sequence[StaffEntry] = ()) -> None:
+        self.items = list(entries)
+
+    async def entries(self) -> Sequence[StaffEntry]:
+        """Every entry."""
+        return self.items
+
+
+class InMemoryCaseBook:
+    """Latest assignment per case."""
+
+    def __init__(self) -> None:
+        self.by_case: dict[str, Assignment] = {}
+
+    async def record(self, assignments: Sequence[Assignment]) -> None:
+        """Keep the newest assignment per case."""
+        for a in assignments:
+            known = self.by_case.get(a.complaint_id)
+            if known is None or known.occurred_at <= a.occurred_at:
+                self.by_case[a.complaint_id] = a
+
+    async def assignments(self, complaint_ids: Sequence[str]) -> dict[str, Assignment]:
+        """Latest assignment per case, where known."""
+        return {c: self.by_case[c] for c in complaint_ids if c in self.by_case}

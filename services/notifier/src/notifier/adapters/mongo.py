@@ -1,51 +1,48 @@
-"""Notifier state in MongoDB (or FerretDB)."""
+"""The notification log in MongoDB (or FerretDB): claims, outcomes, deferrals, leases."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
-from contracts import Audience
-from notifier.domain import Intent
-from notifier.ports import Outcome
+from contracts import Audience, DeliveryStatus, Severity
+from notifier.domain import Delivery, Intent, Origin, Recipient
+from notifier.ports import Due, Outcome
 from servicekit.mongo import Document, ensure_index, find_all, write_in_chunks
 
 DUPLICATE_KEY = 11000
+SENDING = "sending"
+WAITING = [SENDING, DeliveryStatus.DEFERRED.value]
 
 
 class MongoNotificationLog:
-    """Claims by inserting the key: the unique `_id` makes a second claim fail."""
+    """Claims by inserting the key: the unique `_id` makes a second claim fail.
+
+    The document keeps what is needed to send later (template, values, recipient); the raw
+    address is removed once the delivery is settled.
+    """
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._notifications = db["notifications"]
 
     async def ensure_indexes(self) -> None:
-        """Per-complaint history and status reporting."""
+        """Per-complaint history; the dispatcher's due query."""
         await ensure_index(self._notifications, [("complaint_id", ASCENDING)])
-        await ensure_index(self._notifications, [("status", ASCENDING), ("claimed_at", ASCENDING)])
+        await ensure_index(self._notifications, [("status", ASCENDING), ("lease_until", ASCENDING)])
 
     async def claim(
-        self, intents: Sequence[Intent], *, now: datetime, stale_before: datetime
-    ) -> list[Intent]:
-        """Insert a 'sending' claim per intent; duplicates are someone else's, unless stale."""
-        by_key = {i.key: i for i in intents}
+        self, deliveries: Sequence[Delivery], *, now: datetime, lease_until: datetime
+    ) -> list[Delivery]:
+        """Insert a 'sending' claim per delivery; duplicates are someone else's, unless stale."""
+        by_key = {d.key: d for d in deliveries}
         if not by_key:
             return []
-        docs = [
-            {
-                "_id": i.key,
-                "complaint_id": i.complaint_id,
-                "audience": i.audience.value,
-                "template": i.template,
-                "status": "sending",
-                "claimed_at": now,
-            }
-            for i in by_key.values()
-        ]
+        docs = [claim_document(d, now=now, lease_until=lease_until) for d in by_key.values()]
         taken: set[str] = set()
         try:
             await self._notifications.insert_many(docs, ordered=False)
@@ -54,63 +51,26 @@ class MongoNotificationLog:
             if any(e.get("code") != DUPLICATE_KEY for e in errors):
                 raise
             taken = {docs[e["index"]]["_id"] for e in errors}
-        claimed = [i for k, i in by_key.items() if k not in taken]
+        claimed = [d for k, d in by_key.items() if k not in taken]
         for key in taken:
             result = await self._notifications.update_one(
-                {"_id": key, "status": "sending", "claimed_at": {"$lt": stale_before}},
-                {"$set": {"claimed_at": now}},
+                {"_id": key, "status": SENDING, "lease_until": {"$lte": now}},
+                {"$set": {"lease_until": lease_until, "claimed_at": now}},
             )
             if result.modified_count:
                 claimed.append(by_key[key])
         return claimed
 
     async def complete(self, outcomes: Sequence[Outcome], *, now: datetime) -> None:
-        """Store each outcome on its claim; the receipt is published afterwards."""
-        ops = [
-            UpdateOne(
-                {"_id": o.intent.key},
-                {
-                    "$set": {
-                        "status": o.status,
-                        "channel": o.channel,
-                        "attempts": o.attempts,
-                        "recipient": o.recipient,
-                        "reason": o.reason,
-                        "latency_ms": o.latency_ms,
-                        "trigger_time": o.intent.trigger_time,
-                        "completed_at": now,
-                        "receipted": False,
-                    }
-                },
-            )
-            for o in outcomes
-        ]
-        await write_in_chunks(self._notifications, ops)
+        """Store each outcome; a settled one forgets its address, a deferred one its lease."""
+        await write_in_chunks(self._notifications, [_completion(o, now) for o in outcomes])
 
     async def unreceipted(self, keys: Sequence[str]) -> list[Outcome]:
-        """Ended notifications whose receipt was not published (the sender died in between)."""
+        """Outcomes whose receipt was not published (the sender died in between)."""
         if not keys:
             return []
         docs = await find_all(self._notifications, {"_id": {"$in": list(keys)}})
-        return [
-            Outcome(
-                intent=Intent(
-                    key=d["_id"],
-                    complaint_id=d["complaint_id"],
-                    audience=Audience(d["audience"]),
-                    template=d["template"],
-                    trigger_time=d["trigger_time"],
-                ),
-                channel=d["channel"],
-                status=d["status"],
-                attempts=d["attempts"],
-                recipient=d.get("recipient"),
-                reason=d.get("reason"),
-                latency_ms=d.get("latency_ms"),
-            )
-            for d in docs
-            if d.get("receipted") is False
-        ]
+        return [outcome_from(d) for d in docs if d.get("receipted") is False]
 
     async def mark_receipted(self, keys: Sequence[str]) -> None:
         """Flag the receipts as published."""
@@ -119,18 +79,117 @@ class MongoNotificationLog:
                 {"_id": {"$in": list(keys)}}, {"$set": {"receipted": True}}
             )
 
-
-class MongoContactBook:
-    """Reads `contacts`, which intake writes."""
-
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._contacts = db["contacts"]
-
-    async def phones(self, complaint_ids: Sequence[str]) -> dict[str, str]:
-        """Phone per complaint, where known."""
-        if not complaint_ids:
-            return {}
-        docs = await find_all(
-            self._contacts, {"_id": {"$in": list(complaint_ids)}}, {"phone_e164": 1}
+    async def claim_due(self, *, now: datetime, lease_until: datetime, limit: int) -> list[Due]:
+        """Lease due documents one by one: the conditional update lets one replica win each."""
+        candidates = await find_all(
+            self._notifications,
+            {"status": {"$in": WAITING}, "lease_until": {"$lte": now}},
+            sort=[("lease_until", ASCENDING)],
+            limit=limit,
         )
-        return {doc["_id"]: doc["phone_e164"] for doc in docs if doc.get("phone_e164")}
+        won = []
+        for doc in candidates:
+            result = await self._notifications.update_one(
+                {"_id": doc["_id"], "status": doc["status"], "lease_until": doc["lease_until"]},
+                {"$set": {"lease_until": lease_until}},
+            )
+            if result.modified_count:
+                held = doc.get("reason") if doc["status"] != SENDING else None
+                won.append(Due(delivery_from(doc), held))
+        return won
+
+    async def next_due_at(self) -> datetime | None:
+        """Earliest lease or deferral end among waiting documents."""
+        docs = await find_all(
+            self._notifications,
+            {"status": {"$in": WAITING}},
+            {"lease_until": 1},
+            sort=[("lease_until", ASCENDING)],
+            limit=1,
+        )
+        return docs[0]["lease_until"] if docs else None
+
+
+def claim_document(delivery: Delivery, *, now: datetime, lease_until: datetime) -> Document:
+    """The claim: everything needed to send (or resend) the delivery later."""
+    intent, recipient = delivery.intent, delivery.recipient
+    origin = intent.origin
+    return {
+        "_id": delivery.key,
+        "intent_key": intent.key,
+        "complaint_id": intent.complaint_id,
+        "audience": intent.audience.value,
+        "template": intent.template,
+        "context": dict(intent.context),
+        "severity": intent.severity.value if intent.severity else None,
+        "digestible": intent.digestible,
+        "trigger_time": intent.trigger_time,
+        "origin": (
+            {"topic": origin.topic, "partition": origin.partition, "offset": origin.offset}
+            if origin
+            else None
+        ),
+        "recipient": (
+            {"id": recipient.id, "channel": recipient.channel, "shown": recipient.shown}
+            if recipient
+            else None
+        ),
+        "address": recipient.address if recipient else None,
+        "status": SENDING,
+        "claimed_at": now,
+        "lease_until": lease_until,
+    }
+
+
+def delivery_from(doc: Document) -> Delivery:
+    """The delivery a claim document describes."""
+    origin = doc.get("origin")
+    intent = Intent(
+        key=doc["intent_key"],
+        complaint_id=doc["complaint_id"],
+        audience=Audience(doc["audience"]),
+        template=doc["template"],
+        trigger_time=doc["trigger_time"],
+        context=dict(doc.get("context") or {}),
+        severity=Severity(doc["severity"]) if doc.get("severity") else None,
+        digestible=bool(doc.get("digestible")),
+        origin=Origin(origin["topic"], origin["partition"], origin["offset"]) if origin else None,
+    )
+    raw: Any = doc.get("recipient")
+    recipient = (
+        Recipient(raw["id"], raw["channel"], doc.get("address") or "", raw["shown"])
+        if raw
+        else None
+    )
+    return Delivery(doc["_id"], intent, recipient)
+
+
+def outcome_from(doc: Document) -> Outcome:
+    """The stored outcome of a settled or deferred delivery."""
+    return Outcome(
+        delivery=delivery_from(doc),
+        channel=doc["channel"],
+        status=DeliveryStatus(doc["status"]),
+        attempts=doc.get("attempts", 0),
+        reason=doc.get("reason"),
+        latency_ms=doc.get("latency_ms"),
+        deliver_after=doc.get("deliver_after"),
+    )
+
+
+def _completion(outcome: Outcome, now: datetime) -> UpdateOne:
+    fields: Document = {
+        "status": outcome.status.value,
+        "channel": outcome.channel,
+        "attempts": outcome.attempts,
+        "reason": outcome.reason,
+        "latency_ms": outcome.latency_ms,
+        "deliver_after": outcome.deliver_after,
+        "completed_at": now,
+        "receipted": False,
+    }
+    if outcome.deliver_after is not None:
+        return UpdateOne(
+            {"_id": outcome.key}, {"$set": fields | {"lease_until": outcome.deliver_after}}
+        )
+    return UpdateOne({"_id": outcome.key}, {"$set": fields, "$unset": {"address": ""}})

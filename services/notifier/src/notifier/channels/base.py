@@ -11,17 +11,24 @@ class TransientDeliveryError(Exception):
 
 
 class PermanentDeliveryError(Exception):
-    """The channel refused the message for good (4xx, no recipient): do not retry."""
+    """The channel refused the message for good (4xx, bad address): do not retry."""
 
 
 @dataclass(frozen=True)
 class Message:
-    """One message on its way out."""
+    """One message on its way out.
+
+    `recipient` is the stable recipient id (the customer or a directory entry); `address` the
+    phone number or e-mail address where the channel needs one. Error messages raised by
+    channels never contain either, so they can be logged and published.
+    """
 
     key: str
     recipient: str
+    address: str
     subject: str
     body: str
+    html: str
     complaint_id: str
     audience: str
     template: str

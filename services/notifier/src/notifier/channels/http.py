@@ -6,10 +6,14 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import httpx
 
 from notifier.channels.base import Message, PermanentDeliveryError, TransientDeliveryError
+
+Now = Callable[[], float]
 
 
 def sign(secret: bytes, timestamp: str, body: bytes) -> str:
@@ -17,41 +21,71 @@ def sign(secret: bytes, timestamp: str, body: bytes) -> str:
     return hmac.new(secret, timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
 
 
+async def post_json(
+    client: httpx.AsyncClient,
+    name: str,
+    url: str,
+    body: bytes,
+    headers: Mapping[str, str] | None = None,
+) -> httpx.Response:
+    """POST `body`; a timeout, a lost connection, 429 or 5xx is transient, another 4xx not."""
+    try:
+        response = await client.post(
+            url,
+            content=body,
+            headers={"content-type": "application/json; charset=utf-8", **(headers or {})},
+        )
+    except httpx.TransportError as exc:
+        raise TransientDeliveryError(f"{name}: {type(exc).__name__}") from exc
+    if response.status_code == 429 or response.status_code >= 500:
+        raise TransientDeliveryError(f"{name}: HTTP {response.status_code}")
+    if response.status_code >= 400:
+        raise PermanentDeliveryError(f"{name}: HTTP {response.status_code}")
+    return response
+
+
+def json_body(payload: Mapping[str, Any]) -> bytes:
+    """UTF-8 JSON with Chinese kept readable."""
+    return json.dumps(payload, ensure_ascii=False).encode()
+
+
 class SignedHttpChannel:
     """POSTs the message as JSON with `X-Signature`, `X-Timestamp` and `Idempotency-Key`."""
 
-    def __init__(self, *, name: str, url: str, secret: bytes, client: httpx.AsyncClient) -> None:
+    def __init__(
+        self,
+        *,
+        name: str,
+        url: str,
+        secret: bytes,
+        client: httpx.AsyncClient,
+        now: Now = time.time,
+    ) -> None:
         self.name = name
         self._url = url
         self._secret = secret
         self._client = client
+        self._now = now
 
     async def send(self, message: Message) -> None:
         """Deliver, classifying failures as transient (retry) or permanent."""
-        body = json.dumps(
+        body = json_body(
             {
                 "id": message.key,
-                "to": message.recipient,
+                "to": message.address or message.recipient,
+                "recipient": message.recipient,
                 "subject": message.subject,
                 "text": message.body,
                 "complaint_id": message.complaint_id,
                 "audience": message.audience,
                 "template": message.template,
-            },
-            ensure_ascii=False,
-        ).encode()
-        timestamp = str(int(time.time()))
+            }
+        )
+        # The receiver checks freshness against its own clock: this is wall time, not case time.
+        timestamp = str(int(self._now()))
         headers = {
-            "content-type": "application/json; charset=utf-8",
             "x-timestamp": timestamp,
             "x-signature": f"sha256={sign(self._secret, timestamp, body)}",
             "idempotency-key": message.key,
         }
-        try:
-            response = await self._client.post(self._url, content=body, headers=headers)
-        except httpx.TransportError as exc:
-            raise TransientDeliveryError(f"{self.name}: {type(exc).__name__}") from exc
-        if response.status_code == 429 or response.status_code >= 500:
-            raise TransientDeliveryError(f"{self.name}: HTTP {response.status_code}")
-        if response.status_code >= 400:
-            raise PermanentDeliveryError(f"{self.name}: HTTP {response.status_code}")
+        await post_json(self._client, self.name, self._url, body, headers)

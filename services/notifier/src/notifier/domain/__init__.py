@@ -1,19 +1,75 @@
-"""Pure notifier rules: intents from events, template rendering."""
+"""Pure notifier rules: routing, recipients, templates, quiet hours, digests, rate limits."""
 
-from notifier.domain.intents import (
-    Intent,
-    acknowledgement_for_non_complaint,
-    intents_for_sla,
-    notification_key,
+from notifier.domain.intents import Intent, Origin, Router, local_time, notification_key
+from notifier.domain.policy import (
+    DigestPolicy,
+    NotifierPolicy,
+    PolicyError,
+    QuietHours,
+    RateLimit,
+    Rule,
+)
+from notifier.domain.recipients import (
+    CUSTOMER,
+    Assignment,
+    CustomerContact,
+    Delivery,
+    Recipient,
+    StaffEntry,
+    customer_recipient,
+    deliveries_for,
+    mask_email,
+    mask_phone,
+    parse_directory,
+    staff_recipients,
+)
+from notifier.domain.schedule import (
+    DIGEST,
+    QUIET_HOURS,
+    RATE_LIMITED,
+    DigestGate,
+    Plan,
+    Planner,
+    RateLimiter,
+    TokenBucket,
+    quiet_until,
 )
 from notifier.domain.templates import Rendered, TemplateError, Templates
 
 __all__ = [
+    "CUSTOMER",
+    "DIGEST",
+    "QUIET_HOURS",
+    "RATE_LIMITED",
+    "Assignment",
+    "CustomerContact",
+    "Delivery",
+    "DigestGate",
+    "DigestPolicy",
     "Intent",
+    "NotifierPolicy",
+    "Origin",
+    "Plan",
+    "Planner",
+    "PolicyError",
+    "QuietHours",
+    "RateLimit",
+    "RateLimiter",
+    "Recipient",
     "Rendered",
+    "Router",
+    "Rule",
+    "StaffEntry",
     "TemplateError",
     "Templates",
-    "acknowledgement_for_non_complaint",
-    "intents_for_sla",
+    "TokenBucket",
+    "customer_recipient",
+    "deliveries_for",
+    "local_time",
+    "mask_email",
+    "mask_phone",
     "notification_key",
+    "parse_directory",
+    "quiet_until",
+    "staff_recipients",
 ]

@@ -1,0 +1,253 @@
+"""The notifier section of a policy pack: routing, quiet hours, digests, rate limits, labels."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import time, timedelta
+from enum import StrEnum
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from contracts import Audience, FlagName, Kind, LifecycleAction, Severity, SlaEventKind
+from notifier.domain.templates import Templates
+
+STAFF = "staff"
+"""Key of the template every audience but the customer gets in an `sla:` entry."""
+
+CHANNELS = frozenset({"sms", "email", "webhook", "wecom", "dingtalk"})
+
+E = TypeVar("E", bound=StrEnum)
+
+
+class PolicyError(ValueError):
+    """The notifier section of a pack is invalid; the service refuses to start."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Tell `notify` with `template` when one of `triggers` fires and every condition holds."""
+
+    id: str
+    triggers: frozenset[str]
+    notify: tuple[Audience, ...]
+    template: str
+    kinds: frozenset[Kind] = frozenset()
+    severities: frozenset[Severity] = frozenset()
+    flags: frozenset[FlagName] = frozenset()
+
+    def matches(
+        self,
+        trigger: str,
+        *,
+        kind: Kind | None = None,
+        severity: Severity | None = None,
+        flags: Iterable[FlagName] = (),
+    ) -> bool:
+        """Whether this rule fires for `trigger` on a case with these properties."""
+        return (
+            trigger in self.triggers
+            and (not self.kinds or kind in self.kinds)
+            and (not self.severities or severity in self.severities)
+            and (not self.flags or bool(self.flags & set(flags)))
+        )
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """A daily window (local time) in which customer SMS wait, unless exempt."""
+
+    start: time
+    end: time
+    timezone: ZoneInfo
+    exempt_severities: frozenset[Severity] = frozenset({Severity.P1})
+    exempt_templates: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class DigestPolicy:
+    """More than `max_items` digestible messages to one recipient in `window` become one digest."""
+
+    events: frozenset[SlaEventKind]
+    max_items: int
+    window: timedelta
+    template: str
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """Token bucket per (recipient, channel): `per_minute` sustained, `burst` at once."""
+
+    per_minute: float
+    burst: int
+
+
+@dataclass(frozen=True)
+class NotifierPolicy:
+    """Everything a pack decides about notifications (DOMAIN.md §7)."""
+
+    version: str
+    timezone: ZoneInfo
+    templates: Templates
+    acknowledgements: Mapping[Kind, str]
+    sla: Mapping[SlaEventKind, Mapping[str, str]]
+    rules: tuple[Rule, ...]
+    quiet_hours: QuietHours | None
+    digest: DigestPolicy | None
+    rate_limits: Mapping[str, RateLimit]
+    severity_labels: Mapping[str, str] = field(default_factory=dict)
+    clock_labels: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_mapping(cls, raw: Mapping[str, Any]) -> NotifierPolicy:
+        """Parse and check the `notifier.yaml` of a pack; every template named must exist."""
+        tz = _zone(raw.get("timezone", "Asia/Shanghai"))
+        labels = raw.get("labels") or {}
+        policy = cls(
+            version=str(raw.get("version", "unversioned")),
+            timezone=tz,
+            templates=Templates(_mapping(raw.get("templates"), "templates")),
+            acknowledgements={
+                _enum(Kind, k, "acknowledgements"): str(v)
+                for k, v in (raw.get("acknowledgements") or {}).items()
+            },
+            sla={
+                _enum(SlaEventKind, k, "sla"): {str(a): str(t) for a, t in _mapping(v, k).items()}
+                for k, v in (raw.get("sla") or {}).items()
+            },
+            rules=tuple(_rule(r) for r in raw.get("rules") or []),
+            quiet_hours=_quiet_hours(raw.get("quiet_hours"), tz),
+            digest=_digest(raw.get("digest")),
+            rate_limits={
+                check_channel(k): RateLimit(float(v["per_minute"]), int(v["burst"]))
+                for k, v in (raw.get("rate_limits") or {}).items()
+            },
+            severity_labels={str(k): str(v) for k, v in (labels.get("severity") or {}).items()},
+            clock_labels={str(k): str(v) for k, v in (labels.get("clock") or {}).items()},
+        )
+        policy.check_templates()
+        return policy
+
+    def template_names(self) -> set[str]:
+        """Every template the routing may ask for."""
+        names = {*self.acknowledgements.values(), *(r.template for r in self.rules)}
+        names |= {t for per_audience in self.sla.values() for t in per_audience.values()}
+        if self.digest is not None:
+            names.add(self.digest.template)
+        return names
+
+    def check_templates(self) -> None:
+        """Fail when routing names a template the pack does not define."""
+        if missing := sorted(n for n in self.template_names() if n not in self.templates):
+            raise PolicyError(f"templates used by routing but not defined: {missing}")
+
+    def with_quiet_hours(self, spec: str | None) -> NotifierPolicy:
+        """This policy with the quiet window overridden: `HH:MM-HH:MM`, or `off`; blank: as is."""
+        if spec is None or not spec.strip():
+            return self
+        if spec.strip().lower() in {"off", "none"}:
+            return replace(self, quiet_hours=None)
+        start, _, end = spec.partition("-")
+        base = self.quiet_hours or QuietHours(time(21), time(8), self.timezone)
+        window = QuietHours(
+            start=_clock_time(start),
+            end=_clock_time(end),
+            timezone=base.timezone,
+            exempt_severities=base.exempt_severities,
+            exempt_templates=base.exempt_templates,
+        )
+        return replace(self, quiet_hours=window)
+
+
+def _mapping(value: Any, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise PolicyError(f"{where}: expected a mapping")
+    return value
+
+
+def _enum(enum: type[E], value: Any, where: str) -> E:
+    try:
+        return enum(str(value))
+    except ValueError as exc:
+        raise PolicyError(f"{where}: unknown {enum.__name__} {value!r}") from exc
+
+
+def _enums(enum: type[E], values: Any, where: str) -> frozenset[E]:
+    return frozenset(_enum(enum, v, where) for v in values or [])
+
+
+def check_channel(name: Any) -> str:
+    """`name` if it is a channel the notifier has, else a PolicyError."""
+    if name not in CHANNELS:
+        raise PolicyError(f"unknown channel {name!r}; known: {sorted(CHANNELS)}")
+    return str(name)
+
+
+def _zone(name: Any) -> ZoneInfo:
+    try:
+        return ZoneInfo(str(name))
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise PolicyError(f"unknown time zone {name!r} (is tzdata installed?)") from exc
+
+
+def _clock_time(text: Any) -> time:
+    try:
+        return time.fromisoformat(str(text).strip())
+    except ValueError as exc:
+        raise PolicyError(f"not a time of day (HH:MM): {text!r}") from exc
+
+
+def _trigger(text: Any) -> str:
+    source, _, event = str(text).partition(".")
+    if source == "classified" and not event:
+        return source
+    if source == "sla":
+        return f"sla.{_enum(SlaEventKind, event, 'rules.triggers')}"
+    if source == "lifecycle":
+        return f"lifecycle.{_enum(LifecycleAction, event, 'rules.triggers')}"
+    raise PolicyError(f"rules.triggers: {text!r} is not classified, sla.<x> or lifecycle.<x>")
+
+
+def _rule(raw: Any) -> Rule:
+    raw = _mapping(raw, "rules")
+    if not all(raw.get(k) for k in ("id", "triggers", "notify", "template")):
+        raise PolicyError("each rule needs id, triggers, notify and template")
+    return Rule(
+        id=str(raw["id"]),
+        triggers=frozenset(_trigger(t) for t in raw["triggers"]),
+        notify=tuple(_enum(Audience, a, "rules.notify") for a in raw["notify"]),
+        template=str(raw["template"]),
+        kinds=_enums(Kind, raw.get("kinds"), "rules.kinds"),
+        severities=_enums(Severity, raw.get("severities"), "rules.severities"),
+        flags=_enums(FlagName, raw.get("flags"), "rules.flags"),
+    )
+
+
+def _quiet_hours(raw: Any, tz: ZoneInfo) -> QuietHours | None:
+    if raw is None:
+        return None
+    raw = _mapping(raw, "quiet_hours")
+    return QuietHours(
+        start=_clock_time(raw.get("start", "21:00")),
+        end=_clock_time(raw.get("end", "08:00")),
+        timezone=_zone(raw["timezone"]) if "timezone" in raw else tz,
+        exempt_severities=_enums(
+            Severity, raw.get("exempt_severities", ["P1"]), "quiet_hours.exempt_severities"
+        ),
+        exempt_templates=frozenset(str(t) for t in raw.get("exempt_templates") or []),
+    )
+
+
+def _digest(raw: Any) -> DigestPolicy | None:
+    if raw is None:
+        return None
+    raw = _mapping(raw, "digest")
+    max_items, window = int(raw.get("max", 5)), float(raw.get("window_seconds", 120))
+    if max_items < 1 or window <= 0:
+        raise PolicyError("digest: max must be ≥ 1 and window_seconds > 0")
+    return DigestPolicy(
+        events=_enums(SlaEventKind, raw.get("events", ["warned"]), "digest.events"),
+        max_items=max_items,
+        window=timedelta(seconds=window),
+        template=str(raw.get("template", "staff_digest")),
+    )

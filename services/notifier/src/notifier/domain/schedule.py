@@ -1,0 +1,159 @@
+"""When a message may go: quiet hours, staff digests and rate limits, all on injected time.
+
+A message is never dropped here: each rule only says until when it waits.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from contracts import Audience
+from notifier.domain.policy import DigestPolicy, NotifierPolicy, QuietHours, RateLimit
+from notifier.domain.recipients import Delivery
+
+QUIET_HOURS = "quiet_hours"
+DIGEST = "digest"
+RATE_LIMITED = "rate_limited"
+
+
+def quiet_until(moment: datetime, quiet: QuietHours) -> datetime | None:
+    """The end of the quiet window `moment` falls in (UTC), or None outside it."""
+    local = moment.astimezone(quiet.timezone)
+    now, start, end = local.time(), quiet.start, quiet.end
+    if start == end:
+        return None
+    if start < end:
+        inside, next_day = start <= now < end, False
+    else:  # the window spans midnight, e.g. 21:00-08:00
+        inside, next_day = now >= start or now < end, now >= start
+    if not inside:
+        return None
+    day = local.date() + timedelta(days=1 if next_day else 0)
+    return datetime.combine(day, end, tzinfo=quiet.timezone).astimezone(UTC)
+
+
+def is_quiet_sensitive(delivery: Delivery, quiet: QuietHours) -> bool:
+    """Customer SMS wait for the morning, except exempt severities (P1) and templates."""
+    intent, recipient = delivery.intent, delivery.recipient
+    return (
+        recipient is not None
+        and recipient.channel == "sms"
+        and intent.audience is Audience.CUSTOMER
+        and intent.severity not in quiet.exempt_severities
+        and intent.template not in quiet.exempt_templates
+    )
+
+
+@dataclass
+class TokenBucket:
+    """Tokens refill at `rate` per second up to `burst`; a reservation may go into debt."""
+
+    rate: float
+    burst: int
+    tokens: float
+    updated: datetime
+
+    def reserve(self, now: datetime) -> datetime | None:
+        """Take one token: None if one was there, else the time the reservation comes due."""
+        elapsed = max(0.0, (now - self.updated).total_seconds())
+        self.tokens = min(float(self.burst), self.tokens + elapsed * self.rate)
+        self.updated = max(self.updated, now)
+        self.tokens -= 1.0
+        if self.tokens >= 0.0:
+            return None
+        return self.updated + timedelta(seconds=-self.tokens / self.rate)
+
+    def full_at(self, now: datetime) -> bool:
+        """Whether the bucket would be full by `now` (then it can be forgotten)."""
+        elapsed = max(0.0, (now - self.updated).total_seconds())
+        return self.tokens + elapsed * self.rate >= self.burst
+
+
+@dataclass
+class RateLimiter:
+    """Token buckets per (recipient, channel), created on first use."""
+
+    limits: dict[str, RateLimit]
+    max_buckets: int = 10_000
+    _buckets: dict[tuple[str, str], TokenBucket] = field(default_factory=dict)
+
+    def reserve(self, recipient: str, channel: str, now: datetime) -> datetime | None:
+        """None to send now, else when this message's turn comes."""
+        limit = self.limits.get(channel)
+        if limit is None:
+            return None
+        key = (recipient, channel)
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            if len(self._buckets) >= self.max_buckets:
+                self._forget_full(now)
+            bucket = TokenBucket(limit.per_minute / 60.0, limit.burst, float(limit.burst), now)
+            self._buckets[key] = bucket
+        return bucket.reserve(now)
+
+    def _forget_full(self, now: datetime) -> None:
+        for key in [k for k, b in self._buckets.items() if b.full_at(now)]:
+            del self._buckets[key]
+
+
+@dataclass
+class DigestGate:
+    """Counts digestible messages per recipient; past the limit, holds them for one digest."""
+
+    policy: DigestPolicy
+    _recent: dict[str, deque[datetime]] = field(default_factory=dict)
+    _open_until: dict[str, datetime] = field(default_factory=dict)
+
+    def hold_until(self, recipient: str, now: datetime) -> datetime | None:
+        """None to send now, else when the digest this message joins goes out."""
+        open_until = self._open_until.get(recipient)
+        if open_until is not None and now < open_until:
+            return open_until
+        recent = self._recent.setdefault(recipient, deque())
+        while recent and recent[0] <= now - self.policy.window:
+            recent.popleft()
+        recent.append(now)
+        if len(recent) <= self.policy.max_items:
+            return None
+        recent.clear()
+        self._open_until[recipient] = now + self.policy.window
+        return now + self.policy.window
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Send now (`deliver_after` None) or wait, and why."""
+
+    deliver_after: datetime | None = None
+    reason: str | None = None
+
+
+class Planner:
+    """Decides for each delivery whether it goes now; the state lives in this process."""
+
+    def __init__(self, policy: NotifierPolicy) -> None:
+        self._quiet = policy.quiet_hours
+        self._digest = DigestGate(policy.digest) if policy.digest else None
+        self._limiter = RateLimiter(dict(policy.rate_limits))
+
+    def plan(self, delivery: Delivery, now: datetime) -> Plan:
+        """A fresh delivery: quiet hours, then digest, then rate limit."""
+        recipient = delivery.recipient
+        if recipient is None:
+            return Plan()
+        if self._quiet and is_quiet_sensitive(delivery, self._quiet):
+            until = quiet_until(now, self._quiet)
+            if until is not None:
+                return Plan(until, QUIET_HOURS)
+        if self._digest and delivery.intent.digestible:
+            until = self._digest.hold_until(f"{recipient.id}/{recipient.channel}", now)
+            if until is not None:
+                return Plan(until, DIGEST)
+        return self.admit(recipient.id, recipient.channel, now)
+
+    def admit(self, recipient: str, channel: str, now: datetime) -> Plan:
+        """Rate limit only: for fresh deliveries, and for deferred ones whose hold ended."""
+        until = self._limiter.reserve(recipient, channel, now)
+        return Plan(until, RATE_LIMITED) if until is not None else Plan()

@@ -1,0 +1,190 @@
+"""Render and send one delivery (or one digest) with retries; say how it ended."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import random
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from contracts import Audience, DeliveryStatus
+from notifier.channels.base import (
+    Channel,
+    Message,
+    PermanentDeliveryError,
+    TransientDeliveryError,
+)
+from notifier.domain import Delivery, Recipient, Rendered, TemplateError, Templates
+from notifier.metrics import NotifierMetrics
+from notifier.ports import Outcome
+from servicekit.clock import Clock
+
+log = logging.getLogger(__name__)
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter, bounded attempts."""
+
+    max_attempts: int = 5
+    base_seconds: float = 0.5
+    cap_seconds: float = 30.0
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait after failed attempt number `attempt` (1-based)."""
+        return random.uniform(0, min(self.cap_seconds, self.base_seconds * 2 ** (attempt - 1)))
+
+
+@dataclass(frozen=True)
+class Attempted:
+    """What the attempts at one message came to."""
+
+    status: DeliveryStatus
+    attempts: int
+    reason: str | None
+
+
+@dataclass
+class Sender:
+    """Sends through the configured channels; transient failures are retried with backoff."""
+
+    channels: Mapping[str, Channel]
+    templates: Templates
+    clock: Clock
+    metrics: NotifierMetrics
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    sleep: Sleep = asyncio.sleep
+
+    def usable(self, channel: str) -> bool:
+        """Whether `channel` is configured in this process."""
+        return channel in self.channels
+
+    async def send(self, delivery: Delivery) -> Outcome:
+        """Render and send one delivery."""
+        recipient = delivery.recipient
+        if recipient is None:
+            customer = delivery.intent.audience is Audience.CUSTOMER
+            return self.outcome(
+                delivery, "none", Attempted(DeliveryStatus.FAILED, 0, _unreachable(customer))
+            )
+        try:
+            rendered = self.templates.render(delivery.intent.template, delivery.intent.context)
+        except TemplateError:
+            log.exception("template failed", extra={"fields": {"key": delivery.key}})
+            failed = Attempted(DeliveryStatus.FAILED, 0, "template_error")
+            return self.outcome(delivery, recipient.channel, failed)
+        message = _message(delivery.key, delivery, recipient, rendered, delivery.intent.template)
+        attempted = await self._attempt(recipient.channel, message)
+        return self.outcome(delivery, recipient.channel, attempted)
+
+    async def send_digest(self, deliveries: Sequence[Delivery], template: str) -> list[Outcome]:
+        """One message listing every delivery (same recipient); each still gets its outcome."""
+        first = deliveries[0]
+        recipient = first.recipient
+        if recipient is None:
+            return [await self.send(d) for d in deliveries]
+        try:
+            items = [self._item(d) for d in deliveries]
+            rendered = self.templates.render(
+                template, {"count": str(len(deliveries)), "recipient": recipient.id}, items
+            )
+        except TemplateError:
+            log.exception("digest template failed", extra={"fields": {"key": first.key}})
+            return [await self.send(d) for d in deliveries]
+        key = (
+            "digest:"
+            + hashlib.sha256("|".join(sorted(d.key for d in deliveries)).encode()).hexdigest()[:24]
+        )
+        message = _message(key, first, recipient, rendered, template)
+        attempted = await self._attempt(recipient.channel, message)
+        if attempted.status is DeliveryStatus.DELIVERED:
+            self.metrics.digests.labels(recipient.channel).inc()
+        return [self.outcome(d, recipient.channel, attempted) for d in deliveries]
+
+    def _item(self, delivery: Delivery) -> dict[str, str]:
+        rendered = self.templates.render(delivery.intent.template, delivery.intent.context)
+        return {
+            **delivery.intent.context,
+            "case": delivery.intent.complaint_id,
+            "subject": rendered.subject,
+            "body": rendered.body,
+        }
+
+    async def _attempt(self, channel_name: str, message: Message) -> Attempted:
+        channel = self.channels.get(channel_name)
+        if channel is None:
+            return Attempted(DeliveryStatus.FAILED, 0, "channel_not_configured")
+        reason: str | None = None
+        for attempt in range(1, self.retry.max_attempts + 1):
+            self.metrics.attempts.labels(channel.name).inc()
+            try:
+                await channel.send(message)
+            except TransientDeliveryError as exc:
+                reason = str(exc)
+                if attempt < self.retry.max_attempts:
+                    await self.sleep(self.retry.delay(attempt))
+                continue
+            except PermanentDeliveryError as exc:
+                return Attempted(DeliveryStatus.FAILED, attempt, str(exc))
+            return Attempted(DeliveryStatus.DELIVERED, attempt, None)
+        return Attempted(DeliveryStatus.FAILED, self.retry.max_attempts, reason)
+
+    def outcome(
+        self,
+        delivery: Delivery,
+        channel: str,
+        attempted: Attempted,
+        deliver_after: datetime | None = None,
+    ) -> Outcome:
+        """The outcome, counted in the metrics (and logged, without personal data, if failed)."""
+        intent = delivery.intent
+        latency = max(0.0, (self.clock.now() - intent.trigger_time).total_seconds())
+        status = attempted.status
+        self.metrics.outcomes.labels(channel, intent.audience.value, status.value).inc()
+        if status is DeliveryStatus.DELIVERED:
+            self.metrics.latency.labels(channel, intent.audience.value).observe(latency)
+        if status is DeliveryStatus.FAILED:
+            log.warning(
+                "notification not delivered",
+                extra={
+                    "fields": {
+                        "key": delivery.key,
+                        "channel": channel,
+                        "attempts": attempted.attempts,
+                        "reason": attempted.reason,
+                    }
+                },
+            )
+        return Outcome(
+            delivery=delivery,
+            channel=channel,
+            status=status,
+            attempts=attempted.attempts,
+            reason=attempted.reason,
+            latency_ms=round(latency * 1000, 1) if status is DeliveryStatus.DELIVERED else None,
+            deliver_after=deliver_after,
+        )
+
+
+def _unreachable(customer: bool) -> str:
+    return "no_contact" if customer else "no_recipient"
+
+
+def _message(
+    key: str, delivery: Delivery, recipient: Recipient, rendered: Rendered, template: str
+) -> Message:
+    return Message(
+        key=key,
+        recipient=recipient.id,
+        address=recipient.address,
+        subject=rendered.subject,
+        body=rendered.body,
+        html=rendered.html,
+        complaint_id=delivery.intent.complaint_id,
+        audience=delivery.intent.audience.value,
+        template=template,
+    )

@@ -1,0 +1,246 @@
+"""One contract for the notifier's state, run against the in-memory adapters and MongoDB.
+
+The MongoDB variants are marked `stack`: they use the server at COMPLAINTS_MONGO when that is set,
+and otherwise start (or reuse) the local stack first.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import pytest
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from contracts import Audience, DeliveryStatus, Severity
+from notifier.adapters.memory import InMemoryCaseBook, InMemoryNotificationLog
+from notifier.adapters.mongo import MongoNotificationLog
+from notifier.adapters.mongo_recipients import (
+    MongoCaseBook,
+    MongoContactBook,
+    MongoStaffDirectory,
+)
+from notifier.domain import (
+    Assignment,
+    CustomerContact,
+    Delivery,
+    Intent,
+    Origin,
+    Recipient,
+    parse_directory,
+)
+from notifier.ports import CaseBook, NotificationLog, Outcome
+from servicekit.clock import FakeClock
+from servicekit.mongo import Document
+from tests.notifier.rig import CID, CID2, NOW, PHONE
+
+ROOT = Path(__file__).resolve().parents[2]
+LEASE = timedelta(minutes=2)
+
+
+@dataclass
+class Backend:
+    """Two replicas' logs over one store, and a case book."""
+
+    first: NotificationLog
+    second: NotificationLog
+    cases: CaseBook
+
+
+@pytest.fixture(scope="module")
+def mongo_url() -> str:
+    """The server to use: COMPLAINTS_MONGO if given, else the local stack (started if needed)."""
+    if url := os.environ.get("COMPLAINTS_MONGO"):
+        return url
+    subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "stack.py"), "up"], check=True)
+    return "mongodb://127.0.0.1:27017"
+
+
+@contextlib.asynccontextmanager
+async def fresh_database(url: str) -> AsyncIterator[AsyncDatabase[Document]]:
+    """A fresh database, dropped afterwards."""
+    client: AsyncMongoClient[Document] = AsyncMongoClient(url, tz_aware=True, retryWrites=False)
+    name = f"notifier_test_{uuid.uuid4().hex[:10]}"
+    try:
+        yield client[name]
+    finally:
+        await client.drop_database(name)
+        await client.close()
+
+
+@pytest.fixture
+async def mongo_db(mongo_url: str) -> AsyncIterator[AsyncDatabase[Document]]:
+    """A fresh database for one test."""
+    async with fresh_database(mongo_url) as db:
+        yield db
+
+
+@pytest.fixture(params=["memory", pytest.param("mongo", marks=pytest.mark.stack)])
+async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
+    """The in-memory adapters, or the MongoDB ones over a fresh database."""
+    if request.param == "memory":
+        log = InMemoryNotificationLog()
+        yield Backend(log, log, InMemoryCaseBook())
+        return
+    async with fresh_database(request.getfixturevalue("mongo_url")) as db:
+        first, second = MongoNotificationLog(db), MongoNotificationLog(db)
+        await first.ensure_indexes()
+        yield Backend(first, second, MongoCaseBook(db))
+
+
+def delivery(cid: str = CID, audience: Audience = Audience.CUSTOMER) -> Delivery:
+    intent = Intent(
+        key=f"{cid}:breached:resolution#1:100:{audience.value}",
+        complaint_id=cid,
+        audience=audience,
+        template="customer_delay",
+        trigger_time=NOW,
+        context={"case": cid, "due": "2026-11-27 18:00"},
+        severity=Severity.P3,
+        digestible=audience is not Audience.CUSTOMER,
+        origin=Origin("complaints.sla.v1", 2, 41),
+    )
+    return Delivery(intent.key, intent, Recipient("customer", "sms", PHONE, "+86138****5678"))
+
+
+def outcome(
+    d: Delivery,
+    status: DeliveryStatus,
+    *,
+    attempts: int = 1,
+    latency_ms: float | None = None,
+    deliver_after: datetime | None = None,
+) -> Outcome:
+    return Outcome(d, "sms", status, attempts, None, latency_ms, deliver_after)
+
+
+async def test_a_key_is_claimed_by_one_replica_only(backend: Backend) -> None:
+    deliveries = [delivery(CID), delivery(CID2)]
+    got_first = await backend.first.claim(deliveries, now=NOW, lease_until=NOW + LEASE)
+    got_second = await backend.second.claim(deliveries, now=NOW, lease_until=NOW + LEASE)
+    assert [d.key for d in got_first] == [d.key for d in deliveries]
+    assert got_second == []
+
+
+async def test_a_sending_claim_is_taken_over_only_after_its_lease(backend: Backend) -> None:
+    d = delivery()
+    await backend.first.claim([d], now=NOW, lease_until=NOW + LEASE)
+    later = NOW + timedelta(minutes=1)
+    assert await backend.second.claim([d], now=later, lease_until=later + LEASE) == []
+    expired = NOW + LEASE
+    assert await backend.second.claim([d], now=expired, lease_until=expired + LEASE) == [d]
+
+
+async def test_outcomes_wait_for_their_receipt(backend: Backend) -> None:
+    d = delivery()
+    await backend.first.claim([d], now=NOW, lease_until=NOW + LEASE)
+    await backend.first.complete(
+        [outcome(d, DeliveryStatus.DELIVERED, attempts=2, latency_ms=1500.0)], now=NOW
+    )
+    [pending] = await backend.second.unreceipted([d.key, "unknown"])
+    assert (pending.status, pending.attempts, pending.latency_ms) == (
+        DeliveryStatus.DELIVERED,
+        2,
+        1500.0,
+    )
+    assert pending.recipient == "+86138****5678"
+    assert pending.intent.origin == Origin("complaints.sla.v1", 2, 41)
+    await backend.second.mark_receipted([d.key])
+    assert await backend.first.unreceipted([d.key]) == []
+    assert await backend.first.next_due_at() is None
+
+
+async def test_a_deferred_delivery_is_leased_once_when_due_with_everything_to_send_it(
+    backend: Backend,
+) -> None:
+    d = delivery()
+    due_at = NOW + timedelta(hours=9)
+    await backend.first.claim([d], now=NOW, lease_until=NOW + LEASE)
+    await backend.first.complete(
+        [outcome(d, DeliveryStatus.DEFERRED, attempts=0, deliver_after=due_at)], now=NOW
+    )
+    assert await backend.first.next_due_at() == due_at
+    early = due_at - timedelta(seconds=1)
+    assert await backend.first.claim_due(now=early, lease_until=early + LEASE, limit=10) == []
+    got_first = await backend.first.claim_due(now=due_at, lease_until=due_at + LEASE, limit=10)
+    got_second = await backend.second.claim_due(now=due_at, lease_until=due_at + LEASE, limit=10)
+    assert got_second == []
+    [due] = got_first
+    assert due.delivery == d  # the address, values, origin and severity came back
+    assert await backend.first.next_due_at() == due_at + LEASE
+    # The dispatcher died: after the lease another replica takes it.
+    after = due_at + LEASE
+    [again] = await backend.second.claim_due(now=after, lease_until=after + LEASE, limit=10)
+    assert again.delivery.key == d.key
+    await backend.second.complete([outcome(d, DeliveryStatus.DELIVERED)], now=after)
+    assert await backend.first.next_due_at() is None
+    assert await backend.first.claim_due(now=after, lease_until=after + LEASE, limit=10) == []
+
+
+async def test_an_abandoned_claim_becomes_due_when_its_lease_ends(backend: Backend) -> None:
+    d = delivery(audience=Audience.HANDLER)
+    await backend.first.claim([d], now=NOW, lease_until=NOW + LEASE)
+    [due] = await backend.second.claim_due(now=NOW + LEASE, lease_until=NOW + 2 * LEASE, limit=5)
+    assert (due.delivery, due.held_for) == (d, None)
+
+
+@pytest.mark.stack
+async def test_the_address_is_forgotten_once_the_delivery_is_settled(
+    mongo_db: AsyncDatabase[Document],
+) -> None:
+    log, d = MongoNotificationLog(mongo_db), delivery()
+    await log.claim([d], now=NOW, lease_until=NOW + LEASE)
+    doc = await mongo_db["notifications"].find_one({"_id": d.key})
+    assert doc is not None
+    assert doc["address"] == PHONE
+    await log.complete([outcome(d, DeliveryStatus.DELIVERED)], now=NOW)
+    doc = await mongo_db["notifications"].find_one({"_id": d.key})
+    assert doc is not None
+    assert "address" not in doc
+
+
+async def test_the_newest_assignment_wins(backend: Backend) -> None:
+    newer = Assignment(CID, "h-2", "network", NOW + timedelta(hours=1))
+    older = Assignment(CID, "h-1", "billing", NOW)
+    await backend.cases.record([newer])
+    await backend.cases.record([older])
+    assert await backend.cases.assignments([CID, CID2]) == {CID: newer}
+
+
+@pytest.mark.stack
+async def test_mongo_contacts_and_staff_collection(mongo_db: AsyncDatabase[Document]) -> None:
+    await mongo_db["contacts"].insert_many(
+        [
+            {"_id": CID, "phone_e164": PHONE, "email": None},
+            {"_id": CID2, "phone_e164": None, "email": "a@example.com"},
+        ]
+    )
+    contacts = await MongoContactBook(mongo_db).contacts([CID, CID2, "CP20261124-0000000003"])
+    assert contacts == {
+        CID: CustomerContact(PHONE, None),
+        CID2: CustomerContact(None, "a@example.com"),
+    }
+    clock = FakeClock(NOW)
+    static = parse_directory([{"id": "desk", "audiences": ["handler"], "channel": "webhook"}])
+    directory = MongoStaffDirectory(mongo_db, static=static, clock=clock)
+    assert [e.id for e in await directory.entries()] == ["desk"]
+    await mongo_db["staff"].insert_many(
+        [
+            {"_id": "desk", "audiences": ["handler"], "channel": "wecom"},
+            {"_id": "lead", "audiences": ["team_lead"], "channel": "webhook"},
+        ]
+    )
+    assert [e.channel for e in await directory.entries()] == ["webhook"]  # cached a minute
+    clock.advance(timedelta(minutes=1))
+    assert sorted((e.id, e.channel) for e in await directory.entries()) == [
+        ("desk", "wecom"),
+        ("lead", "webhook"),
+    ]

@@ -1,0 +1,133 @@
+"""Quiet hours, token buckets and digest gates: pure functions of (injected) time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from contracts import Audience, Severity
+from notifier.domain import (
+    DigestGate,
+    DigestPolicy,
+    Intent,
+    Planner,
+    QuietHours,
+    RateLimiter,
+    Recipient,
+    TokenBucket,
+    quiet_until,
+)
+from notifier.domain.policy import RateLimit
+from notifier.domain.recipients import Delivery
+from tests.notifier.rig import MORNING, NIGHT, NOW, pack_policy
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+QUIET = QuietHours(time(21), time(8), SHANGHAI)
+
+
+def shanghai(hour: int, minute: int = 0, day: int = 24) -> datetime:
+    return datetime(2026, 11, day, hour, minute, tzinfo=SHANGHAI)
+
+
+def test_quiet_hours_span_midnight_and_end_at_eight_local_time() -> None:
+    assert quiet_until(shanghai(20, 59), QUIET) is None
+    assert quiet_until(shanghai(21, 0), QUIET) == shanghai(8, 0, day=25)
+    assert quiet_until(shanghai(23, 30), QUIET) == shanghai(8, 0, day=25)
+    assert quiet_until(shanghai(0, 10, day=25), QUIET) == shanghai(8, 0, day=25)
+    assert quiet_until(shanghai(7, 59, day=25), QUIET) == shanghai(8, 0, day=25)
+    assert quiet_until(shanghai(8, 0, day=25), QUIET) is None
+    assert quiet_until(NIGHT, QUIET) == MORNING
+
+
+def test_a_window_within_one_day_and_an_empty_window() -> None:
+    lunch = QuietHours(time(12), time(13, 30), SHANGHAI)
+    assert quiet_until(shanghai(12, 15), lunch) == shanghai(13, 30)
+    assert quiet_until(shanghai(13, 30), lunch) is None
+    assert quiet_until(shanghai(3), QuietHours(time(8), time(8), SHANGHAI)) is None
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(2026, 1, 1),  # noqa: DTZ001 - hypothesis wants naive bounds
+        max_value=datetime(2028, 12, 31),  # noqa: DTZ001
+        timezones=st.just(UTC),
+    ),
+    st.integers(0, 23),
+    st.integers(0, 23),
+)
+def test_a_deferred_message_goes_at_the_first_moment_outside_the_window(
+    moment: datetime, start: int, end: int
+) -> None:
+    quiet = QuietHours(time(start), time(end), SHANGHAI)
+    until = quiet_until(moment, quiet)
+    if until is None:
+        return
+    assert moment < until <= moment + timedelta(hours=24)
+    assert quiet_until(until, quiet) is None
+    assert until.astimezone(SHANGHAI).time() == time(end)
+    # Every earlier instant between `moment` and `until` is still quiet.
+    assert quiet_until(until - timedelta(seconds=1), quiet) == until
+
+
+def test_token_bucket_spends_the_burst_then_queues_reservations_in_turn() -> None:
+    bucket = TokenBucket(rate=1 / 60, burst=2, tokens=2.0, updated=NOW)
+    assert bucket.reserve(NOW) is None
+    assert bucket.reserve(NOW) is None
+    assert bucket.reserve(NOW) == NOW + timedelta(minutes=1)
+    assert bucket.reserve(NOW) == NOW + timedelta(minutes=2)
+    # Time refills the bucket: two minutes later the debt is paid, the next one waits a minute.
+    later = NOW + timedelta(minutes=2)
+    assert bucket.reserve(later) == later + timedelta(minutes=1)
+
+
+def test_rate_limits_are_per_recipient_and_channel() -> None:
+    limiter = RateLimiter({"sms": RateLimit(per_minute=1, burst=1)})
+    assert limiter.reserve("a", "sms", NOW) is None
+    assert limiter.reserve("a", "sms", NOW) is not None
+    assert limiter.reserve("b", "sms", NOW) is None
+    assert limiter.reserve("a", "webhook", NOW) is None  # no limit configured
+
+
+def test_rate_limiter_forgets_full_buckets_when_it_grows_too_big() -> None:
+    limiter = RateLimiter({"sms": RateLimit(per_minute=60, burst=1)}, max_buckets=2)
+    limiter.reserve("a", "sms", NOW)
+    limiter.reserve("b", "sms", NOW)
+    # Later both buckets are full again; a third recipient evicts them instead of growing.
+    limiter.reserve("c", "sms", NOW + timedelta(minutes=1))
+    assert limiter.reserve("a", "sms", NOW + timedelta(minutes=1)) is None
+
+
+def test_digest_gate_holds_what_exceeds_the_window_until_the_window_ends() -> None:
+    gate = DigestGate(DigestPolicy(frozenset(), 3, timedelta(minutes=2), "staff_digest"))
+    times = [NOW + timedelta(seconds=10 * i) for i in range(6)]
+    plans = [gate.hold_until("desk", t) for t in times]
+    assert plans[:3] == [None, None, None]
+    held_until = times[3] + timedelta(minutes=2)
+    assert plans[3:] == [held_until] * 3
+    assert gate.hold_until("other-desk", times[5]) is None
+    # After the digest window a quiet recipient is told one by one again.
+    assert gate.hold_until("desk", held_until + timedelta(minutes=5)) is None
+
+
+def _delivery(template: str, severity: Severity, channel: str = "sms") -> Delivery:
+    intent = Intent(
+        key=f"k:{template}:{severity}",
+        complaint_id="CP20261124-0000000001",
+        audience=Audience.CUSTOMER,
+        template=template,
+        trigger_time=NIGHT,
+        severity=severity,
+    )
+    return Delivery(intent.key, intent, Recipient("customer", channel, "+8613800000000", "x"))
+
+
+def test_planner_applies_quiet_hours_only_to_customer_sms_that_are_not_exempt() -> None:
+    planner = Planner(pack_policy())
+    assert planner.plan(_delivery("customer_delay", Severity.P4), NIGHT).deliver_after == MORNING
+    assert planner.plan(_delivery("customer_delay", Severity.P1), NIGHT).deliver_after is None
+    assert planner.plan(_delivery("acknowledgement", Severity.P4), NIGHT).deliver_after is None
+    email = _delivery("customer_result", Severity.P4, channel="email")
+    assert planner.plan(email, NIGHT).deliver_after is None

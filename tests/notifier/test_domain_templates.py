@@ -1,0 +1,83 @@
+"""Templates: Chinese text with the case number, sandboxed, escaped for e-mail."""
+
+from __future__ import annotations
+
+import pytest
+
+from notifier.domain import TemplateError, Templates
+from tests.notifier.rig import CID, pack_policy
+
+INJECTIONS = [
+    "{{ 7*7 }}",
+    "{% for x in range(3) %}X{% endfor %}",
+    "{{ ''.__class__.__mro__[1].__subclasses__() }}",
+    "{{ config }}{{ self }}",
+    "{% raw %}{{ 1 }}{% endraw %}",
+]
+
+
+@pytest.mark.parametrize("hostile", INJECTIONS)
+def test_template_code_in_values_is_printed_never_run(hostile: str) -> None:
+    templates = pack_policy().templates
+    rendered = templates.render(
+        "customer_extended", {"case": CID, "reason": hostile, "clock_label": "处理结果答复"}
+    )
+    assert hostile in rendered.body
+    assert "49" not in rendered.body
+    assert "XXX" not in rendered.body
+    assert "subclasses" not in rendered.body.replace(hostile, "")
+
+
+def test_email_html_escapes_values_but_the_text_part_keeps_them() -> None:
+    templates = pack_policy().templates
+    value = '<script>alert("x")</script>&'
+    rendered = templates.render("customer_result", {"case": CID, "result": value})
+    assert value in rendered.body
+    assert "<script>" not in rendered.html
+    assert "&lt;script&gt;alert(&#34;x&#34;)&lt;/script&gt;&amp;" in rendered.html
+
+
+def test_subject_is_one_line_whatever_the_values() -> None:
+    templates = Templates({"t": {"subject": "案件 {{ case }}", "body": "x"}})
+    rendered = templates.render("t", {"case": "A\r\nBcc: evil@example.com"})
+    assert "\n" not in rendered.subject
+    assert "\r" not in rendered.subject
+
+
+def test_an_own_html_template_is_used_for_email() -> None:
+    templates = Templates({"t": {"body": "{{ v }}", "html": "<b>{{ v }}</b>"}})
+    assert templates.render("t", {"v": "<i>"}).html == "<b>&lt;i&gt;</b>"
+
+
+def test_unknown_and_broken_templates_are_errors() -> None:
+    with pytest.raises(TemplateError):
+        Templates({"t": {"body": "{% for %}"}})
+    with pytest.raises(TemplateError):
+        Templates({"t": {"subject": "no body"}})
+    with pytest.raises(TemplateError):
+        Templates({}).render("missing", {})
+
+
+@pytest.mark.parametrize("pack", ["telecom", "property"])
+def test_every_pack_template_renders_chinese_with_the_case_number(pack: str) -> None:
+    policy = pack_policy(pack)
+    context = {
+        "case": CID,
+        "promised": "2026-11-27 18:00",
+        "due": "2026-11-24 10:30",
+        "severity": "P2",
+        "severity_label": "紧急",
+        "clock_label": "处理结果答复",
+        "threshold": "80",
+        "count": "3",
+    }
+    items = [context, context]
+    for name in sorted(policy.template_names()):
+        rendered = policy.templates.render(name, context, items)
+        assert "{{" not in rendered.body
+        assert "{%" not in rendered.body
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in rendered.body), name
+        if name.endswith("digest"):
+            assert rendered.body.count(CID) == 2
+        else:
+            assert CID in rendered.body, name
