@@ -65,6 +65,23 @@ def _sla_deadlines(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sla_simulate(args: argparse.Namespace) -> int:
+    from complaints_cli.simulate import SimulateOptions, simulate_command
+
+    return simulate_command(
+        SimulateOptions(
+            policy=args.policy,
+            baseline=args.baseline,
+            policy_dir=args.policy_dir,
+            calendar_dir=args.calendar_dir,
+            mongo_url=args.mongo_url,
+            database=args.database,
+            now=args.now,
+            as_json=args.json,
+        )
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     """The command-line grammar."""
     root = argparse.ArgumentParser(prog="complaints", description=__doc__)
@@ -107,6 +124,20 @@ def parser() -> argparse.ArgumentParser:
     deadlines.add_argument("--severity", required=True, choices=["P1", "P2", "P3", "P4"])
     deadlines.add_argument("--channel", required=True)
     deadlines.set_defaults(func=_sla_deadlines)
+    simulate = sla_sub.add_parser(
+        "simulate", help="replay stored complaints under another policy pack or calendar"
+    )
+    simulate.add_argument("--policy", required=True, help="candidate pack: name or directory")
+    simulate.add_argument("--baseline", default="telecom", help="current pack: name or directory")
+    simulate.add_argument("--policy-dir", type=Path, default=REPO / "policies")
+    simulate.add_argument(
+        "--calendar-dir", type=Path, help="candidate's calendar overrides (default: shared ones)"
+    )
+    simulate.add_argument("--mongo-url", help="default: $COMPLAINTS_MONGO or the local stack")
+    simulate.add_argument("--database", help="default: complaints_demo")
+    simulate.add_argument("--now", help="judge as of this ISO time (default: now)")
+    simulate.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    simulate.set_defaults(func=_sla_simulate)
     return root
 
 

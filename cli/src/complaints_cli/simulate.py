@@ -1,0 +1,450 @@
+"""`complaints sla simulate`: stored complaints replayed under another SLA policy or calendar.
+
+Reads the SLA service's `cases` and `deadlines` collections (only the fields the replay needs),
+judges every complaint under the baseline pack and the candidate afresh, and reports what would
+change: breaches, escalations, severity upgrades and the timely-handling rate per clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+from collections.abc import AsyncIterable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from contracts import Channel, ClockName, FlagName, Severity
+from sla.domain import BusinessCalendar, PolicyError, SlaPolicy
+from sla.domain.packfile import calendar_dir
+from sla.domain.whatif import (
+    LEFT_OUT,
+    CaseFacts,
+    ClockRecord,
+    ClockTally,
+    Pair,
+    PauseWindow,
+    Rules,
+    WhatIfReport,
+)
+
+Document = dict[str, Any]
+Progress = Callable[[str], None]
+
+DEMO_DATABASE = "complaints_demo"
+"""Where `complaints demo` leaves its complaints: the default for a local what-if."""
+BATCH = 2000
+PROGRESS_EVERY = 10_000
+CASE_FIELDS = dict.fromkeys(
+    [
+        "severity_at_receipt",
+        "severity",
+        "channel",
+        "flags",
+        "received_at",
+        "referral_due_at",
+        "pauses",
+        "resolved_at",
+        "closed_at",
+        "paused_at",  # a pause still running (the SLA service keeps it on the case)
+    ],
+    1,
+)
+DEADLINE_FIELDS = dict.fromkeys(["complaint_id", "clock", "status", "due_at", "stopped_at"], 1)
+RUNNING = frozenset({"pending", "firing", "done"})  # done: every threshold fired, still not met
+STOPPED = frozenset({"met", "cancelled"})
+UNREADABLE = (KeyError, ValueError, TypeError)
+
+
+def utc(value: Any) -> datetime | None:
+    """A stored time as an aware UTC datetime (naive values are UTC); None stays None."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        raise TypeError(f"expected a datetime, got {type(value).__name__}")
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _required(value: Any) -> datetime:
+    moment = utc(value)
+    if moment is None:
+        raise ValueError("a required time is missing")
+    return moment
+
+
+@dataclass
+class StoredClocks:
+    """What `deadlines` holds about one complaint: first occurrences and upgrade due times."""
+
+    clocks: dict[ClockName, ClockRecord] = field(default_factory=dict)
+    upgrades: dict[Severity, datetime] = field(default_factory=dict)
+
+
+def clock_record(doc: Document) -> ClockRecord | None:
+    """One clock's stored state; None when it stopped at an unknown time (cannot be judged)."""
+    status, due = doc.get("status"), utc(doc.get("due_at"))
+    if status in RUNNING:
+        return ClockRecord(due_at=due)
+    if status == "paused":
+        return ClockRecord(due_at=due, paused=True)
+    stopped = utc(doc.get("stopped_at"))
+    if status in STOPPED and stopped is not None:
+        return ClockRecord(due_at=due, stopped_at=stopped, met=status == "met")
+    return None
+
+
+def file_deadline(index: dict[str, StoredClocks], doc: Document) -> None:
+    """File one occurrence-1 `deadlines` document under its complaint."""
+    stored = index.setdefault(str(doc["complaint_id"]), StoredClocks())
+    if doc.get("clock") is None:  # "<complaint>:upgrade:<P>"
+        stored.upgrades[Severity(str(doc["_id"]).rsplit(":", 1)[-1])] = _required(doc["due_at"])
+        return
+    clock = ClockName(str(doc["clock"]))
+    record = clock_record(doc)
+    if clock not in LEFT_OUT and record is not None:
+        stored.clocks[clock] = record
+
+
+def case_facts(doc: Document, stored: StoredClocks | None) -> CaseFacts | None:
+    """The replay's view of one `cases` document; None when it has no clocks (never received)."""
+    received = utc(doc.get("received_at"))
+    if received is None:
+        return None
+    stored = stored or StoredClocks()
+    resolution = stored.clocks.get(ClockName.RESOLUTION)
+    ends = [
+        moment
+        for moment in (
+            resolution.stopped_at if resolution else None,
+            utc(doc.get("resolved_at")),
+            utc(doc.get("closed_at")),
+        )
+        if moment is not None
+    ]
+    return CaseFacts(
+        complaint_id=str(doc["_id"]),
+        received_at=received,
+        severity=Severity(str(doc.get("severity_at_receipt") or doc.get("severity"))),
+        channel=Channel(str(doc["channel"])),
+        flags=tuple(FlagName(str(flag)) for flag in doc.get("flags") or ()),
+        referral_due_at=utc(doc.get("referral_due_at")),
+        pauses=tuple(
+            PauseWindow(_required(p["paused_at"]), _required(p["credited_until"]))
+            for p in doc.get("pauses") or ()
+        ),
+        paused_since=utc(doc.get("paused_at")),
+        clocks=stored.clocks,
+        unresolved_until=min(ends, default=None),
+        stored_upgrades=stored.upgrades,
+    )
+
+
+@dataclass
+class Replay:
+    """A finished replay: the comparison and what could not be replayed."""
+
+    report: WhatIfReport
+    deadlines_read: int = 0
+    unreadable_deadlines: int = 0
+    without_clocks: int = 0
+    unreadable_cases: int = 0
+    received_later: int = 0  # after the time the replay judges as of
+
+
+async def replay(
+    cases: AsyncIterable[Document],
+    deadlines: AsyncIterable[Document],
+    *,
+    report: WhatIfReport,
+    progress: Progress | None = None,
+) -> Replay:
+    """Index the stored deadlines, then stream the cases through the report."""
+    run = Replay(report)
+    index: dict[str, StoredClocks] = {}
+    async for doc in deadlines:
+        run.deadlines_read += 1
+        try:
+            file_deadline(index, doc)
+        except UNREADABLE:
+            run.unreadable_deadlines += 1
+    if progress:
+        progress(f"{run.deadlines_read:,} stored deadlines read")
+    async for doc in cases:
+        try:
+            facts = case_facts(doc, index.pop(str(doc.get("_id")), None))
+        except UNREADABLE:
+            run.unreadable_cases += 1
+            continue
+        if facts is None:
+            run.without_clocks += 1
+            continue
+        if facts.received_at > report.now:
+            run.received_later += 1
+            continue
+        report.replay(facts)
+        if progress and report.cases % PROGRESS_EVERY == 0:
+            progress(f"{report.cases:,} complaints replayed")
+    return run
+
+
+async def replay_store(
+    *, mongo_url: str, database: str, report: WhatIfReport, progress: Progress | None
+) -> Replay:
+    """Stream both collections from MongoDB (read to the end: no limit, no cursor left open)."""
+    from pydantic import SecretStr
+
+    from servicekit.mongo import database as pipeline_database
+    from servicekit.mongo import open_client
+    from servicekit.settings import MongoSettings
+
+    settings = MongoSettings(url=SecretStr(mongo_url), database=database)
+    client = open_client(settings, app_name="complaints-sla-simulate")
+    try:
+        db = pipeline_database(client, settings)
+        deadlines = db["deadlines"].find({"occurrence": 1}, DEADLINE_FIELDS, batch_size=BATCH)
+        cases = db["cases"].find({}, CASE_FIELDS, batch_size=BATCH)
+        return await replay(cases, deadlines, report=report, progress=progress)
+    finally:
+        await client.close()
+
+
+def pack_location(pack: str, policy_dir: Path) -> tuple[Path, str]:
+    """A pack name under `policy_dir`, or a path to a pack directory (anything with a slash)."""
+    if "/" in pack or os.sep in pack:
+        where = Path(pack).expanduser().resolve()
+        return where.parent, where.name
+    return policy_dir, pack
+
+
+def load_rules(pack: str, *, policy_dir: Path, overrides: Path) -> Rules:
+    """A pack's policy and its working hours on the calendar overrides in `overrides`."""
+    home, name = pack_location(pack, policy_dir)
+    policy = SlaPolicy.load(policy_dir=home, pack=name)
+    calendar = BusinessCalendar.from_section(dict(policy.calendar_section), calendar_dir=overrides)
+    return Rules(policy=policy, calendar=calendar)
+
+
+def parse_now(text: str | None, *, timezone: str) -> datetime:
+    """`--now` (naive input is read in the calendar's zone), or the current time."""
+    if text is None:
+        return datetime.now(UTC)
+    moment = datetime.fromisoformat(text)
+    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(timezone))
+
+
+def _pair(pair: Pair) -> str:
+    return f"{pair.baseline:,} → {pair.candidate:,}"
+
+
+def _pct(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate:.1%}"
+
+
+def _hours(calendar: BusinessCalendar) -> list[str]:
+    return [f"{start:%H:%M}-{end:%H:%M}" for start, end in calendar.working_hours]
+
+
+def _calendar_label(calendar: BusinessCalendar) -> str:
+    return f"{calendar.version}; working hours {', '.join(_hours(calendar))}"
+
+
+def _side(rules: Rules) -> dict[str, Any]:
+    return {
+        "policy": rules.policy.name,
+        "policy_version": rules.policy.version,
+        "calendar_version": rules.calendar.version,
+        "working_hours": _hours(rules.calendar),
+        "fallback_years": sorted(rules.calendar.fallback_years),
+    }
+
+
+def _both(pair: Pair) -> dict[str, int]:
+    return {"baseline": pair.baseline, "candidate": pair.candidate}
+
+
+def _clock_json(tally: ClockTally) -> dict[str, Any]:
+    base_rate, cand_rate = tally.timely_rate
+    return {
+        "judged": _both(tally.judged),
+        "not_judged": _both(tally.not_judged),
+        "breaches": _both(tally.breaches),
+        "newly_breached": tally.newly_breached,
+        "no_longer_breached": tally.no_longer_breached,
+        "escalations": _both(tally.escalations),
+        "timely_rate": {"baseline": base_rate, "candidate": cand_rate},
+        "examples": list(tally.examples),
+    }
+
+
+def as_json(run: Replay) -> dict[str, Any]:
+    """The replay as a JSON-ready mapping."""
+    report = run.report
+    return {
+        "now": report.now.isoformat(),
+        "baseline": _side(report.baseline),
+        "candidate": _side(report.candidate),
+        "complaints": {
+            "replayed": report.cases,
+            "changed": report.changed,
+            "without_clocks": run.without_clocks,
+            "unreadable": run.unreadable_cases,
+            "received_later": run.received_later,
+        },
+        "deadlines": {"read": run.deadlines_read, "unreadable": run.unreadable_deadlines},
+        "clocks": {clock.value: _clock_json(t) for clock, t in sorted(report.clocks.items())},
+        "upgrades": {
+            target.value: {
+                "reached": _both(t.reached),
+                "newly": t.newly,
+                "no_longer": t.no_longer,
+            }
+            for target, t in sorted(report.upgrades.items())
+        },
+        "stored_due_differs": {
+            "deadlines": report.drifted_clocks,
+            "complaints": report.drifted_cases,
+        },
+        "examples": list(report.examples),
+        "left_out": {clock.value: why for clock, why in LEFT_OUT.items()},
+    }
+
+
+def _header(run: Replay) -> list[str]:
+    report = run.report
+    base, cand = report.baseline, report.candidate
+    zone = ZoneInfo(base.calendar.timezone)
+    base_cal, cand_cal = _calendar_label(base.calendar), _calendar_label(cand.calendar)
+    return [
+        f"SLA what-if as of {report.now.astimezone(zone):%Y-%m-%d %H:%M %z}",
+        f"  baseline   {base.policy.name} {base.policy.version} · calendar {base_cal}",
+        f"  candidate  {cand.policy.name} {cand.policy.version}"
+        f" · calendar {'(same)' if cand_cal == base_cal else cand_cal}",
+        f"  {report.cases:,} complaints replayed; {run.without_clocks:,} without clocks,"
+        f" {run.unreadable_cases:,} unreadable, {run.received_later:,} received after that",
+        f"  {report.changed:,} would change (a breach, an escalation or an upgrade)",
+        "",
+    ]
+
+
+def _clock_table(report: WhatIfReport) -> list[str]:
+    lines = [
+        f"{'clock':<18}{'judged':>16}{'breaches':>16}{'new':>7}{'gone':>7}"
+        f"{'escalations':>16}{'timely rate':>20}"
+    ]
+    for clock, t in sorted(report.clocks.items()):
+        rates = " → ".join(_pct(rate) for rate in t.timely_rate)
+        lines.append(
+            f"{clock.value:<18}{_pair(t.judged):>16}{_pair(t.breaches):>16}"
+            f"{t.newly_breached:>7,}{t.no_longer_breached:>7,}{_pair(t.escalations):>16}{rates:>20}"
+        )
+    for target, u in sorted(report.upgrades.items()):
+        lines.append(
+            f"{'upgrade to ' + target.value:<18}{'':>16}{_pair(u.reached):>16}"
+            f"{u.newly:>7,}{u.no_longer:>7,}"
+        )
+    return lines
+
+
+def _notes(run: Replay) -> list[str]:
+    report = run.report
+    lines = [
+        "",
+        "breaches: baseline → candidate; new / gone: breached only under the candidate / only",
+        "under the baseline; timely rate: met on time among the clocks met or breached",
+        f"stored due times that differ from the recomputed baseline: {report.drifted_clocks:,}"
+        f" on {report.drifted_cases:,} complaints",
+        "  (made under an older policy or calendar version, or extended by approval)",
+    ]
+    unknown = [
+        f"  {clock.value:<18}{_pair(t.not_judged)}"
+        for clock, t in sorted(report.clocks.items())
+        if t.not_judged.baseline or t.not_judged.candidate
+    ]
+    if unknown:
+        lines += ["not judged (no stored stop time, or in a running pause):", *unknown]
+    if report.examples:
+        lines.append(f"complaints that change (first {len(report.examples)}):")
+        lines.append(f"  {', '.join(report.examples)}")
+        for clock, t in sorted(report.clocks.items()):
+            if t.examples:
+                lines.append(f"  {clock.value}: {', '.join(t.examples)}")
+    for label, rules in (("baseline", report.baseline), ("candidate", report.candidate)):
+        if rules.calendar.fallback_years:
+            years = ", ".join(map(str, sorted(rules.calendar.fallback_years)))
+            lines.append(f"{label} calendar has no holiday data for {years}: weekends only")
+    lines += [f"left out: {clock.value} — {why}" for clock, why in LEFT_OUT.items()]
+    return lines
+
+
+def render(run: Replay) -> str:
+    """The replay as a readable table."""
+    return "\n".join([*_header(run), *_clock_table(run.report), *_notes(run)])
+
+
+@dataclass(frozen=True)
+class SimulateOptions:
+    """What `complaints sla simulate` was asked to do."""
+
+    policy: str
+    policy_dir: Path
+    baseline: str = "telecom"
+    calendar_dir: Path | None = None
+    mongo_url: str | None = None
+    database: str | None = None
+    now: str | None = None
+    as_json: bool = False
+
+
+def _progress(text: str) -> None:
+    sys.stderr.write(f"[simulate] {text}\n")
+    sys.stderr.flush()
+
+
+def default_mongo_url() -> str:
+    """The MongoDB the other commands use (COMPLAINTS_MONGO, else the local stack)."""
+    from complaints_cli.pipeline import StackConfig
+
+    return StackConfig(database=DEMO_DATABASE).mongo
+
+
+def prepare(options: SimulateOptions) -> WhatIfReport:
+    """Load both rule sets and the replay time; PolicyError / ValueError on bad input."""
+    shared = calendar_dir(options.policy_dir)
+    if options.calendar_dir is not None and not options.calendar_dir.is_dir():
+        raise ValueError(f"--calendar-dir {options.calendar_dir} is not a directory")
+    baseline = load_rules(options.baseline, policy_dir=options.policy_dir, overrides=shared)
+    candidate = load_rules(
+        options.policy, policy_dir=options.policy_dir, overrides=options.calendar_dir or shared
+    )
+    now = parse_now(options.now, timezone=baseline.calendar.timezone)
+    return WhatIfReport(baseline=baseline, candidate=candidate, now=now)
+
+
+def simulate_command(options: SimulateOptions) -> int:
+    """Run the what-if and print it; 2 on a bad pack or an unreachable database."""
+    from pymongo.errors import PyMongoError
+
+    try:
+        run = asyncio.run(
+            replay_store(
+                mongo_url=options.mongo_url or default_mongo_url(),
+                database=options.database or DEMO_DATABASE,
+                report=prepare(options),
+                progress=_progress,
+            )
+        )
+    except (PolicyError, ValueError) as exc:
+        sys.stderr.write(f"complaints sla simulate: {exc}\n")
+        return 2
+    except PyMongoError as exc:
+        sys.stderr.write(f"complaints sla simulate: cannot read MongoDB ({type(exc).__name__})\n")
+        return 2
+    if options.as_json:
+        print(json.dumps(as_json(run), ensure_ascii=False, indent=2))
+    else:
+        print(render(run))
+    return 0

@@ -1,0 +1,309 @@
+"""`complaints sla simulate` without a server: stored documents → facts, replay, rendering."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+import yaml
+
+from complaints_cli import simulate
+from complaints_cli.main import parser
+from complaints_cli.simulate import (
+    Replay,
+    SimulateOptions,
+    StoredClocks,
+    as_json,
+    case_facts,
+    file_deadline,
+    load_rules,
+    render,
+    replay,
+)
+from contracts import Channel, ClockName, FlagName, Severity
+from sla.domain.whatif import ClockRecord, PauseWindow, WhatIfReport
+
+POLICIES = Path(__file__).resolve().parents[2] / "policies"
+SH = ZoneInfo("Asia/Shanghai")
+C = ClockName
+NOW = datetime(2026, 11, 30, 4, tzinfo=UTC)
+
+
+def naive_utc(m: int, d: int, hh: int = 0, mm: int = 0) -> datetime:
+    """How a client without tz_aware hands back a stored time: naive, in UTC."""
+    return datetime(2026, m, d, hh, mm)  # noqa: DTZ001 - stored times are naive UTC
+
+
+def case_doc(cid: str = "c-1", **fields: Any) -> dict[str, Any]:
+    """A P4 hotline complaint received Wed 30 Sep 10:00 Shanghai (02:00 UTC)."""
+    return {
+        "_id": cid,
+        "state": "resolved",
+        "severity_at_receipt": "P4",
+        "severity": "P2",
+        "channel": "hotline",
+        "flags": ["media"],
+        "received_at": naive_utc(9, 30, 2),
+        "referral_due_at": None,
+        "pauses": [],
+        "resolved_at": None,
+        "closed_at": None,
+        **fields,
+    }
+
+
+def deadline_doc(cid: str, clock: str | None, status: str, **fields: Any) -> dict[str, Any]:
+    return {
+        "_id": f"{cid}:{clock}:1",
+        "complaint_id": cid,
+        "clock": clock,
+        "occurrence": 1,
+        "status": status,
+        "due_at": fields.pop("due_at", naive_utc(10, 10, 10)),
+        "stopped_at": None,
+        "fired": [],
+        **fields,
+    }
+
+
+async def stream(docs: Iterable[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
+    for doc in docs:
+        yield doc
+
+
+def short_pack(tmp_path: Path) -> Path:
+    """The telecom pack with a 2 wd resolution clock for P4, in its own directory."""
+    data = yaml.safe_load((POLICIES / "telecom" / "sla.yaml").read_text(encoding="utf-8"))
+    data["version"] = "2026.12.0-trial"
+    data["clocks"]["resolution"]["P4"] = "2wd"
+    (tmp_path / "short").mkdir()
+    (tmp_path / "short" / "sla.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    return tmp_path / "short"
+
+
+def report(tmp_path: Path) -> WhatIfReport:
+    overrides = POLICIES / "calendar"
+    return WhatIfReport(
+        baseline=load_rules("telecom", policy_dir=POLICIES, overrides=overrides),
+        candidate=load_rules(str(short_pack(tmp_path)), policy_dir=POLICIES, overrides=overrides),
+        now=NOW,
+    )
+
+
+def test_case_document_becomes_facts_in_utc() -> None:
+    stored = StoredClocks(
+        clocks={C.RESOLUTION: ClockRecord(stopped_at=datetime(2026, 10, 10, 3, tzinfo=UTC))}
+    )
+    doc = case_doc(
+        pauses=[{"paused_at": naive_utc(10, 9, 2), "credited_until": naive_utc(10, 9, 7)}],
+        resolved_at=naive_utc(10, 20, 1),
+        closed_at=naive_utc(10, 21, 1),
+        paused_at=naive_utc(10, 22, 1),
+    )
+    facts = case_facts(doc, stored)
+    assert facts is not None
+    assert facts.received_at == datetime(2026, 9, 30, 10, tzinfo=SH)
+    assert facts.received_at.tzinfo is not None
+    assert facts.severity is Severity.P4  # at receipt, not the upgraded current one
+    assert facts.channel is Channel.HOTLINE
+    assert facts.flags == (FlagName.MEDIA,)
+    assert facts.pauses == (
+        PauseWindow(datetime(2026, 10, 9, 2, tzinfo=UTC), datetime(2026, 10, 9, 7, tzinfo=UTC)),
+    )
+    assert facts.paused_since == datetime(2026, 10, 22, 1, tzinfo=UTC)
+    # Unresolved until the first resolution (the clock's stop), not the latest one.
+    assert facts.unresolved_until == datetime(2026, 10, 10, 3, tzinfo=UTC)
+
+
+def test_case_without_receipt_has_no_facts_and_bad_values_are_errors() -> None:
+    assert case_facts(case_doc(received_at=None), None) is None
+    with pytest.raises(ValueError, match="fax machine"):
+        case_facts(case_doc(channel="fax machine"), None)
+    facts = case_facts(case_doc(severity_at_receipt=None, resolved_at=naive_utc(10, 1)), None)
+    assert facts is not None
+    assert facts.severity is Severity.P2  # older documents: the only severity there is
+    assert facts.unresolved_until == datetime(2026, 10, 1, tzinfo=UTC)
+
+
+def test_deadline_documents_become_clock_records() -> None:
+    index: dict[str, StoredClocks] = {}
+    stop = naive_utc(10, 9, 3)
+    for doc in (
+        deadline_doc("c-1", "resolution", "met", stopped_at=stop),
+        deadline_doc("c-1", "dispatch", "cancelled", stopped_at=stop),
+        deadline_doc("c-1", "acknowledge", "done"),
+        deadline_doc("c-1", "first_contact", "paused"),
+        deadline_doc("c-1", "preliminary_reply", "met"),  # stop time missing: unknowable
+        deadline_doc("c-1", "progress_update", "pending"),  # left out of the replay
+        deadline_doc("c-1", None, "pending", _id="c-1:upgrade:P2", due_at=naive_utc(10, 7, 2)),
+    ):
+        file_deadline(index, doc)
+    stored = index["c-1"]
+    due = datetime(2026, 10, 10, 10, tzinfo=UTC)
+    at_stop = datetime(2026, 10, 9, 3, tzinfo=UTC)
+    assert stored.clocks == {
+        C.RESOLUTION: ClockRecord(due_at=due, stopped_at=at_stop, met=True),
+        C.DISPATCH: ClockRecord(due_at=due, stopped_at=at_stop, met=False),
+        C.ACKNOWLEDGE: ClockRecord(due_at=due),
+        C.FIRST_CONTACT: ClockRecord(due_at=due, paused=True),
+    }
+    assert stored.upgrades == {Severity.P2: datetime(2026, 10, 7, 2, tzinfo=UTC)}
+
+
+async def test_replay_streams_cases_and_counts_what_it_cannot_use(tmp_path: Path) -> None:
+    on_time = naive_utc(10, 10, 3)  # Sat 10 Oct 11:00 Shanghai: in time for 3 wd, late for 2 wd
+    deadlines = [
+        deadline_doc("c-1", "resolution", "met", stopped_at=on_time),
+        deadline_doc("c-2", "resolution", "met", stopped_at=naive_utc(10, 8, 3)),
+        deadline_doc("c-2", "nonsense", "pending"),
+    ]
+    cases = [
+        case_doc("c-1"),
+        case_doc("c-2"),
+        case_doc("c-3", received_at=None),
+        case_doc("c-4", severity_at_receipt="P9"),
+        case_doc("c-5", received_at=naive_utc(12, 1)),  # after `now`: not there yet
+    ]
+    messages: list[str] = []
+    run = await replay(
+        stream(cases), stream(deadlines), report=report(tmp_path), progress=messages.append
+    )
+    assert (run.deadlines_read, run.unreadable_deadlines) == (3, 1)
+    assert (run.without_clocks, run.unreadable_cases, run.received_later) == (1, 1, 1)
+    assert run.report.cases == 2
+    assert run.report.changed == 1
+    assert run.report.examples == ["c-1"]
+    tally = run.report.clocks[C.RESOLUTION]
+    assert (tally.breaches.baseline, tally.breaches.candidate) == (0, 1)
+    assert tally.timely_rate == (1.0, 0.5)
+    assert messages == ["3 stored deadlines read"]
+
+
+async def test_progress_every_n_cases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(simulate, "PROGRESS_EVERY", 2)
+    messages: list[str] = []
+    cases = [case_doc(f"c-{n}") for n in range(5)]
+    await replay(stream(cases), stream([]), report=report(tmp_path), progress=messages.append)
+    assert messages[1:] == ["2 complaints replayed", "4 complaints replayed"]
+
+
+async def test_rendering_names_versions_counts_and_examples(tmp_path: Path) -> None:
+    deadlines = [deadline_doc("c-1", "resolution", "met", stopped_at=naive_utc(10, 10, 3))]
+    run = await replay(stream([case_doc("c-1")]), stream(deadlines), report=report(tmp_path))
+    text = render(run)
+    assert "telecom 2026.11.1 · calendar chinese-calendar" in text
+    assert "working hours 09:00-18:00" in text
+    assert "telecom 2026.12.0-trial" not in text  # the candidate is named after its directory
+    assert "short 2026.12.0-trial · calendar (same)" in text
+    assert "1 complaints replayed; 0 without clocks, 0 unreadable, 0 received after" in text
+    assert "1 would change" in text
+    row = next(line for line in text.splitlines() if line.startswith("resolution"))
+    judged, breaches, new_gone, escalations, rate = (
+        "1 → 1",
+        "0 → 1",
+        "1 0",
+        "0 → 0",
+        "100.0% → 0.0%",
+    )
+    assert row.split() == f"resolution {judged} {breaches} {new_gone} {escalations} {rate}".split()
+    assert "resolution: c-1" in text
+    assert "left out: progress_update" in text
+    data = json.loads(json.dumps(as_json(run)))
+    assert data["clocks"]["resolution"]["breaches"] == {"baseline": 0, "candidate": 1}
+    assert data["clocks"]["resolution"]["timely_rate"] == {"baseline": 1.0, "candidate": 0.0}
+    assert data["candidate"]["policy_version"] == "2026.12.0-trial"
+    assert data["baseline"]["working_hours"] == ["09:00-18:00"]
+    assert data["complaints"] == {
+        "replayed": 1,
+        "changed": 1,
+        "without_clocks": 0,
+        "unreadable": 0,
+        "received_later": 0,
+    }
+    assert data["now"] == NOW.isoformat()
+
+
+def test_command_line_reaches_the_replay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seen: dict[str, Any] = {}
+
+    async def fake_store(
+        *, mongo_url: str, database: str, report: WhatIfReport, progress: Any
+    ) -> Replay:
+        seen.update(mongo_url=mongo_url, database=database, now=report.now)
+        return await replay(stream([case_doc()]), stream([]), report=report, progress=progress)
+
+    monkeypatch.setattr(simulate, "replay_store", fake_store)
+    monkeypatch.setenv("COMPLAINTS_MONGO", "mongodb://example.invalid:1")
+    args = parser().parse_args(
+        [
+            "sla",
+            "simulate",
+            "--policy",
+            str(short_pack(tmp_path)),
+            "--database",
+            "complaints_x",
+            "--mongo-url",
+            "mongodb://127.0.0.1:1",
+            "--now",
+            "2026-11-30T12:00",
+            "--json",
+        ]
+    )
+    assert args.func(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["complaints"]["replayed"] == 1
+    assert seen == {
+        "mongo_url": "mongodb://127.0.0.1:1",
+        "database": "complaints_x",
+        "now": datetime(2026, 11, 30, 12, tzinfo=SH),
+    }
+
+
+def test_defaults_follow_the_other_commands(monkeypatch: pytest.MonkeyPatch) -> None:
+    args = parser().parse_args(["sla", "simulate", "--policy", "property"])
+    assert (args.baseline, args.policy_dir, args.calendar_dir) == ("telecom", POLICIES, None)
+    assert (args.mongo_url, args.database, args.now, args.json) == (None, None, None, False)
+    assert simulate.default_mongo_url().startswith("mongodb://")
+
+
+@pytest.mark.parametrize(
+    ("policy", "now", "message"),
+    [
+        ("no-such-pack", None, "cannot read"),
+        ("telecom", "yesterday", "Invalid isoformat"),
+        ("telecom", "calendar", "is not a directory"),
+    ],
+)
+def test_bad_input_is_a_clear_error_before_any_database_access(
+    policy: str, now: str | None, message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = POLICIES / "no-such-calendar" if now == "calendar" else None
+    options = SimulateOptions(
+        policy=policy,
+        policy_dir=POLICIES,
+        now=None if missing else now,
+        calendar_dir=missing,
+        mongo_url="mongodb://127.0.0.1:1",  # never reached
+    )
+    assert simulate.simulate_command(options) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_calendar_dir_changes_only_the_candidate(tmp_path: Path) -> None:
+    (tmp_path / "cal").mkdir()
+    (tmp_path / "cal" / "cn-2026.yaml").write_text(
+        "year: 2026\nversion: trial\nholidays: {}\nworkdays: {}\n", encoding="utf-8"
+    )
+    rules = load_rules("telecom", policy_dir=POLICIES, overrides=tmp_path / "cal")
+    assert "cn-2026 override vtrial" in rules.calendar.version
+    assert "cn-2027" not in rules.calendar.version
+    received = datetime(2026, 9, 30, 10, tzinfo=SH)
+    # Without the National Day holidays, 3 wd after Wed 30 Sep are Thu 1, Fri 2 and Mon 5 Oct.
+    assert rules.calendar.add_working_days(received, 3) == datetime(2026, 10, 5, 18, tzinfo=SH)
