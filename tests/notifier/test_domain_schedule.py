@@ -112,7 +112,9 @@ def test_digest_gate_holds_what_exceeds_the_window_until_the_window_ends() -> No
     assert gate.hold_until("desk", held_until + timedelta(minutes=5)) is None
 
 
-def _delivery(template: str, severity: Severity, channel: str = "sms") -> Delivery:
+def _delivery(
+    template: str, severity: Severity, channel: str = "sms", phone: str = "+8613800000000"
+) -> Delivery:
     intent = Intent(
         key=f"k:{template}:{severity}",
         complaint_id="CP20261124-0000000001",
@@ -121,7 +123,7 @@ def _delivery(template: str, severity: Severity, channel: str = "sms") -> Delive
         trigger_time=NIGHT,
         severity=severity,
     )
-    return Delivery(intent.key, intent, Recipient("customer", channel, "+8613800000000", "x"))
+    return Delivery(intent.key, intent, Recipient("customer", channel, phone, "x"))
 
 
 def test_planner_applies_quiet_hours_only_to_customer_sms_that_are_not_exempt() -> None:
@@ -131,3 +133,14 @@ def test_planner_applies_quiet_hours_only_to_customer_sms_that_are_not_exempt() 
     assert planner.plan(_delivery("acknowledgement", Severity.P4), NIGHT).deliver_after is None
     email = _delivery("customer_result", Severity.P4, channel="email")
     assert planner.plan(email, NIGHT).deliver_after is None
+
+
+def test_planner_rate_limits_each_customer_not_all_customers_together() -> None:
+    planner = Planner(pack_policy())
+    day = NIGHT + timedelta(hours=12)
+    phones = [f"+86139000000{i:02d}" for i in range(20)]
+    plans = [planner.plan(_delivery("acknowledgement", Severity.P4, phone=p), day) for p in phones]
+    assert [p.deliver_after for p in plans] == [None] * 20
+    # The same customer's fourth SMS in a burst waits (burst 3 in the telecom pack).
+    same = [planner.plan(_delivery("acknowledgement", Severity.P4), day) for _ in range(4)]
+    assert [p.deliver_after is None for p in same] == [True, True, True, False]

@@ -358,3 +358,24 @@ async def test_events_of_an_accepted_action_survive_a_failed_publish(case: Rig) 
     [moved] = rig.publisher.of(CaseStateChanged)
     assert moved.data.to_state is CaseState.DISPATCHED
     assert [e.data.event for e in rig.publisher.sla] == [SlaEventKind.MET]
+
+
+async def test_census_counts_open_and_overdue_clocks_and_the_timely_rate(case: Rig) -> None:
+    from sla.census import Census
+
+    rig = case
+    scheduler = rig.scheduler("a")
+    await act(rig, action(A.ASSIGNED, at(0.5), assignee="handler-7"))  # dispatch met on time
+    rig.clock.set(at(30))  # first contact (4 wh) is long overdue by now
+    while await scheduler.run_once():
+        pass
+    await Census(store=rig.deadlines, metrics=rig.metrics).once()
+
+    def sample(name: str, **labels: str) -> float | None:
+        return rig.registry.get_sample_value(name, labels)
+
+    assert sample("complaints_deadlines_open", clock="resolution", severity="P4") == 1
+    assert sample("complaints_deadlines_overdue", clock="first_contact", severity="P4") == 1
+    assert sample("complaints_timely_handling_ratio", clock="dispatch") == 1.0
+    assert sample("complaints_timely_handling_ratio", clock="first_contact") == 0.0
+    assert sample("complaints_deadlines_open", clock="dispatch", severity="P4") is None

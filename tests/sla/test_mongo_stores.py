@@ -176,3 +176,13 @@ async def test_case_commit_is_compare_and_set_with_an_outbox(db: object) -> None
         facts.complainant_key or "", complaint_id=CID, at=RECEIVED, verdict=Verdict.BASELESS
     )
     assert verdicts == [(RECEIVED, Verdict.BASELESS)]
+
+
+async def test_census_groups_on_the_server(db: object) -> None:
+    clock = FakeClock(RECEIVED)
+    a, _ = stores(db, clock)
+    await a.add([deadline(), deadline(f"{CID}:dispatch:1", minutes=120)])
+    await a.stop_clock(CID, deadline().clock, status="met", at=RECEIVED + timedelta(minutes=5))
+    rows = {(c, s, st, o): n for c, s, st, o, n in await a.census()}
+    # Both hand-made deadlines are acknowledge clocks: both stop, in time.
+    assert rows == {("acknowledge", "P4", "met", "on_time"): 2}

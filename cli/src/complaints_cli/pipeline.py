@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
@@ -32,6 +33,8 @@ class StackConfig:
     policy_dir: Path = REPO / "policies"
     log_dir: Path = REPO / ".local" / "logs"
     time_scale: float = 1.0
+    time_origin: str | None = None  # business time at `time_anchor` (default: the anchor itself)
+    time_anchor: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def port(self, service: str) -> int:
@@ -49,9 +52,12 @@ class StackConfig:
             f"{prefix}_HTTP_PORT": str(self.port(service)),
             f"{prefix}_POLICY_DIR": str(self.policy_dir),
             f"{prefix}_TIME_SCALE": str(self.time_scale),
+            f"{prefix}_TIME_ANCHOR": self.time_anchor,
             "NOTIFIER_SMS_GATEWAY_URL": f"http://127.0.0.1:{self.receiver_port}/sms",
             "NOTIFIER_WEBHOOK_URL": f"http://127.0.0.1:{self.receiver_port}/webhook",
         }
+        if self.time_scale != 1.0 or self.time_origin:
+            env[f"{prefix}_TIME_ORIGIN"] = self.time_origin or self.time_anchor
         return env | self.extra_env
 
 

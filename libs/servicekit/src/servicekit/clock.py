@@ -22,16 +22,28 @@ class SystemClock:
 
 
 class ScaledClock:
-    """Business time running `scale` times faster than real time from `origin` (demos)."""
+    """Business time running `scale` times faster than real time from `origin` (demos).
 
-    def __init__(self, *, scale: float, origin: datetime | None = None) -> None:
+    With an `anchor` (a real UTC instant), business time is `origin` at `anchor` for every
+    process that shares both, so separately started services (and a restarted replica) agree.
+    Without one, the clock starts at `origin` when it is created.
+    """
+
+    def __init__(
+        self, *, scale: float, origin: datetime | None = None, anchor: datetime | None = None
+    ) -> None:
         self._scale = scale
         self._origin = origin or datetime.now(UTC)
+        self._anchor = anchor
         self._started = time.monotonic()
 
     def now(self) -> datetime:
         """Scaled UTC time."""
-        return self._origin + timedelta(seconds=(time.monotonic() - self._started) * self._scale)
+        if self._anchor is not None:
+            real = (datetime.now(UTC) - self._anchor).total_seconds()
+        else:
+            real = time.monotonic() - self._started
+        return self._origin + timedelta(seconds=real * self._scale)
 
     def real_seconds(self, business: timedelta) -> float:
         """How long to really wait for `business` time to pass."""
@@ -58,9 +70,10 @@ class FakeClock:
         self._now = when
 
 
-def clock_from_settings(*, scale: float, origin: str | None) -> Clock:
+def clock_from_settings(*, scale: float, origin: str | None, anchor: str | None = None) -> Clock:
     """The clock a service runs on: real time unless a demo asks for a scaled one."""
     if scale == 1.0 and origin is None:
         return SystemClock()
     start = datetime.fromisoformat(origin) if origin else None
-    return ScaledClock(scale=scale, origin=start)
+    real = datetime.fromisoformat(anchor) if anchor else None
+    return ScaledClock(scale=scale, origin=start, anchor=real)

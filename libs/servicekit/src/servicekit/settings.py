@@ -50,3 +50,8 @@ class ServiceSettings(BaseSettings):
     time_origin: str | None = Field(
         None, description="Demo only: ISO time the scaled clock starts from (default: now)."
     )
+    time_anchor: str | None = Field(
+        None,
+        description="Demo only: real ISO instant at which business time equals time_origin "
+        "(shared by all services of a run so their scaled clocks agree).",
+    )

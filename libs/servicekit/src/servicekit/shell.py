@@ -37,7 +37,11 @@ class ServiceShell:
 
     def clock(self) -> Clock:
         """The clock the settings ask for (real, or scaled for demos)."""
-        return clock_from_settings(scale=self.settings.time_scale, origin=self.settings.time_origin)
+        return clock_from_settings(
+            scale=self.settings.time_scale,
+            origin=self.settings.time_origin,
+            anchor=self.settings.time_anchor,
+        )
 
     def policy(self, clock: Clock) -> DeliveryPolicy:
         """Commit-after-work delivery with retries and dead-lettering."""

@@ -157,7 +157,7 @@ class Notifier:
             if all(d.held_for == RATE_LIMITED for d in group) or recipient is None:
                 plan = Plan()  # holds a reservation already (or cannot be sent at all)
             else:
-                plan = self.planner.admit(recipient.id, recipient.channel, now)
+                plan = self.planner.admit(recipient.address, recipient.channel, now)
             batches.append(([d.delivery for d in group], plan))
         await self._settle(await self._carry_out(batches), [])
 

@@ -15,6 +15,7 @@ from servicekit.shell import ServiceShell
 from sla import handlers
 from sla.adapters.mongo import MongoCaseStore, MongoDeadlineStore
 from sla.cases import CaseKeeper
+from sla.census import Census
 from sla.domain import BusinessCalendar, SlaPolicy
 from sla.metrics import SlaMetrics
 from sla.ports import CaseStore, DeadlineStore
@@ -42,7 +43,9 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
     if ports is None:
         db = shell.require_mongo().db
         clock = shell.clock()
-        deadlines = MongoDeadlineStore(db, clock=clock, slot_width=settings.slot_seconds)
+        deadlines = MongoDeadlineStore(
+            db, clock=clock, slot_width=settings.slot_seconds, time_scale=settings.time_scale
+        )
         ports = Ports(deadlines, MongoCaseStore(db), clock)
     metrics = SlaMetrics(shell.registry)
     scheduler = Scheduler(
@@ -51,7 +54,8 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
         clock=ports.clock,
         metrics=metrics,
         owner=settings.replica_id or f"{socket.gethostname()}:{os.getpid()}",
-        lease=timedelta(seconds=settings.lease_seconds),
+        # Leases and slots are kept in business time: scaled, they last as long in real time.
+        lease=timedelta(seconds=settings.lease_seconds * settings.time_scale),
         claim_batch=settings.claim_batch,
         max_sleep=settings.max_sleep_seconds,
         time_scale=settings.time_scale,
@@ -86,8 +90,12 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
     )
     tasks: list[asyncio.Task[None]] = []
 
+    census = Census(store=ports.deadlines, metrics=metrics, interval=settings.census_seconds)
+
     async def start_scheduler() -> None:
         tasks.append(asyncio.create_task(scheduler.run_forever(), name="sla-scheduler"))
+        if settings.census_seconds > 0:
+            tasks.append(asyncio.create_task(census.run_forever(), name="sla-census"))
 
     async def stop_scheduler() -> None:
         for task in tasks:

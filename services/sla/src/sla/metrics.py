@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 LAG_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300)
 
@@ -44,6 +44,24 @@ class SlaMetrics:
         self.review_flags = Counter(
             "complaints_complainant_review_flags_total",
             "Complainants flagged for human review (3 baseless in 365 days, or malicious).",
+            registry=registry,
+        )
+        self.open = Gauge(
+            "complaints_deadlines_open",
+            "Running deadlines by clock and severity (census from MongoDB).",
+            ["clock", "severity"],
+            registry=registry,
+        )
+        self.overdue = Gauge(
+            "complaints_deadlines_overdue",
+            "Running deadlines already past their due time, by clock and severity (census).",
+            ["clock", "severity"],
+            registry=registry,
+        )
+        self.timely = Gauge(
+            "complaints_timely_handling_ratio",
+            "Clocks met on time / (met + running past due), by clock (census from MongoDB).",
+            ["clock"],
             registry=registry,
         )
         self.calendar_fallback = Counter(

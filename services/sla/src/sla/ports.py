@@ -97,6 +97,10 @@ class DeadlineStore(Protocol):
     async def open_for(self, complaint_id: str) -> list[StoredDeadline]:
         """A complaint's deadlines that are still running (pending or being fired)."""
 
+    async def census(self) -> list[tuple[str, str, str, str, int]]:
+        """Deadline counts by (clock, severity, status, outcome); outcome is on_time / late /
+        overdue (running past its due) / "" (running in time, or stopped without a goal)."""
+
     async def replan(self, deadlines: Sequence[StoredDeadline], *, action_id: str) -> None:
         """Store new due / threshold times (pause, resume, extension) of running deadlines.
 

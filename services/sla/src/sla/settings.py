@@ -22,4 +22,7 @@ class SlaSettings(ServiceSettings):
     slot_seconds: int = Field(
         10, ge=1, description="Width of the scheduler's time slots (see docs/adr/0004)."
     )
+    census_seconds: float = Field(
+        60.0, ge=0, description="Recount open / overdue deadline gauges every N s (0: off)."
+    )
     replica_id: str | None = Field(None, description="Lease owner name; default host:pid.")

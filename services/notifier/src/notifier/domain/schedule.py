@@ -151,7 +151,7 @@ class Planner:
             until = self._digest.hold_until(f"{recipient.id}/{recipient.channel}", now)
             if until is not None:
                 return Plan(until, DIGEST)
-        return self.admit(recipient.id, recipient.channel, now)
+        return self.admit(recipient.address, recipient.channel, now)
 
     def admit(self, recipient: str, channel: str, now: datetime) -> Plan:
         """Rate limit only: for fresh deliveries, and for deferred ones whose hold ended."""

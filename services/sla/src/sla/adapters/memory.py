@@ -39,7 +39,9 @@ class InMemoryDeadlineStore:
         """Insert-if-absent by deadline id."""
         for d in deadlines:
             if d.deadline_id not in self.slots:
-                self.slots[d.deadline_id] = _Slot(d, "pending" if d.next_threshold() else "done")
+                self.slots[d.deadline_id] = _Slot(
+                    d, "pending" if d.next_threshold() or d.clock else "done"
+                )
 
     def _fire_at(self, slot: _Slot) -> datetime | None:
         if slot.status == "firing":
@@ -70,7 +72,8 @@ class InMemoryDeadlineStore:
         if slot.owner != owner or slot.status != "firing":
             return
         slot.deadline = replace(slot.deadline, fired=(*slot.deadline.fired, percent))
-        slot.status = "pending" if slot.deadline.next_threshold() else "done"
+        open_clock = slot.deadline.next_threshold() or slot.deadline.clock
+        slot.status = "pending" if open_clock else "done"
         slot.owner = slot.lease_until = None
 
     async def stop_clock(
@@ -88,6 +91,21 @@ class InMemoryDeadlineStore:
                 stopped.append(d)
         return stopped
 
+    async def census(self) -> list[tuple[str, str, str, str, int]]:
+        """Counts by (clock, severity, status, outcome), as the Mongo store groups them."""
+        counts: dict[tuple[str, str, str, str], int] = {}
+        for slot in self.slots.values():
+            d = slot.deadline
+            if slot.status == "met" and slot.stopped_at is not None:
+                outcome = "on_time" if slot.stopped_at <= d.due_at else "late"
+            elif slot.status in RUNNING and d.breached:
+                outcome = "overdue"
+            else:
+                outcome = ""
+            key = (d.clock.value if d.clock else "upgrade", d.severity, slot.status, outcome)
+            counts[key] = counts.get(key, 0) + 1
+        return [(*key, n) for key, n in sorted(counts.items())]
+
     async def open_for(self, complaint_id: str) -> list[StoredDeadline]:
         """The complaint's running deadlines."""
         return [
@@ -104,7 +122,7 @@ class InMemoryDeadlineStore:
                 continue
             slot.applied.add(action_id)
             slot.deadline = replace(d, fired=slot.deadline.fired)
-            if slot.deadline.next_threshold() is None:
+            if slot.deadline.next_threshold() is None and slot.deadline.clock is None:
                 slot.status = "done"
 
     async def announced(self, deadline_ids: Sequence[str]) -> None:

@@ -34,6 +34,8 @@ from sla.domain import Case, HistoryEntry
 from sla.ports import CaseChange, CaseFacts, CaseRecord, StoredDeadline, Threshold
 
 PENDING, FIRING, DONE = "pending", "firing", "done"
+# A clock stays `pending` after its last threshold fired: it is still open until its goal is met
+# (or it is cancelled). Only a fired severity upgrade, which has no goal, becomes `done`.
 RUNNING = (PENDING, FIRING)
 CAS_ATTEMPTS = 20
 PARALLEL_CLAIMS = 16
@@ -82,7 +84,7 @@ def to_document(d: StoredDeadline) -> Document:
         "repeat": d.repeat,
         "round": d.round,
         "pause_base": None,
-        "status": PENDING if nxt else DONE,
+        "status": PENDING if nxt or d.clock else DONE,
         "next_fire_at": ms(nxt.at) if nxt else None,
         "next_percent": nxt.percent if nxt else None,
         "plan": 0,
@@ -125,10 +127,23 @@ class MongoDeadlineStore:
     Writes that change a deadline's plan are compare-and-set on its `plan` counter.
     """
 
-    def __init__(self, db: AsyncDatabase[Document], *, clock: Clock, slot_width: int = 10) -> None:
+    def __init__(
+        self,
+        db: AsyncDatabase[Document],
+        *,
+        clock: Clock,
+        slot_width: int = 10,
+        time_scale: float = 1.0,
+    ) -> None:
         self._deadlines = db["deadlines"]
         self._sets = db["deadline_sets"]
-        self._index = SlotIndex(db, width=slot_width)
+        # Slots hold business time; on a scaled demo clock they widen so a real second still
+        # spans about one slot, and writes in flight get the same real time to land.
+        self._index = SlotIndex(
+            db,
+            width=max(1, round(slot_width * time_scale)),
+            settle=timedelta(seconds=10 * time_scale),
+        )
         self._clock = clock
         self._upcoming: datetime | None = None
         self._claimed: dict[Entry, int] = {}
@@ -248,7 +263,8 @@ class MongoDeadlineStore:
                 {
                     "$set": {
                         "fired": fired,
-                        "status": PENDING if nxt else DONE,
+                        "outcome": "overdue" if 100 in fired else "",
+                        "status": PENDING if nxt or doc.get("clock") else DONE,
                         "next_fire_at": ms(nxt.at) if nxt else None,
                         "next_percent": nxt.percent if nxt else None,
                         "fired_at": self._clock.now(),
@@ -303,7 +319,7 @@ class MongoDeadlineStore:
                         ),
                         "next_fire_at": ms(nxt.at) if nxt else None,
                         "next_percent": nxt.percent if nxt else None,
-                        "status": doc["status"] if nxt else DONE,
+                        "status": doc["status"] if nxt or doc.get("clock") else DONE,
                     },
                     "$inc": {"plan": 1},
                     "$push": {"applied": action_id},
@@ -312,6 +328,33 @@ class MongoDeadlineStore:
             if done.modified_count:
                 return
         raise ConcurrentUpdateError(d.deadline_id)
+
+    async def census(self) -> list[tuple[str, str, str, str, int]]:
+        """Counts grouped on the server (a scan on FerretDB: run it every minute, not per event)."""
+        pipeline = [
+            {
+                "$group": {
+                    "_id": {
+                        "clock": "$clock",
+                        "severity": "$severity",
+                        "status": "$status",
+                        "outcome": "$outcome",
+                    },
+                    "n": {"$sum": 1},
+                }
+            }
+        ]
+        rows = await (await self._deadlines.aggregate(pipeline)).to_list(None)
+        return [
+            (
+                r["_id"].get("clock") or "upgrade",
+                r["_id"].get("severity") or "",
+                r["_id"].get("status") or "",
+                r["_id"].get("outcome") or "",
+                int(r["n"]),
+            )
+            for r in rows
+        ]
 
     async def stop_clock(
         self, complaint_id: str, clock: ClockName | None, *, status: str, at: datetime
@@ -322,10 +365,13 @@ class MongoDeadlineStore:
         stopped: list[StoredDeadline] = []
         for doc in docs:
             if doc["status"] in RUNNING:
+                on_time = at <= doc["due_at"]
+                outcome = ("on_time" if on_time else "late") if status == "met" else ""
                 result = await self._deadlines.update_one(
                     {"_id": doc["_id"], "status": {"$in": list(RUNNING)}},
                     {
                         "$set": {
+                            "outcome": outcome,
                             "status": status,
                             "next_fire_at": None,
                             "announced": False,

@@ -1,0 +1,65 @@
+"""Gauges that need the whole picture: open and overdue deadlines, timely-handling rate per clock.
+
+Counters in the handlers say what happened since a process started; these say how things stand,
+recounted from MongoDB every `interval` seconds by each replica (dashboards take the max).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+
+from sla.metrics import SlaMetrics
+from sla.ports import DeadlineStore
+
+log = logging.getLogger(__name__)
+RUNNING = ("pending", "firing")
+
+
+@dataclass
+class Census:
+    """Recounts the deadline gauges periodically."""
+
+    store: DeadlineStore
+    metrics: SlaMetrics
+    interval: float = 60.0
+
+    async def once(self) -> None:
+        """One recount."""
+        rows = await self.store.census()
+        running: dict[tuple[str, str], int] = defaultdict(int)
+        overdue: dict[tuple[str, str], int] = defaultdict(int)
+        on_time: dict[str, int] = defaultdict(int)
+        judged: dict[str, int] = defaultdict(int)
+        for clock, severity, status, outcome, n in rows:
+            if clock == "upgrade":
+                continue
+            if status in RUNNING:
+                running[clock, severity] += n
+            if outcome == "overdue" and status in RUNNING:
+                overdue[clock, severity] += n
+                judged[clock] += n
+            if status == "met" and outcome in {"on_time", "late"}:
+                judged[clock] += n
+                on_time[clock] += n if outcome == "on_time" else 0
+        self.metrics.open.clear()
+        self.metrics.overdue.clear()
+        for (clock, severity), n in running.items():
+            self.metrics.open.labels(clock, severity).set(n)
+        for (clock, severity), n in overdue.items():
+            self.metrics.overdue.labels(clock, severity).set(n)
+        for clock, n in judged.items():
+            self.metrics.timely.labels(clock).set(on_time[clock] / n if n else 1.0)
+
+    async def run_forever(self) -> None:
+        """Recount until cancelled; a failed count is logged and retried next time."""
+        while True:
+            try:
+                await self.once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("deadline census failed; retrying next interval")
+            await asyncio.sleep(self.interval)
