@@ -207,14 +207,13 @@ class MongoDeadlineStore:
             self._leased[deadline_id] = doc  # fired() starts from this copy
             return from_document(doc)
         current = await self._one(deadline_id)
-        live_lease = (
-            current is not None
-            and current["status"] == FIRING
-            and current.get("next_fire_at") == at
-            and current.get("next_percent") == percent
-        )
-        if not live_lease:
-            self._index.settled(slot, entry)  # moved, stopped, fired or gone: nothing to do
+        if current is None:
+            return None  # the entry was indexed before its deadline was written: look again
+        planned = any(t["percent"] == percent and t["at"] == at for t in current["thresholds"])
+        if current["status"] not in RUNNING or not planned or percent in current.get("fired", ()):
+            # Settled only on durable facts: stopped, re-planned, or fired. Anything else (an
+            # earlier threshold still firing, another replica's live lease) is retried.
+            self._index.settled(slot, entry)
         return None
 
     async def claim_due(
