@@ -144,3 +144,14 @@ def test_complaints_older_than_the_incident_window_do_not_make_an_incident(
 def test_area_of_finds_no_place_in_placeless_text() -> None:
     assert area_of("网速慢得像蜗牛") is None
     assert area_of("XX小區的寬帶斷了") == area_of("XX小区的宽带断了") == "xx小区"
+
+
+def test_a_large_burst_keeps_every_member_though_the_flag_lists_only_a_few(
+    telecom: Classifier,
+) -> None:
+    area = area_of(NETWORK_TEXT)
+    burst = others(80, ago=timedelta(minutes=12), area=area)
+    decision = classify(telecom, NETWORK_TEXT, History(same_category_recent=burst))
+    [flag] = [f for f in decision.flags if f.name is FlagName.MASS_INCIDENT]
+    assert len(flag.related) < len(burst)
+    assert sorted(decision.incident_members) == sorted(p.complaint_id for p in burst)

@@ -58,7 +58,9 @@ def test_media_threat_is_p2_and_media_that_happened_is_p1(
     [
         ("再不退钱我就去法院起诉你们。", Severity.P2),
         ("若七日内不道歉，本人将委托律师提起诉讼。", Severity.P2),
+        ("如十日内不退还，本人将向XX区人民法院提起诉讼。", Severity.P2),
         ("我已经向法院起诉你们了，法院已经立案。", Severity.P1),
+        ("本人已向XX区人民法院提起诉讼，要求返还多收的费用。", Severity.P1),
         ("律师函已经寄到你们公司了，等着吧。", Severity.P1),
     ],
 )
@@ -77,6 +79,7 @@ def test_lawsuit_threat_is_p2_and_filed_lawsuit_is_p1(
         ("我们是XX村的10位村民，联名反映营业厅态度恶劣。", 10, Severity.P1),
         ("我們同一棟樓九戶人家一起來的：報裝寬帶兩個月沒人裝。", 9, Severity.P2),
         ("我们宿舍的3名同学都没有信号，一起反映。", 3, Severity.P2),
+        ("我们单位四个同事一起来的：每人都被多扣了月租。", 4, Severity.P2),
     ],
 )
 def test_head_counts_grade_collective_complaints(
@@ -151,8 +154,11 @@ def test_reporting_fraud_to_the_police_is_not_a_safety_case(telecom: Classifier)
     assert FlagName.SAFETY not in flag_names(decision)
 
 
-def test_text_stated_repeat_counts_with_its_ordinal(telecom: Classifier) -> None:
-    decision = classify(telecom, "这是第三次投诉了，彩铃费还在扣。")
+@pytest.mark.parametrize(
+    "text", ["这是第三次投诉了，彩铃费还在扣。", "彩铃费的事我已经反映了三次，还在扣。"]
+)
+def test_text_stated_repeat_counts_with_its_ordinal(telecom: Classifier, text: str) -> None:
+    decision = classify(telecom, text)
     repeat = next(f for f in decision.flags if f.name is FlagName.REPEAT)
     assert repeat.count == 3
     assert decision.severity is Severity.P3

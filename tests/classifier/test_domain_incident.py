@@ -18,7 +18,7 @@ from classifier.domain import (
 
 T0 = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 names = st.text(
-    alphabet=st.characters(blacklist_characters="|", blacklist_categories=("Cs",)), min_size=1
+    alphabet=st.characters(exclude_characters="|", exclude_categories=["Cs"]), min_size=1
 )
 
 

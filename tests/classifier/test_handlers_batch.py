@@ -101,6 +101,47 @@ async def test_a_burst_split_over_two_batches_is_still_one_incident(
     assert {e.data.incident_id for e in late} == {record.incident_id}
 
 
+async def test_members_published_before_the_incident_formed_are_linked_over_two_batches(
+    rig: Rig, pack: Classifier
+) -> None:
+    needed = pack.history_windows.mass_incident_min_complaints
+    events = burst(1, needed + 3)
+    early_ids = [e.data.complaint_id for e in events[:12]]
+    early = await rig.take(*shuffled(events[:12]))
+    late = by_id(await rig.take(*shuffled(events[12:])))
+    record = only_incident(rig)
+    # The record lists every member, the twelve published before the threshold included.
+    assert sorted(record.complaint_ids) == sorted(e.data.complaint_id for e in events)
+    # Each complaint was published once; the early ones keep their first decision (ADR 0003).
+    assert len(rig.publisher.classified()) == len(events)
+    assert {e.data.incident_id for e in early} == {None}
+    assert {e.data.incident_id for e in late.values()} == {record.incident_id}
+    # In the store, every member is linked to the incident.
+    assert rig.store.incident_of == {e.data.complaint_id: record.incident_id for e in events}
+    # Downstream: the events that carry the incident list the early members, oldest first.
+    flagged = [e for e in late.values() if e.data.has_flag(FlagName.MASS_INCIDENT)]
+    assert [e.data.complaint_id for e in flagged] == [
+        e.data.complaint_id for e in events[needed - 1 :]
+    ]
+    for event in flagged:
+        [flag] = [f for f in event.data.flags if f.name is FlagName.MASS_INCIDENT]
+        assert flag.related == early_ids
+    unflagged = [e for e in late.values() if not e.data.has_flag(FlagName.MASS_INCIDENT)]
+    assert unflagged, "the batch's members below the threshold are tagged, not flagged"
+
+
+async def test_redelivered_second_batch_links_the_same_members_once(
+    rig: Rig, pack: Classifier
+) -> None:
+    events = burst(1, pack.history_windows.mass_incident_min_complaints)
+    await rig.take(*events[:12])
+    await rig.take(*events[12:])
+    record = only_incident(rig)
+    before = (list(record.complaint_ids), dict(rig.store.incident_of))
+    assert await rig.take(*events[12:]) == []
+    assert (list(only_incident(rig).complaint_ids), rig.store.incident_of) == before
+
+
 async def test_a_complaint_within_the_window_joins_the_open_incident(
     rig: Rig, pack: Classifier
 ) -> None:

@@ -21,10 +21,15 @@ class ClassificationStore(Protocol):
     ) -> list[PriorComplaint]:
         """Classified complaints of these complainants received since `since`."""
 
-    async def by_categories(
-        self, categories: Sequence[str], *, since: datetime
+    async def by_issues(
+        self, issues: Sequence[tuple[str, str]], *, since: datetime
     ) -> list[PriorComplaint]:
-        """Classified complaints in these top-level categories received since `since`."""
+        """Classified complaints of these (top-level category, area) pairs since `since`.
+
+        Hot issues and mass incidents only ever compare complaints of one category *and* one
+        area, so this is all the category history a batch needs, and it stays small enough to
+        read whole (no server- or client-side limit that could cut a burst short).
+        """
 
     async def save(self, events: Sequence[tuple[ComplaintClassified, str | None]]) -> None:
         """Attach each decision (with its area) unless the complaint already has one."""
@@ -42,3 +47,13 @@ class ClassificationStore(Protocol):
         seen at or after the sighting's window start, and first seen no later than its end.
         Recording the same sighting again changes nothing (idempotent on redelivery).
         """
+
+    async def published_without_incident(self, complaint_ids: Sequence[str]) -> list[str]:
+        """Those of `complaint_ids` whose stored decision carries no incident id, in that order.
+
+        They were decided (and published) before their burst reached the incident threshold.
+        Stored decisions never change, so the answer is the same on every redelivery.
+        """
+
+    async def link_incident(self, incident_id: str, complaint_ids: Sequence[str]) -> None:
+        """Mark the decision documents of `complaint_ids` as the incident's (idempotent)."""

@@ -43,6 +43,14 @@ def top(category: str | None) -> str | None:
     return category.split("/", 1)[0] if category else None
 
 
+@dataclass(frozen=True)
+class IncidentMembership:
+    """The incident a batch complaint belongs to, and its members published without its id."""
+
+    incident_id: str
+    published_before: tuple[str, ...] = ()
+
+
 @dataclass
 class Classification:
     """Decides every complaint of a batch against its history, stores, then publishes."""
@@ -91,7 +99,7 @@ class Classification:
     ) -> list[Decision]:
         """Decide in order; each complaint becomes history for the ones after it."""
         first = [self._decide(c, NO_HISTORY) for c in items]
-        history = BatchHistory(await self._stored(items, first))
+        history = BatchHistory(await self._stored(items, first, areas))
         decisions: list[Decision] = []
         for complaint, draft, area in zip(items, first, areas, strict=True):
             seen = history.for_complaint(
@@ -115,21 +123,36 @@ class Classification:
         return decisions
 
     async def _stored(
-        self, items: Sequence[NormalizedComplaint], decisions: Sequence[Decision]
+        self,
+        items: Sequence[NormalizedComplaint],
+        decisions: Sequence[Decision],
+        areas: Sequence[str | None],
     ) -> list[PriorComplaint]:
-        """Stored complaints that can be history for this batch (by complainant or category)."""
+        """Stored complaints that can be history for this batch: by complainant, or by issue.
+
+        Category history only matters within one area (hot issues, mass incidents), so it is
+        read per (category, area) pair of the batch, whole.
+        """
         if not items:
             return []
         windows = self.classifier.history_windows
         earliest = items[0].received_at
         keys = sorted({c.complainant_key for c in items if c.complainant_key})
-        categories = sorted({t for d in decisions if (t := top(d.category))})
+        issues = sorted(
+            {
+                (category, area)
+                for decision, area in zip(decisions, areas, strict=True)
+                if (category := top(decision.category)) and area
+            }
+        )
         mine = await self.store.by_complainants(
             keys, since=earliest - timedelta(days=windows.repeat_days)
         )
-        theirs = await self.store.by_categories(
-            categories, since=earliest - timedelta(days=windows.hot_issue_days)
+        issue_window = max(
+            timedelta(days=windows.hot_issue_days),
+            timedelta(minutes=windows.mass_incident_minutes),
         )
+        theirs = await self.store.by_issues(issues, since=earliest - issue_window)
         return [*mine, *theirs]
 
     async def _incidents(
@@ -137,46 +160,63 @@ class Classification:
         items: Sequence[NormalizedComplaint],
         decisions: Sequence[Decision],
         areas: Sequence[str | None],
-    ) -> dict[str, str]:
-        """Record one incident per burst; map every batch complaint in a burst to its id.
+    ) -> dict[str, IncidentMembership]:
+        """Record one incident per burst with every member; map each batch complaint to it.
 
-        The complaint that reaches the threshold carries the key; the batch's earlier complaints
-        of the same burst (not yet published) are tagged too, so the incident's customers can
-        be told together. Members decided in earlier batches are linked through the record.
+        A burst's members are the complaint that reached the threshold, every earlier complaint
+        of its window (from the decision, uncapped) and the batch's own earlier complaints of
+        the same category and area. Members decided in earlier batches were published before
+        the incident existed; they are linked in the store now, and listed on the mass-incident
+        flag of this batch's incident events so that downstream sees them too.
         """
-        sightings: list[IncidentSighting] = []
-        for index, (complaint, decision) in enumerate(zip(items, decisions, strict=True)):
-            if decision.incident_key is None:
-                continue
-            key = IncidentKey.parse(decision.incident_key)
-            related = next(
-                (f.related for f in decision.flags if f.name is FlagName.MASS_INCIDENT), []
-            )
-            in_batch = [
-                other.complaint_id
-                for other, other_decision, other_area in zip(
-                    items[:index], decisions[:index], areas[:index], strict=True
-                )
-                if other_decision.kind is Kind.COMPLAINT
-                and other_area == key.area
-                and top(other_decision.category) == key.category
-                and other.received_at >= key.start
-            ]
-            ids = dict.fromkeys([*related, *in_batch, complaint.complaint_id])
-            sightings.append(
-                IncidentSighting(key=key, last_seen=complaint.received_at, complaint_ids=tuple(ids))
-            )
-        incident_of: dict[str, str] = {}
+        sightings = [
+            self._sighting(index, items, decisions, areas)
+            for index, decision in enumerate(decisions)
+            if decision.incident_key is not None
+        ]
+        batch = {c.complaint_id for c in items}
+        membership: dict[str, IncidentMembership] = {}
         for sighting in merge_sightings(sightings):
             incident_id = await self.store.record_incident(sighting)
+            earlier = [c for c in sighting.complaint_ids if c not in batch]
+            published = await self.store.published_without_incident(earlier)
+            await self.store.link_incident(incident_id, published)
+            member = IncidentMembership(incident_id, tuple(published))
             for complaint_id in sighting.complaint_ids:
-                incident_of.setdefault(complaint_id, incident_id)
-        return incident_of
+                if complaint_id in batch:
+                    membership.setdefault(complaint_id, member)
+        return membership
+
+    @staticmethod
+    def _sighting(
+        index: int,
+        items: Sequence[NormalizedComplaint],
+        decisions: Sequence[Decision],
+        areas: Sequence[str | None],
+    ) -> IncidentSighting:
+        """The burst that the decision at `index` completed, with all its members."""
+        complaint, decision = items[index], decisions[index]
+        key = IncidentKey.parse(decision.incident_key or "")
+        in_batch = [
+            other.complaint_id
+            for other, other_decision, other_area in zip(
+                items[:index], decisions[:index], areas[:index], strict=True
+            )
+            if other_decision.kind is Kind.COMPLAINT
+            and other_area == key.area
+            and top(other_decision.category) == key.category
+            and other.received_at >= key.start
+        ]
+        ids = dict.fromkeys([*decision.incident_members, *in_batch, complaint.complaint_id])
+        return IncidentSighting(key=key, last_seen=complaint.received_at, complaint_ids=tuple(ids))
 
     def _event(
-        self, complaint: NormalizedComplaint, decision: Decision, incident_id: str | None
+        self,
+        complaint: NormalizedComplaint,
+        decision: Decision,
+        incident: IncidentMembership | None,
     ) -> ComplaintClassified:
-        flags = list(decision.flags)
+        flags = [_with_members(flag, incident) for flag in decision.flags]
         if complaint.duplicate_of:
             flags.append(
                 Flag(
@@ -202,7 +242,7 @@ class Classification:
             policy_version=decision.policy_version,
             referral_due_at=complaint.referral_due_at,
             duplicate_of=complaint.duplicate_of,
-            incident_id=incident_id,
+            incident_id=incident.incident_id if incident else None,
         )
         return ComplaintClassified.build(
             data=data,
@@ -223,3 +263,19 @@ class Classification:
             self.metrics.flags.labels(flag.name.value).inc()
             if flag.name is FlagName.NEEDS_REVIEW:
                 self.metrics.needs_review.inc()
+
+
+def _with_members(flag: Flag, incident: IncidentMembership | None) -> Flag:
+    """The mass-incident flag lists the incident's members published without its id.
+
+    Their own events went out before the burst reached the threshold and are never re-sent
+    (ADR 0003), so this is how downstream learns that they belong to the incident. The list is
+    read from the stored decisions, so a redelivered batch produces the same flag.
+    """
+    if flag.name is not FlagName.MASS_INCIDENT or incident is None:
+        return flag
+    earlier = incident.published_before
+    detail = flag.detail
+    if earlier:
+        detail = f"{detail}; {len(earlier)} published earlier, linked to {incident.incident_id}"
+    return flag.model_copy(update={"related": list(earlier), "detail": detail})

@@ -35,6 +35,8 @@ class InMemoryClassificationStore:
         self.outbox: MemoryOutbox[ComplaintClassified] = MemoryOutbox()
         self.areas: dict[str, str | None] = {}
         self.incidents: dict[str, IncidentRecord] = {}
+        self.incident_of: dict[str, str] = {}
+        """Complaint id → incident id, as the `incident_id` field of `classifications`."""
 
     async def ensure_indexes(self) -> None:
         """Nothing to index in memory."""
@@ -58,14 +60,15 @@ class InMemoryClassificationStore:
         """Classified complaints of these complainants since `since`."""
         return [p for p in self._priors() if p.complainant_key in keys and p.received_at >= since]
 
-    async def by_categories(
-        self, categories: Sequence[str], *, since: datetime
+    async def by_issues(
+        self, issues: Sequence[tuple[str, str]], *, since: datetime
     ) -> list[PriorComplaint]:
-        """Classified complaints in these categories since `since`."""
+        """Classified complaints of these (top category, area) pairs since `since`."""
+        wanted = set(issues)
         return [
             p
             for p in self._priors()
-            if (p.category or "").split("/")[0] in categories and p.received_at >= since
+            if ((p.category or "").split("/")[0], p.area) in wanted and p.received_at >= since
         ]
 
     async def save(self, events: Sequence[tuple[ComplaintClassified, str | None]]) -> None:
@@ -73,6 +76,8 @@ class InMemoryClassificationStore:
         for event, area in events:
             if self.outbox.put(event.data.complaint_id, event):
                 self.areas[event.data.complaint_id] = area
+                if event.data.incident_id:
+                    self.incident_of[event.data.complaint_id] = event.data.incident_id
 
     async def unpublished(self, complaint_ids: Sequence[str]) -> list[ComplaintClassified]:
         """Kept decisions not yet marked published."""
@@ -111,3 +116,13 @@ class InMemoryClassificationStore:
             c for c in sighting.complaint_ids if c not in record.complaint_ids
         )
         return record.incident_id
+
+    async def published_without_incident(self, complaint_ids: Sequence[str]) -> list[str]:
+        """Those of `complaint_ids` whose kept decision carries no incident id, in that order."""
+        events = self.outbox.events
+        return [c for c in complaint_ids if c in events and events[c].data.incident_id is None]
+
+    async def link_incident(self, incident_id: str, complaint_ids: Sequence[str]) -> None:
+        """Mark the complaints as members of the incident."""
+        for complaint_id in complaint_ids:
+            self.incident_of[complaint_id] = incident_id

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from classifier.domain import IncidentSighting, PriorComplaint
@@ -15,6 +15,9 @@ from servicekit.mongo import Document, ensure_index, find_all, write_in_chunks
 from servicekit.outbox import Outbox
 
 _PRIOR_FIELDS = {"complainant_key": 1, "category": 1, "received_at": 1, "area": 1}
+_STAGE = "classified"
+_PUBLISHED_INCIDENT = f"{_STAGE}_event.data.incident_id"
+"""Where the outbox keeps the stored event's incident id (`<stage>_event`, servicekit.outbox)."""
 
 
 def _prior(doc: dict[str, Any]) -> PriorComplaint:
@@ -29,22 +32,25 @@ def _prior(doc: dict[str, Any]) -> PriorComplaint:
 
 class MongoClassificationStore:
     """`classifications`: one document per complaint, keyed by complaint id; `incidents`: one per
-    mass incident, keyed by the incident key of the burst that opened it."""
+    mass incident, keyed by the incident key of the burst that opened it.
+
+    A complaint's `incident_id` field names its incident whether its event carried the id or it
+    was linked later (decided before its burst reached the threshold).
+    """
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._classifications = db["classifications"]
         self._incidents = db["incidents"]
-        self._outbox = Outbox(
-            self._classifications, stage="classified", event_type=ComplaintClassified
-        )
+        self._outbox = Outbox(self._classifications, stage=_STAGE, event_type=ComplaintClassified)
 
     async def ensure_indexes(self) -> None:
-        """History look-ups by complainant and by category; open incidents by category and area."""
+        """History look-ups by complainant and by (category, area); open incidents likewise."""
         await ensure_index(
             self._classifications, [("complainant_key", ASCENDING), ("received_at", ASCENDING)]
         )
         await ensure_index(
-            self._classifications, [("category_top", ASCENDING), ("received_at", ASCENDING)]
+            self._classifications,
+            [("category_top", ASCENDING), ("area", ASCENDING), ("received_at", ASCENDING)],
         )
         await ensure_index(
             self._incidents,
@@ -64,15 +70,23 @@ class MongoClassificationStore:
         }
         return [_prior(doc) for doc in await find_all(self._classifications, query, _PRIOR_FIELDS)]
 
-    async def by_categories(
-        self, categories: Sequence[str], *, since: datetime
+    async def by_issues(
+        self, issues: Sequence[tuple[str, str]], *, since: datetime
     ) -> list[PriorComplaint]:
-        """Classified complaints in these categories since `since`."""
-        if not categories:
+        """Classified complaints of these (top category, area) pairs since `since`, all of them.
+
+        The query asks for every category × every area; pairs nobody asked for are dropped here.
+        """
+        if not issues:
             return []
-        query = {"category_top": {"$in": list(categories)}, "received_at": {"$gte": since}}
-        docs = await find_all(self._classifications, query, _PRIOR_FIELDS, limit=5000)
-        return [_prior(doc) for doc in docs]
+        query = {
+            "category_top": {"$in": sorted({category for category, _ in issues})},
+            "area": {"$in": sorted({area for _, area in issues})},
+            "received_at": {"$gte": since},
+        }
+        wanted = set(issues)
+        docs = await find_all(self._classifications, query, {**_PRIOR_FIELDS, "category_top": 1})
+        return [_prior(doc) for doc in docs if (doc.get("category_top"), doc.get("area")) in wanted]
 
     async def save(self, events: Sequence[tuple[ComplaintClassified, str | None]]) -> None:
         """Store decisions for complaints that have none yet."""
@@ -95,6 +109,7 @@ class MongoClassificationStore:
                     "severity": event.data.severity.value if event.data.severity else None,
                     "flags": [f.name.value for f in event.data.flags],
                     "area": area,
+                    "incident_id": event.data.incident_id,
                     "classified_at": now,
                 },
             )
@@ -146,3 +161,22 @@ class MongoClassificationStore:
             {"_id": incident_id}, {"$max": {"count": len(doc["complaint_ids"])}}
         )
         return incident_id
+
+    async def published_without_incident(self, complaint_ids: Sequence[str]) -> list[str]:
+        """Those of `complaint_ids` whose stored event has no incident id, in that order."""
+        if not complaint_ids:
+            return []
+        docs = await find_all(
+            self._classifications,
+            {"_id": {"$in": list(complaint_ids)}, _PUBLISHED_INCIDENT: None},
+            {"_id": 1},
+        )
+        found = {doc["_id"] for doc in docs}
+        return [complaint_id for complaint_id in complaint_ids if complaint_id in found]
+
+    async def link_incident(self, incident_id: str, complaint_ids: Sequence[str]) -> None:
+        """Set `incident_id` on the complaints' documents: `_id` updates, 32 per command."""
+        await write_in_chunks(
+            self._classifications,
+            [UpdateOne({"_id": c}, {"$set": {"incident_id": incident_id}}) for c in complaint_ids],
+        )

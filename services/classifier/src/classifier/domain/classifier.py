@@ -119,7 +119,7 @@ class Classifier:
             explanation=explanation
             + [f.reason() for f in firings]
             + [finding.reason for finding in findings],
-            incident_key=next((f.incident_key for f in findings if f.incident_key), None),
+            incident=next((f for f in findings if f.incident_key), None),
         )
 
     def classify_many(
@@ -183,7 +183,7 @@ class Classifier:
         flags: list[Flag],
         confidence: float,
         explanation: list[Reason],
-        incident_key: str | None = None,
+        incident: HistoryFinding | None = None,
     ) -> Decision:
         """Assemble a decision, adding `needs_review` when confidence is low."""
         confidence = round(min(1.0, max(0.0, confidence)), 4)
@@ -205,7 +205,8 @@ class Classifier:
             model_version=self.model_version,
             policy=self.policy.name,
             policy_version=self.policy.version,
-            incident_key=incident_key,
+            incident_key=incident.incident_key if incident else None,
+            incident_members=incident.incident_members if incident else (),
         )
 
 

@@ -62,6 +62,8 @@ class Decision:
     policy: str
     policy_version: str
     incident_key: str | None = None
+    incident_members: tuple[str, ...] = ()
+    """Earlier complaints of the mass incident's burst (all of them; the flag lists a few)."""
 
     def has_flag(self, name: str) -> bool:
         """Whether the decision carries the flag `name`."""

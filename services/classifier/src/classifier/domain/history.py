@@ -23,6 +23,8 @@ class HistoryFinding:
     severity: Severity
     reason: Reason
     incident_key: str | None = None
+    incident_members: tuple[str, ...] = ()
+    """For a mass incident: every earlier complaint of the burst, oldest first, uncapped."""
 
 
 def top_of(category: str | None) -> str | None:
@@ -75,6 +77,7 @@ def _finding(
     related: list[PriorComplaint],
     matched: list[str],
     incident_key: str | None = None,
+    incident_members: tuple[str, ...] = (),
 ) -> HistoryFinding:
     """A history rule's flag, severity and explanation, worded the same way for every rule."""
     return HistoryFinding(
@@ -86,6 +89,7 @@ def _finding(
             matched=matched[:_MAX_RELATED],
         ),
         incident_key=incident_key,
+        incident_members=incident_members,
     )
 
 
@@ -173,4 +177,7 @@ def _mass_incident(
         related=burst,
         matched=[area],
         incident_key=incident_key,
+        incident_members=tuple(
+            p.complaint_id for p in sorted(burst, key=lambda p: (p.received_at, p.complaint_id))
+        ),
     )

@@ -17,15 +17,23 @@ def keyword_hits(keywords: tuple[str, ...], text: str) -> list[str]:
 
 
 def category_path(category: Category, text: str) -> tuple[str, list[str]]:
-    """`code/subcode` for the subcategory with most keyword hits, or the bare code."""
+    """`code/subcode` for the subcategory with most keyword hits, or the bare code.
+
+    Ties go to the longer matched words (断网 says more than 断), then to pack order.
+    """
     best_code, best_hits = "", list[str]()
     for sub in category.subcategories:
         hits = keyword_hits(sub.keywords, text)
-        if len(hits) > len(best_hits):
+        if _weight(hits) > _weight(best_hits):
             best_code, best_hits = sub.code, hits
     if not best_hits:
         return category.code, []
     return f"{category.code}/{best_code}", best_hits
+
+
+def _weight(hits: list[str]) -> tuple[int, int]:
+    """How strongly keyword hits point to a subcategory: their number, then their length."""
+    return len(hits), sum(len(word) for word in hits)
 
 
 def keyword_prediction(policy: ClassifierPolicy, text: str) -> Prediction:

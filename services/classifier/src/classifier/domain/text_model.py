@@ -1,9 +1,20 @@
-"""A character n-gram TF-IDF linear model, stored as plain arrays (npz, no pickle)."""
+"""A TF-IDF linear model over character n-grams and taxonomy keywords, stored as plain arrays.
+
+Two kinds of features, computed the same way at training and at run time by `model_tokens`:
+
+- character n-grams of the normalised text (digit runs collapse to 0 so amounts generalise);
+- one *lexicon token* per taxonomy keyword found, named after its category (`kw billing`). The
+  keywords are the pack's curated words (扣费, 携号转网, 彩铃 …); as features they give the model a
+  prior that carries over to wording it never saw, while the weights stay learned from data.
+
+The lexicon ships inside the model file, so a model always sees the keywords it was trained with.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -14,12 +25,38 @@ from classifier.domain.policy import PolicyError
 FloatArray = npt.NDArray[np.float64]
 _DIGITS = re.compile(r"\d+")
 _SPACE = re.compile(r"\s+")
+LEXICON_TOKEN = "kw "  # noqa: S105 (a feature-name prefix, not a secret)
+"""Prefix of lexicon tokens; the space keeps them apart from n-grams (which have no spaces)."""
+
+Lexicon = Mapping[str, tuple[str, ...]]
+"""Category code → normalised keywords."""
 
 
 def char_ngrams(text: str, *, low: int = 1, high: int = 3) -> list[str]:
     """Character n-grams of normalised text; digit runs collapse to 0 so amounts generalise."""
     text = _SPACE.sub("", _DIGITS.sub("0", text))
     return [text[i : i + n] for n in range(low, high + 1) for i in range(len(text) - n + 1)]
+
+
+def lexicon_hits(lexicon: Lexicon, text: str) -> dict[str, list[str]]:
+    """The keywords of each category found in normalised `text`; categories without any left out."""
+    hits: dict[str, list[str]] = {}
+    for code, words in lexicon.items():
+        found = [word for word in words if word in text]
+        if found:
+            hits[code] = found
+    return hits
+
+
+def model_tokens(
+    text: str, *, low: int, high: int, lexicon: Lexicon
+) -> tuple[list[str], dict[str, list[str]]]:
+    """Every feature token of normalised `text`, and the keyword hits behind the lexicon tokens."""
+    hits = lexicon_hits(lexicon, text)
+    tokens = char_ngrams(text, low=low, high=high)
+    for code, found in hits.items():
+        tokens.extend([LEXICON_TOKEN + code] * len(found))
+    return tokens, hits
 
 
 def _empty_order() -> npt.NDArray[np.intp]:
@@ -29,7 +66,7 @@ def _empty_order() -> npt.NDArray[np.intp]:
 
 @dataclass(frozen=True)
 class Prediction:
-    """Class probabilities and the n-grams that pushed the winner up."""
+    """Class probabilities and the words that pushed the winner up."""
 
     label: str
     probability: float
@@ -38,8 +75,23 @@ class Prediction:
 
 
 @dataclass(frozen=True)
+class _Features:
+    """Known feature indices of one text, their TF-IDF weights and the keyword hits."""
+
+    indices: npt.NDArray[np.intp]
+    weights: FloatArray
+    hits: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
 class LinearTextModel:
-    """Multinomial logistic regression over sublinear, l2-normalised TF-IDF char n-grams."""
+    """Multinomial logistic regression over sublinear, l2-normalised TF-IDF features.
+
+    Vectors are divided by their norm, but by no less than `norm_floor`: a text with very little
+    known evidence keeps a short vector and so a low confidence. `coef` and `intercept` are
+    already divided by the temperature fitted at training time, so the softmax gives
+    calibrated probabilities without any extra step here.
+    """
 
     version: str
     classes: tuple[str, ...]
@@ -49,38 +101,48 @@ class LinearTextModel:
     intercept: FloatArray
     ngram_low: int = 1
     ngram_high: int = 3
+    norm_floor: float = 0.0
+    lexicon: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def features(self, text: str) -> tuple[npt.NDArray[np.intp], FloatArray]:
-        """Indices and TF-IDF weights of the known n-grams in `text`."""
+        """Indices and TF-IDF weights of the known features of normalised `text`."""
+        found = self._features(text)
+        return found.indices, found.weights
+
+    def _features(self, text: str) -> _Features:
+        tokens, hits = model_tokens(
+            text, low=self.ngram_low, high=self.ngram_high, lexicon=self.lexicon
+        )
         vocabulary = self.vocabulary
         counts: dict[int, int] = {}
-        for gram in char_ngrams(text, low=self.ngram_low, high=self.ngram_high):
-            index = vocabulary.get(gram)
+        for token in tokens:
+            index = vocabulary.get(token)
             if index is not None:
                 counts[index] = counts.get(index, 0) + 1
         indices = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
         if not counts:
-            return indices, np.zeros(0)
+            return _Features(indices, np.zeros(0), hits)
         tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
         weights = tf * self.idf[indices]
-        return indices, weights / float(np.sqrt(weights @ weights))
+        norm = max(float(np.sqrt(weights @ weights)), self.norm_floor)
+        return _Features(indices, weights / norm, hits)
 
     def predict(self, text: str, *, evidence: int = 5) -> Prediction:
         """Probabilities for every class of the normalised `text`."""
-        indices, weights = self.features(text)
-        columns = self.coef[:, indices]
-        scores = columns @ weights + self.intercept
+        found = self._features(text)
+        columns = self.coef[:, found.indices]
+        scores = columns @ found.weights + self.intercept
         scores = np.exp(scores - scores.max())
         probabilities = scores / scores.sum()
         best = int(probabilities.argmax())
-        contributions = columns[best] * weights
+        contributions = columns[best] * found.weights
         # Only the strongest few matter for the explanation: partial sort, then order those.
         strongest = min(len(contributions), evidence * 4)
         order = _empty_order()
         if strongest:
             order = np.argpartition(-contributions, strongest - 1)[:strongest]
             order = order[np.argsort(-contributions[order])]
-        words = self._words(indices, order, contributions, evidence)
+        words = self._words(found, order, contributions, evidence)
         return Prediction(
             label=self.classes[best],
             probability=float(probabilities[best]),
@@ -89,25 +151,29 @@ class LinearTextModel:
         )
 
     def _words(
-        self,
-        indices: npt.NDArray[np.intp],
-        order: npt.NDArray[np.intp],
-        contributions: FloatArray,
-        top: int,
+        self, found: _Features, order: npt.NDArray[np.intp], contributions: FloatArray, top: int
     ) -> tuple[str, ...]:
-        """The strongest positive multi-character n-grams, as explanation."""
+        """The strongest positive features as words: keywords found, or multi-character n-grams.
+
+        N-grams across punctuation (",光") explain nothing to a reader and are left out.
+        """
         names = self._names()
         words: list[str] = []
         for position in order:
             if contributions[position] <= 0 or len(words) >= top:
                 break
-            name = names[indices[position]]
-            if len(name) > 1 and not any(name in w for w in words):
-                words.append(name)
+            name = names[found.indices[position]]
+            if name.startswith(LEXICON_TOKEN):
+                candidates = found.hits.get(name[len(LEXICON_TOKEN) :], [])
+            else:
+                candidates = [name] if len(name) > 1 and name.isalnum() else []
+            for word in candidates:
+                if len(words) < top and not any(word in w or w in word for w in words):
+                    words.append(word)
         return tuple(words)
 
     def _names(self) -> list[str]:
-        """Index → n-gram, built once."""
+        """Index → feature name, built once."""
         cached: list[str] | None = self.__dict__.get("_names_cache")
         if cached is None:
             cached = [""] * len(self.vocabulary)
@@ -127,6 +193,11 @@ class LinearTextModel:
             "coef": self.coef.astype(np.float32),
             "intercept": self.intercept.astype(np.float32),
             "ngram_range": np.array([self.ngram_low, self.ngram_high]),
+            "norm_floor": np.array([self.norm_floor]),
+            "lexicon": np.array(
+                [f"{code}\t{word}" for code, words in self.lexicon.items() for word in words],
+                dtype=str,
+            ),
         }
 
     @classmethod
@@ -135,6 +206,7 @@ class LinearTextModel:
         try:
             with np.load(path, allow_pickle=False) as data:
                 vocabulary = [str(v) for v in data["vocabulary"]]
+                lexicon_rows = [str(v) for v in data["lexicon"]] if "lexicon" in data.files else []
                 model = cls(
                     version=str(data["version"][0]),
                     classes=tuple(str(c) for c in data["classes"]),
@@ -144,9 +216,27 @@ class LinearTextModel:
                     intercept=data["intercept"].astype(np.float64),
                     ngram_low=int(data["ngram_range"][0]),
                     ngram_high=int(data["ngram_range"][1]),
+                    norm_floor=_scalar(data, "norm_floor"),
+                    lexicon=_lexicon(lexicon_rows),
                 )
         except (OSError, KeyError, ValueError) as error:
             raise PolicyError(f"{path}: cannot read the text model: {error}") from error
         if model.coef.shape != (len(model.classes), len(vocabulary)):
             raise PolicyError(f"{path}: model arrays have inconsistent shapes")
         return model
+
+
+def _scalar(data: Mapping[str, npt.NDArray[np.generic]], key: str) -> float:
+    """A one-element float array of the model file, 0.0 when the file predates it."""
+    return float(data[key][0]) if key in data else 0.0
+
+
+def _lexicon(rows: list[str]) -> dict[str, tuple[str, ...]]:
+    """`code<TAB>word` rows back into a lexicon, in stored order."""
+    lexicon: dict[str, list[str]] = {}
+    for row in rows:
+        code, tab, word = row.partition("\t")
+        if not tab or not code or not word:
+            raise ValueError(f"bad lexicon row {row!r}")
+        lexicon.setdefault(code, []).append(word)
+    return {code: tuple(words) for code, words in lexicon.items()}
