@@ -25,7 +25,7 @@ from pymongo import AsyncMongoClient
 
 from complaints_cli import workload
 from complaints_cli.pipeline import Pipeline, StackConfig
-from complaints_cli.receiver import Receiver, serving
+from complaints_cli.receiver import local_endpoints, serving
 from contracts import PARTITIONS, Topic
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,19 +82,17 @@ Run = tuple[StackConfig, set[str], list[dict[str, Any]], list[dict[str, Any]], l
 
 async def run_with_a_killed_replica() -> Run:
     run_id = f"slakill{datetime.now(UTC):%H%M%S}{secrets.token_hex(2)}"
-    sms_secret, hook_secret = secrets.token_hex(16), secrets.token_hex(16)
+    receiver, channels = local_endpoints(8025)
     config = StackConfig(
         database=f"complaints_{run_id}",
         time_scale=SCALE,
         time_origin=ORIGIN.isoformat(),
         extra_env={
-            "NOTIFIER_SMS_GATEWAY_SECRET": sms_secret,
-            "NOTIFIER_WEBHOOK_SECRET": hook_secret,
+            **channels,
             "SLA_LEASE_SECONDS": "3",  # real seconds: the survivor takes over quickly
             "SLA_CENSUS_SECONDS": "0",
         },
     )
-    receiver = Receiver(secrets={"/sms": sms_secret.encode(), "/webhook": hook_secret.encode()})
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(config.mongo, tz_aware=True)
     db = client[config.database]
     await client.drop_database(config.database)
