@@ -20,13 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
 from pymongo import AsyncMongoClient
 
 from complaints_cli import workload
 from complaints_cli.pipeline import Pipeline, StackConfig
 from complaints_cli.receiver import local_endpoints, serving
-from contracts import PARTITIONS, Topic
+from complaints_cli.topics import read_all
+from contracts import Topic
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.stack, pytest.mark.e2e]
@@ -47,28 +47,8 @@ def local_stack() -> None:
 
 async def sla_events(bootstrap: str, complaint_ids: set[str]) -> list[dict[str, Any]]:
     """Every event on complaints.sla.v1 about the run's complaints (the topic holds other runs)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        parts = [TopicPartition(Topic.SLA.value, p) for p in range(PARTITIONS[Topic.SLA])]
-        consumer.assign(parts)
-        await consumer.seek_to_beginning(*parts)
-        ends = await consumer.end_offsets(parts)
-        events: list[dict[str, Any]] = []
-
-        async def behind() -> bool:
-            return any([await consumer.position(p) < ends[p] for p in parts])
-
-        while await behind():
-            batch = await consumer.getmany(timeout_ms=1000, max_records=5000)
-            for records in batch.values():
-                for record in records:
-                    event = json.loads(record.value)
-                    if event.get("subject") in complaint_ids:
-                        events.append(event)
-        return events
-    finally:
-        await consumer.stop()
+    events = [json.loads(value) async for value in read_all(bootstrap, Topic.SLA)]
+    return [event for event in events if event.get("subject") in complaint_ids]
 
 
 def business_now(config: StackConfig) -> datetime:

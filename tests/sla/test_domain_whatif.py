@@ -18,9 +18,9 @@ from sla.domain.whatif import (
     ClockRecord,
     PauseWindow,
     Rules,
-    WhatIfReport,
     replay_case,
 )
+from sla.domain.whatif_report import WhatIfReport
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 SH = ZoneInfo("Asia/Shanghai")

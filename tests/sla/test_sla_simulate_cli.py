@@ -15,18 +15,17 @@ import yaml
 from complaints_cli import simulate
 from complaints_cli.main import parser
 from complaints_cli.simulate import (
-    Replay,
     SimulateOptions,
     StoredClocks,
-    as_json,
     case_facts,
     file_deadline,
     load_rules,
-    render,
     replay,
 )
+from complaints_cli.simulate_report import Replay, as_json, render
 from contracts import Channel, ClockName, FlagName, Severity
-from sla.domain.whatif import ClockRecord, PauseWindow, WhatIfReport
+from sla.domain.whatif import ClockRecord, PauseWindow
+from sla.domain.whatif_report import WhatIfReport
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 SH = ZoneInfo("Asia/Shanghai")

@@ -1,0 +1,284 @@
+"""The fault suite (`make faults`): one fault at a time on the real local stack, under steady load.
+
+Each scenario starts the four services on a fresh database, feeds complaints at a steady rate,
+injects its fault halfway, then waits for the pipeline to finish and checks the final state of
+every complaint in MongoDB and at the notification receiver: normalized, classified, clocks set
+for complaints, customer acknowledged — and no notification delivered twice. It prints a table and
+ends with exactly one line:
+
+    faults: N scenarios, R recovered, L lost, D duplicate notifications
+
+Usage: `python scripts/faults.py [--only NAME ...] [--count 120] [--seconds 20]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import secrets
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaProducer
+from pymongo import AsyncMongoClient
+
+from complaints_cli import workload
+from complaints_cli.pipeline import SERVICES, Pipeline, StackConfig
+from complaints_cli.receiver import Receiver, local_endpoints, serving
+from complaints_cli.stages import StageCounts, count
+from complaints_cli.topics import read_all
+from contracts import MessageDeadLettered, Topic
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "deploy" / "local"))
+import stack  # noqa: E402  (the local stack's own script: start / stop one server)
+
+POISON_TOPICS = (
+    Topic.RAW,
+    Topic.NORMALIZED,
+    Topic.CLASSIFIED,
+    Topic.LIFECYCLE,
+    Topic.NOTIFICATION_SENT,
+)
+
+
+@dataclass
+class Run:
+    """What a scenario's fault can act on."""
+
+    pipeline: Pipeline
+    receiver: Receiver
+    config: StackConfig
+    notes: list[str] = field(default_factory=list)
+
+
+Fault = Callable[[Run], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One fault, injected halfway through the load."""
+
+    name: str
+    fault: Fault
+    replicas: int = 1
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a scenario ended."""
+
+    name: str
+    counts: StageCounts
+    seconds: float
+    notes: tuple[str, ...]
+
+    @property
+    def recovered(self) -> bool:
+        """Nothing lost, nothing told twice, and the fault's own check passed."""
+        failed = any(note.startswith("FAILED") for note in self.notes)
+        return self.counts.complete and self.counts.duplicated == 0 and not failed
+
+
+def kill_and_restart(service: str) -> Fault:
+    """SIGKILL the service mid-stream, start it again a moment later."""
+
+    async def fault(run: Run) -> None:
+        [victim] = [p for p in run.pipeline.processes if p.name == service and p.replica == 0]
+        run.pipeline.kill(victim)
+        run.pipeline.processes.remove(victim)
+        await asyncio.sleep(2.0)
+        run.pipeline.start(service, replica=0)
+        run.notes.append(f"{service} killed and restarted")
+
+    return fault
+
+
+async def kafka_restart(run: Run) -> None:
+    """Stop the broker, start it again."""
+    stack.stop("kafka")
+    await asyncio.sleep(5.0)
+    stack.start_kafka()
+    stack.wait_port("kafka", stack.PORTS.kafka, 120.0)
+    run.notes.append("broker stopped 5 s")
+
+
+async def ferretdb_pause(run: Run) -> None:
+    """FerretDB away for 30 s."""
+    stack.stop("ferretdb")
+    await asyncio.sleep(30.0)
+    stack.start_ferretdb()
+    stack.wait_port("ferretdb", stack.PORTS.mongo, 60.0)
+    run.notes.append("FerretDB stopped 30 s")
+
+
+async def channel_down(run: Run) -> None:
+    """Every notification channel answers 500 for a minute."""
+    run.receiver.fail_with = 500
+    await asyncio.sleep(60.0)
+    run.receiver.fail_with = None
+    run.notes.append("channels down 60 s")
+
+
+async def kill_one_of_two(run: Run) -> None:
+    """Two replicas of every service; replica 1 of each is SIGKILLed (not restarted)."""
+    for proc in [p for p in run.pipeline.processes if p.replica == 1]:
+        run.pipeline.kill(proc)
+        run.pipeline.processes.remove(proc)
+    run.notes.append("replica 1 of each service killed")
+
+
+async def poison_every_topic(run: Run) -> None:
+    """A message no service can parse on every input topic; each must be dead-lettered."""
+    marker = f"poison-{secrets.token_hex(4)}"
+    producer = AIOKafkaProducer(bootstrap_servers=run.config.kafka, acks="all")
+    await producer.start()
+    try:
+        for topic in POISON_TOPICS:
+            body = json.dumps({"marker": marker, "topic": topic.value, "junk": [1, {"$gt": ""}]})
+            await producer.send_and_wait(topic.value, body.encode(), key=b"poison")
+    finally:
+        await producer.stop()
+    await asyncio.sleep(15.0)
+    found = await dead_letters_with(run.config.kafka, marker)
+    run.notes.append(f"poison on {len(POISON_TOPICS)} topics, {len(found)} dead-lettered")
+    if missing := {t.value for t in POISON_TOPICS} - set(found):
+        raise AssertionError(f"not dead-lettered: {sorted(missing)}")
+
+
+async def dead_letters_with(bootstrap: str, marker: str) -> dict[str, str]:
+    """Dead-letter records whose original payload carries `marker`: original topic → reason."""
+    found: dict[str, str] = {}
+    async for value in read_all(bootstrap, Topic.DLQ):
+        letter = MessageDeadLettered.model_validate_json(value).data
+        if marker.encode() in base64.b64decode(letter.payload_base64):
+            found[letter.original_topic] = f"{letter.service}:{letter.reason}"
+    return found
+
+
+SCENARIOS = (
+    *(Scenario(f"kill-{service}", kill_and_restart(service)) for service in SERVICES),
+    Scenario("kafka-restart", kafka_restart),
+    Scenario("ferretdb-30s", ferretdb_pause),
+    Scenario("channels-down-60s", channel_down),
+    Scenario("two-replicas-one-killed", kill_one_of_two, replicas=2),
+    Scenario("poison-every-topic", poison_every_topic),
+)
+
+
+async def steady_load(config: StackConfig, run_id: str, *, total: int, seconds: float) -> int:
+    """Publish `total` complaints evenly over `seconds`."""
+    messages = list(workload.build(run_id=run_id, count=total, start=datetime.now(UTC)))
+    chunks = max(1, int(seconds * 2))
+    size = max(1, -(-total // chunks))
+    sent = 0
+    for start in range(0, total, size):
+        sent += await workload.publish(messages[start : start + size], bootstrap=config.kafka)
+        await asyncio.sleep(seconds / chunks)
+    return sent
+
+
+async def run_scenario(
+    scenario: Scenario, *, total: int, seconds: float, timeout: float
+) -> Outcome:
+    """Start the services, load, inject the fault halfway, wait, count."""
+    run_id = f"fault{datetime.now(UTC):%H%M%S}{secrets.token_hex(2)}"
+    receiver, channels = local_endpoints(8025)
+    config = StackConfig(database=f"complaints_{run_id}", extra_env=channels)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(config.mongo, tz_aware=True)
+    db = client[config.database]
+    pipeline = Pipeline(config)
+    run = Run(pipeline, receiver, config)
+    started = time.monotonic()
+    try:
+        async with serving(receiver, port=config.receiver_port):
+            for replica in range(scenario.replicas):
+                for service in SERVICES:
+                    pipeline.start(service, replica=replica)
+            await pipeline.wait_ready()
+            load = asyncio.create_task(steady_load(config, run_id, total=total, seconds=seconds))
+            await asyncio.sleep(seconds / 2)
+            try:
+                await scenario.fault(run)
+            except AssertionError as exc:
+                run.notes.append(f"FAILED: {exc}")
+            sent = await load
+            counts = await count(db, receiver, run_id=run_id, sent=sent)
+            while not counts.complete and time.monotonic() - started < timeout:
+                await asyncio.sleep(2.0)
+                counts = await count(db, receiver, run_id=run_id, sent=sent)
+                progress(scenario.name, counts, time.monotonic() - started)
+            await asyncio.sleep(3.0)  # late duplicates, if any
+            counts = await count(db, receiver, run_id=run_id, sent=sent)
+            return Outcome(scenario.name, counts, time.monotonic() - started, tuple(run.notes))
+    finally:
+        pipeline.stop_all()
+        stack.up()  # whatever the fault left stopped
+        await client.drop_database(config.database)
+        await client.close()
+
+
+def progress(name: str, counts: StageCounts, elapsed: float) -> None:
+    """One refreshed line on stderr."""
+    sys.stderr.write(
+        f"\r[{name}] {elapsed:5.0f}s  normalized {counts.normalized}/{counts.sent}  "
+        f"classified {counts.classified}  "
+        f"acknowledged {counts.acknowledged}/{counts.expected_acks}   "
+    )
+    sys.stderr.flush()
+
+
+def table(outcomes: list[Outcome]) -> str:
+    """The per-scenario table."""
+    head = (
+        f"{'scenario':26} {'sent':>5} {'acked':>6} {'lost':>5} {'dup':>4} {'secs':>5}  "
+        "result  notes"
+    )
+    rows = [head, "-" * len(head)]
+    for o in outcomes:
+        result = "ok" if o.recovered else "FAIL"
+        rows.append(
+            f"{o.name:26} {o.counts.sent:5} {o.counts.acknowledged:6} {o.counts.lost:5} "
+            f"{o.counts.duplicated:4} {o.seconds:5.0f}  {result:6}  {'; '.join(o.notes)}"
+        )
+    return "\n".join(rows)
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", nargs="*", help="run only these scenarios")
+    parser.add_argument("--count", type=int, default=120, help="complaints per scenario")
+    parser.add_argument("--seconds", type=float, default=20.0, help="load duration")
+    parser.add_argument("--timeout", type=float, default=240.0, help="per scenario")
+    args = parser.parse_args()
+    chosen = [s for s in SCENARIOS if not args.only or s.name in args.only]
+    stack.up()
+    outcomes = []
+    for scenario in chosen:
+        sys.stderr.write(f"\n== {scenario.name}\n")
+        outcomes.append(
+            await run_scenario(
+                scenario, total=args.count, seconds=args.seconds, timeout=args.timeout
+            )
+        )
+    sys.stderr.write("\n")
+    print(table(outcomes))
+    recovered = sum(1 for o in outcomes if o.recovered)
+    lost = sum(o.counts.lost for o in outcomes)
+    duplicates = sum(o.counts.duplicated for o in outcomes)
+    print(
+        f"faults: {len(outcomes)} scenarios, {recovered} recovered, {lost} lost, "
+        f"{duplicates} duplicate notifications"
+    )
+    return 0 if recovered == len(outcomes) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(asyncio.run(main()))
