@@ -40,6 +40,7 @@ class Delivery:
     audience: str
     template: str
     text: str
+    at: float = field(default_factory=time.time)  # arrival (wall clock), for latency figures
 
 
 CASE = re.compile(r"CP[0-9]{8}-[0-9A-Z]{10}")

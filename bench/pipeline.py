@@ -1,0 +1,203 @@
+"""End-to-end pipeline throughput and latency against a bare Kafka relay on the same broker.
+
+On the real local stack (Kafka + FerretDB, started if needed):
+1. **relay**: a bare aiokafka consume → produce loop moving `--relay` messages of the same size
+   as a complaint from one topic to another — what the broker and client alone can do here;
+2. **throughput**: after a 300-complaint warm-up that estimates the rate, enough complaints to
+   keep the pipeline busy for at least `--min-seconds` are published at once; complaints per
+   second from the first publish to the last customer acknowledgement delivered at the local SMS
+   receiver;
+3. **latency**: complaints at a fixed `--rate` for `--seconds`; per complaint, publish → its
+   acknowledgement delivered.
+
+Ends with exactly one line:
+
+    bench: pipeline X/s, relay Y/s, ratio R, e2e p50 A ms, p99 B ms, lost L
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import secrets
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from pymongo import AsyncMongoClient
+
+from complaints_cli import workload
+from complaints_cli.pipeline import SERVICES, Pipeline, StackConfig
+from complaints_cli.receiver import Receiver, local_endpoints, serving
+from servicekit.mongo import find_all
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "deploy" / "local"))
+import stack  # noqa: E402
+
+RELAY_IN, RELAY_OUT = "bench.relay.in", "bench.relay.out"
+
+
+def percentile(values: list[float], q: float) -> float:
+    """Nearest-rank quantile."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+async def relay(bootstrap: str, count: int, size: int) -> float:
+    """Messages per second through a bare consume → produce relay."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        existing = set(await admin.list_topics())
+        new = [NewTopic(t, 6, 1) for t in (RELAY_IN, RELAY_OUT) if t not in existing]
+        if new:
+            await admin.create_topics(new)
+    finally:
+        await admin.close()
+    group = f"bench-relay-{secrets.token_hex(3)}"
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", linger_ms=5)
+    consumer = AIOKafkaConsumer(
+        RELAY_IN,
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        auto_offset_reset="latest",
+        enable_auto_commit=False,
+        fetch_max_wait_ms=50,
+    )
+    await producer.start()
+    await consumer.start()
+    try:
+        while not consumer.assignment():  # noqa: ASYNC110 - polling the client's own state
+            await asyncio.sleep(0.1)
+        await consumer.seek_to_end()
+        payload = b"x" * size
+        for i in range(count):
+            await producer.send(RELAY_IN, payload, key=str(i).encode())
+        await producer.flush()
+        moved = 0
+        started = time.perf_counter()
+        while moved < count:
+            batch = await consumer.getmany(timeout_ms=1000, max_records=1000)
+            for records in batch.values():
+                for record in records:
+                    await producer.send(RELAY_OUT, record.value, key=record.key)
+                moved += len(records)
+            await producer.flush()
+            await consumer.commit()
+        return count / (time.perf_counter() - started)
+    finally:
+        await consumer.stop()
+        await producer.stop()
+
+
+async def acknowledged_at(db: Any, receiver: Receiver, run_id: str) -> dict[str, float]:
+    """external id → arrival time of its customer acknowledgement at the receiver."""
+    docs = await find_all(
+        db["complaints"], {"external_id": {"$regex": f"^{run_id}-"}}, {"external_id": 1}
+    )
+    by_case = {doc["_id"]: doc["external_id"] for doc in docs}
+    return {
+        by_case[d.complaint_id]: d.at
+        for d in receiver.deliveries
+        if d.complaint_id in by_case and d.audience == "customer"
+    }
+
+
+async def wait_for(
+    db: Any, receiver: Receiver, run_id: str, *, expected: int, limit: float, label: str
+) -> dict[str, float]:
+    """Poll until `expected` acknowledgements arrived (or `limit` seconds passed)."""
+    deadline = time.monotonic() + limit
+    acks = await acknowledged_at(db, receiver, run_id)
+    while len(acks) < expected and time.monotonic() < deadline:
+        await asyncio.sleep(1.0)
+        acks = await acknowledged_at(db, receiver, run_id)
+        sys.stderr.write(f"\r[{label}] {len(acks)}/{expected} acknowledged   ")
+    sys.stderr.write("\n")
+    return acks
+
+
+async def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=3000, help="complaints for the throughput run")
+    parser.add_argument("--min-seconds", type=float, default=60.0)
+    parser.add_argument("--rate", type=float, default=200.0, help="complaints/s for latency")
+    parser.add_argument("--seconds", type=float, default=30.0, help="latency run length")
+    parser.add_argument("--relay", type=int, default=50_000, help="messages through the relay")
+    args = parser.parse_args()
+    stack.up()
+    bootstrap = f"127.0.0.1:{stack.PORTS.kafka}"
+    sys.stderr.write("relay…\n")
+    sample = next(workload.build(run_id="size", count=1, start=datetime.now(UTC))).value
+    relay_rate = await relay(bootstrap, args.relay, len(sample))
+
+    run_id = f"bench{datetime.now(UTC):%H%M%S}{secrets.token_hex(2)}"
+    receiver, channels = local_endpoints(8025)
+    config = StackConfig(database=f"complaints_{run_id}", extra_env=channels)
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(config.mongo, tz_aware=True)
+    db = client[config.database]
+    pipeline = Pipeline(config)
+    try:
+        async with serving(receiver, port=config.receiver_port):
+            for service in SERVICES:
+                pipeline.start(service)
+            await pipeline.wait_ready()
+            # Warm-up: a first estimate sizes the throughput run to last `--min-seconds`.
+            warm_id = f"{run_id}w"
+            warm = list(workload.build(run_id=warm_id, count=300, start=datetime.now(UTC)))
+            began = time.time()
+            await workload.publish(warm, bootstrap=config.kafka)
+            got = await wait_for(db, receiver, warm_id, expected=300, limit=600, label="warm-up")
+            estimate = len(got) / max(1e-3, max(got.values(), default=began) - began)
+            count = max(args.count, int(estimate * args.min_seconds * 1.2))
+            # Throughput: everything at once, then until the last acknowledgement arrives.
+            tp_id = f"{run_id}t"
+            messages = list(workload.build(run_id=tp_id, count=count, start=datetime.now(UTC)))
+            started = time.time()
+            await workload.publish(messages, bootstrap=config.kafka)
+            acks = await wait_for(
+                db, receiver, tp_id, expected=count, limit=1800, label="throughput"
+            )
+            span = (max(acks.values()) - started) if acks else float("nan")
+            pipeline_rate = len(acks) / span if acks else 0.0
+            lost = count - len(acks)
+            # Latency at a fixed, moderate rate.
+            lat_id = f"{run_id}l"
+            total = int(args.rate * args.seconds)
+            sent_at: dict[str, float] = {}
+            batch = max(1, int(args.rate / 10))
+            tick = time.monotonic()
+            lat_messages = list(workload.build(run_id=lat_id, count=total, start=datetime.now(UTC)))
+            for start in range(0, total, batch):
+                chunk = lat_messages[start : start + batch]
+                now = time.time()
+                sent_at.update({m.external_id: now for m in chunk})
+                await workload.publish(chunk, bootstrap=config.kafka)
+                tick += 0.1
+                await asyncio.sleep(max(0.0, tick - time.monotonic()))
+            lat_acks = await wait_for(
+                db, receiver, lat_id, expected=total, limit=600, label="latency"
+            )
+            lost += total - len(lat_acks)
+            latencies = [(lat_acks[x] - sent_at[x]) * 1000 for x in lat_acks if x in sent_at]
+    finally:
+        pipeline.stop_all()
+        await client.drop_database(config.database)
+        await client.close()
+    p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
+    sys.stderr.write(f"throughput run: {count} complaints, last acknowledged after {span:.1f} s\n")
+    print(
+        f"bench: pipeline {pipeline_rate:,.0f}/s, relay {relay_rate:,.0f}/s, "
+        f"ratio {pipeline_rate / relay_rate:.3f}, e2e p50 {p50:,.0f} ms, p99 {p99:,.0f} ms, "
+        f"lost {lost}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(asyncio.run(main()))
