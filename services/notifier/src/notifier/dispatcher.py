@@ -8,8 +8,6 @@ holding leases leaves them to expire, and another replica sends those.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -17,6 +15,7 @@ from datetime import timedelta
 from notifier.ports import NotificationLog
 from notifier.service import Notifier
 from servicekit.clock import Clock
+from servicekit.timer import DueLoop
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +32,20 @@ class Dispatcher:
     max_sleep: float = 1.0
     min_sleep: float = 0.01
     time_scale: float = 1.0
-    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _loop: DueLoop = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._loop = DueLoop(
+            name="dispatch",
+            clock=self.clock,
+            max_sleep=self.max_sleep,
+            min_sleep=self.min_sleep,
+            time_scale=self.time_scale,
+        )
 
     def wake(self) -> None:
         """Re-check now: something may have become due earlier than we planned to sleep."""
-        self._wake.set()
+        self._loop.wake()
 
     async def run_once(self) -> int:
         """Lease and send every due notification (up to `batch`); returns how many."""
@@ -47,24 +55,9 @@ class Dispatcher:
             await self.notifier.dispatch(due)
         return len(due)
 
-    async def _nap(self) -> None:
-        upcoming = await self.log.next_due_at()
-        delay = self.max_sleep
-        if upcoming is not None:
-            business = (upcoming - self.clock.now()).total_seconds()
-            delay = min(delay, max(self.min_sleep, business / self.time_scale))
-        self._wake.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=delay)
+    async def _round(self) -> bool:
+        return await self.run_once() >= self.batch
 
     async def run_forever(self) -> None:
-        """Loop until cancelled; infrastructure failures are logged and retried."""
-        while True:
-            try:
-                if await self.run_once() < self.batch:
-                    await self._nap()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("dispatch round failed; retrying")
-                await asyncio.sleep(1.0)
+        """Send until cancelled; infrastructure failures are logged and retried."""
+        await self._loop.run(self._round, self.log.next_due_at)

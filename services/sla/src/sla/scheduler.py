@@ -9,7 +9,6 @@ the rare double publish after a crash harmless downstream.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +16,7 @@ from datetime import timedelta
 
 from contracts import Event, Severity, SlaChange, SlaChanged, SlaEventKind
 from servicekit.clock import Clock
+from servicekit.timer import DueLoop
 from sla.metrics import SlaMetrics
 from sla.ports import DeadlineStore, StoredDeadline, Threshold
 
@@ -77,11 +77,20 @@ class Scheduler:
     min_sleep: float = 0.05  # gathers thresholds falling due together into one round
     time_scale: float = 1.0
     on_fired: Callable[[StoredDeadline, Threshold], Awaitable[None]] | None = None
-    _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _loop: DueLoop = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._loop = DueLoop(
+            name="scheduler",
+            clock=self.clock,
+            max_sleep=self.max_sleep,
+            min_sleep=self.min_sleep,
+            time_scale=self.time_scale,
+        )
 
     def wake(self) -> None:
         """Re-check now: a new deadline may be due earlier than the one we sleep for."""
-        self._wake.set()
+        self._loop.wake()
 
     async def run_once(self) -> int:
         """Claim and fire every due threshold; returns how many fired."""
@@ -108,25 +117,9 @@ class Scheduler:
                 await self.on_fired(deadline, threshold)
         return len(due)
 
-    async def _nap(self) -> None:
-        nxt = await self.store.next_due_at()
-        delay = self.max_sleep
-        if nxt is not None:
-            business = (nxt - self.clock.now()).total_seconds()
-            delay = min(delay, max(self.min_sleep, business / self.time_scale))
-        self._wake.clear()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=delay)
+    async def _round(self) -> bool:
+        return await self.run_once() >= self.claim_batch
 
     async def run_forever(self) -> None:
-        """Loop until cancelled; infrastructure failures are logged and retried."""
-        while True:
-            try:
-                fired = await self.run_once()
-                if fired < self.claim_batch:
-                    await self._nap()
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("scheduler round failed; retrying")
-                await asyncio.sleep(1.0)
+        """Fire until cancelled; infrastructure failures are logged and retried."""
+        await self._loop.run(self._round, self.store.next_due_at)
