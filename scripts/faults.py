@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import KafkaError
 from pymongo import AsyncMongoClient
 
 from complaints_cli import workload
@@ -40,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "deploy" / "local"))
 import stack  # noqa: E402  (the local stack's own script: start / stop one server)
 
+PUBLISH_ATTEMPTS = 180
 POISON_TOPICS = (
     Topic.RAW,
     Topic.NORMALIZED,
@@ -180,9 +182,19 @@ async def steady_load(config: StackConfig, run_id: str, *, total: int, seconds: 
     size = max(1, -(-total // chunks))
     sent = 0
     for start in range(0, total, size):
-        sent += await workload.publish(messages[start : start + size], bootstrap=config.kafka)
+        sent += await publish_until_accepted(messages[start : start + size], config.kafka)
         await asyncio.sleep(seconds / chunks)
     return sent
+
+
+async def publish_until_accepted(messages: list[workload.RawMessage], bootstrap: str) -> int:
+    """A channel keeps what the broker did not take and tries again (intake de-duplicates)."""
+    for _ in range(PUBLISH_ATTEMPTS):
+        try:
+            return await workload.publish(messages, bootstrap=bootstrap)
+        except KafkaError:
+            await asyncio.sleep(1.0)
+    raise RuntimeError(f"the broker did not come back within {PUBLISH_ATTEMPTS} s")
 
 
 async def run_scenario(
