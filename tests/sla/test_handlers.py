@@ -459,3 +459,12 @@ async def test_met_event_survives_a_failed_publish(rig: Rig) -> None:
         await on_receipts(rig, receipt())
     await on_receipts(rig, receipt())
     assert rig.publisher.kinds() == [SlaEventKind.MET]
+
+
+async def test_deadlines_on_the_fallback_calendar_are_counted(rig: Rig) -> None:
+    event = classified()
+    data = event.data.model_copy(update={"received_at": datetime(2031, 3, 3, 1, 30, tzinfo=UTC)})
+    await rig.classified(event.model_copy(update={"data": data}))
+    counted = rig.registry.get_sample_value("complaints_calendar_fallback_total", {"year": "2031"})
+    assert counted is not None
+    assert counted >= 1

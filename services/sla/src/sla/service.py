@@ -34,6 +34,7 @@ from sla.ports import CaseFacts, CaseStore, DeadlineStore, StoredDeadline, Thres
 Publish = Callable[[Sequence[Event]], Awaitable[None]]
 SOURCE = "/complaints/sla"
 SHANGHAI_DISPLAY = "%Y-%m-%d %H:%M"
+FALLBACK_MARK = "weekends-only fallback "  # how BusinessCalendar.version_between names them
 
 
 def deadline_id(complaint_id: str, clock: str, occurrence: int, round_: int = 0) -> str:
@@ -134,6 +135,7 @@ class ClockKeeper:
                 self._set_event(data, deadlines),
             )
         await self.deadlines.add(new)
+        self._count_fallbacks(new)
         await self.cases.save_started(list(records.values()))
         with_clocks = [cid for cid, (_, _, event) in records.items() if event is not None]
         pending = await self.cases.unpublished(with_clocks)
@@ -145,6 +147,13 @@ class ClockKeeper:
         if new:
             self.wake()
         return rejections
+
+    def _count_fallbacks(self, new: Sequence[StoredDeadline]) -> None:
+        """Deadlines computed on the weekends-only fallback (a year without holiday data)."""
+        for deadline in new:
+            _, _, years = deadline.calendar_version.partition(FALLBACK_MARK)
+            for year in filter(None, years.split(",")):
+                self.metrics.calendar_fallback.labels(year.strip()).inc()
 
     def _deadlines(self, data: ClassifiedComplaint) -> list[StoredDeadline]:
         severity = _severity(data)
