@@ -85,20 +85,43 @@ async def test_transient_failures_are_retried_with_growing_backoff_until_deliver
     assert 0 <= rig.sleeps[1] <= 1.0
 
 
-async def test_transient_failures_beyond_the_attempts_end_failed_and_dead_lettered() -> None:
-    rig = Rig(sms_errors=[TransientDeliveryError("sms: HTTP 503")] * 10)
+async def test_a_channel_that_stays_down_is_retried_later_then_dead_lettered() -> None:
+    rig = Rig(sms_errors=[TransientDeliveryError("sms: HTTP 503")] * 100)
     await rig.on_sla(sla_set())
     assert rig.sms.calls == 4
-    [receipt] = rig.receipts
-    assert receipt.data.status is DeliveryStatus.FAILED
-    assert receipt.data.attempts == 4
-    assert receipt.data.reason == "sms: HTTP 503"
+    [waiting] = rig.receipts
+    assert waiting.data.status is DeliveryStatus.DEFERRED
+    assert waiting.data.reason == "channel_unavailable"
+    assert rig.dead_letters == []
+    # Half a minute later it goes again (the channel may be back) ...
+    rig.clock.advance(timedelta(seconds=31))
+    assert await rig.dispatcher.run_once() == 1
+    assert rig.sms.calls == 8
+    # ... until it is six hours old: then it fails for good and is dead-lettered.
+    rig.clock.advance(timedelta(hours=6))
+    assert await rig.dispatcher.run_once() == 1
+    final = rig.receipts[-1]
+    assert final.data.status is DeliveryStatus.FAILED
+    assert final.data.reason == "sms: HTTP 503"
     [letter] = rig.dead_letters
     assert letter.data.service == "notifier"
-    assert letter.data.attempts == 4
     assert letter.data.original_topic == Topic.SLA.value
     assert letter.subject == CID
     assert PHONE not in letter.model_dump_json()
+
+
+async def test_a_channel_back_within_the_retries_later_delivers_once() -> None:
+    rig = Rig(sms_errors=[TransientDeliveryError("sms: HTTP 503")] * 4)
+    await rig.on_sla(sla_set())
+    rig.clock.advance(timedelta(seconds=31))
+    assert await rig.dispatcher.run_once() == 1
+    assert [r.data.status for r in rig.receipts] == [
+        DeliveryStatus.DEFERRED,
+        DeliveryStatus.DELIVERED,
+    ]
+    assert rig.sms.calls == 5
+    rig.clock.advance(timedelta(minutes=5))
+    assert await rig.dispatcher.run_once() == 0
 
 
 async def test_permanent_failure_is_not_retried_and_fails_the_receipt() -> None:

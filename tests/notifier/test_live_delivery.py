@@ -188,18 +188,23 @@ async def test_quiet_hours_defer_the_customer_sms_until_the_dispatcher_sends_it(
 
 
 async def test_a_gateway_that_keeps_failing_ends_in_a_dead_letter(servers: Servers) -> None:
-    servers.receiver.script["/sms"] = [Reply(500, {})] * 3
+    servers.receiver.script["/sms"] = [Reply(500, {})] * 6
     rig = live_rig(servers)
     await rig.on_sla(sla_set())
     assert len([r for r in servers.receiver.requests if r.path == "/sms"]) == 3
-    [receipt] = rig.receipts
-    assert (receipt.data.status, receipt.data.attempts) == (DeliveryStatus.FAILED, 3)
+    [waiting] = rig.receipts
+    assert (waiting.data.status, waiting.data.attempts) == (DeliveryStatus.DEFERRED, 3)
+    # Redelivery does not start over; the dispatcher tries again only once the message is due.
+    await rig.on_sla(sla_set())
+    assert len([r for r in servers.receiver.requests if r.path == "/sms"]) == 3
+    rig.clock.advance(timedelta(hours=7))  # older than the give-up horizon: last round
+    assert await rig.dispatcher.run_once() == 1
+    assert len([r for r in servers.receiver.requests if r.path == "/sms"]) == 6
+    final = rig.receipts[-1]
+    assert (final.data.status, final.data.attempts) == (DeliveryStatus.FAILED, 3)
     [letter] = rig.dead_letters
     assert letter.data.original_topic == Topic.SLA.value
     assert letter.data.detail == "sms: HTTP 500"
-    # Settled: redelivery does not start over.
-    await rig.on_sla(sla_set())
-    assert len([r for r in servers.receiver.requests if r.path == "/sms"]) == 3
 
 
 async def test_a_storm_of_warnings_reaches_the_desk_as_one_signed_digest(

@@ -160,6 +160,8 @@ def create_app(settings: NotifierSettings, ports: Ports | None = None) -> AsgiFa
                 max_attempts=settings.max_attempts,
                 base_seconds=settings.backoff_seconds,
                 cap_seconds=settings.backoff_cap_seconds,
+                retry_later=timedelta(seconds=settings.retry_later_seconds),
+                give_up_after=timedelta(hours=settings.give_up_after_hours),
             ),
         ),
         planner=Planner(policy),

@@ -8,7 +8,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from contracts import Audience, DeliveryStatus
 from notifier.channels.base import (
@@ -24,15 +24,19 @@ from servicekit.clock import Clock
 
 log = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
+RETRY_LATER = "channel_unavailable"
 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Exponential backoff with full jitter, bounded attempts."""
+    """Exponential backoff with full jitter, bounded attempts; then, for a channel that is down,
+    try again `retry_later` after, until `give_up_after` from the trigger (then dead-letter)."""
 
     max_attempts: int = 5
     base_seconds: float = 0.5
     cap_seconds: float = 30.0
+    retry_later: timedelta = timedelta(seconds=30)
+    give_up_after: timedelta = timedelta(hours=6)
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait after failed attempt number `attempt` (1-based)."""
@@ -46,6 +50,7 @@ class Attempted:
     status: DeliveryStatus
     attempts: int
     reason: str | None
+    transient: bool = False  # failed only because the channel kept failing for now
 
 
 @dataclass
@@ -78,8 +83,8 @@ class Sender:
             failed = Attempted(DeliveryStatus.FAILED, 0, "template_error")
             return self.outcome(delivery, recipient.channel, failed)
         message = _message(delivery.key, delivery, recipient, rendered, delivery.intent.template)
-        attempted = await self._attempt(recipient.channel, message)
-        return self.outcome(delivery, recipient.channel, attempted)
+        attempted, after = self._later(delivery, await self._attempt(recipient.channel, message))
+        return self.outcome(delivery, recipient.channel, attempted, after)
 
     async def send_digest(self, deliveries: Sequence[Delivery], template: str) -> list[Outcome]:
         """One message listing every delivery (same recipient); each still gets its outcome."""
@@ -103,7 +108,7 @@ class Sender:
         attempted = await self._attempt(recipient.channel, message)
         if attempted.status is DeliveryStatus.DELIVERED:
             self.metrics.digests.labels(recipient.channel).inc()
-        return [self.outcome(d, recipient.channel, attempted) for d in deliveries]
+        return [self.outcome(d, recipient.channel, *self._later(d, attempted)) for d in deliveries]
 
     def _item(self, delivery: Delivery) -> dict[str, str]:
         rendered = self.templates.render(delivery.intent.template, delivery.intent.context)
@@ -131,7 +136,18 @@ class Sender:
             except PermanentDeliveryError as exc:
                 return Attempted(DeliveryStatus.FAILED, attempt, str(exc))
             return Attempted(DeliveryStatus.DELIVERED, attempt, None)
-        return Attempted(DeliveryStatus.FAILED, self.retry.max_attempts, reason)
+        return Attempted(DeliveryStatus.FAILED, self.retry.max_attempts, reason, transient=True)
+
+    def _later(self, delivery: Delivery, attempted: Attempted) -> tuple[Attempted, datetime | None]:
+        """A channel that is down: the message waits and goes again, until it is too old."""
+        now = self.clock.now()
+        if (
+            not attempted.transient
+            or now - delivery.intent.trigger_time >= self.retry.give_up_after
+        ):
+            return attempted, None
+        waiting = Attempted(DeliveryStatus.DEFERRED, attempted.attempts, RETRY_LATER)
+        return waiting, now + self.retry.retry_later
 
     def outcome(
         self,

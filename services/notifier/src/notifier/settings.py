@@ -54,6 +54,12 @@ class NotifierSettings(ServiceSettings):
     max_attempts: int = 5
     backoff_seconds: float = 0.5
     backoff_cap_seconds: float = 30.0
+    retry_later_seconds: float = Field(
+        30.0, gt=0, description="A channel still failing after the retries: try again after this."
+    )
+    give_up_after_hours: float = Field(
+        6.0, gt=0, description="Then dead-letter a notification this long after its trigger."
+    )
     claim_stale_seconds: float = Field(
         120.0, description="A claim or lease older than this is taken over (sender crashed)."
     )
