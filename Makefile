@@ -12,7 +12,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: help venv stack-up stack-down stack-status stack-reset run demo test unit e2e lint typecheck \
-        format schemas eval train bench bench-sla faults clean
+        format schemas catalogue report status tools eval train bench bench-sla faults clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -65,6 +65,19 @@ lint: venv ## ruff, mypy (strict) and the import contracts
 format: venv ## apply ruff's formatting and safe fixes
 	@$(VENV)/bin/ruff format .
 	@$(VENV)/bin/ruff check --fix .
+
+catalogue: venv ## regenerate the AsyncAPI documents and the topic pages (docs/topics*)
+	@$(VENV)/bin/complaints catalogue --write
+
+report: venv ## self-contained HTML report of the demo database (report.html)
+	@$(VENV)/bin/complaints report
+
+status: venv ## the running pipeline at a glance: stages, lag, open deadlines, health
+	@$(VENV)/bin/complaints status
+
+tools: ## install chromium (report test) and kcat (topic docs) from Debian
+	@$(PYTHON) deploy/local/tools.py install chromium
+	@$(PYTHON) deploy/local/tools.py install kcat
 
 schemas: venv ## regenerate the committed JSON Schemas from the contracts
 	@$(VENV)/bin/python -m contracts.schemas shared/schemas

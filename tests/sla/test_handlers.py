@@ -468,3 +468,8 @@ async def test_deadlines_on_the_fallback_calendar_are_counted(rig: Rig) -> None:
     counted = rig.registry.get_sample_value("complaints_calendar_fallback_total", {"year": "2031"})
     assert counted is not None
     assert counted >= 1
+
+
+async def test_the_case_keeps_the_category_for_queries(rig: Rig) -> None:
+    await rig.classified(classified())
+    assert rig.cases.records[CID].facts.category == "billing/overcharge"

@@ -24,13 +24,23 @@ def _run(args: argparse.Namespace, *, label: str) -> int:
     from complaints_cli.runner import RunOptions, run
     from complaints_cli.summary import render
 
+    staff = None
+    if label == "demo" and not args.no_staff:
+        from complaints_cli.staff import StaffDemo
+
+        staff = StaffDemo.for_pack(REPO / "policies")
     counts = asyncio.run(
         run(
-            RunOptions(count=args.count, timeout=args.timeout, label=label, progress=not args.quiet)
+            RunOptions(
+                count=args.count, timeout=args.timeout, label=label, progress=not args.quiet
+            ),
+            staff=staff,
         )
     )
     if label == "demo":
         print(render(counts))
+    if staff:
+        print(staff.summary)
     print(counts.line("e2e" if label == "e2e" else "demo"))
     return 0 if counts.lost == 0 and counts.duplicated == 0 else 1
 
@@ -82,6 +92,56 @@ def _sla_simulate(args: argparse.Namespace) -> int:
     )
 
 
+def _report(args: argparse.Namespace) -> int:
+    from complaints_cli.pipeline import StackConfig
+    from complaints_cli.report import ReportOptions, report_command
+
+    mongo = args.mongo_url or StackConfig(database=args.database).mongo
+    return report_command(ReportOptions(out=args.out, database=args.database, mongo_url=mongo))
+
+
+def _status(args: argparse.Namespace) -> int:
+    from complaints_cli.pipeline import StackConfig
+    from complaints_cli.status import StatusOptions, status_command
+
+    stack = StackConfig(database=args.database)
+    return status_command(
+        StatusOptions(
+            database=args.database,
+            mongo_url=args.mongo_url or stack.mongo,
+            kafka=args.kafka or stack.kafka,
+        )
+    )
+
+
+def _catalogue(args: argparse.Namespace) -> int:
+    from complaints_cli.catalogue import catalogue_command
+
+    return catalogue_command(write_files=args.write)
+
+
+def _add_operations(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`report`, `status` and `catalogue`: what operations and downstream teams use."""
+    where = argparse.ArgumentParser(add_help=False)
+    where.add_argument("--database", default="complaints_demo")
+    where.add_argument("--mongo-url", help="default: $COMPLAINTS_MONGO or the local stack")
+    report = sub.add_parser(
+        "report", parents=[where], help="write a self-contained HTML report from MongoDB"
+    )
+    report.add_argument("--out", type=Path, default=Path("report.html"))
+    report.set_defaults(func=_report)
+    status = sub.add_parser(
+        "status", parents=[where], help="stage counts, consumer lag, open deadlines, health"
+    )
+    status.add_argument("--kafka", help="bootstrap servers (default: $COMPLAINTS_KAFKA or local)")
+    status.set_defaults(func=_status)
+    catalogue = sub.add_parser(
+        "catalogue", help="check (or --write) the AsyncAPI documents and topic pages"
+    )
+    catalogue.add_argument("--write", action="store_true", help="regenerate the committed files")
+    catalogue.set_defaults(func=_catalogue)
+
+
 def parser() -> argparse.ArgumentParser:
     """The command-line grammar."""
     root = argparse.ArgumentParser(prog="complaints", description=__doc__)
@@ -99,6 +159,8 @@ def parser() -> argparse.ArgumentParser:
         cmd.add_argument("--count", type=int, default=240)
         cmd.add_argument("--timeout", type=float, default=240.0)
         cmd.add_argument("--quiet", action="store_true")
+        if name == "demo":
+            cmd.add_argument("--no-staff", action="store_true", help="no simulated staff side")
         cmd.set_defaults(func=lambda a, label=label: _run(a, label=label))
 
     policy = argparse.ArgumentParser(add_help=False)
@@ -138,6 +200,10 @@ def parser() -> argparse.ArgumentParser:
     simulate.add_argument("--now", help="judge as of this ISO time (default: now)")
     simulate.add_argument("--json", action="store_true", help="print JSON instead of a table")
     simulate.set_defaults(func=_sla_simulate)
+    _add_operations(sub)
+    from complaints_cli.case_cmd import add_case_parser
+
+    add_case_parser(sub)
     return root
 
 

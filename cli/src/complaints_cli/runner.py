@@ -8,6 +8,7 @@ import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from pymongo import AsyncMongoClient
 
@@ -15,6 +16,9 @@ from complaints_cli import workload
 from complaints_cli.pipeline import Pipeline, StackConfig
 from complaints_cli.receiver import Receiver, serving
 from complaints_cli.stages import StageCounts, count
+
+if TYPE_CHECKING:
+    from complaints_cli.staff import StaffDemo
 
 
 @dataclass(frozen=True)
@@ -44,18 +48,31 @@ def show_progress(counts: StageCounts, elapsed: float, label: str) -> None:
     sys.stderr.flush()
 
 
-async def run(options: RunOptions) -> StageCounts:
-    """Start the services, publish the workload, wait until it lands or times out."""
+def _config(
+    options: RunOptions, run_id: str, channels: dict[str, str], staff: StaffDemo | None
+) -> StackConfig:
+    database = f"complaints_{run_id}" if options.label == "e2e" else "complaints_demo"
+    if staff is None:
+        return StackConfig(database=database, time_scale=options.time_scale, extra_env=channels)
+    return StackConfig(
+        database=database,
+        time_scale=staff.scale,
+        time_origin=staff.origin.isoformat(),
+        time_anchor=staff.anchor.isoformat(),
+        extra_env=channels | staff.env(),
+    )
+
+
+async def run(options: RunOptions, *, staff: StaffDemo | None = None) -> StageCounts:
+    """Start the services, publish the workload, wait until it lands or times out.
+
+    With `staff`, the services run on the staff demo's compressed clock, and simulated staff work
+    the cases through the case API from the moment the workload is published.
+    """
     run_id = f"{options.label}{datetime.now(UTC):%Y%m%d%H%M%S}{secrets.token_hex(2)}"
     sms_secret, hook_secret = secrets.token_hex(16), secrets.token_hex(16)
-    config = StackConfig(
-        database=f"complaints_{run_id}" if options.label == "e2e" else "complaints_demo",
-        time_scale=options.time_scale,
-        extra_env={
-            "NOTIFIER_SMS_GATEWAY_SECRET": sms_secret,
-            "NOTIFIER_WEBHOOK_SECRET": hook_secret,
-        },
-    )
+    channels = {"NOTIFIER_SMS_GATEWAY_SECRET": sms_secret, "NOTIFIER_WEBHOOK_SECRET": hook_secret}
+    config = _config(options, run_id, channels, staff)
     receiver = Receiver(secrets={"/sms": sms_secret.encode(), "/webhook": hook_secret.encode()})
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(config.mongo, tz_aware=True)
     db = client[config.database]
@@ -68,10 +85,11 @@ async def run(options: RunOptions) -> StageCounts:
         async with serving(receiver, port=config.receiver_port):
             pipeline.start_all()
             await pipeline.wait_ready()
-            messages = list(
-                workload.build(run_id=run_id, count=options.count, start=datetime.now(UTC))
-            )
+            received = staff.clock.now() if staff else datetime.now(UTC)
+            messages = list(workload.build(run_id=run_id, count=options.count, start=received))
             sent = await workload.publish(messages, bootstrap=config.kafka)
+            if staff:
+                staff.start(api=f"http://127.0.0.1:{config.port('sla')}")
             started = time.monotonic()
             counts = await count(db, receiver, run_id=run_id, sent=sent)
             while not counts.complete and time.monotonic() - started < options.timeout:
@@ -88,8 +106,12 @@ async def run(options: RunOptions) -> StageCounts:
                 show_progress(counts, time.monotonic() - started, options.label)
                 sys.stderr.write("\n")
             complete = counts.complete and counts.duplicated == 0
+            if staff:
+                await staff.finish(db, progress=options.progress)
             return counts
     finally:
+        if staff:
+            await staff.stop()
         pipeline.stop_all()
         if options.label == "e2e" and complete:
             await client.drop_database(config.database)

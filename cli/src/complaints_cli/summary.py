@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
 
 from complaints_cli.stages import StageCounts
 
@@ -52,4 +54,77 @@ def render(counts: StageCounts) -> str:
         breached = sum(1 for d in docs if 100 in d.get("fired", []))
         lines.append(f"  {clock:<18} {len(docs):4d} set   {_hours(spans)}   breached {breached}")
     lines.append(f"Lost {counts.lost}, customers told twice {counts.duplicated}")
+    return "\n".join(lines)
+
+
+@dataclass
+class ClockTally:
+    """How one clock fared in a run, from the SLA's deadlines."""
+
+    on_time: int = 0
+    late: int = 0
+    overdue: int = 0  # still running past its due time
+    breached: int = 0
+    escalated: int = 0
+
+    def add(
+        self,
+        *,
+        status: str,
+        due_at: datetime,
+        stopped_at: datetime | None,
+        fired: Iterable[int],
+        now: datetime,
+    ) -> None:
+        """Count one deadline."""
+        seen = set(fired)
+        self.breached += 100 in seen
+        self.escalated += 150 in seen
+        if status == "met" and stopped_at is not None:
+            if stopped_at <= due_at:
+                self.on_time += 1
+            else:
+                self.late += 1
+        elif status in {"pending", "firing"} and due_at < now:
+            self.overdue += 1
+
+    @property
+    def judged(self) -> int:
+        """Deadlines whose timeliness is known: met, or running past due."""
+        return self.on_time + self.late + self.overdue
+
+
+def _rate(on_time: int, judged: int) -> str:
+    return f"{100 * on_time / judged:5.1f} %" if judged else "    - "
+
+
+def render_staff(
+    *,
+    clocks: Mapping[str, ClockTally],
+    states: Counter[str],
+    actions: Counter[str],
+    refused: Counter[str],
+    scripts: Counter[str],
+    width: int = 30,
+) -> str:
+    """The staff side of a demo: what staff did, where cases ended, how timely the clocks were."""
+    lines = ["", "=== Staff and deadlines ==="]
+    lines += bars("Cases per staff script", scripts)
+    lines += bars("Staff actions applied", actions)
+    if refused:
+        lines += bars("Staff actions refused (reason)", refused)
+    lines += bars("Cases per state", states)
+    lines += bars("Breaches per clock", {c: t.breached for c, t in clocks.items()})
+    lines += bars("Escalations per clock", {c: t.escalated for c, t in clocks.items()})
+    lines.append("Timely handling per clock (met on time / (met + running past due))")
+    for clock in sorted(clocks):
+        t = clocks[clock]
+        filled = round(width * t.on_time / t.judged) if t.judged else 0
+        lines.append(
+            f"  {clock:<18} {'█' * filled}{'░' * (width - filled)} {_rate(t.on_time, t.judged)}"
+            f"  ({t.on_time} on time, {t.late} late, {t.overdue} overdue)"
+        )
+    on_time = sum(t.on_time for t in clocks.values())
+    judged = sum(t.judged for t in clocks.values())
+    lines.append(f"Timely handling overall {_rate(on_time, judged).strip()} of {judged} judged")
     return "\n".join(lines)

@@ -11,6 +11,7 @@ import asyncio
 import base64
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -19,12 +20,13 @@ from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotRead
 from aiokafka.errors import RequestTimedOutError as KafkaRequestTimedOut
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from pymongo.errors import AutoReconnect, ConnectionFailure, NetworkTimeout, WriteConcernError
 
-from contracts import DeadLetter, Event, MessageDeadLettered, Topic
+from contracts import ComplaintId, DeadLetter, Event, MessageDeadLettered, Topic
 from servicekit.clock import Clock
 from servicekit.kafka import publish_all
+from servicekit.logs import correlated
 from servicekit.metrics import KitMetrics
 from servicekit.settings import KafkaSettings
 
@@ -107,6 +109,7 @@ class DeliveryPolicy:
         clock: Clock,
         max_attempts: int = 3,
         backoff_max: float = 10.0,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self._service = service
         self._broker = broker
@@ -114,9 +117,18 @@ class DeliveryPolicy:
         self._clock = clock
         self._max_attempts = max_attempts
         self._backoff_max = backoff_max
+        self._wall = wall  # real epoch seconds, as Kafka timestamps are (the clock may be scaled)
 
     async def run(self, messages: Sequence[Inbound], handler: BatchHandler) -> None:
-        """Process `messages`; returns once each is done or dead-lettered."""
+        """Process `messages`; returns once each is done or dead-lettered.
+
+        A batch of one message logs under its complaint id (the correlation id); a larger batch
+        logs without one, except where a single message is handled or dead-lettered.
+        """
+        with correlated(complaint_id(messages[0]) if len(messages) == 1 else None):
+            await self._run(messages, handler)
+
+    async def _run(self, messages: Sequence[Inbound], handler: BatchHandler) -> None:
         self._metrics.batch_size.labels(self._service).observe(len(messages))
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
@@ -133,6 +145,20 @@ class DeliveryPolicy:
         await self.dead_letter(rejections)
         if messages:
             self._metrics.processed.labels(self._service, messages[0].topic).inc(len(messages))
+        self._observe_latency(messages, rejections)
+
+    def _observe_latency(
+        self, messages: Sequence[Inbound], rejections: Sequence[Rejection]
+    ) -> None:
+        """Stage latency of every finished (not rejected) message: its Kafka timestamp to now."""
+        rejected = {(r.message.topic, r.message.partition, r.message.offset) for r in rejections}
+        now_ms = self._wall() * 1000
+        histogram = self._metrics.stage_latency.labels(self._service)
+        for message in messages:
+            if message.timestamp_ms > 0 and (
+                (message.topic, message.partition, message.offset) not in rejected
+            ):
+                histogram.observe(max(0.0, (now_ms - message.timestamp_ms) / 1000))
 
     async def _until_infrastructure_answers(
         self, messages: Sequence[Inbound], handler: BatchHandler
@@ -162,32 +188,31 @@ class DeliveryPolicy:
     ) -> list[Rejection]:
         rejections: list[Rejection] = []
         for message in messages:
-            for attempt in range(1, self._max_attempts + 1):
-                try:
-                    rejections.extend(await self._until_infrastructure_answers([message], handler))
-                    break
-                except Exception as exc:
-                    if attempt == self._max_attempts:
-                        log.exception(
-                            "giving up on message",
-                            extra={
-                                "fields": {
-                                    "topic": message.topic,
-                                    "partition": message.partition,
-                                    "offset": message.offset,
-                                }
-                            },
-                        )
-                        rejections.append(
-                            Rejection(
-                                message,
-                                "processing_error",
-                                f"{type(exc).__name__} in {self._service} after {attempt} attempts",
-                            )
-                        )
-                    else:
-                        await asyncio.sleep(0.5 * 2**attempt)
+            with correlated(complaint_id(message)):
+                rejections.extend(await self._isolated(message, handler))
         return rejections
+
+    async def _isolated(self, message: Inbound, handler: BatchHandler) -> list[Rejection]:
+        """Handle one message alone, with bounded attempts; what keeps failing is rejected."""
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                return list(await self._until_infrastructure_answers([message], handler))
+            except Exception as exc:
+                if attempt == self._max_attempts:
+                    log.exception(
+                        "giving up on message",
+                        extra={
+                            "fields": {
+                                "topic": message.topic,
+                                "partition": message.partition,
+                                "offset": message.offset,
+                            }
+                        },
+                    )
+                    detail = f"{type(exc).__name__} in {self._service} after {attempt} attempts"
+                    return [Rejection(message, "processing_error", detail)]
+                await asyncio.sleep(0.5 * 2**attempt)
+        return []  # max_attempts < 1: nothing was tried
 
     async def dead_letter(self, rejections: Sequence[Rejection], attempts: int = 1) -> None:
         """Publish one dead-letter record per rejection (the original bytes included)."""
@@ -199,6 +224,7 @@ class DeliveryPolicy:
             message = rejection.message
             self._metrics.dead_lettered.labels(self._service, rejection.reason).inc()
             key = _text_key(message.key)
+            subject = complaint_id(message)
             events.append(
                 MessageDeadLettered.build(
                     data=DeadLetter(
@@ -212,24 +238,39 @@ class DeliveryPolicy:
                         payload_base64=base64.b64encode(message.value).decode(),
                         attempts=attempts,
                     ),
-                    subject=key if key and key.startswith("CP") else None,
+                    subject=subject,
                     source=f"/complaints/{self._service}",
                     time=now,
                     cause=f"{message.topic}/{message.partition}/{message.offset}",
                 )
             )
-            log.warning(
-                "dead-lettered",
-                extra={
-                    "fields": {
-                        "reason": rejection.reason,
-                        "topic": message.topic,
-                        "partition": message.partition,
-                        "offset": message.offset,
-                    }
-                },
-            )
+            with correlated(subject):
+                log.warning(
+                    "dead-lettered",
+                    extra={
+                        "fields": {
+                            "reason": rejection.reason,
+                            "topic": message.topic,
+                            "partition": message.partition,
+                            "offset": message.offset,
+                        }
+                    },
+                )
         await publish_all(self._broker, events)
+
+
+_COMPLAINT_ID: TypeAdapter[str] = TypeAdapter(ComplaintId)
+
+
+def complaint_id(message: Inbound) -> str | None:
+    """The message's key if it is a complaint id (every topic after intake is keyed by one)."""
+    key = _text_key(message.key)
+    if key is None:
+        return None
+    try:
+        return _COMPLAINT_ID.validate_python(key)
+    except ValidationError:
+        return None
 
 
 def _text_key(key: bytes | None) -> str | None:

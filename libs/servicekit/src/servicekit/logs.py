@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
@@ -12,6 +14,17 @@ import orjson
 
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 """The complaint id being worked on, added to every log line emitted meanwhile."""
+
+
+@contextmanager
+def correlated(complaint_id: str | None) -> Iterator[None]:
+    """Tag every log line emitted inside the block with `complaint_id` (None: no id known)."""
+    token = correlation_id.set(complaint_id)
+    try:
+        yield
+    finally:
+        correlation_id.reset(token)
+
 
 _REDACTIONS = (
     (re.compile(r"(?<!\d)(\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)"), "<phone>"),

@@ -39,14 +39,16 @@ class KitMetrics:
         )
         self.stage_latency = Histogram(
             "complaints_stage_latency_seconds",
-            "Time from the consumed event's creation to this stage's publish.",
+            "Time from a consumed record's Kafka timestamp (its publication by the previous"
+            " stage) until this stage finished it (stored and published its own events).",
             ["service"],
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
         self.consumer_lag = Gauge(
             "complaints_consumer_lag_messages",
-            "High-water mark minus committed offset, per topic and partition.",
+            "High-water mark minus the group's committed offset, per topic and partition"
+            " assigned to this process (refreshed every few seconds).",
             ["service", "topic", "partition"],
             registry=registry,
         )

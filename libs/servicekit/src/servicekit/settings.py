@@ -42,6 +42,9 @@ class ServiceSettings(BaseSettings):
     http_port: int = 8000
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
+    lag_interval_seconds: float = Field(
+        10.0, ge=0, description="How often each consumer's lag gauge is refreshed (0 = never)."
+    )
     policy_dir: Path = Path("policies")
     policy_pack: str = "telecom"
     time_scale: float = Field(

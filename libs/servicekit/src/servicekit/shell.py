@@ -13,6 +13,7 @@ from servicekit.app import Check, Hook, build_app
 from servicekit.clock import Clock, clock_from_settings
 from servicekit.delivery import DeliveryPolicy
 from servicekit.kafka import ensure_topics, make_broker, publish_all
+from servicekit.lag import ConsumerLag, subscriber_consumers
 from servicekit.metrics import KitMetrics
 from servicekit.mongo import MongoResource
 from servicekit.settings import ServiceSettings
@@ -27,6 +28,12 @@ class ServiceShell:
         self.registry = CollectorRegistry()
         self.broker = make_broker(settings=settings.kafka, service=service, registry=self.registry)
         self.kit = KitMetrics(self.registry, service)
+        self.lag = ConsumerLag(
+            service=service,
+            gauge=self.kit.consumer_lag,
+            consumers=lambda: subscriber_consumers(self.broker),
+            interval=settings.lag_interval_seconds,
+        )
         self.mongo = MongoResource(settings.mongo, app_name=service) if with_mongo else None
 
     def require_mongo(self) -> MongoResource:
@@ -63,7 +70,10 @@ class ServiceShell:
         readiness: Sequence[Check] = (),
         routes: Sequence[tuple[str, ASGIApp]] = (),
     ) -> AsgiFastStream:
-        """The ASGI app: topics ensured and Mongo prepared before the broker starts consuming."""
+        """The ASGI app: topics ensured and Mongo prepared before the broker starts consuming.
+
+        Consumer lag is sampled from start-up until shutdown begins.
+        """
 
         async def ensure() -> None:
             if self.settings.kafka.create_topics:
@@ -78,8 +88,8 @@ class ServiceShell:
             registry=self.registry,
             readiness=checks,
             on_startup=[ensure, *on_startup],
-            after_startup=after_startup,
-            on_shutdown=on_shutdown,
+            after_startup=[*after_startup, self.lag.start],
+            on_shutdown=[self.lag.stop, *on_shutdown],
             after_shutdown=closers,
             routes=routes,
         )

@@ -9,16 +9,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from faststream.asgi import AsgiFastStream
+from faststream.asgi.types import ASGIApp
 
 from servicekit.clock import Clock
 from servicekit.shell import ServiceShell
 from sla import handlers
-from sla.adapters.mongo import MongoCaseStore, MongoDeadlineStore
+from sla.adapters.mongo import MongoCaseStore, MongoClockReader, MongoDeadlineStore
 from sla.cases import CaseKeeper
 from sla.census import Census
 from sla.domain import BusinessCalendar, SlaPolicy
+from sla.http_api import PREFIX, CaseDesk, PathPrefix, create_case_api
 from sla.metrics import SlaMetrics
-from sla.ports import CaseStore, DeadlineStore
+from sla.ports import CaseStore, ClockReader, DeadlineStore
+from sla.queries import CaseQueries
 from sla.scheduler import Scheduler
 from sla.service import ClockKeeper
 from sla.settings import SlaSettings
@@ -33,6 +36,7 @@ class Ports:
     deadlines: DeadlineStore
     cases: CaseStore
     clock: Clock
+    clocks: ClockReader  # read-only view of the deadlines for the case queries
 
 
 def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStream:
@@ -46,7 +50,7 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
         deadlines = MongoDeadlineStore(
             db, clock=clock, slot_width=settings.slot_seconds, time_scale=settings.time_scale
         )
-        ports = Ports(deadlines, MongoCaseStore(db), clock)
+        ports = Ports(deadlines, MongoCaseStore(db), clock, MongoClockReader(db))
     metrics = SlaMetrics(shell.registry)
     scheduler = Scheduler(
         store=ports.deadlines,
@@ -106,4 +110,28 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
         on_startup=[ports.deadlines.ensure_indexes],
         after_startup=[start_scheduler],
         on_shutdown=[stop_scheduler],
+        routes=_case_api(settings, ports, policy, calendar, shell),
     )
+
+
+def _case_api(
+    settings: SlaSettings,
+    ports: Ports,
+    policy: SlaPolicy,
+    calendar: BusinessCalendar,
+    shell: ServiceShell,
+) -> list[tuple[str, ASGIApp]]:
+    """`/cases…` when staff API keys are configured (none: the case API is off)."""
+    staff = settings.staff_keys()
+    if not staff:
+        return []
+    desk = CaseDesk(
+        cases=ports.cases,
+        policy=policy,
+        calendar=calendar,
+        publish=shell.publish,
+        clock=ports.clock,
+    )
+    queries = CaseQueries(cases=ports.cases, clocks=ports.clocks, calendar=calendar)
+    api = create_case_api(desk=desk, queries=queries, staff=staff, clock=ports.clock)
+    return [(PathPrefix(PREFIX), api)]

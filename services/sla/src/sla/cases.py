@@ -61,6 +61,7 @@ from sla.ports import (
     CaseRecord,
     CaseStore,
     DeadlineStore,
+    ReceiptSummary,
     StoredDeadline,
     Threshold,
 )
@@ -132,6 +133,19 @@ def _decode_actions(messages: Sequence[Inbound]) -> tuple[list[CaseActionTaken],
     return decoded, rejections + invalid
 
 
+def _summary(sent: NotificationSent) -> ReceiptSummary:
+    receipt = sent.data
+    return ReceiptSummary(
+        notification_id=receipt.notification_id,
+        complaint_id=receipt.complaint_id,
+        audience=receipt.audience,
+        channel=receipt.channel,
+        template=receipt.template,
+        status=receipt.status,
+        at=sent.time,
+    )
+
+
 @dataclass
 class CaseKeeper:
     """Drives each case through its lifecycle and keeps its clocks in step."""
@@ -158,8 +172,10 @@ class CaseKeeper:
         return rejections
 
     async def on_receipts(self, messages: Sequence[Inbound]) -> list[Rejection]:
-        """A delivered customer acknowledgement acknowledges the case (and meets its clock)."""
+        """Keep every receipt with its case; a delivered customer acknowledgement acknowledges
+        the case (and meets its clock)."""
         receipts, rejections = decode(messages, NotificationSent)
+        await self.cases.record_receipts([_summary(sent) for sent in receipts])
         touched: list[str] = []
         for sent in receipts:
             receipt = sent.data
@@ -253,6 +269,11 @@ class CaseKeeper:
             closed_at=action.occurred_at if step.to_state is CaseState.CLOSED else None,
             pause=(step.pause.paused_at, step.pause.credited_until) if step.pause else None,
             review_reason=review,
+            assignment=(
+                (action.assignee, action.department)
+                if action.action is LifecycleAction.ASSIGNED
+                else None
+            ),
         )
 
     def _sla_event(

@@ -12,6 +12,7 @@ from contracts import (
     CaseState,
     Channel,
     ClockName,
+    DeliveryStatus,
     Event,
     FlagName,
     Severity,
@@ -119,6 +120,7 @@ class CaseFacts:
     severity_at_receipt: Severity | None
     referral_due_at: datetime | None = None
     complainant_key: str | None = None
+    category: str | None = None
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,8 @@ class CaseRecord:
     facts: CaseFacts
     case: Case
     version: int
+    assignee: str | None = None  # from the latest `assigned` action
+    department: str | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +143,42 @@ class CaseChange:
     closed_at: datetime | None = None
     pause: tuple[datetime, datetime] | None = None  # credited window (paused at, credited until)
     review_reason: str | None = None
+    assignment: tuple[str | None, str | None] | None = None  # (assignee, department) if assigned
+
+
+@dataclass(frozen=True)
+class ReceiptSummary:
+    """What became of one notification about a case (no recipient, no text)."""
+
+    notification_id: str
+    complaint_id: str
+    audience: Audience
+    channel: str
+    template: str
+    status: DeliveryStatus
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """Which cases a list asks for; None matches anything."""
+
+    state: CaseState | None = None
+    severity: Severity | None = None
+    category: str | None = None
+    channel: Channel | None = None
+    assignee: str | None = None
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    """One row of a case list: facts and where the case stands, without its history."""
+
+    facts: CaseFacts
+    state: CaseState
+    severity: Severity
+    assignee: str | None = None
+    department: str | None = None
 
 
 class CaseStore(Protocol):
@@ -174,3 +214,39 @@ class CaseStore(Protocol):
         self, complainant_key: str, *, complaint_id: str, at: datetime, verdict: Verdict
     ) -> list[tuple[datetime, Verdict]]:
         """Add a closure verdict to the complainant's record; return the whole record."""
+
+    async def record_receipts(self, receipts: Sequence[ReceiptSummary]) -> None:
+        """Keep each receipt under its case; the latest one per notification id wins."""
+
+    async def receipts(self, complaint_id: str) -> list[ReceiptSummary]:
+        """The receipts kept for a case, oldest first."""
+
+    async def search(self, query: CaseFilter) -> list[CaseSummary]:
+        """Cases matching `query`, oldest receipt first."""
+
+
+@dataclass(frozen=True)
+class ClockRecord:
+    """A deadline as the case queries show it: running, met or cancelled, and when it stopped."""
+
+    deadline: StoredDeadline
+    status: str  # pending / firing (running), met, cancelled, done (a fired upgrade)
+    stopped_at: datetime | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether the clock has not reached its goal (nor been cancelled) yet."""
+        return self.status in {"pending", "firing"}
+
+
+class ClockReader(Protocol):
+    """Read-only view of `deadlines` for the case queries (the scheduler never uses it)."""
+
+    async def clocks_of(self, complaint_id: str) -> list[ClockRecord]:
+        """Every deadline of one complaint, whatever its status."""
+
+    async def running_due_by(self, at: datetime) -> list[StoredDeadline]:
+        """Running clock deadlines (not upgrades) due at or before `at`, across all cases."""
+
+    async def running_of(self, complaint_ids: Sequence[str]) -> list[StoredDeadline]:
+        """Running clock deadlines (not upgrades) of these complaints."""

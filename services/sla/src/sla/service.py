@@ -78,6 +78,7 @@ def facts_of(data: ClassifiedComplaint) -> CaseFacts:
         severity_at_receipt=data.severity,
         referral_due_at=data.referral_due_at,
         complainant_key=data.complainant_key,
+        category=data.category,
     )
 
 

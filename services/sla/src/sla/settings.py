@@ -2,14 +2,59 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from enum import StrEnum
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    TypeAdapter,
+    ValidationError,
+)
 from pydantic_settings import SettingsConfigDict
 
 from servicekit.settings import ServiceSettings
 
+MIN_KEY_LENGTH = 16
+
+
+class Role(StrEnum):
+    """What a staff member may do on the case API (docs/case-api.md has the table)."""
+
+    HANDLER = "handler"
+    LEAD = "lead"
+    MANAGER = "manager"
+
+
+class StaffKey(BaseModel):
+    """Who presents an API key: the staff id recorded as the actor, and the role."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    staff_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
+    role: Role
+
+
+STAFF_KEYS: TypeAdapter[dict[str, StaffKey]] = TypeAdapter(dict[str, StaffKey])
+
+
+def parse_staff_keys(raw: str) -> dict[str, StaffKey]:
+    """API key → staff member from JSON; errors name no key (they are secrets)."""
+    if not raw.strip():
+        return {}
+    try:
+        keys = STAFF_KEYS.validate_json(raw)
+    except ValidationError as exc:
+        kinds = sorted({str(e["type"]) for e in exc.errors()})
+        raise ValueError(f"SLA_API_KEYS is not valid: {', '.join(kinds)}") from None
+    if any(len(key) < MIN_KEY_LENGTH for key in keys):
+        raise ValueError(f"SLA_API_KEYS: every key needs at least {MIN_KEY_LENGTH} characters")
+    return keys
+
 
 class SlaSettings(ServiceSettings):
-    """SLA settings: policy pack, scheduler lease and wake-up bounds."""
+    """SLA settings: policy pack, scheduler lease and wake-up bounds, case API keys."""
 
     model_config = SettingsConfigDict(env_prefix="SLA_", env_nested_delimiter="__", extra="ignore")
 
@@ -26,3 +71,12 @@ class SlaSettings(ServiceSettings):
         60.0, ge=0, description="Recount open / overdue deadline gauges every N s (0: off)."
     )
     replica_id: str | None = Field(None, description="Lease owner name; default host:pid.")
+    api_keys: SecretStr = Field(
+        SecretStr(""),
+        description='Case API keys as JSON: {"<key>": {"staff_id": "h-07", "role": "handler"}}; '
+        "roles handler | lead | manager; empty: the case API is off.",
+    )
+
+    def staff_keys(self) -> dict[str, StaffKey]:
+        """The case API's keys and who holds them (ValueError naming no key if malformed)."""
+        return parse_staff_keys(self.api_keys.get_secret_value())

@@ -9,7 +9,16 @@ from datetime import datetime
 from contracts import CaseState, ClockName, Event, Severity, SlaChanged, Verdict
 from servicekit.outbox import MemoryOutbox
 from sla.domain import Case, open_case
-from sla.ports import CaseChange, CaseFacts, CaseRecord, StoredDeadline
+from sla.ports import (
+    CaseChange,
+    CaseFacts,
+    CaseFilter,
+    CaseRecord,
+    CaseSummary,
+    ClockRecord,
+    ReceiptSummary,
+    StoredDeadline,
+)
 
 
 @dataclass
@@ -131,6 +140,37 @@ class InMemoryDeadlineStore:
             self.slots[deadline_id].announced = True
 
 
+class InMemoryClockReader:
+    """The case queries' view of an in-memory deadline store."""
+
+    def __init__(self, store: InMemoryDeadlineStore) -> None:
+        self._store = store
+
+    async def clocks_of(self, complaint_id: str) -> list[ClockRecord]:
+        """Every deadline of the complaint."""
+        return [
+            ClockRecord(s.deadline, s.status, s.stopped_at)
+            for s in self._store.slots.values()
+            if s.deadline.complaint_id == complaint_id
+        ]
+
+    async def running_due_by(self, at: datetime) -> list[StoredDeadline]:
+        """Running clocks due at or before `at`."""
+        return [d for d in self._running() if d.due_at <= at]
+
+    async def running_of(self, complaint_ids: Sequence[str]) -> list[StoredDeadline]:
+        """Running clocks of these complaints."""
+        wanted = set(complaint_ids)
+        return [d for d in self._running() if d.complaint_id in wanted]
+
+    def _running(self) -> list[StoredDeadline]:
+        return [
+            s.deadline
+            for s in self._store.slots.values()
+            if s.status in RUNNING and s.deadline.clock is not None
+        ]
+
+
 class InMemoryCaseStore:
     """Cases, outboxes and complainant records in dicts, with the same versioning."""
 
@@ -141,6 +181,7 @@ class InMemoryCaseStore:
         self.changes: dict[str, list[CaseChange]] = {}
         self.severity: dict[str, Severity] = {}
         self.verdicts: dict[str, dict[str, tuple[datetime, Verdict]]] = {}
+        self.notifications: dict[str, dict[str, ReceiptSummary]] = {}
 
     def state(self, complaint_id: str) -> CaseState:
         """The stored state of one case."""
@@ -178,9 +219,11 @@ class InMemoryCaseStore:
     async def commit(self, record: CaseRecord, case: Case, change: CaseChange) -> bool:
         """Compare-and-set on the version."""
         cid = record.facts.complaint_id
-        if self.records[cid].version != record.version:
+        stored = self.records[cid]
+        if stored.version != record.version:
             return False
-        self.records[cid] = CaseRecord(record.facts, case, record.version + 1)
+        assignee, department = change.assignment or (stored.assignee, stored.department)
+        self.records[cid] = CaseRecord(record.facts, case, record.version + 1, assignee, department)
         self.changes.setdefault(cid, []).append(change)
         for event in change.events:
             self.events.setdefault(cid, {})[event.id] = event
@@ -211,3 +254,38 @@ class InMemoryCaseStore:
         record = self.verdicts.setdefault(complainant_key, {})
         record.setdefault(complaint_id, (at, verdict))
         return list(record.values())
+
+    async def record_receipts(self, receipts: Sequence[ReceiptSummary]) -> None:
+        """The latest receipt per notification id, under its case."""
+        for receipt in receipts:
+            self.notifications.setdefault(receipt.complaint_id, {})[receipt.notification_id] = (
+                receipt
+            )
+
+    async def receipts(self, complaint_id: str) -> list[ReceiptSummary]:
+        """The case's receipts, oldest first."""
+        kept = self.notifications.get(complaint_id, {}).values()
+        return sorted(kept, key=lambda r: (r.at, r.notification_id))
+
+    async def search(self, query: CaseFilter) -> list[CaseSummary]:
+        """Cases matching every given field, oldest receipt first."""
+        found = []
+        for cid, record in self.records.items():
+            severity = self.severity.get(cid, record.case.severity)
+            row = CaseSummary(
+                record.facts, record.case.state, severity, record.assignee, record.department
+            )
+            if _matches(row, query):
+                found.append(row)
+        return sorted(found, key=lambda r: (r.facts.received_at, r.facts.complaint_id))
+
+
+def _matches(row: CaseSummary, query: CaseFilter) -> bool:
+    wanted = (
+        (query.state, row.state),
+        (query.severity, row.severity),
+        (query.category, row.facts.category),
+        (query.channel, row.facts.channel),
+        (query.assignee, row.assignee),
+    )
+    return all(want is None or want == have for want, have in wanted)

@@ -18,6 +18,7 @@ from contracts import (
     CaseStateChanged,
     Channel,
     ClockName,
+    DeliveryStatus,
     Event,
     FlagName,
     LifecycleAction,
@@ -31,7 +32,17 @@ from servicekit.mongo import Document, ensure_index, find_all, write_in_chunks
 from servicekit.outbox import Outbox
 from sla.adapters.slots import Entry, SlotIndex
 from sla.domain import Case, HistoryEntry
-from sla.ports import CaseChange, CaseFacts, CaseRecord, StoredDeadline, Threshold
+from sla.ports import (
+    CaseChange,
+    CaseFacts,
+    CaseFilter,
+    CaseRecord,
+    CaseSummary,
+    ClockRecord,
+    ReceiptSummary,
+    StoredDeadline,
+    Threshold,
+)
 
 PENDING, FIRING, DONE = "pending", "firing", "done"
 # A clock stays `pending` after its last threshold fired: it is still open until its goal is met
@@ -465,6 +476,7 @@ def facts_fields(facts: CaseFacts) -> Document:
         "severity": severity or Severity.P4.value,
         "referral_due_at": facts.referral_due_at,
         "complainant_key": facts.complainant_key,
+        "category": facts.category,
     }
 
 
@@ -478,6 +490,7 @@ def facts_from(doc: Document) -> CaseFacts:
         severity_at_receipt=_optional(Severity, doc.get("severity_at_receipt")),
         referral_due_at=doc.get("referral_due_at"),
         complainant_key=doc.get("complainant_key"),
+        category=doc.get("category"),
     )
 
 
@@ -496,6 +509,9 @@ class MongoCaseStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._cases = db["cases"]
         self._complainants = db["complainants"]
+        # Receipts live beside the case, keyed by complaint id: one may arrive before the case
+        # is stored, and an upsert into `cases` would then shadow the case's own first write.
+        self._receipts = db["case_receipts"]
         self._outbox = Outbox(self._cases, stage="sla", event_type=SlaChanged)
 
     async def save_started(
@@ -533,7 +549,13 @@ class MongoCaseStore:
         if not docs or "received_at" not in docs[0]:
             return None
         doc = docs[0]
-        return CaseRecord(facts=facts_from(doc), case=case_from(doc), version=doc["version"])
+        return CaseRecord(
+            facts=facts_from(doc),
+            case=case_from(doc),
+            version=doc["version"],
+            assignee=doc.get("assignee"),
+            department=doc.get("department"),
+        )
 
     async def commit(self, record: CaseRecord, case: Case, change: CaseChange) -> bool:
         """Compare-and-set the new case with its dates, pause window and pending events."""
@@ -549,6 +571,8 @@ class MongoCaseStore:
             fields["closed_at"] = change.closed_at
         if change.review_reason is not None:
             fields["review_reason"] = change.review_reason
+        if change.assignment is not None:
+            fields["assignee"], fields["department"] = change.assignment
         update: Document = {"$set": fields, "$inc": {"version": 1}}
         if change.pause is not None:
             window = {"paused_at": change.pause[0], "credited_until": change.pause[1]}
@@ -594,3 +618,107 @@ class MongoCaseStore:
         for item in docs[0].get("verdicts", []) if docs else []:
             seen[item["complaint_id"]] = (item["at"], Verdict(item["verdict"]))
         return list(seen.values())
+
+    async def record_receipts(self, receipts: Sequence[ReceiptSummary]) -> None:
+        """One write per case; the last receipt of a batch per notification id wins."""
+        by_case: dict[str, dict[str, Document]] = {}
+        for r in receipts:
+            by_case.setdefault(r.complaint_id, {})[_field_key(r.notification_id)] = {
+                "notification_id": r.notification_id,
+                "audience": r.audience.value,
+                "channel": r.channel,
+                "template": r.template,
+                "status": r.status.value,
+                "at": r.at,
+            }
+        ops = [
+            UpdateOne(
+                {"_id": cid},
+                {"$set": {f"receipts.{key}": doc for key, doc in kept.items()}},
+                upsert=True,
+            )
+            for cid, kept in by_case.items()
+        ]
+        if ops:
+            await write_in_chunks(self._receipts, ops)
+
+    async def receipts(self, complaint_id: str) -> list[ReceiptSummary]:
+        """The case's receipts (by `_id`), oldest first."""
+        docs = await find_all(self._receipts, {"_id": complaint_id})
+        stored = (docs[0].get("receipts") or {}).values() if docs else ()
+        kept = [
+            ReceiptSummary(
+                notification_id=r["notification_id"],
+                complaint_id=complaint_id,
+                audience=Audience(r["audience"]),
+                channel=r["channel"],
+                template=r["template"],
+                status=DeliveryStatus(r["status"]),
+                at=r["at"],
+            )
+            for r in stored
+        ]
+        return sorted(kept, key=lambda r: (r.at, r.notification_id))
+
+    async def search(self, query: CaseFilter) -> list[CaseSummary]:
+        """A scan of `cases` (FerretDB pushes down only `_id`): fine at the volumes staff page."""
+        wanted = {
+            "state": query.state.value if query.state else None,
+            "severity": query.severity.value if query.severity else None,
+            "category": query.category,
+            "channel": query.channel.value if query.channel else None,
+            "assignee": query.assignee,
+        }
+        docs = await find_all(
+            self._cases,
+            {name: value for name, value in wanted.items() if value is not None},
+            {"history": 0, "outbox": 0, "pauses": 0},
+        )
+        rows = [
+            CaseSummary(
+                facts=facts_from(doc),
+                state=CaseState(doc["state"]),
+                severity=Severity(doc["severity"]),
+                assignee=doc.get("assignee"),
+                department=doc.get("department"),
+            )
+            for doc in docs
+            if "received_at" in doc
+        ]
+        return sorted(rows, key=lambda r: (r.facts.received_at, r.facts.complaint_id))
+
+
+def _field_key(notification_id: str) -> str:
+    """A notification id usable as a field name (no `.` path separators, no leading `$`)."""
+    return notification_id.replace("%", "%25").replace(".", "%2E").replace("$", "%24")
+
+
+class MongoClockReader:
+    """The case queries' read-only view of `deadlines` (by `_id` per case, a scan across cases)."""
+
+    def __init__(self, db: AsyncDatabase[Document]) -> None:
+        self._deadlines = db["deadlines"]
+        self._sets = db["deadline_sets"]
+
+    async def clocks_of(self, complaint_id: str) -> list[ClockRecord]:
+        """Every deadline listed under the complaint."""
+        sets = await find_all(self._sets, {"_id": complaint_id})
+        ids = sets[0]["ids"] if sets else []
+        found = await asyncio.gather(*(find_all(self._deadlines, {"_id": i}) for i in ids))
+        return [
+            ClockRecord(from_document(doc), doc["status"], doc.get("stopped_at"))
+            for docs in found
+            for doc in docs
+        ]
+
+    async def running_due_by(self, at: datetime) -> list[StoredDeadline]:
+        """Running clocks due by `at` (a scan: the list endpoint runs it, not the pipeline)."""
+        return await self._running({"due_at": {"$lte": at}})
+
+    async def running_of(self, complaint_ids: Sequence[str]) -> list[StoredDeadline]:
+        """Running clocks of a page of cases (one scan rather than a look-up per deadline)."""
+        return await self._running({"complaint_id": {"$in": list(complaint_ids)}})
+
+    async def _running(self, query: Document) -> list[StoredDeadline]:
+        docs = await find_all(self._deadlines, {"status": {"$in": list(RUNNING)}, **query})
+        return [from_document(doc) for doc in docs if doc.get("clock") is not None]

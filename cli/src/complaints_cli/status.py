@@ -1,0 +1,311 @@
+"""`complaints status`: the running pipeline at a glance, in the terminal.
+
+Four questions, each answered from its own source so one server being down does not hide the
+rest: how many complaints reached each stage (MongoDB), how far behind each consumer group is
+(Kafka: committed offsets against the partitions' ends), which deadlines are open and overdue per
+severity (MongoDB), and whether each service answers `/healthz` and `/readyz` (HTTP).
+Gathering and rendering are separate: `render` takes a `Status` and touches nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from contracts import Severity
+
+Document = dict[str, Any]
+
+SERVICE_PORTS: dict[str, int] = {"intake": 8001, "classifier": 8002, "sla": 8003, "notifier": 8004}
+"""Where the local stack's services listen (ServiceSettings.http_port of each)."""
+
+STAGES: tuple[tuple[str, str], ...] = (
+    ("received", "complaints"),
+    ("classified", "classifications"),
+    ("cases", "cases"),
+)
+"""Stage label → the collection with one document per complaint that reached it."""
+
+WITH_CLOCKS: list[Document] = [
+    {"$match": {"clock": {"$ne": None}}},
+    {"$group": {"_id": "$complaint_id"}},
+    {"$count": "n"},
+]
+"""Complaints with at least one clock (severity upgrades have none), counted on the server."""
+
+OPEN_STATUSES = frozenset({"pending", "firing", "done"})
+TIMEOUT = 5.0
+
+
+# ---------------------------------------------------------------- what is shown
+
+
+@dataclass(frozen=True)
+class GroupLag:
+    """How far one consumer group is behind on one topic."""
+
+    group: str
+    topic: str
+    lag: int
+    partitions: int
+
+
+@dataclass(frozen=True)
+class OpenDeadlines:
+    """Open clock deadlines of one severity, and how many of them are past due."""
+
+    severity: str
+    open: int
+    overdue: int
+
+
+@dataclass(frozen=True)
+class Health:
+    """A service's answers: True / False per endpoint, None when nothing answered."""
+
+    service: str
+    port: int
+    live: bool | None
+    ready: bool | None
+
+
+@dataclass
+class Status:
+    """Everything `complaints status` prints; an error text replaces a part it could not read."""
+
+    database: str
+    stages: Sequence[tuple[str, int]] = ()
+    notifications: Mapping[str, int] = field(default_factory=dict)
+    deadlines: Sequence[OpenDeadlines] = ()
+    mongo_error: str | None = None
+    lags: Sequence[GroupLag] = ()
+    kafka_error: str | None = None
+    health: Sequence[Health] = ()
+
+
+# ---------------------------------------------------------------- pure parts
+
+
+def open_deadlines(
+    open_rows: Sequence[Document], overdue_rows: Sequence[Document]
+) -> list[OpenDeadlines]:
+    """Open and overdue clock deadlines per severity, from `{"_id": severity, "n": count}` rows."""
+    opened = {str(r["_id"]): int(r["n"]) for r in open_rows}
+    overdue = {str(r["_id"]): int(r["n"]) for r in overdue_rows}
+    levels = [level.value for level in Severity]
+    levels += sorted((opened.keys() | overdue.keys()) - set(levels))
+    return [OpenDeadlines(level, opened.get(level, 0), overdue.get(level, 0)) for level in levels]
+
+
+def deadline_queries(now: datetime) -> tuple[list[Document], list[Document]]:
+    """Aggregations counting open clock deadlines per severity, all and past due at `now`.
+
+    Upgrade deadlines (no clock) are left out: they are not promises to anyone.
+    """
+    running = {"status": {"$in": sorted(OPEN_STATUSES)}, "clock": {"$ne": None}}
+    by_severity = {"$group": {"_id": "$severity", "n": {"$sum": 1}}}
+    late = {**running, "due_at": {"$lte": now}}
+    return [{"$match": running}, by_severity], [{"$match": late}, by_severity]
+
+
+def group_lags(
+    committed: Mapping[str, Mapping[tuple[str, int], int]],
+    ends: Mapping[tuple[str, int], int],
+) -> list[GroupLag]:
+    """Lag per (group, topic): the partitions' ends minus the group's committed offsets."""
+    totals: dict[tuple[str, str], list[int]] = {}
+    for group, offsets in committed.items():
+        for (topic, partition), offset in offsets.items():
+            end = ends.get((topic, partition))
+            if end is None:
+                continue
+            tally = totals.setdefault((group, topic), [0, 0])
+            tally[0] += max(0, end - offset)
+            tally[1] += 1
+    return [
+        GroupLag(group, topic, lag, partitions)
+        for (group, topic), (lag, partitions) in sorted(totals.items())
+    ]
+
+
+def _mark(value: bool | None) -> str:
+    return {True: "ok", False: "FAIL", None: "down"}[value]
+
+
+def _section(title: str, error: str | None, lines: Sequence[str]) -> list[str]:
+    if error:
+        return [title, f"  unavailable: {error}", ""]
+    return [title, *(lines or ["  (none)"]), ""]
+
+
+def render(status: Status) -> str:
+    """The status as aligned text sections."""
+    width = max((len(name) for name, _ in status.stages), default=0)
+    stage_lines = [f"  {name:<{width}}  {count:>10,}" for name, count in status.stages]
+    if status.notifications:
+        parts = ", ".join(f"{n:,} {name}" for name, n in sorted(status.notifications.items()))
+        stage_lines.append(f"  {'':<{width}}  ({parts})")
+    deadline_lines = [f"  {'severity':<9}{'open':>10}{'overdue':>10}"] + [
+        f"  {d.severity:<9}{d.open:>10,}{d.overdue:>10,}" for d in status.deadlines
+    ]
+    lag_lines = [f"  {'group':<14}{'topic':<28}{'partitions':>11}{'lag':>10}"] + [
+        f"  {g.group:<14}{g.topic:<28}{g.partitions:>11}{g.lag:>10,}" for g in status.lags
+    ]
+    health_lines = [
+        f"  {h.service:<12}:{h.port:<6} live {_mark(h.live):<5} ready {_mark(h.ready)}"
+        for h in status.health
+    ]
+    return "\n".join(
+        [
+            f"Pipeline status · database {status.database}",
+            "",
+            *_section("Stages", status.mongo_error, stage_lines),
+            *_section("Open deadlines by severity", status.mongo_error, deadline_lines),
+            *_section("Consumer lag", status.kafka_error, lag_lines),
+            *_section("Services", None, health_lines),
+        ]
+    ).rstrip()
+
+
+# ---------------------------------------------------------------- gathering
+
+
+def _error(exc: BaseException) -> str:
+    """A short reason: the exception's type, and its message when that is short."""
+    name, text = type(exc).__name__, str(exc).removeprefix(f"{type(exc).__name__}: ")
+    return f"{name}: {text}" if text and len(text) <= 160 else name
+
+
+async def read_mongo(status: Status, *, mongo_url: str, now: datetime) -> None:
+    """Stage counts, notification outcomes and open deadlines (counted on the server)."""
+    from pydantic import SecretStr
+
+    from servicekit.mongo import database, open_client
+    from servicekit.settings import MongoSettings
+
+    settings = MongoSettings(
+        url=SecretStr(mongo_url), database=status.database, timeout_ms=int(TIMEOUT * 1000)
+    )
+    client = open_client(settings, app_name="complaints-status")
+    db = database(client, settings)
+    try:
+        stages = [(label, await db[name].count_documents({})) for label, name in STAGES]
+        clocked = await (await db["deadlines"].aggregate(WITH_CLOCKS)).to_list(None)
+        stages.append(("with clocks", int(clocked[0]["n"]) if clocked else 0))
+        stages.append(("notifications", await db["notifications"].count_documents({})))
+        status.stages = stages
+        by_status = [{"$group": {"_id": "$status", "n": {"$sum": 1}}}]
+        rows = await (await db["notifications"].aggregate(by_status)).to_list(None)
+        status.notifications = {str(r["_id"]): int(r["n"]) for r in rows}
+        deadlines = db["deadlines"]
+        open_query, overdue_query = deadline_queries(now)
+        status.deadlines = open_deadlines(
+            await (await deadlines.aggregate(open_query)).to_list(None),
+            await (await deadlines.aggregate(overdue_query)).to_list(None),
+        )
+    except Exception as exc:
+        status.mongo_error = _error(exc)
+    finally:
+        await client.close()
+
+
+async def read_offsets(bootstrap: str) -> list[GroupLag]:
+    """Every consumer group's committed offsets against the current ends of those partitions."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    from servicekit.kafka import admin_kwargs
+    from servicekit.settings import KafkaSettings
+
+    kwargs = admin_kwargs(KafkaSettings(bootstrap_servers=bootstrap))
+    admin = AIOKafkaAdminClient(**kwargs, request_timeout_ms=int(TIMEOUT * 1000))
+    try:
+        await admin.start()
+        groups = sorted(str(g[0]) for g in await admin.list_consumer_groups())
+        committed = {
+            group: {
+                (tp.topic, tp.partition): meta.offset
+                for tp, meta in (await admin.list_consumer_group_offsets(group)).items()
+                if meta.offset >= 0
+            }
+            for group in groups
+        }
+    finally:
+        await admin.close()
+    parts = sorted({key for offsets in committed.values() for key in offsets})
+    if not parts:
+        return []
+    consumer = AIOKafkaConsumer(**kwargs, request_timeout_ms=int(TIMEOUT * 1000))
+    try:
+        await consumer.start()
+        ends = await consumer.end_offsets([TopicPartition(t, p) for t, p in parts])
+    finally:
+        await consumer.stop()
+    return group_lags(committed, {(tp.topic, tp.partition): end for tp, end in ends.items()})
+
+
+async def read_kafka(status: Status, *, bootstrap: str) -> None:
+    """Consumer lag per group and topic, or the reason it could not be read."""
+    try:
+        status.lags = await asyncio.wait_for(read_offsets(bootstrap), TIMEOUT * 3)
+    except Exception as exc:
+        status.kafka_error = _error(exc)
+
+
+async def read_health(status: Status, *, host: str, ports: Mapping[str, int]) -> None:
+    """`/healthz` and `/readyz` of every service."""
+    import httpx
+
+    async def answer(client: httpx.AsyncClient, url: str) -> bool | None:
+        try:
+            return (await client.get(url)).status_code == 200
+        except httpx.HTTPError:
+            return None
+
+    async with httpx.AsyncClient(timeout=TIMEOUT) as client:
+
+        async def one(service: str, port: int) -> Health:
+            base = f"http://{host}:{port}"
+            live, ready = await asyncio.gather(
+                answer(client, f"{base}/healthz"), answer(client, f"{base}/readyz")
+            )
+            return Health(service, port, live, ready)
+
+        status.health = await asyncio.gather(*(one(s, p) for s, p in ports.items()))
+
+
+@dataclass(frozen=True)
+class StatusOptions:
+    """What `complaints status` was asked to look at."""
+
+    database: str
+    mongo_url: str
+    kafka: str
+    host: str = "127.0.0.1"
+    ports: Mapping[str, int] = field(default_factory=lambda: dict(SERVICE_PORTS))
+
+
+async def collect(options: StatusOptions, *, now: datetime) -> Status:
+    """Ask MongoDB, Kafka and the services at the same time."""
+    status = Status(database=options.database)
+    await asyncio.gather(
+        read_mongo(status, mongo_url=options.mongo_url, now=now),
+        read_kafka(status, bootstrap=options.kafka),
+        read_health(status, host=options.host, ports=options.ports),
+    )
+    return status
+
+
+def status_command(options: StatusOptions) -> int:
+    """Print the status; 1 when a part could not be read or a service is not ready."""
+    # The clients log each failed connection attempt; the status section already says so.
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
+    status = asyncio.run(collect(options, now=datetime.now(UTC)))
+    sys.stdout.write(render(status) + "\n")
+    healthy = all(h.live and h.ready for h in status.health)
+    return 0 if healthy and not status.mongo_error and not status.kafka_error else 1

@@ -1,0 +1,289 @@
+"""One complaint from receipt to closure through the case API, on the real stack.
+
+The four services run as processes; staff act with their own keys through `POST /cases/…/actions`
+and the test checks, after every step, the case the API shows (state, clocks, notifications,
+history), the stored case document, and at the end the state changes on `complaints.lifecycle.v1`.
+Business time is pinned to a Tuesday morning in Shanghai (real speed), so no customer message waits
+for quiet hours to end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pymongo import AsyncMongoClient
+
+from complaints_cli import workload
+from complaints_cli.pipeline import Pipeline, StackConfig
+from complaints_cli.receiver import local_endpoints, serving
+from complaints_cli.topics import read_all
+from contracts import Topic
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.stack, pytest.mark.e2e]
+
+ORIGIN = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # Tuesday 24 November 2026, 10:00 Shanghai
+ROLES = ("handler", "lead", "manager")
+KEYS = {role: secrets.token_urlsafe(24) for role in ROLES}
+STAFF = {KEYS[role]: {"staff_id": f"{role}-e2e", "role": role} for role in ROLES}
+Json = dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def local_stack() -> None:
+    """Start (or reuse) the local Kafka and FerretDB."""
+    subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "stack.py"), "up"], check=True)
+
+
+class Staff:
+    """The case API as the three roles use it."""
+
+    def __init__(self, base_url: str) -> None:
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=10.0)
+
+    async def get(self, path: str, role: str = "handler", **params: Any) -> httpx.Response:
+        return await self.http.get(path, params=params, headers={"X-Api-Key": KEYS[role]})
+
+    async def post(self, cid: str, body: Json, role: str) -> httpx.Response:
+        return await self.http.post(
+            f"/cases/{cid}/actions", json=body, headers={"X-Api-Key": KEYS[role]}
+        )
+
+    async def act(self, cid: str, role: str, action: str, **fields: Any) -> Json:
+        """Post an action and poll its Location until the lifecycle consumer applied it."""
+        answer = await self.post(
+            cid, {"action": action, "action_id": f"e2e-{action}", **fields}, role
+        )
+        assert answer.status_code == 202, answer.text
+        location = answer.headers["location"]
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            polled = await self.get(location, role)
+            if polled.status_code == 200:
+                body: Json = polled.json()
+                assert body["actor"] == f"{role}-e2e"
+                return body
+            assert polled.status_code == 202, polled.text
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"{action} on {cid} not applied within 30 s")
+
+    async def case(self, cid: str) -> Json:
+        answer = await self.get(f"/cases/{cid}")
+        assert answer.status_code == 200, answer.text
+        view: Json = answer.json()
+        return view
+
+
+async def until(
+    check: Callable[[], Awaitable[Json | None]], what: str, limit_s: float = 60
+) -> Json:
+    """Poll `check` until it returns something."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        if (found := await check()) is not None:
+            return found
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def clock(view: Json, name: str, occurrence: int = 1) -> Json:
+    found: list[Json] = [
+        c for c in view["clocks"] if c["clock"] == name and c["occurrence"] == occurrence
+    ]
+    assert len(found) == 1, (name, found)
+    return found[0]
+
+
+def due(view: Json, name: str) -> datetime:
+    return datetime.fromisoformat(clock(view, name)["due_at"])
+
+
+def running(view: Json) -> list[Json]:
+    return [c for c in view["clocks"] if c["status"] == "running"]
+
+
+def receipts(view: Json, template: str) -> list[Json]:
+    return [n for n in view["notifications"] if n["template"] == template]
+
+
+async def lifecycle_moves(bootstrap: str, cid: str) -> list[tuple[str, str, str]]:
+    """(action, from, to) of every CaseStateChanged about `cid`, in order."""
+    moves = []
+    async for value in read_all(bootstrap, Topic.LIFECYCLE):
+        event = json.loads(value)
+        if event.get("subject") == cid and event["type"] == "cn.complaints.lifecycle.state.v1":
+            data = event["data"]
+            moves.append((data["action"], data["from_state"], data["to_state"]))
+    return moves
+
+
+async def receipt_to_closure() -> None:
+    run_id = f"caselife{datetime.now(UTC):%H%M%S}{secrets.token_hex(2)}"
+    receiver, channels = local_endpoints(8025)
+    config = StackConfig(
+        database=f"complaints_{run_id}",
+        time_origin=ORIGIN.isoformat(),
+        extra_env={**channels, "SLA_API_KEYS": json.dumps(STAFF), "SLA_CENSUS_SECONDS": "0"},
+    )
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(config.mongo, tz_aware=True)
+    db = client[config.database]
+    await client.drop_database(config.database)
+    pipeline = Pipeline(config)
+    staff = Staff(f"http://127.0.0.1:{config.port('sla')}")
+    try:
+        async with serving(receiver, port=config.receiver_port):
+            pipeline.start_all()
+            await pipeline.wait_ready()
+            received = ORIGIN + (datetime.now(UTC) - datetime.fromisoformat(config.time_anchor))
+            [message] = workload.build(run_id=run_id, count=1, start=received)
+            await workload.publish([message], bootstrap=config.kafka)
+            await walk_the_case(staff, db, config)
+    finally:
+        await staff.http.aclose()
+        pipeline.stop_all()
+        await client.drop_database(config.database)
+        await client.close()
+
+
+async def stored(db: Any, cid: str) -> Json:
+    doc: Json = await db["cases"].find_one({"_id": cid})
+    return doc
+
+
+async def walk_the_case(staff: Staff, db: Any, config: StackConfig) -> None:
+    async def listed() -> Json | None:
+        page = (await staff.get("/cases", "lead")).json()
+        return page if page["total"] == 1 else None
+
+    cid = (await until(listed, "the case to be listed"))["items"][0]["complaint_id"]
+
+    # Receipt: clocks set; the delivered acknowledgement SMS acknowledges the case.
+    async def acknowledged() -> Json | None:
+        view = await staff.case(cid)
+        ok = view["state"] == "acknowledged" and receipts(view, "acknowledgement")
+        return view if ok else None
+
+    view = await until(acknowledged, "the acknowledgement SMS")
+    assert [(h["action"], h["actor"]) for h in view["history"]] == [("acknowledged", "notifier")]
+    assert (clock(view, "acknowledge")["status"], clock(view, "acknowledge")["outcome"]) == (
+        "met",
+        "on_time",
+    )
+    assert receipts(view, "acknowledgement")[0]["status"] == "delivered"
+    assert {"dispatch", "first_contact", "resolution"} <= {c["clock"] for c in running(view)}
+    assert view["category"]  # kept from the classification
+    assert view["severity"] in {"P1", "P2", "P3", "P4"}
+
+    # Roles: a handler may not dispatch or close.
+    forbidden = await staff.post(
+        cid, {"action": "assigned", "action_id": "x", "assignee": "h"}, "handler"
+    )
+    assert (forbidden.status_code, forbidden.json()["reason"]) == (403, "forbidden_for_role")
+
+    # Dispatch.
+    applied = await staff.act(cid, "lead", "assigned", assignee="handler-e2e", department="billing")
+    assert (applied["from_state"], applied["to_state"]) == ("acknowledged", "dispatched")
+    view = await staff.case(cid)
+    assert (view["assignee"], view["department"]) == ("handler-e2e", "billing")
+    assert clock(view, "dispatch")["outcome"] == "on_time"
+    doc = await stored(db, cid)
+    assert (doc["state"], doc["assignee"], len(doc["history"])) == ("dispatched", "handler-e2e", 2)
+
+    async def handler_told() -> Json | None:
+        current = await staff.case(cid)
+        return current if receipts(current, "staff_assigned") else None
+
+    view = await until(handler_told, "the handler's assignment message")
+    assert receipts(view, "staff_assigned")[0]["audience"] == "handler"
+
+    # Contact.
+    await staff.act(cid, "handler", "contacted")
+    view = await staff.case(cid)
+    assert view["state"] == "in_progress"
+    assert clock(view, "first_contact")["outcome"] == "on_time"
+
+    # Waiting for the customer: the running clocks stand still.
+    due_before = due(view, "resolution")
+    await staff.act(cid, "handler", "awaiting_customer", reason="waiting for the bill")
+    view = await staff.case(cid)
+    assert view["state"] == "awaiting_customer"
+    assert view["pause_reason"] == "waiting for the bill"
+    assert clock(view, "resolution")["paused"] is True
+    due_paused = due(view, "resolution")  # planned as if the pause lasts its whole cap
+    assert due_paused > due_before
+    await asyncio.sleep(2.0)
+    await staff.act(cid, "handler", "customer_replied")
+    view = await staff.case(cid)
+    assert view["state"] == "in_progress"
+    assert view["paused_at"] is None
+    assert clock(view, "resolution")["paused"] is False
+    assert due_before < due(view, "resolution") < due_paused  # moved by the pause it had
+    doc = await stored(db, cid)
+    assert len(doc["pauses"]) == 1
+
+    # Resolution: the result clocks are met, the callback clock starts, the customer is told.
+    await staff.act(cid, "handler", "resolved", result="refunded the overcharge")
+    view = await staff.case(cid)
+    assert view["state"] == "resolved"
+    assert clock(view, "resolution")["outcome"] == "on_time"
+    assert clock(view, "callback")["status"] == "running"
+
+    async def customer_told() -> Json | None:
+        current = await staff.case(cid)
+        return current if receipts(current, "customer_result") else None
+
+    view = await until(customer_told, "the customer's result message")
+    assert receipts(view, "customer_result")[0]["audience"] == "customer"
+    early = await staff.post(
+        cid, {"action": "closed", "action_id": "early", "verdict": "upheld"}, "lead"
+    )
+    assert (early.status_code, early.json()["reason"]) == (409, "closure_needs_callback")
+
+    # Callback and closure.
+    await staff.act(cid, "handler", "callback_done", satisfaction="satisfied")
+    assert clock(await staff.case(cid), "callback")["outcome"] == "on_time"
+    await staff.act(cid, "lead", "closed", verdict="upheld", root_cause="billing rule")
+    view = await staff.case(cid)
+    assert view["state"] == "closed"
+    assert (view["verdict"], view["callback_answer"]) == ("upheld", "satisfied")
+    assert running(view) == []
+    assert {c["status"] for c in view["clocks"]} <= {"met", "cancelled"}
+    actions = [h["action"] for h in view["history"]]
+    assert actions == [
+        "acknowledged",
+        "assigned",
+        "contacted",
+        "awaiting_customer",
+        "customer_replied",
+        "resolved",
+        "callback_done",
+        "closed",
+    ]
+    doc = await stored(db, cid)
+    assert doc["state"] == "closed"
+    assert doc["closed_at"] is not None
+    assert [h["action"] for h in doc["history"]] == actions
+
+    # After closure: illegal actions are refused, a repeated one answers what it did.
+    illegal = await staff.post(cid, {"action": "contacted", "action_id": "late"}, "handler")
+    assert (illegal.status_code, illegal.json()["reason"]) == (409, "illegal_transition")
+    repeat = await staff.post(cid, {"action": "contacted", "action_id": "e2e-contacted"}, "handler")
+    assert (repeat.status_code, repeat.json()["to_state"]) == (200, "in_progress")
+    moves = await lifecycle_moves(config.kafka, cid)
+    assert [m[0] for m in moves] == actions
+    assert moves[-1] == ("closed", "callback_done", "closed")
+
+
+def test_one_complaint_from_receipt_to_closure_through_the_case_api(local_stack: None) -> None:
+    asyncio.run(receipt_to_closure())

@@ -1,0 +1,417 @@
+"""The case API's actions: auth, roles, state machine checks, idempotency (in-memory ports).
+
+Published actions are handed to the real lifecycle consumer (`CaseKeeper.on_lifecycle`) by the
+test, the way the SLA service's own subscription would apply them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+
+from contracts import (
+    CaseActionTaken,
+    CaseState,
+    Event,
+    LifecycleAction,
+    Severity,
+    Topic,
+)
+from sla.adapters.memory import InMemoryClockReader
+from sla.domain import LEGAL, Case
+from sla.http_api import PERMITTED, CaseDesk, create_case_api
+from sla.ports import CaseRecord
+from sla.queries import CaseQueries
+from sla.settings import Role, StaffKey
+from tests.sla.test_handlers import CALENDAR, CID, POLICY, Rig, classified
+
+A = LifecycleAction
+S = CaseState
+KEYS = {role: f"{role.value}-key-0123456789abcdef" for role in Role}
+STAFF = {KEYS[role]: StaffKey(staff_id=f"{role.value}-01", role=role) for role in Role}
+# Fields that satisfy every action's own requirements.
+FIELDS: dict[LifecycleAction, dict[str, Any]] = {
+    A.ASSIGNED: {"assignee": "handler-01", "department": "billing"},
+    A.AWAITING_CUSTOMER: {"reason": "waiting for the customer's bill"},
+    A.RESOLVED: {"result": "refunded the overcharge"},
+    A.CALLBACK_DONE: {"satisfaction": "satisfied"},
+    A.CLOSED: {"verdict": "upheld", "root_cause": "billing rule"},
+    A.REOPENED: {"reason": "the fault is back"},
+    A.WITHDRAWN: {"reason": "the customer withdrew"},
+    A.DEADLINE_EXTENDED: {
+        "clock": "resolution",
+        "extend_by_hours": 8,
+        "reason": "needs the vendor",
+        "approver": "manager-01",
+    },
+}
+# Who records each action in the journeys below.
+ACTOR = {
+    A.ASSIGNED: Role.LEAD,
+    A.CLOSED: Role.LEAD,
+    A.REOPENED: Role.LEAD,
+    A.DEADLINE_EXTENDED: Role.MANAGER,
+}
+
+
+class ApiRig:
+    """The case API over a lifecycle rig; `consume()` applies what the API published."""
+
+    def __init__(self, rig: Rig, transport: httpx.AsyncBaseTransport) -> None:
+        self.rig = rig
+        self.transport = transport  # the API in process
+        self.client = httpx.AsyncClient(transport=transport, base_url="http://sla")
+        self.published: list[CaseActionTaken] = []
+        self.failures = 0
+        self._ids = 0
+
+    async def publish(self, events: Sequence[Event]) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise TimeoutError("kafka unavailable")
+        for event in events:
+            assert isinstance(event, CaseActionTaken)
+            self.published.append(event)
+
+    async def post(
+        self,
+        action: LifecycleAction,
+        *,
+        role: Role | None = None,
+        action_id: str | None = None,
+        cid: str = CID,
+        **fields: Any,
+    ) -> httpx.Response:
+        """POST one action as `role` (default: who records it in a journey)."""
+        self._ids += 1
+        body = {"action": action.value, "action_id": action_id or f"a{self._ids}", **fields}
+        key = KEYS[role or ACTOR.get(action, Role.HANDLER)]
+        return await self.client.post(
+            f"/cases/{cid}/actions", json=body, headers={"X-Api-Key": key}
+        )
+
+    async def get(self, path: str, role: Role = Role.HANDLER) -> httpx.Response:
+        return await self.client.get(path, headers={"X-Api-Key": KEYS[role]})
+
+    async def consume(self) -> None:
+        """Hand the published actions to the lifecycle consumer."""
+        messages = [
+            self.rig.inbound(e.model_dump_json().encode(), Topic.LIFECYCLE) for e in self.published
+        ]
+        self.published.clear()
+        assert await self.rig.case_keeper.on_lifecycle(messages) == []
+
+    async def act(self, action: LifecycleAction, **fields: Any) -> dict[str, Any]:
+        """Post, apply, and read the applied result from the Location."""
+        answer = await self.post(action, **(FIELDS.get(action, {}) | fields))
+        assert answer.status_code == 202, answer.text
+        await self.consume()
+        applied = await self.get(answer.headers["location"])
+        assert applied.status_code == 200, applied.text
+        body: dict[str, Any] = applied.json()
+        return body
+
+    def put_case(self, state: CaseState, **fields: Any) -> None:
+        """Store the case directly in `state` (for state-machine checks)."""
+        record = self.rig.cases.records[CID]
+        case = replace(Case(state=state, severity=Severity.P4), **fields)
+        self.rig.cases.records[CID] = CaseRecord(record.facts, case, record.version + 1)
+
+
+@contextlib.asynccontextmanager
+async def case_api(rig: Rig) -> AsyncIterator[ApiRig]:
+    """A classified P4 complaint and the case API in front of it."""
+    await rig.classified(classified())
+    rig.publisher.events.clear()
+    holder: list[ApiRig] = []
+
+    async def publish(events: Sequence[Event]) -> None:
+        await holder[0].publish(events)
+
+    desk = CaseDesk(
+        cases=rig.cases, policy=POLICY, calendar=CALENDAR, publish=publish, clock=rig.clock
+    )
+    queries = CaseQueries(
+        cases=rig.cases, clocks=InMemoryClockReader(rig.deadlines), calendar=CALENDAR
+    )
+    app = create_case_api(desk=desk, queries=queries, staff=STAFF, clock=rig.clock)
+    holder.append(ApiRig(rig, httpx.ASGITransport(app=app)))
+    async with holder[0].client:
+        yield holder[0]
+
+
+@pytest.fixture
+async def api(rig: Rig) -> AsyncIterator[ApiRig]:
+    """The case API over a classified P4 complaint."""
+    async with case_api(rig) as opened:
+        yield opened
+
+
+JOURNEY = (
+    (A.ACKNOWLEDGED, S.ACKNOWLEDGED),
+    (A.ASSIGNED, S.DISPATCHED),
+    (A.CONTACTED, S.IN_PROGRESS),
+    (A.AWAITING_CUSTOMER, S.AWAITING_CUSTOMER),
+    (A.CUSTOMER_REPLIED, S.IN_PROGRESS),
+    (A.DEADLINE_EXTENDED, S.IN_PROGRESS),
+    (A.RESOLVED, S.RESOLVED),
+    (A.CALLBACK_DONE, S.CALLBACK_DONE),
+    (A.CLOSED, S.CLOSED),
+    (A.REOPENED, S.REOPENED),
+    (A.ASSIGNED, S.DISPATCHED),
+    (A.CONTACT_FAILED, S.DISPATCHED),
+    (A.WITHDRAWN, S.WITHDRAWN),
+)
+
+
+async def test_every_action_goes_through_the_api_and_is_applied(api: ApiRig) -> None:
+    for step, (action, to_state) in enumerate(JOURNEY):
+        api.rig.clock.advance(timedelta(minutes=30))
+        applied = await api.act(action)
+        assert (applied["action"], applied["to_state"]) == (action.value, to_state.value), step
+        assert applied["actor"] == f"{ACTOR.get(action, Role.HANDLER).value}-01"
+        assert api.rig.cases.state(CID) is to_state
+    assert {a for a, _ in JOURNEY} == set(LifecycleAction)
+    assert len(api.rig.cases.records[CID].case.history) == len(JOURNEY)
+
+
+async def test_an_accepted_action_is_published_keyed_by_the_case_and_polled(api: ApiRig) -> None:
+    answer = await api.post(A.ACKNOWLEDGED, action_id="ack-1")
+    assert answer.status_code == 202
+    body = answer.json()
+    assert answer.headers["location"] == f"/cases/{CID}/actions/ack-1" == body["location"]
+    [event] = api.published
+    assert (event.subject, event.id, event.source) == (
+        CID,
+        body["event_id"],
+        "/complaints/case-api",
+    )
+    assert event.data.actor == "handler-01"
+    assert event.data.occurred_at == api.rig.clock.now()
+    pending = await api.get(body["location"])
+    assert (pending.status_code, pending.json()["status"]) == (202, "pending")
+    await api.consume()
+    applied = await api.get(body["location"])
+    assert (applied.status_code, applied.json()["status"]) == (200, "applied")
+
+
+async def test_unreachable_three_times_then_a_lead_may_close(api: ApiRig) -> None:
+    for action in (A.ASSIGNED, A.CONTACTED, A.RESOLVED):
+        await api.act(action)
+    early = await api.post(A.CLOSED, **FIELDS[A.CLOSED])
+    assert early.status_code == 409
+    assert early.json()["reason"] == "closure_needs_callback"
+    for _ in range(3):
+        applied = await api.act(A.CALLBACK_DONE, satisfaction="unreachable")
+        assert applied["to_state"] == "resolved"
+    assert (await api.act(A.CLOSED, verdict="partly_upheld"))["to_state"] == "closed"
+
+
+@pytest.mark.parametrize(
+    ("action", "state"),
+    [
+        (action, state)
+        for action in LifecycleAction
+        for state in (
+            S.CLASSIFIED,
+            S.ACKNOWLEDGED,
+            S.DISPATCHED,
+            S.IN_PROGRESS,
+            S.AWAITING_CUSTOMER,
+            S.RESOLVED,
+            S.CALLBACK_DONE,
+            S.CLOSED,
+            S.REOPENED,
+            S.WITHDRAWN,
+            S.DUPLICATE,
+        )
+        if state not in LEGAL[action]
+    ],
+)
+async def test_an_illegal_transition_is_409_with_the_reason_and_nothing_is_published(
+    api: ApiRig, action: LifecycleAction, state: CaseState
+) -> None:
+    api.put_case(state)
+    answer = await api.post(action, role=Role.MANAGER, **FIELDS.get(action, {}))
+    assert answer.status_code == 409, answer.text
+    body = answer.json()
+    assert (body["reason"], body["state"]) == ("illegal_transition", state.value)
+    assert f"`{action.value}` is not allowed in state `{state.value}`" in body["detail"]
+    assert api.published == []
+
+
+async def test_a_second_acknowledgement_is_refused_by_the_state_machine(api: ApiRig) -> None:
+    api.put_case(S.DISPATCHED, acknowledged=True)
+    answer = await api.post(A.ACKNOWLEDGED)
+    assert (answer.status_code, answer.json()["reason"]) == (409, "already_acknowledged")
+
+
+@pytest.mark.parametrize(
+    ("state", "action", "fields", "reason"),
+    [
+        (S.ACKNOWLEDGED, A.ASSIGNED, {}, "assignment_needs_assignee"),
+        (S.IN_PROGRESS, A.AWAITING_CUSTOMER, {}, "pause_needs_reason"),
+        (S.RESOLVED, A.CALLBACK_DONE, {}, "callback_needs_answer"),
+        (S.CALLBACK_DONE, A.CLOSED, {}, "closure_needs_verdict"),
+        (S.IN_PROGRESS, A.DEADLINE_EXTENDED, {"clock": "resolution"}, "extension_incomplete"),
+        (
+            S.IN_PROGRESS,
+            A.DEADLINE_EXTENDED,
+            {"clock": "resolution", "extend_by_hours": 4},
+            "extension_needs_approval",
+        ),
+    ],
+)
+async def test_an_action_lacking_what_it_needs_is_422_with_the_reason(
+    api: ApiRig,
+    state: CaseState,
+    action: LifecycleAction,
+    fields: dict[str, Any],
+    reason: str,
+) -> None:
+    api.put_case(state)
+    answer = await api.post(action, role=Role.MANAGER, **fields)
+    assert (answer.status_code, answer.json()["reason"]) == (422, reason)
+    assert api.published == []
+
+
+@pytest.mark.parametrize(
+    ("role", "action", "fields"),
+    [
+        *[
+            (role, action, FIELDS.get(action, {}))
+            for role in (Role.HANDLER, Role.LEAD)
+            for action in LifecycleAction
+            if action not in PERMITTED[role]
+        ],
+        (Role.LEAD, A.CLOSED, {"verdict": "malicious"}),
+        (Role.HANDLER, A.CLOSED, {"verdict": "malicious"}),
+    ],
+)
+async def test_a_role_that_may_not_record_an_action_gets_403(
+    api: ApiRig, role: Role, action: LifecycleAction, fields: dict[str, Any]
+) -> None:
+    answer = await api.post(action, role=role, **fields)
+    assert (answer.status_code, answer.json()["reason"]) == (403, "forbidden_for_role")
+    assert api.published == []
+
+
+def test_the_role_table_matches_the_documented_rules() -> None:
+    assert A.DEADLINE_EXTENDED not in PERMITTED[Role.LEAD]
+    assert {A.ASSIGNED, A.CLOSED, A.REOPENED} <= PERMITTED[Role.LEAD]
+    assert PERMITTED[Role.HANDLER].isdisjoint({A.ASSIGNED, A.CLOSED, A.REOPENED})
+    assert PERMITTED[Role.MANAGER] == frozenset(LifecycleAction)
+
+
+async def test_only_a_manager_closes_as_malicious(api: ApiRig) -> None:
+    api.put_case(S.CALLBACK_DONE)
+    answer = await api.post(A.CLOSED, role=Role.MANAGER, verdict="malicious")
+    assert answer.status_code == 202
+    await api.consume()
+    assert api.rig.cases.records[CID].case.verdict == "malicious"
+
+
+async def test_the_same_action_id_is_one_action(api: ApiRig) -> None:
+    first = await api.post(A.ACKNOWLEDGED, action_id="ack-7")
+    again = await api.post(A.ACKNOWLEDGED, action_id="ack-7")
+    assert first.status_code == again.status_code == 202
+    assert first.json()["event_id"] == again.json()["event_id"]
+    assert len({e.id for e in api.published}) == 1
+    await api.consume()
+    assert [h.action_id for h in api.rig.cases.records[CID].case.history] == ["ack-7"]
+    after = await api.post(A.ACKNOWLEDGED, action_id="ack-7")
+    assert after.status_code == 200
+    assert after.json() | {"at": None} == {
+        "status": "applied",
+        "complaint_id": CID,
+        "action_id": "ack-7",
+        "action": "acknowledged",
+        "actor": "handler-01",
+        "at": None,
+        "from_state": "classified",
+        "to_state": "acknowledged",
+    }
+    assert api.published == []
+
+
+async def test_an_action_id_used_for_another_action_is_409(api: ApiRig) -> None:
+    await api.act(A.ACKNOWLEDGED, action_id="x-1")
+    answer = await api.post(A.ASSIGNED, action_id="x-1", **FIELDS[A.ASSIGNED])
+    assert (answer.status_code, answer.json()["reason"]) == (409, "action_id_reused")
+
+
+async def test_an_unknown_case_is_404(api: ApiRig) -> None:
+    other = "CP20261124-9999999999"
+    posted = await api.post(A.ACKNOWLEDGED, cid=other)
+    assert (posted.status_code, posted.json()["reason"]) == (404, "unknown_case")
+    for path in (f"/cases/{other}", f"/cases/{other}/actions/a1"):
+        assert (await api.get(path)).status_code == 404
+    assert api.published == []
+
+
+@pytest.mark.parametrize("headers", [{}, {"X-Api-Key": "not-a-key"}, {"X-Api-Key": ""}])
+async def test_a_missing_or_unknown_key_is_401(api: ApiRig, headers: dict[str, str]) -> None:
+    body = {"action": "acknowledged", "action_id": "a-1"}
+    posted = await api.client.post(f"/cases/{CID}/actions", json=body, headers=headers)
+    listed = await api.client.get("/cases", headers=headers)
+    shown = await api.client.get(f"/cases/{CID}", headers=headers)
+    assert posted.status_code == listed.status_code == shown.status_code == 401
+    assert posted.json()["reason"] == "unauthorized"
+    assert api.published == []
+
+
+async def test_the_openapi_document_needs_no_key(api: ApiRig) -> None:
+    answer = await api.client.get("/cases/openapi.json")
+    assert answer.status_code == 200
+    paths = answer.json()["paths"]
+    assert {"/cases", "/cases/{complaint_id}", "/cases/{complaint_id}/actions"} <= set(paths)
+
+
+async def test_the_actor_is_never_taken_from_the_body(api: ApiRig) -> None:
+    answer = await api.post(A.ACKNOWLEDGED, actor="someone-else")
+    assert (answer.status_code, answer.json()["reason"]) == (422, "invalid_request")
+    assert "actor" in answer.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"action": "teleported", "action_id": "a-1"},
+        {"action": "acknowledged"},
+        {"action": "acknowledged", "action_id": "has spaces"},
+        {"action": "deadline_extended", "action_id": "a-1", "extend_by_hours": -1},
+    ],
+)
+async def test_a_malformed_body_is_422(api: ApiRig, body: dict[str, Any]) -> None:
+    answer = await api.client.post(
+        f"/cases/{CID}/actions", json=body, headers={"X-Api-Key": KEYS[Role.MANAGER]}
+    )
+    assert (answer.status_code, answer.json()["reason"]) == (422, "invalid_request")
+
+
+async def test_free_text_is_masked_before_it_is_published(api: ApiRig) -> None:
+    await api.act(A.ASSIGNED)
+    await api.act(A.CONTACTED)
+    note = "客户电话 138 1234 5678，邮箱 zhangsan@example.com"
+    answer = await api.post(A.RESOLVED, result="退费", note=note)
+    assert answer.status_code == 202
+    [event] = api.published
+    assert event.data.note == "客户电话 *** **** 5678，邮箱 z***@example.com"
+    assert "zhangsan" not in json.dumps(event.model_dump(mode="json"), ensure_ascii=False)
+
+
+async def test_kafka_down_is_503_and_the_same_action_id_goes_through_later(api: ApiRig) -> None:
+    api.failures = 1
+    failed = await api.post(A.ACKNOWLEDGED, action_id="ack-9")
+    assert (failed.status_code, failed.json()["reason"]) == (503, "unavailable")
+    again = await api.post(A.ACKNOWLEDGED, action_id="ack-9")
+    assert again.status_code == 202
+    await api.consume()
+    assert api.rig.cases.state(CID) is S.ACKNOWLEDGED
