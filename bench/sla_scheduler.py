@@ -28,7 +28,8 @@ from pymongo import AsyncMongoClient
 from contracts import Audience, ClockName, Event
 from servicekit.clock import SystemClock
 from servicekit.mongo import Document
-from sla.adapters.mongo import MongoDeadlineStore, ms, to_document
+from sla.adapters.deadline_documents import ms, to_document
+from sla.adapters.mongo_deadlines import MongoDeadlineStore
 from sla.adapters.slots import SlotIndex, encode, slot_key
 from sla.metrics import SlaMetrics
 from sla.ports import StoredDeadline, Threshold

@@ -415,3 +415,17 @@ async def test_kafka_down_is_503_and_the_same_action_id_goes_through_later(api: 
     assert again.status_code == 202
     await api.consume()
     assert api.rig.cases.state(CID) is S.ACKNOWLEDGED
+
+
+async def test_an_action_the_consumer_refuses_after_the_check_polls_as_409(api: ApiRig) -> None:
+    from tests.sla.test_handlers import on_receipts, receipt
+
+    answer = await api.post(A.ACKNOWLEDGED, action_id="ack-race")
+    assert answer.status_code == 202
+    # The acknowledgement SMS is delivered first: the consumer then refuses the staff's one.
+    await on_receipts(api.rig, receipt())
+    await api.consume()
+    polled = await api.get(answer.headers["location"])
+    assert polled.status_code == 409
+    assert polled.json()["reason"] == "already_acknowledged"
+    assert polled.json()["state"] == "acknowledged"

@@ -9,7 +9,8 @@ import pytest
 
 from contracts import Audience, CaseState, Channel, DeliveryStatus, Severity
 from servicekit.clock import FakeClock
-from sla.adapters.mongo import MongoCaseStore, MongoClockReader
+from sla.adapters.mongo_cases import MongoCaseStore
+from sla.adapters.mongo_deadlines import MongoClockReader
 from sla.domain import open_case
 from sla.ports import CaseChange, CaseFacts, CaseFilter, ReceiptSummary
 from tests.sla.test_handlers import CID, RECEIVED, deadline

@@ -16,7 +16,8 @@ from pymongo import AsyncMongoClient
 from contracts import CaseState, Channel, Severity, Verdict
 from servicekit.clock import FakeClock
 from servicekit.mongo import Document
-from sla.adapters.mongo import MongoCaseStore, MongoDeadlineStore
+from sla.adapters.mongo_cases import MongoCaseStore
+from sla.adapters.mongo_deadlines import MongoDeadlineStore
 from sla.domain import open_case
 from sla.ports import CaseChange, CaseFacts
 from tests.sla.test_handlers import CID, RECEIVED, deadline
@@ -186,3 +187,20 @@ async def test_census_groups_on_the_server(db: object) -> None:
     rows = {(c, s, st, o): n for c, s, st, o, n in await a.census()}
     # Both hand-made deadlines are acknowledge clocks: both stop, in time.
     assert rows == {("acknowledge", "P4", "met", "on_time"): 2}
+
+
+async def test_a_refusal_is_kept_with_the_case(db: object) -> None:
+    cases = MongoCaseStore(db)  # type: ignore[arg-type]
+    facts = CaseFacts(
+        complaint_id=CID,
+        received_at=RECEIVED,
+        channel=Channel.HOTLINE,
+        flags=(),
+        severity_at_receipt=Severity.P3,
+    )
+    await cases.save_started([(facts, CaseState.CLASSIFIED, None)])
+    await cases.record_refusal(CID, "crm.4471$x", reason="illegal_transition", detail="no")
+    record = await cases.load(CID)
+    assert record is not None
+    assert record.refusals == {"crm.4471$x": ("illegal_transition", "no")}
+    assert record.version == 0

@@ -14,7 +14,8 @@ from faststream.asgi.types import ASGIApp
 from servicekit.clock import Clock
 from servicekit.shell import ServiceShell
 from sla import handlers
-from sla.adapters.mongo import MongoCaseStore, MongoClockReader, MongoDeadlineStore
+from sla.adapters.mongo_cases import MongoCaseStore
+from sla.adapters.mongo_deadlines import MongoClockReader, MongoDeadlineStore
 from sla.cases import CaseKeeper
 from sla.census import Census
 from sla.domain import BusinessCalendar, SlaPolicy

@@ -214,7 +214,15 @@ class CaseKeeper:
             outcome = apply_action(record.case, action, policy=self.policy, calendar=self.calendar)
             if isinstance(outcome, Refusal):
                 self.metrics.lifecycle.labels(action.action.value, "refused").inc()
-                return self._refused(action, outcome) if answer else None
+                if not answer:
+                    return None
+                await self.cases.record_refusal(
+                    action.complaint_id,
+                    action.action_id,
+                    reason=outcome.reason,
+                    detail=outcome.detail,
+                )
+                return self._refused(action, outcome)
             change = await self._effects(record, action, outcome)
             if await self.cases.commit(record, outcome.case, change):
                 self.metrics.lifecycle.labels(action.action.value, "accepted").inc()

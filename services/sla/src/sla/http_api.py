@@ -306,6 +306,9 @@ class CaseDesk:
         done = next((h for h in record.case.history if h.action_id == action_id), None)
         if done is not None:
             return self._applied(complaint_id, done)
+        if (refused := record.refusals.get(action_id)) is not None:
+            # The consumer refused it after the desk's own check (e.g. a race with the SMS).
+            raise ApiProblemError(409, refused[0], refused[1], record.case.state)
         return ActionPending(
             complaint_id=complaint_id,
             action_id=action_id,
@@ -410,12 +413,12 @@ def create_case_api(
     @app.get(
         f"{PREFIX}/{{complaint_id}}/actions/{{action_id}}",
         summary="Whether an action was applied",
-        responses=_responses(401, 404, 422, also={202: {"model": ActionPending}}),
+        responses=_responses(401, 404, 409, 422, also={202: {"model": ActionPending}}),
     )
     async def action_result(
         complaint_id: CaseId, action_id: ActionId, _: Staff, response: Response
     ) -> ActionPending | ActionApplied:
-        """Whether an action was applied (200) or is still pending (202)."""
+        """Applied (200), still pending (202), or refused by the lifecycle consumer (409)."""
         outcome = await desk.result(complaint_id, action_id)
         if isinstance(outcome, ActionPending):
             response.status_code = 202

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -132,6 +132,8 @@ class CaseRecord:
     version: int
     assignee: str | None = None  # from the latest `assigned` action
     department: str | None = None
+    # Staff actions the lifecycle consumer refused: action id → (reason, detail).
+    refusals: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -206,6 +208,11 @@ class CaseStore(Protocol):
 
     async def events_published(self, events: Sequence[Event]) -> None:
         """Remember that these events reached Kafka."""
+
+    async def record_refusal(
+        self, complaint_id: str, action_id: str, *, reason: str, detail: str
+    ) -> None:
+        """Remember why a staff action was refused, so the client polling it can be told."""
 
     async def raise_severity(self, complaint_id: str, severity: Severity) -> None:
         """A time-based upgrade: the case is handled at `severity` from now on."""

@@ -241,6 +241,15 @@ class InMemoryCaseStore:
         for event in events:
             self.events.get(event.subject or "", {}).pop(event.id, None)
 
+    async def record_refusal(
+        self, complaint_id: str, action_id: str, *, reason: str, detail: str
+    ) -> None:
+        """Keep the refusal with the case."""
+        record = self.records.get(complaint_id)
+        if record is not None:
+            refusals = {**record.refusals, action_id: (reason, detail)}
+            self.records[complaint_id] = replace(record, refusals=refusals)
+
     async def raise_severity(self, complaint_id: str, severity: Severity) -> None:
         """Keep the upgraded severity; the version moves."""
         self.severity[complaint_id] = severity

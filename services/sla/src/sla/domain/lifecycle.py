@@ -35,6 +35,7 @@ _WITHDRAWABLE = (
 LEGAL: dict[LifecycleAction, dict[CaseState, CaseState]] = {
     A.ACKNOWLEDGED: {
         S.CLASSIFIED: S.ACKNOWLEDGED,
+        S.ACKNOWLEDGED: S.ACKNOWLEDGED,  # refused as already_acknowledged, with that reason
         S.DISPATCHED: S.DISPATCHED,
         S.IN_PROGRESS: S.IN_PROGRESS,
         S.AWAITING_CUSTOMER: S.AWAITING_CUSTOMER,
