@@ -73,6 +73,8 @@ def _close(verdict: str, root_cause: str) -> Step:
 # How long a staff member waits for an action to be applied before giving the case up: at the
 # demo's pace the SLA service also fires hundreds of warnings a minute, so bursts queue up.
 CONFIRM_LIMIT_S = 300.0
+# Hundreds of staff poll at once: a quarter-second poll each would starve the SLA service.
+CONFIRM_POLL_S = 2.0
 ACKNOWLEDGE = Step(0.3, "acknowledged")  # unless the acknowledgement SMS already did
 ASSIGN = Step(1.0, "assigned", "lead")
 CONTACT = Step(1.5, "contacted")
@@ -329,7 +331,7 @@ class StaffDemo:
             actor = {"lead": LEAD, "manager": MANAGER}.get(step.by, assignment.handler)
             body = body_for(assignment, step, index)
             answer = await self._clients[actor].act_and_wait(
-                assignment.complaint_id, body, limit_s=CONFIRM_LIMIT_S
+                assignment.complaint_id, body, limit_s=CONFIRM_LIMIT_S, every_s=CONFIRM_POLL_S
             )
             if not self._tally(body, answer):
                 return
