@@ -174,6 +174,7 @@ class Assignment:
     received_at: datetime
     handler: str
     department: str
+    acknowledged: bool = False  # the acknowledgement SMS was delivered before staff took it
 
 
 class Caster:
@@ -196,6 +197,7 @@ class Caster:
             received_at=datetime.fromisoformat(row["received_at"]),
             handler=next(self._handlers),
             department=category.split("/")[0],
+            acknowledged=row.get("state") != "classified",
         )
 
 
@@ -210,7 +212,9 @@ def timeline(assignment: Assignment, calendar: BusinessCalendar) -> list[tuple[d
     at = calendar.add_working_hours(assignment.received_at, spread(assignment.complaint_id) * pace)
     planned = []
     script = SCRIPTS[assignment.script]
-    steps = (ACKNOWLEDGE, *script) if script else ()  # the neglected are left to the SMS
+    # The neglected are left to the SMS; nobody acknowledges what the SMS already did.
+    first = () if assignment.acknowledged else (ACKNOWLEDGE,)
+    steps = (*first, *script) if script else ()
     for step in steps:
         at = calendar.add_working_hours(at, step.after * pace)
         planned.append((at, step))
