@@ -22,7 +22,7 @@ import asyncio
 import secrets
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT / "deploy" / "local"))
 import stack  # noqa: E402
 
 RELAY_IN, RELAY_OUT = "bench.relay.in", "bench.relay.out"
+NO_GAP = timedelta(0)  # received "now": a second apart, thousands would lie in the future
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -135,6 +136,7 @@ async def main() -> int:
     sys.stderr.write("relay…\n")
     sample = next(workload.build(run_id="size", count=1, start=datetime.now(UTC))).value
     relay_rate = await relay(bootstrap, args.relay, len(sample))
+    sys.stderr.write(f"relay: {relay_rate:,.0f} messages/s\n")
 
     run_id = f"bench{datetime.now(UTC):%H%M%S}{secrets.token_hex(2)}"
     receiver, channels = local_endpoints(8025)
@@ -149,7 +151,9 @@ async def main() -> int:
             await pipeline.wait_ready()
             # Warm-up: a first estimate sizes the throughput run to last `--min-seconds`.
             warm_id = f"{run_id}w"
-            warm = list(workload.build(run_id=warm_id, count=300, start=datetime.now(UTC)))
+            warm = list(
+                workload.build(run_id=warm_id, count=300, start=datetime.now(UTC), spacing=NO_GAP)
+            )
             began = time.time()
             await workload.publish(warm, bootstrap=config.kafka)
             got = await wait_for(db, receiver, warm_id, expected=300, limit=600, label="warm-up")
@@ -157,7 +161,9 @@ async def main() -> int:
             count = max(args.count, int(estimate * args.min_seconds * 1.2))
             # Throughput: everything at once, then until the last acknowledgement arrives.
             tp_id = f"{run_id}t"
-            messages = list(workload.build(run_id=tp_id, count=count, start=datetime.now(UTC)))
+            messages = list(
+                workload.build(run_id=tp_id, count=count, start=datetime.now(UTC), spacing=NO_GAP)
+            )
             started = time.time()
             await workload.publish(messages, bootstrap=config.kafka)
             acks = await wait_for(
@@ -166,13 +172,19 @@ async def main() -> int:
             span = (max(acks.values()) - started) if acks else float("nan")
             pipeline_rate = len(acks) / span if acks else 0.0
             lost = count - len(acks)
+            sys.stderr.write(
+                f"throughput: {len(acks):,} of {count:,} acknowledged in {span:,.1f} s "
+                f"= {pipeline_rate:,.1f}/s\n"
+            )
             # Latency at a fixed, moderate rate.
             lat_id = f"{run_id}l"
             total = int(args.rate * args.seconds)
             sent_at: dict[str, float] = {}
             batch = max(1, int(args.rate / 10))
             tick = time.monotonic()
-            lat_messages = list(workload.build(run_id=lat_id, count=total, start=datetime.now(UTC)))
+            lat_messages = list(
+                workload.build(run_id=lat_id, count=total, start=datetime.now(UTC), spacing=NO_GAP)
+            )
             for start in range(0, total, batch):
                 chunk = lat_messages[start : start + batch]
                 now = time.time()
@@ -190,7 +202,6 @@ async def main() -> int:
         await client.drop_database(config.database)
         await client.close()
     p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
-    sys.stderr.write(f"throughput run: {count} complaints, last acknowledged after {span:.1f} s\n")
     print(
         f"bench: pipeline {pipeline_rate:,.0f}/s, relay {relay_rate:,.0f}/s, "
         f"ratio {pipeline_rate / relay_rate:.3f}, e2e p50 {p50:,.0f} ms, p99 {p99:,.0f} ms, "
