@@ -94,7 +94,7 @@ async def test_the_clock_reader_sees_every_deadline_and_finds_the_due_ones(db: o
     reader = MongoClockReader(db)  # type: ignore[arg-type]
     await store.add([deadline(), deadline(f"{CID}:dispatch:1", minutes=120)])
     met = RECEIVED + timedelta(minutes=5)
-    await store.stop_clock(CID, deadline().clock, status="met", at=met)
+    await store.stop_clocks(CID, [deadline().clock], status="met", at=met)
     clocks = await reader.clocks_of(CID)
     assert sorted((c.status, c.stopped_at) for c in clocks) == [("met", met), ("met", met)]
     await store.add([deadline(f"{CID}:first_contact:1", minutes=30)])

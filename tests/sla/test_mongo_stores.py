@@ -138,12 +138,12 @@ async def test_replan_is_applied_once_per_action_and_stop_reports_unannounced(db
     await a.replan([replace(later, due_at=later.due_at + timedelta(hours=5))], action_id="x-1")
     [now_running] = await a.open_for(CID)
     assert now_running.due_at == later.due_at
-    stopped = await a.stop_clock(CID, running.clock, status="met", at=RECEIVED)
+    stopped = await a.stop_clocks(CID, [running.clock], status="met", at=RECEIVED)
     assert [d.deadline_id for d in stopped] == [running.deadline_id]
-    again = await a.stop_clock(CID, running.clock, status="met", at=RECEIVED)
+    again = await a.stop_clocks(CID, [running.clock], status="met", at=RECEIVED)
     assert [d.deadline_id for d in again] == [running.deadline_id]  # never announced yet
     await a.announced([running.deadline_id])
-    assert await a.stop_clock(CID, running.clock, status="met", at=RECEIVED) == []
+    assert await a.stop_clocks(CID, [running.clock], status="met", at=RECEIVED) == []
     assert await a.open_for(CID) == []
 
 
@@ -183,7 +183,7 @@ async def test_census_groups_on_the_server(db: object) -> None:
     clock = FakeClock(RECEIVED)
     a, _ = stores(db, clock)
     await a.add([deadline(), deadline(f"{CID}:dispatch:1", minutes=120)])
-    await a.stop_clock(CID, deadline().clock, status="met", at=RECEIVED + timedelta(minutes=5))
+    await a.stop_clocks(CID, [deadline().clock], status="met", at=RECEIVED + timedelta(minutes=5))
     rows = {(c, s, st, o): n for c, s, st, o, n in await a.census()}
     # Both hand-made deadlines are acknowledge clocks: both stop, in time.
     assert rows == {("acknowledge", "P4", "met", "on_time"): 2}

@@ -10,7 +10,7 @@ A redelivered action finds its id in the history and only republishes what is st
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -258,11 +258,11 @@ class CaseKeeper:
         if step.extension is not None:
             events += await self._extend(record, action, *step.extension)
         status = "cancelled" if action.action in _CANCELLING else "met"
-        for clock in step.stops:
-            events += await self._stop(record, action, clock, status=status)
+        if step.stops:
+            events += await self._stop(record, action, step.stops, status=status)
         if ClockName.RESOLUTION in step.stops or action.action in _CANCELLING:
-            upgrades = await self.deadlines.stop_clock(
-                action.complaint_id, None, status="cancelled", at=action.occurred_at
+            upgrades = await self.deadlines.stop_clocks(
+                action.complaint_id, [None], status="cancelled", at=action.occurred_at
             )
             await self.deadlines.announced([d.deadline_id for d in upgrades])
         if step.starts:
@@ -375,16 +375,21 @@ class CaseKeeper:
         return [self._sla_event(record, action, SlaEventKind.EXTENDED, deadline=d) for d in plans]
 
     async def _stop(
-        self, record: CaseRecord, action: CaseAction, clock: ClockName, *, status: str
+        self,
+        record: CaseRecord,
+        action: CaseAction,
+        clocks: Collection[ClockName],
+        *,
+        status: str,
     ) -> list[Event]:
-        stopped = await self.deadlines.stop_clock(
-            action.complaint_id, clock, status=status, at=action.occurred_at
+        stopped = await self.deadlines.stop_clocks(
+            action.complaint_id, clocks, status=status, at=action.occurred_at
         )
         kind = SlaEventKind.MET if status == "met" else SlaEventKind.CANCELLED
         for d in stopped:
-            if kind is SlaEventKind.MET:
+            if kind is SlaEventKind.MET and d.clock is not None:
                 outcome = "on_time" if action.occurred_at <= d.due_at else "late"
-                self.metrics.met.labels(clock.value, outcome).inc()
+                self.metrics.met.labels(d.clock.value, outcome).inc()
         await self.deadlines.announced([d.deadline_id for d in stopped])
         return [self._sla_event(record, action, kind, deadline=d) for d in stopped]
 
@@ -395,7 +400,7 @@ class CaseKeeper:
             for d in await self._running_clocks(action.complaint_id)
             if d.clock is ClockName.PROGRESS_UPDATE
         ]
-        events = await self._stop(record, action, ClockName.PROGRESS_UPDATE, status="met")
+        events = await self._stop(record, action, [ClockName.PROGRESS_UPDATE], status="met")
         for d in running:
             await self.rearm(d, from_time=action.occurred_at)
         return events

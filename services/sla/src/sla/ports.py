@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -84,10 +84,16 @@ class DeadlineStore(Protocol):
     async def fired(self, deadline: StoredDeadline, *, percent: int, owner: str) -> None:
         """Record a fired threshold and release the lease (done when none is left)."""
 
-    async def stop_clock(
-        self, complaint_id: str, clock: ClockName | None, *, status: str, at: datetime
+    async def stop_clocks(
+        self,
+        complaint_id: str,
+        clocks: Collection[ClockName | None],
+        *,
+        status: str,
+        at: datetime,
     ) -> list[StoredDeadline]:
-        """Stop a complaint's open deadlines of `clock` (met / cancelled; None: upgrades) at `at`.
+        """Stop a complaint's open deadlines of `clocks` (met / cancelled; None: upgrades) at `at`,
+        reading the complaint's deadlines once however many clocks an action stops.
 
         Returns those stopped now and those stopped earlier whose stop was never announced.
         """

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
@@ -85,14 +85,19 @@ class InMemoryDeadlineStore:
         slot.status = "pending" if open_clock else "done"
         slot.owner = slot.lease_until = None
 
-    async def stop_clock(
-        self, complaint_id: str, clock: ClockName | None, *, status: str, at: datetime
+    async def stop_clocks(
+        self,
+        complaint_id: str,
+        clocks: Collection[ClockName | None],
+        *,
+        status: str,
+        at: datetime,
     ) -> list[StoredDeadline]:
-        """Stop the open deadlines of one clock; also return stops not yet announced."""
+        """Stop the open deadlines of these clocks; also return stops not yet announced."""
         stopped = []
         for slot in self.slots.values():
             d = slot.deadline
-            if d.complaint_id != complaint_id or d.clock != clock:
+            if d.complaint_id != complaint_id or d.clock not in clocks:
                 continue
             if slot.status in RUNNING:
                 slot.status, slot.announced, slot.stopped_at = status, False, at

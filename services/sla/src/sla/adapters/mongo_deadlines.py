@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 
 from pymongo import ASCENDING, ReturnDocument, UpdateOne
@@ -277,12 +277,17 @@ class MongoDeadlineStore:
             for r in rows
         ]
 
-    async def stop_clock(
-        self, complaint_id: str, clock: ClockName | None, *, status: str, at: datetime
+    async def stop_clocks(
+        self,
+        complaint_id: str,
+        clocks: Collection[ClockName | None],
+        *,
+        status: str,
+        at: datetime,
     ) -> list[StoredDeadline]:
-        """Stop the running deadlines of one clock; also return stops not yet announced."""
-        wanted = clock.value if clock else None
-        docs = [d for d in await self._of(complaint_id) if d.get("clock") == wanted]
+        """Stop the running deadlines of these clocks; also return stops not yet announced."""
+        wanted = {clock.value if clock else None for clock in clocks}
+        docs = [d for d in await self._of(complaint_id) if d.get("clock") in wanted]
         stopped: list[StoredDeadline] = []
         for doc in docs:
             if doc["status"] in RUNNING:
