@@ -97,7 +97,7 @@ def install_ferretdb() -> None:
     """Build FerretDB from its Go module through our small embedding main."""
     src = HERE / "ferretdb"
     stamp = STATE / "bin" / ".ferretdb.src"
-    sources = [*sorted(src.glob("*.go")), src / "go.sum"]
+    sources = [*sorted(src.glob("*.go")), *sorted(src.glob("*.go.txt")), src / "go.sum"]
     fingerprint = PATCH_VERSION + "".join(p.read_text() for p in sources)
     if ferretdb_binary().exists() and stamp.exists() and stamp.read_text() == fingerprint:
         return
@@ -127,6 +127,8 @@ FERRETDB_MODULE = "github.com/FerretDB/FerretDB"
 #    `$push` vanishing; a conditional claim succeeding twice). MongoDB makes every single-document
 #    write atomic; one server-wide mutex around the write commands gives the same guarantee here
 #    (SQLite serialises writers anyway).
+# 4. `{_id: {$in: [...]}}` (batch reads, outbox marks) was not pushed down either, so every batch
+#    look-up scanned the table; its string/ObjectID members now become `_id IN (…)` on the index.
 WRITE_LOCK = "\n\twriteMu.Lock()\n\tdefer writeMu.Unlock()\n"
 WRITE_COMMANDS = ("MsgInsert", "MsgUpdate", "MsgDelete", "MsgFindAndModify")
 PATCHES: tuple[tuple[str, str, str, int], ...] = (
@@ -141,6 +143,20 @@ PATCHES: tuple[tuple[str, str, str, int], ...] = (
         "if params.Filter.Len() == 1 {",
         "if params.Filter.Len() >= 1 {",
         2,
+    ),
+    (
+        "internal/backends/sqlite/collection.go",
+        """		case string, types.ObjectID:
+			whereClause = fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn)
+			args = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}
+		}""",
+        """		case string, types.ObjectID:
+			whereClause = fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn)
+			args = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}
+		case *types.Document:
+			whereClause, args = localIDInClause(v.(*types.Document))
+		}""",
+        1,
     ),
     *(
         (
@@ -162,8 +178,9 @@ ADDED_FILES = {
         "// (added by the complaint pipeline's local build of FerretDB).\n"
         "var writeMu sync.Mutex\n"
     ),
+    "internal/backends/sqlite/local_id_in.go": (HERE / "ferretdb" / "local_id_in.go.txt").read_text(),
 }
-PATCH_VERSION = "id-lookup-3"
+PATCH_VERSION = "id-lookup-4"
 
 
 def patched_module(src: Path, env: dict[str, str]) -> Path:
