@@ -127,8 +127,10 @@ FERRETDB_MODULE = "github.com/FerretDB/FerretDB"
 #    `$push` vanishing; a conditional claim succeeding twice). MongoDB makes every single-document
 #    write atomic; one server-wide mutex around the write commands gives the same guarantee here
 #    (SQLite serialises writers anyway).
-# 4. `{_id: {$in: [...]}}` (batch reads, outbox marks) was not pushed down either, so every batch
-#    look-up scanned the table; its string/ObjectID members now become `_id IN (…)` on the index.
+# 4. Nothing else was pushed down: `{_id: {$in: [...]}}` (batch reads, outbox marks) and look-ups
+#    by an indexed field (`{complainant_key: {$in: [...]}}`) scanned the table on every batch. Plain
+#    string equality and `$in` on `_id` or an index's leading field now narrow the query to that
+#    index (ferretdb/local_pushdown.go.txt; the handler still re-applies the whole filter).
 WRITE_LOCK = "\n\twriteMu.Lock()\n\tdefer writeMu.Unlock()\n"
 WRITE_COMMANDS = ("MsgInsert", "MsgUpdate", "MsgDelete", "MsgFindAndModify")
 PATCHES: tuple[tuple[str, str, str, int], ...] = (
@@ -153,8 +155,9 @@ PATCHES: tuple[tuple[str, str, str, int], ...] = (
         """		case string, types.ObjectID:
 			whereClause = fmt.Sprintf(` WHERE %s = ?`, metadata.IDColumn)
 			args = []any{string(must.NotFail(sjson.MarshalSingleValue(v)))}
-		case *types.Document:
-			whereClause, args = localIDInClause(v.(*types.Document))
+		}
+		if whereClause == "" {
+			whereClause, args = localPushdown(meta, params.Filter)
 		}""",
         1,
     ),
@@ -178,9 +181,9 @@ ADDED_FILES = {
         "// (added by the complaint pipeline's local build of FerretDB).\n"
         "var writeMu sync.Mutex\n"
     ),
-    "internal/backends/sqlite/local_id_in.go": (HERE / "ferretdb" / "local_id_in.go.txt").read_text(),
+    "internal/backends/sqlite/local_pushdown.go": (HERE / "ferretdb" / "local_pushdown.go.txt").read_text(),
 }
-PATCH_VERSION = "id-lookup-4"
+PATCH_VERSION = "pushdown-5"
 
 
 def patched_module(src: Path, env: dict[str, str]) -> Path:
