@@ -96,28 +96,42 @@ async def relay(bootstrap: str, count: int, size: int) -> float:
         await producer.stop()
 
 
-async def acknowledged_at(db: Any, receiver: Receiver, run_id: str) -> dict[str, float]:
-    """external id → arrival time of its customer acknowledgement at the receiver."""
-    docs = await find_all(
-        db["complaints"], {"external_id": {"$regex": f"^{run_id}-"}}, {"external_id": 1}
-    )
-    by_case = {doc["_id"]: doc["external_id"] for doc in docs}
-    return {
-        by_case[d.complaint_id]: d.at
-        for d in receiver.deliveries
-        if d.complaint_id in by_case and d.audience == "customer"
-    }
+class Acknowledgements:
+    """Customer acknowledgements at the receiver, by the external id the bench published."""
+
+    def __init__(self, db: Any, receiver: Receiver) -> None:
+        self._complaints = db["complaints"]
+        self._receiver = receiver
+        self._external: dict[str, str] = {}  # complaint id → external id
+        self._seen = 0
+
+    async def of_run(self, run_id: str) -> dict[str, float]:
+        """external id → arrival time, for this run's complaints acknowledged so far."""
+        deliveries = [d for d in self._receiver.deliveries if d.audience == "customer"]
+        fresh = {d.complaint_id for d in deliveries[self._seen :]} - self._external.keys()
+        if fresh:  # an `_id $in` look-up: what is new since the last poll, never a scan
+            docs = await find_all(
+                self._complaints, {"_id": {"$in": sorted(fresh)}}, {"external_id": 1}
+            )
+            self._external |= {doc["_id"]: doc["external_id"] for doc in docs}
+        self._seen = len(deliveries)
+        prefix = f"{run_id}-"
+        return {
+            self._external[d.complaint_id]: d.at
+            for d in deliveries
+            if self._external.get(d.complaint_id, "").startswith(prefix)
+        }
 
 
 async def wait_for(
-    db: Any, receiver: Receiver, run_id: str, *, expected: int, limit: float, label: str
+    acks_of: Acknowledgements, run_id: str, *, expected: int, limit: float, label: str
 ) -> dict[str, float]:
     """Poll until `expected` acknowledgements arrived (or `limit` seconds passed)."""
     deadline = time.monotonic() + limit
-    acks = await acknowledged_at(db, receiver, run_id)
+    acks = await acks_of.of_run(run_id)
     while len(acks) < expected and time.monotonic() < deadline:
         await asyncio.sleep(1.0)
-        acks = await acknowledged_at(db, receiver, run_id)
+        acks = await acks_of.of_run(run_id)
         sys.stderr.write(f"\r[{label}] {len(acks)}/{expected} acknowledged   ")
     sys.stderr.write("\n")
     return acks
@@ -144,6 +158,7 @@ async def main() -> int:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(config.mongo, tz_aware=True)
     db = client[config.database]
     pipeline = Pipeline(config)
+    acks_of = Acknowledgements(db, receiver)
     try:
         async with serving(receiver, port=config.receiver_port):
             for service in SERVICES:
@@ -156,7 +171,7 @@ async def main() -> int:
             )
             began = time.time()
             await workload.publish(warm, bootstrap=config.kafka)
-            got = await wait_for(db, receiver, warm_id, expected=300, limit=600, label="warm-up")
+            got = await wait_for(acks_of, warm_id, expected=300, limit=600, label="warm-up")
             estimate = len(got) / max(1e-3, max(got.values(), default=began) - began)
             count = max(args.count, int(estimate * args.min_seconds * 1.2))
             # Throughput: everything at once, then until the last acknowledgement arrives.
@@ -167,7 +182,7 @@ async def main() -> int:
             started = time.time()
             await workload.publish(messages, bootstrap=config.kafka)
             acks = await wait_for(
-                db, receiver, tp_id, expected=count, limit=1800, label="throughput"
+                acks_of, tp_id, expected=count, limit=1800, label="throughput"
             )
             span = (max(acks.values()) - started) if acks else float("nan")
             pipeline_rate = len(acks) / span if acks else 0.0
@@ -193,7 +208,7 @@ async def main() -> int:
                 tick += 0.1
                 await asyncio.sleep(max(0.0, tick - time.monotonic()))
             lat_acks = await wait_for(
-                db, receiver, lat_id, expected=total, limit=600, label="latency"
+                acks_of, lat_id, expected=total, limit=600, label="latency"
             )
             lost += total - len(lat_acks)
             latencies = [(lat_acks[x] - sent_at[x]) * 1000 for x in lat_acks if x in sent_at]
