@@ -26,8 +26,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from prometheus_client.parser import text_string_to_metric_families
 from pymongo import AsyncMongoClient
 
 from complaints_cli import workload
@@ -96,25 +98,96 @@ async def relay(bootstrap: str, count: int, size: int) -> float:
         await producer.stop()
 
 
+Sample = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+COUNTED = (
+    "complaints_messages_processed_total",
+    "complaints_mongo_commands_total",
+    "complaints_batch_size_sum",
+    "complaints_batch_size_count",
+    "complaints_mongo_command_seconds_sum",
+)
+
+
+async def scrape(config: StackConfig) -> Sample:
+    """The counters of every service, summed over its processes, keyed by name and labels."""
+    sample: Sample = {}
+    async with httpx.AsyncClient(timeout=5.0) as client:
+        for service in SERVICES:
+            text = (await client.get(f"http://127.0.0.1:{config.port(service)}/metrics")).text
+            for family in text_string_to_metric_families(text):
+                for s in family.samples:
+                    if s.name in COUNTED:
+                        key = (s.name, tuple(sorted(s.labels.items())))
+                        sample[key] = sample.get(key, 0.0) + s.value
+    return sample
+
+
+def stage_report(before: Sample, after: Sample, complaints: int, seconds: float) -> list[str]:
+    """Per stage: messages/s, batch size, and MongoDB commands per complaint, busiest first."""
+    delta = {k: v - before.get(k, 0.0) for k, v in after.items()}
+    lines = []
+    for service in SERVICES:
+        mine = {k: v for k, v in delta.items() if dict(k[1]).get("service") == service and v}
+        processed = sum(v for k, v in mine.items() if k[0] == COUNTED[0])
+        batches = sum(v for k, v in mine.items() if k[0] == COUNTED[3])
+        in_batches = sum(v for k, v in mine.items() if k[0] == COUNTED[2])
+        commands = {
+            f"{dict(k[1])['command']} {dict(k[1])['collection']}".strip(): v
+            for k, v in mine.items()
+            if k[0] == COUNTED[1]
+        }
+        total = sum(commands.values())
+        waited = sum(v for k, v in mine.items() if k[0] == COUNTED[4])
+        top = sorted(commands.items(), key=lambda kv: -kv[1])[:8]
+        lines.append(
+            f"  {service:<10} {processed / seconds:8,.0f} msg/s"
+            f"  batch {in_batches / max(1, batches):5.1f}"
+            f"  in mongo {waited / seconds:4.0%}"
+            f"  mongo {total / max(1, complaints):5.1f}/complaint: "
+            + ", ".join(f"{name} {n / max(1, complaints):.2f}" for name, n in top)
+        )
+    return lines
+
+
 class Acknowledgements:
-    """Customer acknowledgements at the receiver, by the external id the bench published."""
+    """Customer acknowledgements at the receiver, by the external id the bench published.
+
+    A complaint without phone or e-mail on file (some channels carry only a customer number)
+    cannot be acknowledged: the notifier records it `failed` with reason `no_contact`. Those are
+    settled too, counted apart, and not lost.
+    """
 
     def __init__(self, db: Any, receiver: Receiver) -> None:
         self._complaints = db["complaints"]
+        self._notifications = db["notifications"]
         self._receiver = receiver
         self._external: dict[str, str] = {}  # complaint id → external id
         self._seen = 0
+        self.no_contact: dict[str, float] = {}  # external id → when found settled
 
-    async def of_run(self, run_id: str) -> dict[str, float]:
-        """external id → arrival time, for this run's complaints acknowledged so far."""
-        deliveries = [d for d in self._receiver.deliveries if d.audience == "customer"]
-        fresh = {d.complaint_id for d in deliveries[self._seen :]} - self._external.keys()
-        if fresh:  # an `_id $in` look-up: what is new since the last poll, never a scan
+    async def _map(self, complaint_ids: set[str]) -> None:
+        fresh = complaint_ids - self._external.keys()
+        if fresh:  # an `_id $in` look-up of what is new since the last poll, never a scan
             docs = await find_all(
                 self._complaints, {"_id": {"$in": sorted(fresh)}}, {"external_id": 1}
             )
             self._external |= {doc["_id"]: doc["external_id"] for doc in docs}
+
+    async def of_run(self, run_id: str) -> dict[str, float]:
+        """external id → arrival time, for this run's complaints acknowledged so far."""
+        deliveries = [d for d in self._receiver.deliveries if d.audience == "customer"]
+        await self._map({d.complaint_id for d in deliveries[self._seen :]})
         self._seen = len(deliveries)
+        failed = await find_all(
+            self._notifications,
+            {"status": "failed", "reason": "no_contact", "audience": "customer"},
+            {"complaint_id": 1},
+        )
+        await self._map({doc["complaint_id"] for doc in failed})
+        now = time.time()
+        for doc in failed:
+            if (external := self._external.get(doc["complaint_id"])) is not None:
+                self.no_contact.setdefault(external, now)
         prefix = f"{run_id}-"
         return {
             self._external[d.complaint_id]: d.at
@@ -122,17 +195,24 @@ class Acknowledgements:
             if self._external.get(d.complaint_id, "").startswith(prefix)
         }
 
+    def uncontactable(self, run_id: str) -> int:
+        """This run's complaints that had no contact to acknowledge to."""
+        return sum(1 for external in self.no_contact if external.startswith(f"{run_id}-"))
+
 
 async def wait_for(
     acks_of: Acknowledgements, run_id: str, *, expected: int, limit: float, label: str
 ) -> dict[str, float]:
-    """Poll until `expected` acknowledgements arrived (or `limit` seconds passed)."""
+    """Poll until `expected` complaints are settled (or `limit` seconds passed)."""
     deadline = time.monotonic() + limit
     acks = await acks_of.of_run(run_id)
-    while len(acks) < expected and time.monotonic() < deadline:
+    while len(acks) + acks_of.uncontactable(run_id) < expected and time.monotonic() < deadline:
         await asyncio.sleep(1.0)
         acks = await acks_of.of_run(run_id)
-        sys.stderr.write(f"\r[{label}] {len(acks)}/{expected} acknowledged   ")
+        sys.stderr.write(
+            f"\r[{label}] {len(acks)}/{expected} acknowledged"
+            f" ({acks_of.uncontactable(run_id)} without contact)   "
+        )
     sys.stderr.write("\n")
     return acks
 
@@ -144,6 +224,9 @@ async def main() -> int:
     parser.add_argument("--rate", type=float, default=200.0, help="complaints/s for latency")
     parser.add_argument("--seconds", type=float, default=30.0, help="latency run length")
     parser.add_argument("--relay", type=int, default=50_000, help="messages through the relay")
+    parser.add_argument(
+        "--port-base", type=int, default=8000, help="services listen on base+1..4, receiver +25"
+    )
     args = parser.parse_args()
     stack.up()
     bootstrap = f"127.0.0.1:{stack.PORTS.kafka}"
@@ -153,8 +236,13 @@ async def main() -> int:
     sys.stderr.write(f"relay: {relay_rate:,.0f} messages/s\n")
 
     run_id = f"bench{datetime.now(UTC):%H%M%S}{secrets.token_hex(2)}"
-    receiver, channels = local_endpoints(8025)
-    config = StackConfig(database=f"complaints_{run_id}", extra_env=channels)
+    receiver, channels = local_endpoints(args.port_base + 25)
+    config = StackConfig(
+        database=f"complaints_{run_id}",
+        extra_env=channels,
+        port_base=args.port_base,
+        receiver_port=args.port_base + 25,
+    )
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(config.mongo, tz_aware=True)
     db = client[config.database]
     pipeline = Pipeline(config)
@@ -179,18 +267,21 @@ async def main() -> int:
             messages = list(
                 workload.build(run_id=tp_id, count=count, start=datetime.now(UTC), spacing=NO_GAP)
             )
+            before = await scrape(config)
             started = time.time()
             await workload.publish(messages, bootstrap=config.kafka)
-            acks = await wait_for(
-                acks_of, tp_id, expected=count, limit=1800, label="throughput"
-            )
+            acks = await wait_for(acks_of, tp_id, expected=count, limit=1800, label="throughput")
             span = (max(acks.values()) - started) if acks else float("nan")
-            pipeline_rate = len(acks) / span if acks else 0.0
-            lost = count - len(acks)
+            settled = len(acks) + acks_of.uncontactable(tp_id)
+            pipeline_rate = settled / span if acks else 0.0
+            lost = count - settled
             sys.stderr.write(
-                f"throughput: {len(acks):,} of {count:,} acknowledged in {span:,.1f} s "
+                f"throughput: {len(acks):,} of {count:,} acknowledged "
+                f"(+{acks_of.uncontactable(tp_id)} without contact) in {span:,.1f} s "
                 f"= {pipeline_rate:,.1f}/s\n"
             )
+            stages = stage_report(before, await scrape(config), count, span)
+            sys.stderr.write("per stage (throughput run):\n" + "\n".join(stages) + "\n")
             # Latency at a fixed, moderate rate.
             lat_id = f"{run_id}l"
             total = int(args.rate * args.seconds)
@@ -207,10 +298,8 @@ async def main() -> int:
                 await workload.publish(chunk, bootstrap=config.kafka)
                 tick += 0.1
                 await asyncio.sleep(max(0.0, tick - time.monotonic()))
-            lat_acks = await wait_for(
-                acks_of, lat_id, expected=total, limit=600, label="latency"
-            )
-            lost += total - len(lat_acks)
+            lat_acks = await wait_for(acks_of, lat_id, expected=total, limit=600, label="latency")
+            lost += total - len(lat_acks) - acks_of.uncontactable(lat_id)
             latencies = [(lat_acks[x] - sent_at[x]) * 1000 for x in lat_acks if x in sent_at]
     finally:
         pipeline.stop_all()

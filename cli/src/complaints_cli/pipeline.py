@@ -96,6 +96,7 @@ class Pipeline:
                 stdin=subprocess.DEVNULL,
                 cwd=REPO,
                 start_new_session=True,
+                preexec_fn=_die_with_parent,  # noqa: PLW1509 - prctl only, no locks taken
             )
         started = ServiceProcess(service, replica, process, log_path)
         self.processes.append(started)

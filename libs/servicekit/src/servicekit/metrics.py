@@ -52,6 +52,20 @@ class KitMetrics:
             ["service", "topic", "partition"],
             registry=registry,
         )
+        self.mongo_commands = Counter(
+            "complaints_mongo_commands_total",
+            "MongoDB operations by command and collection: each statement of an insert, update"
+            " or delete command, one for any other command (what the work costs the database).",
+            ["service", "command", "collection"],
+            registry=registry,
+        )
+        self.mongo_seconds = Histogram(
+            "complaints_mongo_command_seconds",
+            "Round trip of one MongoDB command, from sending to its reply.",
+            ["service", "command"],
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5),
+            registry=registry,
+        )
         self.up = Gauge(
             "complaints_service_up", "1 while the service runs.", ["service"], registry=registry
         )

@@ -3,18 +3,58 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
-from pymongo import AsyncMongoClient, UpdateOne
+from pymongo import AsyncMongoClient, UpdateOne, monitoring
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import BulkWriteError
 
+from servicekit.metrics import KitMetrics
 from servicekit.settings import MongoSettings
 
 Document = dict[str, Any]
 
 
-def open_client(settings: MongoSettings, *, app_name: str) -> AsyncMongoClient[Document]:
+class CommandMetrics(monitoring.CommandListener):
+    """Counts operations by command and collection (a bulk write counts each statement) and
+    times each round trip; no arguments are kept."""
+
+    _SKIPPED = frozenset({"hello", "ismaster", "isMaster", "ping", "endSessions"})
+    _STATEMENTS: ClassVar[dict[str, str]] = {
+        "insert": "documents",
+        "update": "updates",
+        "delete": "deletes",
+    }
+
+    def __init__(self, metrics: KitMetrics) -> None:
+        self._metrics = metrics
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name in self._SKIPPED:
+            return
+        command = event.command
+        target = command.get(event.command_name)
+        collection = target if isinstance(target, str) else ""
+        statements = command.get(self._STATEMENTS.get(event.command_name, ""))
+        self._metrics.mongo_commands.labels(
+            self._metrics.service, event.command_name, collection
+        ).inc(len(statements) if isinstance(statements, list) and statements else 1)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        self._observe(event.command_name, event.duration_micros)
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        self._observe(event.command_name, event.duration_micros)
+
+    def _observe(self, command: str, micros: int) -> None:
+        if command not in self._SKIPPED:
+            self._metrics.mongo_seconds.labels(self._metrics.service, command).observe(micros / 1e6)
+
+
+def open_client(
+    settings: MongoSettings, *, app_name: str, metrics: KitMetrics | None = None
+) -> AsyncMongoClient[Document]:
     """A client that does not connect until first used (nothing connects at import or build)."""
     return AsyncMongoClient(
         settings.url.get_secret_value(),
@@ -23,6 +63,7 @@ def open_client(settings: MongoSettings, *, app_name: str) -> AsyncMongoClient[D
         connectTimeoutMS=settings.timeout_ms,
         tz_aware=True,
         retryWrites=False,  # FerretDB 1.x has no retryable writes; idempotent upserts instead
+        event_listeners=[CommandMetrics(metrics)] if metrics else [],
     )
 
 
@@ -45,8 +86,10 @@ async def ping(db: AsyncDatabase[Document]) -> bool:
 class MongoResource:
     """A lazily connecting client and the pipeline database, closed with the app."""
 
-    def __init__(self, settings: MongoSettings, *, app_name: str) -> None:
-        self.client = open_client(settings, app_name=app_name)
+    def __init__(
+        self, settings: MongoSettings, *, app_name: str, metrics: KitMetrics | None = None
+    ) -> None:
+        self.client = open_client(settings, app_name=app_name, metrics=metrics)
         self.db = database(self.client, settings)
 
     async def ready(self) -> bool:
@@ -111,3 +154,30 @@ async def write_in_chunks(
     """`bulk_write` (unordered) in chunks of `WRITE_CHUNK` statements."""
     for start in range(0, len(operations), WRITE_CHUNK):
         await collection.bulk_write(list(operations[start : start + WRITE_CHUNK]), ordered=False)
+
+
+INSERT_CHUNK = 500
+"""Documents per `insert` command: FerretDB writes them in one transaction, MongoDB in one batch."""
+DUPLICATE_KEY = 11000
+
+
+async def insert_new(collection: AsyncCollection[Document], docs: Sequence[Document]) -> set[str]:
+    """Insert documents whose `_id` is not taken yet; returns the ids that were taken.
+
+    The same outcome as an upsert with `$setOnInsert` per document (the first write wins, a
+    redelivery changes nothing) at a fraction of the cost: one unordered batch insert instead of
+    a look-up and a write per document. Any error but a duplicate key is raised.
+    """
+    taken: set[str] = set()
+    for start in range(0, len(docs), INSERT_CHUNK):
+        chunk = docs[start : start + INSERT_CHUNK]
+        try:
+            await collection.insert_many(list(chunk), ordered=False)
+        except BulkWriteError as error:
+            details = error.details.get("writeErrors", [])
+            if error.details.get("writeConcernErrors") or any(
+                e.get("code") != DUPLICATE_KEY for e in details
+            ):
+                raise
+            taken.update(str(chunk[e["index"]]["_id"]) for e in details)
+    return taken

@@ -1,10 +1,14 @@
 """Store-then-publish bookkeeping: the first decision wins and is published once.
 
 A stage stores its outgoing event in its own document for the complaint (keyed by complaint id,
-so every write is a primary-key upsert), publishes every stored event not yet confirmed, then
-marks them published. After a crash, the redelivered input finds the
-stored event and publishes *that* again, byte for byte, so downstream sees one decision with one
-event id however often the input is delivered.
+inserted only if absent), publishes every stored event not yet confirmed, then marks them
+published. After a crash, the redelivered input finds the stored event and publishes *that*
+again, byte for byte, so downstream sees one decision with one event id however often the input
+is delivered.
+
+Marks live in a companion collection `<collection>_published` of bare `{_id}` documents: marking
+is then a batch insert of tiny documents rather than a rewrite of each (large) stage document,
+and an event this process has just inserted is published from memory, not read back.
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from contracts import Event
-from servicekit.mongo import Document, find_all
+from servicekit.mongo import Document, find_all, insert_new
 
 E = TypeVar("E", bound=Event)
+FRESH_LIMIT = 50_000
 
 
 class MissingDocumentsError(RuntimeError):
@@ -26,29 +31,35 @@ class MissingDocumentsError(RuntimeError):
 
 
 class Outbox(Generic[E]):
-    """Outgoing events of one stage, kept in `<stage>_event` / `<stage>_published` fields."""
+    """Outgoing events of one stage, kept in a `<stage>_event` field of the stage's documents."""
 
     def __init__(
         self, collection: AsyncCollection[Document], *, stage: str, event_type: type[E]
     ) -> None:
         self.collection = collection
+        self._marks = collection.database[f"{collection.name}_published"]
         self._event_field = f"{stage}_event"
-        self._flag = f"{stage}_published"
         self._event_type = event_type
+        self._fresh: dict[str, E] = {}  # inserted by this process, not yet marked
+
+    def document(self, doc_id: str, event: E, fields: dict[str, Any] | None = None) -> Document:
+        """The stage document holding `event` (and `fields`)."""
+        return {"_id": doc_id, **(fields or {}), self._event_field: event.model_dump(mode="json")}
 
     def insert(self, doc_id: str, event: E, fields: dict[str, Any] | None = None) -> UpdateOne:
-        """Create the document with `event` (and `fields`) unless one with this id exists."""
-        return UpdateOne(
-            {"_id": doc_id},
-            {
-                "$setOnInsert": {
-                    **(fields or {}),
-                    self._event_field: event.model_dump(mode="json"),
-                    self._flag: False,
-                }
-            },
-            upsert=True,
+        """Create the document with `event` unless one with this id exists (for mixed bulks)."""
+        doc = self.document(doc_id, event, fields)
+        del doc["_id"]
+        return UpdateOne({"_id": doc_id}, {"$setOnInsert": doc}, upsert=True)
+
+    async def insert_all(self, entries: Sequence[tuple[str, E, dict[str, Any] | None]]) -> None:
+        """Insert-if-absent every (id, event, fields); the first stored event of an id wins."""
+        taken = await insert_new(
+            self.collection, [self.document(i, event, fields) for i, event, fields in entries]
         )
+        if len(self._fresh) > FRESH_LIMIT:  # never marked here (e.g. another replica did)
+            self._fresh.clear()
+        self._fresh |= {i: event for i, event, _ in entries if i not in taken}
 
     async def pending(self, doc_ids: Sequence[str]) -> list[E]:
         """Stored events of these documents not yet confirmed on Kafka.
@@ -56,26 +67,31 @@ class Outbox(Generic[E]):
         Raises `MissingDocumentsError` when a document has no event at all (its earlier stage's
         write is not visible yet): retrying is right, skipping would lose the complaint.
         """
-        if not doc_ids:
+        wanted = list(dict.fromkeys(doc_ids))
+        if not wanted:
             return []
-        docs = await find_all(
-            self.collection, {"_id": {"$in": list(doc_ids)}}, {self._event_field: 1, self._flag: 1}
-        )
-        have = {doc["_id"] for doc in docs if self._event_field in doc}
-        if missing := set(doc_ids) - have:
-            raise MissingDocumentsError(f"{len(missing)} documents lack {self._event_field}")
-        return [
-            self._event_type.model_validate(doc[self._event_field])
-            for doc in docs
-            if doc.get(self._flag) is False
-        ]
+        marked = {d["_id"] for d in await find_all(self._marks, {"_id": {"$in": wanted}})}
+        unmarked = [i for i in wanted if i not in marked]
+        stored = [i for i in unmarked if i not in self._fresh]
+        events = {i: self._fresh[i] for i in unmarked if i in self._fresh}
+        if stored:
+            docs = await find_all(self.collection, {"_id": {"$in": stored}}, {self._event_field: 1})
+            found = {doc["_id"]: doc for doc in docs if self._event_field in doc}
+            if missing := set(stored) - found.keys():
+                raise MissingDocumentsError(f"{len(missing)} documents lack {self._event_field}")
+            events |= {
+                i: self._event_type.model_validate(doc[self._event_field])
+                for i, doc in found.items()
+            }
+        return [events[i] for i in unmarked]
 
     async def mark_published(self, doc_ids: Sequence[str]) -> None:
         """Remember that these documents' events reached Kafka."""
-        if doc_ids:
-            await self.collection.update_many(
-                {"_id": {"$in": list(doc_ids)}}, {"$set": {self._flag: True}}
-            )
+        wanted = list(dict.fromkeys(doc_ids))
+        if wanted:
+            await insert_new(self._marks, [{"_id": i} for i in wanted])
+        for i in wanted:
+            self._fresh.pop(i, None)
 
 
 class MemoryOutbox(Generic[E]):

@@ -34,7 +34,11 @@ class ServiceShell:
             consumers=lambda: subscriber_consumers(self.broker),
             interval=settings.lag_interval_seconds,
         )
-        self.mongo = MongoResource(settings.mongo, app_name=service) if with_mongo else None
+        self.mongo = (
+            MongoResource(settings.mongo, app_name=service, metrics=self.kit)
+            if with_mongo
+            else None
+        )
 
     def require_mongo(self) -> MongoResource:
         """The Mongo resource; only shells built with `with_mongo=True` have one."""

@@ -93,8 +93,8 @@ class MongoClassificationStore:
         if not events:
             return
         now = datetime.now(UTC)
-        ops = [
-            self._outbox.insert(
+        entries = [
+            (
                 event.data.complaint_id,
                 event,
                 {
@@ -115,7 +115,7 @@ class MongoClassificationStore:
             )
             for event, area in events
         ]
-        await write_in_chunks(self._classifications, ops)
+        await self._outbox.insert_all(entries)
 
     async def unpublished(self, complaint_ids: Sequence[str]) -> list[ComplaintClassified]:
         """Stored decisions not yet confirmed on Kafka."""

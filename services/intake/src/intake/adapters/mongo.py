@@ -7,12 +7,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 
-from pymongo import ASCENDING, UpdateOne
+from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import ComplaintNormalized
 from intake.ports import IntakeRecord, PriorText
-from servicekit.mongo import Document, ensure_index, find_all, write_in_chunks
+from servicekit.mongo import Document, ensure_index, find_all, insert_new
 from servicekit.outbox import Outbox
 
 
@@ -36,15 +36,14 @@ class MongoComplaintStore:
         """Map "channel:external_id" to the first complaint id (primary-key upserts)."""
         if not keys:
             return {}
-        await write_in_chunks(
-            self._keys,
-            [
-                UpdateOne({"_id": key}, {"$setOnInsert": {"complaint_id": cid}}, upsert=True)
-                for key, cid in keys.items()
-            ],
+        taken = await insert_new(
+            self._keys, [{"_id": key, "complaint_id": cid} for key, cid in keys.items()]
         )
-        docs = await find_all(self._keys, {"_id": {"$in": list(keys)}})
-        return {doc["_id"]: doc["complaint_id"] for doc in docs}
+        first = {key: cid for key, cid in keys.items() if key not in taken}
+        if taken:
+            docs = await find_all(self._keys, {"_id": {"$in": sorted(taken)}})
+            first |= {doc["_id"]: doc["complaint_id"] for doc in docs}
+        return first
 
     async def save(self, records: Sequence[IntakeRecord]) -> None:
         """Insert-if-absent keyed by complaint id; redelivery and replays change nothing."""
@@ -55,7 +54,7 @@ class MongoComplaintStore:
         for record in records:
             data = record.event.data
             complaints.append(
-                self._outbox.insert(
+                (
                     data.complaint_id,
                     record.event,
                     {
@@ -76,19 +75,14 @@ class MongoComplaintStore:
                 )
             )
             contacts.append(
-                UpdateOne(
-                    {"_id": data.complaint_id},
-                    {
-                        "$setOnInsert": {
-                            **asdict(record.contact),
-                            "complainant_key": data.complainant_key,
-                        }
-                    },
-                    upsert=True,
-                )
+                {
+                    "_id": data.complaint_id,
+                    **asdict(record.contact),
+                    "complainant_key": data.complainant_key,
+                }
             )
-        await write_in_chunks(self._complaints, complaints)
-        await write_in_chunks(self._contacts, contacts)
+        await self._outbox.insert_all(complaints)
+        await insert_new(self._contacts, contacts)
 
     async def unpublished(self, complaint_ids: Sequence[str]) -> list[ComplaintNormalized]:
         """Stored events not yet confirmed on Kafka."""

@@ -25,7 +25,7 @@ from contracts import (
     SlaChanged,
     Verdict,
 )
-from servicekit.mongo import Document, find_all, write_in_chunks
+from servicekit.mongo import Document, find_all, insert_new, write_in_chunks
 from servicekit.outbox import Outbox
 from sla.domain import Case, HistoryEntry
 from sla.ports import (
@@ -154,7 +154,8 @@ class MongoCaseStore:
         self, entries: Sequence[tuple[CaseFacts, CaseState, SlaChanged | None]]
     ) -> None:
         """Record the case and its facts, and the clocks-set event for cases with clocks."""
-        ops = []
+        with_event: list[tuple[str, SlaChanged, dict[str, Any] | None]] = []
+        plain: list[Document] = []
         for facts, state, event in entries:
             fields = {
                 **facts_fields(facts),
@@ -163,13 +164,11 @@ class MongoCaseStore:
                 "outbox": {},
             }
             if event is not None:
-                ops.append(self._outbox.insert(facts.complaint_id, event, fields))
+                with_event.append((facts.complaint_id, event, fields))
             else:
-                ops.append(
-                    UpdateOne({"_id": facts.complaint_id}, {"$setOnInsert": fields}, upsert=True)
-                )
-        if ops:
-            await write_in_chunks(self._cases, ops)
+                plain.append({"_id": facts.complaint_id, **fields})
+        await self._outbox.insert_all(with_event)
+        await insert_new(self._cases, plain)
 
     async def unpublished(self, complaint_ids: Sequence[str]) -> list[SlaChanged]:
         """Clocks-set events not yet confirmed on Kafka."""
@@ -225,19 +224,25 @@ class MongoCaseStore:
     async def pending_events(self, complaint_ids: Sequence[str]) -> list[Event]:
         """Events of accepted actions still waiting in the outbox map, oldest first."""
         pending: list[tuple[datetime, str, Event]] = []
-        for complaint_id in dict.fromkeys(complaint_ids):
-            docs = await find_all(self._cases, {"_id": complaint_id}, {"outbox": 1})
-            for event_id, item in (docs[0].get("outbox") or {}).items() if docs else ():
+        wanted = list(dict.fromkeys(complaint_ids))
+        docs = (
+            await find_all(self._cases, {"_id": {"$in": wanted}}, {"outbox": 1}) if wanted else []
+        )
+        for doc in docs:
+            for event_id, item in (doc.get("outbox") or {}).items():
                 event = LIFECYCLE_EVENT.validate_python(item["event"])
                 pending.append((item["at"], event_id, event))
         return [event for _, _, event in sorted(pending, key=lambda p: (p[0], p[1]))]
 
     async def events_published(self, events: Sequence[Event]) -> None:
         """Drop published events from their case's outbox."""
+        by_case: dict[str, dict[str, str]] = {}
         for event in events:
-            await self._cases.update_one(
-                {"_id": event.subject}, {"$unset": {f"outbox.{event.id}": ""}}
-            )
+            by_case.setdefault(str(event.subject), {})[f"outbox.{event.id}"] = ""
+        await write_in_chunks(
+            self._cases,
+            [UpdateOne({"_id": cid}, {"$unset": fields}) for cid, fields in by_case.items()],
+        )
 
     async def record_refusal(
         self, complaint_id: str, action_id: str, *, reason: str, detail: str

@@ -13,7 +13,7 @@ from contracts import (
     ClockName,
 )
 from servicekit.clock import Clock
-from servicekit.mongo import Document, ensure_index, find_all, write_in_chunks
+from servicekit.mongo import Document, ensure_index, find_all, insert_new, write_in_chunks
 from sla.adapters.deadline_documents import (
     DONE,
     FIRING,
@@ -96,11 +96,7 @@ class MongoDeadlineStore:
         await self._index_entries(
             [(d.deadline_id, nxt) for d in deadlines if (nxt := d.next_threshold())]
         )
-        ops = [
-            UpdateOne({"_id": d.deadline_id}, {"$setOnInsert": to_document(d)}, upsert=True)
-            for d in deadlines
-        ]
-        await write_in_chunks(self._deadlines, ops)
+        await insert_new(self._deadlines, [to_document(d) for d in deadlines])
 
     async def next_due_at(self) -> datetime | None:
         """The earliest unsettled fire time seen ahead of now in the last round (no I/O)."""
