@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import secrets
 import sys
 import time
@@ -149,6 +150,18 @@ def stage_report(before: Sample, after: Sample, complaints: int, seconds: float)
     return lines
 
 
+def cpu_seconds(names: tuple[str, ...] = ("ferretdb", "kafka")) -> dict[str, float]:
+    """CPU time (user + system) the local servers have used so far, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    out = {}
+    for name in names:
+        pid = stack.alive(name)
+        if pid is not None:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+            out[name] = (int(fields[11]) + int(fields[12])) / ticks
+    return out
+
+
 class Acknowledgements:
     """Customer acknowledgements at the receiver, by the external id the bench published.
 
@@ -268,6 +281,7 @@ async def main() -> int:
                 workload.build(run_id=tp_id, count=count, start=datetime.now(UTC), spacing=NO_GAP)
             )
             before = await scrape(config)
+            cpu_before = cpu_seconds()
             started = time.time()
             await workload.publish(messages, bootstrap=config.kafka)
             acks = await wait_for(acks_of, tp_id, expected=count, limit=1800, label="throughput")
@@ -281,7 +295,15 @@ async def main() -> int:
                 f"= {pipeline_rate:,.1f}/s\n"
             )
             stages = stage_report(before, await scrape(config), count, span)
-            sys.stderr.write("per stage (throughput run):\n" + "\n".join(stages) + "\n")
+            servers = ", ".join(
+                f"{name} {(used - cpu_before.get(name, 0.0)) / max(1, count) * 1000:.2f} ms"
+                for name, used in cpu_seconds().items()
+            )
+            sys.stderr.write(
+                "per stage (throughput run):\n"
+                + "\n".join(stages)
+                + f"\n  server CPU per complaint: {servers}\n"
+            )
             # Latency at a fixed, moderate rate.
             lat_id = f"{run_id}l"
             total = int(args.rate * args.seconds)

@@ -86,11 +86,16 @@ class MongoDeadlineStore:
         by_complaint: dict[str, list[str]] = {}
         for d in deadlines:
             by_complaint.setdefault(d.complaint_id, []).append(d.deadline_id)
+        # A new complaint's list is inserted whole; one that has a list (reopened) adds to it.
+        taken = await insert_new(
+            self._sets,
+            [{"_id": cid, "ids": list(dict.fromkeys(ids))} for cid, ids in by_complaint.items()],
+        )
         await write_in_chunks(
             self._sets,
             [
-                UpdateOne({"_id": cid}, {"$addToSet": {"ids": {"$each": ids}}}, upsert=True)
-                for cid, ids in by_complaint.items()
+                UpdateOne({"_id": cid}, {"$addToSet": {"ids": {"$each": by_complaint[cid]}}})
+                for cid in sorted(taken)
             ],
         )
         await self._index_entries(
