@@ -36,6 +36,7 @@ from complaints_cli.receiver import Receiver, local_endpoints, serving
 from complaints_cli.stages import StageCounts, count
 from complaints_cli.topics import read_all
 from contracts import MessageDeadLettered, Topic
+from servicekit.kafka import tool_client_kwargs
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "deploy" / "local"))
@@ -140,7 +141,7 @@ async def kill_one_of_two(run: Run) -> None:
 async def poison_every_topic(run: Run) -> None:
     """A message no service can parse on every input topic; each must be dead-lettered."""
     marker = f"poison-{secrets.token_hex(4)}"
-    producer = AIOKafkaProducer(bootstrap_servers=run.config.kafka, acks="all")
+    producer = AIOKafkaProducer(**tool_client_kwargs(run.config.kafka), acks="all")
     await producer.start()
     try:
         for topic in POISON_TOPICS:

@@ -219,10 +219,9 @@ async def read_offsets(bootstrap: str) -> list[GroupLag]:
     from aiokafka import AIOKafkaConsumer, TopicPartition
     from aiokafka.admin import AIOKafkaAdminClient
 
-    from servicekit.kafka import admin_kwargs
-    from servicekit.settings import KafkaSettings
+    from servicekit.kafka import tool_client_kwargs
 
-    kwargs = admin_kwargs(KafkaSettings(bootstrap_servers=bootstrap))
+    kwargs = tool_client_kwargs(bootstrap)
     admin = AIOKafkaAdminClient(**kwargs, request_timeout_ms=int(TIMEOUT * 1000))
     try:
         await admin.start()

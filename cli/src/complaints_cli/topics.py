@@ -7,11 +7,12 @@ from collections.abc import AsyncIterator
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from contracts import PARTITIONS, Topic
+from servicekit.kafka import tool_client_kwargs
 
 
 async def read_all(bootstrap: str, topic: Topic) -> AsyncIterator[bytes]:
     """Every record value on `topic` up to its current end (no consumer group, no commits)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(**tool_client_kwargs(bootstrap), enable_auto_commit=False)
     await consumer.start()
     try:
         parts = [TopicPartition(topic.value, p) for p in range(PARTITIONS[topic])]

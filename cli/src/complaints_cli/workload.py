@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from aiokafka import AIOKafkaProducer
 
 from contracts import Topic
+from servicekit.kafka import tool_client_kwargs
 
 REPO = Path(__file__).resolve().parents[3]
 FIXTURES = REPO / "data" / "fixtures" / "complaints.dev.jsonl"
@@ -71,7 +72,7 @@ def build(
 async def publish(messages: list[RawMessage], *, bootstrap: str) -> int:
     """Send raw messages to the raw topic; returns how many the broker acknowledged."""
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5
+        **tool_client_kwargs(bootstrap), acks="all", enable_idempotence=True, linger_ms=5
     )
     await producer.start()
     try:

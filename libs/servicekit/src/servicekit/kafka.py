@@ -13,42 +13,85 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
-from faststream.security import SASLScram256, SASLScram512
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from prometheus_client import CollectorRegistry
 
 from contracts import PARTITIONS, RETENTION_DAYS, Event, Topic
-from servicekit.settings import KafkaSettings
+from servicekit.settings import TLS_PROTOCOLS, KafkaSettings, ToolKafkaSettings
 
 log = logging.getLogger(__name__)
 
+_SASL = {"SCRAM-SHA-512": SASLScram512, "SCRAM-SHA-256": SASLScram256, "PLAIN": SASLPlaintext}
 
-def _security(settings: KafkaSettings) -> Any:
-    if not settings.security_protocol.startswith("SASL"):
+
+def ssl_context(settings: KafkaSettings) -> ssl.SSLContext | None:
+    """The TLS context of SSL and SASL_SSL (None for the plaintext protocols).
+
+    It verifies the brokers' certificates and host names against `ssl_cafile` (only those CAs)
+    or the system's CAs, and presents `ssl_certfile` when given.
+    """
+    if settings.security_protocol not in TLS_PROTOCOLS:
         return None
-    password = settings.sasl_password.get_secret_value() if settings.sasl_password else ""
-    cls = SASLScram512 if settings.sasl_mechanism == "SCRAM-SHA-512" else SASLScram256
-    use_ssl = settings.security_protocol == "SASL_SSL"
-    return cls(
+    cafile = str(settings.ssl_cafile) if settings.ssl_cafile else None
+    context = ssl.create_default_context(cafile=cafile)
+    if settings.ssl_certfile:
+        context.load_cert_chain(
+            settings.ssl_certfile,
+            settings.ssl_keyfile,
+            password=(
+                settings.ssl_key_password.get_secret_value() if settings.ssl_key_password else None
+            ),
+        )
+    return context
+
+
+def _password(settings: KafkaSettings) -> str:
+    return settings.sasl_password.get_secret_value() if settings.sasl_password else ""
+
+
+def security(settings: KafkaSettings) -> BaseSecurity | None:
+    """FastStream's form of the security settings (None: PLAINTEXT)."""
+    context = ssl_context(settings)
+    if settings.security_protocol == "PLAINTEXT":
+        return None
+    if settings.security_protocol == "SSL":
+        return BaseSecurity(ssl_context=context, use_ssl=True)
+    return _SASL[settings.sasl_mechanism](
         username=settings.sasl_username or "",
-        password=password,
-        use_ssl=use_ssl,
-        ssl_context=ssl.create_default_context() if use_ssl else None,
+        password=_password(settings),
+        ssl_context=context,
+        use_ssl=context is not None,
     )
 
 
-def admin_kwargs(settings: KafkaSettings) -> dict[str, Any]:
-    """Connection arguments for a plain aiokafka client built from the settings."""
-    kwargs: dict[str, Any] = {"bootstrap_servers": settings.bootstrap_servers}
+def client_kwargs(settings: KafkaSettings) -> dict[str, Any]:
+    """Connection arguments for any plain aiokafka client (admin, consumer, producer).
+
+    Every aiokafka client the code builds goes through here, so each one honours the same
+    security settings as the services' FastStream broker.
+    """
+    kwargs: dict[str, Any] = {
+        "bootstrap_servers": settings.bootstrap_servers,
+        "security_protocol": settings.security_protocol,
+    }
+    if (context := ssl_context(settings)) is not None:
+        kwargs["ssl_context"] = context
     if settings.security_protocol.startswith("SASL"):
         kwargs |= {
-            "security_protocol": settings.security_protocol,
             "sasl_mechanism": settings.sasl_mechanism,
             "sasl_plain_username": settings.sasl_username,
-            "sasl_plain_password": (
-                settings.sasl_password.get_secret_value() if settings.sasl_password else None
-            ),
+            "sasl_plain_password": _password(settings),
         }
     return kwargs
+
+
+admin_kwargs = client_kwargs  # the earlier name
+
+
+def tool_client_kwargs(bootstrap: str) -> dict[str, Any]:
+    """`client_kwargs` for the `complaints` command and scripts: `bootstrap` plus the security
+    settings of the environment's COMPLAINTS_KAFKA_* variables (`ToolKafkaSettings`)."""
+    return client_kwargs(ToolKafkaSettings(bootstrap_servers=bootstrap))
 
 
 def make_broker(
@@ -63,7 +106,7 @@ def make_broker(
         linger_ms=settings.linger_ms,
         compression_type=None,
         graceful_timeout=20.0,
-        security=_security(settings),
+        security=security(settings),
         middlewares=(KafkaPrometheusMiddleware(registry=registry, app_name=service),),
         log_level=logging.DEBUG,
     )
@@ -71,7 +114,7 @@ def make_broker(
 
 async def ensure_topics(settings: KafkaSettings, topics: Iterable[Topic] = tuple(Topic)) -> None:
     """Create missing topics with their partitions and retention (idempotent)."""
-    admin = AIOKafkaAdminClient(**admin_kwargs(settings))
+    admin = AIOKafkaAdminClient(**client_kwargs(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -16,6 +16,20 @@ from servicekit.settings import MongoSettings
 Document = dict[str, Any]
 
 
+def auth_kwargs(settings: MongoSettings) -> dict[str, Any]:
+    """Credentials and TLS options given apart from the URL (they win over the URL's)."""
+    kwargs: dict[str, Any] = {}
+    if settings.username is not None and settings.password is not None:
+        kwargs |= {"username": settings.username, "password": settings.password.get_secret_value()}
+    if settings.auth_source:
+        kwargs["authSource"] = settings.auth_source
+    if settings.auth_mechanism:
+        kwargs["authMechanism"] = settings.auth_mechanism
+    if settings.tls_cafile:
+        kwargs |= {"tls": True, "tlsCAFile": str(settings.tls_cafile)}
+    return kwargs
+
+
 class CommandMetrics(monitoring.CommandListener):
     """Counts operations by command and collection (a bulk write counts each statement) and
     times each round trip; no arguments are kept."""
@@ -63,6 +77,7 @@ def open_client(
         connectTimeoutMS=settings.timeout_ms,
         tz_aware=True,
         retryWrites=False,  # FerretDB 1.x has no retryable writes; idempotent upserts instead
+        **auth_kwargs(settings),
         event_listeners=[CommandMetrics(metrics)] if metrics else [],
     )
 
@@ -181,3 +196,82 @@ async def insert_new(collection: AsyncCollection[Document], docs: Sequence[Docum
                 raise
             taken.update(str(chunk[e["index"]]["_id"]) for e in details)
     return taken
+
+
+# --- Guards: nothing from outside is ever read by MongoDB as an operator or a path ------------
+
+UPDATE_OPERATORS = frozenset(
+    {"$set", "$setOnInsert", "$unset", "$inc", "$push", "$addToSet", "$pull", "$min", "$max"}
+)
+"""Update operators the pipeline's own code writes (the top level of an update document)."""
+
+
+class UnsafeDocumentError(ValueError):
+    """A document, update or filter holds what MongoDB would read as an operator or a path."""
+
+
+def _shown(key: object) -> str:
+    text = repr(key)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _unsafe_key(key: object, *, path: bool = False) -> bool:
+    """A key MongoDB would not store as plain data: `$` first, NUL, empty; `.` unless a path."""
+    if not isinstance(key, str) or not key or key.startswith("$") or "\x00" in key:
+        return True
+    if path:  # a dotted field path written by our own code: no empty or `$` segment
+        return any(not part or part.startswith("$") for part in key.split("."))
+    return "." in key
+
+
+def check_document(doc: object, *, where: str = "") -> None:
+    """Raise `UnsafeDocumentError` if any key of `doc`, at any depth, is not plain data.
+
+    For documents as they are stored (inserted, or the values of `$set` / `$setOnInsert`):
+    MongoDB reads a key starting with `$` as an operator and a dotted key as a path, and a NUL
+    byte ends a BSON key. Lists are searched too; scalars of any kind are fine.
+    """
+    stack: list[tuple[str, object]] = [(where, doc)]
+    while stack:
+        path, node = stack.pop()
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                if _unsafe_key(key):
+                    raise UnsafeDocumentError(f"key {_shown(key)} at {path or '(top level)'}")
+                stack.append((f"{path}.{key}" if path else str(key), value))
+        elif isinstance(node, list | tuple):
+            stack.extend((f"{path}[{index}]", item) for index, item in enumerate(node))
+
+
+def check_update(update: Mapping[str, Any]) -> None:
+    """Raise unless `update` is a replacement document or uses only `UPDATE_OPERATORS`, with
+    field paths of plain segments and plain-data values (`$each` lists allowed)."""
+    if not any(isinstance(key, str) and key.startswith("$") for key in update):
+        check_document(update)
+        return
+    for operator, fields in update.items():
+        if operator not in UPDATE_OPERATORS or not isinstance(fields, Mapping):
+            raise UnsafeDocumentError(f"update operator {_shown(operator)}")
+        for field, value in fields.items():
+            if _unsafe_key(field, path=True):
+                raise UnsafeDocumentError(f"field path {_shown(field)} of {operator}")
+            each = isinstance(value, Mapping) and list(value) == ["$each"]
+            check_document(value["$each"] if each else value, where=f"{operator}.{field}")
+
+
+def check_filter(query: Mapping[str, Any], *, operators: frozenset[str] = frozenset()) -> None:
+    """Raise unless `query` matches fields by plain values or by the given `operators` only.
+
+    With no operators allowed (the default) every value must be a scalar: a dict or a list that
+    came from outside (`{"$ne": null}`, `{"$gt": ""}`) never becomes part of a query.
+    """
+    for field, value in query.items():
+        if _unsafe_key(field, path=True):
+            raise UnsafeDocumentError(f"filter field {_shown(field)}")
+        if isinstance(value, Mapping):
+            for operator, operand in value.items():
+                if operator not in operators:
+                    raise UnsafeDocumentError(f"filter operator {_shown(operator)} on {field}")
+                check_document(operand, where=f"{field}.{operator}")
+        elif isinstance(value, list | tuple):
+            raise UnsafeDocumentError(f"filter value of {field} is a list")

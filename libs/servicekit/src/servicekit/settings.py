@@ -5,36 +5,101 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TLS_PROTOCOLS = frozenset({"SSL", "SASL_SSL"})
 
 
 class KafkaSettings(BaseModel):
-    """How to reach Kafka and how to consume from it."""
+    """How to reach Kafka and how to consume from it.
+
+    Security (docs/security.md): `security_protocol` SASL_SSL / SASL_PLAINTEXT log in with
+    `sasl_mechanism` as `sasl_username`; SSL and SASL_SSL check the brokers' certificates against
+    `ssl_cafile` (default: the system's CAs) and may present a client certificate. Passwords are
+    `SecretStr`: they come from the environment and never show in a repr, a log or an error.
+    """
+
+    model_config = ConfigDict(hide_input_in_errors=True)  # a refused input may hold a password
 
     bootstrap_servers: str = "127.0.0.1:9092"
     security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL", "SSL"] = "PLAINTEXT"
     sasl_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-512", "PLAIN"] = "SCRAM-SHA-512"
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = Field(
+        None, description="PEM file of the CAs that sign the brokers' certificates (SSL, SASL_SSL)."
+    )
+    ssl_certfile: Path | None = Field(
+        None, description="Client certificate (PEM) for brokers that require one (mutual TLS)."
+    )
+    ssl_keyfile: Path | None = Field(
+        None, description="Private key (PEM) of ssl_certfile, unless that file holds it."
+    )
+    ssl_key_password: SecretStr | None = Field(None, description="Password of ssl_keyfile.")
     max_records: int = Field(500, description="Largest batch one handler call receives.")
     batch_timeout_ms: int = Field(20, description="How long a poll waits to fill a batch.")
     linger_ms: int = Field(5, description="Producer batching delay.")
     create_topics: bool = Field(True, description="Create missing topics at start (dev/CI).")
 
+    @model_validator(mode="after")
+    def _consistent_security(self) -> KafkaSettings:
+        """Refuse settings that would fail at the first connection or silently skip TLS."""
+        if self.security_protocol.startswith("SASL") and not (
+            self.sasl_username and self.sasl_password
+        ):
+            raise ValueError(f"{self.security_protocol} needs sasl_username and sasl_password")
+        uses_tls = self.security_protocol in TLS_PROTOCOLS
+        tls_files = {
+            "ssl_cafile": self.ssl_cafile,
+            "ssl_certfile": self.ssl_certfile,
+            "ssl_keyfile": self.ssl_keyfile,
+        }
+        if not uses_tls and (set_ := [name for name, value in tls_files.items() if value]):
+            raise ValueError(
+                f"{', '.join(set_)} given but security_protocol {self.security_protocol} "
+                "does not use TLS (SSL or SASL_SSL)"
+            )
+        if (self.ssl_keyfile or self.ssl_key_password) and not self.ssl_certfile:
+            raise ValueError("ssl_keyfile / ssl_key_password need ssl_certfile")
+        return self
+
 
 class MongoSettings(BaseModel):
-    """How to reach MongoDB (or FerretDB)."""
+    """How to reach MongoDB (or FerretDB).
+
+    Credentials either in `url` (`mongodb://user:password@host/?authSource=admin`, percent-encoded)
+    or, easier to take from a secret store, in `username` / `password` (which win over the URL's).
+    TLS options may go in the URL (`tls=true&tlsCAFile=…`) or in `tls_cafile`.
+    """
+
+    model_config = ConfigDict(hide_input_in_errors=True)
 
     url: SecretStr = SecretStr("mongodb://127.0.0.1:27017")
     database: str = "complaints"
     timeout_ms: int = 5000
+    username: str | None = None
+    password: SecretStr | None = None
+    auth_source: str | None = Field(None, description="Database of the user (MongoDB: admin).")
+    auth_mechanism: Literal["SCRAM-SHA-256", "SCRAM-SHA-1"] | None = None
+    tls_cafile: Path | None = Field(
+        None, description="PEM file of the CAs that sign the server's certificate (turns TLS on)."
+    )
+
+    @model_validator(mode="after")
+    def _credentials_in_pairs(self) -> MongoSettings:
+        if (self.username is None) != (self.password is None):
+            raise ValueError("mongo username and password go together")
+        return self
 
 
 class ServiceSettings(BaseSettings):
     """Fields every service reads; subclasses set `env_prefix` (INTAKE_, SLA_, …)."""
 
-    model_config = SettingsConfigDict(env_nested_delimiter="__", extra="ignore")
+    # A refused value (an API key map, a URL with its password) is never echoed in the error.
+    model_config = SettingsConfigDict(
+        env_nested_delimiter="__", extra="ignore", hide_input_in_errors=True
+    )
 
     kafka: KafkaSettings = KafkaSettings()
     mongo: MongoSettings = MongoSettings()
@@ -57,4 +122,17 @@ class ServiceSettings(BaseSettings):
         None,
         description="Demo only: real ISO instant at which business time equals time_origin "
         "(shared by all services of a run so their scaled clocks agree).",
+    )
+
+
+class ToolKafkaSettings(BaseSettings, KafkaSettings):
+    """Kafka security of the `complaints` command and scripts: COMPLAINTS_KAFKA_<FIELD>.
+
+    E.g. COMPLAINTS_KAFKA_SECURITY_PROTOCOL=SASL_SSL, COMPLAINTS_KAFKA_SASL_USERNAME,
+    COMPLAINTS_KAFKA_SASL_PASSWORD, COMPLAINTS_KAFKA_SSL_CAFILE; the bootstrap servers come from
+    the tool's own option (--kafka, $COMPLAINTS_KAFKA).
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="COMPLAINTS_KAFKA_", extra="ignore", hide_input_in_errors=True
     )

@@ -31,7 +31,8 @@ from contracts import (
     NormalizedComplaint,
 )
 from servicekit.clock import Clock
-from servicekit.delivery import Inbound, Rejection, decode
+from servicekit.delivery import Inbound, Rejection
+from servicekit.plausible import decode_plausible
 
 Publish = Callable[[Sequence[Event]], Awaitable[None]]
 SOURCE = "/complaints/classifier"
@@ -63,7 +64,7 @@ class Classification:
 
     async def take(self, messages: Sequence[Inbound]) -> list[Rejection]:
         """Handle one consumed batch; returns the messages to dead-letter."""
-        events, rejections = decode(messages, ComplaintNormalized)
+        events, rejections = decode_plausible(messages, ComplaintNormalized)
         complaints: dict[str, NormalizedComplaint] = {}
         for event in events:
             complaints.setdefault(event.data.complaint_id, event.data)

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from intake.domain import IntakeLimits, Rejected, process_raw
+from intake.domain.payload import decode_payload
+from intake.domain.results import RejectError
 from intake.metrics import IntakeMetrics
 from servicekit.clock import Clock
 from servicekit.delivery import Inbound, Rejection
@@ -75,7 +77,7 @@ class SubmissionEndpoint:
                 "detail": f"body larger than {self.limits.max_bytes} bytes",
             }
         idempotency_key = headers.get("idempotency-key", "")[:MAX_IDEMPOTENCY_KEY] or None
-        raw = _with_external_id(raw, idempotency_key)
+        raw = _with_external_id(raw, idempotency_key, self.limits)
         outcome = process_raw(raw, now=self.clock.now(), secret=self.secret, limits=self.limits)
         if isinstance(outcome, Rejected):
             self.metrics.rejected.labels(outcome.reason.value).inc()
@@ -131,15 +133,20 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _with_external_id(raw: bytes, idempotency_key: str | None) -> bytes:
-    """Use the Idempotency-Key as the external id when the body has none (retries map to one id)."""
+def _with_external_id(raw: bytes, idempotency_key: str | None, limits: IntakeLimits) -> bytes:
+    """Use the Idempotency-Key as the external id when the body has none (retries map to one id).
+
+    The body is parsed with the domain's own strict reader, so a body it would refuse (nested too
+    deep, a repeated key, a lone surrogate, an operator key) is passed on untouched and refused
+    with its reason, never rewritten into one that passes.
+    """
     if idempotency_key is None:
         return raw
     try:
-        message = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        message = decode_payload(raw, limits=limits)
+    except RejectError:
         return raw  # the domain will reject it with the right reason
-    if not isinstance(message, dict) or message.get("external_id"):
+    if message.get("external_id"):
         return raw
     message["external_id"] = f"idem:{idempotency_key}"
     return json.dumps(message, ensure_ascii=False).encode()

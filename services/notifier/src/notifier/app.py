@@ -27,7 +27,15 @@ from notifier.channels.http import SignedHttpChannel
 from notifier.channels.robots import DingTalkRobotChannel, WeComRobotChannel
 from notifier.channels.smtp import SmtpChannel
 from notifier.dispatcher import Dispatcher
-from notifier.domain import NotifierPolicy, Planner, Router, StaffEntry, parse_directory
+from notifier.domain import (
+    NotifierPolicy,
+    Planner,
+    PolicyError,
+    Router,
+    StaffEntry,
+    TemplateError,
+    parse_directory,
+)
 from notifier.metrics import NotifierMetrics
 from notifier.ports import CaseBook, ContactBook, NotificationLog, StaffDirectory
 from notifier.sender import RetryPolicy, Sender
@@ -51,21 +59,81 @@ class Ports:
     cases: CaseBook | None = None
 
 
-def _yaml(path: Path) -> Any:
-    with path.open(encoding="utf-8") as handle:
-        return yaml.safe_load(handle)
+MAX_FILE_BYTES = 1024 * 1024
+"""A pack file larger than this is refused unread (the telecom notifier.yaml is ~8 KiB)."""
+MAX_VALUES = 100_000
+"""Values a pack file may hold once YAML aliases are expanded (refuses alias bombs)."""
+_PACK_ERRORS = (PolicyError, TemplateError, ValueError, TypeError, KeyError, AttributeError)
+
+
+def _too_many_values(root: object) -> bool:
+    """Whether `root`, aliases expanded, holds more than MAX_VALUES values (counting stops
+    there, so a billion-laughs document or a self-referencing alias is cheap to refuse)."""
+    stack, seen = [root], 0
+    while stack:
+        node = stack.pop()
+        seen += 1
+        if seen > MAX_VALUES:
+            return True
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
+
+
+def _yaml(path: Path) -> dict[str, Any]:
+    """A pack file's top-level mapping; any problem is a `PolicyError` naming the file."""
+    try:
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise PolicyError(f"{path}: larger than {MAX_FILE_BYTES} bytes")
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise PolicyError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"{path}: not valid YAML: {exc}") from exc
+    except RecursionError:
+        raise PolicyError(f"{path}: not valid YAML: nested too deep") from None
+    if _too_many_values(data):
+        raise PolicyError(f"{path}: more than {MAX_VALUES} values once aliases are expanded")
+    if not isinstance(data, dict | None):
+        raise PolicyError(f"{path}: expected a mapping at the top level")
+    return data or {}
+
+
+def _naming(path: Path, exc: Exception) -> PolicyError:
+    message = f"missing key {exc}" if isinstance(exc, KeyError) else str(exc)
+    return PolicyError(f"{path}: {message}")
 
 
 def load_policy(settings: NotifierSettings) -> NotifierPolicy:
     """The pack's notifier section (a bad pack fails at start), with the quiet-hour override."""
-    raw = _yaml(settings.policy_dir / settings.policy_pack / "notifier.yaml")
-    return NotifierPolicy.from_mapping(raw).with_quiet_hours(settings.quiet_hours)
+    path = settings.policy_dir / settings.policy_pack / "notifier.yaml"
+    raw = _yaml(path)
+    try:
+        policy = NotifierPolicy.from_mapping(raw)
+    except _PACK_ERRORS as exc:
+        raise _naming(path, exc) from exc
+    return policy.with_quiet_hours(settings.quiet_hours)
 
 
 def load_directory(settings: NotifierSettings) -> list[StaffEntry]:
     """The pack's staff.yaml, if it has one."""
     path = settings.policy_dir / settings.policy_pack / "staff.yaml"
-    return parse_directory((_yaml(path) or {}).get("recipients") or []) if path.exists() else []
+    if not path.exists():
+        return []
+    recipients = _yaml(path).get("recipients") or []
+    try:
+        if not isinstance(recipients, list):
+            raise PolicyError("`recipients` must be a list")
+        return parse_directory(recipients)
+    except _PACK_ERRORS as exc:
+        raise _naming(path, exc) from exc
 
 
 def build_channels(settings: NotifierSettings, client: httpx.AsyncClient) -> dict[str, Channel]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from contracts import (
     Audience,
@@ -41,6 +41,7 @@ from notifier.receipts import dead_letter_for, needs_dead_letter, receipt_for
 from notifier.sender import Attempted, Sender
 from servicekit.clock import Clock
 from servicekit.delivery import Inbound, Rejection
+from servicekit.plausible import implausible_time, out_of_range
 
 Publish = Callable[[Sequence[Event]], Awaitable[None]]
 T = TypeVar("T")
@@ -53,7 +54,8 @@ _LIFECYCLE: TypeAdapter[Any] = TypeAdapter(LifecycleEvent)
 def parse(
     messages: Sequence[Inbound], adapter: TypeAdapter[T], name: str
 ) -> tuple[list[tuple[T, Origin]], list[Rejection]]:
-    """Parse each message; what does not parse becomes `invalid_event` (dead-lettered)."""
+    """Parse each message; what does not parse becomes `invalid_event` (dead-lettered), and
+    an event dated outside the pipeline's time range `implausible_time`."""
     parsed: list[tuple[T, Origin]] = []
     rejections: list[Rejection] = []
     for message in messages:
@@ -62,6 +64,9 @@ def parse(
         except ValidationError as exc:
             detail = f"not a {name}: {exc.error_count()} validation errors"
             rejections.append(Rejection(message, "invalid_event", detail))
+            continue
+        if isinstance(event, BaseModel) and (path := implausible_time(event)) is not None:
+            rejections.append(Rejection(message, "implausible_time", out_of_range(path)))
             continue
         parsed.append((event, Origin(message.topic, message.partition, message.offset)))
     return parsed, rejections

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from pydantic import ValidationError
 
@@ -38,6 +38,7 @@ from contracts import (
 )
 from servicekit.clock import Clock
 from servicekit.delivery import Inbound, Rejection, decode
+from servicekit.plausible import decode_plausible, implausible_time, out_of_range
 from sla.domain import (
     TERMINAL,
     BusinessCalendar,
@@ -78,6 +79,8 @@ _CANCELLING = frozenset(
 # A case in these states is past resolution: repeating clocks stop re-arming.
 _SETTLED = TERMINAL | {CaseState.RESOLVED, CaseState.CALLBACK_DONE}
 ACTION_TYPE = CaseActionTaken.event_type
+# How far before the complaint's receipt an action may be dated (clocks of staff systems drift).
+CLOCK_SKEW = timedelta(minutes=10)
 
 
 class CaseBusyError(RuntimeError):
@@ -128,9 +131,21 @@ def _decode_actions(messages: Sequence[Inbound]) -> tuple[list[CaseActionTaken],
         if kind == ACTION_TYPE:
             actions.append(message)
         elif kind not in {CaseActionRejected.event_type, CaseStateChanged.event_type}:
-            rejections.append(Rejection(message, "invalid_event", f"unknown type {kind!r}"))
+            detail = f"unknown type {kind[:60]!r}"  # never echo a hostile type whole
+            rejections.append(Rejection(message, "invalid_event", detail))
     decoded, invalid = decode(actions, CaseActionTaken)
     return decoded, rejections + invalid
+
+
+def time_refusal(record: CaseRecord, action: CaseAction) -> Refusal | None:
+    """Refuse an action dated where none can be: outside the pipeline's time range (the clock
+    arithmetic would overflow), or before the complaint was received."""
+    if (path := implausible_time(action)) is not None:
+        return Refusal("implausible_time", out_of_range(path), record.case.state)
+    if action.occurred_at < record.facts.received_at - CLOCK_SKEW:
+        detail = "the action is dated before the complaint was received"
+        return Refusal("before_receipt", detail, record.case.state)
+    return None
 
 
 def _summary(sent: NotificationSent) -> ReceiptSummary:
@@ -174,7 +189,7 @@ class CaseKeeper:
     async def on_receipts(self, messages: Sequence[Inbound]) -> list[Rejection]:
         """Keep every receipt with its case; a delivered customer acknowledgement acknowledges
         the case (and meets its clock)."""
-        receipts, rejections = decode(messages, NotificationSent)
+        receipts, rejections = decode_plausible(messages, NotificationSent)
         await self.cases.record_receipts([_summary(sent) for sent in receipts])
         touched: list[str] = []
         for sent in receipts:
@@ -211,7 +226,9 @@ class CaseKeeper:
                 return self._refused(action, Refusal("unknown_case", detail, CaseState.RECEIVED))
             if any(h.action_id == action.action_id for h in record.case.history):
                 return None  # applied before: idempotent on the client's action id
-            outcome = apply_action(record.case, action, policy=self.policy, calendar=self.calendar)
+            outcome = time_refusal(record, action) or apply_action(
+                record.case, action, policy=self.policy, calendar=self.calendar
+            )
             if isinstance(outcome, Refusal):
                 self.metrics.lifecycle.labels(action.action.value, "refused").inc()
                 if not answer:

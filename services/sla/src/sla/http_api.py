@@ -11,7 +11,7 @@ from __future__ import annotations
 import hmac
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from http import HTTPStatus
@@ -48,6 +48,22 @@ SOURCE = "/complaints/case-api"
 PREFIX = "/cases"
 COMPLAINT_ID = r"^CP[0-9]{8}-[0-9A-Z]{10}$"  # the contracts' ComplaintId
 ACTION_ID = r"^[A-Za-z0-9._:@-]{1,100}$"
+CATEGORY = r"^[a-z][a-z0-9_]*(/[a-z][a-z0-9_]*)*$"  # a taxonomy path, e.g. billing/overcharge
+MAX_BODY = 64 * 1024
+"""Largest request body: an action with every text field full is well under 40 KiB."""
+LIST_PARAMETERS = frozenset(
+    {
+        "state",
+        "severity",
+        "category",
+        "channel",
+        "overdue",
+        "due_within_hours",
+        "assignee",
+        "page",
+        "page_size",
+    }
+)
 A = LifecycleAction
 
 # Who may record what (docs/case-api.md): handlers work their cases; leads also dispatch, close
@@ -206,6 +222,48 @@ class ApiProblemError(Exception):
         self.problem = Problem(reason=reason, detail=detail, state=state)
 
 
+class BodyTooLargeError(HTTPException):
+    """A request body grew past `MAX_BODY` while it was read."""
+
+    def __init__(self) -> None:
+        super().__init__(413, f"the body is larger than {MAX_BODY} bytes")
+
+
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
+ASGI = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+class BodyLimit:
+    """ASGI middleware: a body over `MAX_BODY` bytes is refused (413), never read whole."""
+
+    def __init__(self, app: ASGI) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length", b"0")
+        if declared.isdigit() and int(declared) > MAX_BODY:
+            error = BodyTooLargeError()
+            problem = Problem(reason="oversize", detail=str(error.detail))
+            await JSONResponse(problem.model_dump(mode="json"), 413)(scope, receive, send)
+            return
+        size = 0
+
+        async def limited() -> MutableMapping[str, Any]:
+            nonlocal size
+            message = await receive()
+            size += len(message.get("body", b""))
+            if size > MAX_BODY:
+                raise BodyTooLargeError
+            return message
+
+        await self.app(scope, limited, send)
+
+
 def _location(complaint_id: str, action_id: str) -> str:
     return f"{PREFIX}/{complaint_id}/actions/{action_id}"
 
@@ -337,6 +395,19 @@ CaseId = Annotated[
     Path(pattern=COMPLAINT_ID, description="Case number.", examples=["CP20261124-0000000001"]),
 ]
 ActionId = Annotated[str, Path(pattern=ACTION_ID)]
+
+
+def _plain_query(request: Request, _: Staff) -> None:
+    """Refuse list parameters the API does not know (`state[$ne]`) or that repeat: a filter
+    it cannot apply must not silently widen the answer. (After the key check.)"""
+    names = [name for name, _ in request.query_params.multi_items()]
+    if unknown := sorted(set(names) - LIST_PARAMETERS):
+        shown = ", ".join(repr(n[:40]) for n in unknown[:3])
+        raise ApiProblemError(422, "invalid_request", f"unknown query parameter {shown}")
+    if repeated := sorted({n for n in names if names.count(n) > 1}):
+        raise ApiProblemError(422, "invalid_request", f"query parameter {repeated[0]!r} repeats")
+
+
 _PROBLEMS: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "description": text}
     for status, text in (
@@ -345,6 +416,7 @@ _PROBLEMS: dict[int | str, dict[str, Any]] = {
         (403, "The key's role may not record this action."),
         (404, "No classified complaint with this id."),
         (409, "Not allowed in the case's state (or the action id was used for another action)."),
+        (413, f"The body is larger than {MAX_BODY} bytes."),
         (422, "The request is malformed or lacks what the action needs."),
         (503, "Kafka did not take the action; send it again with the same action_id."),
     )
@@ -374,10 +446,16 @@ def create_case_api(
         redoc_url=None,
     )
     app.state.staff_keys = staff
+    app.add_middleware(BodyLimit)
 
     @app.exception_handler(ApiProblemError)
     async def problem(_: Request, exc: ApiProblemError) -> JSONResponse:
         return JSONResponse(exc.problem.model_dump(mode="json"), status_code=exc.status)
+
+    @app.exception_handler(BodyTooLargeError)
+    async def too_large(_: Request, exc: BodyTooLargeError) -> JSONResponse:
+        body = Problem(reason="oversize", detail=str(exc.detail))
+        return JSONResponse(body.model_dump(mode="json"), status_code=413)
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, exc: HTTPException) -> JSONResponse:
@@ -396,7 +474,7 @@ def create_case_api(
         summary="Record a staff action",
         status_code=202,
         responses=_responses(
-            400, 401, 403, 404, 409, 422, 503, also={200: {"model": ActionApplied}}
+            400, 401, 403, 404, 409, 413, 422, 503, also={200: {"model": ActionApplied}}
         ),
     )
     async def act(
@@ -432,13 +510,18 @@ def create_case_api(
             raise ApiProblemError(404, "unknown_case", "no classified complaint with this id")
         return view
 
-    @app.get(PREFIX, summary="Cases matching filters", responses=_responses(401, 422))
+    @app.get(
+        PREFIX,
+        summary="Cases matching filters",
+        responses=_responses(401, 422),
+        dependencies=[Depends(_plain_query)],
+    )
     async def list_cases(
         _: Staff,
         *,
         state: CaseState | None = None,
         severity: Severity | None = None,
-        category: Annotated[str | None, Query(max_length=100)] = None,
+        category: Annotated[str | None, Query(max_length=100, pattern=CATEGORY)] = None,
         channel: Channel | None = None,
         overdue: Annotated[bool, Query(description="Only cases with a clock past due.")] = False,
         due_within_hours: Annotated[

@@ -20,7 +20,8 @@ from contracts import (
     SlaEventKind,
 )
 from servicekit.clock import Clock
-from servicekit.delivery import Inbound, Rejection, decode
+from servicekit.delivery import Inbound, Rejection
+from servicekit.plausible import decode_plausible
 from sla.domain import (
     BusinessCalendar,
     Deadline,
@@ -114,7 +115,7 @@ class ClockKeeper:
 
     async def on_classified(self, messages: Sequence[Inbound]) -> list[Rejection]:
         """Compute, store and announce every clock of each new complaint."""
-        decisions, rejections = decode(messages, ComplaintClassified)
+        decisions, rejections = decode_plausible(messages, ComplaintClassified)
         records: dict[str, tuple[CaseFacts, CaseState, SlaChanged | None]] = {}
         new: list[StoredDeadline] = []
         for data in (decision.data for decision in decisions):

@@ -27,6 +27,29 @@ E = TypeVar("E", bound=StrEnum)
 _MACRO = re.compile(r"\{([a-z_]+)\}")
 _BUILTIN_MACROS = {"num": COUNT_PATTERN, "w": r"[^,。!?;\n]"}
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
+MAX_FILE_BYTES = 1024 * 1024
+"""A pack file larger than this is refused unread (the telecom classifier.yaml is ~17 KiB)."""
+MAX_VALUES = 100_000
+"""Values a pack file may hold once YAML aliases are expanded (refuses alias bombs)."""
+MAX_NUMBER = 1e9
+"""Larger than any window, threshold or count a pack needs (and than any date can take)."""
+
+
+def too_many_values(root: object, limit: int = MAX_VALUES) -> bool:
+    """Whether `root`, aliases expanded, holds more than `limit` values (stops counting there,
+    so a billion-laughs document or a self-referencing alias is cheap to refuse)."""
+    stack, seen = [root], 0
+    while stack:
+        node = stack.pop()
+        seen += 1
+        if seen > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    return False
 
 
 class _Reader:
@@ -43,10 +66,22 @@ class _Reader:
         """The file's top-level mapping."""
         if not self.file.is_file():
             raise PolicyError(f"{self.file}: file not found")
+        if self.file.stat().st_size > MAX_FILE_BYTES:
+            raise PolicyError(f"{self.file}: larger than {MAX_FILE_BYTES} bytes")
         try:
-            data = yaml.safe_load(self.file.read_text(encoding="utf-8"))
+            text = self.file.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise PolicyError(f"{self.file}: not UTF-8 text (byte {error.start})") from None
+        try:
+            data = yaml.safe_load(text)
         except yaml.YAMLError as error:
             raise PolicyError(f"{self.file}: not valid YAML: {error}") from error
+        except RecursionError:
+            raise PolicyError(f"{self.file}: not valid YAML: nested too deep") from None
+        if too_many_values(data):
+            raise PolicyError(
+                f"{self.file}: more than {MAX_VALUES} values once aliases are expanded"
+            )
         return self.mapping(data, "(top level)")
 
     def mapping(self, value: object, where: str) -> dict[str, Any]:
@@ -74,7 +109,11 @@ class _Reader:
     def number(self, data: dict[str, Any], key: str, where: str, default: float) -> float:
         """An optional positive number."""
         value = data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 0 < value < MAX_NUMBER  # also refuses NaN and infinity
+        ):
             raise self.fail(f"{where}.{key}", f"expected a positive number, got {value!r}")
         return float(value)
 
@@ -126,13 +165,23 @@ def load_policy(*, policy_dir: Path, pack: str) -> ClassifierPolicy:
         kind_rules=kind_rules,
         rules=rules,
         history=_history(reader, data),
-        model_file=str(model["file"]) if model.get("file") else None,
+        model_file=_model_file(reader, model),
         min_confidence=reader.number(model, "min_confidence", "model", 0.5),
         default_severity=reader.member(
             Severity, data.get("default_severity", "P4"), "default_severity"
         ),
         fallback_category=fallback,
     )
+
+
+def _model_file(reader: _Reader, model: dict[str, Any]) -> str | None:
+    """The model's file name: a plain name, looked up in the pack folder and the package."""
+    if not model.get("file"):
+        return None
+    name = reader.text(model, "file", "model")
+    if Path(name).name != name or name in {".", ".."}:
+        raise reader.fail("model.file", f"{name[:60]!r} must be a file name, not a path")
+    return name
 
 
 def _pattern_compiler(reader: _Reader, macros: dict[str, str]) -> Any:
@@ -146,6 +195,8 @@ def _pattern_compiler(reader: _Reader, macros: dict[str, str]) -> Any:
             return re.compile(expanded, re.IGNORECASE)
         except re.error as error:
             raise reader.fail(where, f"bad regular expression {source!r}: {error}") from error
+        except (RecursionError, OverflowError) as error:
+            raise reader.fail(where, f"regular expression too complex: {error}") from None
 
     return compile_pattern
 
@@ -239,7 +290,10 @@ def _compiled(
 def _count_levels(reader: _Reader, body: dict[str, Any], where: str) -> tuple[CountLevel, ...]:
     """Head-count thresholds, most severe first."""
     levels = []
-    for index, raw in enumerate(body.get("count_levels", []) or []):
+    raw_levels = body.get("count_levels", []) or []
+    if not isinstance(raw_levels, list):
+        raise reader.fail(f"{where}.count_levels", "expected a list")
+    for index, raw in enumerate(raw_levels):
         level = reader.mapping(raw, f"{where}.count_levels[{index}]")
         minimum = int(reader.number(level, "min", f"{where}.count_levels[{index}]", 1))
         severity = reader.member(Severity, level.get("severity"), f"{where}.count_levels[{index}]")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 from intake.domain.results import IntakeLimits, RejectError, RejectReason
@@ -41,6 +42,9 @@ def _check_tree(root: object, *, max_depth: int) -> None:
             # The original is stored as BSON, whose integers are 64-bit.
             if isinstance(node, int) and not _INT64_MIN <= node <= _INT64_MAX:
                 raise RejectError(RejectReason.WRONG_SHAPE, "an integer exceeds 64 bits")
+            # 1e999 parses as infinity: as much "not JSON" as the NaN and Infinity literals.
+            if isinstance(node, float) and not math.isfinite(node):
+                raise RejectError(RejectReason.NOT_JSON, "a number is out of range")
             continue
         if depth > max_depth:
             raise RejectError(RejectReason.TOO_DEEP, f"nesting deeper than {max_depth} levels")

@@ -102,28 +102,34 @@ class NotifierPolicy:
     def from_mapping(cls, raw: Mapping[str, Any]) -> NotifierPolicy:
         """Parse and check the `notifier.yaml` of a pack; every template named must exist."""
         tz = _zone(raw.get("timezone", "Asia/Shanghai"))
-        labels = raw.get("labels") or {}
+        labels = _mapping(raw.get("labels") or {}, "labels")
         policy = cls(
             version=str(raw.get("version", "unversioned")),
             timezone=tz,
             templates=Templates(_mapping(raw.get("templates"), "templates")),
             acknowledgements={
                 _enum(Kind, k, "acknowledgements"): str(v)
-                for k, v in (raw.get("acknowledgements") or {}).items()
+                for k, v in _mapping(raw.get("acknowledgements") or {}, "acknowledgements").items()
             },
             sla={
                 _enum(SlaEventKind, k, "sla"): {str(a): str(t) for a, t in _mapping(v, k).items()}
-                for k, v in (raw.get("sla") or {}).items()
+                for k, v in _mapping(raw.get("sla") or {}, "sla").items()
             },
-            rules=tuple(_rule(r) for r in raw.get("rules") or []),
+            rules=tuple(_rule(r) for r in _list(raw.get("rules"), "rules")),
             quiet_hours=_quiet_hours(raw.get("quiet_hours"), tz),
             digest=_digest(raw.get("digest")),
             rate_limits={
-                check_channel(k): RateLimit(float(v["per_minute"]), int(v["burst"]))
-                for k, v in (raw.get("rate_limits") or {}).items()
+                check_channel(k): _rate_limit(v, f"rate_limits.{k}")
+                for k, v in _mapping(raw.get("rate_limits") or {}, "rate_limits").items()
             },
-            severity_labels={str(k): str(v) for k, v in (labels.get("severity") or {}).items()},
-            clock_labels={str(k): str(v) for k, v in (labels.get("clock") or {}).items()},
+            severity_labels={
+                str(k): str(v)
+                for k, v in _mapping(labels.get("severity") or {}, "labels.severity").items()
+            },
+            clock_labels={
+                str(k): str(v)
+                for k, v in _mapping(labels.get("clock") or {}, "labels.clock").items()
+            },
         )
         policy.check_templates()
         return policy
@@ -163,6 +169,28 @@ def _mapping(value: Any, where: str) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise PolicyError(f"{where}: expected a mapping")
     return value
+
+
+def _list(value: Any, where: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise PolicyError(f"{where}: expected a list")
+    return value
+
+
+def _positive(value: Any, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e9:
+        raise PolicyError(f"{where}: expected a positive number, got {str(value)[:40]!r}")
+    return float(value)
+
+
+def _rate_limit(raw: Any, where: str) -> RateLimit:
+    raw = _mapping(raw, where)
+    burst = _positive(raw.get("burst"), f"{where}.burst")
+    if not burst.is_integer():
+        raise PolicyError(f"{where}.burst: expected a whole number")
+    return RateLimit(_positive(raw.get("per_minute"), f"{where}.per_minute"), int(burst))
 
 
 def _enum(enum: type[E], value: Any, where: str) -> E:
@@ -242,12 +270,13 @@ def _digest(raw: Any) -> DigestPolicy | None:
     if raw is None:
         return None
     raw = _mapping(raw, "digest")
-    max_items, window = int(raw.get("max", 5)), float(raw.get("window_seconds", 120))
-    if max_items < 1 or window <= 0:
-        raise PolicyError("digest: max must be ≥ 1 and window_seconds > 0")
+    max_items = _positive(raw.get("max", 5), "digest.max")
+    window = _positive(raw.get("window_seconds", 120), "digest.window_seconds")
+    if not max_items.is_integer():
+        raise PolicyError("digest.max: expected a whole number")
     return DigestPolicy(
         events=_enums(SlaEventKind, raw.get("events", ["warned"]), "digest.events"),
-        max_items=max_items,
+        max_items=int(max_items),
         window=timedelta(seconds=window),
         template=str(raw.get("template", "staff_digest")),
     )

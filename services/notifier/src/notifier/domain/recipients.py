@@ -29,6 +29,8 @@ class StaffEntry:
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> StaffEntry:
         """Parse one directory entry (YAML item or MongoDB document)."""
+        if not isinstance(raw, Mapping):
+            raise PolicyError("each staff entry must be a mapping")
         if not raw.get("id") or not raw.get("audiences") or not raw.get("channel"):
             raise PolicyError("each staff entry needs id, audiences and channel")
         try:

@@ -228,7 +228,10 @@ class InMemoryCaseStore:
         if stored.version != record.version:
             return False
         assignee, department = change.assignment or (stored.assignee, stored.department)
-        self.records[cid] = CaseRecord(record.facts, case, record.version + 1, assignee, department)
+        # Refusals stay with the case, as in the Mongo store (a commit sets the case's fields).
+        self.records[cid] = CaseRecord(
+            record.facts, case, record.version + 1, assignee, department, stored.refusals
+        )
         self.changes.setdefault(cid, []).append(change)
         for event in change.events:
             self.events.setdefault(cid, {})[event.id] = event

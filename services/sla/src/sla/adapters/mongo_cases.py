@@ -25,7 +25,7 @@ from contracts import (
     SlaChanged,
     Verdict,
 )
-from servicekit.mongo import Document, find_all, insert_new, write_in_chunks
+from servicekit.mongo import Document, check_filter, find_all, insert_new, write_in_chunks
 from servicekit.outbox import Outbox
 from sla.domain import Case, HistoryEntry
 from sla.ports import (
@@ -323,11 +323,9 @@ class MongoCaseStore:
             "channel": query.channel.value if query.channel else None,
             "assignee": query.assignee,
         }
-        docs = await find_all(
-            self._cases,
-            {name: value for name, value in wanted.items() if value is not None},
-            {"history": 0, "outbox": 0, "pauses": 0},
-        )
+        where = {name: value for name, value in wanted.items() if value is not None}
+        check_filter(where)  # equality on plain values: nothing from a request is an operator
+        docs = await find_all(self._cases, where, {"history": 0, "outbox": 0, "pauses": 0})
         rows = [
             CaseSummary(
                 facts=facts_from(doc),
@@ -343,5 +341,7 @@ class MongoCaseStore:
 
 
 def _field_key(notification_id: str) -> str:
-    """A notification id usable as a field name (no `.` path separators, no leading `$`)."""
-    return notification_id.replace("%", "%25").replace(".", "%2E").replace("$", "%24")
+    """A notification or action id usable as a field name: no `.` path separators, no `$`, no
+    NUL (which ends a BSON key), never empty (`%` alone, as `%` itself is escaped)."""
+    escaped = notification_id.replace("%", "%25").replace(".", "%2E").replace("$", "%24")
+    return escaped.replace("\x00", "%00") or "%"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
+from contextlib import nullcontext
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sla.domain.calendar_data import HolidayData, load_holiday_data
 from sla.domain.errors import PolicyError
-from sla.domain.packfile import calendar_dir, read_yaml_mapping, sla_file
+from sla.domain.packfile import calendar_dir, naming, read_yaml_mapping, sla_file
 
 _log = logging.getLogger(__name__)
 
@@ -66,22 +67,28 @@ class BusinessCalendar:
     @classmethod
     def load(cls, *, policy_dir: Path, pack: str = "telecom") -> BusinessCalendar:
         """Working hours from policies/<pack>/sla.yaml, overrides from policies/calendar/."""
-        section = read_yaml_mapping(sla_file(policy_dir=policy_dir, pack=pack)).get("calendar")
-        return cls.from_section(section or {}, calendar_dir=calendar_dir(policy_dir))
+        path = sla_file(policy_dir=policy_dir, pack=pack)
+        section = read_yaml_mapping(path).get("calendar")
+        return cls.from_section(section or {}, calendar_dir=calendar_dir(policy_dir), source=path)
 
     @classmethod
-    def from_section(cls, section: dict[str, Any], *, calendar_dir: Path) -> BusinessCalendar:
-        """Build from a pack's `calendar:` mapping and an override directory."""
-        if not isinstance(section, dict):
-            raise PolicyError("`calendar` must be a mapping")
-        hours = section.get("working_hours", list(DEFAULT_WORKING_HOURS))
-        if not isinstance(hours, list):
-            raise PolicyError("`calendar.working_hours` must be a list")
-        return cls(
-            timezone=str(section.get("timezone", DEFAULT_TIMEZONE)),
-            working_hours=parse_working_hours(hours),
-            data=load_holiday_data(calendar_dir),
-        )
+    def from_section(
+        cls, section: dict[str, Any], *, calendar_dir: Path, source: Path | None = None
+    ) -> BusinessCalendar:
+        """Build from a pack's `calendar:` mapping (read from `source`) and an override
+        directory; a problem with the section names `source`."""
+        data = load_holiday_data(calendar_dir)  # its problems name the override file
+        with naming(source) if source is not None else nullcontext():
+            if not isinstance(section, dict):
+                raise PolicyError("`calendar` must be a mapping")
+            hours = section.get("working_hours", list(DEFAULT_WORKING_HOURS))
+            if not isinstance(hours, list):
+                raise PolicyError("`calendar.working_hours` must be a list")
+            return cls(
+                timezone=str(section.get("timezone", DEFAULT_TIMEZONE)),
+                working_hours=parse_working_hours(hours),
+                data=data,
+            )
 
     @property
     def provisional_years(self) -> frozenset[int]:

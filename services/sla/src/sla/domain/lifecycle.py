@@ -15,6 +15,8 @@ S = CaseState
 A = LifecycleAction
 
 TERMINAL = frozenset({S.CLOSED, S.REJECTED, S.DUPLICATE, S.WITHDRAWN, S.ROUTED, S.ENQUIRY})
+MAX_EXTENSION_HOURS = 2160.0
+"""Longest approved extension (90 days; the case API allows no more either)."""
 # Clocks that run until the result is given; all of them stop on resolution.
 _UNTIL_RESOLVED = tuple(c for c in ClockName if c is not ClockName.CALLBACK)
 
@@ -223,6 +225,12 @@ def _extended(step: _Step) -> _Outcome:
     if not action.approver:
         return _refuse(
             case, reason="extension_needs_approval", detail="an extension needs an approver"
+        )
+    if action.extend_by_hours > MAX_EXTENSION_HOURS:
+        return _refuse(
+            case,
+            reason="extension_too_long",
+            detail=f"an extension adds at most {MAX_EXTENSION_HOURS:g} hours",
         )
     return case, _Effects(extension=(action.clock, action.extend_by_hours))
 

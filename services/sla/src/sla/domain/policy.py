@@ -10,7 +10,7 @@ from typing import Any
 from contracts import Audience, Channel, ClockName, FlagName, Severity
 from sla.domain.calendar import BusinessCalendar
 from sla.domain.errors import PolicyError
-from sla.domain.packfile import calendar_dir, read_yaml_mapping, sla_file
+from sla.domain.packfile import calendar_dir, naming, read_yaml_mapping, sla_file
 from sla.domain.policy_rules import (
     BREACH,
     ClockRule,
@@ -28,6 +28,17 @@ from sla.domain.policy_rules import (
 )
 
 __all__ = ["BREACH", "ClockSpec", "Duration", "SlaPolicy", "Unit"]
+
+
+def _percent(value: Any) -> int:
+    """A whole percentage above 0, or -1 (which every check refuses)."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return -1
+    try:
+        number = int(value)
+    except ValueError:
+        return -1
+    return number if number > 0 else -1
 
 
 @dataclass(frozen=True)
@@ -57,9 +68,10 @@ class SlaPolicy:
         if pack_file.is_file():
             name = str(read_yaml_mapping(pack_file).get("name", pack))
         data = read_yaml_mapping(path)
-        policy = cls.from_mapping(data, name=name, source=path)
+        with naming(path):
+            policy = cls.from_mapping(data, name=name, source=path)
         business = BusinessCalendar.from_section(
-            dict(policy.calendar_section), calendar_dir=calendar_dir(policy_dir)
+            dict(policy.calendar_section), calendar_dir=calendar_dir(policy_dir), source=path
         )
         return replace(policy, calendar=business)
 
@@ -74,11 +86,22 @@ class SlaPolicy:
         if not isinstance(clocks, dict) or not clocks:
             raise PolicyError(f"{source or name}: `clocks` must be a non-empty mapping")
         warnings = data.get("warnings", [50, 80])
-        if not isinstance(warnings, list) or not all(0 < int(w) < BREACH for w in warnings):
+        if not isinstance(warnings, list) or not all(0 < _percent(w) < BREACH for w in warnings):
             raise PolicyError(f"{source or name}: `warnings` must be percentages below 100")
         pause = data.get("pause") or {}
-        rules = [parse_clock_rule(name=str(k), raw=v) for k, v in clocks.items()]
         closure = data.get("closure") or {}
+        for key, section in (("calendar", data.get("calendar") or {}), ("pause", pause)):
+            if not isinstance(section, dict):
+                raise PolicyError(f"{source or name}: `{key}` must be a mapping")
+        attempts = closure.get("failed_callback_attempts", 3) if isinstance(closure, dict) else -1
+        if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 0:
+            raise PolicyError(
+                f"{source or name}: `closure.failed_callback_attempts` must be a whole number"
+            )
+        for key in ("overlays", "escalation", "upgrades"):
+            if not isinstance(data.get(key) or [], list):
+                raise PolicyError(f"{source or name}: `{key}` must be a list")
+        rules = [parse_clock_rule(name=str(k), raw=v) for k, v in clocks.items()]
         return cls(
             name=name,
             version=str(data["version"]),
@@ -93,7 +116,7 @@ class SlaPolicy:
                     (parse_upgrade(u) for u in data.get("upgrades") or []), key=lambda u: u.after
                 )
             ),
-            failed_callback_attempts=int(closure.get("failed_callback_attempts", 3)),
+            failed_callback_attempts=attempts,
             source=source,
         )
 

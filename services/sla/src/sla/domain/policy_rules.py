@@ -16,6 +16,9 @@ Start = Literal["receipt", "resolution"]
 
 _AMOUNT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(min|h|d|wh|wd)\s*$")
 BREACH = 100
+MAX_DAYS = 366
+"""No clock, pause cap or upgrade of a pack lasts longer than a year (in its own unit)."""
+_DAYS_PER = {"min": 1 / 1440, "h": 1 / 24, "d": 1.0, "wh": 1 / 24, "wd": 1.0}
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,8 @@ def parse_duration(raw: Any) -> Duration:
     amount, unit = float(match.group(1)), match.group(2)
     if amount <= 0:
         raise PolicyError(f"bad duration {raw!r}: must be positive")
+    if amount * _DAYS_PER[unit] > MAX_DAYS:
+        raise PolicyError(f"bad duration {raw!r}: longer than {MAX_DAYS} days")
     if unit == "min":
         return Duration(amount / 60, "h")
     if unit == "wd" and not amount.is_integer():
@@ -164,6 +169,8 @@ def parse_overlay(raw: Any) -> Overlay:
     when = raw.get("when") or {}
     add = raw.get("add") or {}
     caps = raw.get("caps") or {}
+    if not all(isinstance(part, dict) for part in (when, add, caps)):
+        raise PolicyError(f"overlay {raw.get('name')!r}: `when`, `add` and `caps` are mappings")
     try:
         specs = tuple(
             ClockSpec(ClockName(c), d.amount, d.unit)
@@ -186,8 +193,11 @@ def parse_escalation(raw: Any) -> EscalationRule:
         raise PolicyError("each escalation rule needs `at` and `notify`")
     notify = _enum_set(raw.get("notify"), enum=Audience, where="escalation.notify")
     order = [a for a in Audience if a in notify]
+    at = raw["at"]
+    if isinstance(at, bool) or not isinstance(at, int) or at <= 0:
+        raise PolicyError(f"escalation `at` must be a whole percentage, not {str(at)[:40]!r}")
     return EscalationRule(
-        at=int(raw["at"]),
+        at=at,
         notify=tuple(order),
         severities=_enum_set(raw.get("severities"), enum=Severity, where="escalation.severities"),
         flags=_enum_set(raw.get("flags"), enum=FlagName, where="escalation.flags"),
@@ -200,5 +210,5 @@ def parse_upgrade(raw: Any) -> Upgrade:
         raise PolicyError("each upgrade must be a mapping")
     try:
         return Upgrade(after=parse_duration(raw["after"]).natural(), to=Severity(str(raw["to"])))
-    except (KeyError, ValueError) as exc:
+    except (KeyError, ValueError, PolicyError) as exc:
         raise PolicyError(f"bad upgrade {raw!r}: {exc}") from exc
