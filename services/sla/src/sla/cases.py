@@ -191,15 +191,17 @@ class CaseKeeper:
         the case (and meets its clock)."""
         receipts, rejections = decode_plausible(messages, NotificationSent)
         await self.cases.record_receipts([_summary(sent) for sent in receipts])
+        acknowledging = [
+            sent
+            for sent in receipts
+            if sent.data.audience is Audience.CUSTOMER
+            and sent.data.status is DeliveryStatus.DELIVERED
+            and sent.data.template.startswith("acknowledg")
+        ]
+        await self.cases.prefetch([sent.data.complaint_id for sent in acknowledging])
         touched: list[str] = []
-        for sent in receipts:
+        for sent in acknowledging:
             receipt = sent.data
-            if (
-                receipt.audience is not Audience.CUSTOMER
-                or receipt.status is not DeliveryStatus.DELIVERED
-                or not receipt.template.startswith("acknowledg")
-            ):
-                continue
             action = CaseAction(
                 complaint_id=receipt.complaint_id,
                 action=LifecycleAction.ACKNOWLEDGED,

@@ -203,6 +203,9 @@ class CaseStore(Protocol):
     async def mark_published(self, complaint_ids: Sequence[str]) -> None:
         """Remember that these events reached Kafka."""
 
+    async def prefetch(self, complaint_ids: Sequence[str]) -> None:
+        """Read these cases in one go for the next `load` of each (a batch's first reads)."""
+
     async def load(self, complaint_id: str) -> CaseRecord | None:
         """The stored case, or None if the SLA service never saw it classified."""
 

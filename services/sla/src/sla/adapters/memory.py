@@ -213,6 +213,9 @@ class InMemoryCaseStore:
         """Flag the events as published."""
         await self.outbox.mark_published(complaint_ids)
 
+    async def prefetch(self, complaint_ids: Sequence[str]) -> None:
+        """Nothing to read ahead in memory."""
+
     async def load(self, complaint_id: str) -> CaseRecord | None:
         """The stored case, with the current (maybe upgraded) severity."""
         record = self.records.get(complaint_id)

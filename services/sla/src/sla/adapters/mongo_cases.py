@@ -149,6 +149,7 @@ class MongoCaseStore:
         # is stored, and an upsert into `cases` would then shadow the case's own first write.
         self._receipts = db["case_receipts"]
         self._outbox = Outbox(self._cases, stage="sla", event_type=SlaChanged)
+        self._prefetched: dict[str, Document] = {}
 
     async def save_started(
         self, entries: Sequence[tuple[CaseFacts, CaseState, SlaChanged | None]]
@@ -178,12 +179,22 @@ class MongoCaseStore:
         """Flag the events as published."""
         await self._outbox.mark_published(complaint_ids)
 
+    async def prefetch(self, complaint_ids: Sequence[str]) -> None:
+        """One `_id $in` read for a batch; each prefetched case serves one `load` only, so a
+        compare-and-set retry always reads afresh."""
+        self._prefetched = {}  # whatever an earlier, failed batch left is stale
+        if wanted := sorted(set(complaint_ids)):
+            docs = await find_all(self._cases, {"_id": {"$in": wanted}})
+            self._prefetched = {doc["_id"]: doc for doc in docs}
+
     async def load(self, complaint_id: str) -> CaseRecord | None:
         """The stored case (by `_id`)."""
-        docs = await find_all(self._cases, {"_id": complaint_id})
-        if not docs or "received_at" not in docs[0]:
+        doc = self._prefetched.pop(complaint_id, None)
+        if doc is None:
+            docs = await find_all(self._cases, {"_id": complaint_id})
+            doc = docs[0] if docs else None
+        if doc is None or "received_at" not in doc:
             return None
-        doc = docs[0]
         return CaseRecord(
             facts=facts_from(doc),
             case=case_from(doc),
