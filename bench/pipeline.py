@@ -274,7 +274,8 @@ async def main() -> int:
             await workload.publish(warm, bootstrap=config.kafka)
             got = await wait_for(acks_of, warm_id, expected=300, limit=600, label="warm-up")
             estimate = len(got) / max(1e-3, max(got.values(), default=began) - began)
-            count = max(args.count, int(estimate * args.min_seconds * 1.2))
+            # A cold warm-up underestimates the rate (seen: 2-3x): size for three times that.
+            count = max(args.count, int(estimate * args.min_seconds * 3))
             # Throughput: everything at once, then until the last acknowledgement arrives.
             tp_id = f"{run_id}t"
             messages = list(
