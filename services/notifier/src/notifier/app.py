@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import yaml
 from faststream.asgi import AsgiFastStream
 from pydantic import SecretStr
 
@@ -42,6 +41,7 @@ from notifier.sender import RetryPolicy, Sender
 from notifier.service import Notifier
 from notifier.settings import NotifierSettings
 from servicekit.clock import Clock
+from servicekit.packfile import read_yaml
 from servicekit.shell import ServiceShell
 
 SERVICE = "notifier"
@@ -59,48 +59,12 @@ class Ports:
     cases: CaseBook | None = None
 
 
-MAX_FILE_BYTES = 1024 * 1024
-"""A pack file larger than this is refused unread (the telecom notifier.yaml is ~8 KiB)."""
-MAX_VALUES = 100_000
-"""Values a pack file may hold once YAML aliases are expanded (refuses alias bombs)."""
 _PACK_ERRORS = (PolicyError, TemplateError, ValueError, TypeError, KeyError, AttributeError)
-
-
-def _too_many_values(root: object) -> bool:
-    """Whether `root`, aliases expanded, holds more than MAX_VALUES values (counting stops
-    there, so a billion-laughs document or a self-referencing alias is cheap to refuse)."""
-    stack, seen = [root], 0
-    while stack:
-        node = stack.pop()
-        seen += 1
-        if seen > MAX_VALUES:
-            return True
-        if isinstance(node, dict):
-            stack.extend(node.keys())
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return False
 
 
 def _yaml(path: Path) -> dict[str, Any]:
     """A pack file's top-level mapping; any problem is a `PolicyError` naming the file."""
-    try:
-        if path.stat().st_size > MAX_FILE_BYTES:
-            raise PolicyError(f"{path}: larger than {MAX_FILE_BYTES} bytes")
-        text = path.read_bytes().decode("utf-8")
-    except OSError as exc:
-        raise PolicyError(f"{path}: cannot read: {exc.strerror}") from exc
-    except UnicodeDecodeError as exc:
-        raise PolicyError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"{path}: not valid YAML: {exc}") from exc
-    except RecursionError:
-        raise PolicyError(f"{path}: not valid YAML: nested too deep") from None
-    if _too_many_values(data):
-        raise PolicyError(f"{path}: more than {MAX_VALUES} values once aliases are expanded")
+    data = read_yaml(path, PolicyError)
     if not isinstance(data, dict | None):
         raise PolicyError(f"{path}: expected a mapping at the top level")
     return data or {}

@@ -7,8 +7,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
-
 from classifier.domain.decision import HistoryWindows
 from classifier.domain.normalise import normalise, normalise_pattern
 from classifier.domain.numerals import COUNT_PATTERN
@@ -22,34 +20,14 @@ from classifier.domain.policy import (
     Subcategory,
 )
 from contracts import Channel, CustomerTier, FlagName, Kind, Severity
+from servicekit.packfile import read_yaml
 
 E = TypeVar("E", bound=StrEnum)
 _MACRO = re.compile(r"\{([a-z_]+)\}")
 _BUILTIN_MACROS = {"num": COUNT_PATTERN, "w": r"[^,。!?;\n]"}
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
-MAX_FILE_BYTES = 1024 * 1024
-"""A pack file larger than this is refused unread (the telecom classifier.yaml is ~17 KiB)."""
-MAX_VALUES = 100_000
-"""Values a pack file may hold once YAML aliases are expanded (refuses alias bombs)."""
 MAX_NUMBER = 1e9
 """Larger than any window, threshold or count a pack needs (and than any date can take)."""
-
-
-def too_many_values(root: object, limit: int = MAX_VALUES) -> bool:
-    """Whether `root`, aliases expanded, holds more than `limit` values (stops counting there,
-    so a billion-laughs document or a self-referencing alias is cheap to refuse)."""
-    stack, seen = [root], 0
-    while stack:
-        node = stack.pop()
-        seen += 1
-        if seen > limit:
-            return True
-        if isinstance(node, dict):
-            stack.extend(node.keys())
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
-    return False
 
 
 class _Reader:
@@ -66,22 +44,7 @@ class _Reader:
         """The file's top-level mapping."""
         if not self.file.is_file():
             raise PolicyError(f"{self.file}: file not found")
-        if self.file.stat().st_size > MAX_FILE_BYTES:
-            raise PolicyError(f"{self.file}: larger than {MAX_FILE_BYTES} bytes")
-        try:
-            text = self.file.read_bytes().decode("utf-8")
-        except UnicodeDecodeError as error:
-            raise PolicyError(f"{self.file}: not UTF-8 text (byte {error.start})") from None
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as error:
-            raise PolicyError(f"{self.file}: not valid YAML: {error}") from error
-        except RecursionError:
-            raise PolicyError(f"{self.file}: not valid YAML: nested too deep") from None
-        if too_many_values(data):
-            raise PolicyError(
-                f"{self.file}: more than {MAX_VALUES} values once aliases are expanded"
-            )
+        data = read_yaml(self.file, PolicyError)
         return self.mapping(data, "(top level)")
 
     def mapping(self, value: object, where: str) -> dict[str, Any]:
