@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
-from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from contracts import Event
@@ -45,12 +44,6 @@ class Outbox(Generic[E]):
     def document(self, doc_id: str, event: E, fields: dict[str, Any] | None = None) -> Document:
         """The stage document holding `event` (and `fields`)."""
         return {"_id": doc_id, **(fields or {}), self._event_field: event.model_dump(mode="json")}
-
-    def insert(self, doc_id: str, event: E, fields: dict[str, Any] | None = None) -> UpdateOne:
-        """Create the document with `event` unless one with this id exists (for mixed bulks)."""
-        doc = self.document(doc_id, event, fields)
-        del doc["_id"]
-        return UpdateOne({"_id": doc_id}, {"$setOnInsert": doc}, upsert=True)
 
     async def insert_all(self, entries: Sequence[tuple[str, E, dict[str, Any] | None]]) -> None:
         """Insert-if-absent every (id, event, fields); the first stored event of an id wins."""

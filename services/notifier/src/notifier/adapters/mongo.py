@@ -8,14 +8,12 @@ from typing import Any
 
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
-from pymongo.errors import BulkWriteError
 
 from contracts import Audience, DeliveryStatus, Severity
 from notifier.domain import Delivery, Intent, Origin, Recipient
 from notifier.ports import Due, Outcome
-from servicekit.mongo import Document, ensure_index, find_all, write_in_chunks
+from servicekit.mongo import Document, ensure_index, find_all, insert_new, write_in_chunks
 
-DUPLICATE_KEY = 11000
 SENDING = "sending"
 WAITING = [SENDING, DeliveryStatus.DEFERRED.value]
 
@@ -43,14 +41,7 @@ class MongoNotificationLog:
         if not by_key:
             return []
         docs = [claim_document(d, now=now, lease_until=lease_until) for d in by_key.values()]
-        taken: set[str] = set()
-        try:
-            await self._notifications.insert_many(docs, ordered=False)
-        except BulkWriteError as exc:
-            errors = exc.details.get("writeErrors", [])
-            if any(e.get("code") != DUPLICATE_KEY for e in errors):
-                raise
-            taken = {docs[e["index"]]["_id"] for e in errors}
+        taken = await insert_new(self._notifications, docs)
         claimed = [d for k, d in by_key.items() if k not in taken]
         for key in taken:
             result = await self._notifications.update_one(
