@@ -9,7 +9,15 @@ from pydantic import AwareDatetime, Field
 
 from contracts.envelope import Event, Model
 from contracts.topics import Topic
-from contracts.values import CaseState, ClockName, ComplaintId, Severity, Verdict
+from contracts.values import (
+    CaseState,
+    ClockName,
+    ComplaintId,
+    Severity,
+    StaffRef,
+    StaffText,
+    Verdict,
+)
 
 
 class LifecycleAction(StrEnum):
@@ -43,20 +51,25 @@ class CaseAction(Model):
     schema_version: Literal[1] = Field(1, description="Version of this data schema.")
     complaint_id: ComplaintId
     action: LifecycleAction
-    action_id: str = Field(description="Client-chosen id; the same id twice is one action.")
-    actor: str = Field(description="Staff id or system name that acted.")
+    # Not StaffRef: ids derived from other events (a receipt's notification id) keep their bytes.
+    action_id: str = Field(
+        max_length=1000, description="Client-chosen id; the same id twice is one action."
+    )
+    actor: StaffRef = Field(description="Staff id or system name that acted.")
     occurred_at: AwareDatetime = Field(description="When the action happened (UTC).")
-    assignee: str | None = Field(None, description="For `assigned`: the handler.")
-    department: str | None = Field(None, description="For `assigned`: the handling department.")
-    note: str | None = Field(None, description="Free text (masked before publishing).")
-    result: str | None = Field(None, description="For `resolved`: the result given.")
+    assignee: StaffRef | None = Field(None, description="For `assigned`: the handler.")
+    department: StaffRef | None = Field(
+        None, description="For `assigned`: the handling department."
+    )
+    note: StaffText | None = Field(None, description="Free text (masked before publishing).")
+    result: StaffText | None = Field(None, description="For `resolved`: the result given.")
     satisfaction: Satisfaction | None = Field(None, description="For `callback_done`.")
     verdict: Verdict | None = Field(None, description="For `closed`.")
-    root_cause: str | None = Field(None, description="For `closed`.")
-    reason: str | None = Field(None, description="For pauses, reopen, withdraw, extensions.")
+    root_cause: StaffText | None = Field(None, description="For `closed`.")
+    reason: StaffText | None = Field(None, description="For pauses, reopen, withdraw, extensions.")
     clock: ClockName | None = Field(None, description="For `deadline_extended`: which clock.")
     extend_by_hours: float | None = Field(None, gt=0, description="For `deadline_extended`.")
-    approver: str | None = Field(None, description="For `deadline_extended`: who approved.")
+    approver: StaffRef | None = Field(None, description="For `deadline_extended`: who approved.")
 
 
 class CaseActionTaken(Event):

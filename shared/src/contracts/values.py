@@ -16,6 +16,20 @@ ComplainantKey = Annotated[
     Field(description="Pseudonymous key: keyed hash of the normalised phone or customer id."),
 ]
 
+NO_CONTROL = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+"""Text without NUL or other control characters (tab, line feed and carriage return allowed)."""
+
+StaffText = Annotated[
+    str,
+    StringConstraints(max_length=4000, pattern=NO_CONTROL),
+    Field(description="Free text a staff system wrote: at most 4,000 characters, no controls."),
+]
+StaffRef = Annotated[
+    str,
+    StringConstraints(max_length=200, pattern=NO_CONTROL),
+    Field(description="A staff, department or action reference: at most 200 characters."),
+]
+
 
 class Channel(StrEnum):
     """Where a complaint came in (DOMAIN.md §1)."""

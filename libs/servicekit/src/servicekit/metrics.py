@@ -24,6 +24,13 @@ class KitMetrics:
             ["service", "reason"],
             registry=registry,
         )
+        self.dead_letter_failures = Counter(
+            "complaints_dead_letter_failures_total",
+            "Dead-letter records the broker refused even without the original bytes: the"
+            " message was logged by its coordinates and skipped (alerted; never expected).",
+            ["service", "error"],
+            registry=registry,
+        )
         self.retries = Counter(
             "complaints_batch_retries_total",
             "Batch retries after a transient failure (MongoDB or Kafka unavailable).",

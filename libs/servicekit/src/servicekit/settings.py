@@ -41,6 +41,13 @@ class KafkaSettings(BaseModel):
     batch_timeout_ms: int = Field(20, description="How long a poll waits to fill a batch.")
     linger_ms: int = Field(5, description="Producer batching delay.")
     create_topics: bool = Field(True, description="Create missing topics at start (dev/CI).")
+    dead_letter_payload_bytes: int = Field(
+        64 * 1024,
+        ge=0,
+        le=512 * 1024,
+        description="Largest original kept whole in a dead-letter record; a larger one is"
+        " recorded by digest, length and coordinates (the record must fit max_request_size).",
+    )
 
     @model_validator(mode="after")
     def _consistent_security(self) -> KafkaSettings:

@@ -57,7 +57,11 @@ class ServiceShell:
     def policy(self, clock: Clock) -> DeliveryPolicy:
         """Commit-after-work delivery with retries and dead-lettering."""
         return DeliveryPolicy(
-            service=self.service, broker=self.broker, metrics=self.kit, clock=clock
+            service=self.service,
+            broker=self.broker,
+            metrics=self.kit,
+            clock=clock,
+            payload_bound=self.settings.kafka.dead_letter_payload_bytes,
         )
 
     async def publish(self, events: Sequence[Event]) -> None:

@@ -36,6 +36,7 @@ from contracts import (
     Severity,
     Verdict,
 )
+from contracts.values import NO_CONTROL
 from servicekit.clock import Clock
 from sla.domain import BusinessCalendar, HistoryEntry, Refusal, SlaPolicy, apply_action
 from sla.ports import CaseFilter, CaseStore
@@ -144,8 +145,9 @@ def masked(text: str | None) -> str | None:
     return _NUMBER.sub(_hide_number, _EMAIL.sub(_hide_email, text))
 
 
-Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
-StaffName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+# No NUL or other control characters: they would be stored, served and published as they are.
+Text = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=NO_CONTROL)]
+StaffName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=NO_CONTROL)]
 
 
 class Body(BaseModel):
