@@ -62,15 +62,23 @@ def _classify(args: argparse.Namespace) -> int:
 
 
 def _sla_deadlines(args: argparse.Namespace) -> int:
-    from complaints_cli.sla_cmd import deadlines_command
+    from complaints_cli.sla_cmd import DeadlinesError, deadlines_command
 
-    result = deadlines_command(
-        received=args.received,
-        severity=args.severity,
-        channel=args.channel,
-        policy_dir=args.policy_dir,
-        pack=args.pack,
-    )
+    try:
+        result = deadlines_command(
+            received=args.received,
+            severity=args.severity,
+            channel=args.channel,
+            policy_dir=args.policy_dir,
+            pack=args.pack,
+            dispatched=args.dispatched,
+            resolved=args.resolved,
+            category=args.category,
+            complex_case=args.complex,
+        )
+    except DeadlinesError as exc:
+        print(f"complaints sla deadlines: {exc}", file=sys.stderr)
+        return 2
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
 
@@ -185,6 +193,12 @@ def parser() -> argparse.ArgumentParser:
     deadlines.add_argument("--received", required=True)
     deadlines.add_argument("--severity", required=True, choices=["P1", "P2", "P3", "P4"])
     deadlines.add_argument("--channel", required=True)
+    deadlines.add_argument("--dispatched", help="ISO time of dispatch: add the clocks started then")
+    deadlines.add_argument("--resolved", help="ISO time of resolution: add the clocks started then")
+    deadlines.add_argument("--category", help="category path, for clocks that depend on it")
+    deadlines.add_argument(
+        "--complex", action="store_true", help="the case is marked complex (bank, hospital)"
+    )
     deadlines.set_defaults(func=_sla_deadlines)
     simulate = sla_sub.add_parser(
         "simulate", help="replay stored complaints under another policy pack or calendar"

@@ -121,6 +121,8 @@ class ClockName(StrEnum):
     RESOLUTION = "resolution"
     CALLBACK = "callback"
     REGULATOR_REPLY = "regulator_reply"
+    OUTER_LIMIT = "outer_limit"
+    """MIIT: a customer may appeal to the regulator once a complaint is 15 days unanswered."""
 
 
 class CaseState(StrEnum):

@@ -342,6 +342,8 @@ class CaseKeeper:
         for d in await self._running_clocks(action.complaint_id):
             if d.pause_base is not None or d.due_at <= action.occurred_at:
                 continue  # already paused, or already breached: a breach keeps escalating
+            if d.clock is not None and not self.policy.pausable(d.clock):
+                continue  # an outer limit (MIIT's 15 days) runs on while the customer is awaited
             moved = shift_for_pause(
                 deadline=as_domain(d),
                 paused_at=action.occurred_at,

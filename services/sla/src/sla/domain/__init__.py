@@ -7,17 +7,19 @@ from sla.domain.deadlines import (
     build_deadline,
     deadlines_at_receipt,
     deadlines_on_resolution,
+    deadlines_starting,
     extend_deadline,
     next_occurrence,
     severity_upgrade_due,
     shift_for_pause,
     start_clocks,
+    target_at,
     threshold_times,
 )
 from sla.domain.errors import PolicyError
 from sla.domain.lifecycle import LEGAL, TERMINAL, apply_action
 from sla.domain.pausing import pause_cap_ends_at
-from sla.domain.policy import BREACH, ClockSpec, Duration, SlaPolicy, Unit
+from sla.domain.policy import BREACH, ClockSpec, Duration, SlaPolicy, Start, Unit
 from sla.domain.policy_rules import EscalationRule, Overlay, Upgrade, parse_duration
 from sla.domain.review import complainant_review_needed
 
@@ -37,6 +39,7 @@ __all__ = [
     "PolicyError",
     "Refusal",
     "SlaPolicy",
+    "Start",
     "Transition",
     "Unit",
     "Upgrade",
@@ -45,6 +48,7 @@ __all__ = [
     "complainant_review_needed",
     "deadlines_at_receipt",
     "deadlines_on_resolution",
+    "deadlines_starting",
     "extend_deadline",
     "next_occurrence",
     "open_case",
@@ -53,5 +57,6 @@ __all__ = [
     "severity_upgrade_due",
     "shift_for_pause",
     "start_clocks",
+    "target_at",
     "threshold_times",
 ]

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 from contracts import Audience, Channel, ClockName, FlagName, Severity
 from sla.domain.calendar import BusinessCalendar
-from sla.domain.policy import BREACH, ClockSpec, SlaPolicy, Unit
-from sla.domain.timing import advance, due_for, measure
+from sla.domain.policy import BREACH, ClockSpec, Duration, SlaPolicy, Start, Unit
+from sla.domain.timing import advance, due_after, due_for, measure
 
 
 @dataclass(frozen=True)
@@ -75,24 +75,59 @@ def build_deadline(
         if due_at
         else due_for(start=started_at, spec=spec, calendar=calendar)
     )
+    thresholds = threshold_times(
+        started_at=started_at,
+        due_at=due,
+        unit=spec.unit,
+        percents=policy.thresholds,
+        calendar=calendar,
+    )
+    audiences = policy.audiences(clock=spec.clock, severity=severity, flags=flags)
+    if spec.target is not None and not due_at:
+        target = _target_threshold(
+            target=spec.target, spec=spec, started_at=started_at, due=due, calendar=calendar
+        )
+        if target is not None and target[0] not in thresholds:
+            thresholds[target[0]] = target[1]
+            audiences[target[0]] = (Audience.HANDLER,)  # the target missed: the handler is warned
     deadline = Deadline(
         clock=spec.clock,
         occurrence=occurrence,
         started_at=calendar.local(started_at),
         due_at=due,
-        thresholds=threshold_times(
-            started_at=started_at,
-            due_at=due,
-            unit=spec.unit,
-            percents=policy.thresholds,
-            calendar=calendar,
-        ),
-        audiences=policy.audiences(clock=spec.clock, severity=severity, flags=flags),
+        thresholds=thresholds,
+        audiences=audiences,
         unit=spec.unit,
         policy_version=policy.version,
         capped_by=capped_by,
     )
     return _stamped(deadline, calendar=calendar)
+
+
+def _target_threshold(
+    *,
+    target: Duration,
+    spec: ClockSpec,
+    started_at: datetime,
+    due: datetime,
+    calendar: BusinessCalendar,
+) -> tuple[int, datetime] | None:
+    """The clock's target (an earlier promise) as a percentage of its duration and its exact
+    instant (re-plans scale it with the other thresholds); None when it is not before the due."""
+    at = due_after(start=started_at, duration=target, calendar=calendar)
+    if not started_at < at < due:
+        return None
+    span = measure(start=started_at, end=due, unit=spec.unit, calendar=calendar)
+    used = measure(start=started_at, end=at, unit=spec.unit, calendar=calendar)
+    percent = max(1, int(100 * used / span)) if span > timedelta(0) else 0
+    return (percent, calendar.local(at)) if 0 < percent < BREACH else None
+
+
+def target_at(deadline: Deadline, *, policy: SlaPolicy) -> datetime | None:
+    """When the clock's target falls (the earliest threshold no escalation rule names)."""
+    named = set(policy.thresholds)
+    extra = [at for percent, at in deadline.thresholds.items() if percent not in named]
+    return min(extra) if extra else None
 
 
 def deadlines_at_receipt(
@@ -104,6 +139,8 @@ def deadlines_at_receipt(
     flags: Iterable[FlagName],
     policy: SlaPolicy,
     calendar: BusinessCalendar,
+    category: str | None = None,
+    complex_case: bool = False,
 ) -> list[Deadline]:
     """Every clock started at receipt; overlays add clocks and cap others at the earlier due."""
     flag_list = list(flags)
@@ -122,7 +159,13 @@ def deadlines_at_receipt(
             capped_by=capped_by,
         )
 
-    specs = policy.clocks_for(severity=severity, channel=channel, flags=flag_list)
+    specs = policy.clocks_for(
+        severity=severity,
+        channel=channel,
+        flags=flag_list,
+        category=category,
+        complex_case=complex_case,
+    )
     caps = policy.caps_for(channel=channel, flags=flag_list)
     deadlines = {spec.clock: make(spec) for spec in specs}
     if referral_due_at is not None:
@@ -152,27 +195,73 @@ def start_clocks(
     flags: Iterable[FlagName],
     policy: SlaPolicy,
     calendar: BusinessCalendar,
+    category: str | None = None,
+    complex_case: bool = False,
 ) -> list[Deadline]:
-    """Start the named clocks now (e.g. `Transition.starts`): callback on resolution, resolution on
-    reopening. Clocks the pack does not run at this severity are skipped."""
+    """Start the named clocks now (e.g. `Transition.starts`): first contact on dispatch, callback
+    on resolution, resolution on reopening. Clocks the pack does not run at a level are skipped."""
     flag_list = list(flags)
     wanted = set(clocks)
+    later: tuple[Start, ...] = ("dispatch", "resolution", "reopening")
     specs = [
-        *policy.clocks_for(severity=severity, channel=channel, flags=flag_list),
-        *policy.clocks_on_resolution(severity=severity),
-    ]
-    return [
-        build_deadline(
-            spec=spec,
-            started_at=started_at,
+        *policy.clocks_for(
             severity=severity,
+            channel=channel,
             flags=flag_list,
-            policy=policy,
-            calendar=calendar,
-        )
-        for spec in specs
-        if spec.clock in wanted
+            category=category,
+            complex_case=complex_case,
+        ),
+        *(
+            spec
+            for moment in later
+            for spec in policy.clocks_starting(
+                moment, severity=severity, category=category, complex_case=complex_case
+            )
+        ),
     ]
+    started: dict[ClockName, Deadline] = {}
+    for spec in specs:
+        if spec.clock in wanted and spec.clock not in started:
+            started[spec.clock] = build_deadline(
+                spec=spec,
+                started_at=started_at,
+                severity=severity,
+                flags=flag_list,
+                policy=policy,
+                calendar=calendar,
+            )
+    return list(started.values())
+
+
+def deadlines_starting(
+    at: Start,
+    *,
+    started_at: datetime,
+    severity: Severity,
+    channel: Channel,
+    flags: Iterable[FlagName],
+    policy: SlaPolicy,
+    calendar: BusinessCalendar,
+    category: str | None = None,
+    complex_case: bool = False,
+) -> list[Deadline]:
+    """Every clock the pack starts at lifecycle moment `at` (dispatch, resolution, reopening)."""
+    return start_clocks(
+        clocks=[
+            spec.clock
+            for spec in policy.clocks_starting(
+                at, severity=severity, category=category, complex_case=complex_case
+            )
+        ],
+        started_at=started_at,
+        severity=severity,
+        channel=channel,
+        flags=flags,
+        policy=policy,
+        calendar=calendar,
+        category=category,
+        complex_case=complex_case,
+    )
 
 
 def deadlines_on_resolution(

@@ -9,7 +9,7 @@ from contracts import CaseAction, CaseState, ClockName, LifecycleAction, Satisfa
 from sla.domain.calendar import BusinessCalendar
 from sla.domain.case import Case, HistoryEntry, PauseCredit, Refusal, Transition
 from sla.domain.pausing import end_pause
-from sla.domain.policy import SlaPolicy
+from sla.domain.policy import SlaPolicy, Start
 
 S = CaseState
 A = LifecycleAction
@@ -100,6 +100,12 @@ _Outcome = tuple[Case, _Effects] | Refusal
 _Rule = Callable[[_Step], _Outcome]
 
 
+def _started_at(step: _Step, moment: Start) -> tuple[ClockName, ...]:
+    """The clocks the pack starts at this lifecycle moment, at the case's severity."""
+    specs = step.policy.clocks_starting(moment, severity=step.case.severity)
+    return tuple(spec.clock for spec in specs)
+
+
 def _refuse(case: Case, *, reason: str, detail: str) -> Refusal:
     return Refusal(reason=reason, detail=detail, state=case.state)
 
@@ -120,7 +126,10 @@ def _assigned(step: _Step) -> _Outcome:
             case, reason="assignment_needs_assignee", detail="name the handler or the department"
         )
     first = case.state in {S.CLASSIFIED, S.ACKNOWLEDGED}
-    return case, _Effects(stops=(ClockName.DISPATCH,) if first else ())
+    if not first:
+        return case, _Effects()
+    # The first assignment is the dispatch: clocks the pack starts then (first contact, 001).
+    return case, _Effects(stops=(ClockName.DISPATCH,), starts=_started_at(step, "dispatch"))
 
 
 def _contacted(step: _Step) -> _Outcome:
@@ -161,7 +170,9 @@ def _resolved(step: _Step) -> _Outcome:
         case=case, resumed_at=action.occurred_at, policy=step.policy, calendar=step.calendar
     )
     after = replace(after, callback_failures=0, callback_answer=None)
-    return after, _Effects(pause=credit, stops=_UNTIL_RESOLVED, starts=(ClockName.CALLBACK,))
+    return after, _Effects(
+        pause=credit, stops=_UNTIL_RESOLVED, starts=_started_at(step, "resolution")
+    )
 
 
 def _callback_done(step: _Step) -> _Outcome:
@@ -204,8 +215,8 @@ def _reopened(step: _Step) -> _Outcome:
         callback_failures=0,
         verdict=None,
     )
-    starts = (ClockName.RESOLUTION, ClockName.PROGRESS_UPDATE)
-    return after, _Effects(stops=(ClockName.CALLBACK,), starts=starts)
+    starts = (ClockName.RESOLUTION, ClockName.PROGRESS_UPDATE, *_started_at(step, "reopening"))
+    return after, _Effects(stops=(ClockName.CALLBACK,), starts=tuple(dict.fromkeys(starts)))
 
 
 def _withdrawn(step: _Step) -> _Outcome:
