@@ -12,7 +12,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: help venv stack-up stack-down stack-status stack-reset run demo test unit e2e lint typecheck \
-        format schemas catalogue report status tools eval train bench bench-classifier bench-sla faults clean
+        format schemas catalogue report status tools eval train bench bench-classifier bench-sla soak faults clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -96,6 +96,9 @@ bench-classifier: venv ## classifier throughput on one core (target ≥ 3,000/s)
 
 bench-sla: stack-up ## SLA scheduler firing lag with 1,000,000 open deadlines (p99 ≤ 1 s)
 	@$(VENV)/bin/python bench/sla_scheduler.py
+
+soak: stack-up ## 30 min at 100 complaints/s with staff actions: memory, database size, lag each minute
+	@$(VENV)/bin/python bench/soak.py
 
 faults: stack-up ## fault suite on the real stack: kills, broker/DB outages, channels down, poison
 	@$(VENV)/bin/python scripts/faults.py

@@ -36,6 +36,7 @@ from contracts import (
     SlaChanged,
     SlaEventKind,
     Topic,
+    Verdict,
 )
 from notifier.adapters.memory import (
     InMemoryCaseBook,
@@ -287,6 +288,8 @@ def state_changed(
     department: str | None = None,
     clock: ClockName | None = None,
     at: datetime = NOW,
+    verdict: Verdict | None = None,
+    reason: str | None = None,
 ) -> CaseStateChanged:
     """The SLA service accepted a staff action."""
     data = CaseTransition(
@@ -301,6 +304,8 @@ def state_changed(
         assignee=assignee,
         department=department,
         clock=clock,
+        verdict=verdict,
+        reason=reason,
     )
     return CaseStateChanged.build(
         data=data, subject=cid, source="/complaints/sla", time=at, cause=action_id

@@ -312,7 +312,9 @@ def test_the_role_table_matches_the_documented_rules() -> None:
 
 async def test_only_a_manager_closes_as_malicious(api: ApiRig) -> None:
     api.put_case(S.CALLBACK_DONE)
-    answer = await api.post(A.CLOSED, role=Role.MANAGER, verdict="malicious")
+    answer = await api.post(
+        A.CLOSED, role=Role.MANAGER, verdict="malicious", evidence=["recording-2026-11-24-01"]
+    )
     assert answer.status_code == 202
     await api.consume()
     assert api.rig.cases.records[CID].case.verdict == "malicious"

@@ -274,7 +274,7 @@ async def closed_as(rig: Rig, cid: str, verdict: Verdict, day: int) -> CaseState
             cid=cid,
             satisfaction=Satisfaction.DISSATISFIED,
         ),
-        action(A.CLOSED, start + timedelta(hours=4), cid=cid, verdict=verdict),
+        action(A.CLOSED, start + timedelta(hours=4), cid=cid, verdict=verdict, evidence=["rec-1"]),
     ]
     await act(rig, *steps)
     return rig.publisher.of(CaseStateChanged)[-1]

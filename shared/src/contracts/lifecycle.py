@@ -65,6 +65,12 @@ class CaseAction(Model):
     result: StaffText | None = Field(None, description="For `resolved`: the result given.")
     satisfaction: Satisfaction | None = Field(None, description="For `callback_done`.")
     verdict: Verdict | None = Field(None, description="For `closed`.")
+    evidence: list[StaffRef] = Field(
+        default_factory=list,
+        max_length=20,
+        description="For `closed` as baseless or malicious: references to the evidence recorded on "
+        "the case (002 Art. 17: what cannot be verified is judged in the customer's favour).",
+    )
     root_cause: StaffText | None = Field(None, description="For `closed`.")
     reason: StaffText | None = Field(None, description="For pauses, reopen, withdraw, extensions.")
     clock: ClockName | None = Field(None, description="For `deadline_extended`: which clock.")
@@ -118,6 +124,9 @@ class CaseTransition(Model):
     department: str | None = Field(None, description="For `assigned`: the handling department.")
     satisfaction: Satisfaction | None = Field(None, description="For `callback_done`.")
     verdict: Verdict | None = Field(None, description="For `closed`.")
+    reason: str | None = Field(
+        None, description="For `closed` as not accepted: the reason told to the customer (masked)."
+    )
     clock: ClockName | None = Field(None, description="For `deadline_extended`: which clock.")
     review_needed: bool = Field(
         False,

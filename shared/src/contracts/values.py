@@ -153,6 +153,9 @@ class Verdict(StrEnum):
     PARTLY_UPHELD = "partly_upheld"
     BASELESS = "baseless"
     MALICIOUS = "malicious"
+    NOT_ACCEPTED = "not_accepted"
+    """003: the complaint lacks the evidence it needs; the reason is told to the customer, and it
+    never counts against the complainant."""
 
 
 class Audience(StrEnum):

@@ -486,6 +486,7 @@ class CaseKeeper:
             department=action.department,
             satisfaction=action.satisfaction,
             verdict=action.verdict,
+            reason=action.reason if action.verdict is Verdict.NOT_ACCEPTED else None,
             clock=action.clock,
             review_needed=review_needed,
         )

@@ -170,9 +170,16 @@ class ActionRequest(Body):
     result: Text | None = Field(None, description="For `resolved`: the result given.")
     satisfaction: Satisfaction | None = Field(None, description="For `callback_done`.")
     verdict: Verdict | None = Field(None, description="For `closed`.")
+    evidence: list[StaffName] = Field(
+        default_factory=list,
+        max_length=20,
+        description="For `closed` as baseless or malicious (required): evidence references.",
+    )
     root_cause: Text | None = Field(None, description="For `closed`.")
     reason: Text | None = Field(
-        None, description="For `awaiting_customer` (required), reopen, withdraw, extensions."
+        None,
+        description="For `awaiting_customer` (required), reopen, withdraw, extensions, and "
+        "`closed` as not_accepted (required: told to the customer).",
     )
     clock: ClockName | None = Field(None, description="For `deadline_extended`: which clock.")
     extend_by_hours: float | None = Field(
@@ -341,6 +348,7 @@ class CaseDesk:
             result=masked(request.result),
             satisfaction=request.satisfaction,
             verdict=request.verdict,
+            evidence=request.evidence,
             root_cause=masked(request.root_cause),
             reason=masked(request.reason),
             clock=request.clock,

@@ -157,7 +157,11 @@ class Router:
     ) -> list[Intent]:
         """Accepted staff actions: the assigned handler, the customer's result or delay notice."""
         trigger = f"lifecycle.{transition.action.value}"
-        rules = [r for r in self.policy.rules if r.matches(trigger, severity=transition.severity)]
+        rules = [
+            r
+            for r in self.policy.rules
+            if r.matches(trigger, severity=transition.severity, verdict=transition.verdict)
+        ]
         if not rules:
             return []
         context = self._transition_context(transition)

@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from contracts import Audience, FlagName, Kind, LifecycleAction, Severity, SlaEventKind
+from contracts import Audience, FlagName, Kind, LifecycleAction, Severity, SlaEventKind, Verdict
 from notifier.domain.templates import Templates
 
 STAFF = "staff"
@@ -35,6 +35,7 @@ class Rule:
     kinds: frozenset[Kind] = frozenset()
     severities: frozenset[Severity] = frozenset()
     flags: frozenset[FlagName] = frozenset()
+    verdicts: frozenset[Verdict] = frozenset()
 
     def matches(
         self,
@@ -43,6 +44,7 @@ class Rule:
         kind: Kind | None = None,
         severity: Severity | None = None,
         flags: Iterable[FlagName] = (),
+        verdict: Verdict | None = None,
     ) -> bool:
         """Whether this rule fires for `trigger` on a case with these properties."""
         return (
@@ -50,6 +52,7 @@ class Rule:
             and (not self.kinds or kind in self.kinds)
             and (not self.severities or severity in self.severities)
             and (not self.flags or bool(self.flags & set(flags)))
+            and (not self.verdicts or verdict in self.verdicts)
         )
 
 
@@ -248,6 +251,7 @@ def _rule(raw: Any) -> Rule:
         kinds=_enums(Kind, raw.get("kinds"), "rules.kinds"),
         severities=_enums(Severity, raw.get("severities"), "rules.severities"),
         flags=_enums(FlagName, raw.get("flags"), "rules.flags"),
+        verdicts=_enums(Verdict, raw.get("verdicts"), "rules.verdicts"),
     )
 
 

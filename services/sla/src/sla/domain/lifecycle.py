@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from contracts import CaseAction, CaseState, ClockName, LifecycleAction, Satisfaction
+from contracts import CaseAction, CaseState, ClockName, LifecycleAction, Satisfaction, Verdict
 from sla.domain.calendar import BusinessCalendar
 from sla.domain.case import Case, HistoryEntry, PauseCredit, Refusal, Transition
 from sla.domain.pausing import end_pause
@@ -32,6 +32,16 @@ _WITHDRAWABLE = (
     S.CALLBACK_DONE,
     S.REOPENED,
 )
+
+# Where a complaint can still be found not accepted (003: it lacks the evidence it needs).
+_NOT_ACCEPTABLE = (
+    S.CLASSIFIED,
+    S.ACKNOWLEDGED,
+    S.DISPATCHED,
+    S.IN_PROGRESS,
+    S.AWAITING_CUSTOMER,
+)
+_NEEDS_EVIDENCE = frozenset({Verdict.BASELESS, Verdict.MALICIOUS})
 
 # action -> {from state: to state}; the to state equal to the from state means "recorded, no move".
 LEGAL: dict[LifecycleAction, dict[CaseState, CaseState]] = {
@@ -60,7 +70,8 @@ LEGAL: dict[LifecycleAction, dict[CaseState, CaseState]] = {
     A.CUSTOMER_REPLIED: {S.AWAITING_CUSTOMER: S.IN_PROGRESS},
     A.RESOLVED: {S.IN_PROGRESS: S.RESOLVED, S.AWAITING_CUSTOMER: S.RESOLVED},
     A.CALLBACK_DONE: {S.RESOLVED: S.CALLBACK_DONE},
-    A.CLOSED: {S.CALLBACK_DONE: S.CLOSED, S.RESOLVED: S.CLOSED},
+    # Closed after the callback; `not_accepted` (003) also before the result (`_closed` checks).
+    A.CLOSED: dict.fromkeys((*_NOT_ACCEPTABLE, S.RESOLVED, S.CALLBACK_DONE), S.CLOSED),
     A.REOPENED: {S.RESOLVED: S.REOPENED, S.CALLBACK_DONE: S.REOPENED, S.CLOSED: S.REOPENED},
     A.WITHDRAWN: dict.fromkeys(_WITHDRAWABLE, S.WITHDRAWN),
     A.DEADLINE_EXTENDED: {
@@ -191,6 +202,15 @@ def _callback_done(step: _Step) -> _Outcome:
 
 def _closed(step: _Step) -> _Outcome:
     case, action = step.case, step.action
+    if action.verdict is Verdict.NOT_ACCEPTED:
+        return _not_accepted(step)
+    if case.state not in {S.RESOLVED, S.CALLBACK_DONE}:
+        return _refuse(
+            case,
+            reason="illegal_transition",
+            detail=f"`closed` is not allowed in state `{case.state.value}` before the result "
+            "(allowed in: callback_done, resolved; or as not_accepted)",
+        )
     attempts = step.policy.failed_callback_attempts
     if case.state is S.RESOLVED and case.callback_failures < attempts:
         return _refuse(
@@ -203,7 +223,37 @@ def _closed(step: _Step) -> _Outcome:
         return _refuse(
             case, reason="closure_needs_verdict", detail="record the verdict (002 Art. 17)"
         )
+    if action.verdict in _NEEDS_EVIDENCE and not action.evidence:
+        return _refuse(
+            case,
+            reason="verdict_needs_evidence",
+            detail=f"`{action.verdict.value}` needs the evidence recorded on the case; a complaint "
+            "that cannot be verified is judged in the customer's favour: close it upheld "
+            "(002 Art. 17)",
+        )
     return replace(case, verdict=action.verdict), _Effects(stops=tuple(ClockName))
+
+
+def _not_accepted(step: _Step) -> _Outcome:
+    """003: a complaint without the evidence it needs is not accepted, with the reason told to
+    the customer; every clock stops, and it never counts against the complainant."""
+    case, action = step.case, step.action
+    if case.state not in _NOT_ACCEPTABLE:
+        return _refuse(
+            case,
+            reason="illegal_transition",
+            detail=f"`not_accepted` is decided before the result, not in `{case.state.value}`",
+        )
+    if not action.reason:
+        return _refuse(
+            case,
+            reason="not_accepted_needs_reason",
+            detail="say why the complaint is not accepted: the customer is told",
+        )
+    after, _credit = end_pause(
+        case=case, resumed_at=action.occurred_at, policy=step.policy, calendar=step.calendar
+    )
+    return replace(after, verdict=Verdict.NOT_ACCEPTED), _Effects(stops=tuple(ClockName))
 
 
 def _reopened(step: _Step) -> _Outcome:
