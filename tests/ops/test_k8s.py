@@ -15,7 +15,9 @@ from pydantic import BaseModel, ValidationError
 from pydantic_settings import BaseSettings
 
 from classifier.settings import ClassifierSettings
-from complaints_cli.catalogue import BUILDERS, Subscription, subscriptions
+from complaints_cli.asyncapi import subscriptions
+from complaints_cli.catalogue_facts import Subscription
+from complaints_cli.service_apps import BUILDERS
 from contracts import PARTITIONS, Topic
 from intake.settings import IntakeSettings
 from notifier.settings import NotifierSettings
