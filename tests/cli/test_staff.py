@@ -9,13 +9,13 @@ from datetime import date, timedelta
 
 import httpx
 
-from complaints_cli.staff import (
+from complaints_cli.staff import StaffDemo
+from complaints_cli.staff_script import (
     ONCE,
     PATTERN,
     SCRIPTS,
     Assignment,
     Caster,
-    StaffDemo,
     body_for,
     spread,
     timeline,
