@@ -9,16 +9,9 @@ from typing import Any
 import httpx
 import pytest
 
-from complaints_cli.case_cmd import (
-    Answer,
-    CaseClient,
-    action_body,
-    render_answer,
-    render_case,
-    render_page,
-    table,
-    width,
-)
+from complaints_cli.case_client import Answer, CaseClient
+from complaints_cli.case_cmd import action_body
+from complaints_cli.case_render import render_answer, render_case, render_page, table, width
 from complaints_cli.main import parser
 from contracts import LifecycleAction
 from sla.settings import Role

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from complaints_cli.case_cmd import Answer, CaseClient
+from complaints_cli.case_client import Answer, CaseClient
 from complaints_cli.staff_script import (
     HANDLERS,
     LEAD,
