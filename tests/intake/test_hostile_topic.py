@@ -22,7 +22,7 @@ from intake.adapters.mongo import MongoComplaintStore
 from intake.app import Ports, create_app
 from intake.settings import IntakeSettings
 from servicekit.clock import FakeClock
-from tests.hostile import (
+from tests._builders.hostile import (
     Entry,
     RecordingDatabase,
     ServiceOnBroker,

@@ -53,7 +53,7 @@ from notifier.sender import RetryPolicy, Sender
 from notifier.service import Notifier
 from servicekit.clock import FakeClock
 from servicekit.delivery import Inbound
-from tests.support import FlakyPublisher
+from tests._builders.doubles import FlakyPublisher
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 NOW = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)  # 09:30 in Shanghai: outside quiet hours

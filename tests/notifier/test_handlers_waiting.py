@@ -22,6 +22,7 @@ from notifier.adapters.memory import InMemoryNotificationLog
 from notifier.domain import Delivery, Intent, Recipient
 from notifier.ports import Outcome
 from servicekit.clock import FakeClock
+from tests._builders.doubles import FlakyPublisher
 from tests.notifier.rig import (
     CID,
     MORNING,
@@ -35,7 +36,6 @@ from tests.notifier.rig import (
     sla_set,
     state_changed,
 )
-from tests.support import FlakyPublisher
 
 
 async def test_customer_sms_in_quiet_hours_is_deferred_then_sent_once_in_the_morning() -> None:

@@ -37,7 +37,7 @@ from notifier.channels.base import Message
 from notifier.settings import NotifierSettings
 from servicekit.clock import FakeClock
 from servicekit.mongo import check_document
-from tests.hostile import (
+from tests._builders.hostile import (
     Entry,
     RecordingDatabase,
     ServiceOnBroker,
