@@ -7,7 +7,7 @@ test_case_api.py are to fold in here: issue 19).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -81,26 +81,18 @@ class Rig:
         self.registry = CollectorRegistry()
         self.metrics = SlaMetrics(self.registry)
         self.wakes = 0
-        self.keeper = ClockKeeper(
-            policy=POLICY,
-            calendar=CALENDAR,
-            deadlines=self.deadlines,
-            cases=self.cases,
-            publish=self.publisher,
-            clock=self.clock,
-            metrics=self.metrics,
-            wake=self._wake,
-        )
-        self.case_keeper = CaseKeeper(
-            policy=POLICY,
-            calendar=CALENDAR,
-            deadlines=self.deadlines,
-            cases=self.cases,
-            publish=self.publisher,
-            clock=self.clock,
-            metrics=self.metrics,
-            wake=self._wake,
-        )
+        wiring: dict[str, Any] = {
+            "policy": POLICY,
+            "calendar": CALENDAR,
+            "deadlines": self.deadlines,
+            "cases": self.cases,
+            "publish": self.publisher,
+            "clock": self.clock,
+            "metrics": self.metrics,
+            "wake": self._wake,
+        }
+        self.keeper = ClockKeeper(**wiring)
+        self.case_keeper = CaseKeeper(**wiring)
         self._offset = 0
 
     def _wake(self) -> None:
@@ -214,21 +206,22 @@ ACTOR = {
 class ApiRig:
     """The case API over a lifecycle rig; `consume()` applies what the API published."""
 
-    def __init__(self, rig: Rig, transport: httpx.AsyncBaseTransport) -> None:
+    def __init__(
+        self,
+        rig: Rig,
+        transport: httpx.AsyncBaseTransport,
+        publish: FlakyPublisher[CaseActionTaken],
+    ) -> None:
         self.rig = rig
         self.transport = transport  # the API in process
         self.client = httpx.AsyncClient(transport=transport, base_url="http://sla")
-        self.published: list[CaseActionTaken] = []
-        self.failures = 0
+        self.publish = publish  # what the API publishes; `failures` makes it fail like Kafka
         self._ids = 0
 
-    async def publish(self, events: Sequence[Event]) -> None:
-        if self.failures:
-            self.failures -= 1
-            raise TimeoutError("kafka unavailable")
-        for event in events:
-            assert isinstance(event, CaseActionTaken)
-            self.published.append(event)
+    @property
+    def published(self) -> list[CaseActionTaken]:
+        """Actions the API published and `consume` has not applied yet."""
+        return self.publish.events
 
     async def post(
         self,
@@ -274,11 +267,7 @@ async def case_api(rig: Rig) -> AsyncIterator[ApiRig]:
     """A classified P4 complaint and the case API in front of it."""
     await rig.classified(classified())
     rig.publisher.events.clear()
-    holder: list[ApiRig] = []
-
-    async def publish(events: Sequence[Event]) -> None:
-        await holder[0].publish(events)
-
+    publish = FlakyPublisher(CaseActionTaken)
     desk = CaseDesk(
         cases=rig.cases, policy=POLICY, calendar=CALENDAR, publish=publish, clock=rig.clock
     )
@@ -286,6 +275,6 @@ async def case_api(rig: Rig) -> AsyncIterator[ApiRig]:
         cases=rig.cases, clocks=InMemoryClockReader(rig.deadlines), calendar=CALENDAR
     )
     app = create_case_api(desk=desk, queries=queries, staff=STAFF, clock=rig.clock)
-    holder.append(ApiRig(rig, httpx.ASGITransport(app=app)))
-    async with holder[0].client:
-        yield holder[0]
+    api = ApiRig(rig, httpx.ASGITransport(app=app), publish)
+    async with api.client:
+        yield api

@@ -46,7 +46,7 @@ from notifier.adapters.memory import (
 from notifier.channels.base import Channel as ChannelPort
 from notifier.channels.base import Message
 from notifier.dispatcher import Dispatcher
-from notifier.domain import NotifierPolicy, Planner, Router, StaffEntry, parse_directory
+from notifier.domain import Intent, NotifierPolicy, Planner, Router, StaffEntry, parse_directory
 from notifier.metrics import NotifierMetrics
 from notifier.ports import NotificationLog
 from notifier.sender import RetryPolicy, Sender
@@ -326,4 +326,16 @@ def action_rejected(action: LifecycleAction, *, cid: str = CID) -> CaseActionRej
     )
     return CaseActionRejected.build(
         data=data, subject=cid, source="/complaints/sla", time=NOW, cause="req-2"
+    )
+
+
+def ack_intent(*, promised: str = PROMISED, trigger_time: datetime = NOW) -> Intent:
+    """The customer's acknowledgement of CID, as the planner would make it."""
+    return Intent(
+        key=f"{CID}:ack:-:-:customer",
+        complaint_id=CID,
+        audience=Audience.CUSTOMER,
+        template="acknowledgement",
+        trigger_time=trigger_time,
+        context={"case": CID, "promised": promised},
     )

@@ -19,7 +19,7 @@ from contracts import (
     SlaEventKind,
 )
 from notifier.adapters.memory import InMemoryNotificationLog
-from notifier.domain import Delivery, Intent, Recipient
+from notifier.domain import Delivery, Recipient
 from notifier.ports import Outcome
 from servicekit.clock import FakeClock
 from tests._builders.doubles import FlakyPublisher
@@ -27,9 +27,9 @@ from tests.notifier.rig import (
     CID,
     MORNING,
     NIGHT,
-    NOW,
     PHONE,
     Rig,
+    ack_intent,
     classified,
     pack_policy,
     sla_alert,
@@ -211,14 +211,7 @@ async def test_two_notifiers_sharing_one_log_send_each_message_once() -> None:
 
 async def test_a_claim_abandoned_by_a_crashed_sender_is_sent_by_the_dispatcher() -> None:
     rig = Rig()
-    intent = Intent(
-        key=f"{CID}:ack:-:-:customer",
-        complaint_id=CID,
-        audience=Audience.CUSTOMER,
-        template="acknowledgement",
-        trigger_time=NOW,
-        context={"case": CID, "promised": "2026-11-27 18:00"},
-    )
+    intent = ack_intent(promised="2026-11-27 18:00")
     delivery = Delivery(intent.key, intent, Recipient("customer", "sms", PHONE, "masked"))
     now = rig.clock.now()
     await rig.log.claim([delivery], now=now, lease_until=now + timedelta(minutes=2))
