@@ -16,6 +16,7 @@ from contracts import (
     Kind,
     LifecycleAction,
     Severity,
+    SlaChanged,
     SlaEventKind,
 )
 from notifier.adapters.memory import InMemoryNotificationLog
@@ -98,16 +99,16 @@ async def test_acknowledgement_at_night_is_sent_at_once() -> None:
     assert rig.receipts[0].data.status is DeliveryStatus.DELIVERED
 
 
+def night_breach_for_the_customer() -> SlaChanged:
+    """A resolution breach at 23:00 that the customer is to be told of."""
+    return sla_alert(
+        SlaEventKind.BREACHED, clock=ClockName.RESOLUTION, audiences=[Audience.CUSTOMER], at=NIGHT
+    )
+
+
 async def test_quiet_hours_can_be_switched_off_by_the_settings_override() -> None:
     rig = Rig(clock=FakeClock(NIGHT), policy=pack_policy().with_quiet_hours("off"))
-    await rig.on_sla(
-        sla_alert(
-            SlaEventKind.BREACHED,
-            clock=ClockName.RESOLUTION,
-            audiences=[Audience.CUSTOMER],
-            at=NIGHT,
-        )
-    )
+    await rig.on_sla(night_breach_for_the_customer())
     assert len(rig.sms.sent) == 1
 
 
@@ -228,14 +229,7 @@ async def test_the_dispatcher_loop_wakes_for_the_next_due_message() -> None:
     rig.notifier.wake = rig.dispatcher.wake
     task = asyncio.create_task(rig.dispatcher.run_forever())
     try:
-        await rig.on_sla(
-            sla_alert(
-                SlaEventKind.BREACHED,
-                clock=ClockName.RESOLUTION,
-                audiences=[Audience.CUSTOMER],
-                at=NIGHT,
-            )
-        )
+        await rig.on_sla(night_breach_for_the_customer())
         await asyncio.sleep(0.05)
         assert rig.sms.sent == []  # still night on the fake clock
         rig.clock.set(MORNING)
