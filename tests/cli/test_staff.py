@@ -9,13 +9,13 @@ from datetime import date, timedelta
 
 import httpx
 
-from complaints_cli.staff import (
+from complaints_cli.staff import StaffDemo
+from complaints_cli.staff_script import (
     ONCE,
     PATTERN,
     SCRIPTS,
     Assignment,
     Caster,
-    StaffDemo,
     body_for,
     spread,
     timeline,
@@ -27,7 +27,7 @@ from sla.adapters.memory import InMemoryClockReader
 from sla.http_api import CaseDesk, create_case_api
 from sla.queries import CaseQueries
 from sla.settings import parse_staff_keys
-from tests.sla.test_handlers import CALENDAR, POLICY, RECEIVED, Rig, classified
+from tests._builders.sla import CALENDAR, POLICY, RECEIVED, Rig, classified
 
 S = CaseState
 
@@ -93,8 +93,8 @@ def test_staff_keys_cover_every_person_and_role() -> None:
     assert Counter(s.role.value for s in staff.values()) == {"handler": 5, "lead": 1, "manager": 1}
 
 
-async def test_every_script_plays_out_through_the_case_api() -> None:
-    rig = Rig()
+async def test_every_script_plays_out_through_the_case_api(sla_rig: Rig) -> None:
+    rig = sla_rig
     ids = cids(len(PATTERN))
     await rig.classified(*(classified(cid=cid, severity=Severity.P4) for cid in ids))
     demo = StaffDemo(CALENDAR, scale=100_000.0, origin=RECEIVED)

@@ -10,16 +10,14 @@ from typing import Any
 
 import pytest
 
-from complaints_cli.status import (
+from complaints_cli.status import deadline_queries, read_health, read_kafka
+from complaints_cli.status_view import (
     GroupLag,
     Health,
     OpenDeadlines,
     Status,
-    deadline_queries,
     group_lags,
     open_deadlines,
-    read_health,
-    read_kafka,
     render,
 )
 

@@ -16,7 +16,7 @@ from intake.metrics import IntakeMetrics
 from intake.service import Intake
 from servicekit.clock import FakeClock
 from servicekit.delivery import Inbound
-from tests.support import FlakyPublisher
+from tests._builders.doubles import FlakyPublisher
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 PHONE = "13812345678"

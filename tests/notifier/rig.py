@@ -47,14 +47,14 @@ from notifier.adapters.memory import (
 from notifier.channels.base import Channel as ChannelPort
 from notifier.channels.base import Message
 from notifier.dispatcher import Dispatcher
-from notifier.domain import NotifierPolicy, Planner, Router, StaffEntry, parse_directory
+from notifier.domain import Intent, NotifierPolicy, Planner, Router, StaffEntry, parse_directory
 from notifier.metrics import NotifierMetrics
 from notifier.ports import NotificationLog
 from notifier.sender import RetryPolicy, Sender
 from notifier.service import Notifier
 from servicekit.clock import FakeClock
 from servicekit.delivery import Inbound
-from tests.support import FlakyPublisher
+from tests._builders.doubles import FlakyPublisher
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 NOW = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)  # 09:30 in Shanghai: outside quiet hours
@@ -331,4 +331,16 @@ def action_rejected(action: LifecycleAction, *, cid: str = CID) -> CaseActionRej
     )
     return CaseActionRejected.build(
         data=data, subject=cid, source="/complaints/sla", time=NOW, cause="req-2"
+    )
+
+
+def ack_intent(*, promised: str = PROMISED, trigger_time: datetime = NOW) -> Intent:
+    """The customer's acknowledgement of CID, as the planner would make it."""
+    return Intent(
+        key=f"{CID}:ack:-:-:customer",
+        complaint_id=CID,
+        audience=Audience.CUSTOMER,
+        template="acknowledgement",
+        trigger_time=trigger_time,
+        context={"case": CID, "promised": promised},
     )

@@ -19,9 +19,9 @@ from complaints_cli.report import (
     ReportData,
     Sources,
     gather,
-    render,
     summarise,
 )
+from complaints_cli.report_page import render
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)

@@ -102,7 +102,7 @@ def _sla_simulate(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from complaints_cli.pipeline import StackConfig
-    from complaints_cli.report import ReportOptions, report_command
+    from complaints_cli.report_cmd import ReportOptions, report_command
 
     mongo = args.mongo_url or StackConfig(database=args.database).mongo
     return report_command(ReportOptions(out=args.out, database=args.database, mongo_url=mongo))
