@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from contracts import Audience, Channel, ClockName, FlagName, Severity
 from sla.domain.calendar import BusinessCalendar
-from sla.domain.policy import BREACH, ClockSpec, Duration, SlaPolicy, Start, Unit
+from sla.domain.policy import BREACH, ClockSpec, Duration, SlaPolicy, Unit
 from sla.domain.timing import advance, due_after, due_for, measure
 
 
@@ -28,7 +28,8 @@ class Deadline:
     capped_by: ClockName | None = None
 
 
-def _stamped(deadline: Deadline, *, calendar: BusinessCalendar) -> Deadline:
+def stamped(deadline: Deadline, *, calendar: BusinessCalendar) -> Deadline:
+    """The deadline with the calendar version its computation used."""
     # The version names any fallback year the computation touched, so it stays visible per deadline.
     last = max([deadline.due_at, *deadline.thresholds.values()])
     version = calendar.version_between(deadline.started_at, last)
@@ -101,7 +102,7 @@ def build_deadline(
         policy_version=policy.version,
         capped_by=capped_by,
     )
-    return _stamped(deadline, calendar=calendar)
+    return stamped(deadline, calendar=calendar)
 
 
 def _target_threshold(
@@ -184,187 +185,3 @@ def deadlines_at_receipt(
                 ClockSpec(own.clock, 0, own.unit), due_at=cap.due_at, capped_by=capping
             )
     return sorted(deadlines.values(), key=lambda d: (d.due_at, d.clock.value))
-
-
-def start_clocks(
-    *,
-    clocks: Iterable[ClockName],
-    started_at: datetime,
-    severity: Severity,
-    channel: Channel,
-    flags: Iterable[FlagName],
-    policy: SlaPolicy,
-    calendar: BusinessCalendar,
-    category: str | None = None,
-    complex_case: bool = False,
-) -> list[Deadline]:
-    """Start the named clocks now (e.g. `Transition.starts`): first contact on dispatch, callback
-    on resolution, resolution on reopening. Clocks the pack does not run at a level are skipped."""
-    flag_list = list(flags)
-    wanted = set(clocks)
-    later: tuple[Start, ...] = ("dispatch", "resolution", "reopening")
-    specs = [
-        *policy.clocks_for(
-            severity=severity,
-            channel=channel,
-            flags=flag_list,
-            category=category,
-            complex_case=complex_case,
-        ),
-        *(
-            spec
-            for moment in later
-            for spec in policy.clocks_starting(
-                moment, severity=severity, category=category, complex_case=complex_case
-            )
-        ),
-    ]
-    started: dict[ClockName, Deadline] = {}
-    for spec in specs:
-        if spec.clock in wanted and spec.clock not in started:
-            started[spec.clock] = build_deadline(
-                spec=spec,
-                started_at=started_at,
-                severity=severity,
-                flags=flag_list,
-                policy=policy,
-                calendar=calendar,
-            )
-    return list(started.values())
-
-
-def deadlines_starting(
-    at: Start,
-    *,
-    started_at: datetime,
-    severity: Severity,
-    channel: Channel,
-    flags: Iterable[FlagName],
-    policy: SlaPolicy,
-    calendar: BusinessCalendar,
-    category: str | None = None,
-    complex_case: bool = False,
-) -> list[Deadline]:
-    """Every clock the pack starts at lifecycle moment `at` (dispatch, resolution, reopening)."""
-    return start_clocks(
-        clocks=[
-            spec.clock
-            for spec in policy.clocks_starting(
-                at, severity=severity, category=category, complex_case=complex_case
-            )
-        ],
-        started_at=started_at,
-        severity=severity,
-        channel=channel,
-        flags=flags,
-        policy=policy,
-        calendar=calendar,
-        category=category,
-        complex_case=complex_case,
-    )
-
-
-def deadlines_on_resolution(
-    *,
-    resolved_at: datetime,
-    severity: Severity,
-    channel: Channel,
-    flags: Iterable[FlagName],
-    policy: SlaPolicy,
-    calendar: BusinessCalendar,
-) -> list[Deadline]:
-    """Clocks started when the case is resolved (the callback, 回訪)."""
-    return start_clocks(
-        clocks=[spec.clock for spec in policy.clocks_on_resolution(severity=severity)],
-        started_at=resolved_at,
-        severity=severity,
-        channel=channel,
-        flags=flags,
-        policy=policy,
-        calendar=calendar,
-    )
-
-
-def next_occurrence(
-    *,
-    deadline: Deadline,
-    spec: ClockSpec,
-    calendar: BusinessCalendar,
-    from_time: datetime | None = None,
-) -> Deadline:
-    """The next occurrence of a repeating clock, from the previous due (or when it was met)."""
-    start = calendar.local(from_time) if from_time is not None else deadline.due_at
-    due = due_for(start=start, spec=spec, calendar=calendar)
-    following = replace(
-        deadline,
-        occurrence=deadline.occurrence + 1,
-        started_at=start,
-        due_at=due,
-        thresholds=threshold_times(
-            started_at=start,
-            due_at=due,
-            unit=spec.unit,
-            percents=deadline.thresholds.keys(),
-            calendar=calendar,
-        ),
-        unit=spec.unit,
-        capped_by=None,
-    )
-    return _stamped(following, calendar=calendar)
-
-
-def shift_for_pause(
-    *, deadline: Deadline, paused_at: datetime, resumed_at: datetime, calendar: BusinessCalendar
-) -> Deadline:
-    """Move what was still ahead at `paused_at` later by the paused time, as the unit counts it.
-
-    Pass the credited pause window from the lifecycle `Transition` (already capped by policy);
-    a clock already breached when the pause began is not moved.
-    """
-    begin = max(calendar.local(paused_at), deadline.started_at)
-    end = calendar.local(resumed_at)
-    if end <= begin or begin >= deadline.due_at:
-        return deadline
-    lost = measure(start=begin, end=end, unit=deadline.unit, calendar=calendar)
-
-    def moved(moment: datetime) -> datetime:
-        if moment < begin:
-            return moment
-        return advance(start=moment, amount=lost, unit=deadline.unit, calendar=calendar)
-
-    shifted = replace(
-        deadline,
-        due_at=moved(deadline.due_at),
-        thresholds={pct: moved(at) for pct, at in deadline.thresholds.items()},
-    )
-    return _stamped(shifted, calendar=calendar)
-
-
-def extend_deadline(*, deadline: Deadline, hours: float, calendar: BusinessCalendar) -> Deadline:
-    """An approved extension: working hours for wh / wd clocks, natural hours otherwise."""
-    due = advance(
-        start=deadline.due_at, amount=timedelta(hours=hours), unit=deadline.unit, calendar=calendar
-    )
-    extended = replace(
-        deadline,
-        due_at=due,
-        thresholds=threshold_times(
-            started_at=deadline.started_at,
-            due_at=due,
-            unit=deadline.unit,
-            percents=deadline.thresholds.keys(),
-            calendar=calendar,
-        ),
-    )
-    return _stamped(extended, calendar=calendar)
-
-
-def severity_upgrade_due(
-    *, received_at: datetime, severity: Severity, policy: SlaPolicy
-) -> list[tuple[datetime, Severity]]:
-    """When an unresolved complaint moves up (7 d → P2, 30 d → P1), for levels above `severity`."""
-    return [
-        (received_at + upgrade.after, upgrade.to)
-        for upgrade in policy.upgrades
-        if upgrade.to.rank < severity.rank
-    ]

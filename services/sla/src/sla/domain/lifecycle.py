@@ -10,83 +10,18 @@ from sla.domain.calendar import BusinessCalendar
 from sla.domain.case import Case, HistoryEntry, PauseCredit, Refusal, Transition
 from sla.domain.pausing import end_pause
 from sla.domain.policy import SlaPolicy, Start
+from sla.domain.transitions import (
+    LEGAL,
+    NEEDS_EVIDENCE,
+    NOT_ACCEPTABLE,
+    UNTIL_RESOLVED,
+)
 
 S = CaseState
 A = LifecycleAction
 
-TERMINAL = frozenset({S.CLOSED, S.REJECTED, S.DUPLICATE, S.WITHDRAWN, S.ROUTED, S.ENQUIRY})
 MAX_EXTENSION_HOURS = 2160.0
 """Longest approved extension (90 days; the case API allows no more either)."""
-# Clocks that run until the result is given; all of them stop on resolution.
-_UNTIL_RESOLVED = tuple(c for c in ClockName if c is not ClockName.CALLBACK)
-
-_WITHDRAWABLE = (
-    S.RECEIVED,
-    S.NORMALIZED,
-    S.CLASSIFIED,
-    S.ACKNOWLEDGED,
-    S.DISPATCHED,
-    S.IN_PROGRESS,
-    S.AWAITING_CUSTOMER,
-    S.RESOLVED,
-    S.CALLBACK_DONE,
-    S.REOPENED,
-)
-
-# Where a complaint can still be found not accepted (003: it lacks the evidence it needs).
-_NOT_ACCEPTABLE = (
-    S.CLASSIFIED,
-    S.ACKNOWLEDGED,
-    S.DISPATCHED,
-    S.IN_PROGRESS,
-    S.AWAITING_CUSTOMER,
-)
-_NEEDS_EVIDENCE = frozenset({Verdict.BASELESS, Verdict.MALICIOUS})
-
-# action -> {from state: to state}; the to state equal to the from state means "recorded, no move".
-LEGAL: dict[LifecycleAction, dict[CaseState, CaseState]] = {
-    A.ACKNOWLEDGED: {
-        S.CLASSIFIED: S.ACKNOWLEDGED,
-        S.ACKNOWLEDGED: S.ACKNOWLEDGED,  # refused as already_acknowledged, with that reason
-        S.DISPATCHED: S.DISPATCHED,
-        S.IN_PROGRESS: S.IN_PROGRESS,
-        S.AWAITING_CUSTOMER: S.AWAITING_CUSTOMER,
-    },
-    A.ASSIGNED: {
-        S.CLASSIFIED: S.DISPATCHED,
-        S.ACKNOWLEDGED: S.DISPATCHED,
-        S.REOPENED: S.DISPATCHED,
-        S.DISPATCHED: S.DISPATCHED,
-        S.IN_PROGRESS: S.IN_PROGRESS,
-        S.AWAITING_CUSTOMER: S.AWAITING_CUSTOMER,
-    },
-    A.CONTACTED: {S.DISPATCHED: S.IN_PROGRESS, S.IN_PROGRESS: S.IN_PROGRESS},
-    A.CONTACT_FAILED: {
-        S.DISPATCHED: S.DISPATCHED,
-        S.IN_PROGRESS: S.IN_PROGRESS,
-        S.RESOLVED: S.RESOLVED,
-    },
-    A.AWAITING_CUSTOMER: {S.IN_PROGRESS: S.AWAITING_CUSTOMER},
-    A.CUSTOMER_REPLIED: {S.AWAITING_CUSTOMER: S.IN_PROGRESS},
-    A.RESOLVED: {S.IN_PROGRESS: S.RESOLVED, S.AWAITING_CUSTOMER: S.RESOLVED},
-    A.CALLBACK_DONE: {S.RESOLVED: S.CALLBACK_DONE},
-    # Closed after the callback; `not_accepted` (003) also before the result (`_closed` checks).
-    A.CLOSED: dict.fromkeys((*_NOT_ACCEPTABLE, S.RESOLVED, S.CALLBACK_DONE), S.CLOSED),
-    A.REOPENED: {S.RESOLVED: S.REOPENED, S.CALLBACK_DONE: S.REOPENED, S.CLOSED: S.REOPENED},
-    A.WITHDRAWN: dict.fromkeys(_WITHDRAWABLE, S.WITHDRAWN),
-    A.DEADLINE_EXTENDED: {
-        state: state
-        for state in (
-            S.CLASSIFIED,
-            S.ACKNOWLEDGED,
-            S.DISPATCHED,
-            S.IN_PROGRESS,
-            S.AWAITING_CUSTOMER,
-            S.RESOLVED,
-            S.REOPENED,
-        )
-    },
-}
 
 
 @dataclass(frozen=True)
@@ -182,7 +117,7 @@ def _resolved(step: _Step) -> _Outcome:
     )
     after = replace(after, callback_failures=0, callback_answer=None)
     return after, _Effects(
-        pause=credit, stops=_UNTIL_RESOLVED, starts=_started_at(step, "resolution")
+        pause=credit, stops=UNTIL_RESOLVED, starts=_started_at(step, "resolution")
     )
 
 
@@ -223,7 +158,7 @@ def _closed(step: _Step) -> _Outcome:
         return _refuse(
             case, reason="closure_needs_verdict", detail="record the verdict (002 Art. 17)"
         )
-    if action.verdict in _NEEDS_EVIDENCE and not action.evidence:
+    if action.verdict in NEEDS_EVIDENCE and not action.evidence:
         return _refuse(
             case,
             reason="verdict_needs_evidence",
@@ -238,7 +173,7 @@ def _not_accepted(step: _Step) -> _Outcome:
     """003: a complaint without the evidence it needs is not accepted, with the reason told to
     the customer; every clock stops, and it never counts against the complainant."""
     case, action = step.case, step.action
-    if case.state not in _NOT_ACCEPTABLE:
+    if case.state not in NOT_ACCEPTABLE:
         return _refuse(
             case,
             reason="illegal_transition",
