@@ -43,7 +43,7 @@ from complaints_stack import cli
 from complaints_stack.base import HERE, HOST, PORTS, REPO, STATE, Ports, log, run
 from complaints_stack.cli import down, install, reset, status, up
 from complaints_stack.credentials import Secured, secured, wanted_security
-from complaints_stack.ferretdb import start_ferretdb, start_ferretdb_auth
+from complaints_stack.ferretdb import start_ferretdb, start_ferretdb_auth, wal_sizes
 from complaints_stack.ferretdb_build import ferretdb_binary, install_ferretdb
 from complaints_stack.kafka import install_kafka, kafka_java, start_kafka
 from complaints_stack.prometheus import (
@@ -64,7 +64,7 @@ __all__ = [
     "kafka_java", "log", "port_open", "prometheus_binary", "prometheus_config", "promtool", "reset",
     "run", "secrets_dir", "secured", "spawn", "start_ferretdb", "start_ferretdb_auth",
     "start_kafka", "start_prometheus", "status", "stop", "stop_prometheus", "up", "wait_port",
-    "wanted_security",
+    "wal_sizes", "wanted_security",
 ]  # fmt: skip
 
 

@@ -69,3 +69,13 @@ def start_ferretdb_auth(security: Secured) -> None:
         env=dict(os.environ, FERRETDB_SETUP_PASSWORD=security.mongo_password),
     )
     config.write_text(wanted)
+
+
+def wal_sizes() -> dict[str, int]:
+    """Bytes in each database's write-ahead log (`<database>.sqlite-wal`) of the open FerretDB."""
+    data = STATE / "ferretdb-data"
+    return {
+        wal.name.removesuffix(".sqlite-wal"): wal.stat().st_size
+        for wal in sorted(data.glob("*.sqlite-wal"))
+        if wal.exists()
+    }

@@ -75,6 +75,9 @@ func sqliteURL(dir string) string {
 	// One fsync per checkpoint instead of one per commit: a crash of the machine (not of the
 	// process) may lose the last commits, which a local test stack can afford.
 	q.Add("_pragma", "synchronous(normal)")
+	// When the log restarts, it is cut back to this size rather than kept at its largest; the
+	// bound itself comes from the build's checkpointer (patches/0005-bounded-write-ahead-log.patch).
+	q.Add("_pragma", "journal_size_limit(16777216)")
 	u.RawQuery = q.Encode()
 
 	return u.String()

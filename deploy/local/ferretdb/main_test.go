@@ -17,7 +17,9 @@ func TestSQLiteURL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pragmas := q["_pragma"]; !slices.Contains(pragmas, "synchronous(normal)") {
-		t.Errorf("pragmas %v lack synchronous(normal)", pragmas)
+	for _, want := range []string{"synchronous(normal)", "journal_size_limit(16777216)"} {
+		if pragmas := q["_pragma"]; !slices.Contains(pragmas, want) {
+			t.Errorf("pragmas %v lack %s", pragmas, want)
+		}
 	}
 }
