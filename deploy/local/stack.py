@@ -16,6 +16,7 @@ certificates are generated into ``.local/secrets/`` (`secured()` reads them).
     python3 deploy/local/stack.py status
     python3 deploy/local/stack.py down
     python3 deploy/local/stack.py check-go  # gofmt, go vet, go test of the FerretDB build
+    python3 deploy/local/stack.py acls      # the Kafka ACL table (--strimzi: as KafkaUsers)
 
 This file is the entry point and the one module scripts and tests import; the parts live in
 complaints_stack/, one module per server it starts:
@@ -23,7 +24,8 @@ complaints_stack/, one module per server it starts:
     base.py            paths, ports, logging, running a command
     supervise.py       process supervision: spawn, pid files, wait for a port, stop
     kafka.py           Kafka: jars from Maven, broker configuration, listeners
-    kafka_users.py     Kafka: SCRAM users on the secured listeners
+    kafka_acls.py      Kafka: one principal per service and its ACLs (the table)
+    kafka_users.py     Kafka: SCRAM users and ACLs applied (kafka/LocalPrincipals.java)
     ferretdb_build.py  the MongoDB-compatible server: FerretDB built with patches/ and _overlay/
     ferretdb.py        the MongoDB-compatible server: running it (open and authenticated)
     credentials.py     secrets: dev-only passwords and what `secured()` hands out

@@ -1,4 +1,4 @@
-"""The stack's commands: install, up, down, status, reset, env, secured-env, check-go."""
+"""The stack's commands: install, up, down, status, reset, env, secured-env, check-go, acls."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from complaints_stack.ferretdb import start_ferretdb, start_ferretdb_auth
 from complaints_stack.ferretdb_build import check as check_go
 from complaints_stack.ferretdb_build import install_ferretdb
 from complaints_stack.kafka import install_kafka, start_kafka
-from complaints_stack.kafka_users import ensure_scram_user
+from complaints_stack.kafka_acls import markdown_table, strimzi_users
+from complaints_stack.kafka_users import ensure_principals
 from complaints_stack.prometheus import install_prometheus, start_prometheus
 from complaints_stack.supervise import alive, port_open, stop, wait_port
 from complaints_stack.tls import secrets_dir
@@ -47,7 +48,7 @@ def up(with_prometheus: bool = False) -> None:
             wait_port("kafka", port, 30)
         wait_port("ferretdb-auth", PORTS.mongo_auth, 30)
         wait_port("ferretdb-auth", PORTS.mongo_auth_tls, 30)
-        ensure_scram_user(security)
+        ensure_principals(security)
         log(
             f"ready (authenticated): kafka SASL_SSL={security.kafka_sasl_ssl} "
             f"SASL_PLAINTEXT={security.kafka_sasl_plaintext} SSL={security.kafka_ssl} "
@@ -102,7 +103,7 @@ def print_env() -> None:
     print(f"SECRETS_DIR={secrets_dir()}")
 
 
-COMMANDS = ("install", "up", "down", "status", "reset", "env", "secured-env", "check-go")
+COMMANDS = ("install", "up", "down", "status", "reset", "env", "secured-env", "check-go", "acls")
 
 
 def main(argv: list[str] | None = None, description: str = "") -> int:
@@ -110,6 +111,9 @@ def main(argv: list[str] | None = None, description: str = "") -> int:
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("command", choices=COMMANDS)
     parser.add_argument("--with-prometheus", action="store_true")
+    parser.add_argument(
+        "--strimzi", action="store_true", help="acls: as Strimzi KafkaUsers, not Markdown"
+    )
     parser.add_argument(
         "--service", default="INTAKE", help="secured-env: the settings prefix (INTAKE, SLA, …)"
     )
@@ -134,4 +138,6 @@ def main(argv: list[str] | None = None, description: str = "") -> int:
             print(f"export {key}={shlex.quote(value)}")
     elif args.command == "check-go":
         check_go()
+    elif args.command == "acls":
+        print(strimzi_users() if args.strimzi else markdown_table() + "\n", end="")
     return 0

@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
 from complaints_stack.base import HOST, PORTS
+from complaints_stack.kafka_acls import PRINCIPALS
 from complaints_stack.tls import ensure_tls, secrets_dir
 
 KAFKA_USER = "complaints"
@@ -42,6 +43,8 @@ class Secured:
     kafka_ssl: str = f"{HOST}:{PORTS.kafka_ssl}"
     mongo_auth: str = f"{HOST}:{PORTS.mongo_auth}"
     mongo_auth_tls: str = f"{HOST}:{PORTS.mongo_auth_tls}"
+    kafka_principals: dict[str, str] = field(default_factory=dict)
+    """Each service principal's SCRAM password (kafka_acls.GRANTS says what each may do)."""
 
     def __repr__(self) -> str:  # never the passwords
         return f"Secured(kafka_sasl_ssl={self.kafka_sasl_ssl!r}, mongo_auth={self.mongo_auth!r})"
@@ -55,14 +58,22 @@ class Secured:
             query += f"&tls=true&tlsCAFile={quote(str(self.ca_file))}"
         return f"mongodb://{login if with_password else ''}{host}/?{query}"
 
+    def kafka_login(self, principal: str) -> tuple[str, str]:
+        """(username, password) of a service principal, or of the admin for any other name."""
+        if principal in self.kafka_principals:
+            return principal, self.kafka_principals[principal]
+        return self.kafka_username, self.kafka_password
+
     def service_env(self, prefix: str) -> dict[str, str]:
-        """Environment that points one service (INTAKE, SLA, …) at the authenticated endpoints."""
+        """Environment that points one service (INTAKE, SLA, …) at the authenticated endpoints,
+        logged in to Kafka as that service's own principal (the admin for any other prefix)."""
+        username, password = self.kafka_login(prefix.lower())
         return {
             f"{prefix}_KAFKA__BOOTSTRAP_SERVERS": self.kafka_sasl_ssl,
             f"{prefix}_KAFKA__SECURITY_PROTOCOL": "SASL_SSL",
             f"{prefix}_KAFKA__SASL_MECHANISM": "SCRAM-SHA-512",
-            f"{prefix}_KAFKA__SASL_USERNAME": self.kafka_username,
-            f"{prefix}_KAFKA__SASL_PASSWORD": self.kafka_password,
+            f"{prefix}_KAFKA__SASL_USERNAME": username,
+            f"{prefix}_KAFKA__SASL_PASSWORD": password,
             f"{prefix}_KAFKA__SSL_CAFILE": str(self.ca_file),
             f"{prefix}_MONGO__URL": self.mongo_url(tls=True, with_password=False),
             f"{prefix}_MONGO__USERNAME": self.mongo_username,
@@ -71,21 +82,27 @@ class Secured:
 
 
 def _credentials() -> dict[str, str]:
-    """The dev-only passwords, generated on first use and kept in .local/secrets/."""
+    """The dev-only passwords, generated on first use and kept in .local/secrets/.
+
+    Service principals' passwords are `kafka_password_<principal>`; one missing (a file from
+    before the principal existed) is added, the others stay.
+    """
     path = secrets_dir() / "credentials.json"
-    if path.exists():
-        stored: dict[str, str] = json.loads(path.read_text())
-        return stored
-    fresh = {
+    stored: dict[str, str] = json.loads(path.read_text()) if path.exists() else {}
+    wanted = {
         "note": "dev-only credentials of the local stack (deploy/local/stack.py); "
         "not for any other use",
-        "kafka_password": secrets.token_urlsafe(24),
-        "mongo_password": secrets.token_urlsafe(24),
-        "keystore_password": secrets.token_urlsafe(24),
+        "kafka_password": "",
+        "mongo_password": "",
+        "keystore_password": "",
+        **{f"kafka_password_{principal}": "" for principal in PRINCIPALS},
     }
-    path.touch(mode=0o600)
-    path.write_text(json.dumps(fresh, indent=2) + "\n")
-    return fresh
+    missing = [key for key in wanted if key not in stored]
+    if missing:
+        stored |= {key: wanted[key] or secrets.token_urlsafe(24) for key in missing}
+        path.touch(mode=0o600)
+        path.write_text(json.dumps(stored, indent=2) + "\n")
+    return stored
 
 
 def secured() -> Secured:
@@ -107,6 +124,7 @@ def secured() -> Secured:
         kafka_password=creds["kafka_password"],
         mongo_username=MONGO_USER,
         mongo_password=creds["mongo_password"],
+        kafka_principals={p: creds[f"kafka_password_{p}"] for p in PRINCIPALS},
     )
 
 

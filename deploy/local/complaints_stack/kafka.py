@@ -14,6 +14,7 @@ from pathlib import Path
 
 from complaints_stack.base import HERE, HOST, PORTS, STATE, digest, log, run
 from complaints_stack.credentials import Secured, wanted_security
+from complaints_stack.kafka_acls import super_users
 from complaints_stack.supervise import alive, port_open, spawn, stop
 
 SCRAM_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256")
@@ -161,8 +162,9 @@ def kafka_security(security: Secured) -> dict[str, str]:
     """Broker settings of the three authenticated listeners (the PLAINTEXT one stays as it is).
 
     SASL_SSL and SASL_PLAINTEXT take SCRAM-SHA-512/256 logins; SSL takes client certificates
-    signed by the local CA. Users live in the cluster metadata (`ensure_scram_user`). No
-    authorizer: an authenticated user may do anything, as on the open listener.
+    signed by the local CA. Users live in the cluster metadata (`kafka_users.ensure_principals`).
+    The StandardAuthorizer enforces kafka_acls.GRANTS on the service principals; the open
+    listener's ANONYMOUS, the admin user and the admin certificate are super users.
     """
     listeners = "".join(
         f",{name}://{HOST}:{port}"
@@ -188,6 +190,10 @@ def kafka_security(security: Secured) -> dict[str, str]:
         "ssl.truststore.type=PEM",
         f"ssl.truststore.location={security.ca_file}",
         "listener.name.ssl.ssl.client.auth=required",
+        # ACLs per service principal (kafka_acls.GRANTS); the open listener's ANONYMOUS, the
+        # admin user and the admin client certificate are super users (docs/adr/0005).
+        "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        f"super.users={super_users()}",
         # A new certificate changes this line, so the broker restarts to load it.
         f"# server certificate sha256: {digest(security.server_cert.read_bytes())}",
     ]
