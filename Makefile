@@ -11,7 +11,7 @@ STACK := $(PYTHON) deploy/local/stack.py
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help venv stack-up stack-down stack-status stack-reset run demo test unit e2e lint typecheck \
+.PHONY: help venv stack-up stack-down stack-status stack-reset lint-go run demo test unit e2e lint typecheck \
         format schemas catalogue report status tools eval train bench bench-classifier bench-sla soak faults clean
 
 help: ## list the commands
@@ -56,11 +56,16 @@ unit: venv ## fast tests only (no servers)
 e2e: stack-up ## the end-to-end run: 240 complaints through four processes on the real stack
 	@$(VENV)/bin/complaints e2e
 
-lint: venv ## ruff, mypy (strict) and the import contracts
+lint: venv ## ruff, mypy (strict), the import contracts, and go vet + go test of the FerretDB build
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
-	@$(VENV)/bin/mypy shared/src libs/servicekit/src services/*/src cli/src scripts
+	@$(VENV)/bin/mypy shared/src libs/servicekit/src services/*/src cli/src scripts \
+	    deploy/local/stack.py deploy/local/complaints_stack
 	@$(VENV)/bin/lint-imports
+	@$(STACK) check-go
+
+lint-go: ## gofmt, go vet and go test of the FerretDB main, patches and added files
+	@$(STACK) check-go
 
 format: venv ## apply ruff's formatting and safe fixes
 	@$(VENV)/bin/ruff format .

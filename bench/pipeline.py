@@ -162,6 +162,16 @@ def cpu_seconds(names: tuple[str, ...] = ("ferretdb", "kafka")) -> dict[str, flo
     return out
 
 
+def report_wal(when: str) -> None:
+    """The local FerretDB's write-ahead logs (bounded by its build: docs/adr/0004, WAL addendum)."""
+    sizes = stack.wal_sizes()
+    largest = max(sizes.items(), key=lambda item: item[1], default=("-", 0))
+    sys.stderr.write(
+        f"WAL {when}: {sum(sizes.values()) / 2**20:,.1f} MiB in {len(sizes)} logs, largest "
+        f"{largest[1] / 2**20:,.1f} MiB ({largest[0]})\n"
+    )
+
+
 class Acknowledgements:
     """Customer acknowledgements at the receiver, by the external id the bench published.
 
@@ -242,6 +252,7 @@ async def main() -> int:
     )
     args = parser.parse_args()
     stack.up()
+    report_wal("before")
     bootstrap = f"127.0.0.1:{stack.PORTS.kafka}"
     sys.stderr.write("relay…\n")
     sample = next(workload.build(run_id="size", count=1, start=datetime.now(UTC))).value
@@ -324,6 +335,7 @@ async def main() -> int:
             lat_acks = await wait_for(acks_of, lat_id, expected=total, limit=600, label="latency")
             lost += total - len(lat_acks) - acks_of.uncontactable(lat_id)
             latencies = [(lat_acks[x] - sent_at[x]) * 1000 for x in lat_acks if x in sent_at]
+            report_wal("after")
     finally:
         pipeline.stop_all()
         await client.drop_database(config.database)
