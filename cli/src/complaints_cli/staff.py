@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 from pymongo.asynchronous.database import AsyncDatabase
 
 from complaints_cli.case_cmd import Answer, CaseClient
+from complaints_cli.sla_clocks import clock_documents
 from complaints_cli.summary import ClockTally, render_staff
 from servicekit.clock import ScaledClock
 from servicekit.mongo import find_all
@@ -392,7 +393,7 @@ class StaffDemo:
         )
 
     async def _show_progress(self, db: AsyncDatabase[Json], elapsed: float) -> None:
-        fired = await find_all(db["deadlines"], {"fired": 100}, {"fired": 1})
+        fired = [d for d in await clock_documents(db) if 100 in d["fired"]]
         escalated = sum(1 for d in fired if 150 in d.get("fired", ()))
         now = self.calendar.local(self.clock.now())
         working = sum(1 for w in self._workers if not w.done())
@@ -418,11 +419,7 @@ async def sla_outcomes(
 ) -> tuple[dict[str, ClockTally], Counter[str]]:
     """Per clock: met on time / late, running past due, breached, escalated; cases per state."""
     tallies: dict[str, ClockTally] = {}
-    docs = await find_all(
-        db["deadlines"],
-        {"clock": {"$ne": None}},
-        {"clock": 1, "status": 1, "due_at": 1, "stopped_at": 1, "fired": 1},
-    )
+    docs = await clock_documents(db)
     for doc in docs:
         tally = tallies.setdefault(doc["clock"], ClockTally())
         tally.add(

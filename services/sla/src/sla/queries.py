@@ -1,13 +1,13 @@
 """Case queries for staff systems: one case with its clocks, receipts and history; filtered lists.
 
-Everything comes from the SLA service's own collections (cases, deadlines, case receipts). Times
+Everything comes from the SLA service's own collections (cases with their clock sheets, case
+receipts). Times
 are given as ISO 8601 in Asia/Shanghai (with their +08:00 offset) and, for due times, also as the
 local wall-clock text people read in messages.
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, cast
@@ -26,27 +26,20 @@ from contracts import (
     Severity,
     Verdict,
 )
-from sla.domain import BusinessCalendar, Case, HistoryEntry, Unit
+from sla.clocks.sheet import ClockEntry
+from sla.domain import BusinessCalendar, Case, HistoryEntry
 from sla.domain.timing import measure
 from sla.ports import (
     CaseFilter,
     CaseRecord,
     CaseStore,
     CaseSummary,
-    ClockReader,
-    ClockRecord,
     ReceiptSummary,
-    StoredDeadline,
 )
 
 LOCAL_DISPLAY = "%Y-%m-%d %H:%M"
-ClockStatus = Literal["running", "met", "cancelled"]
-_STATUS: dict[str, ClockStatus] = {
-    "pending": "running",
-    "firing": "running",
-    "met": "met",
-    "cancelled": "cancelled",
-}
+ShownStatus = Literal["running", "met", "cancelled"]
+_SHOWN = frozenset({"running", "met", "cancelled"})
 
 
 class View(BaseModel):
@@ -61,7 +54,7 @@ class ClockView(View):
     clock: ClockName
     occurrence: int = Field(description="For repeating clocks: which occurrence (1-based).")
     round: int = Field(description="Restarts of the clock (reopening, another resolution).")
-    status: ClockStatus
+    status: ShownStatus
     started_at: AwareDatetime
     due_at: AwareDatetime = Field(description="Current due time (moved by pauses, extensions).")
     due_at_local: str = Field(description="The due time as Shanghai wall-clock text.")
@@ -173,10 +166,9 @@ class CaseQuery:
     page_size: int = 50
 
 
-def used_percent(record: ClockRecord, *, until: datetime, calendar: BusinessCalendar) -> int:
+def used_percent(d: ClockEntry, *, until: datetime, calendar: BusinessCalendar) -> int:
     """How much of the clock's span (start → due, before any running pause) has gone by."""
-    d = record.deadline
-    unit = cast(Unit, d.unit)
+    unit = d.unit
     due = d.pause_base[0] if d.pause_base else d.due_at
     span = measure(start=d.started_at, end=due, unit=unit, calendar=calendar)
     if span <= timedelta(0):
@@ -190,7 +182,6 @@ class CaseQueries:
     """Answers the case API's read endpoints from the SLA's stores."""
 
     cases: CaseStore
-    clocks: ClockReader
     calendar: BusinessCalendar
 
     def _local(self, moment: datetime) -> datetime:
@@ -201,23 +192,21 @@ class CaseQueries:
         record = await self.cases.load(complaint_id)
         if record is None:
             return None
-        clocks, receipts = await asyncio.gather(
-            self.clocks.clocks_of(complaint_id), self.cases.receipts(complaint_id)
-        )
-        return self._case_view(record, clocks, receipts, now=now)
+        receipts = await self.cases.receipts(complaint_id)
+        return self._case_view(record, list(record.clocks), receipts, now=now)
 
     def _case_view(
         self,
         record: CaseRecord,
-        clocks: list[ClockRecord],
+        clocks: list[ClockEntry],
         receipts: list[ReceiptSummary],
         *,
         now: datetime,
     ) -> CaseView:
         facts, case = record.facts, record.case
         shown = sorted(
-            (c for c in clocks if c.deadline.clock is not None and c.status in _STATUS),
-            key=lambda c: (c.deadline.started_at, c.deadline.deadline_id),
+            (c for c in clocks if c.clock is not None and c.status.value in _SHOWN),
+            key=lambda c: (c.started_at, c.key),
         )
         return CaseView(
             complaint_id=facts.complaint_id,
@@ -242,34 +231,33 @@ class CaseQueries:
             history=[self._history_view(h) for h in case.history],
         )
 
-    def _clock_view(self, record: ClockRecord, case: Case, *, now: datetime) -> ClockView:
-        d = record.deadline
+    def _clock_view(self, d: ClockEntry, case: Case, *, now: datetime) -> ClockView:
         assert d.clock is not None  # noqa: S101 - upgrades are filtered out before
-        paused = record.running and d.pause_base is not None
-        if not record.running:
-            until = record.stopped_at or now
+        paused = d.running and d.pause_base is not None
+        if not d.running:
+            until = d.stopped_at or now
         elif paused:
             until = case.paused_at or now
         else:
             until = now
         outcome: Literal["on_time", "late"] | None = None
-        if record.status == "met" and record.stopped_at is not None:
-            outcome = "on_time" if record.stopped_at <= d.due_at else "late"
+        if d.status.value == "met" and d.stopped_at is not None:
+            outcome = "on_time" if d.stopped_at <= d.due_at else "late"
         return ClockView(
             clock=d.clock,
             occurrence=d.occurrence,
             round=d.round,
-            status=_STATUS[record.status],
+            status=cast(ShownStatus, d.status.value),
             started_at=self._local(d.started_at),
             due_at=self._local(d.due_at),
             due_at_local=self._local(d.due_at).strftime(LOCAL_DISPLAY),
-            used_percent=used_percent(record, until=until, calendar=self.calendar),
+            used_percent=used_percent(d, until=until, calendar=self.calendar),
             paused=paused,
-            overdue=record.running and d.due_at < now,
+            overdue=d.running and d.due_at < now,
             breached=d.breached,
-            fired=sorted(d.fired),
+            fired=sorted(d.passed),
             outcome=outcome,
-            stopped_at=self._local(record.stopped_at) if record.stopped_at else None,
+            stopped_at=self._local(d.stopped_at) if d.stopped_at else None,
             policy_version=d.policy_version,
             calendar_version=d.calendar_version,
         )
@@ -299,22 +287,16 @@ class CaseQueries:
         """Cases matching the filters, oldest receipt first, one page of them."""
         rows = await self.cases.search(query.fields)
         if query.overdue:
-            late = {d.complaint_id for d in await self.clocks.running_due_by(now)}
-            rows = [r for r in rows if r.facts.complaint_id in late]
+            rows = [r for r in rows if any(d.due_at <= now for d in r.running)]
         if query.due_within is not None:
-            horizon = await self.clocks.running_due_by(now + query.due_within)
-            soon = {d.complaint_id for d in horizon if d.due_at > now}
-            rows = [r for r in rows if r.facts.complaint_id in soon]
+            horizon = now + query.due_within
+            rows = [r for r in rows if any(now < d.due_at <= horizon for d in r.running)]
         start = (query.page - 1) * query.page_size
         chosen = rows[start : start + query.page_size]
-        running: dict[str, list[StoredDeadline]] = {r.facts.complaint_id: [] for r in chosen}
-        if chosen:
-            for d in await self.clocks.running_of(list(running)):
-                running[d.complaint_id].append(d)
-        items = [self._row(r, running[r.facts.complaint_id], now=now) for r in chosen]
+        items = [self._row(r, list(r.running), now=now) for r in chosen]
         return CasePage(items=items, page=query.page, page_size=query.page_size, total=len(rows))
 
-    def _row(self, row: CaseSummary, running: list[StoredDeadline], *, now: datetime) -> CaseRow:
+    def _row(self, row: CaseSummary, running: list[ClockEntry], *, now: datetime) -> CaseRow:
         facts = row.facts
         waiting = [d for d in running if d.pause_base is None]
         first = min(waiting, key=lambda d: d.due_at, default=None)
