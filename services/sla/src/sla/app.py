@@ -17,12 +17,13 @@ from sla import handlers
 from sla.adapters.mongo_cases import MongoCaseStore
 from sla.adapters.slots import MongoDueIndex
 from sla.casework.actions import ApplyCaseAction
+from sla.casework.desk import CaseDesk
 from sla.casework.receipts import RecordReceipt
 from sla.casework.start import StartClocks
 from sla.census import Census
 from sla.clocks.scheduler import Scheduler
 from sla.domain import BusinessCalendar, SlaPolicy
-from sla.http_api import PREFIX, CaseDesk, PathPrefix, create_case_api
+from sla.http_api import PREFIX, PathPrefix, create_case_api
 from sla.metrics import SlaMetrics
 from sla.ports import CaseStore, DueIndex
 from sla.queries import CaseQueries

@@ -1,9 +1,8 @@
 """Case queries for staff systems: one case with its clocks, receipts and history; filtered lists.
 
 Everything comes from the SLA service's own collections (cases with their clock sheets, case
-receipts). Times
-are given as ISO 8601 in Asia/Shanghai (with their +08:00 offset) and, for due times, also as the
-local wall-clock text people read in messages.
+receipts). Times are given as ISO 8601 in Asia/Shanghai (with their +08:00 offset) and, for due
+times, also as the local wall-clock text people read in messages.
 """
 
 from __future__ import annotations
@@ -12,19 +11,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, cast
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-
-from contracts import (
-    Audience,
-    CaseState,
-    Channel,
-    ClockName,
-    DeliveryStatus,
-    FlagName,
-    LifecycleAction,
-    Satisfaction,
-    Severity,
-    Verdict,
+from sla.casework.views import (
+    SHOWN,
+    CasePage,
+    CaseRow,
+    CaseView,
+    ClockView,
+    DueView,
+    HistoryView,
+    ReceiptView,
+    ShownStatus,
 )
 from sla.clocks.sheet import ClockEntry
 from sla.domain import BusinessCalendar, Case, HistoryEntry
@@ -37,122 +33,19 @@ from sla.ports import (
     ReceiptSummary,
 )
 
+__all__ = [  # the answers moved to sla.casework.views; the API and tests import them from here
+    "CasePage",
+    "CaseQueries",
+    "CaseQuery",
+    "CaseRow",
+    "CaseView",
+    "ClockView",
+    "DueView",
+    "HistoryView",
+    "ReceiptView",
+    "used_percent",
+]
 LOCAL_DISPLAY = "%Y-%m-%d %H:%M"
-ShownStatus = Literal["running", "met", "cancelled"]
-_SHOWN = frozenset({"running", "met", "cancelled"})
-
-
-class View(BaseModel):
-    """Base of the query answers: frozen, documented in the OpenAPI schema."""
-
-    model_config = ConfigDict(frozen=True)
-
-
-class ClockView(View):
-    """One occurrence of one clock of a case."""
-
-    clock: ClockName
-    occurrence: int = Field(description="For repeating clocks: which occurrence (1-based).")
-    round: int = Field(description="Restarts of the clock (reopening, another resolution).")
-    status: ShownStatus
-    started_at: AwareDatetime
-    due_at: AwareDatetime = Field(description="Current due time (moved by pauses, extensions).")
-    due_at_local: str = Field(description="The due time as Shanghai wall-clock text.")
-    used_percent: int = Field(
-        description="Share of the clock's span (start → due, in its unit) gone by: now for a "
-        "running clock, at the pause for a paused one, at the stop for a stopped one."
-    )
-    paused: bool = Field(description="The case waits for the customer; the clock stands still.")
-    overdue: bool = Field(description="Running past its due time.")
-    breached: bool = Field(description="The breach (100 %) was announced.")
-    fired: list[int] = Field(description="Thresholds announced so far: 50, 80, 100, 150.")
-    outcome: Literal["on_time", "late"] | None = Field(
-        description="For a met clock: whether its goal was reached by the due time."
-    )
-    stopped_at: AwareDatetime | None = None
-    policy_version: str
-    calendar_version: str
-
-
-class ReceiptView(View):
-    """What became of one notification about the case (no recipient, no text)."""
-
-    notification_id: str
-    audience: Audience
-    channel: str
-    template: str
-    status: DeliveryStatus
-    at: AwareDatetime
-
-
-class HistoryView(View):
-    """One applied staff (or system) action."""
-
-    action_id: str
-    action: LifecycleAction
-    actor: str
-    at: AwareDatetime
-    from_state: CaseState
-    to_state: CaseState
-    reason: str | None = None
-
-
-class DueView(View):
-    """The next running clock to fall due."""
-
-    clock: ClockName
-    due_at: AwareDatetime
-    due_at_local: str
-
-
-class CaseView(View):
-    """A case with its state, clocks, notifications and full action history."""
-
-    complaint_id: str
-    state: CaseState
-    severity: Severity = Field(description="Current severity (time-based upgrades included).")
-    severity_at_receipt: Severity | None
-    category: str | None
-    channel: Channel
-    flags: list[FlagName]
-    assignee: str | None
-    department: str | None
-    received_at: AwareDatetime
-    paused_at: AwareDatetime | None = Field(description="Set while the case waits.")
-    pause_reason: str | None
-    contact_failures: int
-    callback_failures: int
-    callback_answer: Satisfaction | None
-    verdict: Verdict | None
-    reopen_count: int
-    clocks: list[ClockView]
-    notifications: list[ReceiptView]
-    history: list[HistoryView]
-
-
-class CaseRow(View):
-    """A case in a list."""
-
-    complaint_id: str
-    state: CaseState
-    severity: Severity
-    category: str | None
-    channel: Channel
-    flags: list[FlagName]
-    assignee: str | None
-    department: str | None
-    received_at: AwareDatetime
-    next_due: DueView | None = Field(description="The running clock due first (pauses aside).")
-    overdue: list[ClockName] = Field(description="Running clocks past their due time.")
-
-
-class CasePage(View):
-    """One page of a case list."""
-
-    items: list[CaseRow]
-    page: int
-    page_size: int
-    total: int = Field(description="Cases matching the filters, over all pages.")
 
 
 @dataclass(frozen=True)
@@ -205,7 +98,7 @@ class CaseQueries:
     ) -> CaseView:
         facts, case = record.facts, record.case
         shown = sorted(
-            (c for c in clocks if c.clock is not None and c.status.value in _SHOWN),
+            (c for c in clocks if c.clock is not None and c.status.value in SHOWN),
             key=lambda c: (c.started_at, c.key),
         )
         return CaseView(
