@@ -16,17 +16,13 @@ from servicekit.shell import ServiceShell
 from sla import handlers
 from sla.adapters.mongo_cases import MongoCaseStore
 from sla.adapters.slots import MongoDueIndex
-from sla.casework.actions import ApplyCaseAction
-from sla.casework.desk import CaseDesk
-from sla.casework.receipts import RecordReceipt
-from sla.casework.start import StartClocks
 from sla.census import Census
-from sla.clocks.scheduler import Scheduler
 from sla.domain import BusinessCalendar, SlaPolicy
 from sla.http_api import PREFIX, PathPrefix, create_case_api
 from sla.metrics import SlaMetrics
 from sla.ports import CaseStore, DueIndex
 from sla.queries import CaseQueries
+from sla.service import ApplyCaseAction, CaseDesk, FireThresholds, RecordReceipt, StartClocks
 from sla.settings import SlaSettings
 
 SERVICE = "sla"
@@ -57,7 +53,7 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
         )
         ports = Ports(MongoCaseStore(db), index, shell.clock())
     metrics = SlaMetrics(shell.registry)
-    scheduler = Scheduler(
+    scheduler = FireThresholds(
         cases=ports.cases,
         index=ports.index,
         publish=shell.publish,
