@@ -135,3 +135,20 @@ async def test_a_receipt_racing_a_staff_acknowledgement_acknowledges_once(
     assert [h.action for h in stored.case.history] == [A.ACKNOWLEDGED]
     ack = next(c for c in stored.clocks if c.clock is ClockName.ACKNOWLEDGE)
     assert replace(ack, lease=None).stopped_at == RECEIVED + timedelta(minutes=5)
+
+
+async def test_clocks_stored_then_killed_are_announced_by_the_redelivery(
+    adapters: Adapters,
+) -> None:
+    rig = rig_over(adapters)
+    batch = [classified(cid=cid_n(n)) for n in range(1, 4)]
+    rig.publisher.failures = 1  # the insert is stored, the `set` events never leave
+    with pytest.raises(TimeoutError):
+        await rig.classified(*batch)
+    stored = [await rig.record(cid_n(n)) for n in range(1, 4)]
+    rig.clock.advance(timedelta(minutes=1))
+    await rig.classified(*batch)  # the redelivery
+    kinds = Counter(e.data.event for e in rig.publisher.sla)
+    assert kinds == {SlaEventKind.SET: 3}  # what acknowledges the customer: each once
+    assert {e.id for e in rig.publisher.events} == {r.log[0].events[0].id for r in stored}
+    assert [await rig.record(cid_n(n)) for n in range(1, 4)] == stored  # stored once
