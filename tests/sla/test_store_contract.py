@@ -197,3 +197,16 @@ async def test_replicas_settle_on_their_own_and_the_shared_index_waits(
     a.settle(slot, seen_by_a)
     await a.advance(now=now)
     assert await a.due(now=now, limit=10) == []
+
+
+async def test_a_case_read_without_its_log_commits_without_losing_it(adapters: Adapters) -> None:
+    store = adapters.cases()
+    await store.insert_new([record(log=(LogEntry("clocks-started", RECEIVED, (WARNED,)),))])
+    light = (await store.load_many([CID], log=False))[CID]
+    assert light.log == ()
+    assert light.clocks == record().clocks
+    assert await store.commit(light, change(light, "a-1"))
+    stored = await store.load(CID)
+    assert stored is not None
+    assert [e.id for e in stored.log] == ["clocks-started", "a-1"]
+    assert stored.log[0].events == (WARNED,)

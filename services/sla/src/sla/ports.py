@@ -129,8 +129,11 @@ class CaseStore(Protocol):
     async def insert_new(self, records: Sequence[CaseRecord]) -> list[str]:
         """Insert each case unless stored; return the ids that were stored already."""
 
-    async def load_many(self, complaint_ids: Sequence[str]) -> dict[str, CaseRecord]:
-        """The stored cases among these ids, in one read."""
+    async def load_many(
+        self, complaint_ids: Sequence[str], *, log: bool = True
+    ) -> dict[str, CaseRecord]:
+        """The stored cases among these ids, in one read; without their change log (`log` False,
+        left empty) when the caller needs no stored events — reading them costs CPU."""
 
     async def load(self, complaint_id: str) -> CaseRecord | None:
         """The stored case, or None if the SLA service never saw it classified."""

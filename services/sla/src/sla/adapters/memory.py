@@ -46,9 +46,12 @@ class InMemoryCaseStore:
                 self.records[record.complaint_id] = record
         return taken
 
-    async def load_many(self, complaint_ids: Sequence[str]) -> dict[str, CaseRecord]:
-        """The stored cases among these ids."""
-        return {cid: self.records[cid] for cid in complaint_ids if cid in self.records}
+    async def load_many(
+        self, complaint_ids: Sequence[str], *, log: bool = True
+    ) -> dict[str, CaseRecord]:
+        """The stored cases among these ids (without their log if asked)."""
+        found = {cid: self.records[cid] for cid in complaint_ids if cid in self.records}
+        return found if log else {cid: replace(r, log=()) for cid, r in found.items()}
 
     async def load(self, complaint_id: str) -> CaseRecord | None:
         """The stored case."""

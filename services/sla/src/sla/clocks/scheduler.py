@@ -100,7 +100,10 @@ class Scheduler:
         by_case: dict[str, list[tuple[int, DueEntry]]] = {}
         for slot, entry in due:
             by_case.setdefault(entry[0].partition(":")[0], []).append((slot, entry))
-        records = await self.cases.load_many(list(by_case))
+        records = await self.cases.load_many(list(by_case), log=False)
+        # Only a case with unpublished firings needs its stored events: read those again whole.
+        if sweep := [cid for cid, r in records.items() if r.unpublished]:
+            records |= await self.cases.load_many(sweep)
         visits = [self._plan(records[cid], now) for cid in by_case if cid in records]
         # Each visited case's next threshold is indexed before its write (never missed).
         following = [
