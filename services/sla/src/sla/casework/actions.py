@@ -104,7 +104,8 @@ class ApplyCaseAction:
     async def on_lifecycle(self, messages: Sequence[Inbound]) -> list[Rejection]:
         """Apply each staff action in order (cases read in one go); publish what they stored."""
         actions, rejections = decode_actions(messages)
-        known = await self.cases.load_many([e.data.complaint_id for e in actions])
+        # Read without the change log (costly to parse): only a redelivery needs it, read then.
+        known = await self.cases.load_many([e.data.complaint_id for e in actions], log=False)
         outgoing: list[Event] = []
         for event in actions:
             outgoing += await self._apply(event.data, known)
@@ -123,6 +124,8 @@ class ApplyCaseAction:
             if any(h.action_id == action.action_id for h in record.case.history):
                 known[action.complaint_id] = record
                 stored = record.entry(action.action_id)  # a redelivery: publish it again
+                if stored is None and (whole := await self.cases.load(action.complaint_id)):
+                    stored = whole.entry(action.action_id)
                 return list(stored.events) if stored is not None else []
             outcome = time_refusal(record, action) or apply_action(
                 record.case, action, policy=self.policy, calendar=self.calendar
