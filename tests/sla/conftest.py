@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.sla.contract import adapters, local_stack  # noqa: F401 - the contract fixtures
 from tests.sla.test_handlers import Rig
 
 

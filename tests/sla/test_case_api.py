@@ -24,10 +24,8 @@ from contracts import (
     Severity,
     Topic,
 )
-from sla.adapters.memory import InMemoryClockReader
 from sla.domain import LEGAL, Case
 from sla.http_api import PERMITTED, CaseDesk, create_case_api
-from sla.ports import CaseRecord
 from sla.queries import CaseQueries
 from sla.settings import Role, StaffKey
 from tests.sla.test_handlers import CALENDAR, CID, POLICY, Rig, classified
@@ -106,7 +104,7 @@ class ApiRig:
             self.rig.inbound(e.model_dump_json().encode(), Topic.LIFECYCLE) for e in self.published
         ]
         self.published.clear()
-        assert await self.rig.case_keeper.on_lifecycle(messages) == []
+        assert await self.rig.actions.on_lifecycle(messages) == []
 
     async def act(self, action: LifecycleAction, **fields: Any) -> dict[str, Any]:
         """Post, apply, and read the applied result from the Location."""
@@ -120,9 +118,9 @@ class ApiRig:
 
     def put_case(self, state: CaseState, **fields: Any) -> None:
         """Store the case directly in `state` (for state-machine checks)."""
-        record = self.rig.cases.records[CID]
+        record = self.rig.memory.records[CID]
         case = replace(Case(state=state, severity=Severity.P4), **fields)
-        self.rig.cases.records[CID] = CaseRecord(record.facts, case, record.version + 1)
+        self.rig.memory.records[CID] = replace(record, case=case, version=record.version + 1)
 
 
 @contextlib.asynccontextmanager
@@ -138,9 +136,7 @@ async def case_api(rig: Rig) -> AsyncIterator[ApiRig]:
     desk = CaseDesk(
         cases=rig.cases, policy=POLICY, calendar=CALENDAR, publish=publish, clock=rig.clock
     )
-    queries = CaseQueries(
-        cases=rig.cases, clocks=InMemoryClockReader(rig.deadlines), calendar=CALENDAR
-    )
+    queries = CaseQueries(cases=rig.cases, calendar=CALENDAR)
     app = create_case_api(desk=desk, queries=queries, staff=STAFF, clock=rig.clock)
     holder.append(ApiRig(rig, httpx.ASGITransport(app=app)))
     async with holder[0].client:
@@ -177,9 +173,9 @@ async def test_every_action_goes_through_the_api_and_is_applied(api: ApiRig) -> 
         applied = await api.act(action)
         assert (applied["action"], applied["to_state"]) == (action.value, to_state.value), step
         assert applied["actor"] == f"{ACTOR.get(action, Role.HANDLER).value}-01"
-        assert api.rig.cases.state(CID) is to_state
+        assert api.rig.memory.state(CID) is to_state
     assert {a for a, _ in JOURNEY} == set(LifecycleAction)
-    assert len(api.rig.cases.records[CID].case.history) == len(JOURNEY)
+    assert len(api.rig.memory.records[CID].case.history) == len(JOURNEY)
 
 
 async def test_an_accepted_action_is_published_keyed_by_the_case_and_polled(api: ApiRig) -> None:
@@ -317,7 +313,7 @@ async def test_only_a_manager_closes_as_malicious(api: ApiRig) -> None:
     )
     assert answer.status_code == 202
     await api.consume()
-    assert api.rig.cases.records[CID].case.verdict == "malicious"
+    assert api.rig.memory.records[CID].case.verdict == "malicious"
 
 
 async def test_the_same_action_id_is_one_action(api: ApiRig) -> None:
@@ -327,7 +323,7 @@ async def test_the_same_action_id_is_one_action(api: ApiRig) -> None:
     assert first.json()["event_id"] == again.json()["event_id"]
     assert len({e.id for e in api.published}) == 1
     await api.consume()
-    assert [h.action_id for h in api.rig.cases.records[CID].case.history] == ["ack-7"]
+    assert [h.action_id for h in api.rig.memory.records[CID].case.history] == ["ack-7"]
     after = await api.post(A.ACKNOWLEDGED, action_id="ack-7")
     assert after.status_code == 200
     assert after.json() | {"at": None} == {
@@ -416,7 +412,7 @@ async def test_kafka_down_is_503_and_the_same_action_id_goes_through_later(api: 
     again = await api.post(A.ACKNOWLEDGED, action_id="ack-9")
     assert again.status_code == 202
     await api.consume()
-    assert api.rig.cases.state(CID) is S.ACKNOWLEDGED
+    assert api.rig.memory.state(CID) is S.ACKNOWLEDGED
 
 
 async def test_an_action_the_consumer_refuses_after_the_check_polls_as_409(api: ApiRig) -> None:

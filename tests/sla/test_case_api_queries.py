@@ -186,8 +186,8 @@ async def test_lists_filter_by_every_field_and_page(api: ApiRig) -> None:
     await api.rig.classified(
         classified(cid=OTHER, severity=Severity.P2), classified(cid=THIRD, severity=Severity.P2)
     )
-    record = api.rig.cases.records[THIRD]
-    api.rig.cases.records[THIRD] = replace(
+    record = api.rig.memory.records[THIRD]
+    api.rig.memory.records[THIRD] = replace(
         record, facts=replace(record.facts, category="network/outage")
     )
     api.rig.clock.set(at(0.5))
@@ -206,7 +206,10 @@ async def test_lists_filter_by_every_field_and_page(api: ApiRig) -> None:
 
 
 async def test_an_upgraded_case_lists_under_its_new_severity(api: ApiRig) -> None:
-    await api.rig.cases.raise_severity(CID, Severity.P2)
+    api.rig.clock.set(at(7 * 24 + 0.1))  # unresolved for seven days: upgraded to P2
+    scheduler = api.rig.scheduler("a")
+    while await scheduler.run_once():
+        pass
     assert ids(await listing(api, "?severity=P2")) == [CID]
     assert (await show(api))["severity"] == "P2"
     assert (await show(api))["severity_at_receipt"] == "P4"

@@ -17,7 +17,6 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from contracts import Event
-from sla.adapters.memory import InMemoryClockReader
 from sla.http_api import CaseDesk, create_case_api
 from sla.queries import CaseQueries
 from sla.settings import Role
@@ -35,9 +34,7 @@ def _app() -> object:
     desk = CaseDesk(
         cases=rig.cases, policy=POLICY, calendar=CALENDAR, publish=_published, clock=rig.clock
     )
-    queries = CaseQueries(
-        cases=rig.cases, clocks=InMemoryClockReader(rig.deadlines), calendar=CALENDAR
-    )
+    queries = CaseQueries(cases=rig.cases, calendar=CALENDAR)
     return create_case_api(desk=desk, queries=queries, staff=STAFF, clock=rig.clock)
 
 

@@ -21,6 +21,7 @@ from contracts import (
     Topic,
     Verdict,
 )
+from sla.clocks.sheet import ClockEntry, as_deadline
 from sla.domain import shift_for_pause
 from tests.sla.test_handlers import (
     CALENDAR,
@@ -64,7 +65,7 @@ async def act(rig: Rig, *events: CaseActionTaken | bytes) -> None:
         rig.inbound(e if isinstance(e, bytes) else e.model_dump_json().encode(), Topic.LIFECYCLE)
         for e in events
     ]
-    assert await rig.case_keeper.on_lifecycle(messages) == []
+    assert await rig.actions.on_lifecycle(messages) == []
 
 
 def at(hours: float) -> datetime:
@@ -81,16 +82,20 @@ async def case(rig: Rig) -> Rig:
     return rig
 
 
+def entry(rig: Rig, key: str) -> ClockEntry:
+    return next(c for c in rig.memory.records[CID].clocks if c.key == key)
+
+
 def status(rig: Rig, clock: str, occurrence: str = "1") -> str:
-    return rig.deadlines.slots[f"{CID}:{clock}:{occurrence}"].status
+    return entry(rig, f"{clock}:{occurrence}").status.value
 
 
 async def test_delivered_acknowledgement_moves_the_case_to_acknowledged(rig: Rig) -> None:
     await rig.classified(classified())
+    rig.publisher.events.clear()
     await on_receipts(rig, receipt())
-    assert rig.cases.state(CID) is CaseState.ACKNOWLEDGED
-    [moved] = rig.publisher.of(CaseStateChanged)
-    assert (moved.data.from_state, moved.data.to_state) == ("classified", "acknowledged")
+    assert rig.memory.state(CID) is CaseState.ACKNOWLEDGED
+    assert rig.publisher.events == []  # no one consumes a receipt's acknowledgement
 
 
 async def test_a_case_from_receipt_to_closure(case: Rig) -> None:
@@ -109,7 +114,7 @@ async def test_a_case_from_receipt_to_closure(case: Rig) -> None:
         ("resolved", "callback_done"),
         ("callback_done", "closed"),
     ]
-    assert rig.cases.state(CID) is CaseState.CLOSED
+    assert rig.memory.state(CID) is CaseState.CLOSED
     for clock in ("dispatch", "first_contact", "resolution", "callback"):
         assert status(rig, clock) == "met", clock
     met = {e.data.clock for e in rig.publisher.sla if e.data.event is SlaEventKind.MET}
@@ -121,10 +126,10 @@ async def test_a_case_from_receipt_to_closure(case: Rig) -> None:
         ClockName.CALLBACK,
     }
     # The time-based upgrades of an unresolved complaint are off once it is resolved.
-    upgrades = [s for i, s in rig.deadlines.slots.items() if ":upgrade:" in i]
+    upgrades = [c for c in rig.memory.records[CID].clocks if c.clock is None]
     assert upgrades
-    assert {s.status for s in upgrades} == {"cancelled"}
-    changes = rig.cases.changes[CID]
+    assert {c.status.value for c in upgrades} == {"cancelled"}
+    changes = rig.memory.changes[CID]
     assert [c.resolved_at for c in changes if c.resolved_at] == [at(20)]
     assert [c.closed_at for c in changes if c.closed_at] == [at(31)]
 
@@ -136,7 +141,7 @@ async def test_illegal_transition_is_answered_with_a_reason_and_changes_nothing(
     assert refused.data.reason == "illegal_transition"
     assert refused.data.state == "acknowledged"
     assert "closed" in refused.data.detail
-    assert rig.cases.state(CID) is CaseState.ACKNOWLEDGED
+    assert rig.memory.state(CID) is CaseState.ACKNOWLEDGED
     assert rig.publisher.of(CaseStateChanged) == []
 
 
@@ -151,7 +156,9 @@ async def test_redelivered_action_is_applied_once(case: Rig) -> None:
     assign = action(A.ASSIGNED, at(0.5), assignee="handler-7")
     await act(rig, assign, assign)
     await act(rig, assign)
-    assert len(rig.publisher.of(CaseStateChanged)) == 1
+    # Stored once; each redelivery republishes the stored events under their ids.
+    assert len(rig.memory.changes[CID]) == 2  # the receipt's acknowledgement, then this
+    assert len({e.id for e in rig.publisher.of(CaseStateChanged)}) == 1
     assert rig.publisher.of(CaseActionRejected) == []
 
 
@@ -161,7 +168,7 @@ async def test_own_answers_on_the_topic_are_skipped_and_garbage_is_rejected(case
     [answer] = rig.publisher.of(CaseActionRejected)
     await act(rig, answer.model_dump_json().encode())
     messages = [rig.inbound(b'{"type": "nonsense"}', Topic.LIFECYCLE)]
-    [rejection] = await rig.case_keeper.on_lifecycle(messages)
+    [rejection] = await rig.actions.on_lifecycle(messages)
     assert rejection.reason == "invalid_event"
 
 
@@ -169,11 +176,11 @@ async def test_pause_moves_running_clocks_and_resume_credits_the_wait(case: Rig)
     rig = case
     await act(rig, action(A.ASSIGNED, at(0.5), assignee="handler-7"))
     await act(rig, action(A.CONTACTED, at(1)))
-    before = rig.deadlines.slots[f"{CID}:resolution:1"].deadline
+    before = entry(rig, "resolution:1")
     paused, replied = at(2), at(26)  # Tuesday 11:30 → Wednesday 11:30 (one working day)
     await act(rig, action(A.AWAITING_CUSTOMER, paused, reason="waiting for the bill photo"))
-    assert rig.cases.state(CID) is CaseState.AWAITING_CUSTOMER
-    during = rig.deadlines.slots[f"{CID}:resolution:1"].deadline
+    assert rig.memory.state(CID) is CaseState.AWAITING_CUSTOMER
+    during = entry(rig, "resolution:1")
     assert during.due_at > before.due_at  # planned as if the pause used its whole cap
     assert during.pause_base == (before.due_at, before.thresholds)
 
@@ -185,11 +192,9 @@ async def test_pause_moves_running_clocks_and_resume_credits_the_wait(case: Rig)
     assert all(e.data.event is not SlaEventKind.BREACHED for e in fired_resolution)
 
     await act(rig, action(A.CUSTOMER_REPLIED, replied))
-    after = rig.deadlines.slots[f"{CID}:resolution:1"].deadline
-    from sla.cases import as_domain
-
+    after = entry(rig, "resolution:1")
     expected = shift_for_pause(
-        deadline=as_domain(before), paused_at=paused, resumed_at=replied, calendar=CALENDAR
+        deadline=as_deadline(before), paused_at=paused, resumed_at=replied, calendar=CALENDAR
     )
     assert after.due_at == expected.due_at
     assert after.pause_base is None
@@ -198,7 +203,7 @@ async def test_pause_moves_running_clocks_and_resume_credits_the_wait(case: Rig)
     kinds = [e.data.event for e in rig.publisher.sla]
     assert SlaEventKind.PAUSED in kinds
     assert SlaEventKind.RESUMED in kinds
-    assert rig.cases.changes[CID][-1].pause == (paused, replied)
+    assert rig.memory.changes[CID][-1].pause == (paused, replied)
 
 
 async def test_redelivered_resume_does_not_shift_twice(case: Rig) -> None:
@@ -208,15 +213,15 @@ async def test_redelivered_resume_does_not_shift_twice(case: Rig) -> None:
     await act(rig, action(A.AWAITING_CUSTOMER, at(2), reason="photo"))
     reply = action(A.CUSTOMER_REPLIED, at(26))
     await act(rig, reply)
-    once = rig.deadlines.slots[f"{CID}:resolution:1"].deadline.due_at
+    once = entry(rig, "resolution:1").due_at
     await act(rig, reply)
-    assert rig.deadlines.slots[f"{CID}:resolution:1"].deadline.due_at == once
+    assert entry(rig, "resolution:1").due_at == once
 
 
 async def test_approved_extension_moves_the_due_time(case: Rig) -> None:
     rig = case
     await act(rig, action(A.ASSIGNED, at(0.5), assignee="handler-7"))
-    before = rig.deadlines.slots[f"{CID}:resolution:1"].deadline.due_at
+    before = entry(rig, "resolution:1").due_at
     extend: dict[str, Any] = {
         "clock": ClockName.RESOLUTION,
         "extend_by_hours": 9.0,
@@ -224,7 +229,7 @@ async def test_approved_extension_moves_the_due_time(case: Rig) -> None:
         "approver": "m-1",
     }
     await act(rig, action(A.DEADLINE_EXTENDED, at(1), **extend))
-    after = rig.deadlines.slots[f"{CID}:resolution:1"].deadline.due_at
+    after = entry(rig, "resolution:1").due_at
     assert CALENDAR.working_time_between(before, after) == timedelta(hours=9)
     [extended] = [e for e in rig.publisher.sla if e.data.event is SlaEventKind.EXTENDED]
     assert extended.data.due_at == after
@@ -255,9 +260,9 @@ async def test_closure_needs_a_callback_answer_or_three_failed_attempts(case: Ri
             A.CALLBACK_DONE, at(7 + attempt), satisfaction=Satisfaction.UNREACHABLE
         )
         await act(rig, unreachable)
-    assert rig.cases.state(CID) is CaseState.RESOLVED
+    assert rig.memory.state(CID) is CaseState.RESOLVED
     await act(rig, action(A.CLOSED, at(11), verdict=Verdict.UPHELD, action_id="close-2"))
-    assert rig.cases.state(CID) is CaseState.CLOSED
+    assert rig.memory.state(CID) is CaseState.CLOSED
 
 
 async def closed_as(rig: Rig, cid: str, verdict: Verdict, day: int) -> CaseStateChanged:
@@ -288,7 +293,7 @@ async def test_third_baseless_verdict_within_a_year_flags_the_complainant(rig: R
     third = await closed_as(rig, "CP20261124-000000000C", Verdict.BASELESS, 60)
     assert third.data.review_needed
     assert third.data.to_state is CaseState.CLOSED  # flagged for review, never blocked
-    assert rig.cases.changes["CP20261124-000000000C"][-1].review_reason.startswith(
+    assert rig.memory.changes["CP20261124-000000000C"][-1].review_reason.startswith(
         "repeated_baseless"
     )
 
@@ -301,7 +306,6 @@ async def test_one_malicious_verdict_flags_the_complainant(rig: Rig) -> None:
 async def test_unresolved_complaint_is_upgraded_after_seven_days(case: Rig) -> None:
     rig = case
     scheduler = rig.scheduler("a")
-    scheduler.on_fired = rig.case_keeper.after_fired
     rig.clock.set(RECEIVED + timedelta(days=7, seconds=1))
     while await scheduler.run_once():
         pass
@@ -315,26 +319,25 @@ async def test_unresolved_complaint_is_upgraded_after_seven_days(case: Rig) -> N
 async def test_repeating_progress_clock_rearms_after_each_due_and_on_contact(rig: Rig) -> None:
     await rig.classified(classified(severity=Severity.P1))
     scheduler = rig.scheduler("a")
-    scheduler.on_fired = rig.case_keeper.after_fired
-    first = rig.deadlines.slots[f"{CID}:progress_update:1"].deadline
+    first = entry(rig, "progress_update:1")
     rig.clock.set(first.due_at + timedelta(seconds=1))
     while await scheduler.run_once():
         pass
-    second = rig.deadlines.slots[f"{CID}:progress_update:2"].deadline
+    second = entry(rig, "progress_update:2")
     assert second.due_at == first.due_at + timedelta(hours=24)
     # Contact with the customer is a progress update: it meets #2 and starts #3 from then.
     await act(rig, action(A.ASSIGNED, rig.clock.now(), assignee="h"))
     contact_at = rig.clock.now() + timedelta(hours=1)
     await act(rig, action(A.CONTACTED, contact_at))
     assert status(rig, "progress_update", "2") == "met"
-    third = rig.deadlines.slots[f"{CID}:progress_update:3"].deadline
+    third = entry(rig, "progress_update:3")
     assert third.due_at == contact_at + timedelta(hours=24)
     # Resolution stops it for good: no fourth occurrence.
     await act(rig, action(A.RESOLVED, contact_at + timedelta(hours=2)))
     rig.clock.set(third.due_at + timedelta(hours=1))
     while await scheduler.run_once():
         pass
-    assert f"{CID}:progress_update:4" not in rig.deadlines.slots
+    assert "progress_update:4" not in {c.key for c in rig.memory.records[CID].clocks}
 
 
 async def test_reopened_case_gets_a_new_resolution_clock(case: Rig) -> None:
@@ -343,8 +346,8 @@ async def test_reopened_case_gets_a_new_resolution_clock(case: Rig) -> None:
     await act(rig, action(A.CONTACTED, at(1)))
     await act(rig, action(A.RESOLVED, at(2)))
     await act(rig, action(A.REOPENED, at(3), reason="not fixed"))
-    assert rig.cases.state(CID) is CaseState.REOPENED
-    assert status(rig, "resolution", "r1.1") == "pending"
+    assert rig.memory.state(CID) is CaseState.REOPENED
+    assert status(rig, "resolution", "r1.1") == "running"
     assert status(rig, "callback") == "cancelled"
 
 
@@ -354,11 +357,12 @@ async def test_events_of_an_accepted_action_survive_a_failed_publish(case: Rig) 
     rig.publisher.failures = 1
     with pytest.raises(TimeoutError):
         await act(rig, assign)
-    assert rig.cases.state(CID) is CaseState.DISPATCHED  # stored before publishing
+    assert rig.memory.state(CID) is CaseState.DISPATCHED  # stored before publishing
     await act(rig, assign)
     [moved] = rig.publisher.of(CaseStateChanged)
     assert moved.data.to_state is CaseState.DISPATCHED
     assert [e.data.event for e in rig.publisher.sla] == [SlaEventKind.MET]
+    assert len(rig.memory.changes[CID]) == 2  # stored once (after the receipt's)
 
 
 async def test_census_counts_open_and_overdue_clocks_and_the_timely_rate(case: Rig) -> None:
@@ -370,7 +374,7 @@ async def test_census_counts_open_and_overdue_clocks_and_the_timely_rate(case: R
     rig.clock.set(at(30))  # first contact (4 wh) is long overdue by now
     while await scheduler.run_once():
         pass
-    await Census(store=rig.deadlines, metrics=rig.metrics).once()
+    await Census(store=rig.cases, metrics=rig.metrics).once()
 
     def sample(name: str, **labels: str) -> float | None:
         return rig.registry.get_sample_value(name, labels)

@@ -135,11 +135,11 @@ def test_deadline_documents_become_clock_records() -> None:
     for doc in (
         deadline_doc("c-1", "resolution", "met", stopped_at=stop),
         deadline_doc("c-1", "dispatch", "cancelled", stopped_at=stop),
-        deadline_doc("c-1", "acknowledge", "done"),
-        deadline_doc("c-1", "first_contact", "paused"),
+        deadline_doc("c-1", "acknowledge", "running"),
+        deadline_doc("c-1", "first_contact", "running", paused=True),
         deadline_doc("c-1", "preliminary_reply", "met"),  # stop time missing: unknowable
-        deadline_doc("c-1", "progress_update", "pending"),  # left out of the replay
-        deadline_doc("c-1", None, "pending", _id="c-1:upgrade:P2", due_at=naive_utc(10, 7, 2)),
+        deadline_doc("c-1", "progress_update", "running"),  # left out of the replay
+        deadline_doc("c-1", None, "running", _id="c-1:upgrade:P2", due_at=naive_utc(10, 7, 2)),
     ):
         file_deadline(index, doc)
     stored = index["c-1"]
@@ -159,7 +159,7 @@ async def test_replay_streams_cases_and_counts_what_it_cannot_use(tmp_path: Path
     deadlines = [
         deadline_doc("c-1", "resolution", "met", stopped_at=on_time),
         deadline_doc("c-2", "resolution", "met", stopped_at=naive_utc(10, 8, 3)),
-        deadline_doc("c-2", "nonsense", "pending"),
+        deadline_doc("c-2", "nonsense", "running"),
     ]
     cases = [
         case_doc("c-1"),

@@ -13,7 +13,7 @@ This module holds steps 1 and 2 and the command.
 
 Collections and fields read: intake's `complaints` (channel, received_at, duplicate_of); the
 classifier's `classifications` (kind, category, severity, flags, duplicate_of); the SLA service's
-`cases` (state) and `deadlines` (clock, status, outcome, due_at, fired). Nothing personal is read.
+`cases` (state, and the clock sheets: clock, status, due_at, fired). Nothing personal is read.
 """
 
 from __future__ import annotations
@@ -21,13 +21,14 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from complaints_cli.sla_clocks import flatten
 from contracts import CaseState, ClockName, FlagName, Kind, Severity
 from servicekit.mongo import find_all
 
@@ -39,13 +40,12 @@ REPORT_ZONE = "Asia/Shanghai"
 FIELDS: dict[str, dict[str, int]] = {
     "complaints": dict.fromkeys(["channel", "received_at", "duplicate_of"], 1),
     "classifications": dict.fromkeys(["kind", "category", "severity", "flags", "duplicate_of"], 1),
-    "cases": dict.fromkeys(["state"], 1),
-    "deadlines": dict.fromkeys(["clock", "status", "outcome", "due_at", "fired"], 1),
+    "cases": dict.fromkeys(["state", "clocks"], 1),
 }
 """Collection → the fields the report reads (projection)."""
 
-RUNNING = frozenset({"pending", "firing", "done"})
-"""Deadline statuses of a clock still open (`done`: every threshold fired, goal not yet met)."""
+RUNNING = frozenset({"running", "pending", "firing"})
+"""Statuses of a clock still open (`running`; `pending` / `firing` in stores before ADR 0006)."""
 BREACHED_OUTCOMES = frozenset({"late", "overdue"})
 FINISHED_STATES = frozenset(
     {
@@ -84,7 +84,8 @@ async def gather(db: AsyncDatabase[Document]) -> Sources:
     """Read the projected fields of the four collections (each in a single reply)."""
     names = list(FIELDS)
     found = await asyncio.gather(*(find_all(db[name], {}, FIELDS[name]) for name in names))
-    return Sources(**dict(zip(names, found, strict=True)))
+    sources = Sources(**dict(zip(names, found, strict=True)))
+    return replace(sources, deadlines=flatten(sources.cases))  # the clocks of the case sheets
 
 
 # ---------------------------------------------------------------- figures

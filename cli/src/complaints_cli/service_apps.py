@@ -54,12 +54,11 @@ def _classifier() -> AsgiFastStream:
 
 
 def _sla() -> AsgiFastStream:
-    from sla.adapters.memory import InMemoryCaseStore, InMemoryClockReader, InMemoryDeadlineStore
+    from sla.adapters.memory import InMemoryCaseStore, InMemoryDueIndex
     from sla.app import Ports, create_app
     from sla.settings import SlaSettings
 
-    deadlines = InMemoryDeadlineStore()
-    ports = Ports(deadlines, InMemoryCaseStore(), _clock(), InMemoryClockReader(deadlines))
+    ports = Ports(InMemoryCaseStore(), InMemoryDueIndex(), _clock())
     return create_app(SlaSettings(**_settings_kwargs()), ports)
 
 

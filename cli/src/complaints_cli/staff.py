@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from complaints_cli.case_client import Answer, CaseClient
+from complaints_cli.sla_clocks import clock_documents
 from complaints_cli.staff_script import (
     HANDLERS,
     LEAD,
@@ -210,7 +211,7 @@ class StaffDemo:
         )
 
     async def _show_progress(self, db: AsyncDatabase[Json], elapsed: float) -> None:
-        fired = await find_all(db["deadlines"], {"fired": 100}, {"fired": 1})
+        fired = [d for d in await clock_documents(db) if 100 in d["fired"]]
         escalated = sum(1 for d in fired if 150 in d.get("fired", ()))
         now = self.calendar.local(self.clock.now())
         working = sum(1 for w in self._workers if not w.done())
@@ -236,11 +237,7 @@ async def sla_outcomes(
 ) -> tuple[dict[str, ClockTally], Counter[str]]:
     """Per clock: met on time / late, running past due, breached, escalated; cases per state."""
     tallies: dict[str, ClockTally] = {}
-    docs = await find_all(
-        db["deadlines"],
-        {"clock": {"$ne": None}},
-        {"clock": 1, "status": 1, "due_at": 1, "stopped_at": 1, "fired": 1},
-    )
+    docs = await clock_documents(db)
     for doc in docs:
         tally = tallies.setdefault(doc["clock"], ClockTally())
         tally.add(

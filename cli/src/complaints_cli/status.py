@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from complaints_cli.sla_clocks import clock_documents, open_by_severity
 from complaints_cli.status_view import (
-    Document,
     GroupLag,
     Health,
     Status,
@@ -36,26 +36,7 @@ STAGES: tuple[tuple[str, str], ...] = (
 )
 """Stage label → the collection with one document per complaint that reached it."""
 
-WITH_CLOCKS: list[Document] = [
-    {"$match": {"clock": {"$ne": None}}},
-    {"$group": {"_id": "$complaint_id"}},
-    {"$count": "n"},
-]
-"""Complaints with at least one clock (severity upgrades have none), counted on the server."""
-
-OPEN_STATUSES = frozenset({"pending", "firing", "done"})
 TIMEOUT = 5.0
-
-
-def deadline_queries(now: datetime) -> tuple[list[Document], list[Document]]:
-    """Aggregations counting open clock deadlines per severity, all and past due at `now`.
-
-    Upgrade deadlines (no clock) are left out: they are not promises to anyone.
-    """
-    running = {"status": {"$in": sorted(OPEN_STATUSES)}, "clock": {"$ne": None}}
-    by_severity = {"$group": {"_id": "$severity", "n": {"$sum": 1}}}
-    late = {**running, "due_at": {"$lte": now}}
-    return [{"$match": running}, by_severity], [{"$match": late}, by_severity]
 
 
 def _error(exc: BaseException) -> str:
@@ -78,19 +59,14 @@ async def read_mongo(status: Status, *, mongo_url: str, now: datetime) -> None:
     db = database(client, settings)
     try:
         stages = [(label, await db[name].count_documents({})) for label, name in STAGES]
-        clocked = await (await db["deadlines"].aggregate(WITH_CLOCKS)).to_list(None)
-        stages.append(("with clocks", int(clocked[0]["n"]) if clocked else 0))
+        clocks = await clock_documents(db)  # the case sheets (ADR 0006)
+        stages.append(("with clocks", len({row["complaint_id"] for row in clocks})))
         stages.append(("notifications", await db["notifications"].count_documents({})))
         status.stages = stages
         by_status = [{"$group": {"_id": "$status", "n": {"$sum": 1}}}]
         rows = await (await db["notifications"].aggregate(by_status)).to_list(None)
         status.notifications = {str(r["_id"]): int(r["n"]) for r in rows}
-        deadlines = db["deadlines"]
-        open_query, overdue_query = deadline_queries(now)
-        status.deadlines = open_deadlines(
-            await (await deadlines.aggregate(open_query)).to_list(None),
-            await (await deadlines.aggregate(overdue_query)).to_list(None),
-        )
+        status.deadlines = open_deadlines(*open_by_severity(clocks, now))
     except Exception as exc:
         status.mongo_error = _error(exc)
     finally:
