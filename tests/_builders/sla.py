@@ -1,13 +1,13 @@
-"""An SLA service in process: its keepers on in-memory stores, sample messages, the case API.
+"""An SLA service in process: its use-cases on in-memory stores, sample messages, the case API.
 
-Shared by the CLI tests (and meant for tests/sla, whose own copies in test_handlers.py and
-test_case_api.py are to fold in here: issue 19).
+Shared by the SLA and CLI tests (issue 19: one set of builders, no test module importing another).
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,8 +18,10 @@ from prometheus_client import CollectorRegistry
 from contracts import (
     Audience,
     CaseActionTaken,
+    CaseState,
     Channel,
     ClassifiedComplaint,
+    ClockName,
     ComplaintClassified,
     DeliveryStatus,
     Event,
@@ -34,14 +36,17 @@ from contracts import (
 )
 from servicekit.clock import FakeClock
 from servicekit.delivery import Inbound
-from sla.adapters.memory import InMemoryCaseStore, InMemoryClockReader, InMemoryDeadlineStore
-from sla.cases import CaseKeeper
-from sla.domain import BusinessCalendar, SlaPolicy
+from sla.adapters.memory import InMemoryCaseStore, InMemoryDueIndex
+from sla.casework.actions import ApplyCaseAction
+from sla.casework.receipts import RecordReceipt
+from sla.casework.start import StartClocks
+from sla.clocks.scheduler import Scheduler, due_entry
+from sla.clocks.sheet import ClockEntry, Threshold
+from sla.domain import BusinessCalendar, Case, SlaPolicy, open_case
 from sla.http_api import CaseDesk, create_case_api
 from sla.metrics import SlaMetrics
+from sla.ports import CaseFacts, CaseRecord, CaseStore, DueIndex
 from sla.queries import CaseQueries
-from sla.scheduler import Scheduler
-from sla.service import ClockKeeper
 from sla.settings import Role, StaffKey
 from tests._builders.doubles import E, FlakyPublisher
 
@@ -71,28 +76,30 @@ class Publisher(FlakyPublisher[Event]):
 
 
 class Rig:
-    """A clock keeper and its memory stores."""
+    """The SLA use-cases over one pair of stores (memory unless given)."""
 
-    def __init__(self) -> None:
-        self.deadlines = InMemoryDeadlineStore()
-        self.cases = InMemoryCaseStore()
+    def __init__(self, cases: CaseStore | None = None, index: DueIndex | None = None) -> None:
+        self.memory = InMemoryCaseStore()
+        self.cases: CaseStore = cases or self.memory
+        self.index: DueIndex = index or InMemoryDueIndex()
         self.publisher = Publisher()
         self.clock = FakeClock(RECEIVED + timedelta(seconds=5))
         self.registry = CollectorRegistry()
         self.metrics = SlaMetrics(self.registry)
         self.wakes = 0
-        wiring: dict[str, Any] = {
+        common = {
             "policy": POLICY,
             "calendar": CALENDAR,
-            "deadlines": self.deadlines,
             "cases": self.cases,
+            "index": self.index,
             "publish": self.publisher,
             "clock": self.clock,
             "metrics": self.metrics,
             "wake": self._wake,
         }
-        self.keeper = ClockKeeper(**wiring)
-        self.case_keeper = CaseKeeper(**wiring)
+        self.start = StartClocks(**common)  # type: ignore[arg-type]
+        self.actions = ApplyCaseAction(**common)  # type: ignore[arg-type]
+        self.receipts = RecordReceipt(cases=self.cases, metrics=self.metrics)
         self._offset = 0
 
     def _wake(self) -> None:
@@ -103,20 +110,48 @@ class Rig:
         return Inbound(topic.value, 0, self._offset, CID.encode(), value, 0)
 
     async def classified(self, *events: ComplaintClassified) -> None:
-        rejections = await self.keeper.on_classified(
+        rejections = await self.start.on_classified(
             [self.inbound(e.model_dump_json().encode()) for e in events]
         )
         assert rejections == []
 
-    def scheduler(self, owner: str, store: InMemoryDeadlineStore | None = None) -> Scheduler:
+    async def record(self, cid: str = CID) -> CaseRecord:
+        record = await self.cases.load(cid)
+        assert record is not None
+        return record
+
+    async def entry(self, key: str, cid: str = CID) -> ClockEntry:
+        """One clock entry of a stored case's sheet."""
+        return next(c for c in (await self.record(cid)).clocks if c.key == key)
+
+    def scheduler(self, owner: str, index: DueIndex | None = None) -> Scheduler:
+        """A scheduler replica (give it its own index object to model another process)."""
         return Scheduler(
-            store=store or self.deadlines,
+            cases=self.cases,
+            index=index or self.index,
             publish=self.publisher,
             clock=self.clock,
             metrics=self.metrics,
+            policy=POLICY,
+            calendar=CALENDAR,
             owner=owner,
             lease=timedelta(seconds=30),
         )
+
+    async def seed(self, *sheets: tuple[str, Sequence[ClockEntry]]) -> None:
+        """Cases with hand-made clock sheets, indexed as StartClocks indexes them."""
+        records = [
+            CaseRecord(
+                facts=CaseFacts(cid, RECEIVED, Channel.HOTLINE, (), Severity.P4),
+                case=open_case(severity=Severity.P4),
+                version=0,
+                clocks=tuple(sheet),
+            )
+            for cid, sheet in sheets
+        ]
+        entries = [e for r in records if (e := due_entry(r.complaint_id, r.clocks)) is not None]
+        await self.index.add(entries, now=self.clock.now())
+        assert await self.cases.insert_new(records) == []
 
 
 def classified(
@@ -169,13 +204,41 @@ def receipt(
     )
 
 
+def clock_entry(
+    key: str = "acknowledge:1",
+    *,
+    percents: Sequence[int] = (50, 100),
+    minutes: int = 60,
+) -> ClockEntry:
+    """A hand-made acknowledge clock started at RECEIVED."""
+    due = RECEIVED + timedelta(minutes=minutes)
+    return ClockEntry(
+        key=key,
+        clock=ClockName.ACKNOWLEDGE,
+        occurrence=int(key.rpartition(":")[2]),
+        severity="P4",
+        started_at=RECEIVED,
+        due_at=due,
+        thresholds=tuple(
+            Threshold(p, RECEIVED + timedelta(minutes=minutes * p / 100), (Audience.HANDLER,))
+            for p in percents
+        ),
+        policy_version="test",
+        calendar_version="test",
+    )
+
+
+def cid_n(n: int) -> str:
+    return f"CP20261124-{n:010d}"
+
+
 async def on_receipts(rig: Rig, *events: NotificationSent) -> None:
-    """Hand notifier receipts to the case keeper, as its subscription would."""
     messages = [rig.inbound(e.model_dump_json().encode(), Topic.NOTIFICATION_SENT) for e in events]
-    assert await rig.case_keeper.on_receipts(messages) == []
+    assert await rig.receipts.on_receipts(messages) == []
 
 
 A = LifecycleAction
+S = CaseState
 KEYS = {role: f"{role.value}-key-0123456789abcdef" for role in Role}
 STAFF = {KEYS[role]: StaffKey(staff_id=f"{role.value}-01", role=role) for role in Role}
 # Fields that satisfy every action's own requirements.
@@ -206,22 +269,21 @@ ACTOR = {
 class ApiRig:
     """The case API over a lifecycle rig; `consume()` applies what the API published."""
 
-    def __init__(
-        self,
-        rig: Rig,
-        transport: httpx.AsyncBaseTransport,
-        publish: FlakyPublisher[CaseActionTaken],
-    ) -> None:
+    def __init__(self, rig: Rig, transport: httpx.AsyncBaseTransport) -> None:
         self.rig = rig
         self.transport = transport  # the API in process
         self.client = httpx.AsyncClient(transport=transport, base_url="http://sla")
-        self.publish = publish  # what the API publishes; `failures` makes it fail like Kafka
+        self.published: list[CaseActionTaken] = []
+        self.failures = 0
         self._ids = 0
 
-    @property
-    def published(self) -> list[CaseActionTaken]:
-        """Actions the API published and `consume` has not applied yet."""
-        return self.publish.events
+    async def publish(self, events: Sequence[Event]) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise TimeoutError("kafka unavailable")
+        for event in events:
+            assert isinstance(event, CaseActionTaken)
+            self.published.append(event)
 
     async def post(
         self,
@@ -249,7 +311,7 @@ class ApiRig:
             self.rig.inbound(e.model_dump_json().encode(), Topic.LIFECYCLE) for e in self.published
         ]
         self.published.clear()
-        assert await self.rig.case_keeper.on_lifecycle(messages) == []
+        assert await self.rig.actions.on_lifecycle(messages) == []
 
     async def act(self, action: LifecycleAction, **fields: Any) -> dict[str, Any]:
         """Post, apply, and read the applied result from the Location."""
@@ -261,20 +323,28 @@ class ApiRig:
         body: dict[str, Any] = applied.json()
         return body
 
+    def put_case(self, state: CaseState, **fields: Any) -> None:
+        """Store the case directly in `state` (for state-machine checks)."""
+        record = self.rig.memory.records[CID]
+        case = replace(Case(state=state, severity=Severity.P4), **fields)
+        self.rig.memory.records[CID] = replace(record, case=case, version=record.version + 1)
+
 
 @contextlib.asynccontextmanager
 async def case_api(rig: Rig) -> AsyncIterator[ApiRig]:
     """A classified P4 complaint and the case API in front of it."""
     await rig.classified(classified())
     rig.publisher.events.clear()
-    publish = FlakyPublisher(CaseActionTaken)
+    holder: list[ApiRig] = []
+
+    async def publish(events: Sequence[Event]) -> None:
+        await holder[0].publish(events)
+
     desk = CaseDesk(
         cases=rig.cases, policy=POLICY, calendar=CALENDAR, publish=publish, clock=rig.clock
     )
-    queries = CaseQueries(
-        cases=rig.cases, clocks=InMemoryClockReader(rig.deadlines), calendar=CALENDAR
-    )
+    queries = CaseQueries(cases=rig.cases, calendar=CALENDAR)
     app = create_case_api(desk=desk, queries=queries, staff=STAFF, clock=rig.clock)
-    api = ApiRig(rig, httpx.ASGITransport(app=app), publish)
-    async with api.client:
-        yield api
+    holder.append(ApiRig(rig, httpx.ASGITransport(app=app)))
+    async with holder[0].client:
+        yield holder[0]

@@ -49,19 +49,15 @@ KNOWN: frozenset[tuple[str, str]] = frozenset(
         (f"{CLI}/report.py", "complaints"),
         (f"{CLI}/report.py", "classifications"),
         (f"{CLI}/report.py", "cases"),
-        (f"{CLI}/report.py", "deadlines"),
         (f"{CLI}/status.py", "complaints"),
         (f"{CLI}/status.py", "classifications"),
         (f"{CLI}/status.py", "cases"),
-        (f"{CLI}/status.py", "deadlines"),
         (f"{CLI}/status.py", "notifications"),
         (f"{CLI}/staff.py", "cases"),
-        (f"{CLI}/staff.py", "deadlines"),
         (f"{CLI}/stages.py", "complaints"),
         (f"{CLI}/stages.py", "classifications"),
-        (f"{CLI}/stages.py", "deadlines"),
         (f"{CLI}/simulate.py", "cases"),
-        (f"{CLI}/simulate.py", "deadlines"),
+        (f"{CLI}/sla_clocks.py", "cases"),  # the clock sheets of the case documents (ADR 0006)
     }
 )
 """(module, collection) read today outside its owner: the burn-down list of issue 19."""

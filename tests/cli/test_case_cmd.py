@@ -93,7 +93,8 @@ async def test_act_and_wait_returns_the_applied_action(api: ApiRig) -> None:
     assert refused.status == 409
     assert render_answer(refused) == (
         "refused (409): illegal_transition: `closed` is not allowed in state `dispatched` "
-        "(allowed in: callback_done, resolved) (state dispatched)"
+        "before the result (allowed in: callback_done, resolved; or as not_accepted) "
+        "(state dispatched)"
     )
 
 

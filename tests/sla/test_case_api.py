@@ -6,141 +6,32 @@ test, the way the SLA service's own subscription would apply them.
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import replace
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
 
 from contracts import (
-    CaseActionTaken,
     CaseState,
-    Event,
     LifecycleAction,
-    Severity,
-    Topic,
 )
-from sla.domain import LEGAL, Case
-from sla.http_api import PERMITTED, CaseDesk, create_case_api
-from sla.queries import CaseQueries
-from sla.settings import Role, StaffKey
-from tests.sla.test_handlers import CALENDAR, CID, POLICY, Rig, classified
+from sla.domain import LEGAL
+from sla.http_api import PERMITTED
+from sla.settings import Role
+from tests._builders.sla import (
+    ACTOR,
+    CID,
+    FIELDS,
+    KEYS,
+    ApiRig,
+    Rig,
+    case_api,
+)
 
 A = LifecycleAction
 S = CaseState
-KEYS = {role: f"{role.value}-key-0123456789abcdef" for role in Role}
-STAFF = {KEYS[role]: StaffKey(staff_id=f"{role.value}-01", role=role) for role in Role}
-# Fields that satisfy every action's own requirements.
-FIELDS: dict[LifecycleAction, dict[str, Any]] = {
-    A.ASSIGNED: {"assignee": "handler-01", "department": "billing"},
-    A.AWAITING_CUSTOMER: {"reason": "waiting for the customer's bill"},
-    A.RESOLVED: {"result": "refunded the overcharge"},
-    A.CALLBACK_DONE: {"satisfaction": "satisfied"},
-    A.CLOSED: {"verdict": "upheld", "root_cause": "billing rule"},
-    A.REOPENED: {"reason": "the fault is back"},
-    A.WITHDRAWN: {"reason": "the customer withdrew"},
-    A.DEADLINE_EXTENDED: {
-        "clock": "resolution",
-        "extend_by_hours": 8,
-        "reason": "needs the vendor",
-        "approver": "manager-01",
-    },
-}
-# Who records each action in the journeys below.
-ACTOR = {
-    A.ASSIGNED: Role.LEAD,
-    A.CLOSED: Role.LEAD,
-    A.REOPENED: Role.LEAD,
-    A.DEADLINE_EXTENDED: Role.MANAGER,
-}
-
-
-class ApiRig:
-    """The case API over a lifecycle rig; `consume()` applies what the API published."""
-
-    def __init__(self, rig: Rig, transport: httpx.AsyncBaseTransport) -> None:
-        self.rig = rig
-        self.transport = transport  # the API in process
-        self.client = httpx.AsyncClient(transport=transport, base_url="http://sla")
-        self.published: list[CaseActionTaken] = []
-        self.failures = 0
-        self._ids = 0
-
-    async def publish(self, events: Sequence[Event]) -> None:
-        if self.failures:
-            self.failures -= 1
-            raise TimeoutError("kafka unavailable")
-        for event in events:
-            assert isinstance(event, CaseActionTaken)
-            self.published.append(event)
-
-    async def post(
-        self,
-        action: LifecycleAction,
-        *,
-        role: Role | None = None,
-        action_id: str | None = None,
-        cid: str = CID,
-        **fields: Any,
-    ) -> httpx.Response:
-        """POST one action as `role` (default: who records it in a journey)."""
-        self._ids += 1
-        body = {"action": action.value, "action_id": action_id or f"a{self._ids}", **fields}
-        key = KEYS[role or ACTOR.get(action, Role.HANDLER)]
-        return await self.client.post(
-            f"/cases/{cid}/actions", json=body, headers={"X-Api-Key": key}
-        )
-
-    async def get(self, path: str, role: Role = Role.HANDLER) -> httpx.Response:
-        return await self.client.get(path, headers={"X-Api-Key": KEYS[role]})
-
-    async def consume(self) -> None:
-        """Hand the published actions to the lifecycle consumer."""
-        messages = [
-            self.rig.inbound(e.model_dump_json().encode(), Topic.LIFECYCLE) for e in self.published
-        ]
-        self.published.clear()
-        assert await self.rig.actions.on_lifecycle(messages) == []
-
-    async def act(self, action: LifecycleAction, **fields: Any) -> dict[str, Any]:
-        """Post, apply, and read the applied result from the Location."""
-        answer = await self.post(action, **(FIELDS.get(action, {}) | fields))
-        assert answer.status_code == 202, answer.text
-        await self.consume()
-        applied = await self.get(answer.headers["location"])
-        assert applied.status_code == 200, applied.text
-        body: dict[str, Any] = applied.json()
-        return body
-
-    def put_case(self, state: CaseState, **fields: Any) -> None:
-        """Store the case directly in `state` (for state-machine checks)."""
-        record = self.rig.memory.records[CID]
-        case = replace(Case(state=state, severity=Severity.P4), **fields)
-        self.rig.memory.records[CID] = replace(record, case=case, version=record.version + 1)
-
-
-@contextlib.asynccontextmanager
-async def case_api(rig: Rig) -> AsyncIterator[ApiRig]:
-    """A classified P4 complaint and the case API in front of it."""
-    await rig.classified(classified())
-    rig.publisher.events.clear()
-    holder: list[ApiRig] = []
-
-    async def publish(events: Sequence[Event]) -> None:
-        await holder[0].publish(events)
-
-    desk = CaseDesk(
-        cases=rig.cases, policy=POLICY, calendar=CALENDAR, publish=publish, clock=rig.clock
-    )
-    queries = CaseQueries(cases=rig.cases, calendar=CALENDAR)
-    app = create_case_api(desk=desk, queries=queries, staff=STAFF, clock=rig.clock)
-    holder.append(ApiRig(rig, httpx.ASGITransport(app=app)))
-    async with holder[0].client:
-        yield holder[0]
 
 
 @pytest.fixture
@@ -416,7 +307,7 @@ async def test_kafka_down_is_503_and_the_same_action_id_goes_through_later(api: 
 
 
 async def test_an_action_the_consumer_refuses_after_the_check_polls_as_409(api: ApiRig) -> None:
-    from tests.sla.test_handlers import on_receipts, receipt
+    from tests._builders.sla import on_receipts, receipt
 
     answer = await api.post(A.ACKNOWLEDGED, action_id="ack-race")
     assert answer.status_code == 202

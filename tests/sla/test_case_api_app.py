@@ -10,8 +10,8 @@ import pytest
 from sla.app import Ports, create_app
 from sla.http_api import PathPrefix
 from sla.settings import Role, SlaSettings
-from tests.sla.test_handlers import CID, POLICIES, classified
-from tests.sla.test_handlers import Rig as HandlerRig
+from tests._builders.sla import CID, POLICIES, classified
+from tests._builders.sla import Rig as HandlerRig
 
 KEY = "lead-key-0123456789abcdef"
 KEYS = json.dumps({KEY: {"staff_id": "lead-01", "role": "lead"}})

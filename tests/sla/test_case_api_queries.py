@@ -16,8 +16,16 @@ from contracts import (
     NotificationSent,
     Severity,
 )
-from tests.sla.test_case_api import ApiRig, case_api
-from tests.sla.test_handlers import CID, RECEIVED, Rig, classified, on_receipts, receipt
+from tests._builders.sla import (
+    CID,
+    RECEIVED,
+    ApiRig,
+    Rig,
+    case_api,
+    classified,
+    on_receipts,
+    receipt,
+)
 
 A = LifecycleAction
 OTHER = "CP20261124-0000000002"

@@ -20,8 +20,7 @@ from contracts import Event
 from sla.http_api import CaseDesk, create_case_api
 from sla.queries import CaseQueries
 from sla.settings import Role
-from tests.sla.test_case_api import KEYS, STAFF
-from tests.sla.test_handlers import CALENDAR, POLICY, Rig, classified
+from tests._builders.sla import CALENDAR, KEYS, POLICY, STAFF, Rig, classified
 
 
 async def _published(events: Sequence[Event]) -> None:

@@ -13,8 +13,7 @@ import pytest
 from contracts import CaseStateChanged, ClockName, LifecycleAction, SlaEventKind, Topic
 from sla.clocks.sheet import ClockStatus
 from sla.ports import CaseChange, CaseRecord
-from tests.sla.contract import Adapters
-from tests.sla.test_handlers import (
+from tests._builders.sla import (
     RECEIVED,
     Rig,
     cid_n,
@@ -23,6 +22,7 @@ from tests.sla.test_handlers import (
     on_receipts,
     receipt,
 )
+from tests.sla.contract import Adapters
 from tests.sla.test_handlers_lifecycle import act, action
 
 A = LifecycleAction
@@ -89,7 +89,7 @@ async def test_a_staff_action_stored_then_killed_is_republished_with_the_same_id
     await act(rig, assign, withdraw)  # the redelivery
     kinds = Counter(e.data.event for e in rig.publisher.sla)
     assert kinds[SlaEventKind.MET] == 1  # dispatch
-    assert kinds[SlaEventKind.CANCELLED] == 2  # first contact, resolution
+    assert kinds[SlaEventKind.CANCELLED] == 3  # first contact (from dispatch), resolution, 15 days
     assert len(rig.publisher.of(CaseStateChanged)) == 2
     assert set(once_each(rig).values()) == {1}
     assert (await rig.record()).version == 3  # receipt, assign, withdraw: stored once each

@@ -2,227 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
-from prometheus_client import CollectorRegistry
 
 from contracts import (
     Audience,
     Channel,
-    ClassifiedComplaint,
     ClockName,
     ComplaintClassified,
     DeliveryStatus,
-    Event,
     Kind,
-    NotificationReceipt,
     NotificationSent,
     Severity,
-    SlaChanged,
     SlaEventKind,
-    Topic,
 )
-from servicekit.clock import FakeClock
-from servicekit.delivery import Inbound
-from sla.adapters.memory import InMemoryCaseStore, InMemoryDueIndex
-from sla.casework.actions import ApplyCaseAction
-from sla.casework.receipts import RecordReceipt
-from sla.casework.start import StartClocks
-from sla.clocks.scheduler import Scheduler, due_entry
-from sla.clocks.sheet import ClockEntry, ClockStatus, Threshold
-from sla.domain import BusinessCalendar, SlaPolicy, deadlines_at_receipt, open_case
-from sla.metrics import SlaMetrics
-from sla.ports import CaseFacts, CaseRecord, CaseStore, DueIndex
-from tests.support import E, FlakyPublisher
-
-POLICIES = Path(__file__).resolve().parents[2] / "policies"
-POLICY = SlaPolicy.load(policy_dir=POLICIES)
-CALENDAR = BusinessCalendar.load(policy_dir=POLICIES)
-# Tuesday 24 November 2026, 09:30 in Shanghai: a working-day morning.
-RECEIVED = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)
-CID = "CP20261124-0000000001"
-
-
-class Publisher(FlakyPublisher[Event]):
-    """Collects what the service publishes; `sla` are the clock events, `kinds()` their kinds."""
-
-    def __init__(self) -> None:
-        super().__init__(Event)
-
-    @property
-    def sla(self) -> list[SlaChanged]:
-        return [e for e in self.events if isinstance(e, SlaChanged)]
-
-    def of(self, event_type: type[E]) -> list[E]:
-        return [e for e in self.events if isinstance(e, event_type)]
-
-    def kinds(self) -> list[SlaEventKind]:
-        return [e.data.event for e in self.sla]
-
-
-class Rig:
-    """The SLA use-cases over one pair of stores (memory unless given)."""
-
-    def __init__(self, cases: CaseStore | None = None, index: DueIndex | None = None) -> None:
-        self.memory = InMemoryCaseStore()
-        self.cases: CaseStore = cases or self.memory
-        self.index: DueIndex = index or InMemoryDueIndex()
-        self.publisher = Publisher()
-        self.clock = FakeClock(RECEIVED + timedelta(seconds=5))
-        self.registry = CollectorRegistry()
-        self.metrics = SlaMetrics(self.registry)
-        self.wakes = 0
-        common = {
-            "policy": POLICY,
-            "calendar": CALENDAR,
-            "cases": self.cases,
-            "index": self.index,
-            "publish": self.publisher,
-            "clock": self.clock,
-            "metrics": self.metrics,
-            "wake": self._wake,
-        }
-        self.start = StartClocks(**common)  # type: ignore[arg-type]
-        self.actions = ApplyCaseAction(**common)  # type: ignore[arg-type]
-        self.receipts = RecordReceipt(cases=self.cases, metrics=self.metrics)
-        self._offset = 0
-
-    def _wake(self) -> None:
-        self.wakes += 1
-
-    def inbound(self, value: bytes, topic: Topic = Topic.CLASSIFIED) -> Inbound:
-        self._offset += 1
-        return Inbound(topic.value, 0, self._offset, CID.encode(), value, 0)
-
-    async def classified(self, *events: ComplaintClassified) -> None:
-        rejections = await self.start.on_classified(
-            [self.inbound(e.model_dump_json().encode()) for e in events]
-        )
-        assert rejections == []
-
-    async def record(self, cid: str = CID) -> CaseRecord:
-        record = await self.cases.load(cid)
-        assert record is not None
-        return record
-
-    async def entry(self, key: str, cid: str = CID) -> ClockEntry:
-        """One clock entry of a stored case's sheet."""
-        return next(c for c in (await self.record(cid)).clocks if c.key == key)
-
-    def scheduler(self, owner: str, index: DueIndex | None = None) -> Scheduler:
-        """A scheduler replica (give it its own index object to model another process)."""
-        return Scheduler(
-            cases=self.cases,
-            index=index or self.index,
-            publish=self.publisher,
-            clock=self.clock,
-            metrics=self.metrics,
-            policy=POLICY,
-            calendar=CALENDAR,
-            owner=owner,
-            lease=timedelta(seconds=30),
-        )
-
-    async def seed(self, *sheets: tuple[str, Sequence[ClockEntry]]) -> None:
-        """Cases with hand-made clock sheets, indexed as StartClocks indexes them."""
-        records = [
-            CaseRecord(
-                facts=CaseFacts(cid, RECEIVED, Channel.HOTLINE, (), Severity.P4),
-                case=open_case(severity=Severity.P4),
-                version=0,
-                clocks=tuple(sheet),
-            )
-            for cid, sheet in sheets
-        ]
-        entries = [e for r in records if (e := due_entry(r.complaint_id, r.clocks)) is not None]
-        await self.index.add(entries, now=self.clock.now())
-        assert await self.cases.insert_new(records) == []
+from sla.clocks.sheet import ClockStatus
+from sla.domain import deadlines_at_receipt
+from sla.ports import CaseRecord
+from tests._builders.sla import (
+    CALENDAR,
+    CID,
+    POLICY,
+    RECEIVED,
+    Rig,
+    cid_n,
+    classified,
+    clock_entry,
+    on_receipts,
+    receipt,
+)
 
 
 @pytest.fixture
 def rig() -> Rig:
     return Rig()
-
-
-def classified(
-    *,
-    cid: str = CID,
-    kind: Kind = Kind.COMPLAINT,
-    severity: Severity | None = Severity.P4,
-    duplicate_of: str | None = None,
-    complainant_key: str | None = None,
-) -> ComplaintClassified:
-    """A classifier decision received at RECEIVED."""
-    data = ClassifiedComplaint(
-        complaint_id=cid,
-        complainant_key=complainant_key,
-        channel=Channel.HOTLINE,
-        received_at=RECEIVED,
-        kind=kind,
-        category="billing/overcharge" if kind is Kind.COMPLAINT else None,
-        severity=severity if kind is Kind.COMPLAINT else None,
-        confidence=0.9,
-        model_version="test",
-        policy="telecom",
-        policy_version="test",
-        duplicate_of=duplicate_of,
-    )
-    return ComplaintClassified.build(
-        data=data, subject=cid, source="/complaints/classifier", time=RECEIVED, cause=cid
-    )
-
-
-def receipt(
-    *,
-    audience: Audience = Audience.CUSTOMER,
-    template: str = "acknowledgement",
-    status: DeliveryStatus = DeliveryStatus.DELIVERED,
-) -> NotificationSent:
-    """A notifier receipt for CID."""
-    key = f"{CID}:ack:-:-:{audience.value}"
-    data = NotificationReceipt(
-        notification_id=key,
-        complaint_id=CID,
-        audience=audience,
-        channel="sms",
-        template=template,
-        status=status,
-        attempts=1,
-    )
-    return NotificationSent.build(
-        data=data, subject=CID, source="/complaints/notifier", time=RECEIVED, cause=key
-    )
-
-
-def clock_entry(
-    key: str = "acknowledge:1",
-    *,
-    percents: Sequence[int] = (50, 100),
-    minutes: int = 60,
-) -> ClockEntry:
-    """A hand-made acknowledge clock started at RECEIVED."""
-    due = RECEIVED + timedelta(minutes=minutes)
-    return ClockEntry(
-        key=key,
-        clock=ClockName.ACKNOWLEDGE,
-        occurrence=int(key.rpartition(":")[2]),
-        severity="P4",
-        started_at=RECEIVED,
-        due_at=due,
-        thresholds=tuple(
-            Threshold(p, RECEIVED + timedelta(minutes=minutes * p / 100), (Audience.HANDLER,))
-            for p in percents
-        ),
-        policy_version="test",
-        calendar_version="test",
-    )
-
-
-def cid_n(n: int) -> str:
-    return f"CP20261124-{n:010d}"
 
 
 # --- clocks at classification -------------------------------------------------------------
@@ -454,11 +268,6 @@ async def test_start_and_scheduler_warn_at_half_the_acknowledge_hour(rig: Rig) -
 
 
 # --- receipts stop the acknowledge clock ----------------------------------------------------
-
-
-async def on_receipts(rig: Rig, *events: NotificationSent) -> None:
-    messages = [rig.inbound(e.model_dump_json().encode(), Topic.NOTIFICATION_SENT) for e in events]
-    assert await rig.receipts.on_receipts(messages) == []
 
 
 async def test_delivered_acknowledgement_meets_the_clock_in_one_write(rig: Rig) -> None:

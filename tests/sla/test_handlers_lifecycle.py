@@ -23,7 +23,7 @@ from contracts import (
 )
 from sla.clocks.sheet import ClockEntry, as_deadline
 from sla.domain import shift_for_pause
-from tests.sla.test_handlers import (
+from tests._builders.sla import (
     CALENDAR,
     CID,
     RECEIVED,

@@ -47,6 +47,7 @@ from sla.app import Ports, create_app
 from sla.clocks.sheet import ClockEntry, as_deadline
 from sla.domain import BusinessCalendar, SlaPolicy, extend_deadline
 from sla.settings import SlaSettings
+from tests._builders.sla import CALENDAR, POLICIES, POLICY, RECEIVED, classified
 from tests.hostile import (
     Entry,
     RecordingDatabase,
@@ -57,7 +58,6 @@ from tests.hostile import (
     payload,
     without_retry_sleeps,
 )
-from tests.sla.test_handlers import CALENDAR, POLICIES, POLICY, RECEIVED, classified
 
 CORPUS = Path(__file__).parent / "corpus"
 HOSTILE = "CP20261124-0000000099"

@@ -16,8 +16,8 @@ from contracts import Audience, DeliveryStatus, NotificationReceipt, Notificatio
 from servicekit.mongo import Document
 from sla.adapters.mongo_cases import MongoCaseStore
 from sla.adapters.slots import MongoDueIndex
+from tests._builders.sla import RECEIVED, Rig, cid_n, classified
 from tests.sla.contract import MONGO
-from tests.sla.test_handlers import RECEIVED, Rig, cid_n, classified
 
 pytestmark = pytest.mark.stack
 COMPLAINTS = 64

@@ -10,8 +10,8 @@ from sla.clocks.firing import fired_event
 from sla.clocks.sheet import ClockStatus, Lease
 from sla.domain import open_case
 from sla.ports import CaseChange, CaseFacts, CaseFilter, CaseRecord, LogEntry, ReceiptSummary
+from tests._builders.sla import CID, RECEIVED, cid_n, clock_entry
 from tests.sla.contract import Adapters
-from tests.sla.test_handlers import CID, RECEIVED, cid_n, clock_entry
 
 OTHER = cid_n(2)
 WARNED = fired_event(CID, clock_entry(), clock_entry().thresholds[0], now=RECEIVED)

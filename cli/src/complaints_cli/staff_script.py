@@ -39,7 +39,10 @@ class Step:
 
 
 def _close(verdict: str, root_cause: str) -> Step:
-    return Step(0.5, "closed", "lead", {"verdict": verdict, "root_cause": root_cause})
+    fields: dict[str, object] = {"verdict": verdict, "root_cause": root_cause}
+    if verdict in {"baseless", "malicious"}:  # 002 Art. 17: only with evidence on the case
+        fields["evidence"] = ["billing-records", "call-recording"]
+    return Step(0.5, "closed", "lead", fields)
 
 
 ACKNOWLEDGE = Step(0.3, "acknowledged")  # unless the acknowledgement SMS already did
