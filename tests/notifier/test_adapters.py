@@ -37,7 +37,7 @@ from notifier.domain import (
     Recipient,
     parse_directory,
 )
-from notifier.ports import CaseBook, NotificationLog, Outcome
+from notifier.ports import CaseBook, Claims, NotificationLog, Outcome
 from servicekit.clock import FakeClock
 from servicekit.mongo import Document
 from tests.notifier.rig import CID, CID2, NOW, PHONE
@@ -126,36 +126,45 @@ async def test_a_key_is_claimed_by_one_replica_only(backend: Backend) -> None:
     deliveries = [delivery(CID), delivery(CID2)]
     got_first = await backend.first.claim(deliveries, now=NOW, lease_until=NOW + LEASE)
     got_second = await backend.second.claim(deliveries, now=NOW, lease_until=NOW + LEASE)
-    assert [d.key for d in got_first] == [d.key for d in deliveries]
-    assert got_second == []
+    assert [d.key for d in got_first.claimed] == [d.key for d in deliveries]
+    assert got_second == Claims([], [], held=2)
 
 
 async def test_a_sending_claim_is_taken_over_only_after_its_lease(backend: Backend) -> None:
     d = delivery()
     await backend.first.claim([d], now=NOW, lease_until=NOW + LEASE)
     later = NOW + timedelta(minutes=1)
-    assert await backend.second.claim([d], now=later, lease_until=later + LEASE) == []
-    expired = NOW + LEASE
-    assert await backend.second.claim([d], now=expired, lease_until=expired + LEASE) == [d]
-
-
-async def test_outcomes_wait_for_their_receipt(backend: Backend) -> None:
-    d = delivery()
-    await backend.first.claim([d], now=NOW, lease_until=NOW + LEASE)
-    await backend.first.complete(
-        [outcome(d, DeliveryStatus.DELIVERED, attempts=2, latency_ms=1500.0)], now=NOW
+    assert await backend.second.claim([d], now=later, lease_until=later + LEASE) == Claims(
+        [], [], held=1
     )
-    [pending] = await backend.second.unreceipted([d.key, "unknown"])
-    assert (pending.status, pending.attempts, pending.latency_ms) == (
+    expired = NOW + LEASE
+    taken = await backend.second.claim([d], now=expired, lease_until=expired + LEASE)
+    assert taken == Claims([d], [])
+    assert (await backend.first.claim([d], now=expired, lease_until=expired + LEASE)).held == 1
+
+
+async def test_a_claim_of_a_settled_key_returns_the_stored_outcome_for_its_receipt(
+    backend: Backend,
+) -> None:
+    d, other = delivery(), delivery(CID2)
+    await backend.first.claim([d], now=NOW, lease_until=NOW + LEASE)
+    settled_at = NOW + timedelta(seconds=3)
+    await backend.first.complete(
+        [outcome(d, DeliveryStatus.DELIVERED, attempts=2, latency_ms=1500.0)], now=settled_at
+    )
+    later = NOW + timedelta(hours=1)
+    claims = await backend.second.claim([d, other], now=later, lease_until=later + LEASE)
+    assert claims.claimed == [other]
+    [stored] = claims.settled
+    assert (stored.status, stored.attempts, stored.latency_ms, stored.settled_at) == (
         DeliveryStatus.DELIVERED,
         2,
         1500.0,
+        settled_at,  # the receipt's time: a republished receipt is the same event
     )
-    assert pending.recipient == "+86138****5678"
-    assert pending.intent.origin == Origin("complaints.sla.v1", 2, 41)
-    await backend.second.mark_receipted([d.key])
-    assert await backend.first.unreceipted([d.key]) == []
-    assert await backend.first.next_due_at() is None
+    assert stored.recipient == "+86138****5678"
+    assert stored.intent.origin == Origin("complaints.sla.v1", 2, 41)
+    assert await backend.first.next_due_at() == NOW + timedelta(hours=1) + LEASE  # `other`
 
 
 async def test_a_deferred_delivery_is_leased_once_when_due_with_everything_to_send_it(

@@ -13,7 +13,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from contracts import ComplaintNormalized
 from intake.ports import IntakeRecord, PriorText
 from servicekit.mongo import Document, ensure_index, find_all, insert_new
-from servicekit.outbox import Outbox
+from servicekit.outbox import Decisions, Stored
 
 
 class MongoComplaintStore:
@@ -23,7 +23,9 @@ class MongoComplaintStore:
         self._complaints = db["complaints"]
         self._contacts = db["contacts"]
         self._keys = db["intake_keys"]
-        self._outbox = Outbox(self._complaints, stage="normalized", event_type=ComplaintNormalized)
+        self._decisions = Decisions(
+            self._complaints, stage="normalized", event_type=ComplaintNormalized
+        )
 
     async def ensure_indexes(self) -> None:
         """Indexes for duplicate look-ups and reporting."""
@@ -45,10 +47,10 @@ class MongoComplaintStore:
             first |= {doc["_id"]: doc["complaint_id"] for doc in docs}
         return first
 
-    async def save(self, records: Sequence[IntakeRecord]) -> None:
+    async def save(self, records: Sequence[IntakeRecord]) -> Stored[ComplaintNormalized]:
         """Insert-if-absent keyed by complaint id; redelivery and replays change nothing."""
         if not records:
-            return
+            return Stored([], frozenset())
         now = datetime.now(UTC)
         complaints, contacts = [], []
         for record in records:
@@ -81,16 +83,14 @@ class MongoComplaintStore:
                     "complainant_key": data.complainant_key,
                 }
             )
-        await self._outbox.insert_all(complaints)
+        # Contacts first: a stored complaint (whose event may be republished) has its contact.
         await insert_new(self._contacts, contacts)
+        return await self._decisions.store(complaints)
 
-    async def unpublished(self, complaint_ids: Sequence[str]) -> list[ComplaintNormalized]:
-        """Stored events not yet confirmed on Kafka."""
-        return await self._outbox.pending(complaint_ids)
-
-    async def mark_published(self, complaint_ids: Sequence[str]) -> None:
-        """Flag the events as published."""
-        await self._outbox.mark_published(complaint_ids)
+    async def stored(self, complaint_ids: Sequence[str]) -> list[ComplaintNormalized]:
+        """Stored events of these complaints, in that order (one `$in` read)."""
+        found = await self._decisions.stored(complaint_ids)
+        return [found[c] for c in complaint_ids if c in found]
 
     async def recent_by_complainant(
         self, keys: Sequence[str], *, since: datetime
