@@ -6,24 +6,16 @@ Runs last in the e2e folder (file order) and reads what the pipeline runs before
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
 
 from complaints_cli.pipeline import SERVICES
+from tests.personal_numbers import found_in
 
 ROOT = Path(__file__).resolve().parents[2]
 LOGS = ROOT / ".local" / "logs"
 pytestmark = [pytest.mark.stack, pytest.mark.e2e]
-
-# Not inside a longer ASCII token (a UUID's `c147-4685-8981-…`, a hex digest); Chinese text right
-# before a number does not shield it.
-PHONE = re.compile(r"(?<![0-9A-Za-z.\-])(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?![0-9A-Za-z\-])")
-RESIDENT_ID = re.compile(
-    r"(?<![0-9A-Za-z])\d{6}(?:19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]"
-    r"(?![0-9A-Za-z])"
-)
 
 
 def test_service_logs_from_the_runs_contain_no_personal_numbers() -> None:
@@ -35,11 +27,8 @@ def test_service_logs_from_the_runs_contain_no_personal_numbers() -> None:
         for path in paths:
             for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
                 lines += 1
-                findings += [
-                    f"{path.name}:{number}: …{match.group(0)[:3]}…"
-                    for pattern in (PHONE, RESIDENT_ID)
-                    if (match := pattern.search(line))
-                ]
+                if (found := found_in(line)) is not None:
+                    findings.append(f"{path.name}:{number}: {found}")
     assert lines > 100
     assert findings == []
 
@@ -59,4 +48,4 @@ def test_service_logs_from_the_runs_contain_no_personal_numbers() -> None:
     ],
 )
 def test_the_patterns_find_what_they_should(text: str, found: bool) -> None:
-    assert bool(PHONE.search(text) or RESIDENT_ID.search(text)) is found
+    assert (found_in(text) is not None) is found

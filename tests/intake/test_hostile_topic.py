@@ -117,7 +117,9 @@ async def _stored_inert(complaint_id: str, store: InMemoryComplaintStore) -> Non
     assert db.writes
     for write in db.writes:
         check_write(write)
-    [complaint] = [w for w in db.writes if w.collection == "complaints"]
-    original = complaint.update["original_json"]
+    [raw] = [w for w in db.writes if w.collection == "raw_payloads"]
+    original = raw.update["original_json"]
     assert isinstance(original, str)
     assert json.loads(original) == record.original
+    [complaint] = [w for w in db.writes if w.collection == "complaints"]
+    assert "original_json" not in complaint.update

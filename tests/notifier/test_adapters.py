@@ -6,18 +6,11 @@ and otherwise start (or reuse) the local stack first.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import subprocess
-import sys
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import Audience, DeliveryStatus, Severity
@@ -41,8 +34,8 @@ from notifier.ports import CaseBook, Claims, NotificationLog, Outcome
 from servicekit.clock import FakeClock
 from servicekit.mongo import Document
 from tests.notifier.rig import CID, CID2, NOW, PHONE
+from tests.stores import fresh_database, mongo_server
 
-ROOT = Path(__file__).resolve().parents[2]
 LEASE = timedelta(minutes=2)
 
 
@@ -57,29 +50,14 @@ class Backend:
 
 @pytest.fixture(scope="module")
 def mongo_url() -> str:
-    """The server to use: COMPLAINTS_MONGO if given, else the local stack (started if needed)."""
-    if url := os.environ.get("COMPLAINTS_MONGO"):
-        return url
-    subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "stack.py"), "up"], check=True)
-    return "mongodb://127.0.0.1:27017"
-
-
-@contextlib.asynccontextmanager
-async def fresh_database(url: str) -> AsyncIterator[AsyncDatabase[Document]]:
-    """A fresh database, dropped afterwards."""
-    client: AsyncMongoClient[Document] = AsyncMongoClient(url, tz_aware=True, retryWrites=False)
-    name = f"notifier_test_{uuid.uuid4().hex[:10]}"
-    try:
-        yield client[name]
-    finally:
-        await client.drop_database(name)
-        await client.close()
+    """COMPLAINTS_MONGO if given, else the local stack (started if needed)."""
+    return mongo_server()
 
 
 @pytest.fixture
 async def mongo_db(mongo_url: str) -> AsyncIterator[AsyncDatabase[Document]]:
     """A fresh database for one test."""
-    async with fresh_database(mongo_url) as db:
+    async with fresh_database(mongo_url, "notifier_test") as db:
         yield db
 
 
@@ -90,7 +68,7 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
         log = InMemoryNotificationLog()
         yield Backend(log, log, InMemoryCaseBook())
         return
-    async with fresh_database(request.getfixturevalue("mongo_url")) as db:
+    async with fresh_database(request.getfixturevalue("mongo_url"), "notifier_test") as db:
         first, second = MongoNotificationLog(db), MongoNotificationLog(db)
         await first.ensure_indexes()
         yield Backend(first, second, MongoCaseBook(db))

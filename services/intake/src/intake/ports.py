@@ -33,7 +33,7 @@ class PriorText:
 
 
 class ComplaintStore(Protocol):
-    """Intake's MongoDB collections: complaints (projection) and contacts (raw personal data)."""
+    """Intake's collections: complaints (masked), contacts and raw payloads (personal data)."""
 
     async def ensure_indexes(self) -> None:
         """Create the indexes the queries below rely on (idempotent)."""
@@ -50,6 +50,9 @@ class ComplaintStore(Protocol):
 
     async def stored(self, complaint_ids: Sequence[str]) -> list[ComplaintNormalized]:
         """The stored events of these complaints (those that are stored), in that order."""
+
+    async def prune_raw_payloads(self, *, before: datetime, limit: int) -> int:
+        """Delete up to `limit` raw channel payloads received before `before`; how many."""
 
     async def recent_by_complainant(
         self, keys: Sequence[str], *, since: datetime

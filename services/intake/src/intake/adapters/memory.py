@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from contracts import ComplaintNormalized
 from intake.ports import IntakeRecord, PriorText
@@ -17,6 +18,8 @@ class InMemoryComplaintStore:
         self.records: dict[str, IntakeRecord] = {}
         self.decisions: MemoryDecisions[ComplaintNormalized] = MemoryDecisions()
         self.external_ids: dict[str, str] = {}
+        self.raw: dict[str, dict[str, Any]] = {}
+        """Complaint id → the channel's payload, until pruned (`raw_payloads`)."""
 
     async def ensure_indexes(self) -> None:
         """Nothing to index in memory."""
@@ -31,12 +34,24 @@ class InMemoryComplaintStore:
         for record in records:
             if (complaint_id := record.event.data.complaint_id) in saved.new:
                 self.records.setdefault(complaint_id, record)
+                self.raw.setdefault(complaint_id, record.original)
         return saved
 
     async def stored(self, complaint_ids: Sequence[str]) -> list[ComplaintNormalized]:
         """Kept events of these complaints."""
         events = self.decisions.events
         return [events[c] for c in complaint_ids if c in events]
+
+    async def prune_raw_payloads(self, *, before: datetime, limit: int) -> int:
+        """Forget the raw payloads of up to `limit` complaints received before `before`."""
+        expired = [
+            cid
+            for cid, r in self.records.items()
+            if cid in self.raw and r.event.data.received_at < before
+        ][:limit]
+        for cid in expired:
+            del self.raw[cid]
+        return len(expired)
 
     async def recent_by_complainant(
         self, keys: Sequence[str], *, since: datetime
