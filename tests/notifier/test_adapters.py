@@ -6,11 +6,14 @@ and otherwise start (or reuse) the local stack first.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import pytest
+from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import Audience, DeliveryStatus, Severity
@@ -32,7 +35,9 @@ from notifier.domain import (
 )
 from notifier.ports import CaseBook, Claims, NotificationLog, Outcome
 from servicekit.clock import FakeClock
-from servicekit.mongo import Document
+from servicekit.metrics import KitMetrics
+from servicekit.mongo import Document, open_client
+from servicekit.settings import MongoSettings
 from tests.notifier.rig import CID, CID2, NOW, PHONE
 from tests.stores import fresh_database, mongo_server
 
@@ -231,3 +236,35 @@ async def test_mongo_contacts_and_staff_collection(mongo_db: AsyncDatabase[Docum
         ("desk", "wecom"),
         ("lead", "webhook"),
     ]
+
+
+@pytest.mark.stack
+async def test_the_per_complaint_path_is_batched_and_writes_each_outcome_once(
+    mongo_url: str,
+) -> None:
+    """Claim, complete and a redelivered claim: no single-document command, one update per
+    outcome (the receipt needs no second write), and claiming twice reads once."""
+    registry = CollectorRegistry()
+    name = f"notifier_test_{uuid.uuid4().hex[:10]}"
+    settings = MongoSettings(url=SecretStr(mongo_url), database=name)
+    client = open_client(settings, app_name="test", metrics=KitMetrics(registry, "probe"))
+    deliveries = [delivery(f"CP20261124-00000000{i:02d}") for i in range(5)]
+    try:
+        log = MongoNotificationLog(client[name])
+        claims = await log.claim(deliveries, now=NOW, lease_until=NOW + LEASE)
+        await log.complete([outcome(d, DeliveryStatus.DELIVERED) for d in claims.claimed], now=NOW)
+        again = await log.claim(deliveries, now=NOW, lease_until=NOW + LEASE)
+    finally:
+        await client.drop_database(name)
+        await client.close()
+    assert (len(claims.claimed), len(again.settled)) == (5, 5)
+
+    def ops(metric: str, command: str) -> float:
+        labels = {"service": "probe", "command": command, "collection": "notifications"}
+        return registry.get_sample_value(metric, labels) or 0.0
+
+    commands = ("insert", "update", "find", "findAndModify", "delete")
+    assert [ops("complaints_mongo_single_commands_total", c) for c in commands] == [0] * 5
+    assert ops("complaints_mongo_commands_total", "insert") == 10  # claimed twice
+    assert ops("complaints_mongo_commands_total", "update") == 5  # one write per outcome
+    assert ops("complaints_mongo_commands_total", "find") == 1  # the taken keys, read once

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -71,23 +72,30 @@ class MongoNotificationLog:
         await write_in_chunks(self._notifications, [_completion(o, now) for o in outcomes])
 
     async def claim_due(self, *, now: datetime, lease_until: datetime, limit: int) -> list[Due]:
-        """Lease due documents one by one: the conditional update lets one replica win each."""
+        """Lease due documents in batches: one conditional `update_many` stamps a token of this
+        call on those still due (each document atomically, so one replica wins each), and one
+        `$in` read finds the ones that carry it."""
         candidates = await find_all(
             self._notifications,
             {"status": {"$in": WAITING}, "lease_until": {"$lte": now}},
+            {"_id": 1},
             sort=[("lease_until", ASCENDING)],
             limit=limit,
         )
-        won = []
-        for doc in candidates:
-            result = await self._notifications.update_one(
-                {"_id": doc["_id"], "status": doc["status"], "lease_until": doc["lease_until"]},
-                {"$set": {"lease_until": lease_until}},
-            )
-            if result.modified_count:
-                held = doc.get("reason") if doc["status"] != SENDING else None
-                won.append(Due(delivery_from(doc), held))
-        return won
+        if not candidates:
+            return []
+        ids = [doc["_id"] for doc in candidates]
+        token = uuid.uuid4().hex
+        await self._notifications.update_many(
+            {"_id": {"$in": ids}, "status": {"$in": WAITING}, "lease_until": {"$lte": now}},
+            {"$set": {"lease_until": lease_until, "lease_token": token}},
+        )
+        won = await find_all(self._notifications, {"_id": {"$in": ids}, "lease_token": token})
+        order = {key: index for index, key in enumerate(ids)}
+        return [
+            Due(delivery_from(doc), doc.get("reason") if doc["status"] != SENDING else None)
+            for doc in sorted(won, key=lambda doc: order[doc["_id"]])
+        ]
 
     async def next_due_at(self) -> datetime | None:
         """Earliest lease or deferral end among waiting documents."""
