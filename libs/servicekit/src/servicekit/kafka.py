@@ -13,7 +13,6 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
-from faststream.message import StreamMessage
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from prometheus_client import CollectorRegistry
 
@@ -110,15 +109,7 @@ def make_broker(
         security=security(settings),
         middlewares=(KafkaPrometheusMiddleware(registry=registry, app_name=service),),
         log_level=logging.DEBUG,
-        decoder=skip_decoding,
     )
-
-
-async def skip_decoding(message: StreamMessage[Any]) -> None:
-    """The broker's decoder: none. Every handler validates each record's raw bytes itself, once
-    (`servicekit.delivery.decode`); FastStream's default would first parse and JSON-decode every
-    record of a batch into a list nobody reads — a second decode per message."""
-    del message
 
 
 async def ensure_topics(settings: KafkaSettings, topics: Iterable[Topic] = tuple(Topic)) -> None:
