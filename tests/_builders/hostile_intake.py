@@ -103,7 +103,9 @@ async def stored_inert(complaint_id: str, store: InMemoryComplaintStore) -> None
     assert db.writes
     for write in db.writes:
         check_write(write)
-    [complaint] = [w for w in db.writes if w.collection == "complaints"]
-    original = complaint.update["original_json"]
+    [raw] = [w for w in db.writes if w.collection == "raw_payloads"]
+    original = raw.update["original_json"]
     assert isinstance(original, str)
     assert json.loads(original) == record.original
+    [complaint] = [w for w in db.writes if w.collection == "complaints"]
+    assert "original_json" not in complaint.update

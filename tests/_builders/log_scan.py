@@ -1,4 +1,5 @@
-"""Personal numbers in log text: mainland mobile phone numbers and resident ID numbers."""
+"""Personal numbers as they would leak into logs or storage: mainland mobile phone numbers and
+resident ID numbers (the e2e log scan and stored-collection scan)."""
 
 from __future__ import annotations
 
@@ -13,11 +14,18 @@ RESIDENT_ID = re.compile(
 )
 
 
+def found_in(text: str) -> str | None:
+    """The first phone or ID number in `text`, shortened to its first three characters."""
+    for pattern in (PHONE, RESIDENT_ID):
+        if match := pattern.search(text):
+            return f"…{match.group(0)[:3]}…"
+    return None
+
+
 def personal_numbers(name: str, text: str) -> list[str]:
     """Where `text` holds a personal number, as `name:line: …first three digits…` (never whole)."""
     return [
-        f"{name}:{number}: …{match.group(0)[:3]}…"
+        f"{name}:{number}: {found}"
         for number, line in enumerate(text.splitlines(), 1)
-        for pattern in (PHONE, RESIDENT_ID)
-        if (match := pattern.search(line))
+        if (found := found_in(line)) is not None
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from prometheus_client import CollectorRegistry
@@ -64,6 +64,17 @@ CID = "CP20261124-0000000001"
 CID2 = "CP20261124-0000000002"
 PHONE = "+8613812345678"
 PROMISED = "2026-11-27 18:00"
+
+
+E = TypeVar("E", bound=Event)
+
+
+def once(events: Sequence[E]) -> list[E]:
+    """Each event id once; an event published again (redelivery, ADR 0003) must be identical."""
+    seen: dict[object, E] = {}
+    for event in events:
+        assert seen.setdefault(event.id, event) == event, f"{event.id} republished changed"
+    return list(seen.values())
 
 
 def pack_raw(pack: str = "telecom") -> dict[str, Any]:
@@ -158,13 +169,13 @@ class Rig:
 
     @property
     def receipts(self) -> list[NotificationSent]:
-        """Published receipts, in order."""
-        return [e for e in self.publisher.events if isinstance(e, NotificationSent)]
+        """Published receipts, in order, each once (a republished one must be unchanged)."""
+        return once([e for e in self.publisher.events if isinstance(e, NotificationSent)])
 
     @property
     def dead_letters(self) -> list[MessageDeadLettered]:
-        """Published dead letters, in order."""
-        return [e for e in self.publisher.events if isinstance(e, MessageDeadLettered)]
+        """Published dead letters, in order, each once (a republished one must be unchanged)."""
+        return once([e for e in self.publisher.events if isinstance(e, MessageDeadLettered)])
 
     def metric(self, name: str, **labels: str) -> float:
         """A sample of the rig's registry (0 when absent)."""

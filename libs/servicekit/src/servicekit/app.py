@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import uvicorn
+import uvloop
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.asgi.types import ASGIApp, Scope
 from faststream.kafka import KafkaBroker
@@ -68,7 +68,11 @@ def build_app(
 
 
 def serve(app: AsgiFastStream, *, host: str, port: int) -> None:
-    """Run `app` under uvicorn until SIGTERM / SIGINT; in-flight batches drain first."""
+    """Run `app` under uvicorn until SIGTERM / SIGINT; in-flight batches drain first.
+
+    The event loop is uvloop's: the services are loops of small awaits (Kafka fetches, Mongo
+    round trips, HTTP sends), where its cheaper scheduling and I/O callbacks save CPU.
+    """
     config = uvicorn.Config(
         app,
         host=host,
@@ -78,7 +82,7 @@ def serve(app: AsgiFastStream, *, host: str, port: int) -> None:
         lifespan="on",
         timeout_graceful_shutdown=25,
     )
-    asyncio.run(uvicorn.Server(config).serve())
+    uvloop.run(uvicorn.Server(config).serve())
 
 
 def run_service(

@@ -66,6 +66,14 @@ class KitMetrics:
             ["service", "command", "collection"],
             registry=registry,
         )
+        self.mongo_single = Counter(
+            "complaints_mongo_single_commands_total",
+            "MongoDB commands that address one document (a find by `_id` or with limit 1, a"
+            " find-and-modify, an update or delete of one statement by `_id`); the rest of"
+            " complaints_mongo_commands_total is batched (inserts, `$in` reads, bulk writes).",
+            ["service", "command", "collection"],
+            registry=registry,
+        )
         self.mongo_seconds = Histogram(
             "complaints_mongo_command_seconds",
             "Round trip of one MongoDB command, from sending to its reply.",

@@ -8,6 +8,7 @@ from typing import Protocol
 
 from classifier.domain import IncidentSighting, PriorComplaint
 from contracts import ComplaintClassified
+from servicekit.outbox import Stored
 
 
 class ClassificationStore(Protocol):
@@ -31,14 +32,11 @@ class ClassificationStore(Protocol):
         read whole (no server- or client-side limit that could cut a burst short).
         """
 
-    async def save(self, events: Sequence[tuple[ComplaintClassified, str | None]]) -> None:
-        """Attach each decision (with its area) unless the complaint already has one."""
-
-    async def unpublished(self, complaint_ids: Sequence[str]) -> list[ComplaintClassified]:
-        """Stored decisions not yet confirmed on Kafka."""
-
-    async def mark_published(self, complaint_ids: Sequence[str]) -> None:
-        """Remember that these decisions reached Kafka."""
+    async def save(
+        self, events: Sequence[tuple[ComplaintClassified, str | None]]
+    ) -> Stored[ComplaintClassified]:
+        """Store each decision (with its area) unless the complaint already has one; the
+        decisions to publish: the stored one wherever there was one (a redelivery)."""
 
     async def record_incident(self, sighting: IncidentSighting) -> str:
         """Merge a burst into the open incident of its category and area (or open one); its id.

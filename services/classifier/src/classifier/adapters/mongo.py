@@ -12,12 +12,12 @@ from pymongo.asynchronous.database import AsyncDatabase
 from classifier.domain import IncidentSighting, PriorComplaint
 from contracts import ComplaintClassified
 from servicekit.mongo import Document, ensure_index, find_all, write_in_chunks
-from servicekit.outbox import Outbox
+from servicekit.outbox import Decisions, Stored
 
 _PRIOR_FIELDS = {"complainant_key": 1, "category": 1, "received_at": 1, "area": 1}
 _STAGE = "classified"
 _PUBLISHED_INCIDENT = f"{_STAGE}_event.data.incident_id"
-"""Where the outbox keeps the stored event's incident id (`<stage>_event`, servicekit.outbox)."""
+"""Where the stored event keeps its incident id (`<stage>_event`, servicekit.outbox)."""
 
 
 def _prior(doc: dict[str, Any]) -> PriorComplaint:
@@ -41,7 +41,9 @@ class MongoClassificationStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._classifications = db["classifications"]
         self._incidents = db["incidents"]
-        self._outbox = Outbox(self._classifications, stage=_STAGE, event_type=ComplaintClassified)
+        self._decisions = Decisions(
+            self._classifications, stage=_STAGE, event_type=ComplaintClassified
+        )
 
     async def ensure_indexes(self) -> None:
         """History look-ups by complainant and by (category, area); open incidents likewise."""
@@ -88,10 +90,11 @@ class MongoClassificationStore:
         docs = await find_all(self._classifications, query, {**_PRIOR_FIELDS, "category_top": 1})
         return [_prior(doc) for doc in docs if (doc.get("category_top"), doc.get("area")) in wanted]
 
-    async def save(self, events: Sequence[tuple[ComplaintClassified, str | None]]) -> None:
-        """Store decisions for complaints that have none yet."""
-        if not events:
-            return
+    async def save(
+        self, events: Sequence[tuple[ComplaintClassified, str | None]]
+    ) -> Stored[ComplaintClassified]:
+        """Store decisions for complaints that have none yet (one batch insert); the decision
+        to publish per complaint: the stored one where there was one (one `$in` read)."""
         now = datetime.now(UTC)
         entries = [
             (
@@ -115,15 +118,7 @@ class MongoClassificationStore:
             )
             for event, area in events
         ]
-        await self._outbox.insert_all(entries)
-
-    async def unpublished(self, complaint_ids: Sequence[str]) -> list[ComplaintClassified]:
-        """Stored decisions not yet confirmed on Kafka."""
-        return await self._outbox.pending(complaint_ids)
-
-    async def mark_published(self, complaint_ids: Sequence[str]) -> None:
-        """Flag the decisions as published."""
-        await self._outbox.mark_published(complaint_ids)
+        return await self._decisions.store(entries)
 
     async def record_incident(self, sighting: IncidentSighting) -> str:
         """Merge into the earliest open incident of the same category and area, or open one.
