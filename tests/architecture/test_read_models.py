@@ -24,6 +24,7 @@ SERVICES = ("intake", "classifier", "sla", "notifier")
 OWNERS: dict[str, str] = {
     "complaints": "intake",
     "contacts": "intake",
+    "raw_payloads": "intake",
     "intake_keys": "intake",
     "classifications": "classifier",
     "incidents": "classifier",
