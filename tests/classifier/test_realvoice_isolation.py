@@ -5,18 +5,20 @@ from __future__ import annotations
 import importlib.util
 import sys
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from classifier.domain import normalise
+from classifier.domain import Classifier, ClassifierInput, normalise
 from classifier.domain.evaluation import SCORED_FLAGS, Labels, evaluate
 from classifier.training import read_examples, read_held_out
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "classifier"
 REALVOICE = ROOT / "tests" / "classifier" / "realvoice"
+NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 
 
 class _InputsReadError(Exception):
@@ -95,3 +97,30 @@ def test_flag_scores_count_false_alarms_and_misses() -> None:
     assert scores.per_flag["media"].precision == 0.0
     assert scores.per_flag["media"].support == 0
     assert scores.severity_confusion == {"P2": {"P2": 3}}
+
+
+def test_shipped_classifier_meets_the_issue_targets_on_the_real_voice_set() -> None:
+    real = read_examples(REALVOICE)
+    classifier = Classifier.load(policy_dir=ROOT / "policies", pack="telecom")
+    items = [ClassifierInput(e.text, e.channel, e.tier) for e in real]
+    decisions = classifier.classify_many(items, received_at=[NOW] * len(items))
+    scores = evaluate(
+        [
+            (
+                Labels(e.kind.value, e.category, e.severity, frozenset(e.flags)),
+                Labels(
+                    d.kind.value,
+                    d.category,
+                    d.severity.value if d.severity else None,
+                    frozenset(f.name.value for f in d.flags),
+                ),
+            )
+            for e, d in zip(real, decisions, strict=True)
+        ]
+    )
+    assert scores.kind_accuracy >= 0.95
+    assert scores.category_macro_f1 >= 0.90
+    assert scores.severity_accuracy >= 0.90
+    for name in ("over_level", "media"):
+        assert scores.per_flag[name].recall >= 0.90
+        assert scores.per_flag[name].precision >= 0.90
