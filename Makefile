@@ -12,7 +12,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: help venv stack-up stack-down stack-status stack-reset run demo test unit e2e lint typecheck \
-        format schemas catalogue report status tools eval train bench bench-classifier bench-sla faults clean
+        format schemas catalogue report status tools eval train corrections bench bench-classifier bench-sla faults clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -85,8 +85,11 @@ schemas: venv ## regenerate the committed JSON Schemas from the contracts
 eval: venv ## classifier accuracy: cross-validated table and confusion matrix
 	@$(VENV)/bin/python scripts/eval_classifier.py
 
-train: venv ## retrain the shipped category model (reproducible)
+train: venv ## retrain the shipped category model (reproducible; reads data/classifier/*.tsv)
 	@$(VENV)/bin/python scripts/train_classifier.py
+
+corrections: venv ## staff regrades from MongoDB as training lines (data/classifier/corrections.tsv), for make train
+	@$(VENV)/bin/complaints classify export-corrections --out data/classifier/corrections.tsv
 
 bench: stack-up ## whole pipeline vs a bare Kafka relay: throughput ≥ 60 s, latency at 200/s (ends "bench: …")
 	@$(VENV)/bin/python bench/pipeline.py

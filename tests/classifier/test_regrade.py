@@ -29,6 +29,8 @@ from classifier.adapters.mongo_corrections import MongoCorrectionStore
 from classifier.domain.regrade import correction_of, training_line
 from classifier.ports import ClassificationStore, CorrectionStore
 from classifier.regrading import Regrading
+from classifier.training import read_examples
+from complaints_cli.corrections import training_lines
 from contracts import (
     ActorRole,
     CaseAction,
@@ -271,3 +273,37 @@ async def test_regrading_takes_regrades_only_and_rejects_what_it_cannot_apply() 
         (3, "invalid_event"),
     ]
     assert list(store.recorded) == ["r-1"]
+
+
+# --- export-corrections: the lines `make train` reads ------------------------------------------
+
+
+@pytest.mark.stack
+async def test_exported_corrections_are_training_examples(mongo_url: str, tmp_path: Path) -> None:
+    async with fresh_database(mongo_url) as db:
+        await MongoClassificationStore(db).save([(classified(), None), (classified(OTHER), None)])
+        await db["complaints"].insert_many(
+            [
+                {"_id": CID, "text": "我打过12315了，多收的钱还不退"},
+                {"_id": OTHER, "text": "请问怎么开发票"},
+            ]
+        )
+        store = MongoCorrectionStore(db)
+        await store.apply(
+            [
+                correction_of(regraded("r-1", at=NOW, severity=Severity.P3, flags=[])),
+                correction_of(regraded("r-2", at=NOW + timedelta(minutes=5))),
+                correction_of(
+                    regraded("r-3", cid=OTHER, kind=Kind.ENQUIRY, category=None, severity=None)
+                ),
+            ]
+        )
+        lines, missing = await training_lines(db)
+    assert missing == 0
+    path = tmp_path / "corrections-test.tsv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    examples = {e.text: e for e in read_examples(tmp_path)}
+    went = examples["我打过12315了，多收的钱还不退"]
+    assert (went.label, went.severity, went.flags) == ("billing", "P2", ("over_level", "regulator"))
+    assert went.channel is Channel.HOTLINE
+    assert examples["请问怎么开发票"].kind is Kind.ENQUIRY

@@ -53,6 +53,14 @@ def _intake_validate(_: argparse.Namespace) -> int:
     return 0
 
 
+def _export_corrections(args: argparse.Namespace) -> int:
+    from complaints_cli.corrections import ExportOptions, export_command
+    from complaints_cli.pipeline import StackConfig
+
+    mongo = args.mongo_url or StackConfig(database=args.database).mongo
+    return export_command(ExportOptions(mongo_url=mongo, database=args.database, out=args.out))
+
+
 def _classify(args: argparse.Namespace) -> int:
     from complaints_cli.offline import classify_lines
 
@@ -176,6 +184,15 @@ def parser() -> argparse.ArgumentParser:
         "classify", parents=[policy], help="classify JSON lines from stdin (no servers)"
     )
     classify.set_defaults(func=_classify)
+    classify_sub = classify.add_subparsers(dest="classify_command")
+    export = classify_sub.add_parser(
+        "export-corrections",
+        help="staff regrades as training lines (save under data/classifier/, then `make train`)",
+    )
+    export.add_argument("--database", default="complaints_demo")
+    export.add_argument("--mongo-url", help="default: $COMPLAINTS_MONGO or the local stack")
+    export.add_argument("--out", type=Path, help="file to write (default: stdout)")
+    export.set_defaults(func=_export_corrections)
 
     sla = sub.add_parser("sla", help="SLA tools")
     sla_sub = sla.add_subparsers(dest="sla_command", required=True)
