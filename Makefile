@@ -82,7 +82,7 @@ tools: ## install chromium (report test) and kcat (topic docs) from Debian
 schemas: venv ## regenerate the committed JSON Schemas from the contracts
 	@$(VENV)/bin/python -m contracts.schemas shared/schemas
 
-eval: venv ## classifier accuracy: cross-validated table and confusion matrix
+eval: venv ## classifier accuracy: cross-validated, held-out and real-voice views, confusion matrices, per-flag scores
 	@$(VENV)/bin/python scripts/eval_classifier.py
 
 train: venv ## retrain the shipped category model (reproducible; reads data/classifier/*.tsv)
