@@ -12,6 +12,8 @@ from classifier.domain.scopes import voided_by
 from contracts import Channel, CustomerTier, Flag, Reason, Severity
 
 Span = tuple[int, int]
+MAX_MATCHES = 32
+"""Matches of one pattern tried against the scopes; a real message has a handful."""
 Quote = Callable[[Span], str]
 
 
@@ -92,7 +94,9 @@ def _standing_match(rule: Rule, pattern: re.Pattern[str], text: str) -> re.Match
     counted = "count" in pattern.groupindex
     best: re.Match[str] | None = None
     best_count = -1
-    for found in pattern.finditer(text):
+    for tried, found in enumerate(pattern.finditer(text)):
+        if tried >= MAX_MATCHES:
+            break
         if rule.unless_scopes and voided_by(text, found.start(), found.end(), rule.unless_scopes):
             continue
         if not counted:

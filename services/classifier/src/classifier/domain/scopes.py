@@ -16,6 +16,9 @@ from enum import StrEnum
 # Normalised text: full-width punctuation is ASCII after NFKC, 。 stays as it is.
 _CLAUSE_START = re.compile(r"[,;:。!?\n ()\[\]【】「」“”\"、]")
 _SENTENCE_START = re.compile(r"[。!?\n]")
+_LOOKBACK = {"clause": 80, "sentence": 240}
+"""How far back a scope looks at most: clauses and sentences are shorter in any real message,
+and a bound keeps a 20,000-character text with no punctuation linear."""
 
 
 class Reach(StrEnum):
@@ -38,10 +41,11 @@ class Scope:
     """Characters after the match that also count (「起诉？不会的」 is rare; most packs use 0)."""
 
 
-def _start(text: str, position: int, boundary: re.Pattern[str]) -> int:
-    """Index just after the last boundary character before `position`."""
+def _start(text: str, position: int, boundary: re.Pattern[str], lookback: int) -> int:
+    """Index just after the last boundary character before `position` (at most `lookback` back)."""
     start = position
-    while start > 0 and not boundary.match(text, start - 1):
+    floor = max(0, position - lookback)
+    while start > floor and not boundary.match(text, start - 1):
         start -= 1
     return start
 
@@ -50,7 +54,7 @@ def voided_by(text: str, start: int, end: int, scopes: tuple[Scope, ...]) -> Sco
     """The first scope with a cue in the match's window, or None when the match stands."""
     for scope in scopes:
         boundary = _CLAUSE_START if scope.reach is Reach.CLAUSE else _SENTENCE_START
-        begin = _start(text, start, boundary)
+        begin = _start(text, start, boundary, _LOOKBACK[scope.reach.value])
         stop = end
         if scope.after:
             limit = min(len(text), end + scope.after)
