@@ -103,6 +103,11 @@ def quoter(original: str, normalised: str) -> Callable[[tuple[int, int]], str]:
 
 def _offsets(original: str, normalised: str) -> list[int]:
     """For each character of `normalised`, the index of the original character it came from."""
+    if len(original) == len(normalised):
+        # The common case: only one-to-one replacements (full-width → half-width, 說 → 说).
+        folded = to_simplified(unicodedata.normalize("NFKC", original)).lower()
+        if folded == normalised:
+            return list(range(len(original)))
     chars = [
         (char, index)
         for index, source in enumerate(original)

@@ -63,17 +63,9 @@ def evaluate(
         matched.append(f"channel={channel.value}")
     if tier in rule.tiers:
         matched.append(f"tier={tier.value}")
-    count: int | None = None
-    spans: list[Span] = []
-    for pattern in rule.patterns:
-        found = _standing_match(rule, pattern, text)
-        if found is None:
-            continue
-        matched.append(found.group(0))
-        spans.append(found.span())
-        if "count" in pattern.groupindex and found.group("count"):
-            number = parse_count(found.group("count"))
-            count = number if count is None or (number or 0) > count else count
+    found, count = _text_matches(rule, text)
+    matched += [m.group(0) for m in found]
+    spans = [m.span() for m in found]
     if not matched or not all(p.search(text) for p in rule.requires):
         return None
     severity = rule.severity
@@ -89,9 +81,34 @@ def evaluate(
     )
 
 
-def _standing_match(rule: Rule, pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+def _text_matches(rule: Rule, text: str) -> tuple[list[re.Match[str]], int | None]:
+    """One standing match per pattern that has one, and the largest head count read."""
+    found: list[re.Match[str]] = []
+    count: int | None = None
+    for pattern in rule.patterns:
+        match = pattern.search(text)  # most patterns, most messages: one C-level search
+        if match is None:
+            continue
+        if rule.unless_scopes or "count" in pattern.groupindex:
+            match = _standing_match(rule, pattern, text, match)
+            if match is None:
+                continue
+        found.append(match)
+        if "count" in pattern.groupindex and match.group("count"):
+            number = parse_count(match.group("count"))
+            count = number if count is None or (number or 0) > count else count
+    return found, count
+
+
+def _standing_match(
+    rule: Rule, pattern: re.Pattern[str], text: str, first: re.Match[str]
+) -> re.Match[str] | None:
     """The first match no scope of the rule voids; for head counts, the one with most people."""
     counted = "count" in pattern.groupindex
+    if not counted and not (
+        rule.unless_scopes and voided_by(text, first.start(), first.end(), rule.unless_scopes)
+    ):
+        return first
     best: re.Match[str] | None = None
     best_count = -1
     for tried, found in enumerate(pattern.finditer(text)):
