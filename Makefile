@@ -12,7 +12,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: help venv stack-up stack-down stack-status stack-reset lint-go run demo test unit e2e lint typecheck \
-        format schemas catalogue report status tools eval train bench bench-classifier bench-sla soak faults clean
+        format schemas catalogue report status tools eval train corrections bench bench-classifier bench-sla soak faults clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -87,11 +87,14 @@ tools: ## install chromium (report test) and kcat (topic docs) from Debian
 schemas: venv ## regenerate the committed JSON Schemas from the contracts
 	@$(VENV)/bin/python -m contracts.schemas shared/schemas
 
-eval: venv ## classifier accuracy: cross-validated table and confusion matrix
+eval: venv ## classifier accuracy: cross-validated, held-out and real-voice views, confusion matrices, per-flag scores
 	@$(VENV)/bin/python scripts/eval_classifier.py
 
-train: venv ## retrain the shipped category model (reproducible)
+train: venv ## retrain the shipped category model (reproducible; reads data/classifier/*.tsv)
 	@$(VENV)/bin/python scripts/train_classifier.py
+
+corrections: venv ## staff regrades from MongoDB as training lines (data/classifier/corrections.tsv), for make train
+	@$(VENV)/bin/complaints classify export-corrections --out data/classifier/corrections.tsv
 
 bench: stack-up ## whole pipeline vs a bare Kafka relay: throughput ≥ 60 s, latency at 200/s (ends "bench: …")
 	@$(VENV)/bin/python bench/pipeline.py

@@ -81,6 +81,7 @@ def test_consumers_come_from_the_services_subscribers(entries: dict[str, Service
     assert consumed == {
         ("intake", "intake", Topic.RAW),
         ("classifier", "classifier", Topic.NORMALIZED),
+        ("classifier", "classifier-regrade", Topic.LIFECYCLE),
         ("sla", "sla", Topic.CLASSIFIED),
         ("sla", "sla", Topic.NOTIFICATION_SENT),
         ("sla", "sla", Topic.LIFECYCLE),

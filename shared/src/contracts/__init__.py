@@ -14,7 +14,9 @@ from contracts.complaints import (
 from contracts.deadletter import DeadLetter, MessageDeadLettered
 from contracts.envelope import Event, Model
 from contracts.lifecycle import (
+    REGRADE_ROLES,
     ActionRejection,
+    ActorRole,
     CaseAction,
     CaseActionRejected,
     CaseActionTaken,
@@ -22,6 +24,7 @@ from contracts.lifecycle import (
     CaseTransition,
     LifecycleAction,
     LifecycleEvent,
+    Regrade,
     Satisfaction,
 )
 from contracts.notifications import DeliveryStatus, NotificationReceipt, NotificationSent
@@ -46,8 +49,10 @@ __all__ = [
     "EVENTS",
     "MESSAGES_FOR_TOPIC",
     "PARTITIONS",
+    "REGRADE_ROLES",
     "RETENTION_DAYS",
     "ActionRejection",
+    "ActorRole",
     "Audience",
     "CaseAction",
     "CaseActionRejected",
@@ -81,6 +86,7 @@ __all__ = [
     "RawComplainant",
     "RawComplaintSubmitted",
     "Reason",
+    "Regrade",
     "Satisfaction",
     "Severity",
     "SlaChange",

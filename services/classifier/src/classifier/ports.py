@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Protocol
 
 from classifier.domain import IncidentSighting, PriorComplaint
+from classifier.domain.regrade import Correction
 from contracts import ComplaintClassified
 from servicekit.outbox import Stored
 
@@ -55,3 +56,18 @@ class ClassificationStore(Protocol):
 
     async def link_incident(self, incident_id: str, complaint_ids: Sequence[str]) -> None:
         """Mark the decision documents of `complaint_ids` as the incident's (idempotent)."""
+
+
+class CorrectionStore(Protocol):
+    """Staff corrections (`regraded` actions) and the stored decisions they change."""
+
+    async def apply(self, corrections: Sequence[Correction]) -> list[str]:
+        """Record each correction once (by action id) and set it on its stored decision.
+
+        The latest correction of a complaint (by `occurred_at`) is the decision that stands,
+        whatever order they arrive in. Returns the complaint ids that have no stored decision
+        (nothing is recorded for them).
+        """
+
+    async def corrections(self) -> list[Correction]:
+        """Every recorded correction, oldest first (for `export-corrections`)."""
