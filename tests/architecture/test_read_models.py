@@ -27,6 +27,7 @@ OWNERS: dict[str, str] = {
     "raw_payloads": "intake",
     "intake_keys": "intake",
     "classifications": "classifier",
+    "corrections": "classifier",
     "incidents": "classifier",
     "cases": "sla",
     "complainants": "sla",
@@ -58,7 +59,9 @@ KNOWN: frozenset[tuple[str, str]] = frozenset(
         (f"{CLI}/stages.py", "complaints"),
         (f"{CLI}/stages.py", "classifications"),
         (f"{CLI}/simulate.py", "cases"),
-        (f"{CLI}/sla_clocks.py", "cases"),  # the clock sheets of the case documents (ADR 0006)
+        (f"{CLI}/sla_clocks.py", "cases"),
+        (f"{CLI}/corrections.py", "classifications"),  # the regrade export (issue 16)
+        (f"{CLI}/corrections.py", "complaints"),  # the clock sheets of the case documents (ADR 0006)
     }
 )
 """(module, collection) read today outside its owner: the burn-down list of issue 19."""
