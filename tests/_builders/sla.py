@@ -250,6 +250,15 @@ FIELDS: dict[LifecycleAction, dict[str, Any]] = {
     A.CLOSED: {"verdict": "upheld", "root_cause": "billing rule"},
     A.REOPENED: {"reason": "the fault is back"},
     A.WITHDRAWN: {"reason": "the customer withdrew"},
+    A.REGRADED: {
+        "regrade": {
+            "kind": "complaint",
+            "category": "billing/overcharge",
+            "severity": "P2",
+            "flags": ["over_level"],
+        },
+        "reason": "the customer already went to 12315",
+    },
     A.DEADLINE_EXTENDED: {
         "clock": "resolution",
         "extend_by_hours": 8,
@@ -259,6 +268,7 @@ FIELDS: dict[LifecycleAction, dict[str, Any]] = {
 }
 # Who records each action in the journeys below.
 ACTOR = {
+    A.REGRADED: Role.LEAD,
     A.ASSIGNED: Role.LEAD,
     A.CLOSED: Role.LEAD,
     A.REOPENED: Role.LEAD,

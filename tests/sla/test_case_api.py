@@ -13,10 +13,7 @@ from typing import Any
 
 import pytest
 
-from contracts import (
-    CaseState,
-    LifecycleAction,
-)
+from contracts import CaseState, ClockName, LifecycleAction, Severity
 from sla.domain import LEGAL
 from sla.http_api import PERMITTED
 from sla.settings import Role
@@ -45,6 +42,7 @@ JOURNEY = (
     (A.ACKNOWLEDGED, S.ACKNOWLEDGED),
     (A.ASSIGNED, S.DISPATCHED),
     (A.CONTACTED, S.IN_PROGRESS),
+    (A.REGRADED, S.IN_PROGRESS),
     (A.AWAITING_CUSTOMER, S.AWAITING_CUSTOMER),
     (A.CUSTOMER_REPLIED, S.IN_PROGRESS),
     (A.DEADLINE_EXTENDED, S.IN_PROGRESS),
@@ -318,3 +316,27 @@ async def test_an_action_the_consumer_refuses_after_the_check_polls_as_409(api: 
     assert polled.status_code == 409
     assert polled.json()["reason"] == "already_acknowledged"
     assert polled.json()["state"] == "acknowledged"
+
+
+async def test_a_lead_regrade_re_plans_the_clocks_on_the_new_severity(api: ApiRig) -> None:
+    """Issue 16: a regrade changes the case's level and re-plans its running clocks; the
+    handler may not regrade; a regrade without its reason is incomplete (422)."""
+    before = {e.clock: e.due_at for e in (await api.rig.record()).clocks if e.running}
+    refused = await api.post(A.REGRADED, role=Role.HANDLER, **FIELDS[A.REGRADED])
+    assert (refused.status_code, refused.json()["reason"]) == (403, "forbidden_for_role")
+    bare = {"regrade": FIELDS[A.REGRADED]["regrade"]}
+    incomplete = await api.post(A.REGRADED, role=Role.LEAD, **bare)
+    assert (incomplete.status_code, incomplete.json()["reason"]) == (422, "regrade_incomplete")
+    applied = await api.act(A.REGRADED)
+    assert applied["to_state"] == "classified"
+    record = await api.rig.record()
+    assert record.case.severity is Severity.P2
+    after = {e.clock: e for e in record.clocks if e.running}
+    # P4 → P2: resolution 3 wd stays, dispatch 4 wh → 1 h, acknowledge 1 h → 30 min, and the
+    # P2 progress updates start now.
+    assert after[ClockName.DISPATCH].due_at < before[ClockName.DISPATCH]
+    assert after[ClockName.ACKNOWLEDGE].due_at < before[ClockName.ACKNOWLEDGE]
+    assert after[ClockName.DISPATCH].severity == "P2"
+    assert ClockName.PROGRESS_UPDATE in after
+    assert ClockName.PROGRESS_UPDATE not in before
+    assert all(e.severity == "P2" for e in after.values() if e.clock is not None)

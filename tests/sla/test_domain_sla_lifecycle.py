@@ -11,10 +11,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from contracts import (
+    ActorRole,
     CaseAction,
     CaseState,
     ClockName,
+    Kind,
     LifecycleAction,
+    Regrade,
     Satisfaction,
     Severity,
     Verdict,
@@ -45,6 +48,13 @@ NEEDS: dict[LifecycleAction, dict[str, Any]] = {
     A.AWAITING_CUSTOMER: {"reason": "waiting for the bill copy"},
     A.CALLBACK_DONE: {"satisfaction": Satisfaction.SATISFIED},
     A.CLOSED: {"verdict": Verdict.UPHELD},
+    A.REGRADED: {
+        "regrade": Regrade(
+            kind=Kind.COMPLAINT, category="billing/overcharge", severity=Severity.P2
+        ),
+        "reason": "the customer already went to 12315",
+        "actor_role": ActorRole.LEAD,
+    },
     A.DEADLINE_EXTENDED: {"clock": ClockName.RESOLUTION, "extend_by_hours": 9, "approver": "m-1"},
 }
 

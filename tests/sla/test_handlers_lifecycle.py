@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from contracts import (
+    Audience,
     CaseAction,
     CaseActionRejected,
     CaseActionTaken,
@@ -384,3 +385,50 @@ async def test_census_counts_open_and_overdue_clocks_and_the_timely_rate(case: R
     assert sample("complaints_timely_handling_ratio", clock="dispatch") == 1.0
     assert sample("complaints_timely_handling_ratio", clock="first_contact") == 0.0
     assert sample("complaints_deadlines_open", clock="dispatch", severity="P4") is None
+
+
+# --- upgrades (Vanke T12 / T13): only our time counts, and they re-plan the case -------------
+
+
+async def test_a_case_waiting_ten_days_for_the_customer_is_not_upgraded_at_day_seven(
+    rig: Rig,
+) -> None:
+    await rig.classified(classified())
+    await act(
+        rig,
+        action(A.ASSIGNED, at(0.5), assignee="h-1"),
+        action(A.CONTACTED, at(1)),
+        action(A.AWAITING_CUSTOMER, at(24), reason="waiting for the customer's bill"),
+    )
+    scheduler = rig.scheduler("a")
+    rig.clock.set(at(7 * 24 + 1))  # a week after receipt, six days of it waiting
+    while await scheduler.run_once():
+        pass
+    assert (await rig.record()).case.severity is Severity.P4
+    assert SlaEventKind.UPGRADED not in rig.publisher.kinds()
+    await act(rig, action(A.CUSTOMER_REPLIED, at(11 * 24)))
+    rig.clock.set(at(30 * 24))  # long after a week of our own time: upgraded now
+    while await scheduler.run_once():
+        pass
+    assert (await rig.record()).case.severity is Severity.P2
+
+
+async def test_an_upgrade_re_plans_the_remaining_clocks_on_the_new_severity(rig: Rig) -> None:
+    await rig.classified(classified())
+    await act(rig, action(A.ASSIGNED, at(0.5), assignee="h-1"), action(A.CONTACTED, at(1)))
+    scheduler = rig.scheduler("a")
+    rig.clock.set(at(7 * 24 + 1))
+    while await scheduler.run_once():
+        pass
+    record = await rig.record()
+    assert record.case.severity is Severity.P2
+    running = [e for e in record.clocks if e.running and e.clock is not None]
+    assert running
+    assert {e.severity for e in running} == {"P2"}
+    # P2 runs progress updates every 48 h (P4 does not): they start at the upgrade.
+    progress = [e for e in running if e.clock is ClockName.PROGRESS_UPDATE]
+    assert [e.started_at for e in progress] == [at(7 * 24 + 1)]
+    # The escalation chain is the new level's: a P2 breach of resolution tells the team lead.
+    resolution = next(e for e in running if e.clock is ClockName.RESOLUTION)
+    breach = next(t for t in resolution.thresholds if t.percent == 100)
+    assert Audience.TEAM_LEAD in breach.audiences

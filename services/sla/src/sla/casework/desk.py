@@ -17,12 +17,14 @@ from typing import Annotated, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
 from contracts import (
+    ActorRole,
     CaseAction,
     CaseActionTaken,
     CaseState,
     ClockName,
     Event,
     LifecycleAction,
+    Regrade,
     Satisfaction,
     Verdict,
 )
@@ -55,7 +57,7 @@ _CASEWORK = frozenset(
 )
 PERMITTED: dict[Role, frozenset[LifecycleAction]] = {
     Role.HANDLER: _CASEWORK,
-    Role.LEAD: _CASEWORK | {A.ASSIGNED, A.CLOSED, A.REOPENED},
+    Role.LEAD: _CASEWORK | {A.ASSIGNED, A.CLOSED, A.REOPENED, A.REGRADED},
     Role.MANAGER: frozenset(LifecycleAction),
 }
 MANAGER_VERDICTS = frozenset({Verdict.MALICIOUS})
@@ -68,6 +70,7 @@ INCOMPLETE = frozenset(
         "closure_needs_verdict",
         "extension_incomplete",
         "extension_needs_approval",
+        "regrade_incomplete",
     }
 )
 
@@ -143,6 +146,9 @@ class ActionRequest(Body):
         None, gt=0, le=2160, description="For `deadline_extended`: hours to add (≤ 90 days)."
     )
     approver: StaffName | None = Field(None, description="For `deadline_extended`: approved by.")
+    regrade: Regrade | None = Field(
+        None, description="For `regraded` (lead or manager; `reason` required): the correction."
+    )
 
 
 class ActionPending(Body):
@@ -208,6 +214,9 @@ class CaseDesk:
         """Publish the action if the case's state allows it, or say what it already did."""
         if (why := role_refusal(who.role, request.action, request.verdict)) is not None:
             raise ApiProblemError(403, "forbidden_for_role", why)
+        if request.action is A.REGRADED and (request.regrade is None or not request.reason):
+            detail = "a regrade names the corrected decision (`regrade`) and why (`reason`)"
+            raise ApiProblemError(422, "regrade_incomplete", detail)
         record = await self.cases.load(complaint_id)
         if record is None:
             raise ApiProblemError(404, "unknown_case", "no classified complaint with this id")
@@ -269,6 +278,8 @@ class CaseDesk:
             clock=request.clock,
             extend_by_hours=request.extend_by_hours,
             approver=request.approver,
+            regrade=request.regrade if request.action is A.REGRADED else None,
+            actor_role=ActorRole(who.role.value) if request.action is A.REGRADED else None,
         )
 
     async def _publish(self, event: CaseActionTaken) -> None:

@@ -19,6 +19,7 @@ from contracts import (
     SlaEventKind,
 )
 from sla.clocks.firing import next_of
+from sla.clocks.replan import pause_upgrades, replan_for_severity, resume_upgrades
 from sla.clocks.sheet import ClockEntry, ClockStatus, as_deadline, entry_of, upsert, with_plan
 from sla.domain import (
     BusinessCalendar,
@@ -105,6 +106,8 @@ class SheetChange:
                 deadline=as_deadline(e), paused_at=at, resumed_at=cap_end, calendar=self.calendar
             )
             self.put(replace(with_plan(e, moved), pause_base=(e.due_at, e.thresholds)))
+        # Upgrades count only time attributable to us (Vanke T12/T13).
+        self.put(*pause_upgrades(self.sheet, paused_at=at, planned_until=cap_end))
         self.event(SlaEventKind.PAUSED)
 
     def resume(self, step: Transition) -> None:
@@ -123,6 +126,8 @@ class SheetChange:
             )
             gained = (moved.due_at - base.due_at).total_seconds()
             self.put(replace(with_plan(base, moved), paused_seconds=e.paused_seconds + gained))
+        credited = credit.credited_until - credit.paused_at
+        self.put(*resume_upgrades(self.sheet, credited=credited))
         self.event(SlaEventKind.RESUMED)
 
     def extend(self, clock: ClockName, hours: float) -> None:
@@ -221,12 +226,23 @@ def apply_effects(
     if step.extension is not None:
         change.extend(*step.extension)
     if step.stops:
-        status = ClockStatus.CANCELLED if action.action in CANCELLING else ClockStatus.MET
+        cancelled = action.action in CANCELLING or action.action is LifecycleAction.REGRADED
+        status = ClockStatus.CANCELLED if cancelled else ClockStatus.MET
         change.stop(step.stops, status)
     if ClockName.RESOLUTION in step.stops or action.action in CANCELLING:
         change.cancel_upgrades()
     if step.starts:
         change.start(step)
+    if step.case.severity is not record.case.severity:  # a regrade: re-plan on the new level
+        change.sheet = replan_for_severity(
+            change.sheet,
+            severity=step.case.severity,
+            channel=record.facts.channel,
+            flags=record.facts.flags,
+            now=action.occurred_at,
+            policy=policy,
+            calendar=calendar,
+        )
     if action.action is LifecycleAction.CONTACTED:
         change.progress_given()
     return change

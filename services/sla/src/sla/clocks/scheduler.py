@@ -21,6 +21,7 @@ from contracts import Event
 from servicekit.clock import Clock
 from servicekit.timer import DueLoop
 from sla.clocks.firing import Firing, event_kind, fire_due
+from sla.clocks.replan import replan_for_severity
 from sla.clocks.sheet import ClockEntry, Lease, earliest
 from sla.domain import TERMINAL, BusinessCalendar, SlaPolicy
 from sla.metrics import SlaMetrics
@@ -151,6 +152,17 @@ class Scheduler:
             policy=self.policy,
             calendar=self.calendar,
         )
+        if firing.severity is not None:  # an upgrade re-plans the case on its new level
+            replanned = replan_for_severity(
+                firing.clocks,
+                severity=firing.severity,
+                channel=record.facts.channel,
+                flags=record.facts.flags,
+                now=now,
+                policy=self.policy,
+                calendar=self.calendar,
+            )
+            firing = replace(firing, clocks=replanned)
         return _Visit(record, republish, firing if firing.events else None)
 
     async def _commit(self, visits: Sequence[_Visit], now: datetime) -> list[tuple[str, LogEntry]]:

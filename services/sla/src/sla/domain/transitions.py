@@ -65,6 +65,20 @@ LEGAL: dict[LifecycleAction, dict[CaseState, CaseState]] = {
     A.CLOSED: dict.fromkeys((*NOT_ACCEPTABLE, S.RESOLVED, S.CALLBACK_DONE), S.CLOSED),
     A.REOPENED: {S.RESOLVED: S.REOPENED, S.CALLBACK_DONE: S.REOPENED, S.CLOSED: S.REOPENED},
     A.WITHDRAWN: dict.fromkeys(_WITHDRAWABLE, S.WITHDRAWN),
+    # A lead's or manager's correction of the classifier's decision: recorded, no move (a changed
+    # kind leaves the complaint path: `_regraded` sets the side state).
+    A.REGRADED: {
+        state: state
+        for state in (
+            S.CLASSIFIED,
+            S.ACKNOWLEDGED,
+            S.DISPATCHED,
+            S.IN_PROGRESS,
+            S.AWAITING_CUSTOMER,
+            S.RESOLVED,
+            S.REOPENED,
+        )
+    },
     A.DEADLINE_EXTENDED: {
         state: state
         for state in (
