@@ -108,7 +108,7 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
         await asyncio.gather(*tasks, return_exceptions=True)
 
     return shell.app(
-        on_startup=[ports.deadlines.ensure_indexes],
+        on_startup=[ports.deadlines.ensure_indexes, ports.cases.ensure_indexes],
         after_startup=[start_scheduler],
         on_shutdown=[stop_scheduler],
         routes=_case_api(settings, ports, policy, calendar, shell),

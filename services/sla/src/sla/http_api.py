@@ -8,6 +8,7 @@ idempotent on the client's `action_id`. The actor is the staff member the API ke
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import re
@@ -51,6 +52,7 @@ COMPLAINT_ID = r"^CP[0-9]{8}-[0-9A-Z]{10}$"  # the contracts' ComplaintId
 ACTION_ID = r"^[A-Za-z0-9._:@-]{1,100}$"
 CATEGORY = r"^[a-z][a-z0-9_]*(/[a-z][a-z0-9_]*)*$"  # a taxonomy path, e.g. billing/overcharge
 MAX_BODY = 64 * 1024
+LIST_SLOTS = 2  # list requests at once (FerretDB 1.x scans `cases` for each); more get 503
 """Largest request body: an action with every text field full is well under 40 KiB."""
 LIST_PARAMETERS = frozenset(
     {
@@ -449,6 +451,7 @@ def create_case_api(
     )
     app.state.staff_keys = staff
     app.add_middleware(BodyLimit)
+    list_slots = asyncio.Semaphore(LIST_SLOTS)
 
     @app.exception_handler(ApiProblemError)
     async def problem(_: Request, exc: ApiProblemError) -> JSONResponse:
@@ -534,13 +537,16 @@ def create_case_api(
         page_size: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> CasePage:
         """Cases matching every filter given, oldest first, one page at a time."""
-        query = CaseQuery(
-            fields=CaseFilter(state, severity, category, channel, assignee),
-            overdue=overdue,
-            due_within=timedelta(hours=due_within_hours) if due_within_hours else None,
-            page=page,
-            page_size=page_size,
-        )
-        return await queries.page(query, now=clock.now())
+        if list_slots.locked():  # shed at once: a queue of lists only makes every answer late
+            raise HTTPException(503, "too many list requests at once", {"Retry-After": "1"})
+        async with list_slots:
+            query = CaseQuery(
+                fields=CaseFilter(state, severity, category, channel, assignee),
+                overdue=overdue,
+                due_within=timedelta(hours=due_within_hours) if due_within_hours else None,
+                page=page,
+                page_size=page_size,
+            )
+            return await queries.page(query, now=clock.now())
 
     return app

@@ -297,22 +297,26 @@ class CaseQueries:
 
     async def page(self, query: CaseQuery, *, now: datetime) -> CasePage:
         """Cases matching the filters, oldest receipt first, one page of them."""
-        rows = await self.cases.search(query.fields)
+        start = (query.page - 1) * query.page_size
+        ids: set[str] | None = None
         if query.overdue:
-            late = {d.complaint_id for d in await self.clocks.running_due_by(now)}
-            rows = [r for r in rows if r.facts.complaint_id in late]
+            ids = {d.complaint_id for d in await self.clocks.running_due_by(now)}
         if query.due_within is not None:
             horizon = await self.clocks.running_due_by(now + query.due_within)
             soon = {d.complaint_id for d in horizon if d.due_at > now}
-            rows = [r for r in rows if r.facts.complaint_id in soon]
-        start = (query.page - 1) * query.page_size
-        chosen = rows[start : start + query.page_size]
+            ids = soon if ids is None else ids & soon
+        chosen, total = await self.cases.search_page(
+            query.fields,
+            skip=start,
+            limit=query.page_size,
+            ids=None if ids is None else sorted(ids),
+        )
         running: dict[str, list[StoredDeadline]] = {r.facts.complaint_id: [] for r in chosen}
         if chosen:
             for d in await self.clocks.running_of(list(running)):
                 running[d.complaint_id].append(d)
         items = [self._row(r, running[r.facts.complaint_id], now=now) for r in chosen]
-        return CasePage(items=items, page=query.page, page_size=query.page_size, total=len(rows))
+        return CasePage(items=items, page=query.page, page_size=query.page_size, total=total)
 
     def _row(self, row: CaseSummary, running: list[StoredDeadline], *, now: datetime) -> CaseRow:
         facts = row.facts

@@ -287,6 +287,9 @@ class InMemoryCaseStore:
         kept = self.notifications.get(complaint_id, {}).values()
         return sorted(kept, key=lambda r: (r.at, r.notification_id))
 
+    async def ensure_indexes(self) -> None:
+        """Nothing to index in memory."""
+
     async def search(self, query: CaseFilter) -> list[CaseSummary]:
         """Cases matching every given field, oldest receipt first."""
         found = []
@@ -298,6 +301,18 @@ class InMemoryCaseStore:
             if _matches(row, query):
                 found.append(row)
         return sorted(found, key=lambda r: (r.facts.received_at, r.facts.complaint_id))
+
+    async def search_page(
+        self,
+        query: CaseFilter,
+        *,
+        skip: int,
+        limit: int | None,
+        ids: Sequence[str] | None = None,
+    ) -> tuple[list[CaseSummary], int]:
+        """One page of matching cases and how many match in all."""
+        rows = [r for r in await self.search(query) if ids is None or r.facts.complaint_id in ids]
+        return rows[skip : None if limit is None else skip + limit], len(rows)
 
 
 def _matches(row: CaseSummary, query: CaseFilter) -> bool:

@@ -25,7 +25,14 @@ from contracts import (
     SlaChanged,
     Verdict,
 )
-from servicekit.mongo import Document, check_filter, find_all, insert_new, write_in_chunks
+from servicekit.mongo import (
+    Document,
+    check_filter,
+    ensure_index,
+    find_all,
+    insert_new,
+    write_in_chunks,
+)
 from servicekit.outbox import Outbox
 from sla.domain import Case, HistoryEntry
 from sla.ports import (
@@ -133,6 +140,9 @@ def facts_from(doc: Document) -> CaseFacts:
 LIFECYCLE_EVENT: TypeAdapter[Event] = TypeAdapter(
     Annotated[SlaChanged | CaseStateChanged | CaseActionRejected, Field(discriminator="type")]
 )
+
+
+LIST_FIELDS = ("state", "severity", "category", "channel", "assignee")
 
 
 class MongoCaseStore:
@@ -325,18 +335,43 @@ class MongoCaseStore:
         ]
         return sorted(kept, key=lambda r: (r.at, r.notification_id))
 
+    async def ensure_indexes(self) -> None:
+        """One index per list filter (and receipt time), so a filtered page is an index walk."""
+        for field in LIST_FIELDS:
+            await ensure_index(self._cases, [(field, 1), ("received_at", 1)])
+        await ensure_index(self._cases, [("received_at", 1)])
+
     async def search(self, query: CaseFilter) -> list[CaseSummary]:
-        """A scan of `cases` (FerretDB pushes down only `_id`): fine at the volumes staff page."""
-        wanted = {
-            "state": query.state.value if query.state else None,
-            "severity": query.severity.value if query.severity else None,
-            "category": query.category,
-            "channel": query.channel.value if query.channel else None,
-            "assignee": query.assignee,
-        }
-        where = {name: value for name, value in wanted.items() if value is not None}
-        check_filter(where)  # equality on plain values: nothing from a request is an operator
-        docs = await find_all(self._cases, where, {"history": 0, "outbox": 0, "pauses": 0})
+        """Every matching case, oldest receipt first (tools and tests; the API pages instead)."""
+        rows, _ = await self.search_page(query, skip=0, limit=None)
+        return rows
+
+    async def search_page(
+        self,
+        query: CaseFilter,
+        *,
+        skip: int,
+        limit: int | None,
+        ids: Sequence[str] | None = None,
+    ) -> tuple[list[CaseSummary], int]:
+        """One page of matching cases (oldest receipt first) and how many match in all.
+
+        Two reads, so the process never decodes more than a page of cases: the matching ids and
+        receipt times (small documents; FerretDB 1.x scans for any filter that is not an `_id`
+        or an indexed field's equality, MongoDB walks the field's index), then the page's cases
+        by `_id`. `ids` narrows the match to those cases (the clock filters).
+        """
+        where = _where(query)
+        if ids is not None:
+            where["_id"] = {"$in": list(ids)}
+        keys = await find_all(self._cases, where, {"_id": 1, "received_at": 1})
+        ordered = sorted((doc["received_at"], doc["_id"]) for doc in keys if "received_at" in doc)
+        chosen = [cid for _, cid in ordered[skip : None if limit is None else skip + limit]]
+        if not chosen:
+            return [], len(ordered)
+        docs = await find_all(
+            self._cases, {"_id": {"$in": chosen}}, {"history": 0, "outbox": 0, "pauses": 0}
+        )
         rows = [
             CaseSummary(
                 facts=facts_from(doc),
@@ -346,9 +381,23 @@ class MongoCaseStore:
                 department=doc.get("department"),
             )
             for doc in docs
-            if "received_at" in doc
         ]
-        return sorted(rows, key=lambda r: (r.facts.received_at, r.facts.complaint_id))
+        rows.sort(key=lambda r: (r.facts.received_at, r.facts.complaint_id))
+        return rows, len(ordered)
+
+
+def _where(query: CaseFilter) -> Document:
+    """Equality on plain values: nothing from a request is read as an operator."""
+    wanted = {
+        "state": query.state.value if query.state else None,
+        "severity": query.severity.value if query.severity else None,
+        "category": query.category,
+        "channel": query.channel.value if query.channel else None,
+        "assignee": query.assignee,
+    }
+    where = {name: value for name, value in wanted.items() if value is not None}
+    check_filter(where)
+    return where
 
 
 def _field_key(notification_id: str) -> str:
