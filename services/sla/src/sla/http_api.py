@@ -15,6 +15,7 @@ import re
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from html import escape
 from http import HTTPStatus
 from typing import Annotated, Any, Literal
 
@@ -433,6 +434,27 @@ def _responses(
     return {**{s: _PROBLEMS[s] for s in statuses}, **(also or {})}
 
 
+def docs_html(spec: Mapping[str, Any]) -> str:
+    """The OpenAPI document as one self-contained HTML page: no scripts, nothing fetched."""
+    rows = []
+    for path, operations in spec.get("paths", {}).items():
+        for method, operation in operations.items():
+            params = ", ".join(p["name"] for p in operation.get("parameters", []))
+            rows.append(
+                f"<h2>{escape(method.upper())} <code>{escape(path)}</code></h2>"
+                f"<p><b>{escape(operation.get('summary', ''))}</b></p>"
+                f"<p>{escape(operation.get('description', ''))}</p>"
+                f"<p>Parameters: {escape(params or 'none')}; answers: "
+                f"{escape(', '.join(operation.get('responses', {})))}</p>"
+            )
+    title = escape(spec.get("info", {}).get("title", "API"))
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head>"
+        f"<body><h1>{title}</h1><p>Machine-readable: <a href='{PREFIX}/openapi.json'>"
+        f"openapi.json</a></p>{''.join(rows)}</body></html>"
+    )
+
+
 def create_case_api(
     *,
     desk: CaseDesk,
@@ -446,12 +468,21 @@ def create_case_api(
         version="1",
         summary="Act on complaint cases and ask about them (DOMAIN.md §5–§7).",
         openapi_url=f"{PREFIX}/openapi.json",
-        docs_url=f"{PREFIX}/docs",
+        docs_url=None,  # FastAPI's page loads Swagger UI from a CDN: ours is plain HTML
         redoc_url=None,
+        redirect_slashes=False,  # a redirect would be built from the caller's Host header
     )
     app.state.staff_keys = staff
     app.add_middleware(BodyLimit)
     list_slots = asyncio.Semaphore(LIST_SLOTS)
+
+    @app.get(f"{PREFIX}/docs", include_in_schema=False)
+    async def docs_page() -> Response:
+        return Response(
+            docs_html(app.openapi()),
+            media_type="text/html; charset=utf-8",
+            headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"},
+        )
 
     @app.exception_handler(ApiProblemError)
     async def problem(_: Request, exc: ApiProblemError) -> JSONResponse:
