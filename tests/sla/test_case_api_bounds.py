@@ -44,3 +44,39 @@ async def test_the_docs_page_loads_nothing_from_elsewhere(api: ApiRig) -> None: 
     assert "http" not in page.text.replace("openapi.json", "")
     assert "default-src 'none'" in page.headers["content-security-policy"]
     assert "/cases/{complaint_id}/actions" in page.text
+
+
+async def test_fifty_lists_at_once_through_the_service_answer_or_shed_within_a_second() -> None:
+    import time
+
+    import httpx
+
+    from sla.app import create_app
+    from tests.sla.test_case_api_app import KEY, KEYS, memory_ports, settings
+    from tests.sla.test_handlers import Rig as HandlerRig
+    from tests.sla.test_handlers import classified
+
+    rig = HandlerRig()
+    await rig.classified(classified())
+    ports = memory_ports(rig)
+    original = rig.cases.search_page
+
+    async def slow(*args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(0.5)  # a slow database: the guard and the list slots must shed
+        return await original(*args, **kwargs)
+
+    rig.cases.search_page = slow  # type: ignore[method-assign]
+    app = create_app(settings(KEYS), ports)
+    transport = httpx.ASGITransport(app=app, client=("10.1.1.1", 9))
+    async with httpx.AsyncClient(transport=transport, base_url="http://sla") as client:
+
+        async def one() -> tuple[int, float]:
+            started = time.monotonic()
+            answer = await client.get("/cases", headers={"X-Api-Key": KEY})
+            return answer.status_code, time.monotonic() - started
+
+        results = await asyncio.gather(*(one() for _ in range(50)))
+    statuses = sorted(status for status, _ in results)
+    assert statuses.count(200) == 2
+    assert statuses.count(503) == 48
+    assert max(seconds for _, seconds in results) < 1.5
