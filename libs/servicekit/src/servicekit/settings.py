@@ -105,7 +105,7 @@ class HttpGuardSettings(BaseModel):
 
     max_concurrent: int = Field(8, ge=1, description="Requests served at once; more get 503.")
     request_timeout_seconds: float = Field(
-        1.5, gt=0, description="Budget of one request (body, handler, database); then 503."
+        1.2, gt=0, description="Budget of one request (body, handler, database); then 503."
     )
     max_body_bytes: int = Field(
         1024 * 1024, ge=0, description="Outer limit of a request body (413); APIs may be tighter."
