@@ -31,6 +31,13 @@ class KitMetrics:
             ["service", "error"],
             registry=registry,
         )
+        self.http_shed = Counter(
+            "complaints_http_shed_total",
+            "API requests answered by the HTTP guard instead of the API: busy (503), timeout"
+            " (503), oversize (413), too_many_auth_failures (429), client_gone (cancelled).",
+            ["service", "reason"],
+            registry=registry,
+        )
         self.retries = Counter(
             "complaints_batch_retries_total",
             "Batch retries after a transient failure (MongoDB or Kafka unavailable).",

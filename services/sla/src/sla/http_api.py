@@ -6,9 +6,11 @@ published is the desk's (`sla.casework.desk`), what a query answers is `sla.quer
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from datetime import timedelta
+from html import escape
 from http import HTTPStatus
 from typing import Annotated, Any
 
@@ -57,6 +59,7 @@ __all__ = [  # what the service and its tests take from here (the desk moved to 
 COMPLAINT_ID = r"^CP[0-9]{8}-[0-9A-Z]{10}$"  # the contracts' ComplaintId
 CATEGORY = r"^[a-z][a-z0-9_]*(/[a-z][a-z0-9_]*)*$"  # a taxonomy path, e.g. billing/overcharge
 MAX_BODY = 64 * 1024
+LIST_SLOTS = 2  # list requests at once (FerretDB 1.x scans `cases` for each); more get 503
 """Largest request body: an action with every text field full is well under 40 KiB."""
 LIST_PARAMETERS = frozenset(
     {
@@ -185,6 +188,27 @@ def _responses(
     return {**{s: _PROBLEMS[s] for s in statuses}, **(also or {})}
 
 
+def docs_html(spec: Mapping[str, Any]) -> str:
+    """The OpenAPI document as one self-contained HTML page: no scripts, nothing fetched."""
+    rows = []
+    for path, operations in spec.get("paths", {}).items():
+        for method, operation in operations.items():
+            params = ", ".join(p["name"] for p in operation.get("parameters", []))
+            rows.append(
+                f"<h2>{escape(method.upper())} <code>{escape(path)}</code></h2>"
+                f"<p><b>{escape(operation.get('summary', ''))}</b></p>"
+                f"<p>{escape(operation.get('description', ''))}</p>"
+                f"<p>Parameters: {escape(params or 'none')}; answers: "
+                f"{escape(', '.join(operation.get('responses', {})))}</p>"
+            )
+    title = escape(spec.get("info", {}).get("title", "API"))
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head>"
+        f"<body><h1>{title}</h1><p>Machine-readable: <a href='{PREFIX}/openapi.json'>"
+        f"openapi.json</a></p>{''.join(rows)}</body></html>"
+    )
+
+
 def create_case_api(
     *,
     desk: CaseDesk,
@@ -198,11 +222,21 @@ def create_case_api(
         version="1",
         summary="Act on complaint cases and ask about them (DOMAIN.md §5–§7).",
         openapi_url=f"{PREFIX}/openapi.json",
-        docs_url=f"{PREFIX}/docs",
+        docs_url=None,  # FastAPI's page loads Swagger UI from a CDN: ours is plain HTML
         redoc_url=None,
+        redirect_slashes=False,  # a redirect would be built from the caller's Host header
     )
     app.state.staff_keys = staff
     app.add_middleware(BodyLimit)
+    list_slots = asyncio.Semaphore(LIST_SLOTS)
+
+    @app.get(f"{PREFIX}/docs", include_in_schema=False)
+    async def docs_page() -> Response:
+        return Response(
+            docs_html(app.openapi()),
+            media_type="text/html; charset=utf-8",
+            headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"},
+        )
 
     @app.exception_handler(ApiProblemError)
     async def problem(_: Request, exc: ApiProblemError) -> JSONResponse:
@@ -288,13 +322,16 @@ def create_case_api(
         page_size: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> CasePage:
         """Cases matching every filter given, oldest first, one page at a time."""
-        query = CaseQuery(
-            fields=CaseFilter(state, severity, category, channel, assignee),
-            overdue=overdue,
-            due_within=timedelta(hours=due_within_hours) if due_within_hours else None,
-            page=page,
-            page_size=page_size,
-        )
-        return await queries.page(query, now=clock.now())
+        if list_slots.locked():  # shed at once: a queue of lists only makes every answer late
+            raise HTTPException(503, "too many list requests at once", {"Retry-After": "1"})
+        async with list_slots:
+            query = CaseQuery(
+                fields=CaseFilter(state, severity, category, channel, assignee),
+                overdue=overdue,
+                due_within=timedelta(hours=due_within_hours) if due_within_hours else None,
+                page=page,
+                page_size=page_size,
+            )
+            return await queries.page(query, now=clock.now())
 
     return app
