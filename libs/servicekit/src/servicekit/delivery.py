@@ -11,20 +11,26 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
 
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
 from aiokafka.errors import RequestTimedOutError as KafkaRequestTimedOut
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
-from pydantic import TypeAdapter, ValidationError
 from pymongo.errors import AutoReconnect, ConnectionFailure, NetworkTimeout, WriteConcernError
 
-from contracts import ComplaintId, DeadLetter, Event, MessageDeadLettered, Topic
+from contracts import DeadLetter, MessageDeadLettered, Topic
 from servicekit.clock import Clock
 from servicekit.deadletters import PAYLOAD_BOUND, bounded_letter, poison, without_payload
+from servicekit.inbound import (
+    BatchHandler,
+    E,
+    Inbound,
+    Rejection,
+    complaint_id,
+    decode,
+    text_key,
+)
 from servicekit.kafka import publish_all
 from servicekit.logs import correlated
 from servicekit.metrics import KitMetrics
@@ -45,56 +51,17 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 """Failures of infrastructure, not of the message: retried until the infrastructure is back."""
 
-
-@dataclass(frozen=True)
-class Inbound:
-    """One consumed Kafka record, detached from the client library."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes
-    timestamp_ms: int
-
-    @classmethod
-    def from_record(cls, record: Any) -> Inbound:
-        """Copy the fields we use from an aiokafka ConsumerRecord."""
-        return cls(
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            key=record.key,
-            value=record.value if record.value is not None else b"",
-            timestamp_ms=record.timestamp,
-        )
-
-
-@dataclass(frozen=True)
-class Rejection:
-    """A message the handler refused, with a machine-readable reason."""
-
-    message: Inbound
-    reason: str
-    detail: str
-
-
-BatchHandler = Callable[[Sequence[Inbound]], Awaitable[Sequence[Rejection]]]
-
-E = TypeVar("E", bound=Event)
-
-
-def decode(messages: Sequence[Inbound], event_type: type[E]) -> tuple[list[E], list[Rejection]]:
-    """Parse each message as `event_type`; what does not parse becomes `invalid_event`."""
-    events: list[E] = []
-    rejections: list[Rejection] = []
-    for message in messages:
-        try:
-            events.append(event_type.model_validate_json(message.value))
-        except ValidationError as exc:
-            detail = f"not a {event_type.event_type}: {exc.error_count()} validation errors"
-            rejections.append(Rejection(message, "invalid_event", detail))
-    return events, rejections
+__all__ = [
+    "TRANSIENT_ERRORS",
+    "BatchHandler",
+    "DeliveryPolicy",
+    "E",
+    "Inbound",
+    "Rejection",
+    "complaint_id",
+    "consume",
+    "decode",
+]
 
 
 class DeliveryPolicy:
@@ -242,7 +209,7 @@ class DeliveryPolicy:
                 topic=message.topic,
                 partition=message.partition,
                 offset=message.offset,
-                key=_text_key(message.key),
+                key=text_key(message.key),
                 payload=message.value,
                 attempts=attempts,
                 payload_bound=self._payload_bound,
@@ -295,29 +262,6 @@ def _where(letter: DeadLetter) -> dict[str, object]:
         "payload_length": letter.payload_length,
         "payload_omitted": letter.payload_omitted,
     }
-
-
-_COMPLAINT_ID: TypeAdapter[str] = TypeAdapter(ComplaintId)
-
-
-def complaint_id(message: Inbound) -> str | None:
-    """The message's key if it is a complaint id (every topic after intake is keyed by one)."""
-    key = _text_key(message.key)
-    if key is None:
-        return None
-    try:
-        return _COMPLAINT_ID.validate_python(key)
-    except ValidationError:
-        return None
-
-
-def _text_key(key: bytes | None) -> str | None:
-    if key is None:
-        return None
-    try:
-        return key.decode()
-    except UnicodeDecodeError:
-        return None
 
 
 def consume(

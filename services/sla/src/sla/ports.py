@@ -160,25 +160,12 @@ class CaseStore(Protocol):
     async def receipts(self, complaint_id: str) -> list[ReceiptSummary]:
         """The receipts kept for a case, oldest first."""
 
-    async def ensure_indexes(self) -> None:
-        """Create the indexes the list filters use (idempotent)."""
-
     async def search(self, query: CaseFilter) -> list[CaseSummary]:
         """Cases matching `query` (with their running clocks), oldest receipt first."""
 
     async def census(self) -> list[tuple[str, str, str, str, int]]:
         """Clock counts by (clock, severity, status, outcome); outcome is on_time / late /
         overdue (running past its breach) / "" (running in time, or stopped without a goal)."""
-
-    async def search_page(
-        self,
-        query: CaseFilter,
-        *,
-        skip: int,
-        limit: int | None,
-        ids: Sequence[str] | None = None,
-    ) -> tuple[list[CaseSummary], int]:
-        """A page of `search` (only the cases in `ids`, if given), and the number matching."""
 
 
 DueEntry = tuple[str, datetime, int]
