@@ -16,12 +16,7 @@ LIMIT = 320
 KNOWN: frozenset[str] = frozenset(
     {
         "bench/pipeline.py",
-        "deploy/local/stack.py",
-        "services/sla/src/sla/adapters/mongo_cases.py",
-        "services/sla/src/sla/adapters/mongo_deadlines.py",
-        "services/sla/src/sla/cases.py",
         "services/sla/src/sla/http_api.py",
-        "services/sla/src/sla/queries.py",
     }
 )
 """Modules over the bar today (issue 19)."""

@@ -12,13 +12,13 @@ from tests.sla.test_case_api import ApiRig, api  # noqa: F401 (the fixture)
 async def test_a_third_list_at_once_is_shed_with_retry_after(api: ApiRig) -> None:  # noqa: F811
     release = asyncio.Event()
     cases: Any = api.rig.cases
-    original = cases.search_page
+    original = cases.search
 
     async def slow(*args: Any, **kwargs: Any) -> Any:
         await release.wait()
         return await original(*args, **kwargs)
 
-    cases.search_page = slow
+    cases.search = slow
     first = asyncio.create_task(api.get("/cases", Role.LEAD))
     second = asyncio.create_task(api.get("/cases", Role.LEAD))
     await asyncio.sleep(0.05)
@@ -59,13 +59,13 @@ async def test_fifty_lists_at_once_through_the_service_answer_or_shed_within_a_s
     rig = HandlerRig()
     await rig.classified(classified())
     ports = memory_ports(rig)
-    original = rig.cases.search_page
+    original = rig.cases.search
 
     async def slow(*args: Any, **kwargs: Any) -> Any:
         await asyncio.sleep(0.5)  # a slow database: the guard and the list slots must shed
         return await original(*args, **kwargs)
 
-    rig.cases.search_page = slow  # type: ignore[method-assign]
+    rig.cases.search = slow  # type: ignore[method-assign]
     app = create_app(settings(KEYS), ports)
     transport = httpx.ASGITransport(app=app, client=("10.1.1.1", 9))
     async with httpx.AsyncClient(transport=transport, base_url="http://sla") as client:
