@@ -34,6 +34,17 @@ NOT_ACCEPTABLE = (
 )
 NEEDS_EVIDENCE = frozenset({Verdict.BASELESS, Verdict.MALICIOUS})
 
+# Open cases, before and after the result: where a regrade or an extension is recorded.
+_OPEN = (
+    S.CLASSIFIED,
+    S.ACKNOWLEDGED,
+    S.DISPATCHED,
+    S.IN_PROGRESS,
+    S.AWAITING_CUSTOMER,
+    S.RESOLVED,
+    S.REOPENED,
+)
+
 # action -> {from state: to state}; the to state equal to the from state means "recorded, no move".
 LEGAL: dict[LifecycleAction, dict[CaseState, CaseState]] = {
     A.ACKNOWLEDGED: {
@@ -67,28 +78,6 @@ LEGAL: dict[LifecycleAction, dict[CaseState, CaseState]] = {
     A.WITHDRAWN: dict.fromkeys(_WITHDRAWABLE, S.WITHDRAWN),
     # A lead's or manager's correction of the classifier's decision: recorded, no move (a changed
     # kind leaves the complaint path: `_regraded` sets the side state).
-    A.REGRADED: {
-        state: state
-        for state in (
-            S.CLASSIFIED,
-            S.ACKNOWLEDGED,
-            S.DISPATCHED,
-            S.IN_PROGRESS,
-            S.AWAITING_CUSTOMER,
-            S.RESOLVED,
-            S.REOPENED,
-        )
-    },
-    A.DEADLINE_EXTENDED: {
-        state: state
-        for state in (
-            S.CLASSIFIED,
-            S.ACKNOWLEDGED,
-            S.DISPATCHED,
-            S.IN_PROGRESS,
-            S.AWAITING_CUSTOMER,
-            S.RESOLVED,
-            S.REOPENED,
-        )
-    },
+    A.REGRADED: {state: state for state in _OPEN},
+    A.DEADLINE_EXTENDED: {state: state for state in _OPEN},
 }
