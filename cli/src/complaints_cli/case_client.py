@@ -13,6 +13,8 @@ if TYPE_CHECKING:
     import httpx
 
 Json = dict[str, Any]
+BUSY = frozenset({429, 503})
+"""Answers that mean "not now": the service sheds load or throttles (docs/case-api.md)."""
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,11 @@ class CaseClient:
         api_key: str,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 10.0,
+        busy_retry_s: float = 30.0,
     ) -> None:
         import httpx
+
+        self._busy_retry_s = busy_retry_s
 
         self._client = httpx.AsyncClient(
             base_url=base_url,
@@ -67,9 +72,20 @@ class CaseClient:
             body = {"reason": "not_json", "detail": response.text[:200]}
         return Answer(response.status_code, body, response.headers.get("location"))
 
+    async def _send(self, method: str, url: str, **kwargs: Any) -> Answer:
+        """One request; a busy service (503, or 429 for a burst of bad keys) is asked again after
+        its `Retry-After`, for at most `busy_retry_s` — as a polite client does."""
+        deadline = time.monotonic() + self._busy_retry_s
+        while True:
+            response = await self._client.request(method, url, **kwargs)
+            if response.status_code not in BUSY or time.monotonic() > deadline:
+                return self._answer(response)
+            wait = response.headers.get("retry-after", "1")
+            await asyncio.sleep(min(5.0, float(wait)) if wait.isdigit() else 1.0)
+
     async def show(self, complaint_id: str) -> Answer:
         """`GET /cases/{id}`."""
-        return self._answer(await self._client.get(f"/cases/{complaint_id}"))
+        return await self._send("GET", f"/cases/{complaint_id}")
 
     async def list(self, filters: Mapping[str, str | int | float | bool | None]) -> Answer:
         """`GET /cases?…` with the filters that are set."""
@@ -78,15 +94,15 @@ class CaseClient:
             for name, value in filters.items()
             if value is not None and value is not False
         }
-        return self._answer(await self._client.get("/cases", params=params))
+        return await self._send("GET", "/cases", params=params)
 
     async def act(self, complaint_id: str, body: Json) -> Answer:
         """`POST /cases/{id}/actions`."""
-        return self._answer(await self._client.post(f"/cases/{complaint_id}/actions", json=body))
+        return await self._send("POST", f"/cases/{complaint_id}/actions", json=body)
 
     async def result(self, location: str) -> Answer:
         """`GET` an action's Location."""
-        return self._answer(await self._client.get(location))
+        return await self._send("GET", location)
 
     async def act_and_wait(
         self, complaint_id: str, body: Json, *, limit_s: float = 30.0, every_s: float = 0.25
