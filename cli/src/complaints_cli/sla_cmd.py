@@ -125,13 +125,17 @@ def _moment(raw: str, zone: ZoneInfo, flag: str) -> datetime:
 
 
 def _categories(pack_dir: Path) -> set[str]:
-    """The category paths (`billing`, `billing/overcharge`) of the pack's classifier taxonomy."""
-    import yaml
+    """The category paths (`billing`, `billing/overcharge`) of the pack's classifier taxonomy, read
+    with the packs' one safe reader (size-bounded, plain YAML types only)."""
+    from servicekit.packfile import read_yaml
 
     path = pack_dir / "classifier.yaml"
     if not path.is_file():
         return set()
-    taxonomy = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("taxonomy") or {}
+    data = read_yaml(path, DeadlinesError)
+    taxonomy = data.get("taxonomy") if isinstance(data, dict) else None
+    if not isinstance(taxonomy, dict):
+        return set()
     out: set[str] = set()
     for code, entry in taxonomy.items():
         out.add(str(code))
