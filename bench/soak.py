@@ -32,11 +32,11 @@ from pathlib import Path
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
 
 from complaints_cli import workload
 from complaints_cli.pipeline import SERVICES, Pipeline, StackConfig
 from complaints_cli.receiver import local_endpoints, serving
+from complaints_cli.status import read_offsets
 from contracts import Topic
 from servicekit.kafka import tool_client_kwargs
 
@@ -80,28 +80,6 @@ def database_bytes(database: str) -> int:
     """Bytes of the local FerretDB's files for one database (SQLite file, WAL and shared memory)."""
     data = stack.STATE / "ferretdb-data"
     return sum(p.stat().st_size for p in data.glob(f"{database}.sqlite*") if p.is_file())
-
-
-async def total_lag(bootstrap: str, groups: tuple[str, ...]) -> int:
-    """Messages the pipeline's consumer groups have not committed yet, over every topic."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap)
-    await admin.start()
-    await consumer.start()
-    try:
-        lag = 0
-        for group in groups:
-            committed = await admin.list_consumer_group_offsets(group)
-            if not committed:
-                continue
-            ends = await consumer.end_offsets(list(committed))
-            lag += sum(
-                max(0, ends[tp] - meta.offset) for tp, meta in committed.items() if meta.offset >= 0
-            )
-        return lag
-    finally:
-        await consumer.stop()
-        await admin.close()
 
 
 @dataclass
@@ -273,7 +251,8 @@ async def report(
     for name, pid in server_pids().items():
         row[name] = rss_mb(pid)
     row["db_mb"] = database_bytes(config.database) / 2**20
-    row["lag"] = await total_lag(config.kafka, SERVICES)
+    # The services' own consumer groups, as `complaints status` reads them.
+    row["lag"] = sum(g.lag for g in await read_offsets(config.kafka) if g.group in SERVICES)
     per = row["db_mb"] * 1024 / max(1, sent)
     memory = " ".join(
         f"{name} {row[name]:.0f} MB" for name in (*SERVICES, "kafka", "ferretdb") if name in row
