@@ -15,7 +15,9 @@ async def test_a_shed_request_is_sent_again_after_retry_after() -> None:
         seen.append(request.url.path)
         status = next(answers)
         headers = {"retry-after": "0"} if status != 200 else {}
-        return httpx.Response(status, json={"items": [], "total": 0}, headers=headers)
+        return httpx.Response(
+            status, json={"items": [], "page_size": 50, "next_after": None}, headers=headers
+        )
 
     async with CaseClient(
         base_url="http://sla", api_key="k" * 16, transport=httpx.MockTransport(serve)

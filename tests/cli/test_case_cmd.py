@@ -103,7 +103,7 @@ async def test_a_case_and_a_page_render_as_tables(api: ApiRig) -> None:
     await api.act(A.ASSIGNED)
     async with client_for(api) as client:
         shown = await client.show(CID)
-        page = await client.list({"state": "dispatched", "overdue": False, "page": 1})
+        page = await client.list({"state": "dispatched", "overdue": False, "page_size": 5})
     text = render_case(shown.body)
     lines = text.splitlines()
     assert lines[0] == f"Case {CID} · dispatched · P4 · billing/overcharge · hotline"
@@ -116,7 +116,7 @@ async def test_a_case_and_a_page_render_as_tables(api: ApiRig) -> None:
     listing = render_page(page.body).splitlines()
     assert listing[0].split()[:3] == ["case", "state", "sev"]
     assert listing[2].startswith(f"{CID}  dispatched  P4")
-    assert listing[-1] == "page 1 of 1 · 1 cases"
+    assert listing[-1] == "1 cases · end of list"
 
 
 async def test_json_output_is_the_api_answer(

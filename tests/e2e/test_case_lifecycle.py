@@ -164,7 +164,7 @@ async def stored(db: Any, cid: str) -> Json:
 async def walk_the_case(staff: Staff, db: Any, config: StackConfig) -> None:
     async def listed() -> Json | None:
         page = (await staff.get("/cases", "lead")).json()
-        return page if page["total"] == 1 else None
+        return page if len(page["items"]) == 1 else None
 
     cid = (await until(listed, "the case to be listed"))["items"][0]["complaint_id"]
 

@@ -30,9 +30,9 @@ async def api(rig: Rig) -> AsyncIterator[tuple[ApiRig, list[CaseFilter]]]:
     filters: list[CaseFilter] = []
     search = rig.cases.search
 
-    async def recorded(query: CaseFilter) -> Any:
-        filters.append(query)
-        return await search(query)
+    async def recorded(query: CaseFilter, paging: Any = None) -> Any:
+        filters.append(query)  # the request's fields; paging is built by the service, not sent
+        return await search(query, paging)
 
     rig.cases.search = recorded  # type: ignore[method-assign]
     async with case_api(rig) as opened:

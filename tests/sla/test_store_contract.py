@@ -9,7 +9,15 @@ from contracts import Audience, CaseState, Channel, DeliveryStatus, Severity, Ve
 from sla.clocks.firing import fired_event
 from sla.clocks.sheet import ClockStatus, Lease
 from sla.domain import open_case
-from sla.ports import CaseChange, CaseFacts, CaseFilter, CaseRecord, LogEntry, ReceiptSummary
+from sla.ports import (
+    CaseChange,
+    CaseFacts,
+    CaseFilter,
+    CasePaging,
+    CaseRecord,
+    LogEntry,
+    ReceiptSummary,
+)
 from tests._builders.sla import CID, RECEIVED, cid_n, clock_entry
 from tests.sla.contract import Adapters
 
@@ -210,3 +218,40 @@ async def test_a_case_read_without_its_log_commits_without_losing_it(adapters: A
     assert stored is not None
     assert [e.id for e in stored.log] == ["clocks-started", "a-1"]
     assert stored.log[0].events == (WARNED,)
+
+
+async def test_a_list_page_is_ordered_limited_and_continues_after_its_last_row(
+    adapters: Adapters,
+) -> None:
+    store = adapters.cases()
+    late = replace(record(cid_n(5)).facts, received_at=RECEIVED + timedelta(minutes=1))
+    await store.insert_new(
+        [record(cid_n(4)), record(cid_n(3)), record(cid_n(5), facts=late), record(cid_n(2))]
+    )
+    first = await store.search(CaseFilter(), CasePaging(limit=2))
+    assert [r.facts.complaint_id for r in first] == [cid_n(2), cid_n(3)]  # same time: by id
+    last = first[-1].facts
+    rest = await store.search(CaseFilter(), CasePaging(after=(last.received_at, last.complaint_id)))
+    assert [r.facts.complaint_id for r in rest] == [cid_n(4), cid_n(5)]
+    filtered = CasePaging(after=(RECEIVED, cid_n(4)), limit=5)
+    assert [r.facts.complaint_id for r in await store.search(CaseFilter(), filtered)] == [cid_n(5)]
+
+
+async def test_a_list_filters_on_running_clocks_due_by_or_within(adapters: Adapters) -> None:
+    store = adapters.cases()
+    soon = record(OTHER, clocks=(clock_entry(minutes=30),))
+    await store.insert_new([record(), soon])
+    stored = await store.load(CID)
+    assert stored is not None
+    met = replace(stored.clocks[0], status=ClockStatus.MET, stopped_at=RECEIVED)
+    late = record(cid_n(3), clocks=(met, clock_entry("acknowledge:2", minutes=90)))
+    await store.insert_new([late])
+
+    at_45 = RECEIVED + timedelta(minutes=45)
+    due = await store.search(CaseFilter(), CasePaging(due_by=at_45))
+    assert [r.facts.complaint_id for r in due] == [OTHER]  # the met clock never counts
+    window = CasePaging(due_between=(at_45, RECEIVED + timedelta(minutes=90)))
+    assert [r.facts.complaint_id for r in await store.search(CaseFilter(), window)] == [
+        CID,
+        cid_n(3),
+    ]

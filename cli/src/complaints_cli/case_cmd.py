@@ -77,7 +77,7 @@ async def _list(args: argparse.Namespace) -> int:
     filters |= {
         "overdue": args.overdue,
         "due_within_hours": args.due_within_hours,
-        "page": args.page,
+        "after": args.after,
         "page_size": args.page_size,
     }
     async with _client(args) as client:
@@ -146,7 +146,7 @@ def add_case_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         listing.add_argument(f"--{name}")
     listing.add_argument("--overdue", action="store_true", help="a clock is past due")
     listing.add_argument("--due-within-hours", type=float, help="a clock is due within N h")
-    listing.add_argument("--page", type=int, default=1)
+    listing.add_argument("--after", help="continue a list: the previous page's last line shows it")
     listing.add_argument("--page-size", type=int, default=50)
     listing.set_defaults(func=_run(_list))
 

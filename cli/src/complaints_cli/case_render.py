@@ -118,8 +118,9 @@ def render_page(page: Json) -> str:
         for r in page["items"]
     ]
     headers = ["case", "state", "sev", "category", "channel", "assignee", "next due", "overdue"]
-    pages = max(1, -(-page["total"] // page["page_size"]))
-    footer = f"page {page['page']} of {pages} · {page['total']} cases"
+    shown = len(page["items"])
+    more = page.get("next_after")
+    footer = f"{shown} cases · more: --after {more}" if more else f"{shown} cases · end of list"
     return "\n".join([*table(headers, rows), footer])
 
 

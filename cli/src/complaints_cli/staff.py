@@ -127,17 +127,16 @@ class StaffDemo:
     async def _discover(self) -> None:
         """Take the cases nobody has acted on yet (classified or acknowledged)."""
         for state in OPEN_STATES:
-            page = 1
+            query: dict[str, str | int] = {"state": state, "page_size": PAGE}
             while True:
-                query: dict[str, str | int] = {"state": state, "page": page, "page_size": PAGE}
                 answer = await self._clients[LEAD].list(query)
                 if answer.status != 200:
                     return
                 for row in sorted(answer.body["items"], key=lambda r: r["complaint_id"]):
                     self._take(row)
-                if page * PAGE >= answer.body["total"]:
+                if not answer.body.get("next_after"):
                     break
-                page += 1
+                query["after"] = answer.body["next_after"]
 
     def _take(self, row: Json) -> None:
         if row["complaint_id"] in self._seen:

@@ -39,8 +39,8 @@ from sla.casework.desk import (
     masked,
     role_refusal,
 )
-from sla.ports import CaseFilter
-from sla.queries import CasePage, CaseQueries, CaseQuery, CaseView
+from sla.ports import MAX_PAGE, CaseFilter
+from sla.queries import CasePage, CaseQueries, CaseQuery, CaseView, cursor_of
 from sla.settings import StaffKey
 
 __all__ = [  # what the service and its tests take from here (the desk moved to casework)
@@ -58,6 +58,7 @@ __all__ = [  # what the service and its tests take from here (the desk moved to 
 ]
 COMPLAINT_ID = r"^CP[0-9]{8}-[0-9A-Z]{10}$"  # the contracts' ComplaintId
 CATEGORY = r"^[a-z][a-z0-9_]*(/[a-z][a-z0-9_]*)*$"  # a taxonomy path, e.g. billing/overcharge
+CURSOR = r"^[0-9]{1,15}\.CP[0-9]{8}-[0-9A-Z]{10}$"  # a page's next_after: <received ms>.<id>
 MAX_BODY = 64 * 1024
 LIST_SLOTS = 2  # list requests at once (FerretDB 1.x scans `cases` for each); more get 503
 """Largest request body: an action with every text field full is well under 40 KiB."""
@@ -70,7 +71,7 @@ LIST_PARAMETERS = frozenset(
         "overdue",
         "due_within_hours",
         "assignee",
-        "page",
+        "after",
         "page_size",
     }
 )
@@ -318,10 +319,13 @@ def create_case_api(
             float | None, Query(gt=0, le=8760, description="Only cases with a clock due soon.")
         ] = None,
         assignee: Annotated[str | None, Query(max_length=64)] = None,
-        page: Annotated[int, Query(ge=1, le=100_000)] = 1,
-        page_size: Annotated[int, Query(ge=1, le=200)] = 50,
+        after: Annotated[
+            str | None,
+            Query(pattern=CURSOR, description="The previous page's `next_after`."),
+        ] = None,
+        page_size: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     ) -> CasePage:
-        """Cases matching every filter given, oldest first, one page at a time."""
+        """Cases matching every filter given, oldest first, one page at a time (keyset paging)."""
         if list_slots.locked():  # shed at once: a queue of lists only makes every answer late
             raise HTTPException(503, "too many list requests at once", {"Retry-After": "1"})
         async with list_slots:
@@ -329,7 +333,7 @@ def create_case_api(
                 fields=CaseFilter(state, severity, category, channel, assignee),
                 overdue=overdue,
                 due_within=timedelta(hours=due_within_hours) if due_within_hours else None,
-                page=page,
+                after=cursor_of(after) if after else None,
                 page_size=page_size,
             )
             return await queries.page(query, now=clock.now())

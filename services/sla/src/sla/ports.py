@@ -108,6 +108,24 @@ class CaseFilter:
     assignee: str | None = None
 
 
+MAX_PAGE = 200
+"""The most cases one list read returns (the API's largest `page_size`)."""
+
+
+@dataclass(frozen=True)
+class CasePaging:
+    """Which slice of a case list to read: running-clock due bounds, keyset, size.
+
+    Rows come oldest receipt first, ties by complaint id; `after` is the (received_at, complaint
+    id) of the last row already seen (received_at at millisecond precision, as BSON keeps it).
+    """
+
+    due_by: datetime | None = None  # some running clock is due at or before this
+    due_between: tuple[datetime, datetime] | None = None  # some running clock due in (start, end]
+    after: tuple[datetime, str] | None = None
+    limit: int = MAX_PAGE
+
+
 @dataclass(frozen=True)
 class CaseSummary:
     """One row of a case list: facts, where the case stands, and its running clocks."""
@@ -160,8 +178,11 @@ class CaseStore(Protocol):
     async def receipts(self, complaint_id: str) -> list[ReceiptSummary]:
         """The receipts kept for a case, oldest first."""
 
-    async def search(self, query: CaseFilter) -> list[CaseSummary]:
-        """Cases matching `query` (with their running clocks), oldest receipt first."""
+    async def search(
+        self, query: CaseFilter, paging: CasePaging | None = None
+    ) -> list[CaseSummary]:
+        """At most `paging.limit` cases matching `query` and `paging` (with their running
+        clocks), oldest receipt first: the filter, order and limit go to the database."""
 
     async def census(self) -> list[tuple[str, str, str, str, int]]:
         """Clock counts by (clock, severity, status, outcome); outcome is on_time / late /

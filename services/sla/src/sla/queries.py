@@ -8,7 +8,7 @@ times, also as the local wall-clock text people read in messages.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Literal, cast
 
 from sla.casework.views import (
@@ -26,7 +26,9 @@ from sla.clocks.sheet import ClockEntry
 from sla.domain import BusinessCalendar, Case, HistoryEntry
 from sla.domain.timing import measure
 from sla.ports import (
+    MAX_PAGE,
     CaseFilter,
+    CasePaging,
     CaseRecord,
     CaseStore,
     CaseSummary,
@@ -43,20 +45,35 @@ __all__ = [  # the answers moved to sla.casework.views; the API and tests import
     "DueView",
     "HistoryView",
     "ReceiptView",
+    "cursor_of",
+    "cursor_text",
     "used_percent",
 ]
 LOCAL_DISPLAY = "%Y-%m-%d %H:%M"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
 class CaseQuery:
-    """A list request: field filters, due-time filters, paging (pages count from 1)."""
+    """A list request: field filters, due-time filters, the last row seen, the page size."""
 
     fields: CaseFilter
     overdue: bool = False
     due_within: timedelta | None = None
-    page: int = 1
+    after: tuple[datetime, str] | None = None
     page_size: int = 50
+
+
+def cursor_text(row: CaseSummary) -> str:
+    """The `after` value that continues a list behind this row: `<received ms>.<complaint id>`."""
+    millis = (row.facts.received_at - EPOCH) // timedelta(milliseconds=1)
+    return f"{millis}.{row.facts.complaint_id}"
+
+
+def cursor_of(text: str) -> tuple[datetime, str]:
+    """An `after` value back as (received_at at millisecond precision, complaint id)."""
+    millis, complaint_id = text.split(".", 1)
+    return EPOCH + timedelta(milliseconds=int(millis)), complaint_id
 
 
 def used_percent(d: ClockEntry, *, until: datetime, calendar: BusinessCalendar) -> int:
@@ -178,16 +195,20 @@ class CaseQueries:
 
     async def page(self, query: CaseQuery, *, now: datetime) -> CasePage:
         """Cases matching the filters, oldest receipt first, one page of them."""
-        rows = await self.cases.search(query.fields)
-        if query.overdue:
-            rows = [r for r in rows if any(d.due_at <= now for d in r.running)]
-        if query.due_within is not None:
-            horizon = now + query.due_within
-            rows = [r for r in rows if any(now < d.due_at <= horizon for d in r.running)]
-        start = (query.page - 1) * query.page_size
-        chosen = rows[start : start + query.page_size]
-        items = [self._row(r, list(r.running), now=now) for r in chosen]
-        return CasePage(items=items, page=query.page, page_size=query.page_size, total=len(rows))
+        paging = CasePaging(
+            due_by=now if query.overdue else None,
+            due_between=(now, now + query.due_within) if query.due_within else None,
+            after=query.after,
+            limit=min(query.page_size, MAX_PAGE) + 1,  # one more: is there a next page?
+        )
+        rows = await self.cases.search(query.fields, paging)
+        chosen = rows[: query.page_size]
+        more = len(rows) > len(chosen)
+        return CasePage(
+            items=[self._row(r, list(r.running), now=now) for r in chosen],
+            page_size=query.page_size,
+            next_after=cursor_text(chosen[-1]) if more else None,
+        )
 
     def _row(self, row: CaseSummary, running: list[ClockEntry], *, now: datetime) -> CaseRow:
         facts = row.facts

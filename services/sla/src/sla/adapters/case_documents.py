@@ -21,6 +21,7 @@ from contracts import (
     Verdict,
 )
 from servicekit.mongo import Document
+from sla.adapters.case_list import RUNNING_DUE, running_due
 from sla.clocks.codec import clock_doc, clock_of
 from sla.domain import Case, HistoryEntry
 from sla.ports import CaseChange, CaseFacts, CaseRecord, LogEntry
@@ -148,6 +149,7 @@ def case_document(record: CaseRecord) -> Document:
         **case_fields(record.case),
         "version": record.version,
         "clocks": [clock_doc(c) for c in record.clocks],
+        RUNNING_DUE: running_due(record.clocks),
         "log": [log_doc(e) for e in record.log],
         "unpublished": list(record.unpublished),
     }
@@ -173,7 +175,11 @@ def record_from(doc: Document) -> CaseRecord:
 
 def change_update(change: CaseChange) -> Document:
     """The one update a change is: the whole sheet and case fields, the log entry appended."""
-    fields = {**case_fields(change.case), "clocks": [clock_doc(c) for c in change.clocks]}
+    fields = {
+        **case_fields(change.case),
+        "clocks": [clock_doc(c) for c in change.clocks],
+        RUNNING_DUE: running_due(change.clocks),
+    }
     if change.resolved_at is not None:
         fields["resolved_at"] = change.resolved_at
     if change.closed_at is not None:

@@ -7,10 +7,12 @@ from dataclasses import replace
 from datetime import datetime
 
 from contracts import CaseState, Verdict
+from sla.clocks.codec import ms
 from sla.clocks.sheet import ClockEntry, ClockStatus
 from sla.ports import (
     CaseChange,
     CaseFilter,
+    CasePaging,
     CaseRecord,
     CaseSummary,
     DueEntry,
@@ -104,12 +106,17 @@ class InMemoryCaseStore:
         kept = self.notifications.get(complaint_id, {}).values()
         return sorted(kept, key=lambda r: (r.at, r.notification_id))
 
-    async def search(self, query: CaseFilter) -> list[CaseSummary]:
-        """Cases matching every given field, oldest receipt first."""
+    async def search(
+        self, query: CaseFilter, paging: CasePaging | None = None
+    ) -> list[CaseSummary]:
+        """Cases matching every given field and bound, oldest receipt first, one page."""
+        paging = paging or CasePaging()
         found = [
-            row for record in self.records.values() if _matches(row := summary_of(record), query)
+            row
+            for record in self.records.values()
+            if _matches(row := summary_of(record), query) and _within(row, paging)
         ]
-        return sorted(found, key=lambda r: (r.facts.received_at, r.facts.complaint_id))
+        return sorted(found, key=list_key)[: paging.limit]
 
     async def census(self) -> list[tuple[str, str, str, str, int]]:
         """Counts by (clock, severity, status, outcome), as the Mongo store groups them."""
@@ -145,6 +152,22 @@ def census_keys(clocks: Sequence[ClockEntry]) -> list[tuple[str, str, str, str]]
         name = entry.clock.value if entry.clock else "upgrade"
         keys.append((name, entry.severity, entry.status.value, outcome))
     return keys
+
+
+def list_key(row: CaseSummary) -> tuple[datetime, str]:
+    """Where a row stands in a list: receipt time (as BSON keeps it), then complaint id."""
+    return ms(row.facts.received_at), row.facts.complaint_id
+
+
+def _within(row: CaseSummary, paging: CasePaging) -> bool:
+    dues = [d.due_at for d in row.running]
+    if paging.due_by is not None and not any(due <= paging.due_by for due in dues):
+        return False
+    if paging.due_between is not None:
+        start, end = paging.due_between
+        if not any(start < due <= end for due in dues):
+            return False
+    return paging.after is None or list_key(row) > paging.after
 
 
 def _matches(row: CaseSummary, query: CaseFilter) -> bool:

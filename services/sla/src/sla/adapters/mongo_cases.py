@@ -6,13 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from pymongo import ASCENDING, UpdateOne
+from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import Audience, DeliveryStatus, Verdict
 from servicekit.mongo import (
     Document,
-    check_filter,
     ensure_index,
     find_all,
     insert_new,
@@ -24,12 +23,17 @@ from sla.adapters.case_documents import (
     field_key,
     record_from,
 )
+from sla.adapters.case_list import LIST_INDEXES, read_page
 from sla.adapters.memory import census_keys, summary_of
 from sla.clocks.codec import clock_of
-from sla.ports import CaseChange, CaseFilter, CaseRecord, CaseSummary, ReceiptSummary
-
-# Fields a list or a count never needs (the history, the log of published events).
-_HEAVY = {"history": 0, "log": 0, "pauses": 0, "refusals": 0}
+from sla.ports import (
+    CaseChange,
+    CaseFilter,
+    CasePaging,
+    CaseRecord,
+    CaseSummary,
+    ReceiptSummary,
+)
 
 
 class MongoCaseStore:
@@ -43,8 +47,9 @@ class MongoCaseStore:
         self._receipts = db["case_receipts"]
 
     async def ensure_indexes(self) -> None:
-        """The list filters, for MongoDB's own planner (FerretDB reads cases by `_id`)."""
-        await ensure_index(self._cases, [("state", ASCENDING)])
+        """The list's filters and order (FerretDB's local build narrows by their leading field)."""
+        for keys in LIST_INDEXES:
+            await ensure_index(self._cases, keys)
 
     async def insert_new(self, records: Sequence[CaseRecord]) -> list[str]:
         """One batch insert; ids already stored are returned (a redelivery changes nothing)."""
@@ -150,20 +155,12 @@ class MongoCaseStore:
         ]
         return sorted(kept, key=lambda r: (r.at, r.notification_id))
 
-    async def search(self, query: CaseFilter) -> list[CaseSummary]:
-        """A scan of `cases` (FerretDB pushes down only `_id`): fine at the volumes staff page."""
-        wanted = {
-            "state": query.state.value if query.state else None,
-            "severity": query.severity.value if query.severity else None,
-            "category": query.category,
-            "channel": query.channel.value if query.channel else None,
-            "assignee": query.assignee,
-        }
-        where = {name: value for name, value in wanted.items() if value is not None}
-        check_filter(where)  # equality on plain values: nothing from a request is an operator
-        docs = await find_all(self._cases, where, _HEAVY)
-        rows = [summary_of(record_from(doc)) for doc in docs if "received_at" in doc]
-        return sorted(rows, key=lambda r: (r.facts.received_at, r.facts.complaint_id))
+    async def search(
+        self, query: CaseFilter, paging: CasePaging | None = None
+    ) -> list[CaseSummary]:
+        """One page in one `find` (sort, limit and `maxTimeMS` sent; `sla.adapters.case_list`)."""
+        docs = await read_page(self._cases, query, paging or CasePaging())
+        return [summary_of(record_from(doc)) for doc in docs if "received_at" in doc]
 
     async def census(self) -> list[tuple[str, str, str, str, int]]:
         """Counted here from the clock sheets (a scan: run it every minute, not per event)."""

@@ -132,6 +132,8 @@ class CasePage(View):
     """One page of a case list."""
 
     items: list[CaseRow]
-    page: int
     page_size: int
-    total: int = Field(description="Cases matching the filters, over all pages.")
+    next_after: str | None = Field(
+        description="Send as `after` for the next page; null on the last page. (No total: "
+        "counting every match would read every match.)"
+    )
