@@ -203,6 +203,16 @@ async def walk_the_case(staff: Staff, db: Any, config: StackConfig) -> None:
     doc = await stored(db, cid)
     assert (doc["state"], doc["assignee"], len(doc["history"])) == ("dispatched", "handler-e2e", 2)
 
+    # Action ids (issue 21): the dispatch's id with another body is 409, with the same body it
+    # gets the same answer; an id never sent polls 404.
+    body = {"action": "assigned", "action_id": "e2e-assigned", "assignee": "handler-e2e"}
+    reused = await staff.post(cid, body, "lead")
+    assert (reused.status_code, reused.json()["reason"]) == (409, "action_id_reused")
+    same = await staff.post(cid, body | {"department": "billing"}, "lead")
+    assert (same.status_code, same.json()["to_state"]) == (200, "dispatched")
+    never = await staff.get(f"/cases/{cid}/actions/e2e-never-sent", "lead")
+    assert (never.status_code, never.json()["reason"]) == (404, "unknown_action")
+
     async def handler_told() -> Json | None:
         current = await staff.case(cid)
         return current if receipts(current, "staff_assigned") else None

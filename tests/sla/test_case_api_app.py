@@ -40,7 +40,7 @@ async def test_the_service_serves_the_case_tree_with_the_configured_keys() -> No
     shown = await get(configured, f"/cases/{CID}")
     assert shown.status_code == 200, shown.text
     assert shown.json()["complaint_id"] == CID
-    assert (await get(configured, f"/cases/{CID}/actions/x-1")).status_code == 202
+    assert (await get(configured, f"/cases/{CID}/actions/x-1")).status_code == 404  # never sent
     assert len((await get(configured, "/cases")).json()["items"]) == 1
     assert (await get(configured, "/cases", key="wrong-key-0123456789")).status_code == 401
     assert (await get(configured, "/casesx")).status_code == 404

@@ -17,6 +17,7 @@ from sla.ports import (
     CaseRecord,
     LogEntry,
     ReceiptSummary,
+    Submission,
 )
 from tests._builders.sla import CID, RECEIVED, cid_n, clock_entry
 from tests.sla.contract import Adapters
@@ -255,3 +256,17 @@ async def test_a_list_filters_on_running_clocks_due_by_or_within(adapters: Adapt
         CID,
         cid_n(3),
     ]
+
+
+async def test_a_submission_is_kept_once_and_read_back_with_the_case(adapters: Adapters) -> None:
+    store = adapters.cases()
+    await store.insert_new([record()])
+    first = Submission("d1", RECEIVED)
+    assert await store.record_submission(CID, "a.1$", first) is None
+    assert await store.record_submission(CID, "a.1$", Submission("d2", RECEIVED)) == first
+    assert await store.record_submission(CID, "b-1", Submission("d3", RECEIVED)) is None
+    stored = await store.load(CID)
+    assert stored is not None
+    assert stored.submissions == {"a.1$": first, "b-1": Submission("d3", RECEIVED)}
+    assert await store.record_submission(cid_n(9), "a-1", first) is None  # no case: nothing kept
+    assert await store.load(cid_n(9)) is None

@@ -45,6 +45,14 @@ class LogEntry:
 
 
 @dataclass(frozen=True)
+class Submission:
+    """A staff action the case API published: its request's digest and when it was taken."""
+
+    digest: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True)
 class CaseRecord:
     """A stored case: facts, lifecycle, clock sheet, change log, and the compare-and-set version."""
 
@@ -58,6 +66,8 @@ class CaseRecord:
     department: str | None = None
     # Staff actions the lifecycle consumer refused: action id → (reason, detail).
     refusals: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    # Staff actions the case API published: action id → its submission.
+    submissions: Mapping[str, Submission] = field(default_factory=dict)
 
     @property
     def complaint_id(self) -> str:
@@ -167,6 +177,12 @@ class CaseStore(Protocol):
     ) -> None:
         """Remember why a staff action was refused, so the client polling it can be told."""
 
+    async def record_submission(
+        self, complaint_id: str, action_id: str, submission: Submission
+    ) -> Submission | None:
+        """Keep the submission unless one is kept for this action id already: None if kept now,
+        else the one kept before (two API replicas taking one id: the first wins)."""
+
     async def record_verdict(
         self, complainant_key: str, *, complaint_id: str, at: datetime, verdict: Verdict
     ) -> list[tuple[datetime, Verdict]]:
@@ -228,4 +244,5 @@ def after(record: CaseRecord, change: CaseChange) -> CaseRecord:
         assignee=assignee,
         department=department,
         refusals=record.refusals,
+        submissions=record.submissions,
     )

@@ -22,9 +22,9 @@ from contracts import (
 )
 from servicekit.mongo import Document
 from sla.adapters.case_list import RUNNING_DUE, running_due
-from sla.clocks.codec import clock_doc, clock_of
+from sla.clocks.codec import clock_doc, clock_of, ms
 from sla.domain import Case, HistoryEntry
-from sla.ports import CaseChange, CaseFacts, CaseRecord, LogEntry
+from sla.ports import CaseChange, CaseFacts, CaseRecord, LogEntry, Submission
 
 LOGGED_EVENT: TypeAdapter[Event] = TypeAdapter(
     Annotated[SlaChanged | CaseStateChanged | CaseActionRejected, Field(discriminator="type")]
@@ -170,7 +170,16 @@ def record_from(doc: Document) -> CaseRecord:
             item["action_id"]: (item["reason"], item["detail"])
             for item in (doc.get("refusals") or {}).values()
         },
+        submissions={
+            item["action_id"]: Submission(item["digest"], item["occurred_at"])
+            for item in (doc.get("submitted") or {}).values()
+        },
     )
+
+
+def submission_doc(submission: Submission) -> Document:
+    """A submission as stored under `submitted.<action id>`."""
+    return {"digest": submission.digest, "occurred_at": ms(submission.occurred_at)}
 
 
 def change_update(change: CaseChange) -> Document:

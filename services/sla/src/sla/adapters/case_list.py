@@ -25,7 +25,7 @@ FerretDB 1.x has no `$elemMatch` on fields of array members, only on the members
 LIST_SECONDS = 1.0
 """The longest a list read may run on the server (`maxTimeMS`), whatever budget its caller has."""
 # Fields a list row never needs (the history, the log of published events).
-_HEAVY = {"history": 0, "log": 0, "pauses": 0, "refusals": 0, "unpublished": 0}
+_HEAVY = {"history": 0, "log": 0, "pauses": 0, "refusals": 0, "unpublished": 0, "submitted": 0}
 
 
 def running_due(clocks: Iterable[ClockEntry]) -> list[datetime]:

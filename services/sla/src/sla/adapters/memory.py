@@ -17,6 +17,7 @@ from sla.ports import (
     CaseSummary,
     DueEntry,
     ReceiptSummary,
+    Submission,
     after,
 )
 
@@ -85,6 +86,19 @@ class InMemoryCaseStore:
         if record is not None:
             refusals = {**record.refusals, action_id: (reason, detail)}
             self.records[complaint_id] = replace(record, refusals=refusals)
+
+    async def record_submission(
+        self, complaint_id: str, action_id: str, submission: Submission
+    ) -> Submission | None:
+        """Set-if-absent on the case's submissions."""
+        record = self.records.get(complaint_id)
+        if record is None:
+            return None
+        if (kept := record.submissions.get(action_id)) is not None:
+            return kept
+        submissions = {**record.submissions, action_id: submission}
+        self.records[complaint_id] = replace(record, submissions=submissions)
+        return None
 
     async def record_verdict(
         self, complainant_key: str, *, complaint_id: str, at: datetime, verdict: Verdict

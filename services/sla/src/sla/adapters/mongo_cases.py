@@ -22,6 +22,7 @@ from sla.adapters.case_documents import (
     change_update,
     field_key,
     record_from,
+    submission_doc,
 )
 from sla.adapters.case_list import LIST_INDEXES, read_page
 from sla.adapters.memory import census_keys, summary_of
@@ -33,6 +34,7 @@ from sla.ports import (
     CaseRecord,
     CaseSummary,
     ReceiptSummary,
+    Submission,
 )
 
 
@@ -99,6 +101,21 @@ class MongoCaseStore:
         await self._cases.update_one(
             {"_id": complaint_id}, {"$set": {f"refusals.{field_key(action_id)}": entry}}
         )
+
+    async def record_submission(
+        self, complaint_id: str, action_id: str, submission: Submission
+    ) -> Submission | None:
+        """`submitted.<action id>`, set only where absent (one conditional update by `_id`)."""
+        path = f"submitted.{field_key(action_id)}"
+        entry = {"action_id": action_id, **submission_doc(submission)}
+        result = await self._cases.update_one(
+            {"_id": complaint_id, path: {"$exists": False}}, {"$set": {path: entry}}
+        )
+        if result.modified_count == 1:
+            return None
+        stored = await self.load_many([complaint_id], log=False)
+        record = stored.get(complaint_id)
+        return record.submissions.get(action_id) if record is not None else None
 
     async def record_verdict(
         self, complainant_key: str, *, complaint_id: str, at: datetime, verdict: Verdict

@@ -12,6 +12,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
@@ -30,8 +31,9 @@ from contracts import (
 )
 from contracts.values import NO_CONTROL
 from servicekit.clock import Clock
+from sla.casework.submissions import request_digest
 from sla.domain import BusinessCalendar, HistoryEntry, Refusal, SlaPolicy, apply_action
-from sla.ports import CaseStore
+from sla.ports import CaseStore, Submission
 from sla.settings import Role, StaffKey
 
 log = logging.getLogger(__name__)
@@ -220,18 +222,32 @@ class CaseDesk:
         record = await self.cases.load(complaint_id)
         if record is None:
             raise ApiProblemError(404, "unknown_case", "no classified complaint with this id")
-        case = record.case
-        done = next((h for h in case.history if h.action_id == request.action_id), None)
+        case, action_id = record.case, request.action_id
+        digest = request_digest(request.model_dump(mode="json"), who.staff_id)
+        taken = record.submissions.get(action_id)
+        done = next((h for h in case.history if h.action_id == action_id), None)
+        if (taken is not None and taken.digest != digest) or (
+            done is not None and done.action is not request.action
+        ):
+            detail = f"action id {action_id} was used for another action (or another body)"
+            raise ApiProblemError(409, "action_id_reused", detail, case.state)
         if done is not None:
-            if done.action is not request.action:
-                detail = f"action id {request.action_id} was used for `{done.action.value}`"
-                raise ApiProblemError(409, "action_id_reused", detail, case.state)
             return self._applied(complaint_id, done)
-        action = self._action(complaint_id, request, who)
-        outcome = apply_action(case, action, policy=self.policy, calendar=self.calendar)
-        if isinstance(outcome, Refusal):
-            status = 422 if outcome.reason in INCOMPLETE else 409
-            raise ApiProblemError(status, outcome.reason, outcome.detail, outcome.state)
+        if (refused := record.refusals.get(action_id)) is not None:
+            raise ApiProblemError(409, refused[0], refused[1], case.state)  # as its poll says
+        if taken is None:
+            action = self._action(complaint_id, request, who, self.clock.now())
+            outcome = apply_action(case, action, policy=self.policy, calendar=self.calendar)
+            if isinstance(outcome, Refusal):
+                status = 422 if outcome.reason in INCOMPLETE else 409
+                raise ApiProblemError(status, outcome.reason, outcome.detail, outcome.state)
+            mine = Submission(digest, action.occurred_at)
+            taken = await self.cases.record_submission(complaint_id, action_id, mine) or mine
+            if taken.digest != digest:  # another replica took this id for another body first
+                detail = f"action id {action_id} was used for another action (or another body)"
+                raise ApiProblemError(409, "action_id_reused", detail, case.state)
+        # New, or sent again (a retry after 503, a lost answer): the same action, published again.
+        action = self._action(complaint_id, request, who, taken.occurred_at)
         event = CaseActionTaken.build(
             data=action,
             subject=complaint_id,
@@ -259,13 +275,15 @@ class CaseDesk:
             to_state=entry.to_state,
         )
 
-    def _action(self, complaint_id: str, request: ActionRequest, who: StaffKey) -> CaseAction:
+    def _action(
+        self, complaint_id: str, request: ActionRequest, who: StaffKey, at: datetime
+    ) -> CaseAction:
         return CaseAction(
             complaint_id=complaint_id,
             action=request.action,
             action_id=request.action_id,
             actor=who.staff_id,
-            occurred_at=self.clock.now(),
+            occurred_at=at,
             assignee=request.assignee,
             department=request.department,
             note=masked(request.note),
@@ -293,7 +311,7 @@ class CaseDesk:
         log.info("case action published", extra={"fields": fields | {"actor": event.data.actor}})
 
     async def result(self, complaint_id: str, action_id: str) -> ActionPending | ActionApplied:
-        """Applied (with what it did) or still pending."""
+        """Applied (with what it did), refused, still pending, or never sent (404)."""
         record = await self.cases.load(complaint_id)
         if record is None:
             raise ApiProblemError(404, "unknown_case", "no classified complaint with this id")
@@ -303,6 +321,8 @@ class CaseDesk:
         if (refused := record.refusals.get(action_id)) is not None:
             # The consumer refused it after the desk's own check (e.g. a race with the SMS).
             raise ApiProblemError(409, refused[0], refused[1], record.case.state)
+        if action_id not in record.submissions:
+            raise ApiProblemError(404, "unknown_action", "no action with this id was sent")
         return ActionPending(
             complaint_id=complaint_id,
             action_id=action_id,
