@@ -73,6 +73,8 @@ async def seed_cases(db: AsyncDatabase[Json], template: Json, count: int) -> flo
         if len(batch) == 1000:
             await db["cases"].insert_many(batch, ordered=False)
             batch = []
+            if (index + 1) % 10_000 == 0:
+                print(f"  seeded {index + 1} in {time.monotonic() - started:.0f} s", flush=True)
     if batch:
         await db["cases"].insert_many(batch, ordered=False)
     return time.monotonic() - started

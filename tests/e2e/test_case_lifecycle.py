@@ -56,9 +56,16 @@ class Staff:
         return await self.http.get(path, params=params, headers={"X-Api-Key": KEYS[role]})
 
     async def post(self, cid: str, body: Json, role: str) -> httpx.Response:
-        return await self.http.post(
-            f"/cases/{cid}/actions", json=body, headers={"X-Api-Key": KEYS[role]}
-        )
+        """POST an action; one the guard shed (503, a loaded host) is sent again, same id and
+        body, after its Retry-After, as the CLI's client does (the API answers it as one)."""
+        for _ in range(20):
+            answer = await self.http.post(
+                f"/cases/{cid}/actions", json=body, headers={"X-Api-Key": KEYS[role]}
+            )
+            if answer.status_code != 503:
+                break
+            await asyncio.sleep(float(answer.headers.get("retry-after", "1")))
+        return answer
 
     async def act(self, cid: str, role: str, action: str, **fields: Any) -> Json:
         """Post an action and poll its Location until the lifecycle consumer applied it."""
@@ -74,7 +81,8 @@ class Staff:
                 body: Json = polled.json()
                 assert body["actor"] == f"{role}-e2e"
                 return body
-            assert polled.status_code == 202, polled.text
+            # 503: the guard shed the poll (a loaded host); ask again, as the CLI's client does
+            assert polled.status_code in (202, 503), polled.text
             await asyncio.sleep(0.2)
         raise AssertionError(f"{action} on {cid} not applied within 30 s")
 

@@ -36,9 +36,9 @@ from sla.casework.desk import (
     ApiProblemError,
     CaseDesk,
     Problem,
-    masked,
     role_refusal,
 )
+from sla.casework.masking import masked
 from sla.ports import MAX_PAGE, CaseFilter
 from sla.queries import CasePage, CaseQueries, CaseQuery, CaseView, cursor_of
 from sla.settings import StaffKey
