@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from classifier.domain import IncidentSighting, PriorComplaint
+from classifier.domain import IncidentSighting, IncidentState, PriorComplaint
 from contracts import ComplaintClassified
 
 
@@ -29,6 +29,15 @@ class ClassificationStore(Protocol):
         Hot issues and mass incidents only ever compare complaints of one category *and* one
         area, so this is all the category history a batch needs, and it stays small enough to
         read whole (no server- or client-side limit that could cut a burst short).
+        """
+
+    async def by_categories(
+        self, categories: Sequence[str], *, since: datetime
+    ) -> list[PriorComplaint]:
+        """Classified complaints of these whole category paths since `since`, in any area.
+
+        Wide-area incidents (an outage, a rating error) only look back the mass-incident window,
+        so this stays small enough to read whole.
         """
 
     async def save(self, events: Sequence[tuple[ComplaintClassified, str | None]]) -> None:
@@ -57,3 +66,11 @@ class ClassificationStore(Protocol):
 
     async def link_incident(self, incident_id: str, complaint_ids: Sequence[str]) -> None:
         """Mark the decision documents of `complaint_ids` as the incident's (idempotent)."""
+
+    async def incident_states(self, incident_ids: Sequence[str]) -> list[IncidentState]:
+        """The incidents with their members (channel, tier, receipt time) and what was told."""
+
+    async def mark_announced(
+        self, incident_id: str, *, sequence: int, ids: Sequence[str], opened_by: str
+    ) -> None:
+        """Remember that downstream was told of these members by the event of `sequence`."""
