@@ -104,7 +104,7 @@ async def test_three_important_customers_open_an_incident_below_the_ordinary_thr
     [news] = rig.publisher.incidents()
     assert news.data.opened_by == "important"
     assert news.data.counts.important == 3
-    assert news.data.counts.total == 8
+    assert news.data.counts.total == news.data.opened_with == 8
     assert news.data.counts.by_tier[CustomerTier.GOLD] == 3
 
 

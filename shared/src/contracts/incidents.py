@@ -54,6 +54,9 @@ class IncidentRecord(Model):
     opened_by: Literal["ordinary", "important"] = Field(
         description="Which threshold opened it: N complaints, or M important customers."
     )
+    opened_with: int = Field(
+        ge=1, description="Members when it opened; update thresholds are multiples of it."
+    )
     first_seen: AwareDatetime = Field(description="Receipt time of the earliest member (UTC).")
     last_seen: AwareDatetime = Field(description="Receipt time of the latest member (UTC).")
     counts: IncidentCounts

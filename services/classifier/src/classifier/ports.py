@@ -71,6 +71,12 @@ class ClassificationStore(Protocol):
         """The incidents with their members (channel, tier, receipt time) and what was told."""
 
     async def mark_announced(
-        self, incident_id: str, *, sequence: int, ids: Sequence[str], opened_by: str
+        self,
+        incident_id: str,
+        *,
+        sequence: int,
+        ids: Sequence[str],
+        opened_by: str,
+        opened_with: int,
     ) -> None:
         """Remember that downstream was told of these members by the event of `sequence`."""

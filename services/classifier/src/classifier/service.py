@@ -98,6 +98,7 @@ class Classification:
                 sequence=record.sequence,
                 ids=record.added_ids,
                 opened_by=record.opened_by,
+                opened_with=record.opened_with,
             )
 
     def _decide(self, complaint: NormalizedComplaint, history: History) -> Decision:

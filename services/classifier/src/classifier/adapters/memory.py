@@ -24,6 +24,7 @@ class IncidentRecord:
     announced: set[str] = field(default_factory=set)
     sequence: int = 0
     opened_by: str | None = None
+    opened_with: int | None = None
 
     @property
     def count(self) -> int:
@@ -152,16 +153,24 @@ class InMemoryClassificationStore:
                 announced=frozenset(r.announced),
                 sequence=r.sequence,
                 opened_by=r.opened_by,
+                opened_with=r.opened_with,
             )
             for i in incident_ids
             if (r := self.incidents.get(i)) is not None
         ]
 
     async def mark_announced(
-        self, incident_id: str, *, sequence: int, ids: Sequence[str], opened_by: str
+        self,
+        incident_id: str,
+        *,
+        sequence: int,
+        ids: Sequence[str],
+        opened_by: str,
+        opened_with: int,
     ) -> None:
         """Remember the members told of by the event of `sequence`."""
         record = self.incidents[incident_id]
         record.announced.update(ids)
         record.sequence = max(record.sequence, sequence)
         record.opened_by = opened_by
+        record.opened_with = opened_with

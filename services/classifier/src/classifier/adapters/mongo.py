@@ -210,9 +210,20 @@ class MongoClassificationStore:
         )
 
     async def mark_announced(
-        self, incident_id: str, *, sequence: int, ids: Sequence[str], opened_by: str
+        self,
+        incident_id: str,
+        *,
+        sequence: int,
+        ids: Sequence[str],
+        opened_by: str,
+        opened_with: int,
     ) -> None:
         """Remember the members told of by the event of `sequence`."""
         await mongo_incidents.mark_announced(
-            self._incidents, incident_id, sequence=sequence, ids=ids, opened_by=opened_by
+            self._incidents,
+            incident_id,
+            sequence=sequence,
+            ids=ids,
+            opened_by=opened_by,
+            opened_with=opened_with,
         )

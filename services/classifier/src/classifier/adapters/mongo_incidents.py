@@ -36,7 +36,7 @@ async def incident_states(
     docs = await find_all(
         incidents,
         {"_id": {"$in": list(incident_ids)}},
-        {"complaint_ids": 1, "announced": 1, "sequence": 1, "opened_by": 1},
+        {"complaint_ids": 1, "announced": 1, "sequence": 1, "opened_by": 1, "opened_with": 1},
     )
     wanted = sorted({c for doc in docs for c in doc.get("complaint_ids", [])})
     members = {
@@ -60,6 +60,7 @@ async def incident_states(
             announced=frozenset(doc.get("announced", [])),
             sequence=int(doc.get("sequence", 0)),
             opened_by=doc.get("opened_by"),
+            opened_with=doc.get("opened_with"),
         )
         for doc in docs
     ]
@@ -72,6 +73,7 @@ async def mark_announced(
     sequence: int,
     ids: Sequence[str],
     opened_by: str,
+    opened_with: int,
 ) -> None:
     """Add the members told of; the sequence only grows (`$max`), so a replay changes nothing."""
     await incidents.update_one(
@@ -79,6 +81,6 @@ async def mark_announced(
         {
             "$addToSet": {"announced": {"$each": list(ids)}},
             "$max": {"sequence": sequence},
-            "$set": {"opened_by": opened_by},
+            "$set": {"opened_by": opened_by, "opened_with": opened_with},
         },
     )

@@ -39,6 +39,7 @@ class IncidentState:
     announced: frozenset[str] = frozenset()
     sequence: int = 0
     opened_by: str | None = None
+    opened_with: int | None = None
 
     @property
     def unannounced(self) -> list[Member]:
@@ -68,6 +69,7 @@ def news(state: IncidentState, windows: HistoryWindows, *, now: datetime) -> Inc
         area=None if key.area == WIDE else key.area,
         issue_key=key.issue,
         opened_by=opened_by(state, len(members), windows),
+        opened_with=state.opened_with or len(members),
         first_seen=members[0].received_at,
         last_seen=members[-1].received_at,
         counts=IncidentCounts(
