@@ -40,6 +40,7 @@ from contracts import (
 from notifier.adapters.memory import (
     InMemoryCaseBook,
     InMemoryContactBook,
+    InMemoryIncidentBook,
     InMemoryNotificationLog,
     InMemoryStaffDirectory,
 )
@@ -119,6 +120,7 @@ class Rig:
         self.webhook = FakeChannel("webhook")
         self.log = log or InMemoryNotificationLog()
         self.cases = InMemoryCaseBook()
+        self.incidents = InMemoryIncidentBook()
         self.publisher = publisher or FlakyPublisher(Event)
         self.clock = clock or FakeClock(NOW + timedelta(seconds=2))
         self.registry = CollectorRegistry()
@@ -146,6 +148,7 @@ class Rig:
             publish=self.publisher,
             clock=self.clock,
             metrics=metrics,
+            incidents=self.incidents,
         )
         self.dispatcher = Dispatcher(
             notifier=self.notifier, log=self.log, clock=self.clock, lease=timedelta(minutes=2)
@@ -184,6 +187,11 @@ class Rig:
         """Feed classifications; none may be rejected."""
         messages = [self.inbound(e, Topic.CLASSIFIED) for e in events]
         assert await self.notifier.on_classified(messages) == []
+
+    async def on_incidents(self, *events: Event) -> None:
+        """Feed incident events; none may be rejected."""
+        messages = [self.inbound(e, Topic.INCIDENTS) for e in events]
+        assert await self.notifier.on_incidents(messages) == []
 
     async def on_lifecycle(self, *events: Event) -> None:
         """Feed lifecycle events; none may be rejected."""

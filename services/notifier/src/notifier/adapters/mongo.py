@@ -70,6 +70,13 @@ class MongoNotificationLog:
                 {"_id": {"$in": list(keys)}}, {"$set": {"receipted": True}}
             )
 
+    async def templates(self, keys: Sequence[str]) -> dict[str, str]:
+        """The template each claimed key was claimed with (one read by `_id`)."""
+        if not keys:
+            return {}
+        docs = await find_all(self._notifications, {"_id": {"$in": list(keys)}}, {"template": 1})
+        return {d["_id"]: d["template"] for d in docs}
+
     async def claim_due(self, *, now: datetime, lease_until: datetime, limit: int) -> list[Due]:
         """Lease due documents one by one: the conditional update lets one replica win each."""
         candidates = await find_all(

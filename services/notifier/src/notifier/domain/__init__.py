@@ -1,5 +1,7 @@
 """Pure notifier rules: routing, recipients, templates, quiet hours, digests, rate limits."""
 
+from notifier.domain.incident_policy import IncidentPolicy
+from notifier.domain.incidents import IncidentMember, IncidentRouter, members_of
 from notifier.domain.intents import Intent, Origin, Router, local_time, notification_key
 from notifier.domain.policy import (
     DigestPolicy,
@@ -46,6 +48,9 @@ __all__ = [
     "Delivery",
     "DigestGate",
     "DigestPolicy",
+    "IncidentMember",
+    "IncidentPolicy",
+    "IncidentRouter",
     "Intent",
     "NotifierPolicy",
     "Origin",
@@ -68,6 +73,7 @@ __all__ = [
     "local_time",
     "mask_email",
     "mask_phone",
+    "members_of",
     "notification_key",
     "parse_directory",
     "quiet_until",

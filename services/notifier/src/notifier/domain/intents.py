@@ -51,6 +51,8 @@ class Intent:
     severity: Severity | None = None
     digestible: bool = False
     origin: Origin | None = None
+    department: str | None = None
+    """Staff: the department whose desk is told, instead of the case's (incidents)."""
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from contracts import Audience, FlagName, Kind, LifecycleAction, Severity, SlaEventKind
+from notifier.domain.incident_policy import IncidentPolicy
 from notifier.domain.templates import Templates
 
 STAFF = "staff"
@@ -97,6 +98,7 @@ class NotifierPolicy:
     rate_limits: Mapping[str, RateLimit]
     severity_labels: Mapping[str, str] = field(default_factory=dict)
     clock_labels: Mapping[str, str] = field(default_factory=dict)
+    incidents: IncidentPolicy = field(default_factory=IncidentPolicy)
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> NotifierPolicy:
@@ -126,6 +128,7 @@ class NotifierPolicy:
                 str(k): str(v)
                 for k, v in _mapping(labels.get("severity") or {}, "labels.severity").items()
             },
+            incidents=_incidents(raw.get("incidents")),
             clock_labels={
                 str(k): str(v)
                 for k, v in _mapping(labels.get("clock") or {}, "labels.clock").items()
@@ -140,6 +143,7 @@ class NotifierPolicy:
         names |= {t for per_audience in self.sla.values() for t in per_audience.values()}
         if self.digest is not None:
             names.add(self.digest.template)
+        names |= set(self.incidents.templates.values())
         return names
 
     def check_templates(self) -> None:
@@ -280,3 +284,13 @@ def _digest(raw: Any) -> DigestPolicy | None:
         window=timedelta(seconds=window),
         template=str(raw.get("template", "staff_digest")),
     )
+
+
+def _incidents(raw: Any) -> IncidentPolicy:
+    """The `incidents:` section (optional: operations, 2× and 5×, four hours)."""
+    if raw is None:
+        return IncidentPolicy()
+    try:
+        return IncidentPolicy.from_mapping(_mapping(raw, "incidents"))
+    except (TypeError, ValueError) as error:
+        raise PolicyError(f"incidents: {error}") from error
