@@ -121,3 +121,11 @@ async def test_the_same_vip_three_times_is_one_important_customer(rig: Rig) -> N
     ]
     await rig.take(*same)
     assert not rig.store.incidents
+
+
+async def test_complaints_decided_out_of_receipt_order_still_make_the_incident(rig: Rig) -> None:
+    events = [outage(i) for i in range(20)]
+    for event in reversed(events):  # one per batch, latest receipt first (other partitions)
+        await rig.take(event)
+    [record] = rig.store.incidents.values()
+    assert sorted(record.complaint_ids) == sorted(e.data.complaint_id for e in events)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -61,7 +62,7 @@ def assess_history(
         )
     findings.append(
         mass_incident(
-            priors=earlier,
+            priors=list(history.same_category_recent),
             complaint=PriorComplaint(
                 complaint_id="",
                 complainant_key=complainant_key,
@@ -173,14 +174,21 @@ def _issues(category: str, area: str | None) -> list[tuple[str, str]]:
 def mass_incident(
     *, priors: list[PriorComplaint], complaint: PriorComplaint, policy: HistoryPolicy
 ) -> HistoryFinding | None:
-    """N complaints, or M important customers, about one issue within minutes: one incident."""
+    """N complaints, or M important customers, about one issue within minutes: one incident.
+
+    Complaints are decided in no guaranteed receipt order (partitions, redelivery), so the burst
+    is the busiest window around this complaint, counting those received after it too.
+    """
     windows = policy.windows
-    since = complaint.received_at - timedelta(minutes=windows.mass_incident_minutes)
-    recent = [p for p in priors if p.received_at >= since]
+    span = timedelta(minutes=windows.mass_incident_minutes)
+    at = complaint.received_at
+    near = [p for p in priors if at - span <= p.received_at <= at + span]
     for category, area in _issues(complaint.category or "", complaint.area):
-        burst = [
-            p for p in recent if covers(category, area, of_category=p.category, of_area=p.area)
-        ]
+        burst = _busiest(
+            [p for p in near if covers(category, area, of_category=p.category, of_area=p.area)],
+            at=at,
+            span=span,
+        )
         count = len(burst) + 1
         important = _important_people([*burst, complaint], windows.important_tiers)
         by_count = count >= windows.mass_incident_min_complaints
@@ -206,6 +214,21 @@ def mass_incident(
             ),
         )
     return None
+
+
+def _busiest(
+    priors: list[PriorComplaint], *, at: datetime, span: timedelta
+) -> list[PriorComplaint]:
+    """The others in the window of length `span` that holds `at` and the most complaints."""
+    ordered = sorted(priors, key=lambda p: p.received_at)
+    times = [p.received_at for p in ordered]
+    after = bisect_left(times, at)
+    best = (after, bisect_right(times, at + span))  # the window that starts at `at`
+    for start, first in enumerate(times[:after]):
+        end = bisect_right(times, first + span)
+        if first + span >= at and end - start > best[1] - best[0]:
+            best = (start, end)
+    return ordered[best[0] : best[1]]
 
 
 def _important_people(complaints: list[PriorComplaint], tiers: frozenset[CustomerTier]) -> int:
