@@ -129,3 +129,17 @@ async def test_complaints_decided_out_of_receipt_order_still_make_the_incident(r
         await rig.take(event)
     [record] = rig.store.incidents.values()
     assert sorted(record.complaint_ids) == sorted(e.data.complaint_id for e in events)
+
+
+async def test_a_complaint_after_the_incident_opened_joins_it_though_its_window_is_quiet(
+    rig: Rig,
+) -> None:
+    await rig.take(*(outage(i, minute=i) for i in range(20)))  # minutes 0..19: opens
+    [record] = rig.store.incidents.values()
+    [tail] = await rig.take(outage(39, minute=45))  # its own 30 minutes hold only five
+    assert tail.data.incident_id == record.incident_id
+    assert tail.data.complaint_id in record.complaint_ids
+    [*_, grown] = rig.publisher.incidents()
+    assert grown.data.added_ids == [tail.data.complaint_id]
+    [alone] = await rig.take(outage(38, minute=19 + 30 + 31))  # long after it was last seen
+    assert alone.data.incident_id is None

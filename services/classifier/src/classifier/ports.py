@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from classifier.domain import IncidentSighting, IncidentState, PriorComplaint
+from classifier.domain import IncidentKey, IncidentSighting, IncidentState, PriorComplaint
 from contracts import ComplaintClassified
 
 
@@ -66,6 +66,12 @@ class ClassificationStore(Protocol):
 
     async def link_incident(self, incident_id: str, complaint_ids: Sequence[str]) -> None:
         """Mark the decision documents of `complaint_ids` as the incident's (idempotent)."""
+
+    async def open_incidents(
+        self, categories: Sequence[str], *, since: datetime
+    ) -> list[tuple[IncidentKey, datetime]]:
+        """Incidents that may concern complaints of these category paths (place-bound ones by
+        their top category), last seen since `since`: each one's opening key and last sighting."""
 
     async def incident_states(self, incident_ids: Sequence[str]) -> list[IncidentState]:
         """The incidents with their members (channel, tier, receipt time) and what was told."""

@@ -19,7 +19,7 @@ from classifier.domain import (
     merge_sightings,
     news,
 )
-from classifier.membership import IncidentMembership, with_members
+from classifier.membership import IncidentMembership, late_joiners, with_members
 from classifier.metrics import ClassifierMetrics
 from classifier.ports import ClassificationStore
 from contracts import (
@@ -195,6 +195,8 @@ class Classification:
             for index, decision in enumerate(decisions)
             if decision.incident_key is not None
         ]
+        span = timedelta(minutes=self.classifier.history_windows.mass_incident_minutes)
+        sightings += await late_joiners(self.store, span, items, decisions, areas)
         batch = {c.complaint_id for c in items}
         membership: dict[str, IncidentMembership] = {}
         for sighting in merge_sightings(sightings):

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from classifier.domain import IncidentSighting, IncidentState, Member, PriorComplaint
+from classifier.domain import IncidentKey, IncidentSighting, IncidentState, Member, PriorComplaint
 from contracts import ComplaintClassified, Kind
 from servicekit.outbox import MemoryOutbox
 
@@ -137,6 +137,17 @@ class InMemoryClassificationStore:
         """Mark the complaints as members of the incident."""
         for complaint_id in complaint_ids:
             self.incident_of[complaint_id] = incident_id
+
+    async def open_incidents(
+        self, categories: Sequence[str], *, since: datetime
+    ) -> list[tuple[IncidentKey, datetime]]:
+        """Incidents of these paths or their tops last seen since `since`."""
+        wanted = {*categories, *(c.split("/")[0] for c in categories)}
+        return [
+            (IncidentKey(r.category, r.area, r.first_seen), r.last_seen)
+            for r in self.incidents.values()
+            if r.category in wanted and r.last_seen >= since
+        ]
 
     async def incident_states(self, incident_ids: Sequence[str]) -> list[IncidentState]:
         """The incidents with their members and what downstream was told."""

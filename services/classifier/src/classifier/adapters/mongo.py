@@ -10,7 +10,7 @@ from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from classifier.adapters import mongo_incidents
-from classifier.domain import IncidentSighting, IncidentState, PriorComplaint
+from classifier.domain import IncidentKey, IncidentSighting, IncidentState, PriorComplaint
 from contracts import ComplaintClassified, CustomerTier
 from servicekit.mongo import Document, ensure_index, find_all, write_in_chunks
 from servicekit.outbox import Outbox
@@ -202,6 +202,20 @@ class MongoClassificationStore:
             self._classifications,
             [UpdateOne({"_id": c}, {"$set": {"incident_id": incident_id}}) for c in complaint_ids],
         )
+
+    async def open_incidents(
+        self, categories: Sequence[str], *, since: datetime
+    ) -> list[tuple[IncidentKey, datetime]]:
+        """Incidents of these paths or their tops last seen since `since` (incidents are few)."""
+        wanted = sorted({*categories, *(c.split("/")[0] for c in categories)})
+        docs = await find_all(
+            self._incidents,
+            {"category": {"$in": wanted}, "last_seen": {"$gte": since}},
+            {"category": 1, "area": 1, "first_seen": 1, "last_seen": 1},
+        )
+        return [
+            (IncidentKey(d["category"], d["area"], d["first_seen"]), d["last_seen"]) for d in docs
+        ]
 
     async def incident_states(self, incident_ids: Sequence[str]) -> list[IncidentState]:
         """The incidents with their members and what downstream was told."""
