@@ -10,6 +10,8 @@ import pytest
 from contracts import (
     Channel,
     CustomerTier,
+    Flag,
+    FlagName,
     IncidentChange,
     IncidentChanged,
     IncidentCounts,
@@ -193,3 +195,18 @@ async def test_killed_mid_fan_out_every_customer_still_gets_one_notice() -> None
     assert Counter(address for address, _ in keys) == Counter(phones.values())
     assert len([m for m in sent if m.address not in {x.address for x in dying.sent}]) == 27
     assert all(m.subject.startswith("故障受理通知") for m in [*dying.sent, *second.sms.sent])
+
+
+async def test_a_hot_issue_reaches_the_company_contact_with_the_complaints_behind_it() -> None:
+    rig = rig_for(3)
+    event = classified(Kind.COMPLAINT, cid=cid(3))
+    flag = Flag(name=FlagName.HOT_ISSUE, count=3, related=[cid(2), cid(1)])
+    event = event.model_copy(update={"data": event.data.model_copy(update={"flags": [flag]})})
+    await rig.on_classified(event)
+    await rig.on_classified(event)  # redelivered: reported once
+    [report] = [m for m in rig.webhook.sent if m.recipient == "company-complaints-office"]
+    assert "3位客户" in report.body
+    assert cid(1) in report.body
+    assert cid(2) in report.body
+    assert cid(3) in report.body
+    assert "+86" not in report.body

@@ -15,6 +15,7 @@ from contracts import (
     CaseTransition,
     ClassifiedComplaint,
     ClockName,
+    FlagName,
     Severity,
     SlaChange,
     SlaEventKind,
@@ -100,12 +101,16 @@ class Router:
         if data.duplicate_of:
             return []
         cid = data.complaint_id
-        context = self._case(cid, data.severity) | {
-            "kind": data.kind.value,
-            "category": data.category or "",
-            "channel": data.channel.value,
-            "received": local_time(data.received_at, self.policy.timezone),
-        }
+        context = (
+            self._case(cid, data.severity)
+            | {
+                "kind": data.kind.value,
+                "category": data.category or "",
+                "channel": data.channel.value,
+                "received": local_time(data.received_at, self.policy.timezone),
+            }
+            | _hot_issue(data)
+        )
         intents = []
         if (template := self.policy.acknowledgements.get(data.kind)) is not None:
             intents.append(
@@ -295,4 +300,15 @@ def transition_fields(model: BaseModel) -> dict[str, str]:
         name: _text(getattr(model, name))
         for name in type(model).model_fields
         if not isinstance(getattr(model, name), list | dict)
+    }
+
+
+def _hot_issue(data: ClassifiedComplaint) -> dict[str, str]:
+    """For a hot issue: how many complainants, and the complaints behind it (ids only)."""
+    flag = next((f for f in data.flags if f.name is FlagName.HOT_ISSUE), None)
+    if flag is None:
+        return {}
+    return {
+        "hot_issue_detail": f"{flag.count}位客户" if flag.count else "多位客户",
+        "hot_issue_related": "、".join(flag.related) or "无",
     }
