@@ -20,6 +20,7 @@ from contracts import (
     IncidentChanged,
     LifecycleAction,
     LifecycleEvent,
+    Satisfaction,
     SlaChanged,
 )
 from notifier import incident_fanout
@@ -58,6 +59,8 @@ from servicekit.plausible import implausible_time, out_of_range
 Publish = Callable[[Sequence[Event]], Awaitable[None]]
 T = TypeVar("T")
 
+_ANSWERS = (Satisfaction.VERY_SATISFIED, Satisfaction.SATISFIED, Satisfaction.DISSATISFIED)
+"""The answers 满意率 counts (unreachable is no answer)."""
 _CLASSIFIED = TypeAdapter(ComplaintClassified)
 _SLA = TypeAdapter(SlaChanged)
 _LIFECYCLE: TypeAdapter[Any] = TypeAdapter(LifecycleEvent)
@@ -150,6 +153,10 @@ class Notifier:
         """Accepted staff actions only; staff requests and refusals on the topic are skipped."""
         events, rejections = parse(messages, _LIFECYCLE, "lifecycle event")
         accepted = [(e, o) for e, o in events if isinstance(e, CaseStateChanged)]
+        for event, _ in accepted:
+            answer = event.data.satisfaction
+            if event.data.action is LifecycleAction.CALLBACK_DONE and answer in _ANSWERS:
+                self.metrics.satisfaction.labels(answer.value).inc()
         await self.cases.record(
             [
                 Assignment(t.complaint_id, t.assignee, t.department, t.occurred_at)

@@ -164,7 +164,13 @@ class Router:
     ) -> list[Intent]:
         """Accepted staff actions: the assigned handler, the customer's result or delay notice."""
         trigger = f"lifecycle.{transition.action.value}"
-        rules = [r for r in self.policy.rules if r.matches(trigger, severity=transition.severity)]
+        answer = f"{trigger}.{transition.satisfaction.value}" if transition.satisfaction else None
+        rules = [
+            r
+            for r in self.policy.rules
+            if r.matches(trigger, severity=transition.severity)
+            or (answer and r.matches(answer, severity=transition.severity))
+        ]
         if not rules:
             return []
         context = self._transition_context(transition)

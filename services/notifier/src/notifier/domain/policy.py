@@ -9,7 +9,15 @@ from enum import StrEnum
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from contracts import Audience, FlagName, Kind, LifecycleAction, Severity, SlaEventKind
+from contracts import (
+    Audience,
+    FlagName,
+    Kind,
+    LifecycleAction,
+    Satisfaction,
+    Severity,
+    SlaEventKind,
+)
 from notifier.domain.incident_policy import IncidentPolicy
 from notifier.domain.templates import Templates
 
@@ -236,7 +244,11 @@ def _trigger(text: Any) -> str:
     if source == "sla":
         return f"sla.{_enum(SlaEventKind, event, 'rules.triggers')}"
     if source == "lifecycle":
-        return f"lifecycle.{_enum(LifecycleAction, event, 'rules.triggers')}"
+        action, _, answer = event.partition(".")
+        trigger = f"lifecycle.{_enum(LifecycleAction, action, 'rules.triggers')}"
+        if answer:  # lifecycle.callback_done.dissatisfied: the customer's answer at callback
+            return f"{trigger}.{_enum(Satisfaction, answer, 'rules.triggers')}"
+        return trigger
     raise PolicyError(f"rules.triggers: {text!r} is not classified, sla.<x> or lifecycle.<x>")
 
 
