@@ -27,6 +27,10 @@ from contracts import (
     Event,
     Flag,
     FlagName,
+    IncidentChange,
+    IncidentChanged,
+    IncidentCounts,
+    IncidentRecord,
     Kind,
     LifecycleAction,
     MessageDeadLettered,
@@ -334,4 +338,30 @@ def action_rejected(action: LifecycleAction, *, cid: str = CID) -> CaseActionRej
     )
     return CaseActionRejected.build(
         data=data, subject=cid, source="/complaints/sla", time=NOW, cause="req-2"
+    )
+
+
+def incident_opened(member_ids: Sequence[str]) -> IncidentChanged:
+    """A wide-area no-signal incident opened with these members."""
+    incident_id = "network/no_signal|*|20261124T0130+0000"
+    record = IncidentRecord(
+        incident_id=incident_id,
+        change=IncidentChange.OPENED,
+        sequence=1,
+        category="network/no_signal",
+        issue_key="network/no_signal|*",
+        opened_by="ordinary",
+        opened_with=len(member_ids),
+        first_seen=NOW,
+        last_seen=NOW,
+        counts=IncidentCounts(total=len(member_ids)),
+        member_ids=list(member_ids),
+        added_ids=list(member_ids),
+    )
+    return IncidentChanged.build(
+        data=record,
+        subject=incident_id,
+        source="/complaints/classifier",
+        time=NOW,
+        cause="opened|1",
     )
