@@ -11,8 +11,8 @@ STACK := $(PYTHON) deploy/local/stack.py
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: help venv stack-up stack-down stack-status stack-reset run demo test unit e2e lint typecheck \
-        format schemas catalogue report status tools eval train bench bench-classifier bench-sla faults clean
+.PHONY: help venv stack-up stack-down stack-status stack-reset lint-go run demo test unit e2e lint typecheck \
+        format schemas catalogue report status tools eval train corrections bench bench-classifier bench-sla soak faults clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -56,11 +56,16 @@ unit: venv ## fast tests only (no servers)
 e2e: stack-up ## the end-to-end run: 240 complaints through four processes on the real stack
 	@$(VENV)/bin/complaints e2e
 
-lint: venv ## ruff, mypy (strict) and the import contracts
+lint: venv ## ruff, mypy (strict), the import contracts, and go vet + go test of the FerretDB build
 	@$(VENV)/bin/ruff check .
 	@$(VENV)/bin/ruff format --check .
-	@$(VENV)/bin/mypy shared/src libs/servicekit/src services/*/src cli/src scripts
+	@$(VENV)/bin/mypy shared/src libs/servicekit/src services/*/src cli/src scripts \
+	    deploy/local/stack.py deploy/local/complaints_stack
 	@$(VENV)/bin/lint-imports
+	@$(STACK) check-go
+
+lint-go: ## gofmt, go vet and go test of the FerretDB main, patches and added files
+	@$(STACK) check-go
 
 format: venv ## apply ruff's formatting and safe fixes
 	@$(VENV)/bin/ruff format .
@@ -82,11 +87,14 @@ tools: ## install chromium (report test) and kcat (topic docs) from Debian
 schemas: venv ## regenerate the committed JSON Schemas from the contracts
 	@$(VENV)/bin/python -m contracts.schemas shared/schemas
 
-eval: venv ## classifier accuracy: cross-validated table and confusion matrix
+eval: venv ## classifier accuracy: cross-validated, held-out and real-voice views, confusion matrices, per-flag scores
 	@$(VENV)/bin/python scripts/eval_classifier.py
 
-train: venv ## retrain the shipped category model (reproducible)
+train: venv ## retrain the shipped category model (reproducible; reads data/classifier/*.tsv)
 	@$(VENV)/bin/python scripts/train_classifier.py
+
+corrections: venv ## staff regrades from MongoDB as training lines (data/classifier/corrections.tsv), for make train
+	@$(VENV)/bin/complaints classify export-corrections --out data/classifier/corrections.tsv
 
 bench: stack-up ## whole pipeline vs a bare Kafka relay: throughput ≥ 60 s, latency at 200/s (ends "bench: …")
 	@$(VENV)/bin/python bench/pipeline.py
@@ -96,6 +104,9 @@ bench-classifier: venv ## classifier throughput on one core (target ≥ 3,000/s)
 
 bench-sla: stack-up ## SLA scheduler firing lag with 1,000,000 open deadlines (p99 ≤ 1 s)
 	@$(VENV)/bin/python bench/sla_scheduler.py
+
+soak: stack-up ## 30 min at 100 complaints/s with staff actions: memory, database size, lag each minute
+	@$(VENV)/bin/python bench/soak.py
 
 faults: stack-up ## fault suite on the real stack: kills, broker/DB outages, channels down, poison
 	@$(VENV)/bin/python scripts/faults.py

@@ -10,7 +10,14 @@ On the real local stack (Kafka + FerretDB, started if needed):
 3. **latency**: complaints at a fixed `--rate` for `--seconds`; per complaint, publish → its
    acknowledgement delivered.
 
-Ends with exactly one line:
+After the throughput run, once every consumer group's lag is back to zero (not merely at the
+last acknowledgement: receipts and clock stops still flow then), it prints per stage the batched
+MongoDB operations and the single-document commands per complaint, then
+
+    ops: X mongo operations per complaint, services Y ms CPU per complaint
+
+(X: every operation of the four services; Y: their processes' CPU from /proc). Ends with exactly
+one line:
 
     bench: pipeline X/s, relay Y/s, ratio R, e2e p50 A ms, p99 B ms, lost L
 """
@@ -106,7 +113,11 @@ COUNTED = (
     "complaints_batch_size_sum",
     "complaints_batch_size_count",
     "complaints_mongo_command_seconds_sum",
+    "complaints_mongo_single_commands_total",
+    "complaints_consumer_lag_messages",
 )
+LAG_ENV = {f"{s.upper()}_LAG_INTERVAL_SECONDS": "1" for s in SERVICES}
+"""Lag sampled every second in the bench, so "lag zero" is seen soon after it is true."""
 
 
 async def scrape(config: StackConfig) -> Sample:
@@ -124,42 +135,92 @@ async def scrape(config: StackConfig) -> Sample:
 
 
 def stage_report(before: Sample, after: Sample, complaints: int, seconds: float) -> list[str]:
-    """Per stage: messages/s, batch size, and MongoDB commands per complaint, busiest first."""
+    """Per stage: messages/s, batch size, and MongoDB work per complaint: batched operations
+    and single-document commands apart, the busiest of each named."""
     delta = {k: v - before.get(k, 0.0) for k, v in after.items()}
+    per = max(1, complaints)
     lines = []
     for service in SERVICES:
         mine = {k: v for k, v in delta.items() if dict(k[1]).get("service") == service and v}
         processed = sum(v for k, v in mine.items() if k[0] == COUNTED[0])
         batches = sum(v for k, v in mine.items() if k[0] == COUNTED[3])
         in_batches = sum(v for k, v in mine.items() if k[0] == COUNTED[2])
-        commands = {
-            f"{dict(k[1])['command']} {dict(k[1])['collection']}".strip(): v
-            for k, v in mine.items()
-            if k[0] == COUNTED[1]
-        }
-        total = sum(commands.values())
         waited = sum(v for k, v in mine.items() if k[0] == COUNTED[4])
-        top = sorted(commands.items(), key=lambda kv: -kv[1])[:8]
+        ops, singles = _by_command(mine, COUNTED[1]), _by_command(mine, COUNTED[5])
+        batched = {name: n - singles.get(name, 0.0) for name, n in ops.items()}
         lines.append(
             f"  {service:<10} {processed / seconds:8,.0f} msg/s"
             f"  batch {in_batches / max(1, batches):5.1f}"
             f"  in mongo {waited / seconds:4.0%}"
-            f"  mongo {total / max(1, complaints):5.1f}/complaint: "
-            + ", ".join(f"{name} {n / max(1, complaints):.2f}" for name, n in top)
+            f"  mongo {sum(ops.values()) / per:5.2f}/complaint"
+            f"\n      batched {sum(batched.values()) / per:5.2f}: {_top(batched, per)}"
+            f"\n      single  {sum(singles.values()) / per:5.2f}: {_top(singles, per)}"
         )
     return lines
 
 
+def _by_command(mine: Sample, metric: str) -> dict[str, float]:
+    return {
+        f"{dict(k[1])['command']} {dict(k[1])['collection']}".strip(): v
+        for k, v in mine.items()
+        if k[0] == metric
+    }
+
+
+def _top(counts: dict[str, float], per: int) -> str:
+    ranked = sorted(((n, name) for name, n in counts.items() if n > 0), reverse=True)[:6]
+    return ", ".join(f"{name} {n / per:.2f}" for n, name in ranked) or "-"
+
+
+def operations(before: Sample, after: Sample) -> float:
+    """MongoDB operations of every service between the two samples."""
+    return sum(v - before.get(k, 0.0) for k, v in after.items() if k[0] == COUNTED[1])
+
+
+def lag(sample: Sample) -> float:
+    """Messages not yet committed, over every service's consumer groups and partitions."""
+    return sum(v for k, v in sample.items() if k[0] == COUNTED[6])
+
+
+async def until_lag_is_zero(config: StackConfig, limit: float = 300.0) -> Sample:
+    """Scrape until two samples two seconds apart show no lag (the gauge refreshes every
+    second here); the last sample."""
+    deadline = time.monotonic() + limit
+    sample = await scrape(config)
+    while time.monotonic() < deadline:
+        await asyncio.sleep(2.0)
+        previous, sample = sample, await scrape(config)
+        if lag(previous) == 0 and lag(sample) == 0:
+            return sample
+        sys.stderr.write(f"\r[lag] {lag(sample):,.0f} messages behind   ")
+    sys.stderr.write("\n[lag] still not zero; measuring anyway\n")
+    return sample
+
+
+def process_cpu(pid: int) -> float:
+    """CPU time (user + system) of one process so far, from /proc/<pid>/stat."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def services_cpu(pipeline: Pipeline) -> float:
+    """CPU seconds the four services' processes have used so far."""
+    return sum(process_cpu(p.process.pid) for p in pipeline.processes)
+
+
 def cpu_seconds(names: tuple[str, ...] = ("ferretdb", "kafka")) -> dict[str, float]:
     """CPU time (user + system) the local servers have used so far, from /proc."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    out = {}
-    for name in names:
-        pid = stack.alive(name)
-        if pid is not None:
-            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-            out[name] = (int(fields[11]) + int(fields[12])) / ticks
-    return out
+    return {name: process_cpu(pid) for name in names if (pid := stack.alive(name)) is not None}
+
+
+def report_wal(when: str) -> None:
+    """The local FerretDB's write-ahead logs (bounded by its build: docs/adr/0004, WAL addendum)."""
+    sizes = stack.wal_sizes()
+    largest = max(sizes.items(), key=lambda item: item[1], default=("-", 0))
+    sys.stderr.write(
+        f"WAL {when}: {sum(sizes.values()) / 2**20:,.1f} MiB in {len(sizes)} logs, largest "
+        f"{largest[1] / 2**20:,.1f} MiB ({largest[0]})\n"
+    )
 
 
 class Acknowledgements:
@@ -242,6 +303,7 @@ async def main() -> int:
     )
     args = parser.parse_args()
     stack.up()
+    report_wal("before")
     bootstrap = f"127.0.0.1:{stack.PORTS.kafka}"
     sys.stderr.write("relay…\n")
     sample = next(workload.build(run_id="size", count=1, start=datetime.now(UTC))).value
@@ -252,7 +314,7 @@ async def main() -> int:
     receiver, channels = local_endpoints(args.port_base + 25)
     config = StackConfig(
         database=f"complaints_{run_id}",
-        extra_env=channels,
+        extra_env=channels | LAG_ENV,
         port_base=args.port_base,
         receiver_port=args.port_base + 25,
     )
@@ -283,6 +345,7 @@ async def main() -> int:
             )
             before = await scrape(config)
             cpu_before = cpu_seconds()
+            services_before = services_cpu(pipeline)
             started = time.time()
             await workload.publish(messages, bootstrap=config.kafka)
             acks = await wait_for(acks_of, tp_id, expected=count, limit=1800, label="throughput")
@@ -295,15 +358,22 @@ async def main() -> int:
                 f"(+{acks_of.uncontactable(tp_id)} without contact) in {span:,.1f} s "
                 f"= {pipeline_rate:,.1f}/s\n"
             )
-            stages = stage_report(before, await scrape(config), count, span)
+            after = await until_lag_is_zero(config)
+            services_used = services_cpu(pipeline) - services_before
+            stages = stage_report(before, after, count, span)
             servers = ", ".join(
                 f"{name} {(used - cpu_before.get(name, 0.0)) / max(1, count) * 1000:.2f} ms"
                 for name, used in cpu_seconds().items()
             )
             sys.stderr.write(
-                "per stage (throughput run):\n"
+                "per stage (throughput run, until consumer lag was zero):\n"
                 + "\n".join(stages)
                 + f"\n  server CPU per complaint: {servers}\n"
+            )
+            ops_line = (
+                f"ops: {operations(before, after) / max(1, count):.1f} mongo operations per"
+                f" complaint, services {services_used / max(1, count) * 1000:.2f} ms CPU per"
+                " complaint"
             )
             # Latency at a fixed, moderate rate.
             lat_id = f"{run_id}l"
@@ -324,11 +394,13 @@ async def main() -> int:
             lat_acks = await wait_for(acks_of, lat_id, expected=total, limit=600, label="latency")
             lost += total - len(lat_acks) - acks_of.uncontactable(lat_id)
             latencies = [(lat_acks[x] - sent_at[x]) * 1000 for x in lat_acks if x in sent_at]
+            report_wal("after")
     finally:
         pipeline.stop_all()
         await client.drop_database(config.database)
         await client.close()
     p50, p99 = percentile(latencies, 0.5), percentile(latencies, 0.99)
+    print(ops_line)
     print(
         f"bench: pipeline {pipeline_rate:,.0f}/s, relay {relay_rate:,.0f}/s, "
         f"ratio {pipeline_rate / relay_rate:.3f}, e2e p50 {p50:,.0f} ms, p99 {p99:,.0f} ms, "

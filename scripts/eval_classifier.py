@@ -1,13 +1,18 @@
 """Scores of the telecom classifier (`make eval`).
 
-Four views, all with fixed seeds:
+Five views, all with fixed seeds:
 
 1. k-fold cross-validation over the training data in data/classifier (the dev fixture copy plus
    the project's own hand-written examples);
 2. a model trained on the own examples only, scored on the dev fixture (complaints it never saw);
 3. a model trained exactly like the shipped one (all training data), scored on the own held-out
    set in data/classifier/heldout, which is never used for training or for choosing settings;
-4. throughput of the shipped model on one thread.
+4. the shipped classifier (model and pack) on the real-voice set in tests/classifier/realvoice:
+   complaints in customers' own words, never read by training or tuning, with per-flag precision
+   and recall;
+5. throughput of the shipped model on one thread.
+
+`--only realvoice` prints the fourth view alone (a few seconds, no training).
 """
 
 from __future__ import annotations
@@ -36,6 +41,7 @@ from classifier.training import (
 ROOT = Path(__file__).resolve().parent.parent
 RECEIVED = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 DEV_PREFIX = "dev-"
+REALVOICE = ROOT / "tests" / "classifier" / "realvoice"
 
 
 def _labels(decision: Decision) -> Labels:
@@ -44,12 +50,13 @@ def _labels(decision: Decision) -> Labels:
         decision.kind.value,
         decision.category,
         decision.severity.value if decision.severity else None,
+        frozenset(flag.name.value for flag in decision.flags),
     )
 
 
 def _expected(example: Example) -> Labels:
     """What the example's label says."""
-    return Labels(example.kind.value, example.category, example.severity)
+    return Labels(example.kind.value, example.category, example.severity, frozenset(example.flags))
 
 
 def score(classifier: Classifier, examples: list[Example]) -> list[tuple[Labels, Labels]]:
@@ -89,6 +96,11 @@ def held_out(examples: list[Example], held: list[Example], *, policy: Classifier
     return evaluate(score(trained(policy, examples, name="all"), held))
 
 
+def real_voice(real: list[Example], *, policy_dir: Path) -> Report:
+    """The shipped classifier, as `complaints classify` runs it, on the real-voice set."""
+    return evaluate(score(Classifier.load(policy_dir=policy_dir, pack="telecom"), real))
+
+
 def throughput(examples: list[Example], *, policy_dir: Path, seconds: float = 3.0) -> float:
     """Classifications per second of the shipped model, single thread."""
     classifier = Classifier.load(policy_dir=policy_dir, pack="telecom")
@@ -106,12 +118,20 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "classifier")
     parser.add_argument("--policies", type=Path, default=ROOT / "policies")
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--realvoice", type=Path, default=REALVOICE)
+    parser.add_argument("--only", choices=["realvoice"], help="print one view only")
     args = parser.parse_args()
+    write = sys.stdout.write
+    real = read_examples(args.realvoice)
+    real_report = real_voice(real, policy_dir=args.policies)
+    real_title = f"== shipped classifier on the real-voice set ({len(real)}, never trained on) ==\n"
+    if args.only == "realvoice":
+        write(real_title + "\n".join(real_report.lines()) + "\n")
+        return 0
     examples = read_examples(args.data)
     held = read_held_out(args.data)
     policy = load_policy(policy_dir=args.policies, pack="telecom")
     seed = TrainingSettings().seed
-    write = sys.stdout.write
     write(f"== {args.folds}-fold cross-validation over {len(examples)} training examples ==\n")
     cv = cross_validate(examples, policy=policy, folds=args.folds, seed=seed)
     write("\n".join(cv.lines()) + "\n\n")
@@ -119,6 +139,7 @@ def main() -> int:
     write("\n".join(own_to_dev(examples, policy=policy).lines()) + "\n\n")
     write(f"== trained on all training data, scored on the own held-out set ({len(held)}) ==\n")
     write("\n".join(held_out(examples, held, policy=policy).lines()) + "\n\n")
+    write(real_title + "\n".join(real_report.lines()) + "\n\n")
     rate = throughput(examples, policy_dir=args.policies)
     write(f"== throughput: {rate:,.0f} classifications/s (one thread) ==\n")
     return 0

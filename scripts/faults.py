@@ -42,6 +42,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "deploy" / "local"))
 import stack  # noqa: E402  (the local stack's own script: start / stop one server)
 
+sys.path.insert(0, str(ROOT / "scripts"))
+import faults_hostile  # noqa: E402  (issue 21: oversized records, list and body floods)
+
 PUBLISH_ATTEMPTS = 180
 POISON_TOPICS = (
     Topic.RAW,
@@ -72,6 +75,7 @@ class Scenario:
     name: str
     fault: Fault
     replicas: int = 1
+    env: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -173,6 +177,9 @@ SCENARIOS = (
     Scenario("channels-down-60s", channel_down),
     Scenario("two-replicas-one-killed", kill_one_of_two, replicas=2),
     Scenario("poison-every-topic", poison_every_topic),
+    Scenario("oversized-every-topic", faults_hostile.oversized_every_topic),
+    Scenario("list-flood", faults_hostile.list_flood_during_load, env=faults_hostile.env()),
+    Scenario("body-flood-10mb", faults_hostile.body_flood, env=faults_hostile.env()),
 )
 
 
@@ -204,7 +211,7 @@ async def run_scenario(
     """Start the services, load, inject the fault halfway, wait, count."""
     run_id = f"fault{datetime.now(UTC):%H%M%S}{secrets.token_hex(2)}"
     receiver, channels = local_endpoints(8025)
-    config = StackConfig(database=f"complaints_{run_id}", extra_env=channels)
+    config = StackConfig(database=f"complaints_{run_id}", extra_env={**channels, **scenario.env})
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(config.mongo, tz_aware=True)
     db = client[config.database]
     pipeline = Pipeline(config)

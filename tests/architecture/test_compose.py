@@ -17,13 +17,13 @@ import pytest
 import yaml
 from pydantic import BaseModel, SecretStr
 
-from classifier.settings import ClassifierSettings
 from contracts.topics import PARTITIONS, Topic
 from intake.settings import IntakeSettings
 from notifier.settings import NotifierSettings
 from servicekit.kafka import ensure_topics
-from servicekit.settings import KafkaSettings, ServiceSettings
+from servicekit.settings import KafkaSettings
 from sla.settings import SlaSettings
+from tests._builders.settings import SETTINGS
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO / "docker-compose.yml"
@@ -32,12 +32,6 @@ PROMETHEUS_FILE = REPO / "deploy" / "prometheus" / "prometheus.yml"
 GRAFANA_DIR = REPO / "deploy" / "grafana"
 DASHBOARD_FILE = GRAFANA_DIR / "dashboards" / "operations.json"
 
-SETTINGS: dict[str, type[ServiceSettings]] = {
-    "intake": IntakeSettings,
-    "classifier": ClassifierSettings,
-    "sla": SlaSettings,
-    "notifier": NotifierSettings,
-}
 PREFIXES = {name: f"{name.upper()}_" for name in SETTINGS}
 INFRASTRUCTURE = ("kafka", "mongo", "prometheus", "grafana", "topics-init")
 

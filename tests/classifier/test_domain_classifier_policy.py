@@ -72,7 +72,7 @@ def test_a_missing_pack_names_the_folder(tmp_path: Path) -> None:
 
 
 def test_count_levels_need_a_count_group(pack_copy: Path) -> None:
-    edit(pack_copy, "classifier.yaml", "'(?P<count>{num})(?:户|戶)", "'(?:{num})(?:户|戶)")
+    edit(pack_copy, "classifier.yaml", "'(?P<count>{num})(?:户|戶|家)", "'(?:{num})(?:户|戶|家)")
     with pytest.raises(PolicyError, match=r"\(\?P<count>"):
         Classifier.load(policy_dir=pack_copy, pack="telecom")
 

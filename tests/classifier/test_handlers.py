@@ -171,11 +171,14 @@ async def test_invalid_event_is_rejected_and_nothing_published(rig: Rig, payload
     assert [e.data.complaint_id for e in rig.publisher.classified()] == ["CP20261124-0000000001"]
 
 
-async def test_redelivery_after_publish_publishes_nothing_more(rig: Rig) -> None:
+async def test_redelivery_after_publish_republishes_the_stored_decision_unchanged(
+    rig: Rig,
+) -> None:
     source = normalized(1, BILLING)
-    await rig.take(source)
-    assert await rig.take(source) == []
-    assert len(rig.publisher.classified()) == 1
+    [first] = await rig.take(source)
+    rig.clock.advance(timedelta(hours=1))
+    assert await rig.take(source) == [first]  # same id, same time: consumers drop it
+    assert rig.registry.get_sample_value("complaints_classification_confidence_count") == 1
 
 
 async def test_redelivery_after_failed_publish_sends_the_stored_first_decision(rig: Rig) -> None:
@@ -184,7 +187,7 @@ async def test_redelivery_after_failed_publish_sends_the_stored_first_decision(r
     with pytest.raises(TimeoutError):
         await rig.use_case.take([rig.inbound(source.model_dump_json().encode())])
     assert rig.publisher.classified() == []
-    [stored] = await rig.store.unpublished([source.data.complaint_id])
+    stored = rig.store.decisions.events[source.data.complaint_id]
     # Meanwhile history grows: a fresh decision would now see an earlier complaint by ME.
     await rig.take(normalized(1, BILLING, at=NOW - timedelta(days=1)))
     rig.clock.advance(timedelta(hours=1))

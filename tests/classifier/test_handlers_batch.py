@@ -135,10 +135,13 @@ async def test_redelivered_second_batch_links_the_same_members_once(
 ) -> None:
     events = burst(1, pack.history_windows.mass_incident_min_complaints)
     await rig.take(*events[:12])
-    await rig.take(*events[12:])
+    second = await rig.take(*events[12:])
     record = only_incident(rig)
     before = (list(record.complaint_ids), dict(rig.store.incident_of))
-    assert await rig.take(*events[12:]) == []
+    # The redelivery republishes the stored decisions unchanged (consumers drop them by id).
+    assert sorted(await rig.take(*events[12:]), key=lambda e: str(e.id)) == sorted(
+        second, key=lambda e: str(e.id)
+    )
     assert (list(only_incident(rig).complaint_ids), rig.store.incident_of) == before
 
 
@@ -172,10 +175,10 @@ async def test_after_the_window_a_lone_complaint_is_no_incident_and_a_new_burst_
 
 async def test_redelivered_burst_keeps_its_incident_and_count(rig: Rig, pack: Classifier) -> None:
     events = burst(1, pack.history_windows.mass_incident_min_complaints)
-    await rig.take(*events)
+    first = await rig.take(*events)
     before = only_incident(rig)
     ids, count = before.incident_id, before.count
-    assert await rig.take(*events) == []
+    assert {e.id for e in await rig.take(*events)} == {e.id for e in first}
     assert (only_incident(rig).incident_id, only_incident(rig).count) == (ids, count)
 
 

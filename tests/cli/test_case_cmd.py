@@ -3,35 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
 
-from complaints_cli.case_cmd import (
-    Answer,
-    CaseClient,
-    action_body,
-    render_answer,
-    render_case,
-    render_page,
-    table,
-    width,
-)
+from complaints_cli.case_client import Answer, CaseClient
+from complaints_cli.case_cmd import action_body
+from complaints_cli.case_render import render_answer, render_case, render_page, table, width
 from complaints_cli.main import parser
 from contracts import LifecycleAction
 from sla.settings import Role
-from tests.sla.test_case_api import KEYS, ApiRig, case_api
-from tests.sla.test_handlers import CID, Rig, on_receipts, receipt
+from tests._builders.sla import CID, KEYS, ApiRig, on_receipts, receipt
 
 A = LifecycleAction
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[ApiRig]:
-    async with case_api(Rig()) as opened:
-        yield opened
 
 
 class ApplyingTransport(httpx.AsyncBaseTransport):
@@ -108,7 +93,8 @@ async def test_act_and_wait_returns_the_applied_action(api: ApiRig) -> None:
     assert refused.status == 409
     assert render_answer(refused) == (
         "refused (409): illegal_transition: `closed` is not allowed in state `dispatched` "
-        "(allowed in: callback_done, resolved) (state dispatched)"
+        "before the result (allowed in: callback_done, resolved; or as not_accepted) "
+        "(state dispatched)"
     )
 
 

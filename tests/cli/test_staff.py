@@ -9,13 +9,13 @@ from datetime import date, timedelta
 
 import httpx
 
-from complaints_cli.staff import (
+from complaints_cli.staff import StaffDemo
+from complaints_cli.staff_script import (
     ONCE,
     PATTERN,
     SCRIPTS,
     Assignment,
     Caster,
-    StaffDemo,
     body_for,
     spread,
     timeline,
@@ -23,11 +23,10 @@ from complaints_cli.staff import (
 )
 from complaints_cli.summary import ClockTally, render_staff
 from contracts import CaseState, ClockName, Event, Severity, Topic
-from sla.adapters.memory import InMemoryClockReader
 from sla.http_api import CaseDesk, create_case_api
 from sla.queries import CaseQueries
 from sla.settings import parse_staff_keys
-from tests.sla.test_handlers import CALENDAR, POLICY, RECEIVED, Rig, classified
+from tests._builders.sla import CALENDAR, POLICY, RECEIVED, Rig, classified
 
 S = CaseState
 
@@ -93,22 +92,20 @@ def test_staff_keys_cover_every_person_and_role() -> None:
     assert Counter(s.role.value for s in staff.values()) == {"handler": 5, "lead": 1, "manager": 1}
 
 
-async def test_every_script_plays_out_through_the_case_api() -> None:
-    rig = Rig()
+async def test_every_script_plays_out_through_the_case_api(sla_rig: Rig) -> None:
+    rig = sla_rig
     ids = cids(len(PATTERN))
     await rig.classified(*(classified(cid=cid, severity=Severity.P4) for cid in ids))
     demo = StaffDemo(CALENDAR, scale=100_000.0, origin=RECEIVED)
 
     async def apply_at_once(events: Sequence[Event]) -> None:
         inbound = [rig.inbound(e.model_dump_json().encode(), Topic.LIFECYCLE) for e in events]
-        assert await rig.case_keeper.on_lifecycle(inbound) == []
+        assert await rig.actions.on_lifecycle(inbound) == []
 
     desk = CaseDesk(
         cases=rig.cases, policy=POLICY, calendar=CALENDAR, publish=apply_at_once, clock=demo.clock
     )
-    queries = CaseQueries(
-        cases=rig.cases, clocks=InMemoryClockReader(rig.deadlines), calendar=CALENDAR
-    )
+    queries = CaseQueries(cases=rig.cases, calendar=CALENDAR)
     staff = parse_staff_keys(demo.env()["SLA_API_KEYS"])
     app = create_case_api(desk=desk, queries=queries, staff=staff, clock=demo.clock)
     demo.start("http://sla", transport=httpx.ASGITransport(app=app))
@@ -133,7 +130,7 @@ async def test_every_script_plays_out_through_the_case_api() -> None:
         "withdrawn": S.WITHDRAWN,
     }
     for cid, script in zip(ids, scripts, strict=True):
-        record = rig.cases.records[cid]
+        record = rig.memory.records[cid]
         assert record.case.state is expected[script], (cid, script)
         if script == "unreachable":
             assert record.case.callback_failures == 3
@@ -144,15 +141,16 @@ async def test_every_script_plays_out_through_the_case_api() -> None:
         if script != "neglected":
             assert record.assignee in {f"handler-0{n}" for n in range(1, 6)}
     dispatch = {
-        s.deadline.complaint_id: s
-        for s in rig.deadlines.slots.values()
-        if s.deadline.clock is ClockName.DISPATCH
+        cid: c
+        for cid, record in rig.memory.records.items()
+        for c in record.clocks
+        if c.clock is ClockName.DISPATCH
     }
     for cid, script in zip(ids, scripts, strict=True):
-        slot = dispatch[cid]
+        entry = dispatch[cid]
         if script in {"late", "escalated"}:  # assigned after 4.8 / 7.3 working hours (+ spread)
-            assert slot.stopped_at is not None
-            assert slot.stopped_at > slot.deadline.due_at
+            assert entry.stopped_at is not None
+            assert entry.stopped_at > entry.due_at
     assert report.applied["deadline_extended"] == 1
     assert report.applied["reopened"] == 1
     assert report.applied["acknowledged"] == len(PATTERN) - PATTERN.count("neglected")

@@ -5,21 +5,20 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
-from complaints_cli.status import (
+from complaints_cli.sla_clocks import clock_rows, open_by_severity
+from complaints_cli.status import read_health, read_kafka
+from complaints_cli.status_view import (
     GroupLag,
     Health,
     OpenDeadlines,
     Status,
-    deadline_queries,
     group_lags,
     open_deadlines,
-    read_health,
-    read_kafka,
     render,
 )
 
@@ -40,14 +39,25 @@ def test_open_deadlines_list_every_level_and_their_overdue_share() -> None:
     ]
 
 
-def test_deadline_queries_count_running_clocks_past_due_at_now() -> None:
+def test_open_clocks_are_counted_per_severity_from_the_case_sheets() -> None:
     now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
-    open_query, overdue_query = deadline_queries(now)
-    running = open_query[0]["$match"]
-    assert running["clock"] == {"$ne": None}  # severity upgrades promise nothing to anyone
-    assert set(running["status"]["$in"]) == {"pending", "firing", "done"}
-    assert overdue_query[0]["$match"] == {**running, "due_at": {"$lte": now}}
-    assert open_query[1] == overdue_query[1] == {"$group": {"_id": "$severity", "n": {"$sum": 1}}}
+    past, later = now - timedelta(hours=1), now + timedelta(hours=1)
+
+    def clock(key: str, status: str, due: datetime, clock: str | None = "dispatch") -> Any:
+        return {"key": key, "clock": clock, "severity": "P2", "status": status, "due_at": due}
+
+    case = {
+        "_id": "CP20261124-0000000001",
+        "clocks": [
+            clock("dispatch:1", "running", past),
+            clock("resolution:1", "running", later),
+            clock("acknowledge:1", "met", past),
+            clock("upgrade:P1", "running", past, clock=None),  # promises nothing to anyone
+        ],
+    }
+    opened, overdue = open_by_severity(clock_rows(case), now)
+    assert opened == [{"_id": "P2", "n": 2}]
+    assert overdue == [{"_id": "P2", "n": 1}]
 
 
 def test_group_lag_sums_partitions_and_never_goes_negative() -> None:

@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pymongo.asynchronous.database import AsyncDatabase
 
 from complaints_cli.runner import RunOptions, run
+from intake.adapters.mongo import PERSONAL_DATA_COLLECTIONS
+from servicekit.mongo import find_all
+from tests._builders.log_scan import found_in
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.stack, pytest.mark.e2e]
@@ -21,10 +27,30 @@ def local_stack() -> None:
     subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "stack.py"), "up"], check=True)
 
 
+class StoredNumbers:
+    """Phone and ID numbers found in a run's collections, by collection (`collection:_id`)."""
+
+    def __init__(self) -> None:
+        self.documents: dict[str, int] = {}
+        self.findings: dict[str, list[str]] = {}
+
+    async def __call__(self, db: AsyncDatabase[Any]) -> None:
+        for name in sorted(await db.list_collection_names()):
+            docs = await find_all(db[name], {})
+            self.documents[name] = len(docs)
+            self.findings[name] = [
+                f"{name}:{doc['_id']}: {found}"
+                for doc in docs
+                if (found := found_in(json.dumps(doc, ensure_ascii=False, default=str)))
+            ]
+
+
 def test_every_complaint_reaches_every_stage_once(
     local_stack: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    counts = asyncio.run(run(RunOptions(count=240, timeout=180.0, progress=False, label="e2e")))
+    stored = StoredNumbers()
+    options = RunOptions(count=240, timeout=180.0, progress=False, label="e2e", inspect=stored)
+    counts = asyncio.run(run(options))
     with capsys.disabled():
         sys.stdout.write(f"\n{counts.line('e2e')}\n")
     assert counts.sent == 240
@@ -37,3 +63,14 @@ def test_every_complaint_reaches_every_stage_once(
     assert counts.lost == 0
     assert counts.duplicated == 0
     assert set(counts.clocks) >= {"acknowledge", "resolution"}
+    # Personal numbers are stored only where declared: the scan finds them there (so it can
+    # find them at all), and nowhere else — complaints, decisions, cases, notifications.
+    assert stored.documents.get("complaints") == counts.sent
+    assert all(stored.findings.get(name) for name in PERSONAL_DATA_COLLECTIONS)
+    leaks = [
+        finding
+        for name, findings in stored.findings.items()
+        if name not in PERSONAL_DATA_COLLECTIONS
+        for finding in findings
+    ]
+    assert leaks == []

@@ -25,9 +25,13 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import KafkaConnectionError, TopicAlreadyExistsError
+from aiokafka.errors import (
+    KafkaConnectionError,
+    TopicAlreadyExistsError,
+    TopicAuthorizationFailedError,
+)
 from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
@@ -35,7 +39,7 @@ from pymongo.errors import OperationFailure, ServerSelectionTimeoutError
 from complaints_cli import workload
 from complaints_cli.pipeline import Pipeline, StackConfig
 from contracts import PARTITIONS, ComplaintNormalized, Topic
-from servicekit.kafka import client_kwargs, make_broker
+from servicekit.kafka import client_kwargs, ensure_topics, make_broker
 from servicekit.mongo import open_client
 from servicekit.settings import KafkaSettings, MongoSettings
 from tests.ops.local_stack import load_stack
@@ -175,6 +179,83 @@ async def test_tls_listeners_refuse_what_is_not_tls_or_not_trusted(
     # The SSL listener wants a client certificate signed by the local CA.
     no_cert = kafka(secured, "SSL", ssl_certfile=None, ssl_keyfile=None)
     assert "closed" in await refused(no_cert, caplog)
+
+
+# ------------------------------------------------------------------------------ Kafka ACLs
+
+
+def as_principal(secured: Any, principal: str) -> KafkaSettings:
+    """SASL_SSL settings logged in as one service principal (deploy/local kafka_acls.GRANTS)."""
+    username, password = secured.kafka_login(principal)
+    assert username == principal, f"the stack has no Kafka principal {principal!r}"
+    return kafka(secured, "SASL_SSL", sasl_username=username, sasl_password=password)
+
+
+async def publish_as(settings: KafkaSettings, topic: Topic) -> None:
+    """One probe record, produced as the services produce (idempotent, acks=all)."""
+    producer = AIOKafkaProducer(
+        **client_kwargs(settings),
+        enable_idempotence=True,
+        acks="all",
+        request_timeout_ms=CONNECT_TIMEOUT_MS,
+    )
+    await producer.start()
+    try:
+        # Not an event: a consumer that meets it dead-letters it, as it does any bad input.
+        await producer.send_and_wait(topic.value, b'{"acl_probe": true}', key=b"acl-probe")
+    finally:
+        await producer.stop()
+
+
+@pytest.mark.parametrize(
+    ("principal", "own", "foreign"),
+    [
+        ("channels", Topic.RAW, Topic.NORMALIZED),
+        ("intake", Topic.NORMALIZED, Topic.CLASSIFIED),
+        ("classifier", Topic.CLASSIFIED, Topic.SLA),
+        ("sla", Topic.LIFECYCLE, Topic.NOTIFICATION_SENT),
+        ("notifier", Topic.NOTIFICATION_SENT, Topic.LIFECYCLE),
+    ],
+)
+@pytest.mark.stack
+@pytest.mark.e2e
+async def test_a_service_principal_writes_its_own_topic_and_no_other(
+    secured: Any, principal: str, own: Topic, foreign: Topic
+) -> None:
+    """The broker's ACLs, not the services' good manners, keep forged events out: the notifier
+    cannot write a lifecycle state change, the classifier cannot write an SLA event, …"""
+    await ensure_topics(kafka(secured, "SASL_SSL"))  # as the admin: a fresh cluster has none
+    settings = as_principal(secured, principal)
+    with pytest.raises(TopicAuthorizationFailedError):
+        await publish_as(settings, foreign)
+    await publish_as(settings, own)  # the same login, the same client: the refusal was the ACL's
+
+
+@pytest.mark.stack
+@pytest.mark.e2e
+async def test_a_service_principal_reads_only_what_it_consumes(secured: Any) -> None:
+    """The classifier reads normalised complaints in its own group, not the lifecycle topic."""
+    await ensure_topics(kafka(secured, "SASL_SSL"))
+    settings = as_principal(secured, "classifier")
+    allowed = TopicPartition(Topic.NORMALIZED.value, 0)
+    refused_part = TopicPartition(Topic.LIFECYCLE.value, 0)
+    consumer = AIOKafkaConsumer(
+        **client_kwargs(settings),
+        group_id="classifier-acl-probe",
+        enable_auto_commit=False,
+        request_timeout_ms=CONNECT_TIMEOUT_MS,
+    )
+    await consumer.start()
+    try:
+        consumer.assign([allowed])
+        await consumer.seek_to_end(allowed)
+        await consumer.getmany(allowed, timeout_ms=500)  # no error: its topic, its group
+        consumer.assign([refused_part])
+        await consumer.seek_to_beginning(refused_part)
+        with pytest.raises(TopicAuthorizationFailedError):
+            await consumer.getmany(refused_part, timeout_ms=3000)
+    finally:
+        await consumer.stop()
 
 
 # ------------------------------------------------------------------------------ MongoDB

@@ -101,7 +101,17 @@ async def run_with_a_killed_replica() -> Run:
             cases = await db["cases"].find({}, {"_id": 1}).to_list(None)
             complaint_ids = {str(c["_id"]) for c in cases}
             events = await sla_events(config.kafka, complaint_ids)
-            deadlines = await db["deadlines"].find({}).to_list(None)
+            # Every clock of every case sheet, one row each (ADR 0006).
+            deadlines = [
+                {
+                    **entry,
+                    "_id": f"{case['_id']}:{entry['key']}",
+                    "complaint_id": case["_id"],
+                    "fired": entry.get("passed", []),
+                }
+                for case in await db["cases"].find({}, {"clocks": 1}).to_list(None)
+                for entry in case.get("clocks") or ()
+            ]
             await asyncio.sleep(3.0)  # the last notifications land
             staff = [d.key for d in receiver.deliveries if d.audience != "customer"]
             return config, complaint_ids, events, deadlines, staff

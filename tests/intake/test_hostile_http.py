@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from intake.domain import process_raw
-from tests.hostile import Entry, corpus, payload
-from tests.intake.test_http_api import APP_KEY, NOW, WEB_KEY, Rig
+from tests._builders.hostile import Entry, corpus, payload
+from tests._builders.intake_http import APP_KEY, NOW, WEB_KEY, Rig
 
 CORPUS = Path(__file__).parent / "corpus" / "http.jsonl"
 KEYS = {"web": WEB_KEY, "app": APP_KEY}

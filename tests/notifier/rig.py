@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 from prometheus_client import CollectorRegistry
@@ -40,6 +40,7 @@ from contracts import (
     SlaChanged,
     SlaEventKind,
     Topic,
+    Verdict,
 )
 from notifier.adapters.memory import (
     InMemoryCaseBook,
@@ -51,14 +52,14 @@ from notifier.adapters.memory import (
 from notifier.channels.base import Channel as ChannelPort
 from notifier.channels.base import Message
 from notifier.dispatcher import Dispatcher
-from notifier.domain import NotifierPolicy, Planner, Router, StaffEntry, parse_directory
+from notifier.domain import Intent, NotifierPolicy, Planner, Router, StaffEntry, parse_directory
 from notifier.metrics import NotifierMetrics
 from notifier.ports import NotificationLog
 from notifier.sender import RetryPolicy, Sender
 from notifier.service import Notifier
 from servicekit.clock import FakeClock
 from servicekit.delivery import Inbound
-from tests.support import FlakyPublisher
+from tests._builders.doubles import FlakyPublisher
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 NOW = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)  # 09:30 in Shanghai: outside quiet hours
@@ -68,6 +69,17 @@ CID = "CP20261124-0000000001"
 CID2 = "CP20261124-0000000002"
 PHONE = "+8613812345678"
 PROMISED = "2026-11-27 18:00"
+
+
+E = TypeVar("E", bound=Event)
+
+
+def once(events: Sequence[E]) -> list[E]:
+    """Each event id once; an event published again (redelivery, ADR 0003) must be identical."""
+    seen: dict[object, E] = {}
+    for event in events:
+        assert seen.setdefault(event.id, event) == event, f"{event.id} republished changed"
+    return list(seen.values())
 
 
 def pack_raw(pack: str = "telecom") -> dict[str, Any]:
@@ -164,13 +176,13 @@ class Rig:
 
     @property
     def receipts(self) -> list[NotificationSent]:
-        """Published receipts, in order."""
-        return [e for e in self.publisher.events if isinstance(e, NotificationSent)]
+        """Published receipts, in order, each once (a republished one must be unchanged)."""
+        return once([e for e in self.publisher.events if isinstance(e, NotificationSent)])
 
     @property
     def dead_letters(self) -> list[MessageDeadLettered]:
-        """Published dead letters, in order."""
-        return [e for e in self.publisher.events if isinstance(e, MessageDeadLettered)]
+        """Published dead letters, in order, each once (a republished one must be unchanged)."""
+        return once([e for e in self.publisher.events if isinstance(e, MessageDeadLettered)])
 
     def metric(self, name: str, **labels: str) -> float:
         """A sample of the rig's registry (0 when absent)."""
@@ -299,6 +311,8 @@ def state_changed(
     department: str | None = None,
     clock: ClockName | None = None,
     at: datetime = NOW,
+    verdict: Verdict | None = None,
+    reason: str | None = None,
 ) -> CaseStateChanged:
     """The SLA service accepted a staff action."""
     data = CaseTransition(
@@ -313,6 +327,8 @@ def state_changed(
         assignee=assignee,
         department=department,
         clock=clock,
+        verdict=verdict,
+        reason=reason,
     )
     return CaseStateChanged.build(
         data=data, subject=cid, source="/complaints/sla", time=at, cause=action_id
@@ -364,4 +380,16 @@ def incident_opened(member_ids: Sequence[str]) -> IncidentChanged:
         source="/complaints/classifier",
         time=NOW,
         cause="opened|1",
+    )
+
+
+def ack_intent(*, promised: str = PROMISED, trigger_time: datetime = NOW) -> Intent:
+    """The customer's acknowledgement of CID, as the planner would make it."""
+    return Intent(
+        key=f"{CID}:ack:-:-:customer",
+        complaint_id=CID,
+        audience=Audience.CUSTOMER,
+        template="acknowledgement",
+        trigger_time=trigger_time,
+        context={"case": CID, "promised": promised},
     )

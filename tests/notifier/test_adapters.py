@@ -6,18 +6,14 @@ and otherwise start (or reuse) the local stack first.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
-from pymongo import AsyncMongoClient
+from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import Audience, DeliveryStatus, Severity
@@ -39,12 +35,14 @@ from notifier.domain import (
     Recipient,
     parse_directory,
 )
-from notifier.ports import CaseBook, IncidentBook, NotificationLog, Outcome
+from notifier.ports import CaseBook, Claims, IncidentBook, NotificationLog, Outcome
 from servicekit.clock import FakeClock
-from servicekit.mongo import Document
+from servicekit.metrics import KitMetrics
+from servicekit.mongo import Document, open_client
+from servicekit.settings import MongoSettings
 from tests.notifier.rig import CID, CID2, NOW, PHONE
+from tests.stores import fresh_database, mongo_server
 
-ROOT = Path(__file__).resolve().parents[2]
 LEASE = timedelta(minutes=2)
 
 
@@ -59,29 +57,14 @@ class Backend:
 
 @pytest.fixture(scope="module")
 def mongo_url() -> str:
-    """The server to use: COMPLAINTS_MONGO if given, else the local stack (started if needed)."""
-    if url := os.environ.get("COMPLAINTS_MONGO"):
-        return url
-    subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "stack.py"), "up"], check=True)
-    return "mongodb://127.0.0.1:27017"
-
-
-@contextlib.asynccontextmanager
-async def fresh_database(url: str) -> AsyncIterator[AsyncDatabase[Document]]:
-    """A fresh database, dropped afterwards."""
-    client: AsyncMongoClient[Document] = AsyncMongoClient(url, tz_aware=True, retryWrites=False)
-    name = f"notifier_test_{uuid.uuid4().hex[:10]}"
-    try:
-        yield client[name]
-    finally:
-        await client.drop_database(name)
-        await client.close()
+    """COMPLAINTS_MONGO if given, else the local stack (started if needed)."""
+    return mongo_server()
 
 
 @pytest.fixture
 async def mongo_db(mongo_url: str) -> AsyncIterator[AsyncDatabase[Document]]:
     """A fresh database for one test."""
-    async with fresh_database(mongo_url) as db:
+    async with fresh_database(mongo_url, "notifier_test") as db:
         yield db
 
 
@@ -92,7 +75,7 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
         log = InMemoryNotificationLog()
         yield Backend(log, log, InMemoryCaseBook())
         return
-    async with fresh_database(request.getfixturevalue("mongo_url")) as db:
+    async with fresh_database(request.getfixturevalue("mongo_url"), "notifier_test") as db:
         first, second = MongoNotificationLog(db), MongoNotificationLog(db)
         await first.ensure_indexes()
         yield Backend(first, second, MongoCaseBook(db))
@@ -128,36 +111,45 @@ async def test_a_key_is_claimed_by_one_replica_only(backend: Backend) -> None:
     deliveries = [delivery(CID), delivery(CID2)]
     got_first = await backend.first.claim(deliveries, now=NOW, lease_until=NOW + LEASE)
     got_second = await backend.second.claim(deliveries, now=NOW, lease_until=NOW + LEASE)
-    assert [d.key for d in got_first] == [d.key for d in deliveries]
-    assert got_second == []
+    assert [d.key for d in got_first.claimed] == [d.key for d in deliveries]
+    assert got_second == Claims([], [], held=2)
 
 
 async def test_a_sending_claim_is_taken_over_only_after_its_lease(backend: Backend) -> None:
     d = delivery()
     await backend.first.claim([d], now=NOW, lease_until=NOW + LEASE)
     later = NOW + timedelta(minutes=1)
-    assert await backend.second.claim([d], now=later, lease_until=later + LEASE) == []
-    expired = NOW + LEASE
-    assert await backend.second.claim([d], now=expired, lease_until=expired + LEASE) == [d]
-
-
-async def test_outcomes_wait_for_their_receipt(backend: Backend) -> None:
-    d = delivery()
-    await backend.first.claim([d], now=NOW, lease_until=NOW + LEASE)
-    await backend.first.complete(
-        [outcome(d, DeliveryStatus.DELIVERED, attempts=2, latency_ms=1500.0)], now=NOW
+    assert await backend.second.claim([d], now=later, lease_until=later + LEASE) == Claims(
+        [], [], held=1
     )
-    [pending] = await backend.second.unreceipted([d.key, "unknown"])
-    assert (pending.status, pending.attempts, pending.latency_ms) == (
+    expired = NOW + LEASE
+    taken = await backend.second.claim([d], now=expired, lease_until=expired + LEASE)
+    assert taken == Claims([d], [])
+    assert (await backend.first.claim([d], now=expired, lease_until=expired + LEASE)).held == 1
+
+
+async def test_a_claim_of_a_settled_key_returns_the_stored_outcome_for_its_receipt(
+    backend: Backend,
+) -> None:
+    d, other = delivery(), delivery(CID2)
+    await backend.first.claim([d], now=NOW, lease_until=NOW + LEASE)
+    settled_at = NOW + timedelta(seconds=3)
+    await backend.first.complete(
+        [outcome(d, DeliveryStatus.DELIVERED, attempts=2, latency_ms=1500.0)], now=settled_at
+    )
+    later = NOW + timedelta(hours=1)
+    claims = await backend.second.claim([d, other], now=later, lease_until=later + LEASE)
+    assert claims.claimed == [other]
+    [stored] = claims.settled
+    assert (stored.status, stored.attempts, stored.latency_ms, stored.settled_at) == (
         DeliveryStatus.DELIVERED,
         2,
         1500.0,
+        settled_at,  # the receipt's time: a republished receipt is the same event
     )
-    assert pending.recipient == "+86138****5678"
-    assert pending.intent.origin == Origin("complaints.sla.v1", 2, 41)
-    await backend.second.mark_receipted([d.key])
-    assert await backend.first.unreceipted([d.key]) == []
-    assert await backend.first.next_due_at() is None
+    assert stored.recipient == "+86138****5678"
+    assert stored.intent.origin == Origin("complaints.sla.v1", 2, 41)
+    assert await backend.first.next_due_at() == NOW + timedelta(hours=1) + LEASE  # `other`
 
 
 async def test_a_deferred_delivery_is_leased_once_when_due_with_everything_to_send_it(
@@ -262,7 +254,7 @@ async def incident_book(request: pytest.FixtureRequest) -> AsyncIterator[Inciden
     if request.param == "memory":
         yield InMemoryIncidentBook()
         return
-    async with fresh_database(request.getfixturevalue("mongo_url")) as db:
+    async with fresh_database(request.getfixturevalue("mongo_url"), "notifier_test") as db:
         yield MongoIncidentBook(db)
 
 
@@ -276,3 +268,35 @@ async def test_incident_members_join_are_found_and_leave(incident_book: Incident
     assert found[CID].first_seen == NOW
     await incident_book.leave([CID])
     assert set(await incident_book.members([CID, CID2])) == {CID2}
+
+
+@pytest.mark.stack
+async def test_the_per_complaint_path_is_batched_and_writes_each_outcome_once(
+    mongo_url: str,
+) -> None:
+    """Claim, complete and a redelivered claim: no single-document command, one update per
+    outcome (the receipt needs no second write), and claiming twice reads once."""
+    registry = CollectorRegistry()
+    name = f"notifier_test_{uuid.uuid4().hex[:10]}"
+    settings = MongoSettings(url=SecretStr(mongo_url), database=name)
+    client = open_client(settings, app_name="test", metrics=KitMetrics(registry, "probe"))
+    deliveries = [delivery(f"CP20261124-00000000{i:02d}") for i in range(5)]
+    try:
+        log = MongoNotificationLog(client[name])
+        claims = await log.claim(deliveries, now=NOW, lease_until=NOW + LEASE)
+        await log.complete([outcome(d, DeliveryStatus.DELIVERED) for d in claims.claimed], now=NOW)
+        again = await log.claim(deliveries, now=NOW, lease_until=NOW + LEASE)
+    finally:
+        await client.drop_database(name)
+        await client.close()
+    assert (len(claims.claimed), len(again.settled)) == (5, 5)
+
+    def ops(metric: str, command: str) -> float:
+        labels = {"service": "probe", "command": command, "collection": "notifications"}
+        return registry.get_sample_value(metric, labels) or 0.0
+
+    commands = ("insert", "update", "find", "findAndModify", "delete")
+    assert [ops("complaints_mongo_single_commands_total", c) for c in commands] == [0] * 5
+    assert ops("complaints_mongo_commands_total", "insert") == 10  # claimed twice
+    assert ops("complaints_mongo_commands_total", "update") == 5  # one write per outcome
+    assert ops("complaints_mongo_commands_total", "find") == 1  # the taken keys, read once

@@ -315,33 +315,33 @@ def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return self_signed_certificate(tmp_path_factory.mktemp("tls"))
 
 
+def server_tls(certificate: tuple[Path, Path]) -> ssl.SSLContext:
+    """The test SMTP server's TLS context with the self-signed certificate."""
+    cert, key = certificate
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context
+
+
+def starttls(port: int, *, password: str = PASSWORD, trust: Path | None = None) -> SmtpChannel:
+    """The e-mail channel logging in after STARTTLS; `trust`: the CA file it trusts."""
+    return SmtpChannel(
+        host="127.0.0.1",
+        port=port,
+        sender="n@example.com",
+        starttls=True,
+        username=USER,
+        password=password,
+        tls_context=ssl.create_default_context(cafile=str(trust)) if trust else None,
+    )
+
+
 @needs_openssl
 async def test_email_over_starttls_with_login(certificate: tuple[Path, Path]) -> None:
-    cert, key = certificate
-    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server_tls.load_cert_chain(cert, key)
-    client_tls = ssl.create_default_context(cafile=str(cert))
     box = Mailbox()
-    async with serving_smtp(box, tls=server_tls) as port:
-        mail = SmtpChannel(
-            host="127.0.0.1",
-            port=port,
-            sender="n@example.com",
-            starttls=True,
-            username=USER,
-            password=PASSWORD,
-            tls_context=client_tls,
-        )
-        await mail.send(message(address="lead@example.com"))
-        wrong = SmtpChannel(
-            host="127.0.0.1",
-            port=port,
-            sender="n@example.com",
-            starttls=True,
-            username=USER,
-            password="wrong",
-            tls_context=client_tls,
-        )
+    async with serving_smtp(box, tls=server_tls(certificate)) as port:
+        await starttls(port, trust=certificate[0]).send(message(address="lead@example.com"))
+        wrong = starttls(port, password="wrong", trust=certificate[0])
         with pytest.raises(PermanentDeliveryError, match="SMTP 535"):
             await wrong.send(message(address="lead@example.com"))
         plain = SmtpChannel(host="127.0.0.1", port=port, sender="n@example.com", starttls=False)
@@ -352,19 +352,9 @@ async def test_email_over_starttls_with_login(certificate: tuple[Path, Path]) ->
 
 @needs_openssl
 async def test_starttls_to_an_untrusted_certificate_fails(certificate: tuple[Path, Path]) -> None:
-    cert, key = certificate
-    server_tls = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    server_tls.load_cert_chain(cert, key)
     box = Mailbox()
-    async with serving_smtp(box, tls=server_tls) as port:
-        mail = SmtpChannel(
-            host="127.0.0.1",
-            port=port,
-            sender="n@example.com",
-            starttls=True,
-            username=USER,
-            password=PASSWORD,
-        )
+    async with serving_smtp(box, tls=server_tls(certificate)) as port:
+        mail = starttls(port)
         with pytest.raises((TransientDeliveryError, PermanentDeliveryError)):
             await mail.send(message(address="lead@example.com"))
     assert box.messages == []

@@ -14,6 +14,7 @@ from contracts import (
     LifecycleAction,
     Severity,
     SlaEventKind,
+    Verdict,
 )
 from notifier.domain import (
     Assignment,
@@ -119,6 +120,17 @@ def test_accepted_actions_route_to_handler_or_customer(
     transition = state_changed(action, clock=ClockName.RESOLUTION).data
     intents = ROUTER.for_transition(transition, at=NOW)
     assert [(i.audience.value, i.template) for i in intents] == expected
+
+
+def test_a_complaint_not_accepted_tells_the_customer_why_and_other_closures_do_not() -> None:
+    refused = state_changed(
+        LifecycleAction.CLOSED, verdict=Verdict.NOT_ACCEPTED, reason="未提供账单或通话记录"
+    ).data
+    [intent] = ROUTER.for_transition(refused, at=NOW)
+    assert (intent.audience.value, intent.template) == ("customer", "customer_not_accepted")
+    assert intent.context["reason"] == "未提供账单或通话记录"
+    upheld = state_changed(LifecycleAction.CLOSED, verdict=Verdict.UPHELD).data
+    assert ROUTER.for_transition(upheld, at=NOW) == []
 
 
 def test_each_accepted_action_is_its_own_notification() -> None:

@@ -19,15 +19,15 @@ from contracts import (
     Topic,
 )
 from notifier.channels.base import PermanentDeliveryError, TransientDeliveryError
-from notifier.domain import Delivery, Intent, Recipient
+from notifier.domain import Delivery, Recipient
 from servicekit.delivery import Inbound
 from tests.notifier.rig import (
     CID,
-    NOW,
     PHONE,
     PROMISED,
     FakeChannel,
     Rig,
+    ack_intent,
     action_rejected,
     action_taken,
     classified,
@@ -140,14 +140,7 @@ async def test_permanent_failure_is_not_retried_and_fails_the_receipt() -> None:
 async def test_template_syntax_in_values_is_rendered_as_text() -> None:
     rig = Rig()
     hostile = "{{ 7*7 }}{% for x in range(3) %}X{% endfor %}"
-    intent = Intent(
-        key=f"{CID}:ack:-:-:customer",
-        complaint_id=CID,
-        audience=Audience.CUSTOMER,
-        template="acknowledgement",
-        trigger_time=NOW,
-        context={"case": CID, "promised": hostile},
-    )
+    intent = ack_intent(promised=hostile)
     await rig.notifier.deliver([intent])
     [message] = rig.sms.sent
     assert hostile in message.body
@@ -312,14 +305,7 @@ async def test_invalid_events_are_rejected() -> None:
 
 async def test_stale_claim_of_a_crashed_sender_is_sent_again() -> None:
     rig = Rig()
-    intent = Intent(
-        key=f"{CID}:ack:-:-:customer",
-        complaint_id=CID,
-        audience=Audience.CUSTOMER,
-        template="acknowledgement",
-        trigger_time=NOW,
-        context={"case": CID, "promised": PROMISED},
-    )
+    intent = ack_intent()
     delivery = Delivery(intent.key, intent, Recipient("customer", "sms", PHONE, "masked"))
     now = rig.clock.now()
     # A sender claimed the key and died before completing it.

@@ -16,26 +16,27 @@ from contracts import (
     Kind,
     LifecycleAction,
     Severity,
+    SlaChanged,
     SlaEventKind,
 )
 from notifier.adapters.memory import InMemoryNotificationLog
-from notifier.domain import Delivery, Intent, Recipient
+from notifier.domain import Delivery, Recipient
 from notifier.ports import Outcome
 from servicekit.clock import FakeClock
+from tests._builders.doubles import FlakyPublisher
 from tests.notifier.rig import (
     CID,
     MORNING,
     NIGHT,
-    NOW,
     PHONE,
     Rig,
+    ack_intent,
     classified,
     pack_policy,
     sla_alert,
     sla_set,
     state_changed,
 )
-from tests.support import FlakyPublisher
 
 
 async def test_customer_sms_in_quiet_hours_is_deferred_then_sent_once_in_the_morning() -> None:
@@ -98,16 +99,16 @@ async def test_acknowledgement_at_night_is_sent_at_once() -> None:
     assert rig.receipts[0].data.status is DeliveryStatus.DELIVERED
 
 
+def night_breach_for_the_customer() -> SlaChanged:
+    """A resolution breach at 23:00 that the customer is to be told of."""
+    return sla_alert(
+        SlaEventKind.BREACHED, clock=ClockName.RESOLUTION, audiences=[Audience.CUSTOMER], at=NIGHT
+    )
+
+
 async def test_quiet_hours_can_be_switched_off_by_the_settings_override() -> None:
     rig = Rig(clock=FakeClock(NIGHT), policy=pack_policy().with_quiet_hours("off"))
-    await rig.on_sla(
-        sla_alert(
-            SlaEventKind.BREACHED,
-            clock=ClockName.RESOLUTION,
-            audiences=[Audience.CUSTOMER],
-            at=NIGHT,
-        )
-    )
+    await rig.on_sla(night_breach_for_the_customer())
     assert len(rig.sms.sent) == 1
 
 
@@ -211,14 +212,7 @@ async def test_two_notifiers_sharing_one_log_send_each_message_once() -> None:
 
 async def test_a_claim_abandoned_by_a_crashed_sender_is_sent_by_the_dispatcher() -> None:
     rig = Rig()
-    intent = Intent(
-        key=f"{CID}:ack:-:-:customer",
-        complaint_id=CID,
-        audience=Audience.CUSTOMER,
-        template="acknowledgement",
-        trigger_time=NOW,
-        context={"case": CID, "promised": "2026-11-27 18:00"},
-    )
+    intent = ack_intent(promised="2026-11-27 18:00")
     delivery = Delivery(intent.key, intent, Recipient("customer", "sms", PHONE, "masked"))
     now = rig.clock.now()
     await rig.log.claim([delivery], now=now, lease_until=now + timedelta(minutes=2))
@@ -235,14 +229,7 @@ async def test_the_dispatcher_loop_wakes_for_the_next_due_message() -> None:
     rig.notifier.wake = rig.dispatcher.wake
     task = asyncio.create_task(rig.dispatcher.run_forever())
     try:
-        await rig.on_sla(
-            sla_alert(
-                SlaEventKind.BREACHED,
-                clock=ClockName.RESOLUTION,
-                audiences=[Audience.CUSTOMER],
-                at=NIGHT,
-            )
-        )
+        await rig.on_sla(night_breach_for_the_customer())
         await asyncio.sleep(0.05)
         assert rig.sms.sent == []  # still night on the fake clock
         rig.clock.set(MORNING)

@@ -18,7 +18,7 @@ from notifier.app import Ports, create_app, load_policy
 from notifier.domain import PolicyError
 from notifier.settings import NotifierSettings
 from servicekit.clock import FakeClock
-from tests.hostile import Entry, assert_policy_outcome, corpus, mutated_pack
+from tests._builders.hostile import Entry, assert_policy_outcome, corpus, mutated_pack
 from tests.notifier.rig import NOW, POLICIES, FakeChannel
 
 CORPUS = Path(__file__).parent / "corpus" / "policy.jsonl"

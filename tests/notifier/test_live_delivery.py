@@ -30,6 +30,7 @@ from notifier.channels.smtp import SmtpChannel
 from notifier.domain import parse_directory
 from notifier.sender import RetryPolicy
 from servicekit.clock import FakeClock
+from tests._builders.doubles import FlakyPublisher
 from tests.notifier.rig import CID, MORNING, NIGHT, NOW, PHONE, Rig, sla_alert, sla_set
 from tests.notifier.servers import (
     DINGTALK_SECRET,
@@ -43,7 +44,6 @@ from tests.notifier.servers import (
     serving_http,
     serving_smtp,
 )
-from tests.support import FlakyPublisher
 
 DIRECTORY = parse_directory(
     [

@@ -1,4 +1,4 @@
-"""The local stack script (deploy/local/stack.py) as a module: it is a script, not a package."""
+"""The local stack's entry point (deploy/local/stack.py) as a module: a script, not on sys.path."""
 
 from __future__ import annotations
 

@@ -29,7 +29,7 @@ from notifier.app import Ports as NotifierPorts
 from notifier.app import create_app as notifier_app
 from notifier.settings import NotifierSettings
 from servicekit.clock import FakeClock
-from sla.adapters.memory import InMemoryCaseStore, InMemoryClockReader, InMemoryDeadlineStore
+from sla.adapters.memory import InMemoryCaseStore, InMemoryDueIndex
 from sla.app import Ports as SlaPorts
 from sla.app import create_app as sla_app
 from sla.settings import SlaSettings
@@ -44,13 +44,7 @@ _HISTOGRAM_SERIES = ("_bucket", "_count", "_sum")
 
 
 def _sla_ports(clock: FakeClock) -> SlaPorts:
-    deadlines = InMemoryDeadlineStore()
-    return SlaPorts(
-        deadlines=deadlines,
-        cases=InMemoryCaseStore(),
-        clock=clock,
-        clocks=InMemoryClockReader(deadlines),
-    )
+    return SlaPorts(cases=InMemoryCaseStore(), index=InMemoryDueIndex(), clock=clock)
 
 
 def _build(service: str) -> AsgiFastStream:

@@ -10,17 +10,15 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from complaints_cli import catalogue
-from complaints_cli.catalogue import (
+from complaints_cli.asyncapi import describe
+from complaints_cli.catalogue import generate, stale, write
+from complaints_cli.catalogue_facts import (
     ASYNCAPI_DIR,
     DOCS_DIR,
     PUBLISHES,
     SERVICES,
     ServiceEntry,
-    describe,
-    generate,
-    stale,
-    write,
+    topic_of,
 )
 from contracts import EVENTS, MESSAGES_FOR_TOPIC, PARTITIONS, RETENTION_DAYS, Topic
 from contracts.schemas import all_schemas, schema_name
@@ -83,6 +81,7 @@ def test_consumers_come_from_the_services_subscribers(entries: dict[str, Service
     assert consumed == {
         ("intake", "intake", Topic.RAW),
         ("classifier", "classifier", Topic.NORMALIZED),
+        ("classifier", "classifier-regrade", Topic.LIFECYCLE),
         ("sla", "sla", Topic.CLASSIFIED),
         ("sla", "sla", Topic.NOTIFICATION_SENT),
         ("sla", "sla", Topic.LIFECYCLE),
@@ -147,7 +146,7 @@ def test_asyncapi_documents_are_complete(service: str, entries: dict[str, Servic
         for op in document["operations"].values()
         if op["action"] == "send"
     }
-    assert send == {catalogue.topic_of(m).value for m in PUBLISHES[service]}
+    assert send == {topic_of(m).value for m in PUBLISHES[service]}
     assert "EmptyPayload" not in document["components"]["schemas"]
 
 

@@ -12,23 +12,15 @@ from typing import Any
 import pytest
 import yaml
 from pydantic import BaseModel, ValidationError
-from pydantic_settings import BaseSettings
 
-from classifier.settings import ClassifierSettings
-from complaints_cli.catalogue import BUILDERS, Subscription, subscriptions
+from complaints_cli.asyncapi import subscriptions
+from complaints_cli.catalogue_facts import Subscription
+from complaints_cli.service_apps import BUILDERS
 from contracts import PARTITIONS, Topic
-from intake.settings import IntakeSettings
-from notifier.settings import NotifierSettings
-from sla.settings import SlaSettings
+from tests._builders.settings import SETTINGS
 
 REPO = Path(__file__).resolve().parents[2]
 K8S = REPO / "deploy" / "k8s"
-SETTINGS: dict[str, type[BaseSettings]] = {
-    "intake": IntakeSettings,
-    "classifier": ClassifierSettings,
-    "sla": SlaSettings,
-    "notifier": NotifierSettings,
-}
 ALL_INTERFACES = "0.0.0.0"  # noqa: S104 (a pod must listen beyond loopback for its probes)
 ENV_LINE = re.compile(r"^#?\s*([A-Z][A-Z0-9_]*)=(.*)$")
 Doc = dict[str, Any]

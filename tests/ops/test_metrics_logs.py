@@ -13,7 +13,7 @@ from prometheus_client import CollectorRegistry
 
 from servicekit.delivery import DeliveryPolicy, Inbound, Rejection, complaint_id
 from servicekit.logs import JsonFormatter, correlated
-from tests.ops.test_metrics_delivery import CID, policy
+from tests._builders.delivery import CID, policy
 
 OTHER = "CP20261124-AAAABBBB22"
 HANDLER_LOG = logging.getLogger("tests.ops.handler")

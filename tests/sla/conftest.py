@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sla.test_handlers import Rig
+from tests._builders.sla import Rig
+from tests.sla.contract import adapters, local_stack  # noqa: F401 - the contract fixtures
 
 
 @pytest.fixture

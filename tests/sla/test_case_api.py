@@ -6,145 +6,29 @@ test, the way the SLA service's own subscription would apply them.
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import replace
+from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
-import httpx
 import pytest
 
-from contracts import (
-    CaseActionTaken,
-    CaseState,
-    Event,
-    LifecycleAction,
-    Severity,
-    Topic,
+from contracts import CaseState, ClockName, LifecycleAction, Severity
+from sla.domain import LEGAL
+from sla.http_api import PERMITTED
+from sla.settings import Role
+from tests._builders.sla import (
+    ACTOR,
+    CID,
+    FIELDS,
+    KEYS,
+    ApiRig,
+    Rig,
+    case_api,
 )
-from sla.adapters.memory import InMemoryClockReader
-from sla.domain import LEGAL, Case
-from sla.http_api import PERMITTED, CaseDesk, create_case_api
-from sla.ports import CaseRecord
-from sla.queries import CaseQueries
-from sla.settings import Role, StaffKey
-from tests.sla.test_handlers import CALENDAR, CID, POLICY, Rig, classified
 
 A = LifecycleAction
 S = CaseState
-KEYS = {role: f"{role.value}-key-0123456789abcdef" for role in Role}
-STAFF = {KEYS[role]: StaffKey(staff_id=f"{role.value}-01", role=role) for role in Role}
-# Fields that satisfy every action's own requirements.
-FIELDS: dict[LifecycleAction, dict[str, Any]] = {
-    A.ASSIGNED: {"assignee": "handler-01", "department": "billing"},
-    A.AWAITING_CUSTOMER: {"reason": "waiting for the customer's bill"},
-    A.RESOLVED: {"result": "refunded the overcharge"},
-    A.CALLBACK_DONE: {"satisfaction": "satisfied"},
-    A.CLOSED: {"verdict": "upheld", "root_cause": "billing rule"},
-    A.REOPENED: {"reason": "the fault is back"},
-    A.WITHDRAWN: {"reason": "the customer withdrew"},
-    A.DEADLINE_EXTENDED: {
-        "clock": "resolution",
-        "extend_by_hours": 8,
-        "reason": "needs the vendor",
-        "approver": "manager-01",
-    },
-}
-# Who records each action in the journeys below.
-ACTOR = {
-    A.ASSIGNED: Role.LEAD,
-    A.CLOSED: Role.LEAD,
-    A.REOPENED: Role.LEAD,
-    A.DEADLINE_EXTENDED: Role.MANAGER,
-}
-
-
-class ApiRig:
-    """The case API over a lifecycle rig; `consume()` applies what the API published."""
-
-    def __init__(self, rig: Rig, transport: httpx.AsyncBaseTransport) -> None:
-        self.rig = rig
-        self.transport = transport  # the API in process
-        self.client = httpx.AsyncClient(transport=transport, base_url="http://sla")
-        self.published: list[CaseActionTaken] = []
-        self.failures = 0
-        self._ids = 0
-
-    async def publish(self, events: Sequence[Event]) -> None:
-        if self.failures:
-            self.failures -= 1
-            raise TimeoutError("kafka unavailable")
-        for event in events:
-            assert isinstance(event, CaseActionTaken)
-            self.published.append(event)
-
-    async def post(
-        self,
-        action: LifecycleAction,
-        *,
-        role: Role | None = None,
-        action_id: str | None = None,
-        cid: str = CID,
-        **fields: Any,
-    ) -> httpx.Response:
-        """POST one action as `role` (default: who records it in a journey)."""
-        self._ids += 1
-        body = {"action": action.value, "action_id": action_id or f"a{self._ids}", **fields}
-        key = KEYS[role or ACTOR.get(action, Role.HANDLER)]
-        return await self.client.post(
-            f"/cases/{cid}/actions", json=body, headers={"X-Api-Key": key}
-        )
-
-    async def get(self, path: str, role: Role = Role.HANDLER) -> httpx.Response:
-        return await self.client.get(path, headers={"X-Api-Key": KEYS[role]})
-
-    async def consume(self) -> None:
-        """Hand the published actions to the lifecycle consumer."""
-        messages = [
-            self.rig.inbound(e.model_dump_json().encode(), Topic.LIFECYCLE) for e in self.published
-        ]
-        self.published.clear()
-        assert await self.rig.case_keeper.on_lifecycle(messages) == []
-
-    async def act(self, action: LifecycleAction, **fields: Any) -> dict[str, Any]:
-        """Post, apply, and read the applied result from the Location."""
-        answer = await self.post(action, **(FIELDS.get(action, {}) | fields))
-        assert answer.status_code == 202, answer.text
-        await self.consume()
-        applied = await self.get(answer.headers["location"])
-        assert applied.status_code == 200, applied.text
-        body: dict[str, Any] = applied.json()
-        return body
-
-    def put_case(self, state: CaseState, **fields: Any) -> None:
-        """Store the case directly in `state` (for state-machine checks)."""
-        record = self.rig.cases.records[CID]
-        case = replace(Case(state=state, severity=Severity.P4), **fields)
-        self.rig.cases.records[CID] = CaseRecord(record.facts, case, record.version + 1)
-
-
-@contextlib.asynccontextmanager
-async def case_api(rig: Rig) -> AsyncIterator[ApiRig]:
-    """A classified P4 complaint and the case API in front of it."""
-    await rig.classified(classified())
-    rig.publisher.events.clear()
-    holder: list[ApiRig] = []
-
-    async def publish(events: Sequence[Event]) -> None:
-        await holder[0].publish(events)
-
-    desk = CaseDesk(
-        cases=rig.cases, policy=POLICY, calendar=CALENDAR, publish=publish, clock=rig.clock
-    )
-    queries = CaseQueries(
-        cases=rig.cases, clocks=InMemoryClockReader(rig.deadlines), calendar=CALENDAR
-    )
-    app = create_case_api(desk=desk, queries=queries, staff=STAFF, clock=rig.clock)
-    holder.append(ApiRig(rig, httpx.ASGITransport(app=app)))
-    async with holder[0].client:
-        yield holder[0]
 
 
 @pytest.fixture
@@ -158,6 +42,7 @@ JOURNEY = (
     (A.ACKNOWLEDGED, S.ACKNOWLEDGED),
     (A.ASSIGNED, S.DISPATCHED),
     (A.CONTACTED, S.IN_PROGRESS),
+    (A.REGRADED, S.IN_PROGRESS),
     (A.AWAITING_CUSTOMER, S.AWAITING_CUSTOMER),
     (A.CUSTOMER_REPLIED, S.IN_PROGRESS),
     (A.DEADLINE_EXTENDED, S.IN_PROGRESS),
@@ -177,9 +62,9 @@ async def test_every_action_goes_through_the_api_and_is_applied(api: ApiRig) -> 
         applied = await api.act(action)
         assert (applied["action"], applied["to_state"]) == (action.value, to_state.value), step
         assert applied["actor"] == f"{ACTOR.get(action, Role.HANDLER).value}-01"
-        assert api.rig.cases.state(CID) is to_state
+        assert api.rig.memory.state(CID) is to_state
     assert {a for a, _ in JOURNEY} == set(LifecycleAction)
-    assert len(api.rig.cases.records[CID].case.history) == len(JOURNEY)
+    assert len(api.rig.memory.records[CID].case.history) == len(JOURNEY)
 
 
 async def test_an_accepted_action_is_published_keyed_by_the_case_and_polled(api: ApiRig) -> None:
@@ -312,10 +197,12 @@ def test_the_role_table_matches_the_documented_rules() -> None:
 
 async def test_only_a_manager_closes_as_malicious(api: ApiRig) -> None:
     api.put_case(S.CALLBACK_DONE)
-    answer = await api.post(A.CLOSED, role=Role.MANAGER, verdict="malicious")
+    answer = await api.post(
+        A.CLOSED, role=Role.MANAGER, verdict="malicious", evidence=["recording-2026-11-24-01"]
+    )
     assert answer.status_code == 202
     await api.consume()
-    assert api.rig.cases.records[CID].case.verdict == "malicious"
+    assert api.rig.memory.records[CID].case.verdict == "malicious"
 
 
 async def test_the_same_action_id_is_one_action(api: ApiRig) -> None:
@@ -325,7 +212,7 @@ async def test_the_same_action_id_is_one_action(api: ApiRig) -> None:
     assert first.json()["event_id"] == again.json()["event_id"]
     assert len({e.id for e in api.published}) == 1
     await api.consume()
-    assert [h.action_id for h in api.rig.cases.records[CID].case.history] == ["ack-7"]
+    assert [h.action_id for h in api.rig.memory.records[CID].case.history] == ["ack-7"]
     after = await api.post(A.ACKNOWLEDGED, action_id="ack-7")
     assert after.status_code == 200
     assert after.json() | {"at": None} == {
@@ -414,11 +301,11 @@ async def test_kafka_down_is_503_and_the_same_action_id_goes_through_later(api: 
     again = await api.post(A.ACKNOWLEDGED, action_id="ack-9")
     assert again.status_code == 202
     await api.consume()
-    assert api.rig.cases.state(CID) is S.ACKNOWLEDGED
+    assert api.rig.memory.state(CID) is S.ACKNOWLEDGED
 
 
 async def test_an_action_the_consumer_refuses_after_the_check_polls_as_409(api: ApiRig) -> None:
-    from tests.sla.test_handlers import on_receipts, receipt
+    from tests._builders.sla import on_receipts, receipt
 
     answer = await api.post(A.ACKNOWLEDGED, action_id="ack-race")
     assert answer.status_code == 202
@@ -429,3 +316,27 @@ async def test_an_action_the_consumer_refuses_after_the_check_polls_as_409(api: 
     assert polled.status_code == 409
     assert polled.json()["reason"] == "already_acknowledged"
     assert polled.json()["state"] == "acknowledged"
+
+
+async def test_a_lead_regrade_re_plans_the_clocks_on_the_new_severity(api: ApiRig) -> None:
+    """Issue 16: a regrade changes the case's level and re-plans its running clocks; the
+    handler may not regrade; a regrade without its reason is incomplete (422)."""
+    before = {e.clock: e.due_at for e in (await api.rig.record()).clocks if e.running}
+    refused = await api.post(A.REGRADED, role=Role.HANDLER, **FIELDS[A.REGRADED])
+    assert (refused.status_code, refused.json()["reason"]) == (403, "forbidden_for_role")
+    bare = {"regrade": FIELDS[A.REGRADED]["regrade"]}
+    incomplete = await api.post(A.REGRADED, role=Role.LEAD, **bare)
+    assert (incomplete.status_code, incomplete.json()["reason"]) == (422, "regrade_incomplete")
+    applied = await api.act(A.REGRADED)
+    assert applied["to_state"] == "classified"
+    record = await api.rig.record()
+    assert record.case.severity is Severity.P2
+    after = {e.clock: e for e in record.clocks if e.running}
+    # P4 → P2: resolution 3 wd stays, dispatch 4 wh → 1 h, acknowledge 1 h → 30 min, and the
+    # P2 progress updates start now.
+    assert after[ClockName.DISPATCH].due_at < before[ClockName.DISPATCH]
+    assert after[ClockName.ACKNOWLEDGE].due_at < before[ClockName.ACKNOWLEDGE]
+    assert after[ClockName.DISPATCH].severity == "P2"
+    assert ClockName.PROGRESS_UPDATE in after
+    assert ClockName.PROGRESS_UPDATE not in before
+    assert all(e.severity == "P2" for e in after.values() if e.clock is not None)

@@ -7,12 +7,11 @@ import json
 import httpx
 import pytest
 
-from sla.adapters.memory import InMemoryClockReader
 from sla.app import Ports, create_app
 from sla.http_api import PathPrefix
 from sla.settings import Role, SlaSettings
-from tests.sla.test_handlers import CID, POLICIES, classified
-from tests.sla.test_handlers import Rig as HandlerRig
+from tests._builders.sla import CID, POLICIES, classified
+from tests._builders.sla import Rig as HandlerRig
 
 KEY = "lead-key-0123456789abcdef"
 KEYS = json.dumps({KEY: {"staff_id": "lead-01", "role": "lead"}})
@@ -24,7 +23,7 @@ def settings(api_keys: str) -> SlaSettings:
 
 def memory_ports(rig: HandlerRig | None = None) -> Ports:
     rig = rig or HandlerRig()
-    return Ports(rig.deadlines, rig.cases, rig.clock, InMemoryClockReader(rig.deadlines))
+    return Ports(rig.cases, rig.index, rig.clock)
 
 
 async def get(settings_: SlaSettings, path: str, key: str = KEY) -> httpx.Response:

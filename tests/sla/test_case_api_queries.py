@@ -16,8 +16,16 @@ from contracts import (
     NotificationSent,
     Severity,
 )
-from tests.sla.test_case_api import ApiRig, case_api
-from tests.sla.test_handlers import CID, RECEIVED, Rig, classified, on_receipts, receipt
+from tests._builders.sla import (
+    CID,
+    RECEIVED,
+    ApiRig,
+    Rig,
+    case_api,
+    classified,
+    on_receipts,
+    receipt,
+)
 
 A = LifecycleAction
 OTHER = "CP20261124-0000000002"
@@ -107,8 +115,9 @@ async def test_a_case_shows_state_assignment_clocks_receipts_and_history(api: Ap
     )
     assert clock(view, "dispatch")["outcome"] == "on_time"
     late = clock(view, "first_contact")
-    assert (late["outcome"], late["due_at_local"]) == ("late", "2026-11-24 13:30")
-    assert late["due_at"] == "2026-11-24T13:30:00+08:00"
+    # 001: 2 working hours after the dispatch at 10:00.
+    assert (late["outcome"], late["due_at_local"]) == ("late", "2026-11-24 12:00")
+    assert late["due_at"] == "2026-11-24T12:00:00+08:00"
     resolution = clock(view, "resolution")
     assert resolution["status"] == "running"
     assert (resolution["paused"], resolution["overdue"], resolution["breached"]) == (
@@ -159,7 +168,7 @@ async def test_overdue_and_due_soon_filters_and_breach_flags(api: ApiRig) -> Non
     await api.act(A.ACKNOWLEDGED)
     for action in (A.ACKNOWLEDGED, A.ASSIGNED, A.CONTACTED):
         await api.act(action, cid=OTHER)
-    api.rig.clock.set(at(3.5))  # 13:00: dispatch and first contact of CID due 13:30
+    api.rig.clock.set(at(3.5))  # 13:00: dispatch of CID due 13:30 (no contact clock yet)
     assert ids(await listing(api, "?due_within_hours=1")) == [CID]
     assert ids(await listing(api, "?overdue=true")) == []
     api.rig.clock.set(at(4.5))  # 14:00
@@ -171,7 +180,7 @@ async def test_overdue_and_due_soon_filters_and_breach_flags(api: ApiRig) -> Non
     items = overdue["items"]
     assert isinstance(items, list)
     [row] = items
-    assert row["overdue"] == ["dispatch", "first_contact"]
+    assert row["overdue"] == ["dispatch"]
     assert row["next_due"]["due_at_local"] == "2026-11-24 13:30"  # the earliest, even if past
     dispatch = clock(await show(api), "dispatch")
     assert (dispatch["overdue"], dispatch["breached"], dispatch["fired"]) == (
@@ -185,8 +194,8 @@ async def test_lists_filter_by_every_field_and_page(api: ApiRig) -> None:
     await api.rig.classified(
         classified(cid=OTHER, severity=Severity.P2), classified(cid=THIRD, severity=Severity.P2)
     )
-    record = api.rig.cases.records[THIRD]
-    api.rig.cases.records[THIRD] = replace(
+    record = api.rig.memory.records[THIRD]
+    api.rig.memory.records[THIRD] = replace(
         record, facts=replace(record.facts, category="network/outage")
     )
     api.rig.clock.set(at(0.5))
@@ -205,7 +214,10 @@ async def test_lists_filter_by_every_field_and_page(api: ApiRig) -> None:
 
 
 async def test_an_upgraded_case_lists_under_its_new_severity(api: ApiRig) -> None:
-    await api.rig.cases.raise_severity(CID, Severity.P2)
+    api.rig.clock.set(at(7 * 24 + 0.1))  # unresolved for seven days: upgraded to P2
+    scheduler = api.rig.scheduler("a")
+    while await scheduler.run_once():
+        pass
     assert ids(await listing(api, "?severity=P2")) == [CID]
     assert (await show(api))["severity"] == "P2"
     assert (await show(api))["severity_at_receipt"] == "P4"

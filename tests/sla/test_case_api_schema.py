@@ -17,12 +17,10 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from contracts import Event
-from sla.adapters.memory import InMemoryClockReader
 from sla.http_api import CaseDesk, create_case_api
 from sla.queries import CaseQueries
 from sla.settings import Role
-from tests.sla.test_case_api import KEYS, STAFF
-from tests.sla.test_handlers import CALENDAR, POLICY, Rig, classified
+from tests._builders.sla import CALENDAR, KEYS, POLICY, STAFF, Rig, classified
 
 
 async def _published(events: Sequence[Event]) -> None:
@@ -35,9 +33,7 @@ def _app() -> object:
     desk = CaseDesk(
         cases=rig.cases, policy=POLICY, calendar=CALENDAR, publish=_published, clock=rig.clock
     )
-    queries = CaseQueries(
-        cases=rig.cases, clocks=InMemoryClockReader(rig.deadlines), calendar=CALENDAR
-    )
+    queries = CaseQueries(cases=rig.cases, calendar=CALENDAR)
     return create_case_api(desk=desk, queries=queries, staff=STAFF, clock=rig.clock)
 
 

@@ -25,6 +25,7 @@ from sla.domain import (
     severity_upgrade_due,
     shift_for_pause,
     start_clocks,
+    target_at,
 )
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
@@ -71,14 +72,14 @@ def test_p1_clocks_on_a_working_morning() -> None:
     assert set(got) == {
         C.ACKNOWLEDGE,
         C.DISPATCH,
-        C.FIRST_CONTACT,
         C.PRELIMINARY_REPLY,
         C.PROGRESS_UPDATE,
         C.RESOLUTION,
+        C.OUTER_LIMIT,  # first contact starts at dispatch
     }
     assert got[C.ACKNOWLEDGE].due_at == at(2026, 3, 10, 10, 15)
     assert got[C.DISPATCH].due_at == at(2026, 3, 10, 10, 30)
-    assert got[C.FIRST_CONTACT].due_at == at(2026, 3, 10, 11)
+    assert got[C.OUTER_LIMIT].due_at == at(2026, 3, 25, 10)  # 15 natural days
     assert got[C.PRELIMINARY_REPLY].due_at == at(2026, 3, 11, 10)
     assert got[C.PROGRESS_UPDATE].due_at == at(2026, 3, 11, 10)
     assert got[C.RESOLUTION].due_at == at(2026, 3, 17, 18)
@@ -172,7 +173,11 @@ def test_callback_starts_on_resolution() -> None:
         policy=POLICY,
         calendar=CAL,
     )
-    assert [(d.clock, d.due_at) for d in p1] == [(C.CALLBACK, at(2026, 3, 16, 18))]
+    # 001 Art. 53: at the latest 3 natural days after resolution, whatever the severity ...
+    assert [(d.clock, d.due_at) for d in p1] == [(C.CALLBACK, at(2026, 3, 16, 16))]
+    # ... and the target is the same day, warned to the handler.
+    assert target_at(p1[0], policy=POLICY) == at(2026, 3, 14, 0)
+    assert Audience.HANDLER in p1[0].audiences[min(p1[0].thresholds)]
     p4 = deadlines_on_resolution(
         resolved_at=at(2026, 3, 13, 16),
         severity=P.P4,

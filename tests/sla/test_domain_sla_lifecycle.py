@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -11,10 +11,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from contracts import (
+    ActorRole,
     CaseAction,
     CaseState,
     ClockName,
+    Kind,
     LifecycleAction,
+    Regrade,
     Satisfaction,
     Severity,
     Verdict,
@@ -26,6 +29,7 @@ from sla.domain import (
     SlaPolicy,
     Transition,
     apply_action,
+    complainant_review_needed,
     open_case,
     pause_cap_ends_at,
 )
@@ -44,6 +48,13 @@ NEEDS: dict[LifecycleAction, dict[str, Any]] = {
     A.AWAITING_CUSTOMER: {"reason": "waiting for the bill copy"},
     A.CALLBACK_DONE: {"satisfaction": Satisfaction.SATISFIED},
     A.CLOSED: {"verdict": Verdict.UPHELD},
+    A.REGRADED: {
+        "regrade": Regrade(
+            kind=Kind.COMPLAINT, category="billing/overcharge", severity=Severity.P2
+        ),
+        "reason": "the customer already went to 12315",
+        "actor_role": ActorRole.LEAD,
+    },
     A.DEADLINE_EXTENDED: {"clock": ClockName.RESOLUTION, "extend_by_hours": 9, "approver": "m-1"},
 }
 
@@ -160,7 +171,13 @@ def test_the_main_path_and_its_clock_effects() -> None:
     assert resolved.starts == (ClockName.CALLBACK,)
     called = ok(apply_action(resolved.case, act(A.CALLBACK_DONE), policy=POLICY))
     assert called.stops == (ClockName.CALLBACK,)
-    closed = ok(apply_action(called.case, act(A.CLOSED, verdict=Verdict.BASELESS), policy=POLICY))
+    closed = ok(
+        apply_action(
+            called.case,
+            act(A.CLOSED, verdict=Verdict.BASELESS, evidence=["meter-log-2026-03"]),
+            policy=POLICY,
+        )
+    )
     assert closed.case.state is S.CLOSED
     assert closed.case.verdict is Verdict.BASELESS
     assert len(closed.case.history) == 7
@@ -292,3 +309,48 @@ def test_never_raises_on_any_state_and_action() -> None:
         assert isinstance(result, Transition | Refusal)
         if isinstance(result, Refusal):
             assert result.state is state
+
+
+def test_baseless_or_malicious_needs_evidence_and_the_unverifiable_closes_upheld() -> None:
+    # 002 Art. 17: what cannot be verified is judged in the customer's favour.
+    called = open_case(severity=Severity.P4, state=S.CALLBACK_DONE)
+    for verdict in (Verdict.BASELESS, Verdict.MALICIOUS):
+        refused = apply_action(called, act(A.CLOSED, verdict=verdict), policy=POLICY)
+        assert isinstance(refused, Refusal)
+        assert refused.reason == "verdict_needs_evidence"
+        assert "close it upheld" in refused.detail
+    upheld = ok(apply_action(called, act(A.CLOSED, verdict=Verdict.UPHELD), policy=POLICY))
+    assert upheld.case.verdict is Verdict.UPHELD
+
+
+def test_not_accepted_needs_a_reason_stops_every_clock_and_only_before_the_result() -> None:
+    # 003: a complaint without the evidence it needs is not accepted, with the reason told.
+    dispatched = open_case(severity=Severity.P3, state=S.DISPATCHED)
+    silent = apply_action(dispatched, act(A.CLOSED, verdict=Verdict.NOT_ACCEPTED), policy=POLICY)
+    assert isinstance(silent, Refusal)
+    assert silent.reason == "not_accepted_needs_reason"
+    closed = ok(
+        apply_action(
+            dispatched,
+            act(A.CLOSED, verdict=Verdict.NOT_ACCEPTED, reason="no bill or call record supplied"),
+            policy=POLICY,
+        )
+    )
+    assert (closed.case.state, closed.case.verdict) == (S.CLOSED, Verdict.NOT_ACCEPTED)
+    assert set(closed.stops) == set(ClockName)
+    resolved = open_case(severity=Severity.P3, state=S.RESOLVED)
+    late = apply_action(
+        resolved, act(A.CLOSED, verdict=Verdict.NOT_ACCEPTED, reason="x"), policy=POLICY
+    )
+    assert isinstance(late, Refusal)
+    assert late.reason == "illegal_transition"
+    # An upheld closure still waits for the result and the callback.
+    early = apply_action(dispatched, act(A.CLOSED, verdict=Verdict.UPHELD), policy=POLICY)
+    assert isinstance(early, Refusal)
+    assert early.reason == "illegal_transition"
+
+
+def test_not_accepted_never_counts_against_the_complainant() -> None:
+    day = datetime(2026, 3, 1, tzinfo=UTC)
+    verdicts = [(day + timedelta(days=i), Verdict.NOT_ACCEPTED) for i in range(5)]
+    assert complainant_review_needed(verdicts=verdicts, now=day + timedelta(days=10)) is None

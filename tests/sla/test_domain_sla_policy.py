@@ -21,11 +21,12 @@ MIN15, MIN30 = (0.25, "h"), (0.5, "h")
 TABLE: dict[ClockName, tuple[tuple[float, str] | None, ...]] = {
     C.ACKNOWLEDGE: (MIN15, MIN30, (1, "h"), (1, "h")),
     C.DISPATCH: (MIN30, (1, "h"), (4, "wh"), (4, "wh")),
-    C.FIRST_CONTACT: ((1, "h"), (2, "h"), (4, "wh"), (4, "wh")),
+    C.FIRST_CONTACT: ((1, "h"), (2, "h"), (2, "wh"), (2, "wh")),  # from dispatch
     C.PRELIMINARY_REPLY: ((24, "h"), None, None, None),
     C.PROGRESS_UPDATE: ((24, "h"), (48, "h"), None, None),
     C.RESOLUTION: ((5, "wd"), (3, "wd"), (5, "wd"), (3, "wd")),
-    C.CALLBACK: ((1, "wd"), (1, "wd"), (3, "d"), (3, "d")),
+    C.CALLBACK: ((3, "d"), (3, "d"), (3, "d"), (3, "d")),  # target: the same day
+    C.OUTER_LIMIT: ((15, "d"), (15, "d"), (15, "d"), (15, "d")),
 }
 
 
@@ -96,7 +97,9 @@ def test_property_pack_is_smaller_and_different() -> None:
     prop = SlaPolicy.load(policy_dir=POLICIES, pack="property")
     assert prop.name == "property"
     assert prop.spec(clock=C.RESOLUTION, severity=P.P4) == ClockSpec(C.RESOLUTION, 3, "d")
-    assert prop.spec(clock=C.DISPATCH, severity=P.P2) == ClockSpec(C.DISPATCH, 0.5, "wh")
+    assert prop.spec(clock=C.DISPATCH, severity=P.P2) == ClockSpec(
+        C.DISPATCH, 0.5, "wh", non_working_day=Duration(0, "sd")
+    )
     assert prop.spec(clock=C.ACKNOWLEDGE, severity=P.P1) == ClockSpec(C.ACKNOWLEDGE, 4, "h")
     assert prop.spec(clock=C.FIRST_CONTACT, severity=P.P1) is None
     assert C.REGULATOR_REPLY not in {

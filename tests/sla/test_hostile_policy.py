@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from servicekit.clock import FakeClock
-from sla.adapters.memory import InMemoryCaseStore, InMemoryClockReader, InMemoryDeadlineStore
+from sla.adapters.memory import InMemoryCaseStore, InMemoryDueIndex
 from sla.app import Ports, create_app
 from sla.domain.errors import PolicyError
 from sla.settings import SlaSettings
+from tests._builders.sla import POLICIES, RECEIVED
 from tests.hostile import Entry, assert_policy_outcome, corpus, mutated_pack
-from tests.sla.test_handlers import POLICIES, RECEIVED
 
 CORPUS = Path(__file__).parent / "corpus" / "policy.jsonl"
 
@@ -27,8 +27,5 @@ CORPUS = Path(__file__).parent / "corpus" / "policy.jsonl"
 def test_hostile_pack_fails_the_start_with_a_named_reason(entry: Entry, tmp_path: Path) -> None:
     policies = mutated_pack(POLICIES, tmp_path, entry)
     settings = SlaSettings(policy_dir=policies, policy_pack="telecom")
-    deadlines = InMemoryDeadlineStore()
-    ports = Ports(
-        deadlines, InMemoryCaseStore(), FakeClock(RECEIVED), InMemoryClockReader(deadlines)
-    )
+    ports = Ports(InMemoryCaseStore(), InMemoryDueIndex(), FakeClock(RECEIVED))
     assert_policy_outcome(entry, lambda: create_app(settings, ports), PolicyError)

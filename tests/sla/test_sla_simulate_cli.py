@@ -135,11 +135,11 @@ def test_deadline_documents_become_clock_records() -> None:
     for doc in (
         deadline_doc("c-1", "resolution", "met", stopped_at=stop),
         deadline_doc("c-1", "dispatch", "cancelled", stopped_at=stop),
-        deadline_doc("c-1", "acknowledge", "done"),
-        deadline_doc("c-1", "first_contact", "paused"),
+        deadline_doc("c-1", "acknowledge", "running"),
+        deadline_doc("c-1", "first_contact", "running", paused=True),
         deadline_doc("c-1", "preliminary_reply", "met"),  # stop time missing: unknowable
-        deadline_doc("c-1", "progress_update", "pending"),  # left out of the replay
-        deadline_doc("c-1", None, "pending", _id="c-1:upgrade:P2", due_at=naive_utc(10, 7, 2)),
+        deadline_doc("c-1", "progress_update", "running"),  # left out of the replay
+        deadline_doc("c-1", None, "running", _id="c-1:upgrade:P2", due_at=naive_utc(10, 7, 2)),
     ):
         file_deadline(index, doc)
     stored = index["c-1"]
@@ -159,7 +159,7 @@ async def test_replay_streams_cases_and_counts_what_it_cannot_use(tmp_path: Path
     deadlines = [
         deadline_doc("c-1", "resolution", "met", stopped_at=on_time),
         deadline_doc("c-2", "resolution", "met", stopped_at=naive_utc(10, 8, 3)),
-        deadline_doc("c-2", "nonsense", "pending"),
+        deadline_doc("c-2", "nonsense", "running"),
     ]
     cases = [
         case_doc("c-1"),
@@ -195,7 +195,7 @@ async def test_rendering_names_versions_counts_and_examples(tmp_path: Path) -> N
     deadlines = [deadline_doc("c-1", "resolution", "met", stopped_at=naive_utc(10, 10, 3))]
     run = await replay(stream([case_doc("c-1")]), stream(deadlines), report=report(tmp_path))
     text = render(run)
-    assert "telecom 2026.11.1 · calendar chinese-calendar" in text
+    assert "telecom 2026.12.1 · calendar chinese-calendar" in text
     assert "working hours 09:00-18:00" in text
     assert "telecom 2026.12.0-trial" not in text  # the candidate is named after its directory
     assert "short 2026.12.0-trial · calendar (same)" in text

@@ -53,6 +53,14 @@ def _intake_validate(_: argparse.Namespace) -> int:
     return 0
 
 
+def _export_corrections(args: argparse.Namespace) -> int:
+    from complaints_cli.corrections import ExportOptions, export_command
+    from complaints_cli.pipeline import StackConfig
+
+    mongo = args.mongo_url or StackConfig(database=args.database).mongo
+    return export_command(ExportOptions(mongo_url=mongo, database=args.database, out=args.out))
+
+
 def _classify(args: argparse.Namespace) -> int:
     from complaints_cli.offline import classify_lines
 
@@ -62,15 +70,23 @@ def _classify(args: argparse.Namespace) -> int:
 
 
 def _sla_deadlines(args: argparse.Namespace) -> int:
-    from complaints_cli.sla_cmd import deadlines_command
+    from complaints_cli.sla_cmd import DeadlinesError, deadlines_command
 
-    result = deadlines_command(
-        received=args.received,
-        severity=args.severity,
-        channel=args.channel,
-        policy_dir=args.policy_dir,
-        pack=args.pack,
-    )
+    try:
+        result = deadlines_command(
+            received=args.received,
+            severity=args.severity,
+            channel=args.channel,
+            policy_dir=args.policy_dir,
+            pack=args.pack,
+            dispatched=args.dispatched,
+            resolved=args.resolved,
+            category=args.category,
+            complex_case=args.complex,
+        )
+    except DeadlinesError as exc:
+        print(f"complaints sla deadlines: {exc}", file=sys.stderr)
+        return 2
     print(json.dumps(result, ensure_ascii=False, indent=2))
     return 0
 
@@ -94,7 +110,7 @@ def _sla_simulate(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from complaints_cli.pipeline import StackConfig
-    from complaints_cli.report import ReportOptions, report_command
+    from complaints_cli.report_cmd import ReportOptions, report_command
 
     mongo = args.mongo_url or StackConfig(database=args.database).mongo
     return report_command(ReportOptions(out=args.out, database=args.database, mongo_url=mongo))
@@ -142,6 +158,41 @@ def _add_operations(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     catalogue.set_defaults(func=_catalogue)
 
 
+def _add_sla(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], policy: argparse.ArgumentParser
+) -> None:
+    """`complaints sla deadlines | simulate`."""
+    sla = sub.add_parser("sla", help="SLA tools")
+    sla_sub = sla.add_subparsers(dest="sla_command", required=True)
+    deadlines = sla_sub.add_parser(
+        "deadlines", parents=[policy], help="due time of each clock for a complaint received now"
+    )
+    deadlines.add_argument("--received", required=True)
+    deadlines.add_argument("--severity", required=True, choices=["P1", "P2", "P3", "P4"])
+    deadlines.add_argument("--channel", required=True)
+    deadlines.add_argument("--dispatched", help="ISO time of dispatch: add the clocks started then")
+    deadlines.add_argument("--resolved", help="ISO time of resolution: add the clocks started then")
+    deadlines.add_argument("--category", help="category path, for clocks that depend on it")
+    deadlines.add_argument(
+        "--complex", action="store_true", help="the case is marked complex (bank, hospital)"
+    )
+    deadlines.set_defaults(func=_sla_deadlines)
+    simulate = sla_sub.add_parser(
+        "simulate", help="replay stored complaints under another policy pack or calendar"
+    )
+    simulate.add_argument("--policy", required=True, help="candidate pack: name or directory")
+    simulate.add_argument("--baseline", default="telecom", help="current pack: name or directory")
+    simulate.add_argument("--policy-dir", type=Path, default=REPO / "policies")
+    simulate.add_argument(
+        "--calendar-dir", type=Path, help="candidate's calendar overrides (default: shared ones)"
+    )
+    simulate.add_argument("--mongo-url", help="default: $COMPLAINTS_MONGO or the local stack")
+    simulate.add_argument("--database", help="default: complaints_demo")
+    simulate.add_argument("--now", help="judge as of this ISO time (default: now)")
+    simulate.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    simulate.set_defaults(func=_sla_simulate)
+
+
 def parser() -> argparse.ArgumentParser:
     """The command-line grammar."""
     root = argparse.ArgumentParser(prog="complaints", description=__doc__)
@@ -176,30 +227,17 @@ def parser() -> argparse.ArgumentParser:
         "classify", parents=[policy], help="classify JSON lines from stdin (no servers)"
     )
     classify.set_defaults(func=_classify)
+    classify_sub = classify.add_subparsers(dest="classify_command")
+    export = classify_sub.add_parser(
+        "export-corrections",
+        help="staff regrades as training lines (save under data/classifier/, then `make train`)",
+    )
+    export.add_argument("--database", default="complaints_demo")
+    export.add_argument("--mongo-url", help="default: $COMPLAINTS_MONGO or the local stack")
+    export.add_argument("--out", type=Path, help="file to write (default: stdout)")
+    export.set_defaults(func=_export_corrections)
 
-    sla = sub.add_parser("sla", help="SLA tools")
-    sla_sub = sla.add_subparsers(dest="sla_command", required=True)
-    deadlines = sla_sub.add_parser(
-        "deadlines", parents=[policy], help="due time of each clock for a complaint received now"
-    )
-    deadlines.add_argument("--received", required=True)
-    deadlines.add_argument("--severity", required=True, choices=["P1", "P2", "P3", "P4"])
-    deadlines.add_argument("--channel", required=True)
-    deadlines.set_defaults(func=_sla_deadlines)
-    simulate = sla_sub.add_parser(
-        "simulate", help="replay stored complaints under another policy pack or calendar"
-    )
-    simulate.add_argument("--policy", required=True, help="candidate pack: name or directory")
-    simulate.add_argument("--baseline", default="telecom", help="current pack: name or directory")
-    simulate.add_argument("--policy-dir", type=Path, default=REPO / "policies")
-    simulate.add_argument(
-        "--calendar-dir", type=Path, help="candidate's calendar overrides (default: shared ones)"
-    )
-    simulate.add_argument("--mongo-url", help="default: $COMPLAINTS_MONGO or the local stack")
-    simulate.add_argument("--database", help="default: complaints_demo")
-    simulate.add_argument("--now", help="judge as of this ISO time (default: now)")
-    simulate.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    simulate.set_defaults(func=_sla_simulate)
+    _add_sla(sub, policy)
     _add_operations(sub)
     from complaints_cli.case_cmd import add_case_parser
 

@@ -6,11 +6,13 @@ import asyncio
 import secrets
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 
 from complaints_cli import workload
 from complaints_cli.pipeline import Pipeline, StackConfig
@@ -30,6 +32,8 @@ class RunOptions:
     progress: bool = True
     label: str = "run"
     time_scale: float = 1.0
+    inspect: Callable[[AsyncDatabase[Any]], Awaitable[None]] | None = None
+    """Called with the run's database once the run is complete, before it is dropped."""
 
 
 def _bar(done: int, total: int, width: int = 24) -> str:
@@ -106,6 +110,8 @@ async def run(options: RunOptions, *, staff: StaffDemo | None = None) -> StageCo
                 show_progress(counts, time.monotonic() - started, options.label)
                 sys.stderr.write("\n")
             complete = counts.complete and counts.duplicated == 0
+            if options.inspect and complete:
+                await options.inspect(db)
             if staff:
                 await staff.finish(db, progress=options.progress)
             return counts

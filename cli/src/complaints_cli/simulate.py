@@ -1,6 +1,6 @@
 """`complaints sla simulate`: stored complaints replayed under another SLA policy or calendar.
 
-Reads the SLA service's `cases` and `deadlines` collections (only the fields the replay needs),
+Reads the SLA service's `cases` collection and its clock sheets (only the fields the replay needs),
 judges every complaint under the baseline pack and the candidate afresh, and reports what would
 change: breaches, escalations, severity upgrades and the timely-handling rate per clock.
 """
@@ -11,7 +11,7 @@ import asyncio
 import json
 import os
 import sys
-from collections.abc import AsyncIterable, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from complaints_cli.simulate_report import Replay, as_json, render
+from complaints_cli.sla_clocks import SHEET_FIELDS, clock_rows
 from contracts import Channel, ClockName, FlagName, Severity
 from sla.domain import BusinessCalendar, PolicyError, SlaPolicy
 from sla.domain.packfile import calendar_dir
@@ -53,8 +54,7 @@ CASE_FIELDS = dict.fromkeys(
     ],
     1,
 )
-DEADLINE_FIELDS = dict.fromkeys(["complaint_id", "clock", "status", "due_at", "stopped_at"], 1)
-RUNNING = frozenset({"pending", "firing", "done"})  # done: every threshold fired, still not met
+RUNNING = frozenset({"running"})  # also once every threshold fired: still not met
 STOPPED = frozenset({"met", "cancelled"})
 UNREADABLE = (KeyError, ValueError, TypeError)
 
@@ -87,13 +87,21 @@ def clock_record(doc: Document) -> ClockRecord | None:
     """One clock's stored state; None when it stopped at an unknown time (cannot be judged)."""
     status, due = doc.get("status"), utc(doc.get("due_at"))
     if status in RUNNING:
-        return ClockRecord(due_at=due)
+        return ClockRecord(due_at=due, paused=bool(doc.get("paused")))
     if status == "paused":
         return ClockRecord(due_at=due, paused=True)
     stopped = utc(doc.get("stopped_at"))
     if status in STOPPED and stopped is not None:
         return ClockRecord(due_at=due, stopped_at=stopped, met=status == "met")
     return None
+
+
+async def first_occurrences(cases: AsyncIterable[Document]) -> AsyncIterator[Document]:
+    """The first occurrence of every clock (and upgrade) of the cases' clock sheets."""
+    async for case in cases:
+        for row in clock_rows(case, upgrades=True):
+            if row["occurrence"] == 1:
+                yield row
 
 
 def file_deadline(index: dict[str, StoredClocks], doc: Document) -> None:
@@ -192,7 +200,7 @@ async def replay_store(
     client = open_client(settings, app_name="complaints-sla-simulate")
     try:
         db = pipeline_database(client, settings)
-        deadlines = db["deadlines"].find({"occurrence": 1}, DEADLINE_FIELDS, batch_size=BATCH)
+        deadlines = first_occurrences(db["cases"].find({}, SHEET_FIELDS, batch_size=BATCH))
         cases = db["cases"].find({}, CASE_FIELDS, batch_size=BATCH)
         return await replay(cases, deadlines, report=report, progress=progress)
     finally:

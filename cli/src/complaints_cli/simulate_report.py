@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from complaints_cli.svg import pct
 from sla.domain import BusinessCalendar
 from sla.domain.whatif import LEFT_OUT, Rules
 from sla.domain.whatif_report import ClockTally, Pair, WhatIfReport
@@ -25,10 +26,6 @@ class Replay:
 
 def _pair(pair: Pair) -> str:
     return f"{pair.baseline:,} → {pair.candidate:,}"
-
-
-def _pct(rate: float | None) -> str:
-    return "—" if rate is None else f"{rate:.1%}"
 
 
 def _hours(calendar: BusinessCalendar) -> list[str]:
@@ -123,7 +120,7 @@ def _clock_table(report: WhatIfReport) -> list[str]:
         f"{'escalations':>16}{'timely rate':>20}"
     ]
     for clock, t in sorted(report.clocks.items()):
-        rates = " → ".join(_pct(rate) for rate in t.timely_rate)
+        rates = " → ".join(pct(rate) for rate in t.timely_rate)
         lines.append(
             f"{clock.value:<18}{_pair(t.judged):>16}{_pair(t.breaches):>16}"
             f"{t.newly_breached:>7,}{t.no_longer_breached:>7,}{_pair(t.escalations):>16}{rates:>20}"

@@ -10,6 +10,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from complaints_cli.receiver import Receiver
+from complaints_cli.sla_clocks import clock_documents
 from servicekit.mongo import find_all
 
 
@@ -77,11 +78,7 @@ async def count(
             counts.severities[doc.get("severity") or "?"] += 1
     counts.expected_deadlines = len(clocked)
     with_deadlines: set[str] = set()
-    deadlines = await find_all(
-        db["deadlines"],
-        {"complaint_id": {"$in": ids}, "clock": {"$ne": None}},
-        {"complaint_id": 1, "clock": 1, "due_at": 1, "started_at": 1, "fired": 1},
-    )
+    deadlines = await clock_documents(db, {"_id": {"$in": ids}})
     for d in deadlines:
         with_deadlines.add(d["complaint_id"])
         counts.clocks.setdefault(d["clock"], []).append(d)

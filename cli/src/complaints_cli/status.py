@@ -4,7 +4,7 @@ Four questions, each answered from its own source so one server being down does 
 rest: how many complaints reached each stage (MongoDB), how far behind each consumer group is
 (Kafka: committed offsets against the partitions' ends), which deadlines are open and overdue per
 severity (MongoDB), and whether each service answers `/healthz` and `/readyz` (HTTP).
-Gathering and rendering are separate: `render` takes a `Status` and touches nothing.
+Gathering is here; `status_view.render` takes a `Status` and touches nothing.
 """
 
 from __future__ import annotations
@@ -12,14 +12,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
-from contracts import Severity
-
-Document = dict[str, Any]
+from complaints_cli.sla_clocks import clock_documents, open_by_severity
+from complaints_cli.status_view import (
+    GroupLag,
+    Health,
+    Status,
+    group_lags,
+    open_deadlines,
+    render,
+)
 
 SERVICE_PORTS: dict[str, int] = {"intake": 8001, "classifier": 8002, "sla": 8003, "notifier": 8004}
 """Where the local stack's services listen (ServiceSettings.http_port of each)."""
@@ -31,148 +36,7 @@ STAGES: tuple[tuple[str, str], ...] = (
 )
 """Stage label → the collection with one document per complaint that reached it."""
 
-WITH_CLOCKS: list[Document] = [
-    {"$match": {"clock": {"$ne": None}}},
-    {"$group": {"_id": "$complaint_id"}},
-    {"$count": "n"},
-]
-"""Complaints with at least one clock (severity upgrades have none), counted on the server."""
-
-OPEN_STATUSES = frozenset({"pending", "firing", "done"})
 TIMEOUT = 5.0
-
-
-# ---------------------------------------------------------------- what is shown
-
-
-@dataclass(frozen=True)
-class GroupLag:
-    """How far one consumer group is behind on one topic."""
-
-    group: str
-    topic: str
-    lag: int
-    partitions: int
-
-
-@dataclass(frozen=True)
-class OpenDeadlines:
-    """Open clock deadlines of one severity, and how many of them are past due."""
-
-    severity: str
-    open: int
-    overdue: int
-
-
-@dataclass(frozen=True)
-class Health:
-    """A service's answers: True / False per endpoint, None when nothing answered."""
-
-    service: str
-    port: int
-    live: bool | None
-    ready: bool | None
-
-
-@dataclass
-class Status:
-    """Everything `complaints status` prints; an error text replaces a part it could not read."""
-
-    database: str
-    stages: Sequence[tuple[str, int]] = ()
-    notifications: Mapping[str, int] = field(default_factory=dict)
-    deadlines: Sequence[OpenDeadlines] = ()
-    mongo_error: str | None = None
-    lags: Sequence[GroupLag] = ()
-    kafka_error: str | None = None
-    health: Sequence[Health] = ()
-
-
-# ---------------------------------------------------------------- pure parts
-
-
-def open_deadlines(
-    open_rows: Sequence[Document], overdue_rows: Sequence[Document]
-) -> list[OpenDeadlines]:
-    """Open and overdue clock deadlines per severity, from `{"_id": severity, "n": count}` rows."""
-    opened = {str(r["_id"]): int(r["n"]) for r in open_rows}
-    overdue = {str(r["_id"]): int(r["n"]) for r in overdue_rows}
-    levels = [level.value for level in Severity]
-    levels += sorted((opened.keys() | overdue.keys()) - set(levels))
-    return [OpenDeadlines(level, opened.get(level, 0), overdue.get(level, 0)) for level in levels]
-
-
-def deadline_queries(now: datetime) -> tuple[list[Document], list[Document]]:
-    """Aggregations counting open clock deadlines per severity, all and past due at `now`.
-
-    Upgrade deadlines (no clock) are left out: they are not promises to anyone.
-    """
-    running = {"status": {"$in": sorted(OPEN_STATUSES)}, "clock": {"$ne": None}}
-    by_severity = {"$group": {"_id": "$severity", "n": {"$sum": 1}}}
-    late = {**running, "due_at": {"$lte": now}}
-    return [{"$match": running}, by_severity], [{"$match": late}, by_severity]
-
-
-def group_lags(
-    committed: Mapping[str, Mapping[tuple[str, int], int]],
-    ends: Mapping[tuple[str, int], int],
-) -> list[GroupLag]:
-    """Lag per (group, topic): the partitions' ends minus the group's committed offsets."""
-    totals: dict[tuple[str, str], list[int]] = {}
-    for group, offsets in committed.items():
-        for (topic, partition), offset in offsets.items():
-            end = ends.get((topic, partition))
-            if end is None:
-                continue
-            tally = totals.setdefault((group, topic), [0, 0])
-            tally[0] += max(0, end - offset)
-            tally[1] += 1
-    return [
-        GroupLag(group, topic, lag, partitions)
-        for (group, topic), (lag, partitions) in sorted(totals.items())
-    ]
-
-
-def _mark(value: bool | None) -> str:
-    return {True: "ok", False: "FAIL", None: "down"}[value]
-
-
-def _section(title: str, error: str | None, lines: Sequence[str]) -> list[str]:
-    if error:
-        return [title, f"  unavailable: {error}", ""]
-    return [title, *(lines or ["  (none)"]), ""]
-
-
-def render(status: Status) -> str:
-    """The status as aligned text sections."""
-    width = max((len(name) for name, _ in status.stages), default=0)
-    stage_lines = [f"  {name:<{width}}  {count:>10,}" for name, count in status.stages]
-    if status.notifications:
-        parts = ", ".join(f"{n:,} {name}" for name, n in sorted(status.notifications.items()))
-        stage_lines.append(f"  {'':<{width}}  ({parts})")
-    deadline_lines = [f"  {'severity':<9}{'open':>10}{'overdue':>10}"] + [
-        f"  {d.severity:<9}{d.open:>10,}{d.overdue:>10,}" for d in status.deadlines
-    ]
-    lag_lines = [f"  {'group':<14}{'topic':<28}{'partitions':>11}{'lag':>10}"] + [
-        f"  {g.group:<14}{g.topic:<28}{g.partitions:>11}{g.lag:>10,}" for g in status.lags
-    ]
-    health_lines = [
-        f"  {h.service:<12}:{h.port:<6} live {_mark(h.live):<5} ready {_mark(h.ready)}"
-        for h in status.health
-    ]
-    return "\n".join(
-        [
-            f"Pipeline status · database {status.database}",
-            "",
-            *_section("Stages", status.mongo_error, stage_lines),
-            *_section("Open deadlines by severity", status.mongo_error, deadline_lines),
-            *_section("Consumer lag", status.kafka_error, lag_lines),
-            *_section("Services", None, health_lines),
-        ]
-    ).rstrip()
-
-
-# ---------------------------------------------------------------- gathering
 
 
 def _error(exc: BaseException) -> str:
@@ -195,19 +59,14 @@ async def read_mongo(status: Status, *, mongo_url: str, now: datetime) -> None:
     db = database(client, settings)
     try:
         stages = [(label, await db[name].count_documents({})) for label, name in STAGES]
-        clocked = await (await db["deadlines"].aggregate(WITH_CLOCKS)).to_list(None)
-        stages.append(("with clocks", int(clocked[0]["n"]) if clocked else 0))
+        clocks = await clock_documents(db)  # the case sheets (ADR 0006)
+        stages.append(("with clocks", len({row["complaint_id"] for row in clocks})))
         stages.append(("notifications", await db["notifications"].count_documents({})))
         status.stages = stages
         by_status = [{"$group": {"_id": "$status", "n": {"$sum": 1}}}]
         rows = await (await db["notifications"].aggregate(by_status)).to_list(None)
         status.notifications = {str(r["_id"]): int(r["n"]) for r in rows}
-        deadlines = db["deadlines"]
-        open_query, overdue_query = deadline_queries(now)
-        status.deadlines = open_deadlines(
-            await (await deadlines.aggregate(open_query)).to_list(None),
-            await (await deadlines.aggregate(overdue_query)).to_list(None),
-        )
+        status.deadlines = open_deadlines(*open_by_severity(clocks, now))
     except Exception as exc:
         status.mongo_error = _error(exc)
     finally:

@@ -85,7 +85,7 @@ class ClockTally:
                 self.on_time += 1
             else:
                 self.late += 1
-        elif status in {"pending", "firing"} and due_at < now:
+        elif status in {"running", "pending", "firing"} and due_at < now:
             self.overdue += 1
 
     @property

@@ -7,14 +7,15 @@
 // new authentication); -setup-username creates the first user in -setup-database, with the
 // password from $FERRETDB_SETUP_PASSWORD (never a flag: command lines are visible to all).
 // -tls-listen adds a TLS listener with the given certificate and key. The Config fields for
-// authentication exist only in the module copy deploy/local/stack.py patches (AUTH_OPTIONS),
-// so build through stack.py.
+// authentication exist only in the module copy deploy/local/stack.py builds
+// (patches/0004-scram-auth-options.patch), so build through stack.py.
 package main
 
 import (
 	"context"
 	"flag"
 	"log"
+	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
@@ -51,7 +52,7 @@ func main() {
 			TLSKeyFile:  *tlsKey,
 		},
 		Handler:       "sqlite",
-		SQLiteURL:     "file:" + *dir + "/?_pragma=synchronous(normal)",
+		SQLiteURL:     sqliteURL(*dir),
 		EnableNewAuth: *auth,
 		SetupDatabase: *setupDB,
 		SetupUsername: *setupUser,
@@ -64,4 +65,20 @@ func main() {
 	if err := f.Run(ctx); err != nil && ctx.Err() == nil {
 		log.Fatalf("ferretdb stopped: %v", err)
 	}
+}
+
+// sqliteURL is the SQLite URI of the data directory: FerretDB adds busy_timeout, WAL and
+// auto_vacuum to it, and passes every _pragma on to each connection of each database.
+func sqliteURL(dir string) string {
+	u := url.URL{Scheme: "file", Opaque: dir + "/"}
+	q := url.Values{}
+	// One fsync per checkpoint instead of one per commit: a crash of the machine (not of the
+	// process) may lose the last commits, which a local test stack can afford.
+	q.Add("_pragma", "synchronous(normal)")
+	// When the log restarts, it is cut back to this size rather than kept at its largest; the
+	// bound itself comes from the build's checkpointer (patches/0005-bounded-write-ahead-log.patch).
+	q.Add("_pragma", "journal_size_limit(16777216)")
+	u.RawQuery = q.Encode()
+
+	return u.String()
 }

@@ -15,7 +15,9 @@ from contracts.deadletter import DeadLetter, MessageDeadLettered
 from contracts.envelope import Event, Model
 from contracts.incidents import IncidentChange, IncidentChanged, IncidentCounts, IncidentRecord
 from contracts.lifecycle import (
+    REGRADE_ROLES,
     ActionRejection,
+    ActorRole,
     CaseAction,
     CaseActionRejected,
     CaseActionTaken,
@@ -23,6 +25,7 @@ from contracts.lifecycle import (
     CaseTransition,
     LifecycleAction,
     LifecycleEvent,
+    Regrade,
     Satisfaction,
 )
 from contracts.notifications import DeliveryStatus, NotificationReceipt, NotificationSent
@@ -47,8 +50,10 @@ __all__ = [
     "EVENTS",
     "MESSAGES_FOR_TOPIC",
     "PARTITIONS",
+    "REGRADE_ROLES",
     "RETENTION_DAYS",
     "ActionRejection",
+    "ActorRole",
     "Audience",
     "CaseAction",
     "CaseActionRejected",
@@ -86,6 +91,7 @@ __all__ = [
     "RawComplainant",
     "RawComplaintSubmitted",
     "Reason",
+    "Regrade",
     "Satisfaction",
     "Severity",
     "SlaChange",

@@ -5,11 +5,21 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, model_validator
 
 from contracts.envelope import Event, Model
 from contracts.topics import Topic
-from contracts.values import CaseState, ClockName, ComplaintId, Severity, Verdict
+from contracts.values import (
+    CaseState,
+    ClockName,
+    ComplaintId,
+    FlagName,
+    Kind,
+    Severity,
+    StaffRef,
+    StaffText,
+    Verdict,
+)
 
 
 class LifecycleAction(StrEnum):
@@ -27,6 +37,44 @@ class LifecycleAction(StrEnum):
     REOPENED = "reopened"
     WITHDRAWN = "withdrawn"
     DEADLINE_EXTENDED = "deadline_extended"
+    REGRADED = "regraded"
+    """A lead or manager corrected the classifier's kind, category, severity or flags."""
+
+
+class ActorRole(StrEnum):
+    """The acting staff member's role, where an action needs one (`regraded`)."""
+
+    HANDLER = "handler"
+    LEAD = "lead"
+    MANAGER = "manager"
+
+
+REGRADE_ROLES = frozenset({ActorRole.LEAD, ActorRole.MANAGER})
+"""Who may regrade a complaint (issue 16: the people who run the desk, not the handler)."""
+
+
+class Regrade(Model):
+    """The corrected decision recorded by a `regraded` action (reason: `CaseAction.reason`)."""
+
+    kind: Kind
+    category: str | None = Field(
+        None,
+        max_length=120,
+        pattern=r"^[a-z][a-z0-9_]*(?:/[a-z][a-z0-9_]*)?$",
+        description="Corrected category path, e.g. billing/overcharge; none for non-complaints.",
+    )
+    severity: Severity | None = Field(None, description="Corrected level; none for non-complaints.")
+    flags: list[FlagName] = Field(default_factory=list, max_length=16, description="All flags.")
+
+    @model_validator(mode="after")
+    def _complaints_have_a_grade(self) -> Regrade:
+        """A complaint needs a category and a level; an enquiry or routed report has neither."""
+        complaint = self.kind is Kind.COMPLAINT
+        if complaint and (self.category is None or self.severity is None):
+            raise ValueError("a complaint regrade needs a category and a severity")
+        if not complaint and (self.category is not None or self.severity is not None):
+            raise ValueError(f"a `{self.kind.value}` regrade has no category or severity")
+        return self
 
 
 class Satisfaction(StrEnum):
@@ -45,20 +93,47 @@ class CaseAction(Model):
     schema_version: Literal[1] = Field(1, description="Version of this data schema.")
     complaint_id: ComplaintId
     action: LifecycleAction
-    action_id: str = Field(description="Client-chosen id; the same id twice is one action.")
-    actor: str = Field(description="Staff id or system name that acted.")
+    # Not StaffRef: ids derived from other events (a receipt's notification id) keep their bytes.
+    action_id: str = Field(
+        max_length=1000, description="Client-chosen id; the same id twice is one action."
+    )
+    actor: StaffRef = Field(description="Staff id or system name that acted.")
     occurred_at: AwareDatetime = Field(description="When the action happened (UTC).")
-    assignee: str | None = Field(None, description="For `assigned`: the handler.")
-    department: str | None = Field(None, description="For `assigned`: the handling department.")
-    note: str | None = Field(None, description="Free text (masked before publishing).")
-    result: str | None = Field(None, description="For `resolved`: the result given.")
+    assignee: StaffRef | None = Field(None, description="For `assigned`: the handler.")
+    department: StaffRef | None = Field(
+        None, description="For `assigned`: the handling department."
+    )
+    note: StaffText | None = Field(None, description="Free text (masked before publishing).")
+    result: StaffText | None = Field(None, description="For `resolved`: the result given.")
     satisfaction: Satisfaction | None = Field(None, description="For `callback_done`.")
     verdict: Verdict | None = Field(None, description="For `closed`.")
-    root_cause: str | None = Field(None, description="For `closed`.")
-    reason: str | None = Field(None, description="For pauses, reopen, withdraw, extensions.")
+    evidence: list[StaffRef] = Field(
+        default_factory=list,
+        max_length=20,
+        description="For `closed` as baseless or malicious: references to the evidence recorded on "
+        "the case (002 Art. 17: what cannot be verified is judged in the customer's favour).",
+    )
+    root_cause: StaffText | None = Field(None, description="For `closed`.")
+    reason: StaffText | None = Field(None, description="For pauses, reopen, withdraw, extensions.")
     clock: ClockName | None = Field(None, description="For `deadline_extended`: which clock.")
     extend_by_hours: float | None = Field(None, gt=0, description="For `deadline_extended`.")
-    approver: str | None = Field(None, description="For `deadline_extended`: who approved.")
+    approver: StaffRef | None = Field(None, description="For `deadline_extended`: who approved.")
+    actor_role: ActorRole | None = Field(None, description="For `regraded`: lead or manager.")
+    regrade: Regrade | None = Field(None, description="For `regraded`: the corrected decision.")
+
+    @model_validator(mode="after")
+    def _regrade_is_complete(self) -> CaseAction:
+        """A regrade names its corrected decision, a reason and a lead's or manager's role."""
+        if self.action is LifecycleAction.REGRADED:
+            if self.regrade is None:
+                raise ValueError("a `regraded` action needs `regrade` (the corrected decision)")
+            if not (self.reason or "").strip():
+                raise ValueError("a `regraded` action needs a `reason`")
+            if self.actor_role not in REGRADE_ROLES:
+                raise ValueError("only a lead or a manager may regrade (`actor_role`)")
+        elif self.regrade is not None:
+            raise ValueError("`regrade` belongs to `regraded` actions only")
+        return self
 
 
 class CaseActionTaken(Event):
@@ -107,6 +182,9 @@ class CaseTransition(Model):
     department: str | None = Field(None, description="For `assigned`: the handling department.")
     satisfaction: Satisfaction | None = Field(None, description="For `callback_done`.")
     verdict: Verdict | None = Field(None, description="For `closed`.")
+    reason: str | None = Field(
+        None, description="For `closed` as not accepted: the reason told to the customer (masked)."
+    )
     clock: ClockName | None = Field(None, description="For `deadline_extended`: which clock.")
     review_needed: bool = Field(
         False,

@@ -16,6 +16,20 @@ ComplainantKey = Annotated[
     Field(description="Pseudonymous key: keyed hash of the normalised phone or customer id."),
 ]
 
+NO_CONTROL = r"^[^\x00-\x08\x0B\x0C\x0E-\x1F\x7F-\x9F]*$"
+"""Text without NUL or other control characters (tab, line feed and carriage return allowed)."""
+
+StaffText = Annotated[
+    str,
+    StringConstraints(max_length=4000, pattern=NO_CONTROL),
+    Field(description="Free text a staff system wrote: at most 4,000 characters, no controls."),
+]
+StaffRef = Annotated[
+    str,
+    StringConstraints(max_length=200, pattern=NO_CONTROL),
+    Field(description="A staff, department or action reference: at most 200 characters."),
+]
+
 
 class Channel(StrEnum):
     """Where a complaint came in (DOMAIN.md §1)."""
@@ -107,6 +121,8 @@ class ClockName(StrEnum):
     RESOLUTION = "resolution"
     CALLBACK = "callback"
     REGULATOR_REPLY = "regulator_reply"
+    OUTER_LIMIT = "outer_limit"
+    """MIIT: a customer may appeal to the regulator once a complaint is 15 days unanswered."""
 
 
 class CaseState(StrEnum):
@@ -137,6 +153,9 @@ class Verdict(StrEnum):
     PARTLY_UPHELD = "partly_upheld"
     BASELESS = "baseless"
     MALICIOUS = "malicious"
+    NOT_ACCEPTED = "not_accepted"
+    """003: the complaint lacks the evidence it needs; the reason is told to the customer, and it
+    never counts against the complainant."""
 
 
 class Audience(StrEnum):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import uvicorn
+import uvloop
 from faststream.asgi import AsgiFastStream, AsgiResponse, get
 from faststream.asgi.types import ASGIApp, Scope
 from faststream.kafka import KafkaBroker
@@ -67,8 +67,14 @@ def build_app(
     )
 
 
-def serve(app: AsgiFastStream, *, host: str, port: int) -> None:
-    """Run `app` under uvicorn until SIGTERM / SIGINT; in-flight batches drain first."""
+def serve(app: AsgiFastStream, *, host: str, port: int, grace_s: float = 2.0) -> None:
+    """Run `app` under uvicorn until SIGTERM / SIGINT.
+
+    Requests in flight get `grace_s` seconds, then are cut; in-flight batches get the broker's
+    graceful timeout (an unfinished batch is not committed and comes again), so the process is
+    gone within 10 s of SIGTERM. The event loop is uvloop's: the services are loops of small
+    awaits (Kafka fetches, Mongo round trips, HTTP sends), where its cheaper scheduling saves CPU.
+    """
     config = uvicorn.Config(
         app,
         host=host,
@@ -76,9 +82,9 @@ def serve(app: AsgiFastStream, *, host: str, port: int) -> None:
         log_config=None,
         access_log=False,
         lifespan="on",
-        timeout_graceful_shutdown=25,
+        timeout_graceful_shutdown=max(1, round(grace_s)),
     )
-    asyncio.run(uvicorn.Server(config).serve())
+    uvloop.run(uvicorn.Server(config).serve())
 
 
 def run_service(
@@ -86,4 +92,9 @@ def run_service(
 ) -> None:
     """Entry point body shared by `python -m <service>`: logging, app, serve."""
     configure_logging(service=service, level=settings.log_level, fmt=settings.log_format)
-    serve(create_app(settings), host=settings.http_host, port=settings.http_port)
+    serve(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        grace_s=settings.http_guard.shutdown_grace_seconds,
+    )

@@ -8,23 +8,29 @@ Handlers are idempotent, so a redelivered batch changes nothing twice.
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from collections.abc import Callable, Sequence
 
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
 from aiokafka.errors import RequestTimedOutError as KafkaRequestTimedOut
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
-from pydantic import TypeAdapter, ValidationError
 from pymongo.errors import AutoReconnect, ConnectionFailure, NetworkTimeout, WriteConcernError
 
-from contracts import ComplaintId, DeadLetter, Event, MessageDeadLettered, Topic
+from contracts import DeadLetter, MessageDeadLettered, Topic
 from servicekit.clock import Clock
+from servicekit.deadletters import PAYLOAD_BOUND, bounded_letter, poison, without_payload
+from servicekit.inbound import (
+    BatchHandler,
+    E,
+    Inbound,
+    Rejection,
+    complaint_id,
+    decode,
+    text_key,
+)
 from servicekit.kafka import publish_all
 from servicekit.logs import correlated
 from servicekit.metrics import KitMetrics
@@ -45,56 +51,17 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 """Failures of infrastructure, not of the message: retried until the infrastructure is back."""
 
-
-@dataclass(frozen=True)
-class Inbound:
-    """One consumed Kafka record, detached from the client library."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes
-    timestamp_ms: int
-
-    @classmethod
-    def from_record(cls, record: Any) -> Inbound:
-        """Copy the fields we use from an aiokafka ConsumerRecord."""
-        return cls(
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            key=record.key,
-            value=record.value if record.value is not None else b"",
-            timestamp_ms=record.timestamp,
-        )
-
-
-@dataclass(frozen=True)
-class Rejection:
-    """A message the handler refused, with a machine-readable reason."""
-
-    message: Inbound
-    reason: str
-    detail: str
-
-
-BatchHandler = Callable[[Sequence[Inbound]], Awaitable[Sequence[Rejection]]]
-
-E = TypeVar("E", bound=Event)
-
-
-def decode(messages: Sequence[Inbound], event_type: type[E]) -> tuple[list[E], list[Rejection]]:
-    """Parse each message as `event_type`; what does not parse becomes `invalid_event`."""
-    events: list[E] = []
-    rejections: list[Rejection] = []
-    for message in messages:
-        try:
-            events.append(event_type.model_validate_json(message.value))
-        except ValidationError as exc:
-            detail = f"not a {event_type.event_type}: {exc.error_count()} validation errors"
-            rejections.append(Rejection(message, "invalid_event", detail))
-    return events, rejections
+__all__ = [
+    "TRANSIENT_ERRORS",
+    "BatchHandler",
+    "DeliveryPolicy",
+    "E",
+    "Inbound",
+    "Rejection",
+    "complaint_id",
+    "consume",
+    "decode",
+]
 
 
 class DeliveryPolicy:
@@ -110,6 +77,7 @@ class DeliveryPolicy:
         max_attempts: int = 3,
         backoff_max: float = 10.0,
         wall: Callable[[], float] = time.time,
+        payload_bound: int = PAYLOAD_BOUND,
     ) -> None:
         self._service = service
         self._broker = broker
@@ -118,6 +86,7 @@ class DeliveryPolicy:
         self._max_attempts = max_attempts
         self._backoff_max = backoff_max
         self._wall = wall  # real epoch seconds, as Kafka timestamps are (the clock may be scaled)
+        self._payload_bound = payload_bound
 
     async def run(self, messages: Sequence[Inbound], handler: BatchHandler) -> None:
         """Process `messages`; returns once each is done or dead-lettered.
@@ -198,6 +167,9 @@ class DeliveryPolicy:
             try:
                 return list(await self._until_infrastructure_answers([message], handler))
             except Exception as exc:
+                if (refused := poison(exc, self._service)) is not None:
+                    # The same bytes fail the same way every time: no retry can help.
+                    return [Rejection(message, refused.reason, refused.detail)]
                 if attempt == self._max_attempts:
                     log.exception(
                         "giving up on message",
@@ -215,7 +187,13 @@ class DeliveryPolicy:
         return []  # max_attempts < 1: nothing was tried
 
     async def dead_letter(self, rejections: Sequence[Rejection], attempts: int = 1) -> None:
-        """Publish one dead-letter record per rejection (the original bytes included)."""
+        """Publish one dead-letter record per rejection; this never raises for a message's sake.
+
+        The original bytes are kept up to the policy's bound (beyond it: digest, length and
+        coordinates). A record the broker still refuses is sent again without them; if that
+        fails too, the failure is logged and counted and the batch goes on, so that one message
+        can never hold its partition. Only infrastructure failures (Kafka away) are retried.
+        """
         if not rejections:
             return
         now = self._clock.now()
@@ -223,21 +201,22 @@ class DeliveryPolicy:
         for rejection in rejections:
             message = rejection.message
             self._metrics.dead_lettered.labels(self._service, rejection.reason).inc()
-            key = _text_key(message.key)
             subject = complaint_id(message)
+            letter = bounded_letter(
+                service=self._service,
+                reason=rejection.reason,
+                detail=rejection.detail,
+                topic=message.topic,
+                partition=message.partition,
+                offset=message.offset,
+                key=text_key(message.key),
+                payload=message.value,
+                attempts=attempts,
+                payload_bound=self._payload_bound,
+            )
             events.append(
                 MessageDeadLettered.build(
-                    data=DeadLetter(
-                        service=self._service,
-                        reason=rejection.reason,
-                        detail=rejection.detail,
-                        original_topic=message.topic,
-                        partition=message.partition,
-                        offset=message.offset,
-                        key=key,
-                        payload_base64=base64.b64encode(message.value).decode(),
-                        attempts=attempts,
-                    ),
+                    data=letter,
                     subject=subject,
                     source=f"/complaints/{self._service}",
                     time=now,
@@ -245,41 +224,44 @@ class DeliveryPolicy:
                 )
             )
             with correlated(subject):
-                log.warning(
-                    "dead-lettered",
-                    extra={
-                        "fields": {
-                            "reason": rejection.reason,
-                            "topic": message.topic,
-                            "partition": message.partition,
-                            "offset": message.offset,
-                        }
-                    },
-                )
-        await publish_all(self._broker, events)
+                log.warning("dead-lettered", extra={"fields": _where(letter)})
+        await asyncio.gather(*(self._publish_letter(event) for event in events))
+
+    async def _publish_letter(self, event: MessageDeadLettered) -> None:
+        """Publish one record, then a payload-free copy; what still fails is logged and counted."""
+        error = ""
+        for candidate in (event, event.model_copy(update={"data": without_payload(event.data)})):
+            try:
+                await self._until_infrastructure_answers_publish(candidate)
+            except Exception as exc:  # anything but Kafka being away: never hold the batch
+                error = type(exc).__name__
+            else:
+                return
+        self._metrics.dead_letter_failures.labels(self._service, error).inc()
+        with correlated(event.subject):
+            log.error(
+                "dead-letter record could not be published; the message stays in its topic",
+                extra={"fields": {**_where(event.data), "error": error}},
+            )
+
+    async def _until_infrastructure_answers_publish(self, event: MessageDeadLettered) -> None:
+        async def publish(_: Sequence[Inbound]) -> Sequence[Rejection]:
+            await publish_all(self._broker, [event])
+            return []
+
+        await self._until_infrastructure_answers((), publish)
 
 
-_COMPLAINT_ID: TypeAdapter[str] = TypeAdapter(ComplaintId)
-
-
-def complaint_id(message: Inbound) -> str | None:
-    """The message's key if it is a complaint id (every topic after intake is keyed by one)."""
-    key = _text_key(message.key)
-    if key is None:
-        return None
-    try:
-        return _COMPLAINT_ID.validate_python(key)
-    except ValidationError:
-        return None
-
-
-def _text_key(key: bytes | None) -> str | None:
-    if key is None:
-        return None
-    try:
-        return key.decode()
-    except UnicodeDecodeError:
-        return None
+def _where(letter: DeadLetter) -> dict[str, object]:
+    """Log fields of a dead letter: reason and coordinates, never the bytes."""
+    return {
+        "reason": letter.reason,
+        "topic": letter.original_topic,
+        "partition": letter.partition,
+        "offset": letter.offset,
+        "payload_length": letter.payload_length,
+        "payload_omitted": letter.payload_omitted,
+    }
 
 
 def consume(

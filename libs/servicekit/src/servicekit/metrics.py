@@ -24,6 +24,20 @@ class KitMetrics:
             ["service", "reason"],
             registry=registry,
         )
+        self.dead_letter_failures = Counter(
+            "complaints_dead_letter_failures_total",
+            "Dead-letter records the broker refused even without the original bytes: the"
+            " message was logged by its coordinates and skipped (alerted; never expected).",
+            ["service", "error"],
+            registry=registry,
+        )
+        self.http_shed = Counter(
+            "complaints_http_shed_total",
+            "API requests answered by the HTTP guard instead of the API: busy (503), timeout"
+            " (503), oversize (413), too_many_auth_failures (429), client_gone (cancelled).",
+            ["service", "reason"],
+            registry=registry,
+        )
         self.retries = Counter(
             "complaints_batch_retries_total",
             "Batch retries after a transient failure (MongoDB or Kafka unavailable).",
@@ -56,6 +70,14 @@ class KitMetrics:
             "complaints_mongo_commands_total",
             "MongoDB operations by command and collection: each statement of an insert, update"
             " or delete command, one for any other command (what the work costs the database).",
+            ["service", "command", "collection"],
+            registry=registry,
+        )
+        self.mongo_single = Counter(
+            "complaints_mongo_single_commands_total",
+            "MongoDB commands that address one document (a find by `_id` or with limit 1, a"
+            " find-and-modify, an update or delete of one statement by `_id`); the rest of"
+            " complaints_mongo_commands_total is batched (inserts, `$in` reads, bulk writes).",
             ["service", "command", "collection"],
             registry=registry,
         )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any
 
-from pymongo import AsyncMongoClient, UpdateOne, monitoring
+from pymongo import AsyncMongoClient, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
+from servicekit.commands import CommandMetrics
 from servicekit.metrics import KitMetrics
 from servicekit.settings import MongoSettings
 
@@ -28,42 +29,6 @@ def auth_kwargs(settings: MongoSettings) -> dict[str, Any]:
     if settings.tls_cafile:
         kwargs |= {"tls": True, "tlsCAFile": str(settings.tls_cafile)}
     return kwargs
-
-
-class CommandMetrics(monitoring.CommandListener):
-    """Counts operations by command and collection (a bulk write counts each statement) and
-    times each round trip; no arguments are kept."""
-
-    _SKIPPED = frozenset({"hello", "ismaster", "isMaster", "ping", "endSessions"})
-    _STATEMENTS: ClassVar[dict[str, str]] = {
-        "insert": "documents",
-        "update": "updates",
-        "delete": "deletes",
-    }
-
-    def __init__(self, metrics: KitMetrics) -> None:
-        self._metrics = metrics
-
-    def started(self, event: monitoring.CommandStartedEvent) -> None:
-        if event.command_name in self._SKIPPED:
-            return
-        command = event.command
-        target = command.get(event.command_name)
-        collection = target if isinstance(target, str) else ""
-        statements = command.get(self._STATEMENTS.get(event.command_name, ""))
-        self._metrics.mongo_commands.labels(
-            self._metrics.service, event.command_name, collection
-        ).inc(len(statements) if isinstance(statements, list) and statements else 1)
-
-    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
-        self._observe(event.command_name, event.duration_micros)
-
-    def failed(self, event: monitoring.CommandFailedEvent) -> None:
-        self._observe(event.command_name, event.duration_micros)
-
-    def _observe(self, command: str, micros: int) -> None:
-        if command not in self._SKIPPED:
-            self._metrics.mongo_seconds.labels(self._metrics.service, command).observe(micros / 1e6)
 
 
 def open_client(

@@ -7,9 +7,11 @@ local display) would overflow. Consumers reject such events with a reason instea
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import TypeVar
+from enum import Enum
+from typing import Annotated, Literal, TypeVar, get_args, get_origin
 
 from pydantic import BaseModel
 
@@ -24,7 +26,54 @@ E = TypeVar("E", bound=Event)
 
 
 def implausible_time(model: BaseModel) -> str | None:
-    """The field path of a time in `model` (at any depth) outside [EARLIEST, LATEST), if any."""
+    """The field path of a time in `model` (at any depth) outside [EARLIEST, LATEST), if any.
+
+    Every consumed message is checked, so the common answer (none) is found without building a
+    path per field; the path is worked out only for an event that has such a time.
+    """
+    return _path_of_implausible(model) if _has_implausible(model) else None
+
+
+@functools.cache
+def _time_fields(model: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of a model class whose annotation can hold a time or another model."""
+    return tuple(
+        name for name, info in model.model_fields.items() if _may_hold_time(info.annotation)
+    )
+
+
+_PLAIN = (str, int, float, bool, bytes, type(None), Enum)
+"""Field types that never hold a time; anything else (datetime, a model, `AwareDatetime`,
+`Any`, a type we do not know) is looked into."""
+
+
+def _may_hold_time(annotation: object) -> bool:
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Literal:
+        return False
+    if origin is Annotated:
+        return _may_hold_time(args[0])
+    if args:  # unions, list[...], tuple[...], dict[...]
+        return any(_may_hold_time(arg) for arg in args)
+    return not (isinstance(annotation, type) and issubclass(annotation, _PLAIN))
+
+
+def _has_implausible(model: BaseModel) -> bool:
+    stack: list[object] = [model]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, datetime):
+            if not EARLIEST <= node < LATEST:
+                return True
+        elif isinstance(node, BaseModel):
+            values = node.__dict__
+            stack.extend(values[name] for name in _time_fields(type(node)))
+        elif isinstance(node, list | tuple):
+            stack.extend(item for item in node if isinstance(item, BaseModel | datetime))
+    return False
+
+
+def _path_of_implausible(model: BaseModel) -> str | None:
     stack: list[tuple[str, object]] = [("", model)]
     while stack:
         path, node = stack.pop()

@@ -41,6 +41,13 @@ class KafkaSettings(BaseModel):
     batch_timeout_ms: int = Field(20, description="How long a poll waits to fill a batch.")
     linger_ms: int = Field(5, description="Producer batching delay.")
     create_topics: bool = Field(True, description="Create missing topics at start (dev/CI).")
+    dead_letter_payload_bytes: int = Field(
+        64 * 1024,
+        ge=0,
+        le=512 * 1024,
+        description="Largest original kept whole in a dead-letter record; a larger one is"
+        " recorded by digest, length and coordinates (the record must fit max_request_size).",
+    )
 
     @model_validator(mode="after")
     def _consistent_security(self) -> KafkaSettings:
@@ -93,6 +100,26 @@ class MongoSettings(BaseModel):
         return self
 
 
+class HttpGuardSettings(BaseModel):
+    """Limits of a service's HTTP API (<SERVICE>_HTTP_GUARD__<FIELD>)."""
+
+    max_concurrent: int = Field(8, ge=1, description="Requests served at once; more get 503.")
+    request_timeout_seconds: float = Field(
+        1.2, gt=0, description="Budget of one request (body, handler, database); then 503."
+    )
+    max_body_bytes: int = Field(
+        1024 * 1024, ge=0, description="Outer limit of a request body (413); APIs may be tighter."
+    )
+    auth_failures: int = Field(
+        10, ge=1, description="Wrong or missing keys per client and window before 429."
+    )
+    auth_window_seconds: float = Field(60.0, gt=0, description="Window of `auth_failures`.")
+    retry_after_seconds: int = Field(1, ge=1, description="Retry-After of a shed request (503).")
+    shutdown_grace_seconds: float = Field(
+        2.0, ge=0, description="How long SIGTERM waits for requests in flight before cutting them."
+    )
+
+
 class ServiceSettings(BaseSettings):
     """Fields every service reads; subclasses set `env_prefix` (INTAKE_, SLA_, …)."""
 
@@ -105,6 +132,7 @@ class ServiceSettings(BaseSettings):
     mongo: MongoSettings = MongoSettings()
     http_host: str = "127.0.0.1"
     http_port: int = 8000
+    http_guard: HttpGuardSettings = HttpGuardSettings()
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
     lag_interval_seconds: float = Field(

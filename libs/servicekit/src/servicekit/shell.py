@@ -12,6 +12,7 @@ from contracts import Event
 from servicekit.app import Check, Hook, build_app
 from servicekit.clock import Clock, clock_from_settings
 from servicekit.delivery import DeliveryPolicy
+from servicekit.httpguard import HttpGuard
 from servicekit.kafka import ensure_topics, make_broker, publish_all
 from servicekit.lag import ConsumerLag, subscriber_consumers
 from servicekit.metrics import KitMetrics
@@ -28,6 +29,7 @@ class ServiceShell:
         self.registry = CollectorRegistry()
         self.broker = make_broker(settings=settings.kafka, service=service, registry=self.registry)
         self.kit = KitMetrics(self.registry, service)
+        self.guard = HttpGuard(settings.http_guard, self.kit)
         self.lag = ConsumerLag(
             service=service,
             gauge=self.kit.consumer_lag,
@@ -57,7 +59,11 @@ class ServiceShell:
     def policy(self, clock: Clock) -> DeliveryPolicy:
         """Commit-after-work delivery with retries and dead-lettering."""
         return DeliveryPolicy(
-            service=self.service, broker=self.broker, metrics=self.kit, clock=clock
+            service=self.service,
+            broker=self.broker,
+            metrics=self.kit,
+            clock=clock,
+            payload_bound=self.settings.kafka.dead_letter_payload_bytes,
         )
 
     async def publish(self, events: Sequence[Event]) -> None:
@@ -76,7 +82,8 @@ class ServiceShell:
     ) -> AsgiFastStream:
         """The ASGI app: topics ensured and Mongo prepared before the broker starts consuming.
 
-        Consumer lag is sampled from start-up until shutdown begins.
+        Consumer lag is sampled from start-up until shutdown begins. Every route in `routes`
+        is served behind the service's one `HttpGuard`; the health and metrics routes are not.
         """
 
         async def ensure() -> None:
@@ -95,5 +102,5 @@ class ServiceShell:
             after_startup=[*after_startup, self.lag.start],
             on_shutdown=[self.lag.stop, *on_shutdown],
             after_shutdown=closers,
-            routes=routes,
+            routes=[(path, self.guard.wrap(api)) for path, api in routes],
         )

@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from faststream.asgi import AsgiFastStream
 
 from classifier import handlers
+from classifier.adapters.memory_corrections import InMemoryCorrectionStore
 from classifier.adapters.mongo import MongoClassificationStore
+from classifier.adapters.mongo_corrections import MongoCorrectionStore
 from classifier.domain import Classifier
 from classifier.metrics import ClassifierMetrics
-from classifier.ports import ClassificationStore
+from classifier.ports import ClassificationStore, CorrectionStore
+from classifier.regrading import Regrading
 from classifier.service import Classification
 from classifier.settings import ClassifierSettings
 from servicekit.clock import Clock
@@ -25,26 +28,34 @@ class Ports:
 
     store: ClassificationStore
     clock: Clock
+    corrections: CorrectionStore | None = None
+    """Staff regrades; in-memory when tests leave it out."""
 
 
 def create_app(settings: ClassifierSettings, ports: Ports | None = None) -> AsgiFastStream:
     """Build the classifier app; a bad policy pack fails here, before anything connects."""
     classifier = Classifier.load(policy_dir=settings.policy_dir, pack=settings.policy_pack)
     shell = ServiceShell(service=SERVICE, settings=settings, with_mongo=ports is None)
-    live = ports or Ports(
-        store=MongoClassificationStore(shell.require_mongo().db), clock=shell.clock()
-    )
+    if ports is None:
+        db = shell.require_mongo().db
+        ports = Ports(
+            store=MongoClassificationStore(db),
+            clock=shell.clock(),
+            corrections=MongoCorrectionStore(db),
+        )
+
     classification = Classification(
         classifier=classifier,
-        store=live.store,
+        store=ports.store,
         publish=shell.publish,
-        clock=live.clock,
+        clock=ports.clock,
         metrics=ClassifierMetrics(shell.registry),
     )
     handlers.register(
         shell.broker,
         classification=classification,
-        policy=shell.policy(live.clock),
+        regrading=Regrading(store=ports.corrections or InMemoryCorrectionStore()),
+        policy=shell.policy(ports.clock),
         settings=settings.kafka,
     )
-    return shell.app(on_startup=[live.store.ensure_indexes])
+    return shell.app(on_startup=[ports.store.ensure_indexes])

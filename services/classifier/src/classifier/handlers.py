@@ -6,22 +6,26 @@ from collections.abc import Sequence
 
 from faststream.kafka import KafkaBroker
 
+from classifier.regrading import Regrading
 from classifier.service import Classification
 from contracts import Topic
 from servicekit.delivery import DeliveryPolicy, Inbound, Rejection, consume
 from servicekit.settings import KafkaSettings
 
 GROUP = "classifier"
+REGRADE_GROUP = "classifier-regrade"
+"""Its own group on the lifecycle topic: regrades never wait behind (or hold up) new complaints."""
 
 
 def register(
     broker: KafkaBroker,
     *,
     classification: Classification,
+    regrading: Regrading,
     policy: DeliveryPolicy,
     settings: KafkaSettings,
 ) -> None:
-    """Subscribe the classifier to normalised complaints."""
+    """Subscribe the classifier to normalised complaints and to staff regrades."""
 
     async def on_complaints_normalized(messages: Sequence[Inbound]) -> Sequence[Rejection]:
         """Classify normalised complaints against their history and publish the decisions."""
@@ -34,4 +38,17 @@ def register(
         settings=settings,
         policy=policy,
         handler=on_complaints_normalized,
+    )
+
+    async def on_complaints_lifecycle(messages: Sequence[Inbound]) -> Sequence[Rejection]:
+        """Record staff regrades and put the corrected decision on the stored one."""
+        return await regrading.take(messages)
+
+    consume(
+        broker,
+        topic=Topic.LIFECYCLE,
+        group=REGRADE_GROUP,
+        settings=settings,
+        policy=policy,
+        handler=on_complaints_lifecycle,
     )

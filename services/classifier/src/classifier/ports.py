@@ -7,7 +7,9 @@ from datetime import datetime
 from typing import Protocol
 
 from classifier.domain import IncidentKey, IncidentSighting, IncidentState, PriorComplaint
+from classifier.domain.regrade import Correction
 from contracts import ComplaintClassified
+from servicekit.outbox import Stored
 
 
 class ClassificationStore(Protocol):
@@ -40,14 +42,11 @@ class ClassificationStore(Protocol):
         so this stays small enough to read whole.
         """
 
-    async def save(self, events: Sequence[tuple[ComplaintClassified, str | None]]) -> None:
-        """Attach each decision (with its area) unless the complaint already has one."""
-
-    async def unpublished(self, complaint_ids: Sequence[str]) -> list[ComplaintClassified]:
-        """Stored decisions not yet confirmed on Kafka."""
-
-    async def mark_published(self, complaint_ids: Sequence[str]) -> None:
-        """Remember that these decisions reached Kafka."""
+    async def save(
+        self, events: Sequence[tuple[ComplaintClassified, str | None]]
+    ) -> Stored[ComplaintClassified]:
+        """Store each decision (with its area) unless the complaint already has one; the
+        decisions to publish: the stored one wherever there was one (a redelivery)."""
 
     async def record_incident(self, sighting: IncidentSighting) -> str:
         """Merge a burst into the open incident of its category and area (or open one); its id.
@@ -86,3 +85,18 @@ class ClassificationStore(Protocol):
         opened_with: int,
     ) -> None:
         """Remember that downstream was told of these members by the event of `sequence`."""
+
+
+class CorrectionStore(Protocol):
+    """Staff corrections (`regraded` actions) and the stored decisions they change."""
+
+    async def apply(self, corrections: Sequence[Correction]) -> list[str]:
+        """Record each correction once (by action id) and set it on its stored decision.
+
+        The latest correction of a complaint (by `occurred_at`) is the decision that stands,
+        whatever order they arrive in. Returns the complaint ids that have no stored decision
+        (nothing is recorded for them).
+        """
+
+    async def corrections(self) -> list[Correction]:
+        """Every recorded correction, oldest first (for `export-corrections`)."""

@@ -67,17 +67,16 @@ class Classification:
         areas = [area_of(c.text) for c in items]
         decisions = await self._decide_batch(items, areas)
         incidents = await self._incidents(items, decisions, areas)
-        await self.store.save(
+        saved = await self.store.save(
             [
                 (self._event(c, d, incidents.get(c.complaint_id)), area)
                 for c, d, area in zip(items, decisions, areas, strict=True)
             ]
         )
-        pending = await self.store.unpublished([c.complaint_id for c in items])
-        await self.publish(pending)
-        await self.store.mark_published([e.data.complaint_id for e in pending])
-        for decided_event in pending:
-            self._count(decided_event.data)
+        for decided in saved.events:  # counted once, when stored; a republish is not news
+            if decided.data.complaint_id in saved.new:
+                self._count(decided.data)
+        await self.publish(saved.events)
         await self._announce(sorted({m.incident_id for m in incidents.values()}))
         return rejections
 

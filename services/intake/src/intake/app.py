@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -14,6 +15,7 @@ from intake.domain import IntakeLimits
 from intake.http_api import SubmissionEndpoint
 from intake.metrics import IntakeMetrics
 from intake.ports import ComplaintStore
+from intake.retention import RawPayloadRetention
 from intake.service import Intake
 from intake.settings import IntakeSettings
 from servicekit.clock import Clock
@@ -64,4 +66,25 @@ def create_app(settings: IntakeSettings, ports: Ports | None = None) -> AsgiFast
         metrics=metrics,
     )
     routes = [("/complaints", endpoint)] if settings.api_keys else []
-    return shell.app(on_startup=[live.store.ensure_indexes], routes=routes)
+    retention = RawPayloadRetention(
+        store=live.store,
+        clock=live.clock,
+        keep=timedelta(days=settings.raw_payload_retention_days),
+        every_seconds=settings.raw_payload_prune_seconds,
+    )
+    tasks: list[asyncio.Task[None]] = []
+
+    async def start_retention() -> None:
+        tasks.append(asyncio.create_task(retention.run_forever(), name="intake-retention"))
+
+    async def stop_retention() -> None:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    return shell.app(
+        on_startup=[live.store.ensure_indexes],
+        after_startup=[start_retention],
+        on_shutdown=[stop_retention],
+        routes=routes,
+    )

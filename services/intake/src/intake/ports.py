@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from contracts import ComplaintNormalized
 from intake.domain import Contact
+from servicekit.outbox import Stored
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class PriorText:
 
 
 class ComplaintStore(Protocol):
-    """Intake's MongoDB collections: complaints (projection) and contacts (raw personal data)."""
+    """Intake's collections: complaints (masked), contacts and raw payloads (personal data)."""
 
     async def ensure_indexes(self) -> None:
         """Create the indexes the queries below rely on (idempotent)."""
@@ -40,14 +41,18 @@ class ComplaintStore(Protocol):
     async def claim_external_ids(self, keys: Mapping[str, str]) -> dict[str, str]:
         """Map each "channel:external_id" to the first complaint id it was taken in as."""
 
-    async def save(self, records: Sequence[IntakeRecord]) -> None:
-        """Insert records not stored yet; an existing complaint id is left as it was."""
+    async def save(self, records: Sequence[IntakeRecord]) -> Stored[ComplaintNormalized]:
+        """Insert records not stored yet; the events to publish, one per complaint id.
 
-    async def unpublished(self, complaint_ids: Sequence[str]) -> list[ComplaintNormalized]:
-        """The stored events of these complaints that were not yet published."""
+        An existing complaint id is left as it was, and its *stored* event is returned in place
+        of the record's (a redelivery republishes the first decision, with its id).
+        """
 
-    async def mark_published(self, complaint_ids: Sequence[str]) -> None:
-        """Remember that these complaints' events reached Kafka."""
+    async def stored(self, complaint_ids: Sequence[str]) -> list[ComplaintNormalized]:
+        """The stored events of these complaints (those that are stored), in that order."""
+
+    async def prune_raw_payloads(self, *, before: datetime, limit: int) -> int:
+        """Delete up to `limit` raw channel payloads received before `before`; how many."""
 
     async def recent_by_complainant(
         self, keys: Sequence[str], *, since: datetime

@@ -52,8 +52,15 @@ class Intake:
             accepted[complaint.complaint_id] = outcome
         replayed = await self._drop_replays(accepted)
         records = await self._link_duplicates(list(accepted.values()))
-        await self.store.save(records)
-        await self._publish_pending([*(r.event.data.complaint_id for r in records), *replayed])
+        saved = await self.store.save(records)
+        # A replay's first complaint is published again too: if its own batch stored it and
+        # died before publishing, this is its way out (consumers are idempotent on its id).
+        ours = {r.event.data.complaint_id for r in records}
+        again = await self.store.stored([c for c in dict.fromkeys(replayed) if c not in ours])
+        for event in saved.events:  # counted once, when stored; a republish is not news
+            if event.data.complaint_id in saved.new:
+                self.metrics.accepted.labels(event.data.channel.value).inc()
+        await self.publish([*saved.events, *again])
         return rejections
 
     async def _drop_replays(self, accepted: dict[str, Accepted]) -> list[str]:
@@ -116,10 +123,3 @@ class Intake:
             and is_near_duplicate(p.fingerprint, item.fingerprint)
         ]
         return min(candidates, key=lambda p: p.received_at).complaint_id if candidates else None
-
-    async def _publish_pending(self, complaint_ids: list[str]) -> None:
-        pending = await self.store.unpublished(complaint_ids)
-        await self.publish(pending)
-        await self.store.mark_published([e.data.complaint_id for e in pending])
-        for event in pending:
-            self.metrics.accepted.labels(event.data.channel.value).inc()

@@ -25,3 +25,12 @@ class IntakeSettings(ServiceSettings):
         description='Channel -> API key for POST /complaints, e.g. {"web": "…"}; none: disabled.',
     )
     duplicate_window_hours: float = Field(72.0, description="Near-duplicate look-back window.")
+    raw_payload_retention_days: float = Field(
+        180.0,
+        gt=0,
+        description="How long the channel's raw payload (names, numbers) is kept in"
+        " `raw_payloads`; older ones are deleted by the service.",
+    )
+    raw_payload_prune_seconds: float = Field(
+        3600.0, gt=0, description="How often expired raw payloads are pruned (real seconds)."
+    )

@@ -29,6 +29,8 @@ class Outcome:
     reason: str | None
     latency_ms: float | None
     deliver_after: datetime | None = None
+    settled_at: datetime | None = None
+    """When the outcome was stored (stored outcomes only): the time of its receipt."""
 
     @property
     def intent(self) -> Intent:
@@ -47,6 +49,18 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class Claims:
+    """What claiming a batch of deliveries came to."""
+
+    claimed: list[Delivery]
+    """Ours to send: nobody had the key, or its sender's lease ran out."""
+    settled: list[Outcome]
+    """Stored outcomes (final or deferred) of keys taken before: their receipts go out again."""
+    held: int = 0
+    """Keys another sender holds under a live lease (nothing to do here)."""
+
+
+@dataclass(frozen=True)
 class Due:
     """A deferred (or abandoned) delivery whose time has come, with why it had waited."""
 
@@ -62,17 +76,13 @@ class NotificationLog(Protocol):
 
     async def claim(
         self, deliveries: Sequence[Delivery], *, now: datetime, lease_until: datetime
-    ) -> list[Delivery]:
-        """Take the deliveries nobody has taken, or whose sender's lease ran out."""
+    ) -> Claims:
+        """Take the deliveries nobody has taken, or whose sender's lease ran out; return the
+        stored outcomes of the others (a redelivery publishes their receipts again)."""
 
     async def complete(self, outcomes: Sequence[Outcome], *, now: datetime) -> None:
-        """Record how each claimed delivery ended, or that it waits (receipt not yet published)."""
-
-    async def unreceipted(self, keys: Sequence[str]) -> list[Outcome]:
-        """Settled or deferred deliveries among `keys` whose receipt was never published."""
-
-    async def mark_receipted(self, keys: Sequence[str]) -> None:
-        """Remember that these deliveries' receipts reached Kafka."""
+        """Record how each claimed delivery ended, or that it waits, at `now` (which is also
+        its receipt's time): one write per outcome, no receipt mark after it."""
 
     async def templates(self, keys: Sequence[str]) -> dict[str, str]:
         """The template each claimed key among `keys` was claimed with."""

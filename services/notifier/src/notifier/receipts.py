@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from datetime import datetime
 
 from contracts import (
-    DeadLetter,
     DeliveryStatus,
     MessageDeadLettered,
     NotificationReceipt,
@@ -16,6 +14,7 @@ from contracts import (
 )
 from notifier.domain import Origin
 from notifier.ports import Outcome
+from servicekit.deadletters import PAYLOAD_BOUND, bounded_letter
 
 SERVICE = "notifier"
 SOURCE = "/complaints/notifier"
@@ -72,16 +71,17 @@ def dead_letter_for(outcome: Outcome, *, now: datetime) -> MessageDeadLettered:
         "context": intent.context,
         "trigger_time": intent.trigger_time.isoformat(),
     }
-    data = DeadLetter(
+    data = bounded_letter(  # the context may quote long texts: the record must fit the broker
         service=SERVICE,
         reason="notification_failed",
         detail=outcome.reason or "failed",
-        original_topic=origin.topic,
+        topic=origin.topic,
         partition=origin.partition,
         offset=origin.offset,
         key=intent.complaint_id,
-        payload_base64=base64.b64encode(json.dumps(spec, ensure_ascii=False).encode()).decode(),
+        payload=json.dumps(spec, ensure_ascii=False).encode(),
         attempts=outcome.attempts,
+        payload_bound=PAYLOAD_BOUND,
     )
     return MessageDeadLettered.build(
         data=data,

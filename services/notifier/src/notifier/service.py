@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import timedelta
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -177,14 +177,11 @@ class Notifier:
         """Address, claim, send or defer, record, then publish receipts (also ones a crash left)."""
         deliveries = await self._address(intents)
         now = self.clock.now()
-        claimed = await self.log.claim(deliveries, now=now, lease_until=now + self.claim_lease)
-        claimed_keys = {d.key for d in claimed}
-        others = [k for k in dict.fromkeys(d.key for d in deliveries) if k not in claimed_keys]
-        self.metrics.suppressed.inc(len(others))
-        leftovers = await self.log.unreceipted(others)
-        plans = [(d, self.planner.plan(d, now)) for d in claimed]
+        claims = await self.log.claim(deliveries, now=now, lease_until=now + self.claim_lease)
+        self.metrics.suppressed.inc(len(claims.settled) + claims.held)
+        plans = [(d, self.planner.plan(d, now)) for d in claims.claimed]
         outcomes = await self._carry_out([([d], plan) for d, plan in plans])
-        await self._settle(outcomes, leftovers)
+        await self._settle(outcomes, claims.settled)
 
     async def dispatch(self, due: Sequence[Due]) -> None:
         """Send what waited (quiet hours, digests, rate limits, abandoned claims), once."""
@@ -224,31 +221,38 @@ class Notifier:
         attempted = Attempted(DeliveryStatus.DEFERRED, 0, plan.reason)
         return self.sender.outcome(delivery, channel, attempted, plan.deliver_after)
 
-    async def _settle(self, outcomes: Sequence[Outcome], leftovers: Sequence[Outcome]) -> None:
-        """Record outcomes (and any a failed store left in memory), then publish receipts."""
+    async def _settle(self, outcomes: Sequence[Outcome], stored: Sequence[Outcome]) -> None:
+        """Record outcomes (and any a failed store left in memory) in one write each, then
+        publish their receipts, and again those of outcomes stored before (a redelivery).
+
+        No receipt mark follows: the input's offset is committed after this returns, and a
+        redelivery finds the stored outcome and publishes the same receipt (same id and time).
+        """
         self._unsaved.update({o.key: o for o in outcomes})
         pending = list(self._unsaved.values())
+        now = _to_millis(self.clock.now())  # as MongoDB keeps it: a republish is byte-equal
         if pending:
-            await self.log.complete(pending, now=self.clock.now())
+            await self.log.complete(pending, now=now)
             for outcome in pending:
                 if self._unsaved.get(outcome.key) is outcome:
                     del self._unsaved[outcome.key]
         saved = {o.key for o in pending}
-        finished = [*pending, *(o for o in leftovers if o.key not in saved)]
+        finished = [
+            *(replace(o, settled_at=now) for o in pending),
+            *(o for o in stored if o.key not in saved),
+        ]
         if not finished:
             return
-        now = self.clock.now()
         letters = [o for o in finished if needs_dead_letter(o)]
         for o in outcomes:
             if needs_dead_letter(o):
                 self.metrics.dead_lettered.labels(o.channel, o.intent.audience.value).inc()
         await self.publish(
             [
-                *(receipt_for(o, now=now) for o in finished),
-                *(dead_letter_for(o, now=now) for o in letters),
+                *(receipt_for(o, now=o.settled_at or now) for o in finished),
+                *(dead_letter_for(o, now=o.settled_at or now) for o in letters),
             ]
         )
-        await self.log.mark_receipted([o.key for o in finished])
         if self.wake and any(o.status is DeliveryStatus.DEFERRED for o in outcomes):
             self.wake()
 
@@ -284,6 +288,10 @@ class Notifier:
             return []
         shown = f"{audience.value}:{self.fallback_recipient}"
         return [Recipient(self.fallback_recipient, "webhook", "", shown)]
+
+
+def _to_millis(moment: datetime) -> datetime:
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
 def _group_digests(due: Sequence[Due]) -> list[list[Due]]:

@@ -15,16 +15,14 @@ from servicekit.clock import Clock
 from servicekit.shell import ServiceShell
 from sla import handlers
 from sla.adapters.mongo_cases import MongoCaseStore
-from sla.adapters.mongo_deadlines import MongoClockReader, MongoDeadlineStore
-from sla.cases import CaseKeeper
+from sla.adapters.slots import MongoDueIndex
 from sla.census import Census
 from sla.domain import BusinessCalendar, SlaPolicy
-from sla.http_api import PREFIX, CaseDesk, PathPrefix, create_case_api
+from sla.http_api import PREFIX, PathPrefix, create_case_api
 from sla.metrics import SlaMetrics
-from sla.ports import CaseStore, ClockReader, DeadlineStore
+from sla.ports import CaseStore, DueIndex
 from sla.queries import CaseQueries
-from sla.scheduler import Scheduler
-from sla.service import ClockKeeper
+from sla.service import ApplyCaseAction, CaseDesk, FireThresholds, RecordReceipt, StartClocks
 from sla.settings import SlaSettings
 
 SERVICE = "sla"
@@ -34,10 +32,9 @@ SERVICE = "sla"
 class Ports:
     """Outside-world adapters; tests pass in-memory ones."""
 
-    deadlines: DeadlineStore
     cases: CaseStore
+    index: DueIndex
     clock: Clock
-    clocks: ClockReader  # read-only view of the deadlines for the case queries
 
 
 def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStream:
@@ -47,17 +44,23 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
     shell = ServiceShell(service=SERVICE, settings=settings, with_mongo=ports is None)
     if ports is None:
         db = shell.require_mongo().db
-        clock = shell.clock()
-        deadlines = MongoDeadlineStore(
-            db, clock=clock, slot_width=settings.slot_seconds, time_scale=settings.time_scale
+        # Slots hold business time; on a scaled demo clock they widen so a real second still
+        # spans about one slot, and writes in flight get the same real time to land.
+        index = MongoDueIndex(
+            db,
+            width=max(1, round(settings.slot_seconds * settings.time_scale)),
+            settle=timedelta(seconds=10 * settings.time_scale),
         )
-        ports = Ports(deadlines, MongoCaseStore(db), clock, MongoClockReader(db))
+        ports = Ports(MongoCaseStore(db), index, shell.clock())
     metrics = SlaMetrics(shell.registry)
-    scheduler = Scheduler(
-        store=ports.deadlines,
+    scheduler = FireThresholds(
+        cases=ports.cases,
+        index=ports.index,
         publish=shell.publish,
         clock=ports.clock,
         metrics=metrics,
+        policy=policy,
+        calendar=calendar,
         owner=settings.replica_id or f"{socket.gethostname()}:{os.getpid()}",
         # Leases and slots are kept in business time: scaled, they last as long in real time.
         lease=timedelta(seconds=settings.lease_seconds * settings.time_scale),
@@ -65,37 +68,37 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
         max_sleep=settings.max_sleep_seconds,
         time_scale=settings.time_scale,
     )
-    keeper = ClockKeeper(
+    start = StartClocks(
         policy=policy,
         calendar=calendar,
-        deadlines=ports.deadlines,
         cases=ports.cases,
+        index=ports.index,
         publish=shell.publish,
         clock=ports.clock,
         metrics=metrics,
         wake=scheduler.wake,
     )
-    cases = CaseKeeper(
+    actions = ApplyCaseAction(
         policy=policy,
         calendar=calendar,
-        deadlines=ports.deadlines,
         cases=ports.cases,
+        index=ports.index,
         publish=shell.publish,
         clock=ports.clock,
         metrics=metrics,
         wake=scheduler.wake,
     )
-    scheduler.on_fired = cases.after_fired
     handlers.register(
         shell.broker,
-        keeper=keeper,
-        cases=cases,
+        start=start,
+        actions=actions,
+        receipts=RecordReceipt(cases=ports.cases, metrics=metrics),
         policy=shell.policy(ports.clock),
         settings=settings.kafka,
     )
     tasks: list[asyncio.Task[None]] = []
 
-    census = Census(store=ports.deadlines, metrics=metrics, interval=settings.census_seconds)
+    census = Census(store=ports.cases, metrics=metrics, interval=settings.census_seconds)
 
     async def start_scheduler() -> None:
         tasks.append(asyncio.create_task(scheduler.run_forever(), name="sla-scheduler"))
@@ -108,7 +111,7 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
         await asyncio.gather(*tasks, return_exceptions=True)
 
     return shell.app(
-        on_startup=[ports.deadlines.ensure_indexes],
+        on_startup=[ports.cases.ensure_indexes],
         after_startup=[start_scheduler],
         on_shutdown=[stop_scheduler],
         routes=_case_api(settings, ports, policy, calendar, shell),
@@ -133,6 +136,6 @@ def _case_api(
         publish=shell.publish,
         clock=ports.clock,
     )
-    queries = CaseQueries(cases=ports.cases, clocks=ports.clocks, calendar=calendar)
+    queries = CaseQueries(cases=ports.cases, calendar=calendar)
     api = create_case_api(desk=desk, queries=queries, staff=staff, clock=ports.clock)
     return [(PathPrefix(PREFIX), api)]

@@ -12,17 +12,17 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sla.metrics import SlaMetrics
-from sla.ports import DeadlineStore
+from sla.ports import CaseStore
 
 log = logging.getLogger(__name__)
-RUNNING = ("pending", "firing")
+RUNNING = ("running",)
 
 
 @dataclass
 class Census:
     """Recounts the deadline gauges periodically."""
 
-    store: DeadlineStore
+    store: CaseStore
     metrics: SlaMetrics
     interval: float = 60.0
 

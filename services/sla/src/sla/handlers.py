@@ -9,8 +9,9 @@ from faststream.kafka import KafkaBroker
 from contracts import Topic
 from servicekit.delivery import DeliveryPolicy, Inbound, Rejection, consume
 from servicekit.settings import KafkaSettings
-from sla.cases import CaseKeeper
-from sla.service import ClockKeeper
+from sla.casework.actions import ApplyCaseAction
+from sla.casework.receipts import RecordReceipt
+from sla.casework.start import StartClocks
 
 GROUP = "sla"
 
@@ -18,8 +19,9 @@ GROUP = "sla"
 def register(
     broker: KafkaBroker,
     *,
-    keeper: ClockKeeper,
-    cases: CaseKeeper,
+    start: StartClocks,
+    actions: ApplyCaseAction,
+    receipts: RecordReceipt,
     policy: DeliveryPolicy,
     settings: KafkaSettings,
 ) -> None:
@@ -27,15 +29,15 @@ def register(
 
     async def on_complaints_classified(messages: Sequence[Inbound]) -> Sequence[Rejection]:
         """Start every clock of newly classified complaints."""
-        return await keeper.on_classified(messages)
+        return await start.on_classified(messages)
 
     async def on_notifications_sent(messages: Sequence[Inbound]) -> Sequence[Rejection]:
         """Meet the acknowledge clock when the customer's acknowledgement is delivered."""
-        return await cases.on_receipts(messages)
+        return await receipts.on_receipts(messages)
 
     async def on_complaints_lifecycle(messages: Sequence[Inbound]) -> Sequence[Rejection]:
         """Apply staff actions: move the case, pause / resume / stop / start its clocks."""
-        return await cases.on_lifecycle(messages)
+        return await actions.on_lifecycle(messages)
 
     consume(
         broker,

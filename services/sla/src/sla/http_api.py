@@ -1,55 +1,65 @@
 """The case API (`/cases`): staff systems act on cases and ask about them (docs/case-api.md).
 
-An action is checked against the stored case with the same pure state machine the lifecycle
-consumer runs, then published as `CaseActionTaken` on `complaints.lifecycle.v1`; the consumer
-applies it, and the client polls the answer's Location until it reads `applied`. Actions are
-idempotent on the client's `action_id`. The actor is the staff member the API key belongs to.
+Requests, keys, bounds and answers live here; what an action is checked against and how it is
+published is the desk's (`sla.casework.desk`), what a query answers is `sla.queries`'.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
-import logging
-import re
-from collections.abc import Awaitable, Callable, Mapping, MutableMapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from datetime import timedelta
+from html import escape
 from http import HTTPStatus
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Path, Query, Request, Response, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 from starlette.exceptions import HTTPException
 
 from contracts import (
-    CaseAction,
-    CaseActionTaken,
     CaseState,
     Channel,
-    ClockName,
-    Event,
-    LifecycleAction,
-    Satisfaction,
     Severity,
-    Verdict,
 )
 from servicekit.clock import Clock
-from sla.domain import BusinessCalendar, HistoryEntry, Refusal, SlaPolicy, apply_action
-from sla.ports import CaseFilter, CaseStore
+from sla.casework.desk import (
+    ACTION_ID,
+    PERMITTED,
+    PREFIX,
+    ActionApplied,
+    ActionPending,
+    ActionRequest,
+    ApiProblemError,
+    CaseDesk,
+    Problem,
+    masked,
+    role_refusal,
+)
+from sla.ports import CaseFilter
 from sla.queries import CasePage, CaseQueries, CaseQuery, CaseView
-from sla.settings import Role, StaffKey
+from sla.settings import StaffKey
 
-log = logging.getLogger(__name__)
-Publish = Callable[[Sequence[Event]], Awaitable[None]]
-SOURCE = "/complaints/case-api"
-PREFIX = "/cases"
+__all__ = [  # what the service and its tests take from here (the desk moved to casework)
+    "PERMITTED",
+    "PREFIX",
+    "ActionApplied",
+    "ActionPending",
+    "ActionRequest",
+    "ApiProblemError",
+    "CaseDesk",
+    "PathPrefix",
+    "create_case_api",
+    "masked",
+    "role_refusal",
+]
 COMPLAINT_ID = r"^CP[0-9]{8}-[0-9A-Z]{10}$"  # the contracts' ComplaintId
-ACTION_ID = r"^[A-Za-z0-9._:@-]{1,100}$"
 CATEGORY = r"^[a-z][a-z0-9_]*(/[a-z][a-z0-9_]*)*$"  # a taxonomy path, e.g. billing/overcharge
 MAX_BODY = 64 * 1024
+LIST_SLOTS = 2  # list requests at once (FerretDB 1.x scans `cases` for each); more get 503
 """Largest request body: an action with every text field full is well under 40 KiB."""
 LIST_PARAMETERS = frozenset(
     {
@@ -62,39 +72,6 @@ LIST_PARAMETERS = frozenset(
         "assignee",
         "page",
         "page_size",
-    }
-)
-A = LifecycleAction
-
-# Who may record what (docs/case-api.md): handlers work their cases; leads also dispatch, close
-# and reopen; managers also extend deadlines and close a case as malicious.
-_CASEWORK = frozenset(
-    {
-        A.ACKNOWLEDGED,
-        A.CONTACTED,
-        A.CONTACT_FAILED,
-        A.AWAITING_CUSTOMER,
-        A.CUSTOMER_REPLIED,
-        A.RESOLVED,
-        A.CALLBACK_DONE,
-        A.WITHDRAWN,
-    }
-)
-PERMITTED: dict[Role, frozenset[LifecycleAction]] = {
-    Role.HANDLER: _CASEWORK,
-    Role.LEAD: _CASEWORK | {A.ASSIGNED, A.CLOSED, A.REOPENED},
-    Role.MANAGER: frozenset(LifecycleAction),
-}
-MANAGER_VERDICTS = frozenset({Verdict.MALICIOUS})
-# Refusals about what the request lacks (422), not about the case's state (409).
-INCOMPLETE = frozenset(
-    {
-        "assignment_needs_assignee",
-        "pause_needs_reason",
-        "callback_needs_answer",
-        "closure_needs_verdict",
-        "extension_incomplete",
-        "extension_needs_approval",
     }
 )
 
@@ -112,114 +89,6 @@ class PathPrefix(str):
         return isinstance(other, str) and (str.__eq__(self, other) or other.startswith(self + "/"))
 
     __hash__ = str.__hash__
-
-
-def role_refusal(role: Role, action: LifecycleAction, verdict: Verdict | None) -> str | None:
-    """Why `role` may not record `action` (with `verdict`), or None if it may."""
-    if action not in PERMITTED[role]:
-        return f"a {role.value} may not record `{action.value}`"
-    if action is A.CLOSED and verdict in MANAGER_VERDICTS and role is not Role.MANAGER:
-        return f"only a manager may close a case as `{verdict.value}`"
-    return None
-
-
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-_NUMBER = re.compile(r"\d(?:[ -]?\d){6,}")
-
-
-def _hide_email(match: re.Match[str]) -> str:
-    return match.group(0)[0] + "***@" + match.group(0).partition("@")[2]
-
-
-def _hide_number(match: re.Match[str]) -> str:
-    run = match.group(0)
-    return re.sub(r"\d", "*", run[:-4]) + run[-4:]
-
-
-def masked(text: str | None) -> str | None:
-    """Free text bound for a broad topic: e-mail addresses and runs of seven or more digits
-    (phone, ID, card numbers) hidden but for their last four digits."""
-    if text is None:
-        return None
-    return _NUMBER.sub(_hide_number, _EMAIL.sub(_hide_email, text))
-
-
-Text = Annotated[str, StringConstraints(min_length=1, max_length=2000)]
-StaffName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-
-
-class Body(BaseModel):
-    """Base of the API's request and answer bodies."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class ActionRequest(Body):
-    """A staff action; which optional fields matter depends on `action` (docs/case-api.md)."""
-
-    action: LifecycleAction
-    action_id: str = Field(
-        pattern=ACTION_ID,
-        description="Client-chosen id; sending the same id again is the same action.",
-    )
-    assignee: StaffName | None = Field(None, description="For `assigned`: the handler.")
-    department: StaffName | None = Field(None, description="For `assigned`: the department.")
-    note: Text | None = Field(None, description="Free text; numbers and e-mails are masked.")
-    result: Text | None = Field(None, description="For `resolved`: the result given.")
-    satisfaction: Satisfaction | None = Field(None, description="For `callback_done`.")
-    verdict: Verdict | None = Field(None, description="For `closed`.")
-    root_cause: Text | None = Field(None, description="For `closed`.")
-    reason: Text | None = Field(
-        None, description="For `awaiting_customer` (required), reopen, withdraw, extensions."
-    )
-    clock: ClockName | None = Field(None, description="For `deadline_extended`: which clock.")
-    extend_by_hours: float | None = Field(
-        None, gt=0, le=2160, description="For `deadline_extended`: hours to add (≤ 90 days)."
-    )
-    approver: StaffName | None = Field(None, description="For `deadline_extended`: approved by.")
-
-
-class ActionPending(Body):
-    """Published; the lifecycle consumer has not applied it yet. Poll `location`."""
-
-    status: Literal["pending"] = "pending"
-    complaint_id: str
-    action_id: str
-    action: LifecycleAction | None = None
-    event_id: str | None = Field(None, description="Id of the published CaseActionTaken event.")
-    location: str
-
-
-class ActionApplied(Body):
-    """The action is in the case's history: what it did."""
-
-    status: Literal["applied"] = "applied"
-    complaint_id: str
-    action_id: str
-    action: LifecycleAction
-    actor: str
-    at: AwareDatetime
-    from_state: CaseState
-    to_state: CaseState
-
-
-class Problem(Body):
-    """Why a request was not accepted."""
-
-    reason: str = Field(description="Machine-readable code, e.g. illegal_transition.")
-    detail: str = Field(description="Human-readable explanation.")
-    state: CaseState | None = Field(None, description="The case's state, when it matters.")
-
-
-class ApiProblemError(Exception):
-    """Answer the request with `status` and a `Problem` body."""
-
-    def __init__(
-        self, status: int, reason: str, detail: str, state: CaseState | None = None
-    ) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.problem = Problem(reason=reason, detail=detail, state=state)
 
 
 class BodyTooLargeError(HTTPException):
@@ -262,116 +131,6 @@ class BodyLimit:
             return message
 
         await self.app(scope, limited, send)
-
-
-def _location(complaint_id: str, action_id: str) -> str:
-    return f"{PREFIX}/{complaint_id}/actions/{action_id}"
-
-
-@dataclass
-class CaseDesk:
-    """Takes staff actions: role, idempotency and state-machine checks, then publishing."""
-
-    cases: CaseStore
-    policy: SlaPolicy
-    calendar: BusinessCalendar
-    publish: Publish
-    clock: Clock
-
-    async def submit(
-        self, complaint_id: str, request: ActionRequest, who: StaffKey
-    ) -> ActionPending | ActionApplied:
-        """Publish the action if the case's state allows it, or say what it already did."""
-        if (why := role_refusal(who.role, request.action, request.verdict)) is not None:
-            raise ApiProblemError(403, "forbidden_for_role", why)
-        record = await self.cases.load(complaint_id)
-        if record is None:
-            raise ApiProblemError(404, "unknown_case", "no classified complaint with this id")
-        case = record.case
-        done = next((h for h in case.history if h.action_id == request.action_id), None)
-        if done is not None:
-            if done.action is not request.action:
-                detail = f"action id {request.action_id} was used for `{done.action.value}`"
-                raise ApiProblemError(409, "action_id_reused", detail, case.state)
-            return self._applied(complaint_id, done)
-        action = self._action(complaint_id, request, who)
-        outcome = apply_action(case, action, policy=self.policy, calendar=self.calendar)
-        if isinstance(outcome, Refusal):
-            status = 422 if outcome.reason in INCOMPLETE else 409
-            raise ApiProblemError(status, outcome.reason, outcome.detail, outcome.state)
-        event = CaseActionTaken.build(
-            data=action,
-            subject=complaint_id,
-            source=SOURCE,
-            time=action.occurred_at,
-            cause=action.action_id,
-        )
-        await self._publish(event)
-        return ActionPending(
-            complaint_id=complaint_id,
-            action_id=action.action_id,
-            action=action.action,
-            event_id=event.id,
-            location=_location(complaint_id, action.action_id),
-        )
-
-    def _applied(self, complaint_id: str, entry: HistoryEntry) -> ActionApplied:
-        return ActionApplied(
-            complaint_id=complaint_id,
-            action_id=entry.action_id,
-            action=entry.action,
-            actor=entry.actor,
-            at=self.calendar.local(entry.at),
-            from_state=entry.from_state,
-            to_state=entry.to_state,
-        )
-
-    def _action(self, complaint_id: str, request: ActionRequest, who: StaffKey) -> CaseAction:
-        return CaseAction(
-            complaint_id=complaint_id,
-            action=request.action,
-            action_id=request.action_id,
-            actor=who.staff_id,
-            occurred_at=self.clock.now(),
-            assignee=request.assignee,
-            department=request.department,
-            note=masked(request.note),
-            result=masked(request.result),
-            satisfaction=request.satisfaction,
-            verdict=request.verdict,
-            root_cause=masked(request.root_cause),
-            reason=masked(request.reason),
-            clock=request.clock,
-            extend_by_hours=request.extend_by_hours,
-            approver=request.approver,
-        )
-
-    async def _publish(self, event: CaseActionTaken) -> None:
-        fields = {"complaint_id": event.subject, "action": event.data.action.value}
-        try:
-            await self.publish([event])
-        except Exception as exc:
-            log.exception("case action not published", extra={"fields": fields})
-            detail = "the action could not be published; send it again with the same action_id"
-            raise ApiProblemError(503, "unavailable", detail) from exc
-        log.info("case action published", extra={"fields": fields | {"actor": event.data.actor}})
-
-    async def result(self, complaint_id: str, action_id: str) -> ActionPending | ActionApplied:
-        """Applied (with what it did) or still pending."""
-        record = await self.cases.load(complaint_id)
-        if record is None:
-            raise ApiProblemError(404, "unknown_case", "no classified complaint with this id")
-        done = next((h for h in record.case.history if h.action_id == action_id), None)
-        if done is not None:
-            return self._applied(complaint_id, done)
-        if (refused := record.refusals.get(action_id)) is not None:
-            # The consumer refused it after the desk's own check (e.g. a race with the SMS).
-            raise ApiProblemError(409, refused[0], refused[1], record.case.state)
-        return ActionPending(
-            complaint_id=complaint_id,
-            action_id=action_id,
-            location=_location(complaint_id, action_id),
-        )
 
 
 KEY_HEADER = APIKeyHeader(name="X-Api-Key", auto_error=False, description="A staff API key.")
@@ -429,6 +188,27 @@ def _responses(
     return {**{s: _PROBLEMS[s] for s in statuses}, **(also or {})}
 
 
+def docs_html(spec: Mapping[str, Any]) -> str:
+    """The OpenAPI document as one self-contained HTML page: no scripts, nothing fetched."""
+    rows = []
+    for path, operations in spec.get("paths", {}).items():
+        for method, operation in operations.items():
+            params = ", ".join(p["name"] for p in operation.get("parameters", []))
+            rows.append(
+                f"<h2>{escape(method.upper())} <code>{escape(path)}</code></h2>"
+                f"<p><b>{escape(operation.get('summary', ''))}</b></p>"
+                f"<p>{escape(operation.get('description', ''))}</p>"
+                f"<p>Parameters: {escape(params or 'none')}; answers: "
+                f"{escape(', '.join(operation.get('responses', {})))}</p>"
+            )
+    title = escape(spec.get("info", {}).get("title", "API"))
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head>"
+        f"<body><h1>{title}</h1><p>Machine-readable: <a href='{PREFIX}/openapi.json'>"
+        f"openapi.json</a></p>{''.join(rows)}</body></html>"
+    )
+
+
 def create_case_api(
     *,
     desk: CaseDesk,
@@ -442,11 +222,21 @@ def create_case_api(
         version="1",
         summary="Act on complaint cases and ask about them (DOMAIN.md §5–§7).",
         openapi_url=f"{PREFIX}/openapi.json",
-        docs_url=f"{PREFIX}/docs",
+        docs_url=None,  # FastAPI's page loads Swagger UI from a CDN: ours is plain HTML
         redoc_url=None,
+        redirect_slashes=False,  # a redirect would be built from the caller's Host header
     )
     app.state.staff_keys = staff
     app.add_middleware(BodyLimit)
+    list_slots = asyncio.Semaphore(LIST_SLOTS)
+
+    @app.get(f"{PREFIX}/docs", include_in_schema=False)
+    async def docs_page() -> Response:
+        return Response(
+            docs_html(app.openapi()),
+            media_type="text/html; charset=utf-8",
+            headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"},
+        )
 
     @app.exception_handler(ApiProblemError)
     async def problem(_: Request, exc: ApiProblemError) -> JSONResponse:
@@ -532,13 +322,16 @@ def create_case_api(
         page_size: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> CasePage:
         """Cases matching every filter given, oldest first, one page at a time."""
-        query = CaseQuery(
-            fields=CaseFilter(state, severity, category, channel, assignee),
-            overdue=overdue,
-            due_within=timedelta(hours=due_within_hours) if due_within_hours else None,
-            page=page,
-            page_size=page_size,
-        )
-        return await queries.page(query, now=clock.now())
+        if list_slots.locked():  # shed at once: a queue of lists only makes every answer late
+            raise HTTPException(503, "too many list requests at once", {"Retry-After": "1"})
+        async with list_slots:
+            query = CaseQuery(
+                fields=CaseFilter(state, severity, category, channel, assignee),
+                overdue=overdue,
+                due_within=timedelta(hours=due_within_hours) if due_within_hours else None,
+                page=page,
+                page_size=page_size,
+            )
+            return await queries.page(query, now=clock.now())
 
     return app

@@ -1,8 +1,8 @@
-"""What the SLA use-cases need from the outside world."""
+"""What the SLA use-cases need from the outside world: the case store and the due index."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
@@ -11,108 +11,14 @@ from contracts import (
     Audience,
     CaseState,
     Channel,
-    ClockName,
     DeliveryStatus,
     Event,
     FlagName,
     Severity,
-    SlaChanged,
     Verdict,
 )
+from sla.clocks.sheet import ClockEntry
 from sla.domain import Case
-
-
-@dataclass(frozen=True)
-class Threshold:
-    """One point at which a deadline fires: 50 / 80 % warning, 100 % breach, 150 % escalation."""
-
-    percent: int
-    at: datetime
-    audiences: tuple[Audience, ...] = ()
-
-
-@dataclass(frozen=True)
-class StoredDeadline:
-    """A clock's deadline as the scheduler keeps it."""
-
-    deadline_id: str
-    complaint_id: str
-    clock: ClockName | None  # None for a time-based severity upgrade
-    occurrence: int
-    severity: str
-    started_at: datetime
-    due_at: datetime
-    thresholds: tuple[Threshold, ...]
-    policy_version: str
-    calendar_version: str
-    upgrade_to: str | None = None
-    fired: tuple[int, ...] = field(default=())
-    unit: str = "h"
-    repeat: bool = False
-    round: int = 0  # restarts of the clock (reopening, another resolution): part of the id
-    # The plan before a running pause (due, thresholds); the pause shifts from it, the resume too.
-    pause_base: tuple[datetime, tuple[Threshold, ...]] | None = None
-
-    def next_threshold(self) -> Threshold | None:
-        """The earliest threshold not fired yet."""
-        pending = [t for t in self.thresholds if t.percent not in self.fired]
-        return min(pending, key=lambda t: t.at) if pending else None
-
-    @property
-    def breached(self) -> bool:
-        """Whether the due time was announced as breached."""
-        return 100 in self.fired
-
-
-class DeadlineStore(Protocol):
-    """The `deadlines` collection and the lease protocol the scheduler relies on."""
-
-    async def ensure_indexes(self) -> None:
-        """Index (status, next_fire_at) so due deadlines are found fast among millions."""
-
-    async def add(self, deadlines: Sequence[StoredDeadline]) -> None:
-        """Insert deadlines not stored yet (idempotent on deadline id)."""
-
-    async def next_due_at(self) -> datetime | None:
-        """When the earliest pending deadline fires next."""
-
-    async def claim_due(
-        self, *, now: datetime, owner: str, lease_until: datetime, limit: int
-    ) -> list[StoredDeadline]:
-        """Atomically take up to `limit` due deadlines (or ones whose lease expired)."""
-
-    async def fired(self, deadline: StoredDeadline, *, percent: int, owner: str) -> None:
-        """Record a fired threshold and release the lease (done when none is left)."""
-
-    async def stop_clocks(
-        self,
-        complaint_id: str,
-        clocks: Collection[ClockName | None],
-        *,
-        status: str,
-        at: datetime,
-    ) -> list[StoredDeadline]:
-        """Stop a complaint's open deadlines of `clocks` (met / cancelled; None: upgrades) at `at`,
-        reading the complaint's deadlines once however many clocks an action stops.
-
-        Returns those stopped now and those stopped earlier whose stop was never announced.
-        """
-
-    async def announced(self, deadline_ids: Sequence[str]) -> None:
-        """Remember that these stops were published."""
-
-    async def open_for(self, complaint_id: str) -> list[StoredDeadline]:
-        """A complaint's deadlines that are still running (pending or being fired)."""
-
-    async def census(self) -> list[tuple[str, str, str, str, int]]:
-        """Deadline counts by (clock, severity, status, outcome); outcome is on_time / late /
-        overdue (running past its due) / "" (running in time, or stopped without a goal)."""
-
-    async def replan(self, deadlines: Sequence[StoredDeadline], *, action_id: str) -> None:
-        """Store new due / threshold times (pause, resume, extension) of running deadlines.
-
-        Applied at most once per `action_id`, so a redelivered action never shifts twice.
-        """
 
 
 @dataclass(frozen=True)
@@ -130,23 +36,47 @@ class CaseFacts:
 
 
 @dataclass(frozen=True)
+class LogEntry:
+    """One stored change of a case and the events it must publish (republished on redelivery)."""
+
+    id: str  # the staff action id, `receipt:<notification>`, `clocks-started`, or a firing's
+    at: datetime
+    events: tuple[Event, ...] = ()
+
+
+@dataclass(frozen=True)
 class CaseRecord:
-    """A stored case: facts, the state machine's view, and the version for compare-and-set."""
+    """A stored case: facts, lifecycle, clock sheet, change log, and the compare-and-set version."""
 
     facts: CaseFacts
     case: Case
     version: int
+    clocks: tuple[ClockEntry, ...] = ()
+    log: tuple[LogEntry, ...] = ()
+    unpublished: tuple[str, ...] = ()  # log entries of firings whose publish is not confirmed
     assignee: str | None = None  # from the latest `assigned` action
     department: str | None = None
     # Staff actions the lifecycle consumer refused: action id → (reason, detail).
     refusals: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
+    @property
+    def complaint_id(self) -> str:
+        """The case's id."""
+        return self.facts.complaint_id
+
+    def entry(self, entry_id: str) -> LogEntry | None:
+        """The log entry of one change."""
+        return next((e for e in self.log if e.id == entry_id), None)
+
 
 @dataclass(frozen=True)
 class CaseChange:
-    """What one accepted action writes besides the new case: dates, a pause window, events."""
+    """One compare-and-set: the new case and sheet, the log entry, and the dated facts."""
 
-    events: tuple[Event, ...] = ()
+    case: Case
+    clocks: tuple[ClockEntry, ...]
+    entry: LogEntry
+    unpublished: bool = False  # a firing: swept and republished until marked published
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
     pause: tuple[datetime, datetime] | None = None  # credited window (paused at, credited until)
@@ -180,51 +110,44 @@ class CaseFilter:
 
 @dataclass(frozen=True)
 class CaseSummary:
-    """One row of a case list: facts and where the case stands, without its history."""
+    """One row of a case list: facts, where the case stands, and its running clocks."""
 
     facts: CaseFacts
     state: CaseState
     severity: Severity
     assignee: str | None = None
     department: str | None = None
+    running: tuple[ClockEntry, ...] = ()
 
 
 class CaseStore(Protocol):
-    """`cases`: one document per complaint: facts, lifecycle state, history, outboxes."""
+    """`cases`: one document per complaint, changed only by compare-and-set on its version."""
 
-    async def save_started(
-        self, entries: Sequence[tuple[CaseFacts, CaseState, SlaChanged | None]]
-    ) -> None:
-        """Record each case (state, facts, clocks-set event) unless already recorded."""
+    async def ensure_indexes(self) -> None:
+        """Indexes MongoDB's planner may use (FerretDB finds cases by `_id`)."""
 
-    async def unpublished(self, complaint_ids: Sequence[str]) -> list[SlaChanged]:
-        """Clocks-set events not yet confirmed on Kafka."""
+    async def insert_new(self, records: Sequence[CaseRecord]) -> list[str]:
+        """Insert each case unless stored; return the ids that were stored already."""
 
-    async def mark_published(self, complaint_ids: Sequence[str]) -> None:
-        """Remember that these events reached Kafka."""
-
-    async def prefetch(self, complaint_ids: Sequence[str]) -> None:
-        """Read these cases in one go for the next `load` of each (a batch's first reads)."""
+    async def load_many(
+        self, complaint_ids: Sequence[str], *, log: bool = True
+    ) -> dict[str, CaseRecord]:
+        """The stored cases among these ids, in one read; without their change log (`log` False,
+        left empty) when the caller needs no stored events — reading them costs CPU."""
 
     async def load(self, complaint_id: str) -> CaseRecord | None:
         """The stored case, or None if the SLA service never saw it classified."""
 
-    async def commit(self, record: CaseRecord, case: Case, change: CaseChange) -> bool:
-        """Store `case` and `change` if the stored version is still `record.version`."""
+    async def commit(self, record: CaseRecord, change: CaseChange) -> bool:
+        """Store `change` if the stored version is still `record.version`."""
 
-    async def pending_events(self, complaint_ids: Sequence[str]) -> list[Event]:
-        """Events of accepted actions not yet confirmed on Kafka, oldest first."""
-
-    async def events_published(self, events: Sequence[Event]) -> None:
-        """Remember that these events reached Kafka."""
+    async def mark_published(self, entries: Sequence[tuple[str, str]]) -> None:
+        """(complaint id, log entry id): these firings' events reached Kafka."""
 
     async def record_refusal(
         self, complaint_id: str, action_id: str, *, reason: str, detail: str
     ) -> None:
         """Remember why a staff action was refused, so the client polling it can be told."""
-
-    async def raise_severity(self, complaint_id: str, severity: Severity) -> None:
-        """A time-based upgrade: the case is handled at `severity` from now on."""
 
     async def record_verdict(
         self, complainant_key: str, *, complaint_id: str, at: datetime, verdict: Verdict
@@ -238,31 +161,50 @@ class CaseStore(Protocol):
         """The receipts kept for a case, oldest first."""
 
     async def search(self, query: CaseFilter) -> list[CaseSummary]:
-        """Cases matching `query`, oldest receipt first."""
+        """Cases matching `query` (with their running clocks), oldest receipt first."""
+
+    async def census(self) -> list[tuple[str, str, str, str, int]]:
+        """Clock counts by (clock, severity, status, outcome); outcome is on_time / late /
+        overdue (running past its breach) / "" (running in time, or stopped without a goal)."""
 
 
-@dataclass(frozen=True)
-class ClockRecord:
-    """A deadline as the case queries show it: running, met or cancelled, and when it stopped."""
-
-    deadline: StoredDeadline
-    status: str  # pending / firing (running), met, cancelled, done (a fired upgrade)
-    stopped_at: datetime | None = None
-
-    @property
-    def running(self) -> bool:
-        """Whether the clock has not reached its goal (nor been cancelled) yet."""
-        return self.status in {"pending", "firing"}
+DueEntry = tuple[str, datetime, int]
+"""(`<complaint>:<clock key>`, fire time, threshold percent): where the scheduler must look."""
 
 
-class ClockReader(Protocol):
-    """Read-only view of `deadlines` for the case queries (the scheduler never uses it)."""
+class DueIndex(Protocol):
+    """The scheduler's due index: small entries with a fire time, read in time order."""
 
-    async def clocks_of(self, complaint_id: str) -> list[ClockRecord]:
-        """Every deadline of one complaint, whatever its status."""
+    async def add(self, entries: Sequence[DueEntry], *, now: datetime) -> None:
+        """Index fire times (an entry already due is read at once)."""
 
-    async def running_due_by(self, at: datetime) -> list[StoredDeadline]:
-        """Running clock deadlines (not upgrades) due at or before `at`, across all cases."""
+    async def due(self, *, now: datetime, limit: int) -> list[tuple[int, DueEntry]]:
+        """Up to `limit` entries due by `now` not settled by this replica, with their slot."""
 
-    async def running_of(self, complaint_ids: Sequence[str]) -> list[StoredDeadline]:
-        """Running clock deadlines (not upgrades) of these complaints."""
+    def settle(self, slot: int, entry: DueEntry) -> None:
+        """This replica has dealt with the entry: its case needs nothing more for it."""
+
+    async def advance(self, *, now: datetime) -> None:
+        """Forget settled entries (the shared watermark moves past settled slots)."""
+
+    def upcoming(self) -> datetime | None:
+        """The earliest fire time seen ahead of now in the last read (no I/O)."""
+
+
+def after(record: CaseRecord, change: CaseChange) -> CaseRecord:
+    """The record as it reads once `change` is stored (what a fresh load would return)."""
+    assignee, department = change.assignment or (record.assignee, record.department)
+    unpublished = record.unpublished
+    if change.unpublished and change.entry.id not in unpublished:
+        unpublished = (*unpublished, change.entry.id)
+    return CaseRecord(
+        facts=record.facts,
+        case=change.case,
+        version=record.version + 1,
+        clocks=change.clocks,
+        log=(*record.log, change.entry),
+        unpublished=unpublished,
+        assignee=assignee,
+        department=department,
+        refusals=record.refusals,
+    )

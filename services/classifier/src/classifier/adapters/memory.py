@@ -8,7 +8,7 @@ from datetime import datetime
 
 from classifier.domain import IncidentKey, IncidentSighting, IncidentState, Member, PriorComplaint
 from contracts import ComplaintClassified, Kind
-from servicekit.outbox import MemoryOutbox
+from servicekit.outbox import MemoryDecisions, Stored
 
 
 @dataclass
@@ -36,7 +36,7 @@ class InMemoryClassificationStore:
     """Decisions in a dict, with the same history queries as the Mongo store."""
 
     def __init__(self) -> None:
-        self.outbox: MemoryOutbox[ComplaintClassified] = MemoryOutbox()
+        self.decisions: MemoryDecisions[ComplaintClassified] = MemoryDecisions()
         self.areas: dict[str, str | None] = {}
         self.incidents: dict[str, IncidentRecord] = {}
         self.incident_of: dict[str, str] = {}
@@ -55,7 +55,7 @@ class InMemoryClassificationStore:
                 area=self.areas.get(cid),
                 tier=e.data.customer_tier,
             )
-            for cid, e in self.outbox.events.items()
+            for cid, e in self.decisions.events.items()
             if e.data.kind is Kind.COMPLAINT
         ]
 
@@ -82,21 +82,17 @@ class InMemoryClassificationStore:
         """Classified complaints of these whole category paths since `since`, any area."""
         return [p for p in self._priors() if p.category in categories and p.received_at >= since]
 
-    async def save(self, events: Sequence[tuple[ComplaintClassified, str | None]]) -> None:
-        """Keep decisions for complaints that have none yet."""
+    async def save(
+        self, events: Sequence[tuple[ComplaintClassified, str | None]]
+    ) -> Stored[ComplaintClassified]:
+        """Keep decisions for complaints that have none yet; the kept decision of each."""
+        saved = self.decisions.keep([(event.data.complaint_id, event) for event, _ in events])
         for event, area in events:
-            if self.outbox.put(event.data.complaint_id, event):
-                self.areas[event.data.complaint_id] = area
+            if (complaint_id := event.data.complaint_id) in saved.new:
+                self.areas.setdefault(complaint_id, area)
                 if event.data.incident_id:
-                    self.incident_of[event.data.complaint_id] = event.data.incident_id
-
-    async def unpublished(self, complaint_ids: Sequence[str]) -> list[ComplaintClassified]:
-        """Kept decisions not yet marked published."""
-        return await self.outbox.pending(complaint_ids)
-
-    async def mark_published(self, complaint_ids: Sequence[str]) -> None:
-        """Flag the decisions as published."""
-        await self.outbox.mark_published(complaint_ids)
+                    self.incident_of.setdefault(complaint_id, event.data.incident_id)
+        return saved
 
     async def record_incident(self, sighting: IncidentSighting) -> str:
         """Merge into the earliest open incident of the same category and area, or open one."""
@@ -130,7 +126,7 @@ class InMemoryClassificationStore:
 
     async def published_without_incident(self, complaint_ids: Sequence[str]) -> list[str]:
         """Those of `complaint_ids` whose kept decision carries no incident id, in that order."""
-        events = self.outbox.events
+        events = self.decisions.events
         return [c for c in complaint_ids if c in events and events[c].data.incident_id is None]
 
     async def link_incident(self, incident_id: str, complaint_ids: Sequence[str]) -> None:
@@ -151,7 +147,7 @@ class InMemoryClassificationStore:
 
     async def incident_states(self, incident_ids: Sequence[str]) -> list[IncidentState]:
         """The incidents with their members and what downstream was told."""
-        events = self.outbox.events
+        events = self.decisions.events
         return [
             IncidentState(
                 incident_id=r.incident_id,

@@ -13,7 +13,7 @@ from classifier.adapters import mongo_incidents
 from classifier.domain import IncidentKey, IncidentSighting, IncidentState, PriorComplaint
 from contracts import ComplaintClassified, CustomerTier
 from servicekit.mongo import Document, ensure_index, find_all, write_in_chunks
-from servicekit.outbox import Outbox
+from servicekit.outbox import Decisions, Stored
 
 _PRIOR_FIELDS = {
     "complainant_key": 1,
@@ -24,7 +24,7 @@ _PRIOR_FIELDS = {
 }
 _STAGE = "classified"
 _PUBLISHED_INCIDENT = f"{_STAGE}_event.data.incident_id"
-"""Where the outbox keeps the stored event's incident id (`<stage>_event`, servicekit.outbox)."""
+"""Where the stored event keeps its incident id (`<stage>_event`, servicekit.outbox)."""
 
 
 def _prior(doc: dict[str, Any]) -> PriorComplaint:
@@ -49,7 +49,9 @@ class MongoClassificationStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._classifications = db["classifications"]
         self._incidents = db["incidents"]
-        self._outbox = Outbox(self._classifications, stage=_STAGE, event_type=ComplaintClassified)
+        self._decisions = Decisions(
+            self._classifications, stage=_STAGE, event_type=ComplaintClassified
+        )
 
     async def ensure_indexes(self) -> None:
         """History look-ups by complainant and by (category, area); open incidents likewise."""
@@ -108,10 +110,11 @@ class MongoClassificationStore:
         query = {"category": {"$in": sorted(set(categories))}, "received_at": {"$gte": since}}
         return [_prior(doc) for doc in await find_all(self._classifications, query, _PRIOR_FIELDS)]
 
-    async def save(self, events: Sequence[tuple[ComplaintClassified, str | None]]) -> None:
-        """Store decisions for complaints that have none yet."""
-        if not events:
-            return
+    async def save(
+        self, events: Sequence[tuple[ComplaintClassified, str | None]]
+    ) -> Stored[ComplaintClassified]:
+        """Store decisions for complaints that have none yet (one batch insert); the decision
+        to publish per complaint: the stored one where there was one (one `$in` read)."""
         now = datetime.now(UTC)
         entries = [
             (
@@ -137,15 +140,7 @@ class MongoClassificationStore:
             )
             for event, area in events
         ]
-        await self._outbox.insert_all(entries)
-
-    async def unpublished(self, complaint_ids: Sequence[str]) -> list[ComplaintClassified]:
-        """Stored decisions not yet confirmed on Kafka."""
-        return await self._outbox.pending(complaint_ids)
-
-    async def mark_published(self, complaint_ids: Sequence[str]) -> None:
-        """Flag the decisions as published."""
-        await self._outbox.mark_published(complaint_ids)
+        return await self._decisions.store(entries)
 
     async def record_incident(self, sighting: IncidentSighting) -> str:
         """Merge into the earliest open incident of the same category and area, or open one.

@@ -9,10 +9,10 @@ from pathlib import Path
 from classifier.domain.area import area_of
 from classifier.domain.decision import ClassifierInput, Decision, History, HistoryWindows
 from classifier.domain.history import HistoryFinding, assess_history
-from classifier.domain.normalise import normalise
+from classifier.domain.normalise import normalise, quoter
 from classifier.domain.policy import ClassifierPolicy, PolicyError
 from classifier.domain.policy_loader import load_policy
-from classifier.domain.rules import Firing, evaluate_all
+from classifier.domain.rules import Firing, Quote, evaluate_all
 from classifier.domain.taxonomy import category_path, keyword_prediction
 from classifier.domain.text_model import LinearTextModel, Prediction
 from contracts import Flag, FlagName, Kind, Reason, Severity
@@ -78,8 +78,9 @@ class Classifier:
     ) -> Decision:
         """Kind, category path, severity and flags of one message, with explanations."""
         text = normalise(item.text)
+        quote = quoter(item.text, text)
         prediction = self._predict(text)
-        kind, kind_reasons, kind_confidence = self._kind(item, text, prediction)
+        kind, kind_reasons, kind_confidence = self._kind(item, text, prediction, quote)
         if kind is not Kind.COMPLAINT:
             return self._decision(
                 kind=kind,
@@ -118,7 +119,7 @@ class Classifier:
             flags=_flags(firings, findings),
             confidence=confidence,
             explanation=explanation
-            + [f.reason() for f in firings]
+            + [f.reason(quote) for f in firings]
             + [finding.reason for finding in findings],
             incident=next((f for f in findings if f.incident_key), None),
         )
@@ -141,7 +142,7 @@ class Classifier:
         return self.model.predict(text)
 
     def _kind(
-        self, item: ClassifierInput, text: str, prediction: Prediction
+        self, item: ClassifierInput, text: str, prediction: Prediction, quote: Quote
     ) -> tuple[Kind, list[Reason], float]:
         """Kind from the first kind rule that fires, else from the model's class groups."""
         firings = evaluate_all(
@@ -155,7 +156,7 @@ class Classifier:
         by_kind[Kind.COMPLAINT] = max(0.0, 1.0 - sum(by_kind.values()))
         if firings and firings[0].rule.kind is not None:
             kind = firings[0].rule.kind
-            return kind, [firings[0].reason()], max(by_kind[kind], _RULE_CONFIDENCE)
+            return kind, [firings[0].reason(quote)], max(by_kind[kind], _RULE_CONFIDENCE)
         kind = max(by_kind, key=lambda k: by_kind[k])
         reason = Reason(
             rule="model", effect=f"kind={kind.value}", matched=list(prediction.evidence)

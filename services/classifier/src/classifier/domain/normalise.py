@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 
@@ -77,3 +78,55 @@ def normalise(text: str) -> str:
 def normalise_pattern(source: str) -> str:
     """A policy regex in the same character forms as `normalise` output (case is left alone)."""
     return to_simplified(unicodedata.normalize("NFKC", source))
+
+
+def quoter(original: str, normalised: str) -> Callable[[tuple[int, int]], str]:
+    """A function quoting a span of `normalised` (= `normalise(original)`) in the original words.
+
+    The map from normalised to original characters is built on the first quote only (most
+    messages fire no rule). Where it cannot be rebuilt (a combining sequence NFKC merges), the
+    normalised span is quoted instead.
+    """
+    offsets: list[int] | None = None
+
+    def quote(span: tuple[int, int]) -> str:
+        nonlocal offsets
+        if offsets is None:
+            offsets = _offsets(original, normalised)
+        start, end = span
+        if not offsets or not 0 <= start < end <= len(offsets):
+            return normalised[start:end]
+        return original[offsets[start] : offsets[end - 1] + 1]
+
+    return quote
+
+
+def _offsets(original: str, normalised: str) -> list[int]:
+    """For each character of `normalised`, the index of the original character it came from."""
+    if len(original) == len(normalised):
+        # The common case: only one-to-one replacements (full-width → half-width, 說 → 说).
+        folded = to_simplified(unicodedata.normalize("NFKC", original)).lower()
+        if folded == normalised:
+            return list(range(len(original)))
+    chars = [
+        (char, index)
+        for index, source in enumerate(original)
+        for char in to_simplified(unicodedata.normalize("NFKC", source)).lower()
+    ]
+    joined = "".join(char for char, _ in chars)
+    dropped = {i for m in _PINYIN_DEBRIS.finditer(joined) for i in range(m.start(), m.end())}
+    kept: list[tuple[str, int]] = []
+    for position, (char, index) in enumerate(chars):
+        if position in dropped:
+            continue
+        space = char.isspace()
+        if space and kept and kept[-1][0] == " ":
+            continue
+        kept.append((" " if space else char, index))
+    while kept and kept[0][0] == " ":
+        kept.pop(0)
+    while kept and kept[-1][0] == " ":
+        kept.pop()
+    if "".join(char for char, _ in kept) != normalised:
+        return []
+    return [index for _, index in kept]

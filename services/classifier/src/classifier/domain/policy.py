@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from classifier.domain.decision import HistoryWindows
+from classifier.domain.scopes import Scope
 from contracts import Channel, CustomerTier, FlagName, Kind, Severity
 
 
@@ -52,6 +53,7 @@ class Rule:
     unless: tuple[re.Pattern[str], ...] = ()
     unless_rules: tuple[str, ...] = ()
     unless_channels: frozenset[Channel] = frozenset()
+    unless_scopes: tuple[Scope, ...] = ()
     severity: Severity | None = None
     flags: tuple[FlagName, ...] = ()
     count_levels: tuple[CountLevel, ...] = ()

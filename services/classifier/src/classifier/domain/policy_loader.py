@@ -19,74 +19,14 @@ from classifier.domain.policy import (
     Rule,
     Subcategory,
 )
+from classifier.domain.policy_reader import PackReader
+from classifier.domain.scopes import Reach, Scope
 from contracts import Channel, CustomerTier, FlagName, Kind, Severity
-from servicekit.packfile import read_yaml
 
 E = TypeVar("E", bound=StrEnum)
 _MACRO = re.compile(r"\{([a-z_]+)\}")
 _BUILTIN_MACROS = {"num": COUNT_PATTERN, "w": r"[^,。!?;\n]"}
 _CODE = re.compile(r"^[a-z][a-z0-9_]*$")
-MAX_NUMBER = 1e9
-"""Larger than any window, threshold or count a pack needs (and than any date can take)."""
-
-
-class _Reader:
-    """Typed access to parsed YAML that reports problems as `file: path: problem`."""
-
-    def __init__(self, file: Path) -> None:
-        self.file = file
-
-    def fail(self, where: str, problem: str) -> PolicyError:
-        """An error naming the file, the place inside it and the problem."""
-        return PolicyError(f"{self.file}: {where}: {problem}")
-
-    def load(self) -> dict[str, Any]:
-        """The file's top-level mapping."""
-        if not self.file.is_file():
-            raise PolicyError(f"{self.file}: file not found")
-        data = read_yaml(self.file, PolicyError)
-        return self.mapping(data, "(top level)")
-
-    def mapping(self, value: object, where: str) -> dict[str, Any]:
-        """`value` as a mapping with string keys."""
-        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
-            raise self.fail(where, f"expected a mapping, got {type(value).__name__}")
-        return value
-
-    def text(self, data: dict[str, Any], key: str, where: str, default: str | None = None) -> str:
-        """A required (or defaulted) string field."""
-        value = data.get(key, default)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            value = str(value)
-        if not isinstance(value, str) or not value.strip():
-            raise self.fail(f"{where}.{key}", "expected a non-empty string")
-        return value
-
-    def strings(self, data: dict[str, Any], key: str, where: str) -> tuple[str, ...]:
-        """An optional list of strings."""
-        value = data.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str | int) for v in value):
-            raise self.fail(f"{where}.{key}", "expected a list of strings")
-        return tuple(str(v) for v in value)
-
-    def number(self, data: dict[str, Any], key: str, where: str, default: float) -> float:
-        """An optional positive number."""
-        value = data.get(key, default)
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not 0 < value < MAX_NUMBER  # also refuses NaN and infinity
-        ):
-            raise self.fail(f"{where}.{key}", f"expected a positive number, got {value!r}")
-        return float(value)
-
-    def member(self, enum: type[E], value: object, where: str) -> E:
-        """`value` as a member of `enum`, listing the allowed values otherwise."""
-        try:
-            return enum(str(value))
-        except ValueError:
-            allowed = ", ".join(m.value for m in enum)
-            raise self.fail(where, f"unknown value {value!r} (allowed: {allowed})") from None
 
 
 def load_policy(*, policy_dir: Path, pack: str) -> ClassifierPolicy:
@@ -94,12 +34,12 @@ def load_policy(*, policy_dir: Path, pack: str) -> ClassifierPolicy:
     folder = policy_dir / pack
     if not folder.is_dir():
         raise PolicyError(f"{folder}: policy pack {pack!r} not found under {policy_dir}")
-    meta_reader = _Reader(folder / "pack.yaml")
+    meta_reader = PackReader(folder / "pack.yaml")
     meta = meta_reader.load()
     name = meta_reader.text(meta, "name", "pack")
     if name != pack:
         raise meta_reader.fail("pack.name", f"is {name!r} but the folder is {pack!r}")
-    reader = _Reader(folder / "classifier.yaml")
+    reader = PackReader(folder / "classifier.yaml")
     data = reader.load()
     macros = dict(_BUILTIN_MACROS)
     for key, value in reader.mapping(data.get("macros", {}), "macros").items():
@@ -107,13 +47,14 @@ def load_policy(*, policy_dir: Path, pack: str) -> ClassifierPolicy:
     compile_pattern = _pattern_compiler(reader, macros)
     categories = _categories(reader, data)
     model = reader.mapping(data.get("model") or {}, "model")
-    rules = _rules(reader, data.get("rules", []), "rules", compile_pattern)
+    scopes = _scopes(reader, data, compile_pattern)
+    rules = _rules(reader, data.get("rules", []), "rules", compile_pattern, scopes)
     known_ids = {rule.id for rule in rules}
     for rule in rules:
         for other in rule.unless_rules:
             if other not in known_ids:
                 raise reader.fail(f"rules.{rule.id}.unless.rules", f"unknown rule id {other!r}")
-    kind_rules = _rules(reader, data.get("kind_rules", []), "kind_rules", compile_pattern)
+    kind_rules = _rules(reader, data.get("kind_rules", []), "kind_rules", compile_pattern, scopes)
     for rule in kind_rules:
         if rule.kind is None:
             raise reader.fail(f"kind_rules.{rule.id}", "needs `kind`")
@@ -137,7 +78,7 @@ def load_policy(*, policy_dir: Path, pack: str) -> ClassifierPolicy:
     )
 
 
-def _model_file(reader: _Reader, model: dict[str, Any]) -> str | None:
+def _model_file(reader: PackReader, model: dict[str, Any]) -> str | None:
     """The model's file name: a plain name, looked up in the pack folder and the package."""
     if not model.get("file"):
         return None
@@ -147,7 +88,7 @@ def _model_file(reader: _Reader, model: dict[str, Any]) -> str | None:
     return name
 
 
-def _pattern_compiler(reader: _Reader, macros: dict[str, str]) -> Any:
+def _pattern_compiler(reader: PackReader, macros: dict[str, str]) -> Any:
     """A function compiling one policy regex after normalising it and expanding `{macros}`."""
 
     def compile_pattern(source: str, where: str) -> re.Pattern[str]:
@@ -164,7 +105,7 @@ def _pattern_compiler(reader: _Reader, macros: dict[str, str]) -> Any:
     return compile_pattern
 
 
-def _categories(reader: _Reader, data: dict[str, Any]) -> tuple[Category, ...]:
+def _categories(reader: PackReader, data: dict[str, Any]) -> tuple[Category, ...]:
     """The taxonomy: codes, names, keywords and subcategories."""
     taxonomy = reader.mapping(data.get("taxonomy"), "taxonomy")
     if not taxonomy:
@@ -188,8 +129,28 @@ def _categories(reader: _Reader, data: dict[str, Any]) -> tuple[Category, ...]:
     return tuple(categories)
 
 
-def _rules(reader: _Reader, raw: object, where: str, compile_pattern: Any) -> tuple[Rule, ...]:
-    """A list of rules; ids must be unique."""
+def _scopes(reader: PackReader, data: dict[str, Any], compile_pattern: Any) -> dict[str, Scope]:
+    """The pack's named scopes: a cue regex and how far back from a match it reaches."""
+    scopes = {}
+    for name, raw in reader.mapping(data.get("scopes", {}), "scopes").items():
+        body = reader.mapping(raw, f"scopes.{name}")
+        where = f"scopes.{name}"
+        after = body.get("after", 0)
+        if isinstance(after, bool) or not isinstance(after, int) or not 0 <= after <= 40:
+            raise reader.fail(f"{where}.after", f"expected 0–40 characters, got {after!r}")
+        scopes[name] = Scope(
+            name=name,
+            cues=compile_pattern(reader.text(body, "cues", where), f"{where}.cues"),
+            reach=reader.member(Reach, body.get("reach", "clause"), f"{where}.reach"),
+            after=after,
+        )
+    return scopes
+
+
+def _rules(
+    reader: PackReader, raw: object, where: str, compile_pattern: Any, scopes: dict[str, Scope]
+) -> tuple[Rule, ...]:
+    """A list of rules; ids must be unique and the scopes they name defined."""
     if not isinstance(raw, list):
         raise reader.fail(where, "expected a list of rules")
     rules: list[Rule] = []
@@ -210,6 +171,10 @@ def _rules(reader: _Reader, raw: object, where: str, compile_pattern: Any) -> tu
             unless=_compiled(reader, unless, "patterns", here, compile_pattern),
             unless_rules=reader.strings(unless, "rules", f"{here}.unless"),
             unless_channels=_members(reader, Channel, unless, "channels", here),
+            unless_scopes=tuple(
+                _scope(reader, scopes, name, f"{here}.unless.scopes")
+                for name in reader.strings(unless, "scopes", f"{here}.unless")
+            ),
             severity=(
                 reader.member(Severity, body["severity"], f"{here}.severity")
                 if "severity" in body
@@ -231,8 +196,15 @@ def _rules(reader: _Reader, raw: object, where: str, compile_pattern: Any) -> tu
     return tuple(rules)
 
 
+def _scope(reader: PackReader, scopes: dict[str, Scope], name: str, where: str) -> Scope:
+    """A scope the pack defines, by name."""
+    if name not in scopes:
+        raise reader.fail(where, f"unknown scope {name!r} (defined: {', '.join(scopes) or 'none'})")
+    return scopes[name]
+
+
 def _members(
-    reader: _Reader, enum: type[E], data: dict[str, Any], key: str, where: str
+    reader: PackReader, enum: type[E], data: dict[str, Any], key: str, where: str
 ) -> frozenset[E]:
     """A set of enum members from a list field."""
     return frozenset(
@@ -241,7 +213,7 @@ def _members(
 
 
 def _compiled(
-    reader: _Reader, data: dict[str, Any], key: str, where: str, compile_pattern: Any
+    reader: PackReader, data: dict[str, Any], key: str, where: str, compile_pattern: Any
 ) -> tuple[re.Pattern[str], ...]:
     """A list of regexes, compiled."""
     return tuple(
@@ -250,7 +222,7 @@ def _compiled(
     )
 
 
-def _count_levels(reader: _Reader, body: dict[str, Any], where: str) -> tuple[CountLevel, ...]:
+def _count_levels(reader: PackReader, body: dict[str, Any], where: str) -> tuple[CountLevel, ...]:
     """Head-count thresholds, most severe first."""
     levels = []
     raw_levels = body.get("count_levels", []) or []
@@ -264,7 +236,7 @@ def _count_levels(reader: _Reader, body: dict[str, Any], where: str) -> tuple[Co
     return tuple(sorted(levels, key=lambda level: -level.minimum))
 
 
-def _history(reader: _Reader, data: dict[str, Any]) -> HistoryPolicy:
+def _history(reader: PackReader, data: dict[str, Any]) -> HistoryPolicy:
     """Windows of the repeat, hot-issue and mass-incident rules."""
     history = reader.mapping(data.get("history", {}), "history")
     repeat = reader.mapping(history.get("repeat", {}), "history.repeat")

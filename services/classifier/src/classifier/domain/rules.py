@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from classifier.domain.numerals import parse_count
 from classifier.domain.policy import Rule
+from classifier.domain.scopes import voided_by
 from contracts import Channel, CustomerTier, Flag, Reason, Severity
+
+Span = tuple[int, int]
+MAX_MATCHES = 32
+"""Matches of one pattern tried against the scopes; a real message has a handful."""
+Quote = Callable[[Span], str]
 
 
 @dataclass(frozen=True)
@@ -17,16 +25,22 @@ class Firing:
     matched: tuple[str, ...]
     count: int | None
     severity: Severity | None
+    spans: tuple[Span, ...] = ()
+    """Where each text match lies in the normalised text, in pattern order."""
 
-    def reason(self) -> Reason:
-        """The explanation entry for this firing."""
+    def reason(self, quote: Quote | None = None) -> Reason:
+        """The explanation entry, quoting the customer's own words through `quote` if given."""
+        matched = list(self.matched)
+        if quote is not None and self.spans:
+            texts = [quote(span) for span in self.spans]
+            matched = [m for m in matched if m.startswith(("channel=", "tier="))] + texts
         effects = [f"severity={self.severity.value}"] if self.severity else []
         effects += [f"flag={flag.value}" for flag in self.rule.flags]
         if self.rule.kind is not None:
             effects.append(f"kind={self.rule.kind.value}")
         if self.count is not None:
             effects.append(f"count={self.count}")
-        return Reason(rule=self.rule.id, effect="; ".join(effects), matched=list(self.matched))
+        return Reason(rule=self.rule.id, effect="; ".join(effects), matched=matched)
 
     def flags(self) -> list[Flag]:
         """The flags this firing raises."""
@@ -49,15 +63,9 @@ def evaluate(
         matched.append(f"channel={channel.value}")
     if tier in rule.tiers:
         matched.append(f"tier={tier.value}")
-    count: int | None = None
-    for pattern in rule.patterns:
-        found = pattern.search(text)
-        if found is None:
-            continue
-        matched.append(found.group(0))
-        if "count" in pattern.groupindex and found.group("count"):
-            number = parse_count(found.group("count"))
-            count = number if count is None or (number or 0) > count else count
+    found, count = _text_matches(rule, text)
+    matched += [m.group(0) for m in found]
+    spans = [m.span() for m in found]
     if not matched or not all(p.search(text) for p in rule.requires):
         return None
     severity = rule.severity
@@ -68,7 +76,52 @@ def evaluate(
         if not levels:
             return None
         severity = levels[0]
-    return Firing(rule=rule, matched=tuple(matched), count=count, severity=severity)
+    return Firing(
+        rule=rule, matched=tuple(matched), count=count, severity=severity, spans=tuple(spans)
+    )
+
+
+def _text_matches(rule: Rule, text: str) -> tuple[list[re.Match[str]], int | None]:
+    """One standing match per pattern that has one, and the largest head count read."""
+    found: list[re.Match[str]] = []
+    count: int | None = None
+    for pattern in rule.patterns:
+        match = pattern.search(text)  # most patterns, most messages: one C-level search
+        if match is None:
+            continue
+        if rule.unless_scopes or "count" in pattern.groupindex:
+            match = _standing_match(rule, pattern, text, match)
+            if match is None:
+                continue
+        found.append(match)
+        if "count" in pattern.groupindex and match.group("count"):
+            number = parse_count(match.group("count"))
+            count = number if count is None or (number or 0) > count else count
+    return found, count
+
+
+def _standing_match(
+    rule: Rule, pattern: re.Pattern[str], text: str, first: re.Match[str]
+) -> re.Match[str] | None:
+    """The first match no scope of the rule voids; for head counts, the one with most people."""
+    counted = "count" in pattern.groupindex
+    if not counted and not (
+        rule.unless_scopes and voided_by(text, first.start(), first.end(), rule.unless_scopes)
+    ):
+        return first
+    best: re.Match[str] | None = None
+    best_count = -1
+    for tried, found in enumerate(pattern.finditer(text)):
+        if tried >= MAX_MATCHES:
+            break
+        if rule.unless_scopes and voided_by(text, found.start(), found.end(), rule.unless_scopes):
+            continue
+        if not counted:
+            return found
+        number = parse_count(found.group("count") or "") or 0
+        if number > best_count:
+            best, best_count = found, number
+    return best
 
 
 def evaluate_all(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Any
 
 from contracts import ComplaintNormalized
 from intake.ports import IntakeRecord, PriorText
-from servicekit.outbox import MemoryOutbox
+from servicekit.outbox import MemoryDecisions, Stored
 
 
 class InMemoryComplaintStore:
@@ -15,8 +16,10 @@ class InMemoryComplaintStore:
 
     def __init__(self) -> None:
         self.records: dict[str, IntakeRecord] = {}
-        self.outbox: MemoryOutbox[ComplaintNormalized] = MemoryOutbox()
+        self.decisions: MemoryDecisions[ComplaintNormalized] = MemoryDecisions()
         self.external_ids: dict[str, str] = {}
+        self.raw: dict[str, dict[str, Any]] = {}
+        """Complaint id → the channel's payload, until pruned (`raw_payloads`)."""
 
     async def ensure_indexes(self) -> None:
         """Nothing to index in memory."""
@@ -25,19 +28,30 @@ class InMemoryComplaintStore:
         """First complaint id per channel + external id."""
         return {key: self.external_ids.setdefault(key, cid) for key, cid in keys.items()}
 
-    async def save(self, records: Sequence[IntakeRecord]) -> None:
-        """Insert records whose complaint id is new."""
+    async def save(self, records: Sequence[IntakeRecord]) -> Stored[ComplaintNormalized]:
+        """Insert records whose complaint id is new; the kept event of each."""
+        saved = self.decisions.keep([(r.event.data.complaint_id, r.event) for r in records])
         for record in records:
-            if self.outbox.put(record.event.data.complaint_id, record.event):
-                self.records[record.event.data.complaint_id] = record
+            if (complaint_id := record.event.data.complaint_id) in saved.new:
+                self.records.setdefault(complaint_id, record)
+                self.raw.setdefault(complaint_id, record.original)
+        return saved
 
-    async def unpublished(self, complaint_ids: Sequence[str]) -> list[ComplaintNormalized]:
-        """Stored events not yet marked published."""
-        return await self.outbox.pending(complaint_ids)
+    async def stored(self, complaint_ids: Sequence[str]) -> list[ComplaintNormalized]:
+        """Kept events of these complaints."""
+        events = self.decisions.events
+        return [events[c] for c in complaint_ids if c in events]
 
-    async def mark_published(self, complaint_ids: Sequence[str]) -> None:
-        """Flag the events as published."""
-        await self.outbox.mark_published(complaint_ids)
+    async def prune_raw_payloads(self, *, before: datetime, limit: int) -> int:
+        """Forget the raw payloads of up to `limit` complaints received before `before`."""
+        expired = [
+            cid
+            for cid, r in self.records.items()
+            if cid in self.raw and r.event.data.received_at < before
+        ][:limit]
+        for cid in expired:
+            del self.raw[cid]
+        return len(expired)
 
     async def recent_by_complainant(
         self, keys: Sequence[str], *, since: datetime

@@ -13,24 +13,55 @@ from pymongo.asynchronous.database import AsyncDatabase
 from contracts import ComplaintNormalized
 from intake.ports import IntakeRecord, PriorText
 from servicekit.mongo import Document, ensure_index, find_all, insert_new
-from servicekit.outbox import Outbox
+from servicekit.outbox import Decisions, Stored
+
+PERSONAL_DATA_COLLECTIONS = frozenset({"contacts", "raw_payloads"})
+"""The only collections of the pipeline that hold phone and ID numbers, names and addresses."""
+PRUNE_CHUNK = 1_000
+"""Raw payloads deleted per `delete` command (an `_id $in` list; batched, never one by one)."""
+
+
+def pack(event: ComplaintNormalized) -> Document:
+    """The stored event: its simplified text only where it differs (mostly it is the same)."""
+    doc = event.model_dump(mode="json")
+    if doc["data"]["text_simplified"] == doc["data"]["text"]:
+        del doc["data"]["text_simplified"]
+    return doc
+
+
+def unpack(doc: Document) -> ComplaintNormalized:
+    """The event `pack` stored, whole again (byte for byte what was first published)."""
+    data = doc["data"]
+    if "text_simplified" not in data:
+        doc = {**doc, "data": {**data, "text_simplified": data["text"]}}
+    return ComplaintNormalized.model_validate(doc)
 
 
 class MongoComplaintStore:
-    """`complaints` holds the projection (masked); `contacts` the raw contact for the notifier."""
+    """`complaints` holds the masked projection and the event (the text once, masked);
+    `contacts` the raw contact for the notifier; `raw_payloads` the channel's payload as it
+    came (names, numbers), restricted and kept for the retention period only."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._complaints = db["complaints"]
         self._contacts = db["contacts"]
+        self._raw = db["raw_payloads"]
         self._keys = db["intake_keys"]
-        self._outbox = Outbox(self._complaints, stage="normalized", event_type=ComplaintNormalized)
+        self._decisions = Decisions(
+            self._complaints,
+            stage="normalized",
+            event_type=ComplaintNormalized,
+            pack=pack,
+            unpack=unpack,
+        )
 
     async def ensure_indexes(self) -> None:
-        """Indexes for duplicate look-ups and reporting."""
+        """Indexes for duplicate look-ups, reporting and the raw payloads' retention."""
         await ensure_index(
             self._complaints, [("complainant_key", ASCENDING), ("received_at", ASCENDING)]
         )
         await ensure_index(self._complaints, [("received_at", ASCENDING)])
+        await ensure_index(self._raw, [("received_at", ASCENDING)])
 
     async def claim_external_ids(self, keys: Mapping[str, str]) -> dict[str, str]:
         """Map "channel:external_id" to the first complaint id (primary-key upserts)."""
@@ -45,12 +76,12 @@ class MongoComplaintStore:
             first |= {doc["_id"]: doc["complaint_id"] for doc in docs}
         return first
 
-    async def save(self, records: Sequence[IntakeRecord]) -> None:
+    async def save(self, records: Sequence[IntakeRecord]) -> Stored[ComplaintNormalized]:
         """Insert-if-absent keyed by complaint id; redelivery and replays change nothing."""
         if not records:
-            return
+            return Stored([], frozenset())
         now = datetime.now(UTC)
-        complaints, contacts = [], []
+        complaints, contacts, raw = [], [], []
         for record in records:
             data = record.event.data
             complaints.append(
@@ -64,12 +95,6 @@ class MongoComplaintStore:
                         "complainant_key": data.complainant_key,
                         "duplicate_of": data.duplicate_of,
                         "fingerprint": record.fingerprint,
-                        "text": data.text,
-                        # Channel payloads are kept verbatim as JSON text: nothing a channel
-                        # sends can be read by MongoDB as an operator or a dotted path.
-                        "original_json": json.dumps(
-                            record.original, ensure_ascii=False, default=str
-                        ),
                         "normalized_at": now,
                     },
                 )
@@ -81,16 +106,26 @@ class MongoComplaintStore:
                     "complainant_key": data.complainant_key,
                 }
             )
-        await self._outbox.insert_all(complaints)
+            raw.append(
+                {
+                    "_id": data.complaint_id,
+                    "channel": data.channel.value,
+                    "received_at": data.received_at,
+                    # Kept verbatim as JSON text: nothing a channel sends can be read by
+                    # MongoDB as an operator or a dotted path.
+                    "original_json": json.dumps(record.original, ensure_ascii=False, default=str),
+                }
+            )
+        # Contacts and payload first: a stored complaint (whose event may be republished) has
+        # both. All three are insert-if-absent, so a redelivery repeats them harmlessly.
         await insert_new(self._contacts, contacts)
+        await insert_new(self._raw, raw)
+        return await self._decisions.store(complaints)
 
-    async def unpublished(self, complaint_ids: Sequence[str]) -> list[ComplaintNormalized]:
-        """Stored events not yet confirmed on Kafka."""
-        return await self._outbox.pending(complaint_ids)
-
-    async def mark_published(self, complaint_ids: Sequence[str]) -> None:
-        """Flag the events as published."""
-        await self._outbox.mark_published(complaint_ids)
+    async def stored(self, complaint_ids: Sequence[str]) -> list[ComplaintNormalized]:
+        """Stored events of these complaints, in that order (one `$in` read)."""
+        found = await self._decisions.stored(complaint_ids)
+        return [found[c] for c in complaint_ids if c in found]
 
     async def recent_by_complainant(
         self, keys: Sequence[str], *, since: datetime
@@ -107,3 +142,19 @@ class MongoComplaintStore:
             PriorText(doc["_id"], doc["complainant_key"], doc["fingerprint"], doc["received_at"])
             for doc in docs
         ]
+
+    async def prune_raw_payloads(self, *, before: datetime, limit: int) -> int:
+        """Delete up to `limit` raw payloads received before `before`; how many went.
+
+        FerretDB has no TTL indexes, so the service prunes: one read of the expired ids, then
+        `_id $in` deletes of `PRUNE_CHUNK` each.
+        """
+        expired = await find_all(
+            self._raw, {"received_at": {"$lt": before}}, {"_id": 1}, limit=limit
+        )
+        ids = [doc["_id"] for doc in expired]
+        deleted = 0
+        for start in range(0, len(ids), PRUNE_CHUNK):
+            chunk = ids[start : start + PRUNE_CHUNK]
+            deleted += (await self._raw.delete_many({"_id": {"$in": chunk}})).deleted_count
+        return deleted

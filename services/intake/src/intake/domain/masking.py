@@ -7,8 +7,14 @@ import unicodedata
 
 from intake.domain.names import mask_names
 
-# Digits with at most one space or hyphen between them: 138 1234 5678, 0755-12345678.
-_DIGIT_RUN = re.compile(r"(?<!\d)\+?\d(?:[ \-]?\d)*(?:[Xx](?![A-Za-z]))?")
+# Digits with at most one separator between groups, in every style people type: a space, a
+# hyphen or dash of any width (ASCII, ‐ ‑ ‒ – — ―, full-width －), a dot, a slash, the middle dot,
+# each with spaces around or not, and a bracketed prefix: 138 1234 5678, 0755-12345678,
+# 138.1234.5678, 138/1234/5678, 138—1234—5678, 138 - 1234 - 5678, (138)12345678, （0755）1234567.
+_SEP = r"(?:[ \t\u3000]?[\-\u2010-\u2015\uff0d.\uff0e/\uff0f\u00b7\u30fb][ \t\u3000]?|[ \t\u3000])"
+_DIGIT_RUN = re.compile(
+    rf"(?<![\d.])[(（]?\+?\d(?:(?:[)）][ \u3000]?|{_SEP})?\d)*(?:[Xx](?![A-Za-z]))?"
+)
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 _EMAIL = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
 _CJK_NUMERAL = "一二三四五六七八九十百千零〇两兩"
@@ -19,8 +25,10 @@ _ADDRESS_CUE = re.compile(
 _ADMIN_UNIT = re.compile(r".*?(?:省|自治区|市|区|區|县|縣|镇|鎮|乡|鄉)")
 _ADDRESS_NUMBER = re.compile(rf"\d+|[{_CJK_NUMERAL}]+(?=[号號栋棟幢单單室楼樓层層弄巷])")
 _HOUSE_NUMBER = re.compile(
-    r"(?<=[路街道巷弄里村])\d+(?=号|號)"
+    rf"(?<=[路街道巷弄里村])(?:\d+|[{_CJK_NUMERAL}]+)(?=号|號)"
     r"|\d+(?=号楼|號樓|栋|棟|幢|单元|單元|室|号院|號院)"
+    # Chinese numerals only inside an address (after a road, a number or a unit): 同一棟樓 stays.
+    rf"|(?<=[路街道巷弄里村号號栋棟幢元])[{_CJK_NUMERAL}]+(?=号楼|號樓|栋|棟|幢|单元|單元|室|号院|號院)"
     r"|(?<![\d\-])\d{1,3}-\d{1,2}-\d{3,4}(?![\d\-])"
 )
 

@@ -21,7 +21,8 @@ _AFTER_LABEL = re.compile(
 )
 # Without a colon the cue may be an ordinary word (机主绑定, 联系人说): the surname decides.
 _AFTER_WORDS = re.compile(
-    r"(?:我叫|本人叫|我的名字[是叫]|名字叫|本人姓名[是为為]"
+    r"(?:我叫|本人叫|我的名字[是叫]|名字叫|本人姓名[是为為]|本人|我是|营业员|營業員"
+    r"|工号\s?\d*\s?的?|工號\s?\d*\s?的?"
     r"|(?:联系人|聯繫人|机主|機主|户主|戶主|投诉人|投訴人|申请人|申請人)[是为為])"
     rf"({_CJK})({_CJK}{{1,2}})"
 )

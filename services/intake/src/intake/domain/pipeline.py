@@ -43,10 +43,16 @@ def _received_at(submission: Submission, *, now: datetime, limits: IntakeLimits)
         if not submission.received_at_trusted:
             return now.astimezone(UTC)
         raise RejectError(RejectReason.FUTURE_TIMESTAMP, "receipt time lies in the future")
-    if moment < now - limits.max_age:
+    allowance = limits.allowance(submission.channel.value)
+    if moment < now - allowance:
         if not submission.received_at_trusted:
             return now.astimezone(UTC)
-        raise RejectError(RejectReason.BAD_TIMESTAMP, "receipt time is older than allowed")
+        hours = round(allowance.total_seconds() / 3600)
+        raise RejectError(
+            RejectReason.BAD_TIMESTAMP,
+            f"receipt time is more than {hours} h back, the most the "
+            f"{submission.channel.value} channel allows",
+        )
     return moment.astimezone(UTC)
 
 

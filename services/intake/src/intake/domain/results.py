@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
 from typing import Any
@@ -26,6 +27,16 @@ class RejectReason(StrEnum):
     UNKNOWN_FORMAT = "unknown_format"
 
 
+LATE_CHANNELS: Mapping[str, tuple[timedelta, str]] = {
+    "letter": (timedelta(days=30), "post takes days and is opened and keyed in batches"),
+    "fax": (timedelta(days=7), "faxes are keyed in by hand"),
+    "suggestion_box": (timedelta(days=14), "boxes are emptied weekly at best"),
+    "regulator": (timedelta(days=30), "a referral reaches us after the regulator's own handling"),
+    "superior": (timedelta(days=30), "a referral from a superior body arrives after its handling"),
+}
+"""Channels allowed older receipt times than `IntakeLimits.receipt_allowance`, with why."""
+
+
 @dataclass(frozen=True)
 class IntakeLimits:
     """Limits on what intake accepts.
@@ -35,6 +46,11 @@ class IntakeLimits:
     - `max_depth`: nesting of JSON objects and arrays (20 levels; real formats use at most 3).
     - `future_tolerance`: how far a timestamp may lie ahead of `now` (clock skew, 10 minutes).
     - `max_age`: how far back a receipt time may lie (366 days; older mail is a data problem).
+    - `receipt_allowance`: how far back a channel's receipt time may lie unless `late_channels`
+      allows more (72 hours: an HTTP caller or an SMS gateway has no reason to backdate more, and
+      a backdated receipt starts clocks that are already overdue).
+    - `late_channels`: the channels whose complaints really arrive late, each with its
+      allowance and the reason for it (capped by `max_age`).
     """
 
     max_bytes: int = 256 * 1024
@@ -42,6 +58,15 @@ class IntakeLimits:
     max_depth: int = 20
     future_tolerance: timedelta = timedelta(minutes=10)
     max_age: timedelta = timedelta(days=366)
+    receipt_allowance: timedelta = timedelta(hours=72)
+    late_channels: Mapping[str, tuple[timedelta, str]] = field(
+        default_factory=lambda: dict(LATE_CHANNELS)
+    )
+
+    def allowance(self, channel: str) -> timedelta:
+        """How far back `channel`'s receipt time may lie."""
+        allowed = self.late_channels.get(channel, (self.receipt_allowance, ""))[0]
+        return min(allowed, self.max_age)
 
 
 @dataclass(frozen=True)

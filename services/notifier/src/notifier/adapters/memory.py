@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from contracts import DeliveryStatus
 from notifier.domain import Assignment, CustomerContact, Delivery, IncidentMember, StaffEntry
-from notifier.ports import Due, Outcome
+from notifier.ports import Claims, Due, Outcome
 
 SENDING = "sending"
 WAITING = {SENDING, DeliveryStatus.DEFERRED.value}
@@ -20,7 +20,6 @@ class _Record:
     status: str
     lease_until: datetime
     outcome: Outcome | None = None
-    receipted: bool = False
     completed_at: datetime | None = None
 
 
@@ -35,19 +34,23 @@ class InMemoryNotificationLog:
 
     async def claim(
         self, deliveries: Sequence[Delivery], *, now: datetime, lease_until: datetime
-    ) -> list[Delivery]:
-        """Claim unseen keys and 'sending' ones whose lease ran out."""
-        claimed = []
+    ) -> Claims:
+        """Claim unseen keys and 'sending' ones whose lease ran out; stored outcomes of others."""
+        claimed, settled, held = [], [], 0
         for delivery in {d.key: d for d in deliveries}.values():
             record = self.records.get(delivery.key)
             if record is None:
                 self.records[delivery.key] = _Record(delivery, SENDING, lease_until)
             elif record.status == SENDING and record.lease_until <= now:
                 record.lease_until = lease_until
+            elif record.outcome is not None and record.status != SENDING:
+                settled.append(replace(record.outcome, settled_at=record.completed_at))
+                continue
             else:
+                held += 1
                 continue
             claimed.append(delivery)
-        return claimed
+        return Claims(claimed, settled, held)
 
     async def complete(self, outcomes: Sequence[Outcome], *, now: datetime) -> None:
         """Record outcomes; a deferred one waits until its `deliver_after`."""
@@ -55,20 +58,9 @@ class InMemoryNotificationLog:
             record = self.records[outcome.key]
             record.status = outcome.status.value
             record.outcome = outcome
-            record.receipted = False
             record.completed_at = now
             if outcome.deliver_after is not None:
                 record.lease_until = outcome.deliver_after
-
-    async def unreceipted(self, keys: Sequence[str]) -> list[Outcome]:
-        """Outcomes whose receipt was not published."""
-        records = [self.records.get(k) for k in dict.fromkeys(keys)]
-        return [r.outcome for r in records if r and r.outcome and not r.receipted]
-
-    async def mark_receipted(self, keys: Sequence[str]) -> None:
-        """Flag the receipts as published."""
-        for key in keys:
-            self.records[key].receipted = True
 
     async def templates(self, keys: Sequence[str]) -> dict[str, str]:
         """The template each claimed key was claimed with."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -11,7 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import Audience, DeliveryStatus, Severity
 from notifier.domain import Delivery, Intent, Origin, Recipient
-from notifier.ports import Due, Outcome
+from notifier.ports import Claims, Due, Outcome
 from servicekit.mongo import Document, ensure_index, find_all, insert_new, write_in_chunks
 
 SENDING = "sending"
@@ -35,40 +36,40 @@ class MongoNotificationLog:
 
     async def claim(
         self, deliveries: Sequence[Delivery], *, now: datetime, lease_until: datetime
-    ) -> list[Delivery]:
-        """Insert a 'sending' claim per delivery; duplicates are someone else's, unless stale."""
+    ) -> Claims:
+        """Insert a 'sending' claim per delivery (one batch); taken keys are read back in one
+        `$in` read: stale claims are taken over (a conditional update each, rare), stored
+        outcomes come back for their receipts."""
         by_key = {d.key: d for d in deliveries}
         if not by_key:
-            return []
+            return Claims([], [])
         docs = [claim_document(d, now=now, lease_until=lease_until) for d in by_key.values()]
         taken = await insert_new(self._notifications, docs)
         claimed = [d for k, d in by_key.items() if k not in taken]
-        for key in taken:
-            result = await self._notifications.update_one(
-                {"_id": key, "status": SENDING, "lease_until": {"$lte": now}},
-                {"$set": {"lease_until": lease_until, "claimed_at": now}},
-            )
-            if result.modified_count:
-                claimed.append(by_key[key])
-        return claimed
+        if not taken:
+            return Claims(claimed, [])
+        settled, held = [], 0
+        for doc in await find_all(self._notifications, {"_id": {"$in": sorted(taken)}}):
+            if doc["status"] != SENDING:
+                settled.append(outcome_from(doc))
+            elif doc["lease_until"] > now:
+                held += 1
+            elif await self._take_over(doc["_id"], now=now, lease_until=lease_until):
+                claimed.append(by_key[doc["_id"]])
+        return Claims(claimed, settled, held)
+
+    async def _take_over(self, key: str, *, now: datetime, lease_until: datetime) -> bool:
+        """Lease a stale 'sending' claim, unless another replica just did."""
+        result = await self._notifications.update_one(
+            {"_id": key, "status": SENDING, "lease_until": {"$lte": now}},
+            {"$set": {"lease_until": lease_until, "claimed_at": now}},
+        )
+        return bool(result.modified_count)
 
     async def complete(self, outcomes: Sequence[Outcome], *, now: datetime) -> None:
-        """Store each outcome; a settled one forgets its address, a deferred one its lease."""
+        """Store each outcome, `now` being its receipt's time (one `_id` update each, 32 per
+        command); a settled one forgets its address, a deferred one waits with its lease."""
         await write_in_chunks(self._notifications, [_completion(o, now) for o in outcomes])
-
-    async def unreceipted(self, keys: Sequence[str]) -> list[Outcome]:
-        """Outcomes whose receipt was not published (the sender died in between)."""
-        if not keys:
-            return []
-        docs = await find_all(self._notifications, {"_id": {"$in": list(keys)}})
-        return [outcome_from(d) for d in docs if d.get("receipted") is False]
-
-    async def mark_receipted(self, keys: Sequence[str]) -> None:
-        """Flag the receipts as published."""
-        if keys:
-            await self._notifications.update_many(
-                {"_id": {"$in": list(keys)}}, {"$set": {"receipted": True}}
-            )
 
     async def templates(self, keys: Sequence[str]) -> dict[str, str]:
         """The template each claimed key was claimed with (one read by `_id`)."""
@@ -78,23 +79,30 @@ class MongoNotificationLog:
         return {d["_id"]: d["template"] for d in docs}
 
     async def claim_due(self, *, now: datetime, lease_until: datetime, limit: int) -> list[Due]:
-        """Lease due documents one by one: the conditional update lets one replica win each."""
+        """Lease due documents in batches: one conditional `update_many` stamps a token of this
+        call on those still due (each document atomically, so one replica wins each), and one
+        `$in` read finds the ones that carry it."""
         candidates = await find_all(
             self._notifications,
             {"status": {"$in": WAITING}, "lease_until": {"$lte": now}},
+            {"_id": 1},
             sort=[("lease_until", ASCENDING)],
             limit=limit,
         )
-        won = []
-        for doc in candidates:
-            result = await self._notifications.update_one(
-                {"_id": doc["_id"], "status": doc["status"], "lease_until": doc["lease_until"]},
-                {"$set": {"lease_until": lease_until}},
-            )
-            if result.modified_count:
-                held = doc.get("reason") if doc["status"] != SENDING else None
-                won.append(Due(delivery_from(doc), held))
-        return won
+        if not candidates:
+            return []
+        ids = [doc["_id"] for doc in candidates]
+        token = uuid.uuid4().hex
+        await self._notifications.update_many(
+            {"_id": {"$in": ids}, "status": {"$in": WAITING}, "lease_until": {"$lte": now}},
+            {"$set": {"lease_until": lease_until, "lease_token": token}},
+        )
+        won = await find_all(self._notifications, {"_id": {"$in": ids}, "lease_token": token})
+        order = {key: index for index, key in enumerate(ids)}
+        return [
+            Due(delivery_from(doc), doc.get("reason") if doc["status"] != SENDING else None)
+            for doc in sorted(won, key=lambda doc: order[doc["_id"]])
+        ]
 
     async def next_due_at(self) -> datetime | None:
         """Earliest lease or deferral end among waiting documents."""
@@ -172,6 +180,7 @@ def outcome_from(doc: Document) -> Outcome:
         reason=doc.get("reason"),
         latency_ms=doc.get("latency_ms"),
         deliver_after=doc.get("deliver_after"),
+        settled_at=doc.get("completed_at"),
     )
 
 
@@ -184,7 +193,6 @@ def _completion(outcome: Outcome, now: datetime) -> UpdateOne:
         "latency_ms": outcome.latency_ms,
         "deliver_after": outcome.deliver_after,
         "completed_at": now,
-        "receipted": False,
     }
     if outcome.deliver_after is not None:
         return UpdateOne(

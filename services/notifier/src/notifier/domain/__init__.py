@@ -2,7 +2,8 @@
 
 from notifier.domain.incident_policy import IncidentPolicy
 from notifier.domain.incidents import IncidentMember, IncidentRouter, members_of
-from notifier.domain.intents import Intent, Origin, Router, local_time, notification_key
+from notifier.domain.intent import Intent, Origin, local_time, notification_key
+from notifier.domain.intents import Router
 from notifier.domain.policy import (
     DigestPolicy,
     NotifierPolicy,

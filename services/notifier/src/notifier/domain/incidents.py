@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from contracts import Audience, IncidentChange, IncidentRecord
 from notifier.domain.incident_policy import IncidentPolicy
-from notifier.domain.intents import Intent, Origin, local_time, notification_key
+from notifier.domain.intent import Intent, Origin, local_time, notification_key
 
 
 @dataclass(frozen=True)

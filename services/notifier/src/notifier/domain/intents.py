@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
@@ -20,6 +19,7 @@ from contracts import (
     SlaChange,
     SlaEventKind,
 )
+from notifier.domain.intent import Intent, Origin, local_time, notification_key
 from notifier.domain.policy import STAFF, NotifierPolicy, Rule
 
 _ALERTS = {
@@ -31,32 +31,6 @@ _ALERTS = {
 
 
 @dataclass(frozen=True)
-class Origin:
-    """The consumed record an intent came from (for dead letters)."""
-
-    topic: str
-    partition: int
-    offset: int
-
-
-@dataclass(frozen=True)
-class Intent:
-    """One message to one audience about one complaint, keyed so it is sent at most once."""
-
-    key: str
-    complaint_id: str
-    audience: Audience
-    template: str
-    trigger_time: datetime
-    context: dict[str, str] = field(default_factory=dict)
-    severity: Severity | None = None
-    digestible: bool = False
-    origin: Origin | None = None
-    department: str | None = None
-    """Staff: the department whose desk is told, instead of the case's (incidents)."""
-
-
-@dataclass(frozen=True)
 class _Scope:
     """The case and trigger a rule fires for."""
 
@@ -64,18 +38,6 @@ class _Scope:
     severity: Severity | None
     at: datetime
     origin: Origin | None
-
-
-def notification_key(
-    complaint_id: str, kind: str, clock: str, level: str, audience: Audience
-) -> str:
-    """The idempotency key: (complaint, kind, clock, level, audience)."""
-    return f"{complaint_id}:{kind}:{clock}:{level}:{audience.value}"
-
-
-def local_time(moment: datetime | None, tz: ZoneInfo) -> str:
-    """`2026-11-27 18:00` in the pack's time zone; empty for no time."""
-    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def _text(value: object) -> str:
@@ -165,11 +127,12 @@ class Router:
         """Accepted staff actions: the assigned handler, the customer's result or delay notice."""
         trigger = f"lifecycle.{transition.action.value}"
         answer = f"{trigger}.{transition.satisfaction.value}" if transition.satisfaction else None
+        verdict = transition.verdict
         rules = [
             r
             for r in self.policy.rules
-            if r.matches(trigger, severity=transition.severity)
-            or (answer and r.matches(answer, severity=transition.severity))
+            if r.matches(trigger, severity=transition.severity, verdict=verdict)
+            or (answer and r.matches(answer, severity=transition.severity, verdict=verdict))
         ]
         if not rules:
             return []

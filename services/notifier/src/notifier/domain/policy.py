@@ -17,6 +17,7 @@ from contracts import (
     Satisfaction,
     Severity,
     SlaEventKind,
+    Verdict,
 )
 from notifier.domain.incident_policy import IncidentPolicy
 from notifier.domain.templates import Templates
@@ -44,6 +45,7 @@ class Rule:
     kinds: frozenset[Kind] = frozenset()
     severities: frozenset[Severity] = frozenset()
     flags: frozenset[FlagName] = frozenset()
+    verdicts: frozenset[Verdict] = frozenset()
 
     def matches(
         self,
@@ -52,6 +54,7 @@ class Rule:
         kind: Kind | None = None,
         severity: Severity | None = None,
         flags: Iterable[FlagName] = (),
+        verdict: Verdict | None = None,
     ) -> bool:
         """Whether this rule fires for `trigger` on a case with these properties."""
         return (
@@ -59,6 +62,7 @@ class Rule:
             and (not self.kinds or kind in self.kinds)
             and (not self.severities or severity in self.severities)
             and (not self.flags or bool(self.flags & set(flags)))
+            and (not self.verdicts or verdict in self.verdicts)
         )
 
 
@@ -264,6 +268,7 @@ def _rule(raw: Any) -> Rule:
         kinds=_enums(Kind, raw.get("kinds"), "rules.kinds"),
         severities=_enums(Severity, raw.get("severities"), "rules.severities"),
         flags=_enums(FlagName, raw.get("flags"), "rules.flags"),
+        verdicts=_enums(Verdict, raw.get("verdicts"), "rules.verdicts"),
     )
 
 

@@ -28,7 +28,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from servicekit.mongo import Document, find_all, write_in_chunks
 
-Entry = tuple[str, datetime, int]
+Entry = tuple[str, datetime, int]  # the same as sla.ports.DueEntry
 """(deadline id, fire time, threshold percent): thresholds may share an instant."""
 
 WATERMARK_ID = "watermark"
@@ -154,3 +154,50 @@ class SlotIndex:
                     await self._slots.delete_one({"_id": slot_key(passed)})  # all settled
             self.forget(before=slot)
         return slot
+
+
+class MongoDueIndex:
+    """The `DueIndex` port over the slot index: what is due, read from the watermark to now."""
+
+    def __init__(self, db: AsyncDatabase[Document], *, width: int = 10, settle: timedelta) -> None:
+        self.slots = SlotIndex(db, width=width, settle=settle)
+        self._first: int | None = None
+        self._entries: dict[int, list[Entry]] = {}
+        self._upcoming: datetime | None = None
+
+    async def add(self, entries: Sequence[Entry], *, now: datetime) -> None:
+        """Push the entries into their slots."""
+        await self.slots.add(entries, now=now)
+
+    async def due(self, *, now: datetime, limit: int) -> list[tuple[int, Entry]]:
+        """Unsettled entries due by `now` from the watermark's slot on."""
+        first = await self.slots.watermark()
+        self._first = first
+        if first is None:
+            self._entries = {}
+            return []
+        self.slots.forget(before=first)  # another replica may have moved the watermark
+        span = self.slots.span(first, now + timedelta(seconds=self.slots.width))
+        self._entries = await self.slots.read(span)
+        due = [
+            (slot, entry)
+            for slot in span
+            for entry in self._entries[slot]
+            if entry[1] <= now and not self.slots.is_settled(slot, entry)
+        ]
+        ahead = [e[1] for slot in span for e in self._entries[slot] if e[1] > now]
+        self._upcoming = min(ahead, default=None)
+        return sorted(due, key=lambda p: (p[1][1], p[1][0]))[:limit]
+
+    def settle(self, slot: int, entry: Entry) -> None:
+        """Remember (in this replica) that the entry needs nothing more."""
+        self.slots.settled(slot, entry)
+
+    async def advance(self, *, now: datetime) -> None:
+        """Move the shared watermark past slots whose entries are all settled."""
+        if self._first is not None:
+            await self.slots.advance(frm=self._first, entries=self._entries, now=now)
+
+    def upcoming(self) -> datetime | None:
+        """The earliest fire time seen ahead of now in the last read."""
+        return self._upcoming

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 from contracts import Audience, Channel, ClockName, FlagName, Severity
 from sla.domain.calendar import BusinessCalendar
-from sla.domain.policy import BREACH, ClockSpec, SlaPolicy, Unit
-from sla.domain.timing import advance, due_for, measure
+from sla.domain.policy import BREACH, ClockSpec, Duration, SlaPolicy, Unit
+from sla.domain.timing import advance, due_after, due_for, measure
 
 
 @dataclass(frozen=True)
@@ -28,7 +28,8 @@ class Deadline:
     capped_by: ClockName | None = None
 
 
-def _stamped(deadline: Deadline, *, calendar: BusinessCalendar) -> Deadline:
+def stamped(deadline: Deadline, *, calendar: BusinessCalendar) -> Deadline:
+    """The deadline with the calendar version its computation used."""
     # The version names any fallback year the computation touched, so it stays visible per deadline.
     last = max([deadline.due_at, *deadline.thresholds.values()])
     version = calendar.version_between(deadline.started_at, last)
@@ -75,24 +76,59 @@ def build_deadline(
         if due_at
         else due_for(start=started_at, spec=spec, calendar=calendar)
     )
+    thresholds = threshold_times(
+        started_at=started_at,
+        due_at=due,
+        unit=spec.unit,
+        percents=policy.thresholds,
+        calendar=calendar,
+    )
+    audiences = policy.audiences(clock=spec.clock, severity=severity, flags=flags)
+    if spec.target is not None and not due_at:
+        target = _target_threshold(
+            target=spec.target, spec=spec, started_at=started_at, due=due, calendar=calendar
+        )
+        if target is not None and target[0] not in thresholds:
+            thresholds[target[0]] = target[1]
+            audiences[target[0]] = (Audience.HANDLER,)  # the target missed: the handler is warned
     deadline = Deadline(
         clock=spec.clock,
         occurrence=occurrence,
         started_at=calendar.local(started_at),
         due_at=due,
-        thresholds=threshold_times(
-            started_at=started_at,
-            due_at=due,
-            unit=spec.unit,
-            percents=policy.thresholds,
-            calendar=calendar,
-        ),
-        audiences=policy.audiences(clock=spec.clock, severity=severity, flags=flags),
+        thresholds=thresholds,
+        audiences=audiences,
         unit=spec.unit,
         policy_version=policy.version,
         capped_by=capped_by,
     )
-    return _stamped(deadline, calendar=calendar)
+    return stamped(deadline, calendar=calendar)
+
+
+def _target_threshold(
+    *,
+    target: Duration,
+    spec: ClockSpec,
+    started_at: datetime,
+    due: datetime,
+    calendar: BusinessCalendar,
+) -> tuple[int, datetime] | None:
+    """The clock's target (an earlier promise) as a percentage of its duration and its exact
+    instant (re-plans scale it with the other thresholds); None when it is not before the due."""
+    at = due_after(start=started_at, duration=target, calendar=calendar)
+    if not started_at < at < due:
+        return None
+    span = measure(start=started_at, end=due, unit=spec.unit, calendar=calendar)
+    used = measure(start=started_at, end=at, unit=spec.unit, calendar=calendar)
+    percent = max(1, int(100 * used / span)) if span > timedelta(0) else 0
+    return (percent, calendar.local(at)) if 0 < percent < BREACH else None
+
+
+def target_at(deadline: Deadline, *, policy: SlaPolicy) -> datetime | None:
+    """When the clock's target falls (the earliest threshold no escalation rule names)."""
+    named = set(policy.thresholds)
+    extra = [at for percent, at in deadline.thresholds.items() if percent not in named]
+    return min(extra) if extra else None
 
 
 def deadlines_at_receipt(
@@ -104,6 +140,8 @@ def deadlines_at_receipt(
     flags: Iterable[FlagName],
     policy: SlaPolicy,
     calendar: BusinessCalendar,
+    category: str | None = None,
+    complex_case: bool = False,
 ) -> list[Deadline]:
     """Every clock started at receipt; overlays add clocks and cap others at the earlier due."""
     flag_list = list(flags)
@@ -122,7 +160,13 @@ def deadlines_at_receipt(
             capped_by=capped_by,
         )
 
-    specs = policy.clocks_for(severity=severity, channel=channel, flags=flag_list)
+    specs = policy.clocks_for(
+        severity=severity,
+        channel=channel,
+        flags=flag_list,
+        category=category,
+        complex_case=complex_case,
+    )
     caps = policy.caps_for(channel=channel, flags=flag_list)
     deadlines = {spec.clock: make(spec) for spec in specs}
     if referral_due_at is not None:
@@ -141,141 +185,3 @@ def deadlines_at_receipt(
                 ClockSpec(own.clock, 0, own.unit), due_at=cap.due_at, capped_by=capping
             )
     return sorted(deadlines.values(), key=lambda d: (d.due_at, d.clock.value))
-
-
-def start_clocks(
-    *,
-    clocks: Iterable[ClockName],
-    started_at: datetime,
-    severity: Severity,
-    channel: Channel,
-    flags: Iterable[FlagName],
-    policy: SlaPolicy,
-    calendar: BusinessCalendar,
-) -> list[Deadline]:
-    """Start the named clocks now (e.g. `Transition.starts`): callback on resolution, resolution on
-    reopening. Clocks the pack does not run at this severity are skipped."""
-    flag_list = list(flags)
-    wanted = set(clocks)
-    specs = [
-        *policy.clocks_for(severity=severity, channel=channel, flags=flag_list),
-        *policy.clocks_on_resolution(severity=severity),
-    ]
-    return [
-        build_deadline(
-            spec=spec,
-            started_at=started_at,
-            severity=severity,
-            flags=flag_list,
-            policy=policy,
-            calendar=calendar,
-        )
-        for spec in specs
-        if spec.clock in wanted
-    ]
-
-
-def deadlines_on_resolution(
-    *,
-    resolved_at: datetime,
-    severity: Severity,
-    channel: Channel,
-    flags: Iterable[FlagName],
-    policy: SlaPolicy,
-    calendar: BusinessCalendar,
-) -> list[Deadline]:
-    """Clocks started when the case is resolved (the callback, 回訪)."""
-    return start_clocks(
-        clocks=[spec.clock for spec in policy.clocks_on_resolution(severity=severity)],
-        started_at=resolved_at,
-        severity=severity,
-        channel=channel,
-        flags=flags,
-        policy=policy,
-        calendar=calendar,
-    )
-
-
-def next_occurrence(
-    *,
-    deadline: Deadline,
-    spec: ClockSpec,
-    calendar: BusinessCalendar,
-    from_time: datetime | None = None,
-) -> Deadline:
-    """The next occurrence of a repeating clock, from the previous due (or when it was met)."""
-    start = calendar.local(from_time) if from_time is not None else deadline.due_at
-    due = due_for(start=start, spec=spec, calendar=calendar)
-    following = replace(
-        deadline,
-        occurrence=deadline.occurrence + 1,
-        started_at=start,
-        due_at=due,
-        thresholds=threshold_times(
-            started_at=start,
-            due_at=due,
-            unit=spec.unit,
-            percents=deadline.thresholds.keys(),
-            calendar=calendar,
-        ),
-        unit=spec.unit,
-        capped_by=None,
-    )
-    return _stamped(following, calendar=calendar)
-
-
-def shift_for_pause(
-    *, deadline: Deadline, paused_at: datetime, resumed_at: datetime, calendar: BusinessCalendar
-) -> Deadline:
-    """Move what was still ahead at `paused_at` later by the paused time, as the unit counts it.
-
-    Pass the credited pause window from the lifecycle `Transition` (already capped by policy);
-    a clock already breached when the pause began is not moved.
-    """
-    begin = max(calendar.local(paused_at), deadline.started_at)
-    end = calendar.local(resumed_at)
-    if end <= begin or begin >= deadline.due_at:
-        return deadline
-    lost = measure(start=begin, end=end, unit=deadline.unit, calendar=calendar)
-
-    def moved(moment: datetime) -> datetime:
-        if moment < begin:
-            return moment
-        return advance(start=moment, amount=lost, unit=deadline.unit, calendar=calendar)
-
-    shifted = replace(
-        deadline,
-        due_at=moved(deadline.due_at),
-        thresholds={pct: moved(at) for pct, at in deadline.thresholds.items()},
-    )
-    return _stamped(shifted, calendar=calendar)
-
-
-def extend_deadline(*, deadline: Deadline, hours: float, calendar: BusinessCalendar) -> Deadline:
-    """An approved extension: working hours for wh / wd clocks, natural hours otherwise."""
-    due = advance(
-        start=deadline.due_at, amount=timedelta(hours=hours), unit=deadline.unit, calendar=calendar
-    )
-    extended = replace(
-        deadline,
-        due_at=due,
-        thresholds=threshold_times(
-            started_at=deadline.started_at,
-            due_at=due,
-            unit=deadline.unit,
-            percents=deadline.thresholds.keys(),
-            calendar=calendar,
-        ),
-    )
-    return _stamped(extended, calendar=calendar)
-
-
-def severity_upgrade_due(
-    *, received_at: datetime, severity: Severity, policy: SlaPolicy
-) -> list[tuple[datetime, Severity]]:
-    """When an unresolved complaint moves up (7 d → P2, 30 d → P1), for levels above `severity`."""
-    return [
-        (received_at + upgrade.after, upgrade.to)
-        for upgrade in policy.upgrades
-        if upgrade.to.rank < severity.rank
-    ]

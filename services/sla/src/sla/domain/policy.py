@@ -18,6 +18,7 @@ from sla.domain.policy_rules import (
     Duration,
     EscalationRule,
     Overlay,
+    Start,
     Unit,
     Upgrade,
     parse_clock_rule,
@@ -27,7 +28,7 @@ from sla.domain.policy_rules import (
     parse_upgrade,
 )
 
-__all__ = ["BREACH", "ClockSpec", "Duration", "SlaPolicy", "Unit"]
+__all__ = ["BREACH", "ClockSpec", "Duration", "SlaPolicy", "Start", "Unit"]
 
 
 def _percent(value: Any) -> int:
@@ -120,20 +121,54 @@ class SlaPolicy:
             source=source,
         )
 
-    def spec(self, *, clock: ClockName, severity: Severity) -> ClockSpec | None:
+    def spec(
+        self,
+        *,
+        clock: ClockName,
+        severity: Severity,
+        category: str | None = None,
+        complex_case: bool = False,
+    ) -> ClockSpec | None:
         """The pack's spec for `clock` at `severity`, if the clock runs at that level."""
         rule = self.rules.get(clock)
-        return rule.spec(severity) if rule else None
+        return rule.spec(severity, category=category, complex_case=complex_case) if rule else None
 
-    def clocks_for(
-        self, *, severity: Severity, channel: Channel, flags: Iterable[FlagName] = ()
+    def pausable(self, clock: ClockName) -> bool:
+        """Whether waiting for the customer stops `clock` (an outer limit runs on)."""
+        rule = self.rules.get(clock)
+        return rule.pausable if rule else True
+
+    def clocks_starting(
+        self,
+        at: Start,
+        *,
+        severity: Severity,
+        category: str | None = None,
+        complex_case: bool = False,
     ) -> list[ClockSpec]:
-        """Clocks started at receipt, overlays included (callback starts on resolution)."""
-        specs = [
+        """The pack's own clocks (no overlays) that start at lifecycle moment `at`."""
+        return [
             spec
             for rule in self.rules.values()
-            if rule.starts == "receipt" and (spec := rule.spec(severity)) is not None
+            if rule.starts == at
+            and (spec := rule.spec(severity, category=category, complex_case=complex_case))
+            is not None
         ]
+
+    def clocks_for(
+        self,
+        *,
+        severity: Severity,
+        channel: Channel,
+        flags: Iterable[FlagName] = (),
+        category: str | None = None,
+        complex_case: bool = False,
+    ) -> list[ClockSpec]:
+        """Clocks started at receipt, overlays included (others start at dispatch, resolution or
+        reopening)."""
+        specs = self.clocks_starting(
+            "receipt", severity=severity, category=category, complex_case=complex_case
+        )
         flag_set = set(flags)
         for overlay in self.overlays:
             if overlay.applies(channel=channel, flags=flag_set):
@@ -141,13 +176,13 @@ class SlaPolicy:
                 specs.extend(overlay.add)
         return specs
 
-    def clocks_on_resolution(self, *, severity: Severity) -> list[ClockSpec]:
+    def clocks_on_resolution(
+        self, *, severity: Severity, category: str | None = None, complex_case: bool = False
+    ) -> list[ClockSpec]:
         """Clocks started when the case is resolved (the callback)."""
-        return [
-            spec
-            for rule in self.rules.values()
-            if rule.starts == "resolution" and (spec := rule.spec(severity)) is not None
-        ]
+        return self.clocks_starting(
+            "resolution", severity=severity, category=category, complex_case=complex_case
+        )
 
     def caps_for(
         self, *, channel: Channel, flags: Iterable[FlagName]

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
 from contracts import Audience, Channel, ClockName, FlagName, Severity
 from sla.domain.errors import PolicyError
 
-Unit = Literal["h", "d", "wh", "wd"]
-Start = Literal["receipt", "resolution"]
+Unit = Literal["h", "d", "wh", "wd", "sd"]
+"""`sd`: the same (natural) day: due at the end of the local calendar day the clock started on."""
+Start = Literal["receipt", "dispatch", "resolution", "reopening"]
+STARTS: tuple[Start, ...] = ("receipt", "dispatch", "resolution", "reopening")
+"""The lifecycle moments a clock can start at (DOMAIN.md §5: first contact starts at dispatch, the
+callback at resolution)."""
 
 _AMOUNT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(min|h|d|wh|wd)\s*$")
+SAME_DAY = "same_day"
+SAME_WORKING_DAY = "same_working_day"
 BREACH = 100
 MAX_DAYS = 366
 """No clock, pause cap or upgrade of a pack lasts longer than a year (in its own unit)."""
@@ -34,7 +40,7 @@ class Duration:
         return self.unit in ("wh", "wd")
 
     def natural(self) -> timedelta:
-        """The natural-time length of an h / d duration."""
+        """The natural-time length of an h / d duration (a same-day clock has none of its own)."""
         if self.unit == "h":
             return timedelta(hours=self.amount)
         if self.unit == "d":
@@ -44,12 +50,18 @@ class Duration:
 
 @dataclass(frozen=True)
 class ClockSpec:
-    """One clock as a pack defines it for one severity."""
+    """One clock as a pack defines it for one severity (and category / complexity)."""
 
     clock: ClockName
     amount: float
     unit: Unit
     repeat: bool = False
+    target: Duration | None = None
+    """An earlier promise than the breach (001 Art. 53: callback the same day, at most 3 days)."""
+    non_working_day: Duration | None = None
+    """The amount when the clock starts on a non-working day (Vanke T09: holidays, same day)."""
+    pausable: bool = True
+    """False for an outer limit that waiting for the customer does not stop (MIIT's 15 days)."""
 
     @property
     def duration(self) -> Duration:
@@ -100,10 +112,17 @@ class Upgrade:
 
 
 def parse_duration(raw: Any) -> Duration:
-    """Parse `15min`, `4wh`, `5wd`, `15d`; minutes become natural hours."""
-    match = _AMOUNT.match(str(raw))
+    """Parse `15min`, `4wh`, `5wd`, `15d`, `same_day`, `same_working_day`; minutes become hours."""
+    word = str(raw).strip()
+    if word == SAME_DAY:
+        return Duration(0, "sd")
+    if word == SAME_WORKING_DAY:
+        return Duration(0, "wd")  # zero working days: the end of this (or the next) working day
+    match = _AMOUNT.match(word)
     if match is None:
-        raise PolicyError(f"bad duration {raw!r}: use <number><min|h|d|wh|wd>")
+        raise PolicyError(
+            f"bad duration {raw!r}: use <number><min|h|d|wh|wd>, {SAME_DAY} or {SAME_WORKING_DAY}"
+        )
     amount, unit = float(match.group(1)), match.group(2)
     if amount <= 0:
         raise PolicyError(f"bad duration {raw!r}: must be positive")
@@ -132,19 +151,56 @@ def _enum_set(raw: Any, *, enum: Any, where: str) -> frozenset[Any]:
 
 @dataclass(frozen=True)
 class ClockRule:
+    """One clock of a pack: when it starts and its amount per severity, category and complexity."""
+
     clock: ClockName
     starts: Start
     repeat: bool
     per_severity: Mapping[Severity, Duration]
+    by_category: Mapping[str, Mapping[Severity, Duration]] = field(default_factory=dict)
+    complex: Mapping[Severity, Duration] = field(default_factory=dict)
+    target: Duration | None = None
+    non_working_day: Duration | None = None
+    pausable: bool = True
 
-    def spec(self, severity: Severity) -> ClockSpec | None:
+    def spec(
+        self, severity: Severity, *, category: str | None = None, complex_case: bool = False
+    ) -> ClockSpec | None:
+        """The clock at `severity`: a complex case's amount first, then the category's (its top
+        level or the full path), then the severity's; None where the clock does not run."""
         duration = self.per_severity.get(severity)
+        if category:
+            for key in (category, category.split("/", 1)[0]):
+                if key in self.by_category and severity in self.by_category[key]:
+                    duration = self.by_category[key][severity]
+                    break
+        if complex_case and severity in self.complex:
+            duration = self.complex[severity]
         if duration is None:
             return None
-        return ClockSpec(self.clock, duration.amount, duration.unit, self.repeat)
+        return ClockSpec(
+            self.clock,
+            duration.amount,
+            duration.unit,
+            self.repeat,
+            target=self.target,
+            non_working_day=self.non_working_day,
+            pausable=self.pausable,
+        )
+
+
+def _per_severity(raw: Mapping[str, Any], *, where: str) -> dict[Severity, Duration]:
+    if not isinstance(raw, dict):
+        raise PolicyError(f"{where} must be a mapping of severities to amounts")
+    return {sev: parse_duration(raw[sev.value]) for sev in Severity if sev.value in raw}
+
+
+def _optional_duration(raw: Any) -> Duration | None:
+    return None if raw is None else parse_duration(raw)
 
 
 def parse_clock_rule(*, name: str, raw: Any) -> ClockRule:
+    """One entry of a pack's `clocks:` mapping."""
     try:
         clock = ClockName(name)
     except ValueError as exc:
@@ -152,14 +208,28 @@ def parse_clock_rule(*, name: str, raw: Any) -> ClockRule:
     if not isinstance(raw, dict):
         raise PolicyError(f"clock {name}: must be a mapping")
     starts = str(raw.get("starts", "receipt"))
-    if starts not in ("receipt", "resolution"):
-        raise PolicyError(f"clock {name}: `starts` must be receipt or resolution")
-    per_severity = {sev: parse_duration(raw[sev.value]) for sev in Severity if sev.value in raw}
+    if starts not in STARTS:
+        raise PolicyError(f"clock {name}: `starts` must be one of {', '.join(STARTS)}")
+    categories = raw.get("categories") or {}
+    if not isinstance(categories, dict):
+        raise PolicyError(f"clock {name}: `categories` must map categories to severities")
+    by_category = {
+        str(cat): _per_severity(amounts, where=f"clock {name}: categories.{cat}")
+        for cat, amounts in categories.items()
+    }
+    pausable = raw.get("pausable", True)
+    if not isinstance(pausable, bool):
+        raise PolicyError(f"clock {name}: `pausable` is true or false")
     return ClockRule(
         clock=clock,
-        starts="receipt" if starts == "receipt" else "resolution",
+        starts=next(s for s in STARTS if s == starts),
         repeat=bool(raw.get("repeat", False)),
-        per_severity=per_severity,
+        per_severity=_per_severity(raw, where=f"clock {name}"),
+        by_category=by_category,
+        complex=_per_severity(raw.get("complex") or {}, where=f"clock {name}: complex"),
+        target=_optional_duration(raw.get("target")),
+        non_working_day=_optional_duration(raw.get("non_working_day")),
+        pausable=pausable,
     )
 
 

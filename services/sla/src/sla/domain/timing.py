@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from sla.domain.calendar import BusinessCalendar
 from sla.domain.policy import ClockSpec, Duration, Unit
@@ -14,12 +14,26 @@ def is_working_unit(unit: Unit) -> bool:
 
 
 def due_for(*, start: datetime, spec: ClockSpec, calendar: BusinessCalendar) -> datetime:
-    """When a clock of `spec` started at `start` is due."""
-    if spec.unit == "wd":
-        return calendar.add_working_days(start, int(spec.amount))
-    if spec.unit == "wh":
-        return calendar.add_working_hours(start, spec.amount)
-    return calendar.add_natural(start, spec.duration.natural())
+    """When a clock of `spec` started at `start` is due (its non-working-day amount when it
+    starts on a day off)."""
+    duration = spec.duration
+    if spec.non_working_day is not None and not calendar.is_working_day(
+        calendar.local(start).date()
+    ):
+        duration = spec.non_working_day
+    return due_after(start=start, duration=duration, calendar=calendar)
+
+
+def due_after(*, start: datetime, duration: Duration, calendar: BusinessCalendar) -> datetime:
+    """`duration` after `start` as its unit counts time; `sd` is the end of the start's day."""
+    if duration.unit == "sd":
+        day = calendar.local(start).date() + timedelta(days=1)
+        return datetime.combine(day, time.min, calendar.tz)
+    if duration.unit == "wd":
+        return calendar.add_working_days(start, int(duration.amount))
+    if duration.unit == "wh":
+        return calendar.add_working_hours(start, duration.amount)
+    return calendar.add_natural(start, duration.natural())
 
 
 def measure(*, start: datetime, end: datetime, unit: Unit, calendar: BusinessCalendar) -> timedelta:

@@ -13,13 +13,10 @@ from datetime import datetime, timedelta
 
 from contracts import Channel, ClockName, FlagName, Severity
 from sla.domain.calendar import BusinessCalendar
-from sla.domain.deadlines import (
-    Deadline,
-    deadlines_at_receipt,
-    severity_upgrade_due,
-    shift_for_pause,
-)
+from sla.domain.clock_starts import severity_upgrade_due
+from sla.domain.deadlines import Deadline, deadlines_at_receipt
 from sla.domain.policy import BREACH, SlaPolicy
+from sla.domain.replanning import shift_for_pause
 
 LEFT_OUT: Mapping[ClockName, str] = {
     ClockName.PROGRESS_UPDATE: "each occurrence starts from the previous one, which the rules move",

@@ -1,0 +1,100 @@
+"""`complaints classify export-corrections`: staff regrades as lines `make train` reads."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from classifier.adapters.mongo_corrections import MongoCorrectionStore
+from classifier.domain.regrade import Correction, training_line
+from contracts import Channel, CustomerTier
+from servicekit.mongo import Document, find_all
+
+HEADER = (
+    "# Staff corrections (`regraded` actions), exported {when} by `complaints classify "
+    "export-corrections`.\n# label | severity | flags | channel | tier | text\n"
+)
+
+
+@dataclass(frozen=True)
+class ExportOptions:
+    """Where to read and where to write."""
+
+    mongo_url: str
+    database: str
+    out: Path | None
+
+
+async def training_lines(db: AsyncDatabase[Document]) -> tuple[list[str], int]:
+    """One training line per complaint (its latest correction), and how many had no text.
+
+    The text is the masked one intake stored in `complaints`; channel and tier are the
+    classified event's.
+    """
+    latest: dict[str, Correction] = {}
+    for correction in await MongoCorrectionStore(db).corrections():
+        latest[correction.complaint_id] = correction  # oldest first: the last one stands
+    ids = sorted(latest)
+    texts = {
+        doc["_id"]: doc.get("text")
+        for doc in await find_all(db["complaints"], {"_id": {"$in": ids}}, {"text": 1})
+    }
+    events = {
+        doc["_id"]: doc.get("classified_event", {}).get("data", {})
+        for doc in await find_all(
+            db["classifications"], {"_id": {"$in": ids}}, {"classified_event.data": 1}
+        )
+    }
+    lines, missing = [], 0
+    for complaint_id in ids:
+        text = texts.get(complaint_id)
+        if not isinstance(text, str) or not text.strip():
+            missing += 1
+            continue
+        data = events.get(complaint_id, {})
+        lines.append(
+            training_line(
+                latest[complaint_id],
+                text=text,
+                channel=Channel(data.get("channel", Channel.WEB.value)),
+                tier=CustomerTier(data.get("customer_tier", CustomerTier.STANDARD.value)),
+            )
+        )
+    return lines, missing
+
+
+async def _export(options: ExportOptions, out: TextIO) -> int:
+    client: AsyncMongoClient[Document] = AsyncMongoClient(options.mongo_url, tz_aware=True)
+    try:
+        lines, missing = await training_lines(client[options.database])
+    finally:
+        await client.close()
+    out.write(HEADER.format(when=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")))
+    out.writelines(line + "\n" for line in lines)
+    if missing:
+        sys.stderr.write(f"export-corrections: {missing} corrected complaints have no text\n")
+    return len(lines)
+
+
+def export_command(options: ExportOptions) -> int:
+    """Write the lines to `options.out` (or stdout); 2 when MongoDB cannot be read."""
+    from pymongo.errors import PyMongoError
+
+    try:
+        if options.out is None:
+            count = asyncio.run(_export(options, sys.stdout))
+        else:
+            with options.out.open("w", encoding="utf-8") as handle:
+                count = asyncio.run(_export(options, handle))
+    except PyMongoError as exc:
+        sys.stderr.write(f"export-corrections: cannot read MongoDB ({type(exc).__name__})\n")
+        return 2
+    sys.stderr.write(f"export-corrections: {count} lines\n")
+    return 0

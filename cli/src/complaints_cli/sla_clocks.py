@@ -1,0 +1,79 @@
+"""The SLA's clocks as the CLI reads them: one flat row per clock entry of the `cases` sheets.
+
+The SLA service keeps every clock inside its case document (`cases.clocks`, ADR 0006). The
+report, the run summaries, the staff demo and `sla simulate` count clocks one row each; this
+flattens the sheets into such rows (complaint_id, clock, occurrence, status, due_at, started_at,
+stopped_at, fired, outcome). Nothing personal is read.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pymongo.asynchronous.database import AsyncDatabase
+
+from servicekit.mongo import find_all
+
+Row = dict[str, Any]
+RUNNING = "running"
+SHEET_FIELDS = {"clocks": 1}
+
+
+def clock_rows(case: Mapping[str, Any], *, upgrades: bool = False) -> list[Row]:
+    """One row per clock of one case document (time-based upgrades too if asked: clock None)."""
+    rows = []
+    for entry in case.get("clocks") or ():
+        if not entry.get("clock") and not upgrades:
+            continue
+        fired = list(entry.get("passed", ()))
+        status, stopped, due = entry.get("status"), entry.get("stopped_at"), entry.get("due_at")
+        if status == "met" and stopped is not None and due is not None:
+            outcome = "on_time" if stopped <= due else "late"
+        else:
+            outcome = "overdue" if status == RUNNING and 100 in fired else ""
+        rows.append(
+            {
+                "_id": f"{case['_id']}:{entry.get('key')}",
+                "complaint_id": case["_id"],
+                "clock": entry.get("clock"),
+                "severity": entry.get("severity"),
+                "occurrence": entry.get("occurrence", 1),
+                "status": status,
+                "due_at": due,
+                "started_at": entry.get("started_at"),
+                "stopped_at": stopped,
+                "fired": fired,
+                "outcome": outcome,
+                "paused": entry.get("pause_base") is not None,
+            }
+        )
+    return rows
+
+
+def flatten(cases: Iterable[Mapping[str, Any]]) -> list[Row]:
+    """The rows of many case documents."""
+    return [row for case in cases for row in clock_rows(case)]
+
+
+async def clock_documents(
+    db: AsyncDatabase[Any], query: Mapping[str, Any] | None = None
+) -> list[Row]:
+    """The clock rows of the cases matching `query` (all cases by default), in one read."""
+    return flatten(await find_all(db["cases"], query or {}, SHEET_FIELDS))
+
+
+def open_by_severity(rows: Iterable[Row], now: Any) -> tuple[list[Row], list[Row]]:
+    """`{"_id": severity, "n": count}` rows of running clocks, all and past due at `now`."""
+    opened: Counter[str] = Counter()
+    overdue: Counter[str] = Counter()
+    for row in rows:
+        if row["status"] == RUNNING and row["clock"]:
+            opened[str(row["severity"])] += 1
+            if row["due_at"] is not None and row["due_at"] <= now:
+                overdue[str(row["severity"])] += 1
+    return (
+        [{"_id": level, "n": n} for level, n in opened.items()],
+        [{"_id": level, "n": n} for level, n in overdue.items()],
+    )

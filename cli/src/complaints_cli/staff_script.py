@@ -1,0 +1,211 @@
+"""The demo staff's scripts: who they are, what each case's script does and when each step is due.
+
+Pure: no I/O, no clock of its own. `staff` plays these scripts against the case API.
+"""
+
+from __future__ import annotations
+
+import itertools
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from datetime import time as clock_time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sla.domain import BusinessCalendar
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+START_AT = clock_time(8, 45)  # the run starts on a working-day morning, before opening
+HANDLERS = tuple(f"handler-{n:02d}" for n in range(1, 6))
+LEAD, MANAGER = "lead-01", "manager-01"
+# Working hours count fully for P3 / P4; P1 and P2 clocks run in natural minutes, so staff hurry.
+PACE = {"P1": 0.1, "P2": 0.25, "P3": 1.0, "P4": 1.0}
+SPREAD_HOURS = (
+    0.5  # cases start up to this much later (by their id), so staff do not all act at once
+)
+Json = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One action of a script, `after` working hours after the previous one (before the pace)."""
+
+    after: float
+    action: str
+    by: str = "handler"  # handler (the assigned one) | lead | manager
+    fields: Mapping[str, object] = field(default_factory=dict)
+
+
+def _close(verdict: str, root_cause: str) -> Step:
+    fields: dict[str, object] = {"verdict": verdict, "root_cause": root_cause}
+    if verdict in {"baseless", "malicious"}:  # 002 Art. 17: only with evidence on the case
+        fields["evidence"] = ["billing-records", "call-recording"]
+    return Step(0.5, "closed", "lead", fields)
+
+
+ACKNOWLEDGE = Step(0.3, "acknowledged")  # unless the acknowledgement SMS already did
+ASSIGN = Step(1.0, "assigned", "lead")
+CONTACT = Step(1.5, "contacted")
+RESOLVE = Step(5.0, "resolved", fields={"result": "已核实问题并为客户处理完毕"})
+SATISFIED = Step(3.0, "callback_done", fields={"satisfaction": "satisfied"})
+UNREACHABLE = Step(1.0, "callback_done", fields={"satisfaction": "unreachable"})
+PROMPT = (ASSIGN, CONTACT, RESOLVE, SATISFIED, _close("upheld", "业务规则执行有误"))
+SCRIPTS: dict[str, tuple[Step, ...]] = {
+    "prompt": PROMPT,
+    "awaiting": (
+        ASSIGN,
+        CONTACT,
+        Step(1.0, "awaiting_customer", fields={"reason": "等待客户提供缴费凭证"}),
+        Step(4.0, "customer_replied"),
+        Step(3.0, "resolved", fields={"result": "根据客户凭证更正账单"}),
+        Step(2.0, "callback_done", fields={"satisfaction": "satisfied"}),
+        _close("partly_upheld", "账单核对流程遗漏"),
+    ),
+    "unreachable": (
+        ASSIGN,
+        CONTACT,
+        RESOLVE,
+        UNREACHABLE,
+        UNREACHABLE,
+        UNREACHABLE,
+        _close("partly_upheld", "处理结果已短信告知"),
+    ),
+    "baseless": (
+        ASSIGN,
+        CONTACT,
+        Step(3.0, "resolved", fields={"result": "经核查收费无误，已向客户解释"}),
+        Step(2.0, "callback_done", fields={"satisfaction": "dissatisfied"}),
+        _close("baseless", "客户对资费理解有误"),
+    ),
+    "late": (Step(4.5, "assigned", "lead"), *PROMPT[1:]),  # dispatch breached (4 wh)
+    "escalated": (Step(7.0, "assigned", "lead"), CONTACT, RESOLVE),  # dispatch escalated (6 wh)
+    "neglected": (),  # nobody acts: dispatch and first contact breach and escalate
+    "withdrawn": (ASSIGN, CONTACT, Step(2.0, "withdrawn", fields={"reason": "客户来电撤诉"})),
+    "reopen": (
+        *PROMPT,
+        Step(1.0, "reopened", "lead", {"reason": "客户反映问题再次出现"}),
+        Step(0.5, "assigned", "lead"),
+        Step(1.0, "contacted"),
+        Step(3.0, "resolved", fields={"result": "更换设备后问题解决"}),
+    ),
+    "extend": (
+        ASSIGN,
+        CONTACT,
+        Step(
+            1.0,
+            "deadline_extended",
+            "manager",
+            {
+                "clock": "resolution",
+                "extend_by_hours": 16,
+                "reason": "需设备厂商上门检测",
+                "approver": MANAGER,
+            },
+        ),
+        Step(6.0, "resolved", fields={"result": "厂商检测后更换设备"}),
+        SATISFIED,
+        _close("upheld", "设备老化"),
+    ),
+}
+PATTERN = (
+    "prompt",
+    "awaiting",
+    "prompt",
+    "unreachable",
+    "late",
+    "prompt",
+    "baseless",
+    "neglected",
+    "prompt",
+    "awaiting",
+    "withdrawn",
+    "prompt",
+    "escalated",
+    "unreachable",
+    "prompt",
+    "baseless",
+    "awaiting",
+    "neglected",
+    "prompt",
+    "late",
+)
+ONCE = {"prompt": "reopen", "awaiting": "extend"}  # the first case of these scripts gets these
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """A case and what the staff will do with it."""
+
+    complaint_id: str
+    script: str
+    severity: str
+    received_at: datetime
+    handler: str
+    department: str
+    acknowledged: bool = False  # the acknowledgement SMS was delivered before staff took it
+
+
+class Caster:
+    """Gives each new case its script (the pattern in order of appearance) and its handler."""
+
+    def __init__(self) -> None:
+        self._slots = itertools.cycle(PATTERN)
+        self._handlers = itertools.cycle(HANDLERS)
+        self._once = dict(ONCE)
+
+    def cast(self, row: Json) -> Assignment:
+        """The script for one listed case."""
+        script = next(self._slots)
+        script = self._once.pop(script, script)
+        category = row.get("category") or "customer_service"
+        return Assignment(
+            complaint_id=row["complaint_id"],
+            script=script,
+            severity=row["severity"],
+            received_at=datetime.fromisoformat(row["received_at"]),
+            handler=next(self._handlers),
+            department=category.split("/")[0],
+            acknowledged=row.get("state") != "classified",
+        )
+
+
+def spread(complaint_id: str) -> float:
+    """Working hours this case's script starts late: 0 to `SPREAD_HOURS`, fixed by its id."""
+    return zlib.crc32(complaint_id.encode()) % 1000 / 1000 * SPREAD_HOURS
+
+
+def timeline(assignment: Assignment, calendar: BusinessCalendar) -> list[tuple[datetime, Step]]:
+    """When each step of the case's script falls due (working hours, at the severity's pace)."""
+    pace = PACE.get(assignment.severity, 1.0)
+    at = calendar.add_working_hours(assignment.received_at, spread(assignment.complaint_id) * pace)
+    planned = []
+    script = SCRIPTS[assignment.script]
+    # The neglected are left to the SMS; nobody acknowledges what the SMS already did.
+    first = () if assignment.acknowledged else (ACKNOWLEDGE,)
+    steps = (*first, *script) if script else ()
+    for step in steps:
+        at = calendar.add_working_hours(at, step.after * pace)
+        planned.append((at, step))
+    return planned
+
+
+def body_for(assignment: Assignment, step: Step, index: int) -> Json:
+    """The case API body of one step (a deterministic action id: a rerun is the same action)."""
+    body: Json = {
+        "action": step.action,
+        "action_id": f"staff-{assignment.complaint_id}-{index}",
+        **step.fields,
+    }
+    if step.action == "assigned":
+        body |= {"assignee": assignment.handler, "department": assignment.department}
+    return body
+
+
+def working_morning(calendar: BusinessCalendar, today: date) -> datetime:
+    """`START_AT` on the latest working day up to `today` (Shanghai)."""
+    day = today
+    while not calendar.is_working_day(day):
+        day -= timedelta(days=1)
+    return datetime.combine(day, START_AT, SHANGHAI)

@@ -1,0 +1,127 @@
+"""Hostile-traffic faults for the fault suite (issue 21): oversized records, list and body floods.
+
+Each is a `Fault` of scripts/faults.py: it runs halfway through the steady load, on the real
+broker and FerretDB, and records a FAILED note when its own check does not hold; the suite then
+checks that every complaint of the load was still normalized, classified, clocked and acknowledged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import secrets
+import sys
+import time
+from pathlib import Path
+from typing import Any, Protocol
+
+import httpx
+from aiokafka import AIOKafkaProducer
+from pymongo import AsyncMongoClient
+
+from complaints_cli.pipeline import StackConfig
+from complaints_cli.topics import read_all
+from contracts import MessageDeadLettered, Topic
+from servicekit.kafka import tool_client_kwargs
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+import list_flood
+
+INPUT_TOPICS = (
+    Topic.RAW,
+    Topic.NORMALIZED,
+    Topic.CLASSIFIED,
+    Topic.LIFECYCLE,
+    Topic.SLA,
+    Topic.NOTIFICATION_SENT,
+)
+INTAKE_KEY = secrets.token_urlsafe(24)
+NEAR_LIMIT = 950_000  # bytes: under the broker's 1 MiB message.max.bytes, over any bound of ours
+
+
+class Run(Protocol):
+    """What scripts/faults.py hands a fault (its `Run`)."""
+
+    config: StackConfig
+    notes: list[str]
+
+
+def env() -> dict[str, str]:
+    """Settings these faults need: the intake HTTP API and the case API switched on."""
+    return {"INTAKE_API_KEYS": json.dumps({"web": INTAKE_KEY}), **list_flood.staff_env()}
+
+
+def oversized(topic: Topic, marker: str) -> bytes:
+    """A JSON record of about `NEAR_LIMIT` bytes that no service accepts."""
+    body = {"marker": marker, "topic": topic.value, "text": "x" * NEAR_LIMIT}
+    return json.dumps(body).encode()
+
+
+async def oversized_every_topic(run: Run) -> None:
+    """A ~950 KB record on every input topic: each dead-lettered once by each consumer of it."""
+    marker = f"big-{secrets.token_hex(4)}"
+    digests = {hashlib.sha256(oversized(t, marker)).hexdigest(): t.value for t in INPUT_TOPICS}
+    producer = AIOKafkaProducer(
+        **tool_client_kwargs(run.config.kafka), acks="all", max_request_size=1_040_000
+    )
+    await producer.start()
+    try:
+        for topic in INPUT_TOPICS:
+            await producer.send_and_wait(topic.value, oversized(topic, marker), key=b"oversized")
+    finally:
+        await producer.stop()
+    letters: dict[tuple[str, str], int] = {}
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        letters = {}
+        async for value in read_all(run.config.kafka, Topic.DLQ):
+            data = MessageDeadLettered.model_validate_json(value).data
+            if data.payload_sha256 in digests:
+                where = (data.original_topic, data.service)
+                letters[where] = letters.get(where, 0) + 1
+        if {topic for topic, _ in letters} == set(digests.values()):
+            break
+        await asyncio.sleep(3)
+    run.notes.append(f"~950 KB on {len(INPUT_TOPICS)} topics, {sum(letters.values())} letters")
+    if missing := set(digests.values()) - {topic for topic, _ in letters}:
+        raise AssertionError(f"not dead-lettered: {sorted(missing)}")
+    if twice := sorted(f"{s}@{t}" for (t, s), n in letters.items() if n > 1):
+        raise AssertionError(f"dead-lettered more than once: {twice}")
+
+
+async def list_flood_during_load(run: Run, *, cases: int = 5_000, concurrent: int = 50) -> None:
+    """Seed cases, then 50 concurrent `GET /cases`: each answered or shed within 2 s."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(run.config.mongo, tz_aware=True)
+    try:
+        db = client[run.config.database]
+        await list_flood.seed_cases(db, await list_flood.template_case(db), cases)
+    finally:
+        await client.close()
+    base = f"http://127.0.0.1:{run.config.port('sla')}"
+    result = await list_flood.flood(base, concurrent=concurrent)
+    run.notes.append(f"{concurrent} lists over {cases} seeded cases: {result.line()}")
+    if result.slowest_s > 2.0 or not set(result.statuses) <= {200, 503}:
+        raise AssertionError(f"list flood: {result.line()}")
+    if not result.retry_after:
+        raise AssertionError("a 503 without Retry-After")
+
+
+async def body_flood(run: Run, *, bodies: int = 20, size: int = 10 * 1024 * 1024) -> None:
+    """`bodies` concurrent 10 MB POSTs to intake: each refused (413) or shed, never taken in."""
+    url = f"http://127.0.0.1:{run.config.port('intake')}/complaints"
+    blob = b'{"channel": "web", "text": "' + b"x" * size + b'"}'
+
+    async def one() -> int:
+        async with httpx.AsyncClient(timeout=30) as http:
+            try:
+                answer = await http.post(url, content=blob, headers={"X-Api-Key": INTAKE_KEY})
+            except httpx.TransportError:
+                return 0  # the server closed the connection on an unread body: refused too
+            return answer.status_code
+
+    statuses = await asyncio.gather(*(one() for _ in range(bodies)))
+    counted = {s: statuses.count(s) for s in sorted(set(statuses))}
+    run.notes.append(f"{bodies} × 10 MB POSTs: {counted}")
+    if not set(statuses) <= {0, 413, 503}:
+        raise AssertionError(f"10 MB bodies answered {counted}")

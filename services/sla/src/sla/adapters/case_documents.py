@@ -1,0 +1,202 @@
+"""The stored form of a case: facts, lifecycle fields, the clock sheet and the change log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Annotated, Any
+
+from pydantic import Field, TypeAdapter
+
+from contracts import (
+    CaseActionRejected,
+    CaseState,
+    CaseStateChanged,
+    Channel,
+    Event,
+    FlagName,
+    LifecycleAction,
+    Satisfaction,
+    Severity,
+    SlaChanged,
+    Verdict,
+)
+from servicekit.mongo import Document
+from sla.clocks.codec import clock_doc, clock_of
+from sla.domain import Case, HistoryEntry
+from sla.ports import CaseChange, CaseFacts, CaseRecord, LogEntry
+
+LOGGED_EVENT: TypeAdapter[Event] = TypeAdapter(
+    Annotated[SlaChanged | CaseStateChanged | CaseActionRejected, Field(discriminator="type")]
+)
+
+
+def case_fields(case: Case) -> Document:
+    """The state machine's view of a case as stored fields."""
+    return {
+        "state": case.state.value,
+        "severity": case.severity.value,
+        "paused_at": case.paused_at,
+        "pause_reason": case.pause_reason,
+        "paused_total_seconds": case.paused_total.total_seconds(),
+        "contact_failures": case.contact_failures,
+        "callback_failures": case.callback_failures,
+        "callback_answer": case.callback_answer.value if case.callback_answer else None,
+        "verdict": case.verdict.value if case.verdict else None,
+        "acknowledged": case.acknowledged,
+        "contacted": case.contacted,
+        "reopen_count": case.reopen_count,
+        "history": [
+            {
+                "action_id": h.action_id,
+                "action": h.action.value,
+                "actor": h.actor,
+                "at": h.at,
+                "from_state": h.from_state.value,
+                "to_state": h.to_state.value,
+                "reason": h.reason,
+            }
+            for h in case.history
+        ],
+    }
+
+
+def _optional(enum: Any, value: Any) -> Any:
+    return enum(value) if value is not None else None
+
+
+def case_from(doc: Document) -> Case:
+    """Rebuild the state machine's view of a stored case."""
+    return Case(
+        state=CaseState(doc["state"]),
+        severity=Severity(doc["severity"]),
+        paused_at=doc.get("paused_at"),
+        pause_reason=doc.get("pause_reason"),
+        paused_total=timedelta(seconds=doc.get("paused_total_seconds", 0.0)),
+        contact_failures=doc.get("contact_failures", 0),
+        callback_failures=doc.get("callback_failures", 0),
+        callback_answer=_optional(Satisfaction, doc.get("callback_answer")),
+        verdict=_optional(Verdict, doc.get("verdict")),
+        acknowledged=doc.get("acknowledged", False),
+        contacted=doc.get("contacted", False),
+        reopen_count=doc.get("reopen_count", 0),
+        history=tuple(
+            HistoryEntry(
+                action_id=h["action_id"],
+                action=LifecycleAction(h["action"]),
+                actor=h["actor"],
+                at=h["at"],
+                from_state=CaseState(h["from_state"]),
+                to_state=CaseState(h["to_state"]),
+                reason=h.get("reason"),
+            )
+            for h in doc.get("history", ())
+        ),
+    )
+
+
+def facts_fields(facts: CaseFacts) -> Document:
+    """The classification facts as stored fields (read by `complaints sla simulate` too)."""
+    severity = facts.severity_at_receipt.value if facts.severity_at_receipt else None
+    return {
+        "received_at": facts.received_at,
+        "channel": facts.channel.value,
+        "flags": [f.value for f in facts.flags],
+        "severity_at_receipt": severity,
+        "referral_due_at": facts.referral_due_at,
+        "complainant_key": facts.complainant_key,
+        "category": facts.category,
+    }
+
+
+def facts_from(doc: Document) -> CaseFacts:
+    """Classification facts back from a case document."""
+    return CaseFacts(
+        complaint_id=doc["_id"],
+        received_at=doc["received_at"],
+        channel=Channel(doc["channel"]),
+        flags=tuple(FlagName(f) for f in doc.get("flags", ())),
+        severity_at_receipt=_optional(Severity, doc.get("severity_at_receipt")),
+        referral_due_at=doc.get("referral_due_at"),
+        complainant_key=doc.get("complainant_key"),
+        category=doc.get("category"),
+    )
+
+
+def log_doc(entry: LogEntry) -> Document:
+    """One change as its log keeps it: the events exactly as published."""
+    return {
+        "id": entry.id,
+        "at": entry.at,
+        "events": [event.model_dump(mode="json") for event in entry.events],
+    }
+
+
+def log_of(doc: Document) -> LogEntry:
+    """A log entry back, its events with their original ids."""
+    return LogEntry(
+        id=doc["id"],
+        at=doc["at"],
+        events=tuple(LOGGED_EVENT.validate_python(e) for e in doc.get("events", ())),
+    )
+
+
+def case_document(record: CaseRecord) -> Document:
+    """A new case as inserted."""
+    return {
+        "_id": record.complaint_id,
+        **facts_fields(record.facts),
+        **case_fields(record.case),
+        "version": record.version,
+        "clocks": [clock_doc(c) for c in record.clocks],
+        "log": [log_doc(e) for e in record.log],
+        "unpublished": list(record.unpublished),
+    }
+
+
+def record_from(doc: Document) -> CaseRecord:
+    """A stored case back, clock sheet and log included."""
+    return CaseRecord(
+        facts=facts_from(doc),
+        case=case_from(doc),
+        version=doc["version"],
+        clocks=tuple(clock_of(c) for c in doc.get("clocks", ())),
+        log=tuple(log_of(e) for e in doc.get("log", ())),
+        unpublished=tuple(doc.get("unpublished", ())),
+        assignee=doc.get("assignee"),
+        department=doc.get("department"),
+        refusals={
+            item["action_id"]: (item["reason"], item["detail"])
+            for item in (doc.get("refusals") or {}).values()
+        },
+    )
+
+
+def change_update(change: CaseChange) -> Document:
+    """The one update a change is: the whole sheet and case fields, the log entry appended."""
+    fields = {**case_fields(change.case), "clocks": [clock_doc(c) for c in change.clocks]}
+    if change.resolved_at is not None:
+        fields["resolved_at"] = change.resolved_at
+    if change.closed_at is not None:
+        fields["closed_at"] = change.closed_at
+    if change.review_reason is not None:
+        fields["review_reason"] = change.review_reason
+    if change.assignment is not None:
+        fields["assignee"], fields["department"] = change.assignment
+    update: Document = {
+        "$set": fields,
+        "$inc": {"version": 1},
+        "$push": {"log": log_doc(change.entry)},
+    }
+    if change.pause is not None:
+        window = {"paused_at": change.pause[0], "credited_until": change.pause[1]}
+        update["$push"]["pauses"] = window
+    if change.unpublished:
+        update["$addToSet"] = {"unpublished": change.entry.id}
+    return update
+
+
+def field_key(text: str) -> str:
+    """An id usable as a field name: no `.` path separators, no `$`, no NUL (which ends a BSON
+    key), never empty (`%` alone, as `%` itself is escaped)."""
+    escaped = text.replace("%", "%25").replace(".", "%2E").replace("$", "%24")
+    return escaped.replace("\x00", "%00") or "%"

@@ -1,0 +1,1 @@
+"""Casework: the case lifecycle, staff actions, receipts, verdicts and the case queries."""

@@ -1,0 +1,236 @@
+"""ApplyCaseAction: staff actions from `complaints.lifecycle.v1`, each ONE compare-and-set.
+
+Each action goes through the pure state machine. An accepted action's new case, new clock sheet
+and log entry (carrying the events it publishes) are stored in one compare-and-set on the case
+document; then the batch's events are published; then the offset is committed. A redelivered
+action finds its id in the history and republishes its stored events, with the same ids. A
+refused action is answered with `CaseActionRejected` (its id is deterministic too).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from pydantic import ValidationError
+
+from contracts import (
+    ActionRejection,
+    CaseAction,
+    CaseActionRejected,
+    CaseActionTaken,
+    CaseState,
+    CaseStateChanged,
+    CaseTransition,
+    Event,
+    LifecycleAction,
+    Verdict,
+)
+from servicekit.clock import Clock
+from servicekit.delivery import Inbound, Rejection, decode
+from servicekit.plausible import implausible_time, out_of_range
+from sla.casework.effects import apply_effects
+from sla.clocks.scheduler import earlier_entry
+from sla.domain import (
+    BusinessCalendar,
+    Refusal,
+    SlaPolicy,
+    Transition,
+    apply_action,
+    complainant_review_needed,
+)
+from sla.metrics import SlaMetrics
+from sla.ports import CaseChange, CaseRecord, CaseStore, DueIndex, LogEntry, after
+
+log = logging.getLogger(__name__)
+Publish = Callable[[Sequence[Event]], Awaitable[None]]
+SOURCE = "/complaints/sla"
+COMMIT_ATTEMPTS = 10
+ACTION_TYPE = CaseActionTaken.event_type
+# How far before the complaint's receipt an action may be dated (clocks of staff systems drift).
+CLOCK_SKEW = timedelta(minutes=10)
+
+
+class CaseBusyError(RuntimeError):
+    """A case kept changing under the compare-and-set loop; the batch is retried."""
+
+
+def decode_actions(messages: Sequence[Inbound]) -> tuple[list[CaseActionTaken], list[Rejection]]:
+    """Staff actions of a lifecycle batch; this service's own answers on the topic are skipped."""
+    actions: list[Inbound] = []
+    rejections: list[Rejection] = []
+    for message in messages:
+        try:
+            kind = Event.model_validate_json(message.value).type
+        except ValidationError as exc:
+            detail = f"not a lifecycle event: {exc.error_count()} validation errors"
+            rejections.append(Rejection(message, "invalid_event", detail))
+            continue
+        if kind == ACTION_TYPE:
+            actions.append(message)
+        elif kind not in {CaseActionRejected.event_type, CaseStateChanged.event_type}:
+            detail = f"unknown type {kind[:60]!r}"  # never echo a hostile type whole
+            rejections.append(Rejection(message, "invalid_event", detail))
+    decoded, invalid = decode(actions, CaseActionTaken)
+    return decoded, rejections + invalid
+
+
+def time_refusal(record: CaseRecord, action: CaseAction) -> Refusal | None:
+    """Refuse an action dated where none can be: outside the pipeline's time range (the clock
+    arithmetic would overflow), or before the complaint was received."""
+    if (path := implausible_time(action)) is not None:
+        return Refusal("implausible_time", out_of_range(path), record.case.state)
+    if action.occurred_at < record.facts.received_at - CLOCK_SKEW:
+        detail = "the action is dated before the complaint was received"
+        return Refusal("before_receipt", detail, record.case.state)
+    return None
+
+
+@dataclass
+class ApplyCaseAction:
+    """Drives each case through its lifecycle and keeps its clock sheet in step."""
+
+    policy: SlaPolicy
+    calendar: BusinessCalendar
+    cases: CaseStore
+    index: DueIndex
+    publish: Publish
+    clock: Clock
+    metrics: SlaMetrics
+    wake: Callable[[], None]
+
+    async def on_lifecycle(self, messages: Sequence[Inbound]) -> list[Rejection]:
+        """Apply each staff action in order (cases read in one go); publish what they stored."""
+        actions, rejections = decode_actions(messages)
+        # Read without the change log (costly to parse): only a redelivery needs it, read then.
+        known = await self.cases.load_many([e.data.complaint_id for e in actions], log=False)
+        outgoing: list[Event] = []
+        for event in actions:
+            outgoing += await self._apply(event.data, known)
+        await self.publish(outgoing)
+        return rejections
+
+    async def _apply(self, action: CaseAction, known: dict[str, CaseRecord]) -> list[Event]:
+        """Apply one action (compare-and-set, re-read and retried on a concurrent change)."""
+        for _ in range(COMMIT_ATTEMPTS):
+            record = known.pop(action.complaint_id, None) or await self.cases.load(
+                action.complaint_id
+            )
+            if record is None:
+                detail = "no classified complaint with this id is known to the SLA service"
+                return [self._refused(action, Refusal("unknown_case", detail, CaseState.RECEIVED))]
+            if any(h.action_id == action.action_id for h in record.case.history):
+                known[action.complaint_id] = record
+                stored = record.entry(action.action_id)  # a redelivery: publish it again
+                if stored is None and (whole := await self.cases.load(action.complaint_id)):
+                    stored = whole.entry(action.action_id)
+                return list(stored.events) if stored is not None else []
+            outcome = time_refusal(record, action) or apply_action(
+                record.case, action, policy=self.policy, calendar=self.calendar
+            )
+            if isinstance(outcome, Refusal):
+                known[action.complaint_id] = record
+                self.metrics.lifecycle.labels(action.action.value, "refused").inc()
+                await self.cases.record_refusal(
+                    action.complaint_id,
+                    action.action_id,
+                    reason=outcome.reason,
+                    detail=outcome.detail,
+                )
+                return [self._refused(action, outcome)]
+            change = await self._change(record, action, outcome)
+            if await self.cases.commit(record, change):
+                known[action.complaint_id] = after(record, change)
+                self.metrics.lifecycle.labels(action.action.value, "accepted").inc()
+                return list(change.entry.events)
+        raise CaseBusyError(action.complaint_id)
+
+    async def _change(self, record: CaseRecord, action: CaseAction, step: Transition) -> CaseChange:
+        """The compare-and-set this action is: sheet, case, log entry with its events."""
+        sheet = apply_effects(record, action, step, policy=self.policy, calendar=self.calendar)
+        for entry in sheet.met:
+            assert entry.clock is not None  # noqa: S101 - only clocks are met
+            outcome = "on_time" if action.occurred_at <= entry.due_at else "late"
+            self.metrics.met.labels(entry.clock.value, outcome).inc()
+        moved = earlier_entry(record.complaint_id, record.clocks, sheet.sheet)
+        if moved:
+            await self.index.add(moved, now=self.clock.now())  # before the case: never missed
+            self.wake()
+        review = await self._review(record, action)
+        events: list[Event] = [*sheet.events, self._state_event(record, action, step, review)]
+        return CaseChange(
+            case=step.case,
+            clocks=sheet.sheet,
+            entry=LogEntry(action.action_id, action.occurred_at, tuple(events)),
+            resolved_at=action.occurred_at if step.to_state is CaseState.RESOLVED else None,
+            closed_at=action.occurred_at if step.to_state is CaseState.CLOSED else None,
+            pause=(step.pause.paused_at, step.pause.credited_until) if step.pause else None,
+            review_reason=review,
+            assignment=(
+                (action.assignee, action.department)
+                if action.action is LifecycleAction.ASSIGNED
+                else None
+            ),
+        )
+
+    def _refused(self, action: CaseAction, refusal: Refusal) -> CaseActionRejected:
+        data = ActionRejection(
+            complaint_id=action.complaint_id,
+            action=action.action,
+            action_id=action.action_id,
+            reason=refusal.reason,
+            detail=refusal.detail,
+            state=refusal.state.value,
+        )
+        return CaseActionRejected.build(
+            data=data,
+            subject=action.complaint_id,
+            source=SOURCE,
+            time=self.clock.now(),
+            cause=f"{action.action_id}@rejected",
+        )
+
+    async def _review(self, record: CaseRecord, action: CaseAction) -> str | None:
+        """Three baseless verdicts in 365 days, or one malicious: flag for human review."""
+        key = record.facts.complainant_key
+        if action.action is not LifecycleAction.CLOSED or key is None:
+            return None
+        if action.verdict not in {Verdict.BASELESS, Verdict.MALICIOUS}:
+            return None
+        verdicts = await self.cases.record_verdict(
+            key, complaint_id=action.complaint_id, at=action.occurred_at, verdict=action.verdict
+        )
+        reason = complainant_review_needed(verdicts=verdicts, now=action.occurred_at)
+        if reason is not None:
+            self.metrics.review_flags.inc()
+        return reason
+
+    def _state_event(
+        self, record: CaseRecord, action: CaseAction, step: Transition, review: str | None
+    ) -> CaseStateChanged:
+        data = CaseTransition(
+            complaint_id=action.complaint_id,
+            action=action.action,
+            action_id=action.action_id,
+            actor=action.actor,
+            occurred_at=action.occurred_at,
+            from_state=step.from_state,
+            to_state=step.to_state,
+            severity=record.case.severity,
+            assignee=action.assignee,
+            department=action.department,
+            satisfaction=action.satisfaction,
+            verdict=action.verdict,
+            reason=action.reason if action.verdict is Verdict.NOT_ACCEPTED else None,
+            clock=action.clock,
+            review_needed=review is not None,
+        )
+        return CaseStateChanged.build(
+            data=data,
+            subject=action.complaint_id,
+            source=SOURCE,
+            time=action.occurred_at,
+            cause=f"{action.action_id}@accepted",
+        )

@@ -1,0 +1,310 @@
+"""The staff desk of the case API: who may record what, the checks an action passes, publishing.
+
+An action is checked against the stored case with the same pure state machine the lifecycle
+consumer runs, then published as `CaseActionTaken` on `complaints.lifecycle.v1`; the consumer
+applies it, and the client polls the answer's Location until it reads `applied`. Actions are
+idempotent on the client's `action_id`. The actor is the staff member the API key belongs to.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from contracts import (
+    ActorRole,
+    CaseAction,
+    CaseActionTaken,
+    CaseState,
+    ClockName,
+    Event,
+    LifecycleAction,
+    Regrade,
+    Satisfaction,
+    Verdict,
+)
+from contracts.values import NO_CONTROL
+from servicekit.clock import Clock
+from sla.domain import BusinessCalendar, HistoryEntry, Refusal, SlaPolicy, apply_action
+from sla.ports import CaseStore
+from sla.settings import Role, StaffKey
+
+log = logging.getLogger(__name__)
+Publish = Callable[[Sequence[Event]], Awaitable[None]]
+SOURCE = "/complaints/case-api"
+PREFIX = "/cases"
+ACTION_ID = r"^[A-Za-z0-9._:@-]{1,100}$"
+A = LifecycleAction
+
+# Who may record what (docs/case-api.md): handlers work their cases; leads also dispatch, close
+# and reopen; managers also extend deadlines and close a case as malicious.
+_CASEWORK = frozenset(
+    {
+        A.ACKNOWLEDGED,
+        A.CONTACTED,
+        A.CONTACT_FAILED,
+        A.AWAITING_CUSTOMER,
+        A.CUSTOMER_REPLIED,
+        A.RESOLVED,
+        A.CALLBACK_DONE,
+        A.WITHDRAWN,
+    }
+)
+PERMITTED: dict[Role, frozenset[LifecycleAction]] = {
+    Role.HANDLER: _CASEWORK,
+    Role.LEAD: _CASEWORK | {A.ASSIGNED, A.CLOSED, A.REOPENED, A.REGRADED},
+    Role.MANAGER: frozenset(LifecycleAction),
+}
+MANAGER_VERDICTS = frozenset({Verdict.MALICIOUS})
+# Refusals about what the request lacks (422), not about the case's state (409).
+INCOMPLETE = frozenset(
+    {
+        "assignment_needs_assignee",
+        "pause_needs_reason",
+        "callback_needs_answer",
+        "closure_needs_verdict",
+        "extension_incomplete",
+        "extension_needs_approval",
+        "regrade_incomplete",
+    }
+)
+
+
+def role_refusal(role: Role, action: LifecycleAction, verdict: Verdict | None) -> str | None:
+    """Why `role` may not record `action` (with `verdict`), or None if it may."""
+    if action not in PERMITTED[role]:
+        return f"a {role.value} may not record `{action.value}`"
+    if action is A.CLOSED and verdict in MANAGER_VERDICTS and role is not Role.MANAGER:
+        return f"only a manager may close a case as `{verdict.value}`"
+    return None
+
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+_NUMBER = re.compile(r"\d(?:[ -]?\d){6,}")
+
+
+def _hide_email(match: re.Match[str]) -> str:
+    return match.group(0)[0] + "***@" + match.group(0).partition("@")[2]
+
+
+def _hide_number(match: re.Match[str]) -> str:
+    run = match.group(0)
+    return re.sub(r"\d", "*", run[:-4]) + run[-4:]
+
+
+def masked(text: str | None) -> str | None:
+    """Free text bound for a broad topic: e-mail addresses and runs of seven or more digits
+    (phone, ID, card numbers) hidden but for their last four digits."""
+    if text is None:
+        return None
+    return _NUMBER.sub(_hide_number, _EMAIL.sub(_hide_email, text))
+
+
+# No NUL or other control characters: they would be stored, served and published as they are.
+Text = Annotated[str, StringConstraints(min_length=1, max_length=2000, pattern=NO_CONTROL)]
+StaffName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=NO_CONTROL)]
+
+
+class Body(BaseModel):
+    """Base of the API's request and answer bodies."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ActionRequest(Body):
+    """A staff action; which optional fields matter depends on `action` (docs/case-api.md)."""
+
+    action: LifecycleAction
+    action_id: str = Field(
+        pattern=ACTION_ID,
+        description="Client-chosen id; sending the same id again is the same action.",
+    )
+    assignee: StaffName | None = Field(None, description="For `assigned`: the handler.")
+    department: StaffName | None = Field(None, description="For `assigned`: the department.")
+    note: Text | None = Field(None, description="Free text; numbers and e-mails are masked.")
+    result: Text | None = Field(None, description="For `resolved`: the result given.")
+    satisfaction: Satisfaction | None = Field(None, description="For `callback_done`.")
+    verdict: Verdict | None = Field(None, description="For `closed`.")
+    evidence: list[StaffName] = Field(
+        default_factory=list,
+        max_length=20,
+        description="For `closed` as baseless or malicious (required): evidence references.",
+    )
+    root_cause: Text | None = Field(None, description="For `closed`.")
+    reason: Text | None = Field(
+        None,
+        description="For `awaiting_customer` (required), reopen, withdraw, extensions, and "
+        "`closed` as not_accepted (required: told to the customer).",
+    )
+    clock: ClockName | None = Field(None, description="For `deadline_extended`: which clock.")
+    extend_by_hours: float | None = Field(
+        None, gt=0, le=2160, description="For `deadline_extended`: hours to add (≤ 90 days)."
+    )
+    approver: StaffName | None = Field(None, description="For `deadline_extended`: approved by.")
+    regrade: Regrade | None = Field(
+        None, description="For `regraded` (lead or manager; `reason` required): the correction."
+    )
+
+
+class ActionPending(Body):
+    """Published; the lifecycle consumer has not applied it yet. Poll `location`."""
+
+    status: Literal["pending"] = "pending"
+    complaint_id: str
+    action_id: str
+    action: LifecycleAction | None = None
+    event_id: str | None = Field(None, description="Id of the published CaseActionTaken event.")
+    location: str
+
+
+class ActionApplied(Body):
+    """The action is in the case's history: what it did."""
+
+    status: Literal["applied"] = "applied"
+    complaint_id: str
+    action_id: str
+    action: LifecycleAction
+    actor: str
+    at: AwareDatetime
+    from_state: CaseState
+    to_state: CaseState
+
+
+class Problem(Body):
+    """Why a request was not accepted."""
+
+    reason: str = Field(description="Machine-readable code, e.g. illegal_transition.")
+    detail: str = Field(description="Human-readable explanation.")
+    state: CaseState | None = Field(None, description="The case's state, when it matters.")
+
+
+class ApiProblemError(Exception):
+    """Answer the request with `status` and a `Problem` body."""
+
+    def __init__(
+        self, status: int, reason: str, detail: str, state: CaseState | None = None
+    ) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.problem = Problem(reason=reason, detail=detail, state=state)
+
+
+def _location(complaint_id: str, action_id: str) -> str:
+    return f"{PREFIX}/{complaint_id}/actions/{action_id}"
+
+
+@dataclass
+class CaseDesk:
+    """Takes staff actions: role, idempotency and state-machine checks, then publishing."""
+
+    cases: CaseStore
+    policy: SlaPolicy
+    calendar: BusinessCalendar
+    publish: Publish
+    clock: Clock
+
+    async def submit(
+        self, complaint_id: str, request: ActionRequest, who: StaffKey
+    ) -> ActionPending | ActionApplied:
+        """Publish the action if the case's state allows it, or say what it already did."""
+        if (why := role_refusal(who.role, request.action, request.verdict)) is not None:
+            raise ApiProblemError(403, "forbidden_for_role", why)
+        if request.action is A.REGRADED and (request.regrade is None or not request.reason):
+            detail = "a regrade names the corrected decision (`regrade`) and why (`reason`)"
+            raise ApiProblemError(422, "regrade_incomplete", detail)
+        record = await self.cases.load(complaint_id)
+        if record is None:
+            raise ApiProblemError(404, "unknown_case", "no classified complaint with this id")
+        case = record.case
+        done = next((h for h in case.history if h.action_id == request.action_id), None)
+        if done is not None:
+            if done.action is not request.action:
+                detail = f"action id {request.action_id} was used for `{done.action.value}`"
+                raise ApiProblemError(409, "action_id_reused", detail, case.state)
+            return self._applied(complaint_id, done)
+        action = self._action(complaint_id, request, who)
+        outcome = apply_action(case, action, policy=self.policy, calendar=self.calendar)
+        if isinstance(outcome, Refusal):
+            status = 422 if outcome.reason in INCOMPLETE else 409
+            raise ApiProblemError(status, outcome.reason, outcome.detail, outcome.state)
+        event = CaseActionTaken.build(
+            data=action,
+            subject=complaint_id,
+            source=SOURCE,
+            time=action.occurred_at,
+            cause=action.action_id,
+        )
+        await self._publish(event)
+        return ActionPending(
+            complaint_id=complaint_id,
+            action_id=action.action_id,
+            action=action.action,
+            event_id=event.id,
+            location=_location(complaint_id, action.action_id),
+        )
+
+    def _applied(self, complaint_id: str, entry: HistoryEntry) -> ActionApplied:
+        return ActionApplied(
+            complaint_id=complaint_id,
+            action_id=entry.action_id,
+            action=entry.action,
+            actor=entry.actor,
+            at=self.calendar.local(entry.at),
+            from_state=entry.from_state,
+            to_state=entry.to_state,
+        )
+
+    def _action(self, complaint_id: str, request: ActionRequest, who: StaffKey) -> CaseAction:
+        return CaseAction(
+            complaint_id=complaint_id,
+            action=request.action,
+            action_id=request.action_id,
+            actor=who.staff_id,
+            occurred_at=self.clock.now(),
+            assignee=request.assignee,
+            department=request.department,
+            note=masked(request.note),
+            result=masked(request.result),
+            satisfaction=request.satisfaction,
+            verdict=request.verdict,
+            evidence=request.evidence,
+            root_cause=masked(request.root_cause),
+            reason=masked(request.reason),
+            clock=request.clock,
+            extend_by_hours=request.extend_by_hours,
+            approver=request.approver,
+            regrade=request.regrade if request.action is A.REGRADED else None,
+            actor_role=ActorRole(who.role.value) if request.action is A.REGRADED else None,
+        )
+
+    async def _publish(self, event: CaseActionTaken) -> None:
+        fields = {"complaint_id": event.subject, "action": event.data.action.value}
+        try:
+            await self.publish([event])
+        except Exception as exc:
+            log.exception("case action not published", extra={"fields": fields})
+            detail = "the action could not be published; send it again with the same action_id"
+            raise ApiProblemError(503, "unavailable", detail) from exc
+        log.info("case action published", extra={"fields": fields | {"actor": event.data.actor}})
+
+    async def result(self, complaint_id: str, action_id: str) -> ActionPending | ActionApplied:
+        """Applied (with what it did) or still pending."""
+        record = await self.cases.load(complaint_id)
+        if record is None:
+            raise ApiProblemError(404, "unknown_case", "no classified complaint with this id")
+        done = next((h for h in record.case.history if h.action_id == action_id), None)
+        if done is not None:
+            return self._applied(complaint_id, done)
+        if (refused := record.refusals.get(action_id)) is not None:
+            # The consumer refused it after the desk's own check (e.g. a race with the SMS).
+            raise ApiProblemError(409, refused[0], refused[1], record.case.state)
+        return ActionPending(
+            complaint_id=complaint_id,
+            action_id=action_id,
+            location=_location(complaint_id, action_id),
+        )

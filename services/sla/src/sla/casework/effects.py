@@ -1,0 +1,251 @@
+"""What an accepted staff action does to the clock sheet, and the clock events it announces.
+
+Pure: the sheet in, the new sheet and events out; the use-case stores both in one
+compare-and-set.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass, field, replace
+
+from contracts import (
+    CaseAction,
+    ClockName,
+    LifecycleAction,
+    Severity,
+    SlaChange,
+    SlaChanged,
+    SlaEventKind,
+)
+from sla.clocks.firing import next_of
+from sla.clocks.replan import pause_upgrades, replan_for_severity, resume_upgrades
+from sla.clocks.sheet import ClockEntry, ClockStatus, as_deadline, entry_of, upsert, with_plan
+from sla.domain import (
+    BusinessCalendar,
+    SlaPolicy,
+    Transition,
+    extend_deadline,
+    pause_cap_ends_at,
+    shift_for_pause,
+    start_clocks,
+)
+from sla.ports import CaseRecord
+
+SOURCE = "/complaints/sla"
+# Stops caused by these actions end a clock without reaching its goal.
+CANCELLING = frozenset(
+    {LifecycleAction.CLOSED, LifecycleAction.WITHDRAWN, LifecycleAction.REOPENED}
+)
+_SETTLED = frozenset({"resolved", "callback_done", "closed", "withdrawn"})
+
+
+@dataclass
+class SheetChange:
+    """A sheet being changed by one action, and the events that change announces."""
+
+    record: CaseRecord
+    action: CaseAction
+    policy: SlaPolicy
+    calendar: BusinessCalendar
+    sheet: tuple[ClockEntry, ...] = ()
+    events: list[SlaChanged] = field(default_factory=list)
+    met: list[ClockEntry] = field(default_factory=list)  # for the met-on-time counter
+
+    def __post_init__(self) -> None:
+        self.sheet = self.record.clocks
+
+    def running(self, clock: ClockName | None = None) -> list[ClockEntry]:
+        """Running clock entries (not upgrades), of one clock if given."""
+        return [
+            e
+            for e in self.sheet
+            if e.running and e.clock is not None and (clock is None or e.clock is clock)
+        ]
+
+    def event(self, kind: SlaEventKind, entry: ClockEntry | None = None) -> None:
+        """Announce a change of the case's clocks (of one clock entry if given)."""
+        cid, action = self.record.complaint_id, self.action
+        data = SlaChange(
+            complaint_id=cid,
+            event=kind,
+            severity=self.record.case.severity,
+            clock=entry.clock if entry else None,
+            occurrence=entry.occurrence if entry else 1,
+            due_at=entry.due_at if entry else None,
+            policy_version=entry.policy_version if entry else self.policy.version,
+            calendar_version=entry.calendar_version if entry else self.calendar.version,
+            fired_at=action.occurred_at,
+        )
+        target = entry.deadline_id(cid) if entry else cid
+        self.events.append(
+            SlaChanged.build(
+                data=data,
+                subject=cid,
+                source=SOURCE,
+                time=action.occurred_at,
+                cause=f"{target}@{kind.value}@{action.action_id}",
+            )
+        )
+
+    def put(self, *entries: ClockEntry) -> None:
+        """Replace (or add) entries of the sheet."""
+        self.sheet = upsert(self.sheet, entries)
+
+    def pause(self, step: Transition) -> None:
+        """Plan every running clock as if the pause lasts its whole cap; the resume corrects it."""
+        at = self.action.occurred_at
+        cap_end = pause_cap_ends_at(case=step.case, policy=self.policy, calendar=self.calendar)
+        assert cap_end is not None  # noqa: S101 - the case was just paused
+        for e in self.running():
+            if e.pause_base is not None or e.due_at <= at:
+                continue  # already paused, or already breached: a breach keeps escalating
+            if e.clock is not None and not self.policy.pausable(e.clock):
+                continue  # an outer limit (MIIT's 15 days) runs on while the customer is awaited
+            moved = shift_for_pause(
+                deadline=as_deadline(e), paused_at=at, resumed_at=cap_end, calendar=self.calendar
+            )
+            self.put(replace(with_plan(e, moved), pause_base=(e.due_at, e.thresholds)))
+        # Upgrades count only time attributable to us (Vanke T12/T13).
+        self.put(*pause_upgrades(self.sheet, paused_at=at, planned_until=cap_end))
+        self.event(SlaEventKind.PAUSED)
+
+    def resume(self, step: Transition) -> None:
+        """Move each paused clock from its pre-pause plan by the credited (capped) pause."""
+        credit = step.pause
+        assert credit is not None  # noqa: S101 - only called for a finished pause
+        for e in self.running():
+            if e.pause_base is None:
+                continue
+            base = replace(e, due_at=e.pause_base[0], thresholds=e.pause_base[1], pause_base=None)
+            moved = shift_for_pause(
+                deadline=as_deadline(base),
+                paused_at=credit.paused_at,
+                resumed_at=credit.credited_until,
+                calendar=self.calendar,
+            )
+            gained = (moved.due_at - base.due_at).total_seconds()
+            self.put(replace(with_plan(base, moved), paused_seconds=e.paused_seconds + gained))
+        credited = credit.credited_until - credit.paused_at
+        self.put(*resume_upgrades(self.sheet, credited=credited))
+        self.event(SlaEventKind.RESUMED)
+
+    def extend(self, clock: ClockName, hours: float) -> None:
+        """An approved extension moves the clock's due (and its pre-pause plan) later."""
+        for e in self.running(clock):
+            plan = with_plan(
+                e, extend_deadline(deadline=as_deadline(e), hours=hours, calendar=self.calendar)
+            )
+            if e.pause_base is not None:
+                base = replace(e, due_at=e.pause_base[0], thresholds=e.pause_base[1])
+                later = extend_deadline(
+                    deadline=as_deadline(base), hours=hours, calendar=self.calendar
+                )
+                plan = replace(plan, pause_base=(later.due_at, with_plan(base, later).thresholds))
+            self.put(plan)
+            self.event(SlaEventKind.EXTENDED, plan)
+
+    def stop(self, clocks: Collection[ClockName], status: ClockStatus) -> None:
+        """Stop the running entries of these clocks (met or cancelled), each announced."""
+        at = self.action.occurred_at
+        kind = SlaEventKind.MET if status is ClockStatus.MET else SlaEventKind.CANCELLED
+        for e in [e for e in self.running() if e.clock in clocks]:
+            stopped = replace(e, status=status, stopped_at=at)
+            self.put(stopped)
+            self.event(kind, e)
+            if status is ClockStatus.MET:
+                self.met.append(stopped)
+
+    def cancel_upgrades(self) -> None:
+        """A resolved or ended case is not upgraded any more (nobody is told: no event)."""
+        at = self.action.occurred_at
+        self.put(
+            *(
+                replace(e, status=ClockStatus.CANCELLED, stopped_at=at)
+                for e in self.sheet
+                if e.running and e.clock is None
+            )
+        )
+
+    def start(self, step: Transition) -> None:
+        """Start the clocks the transition names (callback on resolution, resolution on reopen)."""
+        record = self.record
+        severity = record.case.severity
+        started = start_clocks(
+            clocks=step.starts,
+            started_at=self.action.occurred_at,
+            severity=severity,
+            channel=record.facts.channel,
+            flags=record.facts.flags,
+            policy=self.policy,
+            calendar=self.calendar,
+        )
+        resolutions = sum(h.action is LifecycleAction.RESOLVED for h in step.case.history)
+        rounds = {ClockName.CALLBACK: resolutions - 1}
+        have = {e.key for e in self.sheet}
+        for d in started:
+            spec = self.policy.spec(clock=d.clock, severity=severity)
+            entry = entry_of(
+                d,
+                severity.value,
+                repeat=spec is not None and spec.repeat,
+                round_=rounds.get(d.clock, step.case.reopen_count),
+            )
+            if entry.key not in have:
+                self.put(entry)
+
+    def progress_given(self) -> None:
+        """Contact with the customer is a progress update: it meets the running occurrence and
+        starts the next one from now."""
+        running = self.running(ClockName.PROGRESS_UPDATE)
+        self.stop([ClockName.PROGRESS_UPDATE], ClockStatus.MET)
+        if self.record.case.state.value in _SETTLED:
+            return
+        for e in running:
+            following = next_of(
+                e, policy=self.policy, calendar=self.calendar, from_time=self.action.occurred_at
+            )
+            if following is not None and following.key not in {x.key for x in self.sheet}:
+                self.put(following)
+
+
+def apply_effects(
+    record: CaseRecord,
+    action: CaseAction,
+    step: Transition,
+    *,
+    policy: SlaPolicy,
+    calendar: BusinessCalendar,
+) -> SheetChange:
+    """Change the sheet as the transition says."""
+    change = SheetChange(record, action, policy, calendar)
+    if step.pause is not None:
+        change.resume(step)
+    if step.pauses:
+        change.pause(step)
+    if step.extension is not None:
+        change.extend(*step.extension)
+    if step.stops:
+        cancelled = action.action in CANCELLING or action.action is LifecycleAction.REGRADED
+        status = ClockStatus.CANCELLED if cancelled else ClockStatus.MET
+        change.stop(step.stops, status)
+    if ClockName.RESOLUTION in step.stops or action.action in CANCELLING:
+        change.cancel_upgrades()
+    if step.starts:
+        change.start(step)
+    if step.case.severity is not record.case.severity:  # a regrade: re-plan on the new level
+        change.sheet = replan_for_severity(
+            change.sheet,
+            severity=step.case.severity,
+            channel=record.facts.channel,
+            flags=record.facts.flags,
+            now=action.occurred_at,
+            policy=policy,
+            calendar=calendar,
+        )
+    if action.action is LifecycleAction.CONTACTED:
+        change.progress_given()
+    return change
+
+
+__all__ = ["CANCELLING", "Severity", "SheetChange", "apply_effects"]

@@ -1,0 +1,124 @@
+"""RecordReceipt: delivery receipts are kept with their case; a delivered acknowledgement meets
+the case's acknowledge clock directly (one compare-and-set, nothing published: no one consumes
+it — the customer already has the acknowledgement, and staff see it in the case)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from contracts import (
+    Audience,
+    CaseState,
+    ClockName,
+    DeliveryStatus,
+    LifecycleAction,
+    NotificationSent,
+)
+from servicekit.delivery import Inbound, Rejection
+from servicekit.plausible import decode_plausible
+from sla.clocks.sheet import ClockStatus
+from sla.domain import HistoryEntry
+from sla.metrics import SlaMetrics
+from sla.ports import CaseChange, CaseRecord, CaseStore, LogEntry, ReceiptSummary, after
+
+COMMIT_ATTEMPTS = 10
+RECEIPT_ACTOR = "notifier"  # the history row names where the acknowledgement came from
+# States in which an acknowledgement is still news (DOMAIN.md §6: a staff acknowledgement is
+# accepted in these too).
+_OPEN = frozenset(
+    {
+        CaseState.CLASSIFIED,
+        CaseState.DISPATCHED,
+        CaseState.IN_PROGRESS,
+        CaseState.AWAITING_CUSTOMER,
+    }
+)
+
+
+class ReceiptBusyError(RuntimeError):
+    """A case kept changing under the compare-and-set loop; the batch is retried."""
+
+
+def summary(sent: NotificationSent) -> ReceiptSummary:
+    """What the case keeps of a receipt (no recipient, no text)."""
+    receipt = sent.data
+    return ReceiptSummary(
+        notification_id=receipt.notification_id,
+        complaint_id=receipt.complaint_id,
+        audience=receipt.audience,
+        channel=receipt.channel,
+        template=receipt.template,
+        status=receipt.status,
+        at=sent.time,
+    )
+
+
+def acknowledges(sent: NotificationSent) -> bool:
+    """A customer acknowledgement that reached the customer."""
+    receipt = sent.data
+    return (
+        receipt.audience is Audience.CUSTOMER
+        and receipt.status is DeliveryStatus.DELIVERED
+        and receipt.template.startswith("acknowledg")
+    )
+
+
+def acknowledged(record: CaseRecord, entry_id: str, at: datetime) -> CaseChange | None:
+    """The case acknowledged by a receipt: state, acknowledge clock met, history; None if it
+    was acknowledged already (by staff or an earlier receipt) or is past acknowledging."""
+    case = record.case
+    if case.acknowledged or case.state not in _OPEN:
+        return None
+    to_state = CaseState.ACKNOWLEDGED if case.state is CaseState.CLASSIFIED else case.state
+    row = HistoryEntry(
+        entry_id, LifecycleAction.ACKNOWLEDGED, RECEIPT_ACTOR, at, case.state, to_state
+    )
+    new_case = replace(case, acknowledged=True, state=to_state, history=(*case.history, row))
+    clocks = tuple(
+        replace(c, status=ClockStatus.MET, stopped_at=at)
+        if c.running and c.clock is ClockName.ACKNOWLEDGE
+        else c
+        for c in record.clocks
+    )
+    return CaseChange(case=new_case, clocks=clocks, entry=LogEntry(entry_id, at))
+
+
+@dataclass
+class RecordReceipt:
+    """Keeps every receipt with its case; a delivered acknowledgement acknowledges the case."""
+
+    cases: CaseStore
+    metrics: SlaMetrics
+
+    async def on_receipts(self, messages: Sequence[Inbound]) -> list[Rejection]:
+        """One write for the receipts, one read for the acknowledged cases, one CAS per case."""
+        receipts, rejections = decode_plausible(messages, NotificationSent)
+        await self.cases.record_receipts([summary(sent) for sent in receipts])
+        wanted = [sent for sent in receipts if acknowledges(sent)]
+        # The log is not needed (a receipt publishes nothing) and is the costly part to read.
+        ids = [sent.data.complaint_id for sent in wanted]
+        known = await self.cases.load_many(ids, log=False)
+        for sent in wanted:
+            await self._acknowledge(sent, known)
+        return rejections
+
+    async def _acknowledge(self, sent: NotificationSent, known: dict[str, CaseRecord]) -> None:
+        cid = sent.data.complaint_id
+        for _ in range(COMMIT_ATTEMPTS):
+            record = known.pop(cid, None) or await self.cases.load(cid)
+            if record is None:
+                return  # never classified here (or not a complaint): the receipt is kept anyway
+            change = acknowledged(record, f"receipt:{sent.data.notification_id}", sent.time)
+            if change is None:
+                known[cid] = record
+                return
+            if await self.cases.commit(record, change):
+                known[cid] = after(record, change)
+                for clock in record.clocks:
+                    if clock.running and clock.clock is ClockName.ACKNOWLEDGE:
+                        on_time = "on_time" if sent.time <= clock.due_at else "late"
+                        self.metrics.met.labels(clock.clock.value, on_time).inc()
+                return
+        raise ReceiptBusyError(cid)

@@ -1,0 +1,201 @@
+"""StartClocks: a newly classified complaint becomes a case document with its clock sheet."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC
+
+from contracts import (
+    Audience,
+    CaseState,
+    ClassifiedComplaint,
+    ComplaintClassified,
+    DeadlineView,
+    Event,
+    Kind,
+    Severity,
+    SlaChange,
+    SlaChanged,
+    SlaEventKind,
+)
+from servicekit.clock import Clock
+from servicekit.delivery import Inbound, Rejection
+from servicekit.plausible import decode_plausible
+from sla.clocks.scheduler import due_entry
+from sla.clocks.sheet import ClockEntry, Threshold, entry_of
+from sla.domain import (
+    BusinessCalendar,
+    SlaPolicy,
+    deadlines_at_receipt,
+    open_case,
+    severity_upgrade_due,
+)
+from sla.metrics import SlaMetrics
+from sla.ports import CaseFacts, CaseRecord, CaseStore, DueIndex, LogEntry
+
+Publish = Callable[[Sequence[Event]], Awaitable[None]]
+SOURCE = "/complaints/sla"
+SHANGHAI_DISPLAY = "%Y-%m-%d %H:%M"
+FALLBACK_MARK = "weekends-only fallback "  # how BusinessCalendar.version_between names them
+STARTED = "clocks-started"  # the log entry of the insert (it carries the `set` event)
+
+
+def facts_of(data: ClassifiedComplaint) -> CaseFacts:
+    """What the SLA service keeps from a classification."""
+    return CaseFacts(
+        complaint_id=data.complaint_id,
+        received_at=data.received_at,
+        channel=data.channel,
+        flags=tuple(f.name for f in data.flags),
+        severity_at_receipt=data.severity,
+        referral_due_at=data.referral_due_at,
+        complainant_key=data.complainant_key,
+        category=data.category,
+    )
+
+
+def state_without_clocks(data: ClassifiedComplaint) -> CaseState | None:
+    """Side states that never get complaint clocks."""
+    if data.duplicate_of:
+        return CaseState.DUPLICATE
+    if data.kind is Kind.ENQUIRY:
+        return CaseState.ENQUIRY
+    if data.kind is Kind.OUT_OF_SCOPE:
+        return CaseState.ROUTED
+    return None
+
+
+@dataclass
+class StartClocks:
+    """Inserts one case document per new complaint (clock sheet included) and announces it."""
+
+    policy: SlaPolicy
+    calendar: BusinessCalendar
+    cases: CaseStore
+    index: DueIndex
+    publish: Publish
+    clock: Clock
+    metrics: SlaMetrics
+    wake: Callable[[], None]
+
+    async def on_classified(self, messages: Sequence[Inbound]) -> list[Rejection]:
+        """Insert (one batch), publish, and on redelivery republish what the stored case says."""
+        decisions, rejections = decode_plausible(messages, ComplaintClassified)
+        records: dict[str, CaseRecord] = {}
+        for data in (decision.data for decision in decisions):
+            if data.complaint_id not in records:
+                records[data.complaint_id] = self._record(data)
+        entries = [
+            e for r in records.values() if (e := due_entry(r.complaint_id, r.clocks)) is not None
+        ]
+        await self.index.add(entries, now=self.clock.now())  # before the case: never missed
+        taken = set(await self.cases.insert_new(list(records.values())))
+        stored = await self.cases.load_many(sorted(taken))  # redelivered: what was stored wins
+        events: list[Event] = []
+        for cid, record in records.items():
+            kept = stored.get(cid, record) if cid in taken else record
+            if (entry := kept.entry(STARTED)) is not None:
+                events += entry.events
+        await self.publish(events)
+        for record in records.values():
+            if record.complaint_id not in taken:
+                self._count(record)
+        if entries:
+            self.wake()
+        return rejections
+
+    def _record(self, data: ClassifiedComplaint) -> CaseRecord:
+        facts = facts_of(data)
+        side_state = state_without_clocks(data)
+        if side_state is not None or data.severity is None:
+            case = open_case(
+                severity=data.severity or Severity.P4, state=side_state or CaseState.CLASSIFIED
+            )
+            return CaseRecord(facts=facts, case=case, version=0)
+        clocks = self._clocks(data, data.severity)
+        event = self._set_event(data, data.severity, clocks)
+        return CaseRecord(
+            facts=facts,
+            case=open_case(severity=data.severity),
+            version=0,
+            clocks=clocks,
+            log=(LogEntry(STARTED, self.clock.now(), (event,)),),
+        )
+
+    def _count(self, record: CaseRecord) -> None:
+        for entry in record.clocks:
+            if entry.clock is not None:
+                self.metrics.deadlines_set.labels(entry.clock.value, entry.severity).inc()
+            # Deadlines computed on the weekends-only fallback (a year without holiday data).
+            _, _, years = entry.calendar_version.partition(FALLBACK_MARK)
+            for year in filter(None, years.split(",")):
+                self.metrics.calendar_fallback.labels(year.strip()).inc()
+
+    def _clocks(self, data: ClassifiedComplaint, severity: Severity) -> tuple[ClockEntry, ...]:
+        deadlines = deadlines_at_receipt(
+            received_at=data.received_at,
+            severity=severity,
+            channel=data.channel,
+            referral_due_at=data.referral_due_at,
+            flags=[f.name for f in data.flags],
+            policy=self.policy,
+            calendar=self.calendar,
+        )
+        sheet = [
+            entry_of(
+                d,
+                severity.value,
+                repeat=bool(
+                    (spec := self.policy.spec(clock=d.clock, severity=severity)) and spec.repeat
+                ),
+            )
+            for d in deadlines
+        ]
+        for at, target in severity_upgrade_due(
+            received_at=data.received_at, severity=severity, policy=self.policy
+        ):
+            sheet.append(
+                ClockEntry(
+                    key=f"upgrade:{target.value}",
+                    clock=None,
+                    occurrence=1,
+                    severity=severity.value,
+                    started_at=data.received_at,
+                    due_at=at,
+                    thresholds=(Threshold(100, at, (Audience.HANDLER, Audience.TEAM_LEAD)),),
+                    policy_version=self.policy.version,
+                    calendar_version=self.calendar.version,
+                    upgrade_to=target.value,
+                )
+            )
+        return tuple(sheet)
+
+    def _set_event(
+        self, data: ClassifiedComplaint, severity: Severity, clocks: Sequence[ClockEntry]
+    ) -> SlaChanged:
+        views = [
+            DeadlineView(
+                clock=c.clock,
+                due_at=c.due_at.astimezone(UTC),
+                due_at_local=self.calendar.local(c.due_at).strftime(SHANGHAI_DISPLAY),
+                occurrence=c.occurrence,
+            )
+            for c in clocks
+            if c.clock is not None
+        ]
+        change = SlaChange(
+            complaint_id=data.complaint_id,
+            event=SlaEventKind.SET,
+            severity=severity,
+            deadlines=views,
+            policy_version=self.policy.version,
+            calendar_version=self.calendar.version,
+        )
+        return SlaChanged.build(
+            data=change,
+            subject=data.complaint_id,
+            source=SOURCE,
+            time=self.clock.now(),
+            cause="clocks-started",
+        )

@@ -1,0 +1,137 @@
+"""What the case API's read endpoints answer: a case with its clocks, receipts and history, and
+pages of case rows (frozen, documented in the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from contracts import (
+    Audience,
+    CaseState,
+    Channel,
+    ClockName,
+    DeliveryStatus,
+    FlagName,
+    LifecycleAction,
+    Satisfaction,
+    Severity,
+    Verdict,
+)
+
+ShownStatus = Literal["running", "met", "cancelled"]
+SHOWN = frozenset({"running", "met", "cancelled"})
+
+
+class View(BaseModel):
+    """Base of the query answers: frozen, documented in the OpenAPI schema."""
+
+    model_config = ConfigDict(frozen=True)
+
+
+class ClockView(View):
+    """One occurrence of one clock of a case."""
+
+    clock: ClockName
+    occurrence: int = Field(description="For repeating clocks: which occurrence (1-based).")
+    round: int = Field(description="Restarts of the clock (reopening, another resolution).")
+    status: ShownStatus
+    started_at: AwareDatetime
+    due_at: AwareDatetime = Field(description="Current due time (moved by pauses, extensions).")
+    due_at_local: str = Field(description="The due time as Shanghai wall-clock text.")
+    used_percent: int = Field(
+        description="Share of the clock's span (start → due, in its unit) gone by: now for a "
+        "running clock, at the pause for a paused one, at the stop for a stopped one."
+    )
+    paused: bool = Field(description="The case waits for the customer; the clock stands still.")
+    overdue: bool = Field(description="Running past its due time.")
+    breached: bool = Field(description="The breach (100 %) was announced.")
+    fired: list[int] = Field(description="Thresholds announced so far: 50, 80, 100, 150.")
+    outcome: Literal["on_time", "late"] | None = Field(
+        description="For a met clock: whether its goal was reached by the due time."
+    )
+    stopped_at: AwareDatetime | None = None
+    policy_version: str
+    calendar_version: str
+
+
+class ReceiptView(View):
+    """What became of one notification about the case (no recipient, no text)."""
+
+    notification_id: str
+    audience: Audience
+    channel: str
+    template: str
+    status: DeliveryStatus
+    at: AwareDatetime
+
+
+class HistoryView(View):
+    """One applied staff (or system) action."""
+
+    action_id: str
+    action: LifecycleAction
+    actor: str
+    at: AwareDatetime
+    from_state: CaseState
+    to_state: CaseState
+    reason: str | None = None
+
+
+class DueView(View):
+    """The next running clock to fall due."""
+
+    clock: ClockName
+    due_at: AwareDatetime
+    due_at_local: str
+
+
+class CaseView(View):
+    """A case with its state, clocks, notifications and full action history."""
+
+    complaint_id: str
+    state: CaseState
+    severity: Severity = Field(description="Current severity (time-based upgrades included).")
+    severity_at_receipt: Severity | None
+    category: str | None
+    channel: Channel
+    flags: list[FlagName]
+    assignee: str | None
+    department: str | None
+    received_at: AwareDatetime
+    paused_at: AwareDatetime | None = Field(description="Set while the case waits.")
+    pause_reason: str | None
+    contact_failures: int
+    callback_failures: int
+    callback_answer: Satisfaction | None
+    verdict: Verdict | None
+    reopen_count: int
+    clocks: list[ClockView]
+    notifications: list[ReceiptView]
+    history: list[HistoryView]
+
+
+class CaseRow(View):
+    """A case in a list."""
+
+    complaint_id: str
+    state: CaseState
+    severity: Severity
+    category: str | None
+    channel: Channel
+    flags: list[FlagName]
+    assignee: str | None
+    department: str | None
+    received_at: AwareDatetime
+    next_due: DueView | None = Field(description="The running clock due first (pauses aside).")
+    overdue: list[ClockName] = Field(description="Running clocks past their due time.")
+
+
+class CasePage(View):
+    """One page of a case list."""
+
+    items: list[CaseRow]
+    page: int
+    page_size: int
+    total: int = Field(description="Cases matching the filters, over all pages.")

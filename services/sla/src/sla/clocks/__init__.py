@@ -1,0 +1,1 @@
+"""Clocks: the clock sheet of a case, its arithmetic, the due index and the scheduler."""

@@ -1,0 +1,85 @@
+"""The stored form of a clock entry: a plain document inside the case's `clocks` list."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from contracts import Audience, ClockName
+from servicekit.mongo import Document
+from sla.clocks.sheet import ClockEntry, ClockStatus, Lease, Threshold
+
+
+def ms(at: datetime) -> datetime:
+    """`at` truncated to milliseconds, the precision BSON dates keep."""
+    return at.replace(microsecond=at.microsecond // 1000 * 1000)
+
+
+def thresholds_doc(thresholds: Sequence[Threshold]) -> list[Document]:
+    """Thresholds as stored."""
+    return [
+        {"percent": t.percent, "at": ms(t.at), "audiences": [a.value for a in t.audiences]}
+        for t in thresholds
+    ]
+
+
+def thresholds_of(raw: Sequence[Document]) -> tuple[Threshold, ...]:
+    """Thresholds back from their stored form."""
+    return tuple(
+        Threshold(t["percent"], t["at"], tuple(Audience(a) for a in t["audiences"])) for t in raw
+    )
+
+
+def clock_doc(e: ClockEntry) -> Document:
+    """One entry of the case's `clocks` list."""
+    base = e.pause_base
+    return {
+        "key": e.key,
+        "clock": e.clock.value if e.clock else None,
+        "occurrence": e.occurrence,
+        "round": e.round,
+        "severity": e.severity,
+        "status": e.status.value,
+        "started_at": ms(e.started_at),
+        "due_at": ms(e.due_at),
+        "thresholds": thresholds_doc(e.thresholds),
+        "passed": list(e.passed),
+        "unit": e.unit,
+        "repeat": e.repeat,
+        "upgrade_to": e.upgrade_to,
+        "stopped_at": ms(e.stopped_at) if e.stopped_at else None,
+        "pause_base": (
+            {"due_at": ms(base[0]), "thresholds": thresholds_doc(base[1])} if base else None
+        ),
+        "paused_seconds": e.paused_seconds,
+        "policy_version": e.policy_version,
+        "calendar_version": e.calendar_version,
+        "lease": {"owner": e.lease.owner, "until": ms(e.lease.until)} if e.lease else None,
+    }
+
+
+def clock_of(doc: Document) -> ClockEntry:
+    """A clock entry back from its stored form."""
+    base = doc.get("pause_base")
+    lease = doc.get("lease")
+    return ClockEntry(
+        key=doc["key"],
+        clock=ClockName(doc["clock"]) if doc.get("clock") else None,
+        occurrence=doc["occurrence"],
+        round=doc.get("round", 0),
+        severity=doc["severity"],
+        status=ClockStatus(doc["status"]),
+        started_at=doc["started_at"],
+        due_at=doc["due_at"],
+        thresholds=thresholds_of(doc["thresholds"]),
+        passed=tuple(doc.get("passed", ())),
+        unit=doc.get("unit", "h"),
+        repeat=bool(doc.get("repeat", False)),
+        upgrade_to=doc.get("upgrade_to"),
+        stopped_at=doc.get("stopped_at"),
+        pause_base=(base["due_at"], thresholds_of(base["thresholds"])) if base else None,
+        paused_seconds=float(doc.get("paused_seconds", 0.0)),
+        policy_version=doc["policy_version"],
+        calendar_version=doc["calendar_version"],
+        lease=Lease(lease["owner"], lease["until"]) if lease else None,
+    )

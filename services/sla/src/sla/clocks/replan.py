@@ -1,0 +1,130 @@
+"""Re-planning a clock sheet when the case's severity changes, and moving its time-based upgrades
+across a pause.
+
+A new severity (a time-based upgrade, or a lead's regrade) re-plans every running clock from its
+own start on the new level's amounts — the time already used and the pause credit kept, thresholds
+already passed staying passed — so a clock that is now shorter falls due sooner, and its warnings
+and escalations go to the new level's audiences. Clocks the new level does not run are cancelled;
+receipt clocks it adds (a P1's preliminary reply, progress updates) start now; upgrades to a level
+the case already has are cancelled.
+
+Upgrades count only time attributable to us (Vanke T12/T13: "由于我方原因"): while the case waits
+for the customer they move later like the other clocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from contracts import Channel, FlagName, Severity
+from sla.clocks.sheet import ClockEntry, ClockStatus, Threshold, entry_of, upsert
+from sla.domain import BusinessCalendar, SlaPolicy, build_deadline
+from sla.domain.timing import advance
+
+
+def replan_for_severity(
+    sheet: Sequence[ClockEntry],
+    *,
+    severity: Severity,
+    channel: Channel,
+    flags: Iterable[FlagName],
+    now: datetime,
+    policy: SlaPolicy,
+    calendar: BusinessCalendar,
+) -> tuple[ClockEntry, ...]:
+    """The sheet re-planned on `severity` (see the module docstring)."""
+    flag_list = list(flags)
+    changed: list[ClockEntry] = []
+    for entry in sheet:
+        if not entry.running:
+            continue
+        if entry.clock is None:
+            if entry.upgrade_to is not None and Severity(entry.upgrade_to).rank >= severity.rank:
+                changed.append(replace(entry, status=ClockStatus.CANCELLED, stopped_at=now))
+            continue
+        if entry.pause_base is not None:
+            continue  # waiting for the customer: re-planned when the regrade comes after resume
+        spec = policy.spec(clock=entry.clock, severity=severity)
+        if spec is None:
+            changed.append(replace(entry, status=ClockStatus.CANCELLED, stopped_at=now))
+            continue
+        plan = build_deadline(
+            spec=spec,
+            started_at=entry.started_at,
+            severity=severity,
+            flags=flag_list,
+            policy=policy,
+            calendar=calendar,
+            occurrence=entry.occurrence,
+        )
+        fresh = entry_of(plan, severity.value, repeat=spec.repeat, round_=entry.round)
+        credit = timedelta(seconds=entry.paused_seconds)
+        if credit > timedelta(0):
+            fresh = _later(fresh, credit, calendar=calendar)
+        changed.append(
+            replace(
+                fresh,
+                key=entry.key,
+                passed=entry.passed,
+                paused_seconds=entry.paused_seconds,
+                lease=entry.lease,
+            )
+        )
+    present = {e.clock for e in sheet if e.clock is not None}
+    for spec in policy.clocks_for(severity=severity, channel=channel, flags=flag_list):
+        if spec.clock not in present:
+            started = build_deadline(
+                spec=spec,
+                started_at=now,
+                severity=severity,
+                flags=flag_list,
+                policy=policy,
+                calendar=calendar,
+            )
+            changed.append(entry_of(started, severity.value, repeat=spec.repeat))
+    return upsert(sheet, changed)
+
+
+def _later(entry: ClockEntry, credit: timedelta, *, calendar: BusinessCalendar) -> ClockEntry:
+    """The entry's due and thresholds moved later by `credit`, counted in its unit."""
+
+    def moved(moment: datetime) -> datetime:
+        return advance(start=moment, amount=credit, unit=entry.unit, calendar=calendar)
+
+    return replace(
+        entry,
+        due_at=moved(entry.due_at),
+        thresholds=tuple(replace(t, at=moved(t.at)) for t in entry.thresholds),
+    )
+
+
+def pause_upgrades(
+    sheet: Sequence[ClockEntry], *, paused_at: datetime, planned_until: datetime
+) -> list[ClockEntry]:
+    """Running upgrades planned as if the pause lasts until `planned_until` (its cap)."""
+    by = planned_until - paused_at
+    return [
+        replace(_shifted(e, by), pause_base=(e.due_at, e.thresholds))
+        for e in sheet
+        if e.running and e.clock is None and e.pause_base is None and e.due_at > paused_at
+    ]
+
+
+def resume_upgrades(sheet: Sequence[ClockEntry], *, credited: timedelta) -> list[ClockEntry]:
+    """Paused upgrades moved from their pre-pause plan by the credited (capped) pause."""
+    out = []
+    for e in sheet:
+        if e.running and e.clock is None and e.pause_base is not None:
+            base = replace(e, due_at=e.pause_base[0], thresholds=e.pause_base[1], pause_base=None)
+            out.append(replace(_shifted(base, credited), paused_seconds=e.paused_seconds))
+    return out
+
+
+def _shifted(entry: ClockEntry, by: timedelta) -> ClockEntry:
+    return replace(
+        entry,
+        due_at=entry.due_at + by,
+        thresholds=tuple(Threshold(t.percent, t.at + by, t.audiences) for t in entry.thresholds),
+    )

@@ -1,0 +1,160 @@
+"""The clock sheet: one `ClockEntry` per clock occurrence, kept inside the case document.
+
+This is the one clock record type: the store keeps it, the use-cases change it, the scheduler
+fires it and the queries show it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from enum import StrEnum
+
+from contracts import Audience, ClockName
+from sla.domain import Deadline, Unit
+
+
+class ClockStatus(StrEnum):
+    """Where a clock occurrence stands."""
+
+    RUNNING = "running"  # not at its goal yet (also after its breach: it keeps escalating)
+    MET = "met"
+    CANCELLED = "cancelled"
+    DONE = "done"  # a severity upgrade that fired (it has no goal)
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """One point at which a clock fires: 50 / 80 % warning, 100 % breach, 150 % escalation."""
+
+    percent: int
+    at: datetime
+    audiences: tuple[Audience, ...] = ()
+
+
+@dataclass(frozen=True)
+class Lease:
+    """The scheduler replica that fired a threshold, until when its publish may still be due."""
+
+    owner: str
+    until: datetime
+
+
+@dataclass(frozen=True)
+class ClockEntry:
+    """One occurrence of one clock (or a time-based severity upgrade, `clock` None)."""
+
+    key: str  # `<clock>:<occurrence>`, `<clock>:r<round>.<occurrence>` or `upgrade:<level>`
+    clock: ClockName | None
+    occurrence: int
+    severity: str
+    started_at: datetime
+    due_at: datetime
+    thresholds: tuple[Threshold, ...]
+    policy_version: str
+    calendar_version: str
+    status: ClockStatus = ClockStatus.RUNNING
+    passed: tuple[int, ...] = ()  # thresholds fired
+    unit: Unit = "h"
+    repeat: bool = False
+    round: int = 0  # restarts of the clock (reopening, another resolution)
+    upgrade_to: str | None = None
+    stopped_at: datetime | None = None
+    # The plan before a running pause (due, thresholds): the resume shifts from it.
+    pause_base: tuple[datetime, tuple[Threshold, ...]] | None = None
+    paused_seconds: float = 0.0  # pause credit granted to this clock so far, in its unit
+    lease: Lease | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether the clock has neither reached its goal nor been cancelled."""
+        return self.status is ClockStatus.RUNNING
+
+    @property
+    def breached(self) -> bool:
+        """Whether the due time was announced as breached."""
+        return 100 in self.passed
+
+    def next_threshold(self) -> Threshold | None:
+        """The earliest threshold not fired yet (none once stopped)."""
+        if not self.running:
+            return None
+        pending = [t for t in self.thresholds if t.percent not in self.passed]
+        return min(pending, key=lambda t: (t.at, t.percent)) if pending else None
+
+    def deadline_id(self, complaint_id: str) -> str:
+        """`<complaint>:<key>`: names the clock in event ids and due-index entries."""
+        return f"{complaint_id}:{self.key}"
+
+
+def clock_key(clock: str, occurrence: int, round_: int = 0) -> str:
+    """A clock entry's key within its sheet."""
+    return f"{clock}:{occurrence}" if round_ == 0 else f"{clock}:r{round_}.{occurrence}"
+
+
+def entry_of(
+    deadline: Deadline, severity: str, *, repeat: bool = False, round_: int = 0
+) -> ClockEntry:
+    """The sheet entry for a freshly computed domain deadline."""
+    return ClockEntry(
+        key=clock_key(deadline.clock.value, deadline.occurrence, round_),
+        clock=deadline.clock,
+        occurrence=deadline.occurrence,
+        severity=severity,
+        started_at=deadline.started_at,
+        due_at=deadline.due_at,
+        thresholds=tuple(
+            Threshold(percent, at, deadline.audiences.get(percent, ()))
+            for percent, at in sorted(deadline.thresholds.items())
+        ),
+        policy_version=deadline.policy_version,
+        calendar_version=deadline.calendar_version,
+        unit=deadline.unit,
+        repeat=repeat,
+        round=round_,
+    )
+
+
+def as_deadline(entry: ClockEntry) -> Deadline:
+    """The domain form of a clock entry (for pause shifts, extensions and repeats)."""
+    assert entry.clock is not None  # noqa: S101 - upgrades are never shifted
+    return Deadline(
+        clock=entry.clock,
+        occurrence=entry.occurrence,
+        started_at=entry.started_at,
+        due_at=entry.due_at,
+        thresholds={t.percent: t.at for t in entry.thresholds},
+        audiences={t.percent: t.audiences for t in entry.thresholds},
+        unit=entry.unit,
+        policy_version=entry.policy_version,
+        calendar_version=entry.calendar_version,
+    )
+
+
+def with_plan(entry: ClockEntry, plan: Deadline) -> ClockEntry:
+    """`entry` with the due and threshold times of `plan` (audiences and fired marks kept)."""
+    audiences = {t.percent: t.audiences for t in entry.thresholds}
+    return replace(
+        entry,
+        due_at=plan.due_at,
+        thresholds=tuple(
+            Threshold(pct, at, audiences.get(pct, ()))
+            for pct, at in sorted(plan.thresholds.items())
+        ),
+        calendar_version=plan.calendar_version,
+    )
+
+
+def upsert(sheet: Sequence[ClockEntry], changed: Iterable[ClockEntry]) -> tuple[ClockEntry, ...]:
+    """The sheet with `changed` entries replacing those of the same key, new keys appended."""
+    by_key = {e.key: e for e in sheet}
+    for entry in changed:
+        by_key[entry.key] = entry
+    return tuple(by_key.values())
+
+
+def earliest(sheet: Iterable[ClockEntry]) -> tuple[ClockEntry, Threshold] | None:
+    """The running clock whose next threshold comes first, and that threshold."""
+    pending = [(e, t) for e in sheet if (t := e.next_threshold()) is not None]
+    return min(pending, key=lambda p: (p[1].at, p[0].key), default=None)

@@ -1,0 +1,104 @@
+"""One contract for the classifier's store, run against the in-memory adapter and MongoDB.
+
+The MongoDB variant is marked `stack`: it uses the server at COMPLAINTS_MONGO when that is set,
+and otherwise starts (or reuses) the local stack first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pymongo.asynchronous.database import AsyncDatabase
+
+from classifier.adapters.memory import InMemoryClassificationStore
+from classifier.adapters.mongo import MongoClassificationStore
+from classifier.ports import ClassificationStore
+from contracts import (
+    Channel,
+    ClassifiedComplaint,
+    ComplaintClassified,
+    Kind,
+    Severity,
+)
+from servicekit.mongo import Document
+from tests.stores import fresh_database, mongo_server
+
+NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+KEY = "ck_" + "a" * 32
+
+
+@dataclass
+class Backend:
+    """A store, and its database when it is the Mongo one."""
+
+    store: ClassificationStore
+    db: AsyncDatabase[Document] | None = None
+
+
+@pytest.fixture(params=["memory", pytest.param("mongo", marks=pytest.mark.stack)])
+async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
+    if request.param == "memory":
+        yield Backend(InMemoryClassificationStore())
+        return
+    async with fresh_database(mongo_server(), "classifier_test") as db:
+        store = MongoClassificationStore(db)
+        await store.ensure_indexes()
+        yield Backend(store, db)
+
+
+def decided(number: int, *, at: datetime = NOW, incident: str | None = None) -> ComplaintClassified:
+    data = ClassifiedComplaint(
+        complaint_id=f"CP20261124-{number:010d}",
+        channel=Channel.SMS,
+        received_at=at,
+        complainant_key=KEY,
+        kind=Kind.COMPLAINT,
+        category="billing/unknown_deduction",
+        severity=Severity.P3,
+        confidence=0.9,
+        model_version="m1",
+        policy="telecom",
+        policy_version="1",
+        incident_id=incident,
+    )
+    return ComplaintClassified.build(
+        data=data,
+        subject=data.complaint_id,
+        source="/complaints/classifier",
+        time=at,
+        cause=data.complaint_id,
+    )
+
+
+async def test_the_first_decision_is_kept_and_republished_on_redelivery(backend: Backend) -> None:
+    first, other = decided(1), decided(2)
+    saved = await backend.store.save([(first, "阳光花园")])
+    assert (saved.events, saved.new) == ([first], {first.data.complaint_id})
+    # Decided again an hour later (history moved on): the stored decision is what comes back.
+    later = decided(1, at=NOW + timedelta(hours=1), incident="network|x|y")
+    again = await backend.store.save([(later, None), (other, None)])
+    assert again.events == [first, other]
+    assert again.new == {other.data.complaint_id}
+    priors = await backend.store.by_complainants([KEY], since=NOW - timedelta(days=1))
+    assert sorted(p.complaint_id for p in priors) == [
+        first.data.complaint_id,
+        other.data.complaint_id,
+    ]
+
+
+async def test_members_decided_before_their_incident_are_found_and_linked(
+    backend: Backend,
+) -> None:
+    early, late = decided(1), decided(2, incident="billing|阳光花园|20261124T0200+0000")
+    await backend.store.save([(early, "阳光花园"), (late, "阳光花园")])
+    ids = [early.data.complaint_id, late.data.complaint_id, "CP20261124-9999999999"]
+    assert await backend.store.published_without_incident(ids) == [early.data.complaint_id]
+    await backend.store.link_incident("billing|阳光花园|20261124T0200+0000", ids[:1])
+    # The stored event is never rewritten: it still carries no incident id.
+    assert await backend.store.published_without_incident(ids) == [early.data.complaint_id]
+    if backend.db is not None:
+        names = await backend.db.list_collection_names()
+        assert "classifications_published" not in names

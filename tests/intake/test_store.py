@@ -1,0 +1,131 @@
+"""One contract for intake's store, run against the in-memory adapter and MongoDB (FerretDB).
+
+The MongoDB variants are marked `stack`: they use the server at COMPLAINTS_MONGO when that is set,
+and otherwise start (or reuse) the local stack first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from pymongo.asynchronous.database import AsyncDatabase
+
+from contracts import ComplaintNormalized
+from intake.adapters.memory import InMemoryComplaintStore
+from intake.adapters.mongo import MongoComplaintStore
+from intake.domain import Accepted, process_raw
+from intake.ports import ComplaintStore, IntakeRecord
+from intake.retention import RawPayloadRetention
+from servicekit.clock import FakeClock
+from servicekit.mongo import Document
+from tests.stores import fresh_database, mongo_server
+
+NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
+PHONE = "13812345678"
+ID_NUMBER = "110105199003071234"
+
+
+@dataclass
+class Backend:
+    """A store, and its database when it is the Mongo one."""
+
+    store: ComplaintStore
+    db: AsyncDatabase[Document] | None = None
+
+
+@pytest.fixture(params=["memory", pytest.param("mongo", marks=pytest.mark.stack)])
+async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
+    if request.param == "memory":
+        yield Backend(InMemoryComplaintStore())
+        return
+    async with fresh_database(mongo_server(), "intake_test") as db:
+        store = MongoComplaintStore(db)
+        await store.ensure_indexes()
+        yield Backend(store, db)
+
+
+def record(external_id: str, *, at: datetime = NOW, text: str = "宽带断网三天了") -> IntakeRecord:
+    raw = {
+        "channel": "sms",
+        "external_id": external_id,
+        "received_at": at.isoformat(),
+        "text": f"{text}，我的身份证{ID_NUMBER}，电话{PHONE}",
+        "complainant": {"phone": PHONE, "name": "张三", "id_number": ID_NUMBER},
+    }
+    # Processed when it arrived (intake refuses receipt times far back from its own now).
+    accepted = process_raw(json.dumps(raw, ensure_ascii=False).encode(), now=at, secret=b"k")
+    assert isinstance(accepted, Accepted)
+    event = ComplaintNormalized.build(
+        data=accepted.complaint,
+        subject=accepted.complaint.complaint_id,
+        source="/complaints/intake",
+        time=at,
+        cause=accepted.complaint.complaint_id,
+    )
+    return IntakeRecord(event, accepted.contact, accepted.original, accepted.fingerprint)
+
+
+async def test_a_redelivery_gets_the_stored_event_back_not_its_own(backend: Backend) -> None:
+    first, other = record("S-1"), record("S-2")
+    saved = await backend.store.save([first])
+    assert (saved.events, saved.new) == ([first.event], {first.event.data.complaint_id})
+    # Redelivered later: decided again at another time, the stored event is what comes back.
+    again = record("S-1", text="宽带断网三天了，补充一句")
+    assert again.event.data.complaint_id == first.event.data.complaint_id
+    redelivered = await backend.store.save([again, other])
+    assert redelivered.events == [first.event, other.event]
+    assert redelivered.new == {other.event.data.complaint_id}
+    assert await backend.store.stored([other.event.data.complaint_id, "CP20261124-NONE000000"]) == [
+        other.event
+    ]
+
+
+async def test_raw_payloads_are_pruned_after_their_retention(backend: Backend) -> None:
+    old, new = record("S-1", at=NOW - timedelta(days=200)), record("S-2")
+    await backend.store.save([old, new])
+    cutoff = NOW - timedelta(days=180)
+    assert await backend.store.prune_raw_payloads(before=cutoff, limit=100) == 1
+    assert await backend.store.prune_raw_payloads(before=cutoff, limit=100) == 0
+    # The complaint itself stays; only its raw payload went.
+    assert len(await backend.store.stored([old.event.data.complaint_id])) == 1
+    if backend.db is not None:
+        kept = await backend.db["raw_payloads"].find({}, {"_id": 1}).to_list(None)
+        assert [d["_id"] for d in kept] == [new.event.data.complaint_id]
+
+
+@pytest.mark.stack
+async def test_complaints_hold_the_text_once_and_no_personal_numbers() -> None:
+    async with fresh_database(mongo_server(), "intake_test") as db:
+        store, item = MongoComplaintStore(db), record("S-1")
+        await store.save([item])
+        [doc] = await db["complaints"].find({}).to_list(None)
+        stored = json.dumps(doc, ensure_ascii=False, default=str)
+        assert stored.count(item.event.data.text) == 1
+        assert PHONE not in stored
+        assert ID_NUMBER not in stored
+        assert "张三" not in stored
+        [raw] = await db["raw_payloads"].find({}).to_list(None)
+        assert json.loads(raw["original_json"]) == item.original
+        assert sorted(await db.list_collection_names()) == [
+            "complaints",
+            "contacts",
+            "raw_payloads",
+        ]  # no `complaints_published` marks
+
+
+async def test_the_retention_round_prunes_in_batches_what_is_older_than_the_setting() -> None:
+    store = InMemoryComplaintStore()
+    await store.save([record(f"S-{i}", at=NOW - timedelta(days=181 + i)) for i in range(3)])
+    await store.save([record("S-new", at=NOW - timedelta(days=179))])
+    retention = RawPayloadRetention(
+        store=store, clock=FakeClock(NOW), keep=timedelta(days=180), batch=2
+    )
+    assert await retention.run_once() == 2  # a full batch: the loop goes again at once
+    assert await retention.run_once() == 1
+    assert await retention.run_once() == 0
+    assert len(store.raw) == 1
+    assert len(store.records) == 4

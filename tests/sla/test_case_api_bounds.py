@@ -1,0 +1,82 @@
+"""The case API's own bounds: list requests shed beyond two at once, no redirects, no CDN."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from sla.settings import Role
+from tests.sla.test_case_api import ApiRig, api  # noqa: F401 (the fixture)
+
+
+async def test_a_third_list_at_once_is_shed_with_retry_after(api: ApiRig) -> None:  # noqa: F811
+    release = asyncio.Event()
+    cases: Any = api.rig.cases
+    original = cases.search
+
+    async def slow(*args: Any, **kwargs: Any) -> Any:
+        await release.wait()
+        return await original(*args, **kwargs)
+
+    cases.search = slow
+    first = asyncio.create_task(api.get("/cases", Role.LEAD))
+    second = asyncio.create_task(api.get("/cases", Role.LEAD))
+    await asyncio.sleep(0.05)
+    third = await api.get("/cases", Role.LEAD)
+    release.set()
+    assert (third.status_code, third.headers["retry-after"]) == (503, "1")
+    assert [(await t).status_code for t in (first, second)] == [200, 200]
+    assert (await api.get("/cases", Role.LEAD)).json()["total"] == 1
+
+
+async def test_a_trailing_slash_is_not_redirected_to_the_callers_host(api: ApiRig) -> None:  # noqa: F811
+    answer = await api.client.get(
+        "/cases/CP20261124-7K3M9Q2XAB/", headers={"Host": "evil.example", "X-Api-Key": "x"}
+    )
+    assert answer.status_code == 404
+    assert "location" not in answer.headers
+
+
+async def test_the_docs_page_loads_nothing_from_elsewhere(api: ApiRig) -> None:  # noqa: F811
+    page = await api.client.get("/cases/docs")
+    assert page.status_code == 200
+    assert "<script" not in page.text.lower()
+    assert "http" not in page.text.replace("openapi.json", "")
+    assert "default-src 'none'" in page.headers["content-security-policy"]
+    assert "/cases/{complaint_id}/actions" in page.text
+
+
+async def test_fifty_lists_at_once_through_the_service_answer_or_shed_within_a_second() -> None:
+    import time
+
+    import httpx
+
+    from sla.app import create_app
+    from tests.sla.test_case_api_app import KEY, KEYS, memory_ports, settings
+    from tests.sla.test_handlers import Rig as HandlerRig
+    from tests.sla.test_handlers import classified
+
+    rig = HandlerRig()
+    await rig.classified(classified())
+    ports = memory_ports(rig)
+    original = rig.cases.search
+
+    async def slow(*args: Any, **kwargs: Any) -> Any:
+        await asyncio.sleep(0.5)  # a slow database: the guard and the list slots must shed
+        return await original(*args, **kwargs)
+
+    rig.cases.search = slow  # type: ignore[method-assign]
+    app = create_app(settings(KEYS), ports)
+    transport = httpx.ASGITransport(app=app, client=("10.1.1.1", 9))
+    async with httpx.AsyncClient(transport=transport, base_url="http://sla") as client:
+
+        async def one() -> tuple[int, float]:
+            started = time.monotonic()
+            answer = await client.get("/cases", headers={"X-Api-Key": KEY})
+            return answer.status_code, time.monotonic() - started
+
+        results = await asyncio.gather(*(one() for _ in range(50)))
+    statuses = sorted(status for status, _ in results)
+    assert statuses.count(200) == 2
+    assert statuses.count(503) == 48
+    assert max(seconds for _, seconds in results) < 1.5

@@ -1,0 +1,100 @@
+"""MongoDB operations the SLA spends per complaint on the way to its acknowledgement (issue 14:
+at most ~3), counted on the real local store."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from pymongo import AsyncMongoClient, monitoring
+
+from contracts import Audience, DeliveryStatus, NotificationReceipt, NotificationSent, Topic
+from servicekit.mongo import Document
+from sla.adapters.mongo_cases import MongoCaseStore
+from sla.adapters.slots import MongoDueIndex
+from tests._builders.sla import RECEIVED, Rig, cid_n, classified
+from tests.sla.contract import MONGO
+
+pytestmark = pytest.mark.stack
+COMPLAINTS = 64
+WRITES_AND_READS = {"insert", "update", "find", "delete", "aggregate", "findAndModify"}
+
+
+class Commands(monitoring.CommandListener):
+    """Counts the commands sent to the server."""
+
+    def __init__(self) -> None:
+        self.seen: Counter[str] = Counter()
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        if event.command_name in WRITES_AND_READS:
+            self.seen[f"{event.command_name} {event.command.get(event.command_name)}"] += 1
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        """Nothing to count."""
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        """Nothing to count."""
+
+
+@pytest.fixture
+async def counted(local_stack: None) -> AsyncIterator[tuple[Any, Commands]]:
+    commands = Commands()
+    client: AsyncMongoClient[Document] = AsyncMongoClient(
+        MONGO, tz_aware=True, retryWrites=False, event_listeners=[commands]
+    )
+    name = f"sla_ops_{uuid.uuid4().hex[:10]}"
+    try:
+        yield client[name], commands
+    finally:
+        await client.drop_database(name)
+        await client.close()
+
+
+def delivered(cid: str) -> NotificationSent:
+    nid = f"{cid}:ack:-:-:customer"
+    data = NotificationReceipt(
+        notification_id=nid,
+        complaint_id=cid,
+        audience=Audience.CUSTOMER,
+        channel="sms",
+        template="acknowledgement",
+        status=DeliveryStatus.DELIVERED,
+        attempts=1,
+    )
+    return NotificationSent.build(
+        data=data, subject=cid, source="/complaints/notifier", time=RECEIVED, cause=nid
+    )
+
+
+async def test_classified_to_acknowledged_costs_at_most_three_operations_per_complaint(
+    counted: tuple[Any, Commands],
+) -> None:
+    db, commands = counted
+    rig = Rig(
+        cases=MongoCaseStore(db),
+        index=MongoDueIndex(db, width=10, settle=timedelta(seconds=10)),
+    )
+    ids = [cid_n(n) for n in range(1, COMPLAINTS + 1)]
+    await rig.classified(*(classified(cid=cid) for cid in ids))
+    started = sum(commands.seen.values())
+    messages = [
+        rig.inbound(delivered(cid).model_dump_json().encode(), Topic.NOTIFICATION_SENT)
+        for cid in ids
+    ]
+    assert await rig.receipts.on_receipts(messages) == []
+    total = sum(commands.seen.values())
+    spent = dict(commands.seen)
+    for cid in ids:
+        assert (await rig.record(cid)).case.acknowledged
+    per_complaint = total / COMPLAINTS
+    print(
+        f"sla ops: {per_complaint:.2f} per complaint "
+        f"(start {started}, receipts {total - started}: {spent})"
+    )
+    assert per_complaint <= 3.0
+    assert started <= 4  # the batch: watermark, slot push, insert (no per-complaint write)

@@ -1,0 +1,212 @@
+"""Contract of the SLA's ports, run over the in-memory fakes and the real store alike."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+from contracts import Audience, CaseState, Channel, DeliveryStatus, Severity, Verdict
+from sla.clocks.firing import fired_event
+from sla.clocks.sheet import ClockStatus, Lease
+from sla.domain import open_case
+from sla.ports import CaseChange, CaseFacts, CaseFilter, CaseRecord, LogEntry, ReceiptSummary
+from tests._builders.sla import CID, RECEIVED, cid_n, clock_entry
+from tests.sla.contract import Adapters
+
+OTHER = cid_n(2)
+WARNED = fired_event(CID, clock_entry(), clock_entry().thresholds[0], now=RECEIVED)
+
+
+def record(cid: str = CID, **fields: object) -> CaseRecord:
+    """A new P4 hotline case with an acknowledge clock."""
+    facts = CaseFacts(cid, RECEIVED, Channel.HOTLINE, (), Severity.P4, category="billing/x")
+    base = CaseRecord(facts, open_case(severity=Severity.P4), 0, clocks=(clock_entry(),))
+    return replace(base, **fields)  # type: ignore[arg-type]
+
+
+def change(stored: CaseRecord, entry_id: str, **fields: object) -> CaseChange:
+    """A change moving the case to dispatched and meeting its clock."""
+    case = replace(stored.case, state=CaseState.DISPATCHED)
+    met = tuple(replace(c, status=ClockStatus.MET, stopped_at=RECEIVED) for c in stored.clocks)
+    event = WARNED.model_copy(update={"id": f"ev-{entry_id}"})
+    return CaseChange(case, met, LogEntry(entry_id, RECEIVED, (event,)), **fields)  # type: ignore[arg-type]
+
+
+async def test_a_case_is_inserted_once_and_read_back_whole(adapters: Adapters) -> None:
+    store = adapters.cases()
+    new = record(log=(LogEntry("clocks-started", RECEIVED, (WARNED,)),))
+    assert await store.insert_new([new, record(OTHER)]) == []
+    assert await store.insert_new([replace(new, version=7), record(cid_n(3))]) == [CID]
+    loaded = await store.load(CID)
+    assert loaded == new  # the first insert wins; clock sheet and log round-trip exactly
+    assert set(await store.load_many([CID, OTHER, cid_n(9)])) == {CID, OTHER}
+    assert await store.load(cid_n(9)) is None
+
+
+async def test_compare_and_set_is_lost_to_a_concurrent_writer(adapters: Adapters) -> None:
+    mine, theirs = adapters.cases(), adapters.cases()
+    await mine.insert_new([record()])
+    read_by_me, read_by_them = await mine.load(CID), await theirs.load(CID)
+    assert read_by_me is not None
+    assert read_by_them is not None
+    assert await theirs.commit(read_by_them, change(read_by_them, "theirs"))
+    assert not await mine.commit(read_by_me, change(read_by_me, "mine"))
+    stored = await mine.load(CID)
+    assert stored is not None
+    assert stored.version == 1
+    assert [e.id for e in stored.log] == ["theirs"]
+    assert stored.clocks[0].status is ClockStatus.MET
+    assert await mine.commit(stored, change(stored, "mine"))  # after a fresh read it wins
+
+
+async def test_a_firing_stays_unpublished_until_marked_and_the_mark_keeps_the_version(
+    adapters: Adapters,
+) -> None:
+    store = adapters.cases()
+    await store.insert_new([record()])
+    first = await store.load(CID)
+    assert first is not None
+    leased = tuple(replace(c, lease=Lease("a", RECEIVED)) for c in first.clocks)
+    firing = CaseChange(first.case, leased, LogEntry("fire:1", RECEIVED, (WARNED,)), True)
+    assert await store.commit(first, firing)
+    fired = await store.load(CID)
+    assert fired is not None
+    assert fired.unpublished == ("fire:1",)
+    assert fired.clocks[0].lease == Lease("a", RECEIVED)
+    # A staff action stored meanwhile (on the version it read) neither hides nor repeats it.
+    assert await store.commit(fired, change(fired, "staff"))
+    await store.mark_published([(CID, "fire:1")])
+    after = await store.load(CID)
+    assert after is not None
+    assert (after.unpublished, after.version) == ((), 2)
+    assert [e.id for e in after.log] == ["fire:1", "staff"]
+
+
+async def test_refusals_assignment_and_dates_are_kept(adapters: Adapters) -> None:
+    store = adapters.cases()
+    await store.insert_new([record()])
+    await store.record_refusal(CID, "crm.7", reason="illegal_transition", detail="no")
+    stored = await store.load(CID)
+    assert stored is not None
+    assigned = change(stored, "a-1", assignment=("handler-07", "billing"))
+    assert await store.commit(stored, assigned)
+    again = await store.load(CID)
+    assert again is not None
+    assert again.refusals == {"crm.7": ("illegal_transition", "no")}
+    assert (again.assignee, again.department) == ("handler-07", "billing")
+
+
+async def test_receipts_are_kept_per_notification_even_before_the_case(adapters: Adapters) -> None:
+    store = adapters.cases()
+    dotted = f"{CID}:assigned:-:crm.7:handler"  # action ids may hold dots
+
+    def sent(nid: str, status: DeliveryStatus, minutes: int) -> ReceiptSummary:
+        at = RECEIVED + timedelta(minutes=minutes)
+        return ReceiptSummary(nid, CID, Audience.HANDLER, "webhook", "staff_assigned", status, at)
+
+    await store.record_receipts([sent(dotted, DeliveryStatus.DEFERRED, 1)])
+    await store.insert_new([record()])
+    await store.record_receipts(
+        [sent(dotted, DeliveryStatus.DELIVERED, 3), sent(f"{CID}:x", DeliveryStatus.FAILED, 2)]
+    )
+    kept = await store.receipts(CID)
+    assert [(r.notification_id, r.status) for r in kept] == [
+        (f"{CID}:x", DeliveryStatus.FAILED),
+        (dotted, DeliveryStatus.DELIVERED),
+    ]
+    assert await store.load(CID) == record()  # the early receipt did not shadow the case
+
+
+async def test_lists_filter_and_carry_the_running_clocks(adapters: Adapters) -> None:
+    store = adapters.cases()
+    await store.insert_new([record(), record(OTHER)])
+    stored = await store.load(CID)
+    assert stored is not None
+    assert await store.commit(stored, change(stored, "a-1", assignment=("handler-07", None)))
+    everything = await store.search(CaseFilter())
+    assert [r.facts.complaint_id for r in everything] == [CID, OTHER]
+    assert [len(r.running) for r in everything] == [0, 1]  # CID's clock was met
+    dispatched = await store.search(CaseFilter(state=CaseState.DISPATCHED, assignee="handler-07"))
+    assert [r.facts.complaint_id for r in dispatched] == [CID]
+    assert await store.search(CaseFilter(category="billing/x", severity=Severity.P4))
+    assert await store.search(CaseFilter(channel=Channel.WEB)) == []
+
+
+async def test_census_counts_clocks_by_status_and_outcome(adapters: Adapters) -> None:
+    store = adapters.cases()
+    await store.insert_new([record(), record(OTHER)])
+    stored = await store.load(CID)
+    assert stored is not None
+    assert await store.commit(stored, change(stored, "a-1"))
+    assert await store.census() == [
+        ("acknowledge", "P4", "met", "on_time", 1),
+        ("acknowledge", "P4", "running", "", 1),
+    ]
+
+
+async def test_a_verdict_counts_once_per_complaint(adapters: Adapters) -> None:
+    store = adapters.cases()
+    for _ in range(2):
+        verdicts = await store.record_verdict(
+            "ck", complaint_id=CID, at=RECEIVED, verdict=Verdict.BASELESS
+        )
+    assert verdicts == [(RECEIVED, Verdict.BASELESS)]
+
+
+# --- the due index ---------------------------------------------------------------------------
+
+
+async def test_due_entries_are_read_in_time_until_settled(adapters: Adapters) -> None:
+    index = adapters.due_index()
+    soon = (f"{CID}:acknowledge:1", RECEIVED + timedelta(minutes=30), 50)
+    late = (f"{OTHER}:acknowledge:1", RECEIVED + timedelta(minutes=90), 50)
+    await index.add([soon, late], now=RECEIVED)
+    assert await index.due(now=RECEIVED + timedelta(minutes=29), limit=10) == []
+    now = RECEIVED + timedelta(minutes=31)
+    [(slot, entry)] = await index.due(now=now, limit=10)
+    assert entry == soon
+    assert index.upcoming() in {late[1], None}  # read ahead only within the next slot or so
+    await index.advance(now=now)
+    assert [e for _, e in await index.due(now=now, limit=10)] == [soon]  # unsettled: again
+    index.settle(slot, entry)
+    await index.advance(now=now + timedelta(minutes=1))
+    assert await index.due(now=now + timedelta(minutes=1), limit=10) == []
+    later = RECEIVED + timedelta(minutes=91)
+    assert [e for _, e in await index.due(now=later, limit=10)] == [late]
+
+
+async def test_an_entry_indexed_late_is_read_at_once(adapters: Adapters) -> None:
+    index = adapters.due_index()
+    now = RECEIVED + timedelta(hours=1)
+    await index.add([(f"{OTHER}:dispatch:1", RECEIVED + timedelta(hours=2), 50)], now=RECEIVED)
+    await index.advance(now=now)
+    past = (f"{CID}:acknowledge:1", RECEIVED, 100)
+    await index.add([past], now=now)  # already due when written (a threshold in the past)
+    assert [e for _, e in await index.due(now=now, limit=10)] == [past]
+
+
+async def test_replicas_settle_on_their_own_and_the_shared_index_waits(
+    adapters: Adapters,
+) -> None:
+    a, b = adapters.due_index(), adapters.due_index()
+    entry = (f"{CID}:acknowledge:1", RECEIVED + timedelta(minutes=30), 50)
+    await a.add([entry], now=RECEIVED)
+    now = RECEIVED + timedelta(minutes=31)
+    [(slot, seen_by_a)] = await a.due(now=now, limit=10)
+    assert [e for _, e in await b.due(now=now, limit=10)] == [entry]
+    a.settle(slot, seen_by_a)
+    await a.advance(now=now)
+    assert await a.due(now=now, limit=10) == []
+
+
+async def test_a_case_read_without_its_log_commits_without_losing_it(adapters: Adapters) -> None:
+    store = adapters.cases()
+    await store.insert_new([record(log=(LogEntry("clocks-started", RECEIVED, (WARNED,)),))])
+    light = (await store.load_many([CID], log=False))[CID]
+    assert light.log == ()
+    assert light.clocks == record().clocks
+    assert await store.commit(light, change(light, "a-1"))
+    stored = await store.load(CID)
+    assert stored is not None
+    assert [e.id for e in stored.log] == ["clocks-started", "a-1"]
+    assert stored.log[0].events == (WARNED,)
