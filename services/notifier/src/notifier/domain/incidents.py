@@ -61,6 +61,7 @@ class IncidentRouter:
             trigger_time=at,
             context=self._customer_context(member),
             origin=origin,
+            acknowledgement=True,  # it answers the complaint: the SLA's acknowledge clock is met
         )
 
     def instead_of(self, acknowledgement: Intent, member: IncidentMember) -> Intent:

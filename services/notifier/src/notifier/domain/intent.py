@@ -31,6 +31,7 @@ class Intent:
     severity: Severity | None = None
     digestible: bool = False
     origin: Origin | None = None
+    acknowledgement: bool = False  # the customer's acknowledgement (meets the SLA's clock)
     department: str | None = None
     """Staff: the department whose desk is told, instead of the case's (incidents)."""
 

@@ -85,6 +85,7 @@ class Router:
                     context=context,
                     severity=data.severity,
                     origin=origin,
+                    acknowledgement=True,
                 )
             )
         rules = [
@@ -162,6 +163,7 @@ class Router:
                 context=self._case(cid, change.severity) | {"promised": promised},
                 severity=change.severity,
                 origin=origin,
+                acknowledgement=True,
             )
         ]
 
