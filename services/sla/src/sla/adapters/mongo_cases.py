@@ -9,7 +9,7 @@ from datetime import datetime
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from contracts import Audience, DeliveryStatus, Verdict
+from contracts import Verdict
 from servicekit.mongo import (
     Document,
     ensure_index,
@@ -21,6 +21,8 @@ from sla.adapters.case_documents import (
     case_document,
     change_update,
     field_key,
+    receipt_doc,
+    receipt_of,
     record_from,
     submission_doc,
 )
@@ -35,6 +37,7 @@ from sla.ports import (
     CaseSummary,
     ReceiptSummary,
     Submission,
+    newest_receipts,
 )
 
 
@@ -66,7 +69,10 @@ class MongoCaseStore:
         if not wanted:
             return {}
         query = {"_id": wanted[0]} if len(wanted) == 1 else {"_id": {"$in": wanted}}
-        docs = await find_all(self._cases, query, None if log else {"log": 0})
+        # The case's receipts are read by `receipts` only.
+        docs = await find_all(
+            self._cases, query, {"receipts": 0} if log else {"log": 0, "receipts": 0}
+        )
         return {doc["_id"]: record_from(doc) for doc in docs if "received_at" in doc}
 
     async def load(self, complaint_id: str) -> CaseRecord | None:
@@ -135,14 +141,7 @@ class MongoCaseStore:
         """One write per case; the last receipt of a batch per notification id wins."""
         by_case: dict[str, dict[str, Document]] = {}
         for r in receipts:
-            by_case.setdefault(r.complaint_id, {})[field_key(r.notification_id)] = {
-                "notification_id": r.notification_id,
-                "audience": r.audience.value,
-                "channel": r.channel,
-                "template": r.template,
-                "status": r.status.value,
-                "at": r.at,
-            }
+            by_case.setdefault(r.complaint_id, {})[field_key(r.notification_id)] = receipt_doc(r)
         ops = [
             UpdateOne(
                 {"_id": cid},
@@ -155,22 +154,14 @@ class MongoCaseStore:
             await write_in_chunks(self._receipts, ops)
 
     async def receipts(self, complaint_id: str) -> list[ReceiptSummary]:
-        """The case's receipts (by `_id`), oldest first."""
-        docs = await find_all(self._receipts, {"_id": complaint_id})
-        stored = (docs[0].get("receipts") or {}).values() if docs else ()
-        kept = [
-            ReceiptSummary(
-                notification_id=r["notification_id"],
-                complaint_id=complaint_id,
-                audience=Audience(r["audience"]),
-                channel=r["channel"],
-                template=r["template"],
-                status=DeliveryStatus(r["status"]),
-                at=r["at"],
-            )
-            for r in stored
-        ]
-        return sorted(kept, key=lambda r: (r.at, r.notification_id))
+        """The receipts the case's own changes kept, and those kept beside it (two `_id`
+        reads), the newest per notification, oldest first."""
+        sources = []
+        for collection in (self._cases, self._receipts):
+            docs = await find_all(collection, {"_id": complaint_id}, {"receipts": 1})
+            kept = (docs[0].get("receipts") or {}).values() if docs else ()
+            sources.append([receipt_of(complaint_id, r) for r in kept])
+        return newest_receipts(*sources)
 
     async def search(
         self, query: CaseFilter, paging: CasePaging | None = None
