@@ -259,6 +259,9 @@ FIELDS: dict[LifecycleAction, dict[str, Any]] = {
         },
         "reason": "the customer already went to 12315",
     },
+    A.HANDOVER_REQUESTED: {"department": "network", "reason": "line fault: exchange-side test"},
+    A.HANDOVER_ACCEPTED: {"department": "network"},
+    A.HANDOVER_DECLINED: {"department": "network", "reason": "not a line fault"},
     A.DEADLINE_EXTENDED: {
         "clock": "resolution",
         "extend_by_hours": 8,

@@ -39,6 +39,12 @@ class LifecycleAction(StrEnum):
     DEADLINE_EXTENDED = "deadline_extended"
     REGRADED = "regraded"
     """A lead or manager corrected the classifier's kind, category, severity or flags."""
+    HANDOVER_REQUESTED = "handover_requested"
+    """首问负责 (001): the case's owner asks another department to take the case over."""
+    HANDOVER_ACCEPTED = "handover_accepted"
+    """The receiving department's staff took the case over: they own it from now."""
+    HANDOVER_DECLINED = "handover_declined"
+    """The receiving department's staff refused it (with a reason): the owner keeps the case."""
 
 
 class ActorRole(StrEnum):
@@ -99,7 +105,10 @@ class CaseAction(Model):
     occurred_at: AwareDatetime = Field(description="When the action happened (UTC).")
     assignee: StaffRef | None = Field(None, description="For `assigned`: the handler.")
     department: StaffRef | None = Field(
-        None, description="For `assigned`: the handling department."
+        None,
+        description="For `assigned`: the handling department; for `handover_requested`: the "
+        "department asked to take the case over; for `handover_accepted` / `handover_declined`: "
+        "the acting staff member's department (the one that was asked).",
     )
     note: StaffText | None = Field(None, description="Free text (masked before publishing).")
     result: StaffText | None = Field(None, description="For `resolved`: the result given.")
@@ -112,7 +121,9 @@ class CaseAction(Model):
         "the case (002 Art. 17: what cannot be verified is judged in the customer's favour).",
     )
     root_cause: StaffText | None = Field(None, description="For `closed`.")
-    reason: StaffText | None = Field(None, description="For pauses, reopen, withdraw, extensions.")
+    reason: StaffText | None = Field(
+        None, description="For pauses, reopen, withdraw, extensions, hand-overs and declines."
+    )
     clock: ClockName | None = Field(None, description="For `deadline_extended`: which clock.")
     extend_by_hours: float | None = Field(None, gt=0, description="For `deadline_extended`.")
     approver: StaffRef | None = Field(None, description="For `deadline_extended`: who approved.")
@@ -181,9 +192,19 @@ class CaseTransition(Model):
     satisfaction: Satisfaction | None = Field(None, description="For `callback_done`.")
     verdict: Verdict | None = Field(None, description="For `closed`.")
     reason: str | None = Field(
-        None, description="For `closed` as not accepted: the reason told to the customer (masked)."
+        None,
+        description="For `closed` as not accepted: the reason told to the customer; for "
+        "`handover_requested` / `handover_declined`: why (masked).",
     )
     clock: ClockName | None = Field(None, description="For `deadline_extended`: which clock.")
+    owner: str | None = Field(
+        None,
+        description="首问负责: the staff member who owns the case after the action (the first to "
+        "act on it, until a hand-over is accepted).",
+    )
+    owner_department: str | None = Field(
+        None, description="The owner's department, once a hand-over was accepted."
+    )
     review_needed: bool = Field(
         False,
         description="The complainant now needs human review (3 baseless verdicts in 365 days, "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -22,7 +23,7 @@ from contracts import (
 )
 from servicekit.mongo import Document
 from sla.clocks.codec import clock_doc, clock_of
-from sla.domain import Case, HistoryEntry
+from sla.domain import Case, Handover, HistoryEntry
 from sla.ports import CaseChange, CaseFacts, CaseRecord, LogEntry
 
 LOGGED_EVENT: TypeAdapter[Event] = TypeAdapter(
@@ -57,6 +58,9 @@ def case_fields(case: Case) -> Document:
             }
             for h in case.history
         ],
+        "owner": case.owner,
+        "owner_department": case.owner_department,
+        "handovers": [asdict(h) for h in case.handovers],
     }
 
 
@@ -91,6 +95,9 @@ def case_from(doc: Document) -> Case:
             )
             for h in doc.get("history", ())
         ),
+        owner=doc.get("owner"),
+        owner_department=doc.get("owner_department"),
+        handovers=tuple(Handover(**h) for h in doc.get("handovers") or ()),
     )
 
 

@@ -53,6 +53,14 @@ ACTION_TYPE = CaseActionTaken.event_type
 CLOCK_SKEW = timedelta(minutes=10)
 
 
+def _tells_reason(action: CaseAction) -> bool:
+    """Whether the state event carries the action's reason (masked at the source)."""
+    return action.verdict is Verdict.NOT_ACCEPTED or action.action in {
+        LifecycleAction.HANDOVER_REQUESTED,
+        LifecycleAction.HANDOVER_DECLINED,
+    }
+
+
 class CaseBusyError(RuntimeError):
     """A case kept changing under the compare-and-set loop; the batch is retried."""
 
@@ -245,8 +253,10 @@ class ApplyCaseAction:
             department=action.department,
             satisfaction=action.satisfaction,
             verdict=action.verdict,
-            reason=action.reason if action.verdict is Verdict.NOT_ACCEPTED else None,
+            reason=action.reason if _tells_reason(action) else None,
             clock=action.clock,
+            owner=step.case.owner,
+            owner_department=step.case.owner_department,
             review_needed=review is not None,
         )
         return CaseStateChanged.build(

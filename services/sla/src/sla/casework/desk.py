@@ -53,6 +53,9 @@ _CASEWORK = frozenset(
         A.RESOLVED,
         A.CALLBACK_DONE,
         A.WITHDRAWN,
+        A.HANDOVER_REQUESTED,  # 首问负责: the owner asks; the receiving department answers
+        A.HANDOVER_ACCEPTED,
+        A.HANDOVER_DECLINED,
     }
 )
 PERMITTED: dict[Role, frozenset[LifecycleAction]] = {
@@ -71,6 +74,8 @@ INCOMPLETE = frozenset(
         "extension_incomplete",
         "extension_needs_approval",
         "regrade_incomplete",
+        "handover_incomplete",
+        "decline_needs_reason",
     }
 )
 
@@ -125,7 +130,9 @@ class ActionRequest(Body):
         description="Client-chosen id; sending the same id again is the same action.",
     )
     assignee: StaffName | None = Field(None, description="For `assigned`: the handler.")
-    department: StaffName | None = Field(None, description="For `assigned`: the department.")
+    department: StaffName | None = Field(
+        None, description="For `assigned` and hand-overs: the department (docs/case-api.md)."
+    )
     note: Text | None = Field(None, description="Free text; numbers and e-mails are masked.")
     result: Text | None = Field(None, description="For `resolved`: the result given.")
     satisfaction: Satisfaction | None = Field(None, description="For `callback_done`.")

@@ -181,7 +181,11 @@ class SheetChange:
             calendar=self.calendar,
         )
         resolutions = sum(h.action is LifecycleAction.RESOLVED for h in step.case.history)
-        rounds = {ClockName.CALLBACK: resolutions - 1}
+        # Each resolution and each hand-over request runs its own occurrence of its clock.
+        rounds = {
+            ClockName.CALLBACK: resolutions - 1,
+            ClockName.HANDOVER: len(step.case.handovers) - 1,
+        }
         have = {e.key for e in self.sheet}
         for d in started:
             spec = self.policy.spec(clock=d.clock, severity=severity)

@@ -15,6 +15,7 @@ from contracts import (
 from sla.domain.calendar import BusinessCalendar
 from sla.domain.case import Case, HistoryEntry, Refusal, Transition
 from sla.domain.closure import closed
+from sla.domain.handover import handover_accepted, handover_declined, handover_requested, with_owner
 from sla.domain.lifecycle_steps import Effects, Outcome, Rule, Step, refuse, started_at
 from sla.domain.pausing import end_pause
 from sla.domain.policy import SlaPolicy
@@ -175,6 +176,9 @@ _RULES: dict[LifecycleAction, Rule] = {
     A.WITHDRAWN: _withdrawn,
     A.REGRADED: _regraded,
     A.DEADLINE_EXTENDED: _extended,
+    A.HANDOVER_REQUESTED: handover_requested,
+    A.HANDOVER_ACCEPTED: handover_accepted,
+    A.HANDOVER_DECLINED: handover_declined,
 }
 
 
@@ -213,7 +217,7 @@ def apply_action(
         to_state=target,
         reason=action.reason,
     )
-    after = replace(after, state=target, history=(*case.history, entry))
+    after = replace(with_owner(after, action), state=target, history=(*case.history, entry))
     return Transition(
         case=after,
         action=action.action,
