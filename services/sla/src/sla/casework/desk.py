@@ -30,6 +30,7 @@ from contracts import (
 )
 from contracts.values import NO_CONTROL
 from servicekit.clock import Clock
+from sla.casework.access import Desk, act_refusal, may_see
 from sla.domain import BusinessCalendar, HistoryEntry, Refusal, SlaPolicy, apply_action
 from sla.ports import CaseStore
 from sla.settings import Role, StaffKey
@@ -52,7 +53,6 @@ _CASEWORK = frozenset(
         A.CUSTOMER_REPLIED,
         A.RESOLVED,
         A.CALLBACK_DONE,
-        A.WITHDRAWN,
         A.HANDOVER_REQUESTED,  # 首问负责: the owner asks; the receiving department answers
         A.HANDOVER_ACCEPTED,
         A.HANDOVER_DECLINED,
@@ -60,7 +60,8 @@ _CASEWORK = frozenset(
 )
 PERMITTED: dict[Role, frozenset[LifecycleAction]] = {
     Role.HANDLER: _CASEWORK,
-    Role.LEAD: _CASEWORK | {A.ASSIGNED, A.CLOSED, A.REOPENED, A.REGRADED},
+    # A withdrawal ends the case: the customer's request, confirmed by a lead (issue 20).
+    Role.LEAD: _CASEWORK | {A.ASSIGNED, A.CLOSED, A.REOPENED, A.REGRADED, A.WITHDRAWN},
     Role.MANAGER: frozenset(LifecycleAction),
 }
 MANAGER_VERDICTS = frozenset({Verdict.MALICIOUS})
@@ -227,6 +228,11 @@ class CaseDesk:
         record = await self.cases.load(complaint_id)
         if record is None:
             raise ApiProblemError(404, "unknown_case", "no classified complaint with this id")
+        if (why := act_refusal(who, Desk.of(record), request.action)) is not None:
+            raise ApiProblemError(403, "not_your_case", why)
+        if request.action is A.WITHDRAWN and not request.reason:
+            detail = "a withdrawal records the customer's request (`reason`)"
+            raise ApiProblemError(422, "withdrawal_needs_request", detail)
         case = record.case
         done = next((h for h in case.history if h.action_id == request.action_id), None)
         if done is not None:
@@ -299,11 +305,15 @@ class CaseDesk:
             raise ApiProblemError(503, "unavailable", detail) from exc
         log.info("case action published", extra={"fields": fields | {"actor": event.data.actor}})
 
-    async def result(self, complaint_id: str, action_id: str) -> ActionPending | ActionApplied:
+    async def result(
+        self, complaint_id: str, action_id: str, who: StaffKey
+    ) -> ActionPending | ActionApplied:
         """Applied (with what it did) or still pending."""
         record = await self.cases.load(complaint_id)
         if record is None:
             raise ApiProblemError(404, "unknown_case", "no classified complaint with this id")
+        if not may_see(who, Desk.of(record)):
+            raise ApiProblemError(403, "not_your_case", "the case is neither yours nor your team's")
         done = next((h for h in record.case.history if h.action_id == action_id), None)
         if done is not None:
             return self._applied(complaint_id, done)
