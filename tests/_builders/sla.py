@@ -187,6 +187,7 @@ def receipt(
     audience: Audience = Audience.CUSTOMER,
     template: str = "acknowledgement",
     status: DeliveryStatus = DeliveryStatus.DELIVERED,
+    acknowledgement: bool = True,
 ) -> NotificationSent:
     """A notifier receipt for CID."""
     key = f"{CID}:ack:-:-:{audience.value}"
@@ -196,6 +197,7 @@ def receipt(
         audience=audience,
         channel="sms",
         template=template,
+        acknowledgement=acknowledgement,
         status=status,
         attempts=1,
     )
@@ -267,6 +269,7 @@ FIELDS: dict[LifecycleAction, dict[str, Any]] = {
         },
         "reason": "the customer already went to 12315",
     },
+    A.COMPLEXITY_MARKED: {"complex": True},
     A.HANDOVER_REQUESTED: {"department": "network", "reason": "line fault: exchange-side test"},
     A.HANDOVER_ACCEPTED: {"department": "network"},
     A.HANDOVER_DECLINED: {"department": "network", "reason": "not a line fault"},
@@ -280,6 +283,7 @@ FIELDS: dict[LifecycleAction, dict[str, Any]] = {
 # Who records each action in the journeys below.
 ACTOR = {
     A.REGRADED: Role.LEAD,
+    A.COMPLEXITY_MARKED: Role.LEAD,
     A.ASSIGNED: Role.LEAD,
     A.CLOSED: Role.LEAD,
     A.REOPENED: Role.LEAD,

@@ -45,6 +45,8 @@ class LifecycleAction(StrEnum):
     """The receiving department's staff took the case over: they own it from now."""
     HANDOVER_DECLINED = "handover_declined"
     """The receiving department's staff refused it (with a reason): the owner keeps the case."""
+    COMPLEXITY_MARKED = "complexity_marked"
+    """A lead or manager marked the case complex (or not): clocks the pack keys on it re-plan."""
 
 
 class ActorRole(StrEnum):
@@ -56,7 +58,7 @@ class ActorRole(StrEnum):
 
 
 REGRADE_ROLES = frozenset({ActorRole.LEAD, ActorRole.MANAGER})
-"""Who may regrade a complaint (issue 16: the people who run the desk, not the handler)."""
+"""Who may regrade a complaint or mark it complex (the people who run the desk, not the handler)."""
 
 
 class Regrade(Model):
@@ -127,12 +129,18 @@ class CaseAction(Model):
     clock: ClockName | None = Field(None, description="For `deadline_extended`: which clock.")
     extend_by_hours: float | None = Field(None, gt=0, description="For `deadline_extended`.")
     approver: StaffRef | None = Field(None, description="For `deadline_extended`: who approved.")
-    actor_role: ActorRole | None = Field(None, description="For `regraded`: lead or manager.")
+    actor_role: ActorRole | None = Field(
+        None, description="For `regraded` and `complexity_marked`: lead or manager."
+    )
     regrade: Regrade | None = Field(None, description="For `regraded`: the corrected decision.")
+    complex: bool | None = Field(
+        None, description="For `complexity_marked`: true marks the case complex, false unmarks it."
+    )
 
     @model_validator(mode="after")
     def _regrade_is_complete(self) -> CaseAction:
-        """A regrade names its corrected decision, a reason and a lead's or manager's role."""
+        """A regrade names its corrected decision, a reason and a lead's or manager's role; a
+        complexity mark its value and a lead's or manager's role."""
         if self.action is LifecycleAction.REGRADED:
             if self.regrade is None:
                 raise ValueError("a `regraded` action needs `regrade` (the corrected decision)")
@@ -142,6 +150,13 @@ class CaseAction(Model):
                 raise ValueError("only a lead or a manager may regrade (`actor_role`)")
         elif self.regrade is not None:
             raise ValueError("`regrade` belongs to `regraded` actions only")
+        if self.action is LifecycleAction.COMPLEXITY_MARKED:
+            if self.complex is None:
+                raise ValueError("a `complexity_marked` action needs `complex` (true or false)")
+            if self.actor_role not in REGRADE_ROLES:
+                raise ValueError("only a lead or a manager may mark a case complex (`actor_role`)")
+        elif self.complex is not None:
+            raise ValueError("`complex` belongs to `complexity_marked` actions only")
         return self
 
 
@@ -205,6 +220,7 @@ class CaseTransition(Model):
     owner_department: str | None = Field(
         None, description="The owner's department, once a hand-over was accepted."
     )
+    complex: bool | None = Field(None, description="For `complexity_marked`: the new mark.")
     review_needed: bool = Field(
         False,
         description="The complainant now needs human review (3 baseless verdicts in 365 days, "

@@ -132,6 +132,7 @@ class CaseQueries:
             callback_answer=case.callback_answer,
             verdict=case.verdict,
             reopen_count=case.reopen_count,
+            complex=case.complex_case,
             owner=case.owner,
             owner_department=case.owner_department,
             handovers=[self._handover_view(h) for h in case.handovers],

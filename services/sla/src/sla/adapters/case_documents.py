@@ -58,6 +58,7 @@ def case_fields(case: Case) -> Document:
             }
             for h in case.history
         ],
+        "complex": case.complex_case,
         "owner": case.owner,
         "owner_department": case.owner_department,
         "handovers": [asdict(h) for h in case.handovers],
@@ -95,6 +96,7 @@ def case_from(doc: Document) -> Case:
             )
             for h in doc.get("history", ())
         ),
+        complex_case=doc.get("complex", False),
         owner=doc.get("owner"),
         owner_department=doc.get("owner_department"),
         handovers=tuple(Handover(**h) for h in doc.get("handovers") or ()),
@@ -189,6 +191,8 @@ def change_update(change: CaseChange) -> Document:
         fields["review_reason"] = change.review_reason
     if change.assignment is not None:
         fields["assignee"], fields["department"] = change.assignment
+    if change.category is not None:
+        fields["category"] = change.category
     update: Document = {
         "$set": fields,
         "$inc": {"version": 1},

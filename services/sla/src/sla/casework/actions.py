@@ -61,6 +61,12 @@ def _tells_reason(action: CaseAction) -> bool:
     }
 
 
+def _new_category(record: CaseRecord, action: CaseAction) -> str | None:
+    """A complaint regrade's category when it differs from the stored one."""
+    category = action.regrade.category if action.regrade else None
+    return category if category and category != record.facts.category else None
+
+
 class CaseBusyError(RuntimeError):
     """A case kept changing under the compare-and-set loop; the batch is retried."""
 
@@ -203,6 +209,7 @@ class ApplyCaseAction:
                 if action.action is LifecycleAction.ASSIGNED
                 else None
             ),
+            category=_new_category(record, action),
         )
 
     def _refused(self, action: CaseAction, refusal: Refusal) -> CaseActionRejected:
@@ -257,6 +264,7 @@ class ApplyCaseAction:
             clock=action.clock,
             owner=step.case.owner,
             owner_department=step.case.owner_department,
+            complex=action.complex,
             review_needed=review is not None,
         )
         return CaseStateChanged.build(

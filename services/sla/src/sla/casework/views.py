@@ -121,6 +121,7 @@ class CaseView(View):
     callback_answer: Satisfaction | None
     verdict: Verdict | None
     reopen_count: int
+    complex: bool = Field(description="Marked complex by a lead or manager (`complexity_marked`).")
     owner: str | None = Field(
         description="首问负责: who owns the case — the first to act on it, until a hand-over is "
         "accepted by the receiving department's staff."

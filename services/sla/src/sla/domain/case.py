@@ -61,6 +61,7 @@ class Case:
     owner: str | None = None  # 首问负责: the first to act, until a hand-over is accepted
     owner_department: str | None = None
     handovers: tuple[Handover, ...] = ()
+    complex_case: bool = False  # marked complex by a lead or manager (`complexity_marked`)
 
     @property
     def pending_handover(self) -> Handover | None:

@@ -135,6 +135,18 @@ def _regraded(step: Step) -> Outcome:
     return replace(case, severity=regrade.severity), Effects()
 
 
+def _complexity_marked(step: Step) -> Outcome:
+    """A lead's or manager's complexity mark (bank 7-10 wd, hospital 5 wd when complex): the
+    clocks whose amount the pack keys on it re-plan (the use-case does it from the new mark)."""
+    case, mark = step.case, step.action.complex
+    if mark is None:  # the contract requires it; kept for a hand-built action
+        return refuse(case, reason="complexity_incomplete", detail="say `complex`: true or false")
+    if mark == case.complex_case:
+        state = "complex" if mark else "not complex"
+        return refuse(case, reason="complexity_unchanged", detail=f"the case is already {state}")
+    return replace(case, complex_case=mark), Effects()
+
+
 def _withdrawn(step: Step) -> Outcome:
     case, action = step.case, step.action
     after, _credit = end_pause(
@@ -179,6 +191,7 @@ _RULES: dict[LifecycleAction, Rule] = {
     A.HANDOVER_REQUESTED: handover_requested,
     A.HANDOVER_ACCEPTED: handover_accepted,
     A.HANDOVER_DECLINED: handover_declined,
+    A.COMPLEXITY_MARKED: _complexity_marked,
 }
 
 

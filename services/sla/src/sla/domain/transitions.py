@@ -90,4 +90,6 @@ LEGAL: dict[LifecycleAction, dict[CaseState, CaseState]] = {
     A.HANDOVER_REQUESTED: {state: state for state in _OPEN},
     A.HANDOVER_ACCEPTED: {state: state for state in _OPEN},
     A.HANDOVER_DECLINED: {state: state for state in _OPEN},
+    # Recorded, no move: clocks the pack keys on complexity re-plan (the use-case does it).
+    A.COMPLEXITY_MARKED: {state: state for state in _OPEN},
 }
