@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from complaints_cli.case_client import Answer, CaseClient
-from complaints_cli.sla_clocks import clock_documents
+from complaints_cli.sla_clocks import clock_documents, flatten
 from complaints_cli.staff_script import (
     HANDLERS,
     LEAD,
@@ -41,8 +41,9 @@ from complaints_cli.staff_script import (
     working_morning,
 )
 from complaints_cli.summary import ClockTally, render_staff
+from contracts.read_models import CASE_SHEETS
 from servicekit.clock import ScaledClock
-from servicekit.mongo import find_all
+from servicekit.read_models import documents
 from sla.domain import BusinessCalendar
 
 if TYPE_CHECKING:
@@ -237,7 +238,8 @@ async def sla_outcomes(
 ) -> tuple[dict[str, ClockTally], Counter[str]]:
     """Per clock: met on time / late, running past due, breached, escalated; cases per state."""
     tallies: dict[str, ClockTally] = {}
-    docs = await clock_documents(db)
+    cases = await documents(db, CASE_SHEETS)  # states and clock sheets in one read
+    docs = flatten(cases)
     for doc in docs:
         tally = tallies.setdefault(doc["clock"], ClockTally())
         tally.add(
@@ -247,5 +249,4 @@ async def sla_outcomes(
             fired=doc.get("fired", ()),
             now=now,
         )
-    cases = await find_all(db["cases"], {}, {"state": 1})
     return tallies, Counter(str(c.get("state")) for c in cases)
