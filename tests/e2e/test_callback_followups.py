@@ -1,8 +1,11 @@
-"""A 不满意 answer at callback reaches the responsible department's desk, on the real stack.
+"""A 不满意 answer and a review flag reach the recipients the pack names, on the real stack.
 
 001 Art. 54: ask why, record it, have the responsible department follow up. One complaint is
 walked through the case API to its callback, the handler records `dissatisfied` with the reason,
-and the notifier tells the desk the pack names for the case's department (staff.yaml), once.
+and the notifier tells the desk the pack names for the case's department (staff.yaml), once. A
+manager then closes it as malicious with evidence (003: one malicious verdict flags the complainant
+for human review, never a block; only a manager may give it), and the reviewing manager's desk
+is told, once.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ import secrets
 import subprocess
 import sys
 import time
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -28,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.stack, pytest.mark.e2e]
 
 ORIGIN = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # a Tuesday, 10:00 Shanghai: no quiet hours
-ROLES = ("handler", "lead")
+ROLES = ("handler", "lead", "manager")
 KEYS = {role: secrets.token_urlsafe(24) for role in ROLES}
 STAFF = {KEYS[role]: {"staff_id": f"{role}-e2e", "role": role} for role in ROLES}
 Json = dict[str, Any]
@@ -98,6 +102,9 @@ async def to_callback() -> tuple[Receiver, str]:
                 note="the line drops again every evening",
             )
             await until_sent(receiver_app, "staff_dissatisfied")
+            evidence = ["call-recording", "line-test-log"]
+            await act(http, cid, "manager", "closed", verdict="malicious", evidence=evidence)
+            await until_sent(receiver_app, "staff_review_needed")
             await asyncio.sleep(3.0)  # late duplicates, if any, arrive now
             return receiver_app, cid
     finally:
@@ -106,7 +113,7 @@ async def to_callback() -> tuple[Receiver, str]:
 
 
 @pytest.mark.timeout(600)
-def test_a_dissatisfied_answer_reaches_the_departments_desk(local_stack: None) -> None:
+def test_a_dissatisfied_answer_and_a_review_flag_reach_their_desks(local_stack: None) -> None:
     receiver, cid = asyncio.run(to_callback())
     told = [d for d in receiver.deliveries if d.template == "staff_dissatisfied"]
     assert len(told) == 1
@@ -115,3 +122,8 @@ def test_a_dissatisfied_answer_reaches_the_departments_desk(local_stack: None) -
     assert alert.audience == "team_lead"
     assert alert.key.endswith(":network-handler-desk")  # the case's department (staff.yaml)
     assert "+86" not in alert.text
+    review = [d for d in receiver.deliveries if d.template == "staff_review_needed"]
+    assert {d.audience for d in review} == {"manager"}
+    assert any(d.key.endswith(":service-manager-desk") for d in review)
+    assert all(d.complaint_id == cid and "+86" not in d.text for d in review)
+    assert Counter(d.key for d in receiver.deliveries).most_common(1)[0][1] == 1
