@@ -18,8 +18,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import Audience, DeliveryStatus, Severity
 from contracts.read_models import NOTIFICATION_OUTCOMES
-from notifier.adapters.memory import InMemoryCaseBook, InMemoryNotificationLog
+from notifier.adapters.memory import InMemoryCaseBook, InMemoryIncidentBook, InMemoryNotificationLog
 from notifier.adapters.mongo import MongoNotificationLog
+from notifier.adapters.mongo_incidents import MongoIncidentBook
 from notifier.adapters.mongo_recipients import (
     MongoCaseBook,
     MongoContactBook,
@@ -29,12 +30,13 @@ from notifier.domain import (
     Assignment,
     CustomerContact,
     Delivery,
+    IncidentMember,
     Intent,
     Origin,
     Recipient,
     parse_directory,
 )
-from notifier.ports import CaseBook, Claims, NotificationLog, Outcome
+from notifier.ports import CaseBook, Claims, IncidentBook, NotificationLog, Outcome
 from servicekit.clock import FakeClock
 from servicekit.metrics import KitMetrics
 from servicekit.mongo import Document, open_client
@@ -144,7 +146,7 @@ async def test_a_claim_of_a_settled_key_returns_the_stored_outcome_for_its_recei
     assert (stored.status, stored.attempts, stored.latency_ms, stored.settled_at) == (
         DeliveryStatus.DELIVERED,
         2,
-        1500.0,
+        3000.0,  # trigger to stored outcome, as its first receipt said (not the sender's 1500)
         settled_at,  # the receipt's time: a republished receipt is the same event
     )
     assert stored.recipient == "+86138****5678"
@@ -240,12 +242,43 @@ async def test_mongo_contacts_and_staff_collection(mongo_db: AsyncDatabase[Docum
     ]
 
 
+async def test_a_claimed_key_tells_its_template(backend: Backend) -> None:
+    d = delivery()
+    await backend.first.claim([d], now=NOW, lease_until=NOW + LEASE)
+    assert await backend.second.templates([d.key, "nobody:ack:-:-:customer"]) == {
+        d.key: "customer_delay"
+    }
+
+
+@pytest.fixture(params=["memory", pytest.param("mongo", marks=pytest.mark.stack)])
+async def incident_book(request: pytest.FixtureRequest) -> AsyncIterator[IncidentBook]:
+    """Incident membership in memory, or in MongoDB over a fresh database."""
+    if request.param == "memory":
+        yield InMemoryIncidentBook()
+        return
+    async with fresh_database(request.getfixturevalue("mongo_url"), "notifier_test") as db:
+        yield MongoIncidentBook(db)
+
+
+async def test_incident_members_join_are_found_and_leave(incident_book: IncidentBook) -> None:
+    first = IncidentMember(CID, "network|*|x", "network/no_signal", NOW)
+    await incident_book.join([first, IncidentMember(CID2, "network|*|x", "network", NOW)])
+    await incident_book.join([IncidentMember(CID, "network|*|y", "network/no_signal", NOW)])
+    found = await incident_book.members([CID, CID2, "CP20261124-0000000099"])
+    assert set(found) == {CID, CID2}
+    assert found[CID].incident_id == "network|*|y"
+    assert found[CID].first_seen == NOW
+    await incident_book.leave([CID])
+    assert set(await incident_book.members([CID, CID2])) == {CID2}
+
+
 @pytest.mark.stack
 async def test_the_per_complaint_path_is_batched_and_writes_each_outcome_once(
     mongo_url: str,
 ) -> None:
-    """Claim, complete and a redelivered claim: no single-document command, one update per
-    outcome (the receipt needs no second write), and claiming twice reads once."""
+    """Claim, complete and a redelivered claim: no single-document command, one update
+    statement for the alike outcomes of a batch (the receipt needs no second write), and
+    claiming twice reads once."""
     registry = CollectorRegistry()
     name = f"notifier_test_{uuid.uuid4().hex[:10]}"
     settings = MongoSettings(url=SecretStr(mongo_url), database=name)
@@ -254,12 +287,17 @@ async def test_the_per_complaint_path_is_batched_and_writes_each_outcome_once(
     try:
         log = MongoNotificationLog(client[name])
         claims = await log.claim(deliveries, now=NOW, lease_until=NOW + LEASE)
-        await log.complete([outcome(d, DeliveryStatus.DELIVERED) for d in claims.claimed], now=NOW)
+        done = [outcome(d, DeliveryStatus.DELIVERED) for d in claims.claimed[:4]]
+        failed = outcome(claims.claimed[4], DeliveryStatus.FAILED)
+        await log.complete([*done, failed], now=NOW)
         again = await log.claim(deliveries, now=NOW, lease_until=NOW + LEASE)
     finally:
         await client.drop_database(name)
         await client.close()
     assert (len(claims.claimed), len(again.settled)) == (5, 5)
+    assert sorted(o.status for o in again.settled) == [DeliveryStatus.DELIVERED] * 4 + [
+        DeliveryStatus.FAILED
+    ]
 
     def ops(metric: str, command: str) -> float:
         labels = {"service": "probe", "command": command, "collection": "notifications"}
@@ -268,7 +306,7 @@ async def test_the_per_complaint_path_is_batched_and_writes_each_outcome_once(
     commands = ("insert", "update", "find", "findAndModify", "delete")
     assert [ops("complaints_mongo_single_commands_total", c) for c in commands] == [0] * 5
     assert ops("complaints_mongo_commands_total", "insert") == 10  # claimed twice
-    assert ops("complaints_mongo_commands_total", "update") == 5  # one write per outcome
+    assert ops("complaints_mongo_commands_total", "update") == 2  # one per kind of outcome
     assert ops("complaints_mongo_commands_total", "find") == 1  # the taken keys, read once
 
 

@@ -3,7 +3,7 @@
 Kafka ACLs stop a principal without the right from writing a topic, but not a client on a
 listener whose user is a super user (the local PLAINTEXT listener, an operator's tool); the
 signature travels with the record, so a consumer can tell the owning service's records from
-anything else on the topic whatever listener they came through (ADR 0009).
+anything else on the topic whatever listener they came through (ADR 0010).
 """
 
 from __future__ import annotations

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
 from contracts import DeliveryStatus
-from notifier.domain import Assignment, CustomerContact, Delivery, Intent, StaffEntry
+from notifier.domain import (
+    Assignment,
+    CustomerContact,
+    Delivery,
+    IncidentMember,
+    Intent,
+    StaffEntry,
+)
 
 
 @dataclass(frozen=True)
@@ -29,6 +36,17 @@ class Outcome:
     def intent(self) -> Intent:
         """The intent delivered."""
         return self.delivery.intent
+
+    def stored_at(self, at: datetime) -> Outcome:
+        """The outcome as the log keeps it, stored at `at` (its receipt's time): a delivered
+        one's latency runs from the trigger to `at`, in whole milliseconds as MongoDB keeps
+        both, so that a redelivery republishes the same receipt from the stored fields."""
+        latency = None
+        if self.status is DeliveryStatus.DELIVERED:
+            trigger = self.intent.trigger_time
+            trigger = trigger.replace(microsecond=trigger.microsecond // 1000 * 1000)
+            latency = max(0.0, round((at - trigger).total_seconds() * 1000, 1))
+        return replace(self, settled_at=at, latency_ms=latency)
 
     @property
     def key(self) -> str:
@@ -77,6 +95,9 @@ class NotificationLog(Protocol):
         """Record how each claimed delivery ended, or that it waits, at `now` (which is also
         its receipt's time): one write per outcome, no receipt mark after it."""
 
+    async def templates(self, keys: Sequence[str]) -> dict[str, str]:
+        """The template each claimed key among `keys` was claimed with."""
+
     async def claim_due(self, *, now: datetime, lease_until: datetime, limit: int) -> list[Due]:
         """Lease deferred deliveries that are due, and abandoned ones whose lease ran out."""
 
@@ -106,3 +127,16 @@ class CaseBook(Protocol):
 
     async def assignments(self, complaint_ids: Sequence[str]) -> dict[str, Assignment]:
         """The latest assignment per case, where one is known."""
+
+
+class IncidentBook(Protocol):
+    """Which complaints belong to which incident (from decisions and incident events)."""
+
+    async def join(self, members: Sequence[IncidentMember]) -> None:
+        """Remember the members (a later incident event overwrites an earlier one's view)."""
+
+    async def members(self, complaint_ids: Sequence[str]) -> dict[str, IncidentMember]:
+        """The incident each of `complaint_ids` belongs to, where one is known."""
+
+    async def leave(self, complaint_ids: Sequence[str]) -> None:
+        """Forget the membership of complaints taken out of their incident."""
