@@ -56,7 +56,9 @@ def test_who_sees_which_desk() -> None:
     assert all(may_see(MANAGER, d) for d in (front, billing_queue, mine, colleague, asked))
     assert act_refusal(NETWORK_HANDLER, asked, A.HANDOVER_ACCEPTED) is None
     assert act_refusal(NETWORK_HANDLER, asked, A.CONTACTED) is not None
-    assert act_refusal(BILLING_HANDLER, asked, A.HANDOVER_ACCEPTED) is not None
+    refused = act_refusal(BILLING_HANDLER, asked, A.HANDOVER_ACCEPTED)
+    assert refused is not None
+    assert refused[:2] == (403, "not_your_case")
 
 
 async def test_a_handler_cannot_read_or_act_on_another_departments_case(api: ApiRig) -> None:

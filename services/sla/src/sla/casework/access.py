@@ -66,8 +66,19 @@ def may_see(who: StaffKey, desk: Desk) -> bool:
     return desk.assignee is None and department
 
 
-def act_refusal(who: StaffKey, desk: Desk, action: LifecycleAction) -> str | None:
-    """Why `who` may not record `action` on the case, or None if they may."""
+def act_refusal(
+    who: StaffKey, desk: Desk, action: LifecycleAction, reason: str | None = None
+) -> tuple[int, str, str] | None:
+    """(status, reason, detail) of why `who` may not record `action` (with `reason`) on the
+    case, or None if they may."""
+    if (why := _not_theirs(who, desk, action)) is not None:
+        return 403, "not_your_case", why
+    if action is A.WITHDRAWN and not reason:
+        return 422, "withdrawal_needs_request", "a withdrawal records the customer's request"
+    return None
+
+
+def _not_theirs(who: StaffKey, desk: Desk, action: LifecycleAction) -> str | None:
     if not may_see(who, desk):
         return "the case is neither yours nor your department's"
     asked_of_me = desk.asked in who.all_departments

@@ -221,11 +221,8 @@ class CaseDesk:
         record = await self.cases.load(complaint_id)
         if record is None:
             raise ApiProblemError(404, "unknown_case", "no classified complaint with this id")
-        if (why := act_refusal(who, Desk.of(record), request.action)) is not None:
-            raise ApiProblemError(403, "not_your_case", why)
-        if request.action is A.WITHDRAWN and not request.reason:
-            detail = "a withdrawal records the customer's request (`reason`)"
-            raise ApiProblemError(422, "withdrawal_needs_request", detail)
+        if refused := act_refusal(who, Desk.of(record), request.action, request.reason):
+            raise ApiProblemError(*refused)
         case = record.case
         done = next((h for h in case.history if h.action_id == request.action_id), None)
         if done is not None:
