@@ -7,10 +7,12 @@ times, also as the local wall-clock text people read in messages.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Literal, cast
 
+from sla.casework.access import NotYourCaseError
 from sla.casework.views import (
     SHOWN,
     CasePage,
@@ -23,6 +25,7 @@ from sla.casework.views import (
     ReceiptView,
     ShownStatus,
 )
+from sla.clocks.codec import ms
 from sla.clocks.sheet import ClockEntry
 from sla.domain import BusinessCalendar, Case, Handover, HistoryEntry
 from sla.domain.timing import measure
@@ -63,6 +66,7 @@ class CaseQuery:
     due_within: timedelta | None = None
     after: tuple[datetime, str] | None = None
     page_size: int = 50
+    visible: Callable[[CaseSummary], bool] | None = None
 
 
 def cursor_text(row: CaseSummary) -> str:
@@ -98,11 +102,20 @@ class CaseQueries:
     def _local(self, moment: datetime) -> datetime:
         return self.calendar.local(moment)
 
-    async def case(self, complaint_id: str, *, now: datetime) -> CaseView | None:
-        """The whole case, or None if the SLA service never saw it classified."""
+    async def case(
+        self,
+        complaint_id: str,
+        *,
+        now: datetime,
+        allowed: Callable[[CaseRecord], bool] | None = None,
+    ) -> CaseView | None:
+        """The whole case, or None if the SLA service never saw it classified; raises
+        `NotYourCaseError` for a case `allowed` refuses (sla.casework.access)."""
         record = await self.cases.load(complaint_id)
         if record is None:
             return None
+        if allowed is not None and not allowed(record):
+            raise NotYourCaseError(complaint_id)
         receipts = await self.cases.receipts(complaint_id)
         return self._case_view(record, list(record.clocks), receipts, now=now)
 
@@ -175,6 +188,7 @@ class CaseQueries:
             stopped_at=self._local(d.stopped_at) if d.stopped_at else None,
             policy_version=d.policy_version,
             calendar_version=d.calendar_version,
+            provisional=d.provisional,
         )
 
     def _receipt_view(self, receipt: ReceiptSummary) -> ReceiptView:
@@ -219,7 +233,14 @@ class CaseQueries:
             after=query.after,
             limit=min(query.page_size, MAX_PAGE) + 1,  # one more: is there a next page?
         )
-        rows = await self.cases.search(query.fields, paging)
+        rows: list[CaseSummary] = []
+        while True:  # the staff member's scope is applied here: read on until the page is full
+            batch = await self.cases.search(query.fields, paging)
+            rows += [r for r in batch if query.visible is None or query.visible(r)]
+            if len(rows) > query.page_size or len(batch) < paging.limit:
+                break
+            last = batch[-1].facts
+            paging = replace(paging, after=(ms(last.received_at), last.complaint_id))
         chosen = rows[: query.page_size]
         more = len(rows) > len(chosen)
         return CasePage(

@@ -30,6 +30,7 @@ from contracts import (
 )
 from contracts.values import NO_CONTROL
 from servicekit.clock import Clock
+from sla.casework.access import Desk, act_refusal, may_see
 from sla.casework.masking import masked
 from sla.casework.submissions import applied_entry, request_digest, reuse
 from sla.domain import BusinessCalendar, HistoryEntry, Refusal, SlaPolicy, apply_action
@@ -54,7 +55,6 @@ _CASEWORK = frozenset(
         A.CUSTOMER_REPLIED,
         A.RESOLVED,
         A.CALLBACK_DONE,
-        A.WITHDRAWN,
         A.HANDOVER_REQUESTED,  # 首问负责: the owner asks; the receiving department answers
         A.HANDOVER_ACCEPTED,
         A.HANDOVER_DECLINED,
@@ -62,7 +62,9 @@ _CASEWORK = frozenset(
 )
 PERMITTED: dict[Role, frozenset[LifecycleAction]] = {
     Role.HANDLER: _CASEWORK,
-    Role.LEAD: _CASEWORK | {A.ASSIGNED, A.CLOSED, A.REOPENED, A.REGRADED, A.COMPLEXITY_MARKED},
+    # A withdrawal ends the case: the customer's request, confirmed by a lead (issue 20).
+    Role.LEAD: _CASEWORK
+    | {A.ASSIGNED, A.CLOSED, A.REOPENED, A.REGRADED, A.COMPLEXITY_MARKED, A.WITHDRAWN},
     Role.MANAGER: frozenset(LifecycleAction),
 }
 MANAGER_VERDICTS = frozenset({Verdict.MALICIOUS})
@@ -78,6 +80,7 @@ INCOMPLETE = frozenset(
         "extension_needs_approval",
         "regrade_incomplete",
         *("handover_incomplete", "decline_needs_reason", "complexity_incomplete"),
+        "replan_incomplete",
     }
 )
 
@@ -138,6 +141,9 @@ class ActionRequest(Body):
         None, description="For `regraded` (lead or manager; `reason` required): the correction."
     )
     complex: bool | None = Field(None, description="For `complexity_marked` (required).")
+    calendar_version: str | None = Field(
+        None, max_length=1000, description="For `calendar_replanned` (manager; required)."
+    )
 
 
 class ActionPending(Body):
@@ -217,14 +223,16 @@ class CaseDesk:
         record = await self.cases.load(complaint_id)
         if record is None:
             raise ApiProblemError(404, "unknown_case", "no classified complaint with this id")
+        if refused := act_refusal(who, Desk.of(record), request.action, request.reason):
+            raise ApiProblemError(*refused)
         case, action_id = record.case, request.action_id
         digest = request_digest(request.model_dump(mode="json"), who.staff_id)
         if (why := reuse(record, action_id, request.action, digest)) is not None:
             raise ApiProblemError(409, "action_id_reused", why, case.state)
         if (done := applied_entry(record, action_id)) is not None:
             return self._applied(complaint_id, done)
-        if (refused := record.refusals.get(action_id)) is not None:
-            raise ApiProblemError(409, refused[0], refused[1], case.state)  # as its poll says
+        if (by_consumer := record.refusals.get(action_id)) is not None:
+            raise ApiProblemError(409, *by_consumer, case.state)  # as its poll says
         if (taken := record.submissions.get(action_id)) is None:
             action = self._action(complaint_id, request, who, self.clock.now())
             outcome = apply_action(case, action, policy=self.policy, calendar=self.calendar)
@@ -287,6 +295,7 @@ class CaseDesk:
             approver=request.approver,
             regrade=request.regrade if request.action is A.REGRADED else None,
             complex=request.complex if request.action is A.COMPLEXITY_MARKED else None,
+            calendar_version=request.calendar_version,
             actor_role=ActorRole(who.role.value) if request.action in _ROLED else None,
         )
 
@@ -300,11 +309,15 @@ class CaseDesk:
             raise ApiProblemError(503, "unavailable", detail) from exc
         log.info("case action published", extra={"fields": fields | {"actor": event.data.actor}})
 
-    async def result(self, complaint_id: str, action_id: str) -> ActionPending | ActionApplied:
+    async def result(
+        self, complaint_id: str, action_id: str, who: StaffKey
+    ) -> ActionPending | ActionApplied:
         """Applied (with what it did), refused, still pending, or never sent (404)."""
         record = await self.cases.load(complaint_id)
         if record is None:
             raise ApiProblemError(404, "unknown_case", "no classified complaint with this id")
+        if not may_see(who, Desk.of(record)):
+            raise ApiProblemError(403, "not_your_case", "the case is neither yours nor your team's")
         if (done := applied_entry(record, action_id)) is not None:
             return self._applied(complaint_id, done)
         if (refused := record.refusals.get(action_id)) is not None:
