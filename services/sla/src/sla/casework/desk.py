@@ -32,7 +32,7 @@ from contracts.values import NO_CONTROL
 from servicekit.clock import Clock
 from sla.casework.access import Desk, act_refusal, may_see
 from sla.casework.masking import masked
-from sla.casework.submissions import applied_entry, request_digest, reuse
+from sla.casework.submissions import INCOMPLETE, applied_entry, request_digest, reuse
 from sla.domain import BusinessCalendar, HistoryEntry, Refusal, SlaPolicy, apply_action
 from sla.ports import CaseStore, Submission
 from sla.settings import Role, StaffKey
@@ -69,20 +69,6 @@ PERMITTED: dict[Role, frozenset[LifecycleAction]] = {
 }
 MANAGER_VERDICTS = frozenset({Verdict.MALICIOUS})
 _ROLED = frozenset({A.REGRADED, A.COMPLEXITY_MARKED})  # the contract carries the actor's role
-# Refusals about what the request lacks (422), not about the case's state (409).
-INCOMPLETE = frozenset(
-    {
-        "assignment_needs_assignee",
-        "pause_needs_reason",
-        "callback_needs_answer",
-        "closure_needs_verdict",
-        "extension_incomplete",
-        "extension_needs_approval",
-        "regrade_incomplete",
-        *("handover_incomplete", "decline_needs_reason", "complexity_incomplete"),
-        "replan_incomplete",
-    }
-)
 
 
 def role_refusal(role: Role, action: LifecycleAction, verdict: Verdict | None) -> str | None:

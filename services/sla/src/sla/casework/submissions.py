@@ -13,6 +13,21 @@ from contracts import LifecycleAction
 from sla.domain import HistoryEntry
 from sla.ports import CaseRecord, Submission
 
+# Refusals about what the request lacks (422), not about the case's state (409).
+INCOMPLETE = frozenset(
+    {
+        "assignment_needs_assignee",
+        "pause_needs_reason",
+        "callback_needs_answer",
+        "closure_needs_verdict",
+        "extension_incomplete",
+        "extension_needs_approval",
+        "regrade_incomplete",
+        *("handover_incomplete", "decline_needs_reason", "complexity_incomplete"),
+        "replan_incomplete",
+    }
+)
+
 
 def request_digest(body: Mapping[str, Any], staff_id: str) -> str:
     """SHA-256 of the request as parsed (defaults filled in, keys sorted) and who sent it."""
