@@ -55,7 +55,6 @@ KNOWN: frozenset[tuple[str, str]] = frozenset(
         (f"{CLI}/status.py", "classifications"),
         (f"{CLI}/status.py", "cases"),
         (f"{CLI}/status.py", "notifications"),
-        (f"{CLI}/staff.py", "cases"),
         (f"{CLI}/stages.py", "complaints"),
         (f"{CLI}/stages.py", "classifications"),
         (f"{CLI}/simulate.py", "cases"),

@@ -64,6 +64,12 @@ async def clock_documents(
     return flatten(await find_all(db["cases"], query or {}, SHEET_FIELDS))
 
 
+async def case_states(db: AsyncDatabase[Any]) -> Counter[str]:
+    """How many cases are in each state."""
+    cases = await find_all(db["cases"], {}, {"state": 1})
+    return Counter(str(c.get("state")) for c in cases)
+
+
 def open_by_severity(rows: Iterable[Row], now: Any) -> tuple[list[Row], list[Row]]:
     """`{"_id": severity, "n": count}` rows of running clocks, all and past due at `now`."""
     opened: Counter[str] = Counter()
