@@ -259,6 +259,10 @@ FIELDS: dict[LifecycleAction, dict[str, Any]] = {
         },
         "reason": "the customer already went to 12315",
     },
+    A.COMPLEXITY_MARKED: {"complex": True},
+    A.HANDOVER_REQUESTED: {"department": "network", "reason": "line fault: exchange-side test"},
+    A.HANDOVER_ACCEPTED: {"department": "network"},
+    A.HANDOVER_DECLINED: {"department": "network", "reason": "not a line fault"},
     A.DEADLINE_EXTENDED: {
         "clock": "resolution",
         "extend_by_hours": 8,
@@ -269,6 +273,7 @@ FIELDS: dict[LifecycleAction, dict[str, Any]] = {
 # Who records each action in the journeys below.
 ACTOR = {
     A.REGRADED: Role.LEAD,
+    A.COMPLEXITY_MARKED: Role.LEAD,
     A.ASSIGNED: Role.LEAD,
     A.CLOSED: Role.LEAD,
     A.REOPENED: Role.LEAD,

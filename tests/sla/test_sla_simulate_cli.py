@@ -195,7 +195,7 @@ async def test_rendering_names_versions_counts_and_examples(tmp_path: Path) -> N
     deadlines = [deadline_doc("c-1", "resolution", "met", stopped_at=naive_utc(10, 10, 3))]
     run = await replay(stream([case_doc("c-1")]), stream(deadlines), report=report(tmp_path))
     text = render(run)
-    assert "telecom 2026.12.1 · calendar chinese-calendar" in text
+    assert "telecom 2026.12.2 · calendar chinese-calendar" in text
     assert "working hours 09:00-18:00" in text
     assert "telecom 2026.12.0-trial" not in text  # the candidate is named after its directory
     assert "short 2026.12.0-trial · calendar (same)" in text

@@ -39,6 +39,14 @@ class LifecycleAction(StrEnum):
     DEADLINE_EXTENDED = "deadline_extended"
     REGRADED = "regraded"
     """A lead or manager corrected the classifier's kind, category, severity or flags."""
+    HANDOVER_REQUESTED = "handover_requested"
+    """首问负责 (001): the case's owner asks another department to take the case over."""
+    HANDOVER_ACCEPTED = "handover_accepted"
+    """The receiving department's staff took the case over: they own it from now."""
+    HANDOVER_DECLINED = "handover_declined"
+    """The receiving department's staff refused it (with a reason): the owner keeps the case."""
+    COMPLEXITY_MARKED = "complexity_marked"
+    """A lead or manager marked the case complex (or not): clocks the pack keys on it re-plan."""
 
 
 class ActorRole(StrEnum):
@@ -50,7 +58,7 @@ class ActorRole(StrEnum):
 
 
 REGRADE_ROLES = frozenset({ActorRole.LEAD, ActorRole.MANAGER})
-"""Who may regrade a complaint (issue 16: the people who run the desk, not the handler)."""
+"""Who may regrade a complaint or mark it complex (the people who run the desk, not the handler)."""
 
 
 class Regrade(Model):
@@ -99,7 +107,10 @@ class CaseAction(Model):
     occurred_at: AwareDatetime = Field(description="When the action happened (UTC).")
     assignee: StaffRef | None = Field(None, description="For `assigned`: the handler.")
     department: StaffRef | None = Field(
-        None, description="For `assigned`: the handling department."
+        None,
+        description="For `assigned`: the handling department; for `handover_requested`: the "
+        "department asked to take the case over; for `handover_accepted` / `handover_declined`: "
+        "the acting staff member's department (the one that was asked).",
     )
     note: StaffText | None = Field(None, description="Free text (masked before publishing).")
     result: StaffText | None = Field(None, description="For `resolved`: the result given.")
@@ -112,16 +123,24 @@ class CaseAction(Model):
         "the case (002 Art. 17: what cannot be verified is judged in the customer's favour).",
     )
     root_cause: StaffText | None = Field(None, description="For `closed`.")
-    reason: StaffText | None = Field(None, description="For pauses, reopen, withdraw, extensions.")
+    reason: StaffText | None = Field(
+        None, description="For pauses, reopen, withdraw, extensions, hand-overs and declines."
+    )
     clock: ClockName | None = Field(None, description="For `deadline_extended`: which clock.")
     extend_by_hours: float | None = Field(None, gt=0, description="For `deadline_extended`.")
     approver: StaffRef | None = Field(None, description="For `deadline_extended`: who approved.")
-    actor_role: ActorRole | None = Field(None, description="For `regraded`: lead or manager.")
+    actor_role: ActorRole | None = Field(
+        None, description="For `regraded` and `complexity_marked`: lead or manager."
+    )
     regrade: Regrade | None = Field(None, description="For `regraded`: the corrected decision.")
+    complex: bool | None = Field(
+        None, description="For `complexity_marked`: true marks the case complex, false unmarks it."
+    )
 
     @model_validator(mode="after")
     def _regrade_is_complete(self) -> CaseAction:
-        """A regrade names its corrected decision, a reason and a lead's or manager's role."""
+        """A regrade names its corrected decision, a reason and a lead's or manager's role; a
+        complexity mark its value and a lead's or manager's role."""
         if self.action is LifecycleAction.REGRADED:
             if self.regrade is None:
                 raise ValueError("a `regraded` action needs `regrade` (the corrected decision)")
@@ -131,6 +150,13 @@ class CaseAction(Model):
                 raise ValueError("only a lead or a manager may regrade (`actor_role`)")
         elif self.regrade is not None:
             raise ValueError("`regrade` belongs to `regraded` actions only")
+        if self.action is LifecycleAction.COMPLEXITY_MARKED:
+            if self.complex is None:
+                raise ValueError("a `complexity_marked` action needs `complex` (true or false)")
+            if self.actor_role not in REGRADE_ROLES:
+                raise ValueError("only a lead or a manager may mark a case complex (`actor_role`)")
+        elif self.complex is not None:
+            raise ValueError("`complex` belongs to `complexity_marked` actions only")
         return self
 
 
@@ -181,9 +207,20 @@ class CaseTransition(Model):
     satisfaction: Satisfaction | None = Field(None, description="For `callback_done`.")
     verdict: Verdict | None = Field(None, description="For `closed`.")
     reason: str | None = Field(
-        None, description="For `closed` as not accepted: the reason told to the customer (masked)."
+        None,
+        description="For `closed` as not accepted: the reason told to the customer; for "
+        "`handover_requested` / `handover_declined`: why (masked).",
     )
     clock: ClockName | None = Field(None, description="For `deadline_extended`: which clock.")
+    owner: str | None = Field(
+        None,
+        description="首问负责: the staff member who owns the case after the action (the first to "
+        "act on it, until a hand-over is accepted).",
+    )
+    owner_department: str | None = Field(
+        None, description="The owner's department, once a hand-over was accepted."
+    )
+    complex: bool | None = Field(None, description="For `complexity_marked`: the new mark.")
     review_needed: bool = Field(
         False,
         description="The complainant now needs human review (3 baseless verdicts in 365 days, "

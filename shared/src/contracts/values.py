@@ -123,6 +123,8 @@ class ClockName(StrEnum):
     REGULATOR_REPLY = "regulator_reply"
     OUTER_LIMIT = "outer_limit"
     """MIIT: a customer may appeal to the regulator once a complaint is 15 days unanswered."""
+    HANDOVER = "handover"
+    """首问负责: a requested hand-over not yet accepted or declined by the receiving department."""
 
 
 class CaseState(StrEnum):

@@ -36,9 +36,9 @@ from sla.casework.desk import (
     ApiProblemError,
     CaseDesk,
     Problem,
-    masked,
     role_refusal,
 )
+from sla.casework.masking import masked
 from sla.ports import CaseFilter
 from sla.queries import CasePage, CaseQueries, CaseQuery, CaseView
 from sla.settings import StaffKey

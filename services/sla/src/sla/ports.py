@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -82,6 +82,7 @@ class CaseChange:
     pause: tuple[datetime, datetime] | None = None  # credited window (paused at, credited until)
     review_reason: str | None = None
     assignment: tuple[str | None, str | None] | None = None  # (assignee, department) if assigned
+    category: str | None = None  # a regrade's new category (its clocks re-planned on it)
 
 
 @dataclass(frozen=True)
@@ -197,8 +198,11 @@ def after(record: CaseRecord, change: CaseChange) -> CaseRecord:
     unpublished = record.unpublished
     if change.unpublished and change.entry.id not in unpublished:
         unpublished = (*unpublished, change.entry.id)
+    facts = (
+        record.facts if change.category is None else replace(record.facts, category=change.category)
+    )
     return CaseRecord(
-        facts=record.facts,
+        facts=facts,
         case=change.case,
         version=record.version + 1,
         clocks=change.clocks,

@@ -18,12 +18,13 @@ from sla.casework.views import (
     CaseView,
     ClockView,
     DueView,
+    HandoverView,
     HistoryView,
     ReceiptView,
     ShownStatus,
 )
 from sla.clocks.sheet import ClockEntry
-from sla.domain import BusinessCalendar, Case, HistoryEntry
+from sla.domain import BusinessCalendar, Case, Handover, HistoryEntry
 from sla.domain.timing import measure
 from sla.ports import (
     CaseFilter,
@@ -119,6 +120,10 @@ class CaseQueries:
             callback_answer=case.callback_answer,
             verdict=case.verdict,
             reopen_count=case.reopen_count,
+            complex=case.complex_case,
+            owner=case.owner,
+            owner_department=case.owner_department,
+            handovers=[self._handover_view(h) for h in case.handovers],
             clocks=[self._clock_view(c, case, now=now) for c in shown],
             notifications=[self._receipt_view(r) for r in receipts],
             history=[self._history_view(h) for h in case.history],
@@ -163,6 +168,19 @@ class CaseQueries:
             template=receipt.template,
             status=receipt.status,
             at=self._local(receipt.at),
+        )
+
+    def _handover_view(self, handover: Handover) -> HandoverView:
+        return HandoverView(
+            action_id=handover.action_id,
+            department=handover.department,
+            reason=handover.reason,
+            requested_by=handover.requested_by,
+            requested_at=self._local(handover.requested_at),
+            status=cast(Literal["pending", "accepted", "declined"], handover.status),
+            decided_by=handover.decided_by,
+            decided_at=self._local(handover.decided_at) if handover.decided_at else None,
+            decision_reason=handover.decision_reason,
         )
 
     def _history_view(self, entry: HistoryEntry) -> HistoryView:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -22,7 +23,7 @@ from contracts import (
 )
 from servicekit.mongo import Document
 from sla.clocks.codec import clock_doc, clock_of
-from sla.domain import Case, HistoryEntry
+from sla.domain import Case, Handover, HistoryEntry
 from sla.ports import CaseChange, CaseFacts, CaseRecord, LogEntry
 
 LOGGED_EVENT: TypeAdapter[Event] = TypeAdapter(
@@ -57,6 +58,10 @@ def case_fields(case: Case) -> Document:
             }
             for h in case.history
         ],
+        "complex": case.complex_case,
+        "owner": case.owner,
+        "owner_department": case.owner_department,
+        "handovers": [asdict(h) for h in case.handovers],
     }
 
 
@@ -91,6 +96,10 @@ def case_from(doc: Document) -> Case:
             )
             for h in doc.get("history", ())
         ),
+        complex_case=doc.get("complex", False),
+        owner=doc.get("owner"),
+        owner_department=doc.get("owner_department"),
+        handovers=tuple(Handover(**h) for h in doc.get("handovers") or ()),
     )
 
 
@@ -182,6 +191,8 @@ def change_update(change: CaseChange) -> Document:
         fields["review_reason"] = change.review_reason
     if change.assignment is not None:
         fields["assignee"], fields["department"] = change.assignment
+    if change.category is not None:
+        fields["category"] = change.category
     update: Document = {
         "$set": fields,
         "$inc": {"version": 1},

@@ -53,6 +53,20 @@ ACTION_TYPE = CaseActionTaken.event_type
 CLOCK_SKEW = timedelta(minutes=10)
 
 
+def _tells_reason(action: CaseAction) -> bool:
+    """Whether the state event carries the action's reason (masked at the source)."""
+    return action.verdict is Verdict.NOT_ACCEPTED or action.action in {
+        LifecycleAction.HANDOVER_REQUESTED,
+        LifecycleAction.HANDOVER_DECLINED,
+    }
+
+
+def _new_category(record: CaseRecord, action: CaseAction) -> str | None:
+    """A complaint regrade's category when it differs from the stored one."""
+    category = action.regrade.category if action.regrade else None
+    return category if category and category != record.facts.category else None
+
+
 class CaseBusyError(RuntimeError):
     """A case kept changing under the compare-and-set loop; the batch is retried."""
 
@@ -173,6 +187,7 @@ class ApplyCaseAction:
                 if action.action is LifecycleAction.ASSIGNED
                 else None
             ),
+            category=_new_category(record, action),
         )
 
     def _refused(self, action: CaseAction, refusal: Refusal) -> CaseActionRejected:
@@ -223,8 +238,11 @@ class ApplyCaseAction:
             department=action.department,
             satisfaction=action.satisfaction,
             verdict=action.verdict,
-            reason=action.reason if action.verdict is Verdict.NOT_ACCEPTED else None,
+            reason=action.reason if _tells_reason(action) else None,
             clock=action.clock,
+            owner=step.case.owner,
+            owner_department=step.case.owner_department,
+            complex=action.complex,
             review_needed=review is not None,
         )
         return CaseStateChanged.build(

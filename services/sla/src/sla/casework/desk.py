@@ -9,7 +9,6 @@ idempotent on the client's `action_id`. The actor is the staff member the API ke
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal
@@ -30,6 +29,7 @@ from contracts import (
 )
 from contracts.values import NO_CONTROL
 from servicekit.clock import Clock
+from sla.casework.masking import masked
 from sla.domain import BusinessCalendar, HistoryEntry, Refusal, SlaPolicy, apply_action
 from sla.ports import CaseStore
 from sla.settings import Role, StaffKey
@@ -53,14 +53,18 @@ _CASEWORK = frozenset(
         A.RESOLVED,
         A.CALLBACK_DONE,
         A.WITHDRAWN,
+        A.HANDOVER_REQUESTED,  # 首问负责: the owner asks; the receiving department answers
+        A.HANDOVER_ACCEPTED,
+        A.HANDOVER_DECLINED,
     }
 )
 PERMITTED: dict[Role, frozenset[LifecycleAction]] = {
     Role.HANDLER: _CASEWORK,
-    Role.LEAD: _CASEWORK | {A.ASSIGNED, A.CLOSED, A.REOPENED, A.REGRADED},
+    Role.LEAD: _CASEWORK | {A.ASSIGNED, A.CLOSED, A.REOPENED, A.REGRADED, A.COMPLEXITY_MARKED},
     Role.MANAGER: frozenset(LifecycleAction),
 }
 MANAGER_VERDICTS = frozenset({Verdict.MALICIOUS})
+_ROLED = frozenset({A.REGRADED, A.COMPLEXITY_MARKED})  # the contract carries the actor's role
 # Refusals about what the request lacks (422), not about the case's state (409).
 INCOMPLETE = frozenset(
     {
@@ -71,6 +75,7 @@ INCOMPLETE = frozenset(
         "extension_incomplete",
         "extension_needs_approval",
         "regrade_incomplete",
+        *("handover_incomplete", "decline_needs_reason", "complexity_incomplete"),
     }
 )
 
@@ -82,27 +87,6 @@ def role_refusal(role: Role, action: LifecycleAction, verdict: Verdict | None) -
     if action is A.CLOSED and verdict in MANAGER_VERDICTS and role is not Role.MANAGER:
         return f"only a manager may close a case as `{verdict.value}`"
     return None
-
-
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
-_NUMBER = re.compile(r"\d(?:[ -]?\d){6,}")
-
-
-def _hide_email(match: re.Match[str]) -> str:
-    return match.group(0)[0] + "***@" + match.group(0).partition("@")[2]
-
-
-def _hide_number(match: re.Match[str]) -> str:
-    run = match.group(0)
-    return re.sub(r"\d", "*", run[:-4]) + run[-4:]
-
-
-def masked(text: str | None) -> str | None:
-    """Free text bound for a broad topic: e-mail addresses and runs of seven or more digits
-    (phone, ID, card numbers) hidden but for their last four digits."""
-    if text is None:
-        return None
-    return _NUMBER.sub(_hide_number, _EMAIL.sub(_hide_email, text))
 
 
 # No NUL or other control characters: they would be stored, served and published as they are.
@@ -125,7 +109,9 @@ class ActionRequest(Body):
         description="Client-chosen id; sending the same id again is the same action.",
     )
     assignee: StaffName | None = Field(None, description="For `assigned`: the handler.")
-    department: StaffName | None = Field(None, description="For `assigned`: the department.")
+    department: StaffName | None = Field(
+        None, description="For `assigned` and hand-overs: the department (docs/case-api.md)."
+    )
     note: Text | None = Field(None, description="Free text; numbers and e-mails are masked.")
     result: Text | None = Field(None, description="For `resolved`: the result given.")
     satisfaction: Satisfaction | None = Field(None, description="For `callback_done`.")
@@ -149,6 +135,7 @@ class ActionRequest(Body):
     regrade: Regrade | None = Field(
         None, description="For `regraded` (lead or manager; `reason` required): the correction."
     )
+    complex: bool | None = Field(None, description="For `complexity_marked` (required).")
 
 
 class ActionPending(Body):
@@ -194,6 +181,15 @@ class ApiProblemError(Exception):
         self.problem = Problem(reason=reason, detail=detail, state=state)
 
 
+def _incomplete(request: ActionRequest) -> tuple[str, str] | None:
+    """What a regrade or a complexity mark lacks (the contract would refuse it), if anything."""
+    if request.action is A.REGRADED and (request.regrade is None or not request.reason):
+        return "regrade_incomplete", "name the corrected decision (`regrade`) and why (`reason`)"
+    if request.action is A.COMPLEXITY_MARKED and request.complex is None:
+        return "complexity_incomplete", "say `complex`: true or false"
+    return None
+
+
 def _location(complaint_id: str, action_id: str) -> str:
     return f"{PREFIX}/{complaint_id}/actions/{action_id}"
 
@@ -214,9 +210,8 @@ class CaseDesk:
         """Publish the action if the case's state allows it, or say what it already did."""
         if (why := role_refusal(who.role, request.action, request.verdict)) is not None:
             raise ApiProblemError(403, "forbidden_for_role", why)
-        if request.action is A.REGRADED and (request.regrade is None or not request.reason):
-            detail = "a regrade names the corrected decision (`regrade`) and why (`reason`)"
-            raise ApiProblemError(422, "regrade_incomplete", detail)
+        if (lacks := _incomplete(request)) is not None:
+            raise ApiProblemError(422, *lacks)
         record = await self.cases.load(complaint_id)
         if record is None:
             raise ApiProblemError(404, "unknown_case", "no classified complaint with this id")
@@ -279,7 +274,8 @@ class CaseDesk:
             extend_by_hours=request.extend_by_hours,
             approver=request.approver,
             regrade=request.regrade if request.action is A.REGRADED else None,
-            actor_role=ActorRole(who.role.value) if request.action is A.REGRADED else None,
+            complex=request.complex if request.action is A.COMPLEXITY_MARKED else None,
+            actor_role=ActorRole(who.role.value) if request.action in _ROLED else None,
         )
 
     async def _publish(self, event: CaseActionTaken) -> None:

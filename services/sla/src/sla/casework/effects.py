@@ -19,7 +19,7 @@ from contracts import (
     SlaEventKind,
 )
 from sla.clocks.firing import next_of
-from sla.clocks.replan import pause_upgrades, replan_for_severity, resume_upgrades
+from sla.clocks.replan import Keys, pause_upgrades, replan_for_severity, resume_upgrades
 from sla.clocks.sheet import ClockEntry, ClockStatus, as_deadline, entry_of, upsert, with_plan
 from sla.domain import (
     BusinessCalendar,
@@ -167,7 +167,7 @@ class SheetChange:
             )
         )
 
-    def start(self, step: Transition) -> None:
+    def start(self, step: Transition, keys: Keys) -> None:
         """Start the clocks the transition names (callback on resolution, resolution on reopen)."""
         record = self.record
         severity = record.case.severity
@@ -179,12 +179,23 @@ class SheetChange:
             flags=record.facts.flags,
             policy=self.policy,
             calendar=self.calendar,
+            category=keys.category,
+            complex_case=keys.complex_case,
         )
         resolutions = sum(h.action is LifecycleAction.RESOLVED for h in step.case.history)
-        rounds = {ClockName.CALLBACK: resolutions - 1}
+        # Each resolution and each hand-over request runs its own occurrence of its clock.
+        rounds = {
+            ClockName.CALLBACK: resolutions - 1,
+            ClockName.HANDOVER: len(step.case.handovers) - 1,
+        }
         have = {e.key for e in self.sheet}
         for d in started:
-            spec = self.policy.spec(clock=d.clock, severity=severity)
+            spec = self.policy.spec(
+                clock=d.clock,
+                severity=severity,
+                category=keys.category,
+                complex_case=keys.complex_case,
+            )
             entry = entry_of(
                 d,
                 severity.value,
@@ -209,6 +220,18 @@ class SheetChange:
                 self.put(following)
 
 
+def keys_of(record: CaseRecord) -> Keys:
+    """The case's category and complexity mark, as its clocks' amounts are keyed on them."""
+    return Keys(category=record.facts.category, complex_case=record.case.complex_case)
+
+
+def keys_after(record: CaseRecord, action: CaseAction, step: Transition) -> Keys:
+    """The keys once the action applied: a complaint regrade's category, the new mark."""
+    regrade = action.regrade
+    category = regrade.category if regrade and regrade.category else record.facts.category
+    return Keys(category=category, complex_case=step.case.complex_case)
+
+
 def apply_effects(
     record: CaseRecord,
     action: CaseAction,
@@ -231,9 +254,11 @@ def apply_effects(
         change.stop(step.stops, status)
     if ClockName.RESOLUTION in step.stops or action.action in CANCELLING:
         change.cancel_upgrades()
+    before, keys = keys_of(record), keys_after(record, action, step)
     if step.starts:
-        change.start(step)
-    if step.case.severity is not record.case.severity:  # a regrade: re-plan on the new level
+        change.start(step, keys)
+    severity_changed = step.case.severity is not record.case.severity
+    if severity_changed or keys != before:  # a regrade or a complexity mark: re-plan
         change.sheet = replan_for_severity(
             change.sheet,
             severity=step.case.severity,
@@ -242,6 +267,8 @@ def apply_effects(
             now=action.occurred_at,
             policy=policy,
             calendar=calendar,
+            keys=keys,
+            previous=None if severity_changed else before,
         )
     if action.action is LifecycleAction.CONTACTED:
         change.progress_given()

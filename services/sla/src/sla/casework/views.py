@@ -79,6 +79,20 @@ class HistoryView(View):
     reason: str | None = None
 
 
+class HandoverView(View):
+    """One hand-over request (首问负责) and its answer."""
+
+    action_id: str
+    department: str = Field(description="The department asked to take the case over.")
+    reason: str
+    requested_by: str
+    requested_at: AwareDatetime
+    status: Literal["pending", "accepted", "declined"]
+    decided_by: str | None = None
+    decided_at: AwareDatetime | None = None
+    decision_reason: str | None = None
+
+
 class DueView(View):
     """The next running clock to fall due."""
 
@@ -107,6 +121,13 @@ class CaseView(View):
     callback_answer: Satisfaction | None
     verdict: Verdict | None
     reopen_count: int
+    complex: bool = Field(description="Marked complex by a lead or manager (`complexity_marked`).")
+    owner: str | None = Field(
+        description="首问负责: who owns the case — the first to act on it, until a hand-over is "
+        "accepted by the receiving department's staff."
+    )
+    owner_department: str | None = Field(description="The owner's department after a hand-over.")
+    handovers: list[HandoverView] = Field(description="Hand-over requests, oldest first.")
     clocks: list[ClockView]
     notifications: list[ReceiptView]
     history: list[HistoryView]

@@ -6,7 +6,8 @@ own start on the new level's amounts — the time already used and the pause cre
 already passed staying passed — so a clock that is now shorter falls due sooner, and its warnings
 and escalations go to the new level's audiences. Clocks the new level does not run are cancelled;
 receipt clocks it adds (a P1's preliminary reply, progress updates) start now; upgrades to a level
-the case already has are cancelled.
+the case already has are cancelled. A new category (a regrade) or complexity mark
+(`complexity_marked`) re-plans the same way the clocks whose amount the pack keys on it.
 
 Upgrades count only time attributable to us (Vanke T12/T13: "由于我方原因"): while the case waits
 for the customer they move later like the other clocks.
@@ -15,13 +16,21 @@ for the customer they move later like the other clocks.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from contracts import Channel, FlagName, Severity
+from contracts import Channel, ClockName, FlagName, Severity
 from sla.clocks.sheet import ClockEntry, ClockStatus, Threshold, entry_of, upsert
-from sla.domain import BusinessCalendar, SlaPolicy, build_deadline
+from sla.domain import BusinessCalendar, ClockSpec, SlaPolicy, build_deadline
 from sla.domain.timing import advance
+
+
+@dataclass(frozen=True)
+class Keys:
+    """What a clock's amount is keyed on besides the severity: category and complexity mark."""
+
+    category: str | None = None
+    complex_case: bool = False
 
 
 def replan_for_severity(
@@ -33,9 +42,19 @@ def replan_for_severity(
     now: datetime,
     policy: SlaPolicy,
     calendar: BusinessCalendar,
+    keys: Keys = Keys(),
+    previous: Keys | None = None,
 ) -> tuple[ClockEntry, ...]:
-    """The sheet re-planned on `severity` (see the module docstring)."""
+    """The sheet re-planned on `severity` and `keys` (see the module docstring). With `previous`
+    (the severity unchanged, a new category or complexity mark), only the clocks whose amount
+    changed with the keys re-plan."""
     flag_list = list(flags)
+
+    def spec_of(clock: ClockName, at: Keys) -> ClockSpec | None:
+        return policy.spec(
+            clock=clock, severity=severity, category=at.category, complex_case=at.complex_case
+        )
+
     changed: list[ClockEntry] = []
     for entry in sheet:
         if not entry.running:
@@ -46,7 +65,9 @@ def replan_for_severity(
             continue
         if entry.pause_base is not None:
             continue  # waiting for the customer: re-planned when the regrade comes after resume
-        spec = policy.spec(clock=entry.clock, severity=severity)
+        spec = spec_of(entry.clock, keys)
+        if previous is not None and spec == spec_of(entry.clock, previous):
+            continue  # not keyed on what changed: its plan (extensions included) stays
         if spec is None:
             changed.append(replace(entry, status=ClockStatus.CANCELLED, stopped_at=now))
             continue
@@ -73,7 +94,14 @@ def replan_for_severity(
             )
         )
     present = {e.clock for e in sheet if e.clock is not None}
-    for spec in policy.clocks_for(severity=severity, channel=channel, flags=flag_list):
+    added = policy.clocks_for(
+        severity=severity,
+        channel=channel,
+        flags=flag_list,
+        category=keys.category,
+        complex_case=keys.complex_case,
+    )
+    for spec in added:
         if spec.clock not in present:
             started = build_deadline(
                 spec=spec,

@@ -21,7 +21,7 @@ from contracts import Event
 from servicekit.clock import Clock
 from servicekit.timer import DueLoop
 from sla.clocks.firing import Firing, event_kind, fire_due
-from sla.clocks.replan import replan_for_severity
+from sla.clocks.replan import Keys, replan_for_severity
 from sla.clocks.sheet import ClockEntry, Lease, earliest
 from sla.domain import TERMINAL, BusinessCalendar, SlaPolicy
 from sla.metrics import SlaMetrics
@@ -161,6 +161,7 @@ class Scheduler:
                 now=now,
                 policy=self.policy,
                 calendar=self.calendar,
+                keys=Keys(record.facts.category, record.case.complex_case),
             )
             firing = replace(firing, clocks=replanned)
         return _Visit(record, republish, firing if firing.events else None)

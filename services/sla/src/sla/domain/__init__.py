@@ -1,7 +1,15 @@
 """Pure domain of the SLA service: business calendar, clocks and deadlines, case lifecycle."""
 
 from sla.domain.calendar import BusinessCalendar
-from sla.domain.case import Case, HistoryEntry, PauseCredit, Refusal, Transition, open_case
+from sla.domain.case import (
+    Case,
+    Handover,
+    HistoryEntry,
+    PauseCredit,
+    Refusal,
+    Transition,
+    open_case,
+)
 from sla.domain.clock_starts import (
     deadlines_on_resolution,
     deadlines_starting,
@@ -34,6 +42,7 @@ __all__ = [
     "Deadline",
     "Duration",
     "EscalationRule",
+    "Handover",
     "HistoryEntry",
     "Overlay",
     "PauseCredit",

@@ -22,6 +22,26 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True)
+class Handover:
+    """One hand-over request (首问负责) and, once decided, its answer."""
+
+    action_id: str
+    department: str  # the department asked to take the case over
+    reason: str
+    requested_by: str
+    requested_at: datetime
+    status: str = "pending"  # pending | accepted | declined
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_reason: str | None = None
+
+    @property
+    def pending(self) -> bool:
+        """Whether the receiving department has not answered yet."""
+        return self.status == "pending"
+
+
+@dataclass(frozen=True)
 class Case:
     """What the state machine knows about one complaint."""
 
@@ -38,6 +58,15 @@ class Case:
     contacted: bool = False
     reopen_count: int = 0
     history: tuple[HistoryEntry, ...] = ()
+    owner: str | None = None  # 首问负责: the first to act, until a hand-over is accepted
+    owner_department: str | None = None
+    handovers: tuple[Handover, ...] = ()
+    complex_case: bool = False  # marked complex by a lead or manager (`complexity_marked`)
+
+    @property
+    def pending_handover(self) -> Handover | None:
+        """The hand-over waiting for the receiving department's answer, if any."""
+        return next((h for h in self.handovers if h.pending), None)
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ def start_clocks(
     on resolution, resolution on reopening. Clocks the pack does not run at a level are skipped."""
     flag_list = list(flags)
     wanted = set(clocks)
-    later: tuple[Start, ...] = ("dispatch", "resolution", "reopening")
+    later: tuple[Start, ...] = ("dispatch", "resolution", "reopening", "handover")
     specs = [
         *policy.clocks_for(
             severity=severity,

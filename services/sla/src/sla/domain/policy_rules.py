@@ -13,8 +13,8 @@ from sla.domain.errors import PolicyError
 
 Unit = Literal["h", "d", "wh", "wd", "sd"]
 """`sd`: the same (natural) day: due at the end of the local calendar day the clock started on."""
-Start = Literal["receipt", "dispatch", "resolution", "reopening"]
-STARTS: tuple[Start, ...] = ("receipt", "dispatch", "resolution", "reopening")
+Start = Literal["receipt", "dispatch", "resolution", "reopening", "handover"]
+STARTS: tuple[Start, ...] = ("receipt", "dispatch", "resolution", "reopening", "handover")
 """The lifecycle moments a clock can start at (DOMAIN.md §5: first contact starts at dispatch, the
 callback at resolution)."""
 

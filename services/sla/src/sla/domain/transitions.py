@@ -80,4 +80,10 @@ LEGAL: dict[LifecycleAction, dict[CaseState, CaseState]] = {
     # kind leaves the complaint path: `_regraded` sets the side state).
     A.REGRADED: {state: state for state in _OPEN},
     A.DEADLINE_EXTENDED: {state: state for state in _OPEN},
+    # 首问负责: hand-overs are recorded, no move; the owner changes once one is accepted.
+    A.HANDOVER_REQUESTED: {state: state for state in _OPEN},
+    A.HANDOVER_ACCEPTED: {state: state for state in _OPEN},
+    A.HANDOVER_DECLINED: {state: state for state in _OPEN},
+    # Recorded, no move: clocks the pack keys on complexity re-plan (the use-case does it).
+    A.COMPLEXITY_MARKED: {state: state for state in _OPEN},
 }

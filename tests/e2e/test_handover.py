@@ -1,0 +1,186 @@
+"""首问负责 on the real stack: a hand-over left unanswered escalates at the pack's limit while the
+case keeps its owner; the receiving department's acceptance moves the ownership.
+
+The four services run as processes over the local Kafka and FerretDB, business time at 600× from
+a Tuesday morning in Shanghai, so the telecom pack's hand-over limit (2 working hours for P3/P4,
+less for P1/P2) passes in seconds. Staff act through the case API with their own keys.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pymongo import AsyncMongoClient
+
+from complaints_cli import workload
+from complaints_cli.pipeline import Pipeline, StackConfig
+from complaints_cli.receiver import local_endpoints, serving
+from complaints_cli.topics import read_all
+from contracts import Topic
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.stack, pytest.mark.e2e]
+
+ORIGIN = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # Tuesday 24 November 2026, 10:00 Shanghai
+SCALE = 600.0
+ROLES = ("handler", "lead", "manager")
+KEYS = {role: secrets.token_urlsafe(24) for role in ROLES}
+STAFF = {KEYS[role]: {"staff_id": f"{role}-e2e", "role": role} for role in ROLES}
+Json = dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def local_stack() -> None:
+    """Start (or reuse) the local Kafka and FerretDB."""
+    subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "stack.py"), "up"], check=True)
+
+
+class Staff:
+    """The case API as the three roles use it."""
+
+    def __init__(self, base_url: str) -> None:
+        self.http = httpx.AsyncClient(base_url=base_url, timeout=10.0)
+
+    async def get(self, path: str, role: str = "handler") -> httpx.Response:
+        return await self.http.get(path, headers={"X-Api-Key": KEYS[role]})
+
+    async def act(self, cid: str, role: str, action: str, action_id: str, **fields: Any) -> Json:
+        """Post an action and poll its Location until the lifecycle consumer applied it."""
+        body = {"action": action, "action_id": action_id, **fields}
+        answer = await self.http.post(
+            f"/cases/{cid}/actions", json=body, headers={"X-Api-Key": KEYS[role]}
+        )
+        assert answer.status_code == 202, answer.text
+
+        async def applied() -> Json | None:
+            polled = await self.get(answer.headers["location"], role)
+            assert polled.status_code in {200, 202}, polled.text
+            return polled.json() if polled.status_code == 200 else None
+
+        return await until(applied, f"{action} applied", limit_s=30)
+
+    async def case(self, cid: str) -> Json:
+        answer = await self.get(f"/cases/{cid}")
+        assert answer.status_code == 200, answer.text
+        view: Json = answer.json()
+        return view
+
+
+async def until(
+    check: Callable[[], Awaitable[Json | None]], what: str, limit_s: float = 60
+) -> Json:
+    """Poll `check` until it returns something."""
+    deadline = time.monotonic() + limit_s
+    while time.monotonic() < deadline:
+        if (found := await check()) is not None:
+            return found
+        await asyncio.sleep(0.25)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def handover_clock(view: Json) -> Json:
+    [found] = [c for c in view["clocks"] if c["clock"] == "handover"]
+    return found  # type: ignore[no-any-return]
+
+
+async def handover_events(bootstrap: str, cid: str) -> list[Json]:
+    """The hand-over clock's events on complaints.sla.v1 about `cid`."""
+    events = [json.loads(v) async for v in read_all(bootstrap, Topic.SLA)]
+    return [
+        e["data"] for e in events if e.get("subject") == cid and e["data"]["clock"] == "handover"
+    ]
+
+
+async def hand_over(staff: Staff, db: Any, config: StackConfig) -> None:
+    async def listed() -> Json | None:
+        page = (await staff.get("/cases", "lead")).json()
+        return page if page["total"] == 1 else None
+
+    cid = (await until(listed, "the case to be listed"))["items"][0]["complaint_id"]
+    # The lead at the front desk is the first to act: the lead owns the case (首问负责).
+    await staff.act(cid, "lead", "assigned", "e2e-assigned", assignee="h-1", department="billing")
+    await staff.act(
+        cid,
+        "lead",
+        "handover_requested",
+        "e2e-ask",
+        department="network",
+        reason="line fault: the exchange side must test the line",
+    )
+    view = await staff.case(cid)
+    assert (view["owner"], view["owner_department"]) == ("lead-e2e", None)
+    [pending] = view["handovers"]
+    assert (pending["department"], pending["status"]) == ("network", "pending")
+    assert handover_clock(view)["status"] == "running"
+
+    async def breached() -> Json | None:
+        current = await staff.case(cid)
+        return current if handover_clock(current)["breached"] else None
+
+    view = await until(breached, "the unanswered hand-over to breach", limit_s=90)
+    assert view["owner"] == "lead-e2e"  # nobody accepted: the owner keeps the case
+    assert view["handovers"][0]["status"] == "pending"
+    assert handover_clock(view)["status"] == "running"  # and it keeps escalating
+
+    async def announced() -> Json | None:
+        found = await handover_events(config.kafka, cid)
+        return next((e for e in found if e["event"] == "breached"), None)
+
+    breach = await until(announced, "the breach on complaints.sla.v1")
+    assert "team_lead" in breach["audiences"]
+
+    # The receiving department's staff accept: they own the case from now; the clock is met late.
+    await staff.act(cid, "handler", "handover_accepted", "e2e-accept", department="network")
+    view = await staff.case(cid)
+    assert (view["owner"], view["owner_department"]) == ("handler-e2e", "network")
+    assert view["handovers"][0]["status"] == "accepted"
+    assert view["handovers"][0]["decided_by"] == "handler-e2e"
+    assert (handover_clock(view)["status"], handover_clock(view)["outcome"]) == ("met", "late")
+    doc = await db["cases"].find_one({"_id": cid})
+    assert (doc["owner"], doc["owner_department"]) == ("handler-e2e", "network")
+    assert [h["status"] for h in doc["handovers"]] == ["accepted"]
+
+
+async def run() -> None:
+    run_id = f"handover{datetime.now(UTC):%H%M%S}{secrets.token_hex(2)}"
+    receiver, channels = local_endpoints(8025)
+    config = StackConfig(
+        database=f"complaints_{run_id}",
+        time_scale=SCALE,
+        time_origin=ORIGIN.isoformat(),
+        extra_env={**channels, "SLA_API_KEYS": json.dumps(STAFF), "SLA_CENSUS_SECONDS": "0"},
+    )
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(config.mongo, tz_aware=True)
+    db = client[config.database]
+    await client.drop_database(config.database)
+    pipeline = Pipeline(config)
+    staff = Staff(f"http://127.0.0.1:{config.port('sla')}")
+    try:
+        async with serving(receiver, port=config.receiver_port):
+            pipeline.start_all()
+            await pipeline.wait_ready()
+            real = (datetime.now(UTC) - datetime.fromisoformat(config.time_anchor)).total_seconds()
+            received = ORIGIN + timedelta(seconds=real * SCALE)
+            [message] = workload.build(run_id=run_id, count=1, start=received)
+            await workload.publish([message], bootstrap=config.kafka)
+            await hand_over(staff, db, config)
+    finally:
+        await staff.http.aclose()
+        pipeline.stop_all()
+        await client.drop_database(config.database)
+        await client.close()
+
+
+def test_an_unanswered_hand_over_escalates_and_the_owner_keeps_the_case(local_stack: None) -> None:
+    asyncio.run(run())
