@@ -289,7 +289,27 @@ def summarise(rows: list[dict[str, float]], *, warmup: float, staff: Staff) -> i
         f"{lag_zero} of {len(rows)} minutes; staff actions {staff.posted:,} (HTTP "
         f"{answers})"
     )
-    return 0
+    return verdict(first, last, lag_zero=lag_zero, minutes=len(rows))
+
+
+def verdict(first: dict[str, float], last: dict[str, float], *, lag_zero: int, minutes: int) -> int:
+    """FLAT (0) when no process grew beyond noise (16 MB or 10 %), the database grew no faster
+    per complaint than it holds on average (×1.5: indexes, WAL), and lag caught up every minute."""
+    grew = [
+        name
+        for name in (*SERVICES, "kafka", "ferretdb")
+        if name in first and last[name] - first[name] > max(16.0, 0.1 * first[name])
+    ]
+    added = max(1.0, last["sent"] - first["sent"])
+    marginal = (last["db_mb"] - first["db_mb"]) * 1024 / added
+    average = last["db_mb"] * 1024 / max(1.0, last["sent"])
+    problems = [f"memory grew: {', '.join(grew)}"] if grew else []
+    if marginal > 1.5 * average:
+        problems.append(f"db {marginal:.1f} KB per new complaint vs {average:.1f} KB held")
+    if lag_zero < minutes:
+        problems.append(f"lag not caught up in {minutes - lag_zero} of {minutes} minutes")
+    print(f"soak: verdict {'NOT FLAT: ' + '; '.join(problems) if problems else 'FLAT'}")
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":
