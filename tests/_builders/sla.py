@@ -187,6 +187,7 @@ def receipt(
     audience: Audience = Audience.CUSTOMER,
     template: str = "acknowledgement",
     status: DeliveryStatus = DeliveryStatus.DELIVERED,
+    acknowledgement: bool = True,
 ) -> NotificationSent:
     """A notifier receipt for CID."""
     key = f"{CID}:ack:-:-:{audience.value}"
@@ -196,6 +197,7 @@ def receipt(
         audience=audience,
         channel="sms",
         template=template,
+        acknowledgement=acknowledgement,
         status=status,
         attempts=1,
     )

@@ -1,16 +1,14 @@
 """No service and no CLI module reads another service's collection by its literal name.
 
 A collection belongs to the service that writes it (`OWNERS`). Another service or the CLI reaches
-it through a declared read model in `contracts` (owner, name, typed document, version) or the
-owner's HTTP read endpoint (issue 19), never by spelling the name. What counts as spelling it:
+it through a declared read model in `contracts.read_models` (owner, name, typed document,
+version) or the owner's HTTP read endpoint (ADR 0008), never by spelling the name. What counts as
+spelling it:
 
 - a name subscripted on a database (`db["cases"]`, `self._db["cases"]`) or passed to
   `get_collection`;
 - a name anywhere in a module-level constant of a module that subscripts a database with a
   computed name (`FIELDS = {"cases": …}` read as `db[name]`).
-
-Today's readers are `KNOWN`, each to burn down under issue 19: the test fails for a new one, and
-for a known one that has gone (take it off the list).
 """
 
 from __future__ import annotations
@@ -18,6 +16,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from pathlib import Path
+
+from contracts.read_models import READ_MODELS
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ("intake", "classifier", "sla", "notifier")
@@ -41,29 +41,6 @@ OWNERS: dict[str, str] = {
     "notifier_assignments": "notifier",
 }
 """Every MongoDB collection of the pipeline and the service that writes it."""
-
-CLI = "cli/src/complaints_cli"
-KNOWN: frozenset[tuple[str, str]] = frozenset(
-    {
-        # issue 19: the notifier reads intake's contact details.
-        ("services/notifier/src/notifier/adapters/mongo_recipients.py", "contacts"),
-        # issue 19: the CLI's report, status, staff demo, stage counts and what-if replay.
-        (f"{CLI}/report.py", "complaints"),
-        (f"{CLI}/report.py", "classifications"),
-        (f"{CLI}/report.py", "cases"),
-        (f"{CLI}/status.py", "complaints"),
-        (f"{CLI}/status.py", "classifications"),
-        (f"{CLI}/status.py", "cases"),
-        (f"{CLI}/status.py", "notifications"),
-        (f"{CLI}/stages.py", "complaints"),
-        (f"{CLI}/stages.py", "classifications"),
-        (f"{CLI}/simulate.py", "cases"),
-        (f"{CLI}/sla_clocks.py", "cases"),  # the clock sheets of the case documents (ADR 0006)
-        (f"{CLI}/corrections.py", "classifications"),  # the regrade export (issue 16)
-        (f"{CLI}/corrections.py", "complaints"),
-    }
-)
-"""(module, collection) read today outside its owner: the burn-down list of issue 19."""
 
 
 def _owner_of(path: Path) -> str:
@@ -132,8 +109,13 @@ def test_no_module_spells_another_service_s_collection() -> None:
         for module, name, owner in readings()
         if name in OWNERS and OWNERS[name] != owner
     }
-    assert foreign - KNOWN == set(), "read it through a declared read model (issue 19)"
-    assert KNOWN - foreign == set(), "no longer read this way: take it off KNOWN"
+    assert foreign == set(), "read it through a declared read model (ADR 0008)"
+
+
+def test_every_read_model_is_declared_by_the_collection_s_owner() -> None:
+    declared = {(m.collection, m.owner) for m in READ_MODELS}
+    assert declared <= set(OWNERS.items()), "a read model's owner is the collection's writer"
+    assert len({m.label for m in READ_MODELS}) == len(READ_MODELS)
 
 
 def test_the_scan_sees_direct_and_computed_names() -> None:

@@ -284,8 +284,12 @@ async def test_exported_corrections_are_training_examples(mongo_url: str, tmp_pa
         await MongoClassificationStore(db).save([(classified(), None), (classified(OTHER), None)])
         await db["complaints"].insert_many(
             [
-                {"_id": CID, "text": "我打过12315了，多收的钱还不退"},
-                {"_id": OTHER, "text": "请问怎么开发票"},
+                # intake's layout, as its read model COMPLAINT_TEXTS declares it
+                {
+                    "_id": CID,
+                    "normalized_event": {"data": {"text": "我打过12315了，多收的钱还不退"}},
+                },
+                {"_id": OTHER, "normalized_event": {"data": {"text": "请问怎么开发票"}}},
             ]
         )
         store = MongoCorrectionStore(db)

@@ -23,7 +23,9 @@ from contracts import (
     Kind,
     Severity,
 )
+from contracts.read_models import CLASSIFICATIONS, CLASSIFIED_EVENTS
 from servicekit.mongo import Document
+from servicekit.read_models import read
 from tests.stores import fresh_database, mongo_server
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
@@ -102,3 +104,20 @@ async def test_members_decided_before_their_incident_are_found_and_linked(
     if backend.db is not None:
         names = await backend.db.list_collection_names()
         assert "classifications_published" not in names
+
+
+@pytest.mark.stack
+async def test_what_the_classifier_stores_is_what_its_read_models_declare() -> None:
+    """The owner's side of CLASSIFICATIONS and CLASSIFIED_EVENTS (ADR 0008)."""
+    event = decided(1)
+    async with fresh_database(mongo_server(), "classifier_test") as db:
+        await MongoClassificationStore(db).save([(event, "阳光花园")])
+        (decision,) = await read(db, CLASSIFICATIONS)
+        (stored,) = await read(db, CLASSIFIED_EVENTS)
+    assert (decision.id, decision.kind, decision.severity) == (
+        event.data.complaint_id,
+        Kind.COMPLAINT,
+        Severity.P3,
+    )
+    assert (decision.category, decision.category_top) == ("billing/unknown_deduction", "billing")
+    assert stored.classified_event == event

@@ -15,6 +15,7 @@ import pytest
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import ComplaintNormalized
+from contracts.read_models import COMPLAINT_RECEIPTS, COMPLAINT_TEXTS, CONTACTS
 from intake.adapters.memory import InMemoryComplaintStore
 from intake.adapters.mongo import MongoComplaintStore
 from intake.domain import Accepted, process_raw
@@ -22,6 +23,7 @@ from intake.ports import ComplaintStore, IntakeRecord
 from intake.retention import RawPayloadRetention
 from servicekit.clock import FakeClock
 from servicekit.mongo import Document
+from servicekit.read_models import read
 from tests.stores import fresh_database, mongo_server
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
@@ -129,3 +131,20 @@ async def test_the_retention_round_prunes_in_batches_what_is_older_than_the_sett
     assert await retention.run_once() == 0
     assert len(store.raw) == 1
     assert len(store.records) == 4
+
+
+@pytest.mark.stack
+async def test_what_intake_stores_is_what_its_read_models_declare() -> None:
+    """The owner's side of COMPLAINT_RECEIPTS, COMPLAINT_TEXTS and CONTACTS (ADR 0008)."""
+    stored = record("S-1")
+    data = stored.event.data
+    async with fresh_database(mongo_server(), "intake_test") as db:
+        await MongoComplaintStore(db).save([stored])
+        (receipt,) = await read(db, COMPLAINT_RECEIPTS)
+        (text,) = await read(db, COMPLAINT_TEXTS)
+        (contact,) = await read(db, CONTACTS)
+    assert (receipt.id, receipt.external_id, receipt.channel) == (data.complaint_id, "S-1", "sms")
+    assert receipt.received_at == data.received_at
+    assert text.text == data.text
+    assert ID_NUMBER not in text.text  # the masked text
+    assert (contact.id, contact.phone_e164) == (data.complaint_id, "+86" + PHONE)

@@ -353,5 +353,6 @@ def ack_intent(*, promised: str = PROMISED, trigger_time: datetime = NOW) -> Int
         audience=Audience.CUSTOMER,
         template="acknowledgement",
         trigger_time=trigger_time,
+        acknowledgement=True,
         context={"case": CID, "promised": promised},
     )

@@ -17,6 +17,7 @@ from pydantic import SecretStr
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import Audience, DeliveryStatus, Severity
+from contracts.read_models import NOTIFICATION_OUTCOMES
 from notifier.adapters.memory import InMemoryCaseBook, InMemoryNotificationLog
 from notifier.adapters.mongo import MongoNotificationLog
 from notifier.adapters.mongo_recipients import (
@@ -37,6 +38,7 @@ from notifier.ports import CaseBook, Claims, NotificationLog, Outcome
 from servicekit.clock import FakeClock
 from servicekit.metrics import KitMetrics
 from servicekit.mongo import Document, open_client
+from servicekit.read_models import read, tally
 from servicekit.settings import MongoSettings
 from tests.notifier.rig import CID, CID2, NOW, PHONE
 from tests.stores import fresh_database, mongo_server
@@ -268,3 +270,19 @@ async def test_the_per_complaint_path_is_batched_and_writes_each_outcome_once(
     assert ops("complaints_mongo_commands_total", "insert") == 10  # claimed twice
     assert ops("complaints_mongo_commands_total", "update") == 5  # one write per outcome
     assert ops("complaints_mongo_commands_total", "find") == 1  # the taken keys, read once
+
+
+@pytest.mark.stack
+async def test_what_the_notifier_stores_is_what_its_read_model_declares(
+    mongo_db: AsyncDatabase[Document],
+) -> None:
+    """The owner's side of NOTIFICATION_OUTCOMES (ADR 0008): one status per notification."""
+    log = MongoNotificationLog(mongo_db)
+    claims = await log.claim([delivery(CID), delivery(CID2)], now=NOW, lease_until=NOW + LEASE)
+    await log.complete([outcome(claims.claimed[0], DeliveryStatus.DELIVERED)], now=NOW)
+    outcomes = await read(mongo_db, NOTIFICATION_OUTCOMES)
+    assert sorted(o.id for o in outcomes) == sorted(d.key for d in claims.claimed)
+    assert await tally(mongo_db, NOTIFICATION_OUTCOMES, "status") == {
+        "delivered": 1,
+        "sending": 1,
+    }

@@ -55,6 +55,7 @@ async def test_clocks_set_sends_one_customer_sms_with_case_and_promised_time() -
         DeliveryStatus.DELIVERED,
     )
     assert data.attempts == 1
+    assert data.acknowledgement  # typed: the SLA meets the acknowledge clock on it
     assert data.recipient == "+86138****5678"
     assert PHONE not in receipt.model_dump_json()
     assert data.latency_ms == pytest.approx(2000.0)
@@ -155,7 +156,10 @@ async def test_enquiry_is_acknowledged_on_classification() -> None:
     assert message.template == "acknowledgement_enquiry"
     assert CID in message.body
     [receipt] = rig.receipts
-    assert receipt.data.template == "acknowledgement_enquiry"
+    assert (receipt.data.template, receipt.data.acknowledgement) == (
+        "acknowledgement_enquiry",
+        True,
+    )
     assert receipt.data.status is DeliveryStatus.DELIVERED
 
 

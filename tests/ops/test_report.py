@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 
 from complaints_cli.report import (
-    FIELDS,
     ClockFigures,
     ReportData,
     Sources,
@@ -22,6 +21,8 @@ from complaints_cli.report import (
     summarise,
 )
 from complaints_cli.report_page import render
+from contracts.read_models import CASE_SHEETS, CLASSIFICATIONS, COMPLAINT_RECEIPTS
+from servicekit.read_models import ReadModelError
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -206,7 +207,15 @@ def test_long_category_names_are_shortened_in_the_label_column() -> None:
     assert f">{name}<" not in page
 
 
-async def test_gather_reads_each_collection_projected_and_without_a_limit() -> None:
+STORED: dict[str, dict[str, Any]] = {
+    "complaints": {"_id": "c1", "channel": "sms", "received_at": NOW},
+    "classifications": {"_id": "c1", "kind": "complaint"},
+    "cases": {"_id": "c1", "state": "classified"},
+}
+"""One document per collection, as its owner stores it."""
+
+
+async def test_gather_reads_each_read_model_projected_and_without_a_limit() -> None:
     class Cursor:
         def __init__(self, docs: list[dict[str, Any]]) -> None:
             self.docs = docs
@@ -221,14 +230,27 @@ async def test_gather_reads_each_collection_projected_and_without_a_limit() -> N
 
         def find(self, query: Any, projection: Any, **options: Any) -> Cursor:
             asked.append((self.name, projection, options))
-            return Cursor([{"from": self.name}])
+            return Cursor([stored[self.name]])
 
+    class Database:
+        def get_collection(self, name: str) -> Collection:
+            return Collection(name)
+
+    models = {m.collection: m for m in (COMPLAINT_RECEIPTS, CLASSIFICATIONS, CASE_SHEETS)}
     asked: list[tuple[str, Any, dict[str, Any]]] = []
-    sources = await gather({name: Collection(name) for name in FIELDS})  # type: ignore[arg-type]
+    stored = dict(STORED)
+    sources = await gather(Database())  # type: ignore[arg-type]
     assert sources.deadlines == []  # the clock rows come from the case sheets (none here)
-    assert {name for name, _, _ in asked} == set(FIELDS)
-    assert all(projection == FIELDS[name] for name, projection, _ in asked)
+    assert [d["_id"] for d in (*sources.complaints, *sources.classifications, *sources.cases)] == [
+        "c1"
+    ] * 3
+    assert {name for name, _, _ in asked} == set(models)
+    assert all(projection == models[name].projection() for name, projection, _ in asked)
     assert all("limit" not in options for _, _, options in asked)
+    # A field renamed by its owner is an error naming the read model, not an empty chart.
+    stored["cases"] = {"_id": "c1", "status": "classified"}
+    with pytest.raises(ReadModelError, match=r"sla\.case_sheets\.v1.*'c1'.*state"):
+        await gather(Database())  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="module")

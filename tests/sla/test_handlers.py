@@ -309,7 +309,9 @@ async def test_redelivered_receipt_changes_the_case_once(rig: Rig) -> None:
     [
         receipt(audience=Audience.HANDLER),
         receipt(status=DeliveryStatus.FAILED),
-        receipt(template="staff_warned"),
+        receipt(template="staff_warned", acknowledgement=False),
+        # What a receipt is for is its typed field, not its template's name.
+        receipt(template="acknowledgement_v2", acknowledgement=False),
     ],
 )
 async def test_other_receipts_leave_the_clock_running(rig: Rig, ignored: NotificationSent) -> None:

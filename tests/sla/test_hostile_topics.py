@@ -88,6 +88,7 @@ def receipt(cid: str) -> NotificationSent:
         audience=Audience.CUSTOMER,
         channel="sms",
         template="acknowledgement",
+        acknowledgement=True,
         status=DeliveryStatus.DELIVERED,
         attempts=1,
     )

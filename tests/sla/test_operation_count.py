@@ -63,6 +63,7 @@ def delivered(cid: str) -> NotificationSent:
         audience=Audience.CUSTOMER,
         channel="sms",
         template="acknowledgement",
+        acknowledgement=True,
         status=DeliveryStatus.DELIVERED,
         attempts=1,
     )

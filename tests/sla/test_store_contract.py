@@ -5,13 +5,19 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
+
 from contracts import Audience, CaseState, Channel, DeliveryStatus, Severity, Verdict
+from contracts.read_models import CASE_FACTS, CASE_SHEETS
+from servicekit.read_models import read
+from sla.adapters.mongo_cases import MongoCaseStore
 from sla.clocks.firing import fired_event
 from sla.clocks.sheet import ClockStatus, Lease
 from sla.domain import open_case
 from sla.ports import CaseChange, CaseFacts, CaseFilter, CaseRecord, LogEntry, ReceiptSummary
 from tests._builders.sla import CID, RECEIVED, cid_n, clock_entry
 from tests.sla.contract import Adapters
+from tests.stores import fresh_database, mongo_server
 
 OTHER = cid_n(2)
 WARNED = fired_event(CID, clock_entry(), clock_entry().thresholds[0], now=RECEIVED)
@@ -210,3 +216,25 @@ async def test_a_case_read_without_its_log_commits_without_losing_it(adapters: A
     assert stored is not None
     assert [e.id for e in stored.log] == ["clocks-started", "a-1"]
     assert stored.log[0].events == (WARNED,)
+
+
+@pytest.mark.stack
+async def test_what_the_sla_stores_is_what_its_read_models_declare() -> None:
+    """The owner's side of CASE_SHEETS and CASE_FACTS (ADR 0008), after a change too."""
+    async with fresh_database(mongo_server(), "sla_read_models") as db:
+        store = MongoCaseStore(db)
+        await store.insert_new([record()])
+        stored = await store.load(CID)
+        assert stored is not None
+        assert await store.commit(stored, change(stored, "dispatch"))
+        (sheet,) = await read(db, CASE_SHEETS)
+        (facts,) = await read(db, CASE_FACTS)
+    assert (sheet.id, sheet.state) == (CID, CaseState.DISPATCHED)
+    assert [(c.key, c.status, c.stopped_at) for c in sheet.clocks] == [
+        (clock_entry().key, "met", RECEIVED)
+    ]
+    assert (facts.channel, facts.severity, facts.received_at) == (
+        Channel.HOTLINE,
+        Severity.P4,
+        RECEIVED,
+    )

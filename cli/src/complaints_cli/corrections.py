@@ -15,7 +15,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 from classifier.adapters.mongo_corrections import MongoCorrectionStore
 from classifier.domain.regrade import Correction, training_line
 from contracts import Channel, CustomerTier
-from servicekit.mongo import Document, find_all
+from contracts.read_models import CLASSIFIED_EVENTS, COMPLAINT_TEXTS
+from servicekit.mongo import Document
+from servicekit.read_models import read
 
 HEADER = (
     "# Staff corrections (`regraded` actions), exported {when} by `complaints classify "
@@ -35,36 +37,31 @@ class ExportOptions:
 async def training_lines(db: AsyncDatabase[Document]) -> tuple[list[str], int]:
     """One training line per complaint (its latest correction), and how many had no text.
 
-    The text is the masked one intake stored in `complaints`; channel and tier are the
-    classified event's.
+    The text is the masked one of intake's `COMPLAINT_TEXTS`; channel and tier are those of
+    the classifier's `CLASSIFIED_EVENTS`.
     """
     latest: dict[str, Correction] = {}
     for correction in await MongoCorrectionStore(db).corrections():
         latest[correction.complaint_id] = correction  # oldest first: the last one stands
     ids = sorted(latest)
-    texts = {
-        doc["_id"]: doc.get("text")
-        for doc in await find_all(db["complaints"], {"_id": {"$in": ids}}, {"text": 1})
-    }
+    texts = {doc.id: doc.text for doc in await read(db, COMPLAINT_TEXTS, {"_id": {"$in": ids}})}
     events = {
-        doc["_id"]: doc.get("classified_event", {}).get("data", {})
-        for doc in await find_all(
-            db["classifications"], {"_id": {"$in": ids}}, {"classified_event.data": 1}
-        )
+        doc.id: doc.classified_event.data
+        for doc in await read(db, CLASSIFIED_EVENTS, {"_id": {"$in": ids}})
     }
     lines, missing = [], 0
     for complaint_id in ids:
-        text = texts.get(complaint_id)
-        if not isinstance(text, str) or not text.strip():
+        text = texts.get(complaint_id, "")
+        if not text.strip():
             missing += 1
             continue
-        data = events.get(complaint_id, {})
+        data = events.get(complaint_id)
         lines.append(
             training_line(
                 latest[complaint_id],
                 text=text,
-                channel=Channel(data.get("channel", Channel.WEB.value)),
-                tier=CustomerTier(data.get("customer_tier", CustomerTier.STANDARD.value)),
+                channel=data.channel if data else Channel.WEB,
+                tier=data.customer_tier if data else CustomerTier.STANDARD,
             )
         )
     return lines, missing

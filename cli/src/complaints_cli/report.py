@@ -11,9 +11,8 @@ Three steps, kept apart so each can be tested alone:
 
 This module holds steps 1 and 2 and the command.
 
-Collections and fields read: intake's `complaints` (channel, received_at, duplicate_of); the
-classifier's `classifications` (kind, category, severity, flags, duplicate_of); the SLA service's
-`cases` (state, and the clock sheets: clock, status, due_at, fired). Nothing personal is read.
+Read models read (`contracts.read_models`): intake's `COMPLAINT_RECEIPTS`, the classifier's
+`CLASSIFICATIONS`, the SLA's `CASE_SHEETS` (state and clock sheet). Nothing personal is read.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -30,19 +29,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from complaints_cli.sla_clocks import flatten
 from contracts import CaseState, ClockName, FlagName, Kind, Severity
-from servicekit.mongo import find_all
+from contracts.read_models import CASE_SHEETS, CLASSIFICATIONS, COMPLAINT_RECEIPTS
+from servicekit.read_models import documents
 
 Document = dict[str, Any]
 
 REPORT_ZONE = "Asia/Shanghai"
 """Days are counted in the business calendar's zone (DOMAIN.md §5)."""
-
-FIELDS: dict[str, dict[str, int]] = {
-    "complaints": dict.fromkeys(["channel", "received_at", "duplicate_of"], 1),
-    "classifications": dict.fromkeys(["kind", "category", "severity", "flags", "duplicate_of"], 1),
-    "cases": dict.fromkeys(["state", "clocks"], 1),
-}
-"""Collection → the fields the report reads (projection)."""
 
 RUNNING = frozenset({"running", "pending", "firing"})
 """Statuses of a clock still open (`running`; `pending` / `firing` in stores before ADR 0006)."""
@@ -81,11 +74,13 @@ class Sources:
 
 
 async def gather(db: AsyncDatabase[Document]) -> Sources:
-    """Read the projected fields of the four collections (each in a single reply)."""
-    names = list(FIELDS)
-    found = await asyncio.gather(*(find_all(db[name], {}, FIELDS[name]) for name in names))
-    sources = Sources(**dict(zip(names, found, strict=True)))
-    return replace(sources, deadlines=flatten(sources.cases))  # the clocks of the case sheets
+    """Read the three read models (each in a single reply)."""
+    complaints, classifications, cases = await asyncio.gather(
+        documents(db, COMPLAINT_RECEIPTS),
+        documents(db, CLASSIFICATIONS),
+        documents(db, CASE_SHEETS),
+    )
+    return Sources(complaints, classifications, cases, flatten(cases))
 
 
 # ---------------------------------------------------------------- figures

@@ -1,6 +1,6 @@
 """`complaints sla simulate`: stored complaints replayed under another SLA policy or calendar.
 
-Reads the SLA service's `cases` collection and its clock sheets (only the fields the replay needs),
+Reads the SLA service's declared read models `CASE_FACTS` and `CASE_SHEETS` (clock sheets),
 judges every complaint under the baseline pack and the candidate afresh, and reports what would
 change: breaches, escalations, severity upgrades and the timely-handling rate per clock.
 """
@@ -19,8 +19,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from complaints_cli.simulate_report import Replay, as_json, render
-from complaints_cli.sla_clocks import SHEET_FIELDS, clock_rows
+from complaints_cli.sla_clocks import clock_rows
 from contracts import Channel, ClockName, FlagName, Severity
+from contracts.read_models import CASE_FACTS, CASE_SHEETS
 from sla.domain import BusinessCalendar, PolicyError, SlaPolicy
 from sla.domain.packfile import calendar_dir
 from sla.domain.whatif import (
@@ -39,21 +40,6 @@ DEMO_DATABASE = "complaints_demo"
 """Where `complaints demo` leaves its complaints: the default for a local what-if."""
 BATCH = 2000
 PROGRESS_EVERY = 10_000
-CASE_FIELDS = dict.fromkeys(
-    [
-        "severity_at_receipt",
-        "severity",
-        "channel",
-        "flags",
-        "received_at",
-        "referral_due_at",
-        "pauses",
-        "resolved_at",
-        "closed_at",
-        "paused_at",  # a pause still running (the SLA service keeps it on the case)
-    ],
-    1,
-)
 RUNNING = frozenset({"running"})  # also once every threshold fired: still not met
 STOPPED = frozenset({"met", "cancelled"})
 UNREADABLE = (KeyError, ValueError, TypeError)
@@ -194,14 +180,17 @@ async def replay_store(
 
     from servicekit.mongo import database as pipeline_database
     from servicekit.mongo import open_client
+    from servicekit.read_models import stream
     from servicekit.settings import MongoSettings
 
     settings = MongoSettings(url=SecretStr(mongo_url), database=database)
     client = open_client(settings, app_name="complaints-sla-simulate")
     try:
         db = pipeline_database(client, settings)
-        deadlines = first_occurrences(db["cases"].find({}, SHEET_FIELDS, batch_size=BATCH))
-        cases = db["cases"].find({}, CASE_FIELDS, batch_size=BATCH)
+        # Unchecked: the replay counts the documents it cannot read instead of stopping.
+        sheets = stream(db, CASE_SHEETS, batch_size=BATCH, check=False)
+        cases = stream(db, CASE_FACTS, batch_size=BATCH, check=False)
+        deadlines = first_occurrences(sheets)
         return await replay(cases, deadlines, report=report, progress=progress)
     finally:
         await client.close()

@@ -3,7 +3,8 @@
 The SLA service keeps every clock inside its case document (`cases.clocks`, ADR 0006). The
 report, the run summaries, the staff demo and `sla simulate` count clocks one row each; this
 flattens the sheets into such rows (complaint_id, clock, occurrence, status, due_at, started_at,
-stopped_at, fired, outcome). Nothing personal is read.
+stopped_at, fired, outcome). The sheets are the SLA's declared read model `CASE_SHEETS`; nothing
+personal is read.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from servicekit.mongo import find_all
+from contracts.read_models import CASE_SHEETS
+from servicekit.read_models import documents
 
 Row = dict[str, Any]
 RUNNING = "running"
-SHEET_FIELDS = {"clocks": 1}
 
 
 def clock_rows(case: Mapping[str, Any], *, upgrades: bool = False) -> list[Row]:
@@ -61,13 +62,7 @@ async def clock_documents(
     db: AsyncDatabase[Any], query: Mapping[str, Any] | None = None
 ) -> list[Row]:
     """The clock rows of the cases matching `query` (all cases by default), in one read."""
-    return flatten(await find_all(db["cases"], query or {}, SHEET_FIELDS))
-
-
-async def case_states(db: AsyncDatabase[Any]) -> Counter[str]:
-    """How many cases are in each state."""
-    cases = await find_all(db["cases"], {}, {"state": 1})
-    return Counter(str(c.get("state")) for c in cases)
+    return flatten(await documents(db, CASE_SHEETS, query))
 
 
 def open_by_severity(rows: Iterable[Row], now: Any) -> tuple[list[Row], list[Row]]:

@@ -13,9 +13,11 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from complaints_cli.sla_clocks import case_states, clock_documents
+from complaints_cli.sla_clocks import flatten
 from complaints_cli.staff_script import expected_dispatch
 from complaints_cli.summary import ClockTally
+from contracts.read_models import CASE_SHEETS
+from servicekit.read_models import documents
 
 PROMPT_SCRIPTS = frozenset({"prompt"})
 PROMPT_CLOCKS = ("dispatch", "first_contact")
@@ -96,8 +98,8 @@ async def sla_outcomes(
 ) -> tuple[dict[str, ClockTally], Counter[str]]:
     """Per clock: met on time / late, running past due, breached, escalated; cases per state."""
     tallies: dict[str, ClockTally] = {}
-    docs = await clock_documents(db)
-    for doc in docs:
+    cases = await documents(db, CASE_SHEETS)  # states and clock sheets in one read
+    for doc in flatten(cases):
         tally = tallies.setdefault(doc["clock"], ClockTally())
         tally.add(
             status=doc["status"],
@@ -106,4 +108,4 @@ async def sla_outcomes(
             fired=doc.get("fired", ()),
             now=now,
         )
-    return tallies, await case_states(db)
+    return tallies, Counter(str(c.get("state")) for c in cases)

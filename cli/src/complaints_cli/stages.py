@@ -11,7 +11,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from complaints_cli.receiver import Receiver
 from complaints_cli.sla_clocks import clock_documents
-from servicekit.mongo import find_all
+from contracts.read_models import CLASSIFICATIONS, COMPLAINT_RECEIPTS
+from servicekit.read_models import documents
 
 
 @dataclass
@@ -61,10 +62,9 @@ async def count(
     """Read the run's state: complaints from MongoDB, acknowledgements from the receiver."""
     counts = StageCounts(sent=sent)
     query = {"external_id": {"$regex": f"^{re.escape(run_id)}-"}}
-    ids = [d["_id"] for d in await find_all(db["complaints"], query, {"_id": 1})]
+    ids = [d["_id"] for d in await documents(db, COMPLAINT_RECEIPTS, query)]
     counts.normalized = len(ids)
-    fields = {"kind": 1, "category_top": 1, "severity": 1, "duplicate_of": 1}
-    decisions = await find_all(db["classifications"], {"_id": {"$in": ids}}, fields)
+    decisions = await documents(db, CLASSIFICATIONS, {"_id": {"$in": ids}})
     clocked: list[str] = []
     for doc in decisions:
         counts.classified += 1

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from complaints_cli.sla_clocks import clock_documents, open_by_severity
 from complaints_cli.status_view import (
@@ -25,16 +26,23 @@ from complaints_cli.status_view import (
     open_deadlines,
     render,
 )
+from contracts.read_models import (
+    CASE_SHEETS,
+    CLASSIFICATIONS,
+    COMPLAINT_RECEIPTS,
+    NOTIFICATION_OUTCOMES,
+    ReadModel,
+)
 
 SERVICE_PORTS: dict[str, int] = {"intake": 8001, "classifier": 8002, "sla": 8003, "notifier": 8004}
 """Where the local stack's services listen (ServiceSettings.http_port of each)."""
 
-STAGES: tuple[tuple[str, str], ...] = (
-    ("received", "complaints"),
-    ("classified", "classifications"),
-    ("cases", "cases"),
+STAGES: tuple[tuple[str, ReadModel[Any]], ...] = (
+    ("received", COMPLAINT_RECEIPTS),
+    ("classified", CLASSIFICATIONS),
+    ("cases", CASE_SHEETS),
 )
-"""Stage label → the collection with one document per complaint that reached it."""
+"""Stage label → the read model with one document per complaint that reached it."""
 
 TIMEOUT = 5.0
 
@@ -50,6 +58,7 @@ async def read_mongo(status: Status, *, mongo_url: str, now: datetime) -> None:
     from pydantic import SecretStr
 
     from servicekit.mongo import database, open_client
+    from servicekit.read_models import count, tally
     from servicekit.settings import MongoSettings
 
     settings = MongoSettings(
@@ -58,14 +67,12 @@ async def read_mongo(status: Status, *, mongo_url: str, now: datetime) -> None:
     client = open_client(settings, app_name="complaints-status")
     db = database(client, settings)
     try:
-        stages = [(label, await db[name].count_documents({})) for label, name in STAGES]
+        stages = [(label, await count(db, model)) for label, model in STAGES]
         clocks = await clock_documents(db)  # the case sheets (ADR 0006)
         stages.append(("with clocks", len({row["complaint_id"] for row in clocks})))
-        stages.append(("notifications", await db["notifications"].count_documents({})))
+        stages.append(("notifications", await count(db, NOTIFICATION_OUTCOMES)))
         status.stages = stages
-        by_status = [{"$group": {"_id": "$status", "n": {"$sum": 1}}}]
-        rows = await (await db["notifications"].aggregate(by_status)).to_list(None)
-        status.notifications = {str(r["_id"]): int(r["n"]) for r in rows}
+        status.notifications = await tally(db, NOTIFICATION_OUTCOMES, "status")
         status.deadlines = open_deadlines(*open_by_severity(clocks, now))
     except Exception as exc:
         status.mongo_error = _error(exc)

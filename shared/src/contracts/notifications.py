@@ -31,6 +31,11 @@ class NotificationReceipt(Model):
     audience: Audience
     channel: str = Field(description="Delivery channel: sms, email, webhook, wecom, dingtalk.")
     template: str = Field(description="Template id used to render the message.")
+    acknowledgement: bool = Field(
+        False,
+        description="The customer's acknowledgement of the complaint: once delivered it meets "
+        "the acknowledge clock (what a receipt is for is said here, not by the template name).",
+    )
     status: DeliveryStatus
     attempts: int = Field(ge=0, description="Delivery attempts made.")
     latency_ms: float | None = Field(None, description="Trigger event time to delivery, in ms.")

@@ -29,6 +29,7 @@ def receipt_for(outcome: Outcome, *, now: datetime) -> NotificationSent:
         audience=intent.audience,
         channel=outcome.channel,
         template=intent.template,
+        acknowledgement=intent.acknowledgement,
         status=outcome.status,
         attempts=outcome.attempts,
         latency_ms=outcome.latency_ms,

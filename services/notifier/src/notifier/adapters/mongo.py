@@ -122,6 +122,7 @@ def claim_document(delivery: Delivery, *, now: datetime, lease_until: datetime) 
         "context": dict(intent.context),
         "severity": intent.severity.value if intent.severity else None,
         "digestible": intent.digestible,
+        "acknowledgement": intent.acknowledgement,
         "trigger_time": intent.trigger_time,
         "origin": (
             {"topic": origin.topic, "partition": origin.partition, "offset": origin.offset}
@@ -152,6 +153,7 @@ def delivery_from(doc: Document) -> Delivery:
         context=dict(doc.get("context") or {}),
         severity=Severity(doc["severity"]) if doc.get("severity") else None,
         digestible=bool(doc.get("digestible")),
+        acknowledgement=bool(doc.get("acknowledgement")),
         origin=Origin(origin["topic"], origin["partition"], origin["offset"]) if origin else None,
     )
     raw: Any = doc.get("recipient")

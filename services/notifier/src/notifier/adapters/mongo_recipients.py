@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
+from contracts.read_models import CONTACTS
 from notifier.domain import (
     Assignment,
     CustomerContact,
@@ -18,29 +19,26 @@ from notifier.domain import (
 )
 from servicekit.clock import Clock
 from servicekit.mongo import Document, find_all, write_in_chunks
+from servicekit.read_models import read
 
 log = logging.getLogger(__name__)
 
 
 class MongoContactBook:
-    """Reads `contacts`, which intake writes."""
+    """Reads intake's declared read model `CONTACTS`."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._contacts = db["contacts"]
+        self._db = db
 
     async def contacts(self, complaint_ids: Sequence[str]) -> dict[str, CustomerContact]:
         """Phone and e-mail per complaint, where any is on file."""
         if not complaint_ids:
             return {}
-        docs = await find_all(
-            self._contacts,
-            {"_id": {"$in": list(complaint_ids)}},
-            {"phone_e164": 1, "email": 1},
-        )
+        docs = await read(self._db, CONTACTS, {"_id": {"$in": list(complaint_ids)}})
         return {
-            doc["_id"]: CustomerContact(doc.get("phone_e164"), doc.get("email"))
+            doc.id: CustomerContact(doc.phone_e164, doc.email)
             for doc in docs
-            if doc.get("phone_e164") or doc.get("email")
+            if doc.phone_e164 or doc.email
         }
 
 

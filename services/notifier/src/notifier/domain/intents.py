@@ -51,6 +51,7 @@ class Intent:
     severity: Severity | None = None
     digestible: bool = False
     origin: Origin | None = None
+    acknowledgement: bool = False  # the customer's acknowledgement (meets the SLA's clock)
 
 
 @dataclass(frozen=True)
@@ -116,6 +117,7 @@ class Router:
                     context=context,
                     severity=data.severity,
                     origin=origin,
+                    acknowledgement=True,
                 )
             )
         rules = [
@@ -190,6 +192,7 @@ class Router:
                 context=self._case(cid, change.severity) | {"promised": promised},
                 severity=change.severity,
                 origin=origin,
+                acknowledgement=True,
             )
         ]
 

@@ -56,12 +56,12 @@ def summary(sent: NotificationSent) -> ReceiptSummary:
 
 
 def acknowledges(sent: NotificationSent) -> bool:
-    """A customer acknowledgement that reached the customer."""
+    """A customer acknowledgement (the receipt's typed field says so) that reached the customer."""
     receipt = sent.data
     return (
-        receipt.audience is Audience.CUSTOMER
+        receipt.acknowledgement
+        and receipt.audience is Audience.CUSTOMER
         and receipt.status is DeliveryStatus.DELIVERED
-        and receipt.template.startswith("acknowledg")
     )
 
 
