@@ -32,6 +32,8 @@ from pathlib import Path
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from soak_verdict import summarise  # bench/, beside this script
 
 from complaints_cli import workload
 from complaints_cli.pipeline import SERVICES, Pipeline, StackConfig
@@ -241,6 +243,17 @@ class Load:
             await producer.stop()
 
 
+async def services_lag(bootstrap: str, attempts: int = 3) -> float:
+    """The services' groups' lag, as `complaints status` reads it; NaN if the busy broker does not
+    answer in three tries (a minute's line says so rather than the soak dying at minute one)."""
+    for _ in range(attempts):
+        try:
+            return float(sum(g.lag for g in await read_offsets(bootstrap) if g.group in SERVICES))
+        except (KafkaError, TimeoutError):
+            await asyncio.sleep(1.0)
+    return float("nan")
+
+
 async def report(
     minute: int, sent: int, pipeline: Pipeline, config: StackConfig
 ) -> dict[str, float]:
@@ -252,7 +265,7 @@ async def report(
         row[name] = rss_mb(pid)
     row["db_mb"] = database_bytes(config.database) / 2**20
     # The services' own consumer groups, as `complaints status` reads them.
-    row["lag"] = sum(g.lag for g in await read_offsets(config.kafka) if g.group in SERVICES)
+    row["lag"] = await services_lag(config.kafka)
     per = row["db_mb"] * 1024 / max(1, sent)
     memory = " ".join(
         f"{name} {row[name]:.0f} MB" for name in (*SERVICES, "kafka", "ferretdb") if name in row
@@ -263,53 +276,6 @@ async def report(
         flush=True,
     )
     return row
-
-
-def summarise(rows: list[dict[str, float]], *, warmup: float, staff: Staff) -> int:
-    """Growth after the warm-up, per process; lag back to zero; staff actions posted."""
-    settled = [r for r in rows if r["minute"] > warmup]
-    if len(settled) < 2:
-        print("soak: too short to judge growth (run longer than the warm-up)")
-        return 0
-    first, last = settled[0], settled[-1]
-    growth = ", ".join(
-        f"{name} {last[name] - first[name]:+.0f} MB"
-        for name in (*SERVICES, "kafka", "ferretdb")
-        if name in first and name in last
-    )
-    # At a steady rate the lag is rarely exactly zero when sampled: under a second of input is
-    # "caught up" (the pipeline keeps pace); a lag that grows minute by minute is not.
-    rate = (last["sent"] - first["sent"]) / max(1.0, (last["minute"] - first["minute"]) * 60)
-    lag_zero = sum(1 for r in rows if r["lag"] <= rate)
-    answers = ", ".join(f"{code or 'no answer'}: {n}" for code, n in sorted(staff.answers.items()))
-    print(
-        f"soak: {len(rows)} minutes, {last['sent']:,.0f} complaints; memory after warm-up "
-        f"{growth}; db {last['db_mb'] - first['db_mb']:+.1f} MB for "
-        f"{last['sent'] - first['sent']:,.0f} complaints; lag under a second of input in "
-        f"{lag_zero} of {len(rows)} minutes; staff actions {staff.posted:,} (HTTP "
-        f"{answers})"
-    )
-    return verdict(first, last, lag_zero=lag_zero, minutes=len(rows))
-
-
-def verdict(first: dict[str, float], last: dict[str, float], *, lag_zero: int, minutes: int) -> int:
-    """FLAT (0) when no process grew beyond noise (16 MB or 10 %), the database grew no faster
-    per complaint than it holds on average (×1.5: indexes, WAL), and lag caught up every minute."""
-    grew = [
-        name
-        for name in (*SERVICES, "kafka", "ferretdb")
-        if name in first and last[name] - first[name] > max(16.0, 0.1 * first[name])
-    ]
-    added = max(1.0, last["sent"] - first["sent"])
-    marginal = (last["db_mb"] - first["db_mb"]) * 1024 / added
-    average = last["db_mb"] * 1024 / max(1.0, last["sent"])
-    problems = [f"memory grew: {', '.join(grew)}"] if grew else []
-    if marginal > 1.5 * average:
-        problems.append(f"db {marginal:.1f} KB per new complaint vs {average:.1f} KB held")
-    if lag_zero < minutes:
-        problems.append(f"lag not caught up in {minutes - lag_zero} of {minutes} minutes")
-    print(f"soak: verdict {'NOT FLAT: ' + '; '.join(problems) if problems else 'FLAT'}")
-    return 1 if problems else 0
 
 
 if __name__ == "__main__":
