@@ -41,6 +41,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from pymongo import AsyncMongoClient
 
 from complaints_cli import workload
+from complaints_cli.backlog import skip_backlog
 from complaints_cli.pipeline import SERVICES, Pipeline, StackConfig
 from complaints_cli.receiver import Receiver, local_endpoints, serving
 from servicekit.mongo import find_all
@@ -332,6 +333,7 @@ async def main() -> int:
     acks_of = Acknowledgements(db, receiver)
     try:
         async with serving(receiver, port=config.receiver_port):
+            await skip_backlog(config.kafka, SERVICES)  # not an earlier run's leftovers
             for service, replica in ((s, r) for s in SERVICES for r in range(args.replicas)):
                 pipeline.start(service, replica=replica)
             await pipeline.wait_ready()

@@ -36,6 +36,7 @@ from aiokafka.errors import KafkaError
 from soak_verdict import summarise  # bench/, beside this script
 
 from complaints_cli import workload
+from complaints_cli.backlog import skip_backlog
 from complaints_cli.pipeline import SERVICES, Pipeline, StackConfig
 from complaints_cli.receiver import local_endpoints, serving
 from complaints_cli.status import read_offsets
@@ -190,6 +191,7 @@ async def main() -> int:
     rows: list[dict[str, float]] = []
     try:
         async with serving(receiver, port=config.receiver_port):
+            await skip_backlog(config.kafka, SERVICES)  # not an earlier run's leftovers
             pipeline.start_all()
             await pipeline.wait_ready()
             load = Load(run_id=run_id, rate=args.rate, bootstrap=config.kafka)
