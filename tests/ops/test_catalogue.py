@@ -88,6 +88,7 @@ def test_consumers_come_from_the_services_subscribers(entries: dict[str, Service
         ("notifier", "notifier", Topic.CLASSIFIED),
         ("notifier", "notifier", Topic.SLA),
         ("notifier", "notifier", Topic.LIFECYCLE),
+        ("notifier", "notifier", Topic.INCIDENTS),
     }
     assert all(s.description for entry in entries.values() for s in entry.subscriptions)
 

@@ -19,6 +19,7 @@ from contracts import (
     CaseStateChanged,
     ComplaintClassified,
     ComplaintNormalized,
+    IncidentChanged,
     MessageDeadLettered,
     NotificationSent,
     RawComplaintSubmitted,
@@ -45,7 +46,7 @@ SERVICES: dict[str, str] = {
 
 PUBLISHES: dict[str, tuple[type[BaseModel], ...]] = {
     "intake": (RawComplaintSubmitted, ComplaintNormalized, MessageDeadLettered),
-    "classifier": (ComplaintClassified, MessageDeadLettered),
+    "classifier": (ComplaintClassified, IncidentChanged, MessageDeadLettered),
     "sla": (SlaChanged, CaseActionTaken, CaseStateChanged, CaseActionRejected, MessageDeadLettered),
     "notifier": (NotificationSent, MessageDeadLettered),
 }
@@ -57,6 +58,8 @@ PUBLISH_NOTES: dict[tuple[str, type[BaseModel]], str] = {
     ("intake", RawComplaintSubmitted): "submissions to its `POST /complaints` HTTP API",
     ("intake", MessageDeadLettered): "raw messages it cannot take in, and refused submissions",
     ("sla", CaseActionTaken): "staff actions taken through its `/cases` API",
+    ("classifier", IncidentChanged): "opened and grown; closing, merging and taking members out"
+    " belong to the case API (not yet built)",
 }
 
 EXTERNAL_PRODUCERS: dict[type[BaseModel], str] = {
@@ -69,6 +72,8 @@ KEYS: dict[Topic, str] = {
     Topic.RAW: "`<channel>:<external reference>` (what `POST /complaints` uses; channel adapters"
     " should key the same way), so one channel's reference stays in order",
     Topic.DLQ: "the complaint id when the failed message had one (`CP…`), else no key",
+    Topic.INCIDENTS: "the incident id (e.g. `network/no_signal|*|20261124T0205+0000`): one"
+    " incident stays in order",
 }
 """Message keys that are not simply the complaint id."""
 

@@ -7,6 +7,7 @@ from pydantic import BaseModel
 from contracts.complaints import ComplaintClassified, ComplaintNormalized, RawComplaintSubmitted
 from contracts.deadletter import MessageDeadLettered
 from contracts.envelope import Event
+from contracts.incidents import IncidentChanged
 from contracts.lifecycle import CaseActionRejected, CaseActionTaken, CaseStateChanged
 from contracts.notifications import NotificationSent
 from contracts.sla import SlaChanged
@@ -19,6 +20,7 @@ EVENTS: tuple[type[Event], ...] = (
     CaseActionRejected,
     CaseStateChanged,
     SlaChanged,
+    IncidentChanged,
     NotificationSent,
     MessageDeadLettered,
 )

@@ -4,7 +4,7 @@ from enum import StrEnum
 
 
 class Topic(StrEnum):
-    """Kafka topics, one event family each; the message key is always the complaint id."""
+    """Kafka topics, one event family each, keyed by complaint id (incidents: incident id)."""
 
     RAW = "complaints.raw.v1"
     """What channels send, as they send it (generic JSON or a channel adapter's format)."""
@@ -16,6 +16,8 @@ class Topic(StrEnum):
     """Staff-side actions on a case, and the SLA service's rejections of illegal ones."""
     SLA = "complaints.sla.v1"
     """Deadlines set, warned, breached, escalated, met, upgraded."""
+    INCIDENTS = "complaints.incidents.v1"
+    """Mass incidents opened, grown, closed, merged; keyed by incident id, no personal data."""
     NOTIFICATION_SENT = "notifications.sent.v1"
     """Delivery receipts: delivered, failed or deferred."""
     DLQ = "complaints.dlq.v1"
@@ -28,6 +30,7 @@ PARTITIONS: dict[Topic, int] = {
     Topic.CLASSIFIED: 6,
     Topic.LIFECYCLE: 6,
     Topic.SLA: 6,
+    Topic.INCIDENTS: 3,
     Topic.NOTIFICATION_SENT: 3,
     Topic.DLQ: 3,
 }
@@ -39,6 +42,7 @@ RETENTION_DAYS: dict[Topic, int] = {
     Topic.CLASSIFIED: 14,
     Topic.LIFECYCLE: 30,
     Topic.SLA: 30,
+    Topic.INCIDENTS: 90,
     Topic.NOTIFICATION_SENT: 30,
     Topic.DLQ: 90,
 }
