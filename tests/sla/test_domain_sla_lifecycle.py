@@ -57,6 +57,7 @@ NEEDS: dict[LifecycleAction, dict[str, Any]] = {
     },
     A.DEADLINE_EXTENDED: {"clock": ClockName.RESOLUTION, "extend_by_hours": 9, "approver": "m-1"},
     A.COMPLEXITY_MARKED: {"complex": True, "actor_role": ActorRole.LEAD},
+    A.CALENDAR_REPLANNED: {"calendar_version": CAL.version},
 }
 
 # DOMAIN.md §6, written out: (state, action) → state.
@@ -78,6 +79,7 @@ LEGAL_MOVES = [
     (S.CALLBACK_DONE, A.REOPENED, S.REOPENED),
     (S.RESOLVED, A.REOPENED, S.REOPENED),
     (S.CLOSED, A.REOPENED, S.REOPENED),
+    (S.WITHDRAWN, A.REOPENED, S.REOPENED),  # a lead undoes a withdrawal (issue 20)
     (S.REOPENED, A.ASSIGNED, S.DISPATCHED),
     (S.IN_PROGRESS, A.WITHDRAWN, S.WITHDRAWN),
     (S.CLASSIFIED, A.WITHDRAWN, S.WITHDRAWN),
@@ -95,7 +97,7 @@ ILLEGAL_MOVES = [
     (S.ACKNOWLEDGED, A.AWAITING_CUSTOMER),
     (S.CLOSED, A.WITHDRAWN),
     (S.CLOSED, A.ASSIGNED),
-    (S.WITHDRAWN, A.REOPENED),
+    (S.WITHDRAWN, A.CONTACTED),
     (S.REJECTED, A.ACKNOWLEDGED),
     (S.DUPLICATE, A.ASSIGNED),
     (S.ROUTED, A.RESOLVED),

@@ -33,8 +33,9 @@ from complaints_cli.case_client import Answer, CaseClient
 from complaints_cli.demo_clock import opening, pace_plan, plan_json
 from complaints_cli.sla_clocks import clock_documents
 from complaints_cli.staff_feed import StaffFeed
-from complaints_cli.staff_outcome import Outcome, judge, sla_outcomes
+from complaints_cli.staff_outcome import Outcome, judge, progress_line, sla_outcomes
 from complaints_cli.staff_script import (
+    DEFAULT_DEPARTMENT,
     HANDLERS,
     LEAD,
     MANAGER,
@@ -48,6 +49,7 @@ from complaints_cli.staff_script import (
 )
 from complaints_cli.summary import render_staff
 from servicekit.clock import ScaledClock
+from servicekit.packfile import read_yaml
 from sla.domain import BusinessCalendar
 
 if TYPE_CHECKING:
@@ -82,6 +84,16 @@ class StaffReport:
     finished: int = 0
 
 
+def pack_departments(pack_dir: Path) -> tuple[str, ...]:
+    """The departments the demo dispatches to: the top level of the pack's taxonomy."""
+    path = pack_dir / "classifier.yaml"
+    if not path.is_file():
+        return ()
+    data = read_yaml(path, ValueError)
+    taxonomy = data.get("taxonomy") if isinstance(data, dict) else None
+    return tuple(sorted(str(code) for code in taxonomy)) if isinstance(taxonomy, dict) else ()
+
+
 class StaffDemo:
     """The staff side of `complaints demo`: keys, clock, and the simulated people."""
 
@@ -106,6 +118,7 @@ class StaffDemo:
             scale=scale, origin=self.origin, plan=self.plan, anchor_file=self.anchor_file
         )
         self.keys = {who: secrets.token_urlsafe(24) for who in (*HANDLERS, LEAD, MANAGER)}
+        self.departments: tuple[str, ...] = ()
         self.report = StaffReport()
         self.summary = ""
         self._caster = Caster()
@@ -120,7 +133,9 @@ class StaffDemo:
     @classmethod
     def for_pack(cls, policy_dir: Path, pack: str = "telecom") -> StaffDemo:
         """The staff demo on the pack's business calendar."""
-        return cls(BusinessCalendar.load(policy_dir=policy_dir, pack=pack))
+        demo = cls(BusinessCalendar.load(policy_dir=policy_dir, pack=pack))
+        demo.departments = pack_departments(policy_dir / pack)
+        return demo
 
     @property
     def time_plan(self) -> str:
@@ -128,12 +143,14 @@ class StaffDemo:
         return plan_json(self.plan)
 
     def env(self) -> dict[str, str]:
-        """The SLA's API keys for the simulated staff."""
+        """The SLA's API keys for the simulated staff: the lead leads every department the
+        demo dispatches to (the case API scopes a lead to their departments, issue 20)."""
         roles = {LEAD: "lead", MANAGER: "manager"}
-        staff = {
+        staff: dict[str, dict[str, object]] = {
             key: {"staff_id": who, "role": roles.get(who, "handler")}
             for who, key in self.keys.items()
         }
+        staff[self.keys[LEAD]]["departments"] = sorted({DEFAULT_DEPARTMENT, *self.departments})
         return {"SLA_API_KEYS": json.dumps(staff)}
 
     def start(
@@ -288,15 +305,9 @@ class StaffDemo:
         )
 
     def _show_progress(self, rows: list[Json], elapsed: float) -> None:
-        fired = [d for d in rows if 100 in d["fired"]]
-        escalated = sum(1 for d in fired if 150 in d.get("fired", ()))
-        now = self.calendar.local(self.clock.now())
+        now, actions = self.calendar.local(self.clock.now()), sum(self.report.applied.values())
         working = sum(1 for w in self._workers if not w.done())
-        sys.stderr.write(
-            f"\r[staff] {elapsed:5.1f}s  business {now:%a %H:%M}  "
-            f"actions {sum(self.report.applied.values())}  cases in hand {working}  "
-            f"breaches {len(fired)}  escalations {escalated}   "
-        )
+        sys.stderr.write(progress_line(rows, elapsed, now=now, actions=actions, working=working))
         sys.stderr.flush()
 
     async def stop(self) -> None:

@@ -109,3 +109,15 @@ async def sla_outcomes(
             now=now,
         )
     return tallies, Counter(str(c.get("state")) for c in cases)
+
+
+def progress_line(
+    rows: Iterable[Mapping[str, Any]], elapsed: float, *, now: datetime, actions: int, working: int
+) -> str:
+    """The staff's refreshed progress line: business time, actions, breaches, escalations."""
+    fired = [set(r["fired"]) for r in rows if 100 in r["fired"]]
+    escalated = sum(1 for f in fired if 150 in f)
+    return (
+        f"\r[staff] {elapsed:5.1f}s  business {now:%a %H:%M}  actions {actions}  "
+        f"cases in hand {working}  breaches {len(fired)}  escalations {escalated}   "
+    )

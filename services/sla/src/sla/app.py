@@ -95,6 +95,7 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
         receipts=RecordReceipt(cases=ports.cases, metrics=metrics),
         policy=shell.policy(ports.clock),
         settings=settings.kafka,
+        verifier=shell.verifier,
     )
     tasks: list[asyncio.Task[None]] = []
 

@@ -29,6 +29,7 @@ from contracts import (
 )
 from contracts.values import NO_CONTROL
 from servicekit.clock import Clock
+from sla.casework.access import Desk, act_refusal, may_see
 from sla.casework.masking import masked
 from sla.domain import BusinessCalendar, HistoryEntry, Refusal, SlaPolicy, apply_action
 from sla.ports import CaseStore
@@ -52,7 +53,6 @@ _CASEWORK = frozenset(
         A.CUSTOMER_REPLIED,
         A.RESOLVED,
         A.CALLBACK_DONE,
-        A.WITHDRAWN,
         A.HANDOVER_REQUESTED,  # 首问负责: the owner asks; the receiving department answers
         A.HANDOVER_ACCEPTED,
         A.HANDOVER_DECLINED,
@@ -60,7 +60,9 @@ _CASEWORK = frozenset(
 )
 PERMITTED: dict[Role, frozenset[LifecycleAction]] = {
     Role.HANDLER: _CASEWORK,
-    Role.LEAD: _CASEWORK | {A.ASSIGNED, A.CLOSED, A.REOPENED, A.REGRADED, A.COMPLEXITY_MARKED},
+    # A withdrawal ends the case: the customer's request, confirmed by a lead (issue 20).
+    Role.LEAD: _CASEWORK
+    | {A.ASSIGNED, A.CLOSED, A.REOPENED, A.REGRADED, A.COMPLEXITY_MARKED, A.WITHDRAWN},
     Role.MANAGER: frozenset(LifecycleAction),
 }
 MANAGER_VERDICTS = frozenset({Verdict.MALICIOUS})
@@ -76,6 +78,7 @@ INCOMPLETE = frozenset(
         "extension_needs_approval",
         "regrade_incomplete",
         *("handover_incomplete", "decline_needs_reason", "complexity_incomplete"),
+        "replan_incomplete",
     }
 )
 
@@ -136,6 +139,9 @@ class ActionRequest(Body):
         None, description="For `regraded` (lead or manager; `reason` required): the correction."
     )
     complex: bool | None = Field(None, description="For `complexity_marked` (required).")
+    calendar_version: str | None = Field(
+        None, max_length=1000, description="For `calendar_replanned` (manager; required)."
+    )
 
 
 class ActionPending(Body):
@@ -215,6 +221,8 @@ class CaseDesk:
         record = await self.cases.load(complaint_id)
         if record is None:
             raise ApiProblemError(404, "unknown_case", "no classified complaint with this id")
+        if refused := act_refusal(who, Desk.of(record), request.action, request.reason):
+            raise ApiProblemError(*refused)
         case = record.case
         done = next((h for h in case.history if h.action_id == request.action_id), None)
         if done is not None:
@@ -275,6 +283,7 @@ class CaseDesk:
             approver=request.approver,
             regrade=request.regrade if request.action is A.REGRADED else None,
             complex=request.complex if request.action is A.COMPLEXITY_MARKED else None,
+            calendar_version=request.calendar_version,
             actor_role=ActorRole(who.role.value) if request.action in _ROLED else None,
         )
 
@@ -288,11 +297,15 @@ class CaseDesk:
             raise ApiProblemError(503, "unavailable", detail) from exc
         log.info("case action published", extra={"fields": fields | {"actor": event.data.actor}})
 
-    async def result(self, complaint_id: str, action_id: str) -> ActionPending | ActionApplied:
+    async def result(
+        self, complaint_id: str, action_id: str, who: StaffKey
+    ) -> ActionPending | ActionApplied:
         """Applied (with what it did) or still pending."""
         record = await self.cases.load(complaint_id)
         if record is None:
             raise ApiProblemError(404, "unknown_case", "no classified complaint with this id")
+        if not may_see(who, Desk.of(record)):
+            raise ApiProblemError(403, "not_your_case", "the case is neither yours nor your team's")
         done = next((h for h in record.case.history if h.action_id == action_id), None)
         if done is not None:
             return self._applied(complaint_id, done)
