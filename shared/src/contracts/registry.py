@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from contracts.cases import CaseUpdated
 from contracts.complaints import ComplaintClassified, ComplaintNormalized, RawComplaintSubmitted
 from contracts.deadletter import MessageDeadLettered
 from contracts.envelope import Event
@@ -19,6 +20,7 @@ EVENTS: tuple[type[Event], ...] = (
     CaseActionRejected,
     CaseStateChanged,
     SlaChanged,
+    CaseUpdated,
     NotificationSent,
     MessageDeadLettered,
 )

@@ -9,7 +9,6 @@ idempotent on the client's `action_id`. The actor is the staff member the API ke
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
@@ -21,7 +20,6 @@ from contracts import (
     CaseActionTaken,
     CaseState,
     ClockName,
-    Event,
     LifecycleAction,
     Regrade,
     Satisfaction,
@@ -31,11 +29,10 @@ from contracts.values import NO_CONTROL
 from servicekit.clock import Clock
 from sla.casework.masking import masked
 from sla.domain import BusinessCalendar, HistoryEntry, Refusal, SlaPolicy, apply_action
-from sla.ports import CaseStore
+from sla.ports import CaseStore, Publish
 from sla.settings import Role, StaffKey
 
 log = logging.getLogger(__name__)
-Publish = Callable[[Sequence[Event]], Awaitable[None]]
 SOURCE = "/complaints/case-api"
 PREFIX = "/cases"
 ACTION_ID = r"^[A-Za-z0-9._:@-]{1,100}$"
