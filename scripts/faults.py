@@ -44,6 +44,7 @@ import stack  # noqa: E402  (the local stack's own script: start / stop one serv
 
 sys.path.insert(0, str(ROOT / "scripts"))
 import faults_hostile  # noqa: E402  (issue 21: oversized records, list and body floods)
+import faults_incidents  # noqa: E402  (issue 17: the notifier killed during an incident's fan-out)
 
 PUBLISH_ATTEMPTS = 180
 POISON_TOPICS = (
@@ -180,6 +181,7 @@ SCENARIOS = (
     Scenario("oversized-every-topic", faults_hostile.oversized_every_topic),
     Scenario("list-flood", faults_hostile.list_flood_during_load, env=faults_hostile.env()),
     Scenario("body-flood-10mb", faults_hostile.body_flood, env=faults_hostile.env()),
+    Scenario("notifier-killed-in-incident-fanout", faults_incidents.notifier_killed_during_fanout),
 )
 
 

@@ -1,4 +1,4 @@
-"""The notifier in the hostile-topic suite: the classified, SLA and lifecycle topics
+"""The notifier in the hostile-topic suite: the classified, SLA, lifecycle and incidents topics
 (tests/notifier/corpus/events.jsonl)."""
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from tests.notifier.rig import (
     action_rejected,
     action_taken,
     classified,
+    incident_opened,
     sla_alert,
     sla_set,
     state_changed,
@@ -50,7 +51,12 @@ from tests.notifier.rig import (
 CORPUS = Path(__file__).resolve().parents[1] / "notifier" / "corpus" / "events.jsonl"
 HOSTILE = "CP20261124-0000000099"
 GOOD = ("CP20261124-0000000001", "CP20261124-0000000002")
-TOPICS = {"classified": Topic.CLASSIFIED, "sla": Topic.SLA, "lifecycle": Topic.LIFECYCLE}
+TOPICS = {
+    "classified": Topic.CLASSIFIED,
+    "sla": Topic.SLA,
+    "lifecycle": Topic.LIFECYCLE,
+    "incidents": Topic.INCIDENTS,
+}
 
 
 def _resolved(cid: str) -> Event:
@@ -61,6 +67,7 @@ GOOD_EVENTS: dict[str, Callable[[str], Event]] = {
     "classified": lambda cid: classified(Kind.ENQUIRY, cid=cid),
     "sla": sla_set,
     "lifecycle": _resolved,
+    "incidents": lambda cid: incident_opened([cid]),
 }
 
 

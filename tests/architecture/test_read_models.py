@@ -39,6 +39,7 @@ OWNERS: dict[str, str] = {
     "notifications": "notifier",
     "staff": "notifier",
     "notifier_assignments": "notifier",
+    "incident_members": "notifier",
 }
 """Every MongoDB collection of the pipeline and the service that writes it."""
 

@@ -16,8 +16,10 @@ from contracts import (
     Channel,
     ComplaintClassified,
     ComplaintNormalized,
+    CustomerTier,
     Event,
     FlagName,
+    IncidentChanged,
     Kind,
     MaskedComplainant,
     NormalizedComplaint,
@@ -51,8 +53,12 @@ class Publisher(FlakyPublisher[Event]):
 
     def classified(self) -> list[ComplaintClassified]:
         out = [e for e in self.events if isinstance(e, ComplaintClassified)]
-        assert len(out) == len(self.events)
+        news = [e for e in self.events if isinstance(e, IncidentChanged)]
+        assert len(out) + len(news) == len(self.events)
         return out
+
+    def incidents(self) -> list[IncidentChanged]:
+        return [e for e in self.events if isinstance(e, IncidentChanged)]
 
 
 class Rig:
@@ -77,7 +83,7 @@ class Rig:
         return Inbound(Topic.NORMALIZED.value, 0, self._offset, None, value, 0)
 
     async def take(self, *events: ComplaintNormalized) -> list[ComplaintClassified]:
-        before = len(self.publisher.events)
+        before = len(self.publisher.classified())
         rejections = await self.use_case.take(
             [self.inbound(e.model_dump_json().encode()) for e in events]
         )
@@ -97,18 +103,20 @@ def normalized(
     key: str | None = ME,
     at: datetime = NOW,
     duplicate_of: str | None = None,
+    tier: CustomerTier = CustomerTier.STANDARD,
+    channel: Channel = Channel.HOTLINE,
 ) -> ComplaintNormalized:
     """A normalised complaint event as intake would publish it."""
     cid = f"CP20261124-{number:010d}"
     data = NormalizedComplaint(
         complaint_id=cid,
-        channel=Channel.HOTLINE,
+        channel=channel,
         received_at=at,
         received_at_local=at.isoformat(),
         text=text,
         text_simplified=text,
         complainant_key=key,
-        complainant=MaskedComplainant(phone="+86138****5678", has_phone=True),
+        complainant=MaskedComplainant(phone="+86138****5678", has_phone=True, tier=tier),
         duplicate_of=duplicate_of,
     )
     return ComplaintNormalized.build(

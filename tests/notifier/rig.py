@@ -27,6 +27,10 @@ from contracts import (
     Event,
     Flag,
     FlagName,
+    IncidentChange,
+    IncidentChanged,
+    IncidentCounts,
+    IncidentRecord,
     Kind,
     LifecycleAction,
     MessageDeadLettered,
@@ -41,6 +45,7 @@ from contracts import (
 from notifier.adapters.memory import (
     InMemoryCaseBook,
     InMemoryContactBook,
+    InMemoryIncidentBook,
     InMemoryNotificationLog,
     InMemoryStaffDirectory,
 )
@@ -131,6 +136,7 @@ class Rig:
         self.webhook = FakeChannel("webhook")
         self.log = log or InMemoryNotificationLog()
         self.cases = InMemoryCaseBook()
+        self.incidents = InMemoryIncidentBook()
         self.publisher = publisher or FlakyPublisher(Event)
         self.clock = clock or FakeClock(NOW + timedelta(seconds=2))
         self.registry = CollectorRegistry()
@@ -158,6 +164,7 @@ class Rig:
             publish=self.publisher,
             clock=self.clock,
             metrics=metrics,
+            incidents=self.incidents,
         )
         self.dispatcher = Dispatcher(
             notifier=self.notifier, log=self.log, clock=self.clock, lease=timedelta(minutes=2)
@@ -196,6 +203,11 @@ class Rig:
         """Feed classifications; none may be rejected."""
         messages = [self.inbound(e, Topic.CLASSIFIED) for e in events]
         assert await self.notifier.on_classified(messages) == []
+
+    async def on_incidents(self, *events: Event) -> None:
+        """Feed incident events; none may be rejected."""
+        messages = [self.inbound(e, Topic.INCIDENTS) for e in events]
+        assert await self.notifier.on_incidents(messages) == []
 
     async def on_lifecycle(self, *events: Event) -> None:
         """Feed lifecycle events; none may be rejected."""
@@ -342,6 +354,32 @@ def action_rejected(action: LifecycleAction, *, cid: str = CID) -> CaseActionRej
     )
     return CaseActionRejected.build(
         data=data, subject=cid, source="/complaints/sla", time=NOW, cause="req-2"
+    )
+
+
+def incident_opened(member_ids: Sequence[str]) -> IncidentChanged:
+    """A wide-area no-signal incident opened with these members."""
+    incident_id = "network/no_signal|*|20261124T0130+0000"
+    record = IncidentRecord(
+        incident_id=incident_id,
+        change=IncidentChange.OPENED,
+        sequence=1,
+        category="network/no_signal",
+        issue_key="network/no_signal|*",
+        opened_by="ordinary",
+        opened_with=len(member_ids),
+        first_seen=NOW,
+        last_seen=NOW,
+        counts=IncidentCounts(total=len(member_ids)),
+        member_ids=list(member_ids),
+        added_ids=list(member_ids),
+    )
+    return IncidentChanged.build(
+        data=record,
+        subject=incident_id,
+        source="/complaints/classifier",
+        time=NOW,
+        cause="opened|1",
     )
 
 

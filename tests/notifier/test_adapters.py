@@ -18,8 +18,9 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import Audience, DeliveryStatus, Severity
 from contracts.read_models import NOTIFICATION_OUTCOMES
-from notifier.adapters.memory import InMemoryCaseBook, InMemoryNotificationLog
+from notifier.adapters.memory import InMemoryCaseBook, InMemoryIncidentBook, InMemoryNotificationLog
 from notifier.adapters.mongo import MongoNotificationLog
+from notifier.adapters.mongo_incidents import MongoIncidentBook
 from notifier.adapters.mongo_recipients import (
     MongoCaseBook,
     MongoContactBook,
@@ -29,12 +30,13 @@ from notifier.domain import (
     Assignment,
     CustomerContact,
     Delivery,
+    IncidentMember,
     Intent,
     Origin,
     Recipient,
     parse_directory,
 )
-from notifier.ports import CaseBook, Claims, NotificationLog, Outcome
+from notifier.ports import CaseBook, Claims, IncidentBook, NotificationLog, Outcome
 from servicekit.clock import FakeClock
 from servicekit.metrics import KitMetrics
 from servicekit.mongo import Document, open_client
@@ -238,6 +240,36 @@ async def test_mongo_contacts_and_staff_collection(mongo_db: AsyncDatabase[Docum
         ("desk", "wecom"),
         ("lead", "webhook"),
     ]
+
+
+async def test_a_claimed_key_tells_its_template(backend: Backend) -> None:
+    d = delivery()
+    await backend.first.claim([d], now=NOW, lease_until=NOW + LEASE)
+    assert await backend.second.templates([d.key, "nobody:ack:-:-:customer"]) == {
+        d.key: "customer_delay"
+    }
+
+
+@pytest.fixture(params=["memory", pytest.param("mongo", marks=pytest.mark.stack)])
+async def incident_book(request: pytest.FixtureRequest) -> AsyncIterator[IncidentBook]:
+    """Incident membership in memory, or in MongoDB over a fresh database."""
+    if request.param == "memory":
+        yield InMemoryIncidentBook()
+        return
+    async with fresh_database(request.getfixturevalue("mongo_url"), "notifier_test") as db:
+        yield MongoIncidentBook(db)
+
+
+async def test_incident_members_join_are_found_and_leave(incident_book: IncidentBook) -> None:
+    first = IncidentMember(CID, "network|*|x", "network/no_signal", NOW)
+    await incident_book.join([first, IncidentMember(CID2, "network|*|x", "network", NOW)])
+    await incident_book.join([IncidentMember(CID, "network|*|y", "network/no_signal", NOW)])
+    found = await incident_book.members([CID, CID2, "CP20261124-0000000099"])
+    assert set(found) == {CID, CID2}
+    assert found[CID].incident_id == "network|*|y"
+    assert found[CID].first_seen == NOW
+    await incident_book.leave([CID])
+    assert set(await incident_book.members([CID, CID2])) == {CID2}
 
 
 @pytest.mark.stack

@@ -36,8 +36,10 @@ def test_each_topic_but_the_dlq_and_raw_has_exactly_one_writer() -> None:
     assert writers == {
         Topic.NORMALIZED.value: ["intake"],
         Topic.CLASSIFIED.value: ["classifier"],
+        Topic.INCIDENTS.value: ["classifier"],
         Topic.LIFECYCLE.value: ["sla"],
         Topic.SLA.value: ["sla"],
+        Topic.CASES.value: ["sla"],
         Topic.NOTIFICATION_SENT.value: ["notifier"],
     }
 

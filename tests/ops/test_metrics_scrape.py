@@ -114,6 +114,7 @@ def test_a_breach_scraped_twice_fires_the_breach_alert(
         "complaints-sla",
         "complaints-pipeline",
         "complaints-notifications",
+        "complaints-satisfaction",
     }
     breaches = metrics.fired.labels("breached", "dispatch", "P3")
     warnings = metrics.fired.labels("warned", "resolution", "P3")

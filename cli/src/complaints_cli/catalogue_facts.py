@@ -20,6 +20,7 @@ from contracts import (
     CaseUpdated,
     ComplaintClassified,
     ComplaintNormalized,
+    IncidentChanged,
     MessageDeadLettered,
     NotificationSent,
     RawComplaintSubmitted,
@@ -46,7 +47,7 @@ SERVICES: dict[str, str] = {
 
 PUBLISHES: dict[str, tuple[type[BaseModel], ...]] = {
     "intake": (RawComplaintSubmitted, ComplaintNormalized, MessageDeadLettered),
-    "classifier": (ComplaintClassified, MessageDeadLettered),
+    "classifier": (ComplaintClassified, IncidentChanged, MessageDeadLettered),
     "sla": (
         SlaChanged,
         CaseActionTaken,
@@ -66,6 +67,8 @@ PUBLISH_NOTES: dict[tuple[str, type[BaseModel]], str] = {
     ("intake", MessageDeadLettered): "raw messages it cannot take in, and refused submissions",
     ("sla", CaseActionTaken): "staff actions taken through its `/cases` API",
     ("sla", CaseUpdated): "each case's whole state after every change of it",
+    ("classifier", IncidentChanged): "opened and grown; closing, merging and taking members out"
+    " belong to the case API (not yet built)",
 }
 
 EXTERNAL_PRODUCERS: dict[type[BaseModel], str] = {
@@ -78,6 +81,8 @@ KEYS: dict[Topic, str] = {
     Topic.RAW: "`<channel>:<external reference>` (what `POST /complaints` uses; channel adapters"
     " should key the same way), so one channel's reference stays in order",
     Topic.DLQ: "the complaint id when the failed message had one (`CP…`), else no key",
+    Topic.INCIDENTS: "the incident id (e.g. `network/no_signal|*|20261124T0205+0000`): one"
+    " incident stays in order",
 }
 """Message keys that are not simply the complaint id."""
 
@@ -91,7 +96,7 @@ CAUTIONS: dict[Topic, str] = {
 
 NOTES: dict[Topic, str] = {
     Topic.CASES: "Compacted, never expired: read it from the beginning to get every case's"
-    " latest state, then read on for each change (ADR 0009). A reader that meets a lower"
+    " latest state, then read on for each change (ADR 0010). A reader that meets a lower"
     " `version` after a higher one for a case keeps the higher. Nothing personal is on it.",
 }
 """How to read a topic, printed at the top of its page."""

@@ -16,6 +16,7 @@ LIFECYCLE = "complaints.lifecycle.v1"
 SLA = "complaints.sla.v1"
 CASES = "complaints.cases.v1"
 NOTIFICATION_SENT = "notifications.sent.v1"
+INCIDENTS = "complaints.incidents.v1"
 DLQ = "complaints.dlq.v1"
 
 ADMIN = "complaints"
@@ -48,10 +49,10 @@ GRANTS: tuple[Grant, ...] = (
     ),
     Grant(
         "classifier",
-        writes=(CLASSIFIED, DLQ),
-        reads=(NORMALIZED,),
+        writes=(CLASSIFIED, INCIDENTS, DLQ),
+        reads=(NORMALIZED, LIFECYCLE),
         group="classifier",
-        why="the only writer of classified",
+        why="the only writer of classified and incidents; reads staff regrades on lifecycle",
     ),
     Grant(
         "sla",
@@ -64,7 +65,7 @@ GRANTS: tuple[Grant, ...] = (
     Grant(
         "notifier",
         writes=(NOTIFICATION_SENT, DLQ),
-        reads=(CLASSIFIED, SLA, LIFECYCLE),
+        reads=(CLASSIFIED, SLA, LIFECYCLE, INCIDENTS),
         group="notifier",
         why="the only writer of notifications.sent",
     ),

@@ -14,6 +14,7 @@ from contracts.complaints import (
 )
 from contracts.deadletter import DeadLetter, MessageDeadLettered
 from contracts.envelope import Event, Model
+from contracts.incidents import IncidentChange, IncidentChanged, IncidentCounts, IncidentRecord
 from contracts.lifecycle import (
     REGRADE_ROLES,
     ActionRejection,
@@ -79,6 +80,10 @@ __all__ = [
     "Event",
     "Flag",
     "FlagName",
+    "IncidentChange",
+    "IncidentChanged",
+    "IncidentCounts",
+    "IncidentRecord",
     "Kind",
     "LifecycleAction",
     "LifecycleEvent",

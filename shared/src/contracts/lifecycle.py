@@ -88,6 +88,8 @@ class Regrade(Model):
 class Satisfaction(StrEnum):
     """The customer's answer at callback."""
 
+    VERY_SATISFIED = "very_satisfied"
+    """非常满意."""
     SATISFIED = "satisfied"
     DISSATISFIED = "dissatisfied"
     UNREACHABLE = "unreachable"

@@ -8,6 +8,7 @@ from contracts.cases import CaseUpdated
 from contracts.complaints import ComplaintClassified, ComplaintNormalized, RawComplaintSubmitted
 from contracts.deadletter import MessageDeadLettered
 from contracts.envelope import Event
+from contracts.incidents import IncidentChanged
 from contracts.lifecycle import CaseActionRejected, CaseActionTaken, CaseStateChanged
 from contracts.notifications import NotificationSent
 from contracts.sla import SlaChanged
@@ -21,6 +22,7 @@ EVENTS: tuple[type[Event], ...] = (
     CaseStateChanged,
     SlaChanged,
     CaseUpdated,
+    IncidentChanged,
     NotificationSent,
     MessageDeadLettered,
 )

@@ -4,7 +4,7 @@ from enum import StrEnum
 
 
 class Topic(StrEnum):
-    """Kafka topics, one event family each; the message key is always the complaint id."""
+    """Kafka topics, one event family each, keyed by complaint id (incidents: incident id)."""
 
     RAW = "complaints.raw.v1"
     """What channels send, as they send it (generic JSON or a channel adapter's format)."""
@@ -17,7 +17,9 @@ class Topic(StrEnum):
     SLA = "complaints.sla.v1"
     """Deadlines set, warned, breached, escalated, met, upgraded."""
     CASES = "complaints.cases.v1"
-    """Each case's latest state, compacted: read from the beginning to bootstrap (ADR 0009)."""
+    """Each case's latest state, compacted: read from the beginning to bootstrap (ADR 0010)."""
+    INCIDENTS = "complaints.incidents.v1"
+    """Mass incidents opened, grown, closed, merged; keyed by incident id, no personal data."""
     NOTIFICATION_SENT = "notifications.sent.v1"
     """Delivery receipts: delivered, failed or deferred."""
     DLQ = "complaints.dlq.v1"
@@ -31,6 +33,7 @@ PARTITIONS: dict[Topic, int] = {
     Topic.LIFECYCLE: 6,
     Topic.SLA: 6,
     Topic.CASES: 6,
+    Topic.INCIDENTS: 3,
     Topic.NOTIFICATION_SENT: 3,
     Topic.DLQ: 3,
 }
@@ -42,6 +45,7 @@ RETENTION_DAYS: dict[Topic, int] = {
     Topic.CLASSIFIED: 14,
     Topic.LIFECYCLE: 30,
     Topic.SLA: 30,
+    Topic.INCIDENTS: 90,
     Topic.NOTIFICATION_SENT: 30,
     Topic.DLQ: 90,
 }

@@ -172,3 +172,5 @@ class Audience(StrEnum):
     SECURITY = "security"
     MANAGEMENT = "management"
     OPERATIONS = "operations"
+    COMPANY_CONTACT = "company_contact"
+    """Who reports hot issues to the company (Vanke: within one working day)."""

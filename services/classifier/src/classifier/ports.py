@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from classifier.domain import IncidentSighting, PriorComplaint
+from classifier.domain import IncidentKey, IncidentSighting, IncidentState, PriorComplaint
 from classifier.domain.regrade import Correction
 from contracts import ComplaintClassified
 from servicekit.outbox import Stored
@@ -33,6 +33,15 @@ class ClassificationStore(Protocol):
         read whole (no server- or client-side limit that could cut a burst short).
         """
 
+    async def by_categories(
+        self, categories: Sequence[str], *, since: datetime
+    ) -> list[PriorComplaint]:
+        """Classified complaints of these whole category paths since `since`, in any area.
+
+        Wide-area incidents (an outage, a rating error) only look back the mass-incident window,
+        so this stays small enough to read whole.
+        """
+
     async def save(
         self, events: Sequence[tuple[ComplaintClassified, str | None]]
     ) -> Stored[ComplaintClassified]:
@@ -56,6 +65,26 @@ class ClassificationStore(Protocol):
 
     async def link_incident(self, incident_id: str, complaint_ids: Sequence[str]) -> None:
         """Mark the decision documents of `complaint_ids` as the incident's (idempotent)."""
+
+    async def open_incidents(
+        self, categories: Sequence[str], *, since: datetime
+    ) -> list[tuple[IncidentKey, datetime]]:
+        """Incidents that may concern complaints of these category paths (place-bound ones by
+        their top category), last seen since `since`: each one's opening key and last sighting."""
+
+    async def incident_states(self, incident_ids: Sequence[str]) -> list[IncidentState]:
+        """The incidents with their members (channel, tier, receipt time) and what was told."""
+
+    async def mark_announced(
+        self,
+        incident_id: str,
+        *,
+        sequence: int,
+        ids: Sequence[str],
+        opened_by: str,
+        opened_with: int,
+    ) -> None:
+        """Remember that downstream was told of these members by the event of `sequence`."""
 
 
 class CorrectionStore(Protocol):

@@ -17,7 +17,9 @@ from classifier.domain import (
     PriorComplaint,
     area_of,
     merge_sightings,
+    news,
 )
+from classifier.membership import IncidentMembership, late_joiners, with_members
 from classifier.metrics import ClassifierMetrics
 from classifier.ports import ClassificationStore
 from contracts import (
@@ -42,14 +44,6 @@ NO_HISTORY = History()
 def top(category: str | None) -> str | None:
     """Top-level code of a category path."""
     return category.split("/", 1)[0] if category else None
-
-
-@dataclass(frozen=True)
-class IncidentMembership:
-    """The incident a batch complaint belongs to, and its members published without its id."""
-
-    incident_id: str
-    published_before: tuple[str, ...] = ()
 
 
 @dataclass
@@ -83,7 +77,28 @@ class Classification:
             if decided.data.complaint_id in saved.new:
                 self._count(decided.data)
         await self.publish(saved.events)
+        await self._announce(sorted({m.incident_id for m in incidents.values()}))
         return rejections
+
+    async def _announce(self, incident_ids: Sequence[str]) -> None:
+        """Publish what changed in each incident since downstream was last told, then remember.
+
+        After the decisions went out, so that a consumer told of a member can find its case.
+        """
+        windows = self.classifier.history_windows
+        for state in await self.store.incident_states(incident_ids):
+            event = news(state, windows, now=self.clock.now())
+            if event is None:
+                continue
+            await self.publish([event])
+            record = event.data
+            await self.store.mark_announced(
+                record.incident_id,
+                sequence=record.sequence,
+                ids=record.added_ids,
+                opened_by=record.opened_by,
+                opened_with=record.opened_with,
+            )
 
     def _decide(self, complaint: NormalizedComplaint, history: History) -> Decision:
         item = ClassifierInput(
@@ -118,6 +133,7 @@ class Classification:
                         category=decision.category,
                         received_at=complaint.received_at,
                         area=area,
+                        tier=complaint.complainant.tier,
                     )
                 )
         return decisions
@@ -153,7 +169,11 @@ class Classification:
             timedelta(minutes=windows.mass_incident_minutes),
         )
         theirs = await self.store.by_issues(issues, since=earliest - issue_window)
-        return [*mine, *theirs]
+        paths = sorted({d.category for d in decisions if d.category and "/" in d.category})
+        wide = await self.store.by_categories(
+            paths, since=earliest - timedelta(minutes=windows.mass_incident_minutes)
+        )
+        return [*mine, *theirs, *wide]
 
     async def _incidents(
         self,
@@ -174,6 +194,8 @@ class Classification:
             for index, decision in enumerate(decisions)
             if decision.incident_key is not None
         ]
+        span = timedelta(minutes=self.classifier.history_windows.mass_incident_minutes)
+        sightings += await late_joiners(self.store, span, items, decisions, areas)
         batch = {c.complaint_id for c in items}
         membership: dict[str, IncidentMembership] = {}
         for sighting in merge_sightings(sightings):
@@ -203,8 +225,7 @@ class Classification:
                 items[:index], decisions[:index], areas[:index], strict=True
             )
             if other_decision.kind is Kind.COMPLAINT
-            and other_area == key.area
-            and top(other_decision.category) == key.category
+            and key.covers(other_decision.category, other_area)
             and other.received_at >= key.start
         ]
         ids = dict.fromkeys([*decision.incident_members, *in_batch, complaint.complaint_id])
@@ -216,7 +237,7 @@ class Classification:
         decision: Decision,
         incident: IncidentMembership | None,
     ) -> ComplaintClassified:
-        flags = [_with_members(flag, incident) for flag in decision.flags]
+        flags = [with_members(flag, incident) for flag in decision.flags]
         if complaint.duplicate_of:
             flags.append(
                 Flag(
@@ -263,19 +284,3 @@ class Classification:
             self.metrics.flags.labels(flag.name.value).inc()
             if flag.name is FlagName.NEEDS_REVIEW:
                 self.metrics.needs_review.inc()
-
-
-def _with_members(flag: Flag, incident: IncidentMembership | None) -> Flag:
-    """The mass-incident flag lists the incident's members published without its id.
-
-    Their own events went out before the burst reached the threshold and are never re-sent
-    (ADR 0003), so this is how downstream learns that they belong to the incident. The list is
-    read from the stored decisions, so a redelivered batch produces the same flag.
-    """
-    if flag.name is not FlagName.MASS_INCIDENT or incident is None:
-        return flag
-    earlier = incident.published_before
-    detail = flag.detail
-    if earlier:
-        detail = f"{detail}; {len(earlier)} published earlier, linked to {incident.incident_id}"
-    return flag.model_copy(update={"related": list(earlier), "detail": detail})

@@ -14,8 +14,9 @@ from faststream.asgi import AsgiFastStream
 from pydantic import SecretStr
 
 from notifier import handlers
-from notifier.adapters.memory import InMemoryCaseBook, InMemoryStaffDirectory
+from notifier.adapters.memory import InMemoryCaseBook, InMemoryIncidentBook, InMemoryStaffDirectory
 from notifier.adapters.mongo import MongoNotificationLog
+from notifier.adapters.mongo_incidents import MongoIncidentBook
 from notifier.adapters.mongo_recipients import (
     MongoCaseBook,
     MongoContactBook,
@@ -36,7 +37,7 @@ from notifier.domain import (
     parse_directory,
 )
 from notifier.metrics import NotifierMetrics
-from notifier.ports import CaseBook, ContactBook, NotificationLog, StaffDirectory
+from notifier.ports import CaseBook, ContactBook, IncidentBook, NotificationLog, StaffDirectory
 from notifier.sender import RetryPolicy, Sender
 from notifier.service import Notifier
 from notifier.settings import NotifierSettings
@@ -57,6 +58,7 @@ class Ports:
     channels: dict[str, Channel] | None = None
     staff: StaffDirectory | None = None
     cases: CaseBook | None = None
+    incidents: IncidentBook | None = None
 
 
 _PACK_ERRORS = (PolicyError, TemplateError, ValueError, TypeError, KeyError, AttributeError)
@@ -172,6 +174,7 @@ def create_app(settings: NotifierSettings, ports: Ports | None = None) -> AsgiFa
             clock,
             staff=staff,
             cases=MongoCaseBook(db),
+            incidents=MongoIncidentBook(db),
         )
     client = httpx.AsyncClient(timeout=settings.timeout_seconds)
     metrics = NotifierMetrics(shell.registry)
@@ -203,6 +206,7 @@ def create_app(settings: NotifierSettings, ports: Ports | None = None) -> AsgiFa
         fallback_recipient=settings.staff_recipient,
         claim_lease=lease,
         digest_template=policy.digest.template if policy.digest else "staff_digest",
+        incidents=ports.incidents or InMemoryIncidentBook(),
     )
     dispatcher = Dispatcher(
         notifier=notifier,

@@ -31,9 +31,14 @@ def register(
         """Tell the assigned handler; give the customer the result or a delay notice."""
         return await notifier.on_lifecycle(messages)
 
+    async def on_incident_changed(messages: Sequence[Inbound]) -> Sequence[Rejection]:
+        """Tell operations of incidents; give each affected customer one notice."""
+        return await notifier.on_incidents(messages)
+
     for topic, handler in (
         (Topic.CLASSIFIED, on_complaints_classified),
         (Topic.SLA, on_sla_changed),
         (Topic.LIFECYCLE, on_case_lifecycle),
+        (Topic.INCIDENTS, on_incident_changed),
     ):
         consume(broker, topic=topic, group=GROUP, settings=settings, policy=policy, handler=handler)

@@ -44,6 +44,12 @@ class NotifierMetrics:
             ["channel"],
             registry=registry,
         )
+        self.satisfaction = Counter(
+            "complaints_satisfaction_answers_total",
+            "Answers at callback (001 Art. 54): very_satisfied, satisfied, dissatisfied.",
+            ["answer"],
+            registry=registry,
+        )
         self.dead_lettered = Counter(
             "complaints_notifications_dead_lettered_total",
             "Notifications that failed for good and went to the dead-letter topic.",

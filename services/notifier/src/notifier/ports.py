@@ -8,7 +8,14 @@ from datetime import datetime
 from typing import Protocol
 
 from contracts import DeliveryStatus
-from notifier.domain import Assignment, CustomerContact, Delivery, Intent, StaffEntry
+from notifier.domain import (
+    Assignment,
+    CustomerContact,
+    Delivery,
+    IncidentMember,
+    Intent,
+    StaffEntry,
+)
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,9 @@ class NotificationLog(Protocol):
         """Record how each claimed delivery ended, or that it waits, at `now` (which is also
         its receipt's time): one write per outcome, no receipt mark after it."""
 
+    async def templates(self, keys: Sequence[str]) -> dict[str, str]:
+        """The template each claimed key among `keys` was claimed with."""
+
     async def claim_due(self, *, now: datetime, lease_until: datetime, limit: int) -> list[Due]:
         """Lease deferred deliveries that are due, and abandoned ones whose lease ran out."""
 
@@ -106,3 +116,16 @@ class CaseBook(Protocol):
 
     async def assignments(self, complaint_ids: Sequence[str]) -> dict[str, Assignment]:
         """The latest assignment per case, where one is known."""
+
+
+class IncidentBook(Protocol):
+    """Which complaints belong to which incident (from decisions and incident events)."""
+
+    async def join(self, members: Sequence[IncidentMember]) -> None:
+        """Remember the members (a later incident event overwrites an earlier one's view)."""
+
+    async def members(self, complaint_ids: Sequence[str]) -> dict[str, IncidentMember]:
+        """The incident each of `complaint_ids` belongs to, where one is known."""
+
+    async def leave(self, complaint_ids: Sequence[str]) -> None:
+        """Forget the membership of complaints taken out of their incident."""

@@ -16,15 +16,20 @@ from contracts import (
     ComplaintClassified,
     DeliveryStatus,
     Event,
+    IncidentChange,
+    IncidentChanged,
     LifecycleAction,
     LifecycleEvent,
+    Satisfaction,
     SlaChanged,
 )
+from notifier import incident_fanout
 from notifier.domain import (
     DIGEST,
     RATE_LIMITED,
     Assignment,
     Delivery,
+    IncidentMember,
     Intent,
     Origin,
     Plan,
@@ -36,7 +41,15 @@ from notifier.domain import (
     staff_recipients,
 )
 from notifier.metrics import NotifierMetrics
-from notifier.ports import CaseBook, ContactBook, Due, NotificationLog, Outcome, StaffDirectory
+from notifier.ports import (
+    CaseBook,
+    ContactBook,
+    Due,
+    IncidentBook,
+    NotificationLog,
+    Outcome,
+    StaffDirectory,
+)
 from notifier.receipts import dead_letter_for, needs_dead_letter, receipt_for
 from notifier.sender import Attempted, Sender
 from servicekit.clock import Clock
@@ -46,9 +59,13 @@ from servicekit.plausible import implausible_time, out_of_range
 Publish = Callable[[Sequence[Event]], Awaitable[None]]
 T = TypeVar("T")
 
+_ANSWERS = (Satisfaction.VERY_SATISFIED, Satisfaction.SATISFIED, Satisfaction.DISSATISFIED)
+"""The answers 满意率 counts (unreachable is no answer)."""
 _CLASSIFIED = TypeAdapter(ComplaintClassified)
 _SLA = TypeAdapter(SlaChanged)
 _LIFECYCLE: TypeAdapter[Any] = TypeAdapter(LifecycleEvent)
+_INCIDENT = TypeAdapter(IncidentChanged)
+_JOINING = (IncidentChange.OPENED, IncidentChange.GROWN)
 
 
 def parse(
@@ -91,11 +108,23 @@ class Notifier:
     digest_template: str = "staff_digest"
     concurrency: int = 32
     wake: Callable[[], None] | None = None
+    incidents: IncidentBook | None = None
+    """Incident membership; without it acknowledgements are never swapped for notices."""
     _unsaved: dict[str, Outcome] = field(default_factory=dict, init=False, repr=False)
 
     async def on_classified(self, messages: Sequence[Inbound]) -> list[Rejection]:
         """Acknowledge non-complaints; tell leadership, media contact, security, management."""
         events, rejections = parse(messages, _CLASSIFIED, ComplaintClassified.event_type)
+        if self.incidents is not None:
+            await self.incidents.join(
+                [
+                    IncidentMember(
+                        e.data.complaint_id, e.data.incident_id, e.data.category, e.data.received_at
+                    )
+                    for e, _ in events
+                    if e.data.incident_id and e.data.category
+                ]
+            )
         await self.deliver(
             [
                 intent
@@ -108,19 +137,26 @@ class Notifier:
     async def on_sla(self, messages: Sequence[Inbound]) -> list[Rejection]:
         """Acknowledge complaints with their promised time; warn and escalate; delay notices."""
         events, rejections = parse(messages, _SLA, SlaChanged.event_type)
-        await self.deliver(
-            [
-                intent
-                for event, origin in events
-                for intent in self.router.for_sla(event.data, at=event.time, origin=origin)
-            ]
-        )
+        intents = [
+            intent
+            for event, origin in events
+            for intent in self.router.for_sla(event.data, at=event.time, origin=origin)
+        ]
+        await self.deliver(await incident_fanout.incident_notices(self, intents))
         return rejections
+
+    async def on_incidents(self, messages: Sequence[Inbound]) -> list[Rejection]:
+        """Operations on open, per update threshold and on close; each customer one notice."""
+        return await incident_fanout.on_incidents(self, messages)
 
     async def on_lifecycle(self, messages: Sequence[Inbound]) -> list[Rejection]:
         """Accepted staff actions only; staff requests and refusals on the topic are skipped."""
         events, rejections = parse(messages, _LIFECYCLE, "lifecycle event")
         accepted = [(e, o) for e, o in events if isinstance(e, CaseStateChanged)]
+        for event, _ in accepted:
+            answer = event.data.satisfaction
+            if event.data.action is LifecycleAction.CALLBACK_DONE and answer in _ANSWERS:
+                self.metrics.satisfaction.labels(answer.value).inc()
         await self.cases.record(
             [
                 Assignment(t.complaint_id, t.assignee, t.department, t.occurred_at)
@@ -230,12 +266,15 @@ class Notifier:
         deliveries: list[Delivery] = []
         for intent in intents:
             cid = intent.complaint_id
+            assignment = cases.get(cid)
+            if intent.department:
+                assignment = Assignment(cid, None, intent.department, intent.trigger_time)
             if intent.audience is Audience.CUSTOMER:
                 recipient = customer_recipient(contacts.get(cid), usable)
                 deliveries.append(Delivery(intent.key, intent, recipient))
                 continue
             found = staff_recipients(
-                entries, audience=intent.audience, assignment=cases.get(cid), usable=usable
+                entries, audience=intent.audience, assignment=assignment, usable=usable
             ) or self._fallback(intent.audience)
             if found:
                 deliveries += deliveries_for(intent, found)

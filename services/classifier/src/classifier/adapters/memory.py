@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from classifier.domain import IncidentSighting, PriorComplaint
+from classifier.domain import IncidentKey, IncidentSighting, IncidentState, Member, PriorComplaint
 from contracts import ComplaintClassified, Kind
 from servicekit.outbox import MemoryDecisions, Stored
 
@@ -21,6 +21,10 @@ class IncidentRecord:
     first_seen: datetime
     last_seen: datetime
     complaint_ids: list[str] = field(default_factory=list)
+    announced: set[str] = field(default_factory=set)
+    sequence: int = 0
+    opened_by: str | None = None
+    opened_with: int | None = None
 
     @property
     def count(self) -> int:
@@ -49,6 +53,7 @@ class InMemoryClassificationStore:
                 category=e.data.category,
                 received_at=e.data.received_at,
                 area=self.areas.get(cid),
+                tier=e.data.customer_tier,
             )
             for cid, e in self.decisions.events.items()
             if e.data.kind is Kind.COMPLAINT
@@ -70,6 +75,12 @@ class InMemoryClassificationStore:
             for p in self._priors()
             if ((p.category or "").split("/")[0], p.area) in wanted and p.received_at >= since
         ]
+
+    async def by_categories(
+        self, categories: Sequence[str], *, since: datetime
+    ) -> list[PriorComplaint]:
+        """Classified complaints of these whole category paths since `since`, any area."""
+        return [p for p in self._priors() if p.category in categories and p.received_at >= since]
 
     async def save(
         self, events: Sequence[tuple[ComplaintClassified, str | None]]
@@ -122,3 +133,51 @@ class InMemoryClassificationStore:
         """Mark the complaints as members of the incident."""
         for complaint_id in complaint_ids:
             self.incident_of[complaint_id] = incident_id
+
+    async def open_incidents(
+        self, categories: Sequence[str], *, since: datetime
+    ) -> list[tuple[IncidentKey, datetime]]:
+        """Incidents of these paths or their tops last seen since `since`."""
+        wanted = {*categories, *(c.split("/")[0] for c in categories)}
+        return [
+            (IncidentKey(r.category, r.area, r.first_seen), r.last_seen)
+            for r in self.incidents.values()
+            if r.category in wanted and r.last_seen >= since
+        ]
+
+    async def incident_states(self, incident_ids: Sequence[str]) -> list[IncidentState]:
+        """The incidents with their members and what downstream was told."""
+        events = self.decisions.events
+        return [
+            IncidentState(
+                incident_id=r.incident_id,
+                members=tuple(
+                    Member(c, d.received_at, d.channel, d.customer_tier)
+                    for c in r.complaint_ids
+                    if c in events
+                    for d in (events[c].data,)
+                ),
+                announced=frozenset(r.announced),
+                sequence=r.sequence,
+                opened_by=r.opened_by,
+                opened_with=r.opened_with,
+            )
+            for i in incident_ids
+            if (r := self.incidents.get(i)) is not None
+        ]
+
+    async def mark_announced(
+        self,
+        incident_id: str,
+        *,
+        sequence: int,
+        ids: Sequence[str],
+        opened_by: str,
+        opened_with: int,
+    ) -> None:
+        """Remember the members told of by the event of `sequence`."""
+        record = self.incidents[incident_id]
+        record.announced.update(ids)
+        record.sequence = max(record.sequence, sequence)
+        record.opened_by = opened_by
+        record.opened_with = opened_with

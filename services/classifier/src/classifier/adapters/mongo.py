@@ -9,12 +9,19 @@ from typing import Any
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from classifier.domain import IncidentSighting, PriorComplaint
-from contracts import ComplaintClassified
+from classifier.adapters import mongo_incidents
+from classifier.domain import IncidentKey, IncidentSighting, IncidentState, PriorComplaint
+from contracts import ComplaintClassified, CustomerTier
 from servicekit.mongo import Document, ensure_index, find_all, write_in_chunks
 from servicekit.outbox import Decisions, Stored
 
-_PRIOR_FIELDS = {"complainant_key": 1, "category": 1, "received_at": 1, "area": 1}
+_PRIOR_FIELDS = {
+    "complainant_key": 1,
+    "category": 1,
+    "received_at": 1,
+    "area": 1,
+    "customer_tier": 1,
+}
 _STAGE = "classified"
 _PUBLISHED_INCIDENT = f"{_STAGE}_event.data.incident_id"
 """Where the stored event keeps its incident id (`<stage>_event`, servicekit.outbox)."""
@@ -27,6 +34,7 @@ def _prior(doc: dict[str, Any]) -> PriorComplaint:
         category=doc.get("category"),
         received_at=doc["received_at"],
         area=doc.get("area"),
+        tier=CustomerTier(doc.get("customer_tier") or CustomerTier.STANDARD),
     )
 
 
@@ -53,6 +61,9 @@ class MongoClassificationStore:
         await ensure_index(
             self._classifications,
             [("category_top", ASCENDING), ("area", ASCENDING), ("received_at", ASCENDING)],
+        )
+        await ensure_index(
+            self._classifications, [("category", ASCENDING), ("received_at", ASCENDING)]
         )
         await ensure_index(
             self._incidents,
@@ -90,6 +101,15 @@ class MongoClassificationStore:
         docs = await find_all(self._classifications, query, {**_PRIOR_FIELDS, "category_top": 1})
         return [_prior(doc) for doc in docs if (doc.get("category_top"), doc.get("area")) in wanted]
 
+    async def by_categories(
+        self, categories: Sequence[str], *, since: datetime
+    ) -> list[PriorComplaint]:
+        """Classified complaints of these whole category paths since `since`, any area."""
+        if not categories:
+            return []
+        query = {"category": {"$in": sorted(set(categories))}, "received_at": {"$gte": since}}
+        return [_prior(doc) for doc in await find_all(self._classifications, query, _PRIOR_FIELDS)]
+
     async def save(
         self, events: Sequence[tuple[ComplaintClassified, str | None]]
     ) -> Stored[ComplaintClassified]:
@@ -102,6 +122,8 @@ class MongoClassificationStore:
                 event,
                 {
                     "kind": event.data.kind.value,
+                    "channel": event.data.channel.value,
+                    "customer_tier": event.data.customer_tier.value,
                     "complainant_key": event.data.complainant_key,
                     "received_at": event.data.received_at,
                     "duplicate_of": event.data.duplicate_of,
@@ -174,4 +196,43 @@ class MongoClassificationStore:
         await write_in_chunks(
             self._classifications,
             [UpdateOne({"_id": c}, {"$set": {"incident_id": incident_id}}) for c in complaint_ids],
+        )
+
+    async def open_incidents(
+        self, categories: Sequence[str], *, since: datetime
+    ) -> list[tuple[IncidentKey, datetime]]:
+        """Incidents of these paths or their tops last seen since `since` (incidents are few)."""
+        wanted = sorted({*categories, *(c.split("/")[0] for c in categories)})
+        docs = await find_all(
+            self._incidents,
+            {"category": {"$in": wanted}, "last_seen": {"$gte": since}},
+            {"category": 1, "area": 1, "first_seen": 1, "last_seen": 1},
+        )
+        return [
+            (IncidentKey(d["category"], d["area"], d["first_seen"]), d["last_seen"]) for d in docs
+        ]
+
+    async def incident_states(self, incident_ids: Sequence[str]) -> list[IncidentState]:
+        """The incidents with their members and what downstream was told."""
+        return await mongo_incidents.incident_states(
+            self._incidents, self._classifications, incident_ids
+        )
+
+    async def mark_announced(
+        self,
+        incident_id: str,
+        *,
+        sequence: int,
+        ids: Sequence[str],
+        opened_by: str,
+        opened_with: int,
+    ) -> None:
+        """Remember the members told of by the event of `sequence`."""
+        await mongo_incidents.mark_announced(
+            self._incidents,
+            incident_id,
+            sequence=sequence,
+            ids=ids,
+            opened_by=opened_by,
+            opened_with=opened_with,
         )

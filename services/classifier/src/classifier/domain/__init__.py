@@ -10,11 +10,13 @@ from classifier.domain.decision import (
     HistoryWindows,
     PriorComplaint,
 )
-from classifier.domain.incident import IncidentKey, IncidentSighting, merge_sightings
+from classifier.domain.incident import WIDE, IncidentKey, IncidentSighting, merge_sightings
+from classifier.domain.incident_news import IncidentState, Member, news
 from classifier.domain.normalise import normalise
 from classifier.domain.policy import PolicyError
 
 __all__ = [
+    "WIDE",
     "BatchHistory",
     "Classifier",
     "ClassifierInput",
@@ -23,9 +25,12 @@ __all__ = [
     "HistoryWindows",
     "IncidentKey",
     "IncidentSighting",
+    "IncidentState",
+    "Member",
     "PolicyError",
     "PriorComplaint",
     "area_of",
     "merge_sightings",
+    "news",
     "normalise",
 ]

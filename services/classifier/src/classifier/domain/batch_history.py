@@ -47,7 +47,8 @@ class BatchHistory:
         category: str | None,
         received_at: datetime,
     ) -> History:
-        """Complaints strictly before this one: by the same complainant, and in its category."""
+        """Complaints strictly before this one by the same complainant; every other known one
+        in its category (a mass incident counts those received after it but decided first)."""
         mark = (received_at, complaint_id)
 
         def earlier(prior: PriorComplaint) -> bool:
@@ -61,5 +62,5 @@ class BatchHistory:
         theirs = self._by_category.get(top, []) if top else []
         return History(
             same_complainant=tuple(p for p in mine if earlier(p)),
-            same_category_recent=tuple(p for p in theirs if earlier(p)),
+            same_category_recent=tuple(p for p in theirs if p.complaint_id != complaint_id),
         )

@@ -104,7 +104,8 @@ class Classifier:
             self.policy.rules, text=text, channel=item.channel, tier=item.customer_tier
         )
         findings = assess_history(
-            category=top,
+            category=path,
+            tier=item.customer_tier,
             area=area_of(text),
             complainant_key=item.complainant_key,
             received_at=received_at,

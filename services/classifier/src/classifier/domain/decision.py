@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from contracts import Channel, CustomerTier, Flag, Kind, Reason, Severity
@@ -27,6 +27,19 @@ class PriorComplaint:
     category: str | None
     received_at: datetime
     area: str | None
+    tier: CustomerTier = CustomerTier.STANDARD
+
+
+IMPORTANT_TIERS = frozenset(
+    {
+        CustomerTier.GOLD,
+        CustomerTier.PLATINUM,
+        CustomerTier.DIAMOND,
+        CustomerTier.GOVERNMENT,
+        CustomerTier.ENTERPRISE_A,
+    }
+)
+"""Tiers 000 counts as VIP for the mass-incident rule unless the pack says otherwise."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +59,9 @@ class HistoryWindows:
     hot_issue_min_complainants: int = 3
     mass_incident_minutes: int = 30
     mass_incident_min_complaints: int = 20
+    mass_incident_min_important: int = 3
+    """000: 「___個vip客戶投訴同一問題」 — this many important customers also open an incident."""
+    important_tiers: frozenset[CustomerTier] = field(default=IMPORTANT_TIERS)
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from classifier.domain.decision import History, PriorComplaint
-from classifier.domain.incident import IncidentKey
+from classifier.domain.incident import WIDE, IncidentKey, covers
 from classifier.domain.policy import HistoryPolicy
-from contracts import Flag, FlagName, Reason, Severity
+from contracts import CustomerTier, Flag, FlagName, Reason, Severity
 
 _COMPLAINT_ID = re.compile(r"^CP[0-9]{8}-[0-9A-Z]{10}$")
 _MAX_RELATED = 50
@@ -40,18 +41,17 @@ def assess_history(
     received_at: datetime,
     history: History,
     policy: HistoryPolicy,
+    tier: CustomerTier = CustomerTier.STANDARD,
 ) -> list[HistoryFinding]:
-    """Every history rule that fires for a complaint of `category` received at `received_at`."""
+    """Every history rule that fires for a complaint of `category` (a path or its top) received
+    at `received_at`."""
     top = top_of(category)
+    earlier = [p for p in history.same_category_recent if p.received_at <= received_at]
     findings = [
         _repeat(top=top, received_at=received_at, priors=history.same_complainant, policy=policy)
     ]
     if area is not None:
-        same_issue = [
-            p
-            for p in history.same_category_recent
-            if top_of(p.category) == top and p.area == area and p.received_at <= received_at
-        ]
+        same_issue = [p for p in earlier if top_of(p.category) == top and p.area == area]
         findings.append(
             _hot_issue(
                 same_issue=same_issue,
@@ -60,11 +60,20 @@ def assess_history(
                 policy=policy,
             )
         )
-        findings.append(
-            _mass_incident(
-                same_issue=same_issue, top=top, area=area, received_at=received_at, policy=policy
-            )
+    findings.append(
+        mass_incident(
+            priors=list(history.same_category_recent),
+            complaint=PriorComplaint(
+                complaint_id="",
+                complainant_key=complainant_key,
+                category=category,
+                received_at=received_at,
+                area=area,
+                tier=tier,
+            ),
+            policy=policy,
         )
+    )
     return [finding for finding in findings if finding is not None]
 
 
@@ -152,32 +161,76 @@ def _hot_issue(
     )
 
 
-def _mass_incident(
-    *,
-    same_issue: list[PriorComplaint],
-    top: str | None,
-    area: str,
-    received_at: datetime,
-    policy: HistoryPolicy,
+def _issues(category: str, area: str | None) -> list[tuple[str, str]]:
+    """Issues a complaint can belong to, most specific first: its top category in the place its
+    text names, then its whole category path anywhere (only with a subcategory)."""
+    top = top_of(category) or ""
+    issues = [(top, area)] if area else []
+    if "/" in category:
+        issues.append((category, WIDE))
+    return issues
+
+
+def mass_incident(
+    *, priors: list[PriorComplaint], complaint: PriorComplaint, policy: HistoryPolicy
 ) -> HistoryFinding | None:
-    """At least N complaints with the same category and area within minutes: one incident."""
-    since = received_at - timedelta(minutes=policy.windows.mass_incident_minutes)
-    burst = [p for p in same_issue if p.received_at >= since]
-    count = len(burst) + 1
-    if count < policy.windows.mass_incident_min_complaints:
-        return None
-    start = min(p.received_at for p in burst)
-    incident_key = str(IncidentKey(category=top or "", area=area, start=start))
-    detail = f"{count} complaints within {policy.windows.mass_incident_minutes} minutes"
-    return _finding(
-        flag=FlagName.MASS_INCIDENT,
-        severity=policy.mass_incident_severity,
-        detail=detail,
-        count=count,
-        related=burst,
-        matched=[area],
-        incident_key=incident_key,
-        incident_members=tuple(
-            p.complaint_id for p in sorted(burst, key=lambda p: (p.received_at, p.complaint_id))
-        ),
-    )
+    """N complaints, or M important customers, about one issue within minutes: one incident.
+
+    Complaints are decided in no guaranteed receipt order (partitions, redelivery), so the burst
+    is the busiest window around this complaint, counting those received after it too.
+    """
+    windows = policy.windows
+    span = timedelta(minutes=windows.mass_incident_minutes)
+    at = complaint.received_at
+    near = [p for p in priors if at - span <= p.received_at <= at + span]
+    for category, area in _issues(complaint.category or "", complaint.area):
+        burst = _busiest(
+            [p for p in near if covers(category, area, of_category=p.category, of_area=p.area)],
+            at=at,
+            span=span,
+        )
+        count = len(burst) + 1
+        important = _important_people([*burst, complaint], windows.important_tiers)
+        by_count = count >= windows.mass_incident_min_complaints
+        if not by_count and important < windows.mass_incident_min_important:
+            continue
+        start = min((p.received_at for p in burst), default=complaint.received_at)
+        key = IncidentKey(category=category, area=area, start=start)
+        detail = (
+            f"{count} complaints within {windows.mass_incident_minutes} minutes"
+            if by_count
+            else f"{important} important customers within {windows.mass_incident_minutes} minutes"
+        )
+        return _finding(
+            flag=FlagName.MASS_INCIDENT,
+            severity=policy.mass_incident_severity,
+            detail=detail,
+            count=count,
+            related=burst,
+            matched=[key.issue],
+            incident_key=str(key),
+            incident_members=tuple(
+                p.complaint_id for p in sorted(burst, key=lambda p: (p.received_at, p.complaint_id))
+            ),
+        )
+    return None
+
+
+def _busiest(
+    priors: list[PriorComplaint], *, at: datetime, span: timedelta
+) -> list[PriorComplaint]:
+    """The others in the window of length `span` that holds `at` and the most complaints."""
+    ordered = sorted(priors, key=lambda p: p.received_at)
+    times = [p.received_at for p in ordered]
+    after = bisect_left(times, at)
+    best = (after, bisect_right(times, at + span))  # the window that starts at `at`
+    for start, first in enumerate(times[:after]):
+        end = bisect_right(times, first + span)
+        if first + span >= at and end - start > best[1] - best[0]:
+            best = (start, end)
+    return ordered[best[0] : best[1]]
+
+
+def _important_people(complaints: list[PriorComplaint], tiers: frozenset[CustomerTier]) -> int:
+    """Distinct important complainants (anonymous ones each count as one person)."""
+    return len({p.complainant_key or f"anonymous:{id(p)}" for p in complaints if p.tier in tiers})

@@ -6,6 +6,22 @@ from dataclasses import dataclass
 from datetime import datetime
 
 _KEY_TIME = "%Y%m%dT%H%M%z"
+WIDE = "*"
+"""Area of a wide-area issue: the members share a category path (with subcategory), no place."""
+
+
+def covers(category: str, area: str, *, of_category: str | None, of_area: str | None) -> bool:
+    """Whether a complaint of `of_category` in `of_area` is about the issue (category, area).
+
+    A place-bound issue compares top categories in one area (the texts name the place, the
+    wording varies); a wide-area one compares whole category paths, wherever the customers are
+    (an outage of a cell, a rating error: the texts share no place name).
+    """
+    if not of_category:
+        return False
+    if area == WIDE:
+        return of_category == category
+    return of_category.split("/", 1)[0] == category and of_area == area
 
 
 @dataclass(frozen=True)
@@ -37,6 +53,15 @@ class IncidentKey:
     def same_issue(self, other: IncidentKey) -> bool:
         """Whether both bursts are about the same category in the same area."""
         return (self.category, self.area) == (other.category, other.area)
+
+    @property
+    def issue(self) -> str:
+        """What the members share, without the window: `<category>|<area or *>`."""
+        return f"{self.category}|{self.area}"
+
+    def covers(self, category: str | None, area: str | None) -> bool:
+        """Whether a complaint of `category` in `area` is about this issue."""
+        return covers(self.category, self.area, of_category=category, of_area=area)
 
 
 @dataclass(frozen=True)

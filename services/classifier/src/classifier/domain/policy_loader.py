@@ -7,7 +7,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
-from classifier.domain.decision import HistoryWindows
+from classifier.domain.decision import IMPORTANT_TIERS, HistoryWindows
 from classifier.domain.normalise import normalise, normalise_pattern
 from classifier.domain.numerals import COUNT_PATTERN
 from classifier.domain.policy import (
@@ -252,6 +252,13 @@ def _history(reader: PackReader, data: dict[str, Any]) -> HistoryPolicy:
         mass_incident_min_complaints=int(
             reader.number(mass, "min_complaints", "history.mass_incident", 20)
         ),
+        mass_incident_min_important=int(
+            reader.number(mass, "min_important", "history.mass_incident", 3)
+        ),
+        important_tiers=_members(
+            reader, CustomerTier, mass, "important_tiers", "history.mass_incident"
+        )
+        or IMPORTANT_TIERS,
     )
     return HistoryPolicy(
         windows=windows,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from contracts import DeliveryStatus
-from notifier.domain import Assignment, CustomerContact, Delivery, StaffEntry
+from notifier.domain import Assignment, CustomerContact, Delivery, IncidentMember, StaffEntry
 from notifier.ports import Claims, Due, Outcome
 
 SENDING = "sending"
@@ -61,6 +61,10 @@ class InMemoryNotificationLog:
             record.completed_at = now
             if outcome.deliver_after is not None:
                 record.lease_until = outcome.deliver_after
+
+    async def templates(self, keys: Sequence[str]) -> dict[str, str]:
+        """The template each claimed key was claimed with."""
+        return {k: self.records[k].delivery.intent.template for k in keys if k in self.records}
 
     async def claim_due(self, *, now: datetime, lease_until: datetime, limit: int) -> list[Due]:
         """Lease what is due, earliest first."""
@@ -134,3 +138,23 @@ class InMemoryCaseBook:
     async def assignments(self, complaint_ids: Sequence[str]) -> dict[str, Assignment]:
         """Latest assignment per case, where known."""
         return {c: self.by_case[c] for c in complaint_ids if c in self.by_case}
+
+
+class InMemoryIncidentBook:
+    """Incident membership in a dict."""
+
+    def __init__(self) -> None:
+        self.by_complaint: dict[str, IncidentMember] = {}
+
+    async def join(self, members: Sequence[IncidentMember]) -> None:
+        """Remember the members."""
+        self.by_complaint.update({m.complaint_id: m for m in members})
+
+    async def members(self, complaint_ids: Sequence[str]) -> dict[str, IncidentMember]:
+        """The known memberships among `complaint_ids`."""
+        return {c: self.by_complaint[c] for c in complaint_ids if c in self.by_complaint}
+
+    async def leave(self, complaint_ids: Sequence[str]) -> None:
+        """Forget these memberships."""
+        for complaint_id in complaint_ids:
+            self.by_complaint.pop(complaint_id, None)

@@ -71,6 +71,13 @@ class MongoNotificationLog:
         command); a settled one forgets its address, a deferred one waits with its lease."""
         await write_in_chunks(self._notifications, [_completion(o, now) for o in outcomes])
 
+    async def templates(self, keys: Sequence[str]) -> dict[str, str]:
+        """The template each claimed key was claimed with (one read by `_id`)."""
+        if not keys:
+            return {}
+        docs = await find_all(self._notifications, {"_id": {"$in": list(keys)}}, {"template": 1})
+        return {d["_id"]: d["template"] for d in docs}
+
     async def claim_due(self, *, now: datetime, lease_until: datetime, limit: int) -> list[Due]:
         """Lease due documents in batches: one conditional `update_many` stamps a token of this
         call on those still due (each document atomically, so one replica wins each), and one

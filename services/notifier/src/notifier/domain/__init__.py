@@ -1,6 +1,9 @@
 """Pure notifier rules: routing, recipients, templates, quiet hours, digests, rate limits."""
 
-from notifier.domain.intents import Intent, Origin, Router, local_time, notification_key
+from notifier.domain.incident_policy import IncidentPolicy
+from notifier.domain.incidents import IncidentMember, IncidentRouter, members_of
+from notifier.domain.intent import Intent, Origin, local_time, notification_key
+from notifier.domain.intents import Router
 from notifier.domain.policy import (
     DigestPolicy,
     NotifierPolicy,
@@ -46,6 +49,9 @@ __all__ = [
     "Delivery",
     "DigestGate",
     "DigestPolicy",
+    "IncidentMember",
+    "IncidentPolicy",
+    "IncidentRouter",
     "Intent",
     "NotifierPolicy",
     "Origin",
@@ -68,6 +74,7 @@ __all__ = [
     "local_time",
     "mask_email",
     "mask_phone",
+    "members_of",
     "notification_key",
     "parse_directory",
     "quiet_until",

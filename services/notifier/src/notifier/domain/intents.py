@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
@@ -15,10 +14,12 @@ from contracts import (
     CaseTransition,
     ClassifiedComplaint,
     ClockName,
+    FlagName,
     Severity,
     SlaChange,
     SlaEventKind,
 )
+from notifier.domain.intent import Intent, Origin, local_time, notification_key
 from notifier.domain.policy import STAFF, NotifierPolicy, Rule
 
 _ALERTS = {
@@ -30,31 +31,6 @@ _ALERTS = {
 
 
 @dataclass(frozen=True)
-class Origin:
-    """The consumed record an intent came from (for dead letters)."""
-
-    topic: str
-    partition: int
-    offset: int
-
-
-@dataclass(frozen=True)
-class Intent:
-    """One message to one audience about one complaint, keyed so it is sent at most once."""
-
-    key: str
-    complaint_id: str
-    audience: Audience
-    template: str
-    trigger_time: datetime
-    context: dict[str, str] = field(default_factory=dict)
-    severity: Severity | None = None
-    digestible: bool = False
-    origin: Origin | None = None
-    acknowledgement: bool = False  # the customer's acknowledgement (meets the SLA's clock)
-
-
-@dataclass(frozen=True)
 class _Scope:
     """The case and trigger a rule fires for."""
 
@@ -62,18 +38,6 @@ class _Scope:
     severity: Severity | None
     at: datetime
     origin: Origin | None
-
-
-def notification_key(
-    complaint_id: str, kind: str, clock: str, level: str, audience: Audience
-) -> str:
-    """The idempotency key: (complaint, kind, clock, level, audience)."""
-    return f"{complaint_id}:{kind}:{clock}:{level}:{audience.value}"
-
-
-def local_time(moment: datetime | None, tz: ZoneInfo) -> str:
-    """`2026-11-27 18:00` in the pack's time zone; empty for no time."""
-    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
 def _text(value: object) -> str:
@@ -99,12 +63,16 @@ class Router:
         if data.duplicate_of:
             return []
         cid = data.complaint_id
-        context = self._case(cid, data.severity) | {
-            "kind": data.kind.value,
-            "category": data.category or "",
-            "channel": data.channel.value,
-            "received": local_time(data.received_at, self.policy.timezone),
-        }
+        context = (
+            self._case(cid, data.severity)
+            | {
+                "kind": data.kind.value,
+                "category": data.category or "",
+                "channel": data.channel.value,
+                "received": local_time(data.received_at, self.policy.timezone),
+            }
+            | _hot_issue(data)
+        )
         intents = []
         if (template := self.policy.acknowledgements.get(data.kind)) is not None:
             intents.append(
@@ -159,10 +127,13 @@ class Router:
     ) -> list[Intent]:
         """Accepted staff actions: the assigned handler, the customer's result or delay notice."""
         trigger = f"lifecycle.{transition.action.value}"
+        answer = f"{trigger}.{transition.satisfaction.value}" if transition.satisfaction else None
+        verdict = transition.verdict
         rules = [
             r
             for r in self.policy.rules
-            if r.matches(trigger, severity=transition.severity, verdict=transition.verdict)
+            if r.matches(trigger, severity=transition.severity, verdict=verdict)
+            or (answer and r.matches(answer, severity=transition.severity, verdict=verdict))
         ]
         if not rules:
             return []
@@ -300,4 +271,15 @@ def transition_fields(model: BaseModel) -> dict[str, str]:
         name: _text(getattr(model, name))
         for name in type(model).model_fields
         if not isinstance(getattr(model, name), list | dict)
+    }
+
+
+def _hot_issue(data: ClassifiedComplaint) -> dict[str, str]:
+    """For a hot issue: how many complainants, and the complaints behind it (ids only)."""
+    flag = next((f for f in data.flags if f.name is FlagName.HOT_ISSUE), None)
+    if flag is None:
+        return {}
+    return {
+        "hot_issue_detail": f"{flag.count}位客户" if flag.count else "多位客户",
+        "hot_issue_related": "、".join(flag.related) or "无",
     }

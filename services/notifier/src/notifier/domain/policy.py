@@ -9,7 +9,17 @@ from enum import StrEnum
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from contracts import Audience, FlagName, Kind, LifecycleAction, Severity, SlaEventKind, Verdict
+from contracts import (
+    Audience,
+    FlagName,
+    Kind,
+    LifecycleAction,
+    Satisfaction,
+    Severity,
+    SlaEventKind,
+    Verdict,
+)
+from notifier.domain.incident_policy import IncidentPolicy
 from notifier.domain.templates import Templates
 
 STAFF = "staff"
@@ -100,6 +110,7 @@ class NotifierPolicy:
     rate_limits: Mapping[str, RateLimit]
     severity_labels: Mapping[str, str] = field(default_factory=dict)
     clock_labels: Mapping[str, str] = field(default_factory=dict)
+    incidents: IncidentPolicy = field(default_factory=IncidentPolicy)
 
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> NotifierPolicy:
@@ -129,6 +140,7 @@ class NotifierPolicy:
                 str(k): str(v)
                 for k, v in _mapping(labels.get("severity") or {}, "labels.severity").items()
             },
+            incidents=_incidents(raw.get("incidents")),
             clock_labels={
                 str(k): str(v)
                 for k, v in _mapping(labels.get("clock") or {}, "labels.clock").items()
@@ -143,6 +155,7 @@ class NotifierPolicy:
         names |= {t for per_audience in self.sla.values() for t in per_audience.values()}
         if self.digest is not None:
             names.add(self.digest.template)
+        names |= set(self.incidents.templates.values())
         return names
 
     def check_templates(self) -> None:
@@ -235,7 +248,11 @@ def _trigger(text: Any) -> str:
     if source == "sla":
         return f"sla.{_enum(SlaEventKind, event, 'rules.triggers')}"
     if source == "lifecycle":
-        return f"lifecycle.{_enum(LifecycleAction, event, 'rules.triggers')}"
+        action, _, answer = event.partition(".")
+        trigger = f"lifecycle.{_enum(LifecycleAction, action, 'rules.triggers')}"
+        if answer:  # lifecycle.callback_done.dissatisfied: the customer's answer at callback
+            return f"{trigger}.{_enum(Satisfaction, answer, 'rules.triggers')}"
+        return trigger
     raise PolicyError(f"rules.triggers: {text!r} is not classified, sla.<x> or lifecycle.<x>")
 
 
@@ -284,3 +301,13 @@ def _digest(raw: Any) -> DigestPolicy | None:
         window=timedelta(seconds=window),
         template=str(raw.get("template", "staff_digest")),
     )
+
+
+def _incidents(raw: Any) -> IncidentPolicy:
+    """The `incidents:` section (optional: operations, 2× and 5×, four hours)."""
+    if raw is None:
+        return IncidentPolicy()
+    try:
+        return IncidentPolicy.from_mapping(_mapping(raw, "incidents"))
+    except (TypeError, ValueError) as error:
+        raise PolicyError(f"incidents: {error}") from error

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from contracts import Audience
-from notifier.domain.intents import Intent
+from notifier.domain.intent import Intent
 from notifier.domain.policy import PolicyError, check_channel
 
 CUSTOMER = "customer"

@@ -1,0 +1,120 @@
+"""Incident faults for the fault suite (issue 17): the notifier killed during an incident's fan-out.
+
+A `Fault` of scripts/faults.py: halfway through the steady load it publishes forty complaints about
+one outage (different wordings, no shared place name), SIGKILLs the notifier as soon as the first
+incident notice reaches the receiver, starts it again, and waits until every member was told. It
+records a FAILED note unless each member got exactly one incident notice and operations exactly
+one opening alert; the suite's own count then finds no notification key delivered twice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from pymongo import AsyncMongoClient
+
+from complaints_cli import workload
+from complaints_cli.pipeline import Pipeline, StackConfig
+from complaints_cli.receiver import Receiver
+from servicekit.mongo import find_all
+
+NOTICES = {"acknowledgement_incident", "customer_incident_notice"}
+WORDINGS = (
+    "整个小区都没有信号了，手机打不出去",
+    "我家这边突然没信号了，什么时候能恢复",
+    "手机显示无服务，已经两个小时了",
+    "今天中午以后手机没有信号，微信也发不出去",
+    "家里手机没信号，邻居也一样，请尽快处理",
+    "单位楼里突然无信号，客户电话都接不到",
+    "手机一格信号都没有，打不了电话",
+    "突然无服务，重启手机也没用",
+)
+MEMBERS = 40
+WAIT = 180.0
+
+
+class Run(Protocol):
+    """What scripts/faults.py hands a fault (its `Run`)."""
+
+    pipeline: Pipeline
+    receiver: Receiver
+    config: StackConfig
+    notes: list[str]
+
+
+def outage(run_id: str) -> list[workload.RawMessage]:
+    """Forty complaints about one outage over the last ten minutes, each its own phone."""
+    start = datetime.now(UTC) - timedelta(minutes=10)
+    messages = []
+    for index in range(MEMBERS):
+        external_id = f"{run_id}-{index:06d}"
+        body = {
+            "channel": ("hotline", "app", "wechat")[index % 3],
+            "external_id": external_id,
+            "received_at": (start + timedelta(seconds=15 * index)).isoformat(),
+            "text": WORDINGS[index % len(WORDINGS)],
+            "complainant": {"phone": workload.synthetic_phone(run_id, index), "tier": "standard"},
+        }
+        messages.append(
+            workload.RawMessage(
+                key=f"{body['channel']}:{external_id}".encode(),
+                value=json.dumps(body, ensure_ascii=False).encode(),
+                external_id=external_id,
+            )
+        )
+    return messages
+
+
+def _check(ok: bool, what: str) -> None:
+    """The suite turns an AssertionError of a fault into its FAILED note."""
+    if not ok:
+        raise AssertionError(what)
+
+
+async def _until(condition: Any, limit: float) -> bool:
+    started = time.monotonic()
+    while not condition():
+        if time.monotonic() - started > limit:
+            return False
+        await asyncio.sleep(0.02)
+    return True
+
+
+async def notifier_killed_during_fanout(run: Run) -> None:
+    """Kill the notifier when the first incident notice arrives; every member still told once."""
+    run_id = f"outage{secrets.token_hex(3)}"
+    sent = await workload.publish(outage(run_id), bootstrap=run.config.kafka)
+    _check(sent == MEMBERS, f"the broker took {sent} of {MEMBERS} outage complaints")
+
+    def notices() -> list[str]:
+        return [d.complaint_id for d in run.receiver.deliveries if d.template in NOTICES]
+
+    _check(await _until(notices, WAIT), "no incident notice within 180 s")
+    [victim] = [p for p in run.pipeline.processes if p.name == "notifier" and p.replica == 0]
+    run.pipeline.kill(victim)
+    before = len(notices())
+    run.pipeline.processes.remove(victim)
+    await asyncio.sleep(2.0)
+    run.pipeline.start("notifier", replica=0)
+    run.notes.append(f"notifier killed after {before} incident notices")
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(run.config.mongo, tz_aware=True)
+    try:
+        query = {"external_id": {"$regex": f"^{run_id}-"}}
+        docs = await find_all(client[run.config.database]["complaints"], query, {"_id": 1})
+        ids = {str(d["_id"]) for d in docs}
+        _check(len(ids) == MEMBERS, f"{len(ids)} of {MEMBERS} outage complaints taken in")
+        _check(await _until(lambda: ids <= set(notices()), WAIT), "a member was never told")
+        await asyncio.sleep(3.0)  # late duplicates, if any
+    finally:
+        await client.close()
+    told = Counter(c for c in notices() if c in ids)
+    _check(set(told.values()) == {1}, f"notices per member: {sorted(set(told.values()))}")
+    opened = [d for d in run.receiver.deliveries if d.template == "staff_incident_opened"]
+    _check(len(opened) == 1, f"operations told of the opening {len(opened)} times")
+    run.notes.append(f"{MEMBERS} members, one notice each")

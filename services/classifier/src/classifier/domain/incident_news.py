@@ -1,0 +1,97 @@
+"""What downstream is told about an incident: an `IncidentChanged` per batch that grew it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from classifier.domain.decision import HistoryWindows
+from classifier.domain.incident import WIDE, IncidentKey
+from contracts import (
+    Channel,
+    CustomerTier,
+    IncidentChange,
+    IncidentChanged,
+    IncidentCounts,
+    IncidentRecord,
+)
+
+SOURCE = "/complaints/classifier"
+
+
+@dataclass(frozen=True)
+class Member:
+    """One member complaint as the incident counts it (no personal data)."""
+
+    complaint_id: str
+    received_at: datetime
+    channel: Channel
+    tier: CustomerTier
+
+
+@dataclass(frozen=True)
+class IncidentState:
+    """A stored incident: its members and what downstream has been told so far."""
+
+    incident_id: str
+    members: tuple[Member, ...]
+    announced: frozenset[str] = frozenset()
+    sequence: int = 0
+    opened_by: str | None = None
+    opened_with: int | None = None
+
+    @property
+    def unannounced(self) -> list[Member]:
+        """Members downstream has not heard of, oldest first."""
+        return [m for m in self.members if m.complaint_id not in self.announced]
+
+
+def news(state: IncidentState, windows: HistoryWindows, *, now: datetime) -> IncidentChanged | None:
+    """`opened` for an incident nobody was told of, `grown` when members joined; else None.
+
+    The event id derives from the incident and the sequence, so publishing it again after a
+    crash (before the store remembered it) yields the same event.
+    """
+    added = state.unannounced
+    if not added or not state.members:
+        return None
+    key = IncidentKey.parse(state.incident_id)
+    members = sorted(state.members, key=lambda m: (m.received_at, m.complaint_id))
+    important = sum(1 for m in members if m.tier in windows.important_tiers)
+    change = IncidentChange.GROWN if state.announced else IncidentChange.OPENED
+    sequence = state.sequence + 1
+    record = IncidentRecord(
+        incident_id=state.incident_id,
+        change=change,
+        sequence=sequence,
+        category=key.category,
+        area=None if key.area == WIDE else key.area,
+        issue_key=key.issue,
+        opened_by=opened_by(state, len(members), windows),
+        opened_with=state.opened_with or len(members),
+        first_seen=members[0].received_at,
+        last_seen=members[-1].received_at,
+        counts=IncidentCounts(
+            total=len(members),
+            important=important,
+            by_channel=dict(Counter(m.channel for m in members)),
+            by_tier=dict(Counter(m.tier for m in members)),
+        ),
+        member_ids=[m.complaint_id for m in members],
+        added_ids=[m.complaint_id for m in sorted(added, key=lambda m: m.received_at)],
+    )
+    return IncidentChanged.build(
+        data=record,
+        subject=state.incident_id,
+        source=SOURCE,
+        time=now,
+        cause=f"{change.value}|{sequence}",
+    )
+
+
+def opened_by(state: IncidentState, total: int, windows: HistoryWindows) -> str:
+    """Which threshold opened the incident: kept once told, else read from the counts."""
+    if state.opened_by in ("ordinary", "important"):
+        return state.opened_by
+    return "ordinary" if total >= windows.mass_incident_min_complaints else "important"

@@ -1,0 +1,246 @@
+"""End to end on the real stack: forty complaints about one outage make one incident."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from pymongo import AsyncMongoClient
+
+from complaints_cli import workload
+from complaints_cli.pipeline import Pipeline, StackConfig
+from complaints_cli.receiver import Receiver, serving
+from servicekit.mongo import find_all
+
+ROOT = Path(__file__).resolve().parents[2]
+pytestmark = [pytest.mark.stack, pytest.mark.e2e]
+
+WORDINGS = (
+    "整个小区都没有信号了，手机打不出去",
+    "我家这边突然没信号了，什么时候能恢复",
+    "手机显示无服务，已经两个小时了",
+    "今天中午以后手机没有信号，微信也发不出去",
+    "家里手机没信号，邻居也一样，请尽快处理",
+    "单位楼里突然无信号，客户电话都接不到",
+    "手机一格信号都没有，打不了电话",
+    "突然无服务，重启手机也没用",
+)
+PLACES = ("东湖", "西山", "南屏", "北辰", "青松", "白杨", "红枫", "金桂", "银杏", "紫荆")
+NOTICES = {"acknowledgement_incident", "customer_incident_notice"}
+
+
+@pytest.fixture(scope="module")
+def local_stack() -> None:
+    """Start (or reuse) the local Kafka and FerretDB."""
+    subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "stack.py"), "up"], check=True)
+
+
+def outage(
+    run_id: str, index: int, received: datetime, *, text: str = "", tier: str = "standard"
+) -> workload.RawMessage:
+    """One complaint of the outage: its own wording, a street of its own or none, its own phone."""
+    if not text:
+        text = WORDINGS[index % len(WORDINGS)]
+        if index % 4 == 0:
+            text = f"我在{PLACES[index // 4]}路附近，{text}"
+    external_id = f"{run_id}-{index:06d}"
+    message = {
+        "channel": ("hotline", "app", "wechat")[index % 3],
+        "external_id": external_id,
+        "received_at": received.isoformat(),
+        "text": text,
+        "complainant": {"phone": workload.synthetic_phone(run_id, index), "tier": tier},
+    }
+    return workload.RawMessage(
+        key=f"{message['channel']}:{external_id}".encode(),
+        value=json.dumps(message, ensure_ascii=False).encode(),
+        external_id=external_id,
+    )
+
+
+async def wait_for(condition, limit: float, what: str, state) -> None:  # type: ignore[no-untyped-def]
+    started = time.monotonic()
+    while not await condition():
+        if time.monotonic() - started > limit:
+            pytest.fail(f"timed out waiting for {what}: {await state()}")
+        await asyncio.sleep(1.0)
+
+
+async def run_outage() -> tuple[Receiver, list[str], list[dict[str, object]]]:
+    run_id = f"incident{datetime.now(UTC):%Y%m%d%H%M%S}{secrets.token_hex(2)}"
+    sms, hook = secrets.token_hex(16), secrets.token_hex(16)
+    config = StackConfig(
+        database=f"complaints_{run_id}",
+        extra_env={
+            "NOTIFIER_SMS_GATEWAY_SECRET": sms,
+            "NOTIFIER_WEBHOOK_SECRET": hook,
+            # The update notice to those acknowledged earlier is not exempt from quiet hours.
+            "NOTIFIER_QUIET_HOURS": "off",
+        },
+    )
+    receiver = Receiver(secrets={"/sms": sms.encode(), "/webhook": hook.encode()})
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(config.mongo, tz_aware=True)
+    db = client[config.database]
+    pipeline = Pipeline(config)
+    try:
+        async with serving(receiver, port=config.receiver_port):
+            pipeline.start_all()
+            await pipeline.wait_ready()
+            start = datetime.now(UTC) - timedelta(minutes=10)
+            first = [outage(run_id, i, start + timedelta(seconds=15 * i)) for i in range(20)]
+            second = [
+                outage(run_id, i, start + timedelta(minutes=5, seconds=15 * (i - 20)))
+                for i in range(20, 40)
+            ]
+
+            def operations() -> list[str]:
+                return [d.template for d in receiver.deliveries if d.audience == "operations"]
+
+            async def opened() -> bool:
+                return "staff_incident_opened" in operations()
+
+            assert await workload.publish(first, bootstrap=config.kafka) == 20
+
+            async def state() -> str:
+                found = {
+                    name: len(await find_all(db[name], {}, {"_id": 1}))
+                    for name in ("complaints", "classifications", "incidents")
+                }
+                return f"{found}; sent {Counter(d.template for d in receiver.deliveries)}"
+
+            await wait_for(opened, 180, "the incident to open", state)
+            assert await workload.publish(second, bootstrap=config.kafka) == 20
+            query = {"external_id": {"$regex": f"^{run_id}-"}}
+
+            async def everyone_told() -> bool:
+                ids = {d["_id"] for d in await find_all(db["complaints"], query, {"_id": 1})}
+                told = {d.complaint_id for d in receiver.deliveries if d.template in NOTICES}
+                return len(ids) == 40 and ids <= told and "staff_incident_update" in operations()
+
+            await wait_for(everyone_told, 240, "every customer's incident notice", state)
+            await asyncio.sleep(3.0)  # late duplicates, if any, arrive now
+            complaints = await find_all(db["complaints"], query, {"_id": 1, "external_id": 1})
+            ordered = [d["_id"] for d in sorted(complaints, key=lambda d: d["external_id"])]
+            incidents = await find_all(db["incidents"], {})
+            await client.drop_database(config.database)  # kept for inspection when it fails
+            return receiver, ordered, incidents
+    finally:
+        pipeline.stop_all()
+        await client.close()
+
+
+@pytest.mark.timeout(600)
+def test_forty_complaints_about_one_outage_open_one_incident(local_stack: None) -> None:
+    receiver, ids, incidents = asyncio.run(run_outage())
+    [incident] = incidents
+    assert sorted(incident["complaint_ids"]) == sorted(ids)  # type: ignore[arg-type]
+    assert incident["category"] == "network/no_signal"
+    staff = Counter(d.template for d in receiver.deliveries if d.audience == "operations")
+    # Once on open, once at twice the opening size (20 → 40); never again for the same level.
+    assert staff == Counter({"staff_incident_opened": 1, "staff_incident_update": 1})
+    for delivery in receiver.deliveries:
+        if delivery.audience == "operations":
+            assert "+86" not in delivery.text
+    customer = [d for d in receiver.deliveries if d.audience == "customer"]
+    notices = Counter(d.complaint_id for d in customer if d.template in NOTICES)
+    assert notices == Counter(dict.fromkeys(ids, 1))
+    acks = Counter(d.complaint_id for d in customer if d.template.startswith("acknowledg"))
+    assert all(acks[c] == 1 for c in ids)  # the notice acknowledges; nobody twice
+    # Complaints sent after the incident opened get the notice, never the boilerplate.
+    late = ids[20:]
+    assert not [d for d in customer if d.complaint_id in late and d.template == "acknowledgement"]
+    assert Counter(d.key for d in receiver.deliveries).most_common(1)[0][1] == 1
+
+
+VIP_TEXTS = (
+    "整个小区都没有信号了，手机打不出去",
+    "手机显示无服务，已经两个小时了",
+    "突然无服务，重启手机也没用",
+)
+HOT_TEXT = "红枫苑的宽带这个月又断了好几次，一直修不好"
+
+
+async def run_few() -> tuple[Receiver, list[str], list[str], list[dict[str, object]]]:
+    """Three gold customers about one outage, and three ordinary ones about one estate's line."""
+    run_id = f"vip{datetime.now(UTC):%Y%m%d%H%M%S}{secrets.token_hex(2)}"
+    sms, hook = secrets.token_hex(16), secrets.token_hex(16)
+    config = StackConfig(
+        database=f"complaints_{run_id}",
+        extra_env={
+            "NOTIFIER_SMS_GATEWAY_SECRET": sms,
+            "NOTIFIER_WEBHOOK_SECRET": hook,
+            "NOTIFIER_QUIET_HOURS": "off",
+        },
+    )
+    receiver = Receiver(secrets={"/sms": sms.encode(), "/webhook": hook.encode()})
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(config.mongo, tz_aware=True)
+    db = client[config.database]
+    pipeline = Pipeline(config)
+    try:
+        async with serving(receiver, port=config.receiver_port):
+            pipeline.start_all()
+            await pipeline.wait_ready()
+            start = datetime.now(UTC) - timedelta(minutes=10)
+            vip = [
+                outage(run_id, i, start + timedelta(minutes=i), text=t, tier="gold")
+                for i, t in enumerate(VIP_TEXTS)
+            ]
+            hot = [
+                outage(run_id, 10 + i, start + timedelta(minutes=i), text=HOT_TEXT)
+                for i in range(3)
+            ]
+            assert await workload.publish([*vip, *hot], bootstrap=config.kafka) == 6
+
+            async def told() -> bool:
+                sent = {(d.audience, d.template) for d in receiver.deliveries}
+                return {
+                    ("operations", "staff_incident_opened"),
+                    ("company_contact", "staff_hot_issue"),
+                } <= sent
+
+            async def state() -> str:
+                return f"sent {Counter((d.audience, d.template) for d in receiver.deliveries)}"
+
+            await wait_for(told, 180, "the VIP incident and the hot issue", state)
+            await asyncio.sleep(3.0)  # late duplicates, if any, arrive now
+            docs = await find_all(db["complaints"], {}, {"_id": 1, "external_id": 1})
+            by_ext = {str(d["external_id"]): str(d["_id"]) for d in docs}
+            ids = [by_ext[m.external_id] for m in vip]
+            hot_ids = [by_ext[m.external_id] for m in hot]
+            incidents = await find_all(db["incidents"], {})
+            await client.drop_database(config.database)
+            return receiver, ids, hot_ids, incidents
+    finally:
+        pipeline.stop_all()
+        await client.close()
+
+
+@pytest.mark.timeout(600)
+def test_three_important_customers_open_an_incident_and_a_hot_issue_reaches_the_company(
+    local_stack: None,
+) -> None:
+    receiver, vip, hot, incidents = asyncio.run(run_few())
+    [incident] = incidents  # the three ordinary complaints stay below both thresholds
+    assert sorted(incident["complaint_ids"]) == sorted(vip)  # type: ignore[arg-type]
+    assert incident["opened_by"] == "important"  # 000's VIP rule, below the ordinary 20
+    staff = Counter(d.template for d in receiver.deliveries if d.audience == "operations")
+    assert staff == Counter({"staff_incident_opened": 1})
+    opened = next(d for d in receiver.deliveries if d.template == "staff_incident_opened")
+    assert "+86" not in opened.text
+    customer = [d for d in receiver.deliveries if d.audience == "customer"]
+    notices = Counter(d.complaint_id for d in customer if d.template in NOTICES)
+    assert notices == Counter(dict.fromkeys(vip, 1))
+    company = [d for d in receiver.deliveries if d.audience == "company_contact"]
+    assert [d.template for d in company] == ["staff_hot_issue"]  # once, for the third
+    assert company[0].complaint_id == hot[2]
+    assert all(cid in company[0].text for cid in hot[:2])  # the complaints behind it, ids only
+    assert "+86" not in company[0].text
+    assert Counter(d.key for d in receiver.deliveries).most_common(1)[0][1] == 1

@@ -1,0 +1,212 @@
+"""Incidents in the notifier: operations told once per level, each customer one notice."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import timedelta
+
+import pytest
+
+from contracts import (
+    Channel,
+    CustomerTier,
+    Flag,
+    FlagName,
+    IncidentChange,
+    IncidentChanged,
+    IncidentCounts,
+    IncidentRecord,
+    Kind,
+)
+from notifier.channels.base import Message
+from servicekit.clock import FakeClock
+from tests.notifier.rig import NOW, FakeChannel, Rig, classified, sla_set
+
+INCIDENT = "network/no_signal|*|20261124T0130+0000"
+
+
+def cid(n: int) -> str:
+    return f"CP20261124-{n:010d}"
+
+
+def change(
+    kind: IncidentChange, members: range, added: range, *, sequence: int, opened_with: int = 20
+) -> IncidentChanged:
+    ids = [cid(n) for n in members]
+    record = IncidentRecord(
+        incident_id=INCIDENT,
+        change=kind,
+        sequence=sequence,
+        category="network/no_signal",
+        area=None,
+        issue_key="network/no_signal|*",
+        opened_by="ordinary",
+        opened_with=opened_with,
+        first_seen=NOW,
+        last_seen=NOW + timedelta(minutes=len(ids)),
+        counts=IncidentCounts(
+            total=len(ids),
+            by_channel={Channel.HOTLINE: len(ids)},
+            by_tier={CustomerTier.STANDARD: len(ids)},
+        ),
+        member_ids=ids,
+        added_ids=[cid(n) for n in added],
+        resolution="基站电源已恢复" if kind is IncidentChange.CLOSED else None,
+    )
+    return IncidentChanged.build(
+        data=record,
+        subject=INCIDENT,
+        source="/complaints/classifier",
+        time=NOW,
+        cause=f"{kind.value}|{sequence}",
+    )
+
+
+def rig_for(count: int) -> Rig:
+    return Rig(phones={cid(n): f"+86138{n:08d}" for n in range(1, count + 1)})
+
+
+def customer_messages(rig: Rig) -> Counter[tuple[str, str]]:
+    """(recipient, subject prefix) per customer SMS."""
+    return Counter((m.address, m.subject.split(" ")[0]) for m in rig.sms.sent)
+
+
+async def test_operations_is_told_on_open_at_each_threshold_and_on_close_once_each() -> None:
+    rig = rig_for(120)
+    events = [
+        change(IncidentChange.OPENED, range(1, 21), range(1, 21), sequence=1),
+        change(IncidentChange.GROWN, range(1, 31), range(21, 31), sequence=2),  # 1.5×: nothing
+        change(IncidentChange.GROWN, range(1, 41), range(31, 41), sequence=3),  # 2×
+        change(IncidentChange.GROWN, range(1, 61), range(41, 61), sequence=4),  # 3×: nothing
+        change(IncidentChange.GROWN, range(1, 101), range(61, 101), sequence=5),  # 5×
+        change(IncidentChange.CLOSED, range(1, 101), range(0), sequence=6),
+    ]
+    for event in events:
+        await rig.on_incidents(event)
+    await rig.on_incidents(*events)  # redelivered: nobody is told twice
+    staff = list(rig.webhook.sent)
+    assert [m.subject.split(" ")[0] for m in staff] == [
+        "批量投诉",
+        "批量投诉更新",
+        "批量投诉更新",
+        "批量投诉关闭",
+    ]
+    assert "20件" in staff[0].body
+    assert "40件" in staff[1].body
+    assert "100件" in staff[2].body
+    assert all(m.recipient == "network-operations" for m in staff)
+    for message in staff:  # counts, area, times; never a phone number
+        assert "+86" not in message.body
+        assert "138" not in message.body
+    assert "09:30" in staff[0].body
+
+
+async def test_each_customer_gets_one_notice_and_one_restoration_notice() -> None:
+    rig = rig_for(40)
+    opened = change(IncidentChange.OPENED, range(1, 21), range(1, 21), sequence=1)
+    grown = change(IncidentChange.GROWN, range(1, 41), range(21, 41), sequence=2)
+    closed = change(IncidentChange.CLOSED, range(1, 41), range(0), sequence=3)
+    await rig.on_incidents(opened, grown)
+    await rig.on_incidents(opened, grown)
+    # Clocks set afterwards: the acknowledgement is the notice already sent, not a second one.
+    await rig.on_sla(*(sla_set(cid(n)) for n in range(1, 41)))
+    await rig.on_incidents(closed, closed)
+    told = customer_messages(rig)
+    for n in range(1, 41):
+        phone = f"+86138{n:08d}"
+        assert told[(phone, "故障受理通知")] == 1
+        assert told[(phone, "故障已恢复")] == 1
+        assert told[(phone, "投诉受理通知")] == 0
+    assert sum(told.values()) == 80
+    # The notice acknowledges the case: its receipt has an acknowledgement template.
+    templates = Counter(r.data.template for r in rig.receipts if r.data.audience == "customer")
+    assert templates["acknowledgement_incident"] == 40
+
+
+async def test_acknowledged_before_the_incident_get_the_notice_as_an_update() -> None:
+    rig = rig_for(25)
+    await rig.on_sla(*(sla_set(cid(n)) for n in range(1, 6)))  # acknowledged one by one
+    await rig.on_incidents(change(IncidentChange.OPENED, range(1, 21), range(1, 21), sequence=1))
+    told = customer_messages(rig)
+    for n in range(1, 6):
+        phone = f"+86138{n:08d}"
+        assert told[(phone, "投诉受理通知")] == 1
+        assert told[(phone, "故障进展")] == 1
+        assert told[(phone, "故障受理通知")] == 0
+    for n in range(6, 21):
+        assert told[(f"+86138{n:08d}", "故障受理通知")] == 1
+        assert told[(f"+86138{n:08d}", "故障进展")] == 0
+
+
+async def test_a_complaint_that_joins_an_open_incident_gets_the_notice_instead_of_boilerplate() -> (
+    None
+):
+    rig = rig_for(25)
+    await rig.on_incidents(change(IncidentChange.OPENED, range(1, 21), range(1, 21), sequence=1))
+    late = classified(Kind.COMPLAINT, cid=cid(21))
+    late = late.model_copy(update={"data": late.data.model_copy(update={"incident_id": INCIDENT})})
+    await rig.on_classified(late)
+    await rig.on_sla(sla_set(cid(21)))  # before the incident event that lists it
+    await rig.on_incidents(change(IncidentChange.GROWN, range(1, 22), range(21, 22), sequence=2))
+    told = customer_messages(rig)
+    phone = f"+86138{21:08d}"
+    assert told[(phone, "故障受理通知")] == 1
+    assert told[(phone, "投诉受理通知")] == 0
+    assert told[(phone, "故障进展")] == 0
+
+
+class Killed(BaseException):
+    """The process dies (not an error a channel reports)."""
+
+
+class DyingChannel:
+    """Sends `survive` messages, then the process dies mid fan-out."""
+
+    def __init__(self, survive: int) -> None:
+        self.name = "sms"
+        self.survive = survive
+        self.sent: list[Message] = []
+
+    async def send(self, message: Message) -> None:
+        if len(self.sent) >= self.survive:
+            raise Killed
+        self.sent.append(message)
+
+
+async def test_killed_mid_fan_out_every_customer_still_gets_one_notice() -> None:
+    phones = {cid(n): f"+86138{n:08d}" for n in range(1, 41)}
+    dying = DyingChannel(survive=13)
+    first = Rig(phones=phones, channels={"sms": dying, "webhook": FakeChannel("webhook")})
+    opened = change(IncidentChange.OPENED, range(1, 41), range(1, 41), sequence=1)
+    with pytest.raises(Killed):
+        await first.on_incidents(opened)
+    # The restarted notifier gets the event again (offset not committed) after the claims' lease.
+    later = FakeClock(NOW + timedelta(minutes=10))
+    second = Rig(phones=phones, log=first.log, clock=later)
+    await second.on_incidents(opened)
+    while await second.dispatcher.run_once():
+        pass
+    sent = [*dying.sent, *second.sms.sent]
+    # None lost: every customer was sent the notice. One notification each: a message sent
+    # just before the process died (never recorded) goes again after the lease, under the same
+    # key, which the gateway deduplicates on; no customer ever gets a second, different one.
+    assert {m.address for m in sent} == set(phones.values())
+    keys = {(m.address, m.key) for m in sent}
+    assert Counter(address for address, _ in keys) == Counter(phones.values())
+    assert len([m for m in sent if m.address not in {x.address for x in dying.sent}]) == 27
+    assert all(m.subject.startswith("故障受理通知") for m in [*dying.sent, *second.sms.sent])
+
+
+async def test_a_hot_issue_reaches_the_company_contact_with_the_complaints_behind_it() -> None:
+    rig = rig_for(3)
+    event = classified(Kind.COMPLAINT, cid=cid(3))
+    flag = Flag(name=FlagName.HOT_ISSUE, count=3, related=[cid(2), cid(1)])
+    event = event.model_copy(update={"data": event.data.model_copy(update={"flags": [flag]})})
+    await rig.on_classified(event)
+    await rig.on_classified(event)  # redelivered: reported once
+    [report] = [m for m in rig.webhook.sent if m.recipient == "company-complaints-office"]
+    assert "3位客户" in report.body
+    assert cid(1) in report.body
+    assert cid(2) in report.body
+    assert cid(3) in report.body
+    assert "+86" not in report.body
