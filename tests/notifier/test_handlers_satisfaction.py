@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contracts import CaseState, LifecycleAction, Satisfaction
+from contracts import CaseState, LifecycleAction, Satisfaction, Verdict
 from tests.notifier.rig import Rig, state_changed
 
 
@@ -46,3 +46,25 @@ async def test_a_dissatisfied_answer_reaches_the_responsible_department_once() -
     [told] = [m for m in rig.webhook.sent if m.subject.startswith("回访不满意")]
     assert "CP20261124-0000000001" in told.body
     assert told.recipient == "team-lead-desk"
+
+
+def closed(verdict: Verdict, n: int, *, review_needed: bool):  # type: ignore[no-untyped-def]
+    event = state_changed(
+        LifecycleAction.CLOSED,
+        cid=f"CP20261124-{n:010d}",
+        action_id=f"close-{n}",
+        to_state=CaseState.CLOSED,
+        verdict=verdict,
+    )
+    data = event.data.model_copy(update={"review_needed": review_needed})
+    return event.model_copy(update={"data": data})
+
+
+async def test_a_closure_that_flags_the_complainant_tells_the_reviewing_manager_once() -> None:
+    rig = Rig()
+    flagged = closed(Verdict.MALICIOUS, 1, review_needed=True)
+    await rig.on_lifecycle(flagged, flagged, closed(Verdict.BASELESS, 2, review_needed=False))
+    told = [m for m in rig.webhook.sent if m.subject.startswith("投诉人待人工复核")]
+    assert [m.recipient for m in told] == ["service-manager-desk"]
+    assert "CP20261124-0000000001" in told[0].body
+    assert "malicious" in told[0].body

@@ -20,9 +20,10 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 
+from classifier.domain.lexicon import Lexicon
 from classifier.domain.normalise import normalise
 from classifier.domain.policy import ClassifierPolicy
-from classifier.domain.text_model import FloatArray, Lexicon, LinearTextModel, model_tokens
+from classifier.domain.text_model import FloatArray, LinearTextModel, model_tokens
 from contracts import Channel, CustomerTier, Kind
 
 HELD_OUT = "heldout"

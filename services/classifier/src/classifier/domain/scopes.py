@@ -10,8 +10,10 @@ matches.
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 # Normalised text: full-width punctuation is ASCII after NFKC, 。 stays as it is.
 _CLAUSE_START = re.compile(r"[,;:。!?\n ()\[\]【】「」“”\"、]")
@@ -41,25 +43,38 @@ class Scope:
     """Characters after the match that also count (「起诉？不会的」 is rare; most packs use 0)."""
 
 
-def _start(text: str, position: int, boundary: re.Pattern[str], lookback: int) -> int:
-    """Index just after the last boundary character before `position` (at most `lookback` back)."""
-    start = position
+@lru_cache(maxsize=4)
+def _boundaries(text: str) -> tuple[list[int], list[int]]:
+    """Positions of clause and sentence boundaries in `text`, found once per message.
+
+    Every rule's scope checks on a message ask about the same text; the last few are kept.
+    """
+    return (
+        [m.start() for m in _CLAUSE_START.finditer(text)],
+        [m.start() for m in _SENTENCE_START.finditer(text)],
+    )
+
+
+def _start(bounds: list[int], position: int, lookback: int) -> int:
+    """Index just after the last boundary before `position`, but at most `lookback` back."""
     floor = max(0, position - lookback)
-    while start > floor and not boundary.match(text, start - 1):
-        start -= 1
-    return start
+    index = bisect_left(bounds, position) - 1
+    return bounds[index] + 1 if index >= 0 and bounds[index] >= floor else floor
+
+
+def _stop(bounds: list[int], end: int, limit: int) -> int:
+    """The first boundary at or after `end`, but no further than `limit`."""
+    index = bisect_left(bounds, end)
+    return min(bounds[index], limit) if index < len(bounds) else limit
 
 
 def voided_by(text: str, start: int, end: int, scopes: tuple[Scope, ...]) -> Scope | None:
     """The first scope with a cue in the match's window, or None when the match stands."""
+    clauses, sentences = _boundaries(text)
     for scope in scopes:
-        boundary = _CLAUSE_START if scope.reach is Reach.CLAUSE else _SENTENCE_START
-        begin = _start(text, start, boundary, _LOOKBACK[scope.reach.value])
-        stop = end
-        if scope.after:
-            limit = min(len(text), end + scope.after)
-            while stop < limit and not boundary.match(text, stop):
-                stop += 1
+        bounds = clauses if scope.reach is Reach.CLAUSE else sentences
+        begin = _start(bounds, start, _LOOKBACK[scope.reach.value])
+        stop = _stop(bounds, end, min(len(text), end + scope.after)) if scope.after else end
         if scope.cues.search(text, begin, stop):
             return scope
     return None

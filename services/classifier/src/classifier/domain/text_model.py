@@ -13,13 +13,16 @@ The lexicon ships inside the model file, so a model always sees the keywords it 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from operator import add
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
+from classifier.domain.lexicon import Lexicon, LexiconIndex, lexicon_hits
 from classifier.domain.policy import PolicyError
 
 FloatArray = npt.NDArray[np.float64]
@@ -28,31 +31,34 @@ _SPACE = re.compile(r"\s+")
 LEXICON_TOKEN = "kw "  # noqa: S105 (a feature-name prefix, not a secret)
 """Prefix of lexicon tokens; the space keeps them apart from n-grams (which have no spaces)."""
 
-Lexicon = Mapping[str, tuple[str, ...]]
-"""Category code → normalised keywords."""
-
 
 def char_ngrams(text: str, *, low: int = 1, high: int = 3) -> list[str]:
     """Character n-grams of normalised text; digit runs collapse to 0 so amounts generalise."""
     text = _SPACE.sub("", _DIGITS.sub("0", text))
-    return [text[i : i + n] for n in range(low, high + 1) for i in range(len(text) - n + 1)]
-
-
-def lexicon_hits(lexicon: Lexicon, text: str) -> dict[str, list[str]]:
-    """The keywords of each category found in normalised `text`; categories without any left out."""
-    hits: dict[str, list[str]] = {}
-    for code, words in lexicon.items():
-        found = [word for word in words if word in text]
-        if found:
-            hits[code] = found
-    return hits
+    grams: list[str] = []
+    longer: list[str] = list(text)  # the n-grams of the current length, built by appending
+    for n in range(1, high + 1):
+        if n > 1:
+            longer = list(map(add, longer, text[n - 1 :]))
+        if n >= low:
+            grams.extend(longer)
+    return grams
 
 
 def model_tokens(
-    text: str, *, low: int, high: int, lexicon: Lexicon
+    text: str,
+    *,
+    low: int,
+    high: int,
+    lexicon: Lexicon,
+    hits: dict[str, list[str]] | None = None,
 ) -> tuple[list[str], dict[str, list[str]]]:
-    """Every feature token of normalised `text`, and the keyword hits behind the lexicon tokens."""
-    hits = lexicon_hits(lexicon, text)
+    """Every feature token of normalised `text`, and the keyword hits behind the lexicon tokens.
+
+    `hits`, when given, are the lexicon's hits already found (by a `LexiconIndex`).
+    """
+    if hits is None:
+        hits = lexicon_hits(lexicon, text)
     tokens = char_ngrams(text, low=low, high=high)
     for code, found in hits.items():
         tokens.extend([LEXICON_TOKEN + code] * len(found))
@@ -111,17 +117,19 @@ class LinearTextModel:
 
     def _features(self, text: str) -> _Features:
         tokens, hits = model_tokens(
-            text, low=self.ngram_low, high=self.ngram_high, lexicon=self.lexicon
+            text,
+            low=self.ngram_low,
+            high=self.ngram_high,
+            lexicon=self.lexicon,
+            hits=self._index().hits(text),
         )
-        vocabulary = self.vocabulary
-        counts: dict[int, int] = {}
-        for token in tokens:
-            index = vocabulary.get(token)
-            if index is not None:
-                counts[index] = counts.get(index, 0) + 1
-        indices = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+        # Look up and count in C; Counter keeps first-occurrence order, which the sums below
+        # depend on to the last bit. Unknown tokens all count under None.
+        counts = Counter(map(self.vocabulary.get, tokens))
+        counts.pop(None, None)
         if not counts:
-            return _Features(indices, np.zeros(0), hits)
+            return _Features(_empty_order(), np.zeros(0), hits)
+        indices = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
         tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
         weights = tf * self.idf[indices]
         norm = max(float(np.sqrt(weights @ weights)), self.norm_floor)
@@ -171,6 +179,14 @@ class LinearTextModel:
                 if len(words) < top and not any(word in w or w in word for w in words):
                     words.append(word)
         return tuple(words)
+
+    def _index(self) -> LexiconIndex:
+        """The lexicon indexed by first character, built once."""
+        cached: LexiconIndex | None = self.__dict__.get("_index_cache")
+        if cached is None:
+            cached = LexiconIndex(self.lexicon)
+            object.__setattr__(self, "_index_cache", cached)
+        return cached
 
     def _names(self) -> list[str]:
         """Index → feature name, built once."""

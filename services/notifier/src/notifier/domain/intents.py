@@ -127,13 +127,16 @@ class Router:
     ) -> list[Intent]:
         """Accepted staff actions: the assigned handler, the customer's result or delay notice."""
         trigger = f"lifecycle.{transition.action.value}"
-        answer = f"{trigger}.{transition.satisfaction.value}" if transition.satisfaction else None
+        triggers = [trigger]
+        if transition.satisfaction:  # lifecycle.callback_done.<answer>
+            triggers.append(f"{trigger}.{transition.satisfaction.value}")
+        if transition.review_needed:  # 003: the complainant now needs human review
+            triggers.append(f"{trigger}.review_needed")
         verdict = transition.verdict
         rules = [
             r
             for r in self.policy.rules
-            if r.matches(trigger, severity=transition.severity, verdict=verdict)
-            or (answer and r.matches(answer, severity=transition.severity, verdict=verdict))
+            if any(r.matches(t, severity=transition.severity, verdict=verdict) for t in triggers)
         ]
         if not rules:
             return []

@@ -23,6 +23,8 @@ from notifier.domain.incident_policy import IncidentPolicy
 from notifier.domain.templates import Templates
 
 STAFF = "staff"
+REVIEW_NEEDED = "review_needed"
+"""The lifecycle trigger suffix for a transition that flags its complainant for review (003)."""
 """Key of the template every audience but the customer gets in an `sla:` entry."""
 
 CHANNELS = frozenset({"sms", "email", "webhook", "wecom", "dingtalk"})
@@ -250,6 +252,8 @@ def _trigger(text: Any) -> str:
     if source == "lifecycle":
         action, _, answer = event.partition(".")
         trigger = f"lifecycle.{_enum(LifecycleAction, action, 'rules.triggers')}"
+        if answer == REVIEW_NEEDED:  # lifecycle.closed.review_needed: 003's human review
+            return f"{trigger}.{answer}"
         if answer:  # lifecycle.callback_done.dissatisfied: the customer's answer at callback
             return f"{trigger}.{_enum(Satisfaction, answer, 'rules.triggers')}"
         return trigger

@@ -1,0 +1,172 @@
+"""The classifier's fast paths decide exactly as the plain versions they replaced (issue 16).
+
+Each plain version is kept here as the reference: rules evaluated one by one with no trigger,
+scope windows found by walking back character by character, features counted in a Python loop,
+n-grams sliced one by one. Inputs: the dev fixture, the training and held-out examples and the
+real-voice set, on their own channel and on `forum`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from classifier.domain import Classifier, normalise
+from classifier.domain.lexicon import LexiconIndex, lexicon_hits
+from classifier.domain.rules import Firing, evaluate, evaluate_all
+from classifier.domain.scopes import (
+    _CLAUSE_START,
+    _LOOKBACK,
+    _SENTENCE_START,
+    Reach,
+    Scope,
+    voided_by,
+)
+from classifier.domain.text_model import char_ngrams, model_tokens
+from classifier.training import read_examples
+from contracts import Channel, CustomerTier
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _texts() -> list[tuple[str, Channel, CustomerTier]]:
+    """Every stored message with its channel and tier, and once more on the forum channel."""
+    rows = [
+        json.loads(line)
+        for line in (ROOT / "data/fixtures/complaints.dev.jsonl").read_text("utf-8").splitlines()
+        if line
+    ]
+    found = [(r["text"], Channel(r["channel"]), CustomerTier(r["customer_tier"])) for r in rows]
+    for folder in ("data/classifier", "data/classifier/heldout", "tests/classifier/realvoice"):
+        found += [(e.text, e.channel, e.tier) for e in read_examples(ROOT / folder)]
+    return found + [(text, Channel.FORUM, tier) for text, _, tier in found]
+
+
+TEXTS = _texts()
+
+
+@pytest.fixture(scope="module")
+def telecom() -> Classifier:
+    return Classifier.load(policy_dir=ROOT / "policies", pack="telecom")
+
+
+def plain_evaluate_all(
+    classifier: Classifier, text: str, channel: Channel, tier: CustomerTier
+) -> list[Firing]:
+    """Every rule evaluated in full, in pack order."""
+    fired: set[str] = set()
+    firings = []
+    for rule in (*classifier.policy.kind_rules, *classifier.policy.rules):
+        firing = evaluate(rule, text=text, channel=channel, tier=tier, fired=fired)
+        if firing is not None:
+            fired.add(rule.id)
+            firings.append(firing)
+    return firings
+
+
+def plain_voided_by(text: str, start: int, end: int, scopes: tuple[Scope, ...]) -> Scope | None:
+    """Scope windows found character by character."""
+    for scope in scopes:
+        boundary = _CLAUSE_START if scope.reach is Reach.CLAUSE else _SENTENCE_START
+        begin = start
+        floor = max(0, start - _LOOKBACK[scope.reach.value])
+        while begin > floor and not boundary.match(text, begin - 1):
+            begin -= 1
+        stop = end
+        if scope.after:
+            limit = min(len(text), end + scope.after)
+            while stop < limit and not boundary.match(text, stop):
+                stop += 1
+        if scope.cues.search(text, begin, stop):
+            return scope
+    return None
+
+
+def test_rules_fire_as_when_every_rule_is_evaluated(telecom: Classifier) -> None:
+    rules = (*telecom.policy.kind_rules, *telecom.policy.rules)
+    fired = 0
+    for raw, channel, tier in TEXTS:
+        text = normalise(raw)
+        fast = evaluate_all(rules, text=text, channel=channel, tier=tier)
+        assert fast == plain_evaluate_all(telecom, text, channel, tier), raw
+        fired += len(fast)
+    assert fired > len(TEXTS) // 4  # the comparison covered many firings, not only silence
+
+
+def test_scope_windows_match_the_character_walk(telecom: Classifier) -> None:
+    scopes = tuple(
+        {s.name: s for rule in telecom.policy.rules for s in rule.unless_scopes}.values()
+    )
+    assert {s.reach for s in scopes} == {Reach.CLAUSE, Reach.SENTENCE}
+    assert any(s.after for s in scopes)
+    voided = 0
+    for raw, _, _ in TEXTS[:150]:
+        text = normalise(raw)
+        for position in range(0, len(text), 4):
+            end = min(len(text), position + 2)
+            for one in scopes:
+                got = voided_by(text, position, end, (one,))
+                assert got == plain_voided_by(text, position, end, (one,)), (raw, position)
+                voided += got is not None
+    assert voided > 50
+
+
+def test_scope_windows_on_long_unpunctuated_text() -> None:
+    scope = Scope("negation", re.compile("不会"), Reach.CLAUSE, after=5)
+    text = "不会" + "啊" * 300 + ",起诉" + "呢" * 50
+    for position in (0, 1, 79, 80, 81, 250, 303, 305, len(text) - 1):
+        end = min(len(text), position + 2)
+        assert voided_by(text, position, end, (scope,)) == plain_voided_by(
+            text, position, end, (scope,)
+        )
+
+
+def test_ngrams_match_slicing() -> None:
+    for text in ["", "话", "话费", "话费被多扣了 20 元", "x" * 40, TEXTS[0][0]]:
+        for low, high in [(1, 3), (2, 3), (1, 1), (3, 3), (2, 5)]:
+            folded = re.sub(r"\s+", "", re.sub(r"\d+", "0", text))
+            sliced = [
+                folded[i : i + n] for n in range(low, high + 1) for i in range(len(folded) - n + 1)
+            ]
+            assert char_ngrams(text, low=low, high=high) == sliced
+
+
+def test_features_match_a_plain_count_to_the_last_bit(telecom: Classifier) -> None:
+    model = telecom.model
+    assert model is not None
+    for raw, _, _ in TEXTS:
+        text = normalise(raw)
+        tokens, _ = model_tokens(
+            text, low=model.ngram_low, high=model.ngram_high, lexicon=model.lexicon
+        )
+        counts: dict[int, int] = {}
+        for token in tokens:
+            index = model.vocabulary.get(token)
+            if index is not None:
+                counts[index] = counts.get(index, 0) + 1
+        indices, weights = model.features(text)
+        assert indices.tolist() == list(counts)
+        if counts:
+            tf = 1.0 + np.log(np.array(list(counts.values()), dtype=np.float64))
+            plain = tf * model.idf[indices]
+            plain = plain / max(float(np.sqrt(plain @ plain)), model.norm_floor)
+            assert weights.tobytes() == plain.tobytes()
+
+
+def test_lexicon_index_finds_what_trying_every_keyword_finds(telecom: Classifier) -> None:
+    model = telecom.model
+    assert model is not None
+    index = LexiconIndex(model.lexicon)
+    found = 0
+    for raw, _, _ in TEXTS:
+        text = normalise(raw)
+        assert index.hits(text) == lexicon_hits(model.lexicon, text), raw
+        found += bool(index.hits(text))
+    assert found > len(TEXTS) // 2
+    odd = {"a": ("话费", "", "话费"), "b": ("费", "话")}
+    for text in ["", "话费", "费话", "无关"]:
+        assert LexiconIndex(odd).hits(text) == lexicon_hits(odd, text)
