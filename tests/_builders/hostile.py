@@ -233,12 +233,13 @@ class _Result:
 
 
 def check_write(write: Write) -> None:
-    """An inserted document holds no operator or path; an update's filter and update neither."""
+    """An inserted document holds no operator or path; an update's filter and update neither
+    (but for our own `$in` over a list of keys, each of which must be plain data)."""
     if write.kind == "insert":
         check_document(write.update)
         return
     if write.query is not None:
-        check_filter(write.query)
+        check_filter(write.query, operators=frozenset({"$in"}))
     check_update(write.update)
 
 

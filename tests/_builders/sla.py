@@ -278,6 +278,7 @@ FIELDS: dict[LifecycleAction, dict[str, Any]] = {
         "reason": "the customer already went to 12315",
     },
     A.COMPLEXITY_MARKED: {"complex": True},
+    A.CALENDAR_REPLANNED: {"calendar_version": CALENDAR.version},
     A.HANDOVER_REQUESTED: {"department": "network", "reason": "line fault: exchange-side test"},
     A.HANDOVER_ACCEPTED: {"department": "network"},
     A.HANDOVER_DECLINED: {"department": "network", "reason": "not a line fault"},
@@ -296,6 +297,7 @@ ACTOR = {
     A.CLOSED: Role.LEAD,
     A.REOPENED: Role.LEAD,
     A.DEADLINE_EXTENDED: Role.MANAGER,
+    A.CALENDAR_REPLANNED: Role.MANAGER,
 }
 
 

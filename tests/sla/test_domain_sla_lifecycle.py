@@ -57,6 +57,7 @@ NEEDS: dict[LifecycleAction, dict[str, Any]] = {
     },
     A.DEADLINE_EXTENDED: {"clock": ClockName.RESOLUTION, "extend_by_hours": 9, "approver": "m-1"},
     A.COMPLEXITY_MARKED: {"complex": True, "actor_role": ActorRole.LEAD},
+    A.CALENDAR_REPLANNED: {"calendar_version": CAL.version},
 }
 
 # DOMAIN.md §6, written out: (state, action) → state.

@@ -123,6 +123,32 @@ async def test_receipts_are_kept_per_notification_even_before_the_case(adapters:
     assert await store.load(CID) == record()  # the early receipt did not shadow the case
 
 
+async def test_receipts_kept_by_a_change_read_with_those_kept_beside_the_case(
+    adapters: Adapters,
+) -> None:
+    store = adapters.cases()
+    nid = f"{CID}:ack:-:-:customer"
+
+    def sent(who: str, status: DeliveryStatus, minutes: int) -> ReceiptSummary:
+        at = RECEIVED + timedelta(minutes=minutes)
+        return ReceiptSummary(who, CID, Audience.CUSTOMER, "sms", "acknowledgement", status, at)
+
+    await store.insert_new([record()])
+    await store.record_receipts([sent("staff.1", DeliveryStatus.DEFERRED, 1)])
+    stored = await store.load(CID)
+    assert stored is not None
+    kept = (sent(nid, DeliveryStatus.DELIVERED, 2), sent("staff.1", DeliveryStatus.DELIVERED, 3))
+    assert await store.commit(stored, change(stored, "receipt:1", receipts=kept))
+    await store.record_receipts([sent(nid, DeliveryStatus.DELIVERED, 2)])  # a redelivery
+    assert [(r.notification_id, r.status) for r in await store.receipts(CID)] == [
+        (nid, DeliveryStatus.DELIVERED),
+        ("staff.1", DeliveryStatus.DELIVERED),  # the newer one, kept by the change
+    ]
+    after = await store.load(CID)
+    assert after is not None
+    assert after.version == 1  # the receipts did not cost a write of their own
+
+
 async def test_lists_filter_and_carry_the_running_clocks(adapters: Adapters) -> None:
     store = adapters.cases()
     await store.insert_new([record(), record(OTHER)])

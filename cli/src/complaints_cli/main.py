@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -108,6 +109,27 @@ def _sla_simulate(args: argparse.Namespace) -> int:
     )
 
 
+def _sla_replan(args: argparse.Namespace) -> int:
+    from complaints_cli.simulate import DEMO_DATABASE, default_mongo_url
+    from complaints_cli.sla_replan import ReplanError, ReplanOptions, replan_command
+
+    options = ReplanOptions(
+        calendar_dir=args.calendar,
+        policy_dir=args.policy_dir,
+        pack=args.pack,
+        mongo_url=args.mongo_url,
+        database=args.database,
+        apply=args.apply,
+        api=args.api,
+        api_key=args.api_key,
+    )
+    try:
+        return replan_command(options, default_mongo=default_mongo_url(), default_db=DEMO_DATABASE)
+    except ReplanError as exc:
+        print(f"complaints sla replan: {exc}", file=sys.stderr)
+        return 2
+
+
 def _report(args: argparse.Namespace) -> int:
     from complaints_cli.pipeline import StackConfig
     from complaints_cli.report_cmd import ReportOptions, report_command
@@ -191,6 +213,20 @@ def _add_sla(
     simulate.add_argument("--now", help="judge as of this ISO time (default: now)")
     simulate.add_argument("--json", action="store_true", help="print JSON instead of a table")
     simulate.set_defaults(func=_sla_simulate)
+    replan = sla_sub.add_parser(
+        "replan",
+        parents=[policy],
+        help="open deadlines on a changed calendar: a dry run, then --apply",
+    )
+    replan.add_argument("--calendar", type=Path, required=True, help="calendar override directory")
+    replan.add_argument("--apply", action="store_true", help="re-plan them (a manager's key)")
+    replan.add_argument("--mongo-url", help="default: $COMPLAINTS_MONGO or the local stack")
+    replan.add_argument("--database", help="default: complaints_demo")
+    replan.add_argument(
+        "--api", default=os.environ.get("COMPLAINTS_CASE_API", "http://127.0.0.1:8003")
+    )
+    replan.add_argument("--api-key", default=os.environ.get("COMPLAINTS_API_KEY"))
+    replan.set_defaults(func=_sla_replan)
 
 
 def parser() -> argparse.ArgumentParser:

@@ -47,6 +47,8 @@ class LifecycleAction(StrEnum):
     """The receiving department's staff refused it (with a reason): the owner keeps the case."""
     COMPLEXITY_MARKED = "complexity_marked"
     """A lead or manager marked the case complex (or not): clocks the pack keys on it re-plan."""
+    CALENDAR_REPLANNED = "calendar_replanned"
+    """A manager re-planned the open deadlines on a changed business calendar (`sla replan`)."""
 
 
 class ActorRole(StrEnum):
@@ -137,6 +139,12 @@ class CaseAction(Model):
     regrade: Regrade | None = Field(None, description="For `regraded`: the corrected decision.")
     complex: bool | None = Field(
         None, description="For `complexity_marked`: true marks the case complex, false unmarks it."
+    )
+    calendar_version: str | None = Field(
+        None,
+        max_length=1000,
+        description="For `calendar_replanned`: the calendar version to re-plan on (the SLA "
+        "service refuses the action unless it runs that calendar).",
     )
 
     @model_validator(mode="after")

@@ -25,6 +25,8 @@ class SlaEventKind(StrEnum):
     RESUMED = "resumed"
     EXTENDED = "extended"
     CANCELLED = "cancelled"
+    REPLANNED = "replanned"
+    """A changed business calendar moved the clock's due (`complaints sla replan --apply`)."""
 
 
 class DeadlineView(Model):
@@ -34,6 +36,7 @@ class DeadlineView(Model):
     due_at: AwareDatetime = Field(description="When the clock is due (UTC).")
     due_at_local: str = Field(description="The same in Asia/Shanghai, for messages to people.")
     occurrence: int = Field(1, description="For repeating clocks: which occurrence (1-based).")
+    provisional: bool = Field(False, description="Computed on a provisional calendar year.")
 
 
 class SlaChange(Model):
@@ -57,6 +60,17 @@ class SlaChange(Model):
     policy_version: str = Field(description="Policy pack version the deadline was computed with.")
     calendar_version: str = Field(description="Business calendar version used.")
     fired_at: AwareDatetime | None = Field(None, description="When the scheduler fired it.")
+    provisional: bool = Field(
+        False,
+        description="The due time was computed on a calendar year whose holiday data is "
+        "provisional (no official State Council notice yet): it may move.",
+    )
+    previous_due_at: AwareDatetime | None = Field(
+        None, description="For `replanned`: the due time before the calendar changed."
+    )
+    previous_calendar_version: str | None = Field(
+        None, description="For `replanned`: the calendar version the old due was computed with."
+    )
 
 
 class SlaChanged(Event):

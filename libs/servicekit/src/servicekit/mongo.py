@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from pymongo import AsyncMongoClient, UpdateOne
+from pymongo import AsyncMongoClient, UpdateMany, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
@@ -129,7 +129,7 @@ the round trips are few and the pushed-down `_id` statements are cheap.
 
 
 async def write_in_chunks(
-    collection: AsyncCollection[Document], operations: Sequence[UpdateOne]
+    collection: AsyncCollection[Document], operations: Sequence[UpdateOne | UpdateMany]
 ) -> None:
     """`bulk_write` (unordered) in chunks of `WRITE_CHUNK` statements."""
     for start in range(0, len(operations), WRITE_CHUNK):

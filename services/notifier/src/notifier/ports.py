@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -36,6 +36,17 @@ class Outcome:
     def intent(self) -> Intent:
         """The intent delivered."""
         return self.delivery.intent
+
+    def stored_at(self, at: datetime) -> Outcome:
+        """The outcome as the log keeps it, stored at `at` (its receipt's time): a delivered
+        one's latency runs from the trigger to `at`, in whole milliseconds as MongoDB keeps
+        both, so that a redelivery republishes the same receipt from the stored fields."""
+        latency = None
+        if self.status is DeliveryStatus.DELIVERED:
+            trigger = self.intent.trigger_time
+            trigger = trigger.replace(microsecond=trigger.microsecond // 1000 * 1000)
+            latency = max(0.0, round((at - trigger).total_seconds() * 1000, 1))
+        return replace(self, settled_at=at, latency_ms=latency)
 
     @property
     def key(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -238,7 +238,7 @@ class Notifier:
                     del self._unsaved[outcome.key]
         saved = {o.key for o in pending}
         finished = [
-            *(replace(o, settled_at=now) for o in pending),
+            *(o.stored_at(now) for o in pending),
             *(o for o in stored if o.key not in saved),
         ]
         if not finished:

@@ -86,6 +86,7 @@ class CaseChange:
     review_reason: str | None = None
     assignment: tuple[str | None, str | None] | None = None  # (assignee, department) if assigned
     category: str | None = None  # a regrade's new category (its clocks re-planned on it)
+    receipts: tuple[ReceiptSummary, ...] = ()  # kept with the case by this same write
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,17 @@ class ReceiptSummary:
     template: str
     status: DeliveryStatus
     at: datetime
+
+
+def newest_receipts(*sources: Sequence[ReceiptSummary]) -> list[ReceiptSummary]:
+    """One receipt per notification id, the latest by time (on a tie, the later source's),
+    oldest first: receipts kept by a change and by `record_receipts` read as one list."""
+    newest: dict[str, ReceiptSummary] = {}
+    for receipt in (r for source in sources for r in source):
+        known = newest.get(receipt.notification_id)
+        if known is None or known.at <= receipt.at:
+            newest[receipt.notification_id] = receipt
+    return sorted(newest.values(), key=lambda r: (r.at, r.notification_id))
 
 
 @dataclass(frozen=True)
@@ -159,10 +171,11 @@ class CaseStore(Protocol):
         """Add a closure verdict to the complainant's record; return the whole record."""
 
     async def record_receipts(self, receipts: Sequence[ReceiptSummary]) -> None:
-        """Keep each receipt under its case; the latest one per notification id wins."""
+        """Keep each receipt under its case (stored or not yet); the latest write per
+        notification id wins (receipts that ride on a compare-and-set need no call here)."""
 
     async def receipts(self, complaint_id: str) -> list[ReceiptSummary]:
-        """The receipts kept for a case, oldest first."""
+        """The receipts kept for a case, by `record_receipts` or by a change, oldest first."""
 
     async def search(self, query: CaseFilter) -> list[CaseSummary]:
         """Cases matching `query` (with their running clocks), oldest receipt first."""

@@ -158,6 +158,7 @@ class CaseQueries:
             stopped_at=self._local(d.stopped_at) if d.stopped_at else None,
             policy_version=d.policy_version,
             calendar_version=d.calendar_version,
+            provisional=d.provisional,
         )
 
     def _receipt_view(self, receipt: ReceiptSummary) -> ReceiptView:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from contracts import DeliveryStatus
@@ -44,7 +44,7 @@ class InMemoryNotificationLog:
             elif record.status == SENDING and record.lease_until <= now:
                 record.lease_until = lease_until
             elif record.outcome is not None and record.status != SENDING:
-                settled.append(replace(record.outcome, settled_at=record.completed_at))
+                settled.append(record.outcome)
                 continue
             else:
                 held += 1
@@ -57,7 +57,7 @@ class InMemoryNotificationLog:
         for outcome in outcomes:
             record = self.records[outcome.key]
             record.status = outcome.status.value
-            record.outcome = outcome
+            record.outcome = outcome.stored_at(now)
             record.completed_at = now
             if outcome.deliver_after is not None:
                 record.lease_until = outcome.deliver_after

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING, UpdateOne
+from pymongo import ASCENDING, UpdateMany
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import Audience, DeliveryStatus, Severity
@@ -16,6 +16,8 @@ from notifier.ports import Claims, Due, Outcome
 from servicekit.mongo import Document, ensure_index, find_all, insert_new, write_in_chunks
 
 SENDING = "sending"
+KEYS_PER_STATEMENT = 500
+"""Keys per `_id $in` outcome statement (as many as one batch insert holds)."""
 WAITING = [SENDING, DeliveryStatus.DEFERRED.value]
 
 
@@ -67,9 +69,22 @@ class MongoNotificationLog:
         return bool(result.modified_count)
 
     async def complete(self, outcomes: Sequence[Outcome], *, now: datetime) -> None:
-        """Store each outcome, `now` being its receipt's time (one `_id` update each, 32 per
-        command); a settled one forgets its address, a deferred one waits with its lease."""
-        await write_in_chunks(self._notifications, [_completion(o, now) for o in outcomes])
+        """Store each outcome, `now` being its receipt's time: alike outcomes (same status,
+        channel, attempts, reason and wait) share one `update` statement over their keys
+        (`_id $in`), so a batch of delivered acknowledgements is one statement, not one per
+        key. A settled one forgets its address, a deferred one waits with its lease."""
+        alike: dict[tuple[Any, ...], list[str]] = {}
+        for o in outcomes:
+            shape = (o.status, o.channel, o.attempts, o.reason, o.deliver_after)
+            alike.setdefault(shape, []).append(o.key)
+        await write_in_chunks(
+            self._notifications,
+            [
+                _completion(shape, keys[start : start + KEYS_PER_STATEMENT], now)
+                for shape, keys in alike.items()
+                for start in range(0, len(keys), KEYS_PER_STATEMENT)
+            ],
+        )
 
     async def templates(self, keys: Sequence[str]) -> dict[str, str]:
         """The template each claimed key was claimed with (one read by `_id`)."""
@@ -173,31 +188,31 @@ def delivery_from(doc: Document) -> Delivery:
 
 
 def outcome_from(doc: Document) -> Outcome:
-    """The stored outcome of a settled or deferred delivery."""
-    return Outcome(
+    """The stored outcome of a settled or deferred delivery (its latency derived from the
+    time it was stored, as when it was first published)."""
+    outcome = Outcome(
         delivery=delivery_from(doc),
         channel=doc["channel"],
         status=DeliveryStatus(doc["status"]),
         attempts=doc.get("attempts", 0),
         reason=doc.get("reason"),
-        latency_ms=doc.get("latency_ms"),
+        latency_ms=None,
         deliver_after=doc.get("deliver_after"),
-        settled_at=doc.get("completed_at"),
     )
+    return outcome.stored_at(doc["completed_at"])
 
 
-def _completion(outcome: Outcome, now: datetime) -> UpdateOne:
+def _completion(shape: tuple[Any, ...], keys: list[str], now: datetime) -> UpdateMany:
+    status, channel, attempts, reason, deliver_after = shape
     fields: Document = {
-        "status": outcome.status.value,
-        "channel": outcome.channel,
-        "attempts": outcome.attempts,
-        "reason": outcome.reason,
-        "latency_ms": outcome.latency_ms,
-        "deliver_after": outcome.deliver_after,
+        "status": status.value,
+        "channel": channel,
+        "attempts": attempts,
+        "reason": reason,
+        "deliver_after": deliver_after,
         "completed_at": now,
     }
-    if outcome.deliver_after is not None:
-        return UpdateOne(
-            {"_id": outcome.key}, {"$set": fields | {"lease_until": outcome.deliver_after}}
-        )
-    return UpdateOne({"_id": outcome.key}, {"$set": fields, "$unset": {"address": ""}})
+    where = {"_id": {"$in": keys}}
+    if deliver_after is not None:
+        return UpdateMany(where, {"$set": fields | {"lease_until": deliver_after}})
+    return UpdateMany(where, {"$set": fields, "$unset": {"address": ""}})

@@ -9,10 +9,12 @@ from typing import Annotated, Any
 from pydantic import Field, TypeAdapter
 
 from contracts import (
+    Audience,
     CaseActionRejected,
     CaseState,
     CaseStateChanged,
     Channel,
+    DeliveryStatus,
     Event,
     FlagName,
     LifecycleAction,
@@ -24,7 +26,7 @@ from contracts import (
 from servicekit.mongo import Document
 from sla.clocks.codec import clock_doc, clock_of
 from sla.domain import Case, Handover, HistoryEntry
-from sla.ports import CaseChange, CaseFacts, CaseRecord, LogEntry
+from sla.ports import CaseChange, CaseFacts, CaseRecord, LogEntry, ReceiptSummary
 
 LOGGED_EVENT: TypeAdapter[Event] = TypeAdapter(
     Annotated[SlaChanged | CaseStateChanged | CaseActionRejected, Field(discriminator="type")]
@@ -193,6 +195,8 @@ def change_update(change: CaseChange) -> Document:
         fields["assignee"], fields["department"] = change.assignment
     if change.category is not None:
         fields["category"] = change.category
+    for receipt in change.receipts:
+        fields[f"receipts.{field_key(receipt.notification_id)}"] = receipt_doc(receipt)
     update: Document = {
         "$set": fields,
         "$inc": {"version": 1},
@@ -204,6 +208,31 @@ def change_update(change: CaseChange) -> Document:
     if change.unpublished:
         update["$addToSet"] = {"unpublished": change.entry.id}
     return update
+
+
+def receipt_doc(receipt: ReceiptSummary) -> Document:
+    """A receipt as kept under its case (`receipts.<notification id>`)."""
+    return {
+        "notification_id": receipt.notification_id,
+        "audience": receipt.audience.value,
+        "channel": receipt.channel,
+        "template": receipt.template,
+        "status": receipt.status.value,
+        "at": receipt.at,
+    }
+
+
+def receipt_of(complaint_id: str, doc: Document) -> ReceiptSummary:
+    """A kept receipt back."""
+    return ReceiptSummary(
+        notification_id=doc["notification_id"],
+        complaint_id=complaint_id,
+        audience=Audience(doc["audience"]),
+        channel=doc["channel"],
+        template=doc["template"],
+        status=DeliveryStatus(doc["status"]),
+        at=doc["at"],
+    )
 
 
 def field_key(text: str) -> str:

@@ -16,6 +16,7 @@ from sla.ports import (
     DueEntry,
     ReceiptSummary,
     after,
+    newest_receipts,
 )
 
 
@@ -26,6 +27,7 @@ class InMemoryCaseStore:
         self.records: dict[str, CaseRecord] = {}
         self.verdicts: dict[str, dict[str, tuple[datetime, Verdict]]] = {}
         self.notifications: dict[str, dict[str, ReceiptSummary]] = {}
+        self.receipts_in_cases: dict[str, dict[str, ReceiptSummary]] = {}  # kept by changes
         self.writes = 0  # compare-and-set attempts, won or lost
         self.changes: dict[str, list[CaseChange]] = {}  # stored changes, for tests to inspect
 
@@ -66,6 +68,8 @@ class InMemoryCaseStore:
         # Built from the stored record: refusals and marks written beside the CAS are kept.
         self.records[record.complaint_id] = after(stored, change)
         self.changes.setdefault(record.complaint_id, []).append(change)
+        kept = self.receipts_in_cases.setdefault(record.complaint_id, {})
+        kept |= {r.notification_id: r for r in change.receipts}
         return True
 
     async def mark_published(self, entries: Sequence[tuple[str, str]]) -> None:
@@ -100,9 +104,11 @@ class InMemoryCaseStore:
             )
 
     async def receipts(self, complaint_id: str) -> list[ReceiptSummary]:
-        """The case's receipts, oldest first."""
-        kept = self.notifications.get(complaint_id, {}).values()
-        return sorted(kept, key=lambda r: (r.at, r.notification_id))
+        """The case's receipts (kept by changes, then by `record_receipts`), oldest first."""
+        in_case = self.receipts_in_cases.get(complaint_id, {}).values()
+        return newest_receipts(
+            list(in_case), list(self.notifications.get(complaint_id, {}).values())
+        )
 
     async def search(self, query: CaseFilter) -> list[CaseSummary]:
         """Cases matching every given field, oldest receipt first."""

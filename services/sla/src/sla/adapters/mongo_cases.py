@@ -9,7 +9,7 @@ from datetime import datetime
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
-from contracts import Audience, DeliveryStatus, Verdict
+from contracts import Verdict
 from servicekit.mongo import (
     Document,
     check_filter,
@@ -22,14 +22,23 @@ from sla.adapters.case_documents import (
     case_document,
     change_update,
     field_key,
+    receipt_doc,
+    receipt_of,
     record_from,
 )
 from sla.adapters.memory import census_keys, summary_of
 from sla.clocks.codec import clock_of
-from sla.ports import CaseChange, CaseFilter, CaseRecord, CaseSummary, ReceiptSummary
+from sla.ports import (
+    CaseChange,
+    CaseFilter,
+    CaseRecord,
+    CaseSummary,
+    ReceiptSummary,
+    newest_receipts,
+)
 
 # Fields a list or a count never needs (the history, the log of published events).
-_HEAVY = {"history": 0, "log": 0, "pauses": 0, "refusals": 0}
+_HEAVY = {"history": 0, "log": 0, "pauses": 0, "refusals": 0, "receipts": 0}
 
 
 class MongoCaseStore:
@@ -59,7 +68,10 @@ class MongoCaseStore:
         if not wanted:
             return {}
         query = {"_id": wanted[0]} if len(wanted) == 1 else {"_id": {"$in": wanted}}
-        docs = await find_all(self._cases, query, None if log else {"log": 0})
+        # The case's receipts are read by `receipts` only.
+        docs = await find_all(
+            self._cases, query, {"receipts": 0} if log else {"log": 0, "receipts": 0}
+        )
         return {doc["_id"]: record_from(doc) for doc in docs if "received_at" in doc}
 
     async def load(self, complaint_id: str) -> CaseRecord | None:
@@ -113,14 +125,7 @@ class MongoCaseStore:
         """One write per case; the last receipt of a batch per notification id wins."""
         by_case: dict[str, dict[str, Document]] = {}
         for r in receipts:
-            by_case.setdefault(r.complaint_id, {})[field_key(r.notification_id)] = {
-                "notification_id": r.notification_id,
-                "audience": r.audience.value,
-                "channel": r.channel,
-                "template": r.template,
-                "status": r.status.value,
-                "at": r.at,
-            }
+            by_case.setdefault(r.complaint_id, {})[field_key(r.notification_id)] = receipt_doc(r)
         ops = [
             UpdateOne(
                 {"_id": cid},
@@ -133,22 +138,14 @@ class MongoCaseStore:
             await write_in_chunks(self._receipts, ops)
 
     async def receipts(self, complaint_id: str) -> list[ReceiptSummary]:
-        """The case's receipts (by `_id`), oldest first."""
-        docs = await find_all(self._receipts, {"_id": complaint_id})
-        stored = (docs[0].get("receipts") or {}).values() if docs else ()
-        kept = [
-            ReceiptSummary(
-                notification_id=r["notification_id"],
-                complaint_id=complaint_id,
-                audience=Audience(r["audience"]),
-                channel=r["channel"],
-                template=r["template"],
-                status=DeliveryStatus(r["status"]),
-                at=r["at"],
-            )
-            for r in stored
-        ]
-        return sorted(kept, key=lambda r: (r.at, r.notification_id))
+        """The receipts the case's own changes kept, and those kept beside it (two `_id`
+        reads), the newest per notification, oldest first."""
+        sources = []
+        for collection in (self._cases, self._receipts):
+            docs = await find_all(collection, {"_id": complaint_id}, {"receipts": 1})
+            kept = (docs[0].get("receipts") or {}).values() if docs else ()
+            sources.append([receipt_of(complaint_id, r) for r in kept])
+        return newest_receipts(*sources)
 
     async def search(self, query: CaseFilter) -> list[CaseSummary]:
         """A scan of `cases` (FerretDB pushes down only `_id`): fine at the volumes staff page."""

@@ -73,6 +73,7 @@ INCOMPLETE = frozenset(
         "extension_needs_approval",
         "regrade_incomplete",
         *("handover_incomplete", "decline_needs_reason", "complexity_incomplete"),
+        "replan_incomplete",
     }
 )
 
@@ -133,6 +134,9 @@ class ActionRequest(Body):
         None, description="For `regraded` (lead or manager; `reason` required): the correction."
     )
     complex: bool | None = Field(None, description="For `complexity_marked` (required).")
+    calendar_version: str | None = Field(
+        None, max_length=1000, description="For `calendar_replanned` (manager; required)."
+    )
 
 
 class ActionPending(Body):
@@ -272,6 +276,7 @@ class CaseDesk:
             approver=request.approver,
             regrade=request.regrade if request.action is A.REGRADED else None,
             complex=request.complex if request.action is A.COMPLEXITY_MARKED else None,
+            calendar_version=request.calendar_version,
             actor_role=ActorRole(who.role.value) if request.action in _ROLED else None,
         )
 

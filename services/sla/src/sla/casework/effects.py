@@ -19,7 +19,13 @@ from contracts import (
     SlaEventKind,
 )
 from sla.clocks.firing import next_of
-from sla.clocks.replan import Keys, pause_upgrades, replan_for_severity, resume_upgrades
+from sla.clocks.replan import (
+    Keys,
+    calendar_moves,
+    pause_upgrades,
+    replan_for_severity,
+    resume_upgrades,
+)
 from sla.clocks.sheet import ClockEntry, ClockStatus, as_deadline, entry_of, upsert, with_plan
 from sla.domain import (
     BusinessCalendar,
@@ -63,7 +69,13 @@ class SheetChange:
             if e.running and e.clock is not None and (clock is None or e.clock is clock)
         ]
 
-    def event(self, kind: SlaEventKind, entry: ClockEntry | None = None) -> None:
+    def event(
+        self,
+        kind: SlaEventKind,
+        entry: ClockEntry | None = None,
+        *,
+        previous: ClockEntry | None = None,
+    ) -> None:
         """Announce a change of the case's clocks (of one clock entry if given)."""
         cid, action = self.record.complaint_id, self.action
         data = SlaChange(
@@ -76,6 +88,9 @@ class SheetChange:
             policy_version=entry.policy_version if entry else self.policy.version,
             calendar_version=entry.calendar_version if entry else self.calendar.version,
             fired_at=action.occurred_at,
+            provisional=entry.provisional if entry else False,
+            previous_due_at=previous.due_at if previous else None,
+            previous_calendar_version=previous.calendar_version if previous else None,
         )
         target = entry.deadline_id(cid) if entry else cid
         self.events.append(
@@ -205,6 +220,21 @@ class SheetChange:
             if entry.key not in have:
                 self.put(entry)
 
+    def recalendar(self, keys: Keys) -> None:
+        """Re-plan every running, unpaused clock on this service's calendar; each one whose due
+        moves is announced with its old and new due and calendar versions (kept in the log)."""
+        moves = calendar_moves(
+            self.sheet,
+            severity=self.record.case.severity,
+            flags=self.record.facts.flags,
+            keys=keys,
+            policy=self.policy,
+            calendar=self.calendar,
+        )
+        for old, new in moves:
+            self.put(new)
+            self.event(SlaEventKind.REPLANNED, new, previous=old)
+
     def progress_given(self) -> None:
         """Contact with the customer is a progress update: it meets the running occurrence and
         starts the next one from now."""
@@ -272,6 +302,8 @@ def apply_effects(
         )
     if action.action is LifecycleAction.CONTACTED:
         change.progress_given()
+    if action.action is LifecycleAction.CALENDAR_REPLANNED:
+        change.recalendar(keys)
     return change
 
 

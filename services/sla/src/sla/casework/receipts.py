@@ -76,9 +76,12 @@ def acknowledges(sent: NotificationSent) -> bool:
     )
 
 
-def acknowledged(record: CaseRecord, entry_id: str, at: datetime) -> CaseChange | None:
-    """The case acknowledged by a receipt: state, acknowledge clock met, history; None if it
-    was acknowledged already (by staff or an earlier receipt) or is past acknowledging."""
+def acknowledged(
+    record: CaseRecord, entry_id: str, at: datetime, receipts: tuple[ReceiptSummary, ...] = ()
+) -> CaseChange | None:
+    """The case acknowledged by a receipt: state, acknowledge clock met, history, and the
+    case's `receipts` of the batch kept in the same write; None if it was acknowledged already
+    (by staff or an earlier receipt) or is past acknowledging."""
     case = record.case
     if case.acknowledged or case.state not in _OPEN:
         return None
@@ -93,7 +96,7 @@ def acknowledged(record: CaseRecord, entry_id: str, at: datetime) -> CaseChange 
         else c
         for c in record.clocks
     )
-    return CaseChange(case=new_case, clocks=clocks, entry=LogEntry(entry_id, at))
+    return CaseChange(case=new_case, clocks=clocks, entry=LogEntry(entry_id, at), receipts=receipts)
 
 
 @dataclass
@@ -106,36 +109,49 @@ class RecordReceipt:
     clock: Clock
 
     async def on_receipts(self, messages: Sequence[Inbound]) -> list[Rejection]:
-        """One write for the receipts, one read for the acknowledged cases, one CAS per case,
-        one snapshot per acknowledged case."""
+        """One read for the acknowledged cases, one CAS per case that keeps its receipts of
+        the batch too, one write for the receipts no CAS kept, one snapshot per acknowledged
+        case."""
         receipts, rejections = decode_plausible(messages, NotificationSent)
-        await self.cases.record_receipts([summary(sent) for sent in receipts])
+        by_case: dict[str, list[ReceiptSummary]] = {}
+        for sent in receipts:
+            by_case.setdefault(sent.data.complaint_id, []).append(summary(sent))
         wanted = [sent for sent in receipts if acknowledges(sent)]
         # The log is not needed (a receipt publishes no stored event) and is costly to read.
         ids = [sent.data.complaint_id for sent in wanted]
         known = await self.cases.load_many(ids, log=False)
         for sent in wanted:
-            await self._acknowledge(sent, known)
+            cid = sent.data.complaint_id
+            if cid in by_case and await self._acknowledge(sent, known, tuple(by_case[cid])):
+                del by_case[cid]
+        await self.cases.record_receipts([r for kept in by_case.values() for r in kept])
         # Acknowledged now or before (a redelivery whose snapshot may not have gone out).
         records = [r for r in known.values() if r.case.acknowledged]
         await self.publish(with_snapshots([], records, at=self.clock.now()))
         return rejections
 
-    async def _acknowledge(self, sent: NotificationSent, known: dict[str, CaseRecord]) -> None:
+    async def _acknowledge(
+        self,
+        sent: NotificationSent,
+        known: dict[str, CaseRecord],
+        receipts: tuple[ReceiptSummary, ...],
+    ) -> bool:
+        """Whether the case was acknowledged now (its `receipts` kept by the same write)."""
         cid = sent.data.complaint_id
+        entry_id = f"receipt:{sent.data.notification_id}"
         for _ in range(COMMIT_ATTEMPTS):
             record = known.pop(cid, None) or await self.cases.load(cid)
             if record is None:
-                return  # never classified here (or not a complaint): the receipt is kept anyway
-            change = acknowledged(record, f"receipt:{sent.data.notification_id}", sent.time)
+                return False  # never classified here (or not a complaint): kept beside it
+            change = acknowledged(record, entry_id, sent.time, receipts)
             if change is None:
                 known[cid] = record
-                return
+                return False
             if await self.cases.commit(record, change):
                 known[cid] = after(record, change)
                 for clock in record.clocks:
                     if clock.running and clock.clock is ClockName.ACKNOWLEDGE:
                         on_time = "on_time" if sent.time <= clock.due_at else "late"
                         self.metrics.met.labels(clock.clock.value, on_time).inc()
-                return
+                return True
         raise ReceiptBusyError(cid)

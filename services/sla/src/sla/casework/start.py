@@ -180,6 +180,7 @@ class StartClocks:
                 due_at=c.due_at.astimezone(UTC),
                 due_at_local=self.calendar.local(c.due_at).strftime(SHANGHAI_DISPLAY),
                 occurrence=c.occurrence,
+                provisional=c.provisional,
             )
             for c in clocks
             if c.clock is not None
@@ -191,6 +192,7 @@ class StartClocks:
             deadlines=views,
             policy_version=self.policy.version,
             calendar_version=self.calendar.version,
+            provisional=any(v.provisional for v in views),
         )
         return SlaChanged.build(
             data=change,

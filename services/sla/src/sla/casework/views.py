@@ -54,6 +54,9 @@ class ClockView(View):
     stopped_at: AwareDatetime | None = None
     policy_version: str
     calendar_version: str
+    provisional: bool = Field(
+        description="The due time was computed on a provisional calendar year (it may move)."
+    )
 
 
 class ReceiptView(View):

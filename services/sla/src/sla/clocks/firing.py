@@ -47,6 +47,7 @@ def fired_event(
         policy_version=entry.policy_version,
         calendar_version=entry.calendar_version,
         fired_at=now,
+        provisional=entry.provisional,
     )
     return SlaChanged.build(
         data=data,

@@ -71,26 +71,9 @@ def replan_for_severity(
         if spec is None:
             changed.append(replace(entry, status=ClockStatus.CANCELLED, stopped_at=now))
             continue
-        plan = build_deadline(
-            spec=spec,
-            started_at=entry.started_at,
-            severity=severity,
-            flags=flag_list,
-            policy=policy,
-            calendar=calendar,
-            occurrence=entry.occurrence,
-        )
-        fresh = entry_of(plan, severity.value, repeat=spec.repeat, round_=entry.round)
-        credit = timedelta(seconds=entry.paused_seconds)
-        if credit > timedelta(0):
-            fresh = _later(fresh, credit, calendar=calendar)
         changed.append(
-            replace(
-                fresh,
-                key=entry.key,
-                passed=entry.passed,
-                paused_seconds=entry.paused_seconds,
-                lease=entry.lease,
+            replanned(
+                entry, spec, severity=severity, flags=flag_list, policy=policy, calendar=calendar
             )
         )
     present = {e.clock for e in sheet if e.clock is not None}
@@ -113,6 +96,71 @@ def replan_for_severity(
             )
             changed.append(entry_of(started, severity.value, repeat=spec.repeat))
     return upsert(sheet, changed)
+
+
+def replanned(
+    entry: ClockEntry,
+    spec: ClockSpec,
+    *,
+    severity: Severity,
+    flags: Sequence[FlagName],
+    policy: SlaPolicy,
+    calendar: BusinessCalendar,
+) -> ClockEntry:
+    """`entry` planned again from its own start on `spec` and `calendar`: the pause credit it
+    had added back, thresholds already passed staying passed (an extension is not kept)."""
+    plan = build_deadline(
+        spec=spec,
+        started_at=entry.started_at,
+        severity=severity,
+        flags=flags,
+        policy=policy,
+        calendar=calendar,
+        occurrence=entry.occurrence,
+    )
+    fresh = entry_of(plan, severity.value, repeat=spec.repeat, round_=entry.round)
+    credit = timedelta(seconds=entry.paused_seconds)
+    if credit > timedelta(0):
+        fresh = _later(fresh, credit, calendar=calendar)
+    return replace(
+        fresh,
+        key=entry.key,
+        passed=entry.passed,
+        paused_seconds=entry.paused_seconds,
+        lease=entry.lease,
+    )
+
+
+def calendar_moves(
+    sheet: Sequence[ClockEntry],
+    *,
+    severity: Severity,
+    flags: Sequence[FlagName],
+    keys: Keys,
+    policy: SlaPolicy,
+    calendar: BusinessCalendar,
+) -> list[tuple[ClockEntry, ClockEntry]]:
+    """(old, new) for each running, unpaused clock whose due or calendar version changes when
+    planned again on `calendar` (`complaints sla replan`). Paused clocks are re-planned by their
+    resume; an overlay's clock (no pack spec) keeps its plan."""
+    moves = []
+    for entry in sheet:
+        if not entry.running or entry.clock is None or entry.pause_base is not None:
+            continue
+        spec = policy.spec(
+            clock=entry.clock,
+            severity=severity,
+            category=keys.category,
+            complex_case=keys.complex_case,
+        )
+        if spec is None:
+            continue
+        new = replanned(
+            entry, spec, severity=severity, flags=flags, policy=policy, calendar=calendar
+        )
+        if (new.due_at, new.calendar_version) != (entry.due_at, entry.calendar_version):
+            moves.append((entry, new))
+    return moves
 
 
 def _later(entry: ClockEntry, credit: timedelta, *, calendar: BusinessCalendar) -> ClockEntry:

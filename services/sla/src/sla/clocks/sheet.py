@@ -10,9 +10,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from contracts import Audience, ClockName
 from sla.domain import Deadline, Unit
+from sla.domain.calendar_data import provisional_years_in
+
+CHINA = ZoneInfo("Asia/Shanghai")  # the calendar years of the packs (all on Shanghai time)
 
 
 class ClockStatus(StrEnum):
@@ -82,6 +86,15 @@ class ClockEntry:
             return None
         pending = [t for t in self.thresholds if t.percent not in self.passed]
         return min(pending, key=lambda t: (t.at, t.percent)) if pending else None
+
+    @property
+    def provisional(self) -> bool:
+        """Whether the due time was computed on a provisional calendar year its span touches."""
+        years = provisional_years_in(self.calendar_version)
+        if not years:
+            return False
+        first, last = (moment.astimezone(CHINA).year for moment in (self.started_at, self.due_at))
+        return any(first <= year <= last for year in years)
 
     def deadline_id(self, complaint_id: str) -> str:
         """`<complaint>:<key>`: names the clock in event ids and due-index entries."""

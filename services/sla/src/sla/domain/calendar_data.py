@@ -115,3 +115,11 @@ def load_holiday_data(calendar_dir: Path) -> HolidayData:
         provisional_years=frozenset(provisional),
         version=" + ".join(parts),
     )
+
+
+_PROVISIONAL = re.compile(r"cn-(\d{4}) override v\S+ \(provisional\)")
+
+
+def provisional_years_in(version: str) -> frozenset[int]:
+    """The years a calendar version string names as answered from a provisional override."""
+    return frozenset(int(year) for year in _PROVISIONAL.findall(version))

@@ -147,6 +147,23 @@ def _complexity_marked(step: Step) -> Outcome:
     return replace(case, complex_case=mark), Effects()
 
 
+def _calendar_replanned(step: Step) -> Outcome:
+    """Re-plan the open deadlines on the calendar this service runs (the use-case moves them);
+    refused unless the action names that calendar, so nothing moves on a calendar not deployed."""
+    case, wanted = step.case, step.action.calendar_version
+    calendar = step.calendar or step.policy.calendar
+    running = calendar.version if calendar is not None else None
+    if not wanted:
+        return refuse(case, reason="replan_incomplete", detail="name the `calendar_version`")
+    if wanted != running:
+        return refuse(
+            case,
+            reason="calendar_mismatch",
+            detail=f"this service runs calendar {running!r}, not {wanted!r}: deploy it first",
+        )
+    return case, Effects()
+
+
 def _withdrawn(step: Step) -> Outcome:
     case, action = step.case, step.action
     after, _credit = end_pause(
@@ -192,6 +209,7 @@ _RULES: dict[LifecycleAction, Rule] = {
     A.HANDOVER_ACCEPTED: handover_accepted,
     A.HANDOVER_DECLINED: handover_declined,
     A.COMPLEXITY_MARKED: _complexity_marked,
+    A.CALENDAR_REPLANNED: _calendar_replanned,
 }
 
 

@@ -86,4 +86,5 @@ LEGAL: dict[LifecycleAction, dict[CaseState, CaseState]] = {
     A.HANDOVER_DECLINED: {state: state for state in _OPEN},
     # Recorded, no move: clocks the pack keys on complexity re-plan (the use-case does it).
     A.COMPLEXITY_MARKED: {state: state for state in _OPEN},
+    A.CALENDAR_REPLANNED: {state: state for state in _OPEN},
 }
