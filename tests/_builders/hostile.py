@@ -22,14 +22,18 @@ from typing import Any, TypeVar, cast
 import pytest
 import yaml
 from _pytest.mark.structures import ParameterSet
+from aiokafka.structs import ConsumerRecord
 from faststream.asgi import AsgiFastStream
 from faststream.kafka import KafkaBroker, KafkaMessage, TestKafkaBroker
+from faststream.kafka.subscriber.usecase import BatchSubscriber
+from faststream.kafka.testing import _find_handler
 from pydantic import TypeAdapter, ValidationError
 
 from contracts import DeadLetter, MessageDeadLettered, Topic
 from servicekit import shell
 from servicekit.delivery import DeliveryPolicy
 from servicekit.mongo import check_document, check_filter, check_update
+from servicekit.signing import SERVICES, WRITER, Signer, SigningSettings
 
 V = TypeVar("V")
 Entry = dict[str, Any]
@@ -141,6 +145,26 @@ def parsed(adapter: TypeAdapter[V], bodies: Sequence[bytes]) -> list[V]:
 
 
 _DEAD = TypeAdapter(MessageDeadLettered)
+DEV_SIGNERS = {name: Signer.of(name, SigningSettings()) for name in SERVICES}
+"""Each service's signer under the default (dev-only) keys the apps under test verify with."""
+
+
+def signed_record(topic: Topic, body: bytes, signer: Signer, key: bytes = b"") -> Any:
+    """A consumed record of `body` carrying `signer`'s signature headers."""
+    headers = [(k, v.encode()) for k, v in signer.headers(topic.value, key, body).items()]
+    return ConsumerRecord(
+        topic=topic.value,
+        partition=0,
+        offset=0,
+        timestamp=0,
+        timestamp_type=1,
+        key=key,
+        value=body,
+        checksum=None,
+        serialized_key_size=len(key),
+        serialized_value_size=len(body),
+        headers=headers,
+    )
 
 
 class ServiceOnBroker:
@@ -172,9 +196,23 @@ class ServiceOnBroker:
     ) -> None:
         await self._test.__aexit__(kind, error, trace)
 
-    async def batch(self, topic: Topic, bodies: Sequence[bytes]) -> None:
-        """Deliver `bodies` to the service's subscriber of `topic` as one consumed batch."""
-        await self.broker.publish_batch(*bodies, topic=topic.value)
+    async def batch(
+        self, topic: Topic, bodies: Sequence[bytes], *, signer: Signer | bool | None = True
+    ) -> None:
+        """Deliver `bodies` to the service's subscriber of `topic` as one consumed batch, each
+        signed as the topic's owner would (`signer=True`), as `signer`, or unsigned (`None`)."""
+        if signer is True:
+            signer = DEV_SIGNERS.get(WRITER.get(topic, ""))
+        if not isinstance(signer, Signer):
+            await self.broker.publish_batch(*bodies, topic=topic.value)
+            return
+        records = [signed_record(topic, body, signer) for body in bodies]
+        for subscriber in _find_handler(cast(Any, self.broker.subscribers), topic.value, None):
+            if isinstance(subscriber, BatchSubscriber):
+                await subscriber.process_message(records)
+            else:  # a collector of what the service publishes
+                for record in records:
+                    await subscriber.process_message(record)
 
     def events(self, topic: Topic, adapter: TypeAdapter[V]) -> list[V]:
         """What was published on `topic` that parses as `adapter`'s type."""

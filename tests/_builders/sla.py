@@ -258,7 +258,15 @@ async def on_receipts(rig: Rig, *events: NotificationSent) -> None:
 A = LifecycleAction
 S = CaseState
 KEYS = {role: f"{role.value}-key-0123456789abcdef" for role in Role}
-STAFF = {KEYS[role]: StaffKey(staff_id=f"{role.value}-01", role=role) for role in Role}
+# The handler and the lead work in billing (where FIELDS dispatches); hand-overs go to network,
+# whose staff answer them (`network_key`).
+DEPARTMENT = {Role.HANDLER: "billing", Role.LEAD: "billing", Role.MANAGER: None}
+STAFF = {
+    KEYS[role]: StaffKey(staff_id=f"{role.value}-01", role=role, department=DEPARTMENT[role])
+    for role in Role
+}
+NETWORK_KEY = "network-lead-key-0123456789abcdef"
+STAFF[NETWORK_KEY] = StaffKey(staff_id="network-lead-01", role=Role.LEAD, department="network")
 # Fields that satisfy every action's own requirements.
 FIELDS: dict[LifecycleAction, dict[str, Any]] = {
     A.ASSIGNED: {"assignee": "handler-01", "department": "billing"},
@@ -297,6 +305,7 @@ ACTOR = {
     A.CLOSED: Role.LEAD,
     A.REOPENED: Role.LEAD,
     A.DEADLINE_EXTENDED: Role.MANAGER,
+    A.WITHDRAWN: Role.LEAD,  # the customer's request, confirmed by a lead (issue 20)
     A.CALENDAR_REPLANNED: Role.MANAGER,
 }
 
@@ -333,6 +342,8 @@ class ApiRig:
         self._ids += 1
         body = {"action": action.value, "action_id": action_id or f"a{self._ids}", **fields}
         key = KEYS[role or ACTOR.get(action, Role.HANDLER)]
+        if action in {A.HANDOVER_ACCEPTED, A.HANDOVER_DECLINED} and role is None:
+            key = NETWORK_KEY  # the receiving department answers a hand-over
         return await self.client.post(
             f"/cases/{cid}/actions", json=body, headers={"X-Api-Key": key}
         )
@@ -353,7 +364,8 @@ class ApiRig:
         answer = await self.post(action, **(FIELDS.get(action, {}) | fields))
         assert answer.status_code == 202, answer.text
         await self.consume()
-        applied = await self.get(answer.headers["location"])
+        # Read as a manager: who may read which case is the access tests' business.
+        applied = await self.get(answer.headers["location"], Role.MANAGER)
         assert applied.status_code == 200, applied.text
         body: dict[str, Any] = applied.json()
         return body

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import httpx
 
-from complaints_cli.staff import StaffDemo
+from complaints_cli.staff import StaffDemo, pack_departments
 from complaints_cli.staff_script import (
     ONCE,
     PATTERN,
@@ -26,7 +26,7 @@ from contracts import CaseState, ClockName, Event, Severity, Topic
 from sla.http_api import CaseDesk, create_case_api
 from sla.queries import CaseQueries
 from sla.settings import parse_staff_keys
-from tests._builders.sla import CALENDAR, POLICY, RECEIVED, Rig, classified
+from tests._builders.sla import CALENDAR, POLICIES, POLICY, RECEIVED, Rig, classified
 
 S = CaseState
 
@@ -97,6 +97,7 @@ async def test_every_script_plays_out_through_the_case_api(sla_rig: Rig) -> None
     ids = cids(len(PATTERN))
     await rig.classified(*(classified(cid=cid, severity=Severity.P4) for cid in ids))
     demo = StaffDemo(CALENDAR, scale=100_000.0, origin=RECEIVED)
+    demo.departments = pack_departments(POLICIES / "telecom")  # as `for_pack` sets them
 
     async def apply_at_once(events: Sequence[Event]) -> None:
         inbound = [rig.inbound(e.model_dump_json().encode(), Topic.LIFECYCLE) for e in events]

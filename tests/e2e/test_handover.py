@@ -36,7 +36,12 @@ ORIGIN = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # Tuesday 24 November 2026, 1
 SCALE = 600.0
 ROLES = ("handler", "lead", "manager")
 KEYS = {role: secrets.token_urlsafe(24) for role in ROLES}
-STAFF = {KEYS[role]: {"staff_id": f"{role}-e2e", "role": role} for role in ROLES}
+# Issue 20: each key sees its department's cases (the manager all of them).
+DEPARTMENTS = {"handler": "network", "lead": "billing", "manager": None}
+STAFF = {
+    KEYS[role]: {"staff_id": f"{role}-e2e", "role": role, "department": DEPARTMENTS[role]}
+    for role in ROLES
+}
 Json = dict[str, Any]
 
 

@@ -15,6 +15,7 @@ from notifier.app import Ports, build_channels, create_app, load_directory, load
 from notifier.settings import NotifierSettings
 from servicekit.clock import FakeClock
 from servicekit.kafka import encode
+from servicekit.signing import Signer, SigningSettings
 from tests.notifier.rig import CID, NOW, PHONE, POLICIES, FakeChannel, sla_set
 
 ENV_PREFIX = "NOTIFIER_"
@@ -89,7 +90,9 @@ async def test_the_app_consumes_sla_events_and_publishes_receipts(
         receipts.append(NotificationSent.model_validate_json(body))
 
     async with TestKafkaBroker(app.broker) as broker:
-        await broker.publish(encode(sla_set()), topic=Topic.SLA.value, key=CID.encode())
+        body, key = encode(sla_set()), CID.encode()
+        signed = Signer.of("sla", SigningSettings()).headers(Topic.SLA.value, key, body)
+        await broker.publish(body, topic=Topic.SLA.value, key=key, headers=signed)
         for _ in range(100):
             if receipts:
                 break

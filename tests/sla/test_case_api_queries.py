@@ -16,6 +16,7 @@ from contracts import (
     NotificationSent,
     Severity,
 )
+from sla.settings import Role
 from tests._builders.sla import (
     CID,
     RECEIVED,
@@ -76,8 +77,9 @@ async def show(api: ApiRig, cid: str = CID) -> dict[str, object]:
     return body
 
 
-async def listing(api: ApiRig, query: str = "") -> dict[str, object]:
-    answer = await api.get(f"/cases{query}")
+async def listing(api: ApiRig, query: str = "", role: Role = Role.MANAGER) -> dict[str, object]:
+    """A list as `role` (a manager, who sees every case, unless the test is about scope)."""
+    answer = await api.get(f"/cases{query}", role)
     assert answer.status_code == 200, answer.text
     body: dict[str, object] = answer.json()
     return body
@@ -211,6 +213,9 @@ async def test_lists_filter_by_every_field_and_page(api: ApiRig) -> None:
     second = await listing(api, "?page=2&page_size=2")
     assert (ids(second), second["total"], second["page"]) == ([THIRD], 3, 2)
     assert ids(await listing(api, "?page=3&page_size=2")) == []
+    # Issue 20: handler-01 does not see handler-02's case; totals count only what they see.
+    mine = await listing(api, role=Role.HANDLER)
+    assert (ids(mine), mine["total"]) == ([CID, THIRD], 2)
 
 
 async def test_an_upgraded_case_lists_under_its_new_severity(api: ApiRig) -> None:

@@ -296,7 +296,7 @@ def _step(step: Entry) -> tuple[str, bytes]:
         data=CaseAction.model_validate(data),
         subject=data["complaint_id"],
         source="/crm",
-        time=RECEIVED,
+        time=data["occurred_at"],  # issued when it happened, as the case API does
         cause=step["action_id"],
     )
     return step["action_id"], event.model_dump_json().encode()

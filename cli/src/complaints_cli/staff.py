@@ -29,6 +29,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from complaints_cli.case_client import Answer, CaseClient
 from complaints_cli.sla_clocks import clock_documents, flatten
 from complaints_cli.staff_script import (
+    DEFAULT_DEPARTMENT,
     HANDLERS,
     LEAD,
     MANAGER,
@@ -43,6 +44,7 @@ from complaints_cli.staff_script import (
 from complaints_cli.summary import ClockTally, render_staff
 from contracts.read_models import CASE_SHEETS
 from servicekit.clock import ScaledClock
+from servicekit.packfile import read_yaml
 from servicekit.read_models import documents
 from sla.domain import BusinessCalendar
 
@@ -72,6 +74,16 @@ class StaffReport:
     finished: int = 0
 
 
+def pack_departments(pack_dir: Path) -> tuple[str, ...]:
+    """The departments the demo dispatches to: the top level of the pack's taxonomy."""
+    path = pack_dir / "classifier.yaml"
+    if not path.is_file():
+        return ()
+    data = read_yaml(path, ValueError)
+    taxonomy = data.get("taxonomy") if isinstance(data, dict) else None
+    return tuple(sorted(str(code) for code in taxonomy)) if isinstance(taxonomy, dict) else ()
+
+
 class StaffDemo:
     """The staff side of `complaints demo`: keys, clock, and the simulated people."""
 
@@ -90,6 +102,7 @@ class StaffDemo:
         self.anchor = datetime.now(SHANGHAI)
         self.clock = ScaledClock(scale=scale, origin=self.origin, anchor=self.anchor)
         self.keys = {who: secrets.token_urlsafe(24) for who in (*HANDLERS, LEAD, MANAGER)}
+        self.departments: tuple[str, ...] = ()
         self.report = StaffReport()
         self.summary = ""
         self._caster = Caster()
@@ -101,15 +114,19 @@ class StaffDemo:
     @classmethod
     def for_pack(cls, policy_dir: Path, pack: str = "telecom") -> StaffDemo:
         """The staff demo on the pack's business calendar."""
-        return cls(BusinessCalendar.load(policy_dir=policy_dir, pack=pack))
+        demo = cls(BusinessCalendar.load(policy_dir=policy_dir, pack=pack))
+        demo.departments = pack_departments(policy_dir / pack)
+        return demo
 
     def env(self) -> dict[str, str]:
-        """The SLA's API keys for the simulated staff."""
+        """The SLA's API keys for the simulated staff: the lead leads every department the
+        demo dispatches to (the case API scopes a lead to their departments, issue 20)."""
         roles = {LEAD: "lead", MANAGER: "manager"}
-        staff = {
+        staff: dict[str, dict[str, object]] = {
             key: {"staff_id": who, "role": roles.get(who, "handler")}
             for who, key in self.keys.items()
         }
+        staff[self.keys[LEAD]]["departments"] = sorted({DEFAULT_DEPARTMENT, *self.departments})
         return {"SLA_API_KEYS": json.dumps(staff)}
 
     def start(self, api: str, *, transport: httpx.AsyncBaseTransport | None = None) -> None:

@@ -20,6 +20,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 START_AT = clock_time(8, 45)  # the run starts on a working-day morning, before opening
 HANDLERS = tuple(f"handler-{n:02d}" for n in range(1, 6))
 LEAD, MANAGER = "lead-01", "manager-01"
+DEFAULT_DEPARTMENT = "customer_service"
+"""Where a case without a category is dispatched."""
 # Working hours count fully for P3 / P4; P1 and P2 clocks run in natural minutes, so staff hurry.
 PACE = {"P1": 0.1, "P2": 0.25, "P3": 1.0, "P4": 1.0}
 SPREAD_HOURS = (
@@ -82,7 +84,8 @@ SCRIPTS: dict[str, tuple[Step, ...]] = {
     "late": (Step(4.5, "assigned", "lead"), *PROMPT[1:]),  # dispatch breached (4 wh)
     "escalated": (Step(7.0, "assigned", "lead"), CONTACT, RESOLVE),  # dispatch escalated (6 wh)
     "neglected": (),  # nobody acts: dispatch and first contact breach and escalate
-    "withdrawn": (ASSIGN, CONTACT, Step(2.0, "withdrawn", fields={"reason": "客户来电撤诉"})),
+    # The customer's request, confirmed by a lead (issue 20: a handler may not withdraw).
+    "withdrawn": (ASSIGN, CONTACT, Step(2.0, "withdrawn", "lead", {"reason": "客户来电撤诉"})),
     "reopen": (
         *PROMPT,
         Step(1.0, "reopened", "lead", {"reason": "客户反映问题再次出现"}),
@@ -159,7 +162,7 @@ class Caster:
         """The script for one listed case."""
         script = next(self._slots)
         script = self._once.pop(script, script)
-        category = row.get("category") or "customer_service"
+        category = row.get("category") or DEFAULT_DEPARTMENT
         return Assignment(
             complaint_id=row["complaint_id"],
             script=script,

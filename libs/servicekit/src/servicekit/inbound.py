@@ -21,6 +21,7 @@ class Inbound:
     key: bytes | None
     value: bytes
     timestamp_ms: int
+    headers: tuple[tuple[str, bytes], ...] = ()
 
     @classmethod
     def from_record(cls, record: Any) -> Inbound:
@@ -32,6 +33,7 @@ class Inbound:
             key=record.key,
             value=record.value if record.value is not None else b"",
             timestamp_ms=record.timestamp,
+            headers=tuple((k, bytes(v or b"")) for k, v in record.headers or ()),
         )
 
 

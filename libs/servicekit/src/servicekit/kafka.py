@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry
 from contracts import PARTITIONS, Event, Topic
 from contracts.topics import topic_config
 from servicekit.settings import TLS_PROTOCOLS, KafkaSettings, ToolKafkaSettings
+from servicekit.signing import Signer
 
 log = logging.getLogger(__name__)
 
@@ -142,18 +143,19 @@ def encode(event: Event) -> bytes:
     return event.model_dump_json(exclude_none=False).encode()
 
 
-async def publish_all(broker: KafkaBroker, events: Sequence[Event]) -> None:
-    """Publish events concurrently, keyed by complaint id; returns once all are acknowledged."""
+async def publish_all(
+    broker: KafkaBroker, events: Sequence[Event], signer: Signer | None = None
+) -> None:
+    """Publish events concurrently, keyed by complaint id (and signed, with a `signer`);
+    returns once all are acknowledged."""
     if not events:
         return
-    await asyncio.gather(
-        *(
-            broker.publish(
-                encode(event),
-                topic=event.topic.value,
-                key=event.key(),
-                headers={"ce_type": event.type, "content-type": "application/cloudevents+json"},
-            )
-            for event in events
-        )
-    )
+    await asyncio.gather(*(_publish(broker, event, signer) for event in events))
+
+
+async def _publish(broker: KafkaBroker, event: Event, signer: Signer | None) -> None:
+    body, topic, key = encode(event), event.topic.value, event.key()
+    headers = {"ce_type": event.type, "content-type": "application/cloudevents+json"}
+    if signer is not None:
+        headers |= signer.headers(topic, key, body)
+    await broker.publish(body, topic=topic, key=key, headers=headers)

@@ -8,6 +8,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from servicekit.signing import SigningSettings
+
 TLS_PROTOCOLS = frozenset({"SSL", "SASL_SSL"})
 
 
@@ -133,6 +135,10 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     http_guard: HttpGuardSettings = HttpGuardSettings()
+    signing: SigningSettings = Field(
+        default_factory=SigningSettings,
+        description="HMAC keys: this service's own, and its producers' (servicekit.signing).",
+    )
     log_level: str = "INFO"
     log_format: Literal["json", "text"] = "json"
     lag_interval_seconds: float = Field(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 from faststream.asgi import AsgiFastStream
@@ -18,6 +19,9 @@ from servicekit.lag import ConsumerLag, subscriber_consumers
 from servicekit.metrics import KitMetrics
 from servicekit.mongo import MongoResource
 from servicekit.settings import ServiceSettings
+from servicekit.signing import Signer, Verifier
+
+log = logging.getLogger(__name__)
 
 
 class ServiceShell:
@@ -29,6 +33,10 @@ class ServiceShell:
         self.registry = CollectorRegistry()
         self.broker = make_broker(settings=settings.kafka, service=service, registry=self.registry)
         self.kit = KitMetrics(self.registry, service)
+        self.signer = Signer.of(service, settings.signing)
+        self.verifier = Verifier.of(settings.signing)
+        if dev := settings.signing.dev_only():
+            log.warning("public dev-only signing keys in use", extra={"fields": {"signers": dev}})
         self.guard = HttpGuard(settings.http_guard, self.kit)
         self.lag = ConsumerLag(
             service=service,
@@ -67,8 +75,9 @@ class ServiceShell:
         )
 
     async def publish(self, events: Sequence[Event]) -> None:
-        """Publish events keyed by complaint id and wait for the broker's acknowledgement."""
-        await publish_all(self.broker, events)
+        """Publish events keyed by complaint id, signed as this service, and wait for the
+        broker's acknowledgement."""
+        await publish_all(self.broker, events, self.signer)
 
     def app(
         self,

@@ -57,5 +57,6 @@ def create_app(settings: ClassifierSettings, ports: Ports | None = None) -> Asgi
         regrading=Regrading(store=ports.corrections or InMemoryCorrectionStore()),
         policy=shell.policy(ports.clock),
         settings=settings.kafka,
+        verifier=shell.verifier,
     )
     return shell.app(on_startup=[ports.store.ensure_indexes])

@@ -11,6 +11,7 @@ from classifier.service import Classification
 from contracts import Topic
 from servicekit.delivery import DeliveryPolicy, Inbound, Rejection, consume
 from servicekit.settings import KafkaSettings
+from servicekit.signing import WRITER, Verifier
 
 GROUP = "classifier"
 REGRADE_GROUP = "classifier-regrade"
@@ -24,8 +25,10 @@ def register(
     regrading: Regrading,
     policy: DeliveryPolicy,
     settings: KafkaSettings,
+    verifier: Verifier,
 ) -> None:
-    """Subscribe the classifier to normalised complaints and to staff regrades."""
+    """Subscribe the classifier to normalised complaints and to staff regrades (those the
+    SLA service's case API signed; others are dead-lettered)."""
 
     async def on_complaints_normalized(messages: Sequence[Inbound]) -> Sequence[Rejection]:
         """Classify normalised complaints against their history and publish the decisions."""
@@ -50,5 +53,5 @@ def register(
         group=REGRADE_GROUP,
         settings=settings,
         policy=policy,
-        handler=on_complaints_lifecycle,
+        handler=verifier.only_from(WRITER[Topic.LIFECYCLE], on_complaints_lifecycle),
     )

@@ -219,7 +219,11 @@ def create_app(settings: NotifierSettings, ports: Ports | None = None) -> AsgiFa
     )
     notifier.wake = dispatcher.wake
     handlers.register(
-        shell.broker, notifier=notifier, policy=shell.policy(ports.clock), settings=settings.kafka
+        shell.broker,
+        notifier=notifier,
+        policy=shell.policy(ports.clock),
+        settings=settings.kafka,
+        verifier=shell.verifier,
     )
     tasks: list[asyncio.Task[None]] = []
 

@@ -10,14 +10,24 @@ from contracts import Topic
 from notifier.service import Notifier
 from servicekit.delivery import DeliveryPolicy, Inbound, Rejection, consume
 from servicekit.settings import KafkaSettings
+from servicekit.signing import WRITER, Verifier
 
 GROUP = "notifier"
 
 
 def register(
-    broker: KafkaBroker, *, notifier: Notifier, policy: DeliveryPolicy, settings: KafkaSettings
+    broker: KafkaBroker,
+    *,
+    notifier: Notifier,
+    policy: DeliveryPolicy,
+    settings: KafkaSettings,
+    verifier: Verifier,
 ) -> None:
-    """Subscribe the notifier to classifications, SLA events and accepted lifecycle actions."""
+    """Subscribe the notifier to classifications, SLA events and accepted lifecycle actions.
+
+    SLA events and lifecycle state changes are acted on only when the SLA service signed them
+    (a forged state change must never text the customer); others are dead-lettered.
+    """
 
     async def on_complaints_classified(messages: Sequence[Inbound]) -> Sequence[Rejection]:
         """Acknowledge enquiries and routed reports; tell leadership, media, security."""
@@ -41,4 +51,5 @@ def register(
         (Topic.LIFECYCLE, on_case_lifecycle),
         (Topic.INCIDENTS, on_incident_changed),
     ):
-        consume(broker, topic=topic, group=GROUP, settings=settings, policy=policy, handler=handler)
+        owned = verifier.only_from(WRITER[topic], handler) if topic in WRITER else handler
+        consume(broker, topic=topic, group=GROUP, settings=settings, policy=policy, handler=owned)

@@ -97,6 +97,7 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
         ),
         policy=shell.policy(ports.clock),
         settings=settings.kafka,
+        verifier=shell.verifier,
     )
     tasks: list[asyncio.Task[None]] = []
 

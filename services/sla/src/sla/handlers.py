@@ -9,6 +9,7 @@ from faststream.kafka import KafkaBroker
 from contracts import Topic
 from servicekit.delivery import DeliveryPolicy, Inbound, Rejection, consume
 from servicekit.settings import KafkaSettings
+from servicekit.signing import WRITER, Verifier
 from sla.casework.actions import ApplyCaseAction
 from sla.casework.receipts import RecordReceipt
 from sla.casework.start import StartClocks
@@ -24,8 +25,14 @@ def register(
     receipts: RecordReceipt,
     policy: DeliveryPolicy,
     settings: KafkaSettings,
+    verifier: Verifier,
 ) -> None:
-    """Subscribe the SLA service to classified complaints, staff actions and receipts."""
+    """Subscribe the SLA service to classified complaints, staff actions and receipts.
+
+    Receipts count only when the notifier signed them, and staff actions and state changes
+    only when this service did (its case API is the one way staff act): anything else on those
+    topics is dead-lettered (`unsigned`, `wrong_signer`, `forged_signature`), changing nothing.
+    """
 
     async def on_complaints_classified(messages: Sequence[Inbound]) -> Sequence[Rejection]:
         """Start every clock of newly classified complaints."""
@@ -53,7 +60,7 @@ def register(
         group=GROUP,
         settings=settings,
         policy=policy,
-        handler=on_notifications_sent,
+        handler=verifier.only_from(WRITER[Topic.NOTIFICATION_SENT], on_notifications_sent),
     )
     consume(
         broker,
@@ -61,5 +68,5 @@ def register(
         group=GROUP,
         settings=settings,
         policy=policy,
-        handler=on_complaints_lifecycle,
+        handler=verifier.only_from(WRITER[Topic.LIFECYCLE], on_complaints_lifecycle),
     )

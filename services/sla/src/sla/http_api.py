@@ -26,6 +26,7 @@ from contracts import (
     Severity,
 )
 from servicekit.clock import Clock
+from sla.casework.access import Desk, NotYourCaseError, may_see
 from sla.casework.desk import (
     ACTION_ID,
     PERMITTED,
@@ -284,18 +285,27 @@ def create_case_api(
         responses=_responses(401, 404, 409, 422, also={202: {"model": ActionPending}}),
     )
     async def action_result(
-        complaint_id: CaseId, action_id: ActionId, _: Staff, response: Response
+        complaint_id: CaseId, action_id: ActionId, who: Staff, response: Response
     ) -> ActionPending | ActionApplied:
         """Applied (200), still pending (202), or refused by the lifecycle consumer (409)."""
-        outcome = await desk.result(complaint_id, action_id)
+        outcome = await desk.result(complaint_id, action_id, who)
         if isinstance(outcome, ActionPending):
             response.status_code = 202
         return outcome
 
-    @app.get(f"{PREFIX}/{{complaint_id}}", summary="One case", responses=_responses(401, 404, 422))
-    async def show_case(complaint_id: CaseId, _: Staff) -> CaseView:
-        """The case: state, clocks, notifications and full history."""
-        view = await queries.case(complaint_id, now=clock.now())
+    @app.get(
+        f"{PREFIX}/{{complaint_id}}", summary="One case", responses=_responses(401, 403, 404, 422)
+    )
+    async def show_case(complaint_id: CaseId, who: Staff) -> CaseView:
+        """The case (if it is the staff member's, their department's or its queue's): state,
+        clocks, notifications and full history."""
+        try:
+            view = await queries.case(
+                complaint_id, now=clock.now(), allowed=lambda r: may_see(who, Desk.of(r))
+            )
+        except NotYourCaseError:
+            detail = "the case is neither yours nor your department's"
+            raise ApiProblemError(403, "not_your_case", detail) from None
         if view is None:
             raise ApiProblemError(404, "unknown_case", "no classified complaint with this id")
         return view
@@ -307,7 +317,7 @@ def create_case_api(
         dependencies=[Depends(_plain_query)],
     )
     async def list_cases(
-        _: Staff,
+        who: Staff,
         *,
         state: CaseState | None = None,
         severity: Severity | None = None,
@@ -331,6 +341,7 @@ def create_case_api(
                 due_within=timedelta(hours=due_within_hours) if due_within_hours else None,
                 page=page,
                 page_size=page_size,
+                visible=lambda row: may_see(who, Desk.of_row(row)),
             )
             return await queries.page(query, now=clock.now())
 

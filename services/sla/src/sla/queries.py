@@ -7,10 +7,12 @@ times, also as the local wall-clock text people read in messages.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal, cast
 
+from sla.casework.access import NotYourCaseError
 from sla.casework.views import (
     SHOWN,
     CasePage,
@@ -58,6 +60,7 @@ class CaseQuery:
     due_within: timedelta | None = None
     page: int = 1
     page_size: int = 50
+    visible: Callable[[CaseSummary], bool] | None = None
 
 
 def used_percent(d: ClockEntry, *, until: datetime, calendar: BusinessCalendar) -> int:
@@ -81,11 +84,20 @@ class CaseQueries:
     def _local(self, moment: datetime) -> datetime:
         return self.calendar.local(moment)
 
-    async def case(self, complaint_id: str, *, now: datetime) -> CaseView | None:
-        """The whole case, or None if the SLA service never saw it classified."""
+    async def case(
+        self,
+        complaint_id: str,
+        *,
+        now: datetime,
+        allowed: Callable[[CaseRecord], bool] | None = None,
+    ) -> CaseView | None:
+        """The whole case, or None if the SLA service never saw it classified; raises
+        `NotYourCaseError` for a case `allowed` refuses (sla.casework.access)."""
         record = await self.cases.load(complaint_id)
         if record is None:
             return None
+        if allowed is not None and not allowed(record):
+            raise NotYourCaseError(complaint_id)
         receipts = await self.cases.receipts(complaint_id)
         return self._case_view(record, list(record.clocks), receipts, now=now)
 
@@ -198,6 +210,8 @@ class CaseQueries:
     async def page(self, query: CaseQuery, *, now: datetime) -> CasePage:
         """Cases matching the filters, oldest receipt first, one page of them."""
         rows = await self.cases.search(query.fields)
+        if query.visible is not None:  # the staff member's scope, before paging: totals agree
+            rows = [r for r in rows if query.visible(r)]
         if query.overdue:
             rows = [r for r in rows if any(d.due_at <= now for d in r.running)]
         if query.due_within is not None:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     SecretStr,
+    StringConstraints,
     TypeAdapter,
     ValidationError,
 )
@@ -34,6 +36,20 @@ class StaffKey(BaseModel):
 
     staff_id: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._@-]+$")
     role: Role
+    department: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="The handler's or lead's department: which cases they see (issue 20).",
+    )
+    departments: tuple[Annotated[str, StringConstraints(min_length=1, max_length=64)], ...] = Field(
+        (), max_length=100, description="Further departments (a lead over several)."
+    )
+
+    @property
+    def all_departments(self) -> frozenset[str]:
+        """Every department the staff member works for."""
+        return frozenset((*self.departments, *([self.department] if self.department else [])))
 
 
 STAFF_KEYS: TypeAdapter[dict[str, StaffKey]] = TypeAdapter(dict[str, StaffKey])
@@ -73,8 +89,8 @@ class SlaSettings(ServiceSettings):
     replica_id: str | None = Field(None, description="Lease owner name; default host:pid.")
     api_keys: SecretStr = Field(
         SecretStr(""),
-        description='Case API keys as JSON: {"<key>": {"staff_id": "h-07", "role": "handler"}}; '
-        "roles handler | lead | manager; empty: the case API is off.",
+        description='Case API keys as JSON: {"<key>": {"staff_id": "h-07", "role": "handler", '
+        '"department": "billing"}}; roles handler | lead | manager; empty: the case API is off.',
     )
 
     def staff_keys(self) -> dict[str, StaffKey]:

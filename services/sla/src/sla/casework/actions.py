@@ -88,7 +88,29 @@ def decode_actions(messages: Sequence[Inbound]) -> tuple[list[CaseActionTaken], 
             detail = f"unknown type {kind[:60]!r}"  # never echo a hostile type whole
             rejections.append(Rejection(message, "invalid_event", detail))
     decoded, invalid = decode(actions, CaseActionTaken)
-    return decoded, rejections + invalid
+    refused = {id(r.message) for r in invalid}
+    taken: list[CaseActionTaken] = []
+    for event, message in zip(decoded, [m for m in actions if id(m) not in refused], strict=True):
+        if (why := backdated(event)) is not None:
+            rejections.append(Rejection(message, "backdated", why))
+        else:
+            taken.append(event)
+    return taken, rejections + invalid
+
+
+def backdated(event: CaseActionTaken) -> str | None:
+    """Why an action is dated earlier than the case API issued it, or None.
+
+    The case API stamps `occurred_at` with its own clock when it signs the action, and the
+    envelope's `time` with the same instant; an action dated more than `CLOCK_SKEW` before its
+    issue would move clocks in the past (a breached deadline "met on time"), so it is refused
+    before it reaches a case. Times outside the pipeline's range are `implausible_time`'s.
+    """
+    if implausible_time(event) is not None:
+        return None
+    if event.data.occurred_at < event.time - CLOCK_SKEW:
+        return "the action is dated more than 10 minutes before it was issued"
+    return None
 
 
 def time_refusal(record: CaseRecord, action: CaseAction) -> Refusal | None:

@@ -27,6 +27,7 @@ from contracts import (
 )
 from contracts.values import NO_CONTROL
 from servicekit.clock import Clock
+from sla.casework.access import Desk, act_refusal, may_see
 from sla.casework.masking import masked
 from sla.domain import BusinessCalendar, HistoryEntry, Refusal, SlaPolicy, apply_action
 from sla.ports import CaseStore, Publish
@@ -49,7 +50,6 @@ _CASEWORK = frozenset(
         A.CUSTOMER_REPLIED,
         A.RESOLVED,
         A.CALLBACK_DONE,
-        A.WITHDRAWN,
         A.HANDOVER_REQUESTED,  # 首问负责: the owner asks; the receiving department answers
         A.HANDOVER_ACCEPTED,
         A.HANDOVER_DECLINED,
@@ -57,7 +57,9 @@ _CASEWORK = frozenset(
 )
 PERMITTED: dict[Role, frozenset[LifecycleAction]] = {
     Role.HANDLER: _CASEWORK,
-    Role.LEAD: _CASEWORK | {A.ASSIGNED, A.CLOSED, A.REOPENED, A.REGRADED, A.COMPLEXITY_MARKED},
+    # A withdrawal ends the case: the customer's request, confirmed by a lead (issue 20).
+    Role.LEAD: _CASEWORK
+    | {A.ASSIGNED, A.CLOSED, A.REOPENED, A.REGRADED, A.COMPLEXITY_MARKED, A.WITHDRAWN},
     Role.MANAGER: frozenset(LifecycleAction),
 }
 MANAGER_VERDICTS = frozenset({Verdict.MALICIOUS})
@@ -216,6 +218,8 @@ class CaseDesk:
         record = await self.cases.load(complaint_id)
         if record is None:
             raise ApiProblemError(404, "unknown_case", "no classified complaint with this id")
+        if refused := act_refusal(who, Desk.of(record), request.action, request.reason):
+            raise ApiProblemError(*refused)
         case = record.case
         done = next((h for h in case.history if h.action_id == request.action_id), None)
         if done is not None:
@@ -290,11 +294,15 @@ class CaseDesk:
             raise ApiProblemError(503, "unavailable", detail) from exc
         log.info("case action published", extra={"fields": fields | {"actor": event.data.actor}})
 
-    async def result(self, complaint_id: str, action_id: str) -> ActionPending | ActionApplied:
+    async def result(
+        self, complaint_id: str, action_id: str, who: StaffKey
+    ) -> ActionPending | ActionApplied:
         """Applied (with what it did) or still pending."""
         record = await self.cases.load(complaint_id)
         if record is None:
             raise ApiProblemError(404, "unknown_case", "no classified complaint with this id")
+        if not may_see(who, Desk.of(record)):
+            raise ApiProblemError(403, "not_your_case", "the case is neither yours nor your team's")
         done = next((h for h in record.case.history if h.action_id == action_id), None)
         if done is not None:
             return self._applied(complaint_id, done)

@@ -74,7 +74,13 @@ LEGAL: dict[LifecycleAction, dict[CaseState, CaseState]] = {
     A.CALLBACK_DONE: {S.RESOLVED: S.CALLBACK_DONE},
     # Closed after the callback; `not_accepted` (003) also before the result (`_closed` checks).
     A.CLOSED: dict.fromkeys((*NOT_ACCEPTABLE, S.RESOLVED, S.CALLBACK_DONE), S.CLOSED),
-    A.REOPENED: {S.RESOLVED: S.REOPENED, S.CALLBACK_DONE: S.REOPENED, S.CLOSED: S.REOPENED},
+    # A lead may undo a withdrawal (issue 20): the case reopens as after a closure.
+    A.REOPENED: {
+        S.RESOLVED: S.REOPENED,
+        S.CALLBACK_DONE: S.REOPENED,
+        S.CLOSED: S.REOPENED,
+        S.WITHDRAWN: S.REOPENED,
+    },
     A.WITHDRAWN: dict.fromkeys(_WITHDRAWABLE, S.WITHDRAWN),
     # A lead's or manager's correction of the classifier's decision: recorded, no move (a changed
     # kind leaves the complaint path: `_regraded` sets the side state).
