@@ -1,5 +1,5 @@
 """The compacted cases topic on the real stack: a new reader of `complaints.cases.v1` from the
-beginning sees each case's latest state (ADR 0010).
+beginning sees each case's latest state (ADR 0011).
 
 The SLA's use-cases run over the real case store (FerretDB) and publish through a real broker
 (Kafka); the reader keeps the last record per key, which is what compaction keeps. The topic is

@@ -1,4 +1,4 @@
-"""Each case's latest state on `complaints.cases.v1` (ADR 0010): one per case after every change,
+"""Each case's latest state on `complaints.cases.v1` (ADR 0011): one per case after every change,
 from the compare-and-set's state, again (never older) on a redelivery."""
 
 from __future__ import annotations

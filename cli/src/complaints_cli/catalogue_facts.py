@@ -96,7 +96,7 @@ CAUTIONS: dict[Topic, str] = {
 
 NOTES: dict[Topic, str] = {
     Topic.CASES: "Compacted, never expired: read it from the beginning to get every case's"
-    " latest state, then read on for each change (ADR 0010). A reader that meets a lower"
+    " latest state, then read on for each change (ADR 0011). A reader that meets a lower"
     " `version` after a higher one for a case keeps the higher. Nothing personal is on it.",
 }
 """How to read a topic, printed at the top of its page."""

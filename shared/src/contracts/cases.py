@@ -2,7 +2,7 @@
 
 A downstream system bootstraps by reading the topic from the beginning (compaction keeps the
 latest record per complaint) and stays current by reading on: it never reads our database. The
-SLA service publishes one `CaseUpdated` after every change of a case (ADR 0010).
+SLA service publishes one `CaseUpdated` after every change of a case (ADR 0011).
 """
 
 from __future__ import annotations

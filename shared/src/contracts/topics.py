@@ -17,7 +17,7 @@ class Topic(StrEnum):
     SLA = "complaints.sla.v1"
     """Deadlines set, warned, breached, escalated, met, upgraded."""
     CASES = "complaints.cases.v1"
-    """Each case's latest state, compacted: read from the beginning to bootstrap (ADR 0010)."""
+    """Each case's latest state, compacted: read from the beginning to bootstrap (ADR 0011)."""
     INCIDENTS = "complaints.incidents.v1"
     """Mass incidents opened, grown, closed, merged; keyed by incident id, no personal data."""
     NOTIFICATION_SENT = "notifications.sent.v1"

@@ -1,4 +1,4 @@
-"""A case's latest state as published on the compacted `complaints.cases.v1` (ADR 0010).
+"""A case's latest state as published on the compacted `complaints.cases.v1` (ADR 0011).
 
 Built from the record as it reads after a compare-and-set (`ports.after`), or as loaded when a
 redelivery or a republish finds the change already stored: always the case's current state, so

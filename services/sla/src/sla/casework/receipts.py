@@ -1,7 +1,7 @@
 """RecordReceipt: delivery receipts are kept with their case; a delivered acknowledgement meets
 the case's acknowledge clock directly (one compare-and-set; no lifecycle or SLA event: no one
 consumes it — the customer already has the acknowledgement, and staff see it in the case). The
-case's new state goes on the compacted cases topic like every change (ADR 0010)."""
+case's new state goes on the compacted cases topic like every change (ADR 0011)."""
 
 from __future__ import annotations
 

@@ -132,7 +132,7 @@ class Scheduler:
         )
         stored, changed = await self._commit([v for v in visits if v.firing is not None], now)
         outgoing = [(v.record.complaint_id, e) for v in visits for e in v.republish] + stored
-        # Each case's state after this round (republished cases as loaded), once (ADR 0010).
+        # Each case's state after this round (republished cases as loaded), once (ADR 0011).
         states = [v.record for v in visits if v.republish] + changed
         events = [event for _, entry in outgoing for event in entry.events]
         await self.publish(with_snapshots(events, states, at=now))
