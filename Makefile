@@ -12,7 +12,7 @@ export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 .PHONY: help venv stack-up stack-down stack-status stack-reset lint-go run demo test unit e2e lint typecheck \
-        format schemas catalogue report status tools eval train corrections bench bench-classifier bench-sla soak faults clean
+        format schemas catalogue report status tools eval train corrections bench bench-scale bench-classifier bench-sla soak faults clean
 
 help: ## list the commands
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -98,6 +98,9 @@ corrections: venv ## staff regrades from MongoDB as training lines (data/classif
 
 bench: stack-up ## whole pipeline vs a bare Kafka relay: throughput ≥ 60 s, latency at 200/s (ends "bench: …")
 	@$(VENV)/bin/python bench/pipeline.py
+
+bench-scale: stack-up ## the same bench with two replicas per service (docs/scaling.md)
+	@$(VENV)/bin/python bench/pipeline.py --replicas 2
 
 bench-classifier: venv ## classifier throughput on one core (target ≥ 3,000/s)
 	@$(VENV)/bin/python bench/classifier_throughput.py

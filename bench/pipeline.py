@@ -41,6 +41,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from pymongo import AsyncMongoClient
 
 from complaints_cli import workload
+from complaints_cli.backlog import skip_backlog
 from complaints_cli.pipeline import SERVICES, Pipeline, StackConfig
 from complaints_cli.receiver import Receiver, local_endpoints, serving
 from servicekit.mongo import find_all
@@ -120,12 +121,17 @@ LAG_ENV = {f"{s.upper()}_LAG_INTERVAL_SECONDS": "1" for s in SERVICES}
 """Lag sampled every second in the bench, so "lag zero" is seen soon after it is true."""
 
 
+REPLICAS = int(os.environ.get("BENCH_REPLICAS", "1"))
+"""Processes per service (`--replicas`); replica r of a service listens on its port + 10 r."""
+
+
 async def scrape(config: StackConfig) -> Sample:
     """The counters of every service, summed over its processes, keyed by name and labels."""
     sample: Sample = {}
     async with httpx.AsyncClient(timeout=5.0) as client:
-        for service in SERVICES:
-            text = (await client.get(f"http://127.0.0.1:{config.port(service)}/metrics")).text
+        for service, r in ((s, r) for s in SERVICES for r in range(REPLICAS)):
+            port = config.port(service) + 10 * r
+            text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
             for family in text_string_to_metric_families(text):
                 for s in family.samples:
                     if s.name in COUNTED:
@@ -301,7 +307,10 @@ async def main() -> int:
     parser.add_argument(
         "--port-base", type=int, default=8000, help="services listen on base+1..4, receiver +25"
     )
+    parser.add_argument("--replicas", type=int, default=1, help="processes per service (1-6)")
     args = parser.parse_args()
+    global REPLICAS  # noqa: PLW0603 - one setting for the whole run, read by scrape()
+    REPLICAS = args.replicas
     stack.up()
     report_wal("before")
     bootstrap = f"127.0.0.1:{stack.PORTS.kafka}"
@@ -324,8 +333,9 @@ async def main() -> int:
     acks_of = Acknowledgements(db, receiver)
     try:
         async with serving(receiver, port=config.receiver_port):
-            for service in SERVICES:
-                pipeline.start(service)
+            await skip_backlog(config.kafka, SERVICES)  # not an earlier run's leftovers
+            for service, replica in ((s, r) for s in SERVICES for r in range(args.replicas)):
+                pipeline.start(service, replica=replica)
             await pipeline.wait_ready()
             # Warm-up: a first estimate sizes the throughput run to last `--min-seconds`.
             warm_id = f"{run_id}w"
@@ -404,7 +414,7 @@ async def main() -> int:
     print(
         f"bench: pipeline {pipeline_rate:,.0f}/s, relay {relay_rate:,.0f}/s, "
         f"ratio {pipeline_rate / relay_rate:.3f}, e2e p50 {p50:,.0f} ms, p99 {p99:,.0f} ms, "
-        f"lost {lost}"
+        f"lost {lost}" + (f", replicas {args.replicas}" if args.replicas > 1 else "")
     )
     return 0
 

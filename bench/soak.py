@@ -32,8 +32,11 @@ from pathlib import Path
 
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.errors import KafkaError
+from soak_verdict import summarise  # bench/, beside this script
 
 from complaints_cli import workload
+from complaints_cli.backlog import skip_backlog
 from complaints_cli.pipeline import SERVICES, Pipeline, StackConfig
 from complaints_cli.receiver import local_endpoints, serving
 from complaints_cli.status import read_offsets
@@ -188,6 +191,7 @@ async def main() -> int:
     rows: list[dict[str, float]] = []
     try:
         async with serving(receiver, port=config.receiver_port):
+            await skip_backlog(config.kafka, SERVICES)  # not an earlier run's leftovers
             pipeline.start_all()
             await pipeline.wait_ready()
             load = Load(run_id=run_id, rate=args.rate, bootstrap=config.kafka)
@@ -241,6 +245,17 @@ class Load:
             await producer.stop()
 
 
+async def services_lag(bootstrap: str, attempts: int = 3) -> float:
+    """The services' groups' lag, as `complaints status` reads it; NaN if the busy broker does not
+    answer in three tries (a minute's line says so rather than the soak dying at minute one)."""
+    for _ in range(attempts):
+        try:
+            return float(sum(g.lag for g in await read_offsets(bootstrap) if g.group in SERVICES))
+        except (KafkaError, TimeoutError):
+            await asyncio.sleep(1.0)
+    return float("nan")
+
+
 async def report(
     minute: int, sent: int, pipeline: Pipeline, config: StackConfig
 ) -> dict[str, float]:
@@ -252,7 +267,7 @@ async def report(
         row[name] = rss_mb(pid)
     row["db_mb"] = database_bytes(config.database) / 2**20
     # The services' own consumer groups, as `complaints status` reads them.
-    row["lag"] = sum(g.lag for g in await read_offsets(config.kafka) if g.group in SERVICES)
+    row["lag"] = await services_lag(config.kafka)
     per = row["db_mb"] * 1024 / max(1, sent)
     memory = " ".join(
         f"{name} {row[name]:.0f} MB" for name in (*SERVICES, "kafka", "ferretdb") if name in row
@@ -263,33 +278,6 @@ async def report(
         flush=True,
     )
     return row
-
-
-def summarise(rows: list[dict[str, float]], *, warmup: float, staff: Staff) -> int:
-    """Growth after the warm-up, per process; lag back to zero; staff actions posted."""
-    settled = [r for r in rows if r["minute"] > warmup]
-    if len(settled) < 2:
-        print("soak: too short to judge growth (run longer than the warm-up)")
-        return 0
-    first, last = settled[0], settled[-1]
-    growth = ", ".join(
-        f"{name} {last[name] - first[name]:+.0f} MB"
-        for name in (*SERVICES, "kafka", "ferretdb")
-        if name in first and name in last
-    )
-    # At a steady rate the lag is rarely exactly zero when sampled: under a second of input is
-    # "caught up" (the pipeline keeps pace); a lag that grows minute by minute is not.
-    rate = (last["sent"] - first["sent"]) / max(1.0, (last["minute"] - first["minute"]) * 60)
-    lag_zero = sum(1 for r in rows if r["lag"] <= rate)
-    answers = ", ".join(f"{code or 'no answer'}: {n}" for code, n in sorted(staff.answers.items()))
-    print(
-        f"soak: {len(rows)} minutes, {last['sent']:,.0f} complaints; memory after warm-up "
-        f"{growth}; db {last['db_mb'] - first['db_mb']:+.1f} MB for "
-        f"{last['sent'] - first['sent']:,.0f} complaints; lag under a second of input in "
-        f"{lag_zero} of {len(rows)} minutes; staff actions {staff.posted:,} (HTTP "
-        f"{answers})"
-    )
-    return 0
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ def test_steps_fall_in_working_hours_and_p1_moves_faster() -> None:
     p4 = Assignment(cids(1)[0], "late", "P4", RECEIVED, "handler-01", "billing")
     planned = timeline(p4, CALENDAR)
     assert [step.action for _, step in planned][:2] == ["acknowledged", "assigned"]
-    late_by = 0.3 + 4.5 + spread(p4.complaint_id)  # acknowledged, then assigned late
+    late_by = 0.3 + 5.0 + spread(p4.complaint_id)  # acknowledged, then assigned late
     assert 0 < spread(p4.complaint_id) < 0.5
     assert planned[1][0] == CALENDAR.add_working_hours(RECEIVED, late_by)
     assert all(CALENDAR.is_working_time(at) for at, _ in planned)

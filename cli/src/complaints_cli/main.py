@@ -22,6 +22,8 @@ def _stack(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace, *, label: str) -> int:
+    import time
+
     from complaints_cli.runner import RunOptions, run
     from complaints_cli.summary import render
 
@@ -30,6 +32,7 @@ def _run(args: argparse.Namespace, *, label: str) -> int:
         from complaints_cli.staff import StaffDemo
 
         staff = StaffDemo.for_pack(REPO / "policies")
+    started = time.monotonic()
     counts = asyncio.run(
         run(
             RunOptions(
@@ -42,6 +45,14 @@ def _run(args: argparse.Namespace, *, label: str) -> int:
         print(render(counts))
     if staff:
         print(staff.summary)
+    if label == "demo":
+        from complaints_cli.demo_end import Ending, closing_table, write_report
+        from complaints_cli.pipeline import StackConfig
+
+        stack = StackConfig(database="complaints_demo")
+        error = write_report(args.report, database=stack.database, mongo_url=stack.mongo)
+        ending = Ending(counts, time.monotonic() - started, args.report, error)
+        print(closing_table(ending, staff))
     print(counts.line("e2e" if label == "e2e" else "demo"))
     return 0 if counts.lost == 0 and counts.duplicated == 0 else 1
 
@@ -248,6 +259,9 @@ def parser() -> argparse.ArgumentParser:
         cmd.add_argument("--quiet", action="store_true")
         if name == "demo":
             cmd.add_argument("--no-staff", action="store_true", help="no simulated staff side")
+            cmd.add_argument(
+                "--report", type=Path, default=Path("report.html"), help="HTML report to write"
+            )
         cmd.set_defaults(func=lambda a, label=label: _run(a, label=label))
 
     policy = argparse.ArgumentParser(add_help=False)

@@ -35,6 +35,8 @@ class StackConfig:
     time_scale: float = 1.0
     time_origin: str | None = None  # business time at `time_anchor` (default: the anchor itself)
     time_anchor: str = field(default_factory=lambda: datetime.now(UTC).isoformat())
+    time_plan: str | None = None  # pace changes (the demo's fast nights, servicekit.clock.Pace)
+    time_anchor_file: str | None = None  # the anchor, written once the services are up (demo)
     extra_env: dict[str, str] = field(default_factory=dict)
 
     def port(self, service: str) -> int:
@@ -58,6 +60,11 @@ class StackConfig:
         }
         if self.time_scale != 1.0 or self.time_origin:
             env[f"{prefix}_TIME_ORIGIN"] = self.time_origin or self.time_anchor
+        if self.time_plan:
+            env[f"{prefix}_TIME_PLAN"] = self.time_plan
+        if self.time_anchor_file:  # instead of the anchor: time stands until the file is written
+            del env[f"{prefix}_TIME_ANCHOR"]
+            env[f"{prefix}_TIME_ANCHOR_FILE"] = self.time_anchor_file
         return env | self.extra_env
 
 

@@ -15,8 +15,10 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from complaints_cli import workload
-from complaints_cli.pipeline import Pipeline, StackConfig
+from complaints_cli.backlog import skip_backlog
+from complaints_cli.pipeline import SERVICES, Pipeline, StackConfig
 from complaints_cli.receiver import Receiver, serving
+from complaints_cli.staff_feed import StaffFeed
 from complaints_cli.stages import StageCounts, count
 
 if TYPE_CHECKING:
@@ -62,9 +64,63 @@ def _config(
         database=database,
         time_scale=staff.scale,
         time_origin=staff.origin.isoformat(),
-        time_anchor=staff.anchor.isoformat(),
+        time_anchor_file=str(staff.anchor_file),
+        time_plan=staff.time_plan,
         extra_env=channels | staff.env(),
     )
+
+
+async def _arrive(staff: StaffDemo, run_id: str, count: int, kafka: str) -> asyncio.Task[int]:
+    """From the business day's opening, complaints arrive evenly over `staff.arrive_s` real
+    seconds (a morning): a pipeline handed them all at once queued them for hours of business
+    time, and every staff step then fell due at once."""
+    await asyncio.sleep(max(0.0, staff.clock.real_seconds_until(staff.opening)))
+    return asyncio.create_task(
+        workload.publish_paced(
+            run_id=run_id, count=count, clock=staff.clock, over_s=staff.arrive_s, bootstrap=kafka
+        ),
+        name="demo-arrivals",
+    )
+
+
+@dataclass(frozen=True)
+class Landing:
+    """What to watch while the workload lands."""
+
+    db: AsyncDatabase[Any]
+    receiver: Receiver
+    pipeline: Pipeline
+    run_id: str
+    sent: int
+    publishing: asyncio.Task[int] | None  # paced arrivals still being sent
+
+
+async def _land(watch: Landing, options: RunOptions) -> StageCounts:
+    """Count the stages each second until every complaint is where it should be (or timeout)."""
+    started = time.monotonic()
+
+    async def counted() -> StageCounts:
+        return await count(watch.db, watch.receiver, run_id=watch.run_id, sent=watch.sent)
+
+    counts = await counted()
+    arriving = watch.publishing
+    while (
+        not counts.complete or (arriving is not None and not arriving.done())
+    ) and time.monotonic() - started < options.timeout:
+        if crashed := watch.pipeline.crashed():
+            raise RuntimeError(f"{crashed[0].name} crashed; see {crashed[0].log_path}")
+        if options.progress:
+            show_progress(counts, time.monotonic() - started, options.label)
+        await asyncio.sleep(2.0)  # each look reads three collections whole: not too often
+        counts = await counted()
+    if arriving is not None:
+        await arriving  # its failure, if any, ends the run here
+    await asyncio.sleep(2.0)  # let late duplicates (if any) arrive before the final count
+    counts = await counted()
+    if options.progress:
+        show_progress(counts, time.monotonic() - started, options.label)
+        sys.stderr.write("\n")
+    return counts
 
 
 async def run(options: RunOptions, *, staff: StaffDemo | None = None) -> StageCounts:
@@ -85,30 +141,27 @@ async def run(options: RunOptions, *, staff: StaffDemo | None = None) -> StageCo
     await client.drop_database(config.database)
     pipeline = Pipeline(config)
     complete = False
+    feed: StaffFeed | None = None
     try:
         async with serving(receiver, port=config.receiver_port):
+            if options.label == "demo":  # its database starts empty: so do its consumer groups
+                skipped = await skip_backlog(config.kafka, SERVICES)
+                if skipped and options.progress:
+                    sys.stderr.write(f"[demo] skipped {skipped:,} messages of an earlier run\n")
             pipeline.start_all()
             await pipeline.wait_ready()
-            received = staff.clock.now() if staff else datetime.now(UTC)
-            messages = list(workload.build(run_id=run_id, count=options.count, start=received))
-            sent = await workload.publish(messages, bootstrap=config.kafka)
+            publishing: asyncio.Task[int] | None = None
             if staff:
-                staff.start(api=f"http://127.0.0.1:{config.port('sla')}")
-            started = time.monotonic()
-            counts = await count(db, receiver, run_id=run_id, sent=sent)
-            while not counts.complete and time.monotonic() - started < options.timeout:
-                if crashed := pipeline.crashed():
-                    raise RuntimeError(f"{crashed[0].name} crashed; see {crashed[0].log_path}")
-                if options.progress:
-                    show_progress(counts, time.monotonic() - started, options.label)
-                await asyncio.sleep(1.0)
-                counts = await count(db, receiver, run_id=run_id, sent=sent)
-            # Let late duplicates (if any) arrive before the final count.
-            await asyncio.sleep(2.0)
-            counts = await count(db, receiver, run_id=run_id, sent=sent)
-            if options.progress:
-                show_progress(counts, time.monotonic() - started, options.label)
-                sys.stderr.write("\n")
+                feed = StaffFeed(config.kafka)
+                await feed.start()  # at the topics' end: before anything is published
+                staff.start(api=f"http://127.0.0.1:{config.port('sla')}", feed=feed)
+                publishing = await _arrive(staff, run_id, options.count, config.kafka)
+                sent = options.count
+            else:
+                received = datetime.now(UTC)
+                messages = list(workload.build(run_id=run_id, count=options.count, start=received))
+                sent = await workload.publish(messages, bootstrap=config.kafka)
+            counts = await _land(Landing(db, receiver, pipeline, run_id, sent, publishing), options)
             complete = counts.complete and counts.duplicated == 0
             if options.inspect and complete:
                 await options.inspect(db)
@@ -118,6 +171,8 @@ async def run(options: RunOptions, *, staff: StaffDemo | None = None) -> StageCo
     finally:
         if staff:
             await staff.stop()
+        if feed is not None:
+            await feed.stop()
         pipeline.stop_all()
         if options.label == "e2e" and complete:
             await client.drop_database(config.database)

@@ -1,13 +1,15 @@
 """The demo's staff side: handlers, a team lead and a manager work the cases through the case API.
 
-The services run on a compressed clock (one working day per real minute, from a working-day
-morning). As cases appear, each gets a script chosen by a fixed pattern — prompt handling, waiting
-for the customer, unreachable callbacks, baseless complaints, late or no dispatch, a withdrawal, one
-reopening and one extension — whose steps fall due in working hours after receipt (faster for P1 /
-P2). Every step goes through `POST /cases/{id}/actions` and waits until the lifecycle consumer has
-applied it, so a viewer sees acknowledgements, dispatches, pauses, resolutions, callbacks and
-closures, and the clocks of the neglected cases breach and escalate. At the end the SLA's own data
-tells how timely the handling was, per clock. The scripts themselves are in `staff_script`.
+The services run on a compressed clock (one working day per real minute from a working-day
+morning; nights and weekends in seconds, `demo_clock`). As cases appear, each gets a script chosen
+by a fixed pattern — prompt handling, waiting for the customer, unreachable callbacks, baseless
+complaints, late or no dispatch, a withdrawal, one reopening and one extension — whose steps fall
+due in working hours after receipt (faster for P1 / P2). Every step goes through
+`POST /cases/{id}/actions` and waits until the lifecycle consumer has applied it, so a viewer sees
+acknowledgements, dispatches, pauses, resolutions, callbacks and closures, and the clocks of the
+neglected cases breach and escalate. The demo plays until every script is done and every scripted
+breach has fired; then the SLA's own data tells how timely the handling was, per clock and per
+script (`staff_outcome`). The scripts themselves are in `staff_script`.
 """
 
 from __future__ import annotations
@@ -16,18 +18,22 @@ import asyncio
 import json
 import secrets
 import sys
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from pymongo.asynchronous.database import AsyncDatabase
 
 from complaints_cli.case_client import Answer, CaseClient
-from complaints_cli.sla_clocks import clock_documents, flatten
+from complaints_cli.demo_clock import opening, pace_plan, plan_json
+from complaints_cli.sla_clocks import clock_documents
+from complaints_cli.staff_feed import StaffFeed
+from complaints_cli.staff_outcome import Outcome, judge, progress_line, sla_outcomes
 from complaints_cli.staff_script import (
     DEFAULT_DEPARTMENT,
     HANDLERS,
@@ -41,26 +47,30 @@ from complaints_cli.staff_script import (
     timeline,
     working_morning,
 )
-from complaints_cli.summary import ClockTally, render_staff
-from contracts.read_models import CASE_SHEETS
+from complaints_cli.summary import render_staff
 from servicekit.clock import ScaledClock
 from servicekit.packfile import read_yaml
-from servicekit.read_models import documents
 from sla.domain import BusinessCalendar
 
 if TYPE_CHECKING:
     import httpx
 
 SCALE = 540.0  # business seconds per real second: a 9-hour working day per real minute
-PLAY_FOR_S = 300.0  # real seconds the staff keep working after the workload has landed
+PLAY_FOR_S = 150.0  # at most this long (real seconds) after the workload has landed
 POLL_S = 1.0  # real seconds between looks for new cases, and between progress lines
+# Business time stands at the origin until the services are up (they may take 5 s or 45 s to
+# start on a busy machine); then it starts for every process at once, this long after.
+START_LEAD_S = 0.5
+ARRIVE_S = 20.0  # real seconds over which the workload arrives: 09:00 to 12:00 business time
 OPEN_STATES = ("classified", "acknowledged")
 PAGE = 200
 # How long a staff member waits for an action to be applied before giving the case up: at the
 # demo's pace the SLA service also fires hundreds of warnings a minute, so bursts queue up.
 CONFIRM_LIMIT_S = 300.0
-# Hundreds of staff poll at once: a quarter-second poll each would starve the SLA service.
-CONFIRM_POLL_S = 2.0
+# How often a staff member looks whether an action was applied. Two seconds (18 business minutes)
+# made prompt staff late for their first contact: the contact waits for the assignment. Paced
+# arrivals keep the number of actions in flight at a handful, so half a second costs little.
+CONFIRM_POLL_S = 0.5
 
 
 @dataclass
@@ -94,22 +104,31 @@ class StaffDemo:
         scale: float = SCALE,
         origin: datetime | None = None,
         play_for_s: float = PLAY_FOR_S,
+        arrive_s: float = ARRIVE_S,
     ) -> None:
         self.calendar = calendar
+        self.arrive_s = arrive_s
         self.play_for_s = play_for_s
         self.scale = scale
         self.origin = origin or working_morning(calendar, datetime.now(SHANGHAI).date())
-        self.anchor = datetime.now(SHANGHAI)
-        self.clock = ScaledClock(scale=scale, origin=self.origin, anchor=self.anchor)
+        self.anchor_file = Path(tempfile.mkdtemp(prefix="complaints-demo-")) / "anchor"
+        self.opening = opening(calendar, self.origin)
+        self.plan = pace_plan(calendar, self.origin, scale=scale)
+        self.clock = ScaledClock(
+            scale=scale, origin=self.origin, plan=self.plan, anchor_file=self.anchor_file
+        )
         self.keys = {who: secrets.token_urlsafe(24) for who in (*HANDLERS, LEAD, MANAGER)}
         self.departments: tuple[str, ...] = ()
         self.report = StaffReport()
         self.summary = ""
         self._caster = Caster()
         self._seen: set[str] = set()
+        self.scripts: dict[str, str] = {}  # complaint id → its script
+        self.outcome = Outcome()
         self._clients: dict[str, CaseClient] = {}
         self._workers: list[asyncio.Task[None]] = []
         self._watch: asyncio.Task[None] | None = None
+        self._feed: StaffFeed | None = None
 
     @classmethod
     def for_pack(cls, policy_dir: Path, pack: str = "telecom") -> StaffDemo:
@@ -117,6 +136,11 @@ class StaffDemo:
         demo = cls(BusinessCalendar.load(policy_dir=policy_dir, pack=pack))
         demo.departments = pack_departments(policy_dir / pack)
         return demo
+
+    @property
+    def time_plan(self) -> str:
+        """The pace plan every service of the run gets (`<SERVICE>_TIME_PLAN`)."""
+        return plan_json(self.plan)
 
     def env(self) -> dict[str, str]:
         """The SLA's API keys for the simulated staff: the lead leads every department the
@@ -129,13 +153,33 @@ class StaffDemo:
         staff[self.keys[LEAD]]["departments"] = sorted({DEFAULT_DEPARTMENT, *self.departments})
         return {"SLA_API_KEYS": json.dumps(staff)}
 
-    def start(self, api: str, *, transport: httpx.AsyncBaseTransport | None = None) -> None:
-        """Begin watching for cases (the services are up and the workload is published)."""
+    def start(
+        self,
+        api: str,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        feed: StaffFeed | None = None,
+    ) -> None:
+        """Start business time for every process (the services are up), and begin watching for
+        cases: from the `feed` (started) if given, else by listing them."""
+        anchor = datetime.now(UTC) + timedelta(seconds=START_LEAD_S)
+        written = self.anchor_file.with_suffix(".new")
+        written.write_text(anchor.isoformat(), encoding="utf-8")
+        written.replace(self.anchor_file)  # whole, at once: a reader never sees half of it
         self._clients = {
             who: CaseClient(base_url=api, api_key=key, transport=transport)
             for who, key in self.keys.items()
         }
-        self._watch = asyncio.create_task(self._discover_forever(), name="staff-discover")
+        self._feed = feed
+        watch = self._hear_forever(feed) if feed else self._discover_forever()
+        self._watch = asyncio.create_task(watch, name="staff-discover")
+
+    async def _hear_forever(self, feed: StaffFeed) -> None:
+        while True:
+            cid = await feed.cases.get()
+            answer = await self._clients[LEAD].show(cid)
+            if answer.status == 200 and answer.body.get("state") in OPEN_STATES:
+                self._take(answer.body)
 
     async def _discover_forever(self) -> None:
         while True:
@@ -163,20 +207,36 @@ class StaffDemo:
         self._seen.add(row["complaint_id"])
         assignment = self._caster.cast(row)
         self.report.scripts[assignment.script] += 1
+        self.scripts[assignment.complaint_id] = assignment.script
         self._workers.append(asyncio.create_task(self._work(assignment)))
 
     async def _work(self, assignment: Assignment) -> None:
         for index, (at, step) in enumerate(timeline(assignment, self.calendar)):
-            wait = (at - self.clock.now()).total_seconds() / self.scale
-            await asyncio.sleep(max(0.0, wait))
+            await asyncio.sleep(max(0.0, self.clock.real_seconds_until(at)))
             actor = {"lead": LEAD, "manager": MANAGER}.get(step.by, assignment.handler)
             body = body_for(assignment, step, index)
-            answer = await self._clients[actor].act_and_wait(
-                assignment.complaint_id, body, limit_s=CONFIRM_LIMIT_S, every_s=CONFIRM_POLL_S
-            )
+            answer = await self._act(self._clients[actor], assignment.complaint_id, body)
             if not self._tally(body, answer):
                 return
         self.report.finished += 1
+
+    async def _act(self, client: CaseClient, cid: str, body: Json) -> Answer:
+        """Send one action and wait until the SLA says it was applied or refused."""
+        if self._feed is None:
+            return await client.act_and_wait(
+                cid, body, limit_s=CONFIRM_LIMIT_S, every_s=CONFIRM_POLL_S
+            )
+        heard = self._feed.expect(cid, str(body["action_id"]))
+        try:
+            answer = await client.act(cid, body)
+            if answer.status != 202 or answer.location is None:
+                return answer
+            try:
+                return await asyncio.wait_for(heard, CONFIRM_LIMIT_S)
+            except TimeoutError:
+                return await client.result(answer.location)  # one last look
+        finally:
+            self._feed.forget(cid, str(body["action_id"]))
 
     def _tally(self, body: Json, answer: Answer) -> bool:
         if answer.status == 200 and answer.body.get("status") == "applied":
@@ -191,9 +251,14 @@ class StaffDemo:
         return False
 
     async def work(
-        self, *, limit_s: float, progress: Callable[[float], Awaitable[None]] | None = None
+        self,
+        *,
+        limit_s: float,
+        progress: Callable[[float], Awaitable[None]] | None = None,
+        settled: Callable[[], Awaitable[bool]] | None = None,
     ) -> None:
-        """Take the last new cases; return when every script is done or after `limit_s`.
+        """Take the last new cases; return when every script is done and every scripted breach
+        has fired (`settled`), or after `limit_s`.
 
         Called once the workload has landed: every case exists, so one last look suffices.
         """
@@ -202,7 +267,8 @@ class StaffDemo:
         await self._discover()
         started = time.monotonic()
         while time.monotonic() - started < limit_s:
-            if all(w.done() for w in self._workers):
+            scripted = settled is None or await settled()
+            if all(w.done() for w in self._workers) and scripted:
                 return
             if progress is not None:
                 await progress(time.monotonic() - started)
@@ -211,14 +277,24 @@ class StaffDemo:
     async def finish(self, db: AsyncDatabase[Json], *, progress: bool) -> None:
         """Let the staff work up to `play_for_s`, then read how the clocks fared."""
 
-        async def show(elapsed: float) -> None:
-            await self._show_progress(db, elapsed)
+        rows: list[Json] = []  # one read of the clocks per look serves both
 
-        await self.work(limit_s=self.play_for_s, progress=show if progress else None)
+        async def show(elapsed: float) -> None:
+            self._show_progress(rows, elapsed)
+
+        async def settled() -> bool:
+            rows[:] = await clock_documents(db)
+            self.outcome = judge(rows, self.scripts)
+            return self.outcome.awaited == 0
+
+        await self.work(
+            limit_s=self.play_for_s, progress=show if progress else None, settled=settled
+        )
         if progress:
             sys.stderr.write("\n")
         await self.stop()
         tallies, states = await sla_outcomes(db, now=self.clock.now())
+        self.outcome = judge(await clock_documents(db), self.scripts)
         r = self.report
         self.summary = render_staff(
             clocks=tallies,
@@ -228,16 +304,10 @@ class StaffDemo:
             scripts=r.scripts,
         )
 
-    async def _show_progress(self, db: AsyncDatabase[Json], elapsed: float) -> None:
-        fired = [d for d in await clock_documents(db) if 100 in d["fired"]]
-        escalated = sum(1 for d in fired if 150 in d.get("fired", ()))
-        now = self.calendar.local(self.clock.now())
+    def _show_progress(self, rows: list[Json], elapsed: float) -> None:
+        now, actions = self.calendar.local(self.clock.now()), sum(self.report.applied.values())
         working = sum(1 for w in self._workers if not w.done())
-        sys.stderr.write(
-            f"\r[staff] {elapsed:5.1f}s  business {now:%a %H:%M}  "
-            f"actions {sum(self.report.applied.values())}  cases in hand {working}  "
-            f"breaches {len(fired)}  escalations {escalated}   "
-        )
+        sys.stderr.write(progress_line(rows, elapsed, now=now, actions=actions, working=working))
         sys.stderr.flush()
 
     async def stop(self) -> None:
@@ -248,22 +318,3 @@ class StaffDemo:
         await asyncio.gather(*tasks, return_exceptions=True)
         for client in self._clients.values():
             await client.close()
-
-
-async def sla_outcomes(
-    db: AsyncDatabase[Json], *, now: datetime
-) -> tuple[dict[str, ClockTally], Counter[str]]:
-    """Per clock: met on time / late, running past due, breached, escalated; cases per state."""
-    tallies: dict[str, ClockTally] = {}
-    cases = await documents(db, CASE_SHEETS)  # states and clock sheets in one read
-    docs = flatten(cases)
-    for doc in docs:
-        tally = tallies.setdefault(doc["clock"], ClockTally())
-        tally.add(
-            status=doc["status"],
-            due_at=doc["due_at"],
-            stopped_at=doc.get("stopped_at"),
-            fired=doc.get("fired", ()),
-            now=now,
-        )
-    return tallies, Counter(str(c.get("state")) for c in cases)

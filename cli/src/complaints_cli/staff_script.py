@@ -81,8 +81,10 @@ SCRIPTS: dict[str, tuple[Step, ...]] = {
         Step(2.0, "callback_done", fields={"satisfaction": "dissatisfied"}),
         _close("baseless", "客户对资费理解有误"),
     ),
-    "late": (Step(4.5, "assigned", "lead"), *PROMPT[1:]),  # dispatch breached (4 wh)
-    "escalated": (Step(7.0, "assigned", "lead"), CONTACT, RESOLVE),  # dispatch escalated (6 wh)
+    # Dispatch breached (due 4 wh; P1 30 min, P2 1 h) but not escalated (150 %), at every pace.
+    "late": (Step(5.0, "assigned", "lead"), *PROMPT[1:]),
+    # Dispatch escalated: past 150 % of its span (6 wh; P1 45 min, P2 90 min) at every pace.
+    "escalated": (Step(7.5, "assigned", "lead"), CONTACT, RESOLVE),
     "neglected": (),  # nobody acts: dispatch and first contact breach and escalate
     # The customer's request, confirmed by a lead (issue 20: a handler may not withdraw).
     "withdrawn": (ASSIGN, CONTACT, Step(2.0, "withdrawn", "lead", {"reason": "客户来电撤诉"})),
@@ -212,3 +214,16 @@ def working_morning(calendar: BusinessCalendar, today: date) -> datetime:
     while not calendar.is_working_day(day):
         day -= timedelta(days=1)
     return datetime.combine(day, START_AT, SHANGHAI)
+
+
+SCRIPTED_FIRINGS: dict[str, tuple[int, ...]] = {"late": (100,), "escalated": (100, 150)}
+"""The dispatch thresholds each late script must fire (the neglected: `NEGLECTED_FIRINGS`)."""
+NEGLECTED_FIRINGS = (100, 150)
+NOT_FIRED: dict[str, int] = {"late": 150}  # late, but not so late that it escalates
+
+
+def expected_dispatch(script: str) -> tuple[tuple[int, ...], int | None]:
+    """The dispatch thresholds a script must fire, and one it must not (None: no such)."""
+    if script == "neglected":
+        return NEGLECTED_FIRINGS, None
+    return SCRIPTED_FIRINGS.get(script, ()), NOT_FIRED.get(script)

@@ -128,3 +128,12 @@ def render_staff(
     judged = sum(t.judged for t in clocks.values())
     lines.append(f"Timely handling overall {_rate(on_time, judged).strip()} of {judged} judged")
     return "\n".join(lines)
+
+
+def render_brief(rows: Iterable[tuple[str, str]], *, title: str = "The demo in brief") -> str:
+    """A two-column table: what, how it went."""
+    pairs = list(rows)
+    width = max((len(name) for name, _ in pairs), default=0)
+    lines = ["", f"=== {title} ==="]
+    lines += [f"  {name:<{width}}  {value}" for name, value in pairs]
+    return "\n".join(lines)

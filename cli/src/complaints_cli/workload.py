@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -14,6 +16,7 @@ from zoneinfo import ZoneInfo
 from aiokafka import AIOKafkaProducer
 
 from contracts import Topic
+from servicekit.clock import Clock
 from servicekit.kafka import tool_client_kwargs
 
 REPO = Path(__file__).resolve().parents[3]
@@ -42,31 +45,35 @@ def synthetic_phone(run_id: str, index: int) -> str:
     return f"1{3 + digest % 7}{digest // 7 % 10**9:09d}"
 
 
+def message(run_id: str, index: int, received: datetime, rows: list[dict[str, Any]]) -> RawMessage:
+    """The `index`-th generic-format message of a run (cycling through `rows`), one complainant."""
+    row = rows[index % len(rows)]
+    external_id = f"{run_id}-{index:06d}"
+    body = {
+        "channel": row["channel"],
+        "external_id": external_id,
+        "received_at": received.astimezone(SHANGHAI).isoformat(),
+        "text": row["text"],
+        "complainant": {
+            "phone": synthetic_phone(run_id, index),
+            "tier": row.get("customer_tier", "standard"),
+            "customer_id": f"demo-{run_id}-{index}",
+        },
+    }
+    return RawMessage(
+        key=f"{row['channel']}:{external_id}".encode(),
+        value=json.dumps(body, ensure_ascii=False).encode(),
+        external_id=external_id,
+    )
+
+
 def build(
     *, run_id: str, count: int, start: datetime, spacing: timedelta = timedelta(seconds=1)
 ) -> Iterator[RawMessage]:
     """`count` generic-format messages cycling through the examples, one complainant each."""
     rows = examples()
     for index in range(count):
-        row = rows[index % len(rows)]
-        external_id = f"{run_id}-{index:06d}"
-        received = (start + spacing * index).astimezone(SHANGHAI)
-        message = {
-            "channel": row["channel"],
-            "external_id": external_id,
-            "received_at": received.isoformat(),
-            "text": row["text"],
-            "complainant": {
-                "phone": synthetic_phone(run_id, index),
-                "tier": row.get("customer_tier", "standard"),
-                "customer_id": f"demo-{run_id}-{index}",
-            },
-        }
-        yield RawMessage(
-            key=f"{row['channel']}:{external_id}".encode(),
-            value=json.dumps(message, ensure_ascii=False).encode(),
-            external_id=external_id,
-        )
+        yield message(run_id, index, start + spacing * index, rows)
 
 
 async def publish(messages: list[RawMessage], *, bootstrap: str) -> int:
@@ -82,3 +89,28 @@ async def publish(messages: list[RawMessage], *, bootstrap: str) -> int:
     finally:
         await producer.stop()
     return len(messages)
+
+
+async def publish_paced(
+    *, run_id: str, count: int, clock: Clock, over_s: float, bootstrap: str
+) -> int:
+    """Send `count` messages evenly over `over_s` real seconds, each received at the business time
+    it is sent (as complaints arrive through a morning), so the pipeline is never handed a backlog.
+    """
+    rows = examples()
+    producer = AIOKafkaProducer(
+        **tool_client_kwargs(bootstrap), acks="all", enable_idempotence=True, linger_ms=5
+    )
+    await producer.start()
+    try:
+        started = time.monotonic()
+        futures = []
+        for index in range(count):
+            await asyncio.sleep(max(0.0, started + over_s * index / count - time.monotonic()))
+            m = message(run_id, index, clock.now(), rows)
+            futures.append(await producer.send(Topic.RAW.value, m.value, key=m.key))
+        for future in futures:
+            await future
+    finally:
+        await producer.stop()
+    return count

@@ -157,6 +157,16 @@ class ServiceSettings(BaseSettings):
         description="Demo only: real ISO instant at which business time equals time_origin "
         "(shared by all services of a run so their scaled clocks agree).",
     )
+    time_anchor_file: str | None = Field(
+        None,
+        description="Demo only: a file the demo writes the anchor into once every service is up; "
+        "business time stands at time_origin until then (used instead of time_anchor).",
+    )
+    time_plan: str | None = Field(
+        None,
+        description='Demo only: pace changes as JSON [["<ISO business instant>", <scale>], …] '
+        "(the demo hurries through nights and weekends; docs/adr/0010).",
+    )
 
 
 class ToolKafkaSettings(BaseSettings, KafkaSettings):

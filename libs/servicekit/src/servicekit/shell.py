@@ -62,6 +62,8 @@ class ServiceShell:
             scale=self.settings.time_scale,
             origin=self.settings.time_origin,
             anchor=self.settings.time_anchor,
+            plan=self.settings.time_plan,
+            anchor_file=self.settings.time_anchor_file,
         )
 
     def policy(self, clock: Clock) -> DeliveryPolicy:

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from servicekit.clock import Clock
+from servicekit.clock import Clock, ScaledClock
 
 log = logging.getLogger(__name__)
 RETRY_AFTER = 1.0
@@ -40,8 +40,11 @@ class DueLoop:
         """Real seconds to nap before `upcoming` (business time) is due."""
         if upcoming is None:
             return self.max_sleep
-        business = (upcoming - self.clock.now()).total_seconds()
-        return min(self.max_sleep, max(self.min_sleep, business / self.time_scale))
+        if isinstance(self.clock, ScaledClock):  # its pace may change before `upcoming`
+            real = self.clock.real_seconds_until(upcoming)
+        else:
+            real = (upcoming - self.clock.now()).total_seconds() / self.time_scale
+        return min(self.max_sleep, max(self.min_sleep, real))
 
     async def nap(self, upcoming: datetime | None) -> None:
         """Sleep until `upcoming` is due, or until woken."""
