@@ -19,6 +19,7 @@ from contracts import (
     Audience,
     CaseActionTaken,
     CaseState,
+    CaseUpdated,
     Channel,
     ClassifiedComplaint,
     ClockName,
@@ -59,10 +60,21 @@ CID = "CP20261124-0000000001"
 
 
 class Publisher(FlakyPublisher[Event]):
-    """Collects what the service publishes; `sla` are the clock events, `kinds()` their kinds."""
+    """Collects what the service publishes; `sla` are the clock events, `kinds()` their kinds.
+    Case states (`complaints.cases.v1`) are kept apart in `states`: `events` are the others."""
 
     def __init__(self) -> None:
         super().__init__(Event)
+        self.states: list[CaseUpdated] = []
+
+    async def __call__(self, events: Sequence[Event]) -> None:
+        await super().__call__(events)  # fails like Kafka for the whole batch, or takes it
+        self.states += [e for e in self.events if isinstance(e, CaseUpdated)]
+        self.events = [e for e in self.events if not isinstance(e, CaseUpdated)]
+
+    def latest(self) -> dict[str, CaseUpdated]:
+        """The last state published per case: what a reader of the compacted topic keeps."""
+        return {s.data.complaint_id: s for s in self.states}
 
     @property
     def sla(self) -> list[SlaChanged]:
@@ -99,7 +111,9 @@ class Rig:
         }
         self.start = StartClocks(**common)  # type: ignore[arg-type]
         self.actions = ApplyCaseAction(**common)  # type: ignore[arg-type]
-        self.receipts = RecordReceipt(cases=self.cases, metrics=self.metrics)
+        self.receipts = RecordReceipt(
+            cases=self.cases, metrics=self.metrics, publish=self.publisher, clock=self.clock
+        )
         self._offset = 0
 
     def _wake(self) -> None:
@@ -184,16 +198,18 @@ def classified(
 
 def receipt(
     *,
+    cid: str = CID,
     audience: Audience = Audience.CUSTOMER,
     template: str = "acknowledgement",
     status: DeliveryStatus = DeliveryStatus.DELIVERED,
     acknowledgement: bool = True,
+    at: datetime = RECEIVED,
 ) -> NotificationSent:
-    """A notifier receipt for CID."""
-    key = f"{CID}:ack:-:-:{audience.value}"
+    """A notifier receipt (by default: CID's acknowledgement, delivered at RECEIVED)."""
+    key = f"{cid}:ack:-:-:{audience.value}"
     data = NotificationReceipt(
         notification_id=key,
-        complaint_id=CID,
+        complaint_id=cid,
         audience=audience,
         channel="sms",
         template=template,
@@ -202,7 +218,7 @@ def receipt(
         attempts=1,
     )
     return NotificationSent.build(
-        data=data, subject=CID, source="/complaints/notifier", time=RECEIVED, cause=key
+        data=data, subject=cid, source="/complaints/notifier", time=at, cause=key
     )
 
 

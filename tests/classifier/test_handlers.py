@@ -28,7 +28,7 @@ from contracts import (
 )
 from servicekit.clock import FakeClock
 from servicekit.delivery import Inbound
-from tests.support import FlakyPublisher
+from tests._builders.doubles import FlakyPublisher
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)

@@ -17,7 +17,7 @@ from classifier.app import Ports, create_app
 from classifier.domain.policy import PolicyError
 from classifier.settings import ClassifierSettings
 from servicekit.clock import FakeClock
-from tests.hostile import Entry, assert_policy_outcome, corpus, mutated_pack
+from tests._builders.hostile import Entry, assert_policy_outcome, corpus, mutated_pack
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 CORPUS = Path(__file__).parent / "corpus" / "policy.jsonl"

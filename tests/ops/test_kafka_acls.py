@@ -39,6 +39,7 @@ def test_each_topic_but_the_dlq_and_raw_has_exactly_one_writer() -> None:
         Topic.INCIDENTS.value: ["classifier"],
         Topic.LIFECYCLE.value: ["sla"],
         Topic.SLA.value: ["sla"],
+        Topic.CASES.value: ["sla"],
         Topic.NOTIFICATION_SENT.value: ["notifier"],
     }
 

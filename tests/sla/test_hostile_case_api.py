@@ -18,8 +18,8 @@ from servicekit.mongo import check_filter
 from sla.adapters.mongo_cases import MongoCaseStore
 from sla.ports import CaseFilter
 from sla.settings import Role
+from tests._builders.hostile import Entry, RecordingDatabase, corpus, payload
 from tests._builders.sla import CID, KEYS, ApiRig, Rig, case_api
-from tests.hostile import Entry, RecordingDatabase, corpus, payload
 
 CORPUS = Path(__file__).parent / "corpus" / "case_api.jsonl"
 ROLES = {role.value: role for role in Role}

@@ -16,8 +16,8 @@ from sla.adapters.memory import InMemoryCaseStore, InMemoryDueIndex
 from sla.app import Ports, create_app
 from sla.domain.errors import PolicyError
 from sla.settings import SlaSettings
+from tests._builders.hostile import Entry, assert_policy_outcome, corpus, mutated_pack
 from tests._builders.sla import POLICIES, RECEIVED
-from tests.hostile import Entry, assert_policy_outcome, corpus, mutated_pack
 
 CORPUS = Path(__file__).parent / "corpus" / "policy.jsonl"
 

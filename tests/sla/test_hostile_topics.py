@@ -22,17 +22,14 @@ from pydantic import TypeAdapter
 
 from contracts import (
     ActionRejection,
-    Audience,
     CaseAction,
     CaseActionRejected,
     CaseActionTaken,
     CaseState,
     CaseStateChanged,
     CaseTransition,
-    DeliveryStatus,
     LifecycleAction,
     LifecycleEvent,
-    NotificationReceipt,
     NotificationSent,
     Severity,
     SlaChanged,
@@ -47,8 +44,7 @@ from sla.app import Ports, create_app
 from sla.clocks.sheet import ClockEntry, as_deadline
 from sla.domain import BusinessCalendar, SlaPolicy, extend_deadline
 from sla.settings import SlaSettings
-from tests._builders.sla import CALENDAR, POLICIES, POLICY, RECEIVED, classified
-from tests.hostile import (
+from tests._builders.hostile import (
     Entry,
     RecordingDatabase,
     ServiceOnBroker,
@@ -58,6 +54,8 @@ from tests.hostile import (
     payload,
     without_retry_sleeps,
 )
+from tests._builders.sla import CALENDAR, POLICIES, POLICY, RECEIVED, classified
+from tests._builders.sla import receipt as sla_receipt
 
 CORPUS = Path(__file__).parent / "corpus"
 HOSTILE = "CP20261124-0000000099"
@@ -81,21 +79,8 @@ def action(cid: str, kind: LifecycleAction, action_id: str, **fields: Any) -> Ca
 
 
 def receipt(cid: str) -> NotificationSent:
-    key = f"{cid}:ack:-:-:customer"
-    data = NotificationReceipt(
-        notification_id=key,
-        complaint_id=cid,
-        audience=Audience.CUSTOMER,
-        channel="sms",
-        template="acknowledgement",
-        acknowledgement=True,
-        status=DeliveryStatus.DELIVERED,
-        attempts=1,
-    )
-    at = RECEIVED + timedelta(minutes=10)
-    return NotificationSent.build(
-        data=data, subject=cid, source="/complaints/notifier", time=at, cause=key
-    )
+    """CID's acknowledgement, delivered ten minutes after receipt."""
+    return sla_receipt(cid=cid, at=RECEIVED + timedelta(minutes=10))
 
 
 def _bases() -> dict[str, Any]:

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from pymongo import AsyncMongoClient, monitoring
 
-from contracts import Audience, DeliveryStatus, NotificationReceipt, NotificationSent, Topic
+from contracts import Topic
 from servicekit.mongo import Document
 from sla.adapters.mongo_cases import MongoCaseStore
 from sla.adapters.slots import MongoDueIndex
-from tests._builders.sla import RECEIVED, Rig, cid_n, classified
+from tests._builders.sla import Rig, cid_n, classified, receipt
 from tests.sla.contract import MONGO
 
 pytestmark = pytest.mark.stack
@@ -55,23 +55,6 @@ async def counted(local_stack: None) -> AsyncIterator[tuple[Any, Commands]]:
         await client.close()
 
 
-def delivered(cid: str) -> NotificationSent:
-    nid = f"{cid}:ack:-:-:customer"
-    data = NotificationReceipt(
-        notification_id=nid,
-        complaint_id=cid,
-        audience=Audience.CUSTOMER,
-        channel="sms",
-        template="acknowledgement",
-        acknowledgement=True,
-        status=DeliveryStatus.DELIVERED,
-        attempts=1,
-    )
-    return NotificationSent.build(
-        data=data, subject=cid, source="/complaints/notifier", time=RECEIVED, cause=nid
-    )
-
-
 async def test_classified_to_acknowledged_costs_at_most_three_operations_per_complaint(
     counted: tuple[Any, Commands],
 ) -> None:
@@ -84,7 +67,7 @@ async def test_classified_to_acknowledged_costs_at_most_three_operations_per_com
     await rig.classified(*(classified(cid=cid) for cid in ids))
     started = sum(commands.seen.values())
     messages = [
-        rig.inbound(delivered(cid).model_dump_json().encode(), Topic.NOTIFICATION_SENT)
+        rig.inbound(receipt(cid=cid).model_dump_json().encode(), Topic.NOTIFICATION_SENT)
         for cid in ids
     ]
     assert await rig.receipts.on_receipts(messages) == []

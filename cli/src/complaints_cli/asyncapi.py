@@ -28,7 +28,7 @@ from complaints_cli.catalogue_facts import (
     topic_of,
 )
 from complaints_cli.service_apps import BUILDERS
-from contracts import MESSAGES_FOR_TOPIC, PARTITIONS, RETENTION_DAYS, Topic
+from contracts import COMPACTED, MESSAGES_FOR_TOPIC, PARTITIONS, RETENTION_DAYS, Topic
 from contracts.schemas import schema_name
 
 
@@ -115,7 +115,11 @@ def with_contracts(spec: dict[str, Any], service: str, groups: Mapping[str, str]
         channel = channels[key]
         channel["bindings"]["kafka"] |= {
             "partitions": PARTITIONS[topic],
-            "topicConfiguration": {"retention.ms": RETENTION_DAYS[topic] * 86_400_000},
+            "topicConfiguration": (
+                {"cleanup.policy": ["compact"]}
+                if topic in COMPACTED
+                else {"retention.ms": RETENTION_DAYS[topic] * 86_400_000}
+            ),
         }
         for ref in channel["messages"].values():
             message = messages[ref["$ref"].rsplit("/", 1)[-1]]

@@ -17,6 +17,7 @@ from contracts import (
     CaseActionRejected,
     CaseActionTaken,
     CaseStateChanged,
+    CaseUpdated,
     ComplaintClassified,
     ComplaintNormalized,
     IncidentChanged,
@@ -47,7 +48,14 @@ SERVICES: dict[str, str] = {
 PUBLISHES: dict[str, tuple[type[BaseModel], ...]] = {
     "intake": (RawComplaintSubmitted, ComplaintNormalized, MessageDeadLettered),
     "classifier": (ComplaintClassified, IncidentChanged, MessageDeadLettered),
-    "sla": (SlaChanged, CaseActionTaken, CaseStateChanged, CaseActionRejected, MessageDeadLettered),
+    "sla": (
+        SlaChanged,
+        CaseActionTaken,
+        CaseStateChanged,
+        CaseActionRejected,
+        CaseUpdated,
+        MessageDeadLettered,
+    ),
     "notifier": (NotificationSent, MessageDeadLettered),
 }
 """Message models each service publishes: its events, what its HTTP API takes in (intake's
@@ -58,6 +66,7 @@ PUBLISH_NOTES: dict[tuple[str, type[BaseModel]], str] = {
     ("intake", RawComplaintSubmitted): "submissions to its `POST /complaints` HTTP API",
     ("intake", MessageDeadLettered): "raw messages it cannot take in, and refused submissions",
     ("sla", CaseActionTaken): "staff actions taken through its `/cases` API",
+    ("sla", CaseUpdated): "each case's whole state after every change of it",
     ("classifier", IncidentChanged): "opened and grown; closing, merging and taking members out"
     " belong to the case API (not yet built)",
 }
@@ -84,6 +93,13 @@ CAUTIONS: dict[Topic, str] = {
     " those include contact details, so give this topic the raw topic's access rules.",
 }
 """Warnings printed at the top of a topic's page."""
+
+NOTES: dict[Topic, str] = {
+    Topic.CASES: "Compacted, never expired: read it from the beginning to get every case's"
+    " latest state, then read on for each change (ADR 0011). A reader that meets a lower"
+    " `version` after a higher one for a case keeps the higher. Nothing personal is on it.",
+}
+"""How to read a topic, printed at the top of its page."""
 
 COMPLAINT_KEY = "the complaint id (e.g. `CP20261124-7K3M9Q2XAB`): one complaint stays in order"
 SERVER = "development"

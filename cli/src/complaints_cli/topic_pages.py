@@ -18,6 +18,7 @@ from complaints_cli.catalogue_facts import (
     GENERATED_END,
     KEYS,
     LOCAL_BOOTSTRAP,
+    NOTES,
     SCHEMA_DIR,
     SERVICES,
     ServiceEntry,
@@ -26,7 +27,7 @@ from complaints_cli.catalogue_facts import (
     topic_of,
 )
 from complaints_cli.subscribe_examples import aiokafka_block, kcat_block
-from contracts import MESSAGES_FOR_TOPIC, PARTITIONS, RETENTION_DAYS, Topic
+from contracts import COMPACTED, MESSAGES_FOR_TOPIC, PARTITIONS, RETENTION_DAYS, Topic
 from contracts.schemas import schema_name
 
 
@@ -72,6 +73,8 @@ def _consumer_text(subs: Sequence[Subscription]) -> str:
 
 
 def _days(topic: Topic) -> str:
+    if topic in COMPACTED:
+        return "compacted: the latest record per complaint, kept for good"
     return f"{RETENTION_DAYS[topic]} days"
 
 
@@ -117,6 +120,7 @@ def topic_page(topic: Topic, subs: Sequence[Subscription]) -> str:
         topic_summaries()[topic],
         "",
         *([f"> **Restricted.** {CAUTIONS[topic]}", ""] if topic in CAUTIONS else []),
+        *([f"> **Reading it.** {NOTES[topic]}", ""] if topic in NOTES else []),
         "| | |",
         "|---|---|",
         f"| Key | {KEYS.get(topic, COMPLAINT_KEY)} |",

@@ -14,6 +14,7 @@ NORMALIZED = "complaints.normalized.v1"
 CLASSIFIED = "complaints.classified.v1"
 LIFECYCLE = "complaints.lifecycle.v1"
 SLA = "complaints.sla.v1"
+CASES = "complaints.cases.v1"
 NOTIFICATION_SENT = "notifications.sent.v1"
 INCIDENTS = "complaints.incidents.v1"
 DLQ = "complaints.dlq.v1"
@@ -55,11 +56,11 @@ GRANTS: tuple[Grant, ...] = (
     ),
     Grant(
         "sla",
-        writes=(SLA, LIFECYCLE, DLQ),
+        writes=(SLA, LIFECYCLE, CASES, DLQ),
         reads=(CLASSIFIED, LIFECYCLE, NOTIFICATION_SENT),
         group="sla",
-        why="the only writer of sla and lifecycle: state changes, and staff actions through the "
-        "case API it serves",
+        why="the only writer of sla, lifecycle and cases: state changes, each case's latest "
+        "state, and staff actions through the case API it serves",
     ),
     Grant(
         "notifier",

@@ -1,5 +1,6 @@
 """Contracts of the complaint pipeline: the only place topics and event schemas are defined."""
 
+from contracts.cases import CaseSnapshot, CaseUpdated, ClockState
 from contracts.complaints import (
     ClassifiedComplaint,
     ComplaintClassified,
@@ -31,7 +32,7 @@ from contracts.lifecycle import (
 from contracts.notifications import DeliveryStatus, NotificationReceipt, NotificationSent
 from contracts.registry import EVENTS, MESSAGES_FOR_TOPIC
 from contracts.sla import DeadlineView, SlaChange, SlaChanged, SlaEventKind
-from contracts.topics import PARTITIONS, RETENTION_DAYS, Topic
+from contracts.topics import COMPACTED, PARTITIONS, RETENTION_DAYS, Topic, topic_config
 from contracts.values import (
     Audience,
     CaseState,
@@ -47,6 +48,7 @@ from contracts.values import (
 )
 
 __all__ = [
+    "COMPACTED",
     "EVENTS",
     "MESSAGES_FOR_TOPIC",
     "PARTITIONS",
@@ -58,12 +60,15 @@ __all__ = [
     "CaseAction",
     "CaseActionRejected",
     "CaseActionTaken",
+    "CaseSnapshot",
     "CaseState",
     "CaseStateChanged",
     "CaseTransition",
+    "CaseUpdated",
     "Channel",
     "ClassifiedComplaint",
     "ClockName",
+    "ClockState",
     "ComplainantKey",
     "ComplaintClassified",
     "ComplaintId",
@@ -99,4 +104,5 @@ __all__ = [
     "SlaEventKind",
     "Topic",
     "Verdict",
+    "topic_config",
 ]

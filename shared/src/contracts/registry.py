@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel
 
+from contracts.cases import CaseUpdated
 from contracts.complaints import ComplaintClassified, ComplaintNormalized, RawComplaintSubmitted
 from contracts.deadletter import MessageDeadLettered
 from contracts.envelope import Event
@@ -20,6 +21,7 @@ EVENTS: tuple[type[Event], ...] = (
     CaseActionRejected,
     CaseStateChanged,
     SlaChanged,
+    CaseUpdated,
     IncidentChanged,
     NotificationSent,
     MessageDeadLettered,

@@ -16,7 +16,8 @@ from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from prometheus_client import CollectorRegistry
 
-from contracts import PARTITIONS, RETENTION_DAYS, Event, Topic
+from contracts import PARTITIONS, Event, Topic
+from contracts.topics import topic_config
 from servicekit.settings import TLS_PROTOCOLS, KafkaSettings, ToolKafkaSettings
 from servicekit.signing import Signer
 
@@ -114,7 +115,7 @@ def make_broker(
 
 
 async def ensure_topics(settings: KafkaSettings, topics: Iterable[Topic] = tuple(Topic)) -> None:
-    """Create missing topics with their partitions and retention (idempotent)."""
+    """Create missing topics with their partitions and retention or compaction (idempotent)."""
     admin = AIOKafkaAdminClient(**client_kwargs(settings))
     await admin.start()
     try:
@@ -124,7 +125,7 @@ async def ensure_topics(settings: KafkaSettings, topics: Iterable[Topic] = tuple
                 name=topic.value,
                 num_partitions=PARTITIONS[topic],
                 replication_factor=1,
-                topic_configs={"retention.ms": str(RETENTION_DAYS[topic] * 86_400_000)},
+                topic_configs=topic_config(topic),
             )
             for topic in topics
             if topic.value not in existing

@@ -92,7 +92,9 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
         shell.broker,
         start=start,
         actions=actions,
-        receipts=RecordReceipt(cases=ports.cases, metrics=metrics),
+        receipts=RecordReceipt(
+            cases=ports.cases, metrics=metrics, publish=shell.publish, clock=ports.clock
+        ),
         policy=shell.policy(ports.clock),
         settings=settings.kafka,
         verifier=shell.verifier,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
@@ -19,6 +19,9 @@ from contracts import (
 )
 from sla.clocks.sheet import ClockEntry
 from sla.domain import Case
+
+Publish = Callable[[Sequence[Event]], Awaitable[None]]
+"""Publishes events keyed by complaint id, returning once the broker has them."""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ refused action is answered with `CaseActionRejected` (its id is deterministic to
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -42,10 +42,10 @@ from sla.domain import (
     complainant_review_needed,
 )
 from sla.metrics import SlaMetrics
-from sla.ports import CaseChange, CaseRecord, CaseStore, DueIndex, LogEntry, after
+from sla.ports import CaseChange, CaseRecord, CaseStore, DueIndex, LogEntry, Publish, after
+from sla.snapshots import with_snapshots
 
 log = logging.getLogger(__name__)
-Publish = Callable[[Sequence[Event]], Awaitable[None]]
 SOURCE = "/complaints/sla"
 COMMIT_ATTEMPTS = 10
 ACTION_TYPE = CaseActionTaken.event_type
@@ -145,7 +145,15 @@ class ApplyCaseAction:
         outgoing: list[Event] = []
         for event in actions:
             outgoing += await self._apply(event.data, known)
-        await self.publish(outgoing)
+        # Every case whose history holds one of the actions (applied now, or before: then this
+        # is a redelivery and its state may never have been published) is published as it is.
+        applied = {(e.data.complaint_id, e.data.action_id) for e in actions}
+        records = [
+            r
+            for r in known.values()
+            if any((r.complaint_id, h.action_id) in applied for h in r.case.history)
+        ]
+        await self.publish(with_snapshots(outgoing, records, at=self.clock.now()))
         return rejections
 
     async def _apply(self, action: CaseAction, known: dict[str, CaseRecord]) -> list[Event]:

@@ -9,7 +9,6 @@ idempotent on the client's `action_id`. The actor is the staff member the API ke
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Literal
@@ -22,7 +21,6 @@ from contracts import (
     CaseActionTaken,
     CaseState,
     ClockName,
-    Event,
     LifecycleAction,
     Regrade,
     Satisfaction,
@@ -34,11 +32,10 @@ from sla.casework.access import Desk, act_refusal, may_see
 from sla.casework.masking import masked
 from sla.casework.submissions import INCOMPLETE, applied_entry, request_digest, reuse
 from sla.domain import BusinessCalendar, HistoryEntry, Refusal, SlaPolicy, apply_action
-from sla.ports import CaseStore, Submission
+from sla.ports import CaseStore, Publish, Submission
 from sla.settings import Role, StaffKey
 
 log = logging.getLogger(__name__)
-Publish = Callable[[Sequence[Event]], Awaitable[None]]
 SOURCE = "/complaints/case-api"
 PREFIX = "/cases"
 ACTION_ID = r"^[A-Za-z0-9._:@-]{1,100}$"

@@ -1,6 +1,7 @@
 """RecordReceipt: delivery receipts are kept with their case; a delivered acknowledgement meets
-the case's acknowledge clock directly (one compare-and-set, nothing published: no one consumes
-it — the customer already has the acknowledgement, and staff see it in the case)."""
+the case's acknowledge clock directly (one compare-and-set; no lifecycle or SLA event: no one
+consumes it — the customer already has the acknowledgement, and staff see it in the case). The
+case's new state goes on the compacted cases topic like every change (ADR 0011)."""
 
 from __future__ import annotations
 
@@ -16,12 +17,22 @@ from contracts import (
     LifecycleAction,
     NotificationSent,
 )
+from servicekit.clock import Clock
 from servicekit.delivery import Inbound, Rejection
 from servicekit.plausible import decode_plausible
 from sla.clocks.sheet import ClockStatus
 from sla.domain import HistoryEntry
 from sla.metrics import SlaMetrics
-from sla.ports import CaseChange, CaseRecord, CaseStore, LogEntry, ReceiptSummary, after
+from sla.ports import (
+    CaseChange,
+    CaseRecord,
+    CaseStore,
+    LogEntry,
+    Publish,
+    ReceiptSummary,
+    after,
+)
+from sla.snapshots import with_snapshots
 
 COMMIT_ATTEMPTS = 10
 RECEIPT_ACTOR = "notifier"  # the history row names where the acknowledgement came from
@@ -94,16 +105,19 @@ class RecordReceipt:
 
     cases: CaseStore
     metrics: SlaMetrics
+    publish: Publish
+    clock: Clock
 
     async def on_receipts(self, messages: Sequence[Inbound]) -> list[Rejection]:
         """One read for the acknowledged cases, one CAS per case that keeps its receipts of
-        the batch too, one write for the receipts no CAS kept."""
+        the batch too, one write for the receipts no CAS kept, one snapshot per acknowledged
+        case."""
         receipts, rejections = decode_plausible(messages, NotificationSent)
         by_case: dict[str, list[ReceiptSummary]] = {}
         for sent in receipts:
             by_case.setdefault(sent.data.complaint_id, []).append(summary(sent))
         wanted = [sent for sent in receipts if acknowledges(sent)]
-        # The log is not needed (a receipt publishes nothing) and is the costly part to read.
+        # The log is not needed (a receipt publishes no stored event) and is costly to read.
         ids = [sent.data.complaint_id for sent in wanted]
         known = await self.cases.load_many(ids, log=False)
         for sent in wanted:
@@ -111,6 +125,9 @@ class RecordReceipt:
             if cid in by_case and await self._acknowledge(sent, known, tuple(by_case[cid])):
                 del by_case[cid]
         await self.cases.record_receipts([r for kept in by_case.values() for r in kept])
+        # Acknowledged now or before (a redelivery whose snapshot may not have gone out).
+        records = [r for r in known.values() if r.case.acknowledged]
+        await self.publish(with_snapshots([], records, at=self.clock.now()))
         return rejections
 
     async def _acknowledge(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC
 
@@ -32,9 +32,9 @@ from sla.domain import (
     severity_upgrade_due,
 )
 from sla.metrics import SlaMetrics
-from sla.ports import CaseFacts, CaseRecord, CaseStore, DueIndex, LogEntry
+from sla.ports import CaseFacts, CaseRecord, CaseStore, DueIndex, LogEntry, Publish
+from sla.snapshots import with_snapshots
 
-Publish = Callable[[Sequence[Event]], Awaitable[None]]
 SOURCE = "/complaints/sla"
 SHANGHAI_DISPLAY = "%Y-%m-%d %H:%M"
 FALLBACK_MARK = "weekends-only fallback "  # how BusinessCalendar.version_between names them
@@ -93,11 +93,11 @@ class StartClocks:
         taken = set(await self.cases.insert_new(list(records.values())))
         stored = await self.cases.load_many(sorted(taken))  # redelivered: what was stored wins
         events: list[Event] = []
-        for cid, record in records.items():
-            kept = stored.get(cid, record) if cid in taken else record
-            if (entry := kept.entry(STARTED)) is not None:
+        kept = [stored.get(cid, r) if cid in taken else r for cid, r in records.items()]
+        for record in kept:
+            if (entry := record.entry(STARTED)) is not None:
                 events += entry.events
-        await self.publish(events)
+        await self.publish(with_snapshots(events, kept, at=self.clock.now()))
         for record in records.values():
             if record.complaint_id not in taken:
                 self._count(record)

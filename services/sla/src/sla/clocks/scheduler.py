@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from contracts import Event
 from servicekit.clock import Clock
 from servicekit.timer import DueLoop
 from sla.clocks.firing import Firing, event_kind, fire_due
@@ -25,10 +24,19 @@ from sla.clocks.replan import Keys, replan_for_severity
 from sla.clocks.sheet import ClockEntry, Lease, earliest
 from sla.domain import TERMINAL, BusinessCalendar, SlaPolicy
 from sla.metrics import SlaMetrics
-from sla.ports import CaseChange, CaseRecord, CaseStore, DueEntry, DueIndex, LogEntry
+from sla.ports import (
+    CaseChange,
+    CaseRecord,
+    CaseStore,
+    DueEntry,
+    DueIndex,
+    LogEntry,
+    Publish,
+    after,
+)
+from sla.snapshots import with_snapshots
 
 log = logging.getLogger(__name__)
-Publish = Callable[[Sequence[Event]], Awaitable[None]]
 PARALLEL = 16  # concurrent compare-and-sets per round
 
 
@@ -122,9 +130,12 @@ class Scheduler:
             [e for v, e in following if e not in {x for _, x in by_case[v.record.complaint_id]}],
             now=now,
         )
-        stored = await self._commit([v for v in visits if v.firing is not None], now)
+        stored, changed = await self._commit([v for v in visits if v.firing is not None], now)
         outgoing = [(v.record.complaint_id, e) for v in visits for e in v.republish] + stored
-        await self.publish([event for _, entry in outgoing for event in entry.events])
+        # Each case's state after this round (republished cases as loaded), once (ADR 0011).
+        states = [v.record for v in visits if v.republish] + changed
+        events = [event for _, entry in outgoing for event in entry.events]
+        await self.publish(with_snapshots(events, states, at=now))
         await self.cases.mark_published([(cid, entry.id) for cid, entry in outgoing])
         for visit in visits:
             if visit.done:
@@ -166,9 +177,13 @@ class Scheduler:
             firing = replace(firing, clocks=replanned)
         return _Visit(record, republish, firing if firing.events else None)
 
-    async def _commit(self, visits: Sequence[_Visit], now: datetime) -> list[tuple[str, LogEntry]]:
-        """One compare-and-set per case; a lost one leaves the case to the next round."""
+    async def _commit(
+        self, visits: Sequence[_Visit], now: datetime
+    ) -> tuple[list[tuple[str, LogEntry]], list[CaseRecord]]:
+        """One compare-and-set per case (a lost one leaves the case to the next round): the
+        stored entries, and the cases as they read now."""
         stored: list[tuple[str, LogEntry]] = []
+        changed: list[CaseRecord] = []
         for start in range(0, len(visits), PARALLEL):
             chunk = visits[start : start + PARALLEL]
             changes = [self._change(v, now) for v in chunk]
@@ -178,9 +193,10 @@ class Scheduler:
             for visit, change, won in zip(chunk, changes, results, strict=True):
                 if won:
                     stored.append((visit.record.complaint_id, change.entry))
+                    changed.append(after(visit.record, change))
                 else:
                     visit.done, visit.firing = False, None
-        return stored
+        return stored, changed
 
     def _change(self, visit: _Visit, now: datetime) -> CaseChange:
         firing = visit.firing
