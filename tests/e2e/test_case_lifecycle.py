@@ -14,13 +14,10 @@ import json
 import secrets
 import subprocess
 import sys
-import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from pymongo import AsyncMongoClient
 
@@ -29,97 +26,16 @@ from complaints_cli.pipeline import Pipeline, StackConfig
 from complaints_cli.receiver import local_endpoints, serving
 from complaints_cli.topics import read_all
 from contracts import Topic
+from tests._builders.case_api import ORIGIN, STAFF, Json, Staff, clock, due, until
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.stack, pytest.mark.e2e]
-
-ORIGIN = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # Tuesday 24 November 2026, 10:00 Shanghai
-ROLES = ("handler", "lead", "manager")
-KEYS = {role: secrets.token_urlsafe(24) for role in ROLES}
-# Issue 20: each key sees its department's cases (the manager all of them).
-DEPARTMENTS = {"handler": "billing", "lead": "billing", "manager": None}
-STAFF = {
-    KEYS[role]: {"staff_id": f"{role}-e2e", "role": role, "department": DEPARTMENTS[role]}
-    for role in ROLES
-}
-Json = dict[str, Any]
 
 
 @pytest.fixture(scope="module")
 def local_stack() -> None:
     """Start (or reuse) the local Kafka and FerretDB."""
     subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "stack.py"), "up"], check=True)
-
-
-class Staff:
-    """The case API as the three roles use it."""
-
-    def __init__(self, base_url: str) -> None:
-        self.http = httpx.AsyncClient(base_url=base_url, timeout=10.0)
-
-    async def get(self, path: str, role: str = "handler", **params: Any) -> httpx.Response:
-        return await self.http.get(path, params=params, headers={"X-Api-Key": KEYS[role]})
-
-    async def post(self, cid: str, body: Json, role: str) -> httpx.Response:
-        """POST an action; one the guard shed (503, a loaded host) is sent again, same id and
-        body, after its Retry-After, as the CLI's client does (the API answers it as one)."""
-        for _ in range(20):
-            answer = await self.http.post(
-                f"/cases/{cid}/actions", json=body, headers={"X-Api-Key": KEYS[role]}
-            )
-            if answer.status_code != 503:
-                break
-            await asyncio.sleep(float(answer.headers.get("retry-after", "1")))
-        return answer
-
-    async def act(self, cid: str, role: str, action: str, **fields: Any) -> Json:
-        """Post an action and poll its Location until the lifecycle consumer applied it."""
-        answer = await self.post(
-            cid, {"action": action, "action_id": f"e2e-{action}", **fields}, role
-        )
-        assert answer.status_code == 202, answer.text
-        location = answer.headers["location"]
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            polled = await self.get(location, role)
-            if polled.status_code == 200:
-                body: Json = polled.json()
-                assert body["actor"] == f"{role}-e2e"
-                return body
-            # 503: the guard shed the poll (a loaded host); ask again, as the CLI's client does
-            assert polled.status_code in (202, 503), polled.text
-            await asyncio.sleep(0.2)
-        raise AssertionError(f"{action} on {cid} not applied within 30 s")
-
-    async def case(self, cid: str) -> Json:
-        answer = await self.get(f"/cases/{cid}")
-        assert answer.status_code == 200, answer.text
-        view: Json = answer.json()
-        return view
-
-
-async def until(
-    check: Callable[[], Awaitable[Json | None]], what: str, limit_s: float = 60
-) -> Json:
-    """Poll `check` until it returns something."""
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        if (found := await check()) is not None:
-            return found
-        await asyncio.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def clock(view: Json, name: str, occurrence: int = 1) -> Json:
-    found: list[Json] = [
-        c for c in view["clocks"] if c["clock"] == name and c["occurrence"] == occurrence
-    ]
-    assert len(found) == 1, (name, found)
-    return found[0]
-
-
-def due(view: Json, name: str) -> datetime:
-    return datetime.fromisoformat(clock(view, name)["due_at"])
 
 
 def running(view: Json) -> list[Json]:

@@ -24,7 +24,7 @@ from pymongo import AsyncMongoClient
 
 from complaints_cli import workload
 from complaints_cli.pipeline import Pipeline, StackConfig
-from tests.e2e.test_case_lifecycle import ORIGIN, STAFF, Staff, clock, due, until
+from tests._builders.case_api import ORIGIN, STAFF, Staff, clock, due, until
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.stack, pytest.mark.e2e]

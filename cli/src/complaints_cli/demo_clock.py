@@ -4,7 +4,7 @@ At one working day per real minute, a uniform clock spends 100 real seconds on e
 over 7 minutes on a weekend, with nothing to watch. The demo instead gives every process the same
 pace plan (`<SERVICE>_TIME_PLAN`, servicekit.clock.Pace): working periods at `scale`, each stretch
 between them passed in `off_s` real seconds. The scheduler and the dispatcher nap by the plan, so
-what falls due in a night still fires, in order, at its own business time (docs/adr/0010).
+what falls due in a night still fires, in order, at its own business time (docs/adr/0013).
 """
 
 from __future__ import annotations

@@ -34,7 +34,7 @@ class ScaledClock:
     business time stands at `origin` until the file appears and then runs from the real instant it
     holds: the demo writes it once every service is up, so slow starts cost no business time. A
     `plan` changes the pace from given business instants on (the demo hurries through nights and
-    weekends, ADR 0010); processes given the same plan keep the same time without messages.
+    weekends, ADR 0013); processes given the same plan keep the same time without messages.
     """
 
     def __init__(

@@ -165,7 +165,7 @@ class ServiceSettings(BaseSettings):
     time_plan: str | None = Field(
         None,
         description='Demo only: pace changes as JSON [["<ISO business instant>", <scale>], …] '
-        "(the demo hurries through nights and weekends; docs/adr/0010).",
+        "(the demo hurries through nights and weekends; docs/adr/0013).",
     )
 
 
