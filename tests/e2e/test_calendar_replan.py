@@ -126,7 +126,7 @@ def dispatch(view: Json) -> Json:
 async def walk(pipeline: Pipeline, config: StackConfig, http: httpx.AsyncClient) -> None:
     async def listed() -> Json | None:
         page = (await http.get("/cases", headers={"X-Api-Key": KEYS["lead"]})).json()
-        return page if page["total"] == 1 else None
+        return page if len(page["items"]) == 1 else None
 
     cid = (await until(listed, "the case to be listed"))["items"][0]["complaint_id"]
     view = await case_view(http, cid)

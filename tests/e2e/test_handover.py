@@ -110,7 +110,7 @@ async def handover_events(bootstrap: str, cid: str) -> list[Json]:
 async def hand_over(staff: Staff, db: Any, config: StackConfig) -> None:
     async def listed() -> Json | None:
         page = (await staff.get("/cases", "lead")).json()
-        return page if page["total"] == 1 else None
+        return page if len(page["items"]) == 1 else None
 
     cid = (await until(listed, "the case to be listed"))["items"][0]["complaint_id"]
     # The lead at the front desk is the first to act: the lead owns the case (首问负责).

@@ -32,6 +32,7 @@ from complaints_cli.pipeline import Pipeline, StackConfig
 from complaints_cli.topics import read_all
 from contracts import CaseAction, CaseActionTaken, LifecycleAction, MessageDeadLettered, Topic
 from servicekit.kafka import encode
+from servicekit.signing import WRITER, Signer, SigningSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.stack, pytest.mark.e2e]
@@ -67,10 +68,20 @@ async def produce(bootstrap: str, topic: Topic, records: list[tuple[bytes, bytes
     )
     await producer.start()
     try:
-        return [
-            await producer.send_and_wait(topic.value, value, key=key, partition=0)
-            for key, value in records
-        ]
+        # Owned topics' consumers act only on their owner's signed records (ADR 0010): the
+        # actions here stand for the case API's, so they carry the SLA's (dev) signature.
+        owner = WRITER.get(topic)
+        signer = Signer.of(owner, SigningSettings()) if owner else None
+        sent = []
+        for key, value in records:
+            signed = signer.headers(topic.value, key, value) if signer else {}
+            headers = [(name, text.encode()) for name, text in signed.items()]
+            sent.append(
+                await producer.send_and_wait(
+                    topic.value, value, key=key, partition=0, headers=headers
+                )
+            )
+        return sent
     finally:
         await producer.stop()
 

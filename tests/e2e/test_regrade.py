@@ -81,7 +81,7 @@ async def regrade_one() -> None:
 async def regrade_and_check(staff: Staff, db: Any, config: StackConfig) -> None:
     async def opened() -> Json | None:
         page = (await staff.get("/cases", "lead")).json()
-        if page["total"] != 1:
+        if len(page["items"]) != 1:
             return None
         view = await staff.case(page["items"][0]["complaint_id"])
         return view if view["clocks"] else None

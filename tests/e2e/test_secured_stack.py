@@ -234,11 +234,11 @@ async def test_a_service_principal_writes_its_own_topic_and_no_other(
 @pytest.mark.stack
 @pytest.mark.e2e
 async def test_a_service_principal_reads_only_what_it_consumes(secured: Any) -> None:
-    """The classifier reads normalised complaints in its own group, not the lifecycle topic."""
+    """The classifier reads normalised complaints in its own group, not the SLA's events."""
     await ensure_topics(kafka(secured, "SASL_SSL"))
     settings = as_principal(secured, "classifier")
     allowed = TopicPartition(Topic.NORMALIZED.value, 0)
-    refused_part = TopicPartition(Topic.LIFECYCLE.value, 0)
+    refused_part = TopicPartition(Topic.SLA.value, 0)
     consumer = AIOKafkaConsumer(
         **client_kwargs(settings),
         group_id="classifier-acl-probe",
