@@ -17,8 +17,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,6 +31,7 @@ from complaints_cli.pipeline import Pipeline, StackConfig
 from complaints_cli.receiver import local_endpoints, serving
 from complaints_cli.topics import read_all
 from contracts import Topic
+from tests._builders.case_api import until
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPLAINTS = ROOT / ".venv" / "bin" / "complaints"
@@ -55,18 +54,6 @@ Json = dict[str, Any]
 def local_stack() -> None:
     """Start (or reuse) the local Kafka and FerretDB."""
     subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "stack.py"), "up"], check=True)
-
-
-async def until(
-    check: Callable[[], Awaitable[Json | None]], what: str, limit_s: float = 60
-) -> Json:
-    """Poll `check` until it returns something."""
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        if (found := await check()) is not None:
-            return found
-        await asyncio.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def business_now(config: StackConfig) -> datetime:

@@ -13,8 +13,6 @@ import json
 import secrets
 import subprocess
 import sys
-import time
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -28,6 +26,7 @@ from complaints_cli.pipeline import Pipeline, StackConfig
 from complaints_cli.receiver import local_endpoints, serving
 from complaints_cli.topics import read_all
 from contracts import Topic
+from tests._builders.case_api import until
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.stack, pytest.mark.e2e]
@@ -80,18 +79,6 @@ class Staff:
         assert answer.status_code == 200, answer.text
         view: Json = answer.json()
         return view
-
-
-async def until(
-    check: Callable[[], Awaitable[Json | None]], what: str, limit_s: float = 60
-) -> Json:
-    """Poll `check` until it returns something."""
-    deadline = time.monotonic() + limit_s
-    while time.monotonic() < deadline:
-        if (found := await check()) is not None:
-            return found
-        await asyncio.sleep(0.25)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def handover_clock(view: Json) -> Json:
