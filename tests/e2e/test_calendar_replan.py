@@ -81,14 +81,10 @@ def replan_cli(config: StackConfig, *extra: str) -> subprocess.CompletedProcess[
             "replan",
             "--calendar",
             str(config.policy_dir / "calendar"),
-            "--policy-dir",
-            str(config.policy_dir),
-            "--mongo-url",
-            config.mongo,
-            "--database",
-            config.database,
             "--api",
             f"http://127.0.0.1:{config.port('sla')}",
+            "--api-key",
+            KEYS["manager"],
             *extra,
         ],
         capture_output=True,
@@ -139,7 +135,7 @@ async def walk(
     view = await case_view(http, cid)
     assert datetime.fromisoformat(dispatch(view)["due_at"]) == OLD_DUE  # a dry run moves nothing
 
-    applied = replan_cli(config, "--apply", "--api-key", KEYS["manager"])
+    applied = replan_cli(config, "--apply")
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert "re-planned 1 of 1 cases" in applied.stdout
     assert business_now(config) < OLD_DUE, "the stack was too slow for this test's time scale"
