@@ -15,7 +15,6 @@ LIMIT = 320
 
 KNOWN: frozenset[str] = frozenset(
     {
-        "bench/pipeline.py",
         "services/sla/src/sla/http_api.py",
     }
 )
