@@ -84,14 +84,10 @@ class IncidentDesk:
         merged = changed(
             state, self.windows, IncidentChange.MERGED, now=now, merged_into=target_row.incident_id
         )
-        grown_state = _with_members(target, state)
-        grown = changed(
-            grown_state,
-            self.windows,
-            IncidentChange.GROWN,
-            now=now,
-            added=[c for c in moving if c not in {m.complaint_id for m in target.members}],
-        )
+        # The moved members were told under the merged incident: listed in `member_ids`, not
+        # as `added_ids`, so the notifier tells none of them again (an update notice would go
+        # under the other incident's key).
+        grown = changed(_with_members(target, state), self.windows, IncidentChange.GROWN, now=now)
         await self.publish([merged, grown])
         await self.ledger.take_in(target_row.incident_id, moving, sequence=grown.data.sequence)
         standing = Standing(closed_at=now, merged_into=target_row.incident_id, closed_by=by)
