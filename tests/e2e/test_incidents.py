@@ -88,6 +88,7 @@ async def run_outage() -> tuple[Receiver, list[str], list[dict[str, object]]]:
             # The update notice to those acknowledged earlier is not exempt from quiet hours.
             "NOTIFIER_QUIET_HOURS": "off",
             "CLASSIFIER_API_KEYS": json.dumps({OPS_KEY: {"staff_id": "ops-1", "role": "lead"}}),
+            "CLASSIFIER_HTTP_GUARD__REQUEST_TIMEOUT_SECONDS": "10",  # 2 cores shared by many
         },
     )
     receiver = Receiver(secrets={"/sms": sms.encode(), "/webhook": hook.encode()})
@@ -161,7 +162,11 @@ async def close_the_incident(config: StackConfig) -> None:
         [row] = (await api.get("/incidents", params={"state": "open"})).json()
         body = {"resolution": RESOLUTION}
         closed = await api.post(f"/incidents/{row['ref']}/close", json=body)
+        if closed.status_code == 503:  # not answered within the guard's budget: it still closes
+            await asyncio.sleep(3.0)
+            closed = await api.get(f"/incidents/{row['ref']}")
         assert closed.status_code == 200, closed.text
+        assert closed.json()["state"] == "closed"
         assert len(closed.json()["member_ids"]) == 40
         again = await api.post(f"/incidents/{row['ref']}/close", json=body)
         assert again.status_code == 409
@@ -267,7 +272,12 @@ def test_three_important_customers_open_an_incident_and_a_hot_issue_reaches_the_
     [incident] = incidents  # the three ordinary complaints stay below both thresholds
     assert sorted(incident["complaint_ids"]) == sorted(vip)  # type: ignore[arg-type]
     assert incident["opened_by"] == "important"  # 000's VIP rule, below the ordinary 20
-    staff = Counter(d.template for d in receiver.deliveries if d.audience == "operations")
+    # This incident's alerts (their anchor is a member): the topic outlives a run's database.
+    staff = Counter(
+        d.template
+        for d in receiver.deliveries
+        if d.audience == "operations" and d.complaint_id in vip
+    )
     assert staff == Counter({"staff_incident_opened": 1})
     opened = next(d for d in receiver.deliveries if d.template == "staff_incident_opened")
     assert "+86" not in opened.text

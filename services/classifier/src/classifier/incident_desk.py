@@ -6,9 +6,11 @@ after the last change downstream saw; a retry after a crash publishes the same e
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
 
 from classifier.domain import (
     HistoryWindows,
@@ -18,7 +20,7 @@ from classifier.domain import (
     changed,
 )
 from classifier.ports import ClassificationStore, IncidentLedger
-from contracts import Event, IncidentChange
+from contracts import Event, IncidentChange, IncidentChanged
 from servicekit.clock import Clock
 
 log = logging.getLogger(__name__)
@@ -67,10 +69,14 @@ class IncidentDesk:
         row, state = await self._open(ref)
         now = self.clock.now()
         event = changed(state, self.windows, IncidentChange.CLOSED, now=now, resolution=resolution)
-        await self.publish([event])
         standing = Standing(closed_at=now, resolution=resolution, closed_by=by)
-        await self.ledger.close(row.incident_id, sequence=event.data.sequence, standing=standing)
-        return await self.show(ref)
+        await _whole(self._close(row.incident_id, event, standing))
+        closed = replace(row, standing=standing)
+        return IncidentView(closed, tuple(event.data.member_ids), event.data.sequence)
+
+    async def _close(self, incident_id: str, event: IncidentChanged, standing: Standing) -> None:
+        await self.publish([event])
+        await self.ledger.close(incident_id, sequence=event.data.sequence, standing=standing)
 
     async def merge(self, ref: str, into: str, *, by: str) -> IncidentView:
         """Fold one incident into another: its members join the other one (told already, they
@@ -80,7 +86,6 @@ class IncidentDesk:
         if row.incident_id == target_row.incident_id:
             raise IncidentProblemError(422, "same_incident", "an incident cannot merge into itself")
         now = self.clock.now()
-        moving = [m.complaint_id for m in state.members]
         merged = changed(
             state, self.windows, IncidentChange.MERGED, now=now, merged_into=target_row.incident_id
         )
@@ -88,11 +93,22 @@ class IncidentDesk:
         # as `added_ids`, so the notifier tells none of them again (an update notice would go
         # under the other incident's key).
         grown = changed(_with_members(target, state), self.windows, IncidentChange.GROWN, now=now)
-        await self.publish([merged, grown])
-        await self.ledger.take_in(target_row.incident_id, moving, sequence=grown.data.sequence)
         standing = Standing(closed_at=now, merged_into=target_row.incident_id, closed_by=by)
-        await self.ledger.close(row.incident_id, sequence=merged.data.sequence, standing=standing)
+        await _whole(self._merge(row.incident_id, target_row.incident_id, merged, grown, standing))
         return await self.show(into)
+
+    async def _merge(
+        self,
+        source: str,
+        target: str,
+        merged: IncidentChanged,
+        grown: IncidentChanged,
+        standing: Standing,
+    ) -> None:
+        await self.publish([merged, grown])
+        moving = merged.data.member_ids
+        await self.ledger.take_in(target, moving, sequence=grown.data.sequence)
+        await self.ledger.close(source, sequence=merged.data.sequence, standing=standing)
 
     async def split(self, ref: str, complaint_ids: Sequence[str], *, by: str) -> IncidentView:
         """Take mis-grouped complaints out of the incident (they are handled on their own)."""
@@ -120,10 +136,13 @@ class IncidentDesk:
             now=self.clock.now(),
             removed=ids,
         )
-        await self.publish([event])
-        await self.ledger.take_out(row.incident_id, ids, sequence=event.data.sequence)
+        await _whole(self._split(row.incident_id, ids, event))
         log.info("incident members taken out", extra={"fields": {"incident": row.ref, "by": by}})
         return await self.show(ref)
+
+    async def _split(self, incident_id: str, ids: list[str], event: IncidentChanged) -> None:
+        await self.publish([event])
+        await self.ledger.take_out(incident_id, ids, sequence=event.data.sequence)
 
     async def _find(self, ref: str) -> tuple[IncidentRow, IncidentState]:
         for row in await self.ledger.incidents():
@@ -137,6 +156,12 @@ class IncidentDesk:
         if not row.standing.open:
             raise IncidentProblemError(409, "incident_closed", f"{row.ref} is closed already")
         return row, state
+
+
+async def _whole(change: Coroutine[Any, Any, None]) -> None:
+    """Run a publish-then-store change to its end even if the request is cut off (the HTTP
+    guard's time budget): once published, it is also stored, and a retry is refused (409)."""
+    await asyncio.shield(change)
 
 
 def _with_members(target: IncidentState, source: IncidentState) -> IncidentState:
