@@ -60,6 +60,7 @@ def create_app(settings: IntakeSettings, ports: Ports | None = None) -> AsgiFast
         api_keys={channel: key.get_secret_value() for channel, key in settings.api_keys.items()},
         submit=submit,
         dead_letter=policy.dead_letter,
+        claim=live.store.claim_request,
         clock=live.clock,
         secret=secret,
         limits=limits,
