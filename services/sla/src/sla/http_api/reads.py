@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -44,6 +44,14 @@ def _plain_query(request: Request, _: Staff) -> None:
         raise ApiProblemError(422, "invalid_request", f"unknown query parameter {shown}")
     if repeated := sorted({n for n in names if names.count(n) > 1}):
         raise ApiProblemError(422, "invalid_request", f"query parameter {repeated[0]!r} repeats")
+
+
+def _cursor(after: str) -> tuple[datetime, str]:
+    """The page cursor, or 422: one that fits the pattern may still lie past the year 9999."""
+    try:
+        return cursor_of(after)
+    except (OverflowError, ValueError):
+        raise ApiProblemError(422, "invalid_request", "`after` is no page's next_after") from None
 
 
 def read_routes(queries: CaseQueries, clock: Clock) -> APIRouter:
@@ -102,7 +110,7 @@ def read_routes(queries: CaseQueries, clock: Clock) -> APIRouter:
                 fields=CaseFilter(state, severity, category, channel, assignee),
                 overdue=overdue,
                 due_within=timedelta(hours=due_within_hours) if due_within_hours else None,
-                after=cursor_of(after) if after else None,
+                after=_cursor(after) if after else None,
                 page_size=page_size,
                 visible=lambda row: may_see(who, Desk.of_row(row)),
             )
