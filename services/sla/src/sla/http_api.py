@@ -59,7 +59,7 @@ __all__ = [  # what the service and its tests take from here (the desk moved to 
 ]
 COMPLAINT_ID = r"^CP[0-9]{8}-[0-9A-Z]{10}$"  # the contracts' ComplaintId
 CATEGORY = r"^[a-z][a-z0-9_]*(/[a-z][a-z0-9_]*)*$"  # a taxonomy path, e.g. billing/overcharge
-CURSOR = r"^[0-9]{1,15}\.CP[0-9]{8}-[0-9A-Z]{10}$"  # a page's next_after: <received ms>.<id>
+CURSOR = r"^[0-9]{1,13}\.CP[0-9]{8}-[0-9A-Z]{10}$"  # a page's next_after: <received ms>.<id>
 MAX_BODY = 64 * 1024
 LIST_SLOTS = 2  # list requests at once (FerretDB 1.x scans `cases` for each); more get 503
 """Largest request body: an action with every text field full is well under 40 KiB."""
