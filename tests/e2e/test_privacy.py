@@ -102,7 +102,8 @@ async def masked_and_revealed() -> None:
             await pipeline.wait_ready()
             received = ORIGIN + (datetime.now(UTC) - datetime.fromisoformat(config.time_anchor))
             await send(config.kafka, *raw_message(run_id, received))
-            await reveal_and_audit(staff, db)
+            cid = await reveal_and_audit(staff, db)
+            await erase_and_scan(staff, db, config, cid)
     finally:
         await staff.http.aclose()
         pipeline.stop_all()
@@ -110,7 +111,7 @@ async def masked_and_revealed() -> None:
         await client.close()
 
 
-async def reveal_and_audit(staff: Keys, db: Any) -> None:
+async def reveal_and_audit(staff: Keys, db: Any) -> str:
     async def listed() -> Json | None:
         page = (await staff.get("/cases", "manager")).json()
         return page if len(page["items"]) == 1 else None
@@ -144,3 +145,99 @@ async def reveal_and_audit(staff: Keys, db: Any) -> None:
     stored = await db["contact_access"].find({}).to_list(None)
     assert [doc["_id"] for doc in stored] == [body["access_id"]]
     assert PHONE not in json.dumps(stored, default=str, ensure_ascii=False)
+    return cid
+
+
+async def complaints(*args: str) -> tuple[int, str]:
+    """Run the `complaints` command; its exit status and output."""
+    process = await asyncio.create_subprocess_exec(
+        str(ROOT / ".venv" / "bin" / "complaints"),
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    out, _ = await process.communicate()
+    return process.returncode or 0, out.decode()
+
+
+async def act(staff: Keys, cid: str, role: str, body: Json) -> None:
+    answer = await staff.post(f"/cases/{cid}/actions", body, role)
+    assert answer.status_code == 202, answer.text
+    location = answer.headers["location"]
+
+    async def applied() -> Json | None:
+        polled = await staff.get(location, role)
+        return polled.json() if polled.status_code == 200 else None
+
+    await until(applied, f"{body['action']} applied")
+
+
+async def held(db: Any) -> dict[str, str]:
+    """Every collection of the run's database as text."""
+    return {
+        name: json.dumps(await db[name].find({}).to_list(None), default=str, ensure_ascii=False)
+        for name in await db.list_collection_names()
+    }
+
+
+async def statistics(db: Any, cid: str) -> Json:
+    [case] = await db["cases"].find({"_id": cid}).to_list(None)
+    return {
+        "case": {k: case.get(k) for k in ("state", "severity", "category", "verdict", "clocks")},
+        "counts": {
+            name: await db[name].count_documents({})
+            for name in ("complaints", "classifications", "cases", "contacts")
+        },
+    }
+
+
+async def erase_and_scan(staff: Keys, db: Any, config: StackConfig, cid: str) -> None:
+    await act(
+        staff,
+        cid,
+        "lead",
+        {
+            "action": "assigned",
+            "action_id": "p-1",
+            "assignee": "handler-e2e",
+            "department": "billing",
+        },
+    )
+    note = f"已电话联系{NAME}，确认地址{ADDRESS}"
+    await act(staff, cid, "handler", {"action": "contacted", "action_id": "p-2", "note": note})
+    where = ["--database", config.database, "--mongo-url", config.mongo, "--operator", "e2e"]
+    status, exported = await complaints("privacy", "export", PHONE, *where)
+    assert status == 0, exported
+    assert NAME in exported
+    assert ADDRESS in exported
+    before = await statistics(db, cid)
+    texts = await held(db)
+    found = {name for name, text in texts.items() if NAME in text or PHONE in text}
+    assert {"contacts", "raw_payloads"} <= found  # the text and notes are masked or not kept
+
+    status, erased = await complaints("privacy", "erase", PHONE, *where)
+    assert status == 0, erased
+    changed = json.loads(erased.splitlines()[-1])["changed"]
+    assert (changed["contacts"], changed["raw_payloads"]) == (1, 1)
+    await assert_gone(db)
+    assert await statistics(db, cid) == before | {"counts": before["counts"]}
+
+    # Later: the case goes on, and nothing brings the person's data back.
+    await act(staff, cid, "handler", {"action": "resolved", "action_id": "p-3", "result": "已修复"})
+    view = (await staff.get(f"/cases/{cid}", "manager")).json()
+    assert view["contact"] is None
+    assert view["state"] == "resolved"
+    gone = await staff.post(f"/cases/{cid}/contact/reveal", {"reason": "回访客户"}, "manager")
+    assert (gone.status_code, gone.json()["reason"]) == (404, "no_contact")
+    await assert_gone(db)
+    status, after = await complaints("privacy", "export", PHONE, *where)
+    assert status == 1, after  # nobody is found by that phone any more
+    [audit, *_] = await db["privacy_requests"].find({"action": "erase"}).to_list(None)
+    assert (audit["operator"], audit["complaints"]) == ("e2e", [cid])
+
+
+async def assert_gone(db: Any) -> None:
+    """No collection holds the phone (any form), the name or the address."""
+    for name, text in (await held(db)).items():
+        for ident in (PHONE, NAME, ADDRESS):
+            assert ident not in text, f"{name} still holds {ident[:2]}…"

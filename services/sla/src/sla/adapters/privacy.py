@@ -13,9 +13,6 @@ from servicekit.read_models import read
 from sla.privacy.contact import AccessEntry, ContactCard
 from sla.privacy.ports import AccessQuery
 
-ACCESS_LOG = "contact_access"
-"""The SLA's collection of reads of unmasked personal data (docs/privacy.md)."""
-
 
 class MongoContactDirectory:
     """Reads intake's `STAFF_CONTACTS` read model: one find by `_id`."""
@@ -29,6 +26,8 @@ class MongoContactDirectory:
         if not found:
             return None
         doc = found[0]
+        if not (doc.phone_e164 or doc.name or doc.address):  # erased, or never given
+            return None
         return ContactCard(phone=doc.phone_e164, name=doc.name, address=doc.address)
 
 
@@ -73,7 +72,7 @@ class MongoAccessLog:
     """`contact_access`: one document per reveal, never updated or deleted by the service."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._log = db[ACCESS_LOG]
+        self._log = db["contact_access"]  # docs/privacy.md: the access log
 
     async def ensure_indexes(self) -> None:
         """Indexes for the auditor's filters, newest first."""
