@@ -26,11 +26,11 @@ from classifier.adapters.memory import InMemoryClassificationStore
 from classifier.adapters.memory_corrections import InMemoryCorrectionStore
 from classifier.adapters.mongo import MongoClassificationStore
 from classifier.adapters.mongo_corrections import MongoCorrectionStore
+from classifier.corrections_export import training_lines
 from classifier.domain.regrade import correction_of, training_line
 from classifier.ports import ClassificationStore, CorrectionStore
 from classifier.regrading import Regrading
 from classifier.training import read_examples
-from complaints_cli.corrections import training_lines
 from contracts import (
     ActorRole,
     CaseAction,
