@@ -1,4 +1,4 @@
-"""Erasure and export of one person's data, and the retention rounds (issue 20, ADR 0016).
+"""Erasure and export of one person's data, and the retention rounds (issue 20, ADR 0017).
 
 Acts only on the owners' declarations (`contracts.erasure`): the person is found in intake's
 contacts by phone or customer id; their complaint ids lead to every other declared collection.

@@ -1,4 +1,4 @@
-"""Where a person's data lies, declared by each collection's owner (issue 20, ADR 0016).
+"""Where a person's data lies, declared by each collection's owner (issue 20, ADR 0017).
 
 `complaints privacy erase` and `export` (and the retention job) act on these declarations, never
 on a collection name of their own: a person is found in intake's `contacts` (by phone or
