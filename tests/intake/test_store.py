@@ -74,6 +74,27 @@ async def test_a_redelivery_gets_the_stored_event_back_not_its_own(
     ]
 
 
+async def test_an_idempotency_key_keeps_its_first_body_and_answer(
+    backend: Backend[ComplaintStore],
+) -> None:
+    store = backend.store
+    first = await store.claim_request("web:k-1", "digest-a", "CP20261124-AAAAAAAAAA")
+    same = await store.claim_request("web:k-1", "digest-a", "CP20261125-BBBBBBBBBB")
+    other_body = await store.claim_request("web:k-1", "digest-b", "CP20261124-CCCCCCCCCC")
+    other_channel = await store.claim_request("app:k-1", "digest-b", "CP20261124-DDDDDDDDDD")
+    assert (first.digest, first.complaint_id) == ("digest-a", "CP20261124-AAAAAAAAAA")
+    assert same == first  # the same request again: the first answer, even another day
+    assert other_body == first  # the caller compares digests and refuses (409)
+    assert (other_channel.digest, other_channel.complaint_id) == (
+        "digest-b",
+        "CP20261124-DDDDDDDDDD",
+    )
+    # Apart from the (channel, external id) claims, though both live in `intake_keys`.
+    assert await store.claim_external_ids({"web:k-1": "CP20261124-EEEEEEEEEE"}) == {
+        "web:k-1": "CP20261124-EEEEEEEEEE"
+    }
+
+
 async def test_raw_payloads_are_pruned_after_their_retention(
     backend: Backend[ComplaintStore],
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -210,3 +211,45 @@ async def test_a_hot_issue_reaches_the_company_contact_with_the_complaints_behin
     assert cid(2) in report.body
     assert cid(3) in report.body
     assert "+86" not in report.body
+
+
+async def test_a_batch_of_incident_events_is_one_join_and_one_claim_of_its_notices(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rig = rig_for(60)
+    calls: Counter[str] = Counter()
+    join, claim = rig.incidents.join, rig.log.claim
+
+    async def counted_join(*args: Any, **kwargs: Any) -> Any:
+        calls["join"] += 1
+        return await join(*args, **kwargs)
+
+    async def counted_claim(deliveries: Any, **kwargs: Any) -> Any:
+        calls["claim"] += bool(deliveries)  # an empty claim writes nothing
+        return await claim(deliveries, **kwargs)
+
+    monkeypatch.setattr(rig.incidents, "join", counted_join)
+    monkeypatch.setattr(rig.log, "claim", counted_claim)
+    await rig.on_incidents(
+        change(IncidentChange.OPENED, range(1, 21), range(1, 21), sequence=1),
+        change(IncidentChange.GROWN, range(1, 41), range(21, 41), sequence=2),
+        change(IncidentChange.GROWN, range(1, 61), range(41, 61), sequence=3),
+    )
+    assert calls["join"] == 1  # not one per event
+    assert calls["claim"] == 1  # every notice and the staff's in one delivery
+    assert len(await rig.incidents.members([cid(n) for n in range(1, 61)])) == 60
+    assert len(customer_messages(rig)) == 60  # each customer told once
+
+
+async def test_a_member_removed_in_the_batch_that_added_it_stays_removed() -> None:
+    rig = rig_for(30)
+    opened = change(IncidentChange.OPENED, range(1, 21), range(1, 21), sequence=1)
+    removed = change(IncidentChange.MEMBER_REMOVED, range(2, 21), range(0), sequence=2)
+    removed = removed.model_copy(
+        update={"data": removed.data.model_copy(update={"removed_ids": [cid(1)]})}
+    )
+    grown = change(IncidentChange.GROWN, range(2, 31), range(21, 31), sequence=3)
+    await rig.on_incidents(opened, removed, grown)
+    known = await rig.incidents.members([cid(n) for n in range(1, 31)])
+    assert cid(1) not in known
+    assert len(known) == 29

@@ -29,6 +29,7 @@ from contracts import (
 from contracts.values import NO_CONTROL
 from servicekit.clock import Clock
 from sla.casework.access import Desk, act_refusal, may_see
+from sla.casework.extensions import capped_extension
 from sla.casework.masking import masked
 from sla.casework.submissions import INCOMPLETE, applied_entry, request_digest, reuse
 from sla.domain import BusinessCalendar, HistoryEntry, Refusal, SlaPolicy, apply_action
@@ -219,6 +220,7 @@ class CaseDesk:
         if (taken := record.submissions.get(action_id)) is None:
             action = self._action(complaint_id, request, who, self.clock.now())
             outcome = apply_action(case, action, policy=self.policy, calendar=self.calendar)
+            outcome = capped_extension(record, outcome, policy=self.policy, calendar=self.calendar)
             if isinstance(outcome, Refusal):
                 status = 422 if outcome.reason in INCOMPLETE else 409
                 raise ApiProblemError(status, outcome.reason, outcome.detail, outcome.state)
