@@ -64,6 +64,7 @@ PERMITTED: dict[Role, frozenset[LifecycleAction]] = {
     Role.LEAD: _CASEWORK
     | {A.ASSIGNED, A.CLOSED, A.REOPENED, A.REGRADED, A.COMPLEXITY_MARKED, A.WITHDRAWN},
     Role.MANAGER: frozenset(LifecycleAction),
+    Role.AUDITOR: frozenset(),  # reads the access log only (issue 20)
 }
 MANAGER_VERDICTS = frozenset({Verdict.MALICIOUS})
 _ROLED = frozenset({A.REGRADED, A.COMPLEXITY_MARKED})  # the contract carries the actor's role

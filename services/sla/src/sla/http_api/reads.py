@@ -18,7 +18,7 @@ from sla.ports import MAX_PAGE, CaseFilter
 from sla.queries import CasePage, CaseQueries, CaseQuery, CaseView, cursor_of
 
 CATEGORY = r"^[a-z][a-z0-9_]*(/[a-z][a-z0-9_]*)*$"  # a taxonomy path, e.g. billing/overcharge
-CURSOR = r"^[0-9]{1,15}\.CP[0-9]{8}-[0-9A-Z]{10}$"  # a page's next_after: <received ms>.<id>
+CURSOR = r"^[0-9]{1,13}\.CP[0-9]{8}-[0-9A-Z]{10}$"  # a page's next_after: <received ms>.<id>
 LIST_SLOTS = 2  # list requests at once (FerretDB 1.x scans `cases` for each); more get 503
 LIST_PARAMETERS = frozenset(
     {
