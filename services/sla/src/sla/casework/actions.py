@@ -32,6 +32,7 @@ from servicekit.clock import Clock
 from servicekit.delivery import Inbound, Rejection, decode
 from servicekit.plausible import implausible_time, out_of_range
 from sla.casework.effects import apply_effects
+from sla.casework.keys import new_flags
 from sla.clocks.scheduler import earlier_entry
 from sla.domain import (
     BusinessCalendar,
@@ -218,6 +219,7 @@ class ApplyCaseAction:
                 else None
             ),
             category=_new_category(record, action),
+            flags=new_flags(record, action),
         )
 
     def _refused(self, action: CaseAction, refusal: Refusal) -> CaseActionRejected:
