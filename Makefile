@@ -99,6 +99,9 @@ corrections: venv ## staff regrades from MongoDB as training lines (data/classif
 bench: stack-up ## whole pipeline vs a bare Kafka relay: throughput ≥ 60 s, latency at 200/s (ends "bench: …")
 	@$(VENV)/bin/python bench/pipeline.py
 
+bench-storm: stack-up ## the same bench in a mass-incident storm: the incident fan-out's cost on its own
+	@$(VENV)/bin/python bench/pipeline.py --storm
+
 bench-scale: stack-up ## the same bench with two replicas per service (docs/scaling.md)
 	@$(VENV)/bin/python bench/pipeline.py --replicas 2
 

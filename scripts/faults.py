@@ -33,7 +33,7 @@ from pymongo import AsyncMongoClient
 from complaints_cli import workload
 from complaints_cli.pipeline import SERVICES, Pipeline, StackConfig
 from complaints_cli.receiver import Receiver, local_endpoints, serving
-from complaints_cli.stages import StageCounts, count
+from complaints_cli.stages import count
 from complaints_cli.topics import read_all
 from contracts import MessageDeadLettered, Topic
 from servicekit.kafka import tool_client_kwargs
@@ -45,6 +45,7 @@ import stack  # noqa: E402  (the local stack's own script: start / stop one serv
 sys.path.insert(0, str(ROOT / "scripts"))
 import faults_hostile  # noqa: E402  (issue 21: oversized records, list and body floods)
 import faults_incidents  # noqa: E402  (issue 17: the notifier killed during an incident's fan-out)
+from faults_report import Outcome, progress, table  # noqa: E402
 
 PUBLISH_ATTEMPTS = 180
 POISON_TOPICS = (
@@ -79,22 +80,6 @@ class Scenario:
     env: dict[str, str] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """How a scenario ended."""
-
-    name: str
-    counts: StageCounts
-    seconds: float
-    notes: tuple[str, ...]
-
-    @property
-    def recovered(self) -> bool:
-        """Nothing lost, nothing told twice, and the fault's own check passed."""
-        failed = any(note.startswith("FAILED") for note in self.notes)
-        return self.counts.complete and self.counts.duplicated == 0 and not failed
-
-
 def kill_and_restart(service: str) -> Fault:
     """SIGKILL the service mid-stream, start it again a moment later."""
 
@@ -109,22 +94,17 @@ def kill_and_restart(service: str) -> Fault:
     return fault
 
 
-async def kafka_restart(run: Run) -> None:
-    """Stop the broker, start it again."""
-    stack.stop("kafka")
-    await asyncio.sleep(5.0)
-    stack.start_kafka()
-    stack.wait_port("kafka", stack.PORTS.kafka, 120.0)
-    run.notes.append("broker stopped 5 s")
+def server_away(server: str, seconds: float, *, start: Callable[[], object], port: int) -> Fault:
+    """Stop one of the stack's servers for `seconds`, start it again, wait for its port."""
 
+    async def fault(run: Run) -> None:
+        stack.stop(server)
+        await asyncio.sleep(seconds)
+        start()
+        stack.wait_port(server, port, 120.0)
+        run.notes.append(f"{server} stopped {seconds:.0f} s")
 
-async def ferretdb_pause(run: Run) -> None:
-    """FerretDB away for 30 s."""
-    stack.stop("ferretdb")
-    await asyncio.sleep(30.0)
-    stack.start_ferretdb()
-    stack.wait_port("ferretdb", stack.PORTS.mongo, 60.0)
-    run.notes.append("FerretDB stopped 30 s")
+    return fault
 
 
 async def channel_down(run: Run) -> None:
@@ -173,8 +153,13 @@ async def dead_letters_with(bootstrap: str, marker: str) -> dict[str, str]:
 
 SCENARIOS = (
     *(Scenario(f"kill-{service}", kill_and_restart(service)) for service in SERVICES),
-    Scenario("kafka-restart", kafka_restart),
-    Scenario("ferretdb-30s", ferretdb_pause),
+    Scenario(
+        "kafka-restart", server_away("kafka", 5.0, start=stack.start_kafka, port=stack.PORTS.kafka)
+    ),
+    Scenario(
+        "ferretdb-30s",
+        server_away("ferretdb", 30.0, start=stack.start_ferretdb, port=stack.PORTS.mongo),
+    ),
     Scenario("channels-down-60s", channel_down),
     Scenario("two-replicas-one-killed", kill_one_of_two, replicas=2),
     Scenario("poison-every-topic", poison_every_topic),
@@ -245,32 +230,6 @@ async def run_scenario(
         stack.up()  # whatever the fault left stopped
         await client.drop_database(config.database)
         await client.close()
-
-
-def progress(name: str, counts: StageCounts, elapsed: float) -> None:
-    """One refreshed line on stderr."""
-    sys.stderr.write(
-        f"\r[{name}] {elapsed:5.0f}s  normalized {counts.normalized}/{counts.sent}  "
-        f"classified {counts.classified}  "
-        f"acknowledged {counts.acknowledged}/{counts.expected_acks}   "
-    )
-    sys.stderr.flush()
-
-
-def table(outcomes: list[Outcome]) -> str:
-    """The per-scenario table."""
-    head = (
-        f"{'scenario':26} {'sent':>5} {'acked':>6} {'lost':>5} {'dup':>4} {'secs':>5}  "
-        "result  notes"
-    )
-    rows = [head, "-" * len(head)]
-    for o in outcomes:
-        result = "ok" if o.recovered else "FAIL"
-        rows.append(
-            f"{o.name:26} {o.counts.sent:5} {o.counts.acknowledged:6} {o.counts.lost:5} "
-            f"{o.counts.duplicated:4} {o.seconds:5.0f}  {result:6}  {'; '.join(o.notes)}"
-        )
-    return "\n".join(rows)
 
 
 async def main() -> int:

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import httpx
 
-from complaints_cli.staff import StaffDemo, pack_departments
+from complaints_cli.staff import StaffDemo
 from complaints_cli.staff_script import (
     ONCE,
     PATTERN,
@@ -17,6 +17,7 @@ from complaints_cli.staff_script import (
     Assignment,
     Caster,
     body_for,
+    pack_departments,
     spread,
     timeline,
     working_morning,

@@ -1,4 +1,7 @@
-"""The topic catalogue is what the code says: regenerated in memory, it equals the committed one."""
+"""The topic catalogue is what the code says: regenerated in memory, it equals the committed one.
+
+The AsyncAPI documents come from each service's own `docs` module (FastStream's generation from the
+service's broker); this is the CI step that fails when a committed document differs from them."""
 
 from __future__ import annotations
 
@@ -10,18 +13,14 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from complaints_cli.asyncapi import describe
+from complaints_cli.asyncapi import describe_all
+from complaints_cli.asyncapi import entry as read_back
 from complaints_cli.catalogue import generate, stale, write
-from complaints_cli.catalogue_facts import (
-    ASYNCAPI_DIR,
-    DOCS_DIR,
-    PUBLISHES,
-    SERVICES,
-    ServiceEntry,
-    topic_of,
-)
+from complaints_cli.catalogue_facts import ASYNCAPI_DIR, DOCS_DIR, SERVICES, ServiceEntry
 from contracts import COMPACTED, EVENTS, MESSAGES_FOR_TOPIC, PARTITIONS, RETENTION_DAYS, Topic
 from contracts.schemas import all_schemas, schema_name
+from servicekit.asyncapi import topic_of
+from tests._builders.apps import ASYNCAPI, PUBLISHES
 
 REPO = Path(__file__).resolve().parents[2]
 BUILD = re.compile(r"\b([A-Z]\w+)\.build\(")
@@ -30,7 +29,7 @@ LINK = re.compile(r"\]\(([^)#]+)\)")
 
 @pytest.fixture(scope="module")
 def entries() -> dict[str, ServiceEntry]:
-    return {service: describe(service) for service in SERVICES}
+    return {service: read_back(service, ASYNCAPI[service]()) for service in SERVICES}
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +106,7 @@ def _service_events(service: str) -> set[str]:
 
 @pytest.mark.parametrize("service", list(SERVICES))
 def test_declared_producers_match_the_services_code(service: str) -> None:
-    declared = {model.__name__ for model in PUBLISHES[service]}
+    declared = {model.__name__ for model, _ in PUBLISHES[service]}
     # Every consumer dead-letters through servicekit.delivery; intake's HTTP API forwards raw.
     expected = _service_events(service) | {"MessageDeadLettered"}
     if service == "intake":
@@ -149,7 +148,8 @@ def test_asyncapi_documents_are_complete(service: str, entries: dict[str, Servic
         for op in document["operations"].values()
         if op["action"] == "send"
     }
-    assert send == {topic_of(m).value for m in PUBLISHES[service]}
+    assert send == {topic_of(m).value for m, _ in PUBLISHES[service]}
+    assert set(entries[service].publishes) == {m for m, _ in PUBLISHES[service]}
     assert "EmptyPayload" not in document["components"]["schemas"]
 
 
@@ -188,3 +188,9 @@ def test_write_updates_and_prunes(files: dict[Path, str], tmp_path: Path) -> Non
     write(files, tmp_path)
     assert stale(files, tmp_path) == []
     assert not (tmp_path / leftover).exists()
+
+
+def test_the_command_collects_what_the_services_print(entries: dict[str, ServiceEntry]) -> None:
+    """`complaints catalogue` runs `python -m <service>.docs`: the same documents, read back."""
+    [collected] = describe_all(["sla"])
+    assert collected == entries["sla"]

@@ -13,10 +13,9 @@ import pytest
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from complaints_cli.asyncapi import subscriptions
-from complaints_cli.catalogue_facts import Subscription
-from complaints_cli.service_apps import BUILDERS
 from contracts import PARTITIONS, Topic
+from servicekit.asyncapi import Subscription, kafka_broker, subscriptions
+from tests._builders.apps import BUILDERS
 from tests._builders.settings import SETTINGS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -83,7 +82,7 @@ def built() -> dict[str, tuple[list[str], list[Subscription]]]:
     for service, build in BUILDERS.items():
         app = build()
         routes = [path for path, _ in app.routes]
-        out[service] = (routes, subscriptions(service, app.broker))  # type: ignore[arg-type]
+        out[service] = (routes, subscriptions(service, kafka_broker(app)))
     return out
 
 

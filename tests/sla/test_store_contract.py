@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import timedelta
 
@@ -72,6 +73,25 @@ async def test_compare_and_set_is_lost_to_a_concurrent_writer(adapters: Adapters
     assert [e.id for e in stored.log] == ["theirs"]
     assert stored.clocks[0].status is ClockStatus.MET
     assert await mine.commit(stored, change(stored, "mine"))  # after a fresh read it wins
+
+
+async def test_compare_and_sets_in_flight_together_win_per_case_and_once_per_version(
+    adapters: Adapters,
+) -> None:
+    """The lifecycle consumer applies different cases' actions side by side (ADR 0013)."""
+    store = adapters.cases()
+    cids = [cid_n(n) for n in range(10, 18)]
+    await store.insert_new([record(c) for c in cids])
+    read = await store.load_many(cids)
+    different = [store.commit(read[c], change(read[c], f"a-{c}")) for c in cids]
+    same = [store.commit(read[cids[0]], change(read[cids[0]], f"b-{n}")) for n in range(4)]
+    won = await asyncio.gather(*different, *same)
+    assert sum(won) == len(cids)  # every case once: of one version's five rivals one wins
+    stored = await store.load_many(cids)
+    assert {c: (r.version, len(r.log)) for c, r in stored.items()} == dict.fromkeys(cids, (1, 1))
+    rivals = [f"a-{cids[0]}", *(f"b-{n}" for n in range(4))]
+    [winner] = [r for r, w in zip(rivals, [won[0], *won[len(cids) :]], strict=True) if w]
+    assert [e.id for e in stored[cids[0]].log] == [winner]
 
 
 async def test_a_firing_stays_unpublished_until_marked_and_the_mark_keeps_the_version(

@@ -11,9 +11,9 @@ from __future__ import annotations
 import pytest
 from _pytest.mark.structures import ParameterSet
 
-from complaints_cli.asyncapi import subscriptions
-from complaints_cli.service_apps import BUILDERS
 from contracts import Topic
+from servicekit.asyncapi import kafka_broker, subscriptions
+from tests._builders.apps import BUILDERS
 from tests._builders.hostile import Entry, assert_dead_letters, payload
 from tests._builders.hostile_classifier import ClassifierTarget
 from tests._builders.hostile_intake import IntakeTarget
@@ -57,7 +57,7 @@ def test_every_subscribed_topic_has_a_hostile_corpus() -> None:
     subscribed = {
         (service, sub.topic)
         for service, build in BUILDERS.items()
-        for sub in subscriptions(service, build().broker)  # type: ignore[arg-type]
+        for sub in subscriptions(service, kafka_broker(build()))
     }
     covered = {(t.service, t.topic(e)) for t in TARGETS for e in t.entries()}
     covered |= {(service, topic) for service, topics in ELSEWHERE.items() for topic in topics}

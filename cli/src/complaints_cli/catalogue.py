@@ -3,16 +3,18 @@
 Generated, never hand-edited (`complaints catalogue --write`; a test regenerates it in memory and
 compares). The sources are the code itself:
 
-- each service's app is built by its own `create_app` with in-memory ports (nothing connects), and
-  FastStream writes its AsyncAPI 3.0 document from the broker: one *receive* operation per
-  subscription, with the consumer group and the handler's docstring;
-- what each service publishes (`catalogue_facts.PUBLISHES`) is declared there and checked
-  against the services' code by the catalogue test; it becomes one *send* operation per topic;
+- each service writes its own AsyncAPI 3.0 document (`python -m <service>.docs`, run here as a
+  process): FastStream generates it from the service's app, built by its own `create_app` with
+  in-memory ports (nothing connects), with the publishers the service declares on its broker
+  (`<service>.docs.PUBLISHES`, checked against its code by the catalogue test); one *receive*
+  operation per subscription with the consumer group and the handler's docstring, one *send*
+  operation per topic it publishes to;
 - payloads are the contracts' pydantic models (the same JSON Schemas as `shared/schemas/`),
-  partitions and retention come from `contracts.topics`, examples from the golden payloads.
+  partitions and retention come from `contracts.topics`, examples from the golden payloads;
+- the Markdown pages read who publishes and who consumes back from those documents.
 
-Modules: `service_apps` builds the apps, `asyncapi` writes their documents, `topic_pages` the
-Markdown, `catalogue_facts` holds what only the catalogue knows; this one writes and checks files.
+Modules: `asyncapi` collects the documents, `topic_pages` writes the Markdown, `catalogue_facts`
+holds what only the catalogue knows; this one writes and checks files.
 """
 
 from __future__ import annotations
@@ -23,8 +25,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from complaints_cli.asyncapi import describe
-from complaints_cli.catalogue_facts import ASYNCAPI_DIR, DOCS_DIR, REPO, SERVICES, ServiceEntry
+from complaints_cli.asyncapi import describe_all
+from complaints_cli.catalogue_facts import ASYNCAPI_DIR, DOCS_DIR, REPO, ServiceEntry
 from complaints_cli.topic_pages import index_page, topic_page
 from contracts import Topic
 
@@ -37,13 +39,11 @@ def render_json(document: Mapping[str, Any]) -> str:
 def generate(entries: Sequence[ServiceEntry] | None = None) -> dict[Path, str]:
     """Every catalogue file, by path relative to the repository root (from `entries` if given,
     else from every service's app)."""
-    entries = entries or [describe(service) for service in SERVICES]
+    entries = entries or describe_all()
     files = {ASYNCAPI_DIR / f"{e.service}.json": render_json(e.asyncapi) for e in entries}
-    subs = [s for e in entries for s in e.subscriptions]
     files[DOCS_DIR / "topics.md"] = index_page(entries)
     for topic in Topic:
-        page = topic_page(topic, [s for s in subs if s.topic is topic])  # in pipeline order
-        files[DOCS_DIR / "topics" / f"{topic.value}.md"] = page
+        files[DOCS_DIR / "topics" / f"{topic.value}.md"] = topic_page(topic, entries)
     return files
 
 

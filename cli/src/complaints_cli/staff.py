@@ -22,7 +22,6 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -34,6 +33,7 @@ from complaints_cli.demo_clock import opening, pace_plan, plan_json
 from complaints_cli.sla_clocks import clock_documents
 from complaints_cli.staff_feed import StaffFeed
 from complaints_cli.staff_outcome import Outcome, judge, progress_line, sla_outcomes
+from complaints_cli.staff_report import StaffReport
 from complaints_cli.staff_script import (
     DEFAULT_DEPARTMENT,
     HANDLERS,
@@ -44,12 +44,12 @@ from complaints_cli.staff_script import (
     Caster,
     Json,
     body_for,
+    pack_departments,
     timeline,
     working_morning,
 )
 from complaints_cli.summary import render_staff
 from servicekit.clock import ScaledClock
-from servicekit.packfile import read_yaml
 from sla.domain import BusinessCalendar
 
 if TYPE_CHECKING:
@@ -71,27 +71,6 @@ CONFIRM_LIMIT_S = 300.0
 # made prompt staff late for their first contact: the contact waits for the assignment. Paced
 # arrivals keep the number of actions in flight at a handful, so half a second costs little.
 CONFIRM_POLL_S = 0.5
-
-
-@dataclass
-class StaffReport:
-    """What the staff did."""
-
-    applied: Counter[str] = field(default_factory=Counter)
-    refused: Counter[str] = field(default_factory=Counter)
-    scripts: Counter[str] = field(default_factory=Counter)
-    unconfirmed: int = 0
-    finished: int = 0
-
-
-def pack_departments(pack_dir: Path) -> tuple[str, ...]:
-    """The departments the demo dispatches to: the top level of the pack's taxonomy."""
-    path = pack_dir / "classifier.yaml"
-    if not path.is_file():
-        return ()
-    data = read_yaml(path, ValueError)
-    taxonomy = data.get("taxonomy") if isinstance(data, dict) else None
-    return tuple(sorted(str(code) for code in taxonomy)) if isinstance(taxonomy, dict) else ()
 
 
 class StaffDemo:
@@ -215,7 +194,7 @@ class StaffDemo:
             actor = {"lead": LEAD, "manager": MANAGER}.get(step.by, assignment.handler)
             body = body_for(assignment, step, index)
             answer = await self._act(self._clients[actor], assignment.complaint_id, body)
-            if not self._tally(body, answer):
+            if not self.report.tally(body, answer):
                 return
         self.report.finished += 1
 
@@ -236,18 +215,6 @@ class StaffDemo:
                 return await client.result(answer.location)  # one last look
         finally:
             self._feed.forget(cid, str(body["action_id"]))
-
-    def _tally(self, body: Json, answer: Answer) -> bool:
-        if answer.status == 200 and answer.body.get("status") == "applied":
-            self.report.applied[str(body["action"])] += 1
-            return True
-        if answer.body.get("reason") == "already_acknowledged":
-            return True  # the delivered acknowledgement SMS was first
-        if answer.status == 202:
-            self.report.unconfirmed += 1
-        else:
-            self.report.refused[str(answer.body.get("reason"))] += 1
-        return False
 
     async def work(
         self,

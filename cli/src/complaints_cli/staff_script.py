@@ -1,6 +1,7 @@
 """The demo staff's scripts: who they are, what each case's script does and when each step is due.
 
-Pure: no I/O, no clock of its own. `staff` plays these scripts against the case API.
+Pure but for reading the pack's departments; no clock of its own. `staff` plays these scripts
+against the case API.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from servicekit.packfile import read_yaml
 from sla.domain import BusinessCalendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -227,3 +230,13 @@ def expected_dispatch(script: str) -> tuple[tuple[int, ...], int | None]:
     if script == "neglected":
         return NEGLECTED_FIRINGS, None
     return SCRIPTED_FIRINGS.get(script, ()), NOT_FIRED.get(script)
+
+
+def pack_departments(pack_dir: Path) -> tuple[str, ...]:
+    """The departments the demo dispatches to: the top level of the pack's taxonomy."""
+    path = pack_dir / "classifier.yaml"
+    if not path.is_file():
+        return ()
+    data = read_yaml(path, ValueError)
+    taxonomy = data.get("taxonomy") if isinstance(data, dict) else None
+    return tuple(sorted(str(code) for code in taxonomy)) if isinstance(taxonomy, dict) else ()

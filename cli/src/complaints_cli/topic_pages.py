@@ -12,23 +12,20 @@ from pydantic import BaseModel
 from complaints_cli.catalogue_facts import (
     ASYNCAPI_DIR,
     CAUTIONS,
-    COMPLAINT_KEY,
     EXAMPLES,
     GENERATED,
     GENERATED_END,
-    KEYS,
     LOCAL_BOOTSTRAP,
     NOTES,
     SCHEMA_DIR,
     SERVICES,
     ServiceEntry,
-    Subscription,
     producers,
-    topic_of,
 )
 from complaints_cli.subscribe_examples import aiokafka_block, kcat_block
 from contracts import COMPACTED, MESSAGES_FOR_TOPIC, PARTITIONS, RETENTION_DAYS, Topic
 from contracts.schemas import schema_name
+from servicekit.asyncapi import COMPLAINT_KEY, KEYS, Subscription, topic_of
 
 
 def topic_summaries() -> dict[Topic, str]:
@@ -60,9 +57,9 @@ def example(model: type[BaseModel]) -> str:
     return (EXAMPLES / f"{schema_name(model)}.json").read_text(encoding="utf-8").strip()
 
 
-def _producer_text(topic: Topic) -> str:
+def _producer_text(topic: Topic, entries: Sequence[ServiceEntry]) -> str:
     names: dict[str, list[str]] = {}
-    for who, model in producers(topic):
+    for who, model in producers(topic, entries):
         label = f"**{who}**" if who in SERVICES else who
         names.setdefault(label, []).append(f"`{schema_name(model)}`")
     return "; ".join(f"{who} ({', '.join(types)})" for who, types in names.items())
@@ -78,9 +75,11 @@ def _days(topic: Topic) -> str:
     return f"{RETENTION_DAYS[topic]} days"
 
 
-def _event_section(model: type[BaseModel], depth: str) -> list[str]:
+def _event_section(
+    model: type[BaseModel], depth: str, entries: Sequence[ServiceEntry]
+) -> list[str]:
     name = schema_name(model)
-    makers = [who for who, m in producers(topic_of(model)) if m is model]
+    makers = [who for who, m in producers(topic_of(model), entries) if m is model]
     return [
         f"### `{name}` — {model.__name__}",
         "",
@@ -98,8 +97,9 @@ def _event_section(model: type[BaseModel], depth: str) -> list[str]:
     ]
 
 
-def topic_page(topic: Topic, subs: Sequence[Subscription]) -> str:
+def topic_page(topic: Topic, entries: Sequence[ServiceEntry]) -> str:
     """The page of one topic: key, schemas, partitions, retention, who writes and reads it."""
+    subs = [s for e in entries for s in e.subscriptions if s.topic is topic]  # in pipeline order
     depth = "../../"
     raw = topic is Topic.RAW
     wire = (
@@ -110,7 +110,7 @@ def topic_page(topic: Topic, subs: Sequence[Subscription]) -> str:
     )
     handlers = [f"- **{s.service}**, group `{s.group}`: {s.description}" for s in subs]
     asyncapi = sorted(
-        {s.service for s in subs} | {who for who, _ in producers(topic)} & set(SERVICES)
+        {s.service for s in subs} | {who for who, _ in producers(topic, entries)} & set(SERVICES)
     )
     lines = [
         f"# `{topic.value}`",
@@ -127,7 +127,7 @@ def topic_page(topic: Topic, subs: Sequence[Subscription]) -> str:
         f"| Value | {wire} |",
         f"| Partitions | {PARTITIONS[topic]} |",
         f"| Retention | {_days(topic)} |",
-        f"| Producers | {_producer_text(topic)} |",
+        f"| Producers | {_producer_text(topic, entries)} |",
         f"| Consumers | {_consumer_text(subs)} |",
         "",
         "## Consumers in the pipeline",
@@ -138,7 +138,7 @@ def topic_page(topic: Topic, subs: Sequence[Subscription]) -> str:
         "",
     ]
     for model in MESSAGES_FOR_TOPIC[topic]:
-        lines += _event_section(model, depth)
+        lines += _event_section(model, depth, entries)
     lines += [
         "## Subscribing",
         "",
@@ -160,6 +160,10 @@ def topic_page(topic: Topic, subs: Sequence[Subscription]) -> str:
     return "\n".join(lines)
 
 
+def _outside(topic: Topic, entries: Sequence[ServiceEntry]) -> bool:
+    return any(who not in SERVICES for who, _ in producers(topic, entries))
+
+
 def index_page(entries: Sequence[ServiceEntry]) -> str:
     """`docs/topics.md`: every topic in one table, the conventions, where the documents are."""
     subs = [s for entry in entries for s in entry.subscriptions]
@@ -167,15 +171,15 @@ def index_page(entries: Sequence[ServiceEntry]) -> str:
         f"| [`{t.value}`](topics/{t.value}.md) | {topic_summaries()[t]} | "
         + ", ".join(f"`{schema_name(m)}`" for m in MESSAGES_FOR_TOPIC[t])
         + f" | {PARTITIONS[t]} | {_days(t)} | "
-        + ", ".join(dict.fromkeys(who for who, _ in producers(t) if who in SERVICES))
-        + (" + outside systems" if any(who not in SERVICES for who, _ in producers(t)) else "")
+        + ", ".join(dict.fromkeys(who for who, _ in producers(t, entries) if who in SERVICES))
+        + (" + outside systems" if _outside(t, entries) else "")
         + " | "
         + (", ".join(sorted({s.group for s in subs if s.topic is t})) or "—")
         + " |"
         for t in Topic
     ]
     services = [
-        f"- **{e.service}** — {SERVICES[e.service]} "
+        f"- **{e.service}** — {e.description} "
         f"[`{ASYNCAPI_DIR}/{e.service}.json`](../{ASYNCAPI_DIR}/{e.service}.json)"
         for e in entries
     ]
@@ -201,7 +205,8 @@ def index_page(entries: Sequence[ServiceEntry]) -> str:
             "",
             "- JSON Schema of every message: [`shared/schemas/`](../shared/schemas/)"
             " (`make schemas`).",
-            "- AsyncAPI 3.0 per service, generated from its app by FastStream:",
+            "- AsyncAPI 3.0 per service, generated by FastStream from its app"
+            " (`python -m <service>.docs` prints it):",
             *(f"  {line}" for line in services),
             "- Golden example payloads: [`shared/src/contracts/examples/`]"
             "(../shared/src/contracts/examples/).",

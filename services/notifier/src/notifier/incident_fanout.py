@@ -37,50 +37,53 @@ def incident_router(notifier: Notifier) -> IncidentRouter:
 
 
 async def on_incidents(notifier: Notifier, messages: Sequence[Inbound]) -> list[Rejection]:
-    """Operations on open, per update threshold and on close; each customer one notice."""
+    """Operations on open, per update threshold and on close; each customer one notice.
+
+    The whole batch's memberships are one join and its notices one delivery (one claim insert),
+    however many incident events it holds; a removal first records the joins before it, so the
+    events still apply in their order.
+    """
     events, rejections = _parse(messages)
+    router = incident_router(notifier)
+    intents: list[Intent] = []
+    joined: list[tuple[IncidentMember, datetime, Origin | None]] = []
+    pending: list[IncidentMember] = []  # joined since the last removal, not yet recorded
     for event, origin in sorted(events, key=lambda e: (e[0].data.incident_id, e[0].data.sequence)):
         record, at = event.data, event.time
-        staff = incident_router(notifier).for_staff(record, at=at, origin=origin)
+        intents += router.for_staff(record, at=at, origin=origin)
         if record.change in _JOINING:
-            joined = members_of(record, record.added_ids)
-            if notifier.incidents is not None:
-                await notifier.incidents.join(joined)
-            await _tell_members(notifier, staff, joined, at=at, origin=origin)
+            members = members_of(record, record.added_ids)
+            joined += [(m, at, origin) for m in members]
+            pending += members
         elif record.change is IncidentChange.CLOSED:
             ids = members_of(record, record.member_ids)
-            await notifier.deliver(
-                [
-                    *staff,
-                    *(incident_router(notifier).restored(m, at=at, origin=origin) for m in ids),
-                ]
-            )
-        else:
-            if record.change is IncidentChange.MEMBER_REMOVED and notifier.incidents is not None:
-                await notifier.incidents.leave(record.removed_ids)
-            await notifier.deliver(staff)
+            intents += [router.restored(m, at=at, origin=origin) for m in ids]
+        elif record.change is IncidentChange.MEMBER_REMOVED and notifier.incidents is not None:
+            await notifier.incidents.join(pending)
+            await notifier.incidents.leave(record.removed_ids)
+            pending = []
+    if notifier.incidents is not None:
+        await notifier.incidents.join(pending)
+    await _tell_members(notifier, intents, joined)
     return rejections
 
 
 async def _tell_members(
     notifier: Notifier,
-    staff: Sequence[Intent],
-    members: Sequence[IncidentMember],
-    *,
-    at: datetime,
-    origin: Origin | None,
+    others: Sequence[Intent],
+    joined: Sequence[tuple[IncidentMember, datetime, Origin | None]],
 ) -> None:
     """The notice on each member's acknowledgement key; those acknowledged before the
     incident was known (the key holds the boilerplate) get the notice as an update."""
     router = incident_router(notifier)
-    notices = [router.notice(m, at=at, origin=origin) for m in members]
-    await notifier.deliver([*staff, *notices])
+    notices = [router.notice(m, at=at, origin=origin) for m, at, origin in joined]
+    await notifier.deliver([*others, *notices])
     claimed = await notifier.log.templates([n.key for n in notices])
     wanted = router.policy.templates["notice"]
     await notifier.deliver(
         [
             router.update_notice(m, at=at, origin=origin)
-            for m, n in zip(members, notices, strict=True)
+            for (m, at, origin), n in zip(joined, notices, strict=True)
             if claimed.get(n.key, wanted) != wanted
         ]
     )

@@ -87,6 +87,7 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
         clock=ports.clock,
         metrics=metrics,
         wake=scheduler.wake,
+        concurrency=settings.action_concurrency,
     )
     handlers.register(
         shell.broker,

@@ -86,6 +86,9 @@ class SlaSettings(ServiceSettings):
     census_seconds: float = Field(
         60.0, ge=0, description="Recount open / overdue deadline gauges every N s (0: off)."
     )
+    action_concurrency: int = Field(
+        8, ge=1, le=64, description="Cases whose staff actions one batch applies at once."
+    )
     replica_id: str | None = Field(None, description="Lease owner name; default host:pid.")
     api_keys: SecretStr = Field(
         SecretStr(""),

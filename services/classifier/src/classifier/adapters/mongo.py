@@ -6,13 +6,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from pymongo import ASCENDING, UpdateOne
+from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from classifier.adapters import mongo_incidents
 from classifier.domain import IncidentKey, IncidentSighting, IncidentState, PriorComplaint
 from contracts import ComplaintClassified, CustomerTier
-from servicekit.mongo import Document, ensure_index, find_all, write_in_chunks
+from servicekit.mongo import Document, ensure_index, find_all
 from servicekit.outbox import Decisions, Stored
 
 _PRIOR_FIELDS = {
@@ -23,6 +23,8 @@ _PRIOR_FIELDS = {
     "customer_tier": 1,
 }
 _STAGE = "classified"
+_IDS_PER_STATEMENT = 500
+"""Keys per `_id $in` update (as many as one batch insert holds)."""
 _PUBLISHED_INCIDENT = f"{_STAGE}_event.data.incident_id"
 """Where the stored event keeps its incident id (`<stage>_event`, servicekit.outbox)."""
 
@@ -192,11 +194,15 @@ class MongoClassificationStore:
         return [complaint_id for complaint_id in complaint_ids if complaint_id in found]
 
     async def link_incident(self, incident_id: str, complaint_ids: Sequence[str]) -> None:
-        """Set `incident_id` on the complaints' documents: `_id` updates, 32 per command."""
-        await write_in_chunks(
-            self._classifications,
-            [UpdateOne({"_id": c}, {"$set": {"incident_id": incident_id}}) for c in complaint_ids],
-        )
+        """Set `incident_id` on the complaints' documents that lack it: one `update_many` per
+        `_id $in` chunk, whatever the number of members (every batch of an incident re-links
+        its early members; those already linked are not written again)."""
+        for start in range(0, len(complaint_ids), _IDS_PER_STATEMENT):
+            chunk = list(complaint_ids[start : start + _IDS_PER_STATEMENT])
+            await self._classifications.update_many(
+                {"_id": {"$in": chunk}, "incident_id": {"$ne": incident_id}},
+                {"$set": {"incident_id": incident_id}},
+            )
 
     async def open_incidents(
         self, categories: Sequence[str], *, since: datetime

@@ -7,11 +7,11 @@ from notifier.domain.intents import Router
 from notifier.domain.policy import (
     DigestPolicy,
     NotifierPolicy,
-    PolicyError,
     QuietHours,
     RateLimit,
     Rule,
 )
+from notifier.domain.policy_values import PolicyError
 from notifier.domain.recipients import (
     CUSTOMER,
     Assignment,

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import time, timedelta
-from enum import StrEnum
-from typing import Any, TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from contracts import (
     Audience,
@@ -20,20 +19,23 @@ from contracts import (
     Verdict,
 )
 from notifier.domain.incident_policy import IncidentPolicy
+from notifier.domain.policy_values import (
+    PolicyError,
+    check_channel,
+    clock_time,
+    enum_of,
+    enums,
+    listed,
+    mapping,
+    positive,
+    zone,
+)
 from notifier.domain.templates import Templates
 
 STAFF = "staff"
+"""Key of the template every audience but the customer gets in an `sla:` entry."""
 REVIEW_NEEDED = "review_needed"
 """The lifecycle trigger suffix for a transition that flags its complainant for review (003)."""
-"""Key of the template every audience but the customer gets in an `sla:` entry."""
-
-CHANNELS = frozenset({"sms", "email", "webhook", "wecom", "dingtalk"})
-
-E = TypeVar("E", bound=StrEnum)
-
-
-class PolicyError(ValueError):
-    """The notifier section of a pack is invalid; the service refuses to start."""
 
 
 @dataclass(frozen=True)
@@ -117,35 +119,35 @@ class NotifierPolicy:
     @classmethod
     def from_mapping(cls, raw: Mapping[str, Any]) -> NotifierPolicy:
         """Parse and check the `notifier.yaml` of a pack; every template named must exist."""
-        tz = _zone(raw.get("timezone", "Asia/Shanghai"))
-        labels = _mapping(raw.get("labels") or {}, "labels")
+        tz = zone(raw.get("timezone", "Asia/Shanghai"))
+        labels = mapping(raw.get("labels") or {}, "labels")
         policy = cls(
             version=str(raw.get("version", "unversioned")),
             timezone=tz,
-            templates=Templates(_mapping(raw.get("templates"), "templates")),
+            templates=Templates(mapping(raw.get("templates"), "templates")),
             acknowledgements={
-                _enum(Kind, k, "acknowledgements"): str(v)
-                for k, v in _mapping(raw.get("acknowledgements") or {}, "acknowledgements").items()
+                enum_of(Kind, k, "acknowledgements"): str(v)
+                for k, v in mapping(raw.get("acknowledgements") or {}, "acknowledgements").items()
             },
             sla={
-                _enum(SlaEventKind, k, "sla"): {str(a): str(t) for a, t in _mapping(v, k).items()}
-                for k, v in _mapping(raw.get("sla") or {}, "sla").items()
+                enum_of(SlaEventKind, k, "sla"): {str(a): str(t) for a, t in mapping(v, k).items()}
+                for k, v in mapping(raw.get("sla") or {}, "sla").items()
             },
-            rules=tuple(_rule(r) for r in _list(raw.get("rules"), "rules")),
+            rules=tuple(_rule(r) for r in listed(raw.get("rules"), "rules")),
             quiet_hours=_quiet_hours(raw.get("quiet_hours"), tz),
             digest=_digest(raw.get("digest")),
             rate_limits={
                 check_channel(k): _rate_limit(v, f"rate_limits.{k}")
-                for k, v in _mapping(raw.get("rate_limits") or {}, "rate_limits").items()
+                for k, v in mapping(raw.get("rate_limits") or {}, "rate_limits").items()
             },
             severity_labels={
                 str(k): str(v)
-                for k, v in _mapping(labels.get("severity") or {}, "labels.severity").items()
+                for k, v in mapping(labels.get("severity") or {}, "labels.severity").items()
             },
             incidents=_incidents(raw.get("incidents")),
             clock_labels={
                 str(k): str(v)
-                for k, v in _mapping(labels.get("clock") or {}, "labels.clock").items()
+                for k, v in mapping(labels.get("clock") or {}, "labels.clock").items()
             },
         )
         policy.check_templates()
@@ -174,8 +176,8 @@ class NotifierPolicy:
         start, _, end = spec.partition("-")
         base = self.quiet_hours or QuietHours(time(21), time(8), self.timezone)
         window = QuietHours(
-            start=_clock_time(start),
-            end=_clock_time(end),
+            start=clock_time(start),
+            end=clock_time(end),
             timezone=base.timezone,
             exempt_severities=base.exempt_severities,
             exempt_templates=base.exempt_templates,
@@ -183,64 +185,12 @@ class NotifierPolicy:
         return replace(self, quiet_hours=window)
 
 
-def _mapping(value: Any, where: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise PolicyError(f"{where}: expected a mapping")
-    return value
-
-
-def _list(value: Any, where: str) -> list[Any]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise PolicyError(f"{where}: expected a list")
-    return value
-
-
-def _positive(value: Any, where: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1e9:
-        raise PolicyError(f"{where}: expected a positive number, got {str(value)[:40]!r}")
-    return float(value)
-
-
 def _rate_limit(raw: Any, where: str) -> RateLimit:
-    raw = _mapping(raw, where)
-    burst = _positive(raw.get("burst"), f"{where}.burst")
+    raw = mapping(raw, where)
+    burst = positive(raw.get("burst"), f"{where}.burst")
     if not burst.is_integer():
         raise PolicyError(f"{where}.burst: expected a whole number")
-    return RateLimit(_positive(raw.get("per_minute"), f"{where}.per_minute"), int(burst))
-
-
-def _enum(enum: type[E], value: Any, where: str) -> E:
-    try:
-        return enum(str(value))
-    except ValueError as exc:
-        raise PolicyError(f"{where}: unknown {enum.__name__} {value!r}") from exc
-
-
-def _enums(enum: type[E], values: Any, where: str) -> frozenset[E]:
-    return frozenset(_enum(enum, v, where) for v in values or [])
-
-
-def check_channel(name: Any) -> str:
-    """`name` if it is a channel the notifier has, else a PolicyError."""
-    if name not in CHANNELS:
-        raise PolicyError(f"unknown channel {name!r}; known: {sorted(CHANNELS)}")
-    return str(name)
-
-
-def _zone(name: Any) -> ZoneInfo:
-    try:
-        return ZoneInfo(str(name))
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise PolicyError(f"unknown time zone {name!r} (is tzdata installed?)") from exc
-
-
-def _clock_time(text: Any) -> time:
-    try:
-        return time.fromisoformat(str(text).strip())
-    except ValueError as exc:
-        raise PolicyError(f"not a time of day (HH:MM): {text!r}") from exc
+    return RateLimit(positive(raw.get("per_minute"), f"{where}.per_minute"), int(burst))
 
 
 def _trigger(text: Any) -> str:
@@ -248,43 +198,43 @@ def _trigger(text: Any) -> str:
     if source == "classified" and not event:
         return source
     if source == "sla":
-        return f"sla.{_enum(SlaEventKind, event, 'rules.triggers')}"
+        return f"sla.{enum_of(SlaEventKind, event, 'rules.triggers')}"
     if source == "lifecycle":
         action, _, answer = event.partition(".")
-        trigger = f"lifecycle.{_enum(LifecycleAction, action, 'rules.triggers')}"
+        trigger = f"lifecycle.{enum_of(LifecycleAction, action, 'rules.triggers')}"
         if answer == REVIEW_NEEDED:  # lifecycle.closed.review_needed: 003's human review
             return f"{trigger}.{answer}"
         if answer:  # lifecycle.callback_done.dissatisfied: the customer's answer at callback
-            return f"{trigger}.{_enum(Satisfaction, answer, 'rules.triggers')}"
+            return f"{trigger}.{enum_of(Satisfaction, answer, 'rules.triggers')}"
         return trigger
     raise PolicyError(f"rules.triggers: {text!r} is not classified, sla.<x> or lifecycle.<x>")
 
 
 def _rule(raw: Any) -> Rule:
-    raw = _mapping(raw, "rules")
+    raw = mapping(raw, "rules")
     if not all(raw.get(k) for k in ("id", "triggers", "notify", "template")):
         raise PolicyError("each rule needs id, triggers, notify and template")
     return Rule(
         id=str(raw["id"]),
         triggers=frozenset(_trigger(t) for t in raw["triggers"]),
-        notify=tuple(_enum(Audience, a, "rules.notify") for a in raw["notify"]),
+        notify=tuple(enum_of(Audience, a, "rules.notify") for a in raw["notify"]),
         template=str(raw["template"]),
-        kinds=_enums(Kind, raw.get("kinds"), "rules.kinds"),
-        severities=_enums(Severity, raw.get("severities"), "rules.severities"),
-        flags=_enums(FlagName, raw.get("flags"), "rules.flags"),
-        verdicts=_enums(Verdict, raw.get("verdicts"), "rules.verdicts"),
+        kinds=enums(Kind, raw.get("kinds"), "rules.kinds"),
+        severities=enums(Severity, raw.get("severities"), "rules.severities"),
+        flags=enums(FlagName, raw.get("flags"), "rules.flags"),
+        verdicts=enums(Verdict, raw.get("verdicts"), "rules.verdicts"),
     )
 
 
 def _quiet_hours(raw: Any, tz: ZoneInfo) -> QuietHours | None:
     if raw is None:
         return None
-    raw = _mapping(raw, "quiet_hours")
+    raw = mapping(raw, "quiet_hours")
     return QuietHours(
-        start=_clock_time(raw.get("start", "21:00")),
-        end=_clock_time(raw.get("end", "08:00")),
-        timezone=_zone(raw["timezone"]) if "timezone" in raw else tz,
-        exempt_severities=_enums(
+        start=clock_time(raw.get("start", "21:00")),
+        end=clock_time(raw.get("end", "08:00")),
+        timezone=zone(raw["timezone"]) if "timezone" in raw else tz,
+        exempt_severities=enums(
             Severity, raw.get("exempt_severities", ["P1"]), "quiet_hours.exempt_severities"
         ),
         exempt_templates=frozenset(str(t) for t in raw.get("exempt_templates") or []),
@@ -294,13 +244,13 @@ def _quiet_hours(raw: Any, tz: ZoneInfo) -> QuietHours | None:
 def _digest(raw: Any) -> DigestPolicy | None:
     if raw is None:
         return None
-    raw = _mapping(raw, "digest")
-    max_items = _positive(raw.get("max", 5), "digest.max")
-    window = _positive(raw.get("window_seconds", 120), "digest.window_seconds")
+    raw = mapping(raw, "digest")
+    max_items = positive(raw.get("max", 5), "digest.max")
+    window = positive(raw.get("window_seconds", 120), "digest.window_seconds")
     if not max_items.is_integer():
         raise PolicyError("digest.max: expected a whole number")
     return DigestPolicy(
-        events=_enums(SlaEventKind, raw.get("events", ["warned"]), "digest.events"),
+        events=enums(SlaEventKind, raw.get("events", ["warned"]), "digest.events"),
         max_items=int(max_items),
         window=timedelta(seconds=window),
         template=str(raw.get("template", "staff_digest")),
@@ -312,6 +262,6 @@ def _incidents(raw: Any) -> IncidentPolicy:
     if raw is None:
         return IncidentPolicy()
     try:
-        return IncidentPolicy.from_mapping(_mapping(raw, "incidents"))
+        return IncidentPolicy.from_mapping(mapping(raw, "incidents"))
     except (TypeError, ValueError) as error:
         raise PolicyError(f"incidents: {error}") from error

@@ -9,7 +9,7 @@ from typing import Any
 
 from contracts import Audience
 from notifier.domain.intent import Intent
-from notifier.domain.policy import PolicyError, check_channel
+from notifier.domain.policy_values import PolicyError, check_channel
 
 CUSTOMER = "customer"
 """Recipient id of the customer (their address comes from the contact book)."""

@@ -1,0 +1,120 @@
+"""`complaints sla deadlines | simulate | replan`: the SLA's command-line grammar and dispatch."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _sla_deadlines(args: argparse.Namespace) -> int:
+    from complaints_cli.sla_cmd import DeadlinesError, deadlines_command
+
+    try:
+        result = deadlines_command(
+            received=args.received,
+            severity=args.severity,
+            channel=args.channel,
+            policy_dir=args.policy_dir,
+            pack=args.pack,
+            dispatched=args.dispatched,
+            resolved=args.resolved,
+            category=args.category,
+            complex_case=args.complex,
+        )
+    except DeadlinesError as exc:
+        print(f"complaints sla deadlines: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _sla_simulate(args: argparse.Namespace) -> int:
+    from complaints_cli.simulate import SimulateOptions, simulate_command
+
+    return simulate_command(
+        SimulateOptions(
+            policy=args.policy,
+            baseline=args.baseline,
+            policy_dir=args.policy_dir,
+            calendar_dir=args.calendar_dir,
+            mongo_url=args.mongo_url,
+            database=args.database,
+            now=args.now,
+            as_json=args.json,
+        )
+    )
+
+
+def _sla_replan(args: argparse.Namespace) -> int:
+    from complaints_cli.simulate import DEMO_DATABASE, default_mongo_url
+    from complaints_cli.sla_replan import ReplanError, ReplanOptions, replan_command
+
+    options = ReplanOptions(
+        calendar_dir=args.calendar,
+        policy_dir=args.policy_dir,
+        pack=args.pack,
+        mongo_url=args.mongo_url,
+        database=args.database,
+        apply=args.apply,
+        api=args.api,
+        api_key=args.api_key,
+    )
+    try:
+        return replan_command(options, default_mongo=default_mongo_url(), default_db=DEMO_DATABASE)
+    except ReplanError as exc:
+        print(f"complaints sla replan: {exc}", file=sys.stderr)
+        return 2
+
+
+def add_sla_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], policy: argparse.ArgumentParser
+) -> None:
+    """`complaints sla deadlines | simulate`."""
+    sla = sub.add_parser("sla", help="SLA tools")
+    sla_sub = sla.add_subparsers(dest="sla_command", required=True)
+    deadlines = sla_sub.add_parser(
+        "deadlines", parents=[policy], help="due time of each clock for a complaint received now"
+    )
+    deadlines.add_argument("--received", required=True)
+    deadlines.add_argument("--severity", required=True, choices=["P1", "P2", "P3", "P4"])
+    deadlines.add_argument("--channel", required=True)
+    deadlines.add_argument("--dispatched", help="ISO time of dispatch: add the clocks started then")
+    deadlines.add_argument("--resolved", help="ISO time of resolution: add the clocks started then")
+    deadlines.add_argument("--category", help="category path, for clocks that depend on it")
+    deadlines.add_argument(
+        "--complex", action="store_true", help="the case is marked complex (bank, hospital)"
+    )
+    deadlines.set_defaults(func=_sla_deadlines)
+    simulate = sla_sub.add_parser(
+        "simulate", help="replay stored complaints under another policy pack or calendar"
+    )
+    simulate.add_argument("--policy", required=True, help="candidate pack: name or directory")
+    simulate.add_argument("--baseline", default="telecom", help="current pack: name or directory")
+    simulate.add_argument("--policy-dir", type=Path, default=REPO / "policies")
+    simulate.add_argument(
+        "--calendar-dir", type=Path, help="candidate's calendar overrides (default: shared ones)"
+    )
+    simulate.add_argument("--mongo-url", help="default: $COMPLAINTS_MONGO or the local stack")
+    simulate.add_argument("--database", help="default: complaints_demo")
+    simulate.add_argument("--now", help="judge as of this ISO time (default: now)")
+    simulate.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    simulate.set_defaults(func=_sla_simulate)
+    replan = sla_sub.add_parser(
+        "replan",
+        parents=[policy],
+        help="open deadlines on a changed calendar: a dry run, then --apply",
+    )
+    replan.add_argument("--calendar", type=Path, required=True, help="calendar override directory")
+    replan.add_argument("--apply", action="store_true", help="re-plan them (a manager's key)")
+    replan.add_argument("--mongo-url", help="default: $COMPLAINTS_MONGO or the local stack")
+    replan.add_argument("--database", help="default: complaints_demo")
+    replan.add_argument(
+        "--api", default=os.environ.get("COMPLAINTS_CASE_API", "http://127.0.0.1:8003")
+    )
+    replan.add_argument("--api-key", default=os.environ.get("COMPLAINTS_API_KEY"))
+    replan.set_defaults(func=_sla_replan)
