@@ -37,10 +37,22 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-async def scrape(config: StackConfig, replicas: int) -> Sample:
-    """The counters of every service, summed over its processes, keyed by name and labels."""
+async def scrape(config: StackConfig, replicas: int, attempts: int = 5) -> Sample:
+    """The counters of every service, summed over its processes, keyed by name and labels; a
+    busy service that does not answer within 15 s is asked again (`attempts` times in all)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await _scrape(config, replicas)
+        except httpx.HTTPError as error:
+            sys.stderr.write(f"\n[metrics] no answer ({type(error).__name__}), try {attempt}\n")
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _scrape(config: StackConfig, replicas: int) -> Sample:
     sample: Sample = {}
-    async with httpx.AsyncClient(timeout=5.0) as client:
+    async with httpx.AsyncClient(timeout=15.0) as client:
         for service, r in ((s, r) for s in SERVICES for r in range(replicas)):
             port = config.port(service) + 10 * r
             text = (await client.get(f"http://127.0.0.1:{port}/metrics")).text

@@ -4,13 +4,14 @@ On the real local stack (started if needed): complaints at `--rate` per second f
 and for a `--staff-share` of them a manager works the case through the case API (assigned,
 contacted, resolved, callback, closed). Each minute prints one line per minute:
 
-    soak: minute M, sent N, rss intake A MB classifier B MB sla C MB notifier D MB kafka E MB
-          ferretdb F MB, db G MB (H KB per complaint), lag L
+    soak: minute M, sent N, stored S, rss intake A MB classifier B MB sla C MB notifier D MB
+          kafka E MB ferretdb F MB, db G MB (H KB per stored complaint) + wal W MB, lag L
 
 and at the end the growth of every process's resident memory after the warm-up (the first
 `--warmup` minutes) and in how many minutes the consumer lag was under one second of input.
-Memory that keeps growing with the number of complaints is a leak; the database files may grow
-by what the stored complaints explain (their size per complaint is printed so a reader can judge).
+Memory that keeps growing with the number of complaints is a leak; the database file may grow
+by what the stored complaints explain: its size is divided by the complaints stored (the SLA's
+cases), not by those sent, and the write-ahead log is shown apart (it is checkpointed, bounded).
 
 A script, not a test (`make soak`): it runs for half an hour by default.
 """
@@ -33,6 +34,7 @@ from pathlib import Path
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.errors import KafkaError
+from pymongo import AsyncMongoClient
 from soak_verdict import summarise  # bench/, beside this script
 
 from complaints_cli import workload
@@ -79,10 +81,24 @@ def server_pids() -> dict[str, int]:
     return out
 
 
-def database_bytes(database: str) -> int:
-    """Bytes of the local FerretDB's files for one database (SQLite file, WAL and shared memory)."""
+def database_bytes(database: str) -> tuple[int, int]:
+    """Bytes of the local FerretDB's files for one database: the SQLite file (the data and its
+    indexes), and its write-ahead log with the shared memory (transient: checkpointed)."""
     data = stack.STATE / "ferretdb-data"
-    return sum(p.stat().st_size for p in data.glob(f"{database}.sqlite*") if p.is_file())
+    main = data / f"{database}.sqlite"
+    logs = [data / f"{database}.sqlite-wal", data / f"{database}.sqlite-shm"]
+    size = main.stat().st_size if main.is_file() else 0
+    return size, sum(p.stat().st_size for p in logs if p.is_file())
+
+
+async def stored_complaints(mongo: str, database: str) -> int:
+    """Complaints the pipeline has stored so far (the SLA's cases): what the files must explain,
+    not what was sent (a pipeline behind holds the rest in Kafka, not in the database)."""
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(mongo)
+    try:
+        return await client[database]["cases"].estimated_document_count()
+    finally:
+        await client.close()
 
 
 @dataclass
@@ -265,16 +281,19 @@ async def report(
         row[proc.name] = rss_mb(proc.process.pid)
     for name, pid in server_pids().items():
         row[name] = rss_mb(pid)
-    row["db_mb"] = database_bytes(config.database) / 2**20
+    main, wal = database_bytes(config.database)
+    row["db_mb"], row["wal_mb"] = main / 2**20, wal / 2**20
+    row["stored"] = float(await stored_complaints(config.mongo, config.database))
     # The services' own consumer groups, as `complaints status` reads them.
     row["lag"] = await services_lag(config.kafka)
-    per = row["db_mb"] * 1024 / max(1, sent)
+    per = main / 1024 / max(1.0, row["stored"])
     memory = " ".join(
         f"{name} {row[name]:.0f} MB" for name in (*SERVICES, "kafka", "ferretdb") if name in row
     )
     print(
-        f"soak: minute {minute}, sent {sent:,}, rss {memory}, db {row['db_mb']:.1f} MB "
-        f"({per:.1f} KB per complaint), lag {row['lag']:.0f}",
+        f"soak: minute {minute}, sent {sent:,}, stored {row['stored']:,.0f}, rss {memory}, "
+        f"db {row['db_mb']:.1f} MB ({per:.1f} KB per stored complaint) + wal "
+        f"{row['wal_mb']:.1f} MB, lag {row['lag']:.0f}",
         flush=True,
     )
     return row

@@ -7,9 +7,12 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Generic, Protocol, TypeVar
 
+import pytest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -36,3 +39,39 @@ async def fresh_database(url: str, prefix: str) -> AsyncIterator[AsyncDatabase[D
     finally:
         await client.drop_database(name)
         await client.close()
+
+
+class Indexed(Protocol):
+    """A MongoDB store: it creates its indexes before first use."""
+
+    async def ensure_indexes(self) -> None: ...
+
+
+S = TypeVar("S", bound=Indexed)
+BACKENDS: list[Any] = ["memory", pytest.param("mongo", marks=pytest.mark.stack)]
+"""The parameters of a store contract suite: the fake always, the real store with the stack."""
+
+
+@dataclass
+class Backend(Generic[S]):
+    """A store, and its database when it is the Mongo one."""
+
+    store: S
+    db: AsyncDatabase[Document] | None = None
+
+
+@contextlib.asynccontextmanager
+async def backend_of(
+    kind: str,
+    memory: Callable[[], S],
+    mongo: Callable[[AsyncDatabase[Document]], S],
+    prefix: str,
+) -> AsyncIterator[Backend[S]]:
+    """The in-memory store, or the MongoDB one (indexed) over a fresh database."""
+    if kind == "memory":
+        yield Backend(memory())
+        return
+    async with fresh_database(mongo_server(), prefix) as db:
+        store = mongo(db)
+        await store.ensure_indexes()
+        yield Backend(store, db)

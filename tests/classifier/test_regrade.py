@@ -5,12 +5,7 @@ The MongoDB variants are marked `stack`: they use COMPLAINTS_MONGO when set, els
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import subprocess
-import sys
-import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -19,18 +14,16 @@ from typing import Any
 
 import pytest
 from pydantic import ValidationError
-from pymongo import AsyncMongoClient
-from pymongo.asynchronous.database import AsyncDatabase
 
 from classifier.adapters.memory import InMemoryClassificationStore
 from classifier.adapters.memory_corrections import InMemoryCorrectionStore
 from classifier.adapters.mongo import MongoClassificationStore
 from classifier.adapters.mongo_corrections import MongoCorrectionStore
+from classifier.corrections_export import training_lines
 from classifier.domain.regrade import correction_of, training_line
 from classifier.ports import ClassificationStore, CorrectionStore
 from classifier.regrading import Regrading
 from classifier.training import read_examples
-from complaints_cli.corrections import training_lines
 from contracts import (
     ActorRole,
     CaseAction,
@@ -46,7 +39,7 @@ from contracts import (
     Severity,
 )
 from servicekit.delivery import Inbound
-from servicekit.mongo import Document
+from tests.stores import fresh_database, mongo_server
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
@@ -166,21 +159,7 @@ class Backend:
 @pytest.fixture(scope="module")
 def mongo_url() -> str:
     """COMPLAINTS_MONGO if given, else the local stack (started if needed)."""
-    if url := os.environ.get("COMPLAINTS_MONGO"):
-        return url
-    subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "stack.py"), "up"], check=True)
-    return "mongodb://127.0.0.1:27017"
-
-
-@contextlib.asynccontextmanager
-async def fresh_database(url: str) -> AsyncIterator[AsyncDatabase[Document]]:
-    client: AsyncMongoClient[Document] = AsyncMongoClient(url, tz_aware=True, retryWrites=False)
-    name = f"classifier_test_{uuid.uuid4().hex[:10]}"
-    try:
-        yield client[name]
-    finally:
-        await client.drop_database(name)
-        await client.close()
+    return mongo_server()
 
 
 @pytest.fixture(params=["memory", pytest.param("mongo", marks=pytest.mark.stack)])
@@ -195,7 +174,7 @@ async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
 
         yield Backend(classifications, corrections, memory_standing)
         return
-    async with fresh_database(request.getfixturevalue("mongo_url")) as db:
+    async with fresh_database(request.getfixturevalue("mongo_url"), "classifier_test") as db:
 
         async def mongo_standing(cid: str) -> str | None:
             doc = await db["classifications"].find_one({"_id": cid})
@@ -280,7 +259,7 @@ async def test_regrading_takes_regrades_only_and_rejects_what_it_cannot_apply() 
 
 @pytest.mark.stack
 async def test_exported_corrections_are_training_examples(mongo_url: str, tmp_path: Path) -> None:
-    async with fresh_database(mongo_url) as db:
+    async with fresh_database(mongo_url, "classifier_test") as db:
         await MongoClassificationStore(db).save([(classified(), None), (classified(OTHER), None)])
         await db["complaints"].insert_many(
             [

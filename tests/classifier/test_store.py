@@ -7,11 +7,9 @@ and otherwise starts (or reuses) the local stack first.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from pymongo.asynchronous.database import AsyncDatabase
 
 from classifier.adapters.memory import InMemoryClassificationStore
 from classifier.adapters.mongo import MongoClassificationStore
@@ -24,31 +22,19 @@ from contracts import (
     Severity,
 )
 from contracts.read_models import CLASSIFICATIONS, CLASSIFIED_EVENTS
-from servicekit.mongo import Document
 from servicekit.read_models import read
-from tests.stores import fresh_database, mongo_server
+from tests.stores import BACKENDS, Backend, backend_of, fresh_database, mongo_server
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 KEY = "ck_" + "a" * 32
 
 
-@dataclass
-class Backend:
-    """A store, and its database when it is the Mongo one."""
-
-    store: ClassificationStore
-    db: AsyncDatabase[Document] | None = None
-
-
-@pytest.fixture(params=["memory", pytest.param("mongo", marks=pytest.mark.stack)])
-async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
-    if request.param == "memory":
-        yield Backend(InMemoryClassificationStore())
-        return
-    async with fresh_database(mongo_server(), "classifier_test") as db:
-        store = MongoClassificationStore(db)
-        await store.ensure_indexes()
-        yield Backend(store, db)
+@pytest.fixture(params=BACKENDS)
+async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend[ClassificationStore]]:
+    async with backend_of(
+        request.param, InMemoryClassificationStore, MongoClassificationStore, "classifier_test"
+    ) as made:
+        yield made
 
 
 def decided(number: int, *, at: datetime = NOW, incident: str | None = None) -> ComplaintClassified:
@@ -75,7 +61,9 @@ def decided(number: int, *, at: datetime = NOW, incident: str | None = None) -> 
     )
 
 
-async def test_the_first_decision_is_kept_and_republished_on_redelivery(backend: Backend) -> None:
+async def test_the_first_decision_is_kept_and_republished_on_redelivery(
+    backend: Backend[ClassificationStore],
+) -> None:
     first, other = decided(1), decided(2)
     saved = await backend.store.save([(first, "阳光花园")])
     assert (saved.events, saved.new) == ([first], {first.data.complaint_id})
@@ -92,7 +80,7 @@ async def test_the_first_decision_is_kept_and_republished_on_redelivery(backend:
 
 
 async def test_members_decided_before_their_incident_are_found_and_linked(
-    backend: Backend,
+    backend: Backend[ClassificationStore],
 ) -> None:
     early, late = decided(1), decided(2, incident="billing|阳光花园|20261124T0200+0000")
     await backend.store.save([(early, "阳光花园"), (late, "阳光花园")])

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
 
 from complaints_cli.demo_clock import OFF_S, opening, pace_plan, plan_json
 from complaints_cli.staff_outcome import brief, judge
-from complaints_cli.staff_script import SHANGHAI, Assignment, timeline
+from complaints_cli.staff_script import SHANGHAI, Assignment, dispatch_clock, timeline
 from servicekit.clock import Pace, parse_plan
 from tests._builders.sla import CALENDAR
 
@@ -62,6 +63,54 @@ def test_late_scripts_breach_and_escalate_as_scripted_at_every_pace(
 
     assert due_at < assigned("late") < escalates_at
     assert assigned("escalated") > escalates_at
+
+
+@pytest.mark.parametrize(
+    ("severity", "due", "escalation"),
+    [
+        ("P1", timedelta(minutes=30), timedelta(minutes=45)),
+        ("P2", timedelta(hours=1), timedelta(hours=1.5)),
+        ("P4", None, None),
+    ],
+)
+@pytest.mark.parametrize("acknowledged", [True, False])
+def test_with_the_cases_own_clock_a_late_dispatch_lands_mid_way_between_breach_and_escalation(
+    severity: str, due: timedelta | None, escalation: timedelta | None, acknowledged: bool
+) -> None:
+    received = datetime(2026, 12, 4, 11, 40, tzinfo=SHANGHAI)  # P4: the window spans the night
+    due_at = received + due if due else CALENDAR.add_working_hours(received, 4.0)
+    escalates_at = received + escalation if escalation else CALENDAR.add_working_hours(received, 6)
+    clock = (received, due_at)
+    for n in range(12):
+        case = Assignment(f"CP20261204-{n:010d}", "late", severity, received, "h", "b")
+        case = replace(case, acknowledged=acknowledged, dispatch=clock)
+        at = next(at for at, step in timeline(case, CALENDAR) if step.action == "assigned")
+        # A quarter of the span from either end, whatever the spread and the pace table say.
+        to_breach, to_escalation = at - due_at, escalates_at - at
+        if severity == "P4":
+            to_breach = CALENDAR.working_time_between(due_at, at)
+            to_escalation = CALENDAR.working_time_between(at, escalates_at)
+        assert to_breach == pytest.approx(to_escalation, abs=timedelta(seconds=1))
+        assert to_breach > timedelta(0)
+
+
+def test_the_dispatch_clock_is_read_from_the_case_view() -> None:
+    view = {
+        "clocks": [
+            {"clock": "acknowledge", "occurrence": 1, "started_at": "2026-12-04T09:00:00+08:00"},
+            {
+                "clock": "dispatch",
+                "occurrence": 1,
+                "started_at": "2026-12-04T09:00:00+08:00",
+                "due_at": "2026-12-04T13:00:00+08:00",
+            },
+        ]
+    }
+    assert dispatch_clock(view) == (
+        datetime(2026, 12, 4, 9, tzinfo=SHANGHAI),
+        datetime(2026, 12, 4, 13, tzinfo=SHANGHAI),
+    )
+    assert dispatch_clock({"complaint_id": "x"}) is None  # a list row: the pace table decides
 
 
 def row(cid: str, clock: str, outcome: str = "", fired: tuple[int, ...] = ()) -> dict[str, object]:

@@ -1,4 +1,4 @@
-"""Fixtures of the end-to-end tests: every pipeline run's service logs are scanned after it.
+"""Fixtures of the end-to-end tests: the local stack; every run's service logs scanned after it.
 
 Whichever e2e module starts service processes (`complaints_cli.pipeline.Pipeline.start`), the
 log text those processes wrote during the module must exist and hold no phone or ID numbers;
@@ -7,6 +7,8 @@ the check runs when the module's own fixtures have stopped the processes, so it 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +16,14 @@ import pytest
 
 from complaints_cli.pipeline import Pipeline, ServiceProcess
 from tests._builders.log_scan import personal_numbers
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def local_stack() -> None:
+    """Start (or reuse) the local Kafka and FerretDB; idempotent and fast when already up."""
+    subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "stack.py"), "up"], check=True)
 
 
 def _size(path: Path) -> int:

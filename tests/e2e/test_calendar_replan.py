@@ -16,7 +16,6 @@ import secrets
 import shutil
 import signal
 import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -48,12 +47,6 @@ NEW_DUE = datetime(2027, 1, 5, 13, tzinfo=SH)
 KEYS = {role: secrets.token_urlsafe(24) for role in ("handler", "lead", "manager")}
 STAFF = {KEYS[role]: {"staff_id": f"{role}-e2e", "role": role} for role in KEYS}
 Json = dict[str, Any]
-
-
-@pytest.fixture(scope="module")
-def local_stack() -> None:
-    """Start (or reuse) the local Kafka and FerretDB."""
-    subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "stack.py"), "up"], check=True)
 
 
 def business_now(config: StackConfig) -> datetime:

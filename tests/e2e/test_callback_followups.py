@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime
@@ -41,12 +39,6 @@ STAFF = {
     for role in ROLES
 }
 Json = dict[str, Any]
-
-
-@pytest.fixture(scope="module")
-def local_stack() -> None:
-    """Start (or reuse) the local Kafka and FerretDB."""
-    subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "stack.py"), "up"], check=True)
 
 
 async def act(http: httpx.AsyncClient, cid: str, role: str, action: str, **fields: Any) -> None:

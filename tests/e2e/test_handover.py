@@ -11,22 +11,18 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import subprocess
-import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from pymongo import AsyncMongoClient
 
-from complaints_cli import workload
-from complaints_cli.pipeline import Pipeline, StackConfig
-from complaints_cli.receiver import local_endpoints, serving
+from complaints_cli.pipeline import StackConfig
 from complaints_cli.topics import read_all
 from contracts import Topic
 from tests._builders.case_api import until
+from tests._builders.one_complaint import one_complaint
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.stack, pytest.mark.e2e]
@@ -42,12 +38,6 @@ STAFF = {
     for role in ROLES
 }
 Json = dict[str, Any]
-
-
-@pytest.fixture(scope="module")
-def local_stack() -> None:
-    """Start (or reuse) the local Kafka and FerretDB."""
-    subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "stack.py"), "up"], check=True)
 
 
 class Staff:
@@ -145,33 +135,12 @@ async def hand_over(staff: Staff, db: Any, config: StackConfig) -> None:
 
 
 async def run() -> None:
-    run_id = f"handover{datetime.now(UTC):%H%M%S}{secrets.token_hex(2)}"
-    receiver, channels = local_endpoints(8025)
-    config = StackConfig(
-        database=f"complaints_{run_id}",
-        time_scale=SCALE,
-        time_origin=ORIGIN.isoformat(),
-        extra_env={**channels, "SLA_API_KEYS": json.dumps(STAFF), "SLA_CENSUS_SECONDS": "0"},
-    )
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(config.mongo, tz_aware=True)
-    db = client[config.database]
-    await client.drop_database(config.database)
-    pipeline = Pipeline(config)
-    staff = Staff(f"http://127.0.0.1:{config.port('sla')}")
-    try:
-        async with serving(receiver, port=config.receiver_port):
-            pipeline.start_all()
-            await pipeline.wait_ready()
-            real = (datetime.now(UTC) - datetime.fromisoformat(config.time_anchor)).total_seconds()
-            received = ORIGIN + timedelta(seconds=real * SCALE)
-            [message] = workload.build(run_id=run_id, count=1, start=received)
-            await workload.publish([message], bootstrap=config.kafka)
-            await hand_over(staff, db, config)
-    finally:
-        await staff.http.aclose()
-        pipeline.stop_all()
-        await client.drop_database(config.database)
-        await client.close()
+    async with one_complaint("handover", STAFF, scale=SCALE) as one:
+        staff = Staff(one.sla_url)
+        try:
+            await hand_over(staff, one.db, one.config)
+        finally:
+            await staff.http.aclose()
 
 
 def test_an_unanswered_hand_over_escalates_and_the_owner_keeps_the_case(local_stack: None) -> None:

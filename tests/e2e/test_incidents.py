@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -35,12 +33,6 @@ WORDINGS = (
 )
 PLACES = ("东湖", "西山", "南屏", "北辰", "青松", "白杨", "红枫", "金桂", "银杏", "紫荆")
 NOTICES = {"acknowledgement_incident", "customer_incident_notice"}
-
-
-@pytest.fixture(scope="module")
-def local_stack() -> None:
-    """Start (or reuse) the local Kafka and FerretDB."""
-    subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "stack.py"), "up"], check=True)
 
 
 def outage(

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -44,12 +42,6 @@ WAVE_GAP = 3.0  # real seconds between waves
 ALERT = "ComplaintsSlaBreached"
 ALERT_WITHIN = 120.0  # real seconds after the first wave
 GROUPS = {"complaints-sla", "complaints-pipeline", "complaints-notifications"}
-
-
-@pytest.fixture(scope="module")
-def local_stack() -> None:
-    """Start (or reuse) the local Kafka and FerretDB."""
-    subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "stack.py"), "up"], check=True)
 
 
 @pytest.fixture(scope="module")

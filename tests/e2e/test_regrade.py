@@ -11,33 +11,23 @@ MongoDB); the classifier's stored decision carries the correction; and
 from __future__ import annotations
 
 import asyncio
-import json
-import secrets
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from pymongo import AsyncMongoClient
 
-from complaints_cli import workload
-from complaints_cli.pipeline import Pipeline, StackConfig
-from tests._builders.case_api import ORIGIN, STAFF, Staff, clock, due, until
+from complaints_cli.pipeline import StackConfig
+from tests._builders.case_api import STAFF, Staff, clock, due, until
+from tests._builders.one_complaint import one_complaint
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.stack, pytest.mark.e2e]
 COMPLAINTS = Path(sys.executable).parent / "complaints"
 Json = dict[str, Any]
 NEW_FLAGS = {"over_level", "regulator", "media", "vip"}
-
-
-@pytest.fixture(scope="module")
-def local_stack() -> None:
-    """Start (or reuse) the local Kafka and FerretDB."""
-    subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "stack.py"), "up"], check=True)
 
 
 def _resolution_days(severity: str) -> int:
@@ -55,29 +45,12 @@ def _other_category(category: str) -> str:
 
 
 async def regrade_one() -> None:
-    run_id = f"regrade{datetime.now(UTC):%H%M%S}{secrets.token_hex(2)}"
-    config = StackConfig(
-        database=f"complaints_{run_id}",
-        time_origin=ORIGIN.isoformat(),
-        extra_env={"SLA_API_KEYS": json.dumps(STAFF), "SLA_CENSUS_SECONDS": "0"},
-    )
-    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(config.mongo, tz_aware=True)
-    db = client[config.database]
-    await client.drop_database(config.database)
-    pipeline = Pipeline(config)
-    staff = Staff(f"http://127.0.0.1:{config.port('sla')}")
-    try:
-        pipeline.start_all()
-        await pipeline.wait_ready()
-        received = ORIGIN + (datetime.now(UTC) - datetime.fromisoformat(config.time_anchor))
-        [message] = workload.build(run_id=run_id, count=1, start=received)
-        await workload.publish([message], bootstrap=config.kafka)
-        await regrade_and_check(staff, db, config)
-    finally:
-        await staff.http.aclose()
-        pipeline.stop_all()
-        await client.drop_database(config.database)
-        await client.close()
+    async with one_complaint("regrade", STAFF) as run:
+        staff = Staff(run.sla_url)
+        try:
+            await regrade_and_check(staff, run.db, run.config)
+        finally:
+            await staff.http.aclose()
 
 
 async def regrade_and_check(staff: Staff, db: Any, config: StackConfig) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import subprocess
 import sys
 import time
 from collections import Counter
@@ -37,12 +36,6 @@ COMPLAINTS = 60
 KILL_AFTER = 25.0  # real seconds after the workload is published
 RUN_FOR = 70.0  # real seconds; 70 × 600 s ≈ 11.7 business hours (one working day and a night)
 FIRE_EVENTS = {"warned", "breached", "escalated", "upgraded"}
-
-
-@pytest.fixture(scope="module")
-def local_stack() -> None:
-    """Start (or reuse) the local Kafka and FerretDB."""
-    subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "stack.py"), "up"], check=True)
 
 
 async def sla_events(bootstrap: str, complaint_ids: set[str]) -> list[dict[str, Any]]:

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import ComplaintNormalized
 from contracts.read_models import COMPLAINT_RECEIPTS, COMPLAINT_TEXTS, CONTACTS
@@ -22,32 +20,20 @@ from intake.domain import Accepted, process_raw
 from intake.ports import ComplaintStore, IntakeRecord
 from intake.retention import RawPayloadRetention
 from servicekit.clock import FakeClock
-from servicekit.mongo import Document
 from servicekit.read_models import read
-from tests.stores import fresh_database, mongo_server
+from tests.stores import BACKENDS, Backend, backend_of, fresh_database, mongo_server
 
 NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 PHONE = "13812345678"
 ID_NUMBER = "110105199003071234"
 
 
-@dataclass
-class Backend:
-    """A store, and its database when it is the Mongo one."""
-
-    store: ComplaintStore
-    db: AsyncDatabase[Document] | None = None
-
-
-@pytest.fixture(params=["memory", pytest.param("mongo", marks=pytest.mark.stack)])
-async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend]:
-    if request.param == "memory":
-        yield Backend(InMemoryComplaintStore())
-        return
-    async with fresh_database(mongo_server(), "intake_test") as db:
-        store = MongoComplaintStore(db)
-        await store.ensure_indexes()
-        yield Backend(store, db)
+@pytest.fixture(params=BACKENDS)
+async def backend(request: pytest.FixtureRequest) -> AsyncIterator[Backend[ComplaintStore]]:
+    async with backend_of(
+        request.param, InMemoryComplaintStore, MongoComplaintStore, "intake_test"
+    ) as made:
+        yield made
 
 
 def record(external_id: str, *, at: datetime = NOW, text: str = "宽带断网三天了") -> IntakeRecord:
@@ -71,7 +57,9 @@ def record(external_id: str, *, at: datetime = NOW, text: str = "宽带断网三
     return IntakeRecord(event, accepted.contact, accepted.original, accepted.fingerprint)
 
 
-async def test_a_redelivery_gets_the_stored_event_back_not_its_own(backend: Backend) -> None:
+async def test_a_redelivery_gets_the_stored_event_back_not_its_own(
+    backend: Backend[ComplaintStore],
+) -> None:
     first, other = record("S-1"), record("S-2")
     saved = await backend.store.save([first])
     assert (saved.events, saved.new) == ([first.event], {first.event.data.complaint_id})
@@ -86,7 +74,9 @@ async def test_a_redelivery_gets_the_stored_event_back_not_its_own(backend: Back
     ]
 
 
-async def test_raw_payloads_are_pruned_after_their_retention(backend: Backend) -> None:
+async def test_raw_payloads_are_pruned_after_their_retention(
+    backend: Backend[ComplaintStore],
+) -> None:
     old, new = record("S-1", at=NOW - timedelta(days=200)), record("S-2")
     await backend.store.save([old, new])
     cutoff = NOW - timedelta(days=180)

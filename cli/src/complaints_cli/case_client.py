@@ -37,10 +37,13 @@ class CaseClient:
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 10.0,
         busy_retry_s: float = 30.0,
+        gate: asyncio.Semaphore | None = None,
     ) -> None:
         import httpx
 
         self._busy_retry_s = busy_retry_s
+        self._gate = gate  # shared by clients that should not overrun the API's limit together
+        self.busy = 0  # answers that said "not now" (503 / 429)
 
         self._client = httpx.AsyncClient(
             base_url=base_url,
@@ -77,9 +80,14 @@ class CaseClient:
         its `Retry-After`, for at most `busy_retry_s` — as a polite client does."""
         deadline = time.monotonic() + self._busy_retry_s
         while True:
-            response = await self._client.request(method, url, **kwargs)
+            if self._gate is None:
+                response = await self._client.request(method, url, **kwargs)
+            else:
+                async with self._gate:
+                    response = await self._client.request(method, url, **kwargs)
             if response.status_code not in BUSY or time.monotonic() > deadline:
                 return self._answer(response)
+            self.busy += 1
             wait = response.headers.get("retry-after", "1")
             await asyncio.sleep(min(5.0, float(wait)) if wait.isdigit() else 1.0)
 

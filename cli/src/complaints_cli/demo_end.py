@@ -53,5 +53,6 @@ def closing_table(ending: Ending, staff: StaffDemo | None) -> str:
     )
     if staff is not None:
         rows += brief(staff.outcome)
+        rows.append(("staff told to wait (HTTP 503)", str(staff.busy_answers)))
     rows.append(("report", ending.report_error or str(ending.report.resolve())))
     return render_brief(rows)

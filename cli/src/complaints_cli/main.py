@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
+import os
 import signal
 import subprocess
 import sys
@@ -58,28 +58,32 @@ def _run(args: argparse.Namespace, *, label: str) -> int:
     return 0 if counts.lost == 0 and counts.duplicated == 0 else 1
 
 
-def _intake_validate(_: argparse.Namespace) -> int:
-    from complaints_cli.offline import validate_lines
+def _service_tool(module: str, *args: str) -> int:
+    """A service's own offline tool (`python -m <module>`), on this stdin and stdout: the CLI
+    runs the services' code as processes and imports none of it (ADR 0014)."""
+    return subprocess.call([sys.executable, "-m", module, *args])
 
-    for out in validate_lines(sys.stdin.buffer):
-        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
-    return 0
+
+def _intake_validate(_: argparse.Namespace) -> int:
+    return _service_tool("intake.offline")
 
 
 def _export_corrections(args: argparse.Namespace) -> int:
-    from complaints_cli.corrections import ExportOptions, export_command
     from complaints_cli.pipeline import StackConfig
 
     mongo = args.mongo_url or StackConfig(database=args.database).mongo
-    return export_command(ExportOptions(mongo_url=mongo, database=args.database, out=args.out))
+    out = ["--out", str(args.out)] if args.out else []
+    env = {**os.environ, "CLASSIFIER_EXPORT_MONGO_URL": mongo}
+    module = "classifier.corrections_export"
+    return subprocess.call(
+        [sys.executable, "-m", module, "--database", args.database, *out], env=env
+    )
 
 
 def _classify(args: argparse.Namespace) -> int:
-    from complaints_cli.offline import classify_lines
-
-    for out in classify_lines(sys.stdin.buffer, policy_dir=args.policy_dir, pack=args.pack):
-        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
-    return 0
+    return _service_tool(
+        "classifier.offline", "--policy-dir", str(args.policy_dir), "--pack", args.pack
+    )
 
 
 def _report(args: argparse.Namespace) -> int:

@@ -30,6 +30,16 @@ Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
 Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
+async def read_body(receive: Receive) -> bytes:
+    """The whole body of an ASGI HTTP request, however many messages it came in."""
+    body = b""
+    while True:
+        event = await receive()
+        body += bytes(event.get("body", b""))
+        if not event.get("more_body"):
+            return body
+
+
 @dataclass
 class Delivery:
     """One accepted request."""
@@ -73,12 +83,7 @@ class Receiver:
         """Handle one HTTP request."""
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            event = await receive()
-            body += event.get("body", b"")
-            if not event.get("more_body"):
-                break
+        body = await read_body(receive)
         query = parse_qs(scope.get("query_string", b"").decode())
         if scope["path"] in {"/wecom", "/dingtalk"}:
             status, answer = self._robot(scope["path"], query, body)

@@ -71,6 +71,9 @@ CONFIRM_LIMIT_S = 300.0
 # made prompt staff late for their first contact: the contact waits for the assignment. Paced
 # arrivals keep the number of actions in flight at a handful, so half a second costs little.
 CONFIRM_POLL_S = 0.5
+# Requests the staff have in flight at once, below the case API's limit (8, HTTP_GUARD): beyond
+# it the API answers 503 with Retry-After: 1 s — nine business minutes lost before the retry.
+IN_FLIGHT = 6
 
 
 class StaffDemo:
@@ -117,6 +120,11 @@ class StaffDemo:
         return demo
 
     @property
+    def busy_answers(self) -> int:
+        """How often the case API told the staff "not now" (503 / 429) and they had to wait."""
+        return sum(client.busy for client in self._clients.values())
+
+    @property
     def time_plan(self) -> str:
         """The pace plan every service of the run gets (`<SERVICE>_TIME_PLAN`)."""
         return plan_json(self.plan)
@@ -145,8 +153,9 @@ class StaffDemo:
         written = self.anchor_file.with_suffix(".new")
         written.write_text(anchor.isoformat(), encoding="utf-8")
         written.replace(self.anchor_file)  # whole, at once: a reader never sees half of it
+        gate = asyncio.Semaphore(IN_FLIGHT)  # one office, one queue: not a retry a second later
         self._clients = {
-            who: CaseClient(base_url=api, api_key=key, transport=transport)
+            who: CaseClient(base_url=api, api_key=key, transport=transport, gate=gate)
             for who, key in self.keys.items()
         }
         self._feed = feed

@@ -140,6 +140,11 @@ PATTERN = (
     "late",
 )
 ONCE = {"prompt": "reopen", "awaiting": "extend"}  # the first case of these scripts gets these
+DISPATCH_SHARE = {"late": 1.25, "escalated": 1.875}
+"""Where in its own dispatch clock's span (started → due) a late script dispatches: mid-way between
+the breach (100 %) and the escalation (150 %), or well past both. The pace table only approximates
+a P1 / P2 clock in natural time (4.5–5.8 "working hours" sat within minutes of 150 % for P2, a
+third of a real second at the demo's pace), so a late dispatch applied a moment late escalated."""
 
 
 @dataclass(frozen=True)
@@ -153,6 +158,7 @@ class Assignment:
     handler: str
     department: str
     acknowledged: bool = False  # the acknowledgement SMS was delivered before staff took it
+    dispatch: tuple[datetime, datetime] | None = None  # the case's dispatch clock: start, due
 
 
 class Caster:
@@ -176,7 +182,28 @@ class Caster:
             handler=next(self._handlers),
             department=category.split("/")[0],
             acknowledged=row.get("state") != "classified",
+            dispatch=dispatch_clock(row),
         )
+
+
+def dispatch_clock(row: Json) -> tuple[datetime, datetime] | None:
+    """The first dispatch clock's start and due time of a case view, if it shows one."""
+    for clock in row.get("clocks") or ():
+        if clock.get("clock") == "dispatch" and clock.get("occurrence", 1) == 1:
+            start, due = clock.get("started_at"), clock.get("due_at")
+            if start and due:
+                return datetime.fromisoformat(start), datetime.fromisoformat(due)
+    return None
+
+
+def into_span(
+    calendar: BusinessCalendar, span: tuple[datetime, datetime], share: float, *, working: bool
+) -> datetime:
+    """The moment `share` of a clock's span after its start (working time for a working clock)."""
+    start, due = span
+    if not working:
+        return start + (due - start) * share
+    return calendar.add_working_time(start, calendar.working_time_between(start, due) * share)
 
 
 def spread(complaint_id: str) -> float:
@@ -193,8 +220,13 @@ def timeline(assignment: Assignment, calendar: BusinessCalendar) -> list[tuple[d
     # The neglected are left to the SMS; nobody acknowledges what the SMS already did.
     first = () if assignment.acknowledged else (ACKNOWLEDGE,)
     steps = (*first, *script) if script else ()
-    for step in steps:
-        at = calendar.add_working_hours(at, step.after * pace)
+    share = DISPATCH_SHARE.get(assignment.script)
+    for n, step in enumerate(steps):
+        before, at = at, calendar.add_working_hours(at, step.after * pace)
+        if share and assignment.dispatch and n == len(first):  # the script's late dispatch
+            # P3 / P4 clocks count working hours (pace 1); P1 / P2 run in natural time.
+            working = PACE.get(assignment.severity, 1.0) == 1.0
+            at = max(before, into_span(calendar, assignment.dispatch, share, working=working))
         planned.append((at, step))
     return planned
 

@@ -30,6 +30,7 @@ PATCHED_PACKAGES = (
     "./internal/backends/sqlite/metadata/",
     "./internal/backends/sqlite/metadata/pool/",
     "./internal/handler/",
+    "./internal/util/localwrite/",
 )
 GO_ENV = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=mod")
 

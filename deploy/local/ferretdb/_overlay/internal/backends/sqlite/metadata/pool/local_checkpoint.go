@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/FerretDB/FerretDB/internal/util/localwrite"
 )
 
 // Checkpoint policy of every database's write-ahead log.
@@ -36,7 +38,8 @@ const (
 // under sustained load, the log is never restarted and grows without limit (567 MB in one bench),
 // and every read pays for searching the longer log. A TRUNCATE checkpoint holds off writers,
 // waits for the readers of older snapshots to finish (new ones read the database file), then
-// empties the log.
+// empties the log. It holds the write commands' lock meanwhile (localwrite.Mu), so it waits
+// only for readers, at most checkpointWait, and writers wait at most that long for it.
 func checkpointWAL(db *sql.DB, file string, every time.Duration, above int64, l *slog.Logger) {
 	ticker := time.NewTicker(every)
 	defer ticker.Stop()
@@ -51,7 +54,13 @@ func checkpointWAL(db *sql.DB, file string, every time.Duration, above int64, l 
 			continue
 		}
 
-		if _, err := truncateWAL(context.Background(), db); err != nil && !closed(err) {
+		// Under the write commands' lock: SQLite's busy handler polls, so against writers that
+		// take turns without a gap it lost every time and the log outgrew the bound (issue 15).
+		localwrite.Mu.Lock()
+		_, err := truncateWAL(context.Background(), db)
+		localwrite.Mu.Unlock()
+
+		if err != nil && !closed(err) {
 			l.Warn("WAL checkpoint failed", slog.String("file", file), slog.String("error", err.Error()))
 		}
 	}

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	_ "modernc.org/sqlite"
+
+	"github.com/FerretDB/FerretDB/internal/util/localwrite"
 )
 
 // walDB opens a database file as the local server does (busy_timeout, WAL, synchronous=NORMAL).
@@ -162,5 +164,28 @@ func TestLocalCheckpointerBoundsTheLogAndStopsWithTheDatabase(t *testing.T) {
 	case <-stopped:
 	case <-time.After(5 * time.Second):
 		t.Error("checkpointer still running after the database was closed")
+	}
+}
+
+func TestLocalCheckpointerWaitsForTheWriteLock(t *testing.T) {
+	db, file := walDB(t)
+	write(t, db, 2000)
+
+	// A write command in progress holds the lock: the checkpointer must not run beside it.
+	localwrite.Mu.Lock()
+	go checkpointWAL(db, file, 10*time.Millisecond, 1<<20, slog.Default())
+	time.Sleep(200 * time.Millisecond)
+	if size := walSize(t, file); size == 0 {
+		localwrite.Mu.Unlock()
+		t.Fatal("log truncated while a writer held the lock")
+	}
+	localwrite.Mu.Unlock()
+
+	deadline := time.Now().Add(10 * time.Second)
+	for walSize(t, file) != 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if size := walSize(t, file); size != 0 {
+		t.Errorf("log still %d bytes after the writer let go", size)
 	}
 }

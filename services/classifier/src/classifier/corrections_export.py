@@ -1,9 +1,16 @@
-"""`complaints classify export-corrections`: staff regrades as lines `make train` reads."""
+"""`python -m classifier.corrections_export`: staff regrades as the lines `make train` reads.
+
+What `complaints classify export-corrections` runs. The MongoDB URL comes from the environment
+(`CLASSIFIER_EXPORT_MONGO_URL`), never the command line, where other users could see it.
+"""
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import os
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -95,3 +102,20 @@ def export_command(options: ExportOptions) -> int:
         return 2
     sys.stderr.write(f"export-corrections: {count} lines\n")
     return 0
+
+
+MONGO_URL_ENV = "CLASSIFIER_EXPORT_MONGO_URL"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """`--database`, `--out` (default stdout); the URL from $CLASSIFIER_EXPORT_MONGO_URL."""
+    parser = argparse.ArgumentParser(description="Staff regrades as training lines.")
+    parser.add_argument("--database", default="complaints_demo")
+    parser.add_argument("--out", type=Path, help="file to write (default: stdout)")
+    args = parser.parse_args(argv)
+    url = os.environ.get(MONGO_URL_ENV, "mongodb://127.0.0.1:27017")
+    return export_command(ExportOptions(mongo_url=url, database=args.database, out=args.out))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

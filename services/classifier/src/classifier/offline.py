@@ -1,53 +1,25 @@
-"""Offline tools over the services' domains: no Kafka, no MongoDB."""
+"""`python -m classifier.offline`: classify JSON lines from stdin with a pack, no servers.
+
+What `complaints classify` runs: each input line {"id", "channel", "text", "customer_tier"} gets
+one JSON decision on stdout (kind, category, severity, flags, confidence, explanation).
+"""
 
 from __future__ import annotations
 
+import argparse
 import json
-from collections.abc import Iterator
+import sys
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from contracts import Channel, ComplaintNormalized, CustomerTier
-
-
-def validate_lines(stream: BinaryIO) -> Iterator[dict[str, Any]]:
-    """One verdict per input line, in order; never raises on any input."""
-    from intake.domain import IntakeLimits, Rejected, process_raw
-    from intake.service import SOURCE
-    from intake.settings import IntakeSettings
-
-    secret = IntakeSettings().complainant_key_secret.get_secret_value().encode()
-    limits = IntakeLimits()
-    for raw in stream:
-        line = raw[:-1] if raw.endswith(b"\n") else raw
-        now = datetime.now(UTC)
-        try:
-            outcome = process_raw(line, now=now, secret=secret, limits=limits)
-            if isinstance(outcome, Rejected):
-                yield {
-                    "status": "rejected",
-                    "reason": outcome.reason.value,
-                    "detail": outcome.detail,
-                }
-                continue
-            complaint = outcome.complaint
-            event = ComplaintNormalized.build(
-                data=complaint,
-                subject=complaint.complaint_id,
-                source=SOURCE,
-                time=now,
-                cause=complaint.complaint_id,
-            )
-            yield {"status": "accepted", "normalized": event.model_dump(mode="json")}
-        except Exception as exc:  # the tool's promise: one line out per line in, always
-            yield {"status": "rejected", "reason": "internal_error", "detail": type(exc).__name__}
+from classifier.domain import Classifier, ClassifierInput
+from contracts import Channel, CustomerTier
 
 
 def classify_lines(stream: BinaryIO, *, policy_dir: Path, pack: str) -> Iterator[dict[str, Any]]:
     """One decision per JSON input line {"id", "channel", "text", "customer_tier"}."""
-    from classifier.domain import Classifier, ClassifierInput
-
     classifier = Classifier.load(policy_dir=policy_dir, pack=pack)
     now = datetime.now(UTC)
     for raw in stream:
@@ -90,3 +62,18 @@ def _id_of(raw: bytes) -> object:
     except ValueError:
         return None
     return row.get("id") if isinstance(row, dict) else None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Decisions for stdin on stdout."""
+    parser = argparse.ArgumentParser(description="Classify JSON lines from stdin.")
+    parser.add_argument("--policy-dir", type=Path, default=Path("policies"))
+    parser.add_argument("--pack", default="telecom")
+    args = parser.parse_args(argv)
+    for out in classify_lines(sys.stdin.buffer, policy_dir=args.policy_dir, pack=args.pack):
+        sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
