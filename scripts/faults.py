@@ -48,13 +48,7 @@ import faults_incidents  # noqa: E402  (issue 17: the notifier killed during an 
 from faults_report import Outcome, progress, table  # noqa: E402
 
 PUBLISH_ATTEMPTS = 180
-POISON_TOPICS = (
-    Topic.RAW,
-    Topic.NORMALIZED,
-    Topic.CLASSIFIED,
-    Topic.LIFECYCLE,
-    Topic.NOTIFICATION_SENT,
-)
+POISON_TOPICS = faults_hostile.INPUT_TOPICS  # every topic a service consumes
 
 
 @dataclass

@@ -8,6 +8,7 @@ from typing import Any
 
 from prometheus_client import CollectorRegistry
 
+from intake.adapters.memory import InMemoryComplaintStore
 from intake.domain import IntakeLimits
 from intake.http_api import SubmissionEndpoint
 from intake.metrics import IntakeMetrics
@@ -24,11 +25,14 @@ class Rig:
     def __init__(self, *, max_bytes: int = 256 * 1024) -> None:
         self.submitted: list[tuple[bytes, bytes]] = []
         self.dead: list[Rejection] = []
+        self.store = InMemoryComplaintStore()
+        self.clock = FakeClock(NOW)
         self.endpoint = SubmissionEndpoint(
             api_keys={"web": WEB_KEY, "app": APP_KEY},
             submit=self._submit,
             dead_letter=self._dead_letter,
-            clock=FakeClock(NOW),
+            claim=self.store.claim_request,
+            clock=self.clock,
             secret=b"s",
             limits=IntakeLimits(max_bytes=max_bytes),
             metrics=IntakeMetrics(CollectorRegistry()),

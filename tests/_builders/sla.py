@@ -38,6 +38,7 @@ from contracts import (
 from servicekit.clock import FakeClock
 from servicekit.delivery import Inbound
 from sla.adapters.memory import InMemoryCaseStore, InMemoryDueIndex
+from sla.adapters.privacy import InMemoryAccessLog, InMemoryContactDirectory
 from sla.casework.actions import ApplyCaseAction
 from sla.casework.receipts import RecordReceipt
 from sla.casework.start import StartClocks
@@ -47,6 +48,8 @@ from sla.domain import BusinessCalendar, Case, SlaPolicy, open_case
 from sla.http_api import CaseDesk, create_case_api
 from sla.metrics import SlaMetrics
 from sla.ports import CaseFacts, CaseRecord, CaseStore, DueIndex
+from sla.privacy.api import add_privacy_routes
+from sla.privacy.reveal import RevealContact
 from sla.queries import CaseQueries
 from sla.settings import Role, StaffKey
 from tests._builders.doubles import E, FlakyPublisher
@@ -260,7 +263,12 @@ S = CaseState
 KEYS = {role: f"{role.value}-key-0123456789abcdef" for role in Role}
 # The handler and the lead work in billing (where FIELDS dispatches); hand-overs go to network,
 # whose staff answer them (`network_key`).
-DEPARTMENT = {Role.HANDLER: "billing", Role.LEAD: "billing", Role.MANAGER: None}
+DEPARTMENT = {
+    Role.HANDLER: "billing",
+    Role.LEAD: "billing",
+    Role.MANAGER: None,
+    Role.AUDITOR: None,
+}
 STAFF = {
     KEYS[role]: StaffKey(staff_id=f"{role.value}-01", role=role, department=DEPARTMENT[role])
     for role in Role
@@ -318,6 +326,8 @@ class ApiRig:
         self.transport = transport  # the API in process
         self.client = httpx.AsyncClient(transport=transport, base_url="http://sla")
         self.published: list[CaseActionTaken] = []
+        self.contacts = InMemoryContactDirectory()  # the API's, once `case_api` built it
+        self.access_log = InMemoryAccessLog()
         self.failures = 0
         self._ids = 0
 
@@ -390,8 +400,14 @@ async def case_api(rig: Rig) -> AsyncIterator[ApiRig]:
     desk = CaseDesk(
         cases=rig.cases, policy=POLICY, calendar=CALENDAR, publish=publish, clock=rig.clock
     )
-    queries = CaseQueries(cases=rig.cases, calendar=CALENDAR)
+    contacts, access_log = InMemoryContactDirectory(), InMemoryAccessLog()
+    queries = CaseQueries(cases=rig.cases, calendar=CALENDAR, contacts=contacts)
     app = create_case_api(desk=desk, queries=queries, staff=STAFF, clock=rig.clock)
+    reveal = RevealContact(
+        cases=rig.cases, contacts=contacts, access_log=access_log, clock=rig.clock
+    )
+    add_privacy_routes(app, reveal)
     holder.append(ApiRig(rig, httpx.ASGITransport(app=app)))
+    holder[0].contacts, holder[0].access_log = contacts, access_log
     async with holder[0].client:
         yield holder[0]

@@ -18,6 +18,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 import contracts
+from contracts.erasure import PERSONAL_DATA, PRIVACY_REQUESTS
 from contracts.read_models import READ_MODELS
 from intake.domain.results import Contact
 
@@ -107,6 +108,38 @@ def test_every_personal_looking_field_is_in_the_inventory() -> None:
         and (where, path) not in NOT_PERSONAL
     )
     assert missing == [], "add these to docs/privacy.md (or to NOT_PERSONAL, with why)"
+
+
+COLLECTION = re.compile(r"""(?:db|database)\[\s*["']([a-z_]+)["']\s*\]""")
+NOTHING_PERSONAL: dict[str, str] = {
+    "deadline_slots": "complaint ids and due times",
+    "scheduler_state": "the scheduler's own marks",
+    "incidents": "incident ids, categories, member complaint ids",
+    "incident_members": "complaint id → incident id and category",
+    "complainants": "a complainant key's verdict history (pseudonymous; the key has its row)",
+    "staff": "the staff directory (staff's own contacts, not a complainant's)",
+}
+"""Collections erasure leaves alone, and why."""
+
+
+def collections() -> set[str]:
+    """Every collection a service's code names (`db["…"]`)."""
+    return {
+        name
+        for path in (ROOT / "services").glob("*/src/**/*.py")
+        for name in COLLECTION.findall(path.read_text(encoding="utf-8"))
+    }
+
+
+def test_every_collection_is_in_the_inventory_and_declared_for_erasure() -> None:
+    """docs/privacy.md names every collection; each is reached by erasure or says why not."""
+    found = collections()
+    assert {"contacts", "cases", "notifications", "contact_access"} <= found
+    text = INVENTORY.read_text(encoding="utf-8")
+    named = {*found, PRIVACY_REQUESTS.collection}
+    assert sorted(c for c in named if f"`{c}`" not in text) == [], "add rows to docs/privacy.md"
+    declared = {d.collection for d in PERSONAL_DATA}
+    assert sorted(found - declared - set(NOTHING_PERSONAL)) == [], "declare in contracts.erasure"
 
 
 def test_the_check_catches_a_new_personal_field() -> None:

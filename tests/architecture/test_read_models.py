@@ -32,6 +32,7 @@ OWNERS: dict[str, str] = {
     "cases": "sla",
     "complainants": "sla",
     "case_receipts": "sla",
+    "contact_access": "sla",
     "deadlines": "sla",
     "deadline_sets": "sla",
     "deadline_slots": "sla",

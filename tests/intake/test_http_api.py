@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from datetime import timedelta
+
 import pytest
 
 from tests._builders.intake_http import APP_KEY, WEB_KEY, Rig, complaint
@@ -69,6 +72,38 @@ async def test_a_retry_with_the_same_idempotency_key_gets_the_same_case_number()
     assert first == second
     assert other[1]["complaint_id"] != first[1]["complaint_id"]
     assert {key for key, _ in rig.submitted} == {b"web:idem:retry-77", b"web:idem:retry-78"}
+
+
+async def test_the_same_idempotency_key_with_another_body_is_refused_409_and_not_published() -> (
+    None
+):
+    rig = Rig()
+    headers = {"X-Api-Key": WEB_KEY, "Idempotency-Key": "retry-90"}
+    first = await rig.post(complaint(), headers=headers)
+    changed = await rig.post(complaint(text="另一件事：话费多扣了二十元。"), headers=headers)
+    assert first[0] == 202
+    assert changed == (
+        409,
+        {
+            "error": "idempotency_key_reused",
+            "detail": "this Idempotency-Key was used with a different body;"
+            " send a new complaint with a new key",
+        },
+    )
+    assert len(rig.submitted) == 1
+    assert rig.dead == []  # not bad input: a client's mistake, answered at once
+
+
+async def test_the_same_body_sent_again_the_next_day_or_reordered_gets_the_first_answer() -> None:
+    rig = Rig()
+    headers = {"X-Api-Key": WEB_KEY, "Idempotency-Key": "retry-91"}
+    first = await rig.post(complaint(), headers=headers)
+    rig.clock.advance(timedelta(days=1))
+    message = json.loads(complaint())
+    reordered = json.dumps(dict(reversed(list(message.items()))), ensure_ascii=False, indent=1)
+    again = await rig.post(reordered.encode(), headers=headers)
+    assert again == first
+    assert len(rig.submitted) == 2  # published again: the first publish may have been lost
 
 
 async def test_only_post_is_allowed() -> None:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from contracts import ComplaintNormalized
-from contracts.read_models import COMPLAINT_RECEIPTS, COMPLAINT_TEXTS, CONTACTS
+from contracts.read_models import COMPLAINT_RECEIPTS, COMPLAINT_TEXTS, CONTACTS, STAFF_CONTACTS
 from intake.adapters.memory import InMemoryComplaintStore
 from intake.adapters.mongo import MongoComplaintStore
 from intake.domain import Accepted, process_raw
@@ -74,6 +74,27 @@ async def test_a_redelivery_gets_the_stored_event_back_not_its_own(
     ]
 
 
+async def test_an_idempotency_key_keeps_its_first_body_and_answer(
+    backend: Backend[ComplaintStore],
+) -> None:
+    store = backend.store
+    first = await store.claim_request("web:k-1", "digest-a", "CP20261124-AAAAAAAAAA")
+    same = await store.claim_request("web:k-1", "digest-a", "CP20261125-BBBBBBBBBB")
+    other_body = await store.claim_request("web:k-1", "digest-b", "CP20261124-CCCCCCCCCC")
+    other_channel = await store.claim_request("app:k-1", "digest-b", "CP20261124-DDDDDDDDDD")
+    assert (first.digest, first.complaint_id) == ("digest-a", "CP20261124-AAAAAAAAAA")
+    assert same == first  # the same request again: the first answer, even another day
+    assert other_body == first  # the caller compares digests and refuses (409)
+    assert (other_channel.digest, other_channel.complaint_id) == (
+        "digest-b",
+        "CP20261124-DDDDDDDDDD",
+    )
+    # Apart from the (channel, external id) claims, though both live in `intake_keys`.
+    assert await store.claim_external_ids({"web:k-1": "CP20261124-EEEEEEEEEE"}) == {
+        "web:k-1": "CP20261124-EEEEEEEEEE"
+    }
+
+
 async def test_raw_payloads_are_pruned_after_their_retention(
     backend: Backend[ComplaintStore],
 ) -> None:
@@ -125,7 +146,7 @@ async def test_the_retention_round_prunes_in_batches_what_is_older_than_the_sett
 
 @pytest.mark.stack
 async def test_what_intake_stores_is_what_its_read_models_declare() -> None:
-    """The owner's side of COMPLAINT_RECEIPTS, COMPLAINT_TEXTS and CONTACTS (ADR 0008)."""
+    """The owner's side of COMPLAINT_RECEIPTS, COMPLAINT_TEXTS, CONTACTS and STAFF_CONTACTS."""
     stored = record("S-1")
     data = stored.event.data
     async with fresh_database(mongo_server(), "intake_test") as db:
@@ -133,8 +154,10 @@ async def test_what_intake_stores_is_what_its_read_models_declare() -> None:
         (receipt,) = await read(db, COMPLAINT_RECEIPTS)
         (text,) = await read(db, COMPLAINT_TEXTS)
         (contact,) = await read(db, CONTACTS)
+        (staff_contact,) = await read(db, STAFF_CONTACTS)
     assert (receipt.id, receipt.external_id, receipt.channel) == (data.complaint_id, "S-1", "sms")
     assert receipt.received_at == data.received_at
     assert text.text == data.text
     assert ID_NUMBER not in text.text  # the masked text
     assert (contact.id, contact.phone_e164) == (data.complaint_id, "+86" + PHONE)
+    assert (staff_contact.phone_e164, staff_contact.name) == ("+86" + PHONE, "张三")

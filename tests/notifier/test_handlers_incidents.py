@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -197,6 +199,44 @@ async def test_killed_mid_fan_out_every_customer_still_gets_one_notice() -> None
     assert all(m.subject.startswith("故障受理通知") for m in [*dying.sent, *second.sms.sent])
 
 
+class SlowChannel:
+    """Holds every message until released: a live sender slower than its lease."""
+
+    def __init__(self) -> None:
+        self.name = "sms"
+        self.sent: list[Message] = []
+        self.release = asyncio.Event()
+
+    async def send(self, message: Message) -> None:
+        await self.release.wait()
+        self.sent.append(message)
+
+
+async def test_a_slow_live_sender_keeps_its_claims_and_a_dead_ones_come_due_in_one_lease() -> None:
+    phones = {cid(n): f"+86138{n:08d}" for n in range(1, 4)}
+    slow = SlowChannel()
+    live = Rig(phones=phones, channels={"sms": slow, "webhook": FakeChannel("webhook")})
+    live.notifier.renew_every = 0.01
+    other = Rig(phones=phones, log=live.log, clock=live.clock)
+    opened = change(IncidentChange.OPENED, range(1, 4), range(1, 4), sequence=1)
+    sending = asyncio.create_task(live.on_incidents(opened))
+    await asyncio.sleep(0.05)
+    live.clock.advance(live.notifier.claim_lease * 3)  # the first lease is long over
+    await asyncio.sleep(0.05)  # … but it was renewed meanwhile
+    assert await other.dispatcher.run_once() == 0
+    slow.release.set()
+    await sending
+    assert sorted(m.address for m in slow.sent) == sorted(phones.values())
+    assert await other.dispatcher.run_once() == 0
+    assert other.sms.sent == []
+    # A sender that died renews nothing: its claims are due one lease after they were taken.
+    dying = DyingChannel(survive=0)
+    dead = Rig(phones=phones, channels={"sms": dying, "webhook": FakeChannel("webhook")})
+    with pytest.raises(Killed):
+        await dead.on_incidents(opened)
+    assert await dead.log.next_due_at() == dead.clock.now() + dead.notifier.claim_lease
+
+
 async def test_a_hot_issue_reaches_the_company_contact_with_the_complaints_behind_it() -> None:
     rig = rig_for(3)
     event = classified(Kind.COMPLAINT, cid=cid(3))
@@ -210,3 +250,45 @@ async def test_a_hot_issue_reaches_the_company_contact_with_the_complaints_behin
     assert cid(2) in report.body
     assert cid(3) in report.body
     assert "+86" not in report.body
+
+
+async def test_a_batch_of_incident_events_is_one_join_and_one_claim_of_its_notices(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    rig = rig_for(60)
+    calls: Counter[str] = Counter()
+    join, claim = rig.incidents.join, rig.log.claim
+
+    async def counted_join(*args: Any, **kwargs: Any) -> Any:
+        calls["join"] += 1
+        return await join(*args, **kwargs)
+
+    async def counted_claim(deliveries: Any, **kwargs: Any) -> Any:
+        calls["claim"] += bool(deliveries)  # an empty claim writes nothing
+        return await claim(deliveries, **kwargs)
+
+    monkeypatch.setattr(rig.incidents, "join", counted_join)
+    monkeypatch.setattr(rig.log, "claim", counted_claim)
+    await rig.on_incidents(
+        change(IncidentChange.OPENED, range(1, 21), range(1, 21), sequence=1),
+        change(IncidentChange.GROWN, range(1, 41), range(21, 41), sequence=2),
+        change(IncidentChange.GROWN, range(1, 61), range(41, 61), sequence=3),
+    )
+    assert calls["join"] == 1  # not one per event
+    assert calls["claim"] == 1  # every notice and the staff's in one delivery
+    assert len(await rig.incidents.members([cid(n) for n in range(1, 61)])) == 60
+    assert len(customer_messages(rig)) == 60  # each customer told once
+
+
+async def test_a_member_removed_in_the_batch_that_added_it_stays_removed() -> None:
+    rig = rig_for(30)
+    opened = change(IncidentChange.OPENED, range(1, 21), range(1, 21), sequence=1)
+    removed = change(IncidentChange.MEMBER_REMOVED, range(2, 21), range(0), sequence=2)
+    removed = removed.model_copy(
+        update={"data": removed.data.model_copy(update={"removed_ids": [cid(1)]})}
+    )
+    grown = change(IncidentChange.GROWN, range(2, 31), range(21, 31), sequence=3)
+    await rig.on_incidents(opened, removed, grown)
+    known = await rig.incidents.members([cid(n) for n in range(1, 31)])
+    assert cid(1) not in known
+    assert len(known) == 29

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any
 
+import pytest
 from prometheus_client import CollectorRegistry
 from pymongo import _csot
+from pymongo.errors import OperationFailure
 
 from servicekit.httpguard import HttpGuard, Message, Receive, Scope, Send
 from servicekit.metrics import KitMetrics
@@ -197,3 +200,29 @@ async def test_wrong_keys_are_throttled_per_client_until_the_window_passes() -> 
     clock.now += 31
     assert (await attempt("10.0.0.9")).status == 401
     assert value(registry, "too_many_auth_failures") == 3
+
+
+async def test_any_database_error_is_a_503_with_retry_after_and_a_log_line_without_its_text(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    made, registry = guard()
+
+    async def broken(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        raise OperationFailure("bad filter {phone: 13812345678}", code=2)
+
+    exchange = Exchange()
+    with caplog.at_level(logging.INFO):
+        await made.wrap(broken)(scope(), exchange.receive, exchange.send)
+    assert exchange.status == 503
+    assert exchange.header(b"retry-after") == b"1"
+    assert exchange.body()["reason"] == "database"
+    [line] = [r for r in caplog.records if "503" in r.getMessage()]
+    assert line.fields == {  # type: ignore[attr-defined]
+        "method": "POST",
+        "path": "/x",
+        "error": "OperationFailure",
+        "code": 2,
+    }
+    assert "13812345678" not in caplog.text
+    assert value(registry, "database") == 1

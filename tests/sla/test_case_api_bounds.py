@@ -29,6 +29,11 @@ async def test_a_third_list_at_once_is_shed_with_retry_after(api: ApiRig) -> Non
     assert len((await api.get("/cases", Role.LEAD)).json()["items"]) == 1
 
 
+async def test_a_cursor_past_the_year_9999_is_a_422_not_a_500(api: ApiRig) -> None:  # noqa: F811
+    answer = await api.get("/cases?after=300000000000000.CP00000000-0000000000", Role.LEAD)
+    assert (answer.status_code, answer.json()["reason"]) == (422, "invalid_request")
+
+
 async def test_a_trailing_slash_is_not_redirected_to_the_callers_host(api: ApiRig) -> None:  # noqa: F811
     answer = await api.client.get(
         "/cases/CP20261124-7K3M9Q2XAB/", headers={"Host": "evil.example", "X-Api-Key": "x"}

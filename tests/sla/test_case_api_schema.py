@@ -17,10 +17,14 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from contracts import Event
+from sla.adapters.privacy import InMemoryAccessLog, InMemoryContactDirectory
 from sla.http_api import CaseDesk, create_case_api
+from sla.privacy.api import add_privacy_routes
+from sla.privacy.contact import ContactCard
+from sla.privacy.reveal import RevealContact
 from sla.queries import CaseQueries
 from sla.settings import Role
-from tests._builders.sla import CALENDAR, KEYS, POLICY, STAFF, Rig, classified
+from tests._builders.sla import CALENDAR, CID, KEYS, POLICY, STAFF, Rig, classified
 
 
 async def _published(events: Sequence[Event]) -> None:
@@ -33,8 +37,13 @@ def _app() -> object:
     desk = CaseDesk(
         cases=rig.cases, policy=POLICY, calendar=CALENDAR, publish=_published, clock=rig.clock
     )
-    queries = CaseQueries(cases=rig.cases, calendar=CALENDAR)
-    return create_case_api(desk=desk, queries=queries, staff=STAFF, clock=rig.clock)
+    contacts = InMemoryContactDirectory()
+    contacts.cards[CID] = ContactCard(phone="+8613812345678", name="张三", address="北京市朝阳区")
+    queries = CaseQueries(cases=rig.cases, calendar=CALENDAR, contacts=contacts)
+    app = create_case_api(desk=desk, queries=queries, staff=STAFF, clock=rig.clock)
+    log = InMemoryAccessLog()
+    add_privacy_routes(app, RevealContact(rig.cases, contacts, log, rig.clock))
+    return app
 
 
 schema = schemathesis.openapi.from_asgi("/cases/openapi.json", _app())

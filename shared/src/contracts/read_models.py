@@ -112,6 +112,15 @@ class Contact(Document):
     email: str | None = None
 
 
+class StaffContact(Document):
+    """What the case API shows staff of a customer's contact: masked, or revealed with an
+    access-log entry (personal data: never logged; issue 20)."""
+
+    phone_e164: str | None = None
+    name: str | None = None
+    address: str | None = None
+
+
 # ---------------------------------------------------------------- classifier
 
 
@@ -184,6 +193,7 @@ class NotificationOutcome(Document):
 COMPLAINT_RECEIPTS = ReadModel("receipts", "intake", "complaints", ComplaintReceipt, 1)
 COMPLAINT_TEXTS = ReadModel("texts", "intake", "complaints", ComplaintText, 1)
 CONTACTS = ReadModel("contacts", "intake", "contacts", Contact, 1)
+STAFF_CONTACTS = ReadModel("staff_contacts", "intake", "contacts", StaffContact, 1)
 CLASSIFICATIONS = ReadModel("classifications", "classifier", "classifications", Classification, 1)
 CLASSIFIED_EVENTS = ReadModel(
     "classified_events", "classifier", "classifications", ClassifiedEvent, 1
@@ -198,6 +208,7 @@ READ_MODELS: tuple[ReadModel[Any], ...] = (
     COMPLAINT_RECEIPTS,
     COMPLAINT_TEXTS,
     CONTACTS,
+    STAFF_CONTACTS,
     CLASSIFICATIONS,
     CLASSIFIED_EVENTS,
     CASE_SHEETS,

@@ -105,14 +105,18 @@ class HttpGuard:
                 self.settings.retry_after_seconds,
             ) from None
         except PyMongoError as exc:
-            if not getattr(exc, "timeout", False):
-                raise
-            raise _RefusedError(
-                503,
-                "timeout",
-                "the database did not answer in time",
-                self.settings.retry_after_seconds,
-            ) from None
+            # Any database error (not only a timeout) is the database's, not the request's:
+            # 503 with Retry-After and one log line naming the error's class, never its text
+            # (a server message may quote the filter, and so personal data).
+            slow = bool(getattr(exc, "timeout", False))
+            reason = "timeout" if slow else "database"
+            log.warning(
+                "request answered 503: database %s",
+                "timeout" if slow else "error",
+                extra={"fields": database_fields(scope, exc)},
+            )
+            detail = "the database did not answer in time" if slow else "the database failed"
+            raise _RefusedError(503, reason, detail, self.settings.retry_after_seconds) from None
 
     async def _read_body(self, receive: Receive) -> bytes:
         chunks: list[bytes] = []
@@ -240,6 +244,17 @@ async def _answer(send: Send, refused: _RefusedError) -> None:
     with contextlib.suppress(Exception):  # the client may be gone already
         await send({"type": "http.response.start", "status": refused.status, "headers": headers})
         await send({"type": "http.response.body", "body": json.dumps(body).encode()})
+
+
+def database_fields(scope: Scope, exc: PyMongoError) -> dict[str, Any]:
+    """What a log line says about a database error in a request: the route and the error's
+    class and code, never its message or the query string (either may carry personal data)."""
+    return {
+        "method": str(scope.get("method", "")),
+        "path": str(scope.get("path", ""))[:200],
+        "error": type(exc).__name__,
+        "code": getattr(exc, "code", None),
+    }
 
 
 def _client(scope: Scope) -> str:

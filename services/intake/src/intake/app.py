@@ -11,9 +11,9 @@ from faststream.asgi import AsgiFastStream
 from contracts import Topic
 from intake import handlers
 from intake.adapters.mongo import MongoComplaintStore
-from intake.domain import IntakeLimits
 from intake.http_api import SubmissionEndpoint
 from intake.metrics import IntakeMetrics
+from intake.pack import load_limits
 from intake.ports import ComplaintStore
 from intake.retention import RawPayloadRetention
 from intake.service import Intake
@@ -33,12 +33,12 @@ class Ports:
 
 
 def create_app(settings: IntakeSettings, ports: Ports | None = None) -> AsgiFastStream:
-    """Build the intake app; nothing connects until it starts."""
+    """Build the intake app; a bad intake.yaml fails here, and nothing connects until it starts."""
     shell = ServiceShell(service=SERVICE, settings=settings, with_mongo=ports is None)
     live = ports or Ports(store=MongoComplaintStore(shell.require_mongo().db), clock=shell.clock())
     metrics = IntakeMetrics(shell.registry)
     secret = settings.complainant_key_secret.get_secret_value().encode()
-    limits = IntakeLimits()
+    limits = load_limits(policy_dir=settings.policy_dir, pack=settings.policy_pack)
     intake = Intake(
         store=live.store,
         publish=shell.publish,
@@ -60,6 +60,7 @@ def create_app(settings: IntakeSettings, ports: Ports | None = None) -> AsgiFast
         api_keys={channel: key.get_secret_value() for channel, key in settings.api_keys.items()},
         submit=submit,
         dead_letter=policy.dead_letter,
+        claim=live.store.claim_request,
         clock=live.clock,
         secret=secret,
         limits=limits,

@@ -3,11 +3,13 @@
 The request is validated with the same domain code the Kafka consumer uses, so the caller hears
 at once why a complaint is refused (and a dead-letter record is kept); an accepted complaint is
 published to the raw topic and answered `202` with its case number. Each channel has its own API
-key; a retry with the same `Idempotency-Key` gets the same case number and is taken in once.
+key; a retry with the same `Idempotency-Key` and the same body gets the same answer and is taken
+in once; the same key with a different body is refused (409), never silently dropped.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import json
 import time
@@ -15,10 +17,12 @@ from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.complaints import NormalizedComplaint
 from intake.domain import IntakeLimits, Rejected, process_raw
 from intake.domain.payload import decode_payload
 from intake.domain.results import RejectError
 from intake.metrics import IntakeMetrics
+from intake.ports import RequestClaim
 from servicekit.clock import Clock
 from servicekit.delivery import Inbound, Rejection
 
@@ -40,6 +44,7 @@ class SubmissionEndpoint:
     api_keys: Mapping[str, str]  # channel -> key
     submit: Callable[[bytes, bytes], Awaitable[None]]  # (key, raw bytes) -> published
     dead_letter: Callable[[list[Rejection]], Awaitable[None]]
+    claim: Callable[[str, str, str], Awaitable[RequestClaim]]  # (key, digest, id) -> the first
     clock: Clock
     secret: bytes
     limits: IntakeLimits
@@ -77,6 +82,7 @@ class SubmissionEndpoint:
                 "detail": f"body larger than {self.limits.max_bytes} bytes",
             }
         idempotency_key = headers.get("idempotency-key", "")[:MAX_IDEMPOTENCY_KEY] or None
+        digest = _body_digest(raw, self.limits) if idempotency_key else ""
         raw = _with_external_id(raw, idempotency_key, self.limits)
         outcome = process_raw(raw, now=self.clock.now(), secret=self.secret, limits=self.limits)
         if isinstance(outcome, Rejected):
@@ -95,9 +101,30 @@ class SubmissionEndpoint:
                 "error": "forbidden",
                 "detail": f"this API key may submit for channel {channel!r} only",
             }
+        return await self._take(channel, complaint, raw, idempotency_key, digest)
+
+    async def _take(
+        self,
+        channel: str,
+        complaint: NormalizedComplaint,
+        raw: bytes,
+        idempotency_key: str | None,
+        digest: str,
+    ) -> tuple[int, dict[str, Any]]:
+        """Publish an accepted complaint, unless its Idempotency-Key came with another body."""
+        complaint_id = complaint.complaint_id
+        if idempotency_key is not None:
+            first = await self.claim(f"{channel}:{idempotency_key}", digest, complaint_id)
+            if first.digest != digest:
+                return 409, {
+                    "error": "idempotency_key_reused",
+                    "detail": "this Idempotency-Key was used with a different body;"
+                    " send a new complaint with a new key",
+                }
+            complaint_id = first.complaint_id  # the same answer, even on another day
         key = f"{channel}:{complaint.external_id or complaint.complaint_id}".encode()
-        await self.submit(key, raw)
-        return 202, {"status": "accepted", "complaint_id": complaint.complaint_id}
+        await self.submit(key, raw)  # again on a retry: the first publish may have failed
+        return 202, {"status": "accepted", "complaint_id": complaint_id}
 
     def _channel_of(self, presented: str) -> str | None:
         for channel, key in self.api_keys.items():
@@ -131,6 +158,18 @@ async def _read_body(receive: Receive, limit: int) -> bytes:
         if not message.get("more_body"):
             break
     return b"".join(chunks)
+
+
+def _body_digest(raw: bytes, limits: IntakeLimits) -> str:
+    """SHA-256 of the body as JSON with sorted keys (the bytes if it is not JSON), so a retry
+    that serialises the same complaint differently is still the same request."""
+    try:
+        canonical = json.dumps(
+            decode_payload(raw, limits=limits), sort_keys=True, ensure_ascii=False
+        ).encode("utf-8", "surrogatepass")
+    except RejectError:
+        canonical = raw
+    return hashlib.sha256(canonical).hexdigest()
 
 
 def _with_external_id(raw: bytes, idempotency_key: str | None, limits: IntakeLimits) -> bytes:

@@ -23,6 +23,14 @@ class IntakeRecord:
 
 
 @dataclass(frozen=True)
+class RequestClaim:
+    """The first request an `Idempotency-Key` was used for: its body's digest, its answer."""
+
+    digest: str
+    complaint_id: str
+
+
+@dataclass(frozen=True)
 class PriorText:
     """An earlier complaint of the same complainant, for near-duplicate detection."""
 
@@ -40,6 +48,10 @@ class ComplaintStore(Protocol):
 
     async def claim_external_ids(self, keys: Mapping[str, str]) -> dict[str, str]:
         """Map each "channel:external_id" to the first complaint id it was taken in as."""
+
+    async def claim_request(self, key: str, digest: str, complaint_id: str) -> RequestClaim:
+        """What an HTTP `Idempotency-Key` ("channel:key") was first taken with: this request's
+        body digest and complaint id if the key is new (claimed now), else the first ones."""
 
     async def save(self, records: Sequence[IntakeRecord]) -> Stored[ComplaintNormalized]:
         """Insert records not stored yet; the events to publish, one per complaint id.

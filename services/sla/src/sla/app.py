@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from faststream.asgi import AsgiFastStream
@@ -15,12 +15,21 @@ from servicekit.clock import Clock
 from servicekit.shell import ServiceShell
 from sla import handlers
 from sla.adapters.mongo_cases import MongoCaseStore
+from sla.adapters.privacy import (
+    InMemoryAccessLog,
+    InMemoryContactDirectory,
+    MongoAccessLog,
+    MongoContactDirectory,
+)
 from sla.adapters.slots import MongoDueIndex
 from sla.census import Census
 from sla.domain import BusinessCalendar, SlaPolicy
 from sla.http_api import PREFIX, PathPrefix, create_case_api
 from sla.metrics import SlaMetrics
 from sla.ports import CaseStore, DueIndex
+from sla.privacy.api import add_privacy_routes
+from sla.privacy.ports import AccessLog, ContactDirectory
+from sla.privacy.reveal import RevealContact
 from sla.queries import CaseQueries
 from sla.service import ApplyCaseAction, CaseDesk, FireThresholds, RecordReceipt, StartClocks
 from sla.settings import SlaSettings
@@ -35,6 +44,8 @@ class Ports:
     cases: CaseStore
     index: DueIndex
     clock: Clock
+    contacts: ContactDirectory = field(default_factory=InMemoryContactDirectory)
+    access_log: AccessLog = field(default_factory=InMemoryAccessLog)
 
 
 def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStream:
@@ -51,7 +62,13 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
             width=max(1, round(settings.slot_seconds * settings.time_scale)),
             settle=timedelta(seconds=10 * settings.time_scale),
         )
-        ports = Ports(MongoCaseStore(db), index, shell.clock())
+        ports = Ports(
+            MongoCaseStore(db),
+            index,
+            shell.clock(),
+            contacts=MongoContactDirectory(db),
+            access_log=MongoAccessLog(db),
+        )
     metrics = SlaMetrics(shell.registry)
     scheduler = FireThresholds(
         cases=ports.cases,
@@ -115,7 +132,7 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
         await asyncio.gather(*tasks, return_exceptions=True)
 
     return shell.app(
-        on_startup=[ports.cases.ensure_indexes],
+        on_startup=[ports.cases.ensure_indexes, ports.access_log.ensure_indexes],
         after_startup=[start_scheduler],
         on_shutdown=[stop_scheduler],
         routes=_case_api(settings, ports, policy, calendar, shell),
@@ -140,6 +157,10 @@ def _case_api(
         publish=shell.publish,
         clock=ports.clock,
     )
-    queries = CaseQueries(cases=ports.cases, calendar=calendar)
+    queries = CaseQueries(cases=ports.cases, calendar=calendar, contacts=ports.contacts)
     api = create_case_api(desk=desk, queries=queries, staff=staff, clock=ports.clock)
+    reveal = RevealContact(
+        cases=ports.cases, contacts=ports.contacts, access_log=ports.access_log, clock=ports.clock
+    )
+    add_privacy_routes(api, reveal)
     return [(PathPrefix(PREFIX), api)]

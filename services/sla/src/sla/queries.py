@@ -38,6 +38,8 @@ from sla.ports import (
     CaseSummary,
     ReceiptSummary,
 )
+from sla.privacy.contact import ContactView
+from sla.privacy.ports import ContactDirectory
 
 __all__ = [  # the answers moved to sla.casework.views; the API and tests import them from here
     "CasePage",
@@ -98,6 +100,7 @@ class CaseQueries:
 
     cases: CaseStore
     calendar: BusinessCalendar
+    contacts: ContactDirectory | None = None  # the masked contact on a case (issue 20)
 
     def _local(self, moment: datetime) -> datetime:
         return self.calendar.local(moment)
@@ -117,7 +120,9 @@ class CaseQueries:
         if allowed is not None and not allowed(record):
             raise NotYourCaseError(complaint_id)
         receipts = await self.cases.receipts(complaint_id)
-        return self._case_view(record, list(record.clocks), receipts, now=now)
+        view = self._case_view(record, list(record.clocks), receipts, now=now)
+        card = await self.contacts.card(complaint_id) if self.contacts else None
+        return view.model_copy(update={"contact": ContactView.of(card)}) if card else view
 
     def _case_view(
         self,

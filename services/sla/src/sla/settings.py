@@ -27,6 +27,7 @@ class Role(StrEnum):
     HANDLER = "handler"
     LEAD = "lead"
     MANAGER = "manager"
+    AUDITOR = "auditor"  # reads the access log of personal data; sees and works no case
 
 
 class StaffKey(BaseModel):
@@ -93,7 +94,8 @@ class SlaSettings(ServiceSettings):
     api_keys: SecretStr = Field(
         SecretStr(""),
         description='Case API keys as JSON: {"<key>": {"staff_id": "h-07", "role": "handler", '
-        '"department": "billing"}}; roles handler | lead | manager; empty: the case API is off.',
+        '"department": "billing"}}; roles handler | lead | manager | auditor; '
+        "empty: the case API is off.",
     )
 
     def staff_keys(self) -> dict[str, StaffKey]:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from contracts import ComplaintNormalized
-from intake.ports import IntakeRecord, PriorText
+from intake.ports import IntakeRecord, PriorText, RequestClaim
 from servicekit.outbox import MemoryDecisions, Stored
 
 
@@ -18,6 +18,7 @@ class InMemoryComplaintStore:
         self.records: dict[str, IntakeRecord] = {}
         self.decisions: MemoryDecisions[ComplaintNormalized] = MemoryDecisions()
         self.external_ids: dict[str, str] = {}
+        self.requests: dict[str, RequestClaim] = {}
         self.raw: dict[str, dict[str, Any]] = {}
         """Complaint id → the channel's payload, until pruned (`raw_payloads`)."""
 
@@ -27,6 +28,10 @@ class InMemoryComplaintStore:
     async def claim_external_ids(self, keys: Mapping[str, str]) -> dict[str, str]:
         """First complaint id per channel + external id."""
         return {key: self.external_ids.setdefault(key, cid) for key, cid in keys.items()}
+
+    async def claim_request(self, key: str, digest: str, complaint_id: str) -> RequestClaim:
+        """The first body digest and complaint id taken under this Idempotency-Key."""
+        return self.requests.setdefault(key, RequestClaim(digest, complaint_id))
 
     async def save(self, records: Sequence[IntakeRecord]) -> Stored[ComplaintNormalized]:
         """Insert records whose complaint id is new; the kept event of each."""

@@ -11,7 +11,7 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import ComplaintNormalized
-from intake.ports import IntakeRecord, PriorText
+from intake.ports import IntakeRecord, PriorText, RequestClaim
 from servicekit.mongo import Document, ensure_index, find_all, insert_new
 from servicekit.outbox import Decisions, Stored
 
@@ -19,6 +19,9 @@ PERSONAL_DATA_COLLECTIONS = frozenset({"contacts", "raw_payloads"})
 """The only collections of the pipeline that hold phone and ID numbers, names and addresses."""
 PRUNE_CHUNK = 1_000
 """Raw payloads deleted per `delete` command (an `_id $in` list; batched, never one by one)."""
+REQUEST_KEY = "request:"
+"""`intake_keys` ids of HTTP Idempotency-Keys ("request:<channel>:<key>"); a colon-free channel
+name never starts with it, so they never meet the (channel, external id) claims."""
 
 
 def pack(event: ComplaintNormalized) -> Document:
@@ -75,6 +78,15 @@ class MongoComplaintStore:
             docs = await find_all(self._keys, {"_id": {"$in": sorted(taken)}})
             first |= {doc["_id"]: doc["complaint_id"] for doc in docs}
         return first
+
+    async def claim_request(self, key: str, digest: str, complaint_id: str) -> RequestClaim:
+        """Insert-if-absent on the key; the stored (first) digest and complaint id."""
+        _id = REQUEST_KEY + key
+        mine = {"_id": _id, "digest": digest, "complaint_id": complaint_id}
+        if not await insert_new(self._keys, [mine]):
+            return RequestClaim(digest, complaint_id)
+        [first] = await find_all(self._keys, {"_id": _id})
+        return RequestClaim(str(first["digest"]), str(first["complaint_id"]))
 
     async def save(self, records: Sequence[IntakeRecord]) -> Stored[ComplaintNormalized]:
         """Insert-if-absent keyed by complaint id; redelivery and replays change nothing."""

@@ -34,6 +34,7 @@ from servicekit.clock import Clock
 from servicekit.delivery import Inbound, Rejection, decode
 from servicekit.plausible import implausible_time, out_of_range
 from sla.casework.effects import apply_effects
+from sla.casework.extensions import capped_extension
 from sla.casework.keys import new_flags
 from sla.casework.lanes import in_lanes
 from sla.clocks.scheduler import earlier_entry
@@ -184,8 +185,11 @@ class ApplyCaseAction:
                 if stored is None and (whole := await self.cases.load(action.complaint_id)):
                     stored = whole.entry(action.action_id)
                 return list(stored.events) if stored is not None else []
-            outcome = time_refusal(record, action) or apply_action(
-                record.case, action, policy=self.policy, calendar=self.calendar
+            outcome = time_refusal(record, action) or capped_extension(
+                record,
+                apply_action(record.case, action, policy=self.policy, calendar=self.calendar),
+                policy=self.policy,
+                calendar=self.calendar,
             )
             if isinstance(outcome, Refusal):
                 known[action.complaint_id] = record

@@ -29,6 +29,7 @@ from contracts import (
 from contracts.values import NO_CONTROL
 from servicekit.clock import Clock
 from sla.casework.access import Desk, act_refusal, may_see
+from sla.casework.extensions import capped_extension
 from sla.casework.masking import masked
 from sla.casework.submissions import INCOMPLETE, applied_entry, request_digest, reuse
 from sla.domain import BusinessCalendar, HistoryEntry, Refusal, SlaPolicy, apply_action
@@ -63,6 +64,7 @@ PERMITTED: dict[Role, frozenset[LifecycleAction]] = {
     Role.LEAD: _CASEWORK
     | {A.ASSIGNED, A.CLOSED, A.REOPENED, A.REGRADED, A.COMPLEXITY_MARKED, A.WITHDRAWN},
     Role.MANAGER: frozenset(LifecycleAction),
+    Role.AUDITOR: frozenset(),  # reads the access log only (issue 20)
 }
 MANAGER_VERDICTS = frozenset({Verdict.MALICIOUS})
 _ROLED = frozenset({A.REGRADED, A.COMPLEXITY_MARKED})  # the contract carries the actor's role
@@ -219,6 +221,7 @@ class CaseDesk:
         if (taken := record.submissions.get(action_id)) is None:
             action = self._action(complaint_id, request, who, self.clock.now())
             outcome = apply_action(case, action, policy=self.policy, calendar=self.calendar)
+            outcome = capped_extension(record, outcome, policy=self.policy, calendar=self.calendar)
             if isinstance(outcome, Refusal):
                 status = 422 if outcome.reason in INCOMPLETE else 409
                 raise ApiProblemError(status, outcome.reason, outcome.detail, outcome.state)

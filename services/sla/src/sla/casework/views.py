@@ -19,6 +19,7 @@ from contracts import (
     Severity,
     Verdict,
 )
+from sla.privacy.contact import ContactView
 
 ShownStatus = Literal["running", "met", "cancelled"]
 SHOWN = frozenset({"running", "met", "cancelled"})
@@ -134,6 +135,11 @@ class CaseView(View):
     clocks: list[ClockView]
     notifications: list[ReceiptView]
     history: list[HistoryView]
+    contact: ContactView | None = Field(
+        None,
+        description="The customer's phone, name and address, masked; unmasked only through "
+        "`POST /cases/{id}/contact/reveal` (logged). None when no contact is held.",
+    )
 
 
 class CaseRow(View):

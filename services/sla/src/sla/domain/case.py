@@ -62,6 +62,7 @@ class Case:
     owner_department: str | None = None
     handovers: tuple[Handover, ...] = ()
     complex_case: bool = False  # marked complex by a lead or manager (`complexity_marked`)
+    extended_total: timedelta = timedelta(0)  # natural time approved extensions moved dues by
 
     @property
     def pending_handover(self) -> Handover | None:

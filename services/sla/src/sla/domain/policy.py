@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,22 @@ def _percent(value: Any) -> int:
     return number if number > 0 else -1
 
 
+def _extension_caps(raw: Any, *, where: str) -> tuple[timedelta, timedelta]:
+    """`extensions: {max_each, max_total}` in natural time (defaults 14d and 30d): working time
+    would let a cap of "90 days" move a due by most of a year (issue 21)."""
+    section = {} if raw is None else raw
+    if not isinstance(section, dict) or set(section) - {"max_each", "max_total"}:
+        raise PolicyError(f"{where}: `extensions` is a mapping of `max_each` and `max_total`")
+    try:
+        each = parse_duration(section.get("max_each", "14d")).natural()
+        total = parse_duration(section.get("max_total", "30d")).natural()
+    except PolicyError as exc:
+        raise PolicyError(f"{where}: `extensions`: {exc} (use h or d)") from None
+    if each > total:
+        raise PolicyError(f"{where}: `extensions.max_each` is longer than `max_total`")
+    return each, total
+
+
 @dataclass(frozen=True)
 class SlaPolicy:
     """Everything the SLA service needs from one pack's sla.yaml."""
@@ -56,6 +73,10 @@ class SlaPolicy:
     pause_cap: Duration
     upgrades: tuple[Upgrade, ...]
     failed_callback_attempts: int = 3
+    extension_cap: timedelta = timedelta(days=14)
+    """How far one approved extension may move a due (natural time; `extensions.max_each`)."""
+    extension_total_cap: timedelta = timedelta(days=30)
+    """How far all extensions of one case together may move its dues (`extensions.max_total`)."""
     source: Path | None = field(default=None, compare=False)
     # The pack's own calendar, for callers (lifecycle pause caps) that were not handed one.
     calendar: BusinessCalendar | None = field(default=None, compare=False, repr=False)
@@ -99,6 +120,7 @@ class SlaPolicy:
             raise PolicyError(
                 f"{source or name}: `closure.failed_callback_attempts` must be a whole number"
             )
+        each, total = _extension_caps(data.get("extensions"), where=str(source or name))
         for key in ("overlays", "escalation", "upgrades"):
             if not isinstance(data.get(key) or [], list):
                 raise PolicyError(f"{source or name}: `{key}` must be a list")
@@ -118,6 +140,8 @@ class SlaPolicy:
                 )
             ),
             failed_callback_attempts=attempts,
+            extension_cap=each,
+            extension_total_cap=total,
             source=source,
         )
 

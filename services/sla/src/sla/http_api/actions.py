@@ -34,7 +34,7 @@ def action_routes(desk: CaseDesk) -> APIRouter:
     @router.get(
         f"{PREFIX}/{{complaint_id}}/actions/{{action_id}}",
         summary="Whether an action was applied",
-        responses=responses(401, 404, 409, 422, also={202: {"model": ActionPending}}),
+        responses=responses(401, 404, 409, 422, 503, also={202: {"model": ActionPending}}),
     )
     async def action_result(
         complaint_id: CaseId, action_id: ActionId, who: Staff, response: Response

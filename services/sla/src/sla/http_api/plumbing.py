@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from http import HTTPStatus
 from typing import Annotated, Any
@@ -11,14 +12,19 @@ from fastapi import Depends, FastAPI, Path, Request, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.security import APIKeyHeader
+from pymongo.errors import PyMongoError
 from starlette.exceptions import HTTPException
 
+from servicekit.httpguard import database_fields
 from sla.casework.desk import ACTION_ID, ApiProblemError, Problem
 from sla.settings import StaffKey
 
+log = logging.getLogger(__name__)
 COMPLAINT_ID = r"^CP[0-9]{8}-[0-9A-Z]{10}$"  # the contracts' ComplaintId
 MAX_BODY = 64 * 1024
 """Largest request body: an action with every text field full is well under 40 KiB."""
+RETRY_AFTER = "1"
+"""Seconds a client waits before asking again after a 503 of this API's own."""
 
 
 class PathPrefix(str):
@@ -110,7 +116,11 @@ _PROBLEMS: dict[int | str, dict[str, Any]] = {
         (409, "Not allowed in the case's state (or the action id was used for another action)."),
         (413, f"The body is larger than {MAX_BODY} bytes."),
         (422, "The request is malformed or lacks what the action needs."),
-        (503, "Kafka did not take the action; send it again with the same action_id."),
+        (
+            503,
+            "Busy, the database did not answer, or Kafka did not take the action: ask again"
+            " after Retry-After (an action with the same action_id).",
+        ),
     )
 }
 
@@ -145,3 +155,17 @@ def answer_problems(app: FastAPI) -> None:
         where = [".".join(str(p) for p in e["loc"]) + f": {e['msg']}" for e in exc.errors()[:5]]
         body = Problem(reason="invalid_request", detail="; ".join(where))
         return JSONResponse(body.model_dump(mode="json"), status_code=422)
+
+    @app.exception_handler(PyMongoError)
+    async def database_failed(request: Request, exc: PyMongoError) -> JSONResponse:
+        # Without this, Starlette answers 500 before the service's guard sees the error.
+        slow = bool(getattr(exc, "timeout", False))
+        fields = database_fields(request.scope, exc)
+        log.warning(
+            "case API answered 503: database %s",
+            "timeout" if slow else "error",
+            extra={"fields": fields},
+        )
+        detail = "the database did not answer in time" if slow else "the database failed"
+        body = Problem(reason="database_unavailable", detail=detail + "; ask again shortly")
+        return JSONResponse(body.model_dump(mode="json"), 503, {"Retry-After": RETRY_AFTER})

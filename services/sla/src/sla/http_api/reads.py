@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -13,12 +13,12 @@ from contracts import CaseState, Channel, Severity
 from servicekit.clock import Clock
 from sla.casework.access import Desk, NotYourCaseError, may_see
 from sla.casework.desk import PREFIX, ApiProblemError
-from sla.http_api.plumbing import CaseId, Staff, responses
+from sla.http_api.plumbing import RETRY_AFTER, CaseId, Staff, responses
 from sla.ports import MAX_PAGE, CaseFilter
 from sla.queries import CasePage, CaseQueries, CaseQuery, CaseView, cursor_of
 
 CATEGORY = r"^[a-z][a-z0-9_]*(/[a-z][a-z0-9_]*)*$"  # a taxonomy path, e.g. billing/overcharge
-CURSOR = r"^[0-9]{1,15}\.CP[0-9]{8}-[0-9A-Z]{10}$"  # a page's next_after: <received ms>.<id>
+CURSOR = r"^[0-9]{1,13}\.CP[0-9]{8}-[0-9A-Z]{10}$"  # a page's next_after: <received ms>.<id>
 LIST_SLOTS = 2  # list requests at once (FerretDB 1.x scans `cases` for each); more get 503
 LIST_PARAMETERS = frozenset(
     {
@@ -46,13 +46,23 @@ def _plain_query(request: Request, _: Staff) -> None:
         raise ApiProblemError(422, "invalid_request", f"query parameter {repeated[0]!r} repeats")
 
 
+def _cursor(after: str) -> tuple[datetime, str]:
+    """The page cursor, or 422: one that fits the pattern may still lie past the year 9999."""
+    try:
+        return cursor_of(after)
+    except (OverflowError, ValueError):
+        raise ApiProblemError(422, "invalid_request", "`after` is no page's next_after") from None
+
+
 def read_routes(queries: CaseQueries, clock: Clock) -> APIRouter:
     """`GET /cases/{id}` and `GET /cases`."""
     router = APIRouter()
     list_slots = asyncio.Semaphore(LIST_SLOTS)
 
     @router.get(
-        f"{PREFIX}/{{complaint_id}}", summary="One case", responses=responses(401, 403, 404, 422)
+        f"{PREFIX}/{{complaint_id}}",
+        summary="One case",
+        responses=responses(401, 403, 404, 422, 503),
     )
     async def show_case(complaint_id: CaseId, who: Staff) -> CaseView:
         """The case (if it is the staff member's, their department's or its queue's): state,
@@ -71,7 +81,7 @@ def read_routes(queries: CaseQueries, clock: Clock) -> APIRouter:
     @router.get(
         PREFIX,
         summary="Cases matching filters",
-        responses=responses(401, 422),
+        responses=responses(401, 422, 503),
         dependencies=[Depends(_plain_query)],
     )
     async def list_cases(
@@ -94,13 +104,13 @@ def read_routes(queries: CaseQueries, clock: Clock) -> APIRouter:
     ) -> CasePage:
         """Cases matching every filter given, oldest first, one page at a time (keyset paging)."""
         if list_slots.locked():  # shed at once: a queue of lists only makes every answer late
-            raise HTTPException(503, "too many list requests at once", {"Retry-After": "1"})
+            raise HTTPException(503, "too many list requests at once", {"Retry-After": RETRY_AFTER})
         async with list_slots:
             query = CaseQuery(
                 fields=CaseFilter(state, severity, category, channel, assignee),
                 overdue=overdue,
                 due_within=timedelta(hours=due_within_hours) if due_within_hours else None,
-                after=cursor_of(after) if after else None,
+                after=_cursor(after) if after else None,
                 page_size=page_size,
                 visible=lambda row: may_see(who, Desk.of_row(row)),
             )
