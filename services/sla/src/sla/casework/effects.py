@@ -20,14 +20,9 @@ from contracts import (
 )
 from sla.casework.keys import keys_after, keys_of, new_flags
 from sla.clocks.firing import next_of
-from sla.clocks.replan import (
-    Keys,
-    calendar_moves,
-    pause_upgrades,
-    replan_for_severity,
-    resume_upgrades,
-)
+from sla.clocks.replan import Keys, calendar_moves, pause_window, replan_for_severity
 from sla.clocks.sheet import ClockEntry, ClockStatus, as_deadline, entry_of, upsert, with_plan
+from sla.clocks.upgrades import pause_upgrades, resume_upgrades
 from sla.domain import (
     BusinessCalendar,
     SlaPolicy,
@@ -158,6 +153,7 @@ class SheetChange:
                     deadline=as_deadline(base), hours=hours, calendar=self.calendar
                 )
                 plan = replace(plan, pause_base=(later.due_at, with_plan(base, later).thresholds))
+            plan = replace(plan, extended_hours=e.extended_hours + hours)
             self.put(plan)
             self.event(SlaEventKind.EXTENDED, plan)
 
@@ -222,15 +218,18 @@ class SheetChange:
                 self.put(entry)
 
     def recalendar(self, keys: Keys) -> None:
-        """Re-plan every running, unpaused clock on this service's calendar; each one whose due
-        moves is announced with its old and new due and calendar versions (kept in the log)."""
+        """Re-plan every running clock on this service's calendar (a paused one stays paused);
+        each one whose due moves is announced with its old and new due and calendar versions
+        (kept in the log)."""
+        case = self.record.case
         moves = calendar_moves(
             self.sheet,
-            severity=self.record.case.severity,
+            severity=case.severity,
             flags=self.record.facts.flags,
             keys=keys,
             policy=self.policy,
             calendar=self.calendar,
+            pause=pause_window(case, policy=self.policy, calendar=self.calendar),
         )
         for old, new in moves:
             self.put(new)
@@ -291,6 +290,7 @@ def apply_effects(
             calendar=calendar,
             keys=keys,
             previous=None if severity_changed or flags is not None else before,
+            pause=pause_window(step.case, policy=policy, calendar=calendar),
         )
     if action.action is LifecycleAction.CONTACTED:
         change.progress_given()
