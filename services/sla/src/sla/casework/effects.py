@@ -18,6 +18,7 @@ from contracts import (
     SlaChanged,
     SlaEventKind,
 )
+from sla.casework.keys import keys_after, keys_of, new_flags
 from sla.clocks.firing import next_of
 from sla.clocks.replan import Keys, calendar_moves, pause_window, replan_for_severity
 from sla.clocks.sheet import ClockEntry, ClockStatus, as_deadline, entry_of, upsert, with_plan
@@ -249,18 +250,6 @@ class SheetChange:
                 self.put(following)
 
 
-def keys_of(record: CaseRecord) -> Keys:
-    """The case's category and complexity mark, as its clocks' amounts are keyed on them."""
-    return Keys(category=record.facts.category, complex_case=record.case.complex_case)
-
-
-def keys_after(record: CaseRecord, action: CaseAction, step: Transition) -> Keys:
-    """The keys once the action applied: a complaint regrade's category, the new mark."""
-    regrade = action.regrade
-    category = regrade.category if regrade and regrade.category else record.facts.category
-    return Keys(category=category, complex_case=step.case.complex_case)
-
-
 def apply_effects(
     record: CaseRecord,
     action: CaseAction,
@@ -284,20 +273,23 @@ def apply_effects(
     if ClockName.RESOLUTION in step.stops or action.action in CANCELLING:
         change.cancel_upgrades()
     before, keys = keys_of(record), keys_after(record, action, step)
+    flags = new_flags(record, action)
+    if flags is not None:  # later clocks, warnings and overlays follow the corrected flags too
+        change.record = replace(record, facts=replace(record.facts, flags=flags))
     if step.starts:
         change.start(step, keys)
     severity_changed = step.case.severity is not record.case.severity
-    if severity_changed or keys != before:  # a regrade or a complexity mark: re-plan
+    if severity_changed or flags is not None or keys != before:  # a regrade or a mark: re-plan
         change.sheet = replan_for_severity(
             change.sheet,
             severity=step.case.severity,
             channel=record.facts.channel,
-            flags=record.facts.flags,
+            flags=change.record.facts.flags,
             now=action.occurred_at,
             policy=policy,
             calendar=calendar,
             keys=keys,
-            previous=None if severity_changed else before,
+            previous=None if severity_changed or flags is not None else before,
             pause=pause_window(step.case, policy=policy, calendar=calendar),
         )
     if action.action is LifecycleAction.CONTACTED:
