@@ -4,7 +4,10 @@ A `Fault` of scripts/faults.py: halfway through the steady load it publishes for
 one outage (different wordings, no shared place name), SIGKILLs the notifier as soon as the first
 incident notice reaches the receiver, starts it again, and waits until every member was told. It
 records a FAILED note unless each member got exactly one incident notice and operations exactly
-one opening alert; the suite's own count then finds no notification key delivered twice.
+one opening alert; the suite's own count then finds no notification key delivered twice. Notices
+the gateway accepted just before the kill go out again under their key and are dropped there
+(the channel contract, notifier.channels.base); the notes say how many, and how long after the
+kill every member had been told (claims of the dead sender come due within one lease).
 """
 
 from __future__ import annotations
@@ -98,6 +101,7 @@ async def notifier_killed_during_fanout(run: Run) -> None:
     _check(await _until(notices, WAIT), "no incident notice within 180 s")
     [victim] = [p for p in run.pipeline.processes if p.name == "notifier" and p.replica == 0]
     run.pipeline.kill(victim)
+    killed_at = time.monotonic()
     before = len(notices())
     run.pipeline.processes.remove(victim)
     await asyncio.sleep(2.0)
@@ -110,6 +114,7 @@ async def notifier_killed_during_fanout(run: Run) -> None:
         ids = {str(d["_id"]) for d in docs}
         _check(len(ids) == MEMBERS, f"{len(ids)} of {MEMBERS} outage complaints taken in")
         _check(await _until(lambda: ids <= set(notices()), WAIT), "a member was never told")
+        run.notes.append(f"all told {time.monotonic() - killed_at:.0f} s after the kill")
         await asyncio.sleep(3.0)  # late duplicates, if any
     finally:
         await client.close()
@@ -117,4 +122,7 @@ async def notifier_killed_during_fanout(run: Run) -> None:
     _check(set(told.values()) == {1}, f"notices per member: {sorted(set(told.values()))}")
     opened = [d for d in run.receiver.deliveries if d.template == "staff_incident_opened"]
     _check(len(opened) == 1, f"operations told of the opening {len(opened)} times")
-    run.notes.append(f"{MEMBERS} members, one notice each")
+    run.notes.append(
+        f"{MEMBERS} members, one notice each; {run.receiver.replayed} re-sent copies dropped "
+        "on Idempotency-Key"
+    )

@@ -24,14 +24,14 @@ _DOCS = {
     "notifier": notifier_docs,
 }
 BUILDERS: dict[str, Callable[[], AsgiFastStream]] = {
-    service: partial(module.build, POLICIES) for service, module in _DOCS.items()
+    service: partial(module.DOCS.build, POLICIES) for service, module in _DOCS.items()
 }
 """Each service's app, built anew on every call."""
 ASYNCAPI: dict[str, Callable[[], dict[str, Any]]] = {
-    service: partial(module.asyncapi, POLICIES) for service, module in _DOCS.items()
+    service: partial(module.DOCS.asyncapi, POLICIES) for service, module in _DOCS.items()
 }
 """Each service's AsyncAPI document, as `python -m <service>.docs` prints it."""
 PUBLISHES: dict[str, tuple[Published, ...]] = {
-    service: module.PUBLISHES for service, module in _DOCS.items()
+    service: module.DOCS.publishes for service, module in _DOCS.items()
 }
 """What each service declares it publishes."""

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from classifier.domain import Classifier, normalise
+from classifier.domain.first_chars import first_chars
 from classifier.domain.lexicon import LexiconIndex, lexicon_hits
 from classifier.domain.rules import Firing, evaluate, evaluate_all
 from classifier.domain.scopes import (
@@ -170,3 +171,37 @@ def test_lexicon_index_finds_what_trying_every_keyword_finds(telecom: Classifier
     odd = {"a": ("话费", "", "话费"), "b": ("费", "话")}
     for text in ["", "话费", "费话", "无关"]:
         assert LexiconIndex(odd).hits(text) == lexicon_hits(odd, text)
+
+
+def test_first_characters_cover_every_match_the_pack_finds(telecom: Classifier) -> None:
+    rules = (*telecom.policy.kind_rules, *telecom.policy.rules)
+    known = [(p, f) for r in rules for p, f in zip(r.patterns, r.pattern_firsts, strict=True) if f]
+    assert len(known) > 40  # most patterns get a prefilter
+    checked = 0
+    for raw, _, _ in TEXTS:
+        text = normalise(raw)
+        for pattern, firsts in known:
+            for match in pattern.finditer(text):
+                if match.group(0):
+                    assert match.group(0)[0] in firsts, (pattern.pattern, raw)
+                    checked += 1
+    assert checked > 500
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("已经|早已", {"已", "早"}),
+        ("(?:打过|找了)12315", {"打", "找"}),
+        ("(?<!不)会?起诉", {"会", "起"}),
+        ("[一二三]个人", {"一", "二", "三"}),
+        ("VIP", {"v", "V"}),
+        ("(?:^|[^要])投诉", None),
+        ("a*", None),
+        (".起诉", None),
+    ],
+)
+def test_first_characters_of_small_patterns(source: str, expected: set[str] | None) -> None:
+    compiled = re.compile(source, re.IGNORECASE)
+    got = first_chars(compiled)
+    assert got == (None if expected is None else frozenset(expected))

@@ -2,8 +2,9 @@
 
 The four services run as processes. One complaint is classified and its case opened; a lead posts
 a `regraded` action with a new kind, category, severity and flags and a reason. Then: the case
-the API shows has the new severity and category and its clocks re-planned (the resolution clock
-of the new level is shorter); the classifier's stored decision carries the correction; and
+the API shows has the new severity, category and flags and its clocks re-planned (the resolution
+clock of the new level moves; the `media` flag puts the media contact on its breach, as stored in
+MongoDB); the classifier's stored decision carries the correction; and
 `complaints classify export-corrections` prints it as a training line.
 """
 
@@ -26,6 +27,7 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.stack, pytest.mark.e2e]
 COMPLAINTS = Path(sys.executable).parent / "complaints"
 Json = dict[str, Any]
+NEW_FLAGS = {"over_level", "regulator", "media", "vip"}
 
 
 def _resolution_days(severity: str) -> int:
@@ -71,12 +73,12 @@ async def regrade_and_check(staff: Staff, db: Any, config: StackConfig) -> None:
         cid,
         "lead",
         "regraded",
-        reason="客户说的是已经去了工信部, 不是要去",
+        reason="客户说的是已经去了工信部, 不是要去; 记者昨天已经来营业厅采访过",
         regrade={
             "kind": "complaint",
             "category": new_category,
             "severity": new_severity,
-            "flags": ["over_level", "regulator"],
+            "flags": sorted(NEW_FLAGS),
         },
     )
     assert applied["action"] == "regraded"
@@ -89,6 +91,18 @@ async def regrade_and_check(staff: Staff, db: Any, config: StackConfig) -> None:
     moved = due(after, "resolution")
     assert moved > resolution_before if longer else moved < resolution_before
     assert [h["action"] for h in after["history"]][-1] == "regraded"
+    assert set(before["flags"]) != NEW_FLAGS
+    assert set(after["flags"]) == NEW_FLAGS  # the case carries the corrected flags
+    stored = await db["cases"].find_one({"_id": cid})
+    assert set(stored["flags"]) == NEW_FLAGS
+    [breach] = [
+        t
+        for c in stored["clocks"]
+        if c["clock"] == "resolution" and c["status"] == "running"
+        for t in c["thresholds"]
+        if t["percent"] == 100
+    ]
+    assert "media_contact" in breach["audiences"]  # re-planned on the flags, not only the level
 
     # The classifier's stored decision carries the correction (it consumes the lifecycle topic).
     async def corrected() -> Json | None:
@@ -99,7 +113,7 @@ async def regrade_and_check(staff: Staff, db: Any, config: StackConfig) -> None:
     assert decision["severity"] == new_severity
     assert decision["category"] == new_category
     assert decision["category_top"] == new_category.split("/", 1)[0]
-    assert set(decision["flags"]) == {"over_level", "regulator"}
+    assert set(decision["flags"]) == NEW_FLAGS
     assert decision["regraded"]["role"] == "lead"
     assert decision["regraded"]["actor"] == "lead-e2e"
 
@@ -123,7 +137,7 @@ async def regrade_and_check(staff: Staff, db: Any, config: StackConfig) -> None:
     assert len(lines) == 1, lines
     label, severity, flags, _channel, _tier, text = [f.strip() for f in lines[0].split("|", 5)]
     assert (label, severity) == (new_category.split("/", 1)[0], new_severity)
-    assert set(flags.split(",")) == {"over_level", "regulator"}
+    assert set(flags.split(",")) == NEW_FLAGS
     assert text
 
 

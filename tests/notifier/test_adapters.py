@@ -188,6 +188,22 @@ async def test_an_abandoned_claim_becomes_due_when_its_lease_ends(backend: Backe
     assert (due.delivery, due.held_for) == (d, None)
 
 
+async def test_a_renewed_claim_is_not_due_until_its_new_lease_ends(backend: Backend) -> None:
+    d, settled = delivery(CID), delivery(CID2)
+    await backend.first.claim([d, settled], now=NOW, lease_until=NOW + LEASE)
+    await backend.first.complete([outcome(settled, DeliveryStatus.DELIVERED)], now=NOW)
+    renewed = NOW + LEASE - timedelta(seconds=1)
+    await backend.first.extend([d.key, settled.key], lease_until=renewed + LEASE)
+    at_old_end = NOW + LEASE
+    assert await backend.second.claim_due(now=at_old_end, lease_until=at_old_end, limit=5) == []
+    assert await backend.first.next_due_at() == renewed + LEASE
+    # A settled key is never made waiting again by a late renewal.
+    [due] = await backend.second.claim_due(
+        now=renewed + LEASE, lease_until=renewed + 2 * LEASE, limit=5
+    )
+    assert due.delivery.key == d.key
+
+
 @pytest.mark.stack
 async def test_the_address_is_forgotten_once_the_delivery_is_settled(
     mongo_db: AsyncDatabase[Document],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -196,6 +197,44 @@ async def test_killed_mid_fan_out_every_customer_still_gets_one_notice() -> None
     assert Counter(address for address, _ in keys) == Counter(phones.values())
     assert len([m for m in sent if m.address not in {x.address for x in dying.sent}]) == 27
     assert all(m.subject.startswith("故障受理通知") for m in [*dying.sent, *second.sms.sent])
+
+
+class SlowChannel:
+    """Holds every message until released: a live sender slower than its lease."""
+
+    def __init__(self) -> None:
+        self.name = "sms"
+        self.sent: list[Message] = []
+        self.release = asyncio.Event()
+
+    async def send(self, message: Message) -> None:
+        await self.release.wait()
+        self.sent.append(message)
+
+
+async def test_a_slow_live_sender_keeps_its_claims_and_a_dead_ones_come_due_in_one_lease() -> None:
+    phones = {cid(n): f"+86138{n:08d}" for n in range(1, 4)}
+    slow = SlowChannel()
+    live = Rig(phones=phones, channels={"sms": slow, "webhook": FakeChannel("webhook")})
+    live.notifier.renew_every = 0.01
+    other = Rig(phones=phones, log=live.log, clock=live.clock)
+    opened = change(IncidentChange.OPENED, range(1, 4), range(1, 4), sequence=1)
+    sending = asyncio.create_task(live.on_incidents(opened))
+    await asyncio.sleep(0.05)
+    live.clock.advance(live.notifier.claim_lease * 3)  # the first lease is long over
+    await asyncio.sleep(0.05)  # … but it was renewed meanwhile
+    assert await other.dispatcher.run_once() == 0
+    slow.release.set()
+    await sending
+    assert sorted(m.address for m in slow.sent) == sorted(phones.values())
+    assert await other.dispatcher.run_once() == 0
+    assert other.sms.sent == []
+    # A sender that died renews nothing: its claims are due one lease after they were taken.
+    dying = DyingChannel(survive=0)
+    dead = Rig(phones=phones, channels={"sms": dying, "webhook": FakeChannel("webhook")})
+    with pytest.raises(Killed):
+        await dead.on_incidents(opened)
+    assert await dead.log.next_due_at() == dead.clock.now() + dead.notifier.claim_lease
 
 
 async def test_a_hot_issue_reaches_the_company_contact_with_the_complaints_behind_it() -> None:

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from complaints_cli.sla_replan import ReplanOptions, load_rules, moves_of, render
+from complaints_cli.sla_replan import override_labels, render, undeployed
 from contracts import (
     CaseAction,
     CaseActionRejected,
@@ -22,7 +22,10 @@ from contracts import (
     SlaEventKind,
     Topic,
 )
-from tests._builders.sla import CALENDAR, CID, Rig, classified
+from sla.casework.calendar_moves import CalendarPreview, moves_of
+from sla.domain import BusinessCalendar
+from sla.settings import Role
+from tests._builders.sla import CALENDAR, CID, POLICY, Rig, case_api, classified
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 SH = ZoneInfo("Asia/Shanghai")
@@ -93,14 +96,19 @@ async def test_replan_moves_open_deadlines_and_the_scheduler_fires_at_the_new_ti
     late_december: Rig, notice: Path
 ) -> None:
     rig = late_december
-    options = ReplanOptions(calendar_dir=notice, policy_dir=POLICIES)
-    policy, calendar = load_rules(options)
+    policy = POLICY
+    calendar = BusinessCalendar.from_section(dict(policy.calendar_section), calendar_dir=notice)
     assert calendar.version != CALENDAR.version
-    # The dry run: the dispatch moves a day; the rest of the sheet with it where it crosses 01-04.
-    moves = moves_of([await rig.record()], policy=policy, calendar=calendar)
+    # The CLI refuses a calendar the service does not run yet, and accepts the one it runs.
+    assert undeployed(override_labels(notice), CALENDAR.version) == ["cn-2027 override v2"]
+    assert undeployed(override_labels(notice), calendar.version) == []
+    # The dry run (the service's answer): the dispatch moves a day; the rest of the sheet with it
+    # where it crosses 01-04.
+    moves = moves_of(await rig.record(), policy=policy, calendar=calendar)
     dispatch_move = next(m for m in moves if m.key == "dispatch:1")
-    assert (dispatch_move.old_due, dispatch_move.new_due) == (OLD_DUE, NEW_DUE)
-    text = render(moves, calendar)
+    assert (dispatch_move.due_at, dispatch_move.new_due_at) == (OLD_DUE, NEW_DUE)
+    preview = CalendarPreview(calendar_version=calendar.version, cases=1, moves=moves)
+    text = render(preview.model_dump(mode="json"))
     [line] = [row for row in text.splitlines() if "dispatch:1" in row]
     assert line.endswith("2027-01-04 11:00 → 2027-01-05 11:00  (provisional)")
     assert f"to calendar   {calendar.version}" in text
@@ -146,4 +154,19 @@ async def test_replan_moves_open_deadlines_and_the_scheduler_fires_at_the_new_ti
     ]
     assert breach.due_at == NEW_DUE
     # Nothing moves twice: the same calendar again finds no deadline to move.
-    assert moves_of([await rig.record()], policy=policy, calendar=calendar) == []
+    assert moves_of(await rig.record(), policy=policy, calendar=calendar) == []
+
+
+async def test_the_case_api_answers_the_dry_run_to_a_manager_only(rig: Rig) -> None:
+    async with case_api(rig) as api:
+        refused = await api.get("/cases/calendar-moves", role=Role.LEAD)
+        assert refused.status_code == 403, refused.text
+        answer = await api.get("/cases/calendar-moves", role=Role.MANAGER)
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        # The service runs the calendar its case was planned on: nothing moves.
+        assert (body["calendar_version"], body["moves"], body["cases"]) == (
+            CALENDAR.version,
+            [],
+            0,
+        )

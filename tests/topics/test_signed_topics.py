@@ -39,7 +39,7 @@ from tests._builders.hostile import DEV_SIGNERS, ServiceOnBroker
 from tests._builders.hostile_notifier import HOSTILE as NOTIFIER_CASE
 from tests._builders.hostile_notifier import Notifier, NotifierTarget
 from tests._builders.sla import CALENDAR, POLICIES, POLICY, RECEIVED, classified
-from tests.notifier.rig import sla_alert, state_changed
+from tests.notifier.rig import incident_opened, sla_alert, state_changed
 
 pytestmark = pytest.mark.usefixtures("no_retry_sleeps")
 HOSTILE = "CP20261124-0000000099"
@@ -215,3 +215,22 @@ async def test_a_forged_state_change_or_sla_event_texts_no_one(
     # Signed by the SLA service, the same resolution is told to the customer.
     await notifier.rig.batch(Topic.LIFECYCLE, [resolved.model_dump_json().encode()])
     assert [m.complaint_id for m in notifier.sent()] == [NOTIFIER_CASE]
+
+
+@pytest.mark.parametrize("reason", sorted(FORGERS))
+async def test_a_forged_incident_event_tells_no_customer_and_no_operator(
+    notifier: Notifier, reason: str
+) -> None:
+    forger = {
+        "unsigned": None,
+        "wrong_signer": DEV_SIGNERS["sla"],  # another service's key does not make an incident
+        "forged_signature": Signer("classifier", b"a key someone guessed"),
+    }[reason]
+    opened = incident_opened([NOTIFIER_CASE]).model_dump_json().encode()
+    await notifier.rig.batch(Topic.INCIDENTS, [opened], signer=forger)
+    assert notifier.sent() == []
+    assert notifier.log.records == {}
+    assert [d.reason for d in notifier.rig.dead_letters()] == [reason]
+    # Signed by the classifier, the same incident reaches operations and the customer.
+    await notifier.rig.batch(Topic.INCIDENTS, [opened])
+    assert NOTIFIER_CASE in {m.complaint_id for m in notifier.sent()}

@@ -104,6 +104,10 @@ class CaseClient:
         }
         return await self._send("GET", "/cases", params=params)
 
+    async def calendar_moves(self) -> Answer:
+        """`GET /cases/calendar-moves` (a manager's key): what the running calendar moves."""
+        return await self._send("GET", "/cases/calendar-moves")
+
     async def act(self, complaint_id: str, body: Json) -> Answer:
         """`POST /cases/{id}/actions`."""
         return await self._send("POST", f"/cases/{complaint_id}/actions", json=body)

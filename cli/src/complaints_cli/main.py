@@ -186,9 +186,11 @@ def parser() -> argparse.ArgumentParser:
     add_sla_parser(sub, policy)
     _add_operations(sub)
     from complaints_cli.case_cmd import add_case_parser
+    from complaints_cli.incident_cmd import add_incident_parser
     from complaints_cli.privacy_cmd import add_privacy_parser
 
     add_case_parser(sub)
+    add_incident_parser(sub)
     add_privacy_parser(sub)
     return root
 

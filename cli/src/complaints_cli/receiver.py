@@ -2,8 +2,9 @@
 
 It checks each request the way the real endpoint would (HMAC signature for the gateway and webhook,
 the robot key for WeCom, the timestamp signature for DingTalk), answers in that endpoint's format,
-and records what arrived, so the demo and the end-to-end checks count deliveries at the receiving
-end, not at the sender.
+drops a gateway or webhook request repeating an accepted `Idempotency-Key` (counted in `replayed`:
+the notifier's channel contract relies on it, docs/notifier.md), and records what arrived, so the
+demo and the end-to-end checks count deliveries at the receiving end, not at the sender.
 """
 
 from __future__ import annotations
@@ -78,6 +79,10 @@ class Receiver:
     deliveries: list[Delivery] = field(default_factory=list)
     rejected_signatures: int = 0
     fail_with: int | None = None
+    replayed: int = 0
+    """Requests repeating an `Idempotency-Key` already accepted: answered 200, not delivered
+    again (what the channel contract asks of the SMS gateway and the webhook)."""
+    _accepted: set[tuple[str, bytes]] = field(default_factory=set, repr=False)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one HTTP request."""
@@ -148,6 +153,12 @@ class Receiver:
         if not hmac.compare_digest(headers.get(b"x-signature", b""), f"sha256={expected}".encode()):
             self.rejected_signatures += 1
             return 401
+        idempotency = headers.get(b"idempotency-key")
+        if idempotency:
+            if (path, idempotency) in self._accepted:
+                self.replayed += 1
+                return 200
+            self._accepted.add((path, idempotency))
         payload = json.loads(body)
         self.deliveries.append(
             Delivery(

@@ -51,21 +51,13 @@ def _sla_simulate(args: argparse.Namespace) -> int:
 
 
 def _sla_replan(args: argparse.Namespace) -> int:
-    from complaints_cli.simulate import DEMO_DATABASE, default_mongo_url
     from complaints_cli.sla_replan import ReplanError, ReplanOptions, replan_command
 
     options = ReplanOptions(
-        calendar_dir=args.calendar,
-        policy_dir=args.policy_dir,
-        pack=args.pack,
-        mongo_url=args.mongo_url,
-        database=args.database,
-        apply=args.apply,
-        api=args.api,
-        api_key=args.api_key,
+        calendar_dir=args.calendar, apply=args.apply, api=args.api, api_key=args.api_key
     )
     try:
-        return replan_command(options, default_mongo=default_mongo_url(), default_db=DEMO_DATABASE)
+        return replan_command(options)
     except ReplanError as exc:
         print(f"complaints sla replan: {exc}", file=sys.stderr)
         return 2
@@ -106,13 +98,10 @@ def add_sla_parser(
     simulate.set_defaults(func=_sla_simulate)
     replan = sla_sub.add_parser(
         "replan",
-        parents=[policy],
-        help="open deadlines on a changed calendar: a dry run, then --apply",
+        help="open deadlines on a changed calendar: a dry run, then --apply (a manager's key)",
     )
     replan.add_argument("--calendar", type=Path, required=True, help="calendar override directory")
-    replan.add_argument("--apply", action="store_true", help="re-plan them (a manager's key)")
-    replan.add_argument("--mongo-url", help="default: $COMPLAINTS_MONGO or the local stack")
-    replan.add_argument("--database", help="default: complaints_demo")
+    replan.add_argument("--apply", action="store_true", help="re-plan them")
     replan.add_argument(
         "--api", default=os.environ.get("COMPLAINTS_CASE_API", "http://127.0.0.1:8003")
     )

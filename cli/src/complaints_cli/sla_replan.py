@@ -1,10 +1,11 @@
 """`complaints sla replan --calendar DIR`: open deadlines planned again on a changed calendar.
 
-A dry run (the default) reads the stored cases and prints, per open deadline whose due time moves,
-the old and new due and the calendar versions. `--apply` then asks the SLA service, through the case
-API as a manager, to re-plan each such case (`calendar_replanned`): the service refuses unless it
-runs that calendar already, re-plans in one compare-and-set per case (the case log keeps each
-moved clock's old and new due and versions), publishes the changes and moves the scheduler's index.
+The SLA service does the work (ADR 0012); this command only asks, through the case API with a
+manager's key. First it checks that the service runs the calendar in DIR (every override there,
+at its version: deploy first), then prints the moves the service computes on it (`GET
+/cases/calendar-moves`: old and new due, calendar versions). `--apply` then sends each case with a
+moving deadline a `calendar_replanned` action: the service re-plans it in one compare-and-set (the
+case log keeps each moved clock's old and new due and versions), publishes, and moves its index.
 """
 
 from __future__ import annotations
@@ -15,11 +16,9 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
-if TYPE_CHECKING:
-    from sla.domain import BusinessCalendar, SlaPolicy
-    from sla.ports import CaseRecord
+import yaml
 
 LOCAL = "%Y-%m-%d %H:%M"
 
@@ -29,155 +28,99 @@ class ReplanError(ValueError):
 
 
 @dataclass(frozen=True)
-class Move:
-    """One open deadline whose due time moves on the new calendar."""
-
-    complaint_id: str
-    key: str
-    old_due: datetime
-    new_due: datetime
-    old_version: str
-    new_version: str
-    provisional: bool
-
-
-@dataclass(frozen=True)
 class ReplanOptions:
     """What `complaints sla replan` was asked."""
 
     calendar_dir: Path
-    policy_dir: Path
-    pack: str = "telecom"
-    mongo_url: str | None = None
-    database: str | None = None
     apply: bool = False
     api: str = "http://127.0.0.1:8003"
     api_key: str | None = None
 
 
-def load_rules(options: ReplanOptions) -> tuple[SlaPolicy, BusinessCalendar]:
-    """The pack's rules with its working hours over the calendar overrides in `calendar_dir`."""
-    from sla.domain import BusinessCalendar, PolicyError, SlaPolicy
-    from sla.domain.packfile import read_yaml_mapping, sla_file
-
-    if not options.calendar_dir.is_dir():
-        raise ReplanError(f"no calendar directory {str(options.calendar_dir)!r}")
-    try:
-        policy = SlaPolicy.load(policy_dir=options.policy_dir, pack=options.pack)
-        path = sla_file(policy_dir=options.policy_dir, pack=options.pack)
-        section = read_yaml_mapping(path).get("calendar") or {}
-        calendar = BusinessCalendar.from_section(
-            section, calendar_dir=options.calendar_dir, source=path
-        )
-    except PolicyError as exc:
-        raise ReplanError(str(exc)) from exc
-    return policy, calendar
+def override_labels(calendar_dir: Path) -> list[str]:
+    """`cn-<year> override v<version>` for each override in the directory, as the service's
+    calendar version names them."""
+    if not calendar_dir.is_dir():
+        raise ReplanError(f"no calendar directory {str(calendar_dir)!r}")
+    labels = []
+    for path in sorted(calendar_dir.glob("cn-*.y*ml")):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise ReplanError(f"{path.name}: not readable YAML ({type(exc).__name__})") from exc
+        if not isinstance(data, dict) or "year" not in data or "version" not in data:
+            raise ReplanError(f"{path.name}: an override names its `year` and `version`")
+        labels.append(f"cn-{data['year']} override v{data['version']}")
+    return labels
 
 
-def moves_of(
-    records: list[CaseRecord], *, policy: SlaPolicy, calendar: BusinessCalendar
-) -> list[Move]:
-    """Every open deadline of these cases that the calendar moves."""
-    from sla.clocks.replan import Keys, calendar_moves
-    from sla.domain import TERMINAL
-
-    found = []
-    for record in records:
-        if record.case.state in TERMINAL:
-            continue
-        keys = Keys(record.facts.category, record.case.complex_case)
-        pairs = calendar_moves(
-            record.clocks,
-            severity=record.case.severity,
-            flags=record.facts.flags,
-            keys=keys,
-            policy=policy,
-            calendar=calendar,
-        )
-        found += [
-            Move(
-                record.complaint_id,
-                old.key,
-                old.due_at,
-                new.due_at,
-                old.calendar_version,
-                new.calendar_version,
-                new.provisional,
-            )
-            for old, new in pairs
-        ]
-    return found
+def undeployed(labels: list[str], running: str) -> list[str]:
+    """The overrides of DIR the service's calendar version does not name (not deployed)."""
+    named = {part.removesuffix(" (provisional)") for part in running.split(" + ")}
+    return [label for label in labels if label not in named]
 
 
-def render(moves: list[Move], calendar: BusinessCalendar) -> str:
+def render(preview: dict[str, Any]) -> str:
     """One line per moved deadline, and the versions."""
+    moves: list[dict[str, Any]] = preview["moves"]
+
+    def local(text: str) -> str:
+        return f"{datetime.fromisoformat(text):{LOCAL}}"
+
     lines = [
-        f"{m.complaint_id}  {m.key:<22} {calendar.local(m.old_due):{LOCAL}} → "
-        f"{calendar.local(m.new_due):{LOCAL}}{'  (provisional)' if m.provisional else ''}"
+        f"{m['complaint_id']}  {m['key']:<22} {local(m['due_at'])} → {local(m['new_due_at'])}"
+        f"{'  (provisional)' if m['provisional'] else ''}"
         for m in moves
     ]
-    versions = sorted({m.old_version for m in moves})
-    cases = len({m.complaint_id for m in moves})
-    lines.append(f"{len(moves)} open deadlines of {cases} cases move")
-    lines += [f"  from calendar {v}" for v in versions]
-    lines.append(f"  to calendar   {calendar.version}")
+    lines.append(f"{len(moves)} open deadlines of {preview['cases']} cases move")
+    lines += [f"  from calendar {v}" for v in sorted({m["calendar_version"] for m in moves})]
+    lines.append(f"  to calendar   {preview['calendar_version']}")
     return "\n".join(lines)
 
 
-async def read_records(mongo_url: str, database: str) -> list[CaseRecord]:
-    """The stored cases, through the SLA service's own store (read only)."""
-    from pydantic import SecretStr
-
-    from servicekit.mongo import database as pipeline_database
-    from servicekit.mongo import open_client
-    from servicekit.settings import MongoSettings
-    from sla.adapters.mongo_cases import MongoCaseStore
-    from sla.ports import CaseFilter
-
-    settings = MongoSettings(url=SecretStr(mongo_url), database=database)
-    client = open_client(settings, app_name="complaints-sla-replan")
-    try:
-        store = MongoCaseStore(pipeline_database(client, settings))
-        ids = [row.facts.complaint_id for row in await store.search(CaseFilter())]
-        loaded = await store.load_many(ids, log=False)
-        return [loaded[i] for i in ids if i in loaded]
-    finally:
-        await client.close()
-
-
-async def apply(moves: list[Move], *, version: str, options: ReplanOptions) -> int:
-    """Ask the SLA service to re-plan each case; the number of cases it re-planned."""
+async def replan(options: ReplanOptions) -> int:
+    """Print the moves (and apply them with --apply); 0 when every case asked was re-planned."""
     from complaints_cli.case_client import CaseClient
 
     if not options.api_key:
-        raise ReplanError("--apply needs a manager's API key (--api-key or $COMPLAINTS_API_KEY)")
-    action_id = "replan-" + hashlib.sha256(version.encode()).hexdigest()[:16]
-    done = 0
+        raise ReplanError("a manager's API key is needed (--api-key or $COMPLAINTS_API_KEY)")
+    labels = override_labels(options.calendar_dir)
     async with CaseClient(base_url=options.api, api_key=options.api_key) as client:
-        for cid in dict.fromkeys(m.complaint_id for m in moves):
+        answer = await client.calendar_moves()
+        if answer.status != 200:
+            raise ReplanError(f"the case API answered {answer.status}: {answer.body.get('detail')}")
+        preview = answer.body
+        if missing := undeployed(labels, preview["calendar_version"]):
+            raise ReplanError(
+                f"the SLA service runs calendar {preview['calendar_version']!r}, not "
+                f"{', '.join(missing)}: deploy the calendar first"
+            )
+        print(render(preview))
+        cases = list(dict.fromkeys(m["complaint_id"] for m in preview["moves"]))
+        if not options.apply:
+            if cases:
+                print("dry run: nothing changed (--apply re-plans them)")
+            return 0
+        version = preview["calendar_version"]
+        action_id = "replan-" + hashlib.sha256(version.encode()).hexdigest()[:16]
+        done = 0
+        for cid in cases:
             body = {"action": "calendar_replanned", "action_id": action_id}
-            answer = await client.act_and_wait(cid, body | {"calendar_version": version})
-            if answer.status == 200:
+            result = await client.act_and_wait(cid, body | {"calendar_version": version})
+            if result.status == 200:
                 done += 1
             else:
-                reason = answer.body.get("reason", answer.status)
-                sys.stderr.write(f"{cid}: not re-planned ({reason}: {answer.body.get('detail')})\n")
-    return done
+                reason = result.body.get("reason", result.status)
+                sys.stderr.write(f"{cid}: not re-planned ({reason}: {result.body.get('detail')})\n")
+    print(f"re-planned {done} of {len(cases)} cases")
+    return 0 if done == len(cases) else 1
 
 
-def replan_command(options: ReplanOptions, *, default_mongo: str, default_db: str) -> int:
-    """Print the moves (dry run) or apply them; 0 when every case asked was re-planned."""
-    policy, calendar = load_rules(options)
-    records = asyncio.run(
-        read_records(options.mongo_url or default_mongo, options.database or default_db)
-    )
-    moves = moves_of(records, policy=policy, calendar=calendar)
-    print(render(moves, calendar))
-    if not options.apply or not moves:
-        if moves and not options.apply:
-            print("dry run: nothing changed (--apply re-plans them)")
-        return 0
-    cases = len({m.complaint_id for m in moves})
-    done = asyncio.run(apply(moves, version=calendar.version, options=options))
-    print(f"re-planned {done} of {cases} cases")
-    return 0 if done == cases else 1
+def replan_command(options: ReplanOptions) -> int:
+    """Run the re-plan; connection failures are a one-line error."""
+    import httpx
+
+    try:
+        return asyncio.run(replan(options))
+    except httpx.HTTPError as exc:
+        raise ReplanError(f"the case API at {options.api} is not reachable ({exc})") from exc

@@ -2,19 +2,16 @@
 
 One *receive* operation per subscriber (consumer group, the handler's docstring); one *send*
 operation per topic the service publishes, declared on the broker here from the service's list
-(`<service>.docs.PUBLISHES`); payloads are the contracts' pydantic models, partitions and retention
-come from `contracts.topics`. Each service's `docs` module builds its app and calls `document`.
+(`<service>.docs.PUBLISHES`); payloads are the contracts' pydantic models, partitions and
+retention come from `contracts.topics`. Each service's `docs` module declares a `ServiceDocs`
+(`service_docs`) that calls `document`.
 """
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib.metadata import version
-from pathlib import Path
 from typing import Any
 
 from faststream.asgi import AsgiFastStream
@@ -50,20 +47,6 @@ class Subscription:
     group: str
     topic: Topic
     description: str
-
-
-def docs_settings(policy_dir: Path) -> dict[str, Any]:
-    """Fixed settings for a documentation build, so the document never depends on the env."""
-    from servicekit.settings import KafkaSettings, MongoSettings
-    from servicekit.signing import SigningSettings
-
-    return {
-        "kafka": KafkaSettings(create_topics=False),
-        "signing": SigningSettings(dev_keys=True),  # built to be documented: nothing is signed
-        "mongo": MongoSettings(),
-        "policy_dir": policy_dir,
-        "policy_pack": "telecom",
-    }
 
 
 def topic_of(model: type[BaseModel]) -> Topic:
@@ -194,12 +177,3 @@ def document(
     factory = specification(app, service=service, description=description, publishes=publishes)
     spec = factory.to_specification().to_jsonable()
     return with_contracts(spec, service, groups, publishes)
-
-
-def main(generate: Callable[[Path], dict[str, Any]], argv: Sequence[str] | None = None) -> int:
-    """`python -m <service>.docs [--policy-dir DIR]`: the document as JSON on stdout."""
-    parser = argparse.ArgumentParser(description="Print the service's AsyncAPI document.")
-    parser.add_argument("--policy-dir", type=Path, default=Path("policies"))
-    args = parser.parse_args(argv)
-    sys.stdout.write(json.dumps(generate(args.policy_dir), ensure_ascii=False) + "\n")
-    return 0

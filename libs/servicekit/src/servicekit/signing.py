@@ -28,6 +28,7 @@ WRITER: dict[Topic, str] = {
     Topic.LIFECYCLE: "sla",
     Topic.SLA: "sla",
     Topic.NOTIFICATION_SENT: "notifier",
+    Topic.INCIDENTS: "classifier",  # a forged `closed` would text every member "restored"
 }
 """Topics whose consumers act only on the owning service's signed records (docs/security.md)."""
 

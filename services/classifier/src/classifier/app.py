@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from faststream.asgi import AsgiFastStream
+from faststream.asgi.types import ASGIApp
 
 from classifier import handlers
+from classifier.adapters.memory import InMemoryClassificationStore, InMemoryIncidentLedger
 from classifier.adapters.memory_corrections import InMemoryCorrectionStore
 from classifier.adapters.mongo import MongoClassificationStore
 from classifier.adapters.mongo_corrections import MongoCorrectionStore
+from classifier.adapters.mongo_incident_ledger import MongoIncidentLedger
 from classifier.domain import Classifier
+from classifier.incident_api import PREFIX, PathPrefix, create_incident_api
+from classifier.incident_desk import IncidentDesk
 from classifier.metrics import ClassifierMetrics
-from classifier.ports import ClassificationStore, CorrectionStore
+from classifier.ports import ClassificationStore, CorrectionStore, IncidentLedger
 from classifier.regrading import Regrading
 from classifier.service import Classification
 from classifier.settings import ClassifierSettings
@@ -30,6 +36,8 @@ class Ports:
     clock: Clock
     corrections: CorrectionStore | None = None
     """Staff regrades; in-memory when tests leave it out."""
+    ledger: IncidentLedger | None = None
+    """Operations' incident changes; over the in-memory store when tests leave it out."""
 
 
 def create_app(settings: ClassifierSettings, ports: Ports | None = None) -> AsgiFastStream:
@@ -42,6 +50,7 @@ def create_app(settings: ClassifierSettings, ports: Ports | None = None) -> Asgi
             store=MongoClassificationStore(db),
             clock=shell.clock(),
             corrections=MongoCorrectionStore(db),
+            ledger=MongoIncidentLedger(db),
         )
 
     classification = Classification(
@@ -59,4 +68,25 @@ def create_app(settings: ClassifierSettings, ports: Ports | None = None) -> Asgi
         settings=settings.kafka,
         verifier=shell.verifier,
     )
-    return shell.app(on_startup=[ports.store.ensure_indexes])
+    return shell.app(
+        on_startup=[ports.store.ensure_indexes],
+        routes=_incident_api(settings, ports, classifier, shell),
+    )
+
+
+def _incident_api(
+    settings: ClassifierSettings, ports: Ports, classifier: Classifier, shell: ServiceShell
+) -> list[tuple[str, ASGIApp]]:
+    """`/incidents…` when staff API keys are configured (none: the incident API is off)."""
+    staff = settings.staff_keys()
+    if not staff:
+        return []
+    desk = IncidentDesk(
+        store=ports.store,
+        ledger=ports.ledger
+        or InMemoryIncidentLedger(cast(InMemoryClassificationStore, ports.store)),
+        windows=classifier.history_windows,
+        publish=shell.publish,
+        clock=ports.clock,
+    )
+    return [(PathPrefix(PREFIX), create_incident_api(desk=desk, staff=staff))]

@@ -1,25 +1,15 @@
-"""The classifier app as its AsyncAPI document sees it: in-memory ports, so nothing connects.
-
-`faststream docs gen --factory classifier.docs:documented` (FastStream's `cli` extra) writes its own
-document from it; `python -m classifier.docs` prints the catalogue's: the same, with the
-contracts' payloads, partitions, retention and consumer groups (`complaints catalogue`
-keeps it in `shared/asyncapi/`).
-"""
+"""`python -m classifier.docs`: classifier's AsyncAPI document, from its own app (ADR 0014)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from faststream.asgi import AsgiFastStream
 
 from contracts import ComplaintClassified, IncidentChanged, MessageDeadLettered
-from servicekit.asyncapi import Published, docs_settings, document, main, specification
-from servicekit.clock import FakeClock
+from servicekit.asyncapi import Published
+from servicekit.service_docs import ServiceDocs, docs_clock, docs_settings
 
-SERVICE = "classifier"
-DESCRIPTION = "Decides kind, category, severity and flags, with explanations."
 PUBLISHES: tuple[Published, ...] = (
     (ComplaintClassified, ""),
     (
@@ -29,36 +19,22 @@ PUBLISHES: tuple[Published, ...] = (
     ),
     (MessageDeadLettered, ""),
 )
-"""What the service publishes, with a note on when: its events, what its HTTP API takes in, and
-dead letters (every consumer dead-letters what it cannot process)."""
 
 
-def _clock() -> FakeClock:
-    return FakeClock(datetime(2026, 1, 1, tzinfo=UTC))
-
-
-def build(policy_dir: Path = Path("policies")) -> AsgiFastStream:
-    """The service's own app on fixed settings and in-memory ports."""
+def build(policy_dir: Path) -> AsgiFastStream:
+    """classifier's own app on fixed settings and in-memory ports: nothing connects."""
     from classifier.adapters.memory import InMemoryClassificationStore
     from classifier.app import Ports, create_app
     from classifier.settings import ClassifierSettings
 
-    ports = Ports(InMemoryClassificationStore(), _clock())
+    ports = Ports(InMemoryClassificationStore(), docs_clock())
     return create_app(ClassifierSettings(**docs_settings(policy_dir)), ports)
 
 
-def asyncapi(policy_dir: Path = Path("policies")) -> dict[str, Any]:
-    """The service's AsyncAPI document."""
-    app = build(policy_dir)
-    return document(app, service=SERVICE, description=DESCRIPTION, publishes=PUBLISHES)
-
-
-def documented() -> AsgiFastStream:
-    """The app with its publishers declared and FastStream's AsyncAPI factory as its schema."""
-    app = build()
-    app.schema = specification(app, service=SERVICE, description=DESCRIPTION, publishes=PUBLISHES)
-    return app
-
+DOCS = ServiceDocs(
+    "classifier", "Decides kind, category, severity and flags, with explanations.", PUBLISHES, build
+)
+documented = DOCS.documented  # `faststream docs gen --factory classifier.docs:documented`
 
 if __name__ == "__main__":
-    raise SystemExit(main(asyncapi))
+    raise SystemExit(DOCS.main())

@@ -6,7 +6,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from classifier.domain import IncidentKey, IncidentSighting, IncidentState, PriorComplaint
+from classifier.domain import (
+    IncidentKey,
+    IncidentRow,
+    IncidentSighting,
+    IncidentState,
+    PriorComplaint,
+    Standing,
+)
 from classifier.domain.regrade import Correction
 from contracts import ComplaintClassified
 from servicekit.outbox import Stored
@@ -100,3 +107,30 @@ class CorrectionStore(Protocol):
 
     async def corrections(self) -> list[Correction]:
         """Every recorded correction, oldest first (for `export-corrections`)."""
+
+
+class IncidentLedger(Protocol):
+    """Operations' side of the `incidents` collection: list, close, merge, take members out."""
+
+    async def incidents(self, *, open_only: bool | None = None) -> list[IncidentRow]:
+        """Every incident (or only open / only closed ones), latest first."""
+
+    async def close(
+        self,
+        incident_id: str,
+        *,
+        sequence: int,
+        standing: Standing,
+    ) -> None:
+        """Mark the incident closed (or merged) by the change of `sequence`; it takes no
+        more members. Once: closing a closed incident changes nothing."""
+
+    async def take_out(
+        self, incident_id: str, complaint_ids: Sequence[str], *, sequence: int
+    ) -> None:
+        """Remove members for good (a later sighting never brings them back)."""
+
+    async def take_in(
+        self, incident_id: str, complaint_ids: Sequence[str], *, sequence: int
+    ) -> None:
+        """Add members (a merge), remembered as announced: they were told before."""

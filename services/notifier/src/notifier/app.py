@@ -205,6 +205,7 @@ def create_app(settings: NotifierSettings, ports: Ports | None = None) -> AsgiFa
         metrics=metrics,
         fallback_recipient=settings.staff_recipient,
         claim_lease=lease,
+        renew_every=settings.claim_stale_seconds / 3,  # real seconds, whatever the clock's scale
         digest_template=policy.digest.template if policy.digest else "staff_digest",
         incidents=ports.incidents or InMemoryIncidentBook(),
     )

@@ -95,6 +95,11 @@ class NotificationLog(Protocol):
         """Record how each claimed delivery ended, or that it waits, at `now` (which is also
         its receipt's time): one write per outcome, no receipt mark after it."""
 
+    async def extend(self, keys: Sequence[str], *, lease_until: datetime) -> None:
+        """Move the lease of these claims (still waiting or being sent) to `lease_until`: the
+        sender holding them is alive. A sender that died stops extending, so its claims come
+        due within one lease (not a fixed long one) and the dispatcher sends them."""
+
     async def templates(self, keys: Sequence[str]) -> dict[str, str]:
         """The template each claimed key among `keys` was claimed with."""
 

@@ -23,7 +23,7 @@ from contracts import (
     Satisfaction,
     SlaChanged,
 )
-from notifier import incident_fanout
+from notifier import incident_fanout, leases
 from notifier.domain import (
     DIGEST,
     RATE_LIMITED,
@@ -104,7 +104,9 @@ class Notifier:
     clock: Clock
     metrics: NotifierMetrics
     fallback_recipient: str = "ops-duty"
-    claim_lease: timedelta = timedelta(minutes=2)
+    claim_lease: timedelta = timedelta(seconds=30)
+    renew_every: float | None = None
+    """Real seconds between lease renewals of claims being sent (None: a third of the lease)."""
     digest_template: str = "staff_digest"
     concurrency: int = 32
     wake: Callable[[], None] | None = None
@@ -211,9 +213,11 @@ class Notifier:
                     return await self.sender.send_digest(group, self.digest_template)
                 return [await self.sender.send(group[0])]
 
-        sent = await asyncio.gather(
-            *(bounded(group) for group, plan in batches if plan.deliver_after is None)
-        )
+        going = [group for group, plan in batches if plan.deliver_after is None]
+        keys = [d.key for group in going for d in group]
+        lease, every = self.claim_lease, self.renew_every
+        async with leases.kept_alive(self.log, keys, clock=self.clock, lease=lease, every=every):
+            sent = await asyncio.gather(*(bounded(group) for group in going))
         return [*waiting, *(o for group in sent for o in group)]
 
     def _deferred(self, delivery: Delivery, plan: Plan) -> Outcome:

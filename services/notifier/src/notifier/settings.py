@@ -61,7 +61,10 @@ class NotifierSettings(ServiceSettings):
         6.0, gt=0, description="Then dead-letter a notification this long after its trigger."
     )
     claim_stale_seconds: float = Field(
-        120.0, description="A claim or lease older than this is taken over (sender crashed)."
+        30.0,
+        gt=0,
+        description="Lease of a claim being sent, renewed every third of it while the sender "
+        "lives; one not renewed for this long is taken over (the sender crashed).",
     )
     dispatch_batch: int = Field(200, description="Due notifications leased per round.")
     dispatch_max_sleep_seconds: float = Field(1.0, description="Longest dispatcher nap.")

@@ -1,16 +1,8 @@
-"""The sla app as its AsyncAPI document sees it: in-memory ports, so nothing connects.
-
-`faststream docs gen --factory sla.docs:documented` (FastStream's `cli` extra) writes its own
-document from it; `python -m sla.docs` prints the catalogue's: the same, with the
-contracts' payloads, partitions, retention and consumer groups (`complaints catalogue`
-keeps it in `shared/asyncapi/`).
-"""
+"""`python -m sla.docs`: sla's AsyncAPI document, from its own app (ADR 0014)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from faststream.asgi import AsgiFastStream
 
@@ -22,11 +14,9 @@ from contracts import (
     MessageDeadLettered,
     SlaChanged,
 )
-from servicekit.asyncapi import Published, docs_settings, document, main, specification
-from servicekit.clock import FakeClock
+from servicekit.asyncapi import Published
+from servicekit.service_docs import ServiceDocs, docs_clock, docs_settings
 
-SERVICE = "sla"
-DESCRIPTION = "Keeps every clock of every complaint and each case's lifecycle."
 PUBLISHES: tuple[Published, ...] = (
     (SlaChanged, ""),
     (CaseActionTaken, "staff actions taken through its `/cases` API"),
@@ -35,36 +25,22 @@ PUBLISHES: tuple[Published, ...] = (
     (CaseUpdated, "each case's whole state after every change of it"),
     (MessageDeadLettered, ""),
 )
-"""What the service publishes, with a note on when: its events, what its HTTP API takes in, and
-dead letters (every consumer dead-letters what it cannot process)."""
 
 
-def _clock() -> FakeClock:
-    return FakeClock(datetime(2026, 1, 1, tzinfo=UTC))
-
-
-def build(policy_dir: Path = Path("policies")) -> AsgiFastStream:
-    """The service's own app on fixed settings and in-memory ports."""
+def build(policy_dir: Path) -> AsgiFastStream:
+    """sla's own app on fixed settings and in-memory ports: nothing connects."""
     from sla.adapters.memory import InMemoryCaseStore, InMemoryDueIndex
     from sla.app import Ports, create_app
     from sla.settings import SlaSettings
 
-    ports = Ports(InMemoryCaseStore(), InMemoryDueIndex(), _clock())
+    ports = Ports(InMemoryCaseStore(), InMemoryDueIndex(), docs_clock())
     return create_app(SlaSettings(**docs_settings(policy_dir)), ports)
 
 
-def asyncapi(policy_dir: Path = Path("policies")) -> dict[str, Any]:
-    """The service's AsyncAPI document."""
-    app = build(policy_dir)
-    return document(app, service=SERVICE, description=DESCRIPTION, publishes=PUBLISHES)
-
-
-def documented() -> AsgiFastStream:
-    """The app with its publishers declared and FastStream's AsyncAPI factory as its schema."""
-    app = build()
-    app.schema = specification(app, service=SERVICE, description=DESCRIPTION, publishes=PUBLISHES)
-    return app
-
+DOCS = ServiceDocs(
+    "sla", "Keeps every clock of every complaint and each case's lifecycle.", PUBLISHES, build
+)
+documented = DOCS.documented  # `faststream docs gen --factory sla.docs:documented`
 
 if __name__ == "__main__":
-    raise SystemExit(main(asyncapi))
+    raise SystemExit(DOCS.main())

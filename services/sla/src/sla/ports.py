@@ -96,6 +96,7 @@ class CaseChange:
     review_reason: str | None = None
     assignment: tuple[str | None, str | None] | None = None  # (assignee, department) if assigned
     category: str | None = None  # a regrade's new category (its clocks re-planned on it)
+    flags: tuple[FlagName, ...] | None = None  # a regrade's new flags (audiences, overlays)
     receipts: tuple[ReceiptSummary, ...] = ()  # kept with the case by this same write
 
 
@@ -251,9 +252,11 @@ def after(record: CaseRecord, change: CaseChange) -> CaseRecord:
     unpublished = record.unpublished
     if change.unpublished and change.entry.id not in unpublished:
         unpublished = (*unpublished, change.entry.id)
-    facts = (
-        record.facts if change.category is None else replace(record.facts, category=change.category)
-    )
+    facts = record.facts
+    if change.category is not None:
+        facts = replace(facts, category=change.category)
+    if change.flags is not None:
+        facts = replace(facts, flags=change.flags)
     return CaseRecord(
         facts=facts,
         case=change.case,

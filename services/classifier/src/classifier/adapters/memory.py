@@ -6,7 +6,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from classifier.domain import IncidentKey, IncidentSighting, IncidentState, Member, PriorComplaint
+from classifier.domain import (
+    IncidentKey,
+    IncidentRow,
+    IncidentSighting,
+    IncidentState,
+    Member,
+    PriorComplaint,
+    Standing,
+)
 from contracts import ComplaintClassified, Kind
 from servicekit.outbox import MemoryDecisions, Stored
 
@@ -25,6 +33,8 @@ class IncidentRecord:
     sequence: int = 0
     opened_by: str | None = None
     opened_with: int | None = None
+    removed_ids: set[str] = field(default_factory=set)
+    standing: Standing = field(default_factory=Standing)
 
     @property
     def count(self) -> int:
@@ -102,6 +112,7 @@ class InMemoryClassificationStore:
                 r
                 for r in self.incidents.values()
                 if (r.category, r.area) == (key.category, key.area)
+                and r.standing.open
                 and sighting.overlaps(last_seen=r.last_seen)
                 and r.first_seen <= sighting.last_seen
             ),
@@ -142,7 +153,7 @@ class InMemoryClassificationStore:
         return [
             (IncidentKey(r.category, r.area, r.first_seen), r.last_seen)
             for r in self.incidents.values()
-            if r.category in wanted and r.last_seen >= since
+            if r.category in wanted and r.last_seen >= since and r.standing.open
         ]
 
     async def incident_states(self, incident_ids: Sequence[str]) -> list[IncidentState]:
@@ -154,13 +165,14 @@ class InMemoryClassificationStore:
                 members=tuple(
                     Member(c, d.received_at, d.channel, d.customer_tier)
                     for c in r.complaint_ids
-                    if c in events
+                    if c in events and c not in r.removed_ids
                     for d in (events[c].data,)
                 ),
                 announced=frozenset(r.announced),
                 sequence=r.sequence,
                 opened_by=r.opened_by,
                 opened_with=r.opened_with,
+                closed=not r.standing.open,
             )
             for i in incident_ids
             if (r := self.incidents.get(i)) is not None
@@ -181,3 +193,47 @@ class InMemoryClassificationStore:
         record.sequence = max(record.sequence, sequence)
         record.opened_by = opened_by
         record.opened_with = opened_with
+
+
+class InMemoryIncidentLedger:
+    """Operations' changes to the in-memory store's incidents."""
+
+    def __init__(self, store: InMemoryClassificationStore) -> None:
+        self.store = store
+
+    async def incidents(self, *, open_only: bool | None = None) -> list[IncidentRow]:
+        """Every incident (or the open / closed ones), last seen latest first."""
+        rows = [
+            IncidentRow(
+                r.incident_id, r.category, r.area, r.first_seen, r.last_seen, r.count, r.standing
+            )
+            for r in self.store.incidents.values()
+            if open_only is None or r.standing.open == open_only
+        ]
+        return sorted(rows, key=lambda r: r.last_seen, reverse=True)
+
+    async def close(self, incident_id: str, *, sequence: int, standing: Standing) -> None:
+        """Closed once (a second close changes nothing); the sequence only grows."""
+        record = self.store.incidents[incident_id]
+        if record.standing.open:
+            record.standing = standing
+            record.sequence = max(record.sequence, sequence)
+
+    async def take_out(
+        self, incident_id: str, complaint_ids: Sequence[str], *, sequence: int
+    ) -> None:
+        """Remove members for good."""
+        record = self.store.incidents[incident_id]
+        record.complaint_ids = [c for c in record.complaint_ids if c not in complaint_ids]
+        record.removed_ids.update(complaint_ids)
+        record.sequence = max(record.sequence, sequence)
+
+    async def take_in(
+        self, incident_id: str, complaint_ids: Sequence[str], *, sequence: int
+    ) -> None:
+        """Add members as announced."""
+        record = self.store.incidents[incident_id]
+        record.complaint_ids.extend(c for c in complaint_ids if c not in record.complaint_ids)
+        record.announced.update(complaint_ids)
+        record.removed_ids.difference_update(complaint_ids)
+        record.sequence = max(record.sequence, sequence)

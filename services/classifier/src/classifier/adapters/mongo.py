@@ -159,6 +159,7 @@ class MongoClassificationStore:
                 "area": key.area,
                 "last_seen": {"$gte": sighting.first_seen},
                 "first_seen": {"$lte": sighting.last_seen},
+                "closed_at": None,  # closed or merged by operations: takes no more members
             },
             {"first_seen": 1},
         )
@@ -211,7 +212,7 @@ class MongoClassificationStore:
         wanted = sorted({*categories, *(c.split("/")[0] for c in categories)})
         docs = await find_all(
             self._incidents,
-            {"category": {"$in": wanted}, "last_seen": {"$gte": since}},
+            {"category": {"$in": wanted}, "last_seen": {"$gte": since}, "closed_at": None},
             {"category": 1, "area": 1, "first_seen": 1, "last_seen": 1},
         )
         return [

@@ -36,7 +36,15 @@ async def incident_states(
     docs = await find_all(
         incidents,
         {"_id": {"$in": list(incident_ids)}},
-        {"complaint_ids": 1, "announced": 1, "sequence": 1, "opened_by": 1, "opened_with": 1},
+        {
+            "complaint_ids": 1,
+            "removed_ids": 1,
+            "announced": 1,
+            "sequence": 1,
+            "opened_by": 1,
+            "opened_with": 1,
+            "closed_at": 1,
+        },
     )
     wanted = sorted({c for doc in docs for c in doc.get("complaint_ids", [])})
     members = {
@@ -56,11 +64,16 @@ async def incident_states(
     return [
         IncidentState(
             incident_id=doc["_id"],
-            members=tuple(members[c] for c in doc.get("complaint_ids", []) if c in members),
+            members=tuple(
+                members[c]
+                for c in doc.get("complaint_ids", [])
+                if c in members and c not in doc.get("removed_ids", [])  # taken out by staff
+            ),
             announced=frozenset(doc.get("announced", [])),
             sequence=int(doc.get("sequence", 0)),
             opened_by=doc.get("opened_by"),
             opened_with=doc.get("opened_with"),
+            closed=doc.get("closed_at") is not None,
         )
         for doc in docs
     ]

@@ -11,6 +11,7 @@ from classifier.domain.decision import (
     PriorComplaint,
 )
 from classifier.domain.incident import WIDE, IncidentKey, IncidentSighting, merge_sightings
+from classifier.domain.incident_control import IncidentRow, Standing, changed, incident_ref
 from classifier.domain.incident_news import IncidentState, Member, news
 from classifier.domain.normalise import normalise
 from classifier.domain.policy import PolicyError
@@ -24,12 +25,16 @@ __all__ = [
     "History",
     "HistoryWindows",
     "IncidentKey",
+    "IncidentRow",
     "IncidentSighting",
     "IncidentState",
     "Member",
     "PolicyError",
     "PriorComplaint",
+    "Standing",
     "area_of",
+    "changed",
+    "incident_ref",
     "merge_sightings",
     "news",
     "normalise",

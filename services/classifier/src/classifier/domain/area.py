@@ -30,5 +30,10 @@ _PLACE = re.compile(
 
 def area_of(text: str) -> str | None:
     """The first place name in `text` (e.g. 阳光花园小区, xx小区12栋), normalised, or None."""
-    found = _PLACE.search(normalise(text))
+    return area_in(normalise(text))
+
+
+def area_in(normalised: str) -> str | None:
+    """`area_of` for text that is already normalised."""
+    found = _PLACE.search(normalised)
     return found.group(0) if found else None

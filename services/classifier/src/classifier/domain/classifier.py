@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
-from classifier.domain.area import area_of
+from classifier.domain.area import area_in
 from classifier.domain.decision import ClassifierInput, Decision, History, HistoryWindows
 from classifier.domain.history import HistoryFinding, assess_history
-from classifier.domain.normalise import normalise, quoter
+from classifier.domain.normalise import normalise_and_quoter
 from classifier.domain.policy import ClassifierPolicy, PolicyError
 from classifier.domain.policy_loader import load_policy
 from classifier.domain.rules import Firing, Quote, evaluate_all
@@ -77,10 +77,10 @@ class Classifier:
         self, item: ClassifierInput, *, received_at: datetime, history: History = NO_HISTORY
     ) -> Decision:
         """Kind, category path, severity and flags of one message, with explanations."""
-        text = normalise(item.text)
-        quote = quoter(item.text, text)
-        prediction = self._predict(text)
-        kind, kind_reasons, kind_confidence = self._kind(item, text, prediction, quote)
+        text, quote = normalise_and_quoter(item.text)
+        chars = set(text)
+        prediction = self._predict(text, chars)
+        kind, kind_reasons, kind_confidence = self._kind(item, text, chars, prediction, quote)
         if kind is not Kind.COMPLAINT:
             return self._decision(
                 kind=kind,
@@ -91,7 +91,7 @@ class Classifier:
                 explanation=kind_reasons,
             )
         top, confidence = self._category(prediction)
-        path, path_words = category_path(self.policy.categories_by_code[top], text)
+        path, path_words = category_path(self.policy.categories_by_code[top], text, chars)
         explanation = [
             *kind_reasons,
             Reason(rule=self._source, effect=f"category={top}", matched=list(prediction.evidence)),
@@ -101,12 +101,12 @@ class Classifier:
                 Reason(rule=f"taxonomy.{path}", effect=f"category={path}", matched=path_words)
             )
         firings = evaluate_all(
-            self.policy.rules, text=text, channel=item.channel, tier=item.customer_tier
+            self.policy.rules, text=text, channel=item.channel, tier=item.customer_tier, chars=chars
         )
         findings = assess_history(
             category=path,
             tier=item.customer_tier,
-            area=area_of(text),
+            area=area_in(text),
             complainant_key=item.complainant_key,
             received_at=received_at,
             history=history,
@@ -135,18 +135,27 @@ class Classifier:
             for item, when in zip(items, received_at, strict=True)
         ]
 
-    def _predict(self, text: str) -> Prediction:
+    def _predict(self, text: str, chars: set[str]) -> Prediction:
         """The text model's view, or keywords when the pack has no model."""
         if self.model is None:
             return keyword_prediction(self.policy, text)
-        return self.model.predict(text)
+        return self.model.predict(text, chars=chars)
 
     def _kind(
-        self, item: ClassifierInput, text: str, prediction: Prediction, quote: Quote
+        self,
+        item: ClassifierInput,
+        text: str,
+        chars: set[str],
+        prediction: Prediction,
+        quote: Quote,
     ) -> tuple[Kind, list[Reason], float]:
         """Kind from the first kind rule that fires, else from the model's class groups."""
         firings = evaluate_all(
-            self.policy.kind_rules, text=text, channel=item.channel, tier=item.customer_tier
+            self.policy.kind_rules,
+            text=text,
+            channel=item.channel,
+            tier=item.customer_tier,
+            chars=chars,
         )
         probabilities = prediction.probabilities
         by_kind = {

@@ -40,6 +40,8 @@ class IncidentState:
     sequence: int = 0
     opened_by: str | None = None
     opened_with: int | None = None
+    closed: bool = False
+    """Closed or merged by operations: nothing more is announced."""
 
     @property
     def unannounced(self) -> list[Member]:
@@ -54,7 +56,7 @@ def news(state: IncidentState, windows: HistoryWindows, *, now: datetime) -> Inc
     crash (before the store remembered it) yields the same event.
     """
     added = state.unannounced
-    if not added or not state.members:
+    if not added or not state.members or state.closed:
         return None
     key = IncidentKey.parse(state.incident_id)
     members = sorted(state.members, key=lambda m: (m.received_at, m.complaint_id))

@@ -35,10 +35,13 @@ class LexiconIndex:
                 else:
                     self._always.append(entry)
 
-    def hits(self, text: str) -> dict[str, list[str]]:
-        """The keywords of each category found in normalised `text`, in lexicon order."""
+    def hits(self, text: str, chars: set[str] | None = None) -> dict[str, list[str]]:
+        """The keywords of each category found in normalised `text`, in lexicon order.
+
+        `chars`, when given, is `set(text)` already computed by the caller.
+        """
         found = [*self._always]
-        for first in self._by_first.keys() & set(text):
+        for first in self._by_first.keys() & (set(text) if chars is None else chars):
             found += [entry for entry in self._by_first[first] if entry[2] in text]
         found.sort()
         hits: dict[str, list[str]] = {}

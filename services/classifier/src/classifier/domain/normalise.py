@@ -75,18 +75,35 @@ def normalise(text: str) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
+def normalise_and_quoter(original: str) -> tuple[str, Callable[[tuple[int, int]], str]]:
+    """`normalise(original)` and its `quoter`, folding the text once for both (the hot path)."""
+    nfkc = unicodedata.normalize("NFKC", original)
+    if _PINYIN_DEBRIS.search(nfkc) is not None:
+        text = normalise(original)
+        return text, quoter(original, text)
+    folded = to_simplified(nfkc).lower()
+    text = _SPACES.sub(" ", folded).strip()
+    same = len(original) == len(text) and folded == text
+    return text, quoter(original, text, one_to_one=same or None)
+
+
 def normalise_pattern(source: str) -> str:
     """A policy regex in the same character forms as `normalise` output (case is left alone)."""
     return to_simplified(unicodedata.normalize("NFKC", source))
 
 
-def quoter(original: str, normalised: str) -> Callable[[tuple[int, int]], str]:
+def quoter(
+    original: str, normalised: str, *, one_to_one: bool | None = None
+) -> Callable[[tuple[int, int]], str]:
     """A function quoting a span of `normalised` (= `normalise(original)`) in the original words.
 
     The map from normalised to original characters is built on the first quote only (most
     messages fire no rule). Where it cannot be rebuilt (a combining sequence NFKC merges), the
-    normalised span is quoted instead.
+    normalised span is quoted instead. `one_to_one=True` says the caller already knows each
+    character maps to the one at the same place.
     """
+    if one_to_one:
+        return lambda span: original[span[0] : span[1]]
     offsets: list[int] | None = None
 
     def quote(span: tuple[int, int]) -> str:

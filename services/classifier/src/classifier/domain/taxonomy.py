@@ -16,14 +16,18 @@ def keyword_hits(keywords: tuple[str, ...], text: str) -> list[str]:
     return [word for word in keywords if word in text]
 
 
-def category_path(category: Category, text: str) -> tuple[str, list[str]]:
+def category_path(
+    category: Category, text: str, chars: set[str] | None = None
+) -> tuple[str, list[str]]:
     """`code/subcode` for the subcategory with most keyword hits, or the bare code.
 
-    Ties go to the longer matched words (断网 says more than 断), then to pack order.
+    Ties go to the longer matched words (断网 says more than 断), then to pack order. `chars`,
+    when given, is `set(text)` already computed by the caller.
     """
+    found = category.sub_index.hits(text, chars)
     best_code, best_hits = "", list[str]()
     for sub in category.subcategories:
-        hits = keyword_hits(sub.keywords, text)
+        hits = found.get(sub.code, [])
         if _weight(hits) > _weight(best_hits):
             best_code, best_hits = sub.code, hits
     if not best_hits:

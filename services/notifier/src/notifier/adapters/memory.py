@@ -62,6 +62,13 @@ class InMemoryNotificationLog:
             if outcome.deliver_after is not None:
                 record.lease_until = outcome.deliver_after
 
+    async def extend(self, keys: Sequence[str], *, lease_until: datetime) -> None:
+        """Move the lease of those still waiting or being sent."""
+        for key in keys:
+            record = self.records.get(key)
+            if record is not None and record.status in WAITING:
+                record.lease_until = lease_until
+
     async def templates(self, keys: Sequence[str]) -> dict[str, str]:
         """The template each claimed key was claimed with."""
         return {k: self.records[k].delivery.intent.template for k in keys if k in self.records}

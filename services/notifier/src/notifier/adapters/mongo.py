@@ -86,6 +86,17 @@ class MongoNotificationLog:
             ],
         )
 
+    async def extend(self, keys: Sequence[str], *, lease_until: datetime) -> None:
+        """One `update_many` per chunk of keys, on documents still waiting or being sent."""
+        for start in range(0, len(keys), KEYS_PER_STATEMENT):
+            await self._notifications.update_many(
+                {
+                    "_id": {"$in": list(keys[start : start + KEYS_PER_STATEMENT])},
+                    "status": {"$in": WAITING},
+                },
+                {"$set": {"lease_until": lease_until}},
+            )
+
     async def templates(self, keys: Sequence[str]) -> dict[str, str]:
         """The template each claimed key was claimed with (one read by `_id`)."""
         if not keys:

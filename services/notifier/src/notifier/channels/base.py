@@ -35,7 +35,21 @@ class Message:
 
 
 class Channel(Protocol):
-    """Sends one message; raises Transient- or PermanentDeliveryError on failure."""
+    """Sends one message; raises Transient- or PermanentDeliveryError on failure.
+
+    What the notifier's exactly-once relies on (docs/notifier.md, *Exactly once*):
+    - `send` may be called again with a message of the same `key`: a sender that dies after the
+      provider accepted a message and before its outcome was stored leaves its claim, and once
+      the claim's lease (`NOTIFIER_CLAIM_STALE_SECONDS`, renewed while the sender lives) runs
+      out the dispatcher sends it again. An adapter passes `key` to the provider as its
+      idempotency key (HTTP `Idempotency-Key`, the e-mail's `Message-ID`).
+    - The provider accepts a repeat of a key it accepted before without delivering it again,
+      for at least `NOTIFIER_GIVE_UP_AFTER_HOURS` (6 h): the SMS gateway and the webhook must.
+      A provider without it (the WeCom and DingTalk robots, staff groups only) may show such a
+      message twice; customers are never addressed through one.
+    - `send` returns only once the provider has taken the message; an error means it did not
+      (a timeout is the one ambiguous case, and it is retried under the same key).
+    """
 
     name: str
 

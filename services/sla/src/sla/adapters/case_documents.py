@@ -212,6 +212,8 @@ def change_update(change: CaseChange) -> Document:
         fields["assignee"], fields["department"] = change.assignment
     if change.category is not None:
         fields["category"] = change.category
+    if change.flags is not None:
+        fields["flags"] = [f.value for f in change.flags]
     for receipt in change.receipts:
         fields[f"receipts.{field_key(receipt.notification_id)}"] = receipt_doc(receipt)
     update: Document = {

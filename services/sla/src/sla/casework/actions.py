@@ -35,6 +35,7 @@ from servicekit.delivery import Inbound, Rejection, decode
 from servicekit.plausible import implausible_time, out_of_range
 from sla.casework.effects import apply_effects
 from sla.casework.extensions import capped_extension
+from sla.casework.keys import new_flags
 from sla.casework.lanes import in_lanes
 from sla.clocks.scheduler import earlier_entry
 from sla.domain import (
@@ -234,6 +235,7 @@ class ApplyCaseAction:
                 else None
             ),
             category=_new_category(record, action),
+            flags=new_flags(record, action),
         )
 
     def _refused(self, action: CaseAction, refusal: Refusal) -> CaseActionRejected:

@@ -18,15 +18,11 @@ from contracts import (
     SlaChanged,
     SlaEventKind,
 )
+from sla.casework.keys import keys_after, keys_of, new_flags
 from sla.clocks.firing import next_of
-from sla.clocks.replan import (
-    Keys,
-    calendar_moves,
-    pause_upgrades,
-    replan_for_severity,
-    resume_upgrades,
-)
+from sla.clocks.replan import Keys, calendar_moves, pause_window, replan_for_severity
 from sla.clocks.sheet import ClockEntry, ClockStatus, as_deadline, entry_of, upsert, with_plan
+from sla.clocks.upgrades import pause_upgrades, resume_upgrades
 from sla.domain import (
     BusinessCalendar,
     SlaPolicy,
@@ -157,6 +153,7 @@ class SheetChange:
                     deadline=as_deadline(base), hours=hours, calendar=self.calendar
                 )
                 plan = replace(plan, pause_base=(later.due_at, with_plan(base, later).thresholds))
+            plan = replace(plan, extended_hours=e.extended_hours + hours)
             self.put(plan)
             self.event(SlaEventKind.EXTENDED, plan)
 
@@ -221,15 +218,18 @@ class SheetChange:
                 self.put(entry)
 
     def recalendar(self, keys: Keys) -> None:
-        """Re-plan every running, unpaused clock on this service's calendar; each one whose due
-        moves is announced with its old and new due and calendar versions (kept in the log)."""
+        """Re-plan every running clock on this service's calendar (a paused one stays paused);
+        each one whose due moves is announced with its old and new due and calendar versions
+        (kept in the log)."""
+        case = self.record.case
         moves = calendar_moves(
             self.sheet,
-            severity=self.record.case.severity,
+            severity=case.severity,
             flags=self.record.facts.flags,
             keys=keys,
             policy=self.policy,
             calendar=self.calendar,
+            pause=pause_window(case, policy=self.policy, calendar=self.calendar),
         )
         for old, new in moves:
             self.put(new)
@@ -248,18 +248,6 @@ class SheetChange:
             )
             if following is not None and following.key not in {x.key for x in self.sheet}:
                 self.put(following)
-
-
-def keys_of(record: CaseRecord) -> Keys:
-    """The case's category and complexity mark, as its clocks' amounts are keyed on them."""
-    return Keys(category=record.facts.category, complex_case=record.case.complex_case)
-
-
-def keys_after(record: CaseRecord, action: CaseAction, step: Transition) -> Keys:
-    """The keys once the action applied: a complaint regrade's category, the new mark."""
-    regrade = action.regrade
-    category = regrade.category if regrade and regrade.category else record.facts.category
-    return Keys(category=category, complex_case=step.case.complex_case)
 
 
 def apply_effects(
@@ -285,20 +273,24 @@ def apply_effects(
     if ClockName.RESOLUTION in step.stops or action.action in CANCELLING:
         change.cancel_upgrades()
     before, keys = keys_of(record), keys_after(record, action, step)
+    flags = new_flags(record, action)
+    if flags is not None:  # later clocks, warnings and overlays follow the corrected flags too
+        change.record = replace(record, facts=replace(record.facts, flags=flags))
     if step.starts:
         change.start(step, keys)
     severity_changed = step.case.severity is not record.case.severity
-    if severity_changed or keys != before:  # a regrade or a complexity mark: re-plan
+    if severity_changed or flags is not None or keys != before:  # a regrade or a mark: re-plan
         change.sheet = replan_for_severity(
             change.sheet,
             severity=step.case.severity,
             channel=record.facts.channel,
-            flags=record.facts.flags,
+            flags=change.record.facts.flags,
             now=action.occurred_at,
             policy=policy,
             calendar=calendar,
             keys=keys,
-            previous=None if severity_changed else before,
+            previous=None if severity_changed or flags is not None else before,
+            pause=pause_window(step.case, policy=policy, calendar=calendar),
         )
     if action.action is LifecycleAction.CONTACTED:
         change.progress_given()

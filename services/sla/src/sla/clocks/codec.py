@@ -52,6 +52,7 @@ def clock_doc(e: ClockEntry) -> Document:
             {"due_at": ms(base[0]), "thresholds": thresholds_doc(base[1])} if base else None
         ),
         "paused_seconds": e.paused_seconds,
+        "extended_hours": e.extended_hours,
         "policy_version": e.policy_version,
         "calendar_version": e.calendar_version,
         "lease": {"owner": e.lease.owner, "until": ms(e.lease.until)} if e.lease else None,
@@ -79,6 +80,7 @@ def clock_of(doc: Document) -> ClockEntry:
         stopped_at=doc.get("stopped_at"),
         pause_base=(base["due_at"], thresholds_of(base["thresholds"])) if base else None,
         paused_seconds=float(doc.get("paused_seconds", 0.0)),
+        extended_hours=float(doc.get("extended_hours", 0.0)),
         policy_version=doc["policy_version"],
         calendar_version=doc["calendar_version"],
         lease=Lease(lease["owner"], lease["until"]) if lease else None,

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from servicekit.clock import Clock
 from servicekit.timer import DueLoop
 from sla.clocks.firing import Firing, event_kind, fire_due
-from sla.clocks.replan import Keys, replan_for_severity
+from sla.clocks.replan import Keys, pause_window, replan_for_severity
 from sla.clocks.sheet import ClockEntry, Lease, earliest
 from sla.domain import TERMINAL, BusinessCalendar, SlaPolicy
 from sla.metrics import SlaMetrics
@@ -173,6 +173,7 @@ class Scheduler:
                 policy=self.policy,
                 calendar=self.calendar,
                 keys=Keys(record.facts.category, record.case.complex_case),
+                pause=pause_window(record.case, policy=self.policy, calendar=self.calendar),
             )
             firing = replace(firing, clocks=replanned)
         return _Visit(record, republish, firing if firing.events else None)

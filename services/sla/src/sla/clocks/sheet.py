@@ -68,6 +68,7 @@ class ClockEntry:
     # The plan before a running pause (due, thresholds): the resume shifts from it.
     pause_base: tuple[datetime, tuple[Threshold, ...]] | None = None
     paused_seconds: float = 0.0  # pause credit granted to this clock so far, in its unit
+    extended_hours: float = 0.0  # approved extensions so far: a re-plan adds them again
     lease: Lease | None = None
 
     @property

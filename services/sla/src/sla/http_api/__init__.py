@@ -26,6 +26,7 @@ from sla.casework.desk import (
 from sla.casework.masking import masked
 from sla.http_api.actions import action_routes
 from sla.http_api.admin import admin_routes, docs_html
+from sla.http_api.calendar import calendar_routes
 from sla.http_api.plumbing import BodyLimit, PathPrefix, answer_problems
 from sla.http_api.reads import read_routes
 from sla.queries import CaseQueries
@@ -68,6 +69,7 @@ def create_case_api(
     app.add_middleware(BodyLimit)
     answer_problems(app)
     app.include_router(admin_routes())  # first: `/cases/docs` is not a case number
+    app.include_router(calendar_routes(desk))
     app.include_router(action_routes(desk))
     app.include_router(read_routes(queries, clock))
     return app

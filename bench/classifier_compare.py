@@ -1,0 +1,93 @@
+"""Classifier speed of this tree against a git revision, in one process: `--against REF`.
+
+On a shared, loaded machine a throughput figure taken alone says more about the neighbours than
+about the code. This loads the classifier package of `REF` (extracted with `git archive`) and the
+working tree's side by side in one process and classifies the dev fixture with each in turn,
+alternating pass by pass, timing CPU seconds. The ratio is the figure to trust; the rates are
+only comparable within one run. Texts are never printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = "services/classifier/src"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import classifier_throughput as bench  # noqa: E402 (the bench folder is not a package)
+
+
+def _extract(ref: str, into: Path) -> Path:
+    """The classifier sources of `ref` under `into`."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", ref, PACKAGE], capture_output=True, check=True
+    ).stdout
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into / PACKAGE
+
+
+def _load(source: Path) -> Any:
+    """A telecom classifier built from the `classifier` package found under `source`."""
+    for name in [n for n in sys.modules if n == "classifier" or n.startswith("classifier.")]:
+        del sys.modules[name]
+    sys.path.insert(0, str(source))
+    try:
+        from classifier.domain import Classifier
+
+        return Classifier.load(policy_dir=ROOT / "policies", pack="telecom")
+    finally:
+        sys.path.remove(str(source))
+
+
+def _pass(classify: Callable[..., Any], items: list[Any]) -> float:
+    """CPU seconds to classify `items` once."""
+    started = time.process_time()
+    for item in items:
+        classify(item, received_at=bench.RECEIVED)
+    return time.process_time() - started
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print both rates and their ratio."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--against", default="main", help="git revision to compare with")
+    parser.add_argument("--passes", type=int, default=30, help="passes over the fixture each")
+    args = parser.parse_args(argv)
+    print(f"classifier compare: {bench.pin_to_one_core()}", flush=True)
+    items = bench.load_items(240)
+    with tempfile.TemporaryDirectory() as folder:
+        classifiers = {
+            args.against: _load(_extract(args.against, Path(folder))),
+            "tree": _load(ROOT / PACKAGE),
+        }
+    times: dict[str, list[float]] = {name: [] for name in classifiers}
+    for classifier in classifiers.values():
+        _pass(classifier.classify, items)  # warm up
+    for index in range(args.passes):
+        order = list(classifiers.items())
+        for name, classifier in order if index % 2 else reversed(order):
+            times[name].append(_pass(classifier.classify, items))
+    rates = {name: len(items) / statistics.median(seconds) for name, seconds in times.items()}
+    base, tree = rates[args.against], rates["tree"]
+    print(
+        f"classifier compare: {args.passes} alternating passes of {len(items)} items, "
+        f"{args.against} {base:,.0f}/s, tree {tree:,.0f}/s (CPU seconds, median), "
+        f"ratio {tree / base:.2f}×"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

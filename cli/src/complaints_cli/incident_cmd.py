@@ -1,0 +1,113 @@
+"""`complaints incident list | show | close | merge | split`: the classifier's incident API.
+
+The API and the key come from `--api` / `--api-key` or $COMPLAINTS_INCIDENT_API /
+$COMPLAINTS_API_KEY (docs/classifier.md, *Incident control*). Answers print as short tables, or
+as the API's JSON with `--json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+from typing import Any
+
+import httpx
+
+DEFAULT_API = "http://127.0.0.1:8002"
+Json = Any
+
+
+async def call(
+    args: argparse.Namespace, method: str, path: str, body: Json = None
+) -> httpx.Response:
+    """One request to the incident API with the staff key."""
+    if not args.api_key:
+        raise SystemExit("complaints incident: no API key (--api-key or $COMPLAINTS_API_KEY)")
+    async with httpx.AsyncClient(
+        base_url=args.api, headers={"X-Api-Key": args.api_key}, timeout=30.0
+    ) as client:
+        return await client.request(method, path, json=body)
+
+
+def render_row(row: dict[str, Any]) -> str:
+    """One incident on one line: handle, state, members, category, area, last seen."""
+    area = row.get("area") or "多个地点"
+    return (
+        f"{row['ref']}  {row['state']:<6} {row['members']:>5}  {row['category']:<22} "
+        f"{area:<10} last {row['last_seen'][:19]}"
+        + (f"  → {row['merged_into']}" if row.get("merged_into") else "")
+        + (f"  ({row['resolution']})" if row.get("resolution") else "")
+    )
+
+
+def render(body: Json) -> str:
+    """A list, or one incident with its member ids."""
+    if isinstance(body, list):
+        return "\n".join(render_row(r) for r in body) or "no incidents"
+    members = body.get("member_ids", [])
+    return "\n".join([render_row(body), *(f"  {cid}" for cid in members)])
+
+
+async def _go(args: argparse.Namespace) -> int:
+    command = args.incident_command
+    if command == "list":
+        answer = await call(
+            args, "GET", "/incidents" + (f"?state={args.state}" if args.state else "")
+        )
+    elif command == "show":
+        answer = await call(args, "GET", f"/incidents/{args.ref}")
+    elif command == "close":
+        answer = await call(
+            args, "POST", f"/incidents/{args.ref}/close", {"resolution": args.resolution}
+        )
+    elif command == "merge":
+        answer = await call(args, "POST", f"/incidents/{args.ref}/merge", {"into": args.into})
+    else:
+        body = {"complaint_ids": args.complaint_ids}
+        answer = await call(args, "POST", f"/incidents/{args.ref}/split", body)
+    body = answer.json()
+    if args.json:
+        print(json.dumps(body, ensure_ascii=False, indent=2))
+    elif answer.status_code == 200:
+        print(render(body))
+    else:
+        print(f"{answer.status_code} {body.get('reason')}: {body.get('detail')}", file=sys.stderr)
+    return 0 if answer.status_code == 200 else 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    return asyncio.run(_go(args))
+
+
+def add_incident_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`complaints incident …`."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--api",
+        default=os.environ.get("COMPLAINTS_INCIDENT_API", DEFAULT_API),
+        help="incident API base URL (default: $COMPLAINTS_INCIDENT_API or the local classifier)",
+    )
+    common.add_argument(
+        "--api-key",
+        default=os.environ.get("COMPLAINTS_API_KEY"),
+        help="staff API key (default: $COMPLAINTS_API_KEY)",
+    )
+    common.add_argument("--json", action="store_true", help="print the API's JSON")
+    incident = sub.add_parser("incident", help="mass incidents: list, show, close, merge, split")
+    inner = incident.add_subparsers(dest="incident_command", required=True)
+    listing = inner.add_parser("list", parents=[common], help="incidents, latest first")
+    listing.add_argument("--state", choices=("open", "closed"))
+    show = inner.add_parser("show", parents=[common], help="one incident with its members")
+    close = inner.add_parser("close", parents=[common], help="close: members told it is restored")
+    close.add_argument("--resolution", required=True, help="what was done (for operations)")
+    merge = inner.add_parser("merge", parents=[common], help="fold into another incident")
+    merge.add_argument("--into", required=True, help="the incident that stays")
+    split = inner.add_parser("split", parents=[common], help="take mis-grouped complaints out")
+    split.add_argument("complaint_ids", nargs="+")
+    for command in (show, close, merge, split):
+        command.add_argument("ref", help="the incident's handle, e.g. IN-0A1B2C3D4E5F")
+    for command in (listing, show, close, merge, split):
+        command.set_defaults(func=_run)
