@@ -145,7 +145,7 @@ def parsed(adapter: TypeAdapter[V], bodies: Sequence[bytes]) -> list[V]:
 
 
 _DEAD = TypeAdapter(MessageDeadLettered)
-DEV_SIGNERS = {name: Signer.of(name, SigningSettings()) for name in SERVICES}
+DEV_SIGNERS = {name: Signer.of(name, SigningSettings(dev_keys=True)) for name in SERVICES}
 """Each service's signer under the default (dev-only) keys the apps under test verify with."""
 
 

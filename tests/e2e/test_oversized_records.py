@@ -28,7 +28,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from pymongo import AsyncMongoClient
 
 from complaints_cli import workload
-from complaints_cli.pipeline import Pipeline, StackConfig
+from complaints_cli.pipeline import SIGNING_KEYS, Pipeline, StackConfig
 from complaints_cli.topics import read_all
 from contracts import CaseAction, CaseActionTaken, LifecycleAction, MessageDeadLettered, Topic
 from servicekit.kafka import encode
@@ -71,7 +71,7 @@ async def produce(bootstrap: str, topic: Topic, records: list[tuple[bytes, bytes
         # Owned topics' consumers act only on their owner's signed records (ADR 0010): the
         # actions here stand for the case API's, so they carry the SLA's (dev) signature.
         owner = WRITER.get(topic)
-        signer = Signer.of(owner, SigningSettings()) if owner else None
+        signer = Signer.of(owner, SigningSettings(keys_file=SIGNING_KEYS)) if owner else None
         sent = []
         for key, value in records:
             signed = signer.headers(topic.value, key, value) if signer else {}

@@ -72,7 +72,7 @@ def test_every_pack_loads_with_its_directory(pack: str, clean_env: pytest.Monkey
 async def test_the_app_consumes_sla_events_and_publishes_receipts(
     clean_env: pytest.MonkeyPatch,
 ) -> None:
-    settings = NotifierSettings(policy_dir=POLICIES)
+    settings = NotifierSettings(policy_dir=POLICIES, signing=SigningSettings(dev_keys=True))
     settings.kafka.create_topics = False
     sms, webhook = FakeChannel("sms"), FakeChannel("webhook")
     ports = Ports(
@@ -91,7 +91,8 @@ async def test_the_app_consumes_sla_events_and_publishes_receipts(
 
     async with TestKafkaBroker(app.broker) as broker:
         body, key = encode(sla_set()), CID.encode()
-        signed = Signer.of("sla", SigningSettings()).headers(Topic.SLA.value, key, body)
+        sla = Signer.of("sla", SigningSettings(dev_keys=True))
+        signed = sla.headers(Topic.SLA.value, key, body)
         await broker.publish(body, topic=Topic.SLA.value, key=key, headers=signed)
         for _ in range(100):
             if receipts:

@@ -92,8 +92,12 @@ def test_the_kustomization_lists_every_manifest_and_secret() -> None:
     assert listed == {p.name for p in K8S.glob("*.yaml")} - {"kustomization.yaml"}
     assert kustomization["namespace"] == one("Namespace", "complaints")["metadata"]["name"]
     for generator in kustomization["secretGenerator"]:
-        for env in generator["envs"]:
+        for env in generator.get("envs", []):
             assert (K8S / f"{env}.example").exists(), env
+        for entry in generator.get("files", []):  # the signing keys: name=path
+            path = entry.split("=", 1)[-1]
+            assert (K8S / f"{path}.example").exists(), path
+            assert path.rsplit("/", 1)[-1] in (K8S / ".gitignore").read_text("utf-8")
     assert [image["name"] for image in kustomization["images"]] == ["complaints-pipeline"]
     assert "secrets/*.env" in (K8S / ".gitignore").read_text("utf-8")
 

@@ -18,6 +18,7 @@ from servicekit.lag import ConsumerLag, OffsetSource, partition_lags, subscriber
 from servicekit.metrics import KitMetrics
 from servicekit.settings import KafkaSettings, ServiceSettings
 from servicekit.shell import ServiceShell
+from servicekit.signing import SigningSettings
 
 NORMALIZED = Topic.NORMALIZED.value
 SLA = Topic.SLA.value
@@ -205,7 +206,7 @@ async def test_the_broker_s_running_consumers_are_sampled() -> None:
 
 
 async def test_the_shell_samples_from_start_up_until_shutdown() -> None:
-    settings = ServiceSettings(lag_interval_seconds=2.5)
+    settings = ServiceSettings(lag_interval_seconds=2.5, signing=SigningSettings(dev_keys=True))
     settings.kafka.create_topics = False
     shell = ServiceShell(service="sla", settings=settings, with_mongo=False)
     assert shell.lag.interval == 2.5

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import secrets
 import shlex
 import shutil
 
@@ -29,12 +31,27 @@ def install(with_prometheus: bool = False) -> None:
         install_prometheus()
 
 
+def ensure_signing_keys() -> None:
+    """Generate this stack's signing keys once (.local/secrets/signing.json, mode 0600): the
+    services started against it sign and verify with them, never with a constant (ADR 0010)."""
+    path = secrets_dir() / "signing.json"
+    if path.exists():
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    keys = {name: secrets.token_hex(32) for name in ("intake", "classifier", "sla", "notifier")}
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+        json.dump(keys, out)
+    log(f"signing keys generated: {path}")
+
+
 def up(with_prometheus: bool = False) -> None:
     """Install what is missing, start the servers and wait until they answer.
 
     The authenticated endpoints come up too unless $COMPLAINTS_STACK_SECURED is 0.
     """
     install(with_prometheus=with_prometheus)
+    ensure_signing_keys()
     security = wanted_security()
     start_ferretdb()
     if security:

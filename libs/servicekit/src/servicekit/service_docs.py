@@ -27,9 +27,11 @@ POLICIES = Path("policies")
 def docs_settings(policy_dir: Path) -> dict[str, Any]:
     """Fixed settings for a documentation build, so the document never depends on the env."""
     from servicekit.settings import KafkaSettings, MongoSettings
+    from servicekit.signing import SigningSettings
 
     return {
         "kafka": KafkaSettings(create_topics=False),
+        "signing": SigningSettings(dev_keys=True),  # built to be documented: nothing is signed
         "mongo": MongoSettings(),
         "policy_dir": policy_dir,
         "policy_pack": "telecom",

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -36,19 +38,42 @@ def _dev_keys() -> dict[str, SecretStr]:
 
 
 class SigningSettings(BaseModel):
-    """Signing keys (<SERVICE>_SIGNING__KEYS): the service's own, and those of every producer
-    whose records it verifies. The defaults are dev-only and public; set real ones."""
+    """Signing keys: the service's own, and those of every producer whose records it verifies,
+    from `<SERVICE>_SIGNING__KEYS` (JSON) and / or `<SERVICE>_SIGNING__KEYS_FILE` (a JSON file, a
+    mounted secret). None by default: a service without its own key refuses to start. The public
+    dev-only keys only on request (`<SERVICE>_SIGNING__DEV_KEYS=true`: tests, a laptop)."""
 
     model_config = ConfigDict(hide_input_in_errors=True)
 
     keys: dict[str, SecretStr] = Field(
-        default_factory=_dev_keys, description="Signer name → HMAC key (SecretStr)."
+        default_factory=dict, description="Signer name → HMAC key (SecretStr); wins over the file."
     )
+    keys_file: Path | None = Field(
+        None, description='A JSON file {"<signer>": "<key>", …} (e.g. a Kubernetes secret).'
+    )
+    dev_keys: bool = Field(
+        False, description="Fill missing keys with the public dev-only ones (never in production)."
+    )
+
+    def resolved(self) -> dict[str, SecretStr]:
+        """Every key: the dev ones if asked for, then the file's, then the environment's."""
+        found = _dev_keys() if self.dev_keys else {}
+        if self.keys_file is not None:
+            try:
+                raw = json.loads(self.keys_file.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise ValueError(
+                    f"signing keys_file {self.keys_file}: {type(exc).__name__}"
+                ) from None
+            if not isinstance(raw, dict) or not all(isinstance(v, str) and v for v in raw.values()):
+                raise ValueError(f"signing keys_file {self.keys_file}: not a JSON object of keys")
+            found |= {str(name): SecretStr(key) for name, key in raw.items()}
+        return found | self.keys
 
     def dev_only(self) -> list[str]:
         """The names whose key is still the public dev default."""
         dev = _dev_keys()
-        return sorted(n for n, k in self.keys.items() if n in dev and k == dev[n])
+        return sorted(n for n, k in self.resolved().items() if n in dev and k == dev[n])
 
 
 def signature(key: bytes, topic: str, record_key: bytes | None, value: bytes) -> str:
@@ -71,9 +96,14 @@ class Signer:
     @classmethod
     def of(cls, name: str, settings: SigningSettings) -> Signer:
         """The service's signer; a service without its own key refuses to start."""
-        if name not in settings.keys:
-            raise ValueError(f"no signing key for {name!r} in <SERVICE>_SIGNING__KEYS")
-        return cls(name, settings.keys[name].get_secret_value().encode())
+        keys = settings.resolved()
+        if name not in keys:
+            prefix = name.upper()
+            raise ValueError(
+                f"no signing key for {name!r}: set {prefix}_SIGNING__KEYS or "
+                f"{prefix}_SIGNING__KEYS_FILE ({prefix}_SIGNING__DEV_KEYS=true on a dev machine)"
+            )
+        return cls(name, keys[name].get_secret_value().encode())
 
     def headers(self, topic: str, record_key: bytes | None, value: bytes) -> dict[str, str]:
         """The headers that prove this service wrote the record."""
@@ -92,7 +122,7 @@ class Verifier:
     @classmethod
     def of(cls, settings: SigningSettings) -> Verifier:
         """Every key the settings hold."""
-        return cls({n: k.get_secret_value().encode() for n, k in settings.keys.items()})
+        return cls({n: k.get_secret_value().encode() for n, k in settings.resolved().items()})
 
     def refusal(self, message: Inbound, owner: str) -> Rejection | None:
         """Why `message` is not `owner`'s record, or None if its signature proves it is."""
@@ -117,7 +147,10 @@ class Verifier:
         return None
 
     def only_from(self, owner: str, handler: BatchHandler) -> BatchHandler:
-        """`handler` for the records `owner` signed; the others are rejected (dead-lettered)."""
+        """`handler` for the records `owner` signed; the others are rejected (dead-lettered).
+        Without `owner`'s key the service refuses to start (it could verify nothing)."""
+        if owner not in self.keys:
+            raise ValueError(f"no signing key of {owner!r} to verify its records with")
 
         async def verified(messages: Sequence[Inbound]) -> Sequence[Rejection]:
             refused: list[Rejection] = []
