@@ -6,7 +6,6 @@ act, any key may read. Answers carry counts and complaint ids only, never person
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal
@@ -20,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from classifier.domain import IncidentRow
 from classifier.incident_desk import IncidentDesk, IncidentProblemError, IncidentView
 from classifier.settings import StaffKey
+from servicekit.staff_keys import holder_of
 
 PREFIX = "/incidents"
 REF = r"^IN-[0-9A-F]{12}$"
@@ -105,10 +105,7 @@ def detail(view: IncidentView) -> IncidentDetail:
 def staff_member(request: Request, key: Annotated[str | None, Security(KEY_HEADER)]) -> StaffKey:
     """The staff member whose key the request presents (401 if none matches)."""
     keys: Mapping[str, StaffKey] = request.app.state.staff_keys
-    found = None
-    for known, who in keys.items():
-        if key and hmac.compare_digest(key.encode(), known.encode()):
-            found = who
+    found = holder_of(keys, key)
     if found is None:
         raise IncidentProblemError(401, "unauthorized", "missing or unknown X-Api-Key")
     return found

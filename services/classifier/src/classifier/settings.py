@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter
 from pydantic_settings import SettingsConfigDict
 
 from servicekit.settings import ServiceSettings
-
-MIN_KEY_LENGTH = 16
+from servicekit.staff_keys import parse_keys
 
 
 class StaffKey(BaseModel):
@@ -40,14 +39,4 @@ class ClassifierSettings(ServiceSettings):
 
     def staff_keys(self) -> dict[str, StaffKey]:
         """The incident API's keys (ValueError naming no key if malformed)."""
-        raw = self.api_keys.get_secret_value()
-        if not raw.strip():
-            return {}
-        try:
-            keys = STAFF_KEYS.validate_json(raw)
-        except ValidationError as exc:
-            kinds = sorted({str(e["type"]) for e in exc.errors()})
-            raise ValueError(f"CLASSIFIER_API_KEYS is not valid: {', '.join(kinds)}") from None
-        if any(len(key) < MIN_KEY_LENGTH for key in keys):
-            raise ValueError(f"CLASSIFIER_API_KEYS: every key needs {MIN_KEY_LENGTH}+ characters")
-        return keys
+        return parse_keys(self.api_keys.get_secret_value(), STAFF_KEYS, "CLASSIFIER_API_KEYS")

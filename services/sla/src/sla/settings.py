@@ -12,13 +12,11 @@ from pydantic import (
     SecretStr,
     StringConstraints,
     TypeAdapter,
-    ValidationError,
 )
 from pydantic_settings import SettingsConfigDict
 
 from servicekit.settings import ServiceSettings
-
-MIN_KEY_LENGTH = 16
+from servicekit.staff_keys import parse_keys
 
 
 class Role(StrEnum):
@@ -58,16 +56,7 @@ STAFF_KEYS: TypeAdapter[dict[str, StaffKey]] = TypeAdapter(dict[str, StaffKey])
 
 def parse_staff_keys(raw: str) -> dict[str, StaffKey]:
     """API key → staff member from JSON; errors name no key (they are secrets)."""
-    if not raw.strip():
-        return {}
-    try:
-        keys = STAFF_KEYS.validate_json(raw)
-    except ValidationError as exc:
-        kinds = sorted({str(e["type"]) for e in exc.errors()})
-        raise ValueError(f"SLA_API_KEYS is not valid: {', '.join(kinds)}") from None
-    if any(len(key) < MIN_KEY_LENGTH for key in keys):
-        raise ValueError(f"SLA_API_KEYS: every key needs at least {MIN_KEY_LENGTH} characters")
-    return keys
+    return parse_keys(raw, STAFF_KEYS, "SLA_API_KEYS")
 
 
 class SlaSettings(ServiceSettings):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import Awaitable, Callable, Mapping, MutableMapping
 from http import HTTPStatus
@@ -16,6 +15,7 @@ from pymongo.errors import PyMongoError
 from starlette.exceptions import HTTPException
 
 from servicekit.httpguard import database_fields
+from servicekit.staff_keys import holder_of
 from sla.casework.desk import ACTION_ID, ApiProblemError, Problem
 from sla.settings import StaffKey
 
@@ -90,10 +90,7 @@ KEY_HEADER = APIKeyHeader(name="X-Api-Key", auto_error=False, description="A sta
 def staff_member(request: Request, key: Annotated[str | None, Security(KEY_HEADER)]) -> StaffKey:
     """The staff member whose key the request presents (401 if none matches)."""
     keys: Mapping[str, StaffKey] = request.app.state.staff_keys
-    found = None
-    for known, who in keys.items():
-        if key and hmac.compare_digest(key.encode(), known.encode()):
-            found = who
+    found = holder_of(keys, key)
     if found is None:
         raise ApiProblemError(401, "unauthorized", "missing or unknown X-Api-Key")
     return found
