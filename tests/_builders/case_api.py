@@ -14,13 +14,19 @@ import httpx
 ORIGIN = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # Tuesday 24 November 2026, 10:00 Shanghai
 ROLES = ("handler", "lead", "manager")
 KEYS = {role: secrets.token_urlsafe(24) for role in ROLES}
-# Issue 20: each key sees its department's cases (the manager all of them).
-DEPARTMENTS = {"handler": "billing", "lead": "billing", "manager": None}
-STAFF = {
-    KEYS[role]: {"staff_id": f"{role}-e2e", "role": role, "department": DEPARTMENTS[role]}
-    for role in ROLES
-}
 Json = dict[str, Any]
+
+
+def staff_table(departments: dict[str, str | None]) -> dict[str, Json]:
+    """SLA_API_KEYS for the three roles' keys, each seeing its department's cases (issue 20)."""
+    return {
+        KEYS[role]: {"staff_id": f"{role}-e2e", "role": role, "department": departments[role]}
+        for role in ROLES
+    }
+
+
+# The manager sees every department's cases.
+STAFF = staff_table({"handler": "billing", "lead": "billing", "manager": None})
 
 
 class Staff:

@@ -25,20 +25,13 @@ import pytest
 from complaints_cli import workload
 from complaints_cli.pipeline import Pipeline, StackConfig
 from complaints_cli.receiver import Receiver, local_endpoints, serving
+from tests._builders.case_api import KEYS, ORIGIN, staff_table
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.stack, pytest.mark.e2e]
 
-ORIGIN = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # a Tuesday, 10:00 Shanghai: no quiet hours
-ROLES = ("handler", "lead", "manager")
-KEYS = {role: secrets.token_urlsafe(24) for role in ROLES}
 # Issue 20: the handler and the lead work the network department's cases; the manager sees all.
-DEPARTMENTS = {"handler": "network", "lead": "network", "manager": None}
-STAFF = {
-    KEYS[role]: {"staff_id": f"{role}-e2e", "role": role, "department": DEPARTMENTS[role]}
-    for role in ROLES
-}
-Json = dict[str, Any]
+STAFF = staff_table({"handler": "network", "lead": "network", "manager": None})
 
 
 async def act(http: httpx.AsyncClient, cid: str, role: str, action: str, **fields: Any) -> None:

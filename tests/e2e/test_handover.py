@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from complaints_cli.pipeline import StackConfig
 from complaints_cli.topics import read_all
 from contracts import Topic
-from tests._builders.case_api import until
+from tests._builders.case_api import Staff, staff_table, until
 from tests._builders.one_complaint import one_complaint
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,46 +27,9 @@ pytestmark = [pytest.mark.stack, pytest.mark.e2e]
 
 ORIGIN = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # Tuesday 24 November 2026, 10:00 Shanghai
 SCALE = 600.0
-ROLES = ("handler", "lead", "manager")
-KEYS = {role: secrets.token_urlsafe(24) for role in ROLES}
-# Issue 20: each key sees its department's cases (the manager all of them).
-DEPARTMENTS = {"handler": "network", "lead": "billing", "manager": None}
-STAFF = {
-    KEYS[role]: {"staff_id": f"{role}-e2e", "role": role, "department": DEPARTMENTS[role]}
-    for role in ROLES
-}
+# The hand-over goes from the lead's billing desk to the handler's network department.
+STAFF = staff_table({"handler": "network", "lead": "billing", "manager": None})
 Json = dict[str, Any]
-
-
-class Staff:
-    """The case API as the three roles use it."""
-
-    def __init__(self, base_url: str) -> None:
-        self.http = httpx.AsyncClient(base_url=base_url, timeout=10.0)
-
-    async def get(self, path: str, role: str = "handler") -> httpx.Response:
-        return await self.http.get(path, headers={"X-Api-Key": KEYS[role]})
-
-    async def act(self, cid: str, role: str, action: str, action_id: str, **fields: Any) -> Json:
-        """Post an action and poll its Location until the lifecycle consumer applied it."""
-        body = {"action": action, "action_id": action_id, **fields}
-        answer = await self.http.post(
-            f"/cases/{cid}/actions", json=body, headers={"X-Api-Key": KEYS[role]}
-        )
-        assert answer.status_code == 202, answer.text
-
-        async def applied() -> Json | None:
-            polled = await self.get(answer.headers["location"], role)
-            assert polled.status_code in {200, 202}, polled.text
-            return polled.json() if polled.status_code == 200 else None
-
-        return await until(applied, f"{action} applied", limit_s=30)
-
-    async def case(self, cid: str) -> Json:
-        answer = await self.get(f"/cases/{cid}")
-        assert answer.status_code == 200, answer.text
-        view: Json = answer.json()
-        return view
 
 
 def handover_clock(view: Json) -> Json:
@@ -91,12 +52,11 @@ async def hand_over(staff: Staff, db: Any, config: StackConfig) -> None:
 
     cid = (await until(listed, "the case to be listed"))["items"][0]["complaint_id"]
     # The lead at the front desk is the first to act: the lead owns the case (首问负责).
-    await staff.act(cid, "lead", "assigned", "e2e-assigned", assignee="h-1", department="billing")
+    await staff.act(cid, "lead", "assigned", assignee="h-1", department="billing")
     await staff.act(
         cid,
         "lead",
         "handover_requested",
-        "e2e-ask",
         department="network",
         reason="line fault: the exchange side must test the line",
     )
@@ -123,7 +83,7 @@ async def hand_over(staff: Staff, db: Any, config: StackConfig) -> None:
     assert "team_lead" in breach["audiences"]
 
     # The receiving department's staff accept: they own the case from now; the clock is met late.
-    await staff.act(cid, "handler", "handover_accepted", "e2e-accept", department="network")
+    await staff.act(cid, "handler", "handover_accepted", department="network")
     view = await staff.case(cid)
     assert (view["owner"], view["owner_department"]) == ("handler-e2e", "network")
     assert view["handovers"][0]["status"] == "accepted"
