@@ -9,12 +9,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 import uuid
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from complaints_cli.api_options import staff_api_options
 from complaints_cli.case_client import Answer, CaseClient, Json
 from complaints_cli.case_render import render_answer, render_case, render_page
 
@@ -122,18 +122,9 @@ def _run(command: Command) -> Callable[[argparse.Namespace], int]:
 
 def add_case_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """`complaints case …`."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--api",
-        default=os.environ.get("COMPLAINTS_CASE_API", DEFAULT_API),
-        help="case API base URL (default: $COMPLAINTS_CASE_API or the local SLA service)",
+    common = staff_api_options(
+        "COMPLAINTS_CASE_API", DEFAULT_API, "case API", "the local SLA service"
     )
-    common.add_argument(
-        "--api-key",
-        default=os.environ.get("COMPLAINTS_API_KEY"),
-        help="staff API key (default: $COMPLAINTS_API_KEY)",
-    )
-    common.add_argument("--json", action="store_true", help="print the API's JSON")
     case = sub.add_parser("case", help="act on cases and ask about them (the SLA's case API)")
     case_sub = case.add_subparsers(dest="case_command", required=True)
 

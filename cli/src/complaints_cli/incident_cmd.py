@@ -10,11 +10,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 from typing import Any
 
 import httpx
+
+from complaints_cli.api_options import staff_api_options
 
 DEFAULT_API = "http://127.0.0.1:8002"
 Json = Any
@@ -84,18 +85,9 @@ def _run(args: argparse.Namespace) -> int:
 
 def add_incident_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """`complaints incident …`."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--api",
-        default=os.environ.get("COMPLAINTS_INCIDENT_API", DEFAULT_API),
-        help="incident API base URL (default: $COMPLAINTS_INCIDENT_API or the local classifier)",
+    common = staff_api_options(
+        "COMPLAINTS_INCIDENT_API", DEFAULT_API, "incident API", "the local classifier"
     )
-    common.add_argument(
-        "--api-key",
-        default=os.environ.get("COMPLAINTS_API_KEY"),
-        help="staff API key (default: $COMPLAINTS_API_KEY)",
-    )
-    common.add_argument("--json", action="store_true", help="print the API's JSON")
     incident = sub.add_parser("incident", help="mass incidents: list, show, close, merge, split")
     inner = incident.add_subparsers(dest="incident_command", required=True)
     listing = inner.add_parser("list", parents=[common], help="incidents, latest first")
