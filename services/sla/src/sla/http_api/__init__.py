@@ -13,16 +13,8 @@ from collections.abc import Mapping
 from fastapi import FastAPI
 
 from servicekit.clock import Clock
-from sla.casework.desk import (
-    PERMITTED,
-    PREFIX,
-    ActionApplied,
-    ActionPending,
-    ActionRequest,
-    ApiProblemError,
-    CaseDesk,
-    role_refusal,
-)
+from sla.casework.bodies import ActionApplied, ActionPending, ActionRequest, ApiProblemError
+from sla.casework.desk import PERMITTED, PREFIX, CaseDesk, role_refusal
 from sla.casework.masking import masked
 from sla.http_api.actions import action_routes
 from sla.http_api.admin import admin_routes, docs_html

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Response
 
-from sla.casework.desk import PREFIX, ActionApplied, ActionPending, ActionRequest, CaseDesk
+from sla.casework.bodies import ActionApplied, ActionPending, ActionRequest
+from sla.casework.desk import PREFIX, CaseDesk
 from sla.http_api.plumbing import ActionId, CaseId, Staff, responses
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from sla.casework.bodies import ApiProblemError
 from sla.casework.calendar_moves import CalendarPreview, calendar_preview
-from sla.casework.desk import PREFIX, ApiProblemError, CaseDesk
+from sla.casework.desk import PREFIX, CaseDesk
 from sla.http_api.plumbing import Staff, responses
 from sla.settings import Role
 

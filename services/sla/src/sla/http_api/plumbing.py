@@ -16,7 +16,7 @@ from starlette.exceptions import HTTPException
 
 from servicekit.httpguard import database_fields
 from servicekit.staff_keys import holder_of
-from sla.casework.desk import ACTION_ID, ApiProblemError, Problem
+from sla.casework.bodies import ACTION_ID, ApiProblemError, Problem
 from sla.settings import StaffKey
 
 log = logging.getLogger(__name__)

@@ -12,7 +12,8 @@ from starlette.exceptions import HTTPException
 from contracts import CaseState, Channel, Severity
 from servicekit.clock import Clock
 from sla.casework.access import Desk, NotYourCaseError, may_see
-from sla.casework.desk import PREFIX, ApiProblemError
+from sla.casework.bodies import ApiProblemError
+from sla.casework.desk import PREFIX
 from sla.http_api.plumbing import RETRY_AFTER, CaseId, Staff, responses
 from sla.ports import MAX_PAGE, CaseFilter
 from sla.queries import CasePage, CaseQueries, CaseQuery, CaseView, cursor_of

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Path, Query, Request
 
-from sla.casework.desk import ApiProblemError, Problem
+from sla.casework.bodies import ApiProblemError, Problem
 from sla.http_api.plumbing import COMPLAINT_ID, staff_member
 from sla.privacy.contact import (
     AccessEntry,

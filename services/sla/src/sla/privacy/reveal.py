@@ -10,7 +10,7 @@ from datetime import datetime
 
 from servicekit.clock import Clock
 from sla.casework.access import Desk, may_see
-from sla.casework.desk import ApiProblemError
+from sla.casework.bodies import ApiProblemError
 from sla.casework.masking import masked
 from sla.ports import CaseStore
 from sla.privacy.contact import (
