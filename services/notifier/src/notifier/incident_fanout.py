@@ -10,19 +10,11 @@ from pydantic import TypeAdapter
 
 from contracts import IncidentChange, IncidentChanged
 from notifier.domain import IncidentMember, IncidentRouter, Intent, Origin, members_of
+from notifier.parsing import parse
 from servicekit.delivery import Inbound, Rejection
 
 if TYPE_CHECKING:
     from notifier.service import Notifier
-
-
-def _parse(
-    messages: Sequence[Inbound],
-) -> tuple[list[tuple[IncidentChanged, Origin]], list[Rejection]]:
-    """Parse incident events (as the other topics are parsed)."""
-    from notifier.service import parse  # the service module imports this one: import late
-
-    return parse(messages, _INCIDENT, IncidentChanged.event_type)
 
 
 _INCIDENT = TypeAdapter(IncidentChanged)
@@ -43,7 +35,7 @@ async def on_incidents(notifier: Notifier, messages: Sequence[Inbound]) -> list[
     however many incident events it holds; a removal first records the joins before it, so the
     events still apply in their order.
     """
-    events, rejections = _parse(messages)
+    events, rejections = parse(messages, _INCIDENT, IncidentChanged.event_type)
     router = incident_router(notifier)
     intents: list[Intent] = []
     joined: list[tuple[IncidentMember, datetime, Origin | None]] = []

@@ -6,9 +6,9 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
 from contracts import (
     Audience,
@@ -16,8 +16,6 @@ from contracts import (
     ComplaintClassified,
     DeliveryStatus,
     Event,
-    IncidentChange,
-    IncidentChanged,
     LifecycleAction,
     LifecycleEvent,
     Satisfaction,
@@ -31,7 +29,6 @@ from notifier.domain import (
     Delivery,
     IncidentMember,
     Intent,
-    Origin,
     Plan,
     Planner,
     Recipient,
@@ -41,6 +38,7 @@ from notifier.domain import (
     staff_recipients,
 )
 from notifier.metrics import NotifierMetrics
+from notifier.parsing import parse
 from notifier.ports import (
     CaseBook,
     ContactBook,
@@ -54,39 +52,14 @@ from notifier.receipts import dead_letter_for, needs_dead_letter, receipt_for
 from notifier.sender import Attempted, Sender
 from servicekit.clock import Clock
 from servicekit.delivery import Inbound, Rejection
-from servicekit.plausible import implausible_time, out_of_range
 
 Publish = Callable[[Sequence[Event]], Awaitable[None]]
-T = TypeVar("T")
 
 _ANSWERS = (Satisfaction.VERY_SATISFIED, Satisfaction.SATISFIED, Satisfaction.DISSATISFIED)
 """The answers 满意率 counts (unreachable is no answer)."""
 _CLASSIFIED = TypeAdapter(ComplaintClassified)
 _SLA = TypeAdapter(SlaChanged)
 _LIFECYCLE: TypeAdapter[Any] = TypeAdapter(LifecycleEvent)
-_INCIDENT = TypeAdapter(IncidentChanged)
-_JOINING = (IncidentChange.OPENED, IncidentChange.GROWN)
-
-
-def parse(
-    messages: Sequence[Inbound], adapter: TypeAdapter[T], name: str
-) -> tuple[list[tuple[T, Origin]], list[Rejection]]:
-    """Parse each message; what does not parse becomes `invalid_event` (dead-lettered), and
-    an event dated outside the pipeline's time range `implausible_time`."""
-    parsed: list[tuple[T, Origin]] = []
-    rejections: list[Rejection] = []
-    for message in messages:
-        try:
-            event = adapter.validate_json(message.value)
-        except ValidationError as exc:
-            detail = f"not a {name}: {exc.error_count()} validation errors"
-            rejections.append(Rejection(message, "invalid_event", detail))
-            continue
-        if isinstance(event, BaseModel) and (path := implausible_time(event)) is not None:
-            rejections.append(Rejection(message, "implausible_time", out_of_range(path)))
-            continue
-        parsed.append((event, Origin(message.topic, message.partition, message.offset)))
-    return parsed, rejections
 
 
 @dataclass
