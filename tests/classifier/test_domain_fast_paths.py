@@ -16,9 +16,11 @@ import numpy as np
 import pytest
 
 from classifier.domain import Classifier, normalise
-from classifier.domain.first_chars import first_chars
+from classifier.domain.area import _PLACE, area_in
 from classifier.domain.lexicon import LexiconIndex, lexicon_hits
-from classifier.domain.rules import Firing, evaluate, evaluate_all
+from classifier.domain.ngram_table import NgramTable
+from classifier.domain.required_chars import CharBits, required_chars
+from classifier.domain.rules import Firing, RuleBook, evaluate
 from classifier.domain.scopes import (
     _CLAUSE_START,
     _LOOKBACK,
@@ -88,11 +90,12 @@ def plain_voided_by(text: str, start: int, end: int, scopes: tuple[Scope, ...]) 
 
 
 def test_rules_fire_as_when_every_rule_is_evaluated(telecom: Classifier) -> None:
-    rules = (*telecom.policy.kind_rules, *telecom.policy.rules)
+    bits = CharBits()
+    book = RuleBook((*telecom.policy.kind_rules, *telecom.policy.rules), bits)
     fired = 0
     for raw, channel, tier in TEXTS:
         text = normalise(raw)
-        fast = evaluate_all(rules, text=text, channel=channel, tier=tier)
+        fast = book.evaluate(text=text, channel=channel, tier=tier, met=bits.met(set(text)))
         assert fast == plain_evaluate_all(telecom, text, channel, tier), raw
         fired += len(fast)
     assert fired > len(TEXTS) // 4  # the comparison covered many firings, not only silence
@@ -173,35 +176,89 @@ def test_lexicon_index_finds_what_trying_every_keyword_finds(telecom: Classifier
         assert LexiconIndex(odd).hits(text) == lexicon_hits(odd, text)
 
 
-def test_first_characters_cover_every_match_the_pack_finds(telecom: Classifier) -> None:
+def test_every_match_meets_its_patterns_requirements(telecom: Classifier) -> None:
     rules = (*telecom.policy.kind_rules, *telecom.policy.rules)
-    known = [(p, f) for r in rules for p, f in zip(r.patterns, r.pattern_firsts, strict=True) if f]
-    assert len(known) > 40  # most patterns get a prefilter
+    patterns = [p for r in rules for p in (*r.patterns, *r.requires, *r.unless)]
+    known = [(p, needs) for p in patterns if (needs := required_chars(p))]
+    assert len(known) > len(patterns) * 9 // 10  # nearly every pattern gets a prefilter
+    assert sum(len(needs) > 1 for _, needs in known) > 30  # and most of them several
     checked = 0
     for raw, _, _ in TEXTS:
         text = normalise(raw)
-        for pattern, firsts in known:
+        for pattern, needs in known:
             for match in pattern.finditer(text):
-                if match.group(0):
-                    assert match.group(0)[0] in firsts, (pattern.pattern, raw)
-                    checked += 1
+                for chars in needs:
+                    assert not chars.isdisjoint(match.group(0)), (pattern.pattern, raw)
+                checked += 1
     assert checked > 500
 
 
 @pytest.mark.parametrize(
     ("source", "expected"),
     [
-        ("已经|早已", {"已", "早"}),
-        ("(?:打过|找了)12315", {"打", "找"}),
-        ("(?<!不)会?起诉", {"会", "起"}),
-        ("[一二三]个人", {"一", "二", "三"}),
-        ("VIP", {"v", "V"}),
-        ("(?:^|[^要])投诉", None),
-        ("a*", None),
-        (".起诉", None),
+        ("已经|早已", [{"已", "早"}]),
+        ("(?:打过|找了)12315", [{"1"}, {"2"}, {"3"}, {"5"}, {"打", "找"}]),
+        ("(?<!不)会?起诉", [{"诉"}, {"起"}]),
+        ("[一二三]个人", [{"个"}, {"人"}, {"一", "二", "三"}]),
+        ("VIP", [{"i", "I"}, {"p", "P"}, {"v", "V"}]),
+        ("(?:^|[^要])投诉", [{"投"}, {"诉"}]),
+        (r"(?P<count>\d+)户", [{"户"}]),
+        ("a*", []),
+        (".起诉", [{"诉"}, {"起"}]),
+        ("(?:向|在).{0,4}法院|案号", [{"法", "案"}]),
+        ("(?:起诉|.)", []),
     ],
 )
-def test_first_characters_of_small_patterns(source: str, expected: set[str] | None) -> None:
+def test_requirements_of_small_patterns(source: str, expected: list[set[str]]) -> None:
     compiled = re.compile(source, re.IGNORECASE)
-    got = first_chars(compiled)
-    assert got == (None if expected is None else frozenset(expected))
+    assert required_chars(compiled) == tuple(frozenset(chars) for chars in expected)
+
+
+def test_char_bits_meet_exactly_the_requirements_a_text_holds() -> None:
+    bits = CharBits()
+    both = bits.need((frozenset("已早"), frozenset("12")))
+    alone = bits.need((frozenset("已早"),))
+    assert bits.need(()) == 0  # no requirement known: always searched
+    assert alone & both == alone  # the same requirement is one bit
+    for text, fits_both, fits_alone in [
+        ("早就打了12315", True, True),
+        ("已经去了", False, True),
+        ("打了12315", False, False),
+        ("", False, False),
+    ]:
+        met = bits.met(set(text))
+        assert (met & both == both, met & alone == alone) == (fits_both, fits_alone), text
+
+
+def _sliced(vocabulary: dict[str, int], text: str, low: int, high: int) -> list[int]:
+    """Known n-gram indices by slicing the folded text, unigrams first (the plain version)."""
+    folded = re.sub(r"\s+", "", re.sub(r"\d+", "0", text))
+    grams = [folded[i : i + n] for n in range(low, high + 1) for i in range(len(folded) - n + 1)]
+    return [vocabulary[gram] for gram in grams if gram in vocabulary]
+
+
+@pytest.mark.parametrize(("low", "high"), [(1, 2), (1, 1), (2, 2), (1, 3), (2, 3)])
+def test_ngram_table_finds_what_slicing_finds(low: int, high: int) -> None:
+    texts = [
+        "",
+        "话",
+        "话费被多扣了 20 元",
+        "网速😡慢😡",
+        "𠮷野家",
+        "x" * 40,
+        *(t for t, _, _ in TEXTS[:300]),
+    ]
+    grams = {g for t in texts[:200] for g in char_ngrams(normalise(t), low=low, high=high)}
+    vocabulary = {g: i for i, g in enumerate(sorted(grams)[::3])}  # a third known, as in a model
+    vocabulary["kw billing"] = len(vocabulary)  # lexicon tokens are never n-grams
+    table = NgramTable(vocabulary, low=low, high=high)
+    for raw in texts:
+        text = normalise(raw)
+        assert table.indices(text) == _sliced(vocabulary, text, low, high), raw
+
+
+def test_the_place_name_prefilter_changes_no_answer() -> None:
+    for raw, _, _ in TEXTS:
+        text = normalise(raw)
+        found = _PLACE.search(text)
+        assert area_in(text) == (found.group(0) if found else None), raw

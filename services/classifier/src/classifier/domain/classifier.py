@@ -12,7 +12,8 @@ from classifier.domain.history import HistoryFinding, assess_history
 from classifier.domain.normalise import normalise_and_quoter
 from classifier.domain.policy import ClassifierPolicy, PolicyError
 from classifier.domain.policy_loader import load_policy
-from classifier.domain.rules import Firing, Quote, evaluate_all
+from classifier.domain.required_chars import CharBits
+from classifier.domain.rules import Firing, Quote, RuleBook
 from classifier.domain.taxonomy import category_path, keyword_prediction
 from classifier.domain.text_model import LinearTextModel, Prediction
 from contracts import Flag, FlagName, Kind, Reason, Severity
@@ -32,6 +33,9 @@ class Classifier:
         """Use `policy` and `model` (already loaded and checked)."""
         self.policy = policy
         self.model = model
+        self._bits = CharBits()  # one scan of a message's characters serves both books
+        self._kind_book = RuleBook(policy.kind_rules, self._bits)
+        self._rule_book = RuleBook(policy.rules, self._bits)
         if model is not None:
             unknown = (
                 set(model.classes) - {c.code for c in policy.categories} - _NON_COMPLAINT_KINDS
@@ -79,8 +83,9 @@ class Classifier:
         """Kind, category path, severity and flags of one message, with explanations."""
         text, quote = normalise_and_quoter(item.text)
         chars = set(text)
+        met = self._bits.met(chars)
         prediction = self._predict(text, chars)
-        kind, kind_reasons, kind_confidence = self._kind(item, text, chars, prediction, quote)
+        kind, kind_reasons, kind_confidence = self._kind(item, text, met, prediction, quote)
         if kind is not Kind.COMPLAINT:
             return self._decision(
                 kind=kind,
@@ -100,8 +105,8 @@ class Classifier:
             explanation.append(
                 Reason(rule=f"taxonomy.{path}", effect=f"category={path}", matched=path_words)
             )
-        firings = evaluate_all(
-            self.policy.rules, text=text, channel=item.channel, tier=item.customer_tier, chars=chars
+        firings = self._rule_book.evaluate(
+            text=text, channel=item.channel, tier=item.customer_tier, met=met
         )
         findings = assess_history(
             category=path,
@@ -145,17 +150,13 @@ class Classifier:
         self,
         item: ClassifierInput,
         text: str,
-        chars: set[str],
+        met: int,
         prediction: Prediction,
         quote: Quote,
     ) -> tuple[Kind, list[Reason], float]:
         """Kind from the first kind rule that fires, else from the model's class groups."""
-        firings = evaluate_all(
-            self.policy.kind_rules,
-            text=text,
-            channel=item.channel,
-            tier=item.customer_tier,
-            chars=chars,
+        firings = self._kind_book.evaluate(
+            text=text, channel=item.channel, tier=item.customer_tier, met=met
         )
         probabilities = prediction.probabilities
         by_kind = {
@@ -167,10 +168,12 @@ class Classifier:
             kind = firings[0].rule.kind
             return kind, [firings[0].reason(quote)], max(by_kind[kind], _RULE_CONFIDENCE)
         kind = max(by_kind, key=lambda k: by_kind[k])
+        if kind is Kind.COMPLAINT:
+            return kind, [], by_kind[kind]
         reason = Reason(
             rule="model", effect=f"kind={kind.value}", matched=list(prediction.evidence)
         )
-        return kind, ([] if kind is Kind.COMPLAINT else [reason]), by_kind[kind]
+        return kind, [reason], by_kind[kind]
 
     def _category(self, prediction: Prediction) -> tuple[str, float]:
         """The most likely complaint category and its probability among categories."""

@@ -183,6 +183,11 @@ def mass_incident(
     span = timedelta(minutes=windows.mass_incident_minutes)
     at = complaint.received_at
     near = [p for p in priors if at - span <= p.received_at <= at + span]
+    if len(near) + 1 < windows.mass_incident_min_complaints and (
+        sum(p.tier in windows.important_tiers for p in (*near, complaint))
+        < windows.mass_incident_min_important
+    ):
+        return None  # every burst is part of `near`: too few complaints or people to count
     for category, area in _issues(complaint.category or "", complaint.area):
         burst = _busiest(
             [p for p in near if covers(category, area, of_category=p.category, of_area=p.area)],

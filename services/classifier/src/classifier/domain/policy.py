@@ -6,7 +6,6 @@ import re
 from dataclasses import dataclass, field
 
 from classifier.domain.decision import HistoryWindows
-from classifier.domain.first_chars import first_chars
 from classifier.domain.lexicon import LexiconIndex
 from classifier.domain.scopes import Scope
 from contracts import Channel, CustomerTier, FlagName, Kind, Severity
@@ -68,22 +67,6 @@ class Rule:
     count_levels: tuple[CountLevel, ...] = ()
     kind: Kind | None = None
     detail: str | None = None
-    pattern_firsts: tuple[frozenset[str] | None, ...] = field(init=False, compare=False, repr=False)
-    """Per pattern, the characters its match can start with (None: unknown, always try it)."""
-    firsts: frozenset[str] | None = field(init=False, compare=False, repr=False)
-    """Their union, when every pattern's is known: a text with none of them matches no pattern."""
-
-    text_only: bool = field(init=False, compare=False, repr=False)
-    """Fires on patterns alone (no channel or tier triggers it)."""
-
-    def __post_init__(self) -> None:
-        """Read the patterns' first characters once, at load time."""
-        each = tuple(first_chars(p) for p in self.patterns)
-        known = [chars for chars in each if chars is not None]
-        union = frozenset().union(*known) if each and len(known) == len(each) else None
-        object.__setattr__(self, "pattern_firsts", each)
-        object.__setattr__(self, "firsts", union)
-        object.__setattr__(self, "text_only", not (self.channels or self.tiers))
 
 
 @dataclass(frozen=True)

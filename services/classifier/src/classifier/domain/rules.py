@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from classifier.domain.numerals import parse_count
 from classifier.domain.policy import Rule
+from classifier.domain.required_chars import CharBits, required_chars
 from classifier.domain.scopes import voided_by
 from contracts import Channel, CustomerTier, Flag, Reason, Severity
 
@@ -124,49 +125,45 @@ def _standing_match(
     return best
 
 
-def evaluate_all(
-    rules: tuple[Rule, ...],
-    *,
-    text: str,
-    channel: Channel,
-    tier: CustomerTier,
-    chars: frozenset[str] | set[str] | None = None,
-) -> list[Firing]:
-    """Every rule that fires, in pack order (later rules may be vetoed by earlier ones).
+class RuleBook:
+    """A pack's rules in order, each pattern with the requirement bits a text must meet first.
 
-    `chars`, when given, is `set(text)` already computed by the caller.
+    Most rules fail on most messages because none of their patterns can match: the text lacks a
+    character every match needs. `CharBits.met` answers that for every pattern of every book
+    sharing the table in one pass over the text's characters; a pattern is searched only when
+    its bits are all met. Vetoes and scopes are looked at only for rules that triggered.
     """
-    present = set(text) if chars is None else chars
-    fired: set[str] = set()
-    firings = []
-    for rule in rules:
-        # Inline the commonest no: a text-only rule none of whose first characters is here.
-        if rule.text_only and rule.firsts is not None and rule.firsts.isdisjoint(present):
-            continue
-        if not _triggered(rule, text, channel, tier, present):
-            continue
-        firing = evaluate(rule, text=text, channel=channel, tier=tier, fired=fired)
-        if firing is not None:
-            fired.add(rule.id)
-            firings.append(firing)
-    return firings
 
+    def __init__(self, rules: tuple[Rule, ...], bits: CharBits) -> None:
+        """Read each pattern's requirements into `bits` (shared with the pack's other book)."""
+        self.rules = rules
+        self._entries = [
+            (
+                rule,
+                tuple((p, bits.need(required_chars(p))) for p in rule.patterns),
+                tuple(bits.need(required_chars(p)) for p in rule.requires),
+            )
+            for rule in rules
+        ]
 
-def _triggered(
-    rule: Rule, text: str, channel: Channel, tier: CustomerTier, chars: frozenset[str] | set[str]
-) -> bool:
-    """The cheap half of `evaluate`: a rule with no channel, tier or pattern match cannot fire.
-
-    Most rules fail here on most messages, so their vetoes and scopes are never looked at. A
-    pattern is searched only if the text holds a character its match can start with; that set
-    test is cheaper than the search's call. (One alternation of a rule's patterns was tried and
-    is slower: it loses each pattern's own literal-prefix search.)
-    """
-    if (rule.channels and channel in rule.channels) or (rule.tiers and tier in rule.tiers):
-        return True
-    if rule.firsts is not None and rule.firsts.isdisjoint(chars):
-        return False
-    for pattern, firsts in zip(rule.patterns, rule.pattern_firsts, strict=True):
-        if (firsts is None or not firsts.isdisjoint(chars)) and pattern.search(text):
-            return True
-    return False
+    def evaluate(
+        self, *, text: str, channel: Channel, tier: CustomerTier, met: int
+    ) -> list[Firing]:
+        """Every rule that fires on normalised `text`, in pack order (later rules may be vetoed
+        by earlier ones); `met` is `CharBits.met` of the text's characters."""
+        fired: set[str] = set()
+        firings = []
+        for rule, checks, also in self._entries:
+            if not (channel in rule.channels or tier in rule.tiers):
+                for pattern, need in checks:
+                    if met & need == need and pattern.search(text):
+                        break
+                else:
+                    continue
+            if also and any(met & need != need for need in also):
+                continue  # a pattern the rule also requires cannot match
+            firing = evaluate(rule, text=text, channel=channel, tier=tier, fired=fired)
+            if firing is not None:
+                fired.add(rule.id)
+                firings.append(firing)
+        return firings

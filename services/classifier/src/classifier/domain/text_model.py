@@ -13,29 +13,28 @@ The lexicon ships inside the model file, so a model always sees the keywords it 
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from operator import add
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
 from classifier.domain.lexicon import Lexicon, LexiconIndex, lexicon_hits
+from classifier.domain.ngram_table import NgramTable, folded
 from classifier.domain.policy import PolicyError
 
 FloatArray = npt.NDArray[np.float64]
-_DIGITS = re.compile(r"\d+")
-_SPACE = re.compile(r"\s+")
 LEXICON_TOKEN = "kw "  # noqa: S105 (a feature-name prefix, not a secret)
 """Prefix of lexicon tokens; the space keeps them apart from n-grams (which have no spaces)."""
 
 
 def char_ngrams(text: str, *, low: int = 1, high: int = 3) -> list[str]:
     """Character n-grams of normalised text; digit runs collapse to 0 so amounts generalise."""
-    text = _SPACE.sub("", _DIGITS.sub("0", text))
+    text = folded(text)
     grams: list[str] = []
     longer: list[str] = list(text)  # the n-grams of the current length, built by appending
     for n in range(1, high + 1):
@@ -66,11 +65,6 @@ def model_tokens(
     return tokens, hits
 
 
-def _empty_order() -> npt.NDArray[np.intp]:
-    """An empty index array."""
-    return np.zeros(0, dtype=np.intp)
-
-
 @dataclass(frozen=True)
 class Prediction:
     """Class probabilities and the words that pushed the winner up."""
@@ -81,12 +75,13 @@ class Prediction:
     evidence: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class _Features:
-    """Known feature indices of one text, their TF-IDF weights and the keyword hits."""
+class _Features(NamedTuple):
+    """Known features of one text: their indices, TF-IDF weights and rows, and keyword hits."""
 
-    indices: npt.NDArray[np.intp]
+    ids: list[int]
     weights: FloatArray
+    rows: FloatArray
+    """Per feature: its idf, then its coefficient for each class (see `_rows`)."""
     hits: dict[str, list[str]]
 
 
@@ -114,27 +109,25 @@ class LinearTextModel:
     def features(self, text: str) -> tuple[npt.NDArray[np.intp], FloatArray]:
         """Indices and TF-IDF weights of the known features of normalised `text`."""
         found = self._features(text)
-        return found.indices, found.weights
+        return np.array(found.ids, dtype=np.intp), found.weights
 
     def _features(self, text: str, chars: set[str] | None = None) -> _Features:
-        tokens, hits = model_tokens(
-            text,
-            low=self.ngram_low,
-            high=self.ngram_high,
-            lexicon=self.lexicon,
-            hits=self._index().hits(text, chars),
-        )
-        # Look up and count in C; Counter keeps first-occurrence order, which the sums below
-        # depend on to the last bit. Unknown tokens all count under None.
-        counts = Counter(map(self.vocabulary.get, tokens))
-        counts.pop(None, None)
-        if not counts:
-            return _Features(_empty_order(), np.zeros(0), hits)
-        indices = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
-        tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts)))
-        weights = tf * self.idf[indices]
-        norm = max(float(np.sqrt(weights @ weights)), self.norm_floor)
-        return _Features(indices, weights / norm, hits)
+        hits = self._index().hits(text, chars)
+        found = self._table().indices(text)
+        keyword_index = self._keyword_index()
+        for code, words in hits.items():
+            index = keyword_index.get(code)
+            if index is not None:
+                found += [index] * len(words)
+        # Counted in C; Counter keeps first-occurrence order (n-grams, then keywords, as
+        # `model_tokens` lists them), which the sums below depend on to the last bit.
+        counts = Counter(found)
+        ids = list(counts)
+        rows = self._rows()[ids]  # one gather: each feature's idf and coefficients, together
+        tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(ids)))
+        weights = tf * rows[:, 0]
+        norm = max(math.sqrt(weights @ weights), self.norm_floor) if ids else 1.0
+        return _Features(ids, weights / norm, rows, hits)
 
     def predict(self, text: str, *, evidence: int = 5, chars: set[str] | None = None) -> Prediction:
         """Probabilities for every class of the normalised `text` (`chars`: its `set`, if known).
@@ -143,17 +136,16 @@ class LinearTextModel:
         on lists is cheaper than another dozen numpy calls on tiny arrays.
         """
         found = self._features(text, chars)
-        rows = self._by_feature()[found.indices]  # one contiguous row per feature: a cheap gather
-        scores = (found.weights @ rows + self.intercept).tolist()
+        scores = (found.weights @ found.rows[:, 1:] + self.intercept).tolist()
         top = max(scores)
         exps = [math.exp(score - top) for score in scores]
         total = sum(exps)
         probabilities = [value / total for value in exps]
         best = exps.index(max(exps))
-        contributions = rows[:, best] * found.weights
+        strengths = (found.rows[:, best + 1] * found.weights).tolist()
         # The strongest few, strongest first; a stable sort keeps feature order among ties.
-        order = np.argsort(-contributions, kind="stable")[: evidence * 4]
-        words = self._words(found, order.tolist(), contributions[order].tolist(), evidence)
+        order = sorted(range(len(strengths)), key=strengths.__getitem__, reverse=True)
+        words = self._words(found, order[: evidence * 4], strengths, evidence)
         return Prediction(
             label=self.classes[best],
             probability=probabilities[best],
@@ -166,16 +158,16 @@ class LinearTextModel:
     ) -> tuple[str, ...]:
         """The strongest positive features as words: keywords found, or multi-character n-grams.
 
-        `order` holds feature positions strongest first, `strengths` their contributions. N-grams
-        across punctuation (",光") explain nothing to a reader and are left out.
+        `order` holds feature positions strongest first, `strengths` every feature's
+        contribution. N-grams across punctuation (",光") explain nothing to a reader and are
+        left out.
         """
         names = self._names()
-        indices = found.indices.tolist()
         words: list[str] = []
-        for position, strength in zip(order, strengths, strict=True):
-            if strength <= 0 or len(words) >= top:
+        for position in order:
+            if strengths[position] <= 0 or len(words) >= top:
                 break
-            name = names[indices[position]]
+            name = names[found.ids[position]]
             if name.startswith(LEXICON_TOKEN):
                 candidates = found.hits.get(name[len(LEXICON_TOKEN) :], [])
             else:
@@ -193,12 +185,38 @@ class LinearTextModel:
             object.__setattr__(self, "_index_cache", cached)
         return cached
 
-    def _by_feature(self) -> FloatArray:
-        """`coef` transposed and contiguous (feature × class), built once."""
-        cached: FloatArray | None = self.__dict__.get("_by_feature_cache")
+    def _table(self) -> NgramTable:
+        """The vocabulary's n-grams as sorted integer keys, built once."""
+        cached: NgramTable | None = self.__dict__.get("_table_cache")
         if cached is None:
-            cached = np.ascontiguousarray(self.coef.T, dtype=np.float32)
-            object.__setattr__(self, "_by_feature_cache", cached)
+            cached = NgramTable(self.vocabulary, low=self.ngram_low, high=self.ngram_high)
+            object.__setattr__(self, "_table_cache", cached)
+        return cached
+
+    def _rows(self) -> FloatArray:
+        """Per feature one row: its idf, then its coefficient for each class; built once.
+
+        One gather then fetches all a feature needs. The coefficients go through float32, as
+        the model file stores them, so a model decides the same before and after a save.
+        """
+        cached: FloatArray | None = self.__dict__.get("_rows_cache")
+        if cached is None:
+            cached = np.empty((len(self.vocabulary), len(self.classes) + 1), dtype=np.float64)
+            cached[:, 0] = self.idf
+            cached[:, 1:] = self.coef.T.astype(np.float32)
+            object.__setattr__(self, "_rows_cache", cached)
+        return cached
+
+    def _keyword_index(self) -> dict[str, int]:
+        """Category code → index of its lexicon token in the vocabulary, built once."""
+        cached: dict[str, int] | None = self.__dict__.get("_keyword_cache")
+        if cached is None:
+            cached = {
+                code: self.vocabulary[LEXICON_TOKEN + code]
+                for code in self.lexicon
+                if LEXICON_TOKEN + code in self.vocabulary
+            }
+            object.__setattr__(self, "_keyword_cache", cached)
         return cached
 
     def _names(self) -> list[str]:
