@@ -7,6 +7,7 @@ test, the way the SLA service's own subscription would apply them.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -93,6 +94,18 @@ async def test_an_accepted_action_is_published_keyed_by_the_case_and_polled(api:
     await api.consume()
     applied = await api.get(body["location"])
     assert (applied.status_code, applied.json()["status"]) == (200, "applied")
+
+
+async def test_each_action_is_counted_and_logged_below_info(
+    api: ApiRig, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    for action in (A.ACKNOWLEDGED, A.ASSIGNED):
+        await api.act(action)
+    assert api.counted == [A.ACKNOWLEDGED, A.ASSIGNED]
+    published = [r for r in caplog.records if r.getMessage() == "case action published"]
+    assert [r.levelno for r in published] == [logging.DEBUG, logging.DEBUG]
+    assert not [r for r in caplog.records if r.name.startswith("sla") and r.levelno >= logging.INFO]
 
 
 async def test_unreachable_three_times_then_a_lead_may_close(api: ApiRig) -> None:
