@@ -18,6 +18,7 @@ from contracts import CaseState, ClockName, LifecycleAction, Severity
 from sla.domain import LEGAL
 from sla.http_api import PERMITTED
 from sla.settings import Role
+from tests._builders.personal_forms import PERSONAL
 from tests._builders.sla import (
     ACTOR,
     CID,
@@ -313,6 +314,22 @@ async def test_free_text_is_masked_before_it_is_published(api: ApiRig) -> None:
     [event] = api.published
     assert event.data.note == "客户电话 *** **** 5678，邮箱 z***@example.com"
     assert "zhangsan" not in json.dumps(event.model_dump(mode="json"), ensure_ascii=False)
+
+
+@pytest.mark.parametrize(("text", "secret"), PERSONAL)
+async def test_every_personal_form_in_staff_text_is_masked_on_the_topic(
+    api: ApiRig, text: str, secret: str
+) -> None:
+    await api.act(A.ASSIGNED)
+    await api.act(A.CONTACTED)
+    answer = await api.post(A.RESOLVED, result=f"退费。{text}", note=f"已回电，{text}")
+    assert answer.status_code == 202, answer.text
+    [event] = api.published
+    assert event.data.note is not None
+    assert event.data.result is not None
+    assert secret not in event.data.note
+    assert secret not in event.data.result
+    assert event.data.note.startswith("已回电，")
 
 
 async def test_kafka_down_is_503_and_the_same_action_id_goes_through_later(api: ApiRig) -> None:
