@@ -133,6 +133,19 @@ async def flood(base_url: str, *, concurrent: int, query: str = "") -> Flood:
     return Flood(statuses, sorted(r[1] for r in results), all(r[2] for r in results))
 
 
+async def shed_reasons(base_url: str) -> dict[str, float]:
+    """The SLA's `complaints_http_shed_total` by reason (busy, timeout, database, …) so far."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
+        text = (await http.get("/metrics")).text
+    found: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("complaints_http_shed_total{"):
+            labels, _, value = line.rpartition(" ")
+            reason = labels.partition('reason="')[2].partition('"')[0]
+            found[reason] = found.get(reason, 0.0) + float(value)
+    return found
+
+
 async def acks_during(receiver: Receiver, work: Any) -> tuple[int, Any]:
     """Acknowledgements the receiver got while `work` ran, and its result."""
     before = len(receiver.deliveries)
@@ -190,6 +203,7 @@ async def main() -> int:
             for round_ in range(args.rounds):
                 query = QUERIES[round_ % len(QUERIES)]
                 work = flood(base, concurrent=args.concurrent, query=query)
+                shed_before = await shed_reasons(base)
                 began = time.monotonic()
                 acked, result = await acks_during(receiver, work)
                 rate = acked / max(time.monotonic() - began, 1e-3)
@@ -199,6 +213,12 @@ async def main() -> int:
                     flush=True,
                 )
                 print("  each request (s): " + " ".join(f"{t:.2f}" for t in result.seconds))
+                shed = {
+                    reason: int(n - shed_before.get(reason, 0.0))
+                    for reason, n in (await shed_reasons(base)).items()
+                    if n > shed_before.get(reason, 0.0)
+                }
+                print(f"  shed by the SLA's guard, by reason: {shed}", flush=True)
                 ok &= result.slowest_s <= 2.0 and set(result.statuses) <= {200, 503}
                 ok &= result.retry_after
             await loading
