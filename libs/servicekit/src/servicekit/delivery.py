@@ -284,7 +284,7 @@ def consume(
         batch=True,
         max_records=settings.max_records,
         batch_timeout_ms=settings.batch_timeout_ms,
-        fetch_max_wait_ms=max(settings.batch_timeout_ms, 10),
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_poll_interval_ms=600_000,
