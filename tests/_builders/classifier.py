@@ -3,15 +3,20 @@ intake would hand it."""
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import CollectorRegistry
 
-from classifier.adapters.memory import InMemoryClassificationStore
+from classifier.adapters.memory import InMemoryClassificationStore, InMemoryIncidentLedger
 from classifier.domain import Classifier
+from classifier.incident_api import create_incident_api
+from classifier.incident_desk import IncidentDesk
 from classifier.metrics import ClassifierMetrics
 from classifier.service import Classification
+from classifier.settings import StaffKey
 from complaints_cli.outage import CHANNELS, outage_text
 from contracts import (
     Channel,
@@ -35,6 +40,12 @@ OTHER = "ck_" + "b" * 32
 BILLING = "我上个月根本没有办理这个流量包，但是话费账单上每个月都多扣了三十元，打客服电话也没人处理"
 ENQUIRY = "请问怎么查询话费余额？营业厅几点关门？"
 OUTAGE = "阳光花园小区的宽带从今天早上开始全部断网，光猫亮红灯，请尽快抢修。"
+
+
+@functools.cache
+def telecom_pack() -> Classifier:
+    """The shipped telecom pack and model, loaded once per test process."""
+    return Classifier.load(policy_dir=POLICIES, pack="telecom")
 
 
 class Publisher(FlakyPublisher[Event]):
@@ -121,3 +132,24 @@ def outage(
     return normalized(
         100 + i, outage_text(i), key=f"ck_{i:032x}", at=at, tier=tier, channel=channel
     )
+
+
+INCIDENT_LEAD = "lead-key-0123456789"
+INCIDENT_HANDLER = "handler-key-0123456789"
+INCIDENT_STAFF = {
+    INCIDENT_LEAD: StaffKey(staff_id="ops-lead", role="lead"),
+    INCIDENT_HANDLER: StaffKey(staff_id="h-1", role="handler"),
+}
+"""The incident API's staff keys in the tests: an operations lead and a handler."""
+
+
+def incident_api(rig: Rig, staff: dict[str, StaffKey] | None = None) -> Any:
+    """The classifier's incident API (its ASGI app) over the rig's store, publisher and clock."""
+    desk = IncidentDesk(
+        store=rig.store,
+        ledger=InMemoryIncidentLedger(rig.store),
+        windows=rig.use_case.classifier.history_windows,
+        publish=rig.publisher,
+        clock=rig.clock,
+    )
+    return create_incident_api(desk=desk, staff=INCIDENT_STAFF if staff is None else staff)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pytest
 
 from classifier.domain import Classifier
-from tests._builders.classifier import POLICIES, Rig
+from tests._builders.classifier import Rig, telecom_pack
 
 
 @pytest.fixture(scope="session")
 def telecom() -> Classifier:
     """The shipped telecom pack and model, loaded once for the whole run."""
-    return Classifier.load(policy_dir=POLICIES, pack="telecom")
+    return telecom_pack()
 
 
 @pytest.fixture

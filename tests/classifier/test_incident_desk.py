@@ -6,20 +6,19 @@ from datetime import timedelta
 
 import httpx
 
-from classifier.adapters.memory import InMemoryIncidentLedger
 from classifier.domain import Classifier
-from classifier.incident_api import create_incident_api
-from classifier.incident_desk import IncidentDesk
-from classifier.settings import StaffKey
 from contracts import IncidentChange
-from tests._builders.classifier import NOW, Rig, normalized, outage
+from tests._builders.classifier import (
+    INCIDENT_HANDLER,
+    INCIDENT_LEAD,
+    NOW,
+    Rig,
+    incident_api,
+    normalized,
+    outage,
+)
 
-LEAD = "lead-key-0123456789"
-HANDLER = "handler-key-0123456789"
-STAFF = {
-    LEAD: StaffKey(staff_id="ops-lead", role="lead"),
-    HANDLER: StaffKey(staff_id="h-1", role="handler"),
-}
+LEAD, HANDLER = INCIDENT_LEAD, INCIDENT_HANDLER
 
 
 async def opened(rig: Rig, count: int = 24) -> None:
@@ -30,15 +29,8 @@ async def opened(rig: Rig, count: int = 24) -> None:
 
 
 def client(rig: Rig) -> httpx.AsyncClient:
-    desk = IncidentDesk(
-        store=rig.store,
-        ledger=InMemoryIncidentLedger(rig.store),
-        windows=rig.use_case.classifier.history_windows,
-        publish=rig.publisher,
-        clock=rig.clock,
-    )
-    app = create_incident_api(desk=desk, staff=STAFF)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+    transport = httpx.ASGITransport(app=incident_api(rig))
+    return httpx.AsyncClient(transport=transport, base_url="http://t")
 
 
 async def test_a_lead_lists_shows_and_closes_an_incident_once(telecom: Classifier) -> None:
