@@ -58,9 +58,9 @@ class InMemoryCaseStore:
         found = {cid: self.records[cid] for cid in complaint_ids if cid in self.records}
         return found if log else {cid: replace(r, log=()) for cid, r in found.items()}
 
-    async def load(self, complaint_id: str) -> CaseRecord | None:
-        """The stored case."""
-        return self.records.get(complaint_id)
+    async def load(self, complaint_id: str, *, log: bool = True) -> CaseRecord | None:
+        """The stored case (without its log if asked)."""
+        return (await self.load_many([complaint_id], log=log)).get(complaint_id)
 
     async def commit(self, record: CaseRecord, change: CaseChange) -> bool:
         """Compare-and-set on the version."""
@@ -167,10 +167,17 @@ def census_keys(clocks: Sequence[ClockEntry]) -> list[tuple[str, str, str, str]]
             outcome = "on_time" if entry.stopped_at <= entry.due_at else "late"
         elif entry.running and entry.breached:
             outcome = "overdue"
+        elif entry.status is ClockStatus.BREACHED:
+            outcome = "late"  # never met: it counts against the timely rate
         else:
             outcome = ""
         name = entry.clock.value if entry.clock else "upgrade"
         keys.append((name, entry.severity, entry.status.value, outcome))
+        # Earlier occurrences folded into this one (`sla.clocks.sheet.compact`) count too.
+        on_time, late, breached = entry.folded
+        keys += [(name, entry.severity, "met", "on_time")] * on_time
+        keys += [(name, entry.severity, "met", "late")] * late
+        keys += [(name, entry.severity, "breached", "late")] * breached
     return keys
 
 

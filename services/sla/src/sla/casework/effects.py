@@ -21,7 +21,15 @@ from contracts import (
 from sla.casework.keys import keys_after, keys_of, new_flags
 from sla.clocks.firing import next_of
 from sla.clocks.replan import Keys, calendar_moves, pause_window, replan_for_severity
-from sla.clocks.sheet import ClockEntry, ClockStatus, as_deadline, entry_of, upsert, with_plan
+from sla.clocks.sheet import (
+    ClockEntry,
+    ClockStatus,
+    as_deadline,
+    compact,
+    entry_of,
+    upsert,
+    with_plan,
+)
 from sla.clocks.upgrades import pause_upgrades, resume_upgrades
 from sla.domain import (
     BusinessCalendar,
@@ -162,6 +170,9 @@ class SheetChange:
         at = self.action.occurred_at
         kind = SlaEventKind.MET if status is ClockStatus.MET else SlaEventKind.CANCELLED
         for e in [e for e in self.running() if e.clock in clocks]:
+            if e.repeat and e.breached:  # its breach was announced; its successor is the goal
+                self.put(replace(e, status=ClockStatus.BREACHED, stopped_at=at))
+                continue
             stopped = replace(e, status=status, stopped_at=at)
             self.put(stopped)
             self.event(kind, e)
@@ -296,6 +307,7 @@ def apply_effects(
         change.progress_given()
     if action.action is LifecycleAction.CALENDAR_REPLANNED:
         change.recalendar(keys)
+    change.sheet = compact(change.sheet, at=action.occurred_at)
     return change
 
 
