@@ -32,6 +32,7 @@ class InMemoryCaseStore:
         self.notifications: dict[str, dict[str, ReceiptSummary]] = {}
         self.receipts_in_cases: dict[str, dict[str, ReceiptSummary]] = {}  # kept by changes
         self.writes = 0  # compare-and-set attempts, won or lost
+        self.batches = 0  # batched writes (`commit_many`)
         self.changes: dict[str, list[CaseChange]] = {}  # stored changes, for tests to inspect
 
     def state(self, complaint_id: str) -> CaseState:
@@ -61,6 +62,11 @@ class InMemoryCaseStore:
     async def load(self, complaint_id: str, *, log: bool = True) -> CaseRecord | None:
         """The stored case (without its log if asked)."""
         return (await self.load_many([complaint_id], log=log)).get(complaint_id)
+
+    async def commit_many(self, pairs: Sequence[tuple[CaseRecord, CaseChange]]) -> list[bool]:
+        """Each compare-and-set in turn (`batches` counts the batched writes)."""
+        self.batches += 1
+        return [await self.commit(record, change) for record, change in pairs]
 
     async def commit(self, record: CaseRecord, change: CaseChange) -> bool:
         """Compare-and-set on the version."""

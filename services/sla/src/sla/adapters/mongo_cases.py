@@ -86,6 +86,26 @@ class MongoCaseStore:
         )
         return result.modified_count == 1
 
+    async def commit_many(self, pairs: Sequence[tuple[CaseRecord, CaseChange]]) -> list[bool]:
+        """One unordered bulk write of conditional updates on (`_id`, `version`). The bulk
+        result counts, it does not name: when some lost, the cases are read back (one `$in`
+        read) and a change counts as stored where the case's history holds its action."""
+        if not pairs:
+            return []
+        ops = [
+            UpdateOne({"_id": r.complaint_id, "version": r.version}, change_update(c))
+            for r, c in pairs
+        ]
+        result = await self._cases.bulk_write(ops, ordered=False)
+        if result.modified_count == len(pairs):
+            return [True] * len(pairs)
+        now = await self.load_many([r.complaint_id for r, _ in pairs], log=False)
+        return [
+            (stored := now.get(r.complaint_id)) is not None
+            and any(h.action_id == c.entry.id for h in stored.case.history)
+            for r, c in pairs
+        ]
+
     async def mark_published(self, entries: Sequence[tuple[str, str]]) -> None:
         """`$pull` from `unpublished`, in chunks; the version stays (no change to the case).
 
