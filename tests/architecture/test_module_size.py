@@ -10,11 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-LIMIT = 320
-"""Lines, blank and comment lines included: "about 300"."""
+LIMIT = 300
+"""Lines, blank and comment lines included."""
 
 KNOWN: frozenset[str] = frozenset()
-"""Modules over the bar today (issue 19)."""
+"""Modules over the bar today (issue 19): none since the SLA action use-case's state event moved
+to `casework/state_events.py` (302 -> 263 lines)."""
 
 
 SOURCES = ("shared", "libs", "services", "cli", "deploy", "scripts", "bench")
