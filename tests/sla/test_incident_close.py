@@ -4,12 +4,9 @@ callback started, and nothing new on a redelivered close."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
 from contracts import (
-    CaseAction,
-    CaseActionTaken,
     CaseState,
     CaseStateChanged,
     Channel,
@@ -28,6 +25,7 @@ from sla.adapters.memory import InMemoryCaseStore
 from sla.casework.incidents import ResolveIncidentMembers
 from sla.clocks.sheet import ClockStatus
 from tests._builders.sla import CALENDAR, POLICY, RECEIVED, Rig, cid_n, classified
+from tests._builders.sla_actions import act, action
 from tests.sla.contract import Adapters
 
 A = LifecycleAction
@@ -59,25 +57,6 @@ def closed(members: list[str], *, resolution: str | None = "基站电源已恢�
     return IncidentChanged.build(
         data=record, subject=INCIDENT, source="/complaints/classifier", time=CLOSED_AT, cause="c4"
     )
-
-
-def action(kind: LifecycleAction, at: datetime, *, cid: str, **fields: Any) -> CaseActionTaken:
-    """A staff action on `cid` at `at`."""
-    data = CaseAction(
-        complaint_id=cid,
-        action=kind,
-        action_id=f"{kind.value}-{cid}",
-        actor="handler-7",
-        occurred_at=at,
-        **fields,
-    )
-    return CaseActionTaken.build(data=data, subject=cid, source="/crm", time=at, cause=cid)
-
-
-async def act(rig: Rig, *events: CaseActionTaken) -> None:
-    """Deliver staff actions in one batch."""
-    messages = [rig.inbound(e.model_dump_json().encode(), Topic.LIFECYCLE) for e in events]
-    assert await rig.actions.on_lifecycle(messages) == []
 
 
 def use_case(rig: Rig) -> ResolveIncidentMembers:
