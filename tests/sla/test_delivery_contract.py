@@ -22,8 +22,8 @@ from tests._builders.sla import (
     on_receipts,
     receipt,
 )
+from tests._builders.sla_actions import act, action
 from tests.sla.contract import Adapters
-from tests.sla.test_handlers_lifecycle import act, action
 
 A = LifecycleAction
 
