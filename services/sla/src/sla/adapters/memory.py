@@ -63,11 +63,6 @@ class InMemoryCaseStore:
         """The stored case (without its log if asked)."""
         return (await self.load_many([complaint_id], log=log)).get(complaint_id)
 
-    async def commit_many(self, pairs: Sequence[tuple[CaseRecord, CaseChange]]) -> list[bool]:
-        """Each compare-and-set in turn (`batches` counts the batched writes)."""
-        self.batches += 1
-        return [await self.commit(record, change) for record, change in pairs]
-
     async def commit(self, record: CaseRecord, change: CaseChange) -> bool:
         """Compare-and-set on the version."""
         self.writes += 1
@@ -80,6 +75,11 @@ class InMemoryCaseStore:
         kept = self.receipts_in_cases.setdefault(record.complaint_id, {})
         kept |= {r.notification_id: r for r in change.receipts}
         return True
+
+    async def commit_many(self, changes: Sequence[tuple[CaseRecord, CaseChange]]) -> set[str]:
+        """`commit` each; the ids whose change was stored (`batches` counts the calls)."""
+        self.batches += 1
+        return {r.complaint_id for r, change in changes if await self.commit(r, change)}
 
     async def mark_published(self, entries: Sequence[tuple[str, str]]) -> None:
         """Drop the entries from their case's unpublished list (the version stays)."""

@@ -101,9 +101,9 @@ class ResolveIncidentMembers:
                 [e for r, c in changes for e in earlier_entry(r.complaint_id, r.clocks, c.clocks)],
                 now=self.clock.now(),
             )  # before the cases: a due time is never missed
-            won = await self.cases.commit_many(changes) if changes else []
-            for (record, change), stored in zip(changes, won, strict=True):
-                if stored:
+            won = await self.cases.commit_many(changes) if changes else set()
+            for record, change in changes:
+                if record.complaint_id in won:
                     del pending[record.complaint_id]
                     events += change.entry.events
                     states.append(after(record, change))
