@@ -329,6 +329,7 @@ class ApiRig:
         self.contacts = InMemoryContactDirectory()  # the API's, once `case_api` built it
         self.access_log = InMemoryAccessLog()
         self.failures = 0
+        self.counted: list[LifecycleAction] = []  # what the desk counted as published
         self._ids = 0
 
     async def publish(self, events: Sequence[Event]) -> None:
@@ -397,8 +398,16 @@ async def case_api(rig: Rig) -> AsyncIterator[ApiRig]:
     async def publish(events: Sequence[Event]) -> None:
         await holder[0].publish(events)
 
+    def counted(action: LifecycleAction) -> None:
+        holder[0].counted.append(action)
+
     desk = CaseDesk(
-        cases=rig.cases, policy=POLICY, calendar=CALENDAR, publish=publish, clock=rig.clock
+        cases=rig.cases,
+        policy=POLICY,
+        calendar=CALENDAR,
+        publish=publish,
+        clock=rig.clock,
+        published=counted,
     )
     contacts, access_log = InMemoryContactDirectory(), InMemoryAccessLog()
     queries = CaseQueries(cases=rig.cases, calendar=CALENDAR, contacts=contacts)

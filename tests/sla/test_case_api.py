@@ -7,6 +7,7 @@ test, the way the SLA service's own subscription would apply them.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from contracts import CaseState, ClockName, LifecycleAction, Severity
 from sla.domain import LEGAL
 from sla.http_api import PERMITTED
 from sla.settings import Role
+from tests._builders.personal_forms import PERSONAL
 from tests._builders.sla import (
     ACTOR,
     CID,
@@ -93,6 +95,18 @@ async def test_an_accepted_action_is_published_keyed_by_the_case_and_polled(api:
     await api.consume()
     applied = await api.get(body["location"])
     assert (applied.status_code, applied.json()["status"]) == (200, "applied")
+
+
+async def test_each_action_is_counted_and_logged_below_info(
+    api: ApiRig, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    for action in (A.ACKNOWLEDGED, A.ASSIGNED):
+        await api.act(action)
+    assert api.counted == [A.ACKNOWLEDGED, A.ASSIGNED]
+    published = [r for r in caplog.records if r.getMessage() == "case action published"]
+    assert [r.levelno for r in published] == [logging.DEBUG, logging.DEBUG]
+    assert not [r for r in caplog.records if r.name.startswith("sla") and r.levelno >= logging.INFO]
 
 
 async def test_unreachable_three_times_then_a_lead_may_close(api: ApiRig) -> None:
@@ -300,6 +314,22 @@ async def test_free_text_is_masked_before_it_is_published(api: ApiRig) -> None:
     [event] = api.published
     assert event.data.note == "客户电话 *** **** 5678，邮箱 z***@example.com"
     assert "zhangsan" not in json.dumps(event.model_dump(mode="json"), ensure_ascii=False)
+
+
+@pytest.mark.parametrize(("text", "secret"), PERSONAL)
+async def test_every_personal_form_in_staff_text_is_masked_on_the_topic(
+    api: ApiRig, text: str, secret: str
+) -> None:
+    await api.act(A.ASSIGNED)
+    await api.act(A.CONTACTED)
+    answer = await api.post(A.RESOLVED, result=f"退费。{text}", note=f"已回电，{text}")
+    assert answer.status_code == 202, answer.text
+    [event] = api.published
+    assert event.data.note is not None
+    assert event.data.result is not None
+    assert secret not in event.data.note
+    assert secret not in event.data.result
+    assert event.data.note.startswith("已回电，")
 
 
 async def test_kafka_down_is_503_and_the_same_action_id_goes_through_later(api: ApiRig) -> None:

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -86,6 +86,43 @@ def digest(subject: str) -> str:
     return hashlib.sha256(subject.encode()).hexdigest()[:16]
 
 
+class PersonalDataPort(Protocol):
+    """Where the declared collections live: the MongoDB store, or the in-memory one for tests
+    (`complaints_cli.privacy_memory`); `tests/cli/test_privacy_store.py` runs over both."""
+
+    async def find(self, *, phone: str | None = None, customer: str | None = None) -> Person:
+        """The person with this phone or customer id (every complaint of theirs)."""
+        ...
+
+    async def of_complaints(self, complaint_ids: Sequence[str]) -> Person:
+        """The people of these complaints, as one (for retention)."""
+        ...
+
+    async def export(self, person: Person) -> dict[str, list[Document]]:
+        """Every declared document about the person's complaints, by collection."""
+        ...
+
+    async def erase(
+        self, person: Person, *, now: datetime, only: Sequence[Declared] = PERSONAL_DATA
+    ) -> dict[str, int]:
+        """Erase the person from the declared collections; documents changed per collection."""
+        ...
+
+    async def audit(self, entry: Mapping[str, Any]) -> None:
+        """Keep who asked for what (no identifiers) in `privacy_requests`."""
+        ...
+
+
+def person_of(contacts: Sequence[Mapping[str, Any]]) -> Person:
+    """The person these contact documents describe."""
+    return Person(tuple(sorted(doc["_id"] for doc in contacts)), identifiers_of(contacts))
+
+
+def contact_query(*, phone: str | None, customer: str | None) -> tuple[str, str | None]:
+    """The contact field and value a person is looked up by."""
+    return ("phone_e164", e164(phone)) if phone else ("customer_id", customer)
+
+
 class PersonalDataStore:
     """The declared collections of one pipeline database."""
 
@@ -97,17 +134,13 @@ class PersonalDataStore:
 
     async def find(self, *, phone: str | None = None, customer: str | None = None) -> Person:
         """The person with this phone or customer id (every complaint of theirs)."""
-        query = {"phone_e164": e164(phone)} if phone else {"customer_id": customer}
-        return await self._person(await find_all(self._of(CONTACTS), query))
+        name, value = contact_query(phone=phone, customer=customer)
+        return person_of(await find_all(self._of(CONTACTS), {name: value}))
 
     async def of_complaints(self, complaint_ids: Sequence[str]) -> Person:
         """The people of these complaints, as one (for retention)."""
         docs = await find_all(self._of(CONTACTS), {"_id": {"$in": list(complaint_ids)}})
-        return await self._person(docs)
-
-    async def _person(self, contacts: list[Document]) -> Person:
-        ids = tuple(sorted(doc["_id"] for doc in contacts))
-        return Person(ids, identifiers_of(contacts))
+        return person_of(docs)
 
     async def export(self, person: Person) -> dict[str, list[Document]]:
         """Every declared document about the person's complaints, by collection."""
@@ -144,13 +177,10 @@ class PersonalDataStore:
         """Rewrite one document (compare-and-set on its `version` if it has one); 1 if changed."""
         collection = self._of(declared)
         for _ in range(CAS_TRIES):
-            update = _erasure(declared, doc, person, now=now)
-            if update is None:
+            found = versioned_erasure(declared, doc, person, now=now)
+            if found is None:
                 return 0
-            where: dict[str, Any] = {"_id": doc["_id"]}
-            if isinstance(doc.get("version"), int):  # the owner's compare-and-set token
-                where["version"] = doc["version"]
-                update["$inc"] = {"version": 1}
+            where, update = found
             if (await collection.update_one(where, update)).matched_count:
                 return 1
             fresh = await find_all(collection, {"_id": doc["_id"]})
@@ -164,7 +194,22 @@ class PersonalDataStore:
         await self._of(PRIVACY_REQUESTS).insert_one(dict(entry))
 
 
-def _erasure(
+def versioned_erasure(
+    declared: Declared, doc: Document, person: Person, *, now: datetime
+) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The filter and update that erase the person from `doc` — a compare-and-set on its
+    `version` with the version bumped, if it has one — or None if nothing is left to erase."""
+    update = erasure(declared, doc, person, now=now)
+    if update is None:
+        return None
+    where: dict[str, Any] = {"_id": doc["_id"]}
+    if isinstance(doc.get("version"), int):  # the owner's compare-and-set token
+        where["version"] = doc["version"]
+        update["$inc"] = {"version": 1}
+    return where, update
+
+
+def erasure(
     declared: Declared, doc: Document, person: Person, *, now: datetime
 ) -> dict[str, Any] | None:
     """The update that erases the person from `doc`, or None if nothing is left to erase."""

@@ -2,6 +2,8 @@
 
 What `complaints intake validate` runs: each line gets one JSON verdict on stdout, in order —
 rejected with its reason, or accepted with the normalised (masked) event intake would publish.
+It reads the pack's intake.yaml as the service does (INTAKE_POLICY_DIR / INTAKE_POLICY_PACK), so
+a receipt the service would refuse as too old is refused here too.
 """
 
 from __future__ import annotations
@@ -14,14 +16,14 @@ from typing import Any, BinaryIO
 
 from contracts import ComplaintNormalized
 from intake.domain import IntakeLimits, Rejected, process_raw
+from intake.pack import IntakePackError, load_limits
 from intake.service import SOURCE
 from intake.settings import IntakeSettings
 
 
-def validate_lines(stream: BinaryIO) -> Iterator[dict[str, Any]]:
+def validate_lines(stream: BinaryIO, limits: IntakeLimits) -> Iterator[dict[str, Any]]:
     """One verdict per input line, in order; never raises on any input."""
     secret = IntakeSettings().complainant_key_secret.get_secret_value().encode()
-    limits = IntakeLimits()
     for raw in stream:
         line = raw[:-1] if raw.endswith(b"\n") else raw
         now = datetime.now(UTC)
@@ -48,8 +50,14 @@ def validate_lines(stream: BinaryIO) -> Iterator[dict[str, Any]]:
 
 
 def main() -> int:
-    """Verdicts for stdin on stdout."""
-    for out in validate_lines(sys.stdin.buffer):
+    """Verdicts for stdin on stdout; a bad intake.yaml stops it, as it stops the service."""
+    settings = IntakeSettings()
+    try:
+        limits = load_limits(policy_dir=settings.policy_dir, pack=settings.policy_pack)
+    except IntakePackError as exc:
+        sys.stderr.write(f"intake validate: {exc}\n")
+        return 2
+    for out in validate_lines(sys.stdin.buffer, limits):
         sys.stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
     return 0
 

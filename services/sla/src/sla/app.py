@@ -135,7 +135,7 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
         on_startup=[ports.cases.ensure_indexes, ports.access_log.ensure_indexes],
         after_startup=[start_scheduler],
         on_shutdown=[stop_scheduler],
-        routes=_case_api(settings, ports, policy, calendar, shell),
+        routes=_case_api(settings, ports, policy, calendar, shell, metrics=metrics),
     )
 
 
@@ -145,6 +145,8 @@ def _case_api(
     policy: SlaPolicy,
     calendar: BusinessCalendar,
     shell: ServiceShell,
+    *,
+    metrics: SlaMetrics,
 ) -> list[tuple[str, ASGIApp]]:
     """`/cases…` when staff API keys are configured (none: the case API is off)."""
     staff = settings.staff_keys()
@@ -156,6 +158,7 @@ def _case_api(
         calendar=calendar,
         publish=shell.publish,
         clock=ports.clock,
+        published=lambda action: metrics.staff_actions.labels(action.value).inc(),
     )
     queries = CaseQueries(cases=ports.cases, calendar=calendar, contacts=ports.contacts)
     api = create_case_api(desk=desk, queries=queries, staff=staff, clock=ports.clock)

@@ -41,6 +41,12 @@ class SlaMetrics:
             ["action", "outcome"],
             registry=registry,
         )
+        self.staff_actions = Counter(
+            "complaints_case_api_actions_total",
+            "Staff actions the case API published, by action (each one is logged at debug only).",
+            ["action"],
+            registry=registry,
+        )
         self.review_flags = Counter(
             "complaints_complainant_review_flags_total",
             "Complainants flagged for human review (3 baseless in 365 days, or malicious).",

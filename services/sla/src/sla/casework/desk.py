@@ -9,7 +9,8 @@ idempotent on the client's `action_id`. The actor is the staff member the API ke
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from contracts import (
@@ -93,6 +94,8 @@ class CaseDesk:
     calendar: BusinessCalendar
     publish: Publish
     clock: Clock
+    # Counted per action in metrics; one log line per action would flood INFO at staff rates.
+    published: Callable[[LifecycleAction], None] = field(default=lambda _: None)
 
     async def submit(
         self, complaint_id: str, request: ActionRequest, who: StaffKey
@@ -190,7 +193,8 @@ class CaseDesk:
             log.exception("case action not published", extra={"fields": fields})
             detail = "the action could not be published; send it again with the same action_id"
             raise ApiProblemError(503, "unavailable", detail) from exc
-        log.info("case action published", extra={"fields": fields | {"actor": event.data.actor}})
+        self.published(event.data.action)
+        log.debug("case action published", extra={"fields": fields | {"actor": event.data.actor}})
 
     async def result(
         self, complaint_id: str, action_id: str, who: StaffKey

@@ -1,15 +1,12 @@
-"""Masking free staff text bound for a broad topic: no phone, ID or card numbers, no e-mails."""
+"""Masking free staff text bound for a broad topic: any long digit run, then intake's masking."""
 
 from __future__ import annotations
 
 import re
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+from contracts.masking import mask_text
+
 _NUMBER = re.compile(r"\d(?:[ -]?\d){6,}")
-
-
-def _hide_email(match: re.Match[str]) -> str:
-    return match.group(0)[0] + "***@" + match.group(0).partition("@")[2]
 
 
 def _hide_number(match: re.Match[str]) -> str:
@@ -18,8 +15,9 @@ def _hide_number(match: re.Match[str]) -> str:
 
 
 def masked(text: str | None) -> str | None:
-    """Free text bound for a broad topic: e-mail addresses and runs of seven or more digits
-    (phone, ID, card numbers) hidden but for their last four digits."""
+    """Free text bound for a broad topic: every run of seven or more digits (phone, card, account
+    numbers) hidden but its last four, then what intake masks in a complaint (numbers in any
+    separator style, e-mails, names after 本人 / 我是 / 营业员 / 工号 …, house numbers)."""
     if text is None:
         return None
-    return _NUMBER.sub(_hide_number, _EMAIL.sub(_hide_email, text))
+    return mask_text(_NUMBER.sub(_hide_number, text))
