@@ -20,16 +20,18 @@ import (
 // scanChunk is how many rows one read transaction of a whole-table scan copies.
 const scanChunk = 500
 
-// scanIterator reads a whole table in chunks of scanChunk rows by rowid, each chunk's raw rows
-// copied in one short read transaction; documents are decoded afterwards, outside it.
+// scanIterator decodes rows copied out of SQLite beforehand, so that no read transaction is open
+// while documents are decoded and filtered.
 //
 // A plain query iterator keeps its statement, and so its SQLite read transaction, open while the
-// handler decodes and filters each row: a scan of 20,000 case documents held one for seconds.
+// handler decodes and filters each row: a scan of 2,300 case documents held one for seconds.
 // While any reader holds an old snapshot, no checkpoint can restart the write-ahead log, so it
-// grew with every write made during the scan (179 MiB in one bench, ADR 0004). In chunks, no
-// read transaction outlives copying scanChunk rows. Like a MongoDB cursor without a snapshot,
-// the scan sees each chunk as of when it is read: a document changed meanwhile is seen once,
-// in the version of its chunk (an update keeps its rowid).
+// grew with every write made meanwhile (179 MiB in one bench, ADR 0004). Now a narrowed query
+// (pushed-down `_id` or indexed field) copies its matching rows in one read transaction and then
+// decodes them; a whole-table scan copies chunks of scanChunk rows by rowid, each in its own
+// read transaction. Like a MongoDB cursor without a snapshot, a chunked scan sees each chunk as
+// of when it is read: a document changed meanwhile is seen once, in the version of its chunk (an
+// update keeps its rowid).
 type scanIterator struct {
 	ctx   context.Context
 	db    *fsql.DB
@@ -89,6 +91,35 @@ func (iter *scanIterator) Next() (struct{}, *types.Document, error) {
 	return unused, doc, nil
 }
 
+// newBufferedIterator runs query (selecting the document column only), copies every row it
+// returns in that one read transaction, and returns an iterator that decodes them afterwards.
+func newBufferedIterator(ctx context.Context, db *fsql.DB, query string, args ...any) (types.DocumentsIterator, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+
+	iter := &scanIterator{ctx: ctx, done: true, token: resource.NewToken()}
+
+	for rows.Next() {
+		var b []byte
+		if err = rows.Scan(&b); err != nil { // Scan copies into a fresh slice
+			return nil, err
+		}
+
+		iter.rows = append(iter.rows, b)
+	}
+
+	if err = rows.Err(); err != nil {
+		return nil, err
+	}
+
+	resource.Track(iter, iter.token)
+
+	return iter, nil
+}
+
 // fetch copies the next chunk of rows in one read transaction.
 func (iter *scanIterator) fetch() error {
 	if err := context.Cause(iter.ctx); err != nil {
@@ -105,11 +136,11 @@ func (iter *scanIterator) fetch() error {
 
 	for rows.Next() {
 		var b []byte
-		if err = rows.Scan(&iter.after, &b); err != nil {
+		if err = rows.Scan(&iter.after, &b); err != nil { // Scan copies into a fresh slice
 			return err
 		}
 
-		iter.rows = append(iter.rows, b) // Scan copies into a fresh slice
+		iter.rows = append(iter.rows, b)
 		n++
 	}
 

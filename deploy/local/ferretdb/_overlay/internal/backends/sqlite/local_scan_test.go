@@ -92,3 +92,67 @@ func TestLocalScanInShortReadTransactions(t *testing.T) {
 		t.Errorf("the document changed mid-scan read as v=%d, want its new version 2", v)
 	}
 }
+
+func TestLocalBufferedQueryHoldsNoReadTransaction(t *testing.T) {
+	ctx := context.Background()
+
+	sqlDB, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "b.sqlite")+"?_pragma=journal_mode(wal)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sqlDB.Close() })
+
+	if _, err = sqlDB.Exec(`CREATE TABLE "b" (_ferretdb_sjson TEXT NOT NULL CHECK(_ferretdb_sjson != '')) STRICT`); err != nil {
+		t.Fatal(err)
+	}
+
+	var docs []*types.Document
+	for i := range 20 {
+		docs = append(docs, must.NotFail(types.NewDocument("_id", fmt.Sprintf("c-%02d", i))))
+	}
+
+	q, args, err := prepareInsertStatement("b", false, docs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err = sqlDB.Exec(q, args...); err != nil {
+		t.Fatal(err)
+	}
+
+	iter, err := newBufferedIterator(ctx, fsql.WrapDB(sqlDB, "b", slog.Default()),
+		`SELECT _ferretdb_sjson FROM "b" WHERE rowid <= ?`, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer iter.Close()
+
+	if _, _, err = iter.Next(); err != nil { // one document decoded, four still to come
+		t.Fatal(err)
+	}
+
+	if _, err = sqlDB.Exec(`DELETE FROM "b" WHERE rowid = 20`); err != nil {
+		t.Fatal(err)
+	}
+
+	var busy, logFrames, checkpointed int
+	if err = sqlDB.QueryRow(`PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &checkpointed); err != nil {
+		t.Fatal(err)
+	}
+	if busy != 0 {
+		t.Fatalf("checkpoint blocked while the query's documents were decoded (busy=%d)", busy)
+	}
+
+	n := 1
+	for {
+		if _, _, err = iter.Next(); errors.Is(err, iterator.ErrIteratorDone) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+
+	if n != 5 {
+		t.Errorf("query returned %d documents, want 5", n)
+	}
+}
