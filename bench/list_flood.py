@@ -19,7 +19,7 @@ import secrets
 import signal
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,6 +30,8 @@ from pymongo.asynchronous.database import AsyncDatabase
 from complaints_cli import workload
 from complaints_cli.pipeline import SERVICES, Pipeline, StackConfig
 from complaints_cli.receiver import Receiver, local_endpoints, serving
+from sla.adapters.mongo_cases import MongoCaseStore
+from sla.ports import CaseRecord
 
 ROLES = {"lead": secrets.token_urlsafe(24)}
 STAFF = {key: {"staff_id": f"{role}-bench", "role": role} for role, key in ROLES.items()}
@@ -37,6 +39,7 @@ ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 QUERIES = ("", "?state=classified&page_size=50", "?assignee=handler-07", "?overdue=true")
 """A round each: the whole list, an indexed filter, a rare indexed value, a due filter."""
 Json = dict[str, Any]
+SEED_BATCH = 2_000
 
 
 def staff_env() -> dict[str, str]:
@@ -44,39 +47,40 @@ def staff_env() -> dict[str, str]:
     return {"SLA_API_KEYS": json.dumps(STAFF), "SLA_CENSUS_SECONDS": "0"}
 
 
-async def template_case(db: AsyncDatabase[Json], limit_s: float = 120) -> Json:
-    """A case the SLA stored for a real complaint (the shape to clone)."""
+async def template_case(db: AsyncDatabase[Json], limit_s: float = 120) -> CaseRecord:
+    """A case the SLA stored for a real complaint (the record to clone), read by its store."""
     deadline = time.monotonic() + limit_s
+    store = MongoCaseStore(db)
     while time.monotonic() < deadline:
-        if (doc := await db["cases"].find_one({})) is not None:
-            return doc
+        doc = await db["cases"].find_one({}, {"_id": 1})
+        if doc is not None and (record := await store.load(doc["_id"])) is not None:
+            return record
         await asyncio.sleep(1)
     raise TimeoutError("no case stored")
 
 
-async def seed_cases(db: AsyncDatabase[Json], template: Json, count: int) -> float:
-    """Insert `count` copies of `template` with their own ids and receipt times; seconds taken."""
+def clone(template: CaseRecord, complaint_id: str, received_at: datetime) -> CaseRecord:
+    """A valid case like `template` under another id and receipt time, with no change log."""
+    facts = replace(template.facts, complaint_id=complaint_id, received_at=received_at)
+    return replace(template, facts=facts, log=(), unpublished=(), refusals={}, submissions={})
+
+
+async def seed_cases(db: AsyncDatabase[Json], template: CaseRecord, count: int) -> float:
+    """Store `count` clones of `template` with their own ids and receipt times through the SLA's
+    case store, in batches of `SEED_BATCH` (its unordered batch inserts); seconds taken."""
+    store = MongoCaseStore(db)
     started = time.monotonic()
     rng = random.Random(7)
     base = datetime.now(UTC) - timedelta(days=30)
-    batch: list[Json] = []
-    for index in range(count):
-        doc = dict(template)
-        suffix = "".join(rng.choice(ALPHABET) for _ in range(10))
-        doc["_id"] = f"CP{base:%Y%m%d}-{suffix}"
-        if "complaint_id" in doc:
-            doc["complaint_id"] = doc["_id"]
-        if "received_at" in doc:
-            doc["received_at"] = base + timedelta(seconds=index * 20)
-        doc.pop("outbox", None)
-        batch.append(doc)
-        if len(batch) == 1000:
-            await db["cases"].insert_many(batch, ordered=False)
-            batch = []
-            if (index + 1) % 10_000 == 0:
-                print(f"  seeded {index + 1} in {time.monotonic() - started:.0f} s", flush=True)
-    if batch:
-        await db["cases"].insert_many(batch, ordered=False)
+    for first in range(0, count, SEED_BATCH):
+        batch = []
+        for index in range(first, min(first + SEED_BATCH, count)):
+            suffix = "".join(rng.choice(ALPHABET) for _ in range(10))
+            at = base + timedelta(seconds=index * 20)
+            batch.append(clone(template, f"CP{at:%Y%m%d}-{suffix}", at))
+        await store.insert_new(batch)
+        if (done := first + SEED_BATCH) % 20_000 == 0:
+            print(f"  seeded {done} in {time.monotonic() - started:.0f} s", flush=True)
     return time.monotonic() - started
 
 
@@ -129,11 +133,31 @@ async def flood(base_url: str, *, concurrent: int, query: str = "") -> Flood:
     return Flood(statuses, sorted(r[1] for r in results), all(r[2] for r in results))
 
 
+async def shed_reasons(base_url: str) -> dict[str, float]:
+    """The SLA's `complaints_http_shed_total` by reason (busy, timeout, database, …) so far."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=10) as http:
+        text = (await http.get("/metrics")).text
+    found: dict[str, float] = {}
+    for line in text.splitlines():
+        if line.startswith("complaints_http_shed_total{"):
+            labels, _, value = line.rpartition(" ")
+            reason = labels.partition('reason="')[2].partition('"')[0]
+            found[reason] = found.get(reason, 0.0) + float(value)
+    return found
+
+
 async def acks_during(receiver: Receiver, work: Any) -> tuple[int, Any]:
     """Acknowledgements the receiver got while `work` ran, and its result."""
     before = len(receiver.deliveries)
     result = await work
     return len(receiver.deliveries) - before, result
+
+
+async def burst(config: StackConfig, *, count: int) -> None:
+    """`count` complaints published at once (each consumer then has a batch in hand)."""
+    run_id = f"burst{secrets.token_hex(3)}"
+    messages = list(workload.build(run_id=run_id, count=count, start=datetime.now(UTC)))
+    await workload.publish(messages, bootstrap=config.kafka)
 
 
 def sigterm_seconds(pipeline: Pipeline, service: str) -> float:
@@ -179,12 +203,22 @@ async def main() -> int:
             for round_ in range(args.rounds):
                 query = QUERIES[round_ % len(QUERIES)]
                 work = flood(base, concurrent=args.concurrent, query=query)
+                shed_before = await shed_reasons(base)
+                began = time.monotonic()
                 acked, result = await acks_during(receiver, work)
+                rate = acked / max(time.monotonic() - began, 1e-3)
                 print(
                     f"round {round_ + 1} {query or '(no filter)'}: {result.line()}; "
-                    f"{acked} deliveries meanwhile",
+                    f"{acked} deliveries meanwhile ({rate:.1f}/s)",
                     flush=True,
                 )
+                print("  each request (s): " + " ".join(f"{t:.2f}" for t in result.seconds))
+                shed = {
+                    reason: int(n - shed_before.get(reason, 0.0))
+                    for reason, n in (await shed_reasons(base)).items()
+                    if n > shed_before.get(reason, 0.0)
+                }
+                print(f"  shed by the SLA's guard, by reason: {shed}", flush=True)
                 ok &= result.slowest_s <= 2.0 and set(result.statuses) <= {200, 503}
                 ok &= result.retry_after
             await loading

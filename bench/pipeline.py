@@ -87,7 +87,7 @@ async def throughput(
     scrape = functools.partial(figures.scrape, config, args.replicas)
     before = await scrape()
     cpu_before = figures.cpu_seconds()
-    services_before = figures.services_cpu(pipeline)
+    services_before = figures.each_service_cpu(pipeline)
     started = datetime.now(UTC).timestamp()
     await workload.publish(messages, bootstrap=config.kafka)
     acks = await phases.wait_for(
@@ -101,7 +101,11 @@ async def throughput(
         f"(+{acks_of.uncontactable(tp_id)} without contact) in {span:,.1f} s = {rate:,.1f}/s\n"
     )
     after, at_zero = await figures.until_lag_is_zero(scrape)
-    services_used = figures.services_cpu(pipeline) - services_before
+    each_used = {
+        name: used - services_before.get(name, 0.0)
+        for name, used in figures.each_service_cpu(pipeline).items()
+    }
+    services_used = sum(each_used.values())
     servers = ", ".join(
         f"{name} {(used - cpu_before.get(name, 0.0)) / max(1, count) * 1000:.2f} ms"
         for name, used in figures.cpu_seconds().items()
@@ -112,6 +116,9 @@ async def throughput(
         + (" zero):\n" if not at_zero else "):\n")
         + "\n".join(figures.stage_report(before, after, count, span))
         + f"\n  server CPU per complaint: {servers}\n"
+        + "  services CPU per complaint: "
+        + ", ".join(f"{n} {u / max(1, count) * 1000:.2f} ms" for n, u in each_used.items())
+        + "\n"
     )
     ops_line = (
         f"ops: {figures.operations(before, after) / max(1, count):.1f} mongo operations per"

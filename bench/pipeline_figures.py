@@ -138,7 +138,15 @@ def process_cpu(pid: int) -> float:
 
 def services_cpu(pipeline: Pipeline) -> float:
     """CPU seconds the four services' processes have used so far."""
-    return sum(process_cpu(p.process.pid) for p in pipeline.processes)
+    return sum(each_service_cpu(pipeline).values())
+
+
+def each_service_cpu(pipeline: Pipeline) -> dict[str, float]:
+    """CPU seconds each service (all its replicas) has used so far."""
+    used: dict[str, float] = {}
+    for proc in pipeline.processes:
+        used[proc.name] = used.get(proc.name, 0.0) + process_cpu(proc.process.pid)
+    return used
 
 
 def cpu_seconds(names: Sequence[str] = ("ferretdb", "kafka")) -> dict[str, float]:

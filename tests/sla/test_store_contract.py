@@ -290,6 +290,35 @@ async def test_a_list_page_is_ordered_limited_and_continues_after_its_last_row(
     assert [r.facts.complaint_id for r in await store.search(CaseFilter(), filtered)] == [cid_n(5)]
 
 
+async def test_pages_walk_every_match_in_order_whatever_the_insertion_order(
+    adapters: Adapters,
+) -> None:
+    # Receipt times repeat (ties go by id) and the cases arrive shuffled, two categories
+    # interleaved: paging with the keyset yields each match once, in order, for a filter that
+    # walks its own index (category) and for none (the order's index) alike.
+    store = adapters.cases()
+    cases = []
+    for n in range(40):
+        at = RECEIVED + timedelta(seconds=(n * 7) % 10)
+        facts = replace(record().facts, complaint_id=cid_n(100 + (n * 13) % 40), received_at=at)
+        facts = replace(facts, category="billing/x" if n % 3 else "network/y")
+        cases.append(record(facts.complaint_id, facts=facts))
+    await store.insert_new(cases)
+    for query in (CaseFilter(), CaseFilter(category="network/y")):
+        wanted = sorted(
+            (c.facts.received_at, c.complaint_id)
+            for c in cases
+            if query.category in {None, c.facts.category}
+        )
+        walked: list[tuple[object, str]] = []
+        paging = CasePaging(limit=6)
+        while batch := await store.search(query, paging):
+            walked += [(r.facts.received_at, r.facts.complaint_id) for r in batch]
+            last = batch[-1].facts
+            paging = CasePaging(limit=6, after=(last.received_at, last.complaint_id))
+        assert walked == wanted, query
+
+
 async def test_a_list_filters_on_running_clocks_due_by_or_within(adapters: Adapters) -> None:
     store = adapters.cases()
     soon = record(OTHER, clocks=(clock_entry(minutes=30),))

@@ -15,6 +15,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from complaints_cli import workload
+from complaints_cli.arrivals import Backpressure
 from complaints_cli.backlog import skip_backlog
 from complaints_cli.pipeline import SERVICES, Pipeline, StackConfig
 from complaints_cli.receiver import Receiver, serving
@@ -70,17 +71,30 @@ def _config(
     )
 
 
-async def _arrive(staff: StaffDemo, run_id: str, count: int, kafka: str) -> asyncio.Task[int]:
+async def _arrive(
+    staff: StaffDemo, run_id: str, count: int, kafka: str, receiver: Receiver
+) -> asyncio.Task[int]:
     """From the business day's opening, complaints arrive evenly over `staff.arrive_s` real
     seconds (a morning): a pipeline handed them all at once queued them for hours of business
-    time, and every staff step then fell due at once."""
+    time, and every staff step then fell due at once. The next one waits while the pipeline is
+    behind (`arrivals.Backpressure`)."""
     await asyncio.sleep(max(0.0, staff.clock.real_seconds_until(staff.opening)))
-    return asyncio.create_task(
-        workload.publish_paced(
-            run_id=run_id, count=count, clock=staff.clock, over_s=staff.arrive_s, bootstrap=kafka
-        ),
-        name="demo-arrivals",
-    )
+    backpressure = Backpressure(receiver)
+
+    async def arrivals() -> int:
+        sent = await workload.publish_paced(
+            run_id=run_id,
+            count=count,
+            clock=staff.clock,
+            over_s=staff.arrive_s,
+            bootstrap=kafka,
+            hold=backpressure.hold,
+        )
+        if backpressure.held_s:
+            sys.stderr.write(f"\n[demo] {backpressure.note()}\n")
+        return sent
+
+    return asyncio.create_task(arrivals(), name="demo-arrivals")
 
 
 @dataclass(frozen=True)
@@ -155,7 +169,7 @@ async def run(options: RunOptions, *, staff: StaffDemo | None = None) -> StageCo
                 feed = StaffFeed(config.kafka)
                 await feed.start()  # at the topics' end: before anything is published
                 staff.start(api=f"http://127.0.0.1:{config.port('sla')}", feed=feed)
-                publishing = await _arrive(staff, run_id, options.count, config.kafka)
+                publishing = await _arrive(staff, run_id, options.count, config.kafka, receiver)
                 sent = options.count
             else:
                 received = datetime.now(UTC)

@@ -6,7 +6,7 @@ import asyncio
 import hashlib
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -92,10 +92,17 @@ async def publish(messages: list[RawMessage], *, bootstrap: str) -> int:
 
 
 async def publish_paced(
-    *, run_id: str, count: int, clock: Clock, over_s: float, bootstrap: str
+    *,
+    run_id: str,
+    count: int,
+    clock: Clock,
+    over_s: float,
+    bootstrap: str,
+    hold: Callable[[int], Awaitable[None]] | None = None,
 ) -> int:
     """Send `count` messages evenly over `over_s` real seconds, each received at the business time
     it is sent (as complaints arrive through a morning), so the pipeline is never handed a backlog.
+    `hold(sent)` may delay the next one; the rest of the schedule moves with it.
     """
     rows = examples()
     producer = AIOKafkaProducer(
@@ -107,6 +114,10 @@ async def publish_paced(
         futures = []
         for index in range(count):
             await asyncio.sleep(max(0.0, started + over_s * index / count - time.monotonic()))
+            if hold is not None:
+                before = time.monotonic()
+                await hold(index)
+                started += time.monotonic() - before
             m = message(run_id, index, clock.now(), rows)
             futures.append(await producer.send(Topic.RAW.value, m.value, key=m.key))
         for future in futures:

@@ -20,6 +20,7 @@ from faststream.kafka import KafkaBroker, KafkaMessage
 from pymongo.errors import AutoReconnect, ConnectionFailure, NetworkTimeout, WriteConcernError
 
 from contracts import DeadLetter, MessageDeadLettered, Topic
+from servicekit.assignment import Assignments
 from servicekit.clock import Clock
 from servicekit.deadletters import PAYLOAD_BOUND, bounded_letter, poison, without_payload
 from servicekit.inbound import (
@@ -78,8 +79,10 @@ class DeliveryPolicy:
         backoff_max: float = 10.0,
         wall: Callable[[], float] = time.time,
         payload_bound: int = PAYLOAD_BOUND,
+        assignments: Assignments | None = None,
     ) -> None:
         self._service = service
+        self.assignments = assignments or Assignments()  # the consumers `consume` subscribed
         self._broker = broker
         self._metrics = metrics
         self._clock = clock
@@ -281,10 +284,11 @@ def consume(
         batch=True,
         max_records=settings.max_records,
         batch_timeout_ms=settings.batch_timeout_ms,
-        fetch_max_wait_ms=max(settings.batch_timeout_ms, 10),
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
         auto_offset_reset="earliest",
         ack_policy=AckPolicy.NACK_ON_ERROR,
         max_poll_interval_ms=600_000,
+        listener=policy.assignments.listener(f"{group}:{topic.value}"),
         title=f"{group}:{topic.value}",
         description=handler.__doc__,
     )

@@ -41,6 +41,14 @@ class KafkaSettings(BaseModel):
     ssl_key_password: SecretStr | None = Field(None, description="Password of ssl_keyfile.")
     max_records: int = Field(500, description="Largest batch one handler call receives.")
     batch_timeout_ms: int = Field(20, description="How long a poll waits to fill a batch.")
+    fetch_max_wait_ms: int = Field(
+        100,
+        ge=10,
+        le=500,
+        description="How long the broker holds an idle fetch (a long poll: records are answered"
+        " at once). Each idle consumer fetches this often; 20 ms cost every service ~5 % of a"
+        " core doing nothing.",
+    )
     linger_ms: int = Field(5, description="Producer batching delay.")
     create_topics: bool = Field(True, description="Create missing topics at start (dev/CI).")
     dead_letter_payload_bytes: int = Field(

@@ -11,6 +11,7 @@ from prometheus_client import CollectorRegistry
 
 from contracts import Event
 from servicekit.app import Check, Hook, build_app
+from servicekit.assignment import Assignments
 from servicekit.clock import Clock, clock_from_settings
 from servicekit.delivery import DeliveryPolicy
 from servicekit.httpguard import HttpGuard
@@ -38,6 +39,7 @@ class ServiceShell:
         if dev := settings.signing.dev_only():
             log.warning("public dev-only signing keys in use", extra={"fields": {"signers": dev}})
         self.guard = HttpGuard(settings.http_guard, self.kit)
+        self.assignments = Assignments()  # /readyz: every consumer has its partitions
         self.lag = ConsumerLag(
             service=service,
             gauge=self.kit.consumer_lag,
@@ -74,6 +76,7 @@ class ServiceShell:
             metrics=self.kit,
             clock=clock,
             payload_bound=self.settings.kafka.dead_letter_payload_bytes,
+            assignments=self.assignments,
         )
 
     async def publish(self, events: Sequence[Event]) -> None:
@@ -101,7 +104,11 @@ class ServiceShell:
             if self.settings.kafka.create_topics:
                 await ensure_topics(self.settings.kafka)
 
-        checks = [*readiness, *([self.mongo.ready] if self.mongo else [])]
+        checks = [
+            *readiness,
+            *([self.mongo.ready] if self.mongo else []),
+            self.assignments.ready,
+        ]
         # FastStream runs `on_shutdown` before the broker stops consuming and `after_shutdown`
         # once in-flight batches are done: connections must outlive the last batch.
         closers = [*after_shutdown, *([self.mongo.close] if self.mongo else [])]

@@ -176,7 +176,10 @@ def create_app(settings: NotifierSettings, ports: Ports | None = None) -> AsgiFa
             cases=MongoCaseBook(db),
             incidents=MongoIncidentBook(db),
         )
-    client = httpx.AsyncClient(timeout=settings.timeout_seconds)
+    # Every connection the sends may hold at once stays open for the next: httpx's default keeps
+    # 20, so bursts of 32 closed and reopened 12 connections each time (a profiled top cost).
+    keep = httpx.Limits(max_connections=100, max_keepalive_connections=Notifier.concurrency)
+    client = httpx.AsyncClient(timeout=settings.timeout_seconds, limits=keep)
     metrics = NotifierMetrics(shell.registry)
     # Leases are business time on the service clock; a demo's scaled clock runs faster.
     lease = timedelta(seconds=settings.claim_stale_seconds * settings.time_scale)

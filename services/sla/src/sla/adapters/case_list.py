@@ -1,5 +1,6 @@
 """The case list as one database read: equality on indexed fields, the order, the keyset and the
-limit go to the server, under a time limit of its own (docs/adr/0007-bounded-hostile-traffic.md)."""
+limit go to the server, under a time limit of its own (docs/adr/0007-bounded-hostile-traffic.md),
+with a `hint` naming the index whose order the list reads (docs/adr/0019-hinted-index-walk.md)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ LIST_FIELDS = ("state", "severity", "category", "channel", "assignee")
 ORDER = [("received_at", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)]
 LIST_INDEXES = [[(field, pymongo.ASCENDING), *ORDER] for field in LIST_FIELDS] + [ORDER]
 """One index per list filter, each ending in the list's order, and the order alone."""
+HINT_ORDER = ("assignee", "category", "severity", "channel", "state")
+"""Which equality's index a page walks when it has several: the most selective first."""
 RUNNING_DUE = "running_due"
 """The due times of the case's running clocks, kept beside the sheet for the list's due filters:
 FerretDB 1.x has no `$elemMatch` on fields of array members, only on the members themselves."""
@@ -61,12 +64,27 @@ def list_filter(query: CaseFilter, paging: CasePaging) -> Document:
     return where
 
 
+def list_hint(query: CaseFilter) -> list[tuple[str, int]]:
+    """The index a page walks in the list's order: its most selective equality's, else the
+    order's own. MongoDB then walks one page of it; our local FerretDB build walks it in SQLite
+    and stops at the page's end instead of reading and sorting every match (ADR 0019)."""
+    wanted = {
+        "state": query.state,
+        "severity": query.severity,
+        "category": query.category,
+        "channel": query.channel,
+        "assignee": query.assignee,
+    }
+    field = next((name for name in HINT_ORDER if wanted[name] is not None), None)
+    return [(field, pymongo.ASCENDING), *ORDER] if field else list(ORDER)
+
+
 async def read_page(
     cases: AsyncCollection[Document], query: CaseFilter, paging: CasePaging
 ) -> list[Document]:
     """One `find` with sort and limit, its reply in one batch (no cursor left open on FerretDB:
     it closes a cursor whose batch is not full), cut at `LIST_SECONDS` on the server."""
-    kwargs: dict[str, Any] = {"sort": ORDER, "limit": paging.limit}
+    kwargs: dict[str, Any] = {"sort": ORDER, "limit": paging.limit, "hint": list_hint(query)}
     with pymongo.timeout(LIST_SECONDS):  # the smaller of this and the request's budget left
         cursor = cases.find(
             list_filter(query, paging), _HEAVY, batch_size=paging.limit + 1, **kwargs

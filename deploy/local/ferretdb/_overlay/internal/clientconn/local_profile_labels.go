@@ -1,7 +1,7 @@
 package clientconn
 
 // Added by the complaint pipeline's local build of FerretDB (docs/adr/0004, "where the server's
-// CPU goes"; taken by patches/0006-profile-labels-per-command.patch).
+// CPU goes"; taken by patches/0007-profile-labels-per-command.patch).
 
 import (
 	"context"

@@ -1,7 +1,7 @@
 package sqlite
 
-// Added by the complaint pipeline's local build of FerretDB (docs/adr/0004, fix 10; taken by
-// patches/0008-short-read-transactions-for-scans.patch).
+// Added by the complaint pipeline's local build of FerretDB (docs/adr/0004, fix 11; taken by
+// patches/0009-short-read-transactions-for-scans.patch).
 
 import (
 	"context"

@@ -1,6 +1,6 @@
 package sqlite
 
-// Added by the complaint pipeline's local build of FerretDB (docs/adr/0004, fix 10): a whole-table
+// Added by the complaint pipeline's local build of FerretDB (docs/adr/0004, fix 11): a whole-table
 // scan holds no read transaction between its chunks, so a checkpoint can restart the log.
 
 import (
@@ -49,7 +49,10 @@ func TestLocalScanInShortReadTransactions(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	iter := newScanIterator(ctx, fsql.WrapDB(sqlDB, "s", slog.Default()), "s")
+	fdb := fsql.WrapDB(sqlDB, "s", slog.Default())
+	t.Cleanup(func() { _ = fdb.Close() }) // resource tracking panics on an unclosed DB
+
+	iter := newScanIterator(ctx, fdb, "s")
 	defer iter.Close()
 
 	seen := map[string]int32{}
@@ -119,8 +122,10 @@ func TestLocalBufferedQueryHoldsNoReadTransaction(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	iter, err := newBufferedIterator(ctx, fsql.WrapDB(sqlDB, "b", slog.Default()),
-		`SELECT _ferretdb_sjson FROM "b" WHERE rowid <= ?`, 5)
+	fdb := fsql.WrapDB(sqlDB, "b", slog.Default())
+	t.Cleanup(func() { _ = fdb.Close() }) // resource tracking panics on an unclosed DB
+
+	iter, err := newBufferedIterator(ctx, fdb, `SELECT _ferretdb_sjson FROM "b" WHERE rowid <= ?`, 5)
 	if err != nil {
 		t.Fatal(err)
 	}

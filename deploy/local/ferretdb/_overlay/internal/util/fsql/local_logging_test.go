@@ -1,6 +1,6 @@
 package fsql
 
-// Added by the complaint pipeline's local build of FerretDB (patches/0007-no-debug-formatting-of-sql-arguments.patch).
+// Added by the complaint pipeline's local build of FerretDB (patches/0008-no-debug-formatting-of-sql-arguments.patch).
 
 import (
 	"context"
