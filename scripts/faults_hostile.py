@@ -20,7 +20,7 @@ import httpx
 from aiokafka import AIOKafkaProducer
 from pymongo import AsyncMongoClient
 
-from complaints_cli.pipeline import StackConfig
+from complaints_cli.pipeline import SERVICES, Pipeline, StackConfig
 from complaints_cli.topics import read_all
 from contracts import MessageDeadLettered, Topic
 from servicekit.kafka import tool_client_kwargs
@@ -48,6 +48,7 @@ class Run(Protocol):
 
     config: StackConfig
     notes: list[str]
+    pipeline: Pipeline
 
 
 def env() -> dict[str, str]:
@@ -103,7 +104,14 @@ async def _letters(run: Run, digests: dict[str, str]) -> dict[tuple[str, str], i
     return letters
 
 
-async def list_flood_during_load(run: Run, *, cases: int = 5_000, concurrent: int = 50) -> None:
+FLOOD_CASES = 5_000
+"""Cases stored before the fault suite's list flood: what a CI run can seed in a minute or two;
+`bench/list_flood.py` floods 100,000 (bench/README.md)."""
+
+
+async def list_flood_during_load(
+    run: Run, *, cases: int = FLOOD_CASES, concurrent: int = 50
+) -> None:
     """Seed cases, then 50 concurrent `GET /cases`: each answered or shed within 2 s."""
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(run.config.mongo, tz_aware=True)
     try:
@@ -138,3 +146,57 @@ async def body_flood(run: Run, *, bodies: int = 20, size: int = 10 * 1024 * 1024
     run.notes.append(f"{bodies} × 10 MB POSTs: {counted}")
     if not set(statuses) <= {0, 413, 503}:
         raise AssertionError(f"10 MB bodies answered {counted}")
+
+
+STOP_LIMIT_S = 10.0
+"""How long a service may take to exit after SIGTERM (issue 21), whatever it is doing."""
+
+
+async def sigterm_mid_flood(run: Run) -> None:
+    """Each service in turn gets SIGTERM while a burst of complaints is in its consumers' batches
+    and, for the two with an HTTP API, while 50 requests are in flight (list requests to the SLA,
+    10 MB bodies to intake); each must exit within `STOP_LIMIT_S`, and is started again so the
+    load still completes (an unfinished batch is not committed and comes again)."""
+    stopped: dict[str, float] = {}
+    for service in SERVICES:
+        await list_flood.burst(run.config, count=20)  # something in every consumer's next batch
+        busy = asyncio.Event()
+        http = asyncio.create_task(_in_flight(run, service, busy))
+        await asyncio.wait_for(busy.wait(), timeout=30)
+        stopped[service] = await asyncio.to_thread(
+            list_flood.sigterm_seconds, run.pipeline, service
+        )
+        await http
+        run.pipeline.start(service, replica=0)
+        await run.pipeline.wait_ready()
+    figures = ", ".join(f"{s} {t:.1f} s" for s, t in stopped.items())
+    run.notes.append(f"SIGTERM mid-flood: {figures}")
+    if slow := sorted(s for s, t in stopped.items() if t > STOP_LIMIT_S):
+        raise AssertionError(f"not gone within {STOP_LIMIT_S:.0f} s of SIGTERM: {slow}")
+
+
+async def _in_flight(run: Run, service: str, busy: asyncio.Event) -> None:
+    """Requests to `service`'s API until it goes away (none for a service without one)."""
+    if service not in {"sla", "intake"}:
+        busy.set()
+        return
+    base = f"http://127.0.0.1:{run.config.port(service)}"
+    blob = b'{"channel": "web", "text": "' + b"x" * (10 * 1024 * 1024) + b'"}'
+    limits = httpx.Limits(max_connections=50, max_keepalive_connections=0)
+    async with httpx.AsyncClient(base_url=base, timeout=30, limits=limits) as client:
+
+        async def one() -> None:
+            try:
+                if service == "sla":
+                    headers = {"X-Api-Key": list_flood.ROLES["lead"]}
+                    await client.get("/cases?page_size=200", headers=headers)
+                else:
+                    headers = {"X-Api-Key": INTAKE_KEY}
+                    await client.post("/complaints", content=blob, headers=headers)
+            except httpx.TransportError:
+                pass  # the server went away under the request: what this fault does
+
+        requests = [asyncio.create_task(one()) for _ in range(50)]
+        await asyncio.sleep(0.3)  # the requests are sent and waiting on the server
+        busy.set()
+        await asyncio.gather(*requests)

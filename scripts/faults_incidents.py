@@ -13,7 +13,6 @@ kill every member had been told (claims of the dead sender come due within one l
 from __future__ import annotations
 
 import asyncio
-import json
 import secrets
 import time
 from collections import Counter
@@ -23,21 +22,12 @@ from typing import Any, Protocol
 from pymongo import AsyncMongoClient
 
 from complaints_cli import workload
+from complaints_cli.outage import outage_message
 from complaints_cli.pipeline import Pipeline, StackConfig
 from complaints_cli.receiver import Receiver
 from servicekit.mongo import find_all
 
 NOTICES = {"acknowledgement_incident", "customer_incident_notice"}
-WORDINGS = (
-    "整个小区都没有信号了，手机打不出去",
-    "我家这边突然没信号了，什么时候能恢复",
-    "手机显示无服务，已经两个小时了",
-    "今天中午以后手机没有信号，微信也发不出去",
-    "家里手机没信号，邻居也一样，请尽快处理",
-    "单位楼里突然无信号，客户电话都接不到",
-    "手机一格信号都没有，打不了电话",
-    "突然无服务，重启手机也没用",
-)
 MEMBERS = 40
 WAIT = 180.0
 
@@ -54,24 +44,10 @@ class Run(Protocol):
 def outage(run_id: str) -> list[workload.RawMessage]:
     """Forty complaints about one outage over the last ten minutes, each its own phone."""
     start = datetime.now(UTC) - timedelta(minutes=10)
-    messages = []
-    for index in range(MEMBERS):
-        external_id = f"{run_id}-{index:06d}"
-        body = {
-            "channel": ("hotline", "app", "wechat")[index % 3],
-            "external_id": external_id,
-            "received_at": (start + timedelta(seconds=15 * index)).isoformat(),
-            "text": WORDINGS[index % len(WORDINGS)],
-            "complainant": {"phone": workload.synthetic_phone(run_id, index), "tier": "standard"},
-        }
-        messages.append(
-            workload.RawMessage(
-                key=f"{body['channel']}:{external_id}".encode(),
-                value=json.dumps(body, ensure_ascii=False).encode(),
-                external_id=external_id,
-            )
-        )
-    return messages
+    return [
+        outage_message(run_id, index, start + timedelta(seconds=15 * index), streets=False)
+        for index in range(MEMBERS)
+    ]
 
 
 def _check(ok: bool, what: str) -> None:

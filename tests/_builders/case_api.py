@@ -12,21 +12,33 @@ from typing import Any
 import httpx
 
 ORIGIN = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)  # Tuesday 24 November 2026, 10:00 Shanghai
-ROLES = ("handler", "lead", "manager")
+ROLES = ("handler", "lead", "manager", "auditor")
 KEYS = {role: secrets.token_urlsafe(24) for role in ROLES}
 Json = dict[str, Any]
 
 
 def staff_table(departments: dict[str, str | None]) -> dict[str, Json]:
-    """SLA_API_KEYS for the three roles' keys, each seeing its department's cases (issue 20)."""
+    """SLA_API_KEYS for the roles named in `departments` (a key each), each seeing its
+    department's cases, None for all (issue 20)."""
     return {
-        KEYS[role]: {"staff_id": f"{role}-e2e", "role": role, "department": departments[role]}
-        for role in ROLES
+        KEYS[role]: {"staff_id": f"{role}-e2e", "role": role, "department": department}
+        for role, department in departments.items()
     }
 
 
 # The manager sees every department's cases.
 STAFF = staff_table({"handler": "billing", "lead": "billing", "manager": None})
+
+
+async def _unshed(send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
+    """Send until the case API's guard stops shedding it (503), each time after its Retry-After;
+    at most twenty tries."""
+    for _ in range(20):
+        answer = await send()
+        if answer.status_code != 503:
+            break
+        await asyncio.sleep(float(answer.headers.get("retry-after", "1")))
+    return answer
 
 
 class Staff:
@@ -37,24 +49,18 @@ class Staff:
 
     async def get(self, path: str, role: str = "handler", **params: Any) -> httpx.Response:
         """GET; a read the guard shed (503, a loaded host) is asked again after its Retry-After."""
-        for _ in range(20):
-            answer = await self.http.get(path, params=params, headers={"X-Api-Key": KEYS[role]})
-            if answer.status_code != 503:
-                break
-            await asyncio.sleep(float(answer.headers.get("retry-after", "1")))
-        return answer
+        headers = {"X-Api-Key": KEYS[role]}
+        return await _unshed(lambda: self.http.get(path, params=params, headers=headers))
+
+    async def post_to(self, path: str, body: Json, role: str) -> httpx.Response:
+        """POST; a request the guard shed (503, a loaded host) is sent again, same body, after
+        its Retry-After, as the CLI's client does (an action id makes a resent action one)."""
+        headers = {"X-Api-Key": KEYS[role]}
+        return await _unshed(lambda: self.http.post(path, json=body, headers=headers))
 
     async def post(self, cid: str, body: Json, role: str) -> httpx.Response:
-        """POST an action; one the guard shed (503, a loaded host) is sent again, same id and
-        body, after its Retry-After, as the CLI's client does (the API answers it as one)."""
-        for _ in range(20):
-            answer = await self.http.post(
-                f"/cases/{cid}/actions", json=body, headers={"X-Api-Key": KEYS[role]}
-            )
-            if answer.status_code != 503:
-                break
-            await asyncio.sleep(float(answer.headers.get("retry-after", "1")))
-        return answer
+        """POST an action on the case (resent after a shed, as `post_to`)."""
+        return await self.post_to(f"/cases/{cid}/actions", body, role)
 
     async def act(self, cid: str, role: str, action: str, **fields: Any) -> Json:
         """Post an action and poll its Location until the lifecycle consumer applied it."""

@@ -10,11 +10,12 @@ from __future__ import annotations
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-LIMIT = 320
-"""Lines, blank and comment lines included: "about 300"."""
+LIMIT = 300
+"""Lines, blank and comment lines included."""
 
-KNOWN: frozenset[str] = frozenset()
-"""Modules over the bar today (issue 19)."""
+KNOWN: frozenset[str] = frozenset({"services/sla/src/sla/casework/actions.py"})
+"""Modules over the bar today (issue 19): the SLA's action use-case (302 lines), whose state event
+is moving to its own module under the SLA clock work."""
 
 
 SOURCES = ("shared", "libs", "services", "cli", "deploy", "scripts", "bench")

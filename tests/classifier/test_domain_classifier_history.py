@@ -23,12 +23,6 @@ ME = "ck_" + "a" * 32
 NETWORK_TEXT = "阳光花园小区的宽带从今天早上开始全部断网，光猫亮红灯，请尽快抢修。"
 
 
-@pytest.fixture(scope="module")
-def telecom() -> Classifier:
-    """The default pack with its shipped model."""
-    return Classifier.load(policy_dir=POLICIES, pack="telecom")
-
-
 def case_id(number: int) -> str:
     """A valid case number."""
     return f"CP20261124-{number:010d}"

@@ -14,12 +14,6 @@ POLICIES = Path(__file__).resolve().parents[2] / "policies"
 RECEIVED = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
 
 
-@pytest.fixture(scope="module")
-def telecom() -> Classifier:
-    """The default pack with its shipped model."""
-    return Classifier.load(policy_dir=POLICIES, pack="telecom")
-
-
 def classify(
     classifier: Classifier,
     text: str,

@@ -50,11 +50,6 @@ def _texts() -> list[tuple[str, Channel, CustomerTier]]:
 TEXTS = _texts()
 
 
-@pytest.fixture(scope="module")
-def telecom() -> Classifier:
-    return Classifier.load(policy_dir=ROOT / "policies", pack="telecom")
-
-
 def plain_evaluate_all(
     classifier: Classifier, text: str, channel: Channel, tier: CustomerTier
 ) -> list[Firing]:

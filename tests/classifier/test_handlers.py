@@ -2,126 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 
 import pytest
-from prometheus_client import CollectorRegistry
 
-from classifier.adapters.memory import InMemoryClassificationStore
 from classifier.domain import Classifier
-from classifier.metrics import ClassifierMetrics
-from classifier.service import Classification
 from contracts import (
-    Channel,
-    ComplaintClassified,
-    ComplaintNormalized,
-    CustomerTier,
-    Event,
     FlagName,
-    IncidentChanged,
     Kind,
-    MaskedComplainant,
-    NormalizedComplaint,
     Severity,
-    Topic,
 )
-from servicekit.clock import FakeClock
-from servicekit.delivery import Inbound
-from tests._builders.doubles import FlakyPublisher
-
-POLICIES = Path(__file__).resolve().parents[2] / "policies"
-NOW = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
-ME = "ck_" + "a" * 32
-OTHER = "ck_" + "b" * 32
-BILLING = "我上个月根本没有办理这个流量包，但是话费账单上每个月都多扣了三十元，打客服电话也没人处理"
-ENQUIRY = "请问怎么查询话费余额？营业厅几点关门？"
-OUTAGE = "阳光花园小区的宽带从今天早上开始全部断网，光猫亮红灯，请尽快抢修。"
-
-
-@pytest.fixture(scope="module")
-def telecom() -> Classifier:
-    """The shipped telecom pack and model, loaded once."""
-    return Classifier.load(policy_dir=POLICIES, pack="telecom")
-
-
-class Publisher(FlakyPublisher[Event]):
-    """Collects published events; `classified()` checks they are all decisions."""
-
-    def __init__(self) -> None:
-        super().__init__(Event)
-
-    def classified(self) -> list[ComplaintClassified]:
-        out = [e for e in self.events if isinstance(e, ComplaintClassified)]
-        news = [e for e in self.events if isinstance(e, IncidentChanged)]
-        assert len(out) + len(news) == len(self.events)
-        return out
-
-    def incidents(self) -> list[IncidentChanged]:
-        return [e for e in self.events if isinstance(e, IncidentChanged)]
-
-
-class Rig:
-    """One classification use-case wired to memory adapters."""
-
-    def __init__(self, classifier: Classifier) -> None:
-        self.store = InMemoryClassificationStore()
-        self.publisher = Publisher()
-        self.clock = FakeClock(NOW)
-        self.registry = CollectorRegistry()
-        self.use_case = Classification(
-            classifier=classifier,
-            store=self.store,
-            publish=self.publisher,
-            clock=self.clock,
-            metrics=ClassifierMetrics(self.registry),
-        )
-        self._offset = 0
-
-    def inbound(self, value: bytes) -> Inbound:
-        self._offset += 1
-        return Inbound(Topic.NORMALIZED.value, 0, self._offset, None, value, 0)
-
-    async def take(self, *events: ComplaintNormalized) -> list[ComplaintClassified]:
-        before = len(self.publisher.classified())
-        rejections = await self.use_case.take(
-            [self.inbound(e.model_dump_json().encode()) for e in events]
-        )
-        assert rejections == []
-        return self.publisher.classified()[before:]
-
-
-@pytest.fixture
-def rig(telecom: Classifier) -> Rig:
-    return Rig(telecom)
-
-
-def normalized(
-    number: int,
-    text: str,
-    *,
-    key: str | None = ME,
-    at: datetime = NOW,
-    duplicate_of: str | None = None,
-    tier: CustomerTier = CustomerTier.STANDARD,
-    channel: Channel = Channel.HOTLINE,
-) -> ComplaintNormalized:
-    """A normalised complaint event as intake would publish it."""
-    cid = f"CP20261124-{number:010d}"
-    data = NormalizedComplaint(
-        complaint_id=cid,
-        channel=channel,
-        received_at=at,
-        received_at_local=at.isoformat(),
-        text=text,
-        text_simplified=text,
-        complainant_key=key,
-        complainant=MaskedComplainant(phone="+86138****5678", has_phone=True, tier=tier),
-        duplicate_of=duplicate_of,
-    )
-    return ComplaintNormalized.build(
-        data=data, subject=cid, source="/complaints/intake", time=at, cause=cid
-    )
+from tests._builders.classifier import (
+    BILLING,
+    ENQUIRY,
+    ME,
+    NOW,
+    OTHER,
+    OUTAGE,
+    Rig,
+    normalized,
+)
 
 
 async def test_normalized_complaint_yields_one_classified_decision(rig: Rig) -> None:

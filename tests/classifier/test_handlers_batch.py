@@ -10,20 +10,9 @@ import pytest
 from classifier.adapters.memory import IncidentRecord
 from classifier.domain import Classifier, IncidentKey
 from contracts import ComplaintClassified, ComplaintNormalized, FlagName
-from tests.classifier.test_handlers import BILLING, ME, NOW, OUTAGE, POLICIES, Rig, normalized
+from tests._builders.classifier import BILLING, ME, NOW, OUTAGE, Rig, normalized
 
 VAGUE = "我对你们很失望，要投诉"
-
-
-@pytest.fixture(scope="module")
-def pack() -> Classifier:
-    """The shipped telecom pack and model, loaded once."""
-    return Classifier.load(policy_dir=POLICIES, pack="telecom")
-
-
-@pytest.fixture
-def rig(pack: Classifier) -> Rig:
-    return Rig(pack)
 
 
 def burst(first: int, count: int, *, start: timedelta = timedelta()) -> list[ComplaintNormalized]:
@@ -71,8 +60,10 @@ async def test_batch_history_does_not_cross_complainants(rig: Rig) -> None:
     assert not any(e.data.has_flag(FlagName.REPEAT) for e in decided)
 
 
-async def test_twenty_complaints_in_one_batch_make_one_incident(rig: Rig, pack: Classifier) -> None:
-    needed = pack.history_windows.mass_incident_min_complaints
+async def test_twenty_complaints_in_one_batch_make_one_incident(
+    rig: Rig, telecom: Classifier
+) -> None:
+    needed = telecom.history_windows.mass_incident_min_complaints
     events = burst(1, needed)
     decided = await rig.take(*shuffled(events))
     record = only_incident(rig)
@@ -88,9 +79,9 @@ async def test_twenty_complaints_in_one_batch_make_one_incident(rig: Rig, pack: 
 
 
 async def test_a_burst_split_over_two_batches_is_still_one_incident(
-    rig: Rig, pack: Classifier
+    rig: Rig, telecom: Classifier
 ) -> None:
-    needed = pack.history_windows.mass_incident_min_complaints
+    needed = telecom.history_windows.mass_incident_min_complaints
     events = burst(1, needed)
     early = await rig.take(*events[:12])
     late = await rig.take(*events[12:])
@@ -102,9 +93,9 @@ async def test_a_burst_split_over_two_batches_is_still_one_incident(
 
 
 async def test_members_published_before_the_incident_formed_are_linked_over_two_batches(
-    rig: Rig, pack: Classifier
+    rig: Rig, telecom: Classifier
 ) -> None:
-    needed = pack.history_windows.mass_incident_min_complaints
+    needed = telecom.history_windows.mass_incident_min_complaints
     events = burst(1, needed + 3)
     early_ids = [e.data.complaint_id for e in events[:12]]
     early = await rig.take(*shuffled(events[:12]))
@@ -131,9 +122,9 @@ async def test_members_published_before_the_incident_formed_are_linked_over_two_
 
 
 async def test_redelivered_second_batch_links_the_same_members_once(
-    rig: Rig, pack: Classifier
+    rig: Rig, telecom: Classifier
 ) -> None:
-    events = burst(1, pack.history_windows.mass_incident_min_complaints)
+    events = burst(1, telecom.history_windows.mass_incident_min_complaints)
     await rig.take(*events[:12])
     second = await rig.take(*events[12:])
     record = only_incident(rig)
@@ -146,9 +137,9 @@ async def test_redelivered_second_batch_links_the_same_members_once(
 
 
 async def test_a_complaint_within_the_window_joins_the_open_incident(
-    rig: Rig, pack: Classifier
+    rig: Rig, telecom: Classifier
 ) -> None:
-    needed = pack.history_windows.mass_incident_min_complaints
+    needed = telecom.history_windows.mass_incident_min_complaints
     await rig.take(*burst(1, needed))
     [joined] = await rig.take(*burst(100, 1, start=timedelta(minutes=needed + 5)))
     record = only_incident(rig)
@@ -158,10 +149,10 @@ async def test_a_complaint_within_the_window_joins_the_open_incident(
 
 
 async def test_after_the_window_a_lone_complaint_is_no_incident_and_a_new_burst_is_another(
-    rig: Rig, pack: Classifier
+    rig: Rig, telecom: Classifier
 ) -> None:
-    needed = pack.history_windows.mass_incident_min_complaints
-    window = timedelta(minutes=pack.history_windows.mass_incident_minutes)
+    needed = telecom.history_windows.mass_incident_min_complaints
+    window = timedelta(minutes=telecom.history_windows.mass_incident_minutes)
     await rig.take(*burst(1, needed))
     later = timedelta(minutes=needed) + window + timedelta(minutes=30)
     [lone] = await rig.take(*burst(100, 1, start=later))
@@ -173,8 +164,10 @@ async def test_after_the_window_a_lone_complaint_is_no_incident_and_a_new_burst_
     assert second[0].data.incident_id != next(iter(rig.store.incidents))
 
 
-async def test_redelivered_burst_keeps_its_incident_and_count(rig: Rig, pack: Classifier) -> None:
-    events = burst(1, pack.history_windows.mass_incident_min_complaints)
+async def test_redelivered_burst_keeps_its_incident_and_count(
+    rig: Rig, telecom: Classifier
+) -> None:
+    events = burst(1, telecom.history_windows.mass_incident_min_complaints)
     first = await rig.take(*events)
     before = only_incident(rig)
     ids, count = before.incident_id, before.count

@@ -4,48 +4,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
-
 from classifier.domain import Classifier
+from complaints_cli.outage import outage_text
 from contracts import Channel, CustomerTier, IncidentChange
-from tests.classifier.test_handlers import NOW, POLICIES, Rig, normalized
-
-WORDINGS = (
-    "整个小区都没有信号了，手机打不出去",
-    "我家这边突然没信号了，什么时候能恢复",
-    "手机显示无服务，已经两个小时了",
-    "今天中午以后手机没有信号，微信也发不出去",
-    "家里手机没信号，邻居也一样，请尽快处理",
-    "单位楼里突然无信号，客户电话都接不到",
-    "手机一格信号都没有，打不了电话",
-    "突然无服务，重启手机也没用",
-)
-PLACES = ("东湖", "西山", "南屏", "北辰", "青松", "白杨", "红枫", "金桂", "银杏", "紫荆")
-
-
-@pytest.fixture(scope="module")
-def pack() -> Classifier:
-    """The shipped telecom pack and model, loaded once."""
-    return Classifier.load(policy_dir=POLICIES, pack="telecom")
-
-
-@pytest.fixture
-def rig(pack: Classifier) -> Rig:
-    return Rig(pack)
-
-
-def outage_text(i: int) -> str:
-    """Forty different texts: eight wordings, a quarter of them naming a street of their own."""
-    text = WORDINGS[i % len(WORDINGS)]
-    return f"我在{PLACES[i // 4]}路附近，{text}" if i % 4 == 0 else text
-
-
-def outage(i: int, *, tier: CustomerTier = CustomerTier.STANDARD, minute: float = 0.0):  # type: ignore[no-untyped-def]
-    channel = (Channel.HOTLINE, Channel.APP, Channel.WECHAT)[i % 3]
-    at = NOW + timedelta(minutes=minute if minute else i * 0.25)
-    return normalized(
-        100 + i, outage_text(i), key=f"ck_{i:032x}", at=at, tier=tier, channel=channel
-    )
+from tests._builders.classifier import NOW, Rig, normalized, outage
 
 
 async def test_forty_complaints_without_a_shared_place_name_make_one_incident(rig: Rig) -> None:
@@ -90,9 +52,9 @@ async def test_redelivered_batch_tells_nothing_new(rig: Rig) -> None:
 
 
 async def test_three_important_customers_open_an_incident_below_the_ordinary_threshold(
-    rig: Rig, pack: Classifier
+    rig: Rig, telecom: Classifier
 ) -> None:
-    assert pack.history_windows.mass_incident_min_important == 3
+    assert telecom.history_windows.mass_incident_min_important == 3
     ordinary = [outage(i, minute=i) for i in range(5)]
     vips = [outage(10 + i, tier=CustomerTier.GOLD, minute=6 + i) for i in range(3)]
     decided = await rig.take(*ordinary, *vips[:2])

@@ -5,28 +5,20 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
-import pytest
 
-from classifier.adapters.memory import InMemoryIncidentLedger
 from classifier.domain import Classifier
-from classifier.incident_api import create_incident_api
-from classifier.incident_desk import IncidentDesk
-from classifier.settings import StaffKey
 from contracts import IncidentChange
-from tests.classifier.test_handlers import NOW, POLICIES, Rig, normalized
-from tests.classifier.test_handlers_incidents import outage
+from tests._builders.classifier import (
+    INCIDENT_HANDLER,
+    INCIDENT_LEAD,
+    NOW,
+    Rig,
+    incident_api,
+    normalized,
+    outage,
+)
 
-LEAD = "lead-key-0123456789"
-HANDLER = "handler-key-0123456789"
-STAFF = {
-    LEAD: StaffKey(staff_id="ops-lead", role="lead"),
-    HANDLER: StaffKey(staff_id="h-1", role="handler"),
-}
-
-
-@pytest.fixture(scope="module")
-def pack() -> Classifier:
-    return Classifier.load(policy_dir=POLICIES, pack="telecom")
+LEAD, HANDLER = INCIDENT_LEAD, INCIDENT_HANDLER
 
 
 async def opened(rig: Rig, count: int = 24) -> None:
@@ -37,19 +29,12 @@ async def opened(rig: Rig, count: int = 24) -> None:
 
 
 def client(rig: Rig) -> httpx.AsyncClient:
-    desk = IncidentDesk(
-        store=rig.store,
-        ledger=InMemoryIncidentLedger(rig.store),
-        windows=rig.use_case.classifier.history_windows,
-        publish=rig.publisher,
-        clock=rig.clock,
-    )
-    app = create_incident_api(desk=desk, staff=STAFF)
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t")
+    transport = httpx.ASGITransport(app=incident_api(rig))
+    return httpx.AsyncClient(transport=transport, base_url="http://t")
 
 
-async def test_a_lead_lists_shows_and_closes_an_incident_once(pack: Classifier) -> None:
-    rig = Rig(pack)
+async def test_a_lead_lists_shows_and_closes_an_incident_once(telecom: Classifier) -> None:
+    rig = Rig(telecom)
     await opened(rig)
     async with client(rig) as api:
         assert (await api.get("/incidents")).status_code == 401
@@ -83,9 +68,9 @@ async def test_a_lead_lists_shows_and_closes_an_incident_once(pack: Classifier) 
 
 
 async def test_split_takes_members_out_for_good_and_merge_folds_one_into_another(
-    pack: Classifier,
+    telecom: Classifier,
 ) -> None:
-    rig = Rig(pack)
+    rig = Rig(telecom)
     await opened(rig)
     async with client(rig) as api:
         headers = {"X-Api-Key": LEAD}
@@ -116,8 +101,10 @@ async def test_split_takes_members_out_for_good_and_merge_folds_one_into_another
         assert missing.status_code == 404
 
 
-async def test_merge_folds_a_billing_incident_into_another_and_closes_it(pack: Classifier) -> None:
-    rig = Rig(pack)
+async def test_merge_folds_a_billing_incident_into_another_and_closes_it(
+    telecom: Classifier,
+) -> None:
+    rig = Rig(telecom)
     await opened(rig)  # network/no_signal, wide
     bills = [
         normalized(

@@ -15,6 +15,7 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from complaints_cli import workload
+from complaints_cli.outage import outage_message
 from complaints_cli.pipeline import Pipeline, StackConfig
 from complaints_cli.receiver import Receiver, serving
 from servicekit.mongo import find_all
@@ -22,17 +23,6 @@ from servicekit.mongo import find_all
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.stack, pytest.mark.e2e]
 
-WORDINGS = (
-    "整个小区都没有信号了，手机打不出去",
-    "我家这边突然没信号了，什么时候能恢复",
-    "手机显示无服务，已经两个小时了",
-    "今天中午以后手机没有信号，微信也发不出去",
-    "家里手机没信号，邻居也一样，请尽快处理",
-    "单位楼里突然无信号，客户电话都接不到",
-    "手机一格信号都没有，打不了电话",
-    "突然无服务，重启手机也没用",
-)
-PLACES = ("东湖", "西山", "南屏", "北辰", "青松", "白杨", "红枫", "金桂", "银杏", "紫荆")
 NOTICES = {"acknowledgement_incident", "customer_incident_notice"}
 OPS_KEY = secrets.token_hex(16)
 RESOLUTION = "基站电源已恢复"
@@ -42,23 +32,7 @@ def outage(
     run_id: str, index: int, received: datetime, *, text: str = "", tier: str = "standard"
 ) -> workload.RawMessage:
     """One complaint of the outage: its own wording, a street of its own or none, its own phone."""
-    if not text:
-        text = WORDINGS[index % len(WORDINGS)]
-        if index % 4 == 0:
-            text = f"我在{PLACES[index // 4]}路附近，{text}"
-    external_id = f"{run_id}-{index:06d}"
-    message = {
-        "channel": ("hotline", "app", "wechat")[index % 3],
-        "external_id": external_id,
-        "received_at": received.isoformat(),
-        "text": text,
-        "complainant": {"phone": workload.synthetic_phone(run_id, index), "tier": tier},
-    }
-    return workload.RawMessage(
-        key=f"{message['channel']}:{external_id}".encode(),
-        value=json.dumps(message, ensure_ascii=False).encode(),
-        external_id=external_id,
-    )
+    return outage_message(run_id, index, received, text=text or None, tier=tier)
 
 
 async def wait_for(condition, limit: float, what: str, state) -> None:  # type: ignore[no-untyped-def]
@@ -69,21 +43,24 @@ async def wait_for(condition, limit: float, what: str, state) -> None:  # type: 
         await asyncio.sleep(1.0)
 
 
+def outage_stack(run_id: str, **extra: str) -> tuple[StackConfig, Receiver]:
+    """The run's stack settings (its own database, notices at any hour) and the receiver of its
+    SMS and webhook notices, sharing fresh secrets with the notifier."""
+    sms, hook = secrets.token_hex(16), secrets.token_hex(16)
+    env = {"NOTIFIER_SMS_GATEWAY_SECRET": sms, "NOTIFIER_WEBHOOK_SECRET": hook}
+    # The update notice to those acknowledged earlier is not exempt from quiet hours.
+    env |= {"NOTIFIER_QUIET_HOURS": "off", **extra}
+    config = StackConfig(database=f"complaints_{run_id}", extra_env=env)
+    return config, Receiver(secrets={"/sms": sms.encode(), "/webhook": hook.encode()})
+
+
 async def run_outage() -> tuple[Receiver, list[str], list[dict[str, object]]]:
     run_id = f"incident{datetime.now(UTC):%Y%m%d%H%M%S}{secrets.token_hex(2)}"
-    sms, hook = secrets.token_hex(16), secrets.token_hex(16)
-    config = StackConfig(
-        database=f"complaints_{run_id}",
-        extra_env={
-            "NOTIFIER_SMS_GATEWAY_SECRET": sms,
-            "NOTIFIER_WEBHOOK_SECRET": hook,
-            # The update notice to those acknowledged earlier is not exempt from quiet hours.
-            "NOTIFIER_QUIET_HOURS": "off",
-            "CLASSIFIER_API_KEYS": json.dumps({OPS_KEY: {"staff_id": "ops-1", "role": "lead"}}),
-            "CLASSIFIER_HTTP_GUARD__REQUEST_TIMEOUT_SECONDS": "10",  # 2 cores shared by many
-        },
+    config, receiver = outage_stack(
+        run_id,
+        CLASSIFIER_API_KEYS=json.dumps({OPS_KEY: {"staff_id": "ops-1", "role": "lead"}}),
+        CLASSIFIER_HTTP_GUARD__REQUEST_TIMEOUT_SECONDS="10",  # 2 cores shared by many
     )
-    receiver = Receiver(secrets={"/sms": sms.encode(), "/webhook": hook.encode()})
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(config.mongo, tz_aware=True)
     db = client[config.database]
     pipeline = Pipeline(config)
@@ -204,16 +181,7 @@ HOT_TEXT = "红枫苑的宽带这个月又断了好几次，一直修不好"
 async def run_few() -> tuple[Receiver, list[str], list[str], list[dict[str, object]]]:
     """Three gold customers about one outage, and three ordinary ones about one estate's line."""
     run_id = f"vip{datetime.now(UTC):%Y%m%d%H%M%S}{secrets.token_hex(2)}"
-    sms, hook = secrets.token_hex(16), secrets.token_hex(16)
-    config = StackConfig(
-        database=f"complaints_{run_id}",
-        extra_env={
-            "NOTIFIER_SMS_GATEWAY_SECRET": sms,
-            "NOTIFIER_WEBHOOK_SECRET": hook,
-            "NOTIFIER_QUIET_HOURS": "off",
-        },
-    )
-    receiver = Receiver(secrets={"/sms": sms.encode(), "/webhook": hook.encode()})
+    config, receiver = outage_stack(run_id)
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(config.mongo, tz_aware=True)
     db = client[config.database]
     pipeline = Pipeline(config)

@@ -16,7 +16,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 from pymongo import AsyncMongoClient
@@ -24,14 +23,11 @@ from pymongo import AsyncMongoClient
 from complaints_cli.pipeline import Pipeline, StackConfig
 from complaints_cli.receiver import local_endpoints, serving
 from contracts import Topic
-from tests._builders.case_api import ORIGIN, Json, until
+from tests._builders.case_api import ORIGIN, Json, Staff, staff_table, until
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.stack, pytest.mark.e2e]
-ROLES = ("handler", "lead", "manager", "auditor")
-KEYS = {role: secrets.token_urlsafe(24) for role in ROLES}
-DEPARTMENTS = {"handler": "billing", "lead": "billing", "manager": None, "auditor": None}
-STAFF = {KEYS[r]: {"staff_id": f"{r}-e2e", "role": r, "department": DEPARTMENTS[r]} for r in ROLES}
+STAFF = staff_table({"handler": "billing", "lead": "billing", "manager": None, "auditor": None})
 PHONE, NAME, ADDRESS = "13912345678", "欧阳明月", "广东省深圳市南山区科技园路1号9栋"
 
 
@@ -61,24 +57,6 @@ async def send(bootstrap: str, key: bytes, value: bytes) -> None:
         await producer.stop()
 
 
-class Keys:
-    """The case API under each role's key."""
-
-    def __init__(self, base_url: str) -> None:
-        self.http = httpx.AsyncClient(base_url=base_url, timeout=10.0)
-
-    async def get(self, path: str, role: str, **params: Any) -> httpx.Response:
-        for _ in range(20):  # a loaded host: the guard sheds with 503 and Retry-After
-            answer = await self.http.get(path, params=params, headers={"X-Api-Key": KEYS[role]})
-            if answer.status_code != 503:
-                return answer
-            await asyncio.sleep(1)
-        return answer
-
-    async def post(self, path: str, body: Json, role: str) -> httpx.Response:
-        return await self.http.post(path, json=body, headers={"X-Api-Key": KEYS[role]})
-
-
 @pytest.mark.usefixtures("local_stack")
 def test_contact_masked_revealed_with_a_logged_reason() -> None:
     asyncio.run(masked_and_revealed())
@@ -95,7 +73,7 @@ async def masked_and_revealed() -> None:
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(config.mongo, tz_aware=True)
     db = client[config.database]
     pipeline = Pipeline(config)
-    staff = Keys(f"http://127.0.0.1:{config.port('sla')}")
+    staff = Staff(f"http://127.0.0.1:{config.port('sla')}")
     try:
         async with serving(receiver, port=config.receiver_port):
             pipeline.start_all()
@@ -111,7 +89,7 @@ async def masked_and_revealed() -> None:
         await client.close()
 
 
-async def reveal_and_audit(staff: Keys, db: Any) -> str:
+async def reveal_and_audit(staff: Staff, db: Any) -> str:
     async def listed() -> Json | None:
         page = (await staff.get("/cases", "manager")).json()
         return page if len(page["items"]) == 1 else None
@@ -125,9 +103,9 @@ async def reveal_and_audit(staff: Keys, db: Any) -> str:
         "masked": True,
     }
     path = f"/cases/{cid}/contact/reveal"
-    refused = await staff.post(path, {"reason": "回访客户"}, "handler")  # not assigned yet
+    refused = await staff.post_to(path, {"reason": "回访客户"}, "handler")  # not assigned yet
     assert (refused.status_code, refused.json()["reason"]) == (403, "forbidden_for_role")
-    revealed = await staff.post(path, {"reason": "回访客户，核对地址"}, "lead")
+    revealed = await staff.post_to(path, {"reason": "回访客户，核对地址"}, "lead")
     assert revealed.status_code == 200, revealed.text
     body = revealed.json()
     assert (body["phone"], body["name"], body["address"]) == (f"+86{PHONE}", NAME, ADDRESS)
@@ -160,8 +138,8 @@ async def complaints(*args: str) -> tuple[int, str]:
     return process.returncode or 0, out.decode()
 
 
-async def act(staff: Keys, cid: str, role: str, body: Json) -> None:
-    answer = await staff.post(f"/cases/{cid}/actions", body, role)
+async def act(staff: Staff, cid: str, role: str, body: Json) -> None:
+    answer = await staff.post(cid, body, role)
     assert answer.status_code == 202, answer.text
     location = answer.headers["location"]
 
@@ -193,7 +171,7 @@ async def statistics(db: Any, cid: str) -> Json:
     }
 
 
-async def erase_and_scan(staff: Keys, db: Any, config: StackConfig, cid: str) -> None:
+async def erase_and_scan(staff: Staff, db: Any, config: StackConfig, cid: str) -> None:
     await act(
         staff,
         cid,
@@ -236,7 +214,7 @@ async def erase_and_scan(staff: Keys, db: Any, config: StackConfig, cid: str) ->
     view = (await staff.get(f"/cases/{cid}", "manager")).json()
     assert view["contact"] is None
     assert view["state"] == "resolved"
-    gone = await staff.post(f"/cases/{cid}/contact/reveal", {"reason": "回访客户"}, "manager")
+    gone = await staff.post_to(f"/cases/{cid}/contact/reveal", {"reason": "回访客户"}, "manager")
     assert (gone.status_code, gone.json()["reason"]) == (404, "no_contact")
     await assert_gone(db)
     status, after = await complaints("privacy", "export", PHONE, *where)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
@@ -25,19 +24,10 @@ from tests._builders.sla import (
     FIELDS,
     KEYS,
     ApiRig,
-    Rig,
-    case_api,
 )
 
 A = LifecycleAction
 S = CaseState
-
-
-@pytest.fixture
-async def api(rig: Rig) -> AsyncIterator[ApiRig]:
-    """The case API over a classified P4 complaint."""
-    async with case_api(rig) as opened:
-        yield opened
 
 
 JOURNEY = (

@@ -7,23 +7,12 @@ import json
 import httpx
 import pytest
 
-from sla.app import Ports, create_app
+from sla.app import create_app
 from sla.http_api import PathPrefix
 from sla.settings import Role, SlaSettings
-from tests._builders.sla import CID, POLICIES, classified
+from tests._builders.sla import CID, classified
 from tests._builders.sla import Rig as HandlerRig
-
-KEY = "lead-key-0123456789abcdef"
-KEYS = json.dumps({KEY: {"staff_id": "lead-01", "role": "lead"}})
-
-
-def settings(api_keys: str) -> SlaSettings:
-    return SlaSettings.model_validate({"api_keys": api_keys, "policy_dir": POLICIES})
-
-
-def memory_ports(rig: HandlerRig | None = None) -> Ports:
-    rig = rig or HandlerRig()
-    return Ports(rig.cases, rig.index, rig.clock)
+from tests._builders.sla_app import KEY, KEYS, memory_ports, settings
 
 
 async def get(settings_: SlaSettings, path: str, key: str = KEY) -> httpx.Response:

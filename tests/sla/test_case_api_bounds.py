@@ -6,10 +6,11 @@ import asyncio
 from typing import Any
 
 from sla.settings import Role
-from tests.sla.test_case_api import ApiRig, api  # noqa: F401 (the fixture)
+from tests._builders.sla import ApiRig, Rig, classified
+from tests._builders.sla_app import KEY, KEYS, memory_ports, settings
 
 
-async def test_a_third_list_at_once_is_shed_with_retry_after(api: ApiRig) -> None:  # noqa: F811
+async def test_a_third_list_at_once_is_shed_with_retry_after(api: ApiRig) -> None:
     release = asyncio.Event()
     cases: Any = api.rig.cases
     original = cases.search
@@ -29,12 +30,12 @@ async def test_a_third_list_at_once_is_shed_with_retry_after(api: ApiRig) -> Non
     assert len((await api.get("/cases", Role.LEAD)).json()["items"]) == 1
 
 
-async def test_a_cursor_past_the_year_9999_is_a_422_not_a_500(api: ApiRig) -> None:  # noqa: F811
+async def test_a_cursor_past_the_year_9999_is_a_422_not_a_500(api: ApiRig) -> None:
     answer = await api.get("/cases?after=300000000000000.CP00000000-0000000000", Role.LEAD)
     assert (answer.status_code, answer.json()["reason"]) == (422, "invalid_request")
 
 
-async def test_a_trailing_slash_is_not_redirected_to_the_callers_host(api: ApiRig) -> None:  # noqa: F811
+async def test_a_trailing_slash_is_not_redirected_to_the_callers_host(api: ApiRig) -> None:
     answer = await api.client.get(
         "/cases/CP20261124-7K3M9Q2XAB/", headers={"Host": "evil.example", "X-Api-Key": "x"}
     )
@@ -42,7 +43,7 @@ async def test_a_trailing_slash_is_not_redirected_to_the_callers_host(api: ApiRi
     assert "location" not in answer.headers
 
 
-async def test_the_docs_page_loads_nothing_from_elsewhere(api: ApiRig) -> None:  # noqa: F811
+async def test_the_docs_page_loads_nothing_from_elsewhere(api: ApiRig) -> None:
     page = await api.client.get("/cases/docs")
     assert page.status_code == 200
     assert "<script" not in page.text.lower()
@@ -57,11 +58,8 @@ async def test_fifty_lists_at_once_through_the_service_answer_or_shed_within_a_s
     import httpx
 
     from sla.app import create_app
-    from tests.sla.test_case_api_app import KEY, KEYS, memory_ports, settings
-    from tests.sla.test_handlers import Rig as HandlerRig
-    from tests.sla.test_handlers import classified
 
-    rig = HandlerRig()
+    rig = Rig()
     await rig.classified(classified())
     ports = memory_ports(rig)
     original = rig.cases.search

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from complaints_cli.sla_cmd import DeadlinesError, deadlines_command
+from sla.tools.deadlines import DeadlinesError, deadlines_command
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 
@@ -162,3 +162,32 @@ def test_a_provisional_year_is_named_on_stderr(capsys: pytest.CaptureFixture[str
         received="2026-03-10T10:00", severity="P4", channel="web", policy_dir=POLICIES
     )
     assert capsys.readouterr().err == ""
+
+
+def test_the_cli_runs_the_sla_tool_and_prints_what_it_computes(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """`complaints sla deadlines` runs `python -m sla.tools.deadlines`: same answer, same errors."""
+    import json
+
+    from complaints_cli.main import parser
+
+    argv = ["sla", "deadlines", "--received", "2026-12-30T15:00", "--severity", "P4"]
+    argv += ["--channel", "hotline", "--dispatched", "2026-12-31T10:00", "--complex"]
+    args = parser().parse_args(argv)
+    assert args.func(args) == 0
+    out = json.loads(capfd.readouterr().out)
+    assert out == deadlines_command(
+        received="2026-12-30T15:00",
+        severity="P4",
+        channel="hotline",
+        policy_dir=POLICIES,
+        dispatched="2026-12-31T10:00",
+        complex_case=True,
+    )
+    capfd.readouterr()  # the in-process call's note on the provisional year
+    args = parser().parse_args([*argv[:-5], "--channel", "fax machine"])
+    assert args.func(args) == 2
+    err = capfd.readouterr().err
+    assert err.startswith("complaints sla deadlines: unknown channel 'fax machine'")
+    assert "Traceback" not in err

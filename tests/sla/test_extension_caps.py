@@ -13,8 +13,8 @@ from contracts import CaseActionRejected, ClockName, LifecycleAction
 from sla.domain import SlaPolicy
 from sla.domain.errors import PolicyError
 from sla.settings import Role
-from tests._builders.sla import CID, POLICIES, POLICY, case_api
-from tests.sla.test_handlers_lifecycle import KEY, Rig, act, action, at, classified, entry
+from tests._builders.sla import CID, POLICIES, POLICY, Rig, case_api, classified
+from tests._builders.sla_actions import KEY, act, action, at, entry
 
 A = LifecycleAction
 DAY = timedelta(days=1)

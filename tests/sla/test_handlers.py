@@ -33,12 +33,6 @@ from tests._builders.sla import (
     receipt,
 )
 
-
-@pytest.fixture
-def rig() -> Rig:
-    return Rig()
-
-
 # --- clocks at classification -------------------------------------------------------------
 
 

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
 from contracts import (
     Audience,
-    CaseAction,
     CaseActionRejected,
-    CaseActionTaken,
     CaseState,
     CaseStateChanged,
     ClockName,
@@ -22,7 +20,7 @@ from contracts import (
     Topic,
     Verdict,
 )
-from sla.clocks.sheet import ClockEntry, as_deadline
+from sla.clocks.sheet import as_deadline
 from sla.domain import shift_for_pause
 from tests._builders.sla import (
     CALENDAR,
@@ -33,45 +31,9 @@ from tests._builders.sla import (
     on_receipts,
     receipt,
 )
+from tests._builders.sla_actions import KEY, act, action, at, entry
 
 A = LifecycleAction
-KEY = "ck_" + "a" * 32
-
-
-def action(
-    kind: LifecycleAction,
-    at: datetime,
-    *,
-    action_id: str | None = None,
-    cid: str = CID,
-    **fields: Any,
-) -> CaseActionTaken:
-    """A staff action on `cid` at `at`."""
-    data = CaseAction(
-        complaint_id=cid,
-        action=kind,
-        action_id=action_id or f"{kind.value}-{at.isoformat()}",
-        actor="handler-7",
-        occurred_at=at,
-        **fields,
-    )
-    return CaseActionTaken.build(
-        data=data, subject=cid, source="/crm", time=at, cause=data.action_id
-    )
-
-
-async def act(rig: Rig, *events: CaseActionTaken | bytes) -> None:
-    """Deliver staff actions in one batch (raw bytes for hostile input)."""
-    messages = [
-        rig.inbound(e if isinstance(e, bytes) else e.model_dump_json().encode(), Topic.LIFECYCLE)
-        for e in events
-    ]
-    assert await rig.actions.on_lifecycle(messages) == []
-
-
-def at(hours: float) -> datetime:
-    """`hours` after receipt."""
-    return RECEIVED + timedelta(hours=hours)
 
 
 @pytest.fixture
@@ -81,10 +43,6 @@ async def case(rig: Rig) -> Rig:
     await on_receipts(rig, receipt())
     rig.publisher.events.clear()
     return rig
-
-
-def entry(rig: Rig, key: str) -> ClockEntry:
-    return next(c for c in rig.memory.records[CID].clocks if c.key == key)
 
 
 def status(rig: Rig, clock: str, occurrence: str = "1") -> str:

@@ -1,4 +1,5 @@
-"""`complaints sla simulate` without a server: stored documents → facts, replay, rendering."""
+"""`complaints sla simulate` (`python -m sla.tools.simulate`) without a server: stored documents →
+facts, replay, rendering; and the CLI handing its command line to the tool."""
 
 from __future__ import annotations
 
@@ -12,20 +13,16 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from complaints_cli import simulate
+from complaints_cli import sla_parser
 from complaints_cli.main import parser
-from complaints_cli.simulate import (
-    SimulateOptions,
-    StoredClocks,
-    case_facts,
-    file_deadline,
-    load_rules,
-    replay,
-)
-from complaints_cli.simulate_report import Replay, as_json, render
+from complaints_cli.pipeline import StackConfig
 from contracts import Channel, ClockName, FlagName, Severity
 from sla.domain.whatif import ClockRecord, PauseWindow
 from sla.domain.whatif_report import WhatIfReport
+from sla.tools import simulate, whatif_replay
+from sla.tools.simulate import SimulateOptions, load_rules
+from sla.tools.whatif_render import Replay, as_json, render
+from sla.tools.whatif_replay import StoredClocks, case_facts, file_deadline, replay
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 SH = ZoneInfo("Asia/Shanghai")
@@ -184,7 +181,7 @@ async def test_replay_streams_cases_and_counts_what_it_cannot_use(tmp_path: Path
 
 
 async def test_progress_every_n_cases(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(simulate, "PROGRESS_EVERY", 2)
+    monkeypatch.setattr(whatif_replay, "PROGRESS_EVERY", 2)
     messages: list[str] = []
     cases = [case_doc(f"c-{n}") for n in range(5)]
     await replay(stream(cases), stream([]), report=report(tmp_path), progress=messages.append)
@@ -239,23 +236,10 @@ def test_command_line_reaches_the_replay(
         return await replay(stream([case_doc()]), stream([]), report=report, progress=progress)
 
     monkeypatch.setattr(simulate, "replay_store", fake_store)
-    monkeypatch.setenv("COMPLAINTS_MONGO", "mongodb://example.invalid:1")
-    args = parser().parse_args(
-        [
-            "sla",
-            "simulate",
-            "--policy",
-            str(short_pack(tmp_path)),
-            "--database",
-            "complaints_x",
-            "--mongo-url",
-            "mongodb://127.0.0.1:1",
-            "--now",
-            "2026-11-30T12:00",
-            "--json",
-        ]
-    )
-    assert args.func(args) == 0
+    monkeypatch.setenv(simulate.MONGO_URL, "mongodb://127.0.0.1:1")
+    argv = ["--policy", str(short_pack(tmp_path)), "--policy-dir", str(POLICIES)]
+    argv += ["--database", "complaints_x", "--now", "2026-11-30T12:00", "--json"]
+    assert simulate.main(argv) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["complaints"]["replayed"] == 1
     assert seen == {
@@ -265,11 +249,72 @@ def test_command_line_reaches_the_replay(
     }
 
 
+def _handed_over(monkeypatch: pytest.MonkeyPatch, argv: list[str]) -> dict[str, Any]:
+    """What the CLI hands the SLA's tool for `argv`: the command line and the environment."""
+    handed: dict[str, Any] = {}
+
+    def call(command: list[str], env: dict[str, str] | None = None) -> int:
+        handed.update(command=command, env=env)
+        return 0
+
+    monkeypatch.setattr(sla_parser.subprocess, "call", call)
+    args = parser().parse_args(argv)
+    assert args.func(args) == 0
+    return handed
+
+
+def test_the_cli_hands_its_command_line_to_the_sla_tool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pack = str(short_pack(tmp_path))
+    argv = ["sla", "simulate", "--policy", pack, "--database", "complaints_x"]
+    argv += ["--mongo-url", "mongodb://127.0.0.1:1", "--now", "2026-11-30T12:00", "--json"]
+    handed = _handed_over(monkeypatch, argv)
+    assert handed["command"][1:3] == ["-m", "sla.tools.simulate"]
+    tail = handed["command"][3:]
+    assert tail[tail.index("--policy") + 1] == pack
+    assert tail[tail.index("--database") + 1] == "complaints_x"
+    assert tail[tail.index("--now") + 1] == "2026-11-30T12:00"
+    assert tail[tail.index("--policy-dir") + 1] == str(POLICIES)
+    assert "--json" in tail
+    assert "--calendar-dir" not in tail
+    # The URL (it may hold a password) travels in the environment, never on the command line.
+    assert handed["env"][simulate.MONGO_URL] == "mongodb://127.0.0.1:1"
+    assert not any("mongodb://" in part for part in handed["command"])
+
+
 def test_defaults_follow_the_other_commands(monkeypatch: pytest.MonkeyPatch) -> None:
     args = parser().parse_args(["sla", "simulate", "--policy", "property"])
     assert (args.baseline, args.policy_dir, args.calendar_dir) == ("telecom", POLICIES, None)
     assert (args.mongo_url, args.database, args.now, args.json) == (None, None, None, False)
-    assert simulate.default_mongo_url().startswith("mongodb://")
+    handed = _handed_over(monkeypatch, ["sla", "simulate", "--policy", "property"])
+    tail = handed["command"][3:]
+    assert tail[tail.index("--database") + 1] == "complaints_demo"
+    stack = StackConfig(database="complaints_demo")  # the database every command defaults to
+    assert handed["env"][simulate.MONGO_URL] == stack.mongo
+    assert "--json" not in tail
+
+
+def test_the_tool_refuses_to_run_without_a_database_url(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv(simulate.MONGO_URL, raising=False)
+    argv = ["--policy", "telecom", "--policy-dir", str(POLICIES), "--database", "x"]
+    assert simulate.main(argv) == 2
+    assert f"set {simulate.MONGO_URL}" in capsys.readouterr().err
+
+
+def test_a_bad_pack_through_the_real_process_is_one_line_and_exit_2(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    args = parser().parse_args(
+        ["sla", "simulate", "--policy", "no-such-pack", "--mongo-url", "mongodb://127.0.0.1:1"]
+    )
+    assert args.func(args) == 2
+    err = capfd.readouterr().err
+    assert err.startswith("complaints sla simulate: ")
+    assert "cannot read" in err
+    assert "Traceback" not in err
 
 
 @pytest.mark.parametrize(
@@ -287,11 +332,11 @@ def test_bad_input_is_a_clear_error_before_any_database_access(
     options = SimulateOptions(
         policy=policy,
         policy_dir=POLICIES,
+        database="complaints_demo",
         now=None if missing else now,
         calendar_dir=missing,
-        mongo_url="mongodb://127.0.0.1:1",  # never reached
     )
-    assert simulate.simulate_command(options) == 2
+    assert simulate.simulate_command(options, mongo_url="mongodb://127.0.0.1:1") == 2  # unread
     assert message in capsys.readouterr().err
 
 

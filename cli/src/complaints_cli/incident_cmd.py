@@ -2,7 +2,8 @@
 
 The API and the key come from `--api` / `--api-key` or $COMPLAINTS_INCIDENT_API /
 $COMPLAINTS_API_KEY (docs/classifier.md, *Incident control*). Answers print as short tables, or
-as the API's JSON with `--json`.
+as the API's JSON with `--json`. Requests go through the staff APIs' one client (`api_client`): a
+busy classifier is asked again after its Retry-After, an answer that is not JSON is a clear error.
 """
 
 from __future__ import annotations
@@ -11,26 +12,31 @@ import argparse
 import asyncio
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
-
+from complaints_cli.api_client import Answer, ApiClient, Json
 from complaints_cli.api_options import staff_api_options
 
+if TYPE_CHECKING:
+    import httpx
+
 DEFAULT_API = "http://127.0.0.1:8002"
-Json = Any
 
 
 async def call(
-    args: argparse.Namespace, method: str, path: str, body: Json = None
-) -> httpx.Response:
+    args: argparse.Namespace,
+    method: str,
+    path: str,
+    body: Json | None = None,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> Answer:
     """One request to the incident API with the staff key."""
     if not args.api_key:
         raise SystemExit("complaints incident: no API key (--api-key or $COMPLAINTS_API_KEY)")
-    async with httpx.AsyncClient(
-        base_url=args.api, headers={"X-Api-Key": args.api_key}, timeout=30.0
-    ) as client:
-        return await client.request(method, path, json=body)
+    client = ApiClient(base_url=args.api, api_key=args.api_key, transport=transport, timeout=30.0)
+    async with client:
+        return await client.send(method, path, json=body)
 
 
 def render_row(row: dict[str, Any]) -> str:
@@ -44,7 +50,7 @@ def render_row(row: dict[str, Any]) -> str:
     )
 
 
-def render(body: Json) -> str:
+def render(body: Any) -> str:
     """A list, or one incident with its member ids."""
     if isinstance(body, list):
         return "\n".join(render_row(r) for r in body) or "no incidents"
@@ -52,35 +58,36 @@ def render(body: Json) -> str:
     return "\n".join([render_row(body), *(f"  {cid}" for cid in members)])
 
 
-async def _go(args: argparse.Namespace) -> int:
-    command = args.incident_command
+def _request(args: argparse.Namespace) -> tuple[str, str, Json | None]:
+    """The method, path and body of the command."""
+    command, ref = args.incident_command, getattr(args, "ref", "")
     if command == "list":
-        answer = await call(
-            args, "GET", "/incidents" + (f"?state={args.state}" if args.state else "")
-        )
-    elif command == "show":
-        answer = await call(args, "GET", f"/incidents/{args.ref}")
-    elif command == "close":
-        answer = await call(
-            args, "POST", f"/incidents/{args.ref}/close", {"resolution": args.resolution}
-        )
-    elif command == "merge":
-        answer = await call(args, "POST", f"/incidents/{args.ref}/merge", {"into": args.into})
+        return "GET", "/incidents" + (f"?state={args.state}" if args.state else ""), None
+    if command == "show":
+        return "GET", f"/incidents/{ref}", None
+    if command == "close":
+        return "POST", f"/incidents/{ref}/close", {"resolution": args.resolution}
+    if command == "merge":
+        return "POST", f"/incidents/{ref}/merge", {"into": args.into}
+    return "POST", f"/incidents/{ref}/split", {"complaint_ids": args.complaint_ids}
+
+
+async def go(args: argparse.Namespace, *, transport: httpx.AsyncBaseTransport | None = None) -> int:
+    """Send the command's request and print the answer; 0 when the API said 200."""
+    answer = await call(args, *_request(args), transport=transport)
+    ok = answer.status == 200 and answer.readable
+    if args.json and answer.readable:
+        print(json.dumps(answer.body, ensure_ascii=False, indent=2))
+    elif ok:
+        print(render(answer.body))
     else:
-        body = {"complaint_ids": args.complaint_ids}
-        answer = await call(args, "POST", f"/incidents/{args.ref}/split", body)
-    body = answer.json()
-    if args.json:
-        print(json.dumps(body, ensure_ascii=False, indent=2))
-    elif answer.status_code == 200:
-        print(render(body))
-    else:
-        print(f"{answer.status_code} {body.get('reason')}: {body.get('detail')}", file=sys.stderr)
-    return 0 if answer.status_code == 200 else 1
+        body = answer.body if isinstance(answer.body, dict) else {}
+        print(f"{answer.status} {body.get('reason')}: {body.get('detail')}", file=sys.stderr)
+    return 0 if ok else 1
 
 
 def _run(args: argparse.Namespace) -> int:
-    return asyncio.run(_go(args))
+    return asyncio.run(go(args))
 
 
 def add_incident_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

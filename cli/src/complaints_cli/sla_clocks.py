@@ -1,7 +1,7 @@
 """The SLA's clocks as the CLI reads them: one flat row per clock entry of the `cases` sheets.
 
 The SLA service keeps every clock inside its case document (`cases.clocks`, ADR 0006). The
-report, the run summaries, the staff demo and `sla simulate` count clocks one row each; this
+report, the run summaries and the staff demo count clocks one row each; this
 flattens the sheets into such rows (complaint_id, clock, occurrence, status, due_at, started_at,
 stopped_at, fired, outcome). The sheets are the SLA's declared read model `CASE_SHEETS`; nothing
 personal is read.
@@ -22,11 +22,11 @@ Row = dict[str, Any]
 RUNNING = "running"
 
 
-def clock_rows(case: Mapping[str, Any], *, upgrades: bool = False) -> list[Row]:
-    """One row per clock of one case document (time-based upgrades too if asked: clock None)."""
+def clock_rows(case: Mapping[str, Any]) -> list[Row]:
+    """One row per clock of one case document (time-based upgrades left out)."""
     rows = []
     for entry in case.get("clocks") or ():
-        if not entry.get("clock") and not upgrades:
+        if not entry.get("clock"):
             continue
         fired = list(entry.get("passed", ()))
         status, stopped, due = entry.get("status"), entry.get("stopped_at"), entry.get("due_at")

@@ -3,51 +3,61 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[3]
 
 
-def _sla_deadlines(args: argparse.Namespace) -> int:
-    from complaints_cli.sla_cmd import DeadlinesError, deadlines_command
+DEMO_DATABASE = "complaints_demo"
+"""Where `complaints demo` leaves its complaints: the default for a local what-if."""
 
-    try:
-        result = deadlines_command(
-            received=args.received,
-            severity=args.severity,
-            channel=args.channel,
-            policy_dir=args.policy_dir,
-            pack=args.pack,
-            dispatched=args.dispatched,
-            resolved=args.resolved,
-            category=args.category,
-            complex_case=args.complex,
-        )
-    except DeadlinesError as exc:
-        print(f"complaints sla deadlines: {exc}", file=sys.stderr)
-        return 2
-    print(json.dumps(result, ensure_ascii=False, indent=2))
-    return 0
+
+def _tool(module: str, *args: str, env: dict[str, str] | None = None) -> int:
+    """The SLA's own tool (`python -m sla.tools.<tool>`) on this stdin, stdout and stderr: the CLI
+    runs the service's code as a process and imports none of it (ADR 0014)."""
+    return subprocess.call([sys.executable, "-m", module, *args], env=env)
+
+
+def _given(**options: str | Path | None) -> list[str]:
+    """`--name value` for each option given (underscores become dashes)."""
+    out: list[str] = []
+    for name, value in options.items():
+        if value is not None:
+            out += [f"--{name.replace('_', '-')}", str(value)]
+    return out
+
+
+def _sla_deadlines(args: argparse.Namespace) -> int:
+    given = _given(
+        policy_dir=args.policy_dir,
+        pack=args.pack,
+        received=args.received,
+        severity=args.severity,
+        channel=args.channel,
+        dispatched=args.dispatched,
+        resolved=args.resolved,
+        category=args.category,
+    )
+    return _tool("sla.tools.deadlines", *given, *(["--complex"] if args.complex else []))
 
 
 def _sla_simulate(args: argparse.Namespace) -> int:
-    from complaints_cli.simulate import SimulateOptions, simulate_command
+    from complaints_cli.pipeline import StackConfig
 
-    return simulate_command(
-        SimulateOptions(
-            policy=args.policy,
-            baseline=args.baseline,
-            policy_dir=args.policy_dir,
-            calendar_dir=args.calendar_dir,
-            mongo_url=args.mongo_url,
-            database=args.database,
-            now=args.now,
-            as_json=args.json,
-        )
+    mongo = args.mongo_url or StackConfig(database=DEMO_DATABASE).mongo
+    given = _given(
+        policy=args.policy,
+        baseline=args.baseline,
+        policy_dir=args.policy_dir,
+        calendar_dir=args.calendar_dir,
+        database=args.database or DEMO_DATABASE,
+        now=args.now,
     )
+    env = {**os.environ, "SLA_SIMULATE_MONGO_URL": mongo}  # not on a command line: ps shows it
+    return _tool("sla.tools.simulate", *given, *(["--json"] if args.json else []), env=env)
 
 
 def _sla_replan(args: argparse.Namespace) -> int:

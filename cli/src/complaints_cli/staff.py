@@ -49,8 +49,8 @@ from complaints_cli.staff_script import (
     working_morning,
 )
 from complaints_cli.summary import render_staff
+from complaints_cli.working_time import WorkingCalendar, fetch
 from servicekit.clock import ScaledClock
-from sla.domain import BusinessCalendar
 
 if TYPE_CHECKING:
     import httpx
@@ -81,7 +81,7 @@ class StaffDemo:
 
     def __init__(
         self,
-        calendar: BusinessCalendar,
+        calendar: WorkingCalendar,
         *,
         scale: float = SCALE,
         origin: datetime | None = None,
@@ -114,8 +114,8 @@ class StaffDemo:
 
     @classmethod
     def for_pack(cls, policy_dir: Path, pack: str = "telecom") -> StaffDemo:
-        """The staff demo on the pack's business calendar."""
-        demo = cls(BusinessCalendar.load(policy_dir=policy_dir, pack=pack))
+        """The staff demo on the pack's business calendar (the SLA's tool gives its weeks)."""
+        demo = cls(fetch(policy_dir, pack, around=datetime.now(SHANGHAI).date()))
         demo.departments = pack_departments(policy_dir / pack)
         return demo
 

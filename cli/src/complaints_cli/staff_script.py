@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from complaints_cli.working_time import WorkingCalendar
 from servicekit.packfile import read_yaml
-from sla.domain import BusinessCalendar
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 START_AT = clock_time(8, 45)  # the run starts on a working-day morning, before opening
@@ -197,7 +197,7 @@ def dispatch_clock(row: Json) -> tuple[datetime, datetime] | None:
 
 
 def into_span(
-    calendar: BusinessCalendar, span: tuple[datetime, datetime], share: float, *, working: bool
+    calendar: WorkingCalendar, span: tuple[datetime, datetime], share: float, *, working: bool
 ) -> datetime:
     """The moment `share` of a clock's span after its start (working time for a working clock)."""
     start, due = span
@@ -211,7 +211,7 @@ def spread(complaint_id: str) -> float:
     return zlib.crc32(complaint_id.encode()) % 1000 / 1000 * SPREAD_HOURS
 
 
-def timeline(assignment: Assignment, calendar: BusinessCalendar) -> list[tuple[datetime, Step]]:
+def timeline(assignment: Assignment, calendar: WorkingCalendar) -> list[tuple[datetime, Step]]:
     """When each step of the case's script falls due (working hours, at the severity's pace)."""
     pace = PACE.get(assignment.severity, 1.0)
     at = calendar.add_working_hours(assignment.received_at, spread(assignment.complaint_id) * pace)
@@ -243,7 +243,7 @@ def body_for(assignment: Assignment, step: Step, index: int) -> Json:
     return body
 
 
-def working_morning(calendar: BusinessCalendar, today: date) -> datetime:
+def working_morning(calendar: WorkingCalendar, today: date) -> datetime:
     """`START_AT` on the latest working day up to `today` (Shanghai)."""
     day = today
     while not calendar.is_working_day(day):

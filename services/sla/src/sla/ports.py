@@ -186,6 +186,10 @@ class CaseStore(Protocol):
     async def commit(self, record: CaseRecord, change: CaseChange) -> bool:
         """Store `change` if the stored version is still `record.version`."""
 
+    async def commit_many(self, changes: Sequence[tuple[CaseRecord, CaseChange]]) -> set[str]:
+        """`commit` for several cases at once (batched writes, one change per case, each log
+        entry id new to its case); the ids of the cases whose change was stored."""
+
     async def mark_published(self, entries: Sequence[tuple[str, str]]) -> None:
         """(complaint id, log entry id): these firings' events reached Kafka."""
 

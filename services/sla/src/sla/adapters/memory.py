@@ -75,6 +75,10 @@ class InMemoryCaseStore:
         kept |= {r.notification_id: r for r in change.receipts}
         return True
 
+    async def commit_many(self, changes: Sequence[tuple[CaseRecord, CaseChange]]) -> set[str]:
+        """`commit` each; the ids whose change was stored."""
+        return {r.complaint_id for r, change in changes if await self.commit(r, change)}
+
     async def mark_published(self, entries: Sequence[tuple[str, str]]) -> None:
         """Drop the entries from their case's unpublished list (the version stays)."""
         for cid, entry_id in entries:

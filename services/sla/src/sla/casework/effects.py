@@ -1,7 +1,7 @@
 """What an accepted staff action does to the clock sheet, and the clock events it announces.
 
 Pure: the sheet in, the new sheet and events out; the use-case stores both in one
-compare-and-set.
+compare-and-set. Pauses, resumes and extensions are `pauses`.
 """
 
 from __future__ import annotations
@@ -19,17 +19,14 @@ from contracts import (
     SlaEventKind,
 )
 from sla.casework.keys import keys_after, keys_of, new_flags
+from sla.casework.pauses import extend, pause, resume
 from sla.clocks.firing import next_of
 from sla.clocks.replan import Keys, calendar_moves, pause_window, replan_for_severity
-from sla.clocks.sheet import ClockEntry, ClockStatus, as_deadline, entry_of, upsert, with_plan
-from sla.clocks.upgrades import pause_upgrades, resume_upgrades
+from sla.clocks.sheet import ClockEntry, ClockStatus, entry_of, upsert
 from sla.domain import (
     BusinessCalendar,
     SlaPolicy,
     Transition,
-    extend_deadline,
-    pause_cap_ends_at,
-    shift_for_pause,
     start_clocks,
 )
 from sla.ports import CaseRecord
@@ -102,60 +99,6 @@ class SheetChange:
     def put(self, *entries: ClockEntry) -> None:
         """Replace (or add) entries of the sheet."""
         self.sheet = upsert(self.sheet, entries)
-
-    def pause(self, step: Transition) -> None:
-        """Plan every running clock as if the pause lasts its whole cap; the resume corrects it."""
-        at = self.action.occurred_at
-        cap_end = pause_cap_ends_at(case=step.case, policy=self.policy, calendar=self.calendar)
-        assert cap_end is not None  # noqa: S101 - the case was just paused
-        for e in self.running():
-            if e.pause_base is not None or e.due_at <= at:
-                continue  # already paused, or already breached: a breach keeps escalating
-            if e.clock is not None and not self.policy.pausable(e.clock):
-                continue  # an outer limit (MIIT's 15 days) runs on while the customer is awaited
-            moved = shift_for_pause(
-                deadline=as_deadline(e), paused_at=at, resumed_at=cap_end, calendar=self.calendar
-            )
-            self.put(replace(with_plan(e, moved), pause_base=(e.due_at, e.thresholds)))
-        # Upgrades count only time attributable to us (Vanke T12/T13).
-        self.put(*pause_upgrades(self.sheet, paused_at=at, planned_until=cap_end))
-        self.event(SlaEventKind.PAUSED)
-
-    def resume(self, step: Transition) -> None:
-        """Move each paused clock from its pre-pause plan by the credited (capped) pause."""
-        credit = step.pause
-        assert credit is not None  # noqa: S101 - only called for a finished pause
-        for e in self.running():
-            if e.pause_base is None:
-                continue
-            base = replace(e, due_at=e.pause_base[0], thresholds=e.pause_base[1], pause_base=None)
-            moved = shift_for_pause(
-                deadline=as_deadline(base),
-                paused_at=credit.paused_at,
-                resumed_at=credit.credited_until,
-                calendar=self.calendar,
-            )
-            gained = (moved.due_at - base.due_at).total_seconds()
-            self.put(replace(with_plan(base, moved), paused_seconds=e.paused_seconds + gained))
-        credited = credit.credited_until - credit.paused_at
-        self.put(*resume_upgrades(self.sheet, credited=credited))
-        self.event(SlaEventKind.RESUMED)
-
-    def extend(self, clock: ClockName, hours: float) -> None:
-        """An approved extension moves the clock's due (and its pre-pause plan) later."""
-        for e in self.running(clock):
-            plan = with_plan(
-                e, extend_deadline(deadline=as_deadline(e), hours=hours, calendar=self.calendar)
-            )
-            if e.pause_base is not None:
-                base = replace(e, due_at=e.pause_base[0], thresholds=e.pause_base[1])
-                later = extend_deadline(
-                    deadline=as_deadline(base), hours=hours, calendar=self.calendar
-                )
-                plan = replace(plan, pause_base=(later.due_at, with_plan(base, later).thresholds))
-            plan = replace(plan, extended_hours=e.extended_hours + hours)
-            self.put(plan)
-            self.event(SlaEventKind.EXTENDED, plan)
 
     def stop(self, clocks: Collection[ClockName], status: ClockStatus) -> None:
         """Stop the running entries of these clocks (met or cancelled), each announced."""
@@ -261,11 +204,11 @@ def apply_effects(
     """Change the sheet as the transition says."""
     change = SheetChange(record, action, policy, calendar)
     if step.pause is not None:
-        change.resume(step)
+        resume(change, step)
     if step.pauses:
-        change.pause(step)
+        pause(change, step)
     if step.extension is not None:
-        change.extend(*step.extension)
+        extend(change, *step.extension)
     if step.stops:
         cancelled = action.action in CANCELLING or action.action is LifecycleAction.REGRADED
         status = ClockStatus.CANCELLED if cancelled else ClockStatus.MET

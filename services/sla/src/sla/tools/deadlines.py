@@ -1,11 +1,31 @@
-"""`complaints sla deadlines`: the due time of every clock a complaint would get."""
+"""`python -m sla.tools.deadlines`: the due time of every clock a complaint would get.
+
+What `complaints sla deadlines` runs: the clocks as JSON on stdout, or a one-line reason on
+stderr and exit 2.
+"""
 
 from __future__ import annotations
 
+import argparse
+import json
 import sys
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from contracts import Channel, Severity
+from servicekit.packfile import read_yaml
+from sla.domain import (
+    BusinessCalendar,
+    PolicyError,
+    SlaPolicy,
+    Start,
+    deadlines_at_receipt,
+    deadlines_starting,
+    target_at,
+)
+
+PROG = "complaints sla deadlines"
 
 
 class DeadlinesError(ValueError):
@@ -31,17 +51,6 @@ def deadlines_command(
     target (an earlier promise) adds `<clock>.target`. Deadlines falling in a year whose calendar
     is provisional are named on stderr.
     """
-    from contracts import Channel, Severity
-    from sla.domain import (
-        BusinessCalendar,
-        PolicyError,
-        SlaPolicy,
-        Start,
-        deadlines_at_receipt,
-        deadlines_starting,
-        target_at,
-    )
-
     if not (policy_dir / pack / "sla.yaml").is_file():
         packs = sorted(p.parent.name for p in policy_dir.glob("*/sla.yaml"))
         raise DeadlinesError(f"unknown pack {pack!r}: one of {', '.join(packs)}")
@@ -108,10 +117,9 @@ def deadlines_command(
         provisional |= set(years) & calendar.provisional_years
     if provisional:
         listed = ", ".join(map(str, sorted(provisional)))
-        print(
+        sys.stderr.write(
             f"note: deadlines in {listed} use a provisional calendar (statutory holidays only, no "
-            "State Council notice yet): they may move when it is published",
-            file=sys.stderr,
+            "State Council notice yet): they may move when it is published\n"
         )
     return out
 
@@ -127,8 +135,6 @@ def _moment(raw: str, zone: ZoneInfo, flag: str) -> datetime:
 def _categories(pack_dir: Path) -> set[str]:
     """The category paths (`billing`, `billing/overcharge`) of the pack's classifier taxonomy, read
     with the packs' one safe reader (size-bounded, plain YAML types only)."""
-    from servicekit.packfile import read_yaml
-
     path = pack_dir / "classifier.yaml"
     if not path.is_file():
         return set()
@@ -142,3 +148,43 @@ def _categories(pack_dir: Path) -> set[str]:
         subs = entry.get("subcategories") if isinstance(entry, dict) else None
         out.update(f"{code}/{sub}" for sub in subs or {})
     return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The clocks for the complaint described on the command line, as JSON on stdout."""
+    args = _parser().parse_args(argv)
+    try:
+        result = deadlines_command(
+            received=args.received,
+            severity=args.severity,
+            channel=args.channel,
+            policy_dir=args.policy_dir,
+            pack=args.pack,
+            dispatched=args.dispatched,
+            resolved=args.resolved,
+            category=args.category,
+            complex_case=args.complex,
+        )
+    except DeadlinesError as exc:
+        sys.stderr.write(f"{PROG}: {exc}\n")
+        return 2
+    sys.stdout.write(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=PROG, description=__doc__)
+    parser.add_argument("--policy-dir", type=Path, required=True)
+    parser.add_argument("--pack", default="telecom")
+    parser.add_argument("--received", required=True)
+    parser.add_argument("--severity", required=True)
+    parser.add_argument("--channel", required=True)
+    parser.add_argument("--dispatched")
+    parser.add_argument("--resolved")
+    parser.add_argument("--category")
+    parser.add_argument("--complex", action="store_true")
+    return parser
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

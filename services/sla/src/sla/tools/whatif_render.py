@@ -1,4 +1,4 @@
-"""How a what-if replay is shown: a readable table, or JSON for other tools."""
+"""How a what-if replay (`python -m sla.tools.simulate`) is shown: a table, or JSON for tools."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from complaints_cli.svg import pct
 from sla.domain import BusinessCalendar
 from sla.domain.whatif import LEFT_OUT, Rules
 from sla.domain.whatif_report import ClockTally, Pair, WhatIfReport
@@ -22,6 +21,11 @@ class Replay:
     without_clocks: int = 0
     unreadable_cases: int = 0
     received_later: int = 0  # after the time the replay judges as of
+
+
+def pct(rate: float | None) -> str:
+    """A rate as a percentage with one decimal, or an em dash when unknown."""
+    return "—" if rate is None else f"{rate * 100:.1f}%"
 
 
 def _pair(pair: Pair) -> str:

@@ -1,43 +1,25 @@
-"""`complaints sla simulate`: stored complaints replayed under another SLA policy or calendar.
+"""The what-if replay's input: the SLA's stored cases and clock sheets as replayable facts.
 
-Reads the SLA service's declared read models `CASE_FACTS` and `CASE_SHEETS` (clock sheets),
-judges every complaint under the baseline pack and the candidate afresh, and reports what would
-change: breaches, escalations, severity upgrades and the timely-handling rate per clock.
+Reads the declared read models `CASE_FACTS` and `CASE_SHEETS` unchecked (a document it cannot use
+is counted, never a reason to stop) and streams every case through a `WhatIfReport`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import json
-import os
-import sys
 from collections.abc import AsyncIterable, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from complaints_cli.simulate_report import Replay, as_json, render
-from complaints_cli.sla_clocks import clock_rows
 from contracts import Channel, ClockName, FlagName, Severity
 from contracts.read_models import CASE_FACTS, CASE_SHEETS
-from sla.domain import BusinessCalendar, PolicyError, SlaPolicy
-from sla.domain.packfile import calendar_dir
-from sla.domain.whatif import (
-    LEFT_OUT,
-    CaseFacts,
-    ClockRecord,
-    PauseWindow,
-    Rules,
-)
+from sla.domain.whatif import LEFT_OUT, CaseFacts, ClockRecord, PauseWindow
 from sla.domain.whatif_report import WhatIfReport
+from sla.tools.whatif_render import Replay
 
 Document = dict[str, Any]
 Progress = Callable[[str], None]
 
-DEMO_DATABASE = "complaints_demo"
-"""Where `complaints demo` leaves its complaints: the default for a local what-if."""
 BATCH = 2000
 PROGRESS_EVERY = 10_000
 RUNNING = frozenset({"running"})  # also once every threshold fired: still not met
@@ -63,7 +45,7 @@ def _required(value: Any) -> datetime:
 
 @dataclass
 class StoredClocks:
-    """What `deadlines` holds about one complaint: first occurrences and upgrade due times."""
+    """What the clock sheet holds about one complaint: first occurrences and upgrade due times."""
 
     clocks: dict[ClockName, ClockRecord] = field(default_factory=dict)
     upgrades: dict[Severity, datetime] = field(default_factory=dict)
@@ -83,15 +65,24 @@ def clock_record(doc: Document) -> ClockRecord | None:
 
 
 async def first_occurrences(cases: AsyncIterable[Document]) -> AsyncIterator[Document]:
-    """The first occurrence of every clock (and upgrade) of the cases' clock sheets."""
+    """One row per first occurrence of a clock (or an upgrade: no clock) of the clock sheets."""
     async for case in cases:
-        for row in clock_rows(case, upgrades=True):
-            if row["occurrence"] == 1:
-                yield row
+        for entry in case.get("clocks") or ():
+            if entry.get("occurrence", 1) != 1:
+                continue
+            yield {
+                "_id": f"{case['_id']}:{entry.get('key')}",
+                "complaint_id": case["_id"],
+                "clock": entry.get("clock"),
+                "status": entry.get("status"),
+                "due_at": entry.get("due_at"),
+                "stopped_at": entry.get("stopped_at"),
+                "paused": entry.get("pause_base") is not None,
+            }
 
 
 def file_deadline(index: dict[str, StoredClocks], doc: Document) -> None:
-    """File one occurrence-1 `deadlines` document under its complaint."""
+    """File one first-occurrence row under its complaint."""
     stored = index.setdefault(str(doc["complaint_id"]), StoredClocks())
     if doc.get("clock") is None:  # "<complaint>:upgrade:<P>"
         stored.upgrades[Severity(str(doc["_id"]).rsplit(":", 1)[-1])] = _required(doc["due_at"])
@@ -184,7 +175,7 @@ async def replay_store(
     from servicekit.settings import MongoSettings
 
     settings = MongoSettings(url=SecretStr(mongo_url), database=database)
-    client = open_client(settings, app_name="complaints-sla-simulate")
+    client = open_client(settings, app_name="sla-simulate")
     try:
         db = pipeline_database(client, settings)
         # Unchecked: the replay counts the documents it cannot read instead of stopping.
@@ -194,92 +185,3 @@ async def replay_store(
         return await replay(cases, deadlines, report=report, progress=progress)
     finally:
         await client.close()
-
-
-def pack_location(pack: str, policy_dir: Path) -> tuple[Path, str]:
-    """A pack name under `policy_dir`, or a path to a pack directory (anything with a slash)."""
-    if "/" in pack or os.sep in pack:
-        where = Path(pack).expanduser().resolve()
-        return where.parent, where.name
-    return policy_dir, pack
-
-
-def load_rules(pack: str, *, policy_dir: Path, overrides: Path) -> Rules:
-    """A pack's policy and its working hours on the calendar overrides in `overrides`."""
-    home, name = pack_location(pack, policy_dir)
-    policy = SlaPolicy.load(policy_dir=home, pack=name)
-    calendar = BusinessCalendar.from_section(dict(policy.calendar_section), calendar_dir=overrides)
-    return Rules(policy=policy, calendar=calendar)
-
-
-def parse_now(text: str | None, *, timezone: str) -> datetime:
-    """`--now` (naive input is read in the calendar's zone), or the current time."""
-    if text is None:
-        return datetime.now(UTC)
-    moment = datetime.fromisoformat(text)
-    return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(timezone))
-
-
-@dataclass(frozen=True)
-class SimulateOptions:
-    """What `complaints sla simulate` was asked to do."""
-
-    policy: str
-    policy_dir: Path
-    baseline: str = "telecom"
-    calendar_dir: Path | None = None
-    mongo_url: str | None = None
-    database: str | None = None
-    now: str | None = None
-    as_json: bool = False
-
-
-def _progress(text: str) -> None:
-    sys.stderr.write(f"[simulate] {text}\n")
-    sys.stderr.flush()
-
-
-def default_mongo_url() -> str:
-    """The MongoDB the other commands use (COMPLAINTS_MONGO, else the local stack)."""
-    from complaints_cli.pipeline import StackConfig
-
-    return StackConfig(database=DEMO_DATABASE).mongo
-
-
-def prepare(options: SimulateOptions) -> WhatIfReport:
-    """Load both rule sets and the replay time; PolicyError / ValueError on bad input."""
-    shared = calendar_dir(options.policy_dir)
-    if options.calendar_dir is not None and not options.calendar_dir.is_dir():
-        raise ValueError(f"--calendar-dir {options.calendar_dir} is not a directory")
-    baseline = load_rules(options.baseline, policy_dir=options.policy_dir, overrides=shared)
-    candidate = load_rules(
-        options.policy, policy_dir=options.policy_dir, overrides=options.calendar_dir or shared
-    )
-    now = parse_now(options.now, timezone=baseline.calendar.timezone)
-    return WhatIfReport(baseline=baseline, candidate=candidate, now=now)
-
-
-def simulate_command(options: SimulateOptions) -> int:
-    """Run the what-if and print it; 2 on a bad pack or an unreachable database."""
-    from pymongo.errors import PyMongoError
-
-    try:
-        run = asyncio.run(
-            replay_store(
-                mongo_url=options.mongo_url or default_mongo_url(),
-                database=options.database or DEMO_DATABASE,
-                report=prepare(options),
-                progress=_progress,
-            )
-        )
-    except (PolicyError, ValueError) as exc:
-        sys.stderr.write(f"complaints sla simulate: {exc}\n")
-        return 2
-    except PyMongoError as exc:
-        sys.stderr.write(f"complaints sla simulate: cannot read MongoDB ({type(exc).__name__})\n")
-        return 2
-    if options.as_json:
-        print(json.dumps(as_json(run), ensure_ascii=False, indent=2))
-    else:
-        print(render(run))
-    return 0
