@@ -31,7 +31,7 @@ from pathlib import Path
 from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 
-from contracts import Audience, Channel, ClockName, Event, Severity
+from contracts import Audience, Channel, ClockName, Event, Severity, SlaChange
 from servicekit.clock import SystemClock
 from servicekit.mongo import Document
 from sla.adapters.case_documents import case_document
@@ -151,7 +151,8 @@ class Tally:
         fired_at = datetime.now(UTC)
         for event in events:
             data = event.data  # type: ignore[attr-defined]
-            if not data.complaint_id.startswith(self.prefix):
+            # Only clock changes count: each round also publishes its cases' snapshots (ADR 0011).
+            if not isinstance(data, SlaChange) or not data.complaint_id.startswith(self.prefix):
                 continue
             self.published[event.id] += 1
             if self.published[event.id] == 1:

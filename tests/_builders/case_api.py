@@ -30,6 +30,17 @@ def staff_table(departments: dict[str, str | None]) -> dict[str, Json]:
 STAFF = staff_table({"handler": "billing", "lead": "billing", "manager": None})
 
 
+async def _unshed(send: Callable[[], Awaitable[httpx.Response]]) -> httpx.Response:
+    """Send until the case API's guard stops shedding it (503), each time after its Retry-After;
+    at most twenty tries."""
+    for _ in range(20):
+        answer = await send()
+        if answer.status_code != 503:
+            break
+        await asyncio.sleep(float(answer.headers.get("retry-after", "1")))
+    return answer
+
+
 class Staff:
     """The case API as the three roles use it."""
 
@@ -38,22 +49,14 @@ class Staff:
 
     async def get(self, path: str, role: str = "handler", **params: Any) -> httpx.Response:
         """GET; a read the guard shed (503, a loaded host) is asked again after its Retry-After."""
-        for _ in range(20):
-            answer = await self.http.get(path, params=params, headers={"X-Api-Key": KEYS[role]})
-            if answer.status_code != 503:
-                break
-            await asyncio.sleep(float(answer.headers.get("retry-after", "1")))
-        return answer
+        headers = {"X-Api-Key": KEYS[role]}
+        return await _unshed(lambda: self.http.get(path, params=params, headers=headers))
 
     async def post_to(self, path: str, body: Json, role: str) -> httpx.Response:
         """POST; a request the guard shed (503, a loaded host) is sent again, same body, after
         its Retry-After, as the CLI's client does (an action id makes a resent action one)."""
-        for _ in range(20):
-            answer = await self.http.post(path, json=body, headers={"X-Api-Key": KEYS[role]})
-            if answer.status_code != 503:
-                break
-            await asyncio.sleep(float(answer.headers.get("retry-after", "1")))
-        return answer
+        headers = {"X-Api-Key": KEYS[role]}
+        return await _unshed(lambda: self.http.post(path, json=body, headers=headers))
 
     async def post(self, cid: str, body: Json, role: str) -> httpx.Response:
         """POST an action on the case (resent after a shed, as `post_to`)."""

@@ -43,21 +43,24 @@ async def wait_for(condition, limit: float, what: str, state) -> None:  # type: 
         await asyncio.sleep(1.0)
 
 
+def outage_stack(run_id: str, **extra: str) -> tuple[StackConfig, Receiver]:
+    """The run's stack settings (its own database, notices at any hour) and the receiver of its
+    SMS and webhook notices, sharing fresh secrets with the notifier."""
+    sms, hook = secrets.token_hex(16), secrets.token_hex(16)
+    env = {"NOTIFIER_SMS_GATEWAY_SECRET": sms, "NOTIFIER_WEBHOOK_SECRET": hook}
+    # The update notice to those acknowledged earlier is not exempt from quiet hours.
+    env |= {"NOTIFIER_QUIET_HOURS": "off", **extra}
+    config = StackConfig(database=f"complaints_{run_id}", extra_env=env)
+    return config, Receiver(secrets={"/sms": sms.encode(), "/webhook": hook.encode()})
+
+
 async def run_outage() -> tuple[Receiver, list[str], list[dict[str, object]]]:
     run_id = f"incident{datetime.now(UTC):%Y%m%d%H%M%S}{secrets.token_hex(2)}"
-    sms, hook = secrets.token_hex(16), secrets.token_hex(16)
-    config = StackConfig(
-        database=f"complaints_{run_id}",
-        extra_env={
-            "NOTIFIER_SMS_GATEWAY_SECRET": sms,
-            "NOTIFIER_WEBHOOK_SECRET": hook,
-            # The update notice to those acknowledged earlier is not exempt from quiet hours.
-            "NOTIFIER_QUIET_HOURS": "off",
-            "CLASSIFIER_API_KEYS": json.dumps({OPS_KEY: {"staff_id": "ops-1", "role": "lead"}}),
-            "CLASSIFIER_HTTP_GUARD__REQUEST_TIMEOUT_SECONDS": "10",  # 2 cores shared by many
-        },
+    config, receiver = outage_stack(
+        run_id,
+        CLASSIFIER_API_KEYS=json.dumps({OPS_KEY: {"staff_id": "ops-1", "role": "lead"}}),
+        CLASSIFIER_HTTP_GUARD__REQUEST_TIMEOUT_SECONDS="10",  # 2 cores shared by many
     )
-    receiver = Receiver(secrets={"/sms": sms.encode(), "/webhook": hook.encode()})
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(config.mongo, tz_aware=True)
     db = client[config.database]
     pipeline = Pipeline(config)
@@ -178,16 +181,7 @@ HOT_TEXT = "红枫苑的宽带这个月又断了好几次，一直修不好"
 async def run_few() -> tuple[Receiver, list[str], list[str], list[dict[str, object]]]:
     """Three gold customers about one outage, and three ordinary ones about one estate's line."""
     run_id = f"vip{datetime.now(UTC):%Y%m%d%H%M%S}{secrets.token_hex(2)}"
-    sms, hook = secrets.token_hex(16), secrets.token_hex(16)
-    config = StackConfig(
-        database=f"complaints_{run_id}",
-        extra_env={
-            "NOTIFIER_SMS_GATEWAY_SECRET": sms,
-            "NOTIFIER_WEBHOOK_SECRET": hook,
-            "NOTIFIER_QUIET_HOURS": "off",
-        },
-    )
-    receiver = Receiver(secrets={"/sms": sms.encode(), "/webhook": hook.encode()})
+    config, receiver = outage_stack(run_id)
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(config.mongo, tz_aware=True)
     db = client[config.database]
     pipeline = Pipeline(config)

@@ -227,3 +227,14 @@ async def test_same_external_id_on_another_day_is_the_same_complaint(rig: Rig) -
     # The same channel reference on another channel is another complaint.
     await rig.intake.take([rig.inbound(_message(at=later, channel="web"))])
     assert len(rig.published()) == 2
+
+
+async def test_same_external_id_on_two_days_in_one_batch_is_one_complaint(rig: Rig) -> None:
+    later = NOW + timedelta(hours=30)  # another receipt date: another complaint id
+    rig.clock.set(later)
+    batch = [_message(at=NOW), _message(at=later, text=TEXT + "（补充）")]
+    assert await rig.intake.take([rig.inbound(m) for m in batch]) == []
+    [published] = rig.published()
+    assert published.data.received_at == NOW  # the first one stands
+    assert rig.metric("complaints_replays_total") == 1
+    assert list(rig.store.records) == [published.data.complaint_id]

@@ -89,10 +89,30 @@ async def test_an_idempotency_key_keeps_its_first_body_and_answer(
         "digest-b",
         "CP20261124-DDDDDDDDDD",
     )
-    # Apart from the (channel, external id) claims, though both live in `intake_keys`.
-    assert await store.claim_external_ids({"web:k-1": "CP20261124-EEEEEEEEEE"}) == {
-        "web:k-1": "CP20261124-EEEEEEEEEE"
-    }
+    # Apart from the (channel, external id) keys, which the complaints hold.
+    assert await store.first_complaints(["web:k-1"]) == {}
+
+
+async def test_a_message_is_taken_in_once_whatever_its_day(
+    backend: Backend[ComplaintStore],
+) -> None:
+    """The (channel, external id) is unique among stored complaints: a replay received another
+    day (another complaint id) that reaches `save` — another replica stored the first meanwhile
+    — is not stored, and the first complaint's event comes back in its place."""
+    first, other = record("S-1"), record("S-2")
+    replay = record("S-1", at=NOW + timedelta(days=1))
+    cid, replay_id = first.event.data.complaint_id, replay.event.data.complaint_id
+    assert replay_id != cid
+    assert await backend.store.first_complaints(["sms:S-1", "sms:S-2"]) == {}
+    await backend.store.save([first])
+    assert await backend.store.first_complaints(["sms:S-1", "sms:S-2"]) == {"sms:S-1": cid}
+    saved = await backend.store.save([replay, other])
+    assert saved.events == [first.event, other.event]
+    assert saved.new == {other.event.data.complaint_id}
+    assert await backend.store.stored([replay_id]) == []
+    if backend.db is not None:  # the replay left no contact or payload of its own behind
+        for name in ("contacts", "raw_payloads", "complaints"):
+            assert await backend.db[name].count_documents({"_id": replay_id}) == 0
 
 
 async def test_raw_payloads_are_pruned_after_their_retention(
@@ -127,7 +147,7 @@ async def test_complaints_hold_the_text_once_and_no_personal_numbers() -> None:
             "complaints",
             "contacts",
             "raw_payloads",
-        ]  # no `complaints_published` marks
+        ]  # no `complaints_published` marks, no `intake_keys` claims: three inserts
 
 
 async def test_the_retention_round_prunes_in_batches_what_is_older_than_the_setting() -> None:

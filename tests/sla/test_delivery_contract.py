@@ -137,6 +137,45 @@ async def test_a_receipt_racing_a_staff_acknowledgement_acknowledges_once(
     assert replace(ack, lease=None).stopped_at == RECEIVED + timedelta(minutes=5)
 
 
+async def test_a_batch_of_receipts_raced_by_staff_and_killed_acknowledges_each_case_once(
+    adapters: Adapters,
+) -> None:
+    """Receipts of three cases are written in one batched compare-and-set; staff acknowledge
+    one case between the read and the write, and the process dies before its snapshots are
+    published. The redelivered batch changes nothing more."""
+    rig = rig_over(adapters)
+    cids = [cid_n(n) for n in range(1, 4)]
+    await rig.classified(*(classified(cid=cid) for cid in cids))
+    real = rig.cases.commit_many
+    raced = []
+
+    async def racing(changes: list[tuple[CaseRecord, CaseChange]]) -> set[str]:
+        if not raced:
+            raced.append(True)
+            staff = action(A.ACKNOWLEDGED, RECEIVED + timedelta(minutes=5), cid=cids[1])
+            await act(rig, staff)
+            rig.publisher.failures = 1  # the batch is stored, then killed before publishing
+        return await real(changes)
+
+    rig.cases.commit_many = racing  # type: ignore[method-assign]
+    receipts = [receipt(cid=cid, at=RECEIVED + timedelta(minutes=9)) for cid in cids]
+    rig.publisher.states.clear()
+    with pytest.raises(TimeoutError):
+        await on_receipts(rig, *receipts)
+    assert set(rig.publisher.latest()) == {cids[1]}  # only the staff action's went out
+    stored = {cid: await rig.record(cid) for cid in cids}
+    await on_receipts(rig, *receipts)  # the redelivery
+    for cid in cids:
+        record = await rig.record(cid)
+        assert record == stored[cid]  # nothing written twice
+        [row] = record.case.history
+        assert row.action is A.ACKNOWLEDGED
+        assert (row.actor == "notifier") is (cid != cids[1])  # staff were first on one case
+        assert len(await rig.cases.receipts(cid)) == 1  # kept with the case or beside it
+    assert set(rig.publisher.latest()) == set(cids)  # each case's new state is out now
+    assert set(once_each(rig).values()) == {1}  # the staff action's events, once
+
+
 async def test_clocks_stored_then_killed_are_announced_by_the_redelivery(
     adapters: Adapters,
 ) -> None:

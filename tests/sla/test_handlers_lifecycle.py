@@ -345,6 +345,14 @@ async def test_census_counts_open_and_overdue_clocks_and_the_timely_rate(case: R
     assert sample("complaints_deadlines_open", clock="dispatch", severity="P4") is None
 
 
+def test_census_waits_longer_after_a_costly_recount() -> None:
+    from sla.census import Census
+
+    census = Census(store=None, metrics=None, interval=60.0, share=0.05)  # type: ignore[arg-type]
+    assert census.pause_after(0.5) == 60.0  # cheap: the interval
+    assert census.pause_after(10.0) == 190.0  # 10 s of 200 s: 5 %
+
+
 # --- upgrades (Vanke T12 / T13): only our time counts, and they re-plan the case -------------
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from contracts import Audience, CaseState, Channel, DeliveryStatus, Severity, Verdict
 from contracts.read_models import CASE_FACTS, CASE_SHEETS
+from servicekit.mongo import WRITE_CHUNK
 from servicekit.read_models import read
 from sla.adapters.mongo_cases import MongoCaseStore
 from sla.clocks.firing import fired_event
@@ -92,6 +93,27 @@ async def test_compare_and_sets_in_flight_together_win_per_case_and_once_per_ver
     rivals = [f"a-{cids[0]}", *(f"b-{n}" for n in range(4))]
     [winner] = [r for r, w in zip(rivals, [won[0], *won[len(cids) :]], strict=True) if w]
     assert [e.id for e in stored[cids[0]].log] == [winner]
+
+
+async def test_batched_compare_and_sets_say_which_won_across_chunks(adapters: Adapters) -> None:
+    """More cases than one bulk command holds (`WRITE_CHUNK`), two of them changed by another
+    writer between read and write: every other change is stored, and exactly those two lost."""
+    mine, theirs = adapters.cases(), adapters.cases()
+    cids = [cid_n(n) for n in range(100, 100 + WRITE_CHUNK + 8)]
+    await mine.insert_new([record(c) for c in cids])
+    read = await mine.load_many(cids, log=False)
+    raced = [cids[3], cids[WRITE_CHUNK + 2]]  # one in each chunk
+    for cid in raced:
+        fresh = await theirs.load(cid)
+        assert fresh is not None
+        assert await theirs.commit(fresh, change(fresh, "theirs"))
+    won = await mine.commit_many([(read[c], change(read[c], f"mine-{c}")) for c in cids])
+    assert won == set(cids) - set(raced)
+    stored = await mine.load_many(cids)
+    for cid in cids:
+        expected = ["theirs"] if cid in raced else [f"mine-{cid}"]
+        assert ([e.id for e in stored[cid].log], stored[cid].version) == (expected, 1)
+    assert await mine.commit_many([]) == set()
 
 
 async def test_a_firing_stays_unpublished_until_marked_and_the_mark_keeps_the_version(

@@ -16,16 +16,22 @@ from complaints_stack.supervise import alive, port_open, spawn, stop
 FERRETDB_ENV = dict(os.environ, GOGC="400", GOMEMLIMIT="2GiB")
 
 
+# Opt-in: Go's /debug/pprof handler on this address (bench/ferretdb_profile.py reads it).
+DEBUG_LISTEN = os.environ.get("COMPLAINTS_FERRETDB_DEBUG", "")
+
+
 def start_ferretdb() -> None:
     if alive("ferretdb") and port_open(PORTS.mongo):
         return
     log(f"starting FerretDB on {HOST}:{PORTS.mongo}…")
+    debug = [f"-debug-listen={DEBUG_LISTEN}"] if DEBUG_LISTEN else []
     spawn(
         "ferretdb",
         [
             str(ferretdb_binary()),
             f"-listen={HOST}:{PORTS.mongo}",
             f"-dir={STATE / 'ferretdb-data'}",
+            *debug,
         ],
         env=FERRETDB_ENV,
     )

@@ -29,7 +29,9 @@ PATCHED_PACKAGES = (
     "./internal/backends/sqlite/",
     "./internal/backends/sqlite/metadata/",
     "./internal/backends/sqlite/metadata/pool/",
+    "./internal/clientconn/",
     "./internal/handler/",
+    "./internal/util/fsql/",
     "./internal/util/localwrite/",
 )
 GO_ENV = dict(os.environ, CGO_ENABLED="0", GOFLAGS="-mod=mod")

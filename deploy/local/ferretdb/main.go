@@ -15,10 +15,13 @@ import (
 	"context"
 	"flag"
 	"log"
+	"net/http"
+	_ "net/http/pprof" // the -debug-listen handler: where the server's CPU goes, by function
 	"net/url"
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
@@ -32,6 +35,7 @@ func main() {
 	tlsListen := flag.String("tls-listen", "", "TLS address to listen on (empty: none)")
 	tlsCert := flag.String("tls-cert", "", "server certificate (PEM) for -tls-listen")
 	tlsKey := flag.String("tls-key", "", "server private key (PEM) for -tls-listen")
+	debugListen := flag.String("debug-listen", "", "address of Go's /debug/pprof handler (empty: none)")
 	flag.Parse()
 	setupPassword := os.Getenv("FERRETDB_SETUP_PASSWORD")
 	if *setupUser != "" && (!*auth || *setupDB == "" || setupPassword == "") {
@@ -60,6 +64,13 @@ func main() {
 	})
 	if err != nil {
 		log.Fatalf("configure ferretdb: %v", err)
+	}
+	if *debugListen != "" {
+		// Opt-in profiling (bench/ferretdb_profile.py): CPU by command shape under a real load.
+		go func() {
+			server := &http.Server{Addr: *debugListen, ReadHeaderTimeout: 5 * time.Second}
+			log.Printf("debug handler stopped: %v", server.ListenAndServe())
+		}()
 	}
 	log.Printf("ferretdb listening on %s (tls %q, auth %v), data in %s", *listen, *tlsListen, *auth, *dir)
 	if err := f.Run(ctx); err != nil && ctx.Err() == nil {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -20,6 +20,16 @@ class IntakeRecord:
     contact: Contact
     original: dict[str, Any]
     fingerprint: str
+
+    @property
+    def key(self) -> str | None:
+        """ "channel:external_id", unique among stored complaints (None without an external id)."""
+        return intake_key(self.event.data.channel.value, self.event.data.external_id)
+
+
+def intake_key(channel: str, external_id: str | None) -> str | None:
+    """The (channel, external id) as one key: a message taken in once, whatever its day."""
+    return f"{channel}:{external_id}" if external_id else None
 
 
 @dataclass(frozen=True)
@@ -46,8 +56,9 @@ class ComplaintStore(Protocol):
     async def ensure_indexes(self) -> None:
         """Create the indexes the queries below rely on (idempotent)."""
 
-    async def claim_external_ids(self, keys: Mapping[str, str]) -> dict[str, str]:
-        """Map each "channel:external_id" to the first complaint id it was taken in as."""
+    async def first_complaints(self, keys: Sequence[str]) -> dict[str, str]:
+        """The stored complaint id of each "channel:external_id" taken in before (one read);
+        keys never seen are absent. `save` keeps each key on one complaint only."""
 
     async def claim_request(self, key: str, digest: str, complaint_id: str) -> RequestClaim:
         """What an HTTP `Idempotency-Key` ("channel:key") was first taken with: this request's
@@ -57,7 +68,9 @@ class ComplaintStore(Protocol):
         """Insert records not stored yet; the events to publish, one per complaint id.
 
         An existing complaint id is left as it was, and its *stored* event is returned in place
-        of the record's (a redelivery republishes the first decision, with its id).
+        of the record's (a redelivery republishes the first decision, with its id). A record
+        whose (channel, external id) a complaint of another id holds — a replay stored
+        meanwhile by another replica — is not stored: that complaint's event comes back.
         """
 
     async def stored(self, complaint_ids: Sequence[str]) -> list[ComplaintNormalized]:

@@ -10,7 +10,7 @@ from datetime import timedelta
 from contracts import ComplaintNormalized, Event
 from intake.domain import Accepted, IntakeLimits, Rejected, is_near_duplicate, process_raw
 from intake.metrics import IntakeMetrics
-from intake.ports import ComplaintStore, IntakeRecord, PriorText
+from intake.ports import ComplaintStore, IntakeRecord, PriorText, intake_key
 from servicekit.clock import Clock
 from servicekit.delivery import Inbound, Rejection
 
@@ -64,19 +64,21 @@ class Intake:
         return rejections
 
     async def _drop_replays(self, accepted: dict[str, Accepted]) -> list[str]:
-        """(channel, external id) seen before, on any day: the first complaint stands."""
-        keys = {
-            f"{a.complaint.channel.value}:{a.complaint.external_id}": cid
-            for cid, a in accepted.items()
-            if a.complaint.external_id
-        }
-        first = await self.store.claim_external_ids(keys)
+        """(channel, external id) seen before, on any day, or earlier in this batch: the first
+        complaint stands (one read; the complaints' unique key guards a replica's race)."""
+        keys: dict[str, str] = {}
+        for cid, item in list(accepted.items()):
+            key = intake_key(item.complaint.channel.value, item.complaint.external_id)
+            if key is not None:
+                keys.setdefault(key, cid)
+        first = await self.store.first_complaints(list(keys))
         replayed = []
-        for key, cid in keys.items():
-            if first[key] != cid:
+        for cid, item in list(accepted.items()):
+            key = intake_key(item.complaint.channel.value, item.complaint.external_id)
+            if key is not None and (stands := first.get(key, keys[key])) != cid:
                 self.metrics.replays.inc()
                 del accepted[cid]
-                replayed.append(first[key])
+                replayed.append(stands)
         return replayed
 
     async def _link_duplicates(self, items: list[Accepted]) -> list[IntakeRecord]:

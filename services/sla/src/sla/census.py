@@ -1,13 +1,18 @@
 """Gauges that need the whole picture: open and overdue deadlines, timely-handling rate per clock.
 
 Counters in the handlers say what happened since a process started; these say how things stand,
-recounted from MongoDB every `interval` seconds by each replica (dashboards take the max).
+recounted from MongoDB every `interval` seconds by each replica (dashboards take the max). The
+recount reads every case document (FerretDB decodes each whole): 4.5 s of the server's CPU at
+2,300 cases in one profile (bench/RESULTS.md, issue 15). So it backs off with its own cost: it
+waits at least `1 / share` times as long as the last recount took, so the census keeps to about
+`share` of the time however many cases there are.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -25,6 +30,7 @@ class Census:
     store: CaseStore
     metrics: SlaMetrics
     interval: float = 60.0
+    share: float = 0.05  # of the wall time, at most, spent recounting
 
     async def once(self) -> None:
         """One recount."""
@@ -41,7 +47,7 @@ class Census:
             if outcome == "overdue" and status in RUNNING:
                 overdue[clock, severity] += n
                 judged[clock] += n
-            if status == "met" and outcome in {"on_time", "late"}:
+            if status in {"met", "breached"} and outcome in {"on_time", "late"}:
                 judged[clock] += n
                 on_time[clock] += n if outcome == "on_time" else 0
         self.metrics.open.clear()
@@ -53,13 +59,19 @@ class Census:
         for clock, n in judged.items():
             self.metrics.timely.labels(clock).set(on_time[clock] / n if n else 1.0)
 
+    def pause_after(self, took: float) -> float:
+        """Seconds to wait after a recount that took `took`: the interval, or longer when the
+        recount is costly."""
+        return max(self.interval, took / self.share - took)
+
     async def run_forever(self) -> None:
         """Recount until cancelled; a failed count is logged and retried next time."""
         while True:
+            started = time.monotonic()
             try:
                 await self.once()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("deadline census failed; retrying next interval")
-            await asyncio.sleep(self.interval)
+            await asyncio.sleep(self.pause_after(time.monotonic() - started))

@@ -180,11 +180,16 @@ class CaseStore(Protocol):
         """The stored cases among these ids, in one read; without their change log (`log` False,
         left empty) when the caller needs no stored events — reading them costs CPU."""
 
-    async def load(self, complaint_id: str) -> CaseRecord | None:
-        """The stored case, or None if the SLA service never saw it classified."""
+    async def load(self, complaint_id: str, *, log: bool = True) -> CaseRecord | None:
+        """The stored case, or None if the SLA service never saw it classified (without its
+        change log when `log` is False, as in `load_many`)."""
 
     async def commit(self, record: CaseRecord, change: CaseChange) -> bool:
         """Store `change` if the stored version is still `record.version`."""
+
+    async def commit_many(self, changes: Sequence[tuple[CaseRecord, CaseChange]]) -> set[str]:
+        """`commit` for several cases at once (batched writes, one change per case, each log
+        entry id new to its case); the ids of the cases whose change was stored."""
 
     async def mark_published(self, entries: Sequence[tuple[str, str]]) -> None:
         """(complaint id, log entry id): these firings' events reached Kafka."""

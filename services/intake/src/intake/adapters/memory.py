@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -25,9 +25,9 @@ class InMemoryComplaintStore:
     async def ensure_indexes(self) -> None:
         """Nothing to index in memory."""
 
-    async def claim_external_ids(self, keys: Mapping[str, str]) -> dict[str, str]:
-        """First complaint id per channel + external id."""
-        return {key: self.external_ids.setdefault(key, cid) for key, cid in keys.items()}
+    async def first_complaints(self, keys: Sequence[str]) -> dict[str, str]:
+        """The stored complaint id per channel + external id."""
+        return {key: self.external_ids[key] for key in keys if key in self.external_ids}
 
     async def claim_request(self, key: str, digest: str, complaint_id: str) -> RequestClaim:
         """The first body digest and complaint id taken under this Idempotency-Key."""
@@ -35,12 +35,21 @@ class InMemoryComplaintStore:
 
     async def save(self, records: Sequence[IntakeRecord]) -> Stored[ComplaintNormalized]:
         """Insert records whose complaint id is new; the kept event of each."""
-        saved = self.decisions.keep([(r.event.data.complaint_id, r.event) for r in records])
+        events, new = [], set()
         for record in records:
-            if (complaint_id := record.event.data.complaint_id) in saved.new:
-                self.records.setdefault(complaint_id, record)
-                self.raw.setdefault(complaint_id, record.original)
-        return saved
+            cid = record.event.data.complaint_id
+            first = self.external_ids.get(record.key or "", cid)
+            if first != cid:  # the key is another complaint's: a replay stored meanwhile
+                events.append(self.decisions.events[first])
+                continue
+            if self.decisions.put(cid, record.event):
+                new.add(cid)
+                self.records[cid] = record
+                self.raw[cid] = record.original
+                if record.key:
+                    self.external_ids[record.key] = cid
+            events.append(self.decisions.events[cid])
+        return Stored(list({e.data.complaint_id: e for e in events}.values()), frozenset(new))
 
     async def stored(self, complaint_ids: Sequence[str]) -> list[ComplaintNormalized]:
         """Kept events of these complaints."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
 
@@ -13,12 +13,14 @@ from pymongo.asynchronous.database import AsyncDatabase
 from contracts import ComplaintNormalized
 from intake.ports import IntakeRecord, PriorText, RequestClaim
 from servicekit.mongo import Document, ensure_index, find_all, insert_new
-from servicekit.outbox import Decisions, Stored
+from servicekit.outbox import Decisions, MissingDocumentsError, Stored
 
 PERSONAL_DATA_COLLECTIONS = frozenset({"contacts", "raw_payloads"})
 """The only collections of the pipeline that hold phone and ID numbers, names and addresses."""
 PRUNE_CHUNK = 1_000
 """Raw payloads deleted per `delete` command (an `_id $in` list; batched, never one by one)."""
+INTAKE_KEY = "intake_key"
+"""The complaint's "channel:external_id" (unique): the insert itself refuses a replay."""
 REQUEST_KEY = "request:"
 """`intake_keys` ids of HTTP Idempotency-Keys ("request:<channel>:<key>"); a colon-free channel
 name never starts with it, so they never meet the (channel, external id) claims."""
@@ -64,20 +66,19 @@ class MongoComplaintStore:
             self._complaints, [("complainant_key", ASCENDING), ("received_at", ASCENDING)]
         )
         await ensure_index(self._complaints, [("received_at", ASCENDING)])
+        # The message's identity: a replay on another day (another complaint id) fails to insert.
+        # Sparse: complaints without an external id have no key.
+        await ensure_index(self._complaints, [(INTAKE_KEY, ASCENDING)], unique=True, sparse=True)
         await ensure_index(self._raw, [("received_at", ASCENDING)])
 
-    async def claim_external_ids(self, keys: Mapping[str, str]) -> dict[str, str]:
-        """Map "channel:external_id" to the first complaint id (primary-key upserts)."""
+    async def first_complaints(self, keys: Sequence[str]) -> dict[str, str]:
+        """One read by the unique `intake_key` index (narrowed by it on the local FerretDB)."""
         if not keys:
             return {}
-        taken = await insert_new(
-            self._keys, [{"_id": key, "complaint_id": cid} for key, cid in keys.items()]
+        docs = await find_all(
+            self._complaints, {INTAKE_KEY: {"$in": sorted(set(keys))}}, {INTAKE_KEY: 1}
         )
-        first = {key: cid for key, cid in keys.items() if key not in taken}
-        if taken:
-            docs = await find_all(self._keys, {"_id": {"$in": sorted(taken)}})
-            first |= {doc["_id"]: doc["complaint_id"] for doc in docs}
-        return first
+        return {doc[INTAKE_KEY]: doc["_id"] for doc in docs}
 
     async def claim_request(self, key: str, digest: str, complaint_id: str) -> RequestClaim:
         """Insert-if-absent on the key; the stored (first) digest and complaint id."""
@@ -108,7 +109,8 @@ class MongoComplaintStore:
                         "duplicate_of": data.duplicate_of,
                         "fingerprint": record.fingerprint,
                         "normalized_at": now,
-                    },
+                    }
+                    | ({INTAKE_KEY: record.key} if record.key else {}),
                 )
             )
             contacts.append(
@@ -132,7 +134,36 @@ class MongoComplaintStore:
         # both. All three are insert-if-absent, so a redelivery repeats them harmlessly.
         await insert_new(self._contacts, contacts)
         await insert_new(self._raw, raw)
-        return await self._decisions.store(complaints)
+        taken = await insert_new(
+            self._complaints, [self._decisions.document(*entry) for entry in complaints]
+        )
+        stored = await self._decisions.stored(sorted(taken)) if taken else {}
+        replays = [r for r in records if r.event.data.complaint_id in taken - stored.keys()]
+        firsts = await self._firsts(replays)
+        chosen: dict[str, ComplaintNormalized] = {}
+        for record in records:
+            cid = record.event.data.complaint_id
+            event = stored.get(cid) or firsts.get(record.key or "") or record.event
+            if cid in taken and event is record.event:
+                raise MissingDocumentsError(f"complaint {cid} is taken but not readable")
+            chosen.setdefault(event.data.complaint_id, event)
+        new = frozenset(r.event.data.complaint_id for r in records) - taken
+        return Stored(list(chosen.values()), new)
+
+    async def _firsts(self, replays: Sequence[IntakeRecord]) -> dict[str, ComplaintNormalized]:
+        """Records whose key another complaint took (a replica stored the replay first): that
+        complaint's stored event by key; their own contact and payload go again."""
+        if not replays:
+            return {}
+        ids = [r.event.data.complaint_id for r in replays]
+        await self._contacts.delete_many({"_id": {"$in": ids}})
+        await self._raw.delete_many({"_id": {"$in": ids}})
+        keys = sorted({r.key for r in replays if r.key})
+        field = self._decisions.field
+        docs = await find_all(
+            self._complaints, {INTAKE_KEY: {"$in": keys}}, {INTAKE_KEY: 1, field: 1}
+        )
+        return {d[INTAKE_KEY]: unpack(d[field]) for d in docs}
 
     async def stored(self, complaint_ids: Sequence[str]) -> list[ComplaintNormalized]:
         """Stored events of these complaints, in that order (one `$in` read)."""

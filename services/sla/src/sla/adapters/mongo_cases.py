@@ -11,6 +11,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import Verdict
 from servicekit.mongo import (
+    WRITE_CHUNK,
     Document,
     ensure_index,
     find_all,
@@ -75,9 +76,9 @@ class MongoCaseStore:
         )
         return {doc["_id"]: record_from(doc) for doc in docs if "received_at" in doc}
 
-    async def load(self, complaint_id: str) -> CaseRecord | None:
+    async def load(self, complaint_id: str, *, log: bool = True) -> CaseRecord | None:
         """The stored case (by `_id`)."""
-        return (await self.load_many([complaint_id])).get(complaint_id)
+        return (await self.load_many([complaint_id], log=log)).get(complaint_id)
 
     async def commit(self, record: CaseRecord, change: CaseChange) -> bool:
         """One conditional update on (`_id`, `version`)."""
@@ -85,6 +86,31 @@ class MongoCaseStore:
             {"_id": record.complaint_id, "version": record.version}, change_update(change)
         )
         return result.modified_count == 1
+
+    async def commit_many(self, changes: Sequence[tuple[CaseRecord, CaseChange]]) -> set[str]:
+        """The conditional updates as unordered `bulk_write`s of `WRITE_CHUNK` statements (the
+        most the local server takes in one command). A chunk that stored fewer than all was
+        raced by another writer: one `_id $in` read of its log ids says whose changes landed."""
+        won: set[str] = set()
+        for start in range(0, len(changes), WRITE_CHUNK):
+            chunk = changes[start : start + WRITE_CHUNK]
+            result = await self._cases.bulk_write(
+                [
+                    UpdateOne({"_id": r.complaint_id, "version": r.version}, change_update(c))
+                    for r, c in chunk
+                ],
+                ordered=False,
+            )
+            ids = [r.complaint_id for r, _ in chunk]
+            if result.modified_count == len(chunk):
+                won.update(ids)
+                continue
+            docs = await find_all(self._cases, {"_id": {"$in": ids}}, {"log.id": 1})
+            logged = {d["_id"]: {e.get("id") for e in d.get("log", ())} for d in docs}
+            won.update(
+                r.complaint_id for r, c in chunk if c.entry.id in logged.get(r.complaint_id, ())
+            )
+        return won
 
     async def mark_published(self, entries: Sequence[tuple[str, str]]) -> None:
         """`$pull` from `unpublished`, in chunks; the version stays (no change to the case).

@@ -109,21 +109,21 @@ class RecordReceipt:
     clock: Clock
 
     async def on_receipts(self, messages: Sequence[Inbound]) -> list[Rejection]:
-        """One read for the acknowledged cases, one CAS per case that keeps its receipts of
-        the batch too, one write for the receipts no CAS kept, one snapshot per acknowledged
-        case."""
+        """One read for the acknowledged cases, their compare-and-sets batched (each keeping
+        its case's receipts of the batch too), one write for the receipts no change kept, one
+        snapshot per acknowledged case."""
         receipts, rejections = decode_plausible(messages, NotificationSent)
         by_case: dict[str, list[ReceiptSummary]] = {}
         for sent in receipts:
             by_case.setdefault(sent.data.complaint_id, []).append(summary(sent))
-        wanted = [sent for sent in receipts if acknowledges(sent)]
+        wanted: dict[str, NotificationSent] = {}
+        for sent in receipts:  # the first delivered acknowledgement per case acknowledges it
+            if acknowledges(sent):
+                wanted.setdefault(sent.data.complaint_id, sent)
         # The log is not needed (a receipt publishes no stored event) and is costly to read.
-        ids = [sent.data.complaint_id for sent in wanted]
-        known = await self.cases.load_many(ids, log=False)
-        for sent in wanted:
-            cid = sent.data.complaint_id
-            if cid in by_case and await self._acknowledge(sent, known, tuple(by_case[cid])):
-                del by_case[cid]
+        known = await self.cases.load_many(list(wanted), log=False)
+        for cid in await self._acknowledge(wanted, known, by_case):
+            del by_case[cid]
         await self.cases.record_receipts([r for kept in by_case.values() for r in kept])
         # Acknowledged now or before (a redelivery whose snapshot may not have gone out).
         records = [r for r in known.values() if r.case.acknowledged]
@@ -132,26 +132,41 @@ class RecordReceipt:
 
     async def _acknowledge(
         self,
-        sent: NotificationSent,
+        wanted: dict[str, NotificationSent],
         known: dict[str, CaseRecord],
-        receipts: tuple[ReceiptSummary, ...],
-    ) -> bool:
-        """Whether the case was acknowledged now (its `receipts` kept by the same write)."""
-        cid = sent.data.complaint_id
-        entry_id = f"receipt:{sent.data.notification_id}"
+        by_case: dict[str, list[ReceiptSummary]],
+    ) -> list[str]:
+        """Acknowledge the cases of `wanted` in batched compare-and-sets, again on a fresh read
+        for those another writer changed meanwhile; the ids acknowledged now (`known` updated
+        to what is stored)."""
+        done: list[str] = []
+        pending = dict(wanted)
         for _ in range(COMMIT_ATTEMPTS):
-            record = known.pop(cid, None) or await self.cases.load(cid)
-            if record is None:
-                return False  # never classified here (or not a complaint): kept beside it
-            change = acknowledged(record, entry_id, sent.time, receipts)
-            if change is None:
-                known[cid] = record
-                return False
-            if await self.cases.commit(record, change):
-                known[cid] = after(record, change)
-                for clock in record.clocks:
-                    if clock.running and clock.clock is ClockName.ACKNOWLEDGE:
-                        on_time = "on_time" if sent.time <= clock.due_at else "late"
-                        self.metrics.met.labels(clock.clock.value, on_time).inc()
-                return True
-        raise ReceiptBusyError(cid)
+            changes = []
+            for cid, sent in pending.items():
+                record = known.get(cid)
+                if record is None:
+                    continue  # never classified here (or not a complaint): kept beside it
+                entry_id = f"receipt:{sent.data.notification_id}"
+                change = acknowledged(record, entry_id, sent.time, tuple(by_case[cid]))
+                if change is not None:
+                    changes.append((record, change))
+            won = await self.cases.commit_many(changes)
+            for record, change in changes:
+                if record.complaint_id in won:
+                    known[record.complaint_id] = after(record, change)
+                    done.append(record.complaint_id)
+                    self._count_met(record, pending[record.complaint_id])
+            pending = {
+                cid: pending[cid] for cid in (r.complaint_id for r, _ in changes) if cid not in won
+            }
+            if not pending:
+                return done
+            known.update(await self.cases.load_many(list(pending), log=False))
+        raise ReceiptBusyError(", ".join(sorted(pending)))
+
+    def _count_met(self, record: CaseRecord, sent: NotificationSent) -> None:
+        for clock in record.clocks:
+            if clock.running and clock.clock is ClockName.ACKNOWLEDGE:
+                on_time = "on_time" if sent.time <= clock.due_at else "late"
+                self.metrics.met.labels(clock.clock.value, on_time).inc()
