@@ -13,9 +13,9 @@ ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 300
 """Lines, blank and comment lines included."""
 
-KNOWN: frozenset[str] = frozenset({"services/sla/src/sla/casework/actions.py"})
-"""Modules over the bar today (issue 19): the SLA's action use-case (302 lines), whose state event
-is moving to its own module under the SLA clock work."""
+KNOWN: frozenset[str] = frozenset()
+"""Modules over the bar today (issue 19): none since the SLA action use-case's state event moved
+to `casework/state_events.py` (302 -> 263 lines)."""
 
 
 SOURCES = ("shared", "libs", "services", "cli", "deploy", "scripts", "bench")

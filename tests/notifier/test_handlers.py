@@ -276,6 +276,16 @@ async def test_resolution_sends_the_customer_the_result() -> None:
     assert CID in result.body
 
 
+async def test_a_member_resolved_by_its_incident_close_gets_no_second_result() -> None:
+    rig = Rig()
+    event = state_changed(LifecycleAction.RESOLVED, to_state=CaseState.RESOLVED)
+    by_incident = event.model_copy(
+        update={"data": event.data.model_copy(update={"actor": "incident:inc-1"})}
+    )
+    await rig.on_lifecycle(by_incident)
+    assert rig.sms.sent == []  # the incident's restoration notice told the customer
+
+
 async def test_deadline_extension_sends_a_delay_notice_naming_the_clock() -> None:
     rig = Rig()
     await rig.on_lifecycle(

@@ -87,6 +87,7 @@ def test_consumers_come_from_the_services_subscribers(entries: dict[str, Service
         ("sla", "sla", Topic.CLASSIFIED),
         ("sla", "sla", Topic.NOTIFICATION_SENT),
         ("sla", "sla", Topic.LIFECYCLE),
+        ("sla", "sla", Topic.INCIDENTS),  # a closed incident resolves its members
         ("notifier", "notifier", Topic.CLASSIFIED),
         ("notifier", "notifier", Topic.SLA),
         ("notifier", "notifier", Topic.LIFECYCLE),

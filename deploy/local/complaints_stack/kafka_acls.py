@@ -57,10 +57,11 @@ GRANTS: tuple[Grant, ...] = (
     Grant(
         "sla",
         writes=(SLA, LIFECYCLE, CASES, DLQ),
-        reads=(CLASSIFIED, LIFECYCLE, NOTIFICATION_SENT),
+        reads=(CLASSIFIED, LIFECYCLE, NOTIFICATION_SENT, INCIDENTS),
         group="sla",
         why="the only writer of sla, lifecycle and cases: state changes, each case's latest "
-        "state, and staff actions through the case API it serves",
+        "state, and staff actions through the case API it serves; a closed incident resolves "
+        "its members",
     ),
     Grant(
         "notifier",

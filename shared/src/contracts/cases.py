@@ -21,9 +21,12 @@ class ClockState(Model):
 
     clock: ClockName
     occurrence: int = Field(1, description="For repeating clocks: which occurrence (1-based).")
-    status: Literal["running", "met", "cancelled"] = Field(description="Where the clock stands.")
+    status: Literal["running", "met", "cancelled", "breached"] = Field(
+        description="Where the clock stands (`breached`: a repeating clock's missed occurrence, "
+        "closed when the next one took over)."
+    )
     due_at: AwareDatetime = Field(description="When it is (or was) due (UTC), pauses credited.")
-    stopped_at: AwareDatetime | None = Field(None, description="When it was met or cancelled.")
+    stopped_at: AwareDatetime | None = Field(None, description="When it was met or closed.")
     breached: bool = Field(description="Whether it passed (or was met after) its due time.")
 
 

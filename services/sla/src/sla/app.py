@@ -31,7 +31,14 @@ from sla.privacy.api import add_privacy_routes
 from sla.privacy.ports import AccessLog, ContactDirectory
 from sla.privacy.reveal import RevealContact
 from sla.queries import CaseQueries
-from sla.service import ApplyCaseAction, CaseDesk, FireThresholds, RecordReceipt, StartClocks
+from sla.service import (
+    ApplyCaseAction,
+    CaseDesk,
+    FireThresholds,
+    RecordReceipt,
+    ResolveIncidentMembers,
+    StartClocks,
+)
 from sla.settings import SlaSettings
 
 SERVICE = "sla"
@@ -112,6 +119,15 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
         actions=actions,
         receipts=RecordReceipt(
             cases=ports.cases, metrics=metrics, publish=shell.publish, clock=ports.clock
+        ),
+        incidents=ResolveIncidentMembers(
+            policy=policy,
+            calendar=calendar,
+            cases=ports.cases,
+            index=ports.index,
+            publish=shell.publish,
+            clock=ports.clock,
+            metrics=metrics,
         ),
         policy=shell.policy(ports.clock),
         settings=settings.kafka,

@@ -47,7 +47,7 @@ class Census:
             if outcome == "overdue" and status in RUNNING:
                 overdue[clock, severity] += n
                 judged[clock] += n
-            if status == "met" and outcome in {"on_time", "late"}:
+            if status in {"met", "breached"} and outcome in {"on_time", "late"}:
                 judged[clock] += n
                 on_time[clock] += n if outcome == "on_time" else 0
         self.metrics.open.clear()

@@ -11,6 +11,7 @@ from servicekit.delivery import DeliveryPolicy, Inbound, Rejection, consume
 from servicekit.settings import KafkaSettings
 from servicekit.signing import WRITER, Verifier
 from sla.casework.actions import ApplyCaseAction
+from sla.casework.incidents import ResolveIncidentMembers
 from sla.casework.receipts import RecordReceipt
 from sla.casework.start import StartClocks
 
@@ -23,11 +24,13 @@ def register(
     start: StartClocks,
     actions: ApplyCaseAction,
     receipts: RecordReceipt,
+    incidents: ResolveIncidentMembers,
     policy: DeliveryPolicy,
     settings: KafkaSettings,
     verifier: Verifier,
 ) -> None:
-    """Subscribe the SLA service to classified complaints, staff actions and receipts.
+    """Subscribe the SLA service to classified complaints, staff actions, receipts and
+    incidents (a closed incident resolves its members; only the classifier's signature counts).
 
     Receipts count only when the notifier signed them, and staff actions and state changes
     only when this service did (its case API is the one way staff act): anything else on those
@@ -46,6 +49,18 @@ def register(
         """Apply staff actions: move the case, pause / resume / stop / start its clocks."""
         return await actions.on_lifecycle(messages)
 
+    async def on_complaints_incidents(messages: Sequence[Inbound]) -> Sequence[Rejection]:
+        """Resolve the open member cases of closed incidents."""
+        return await incidents.on_incidents(messages)
+
+    consume(
+        broker,
+        topic=Topic.INCIDENTS,
+        group=GROUP,
+        settings=settings,
+        policy=policy,
+        handler=verifier.only_from(WRITER[Topic.INCIDENTS], on_complaints_incidents),
+    )
     consume(
         broker,
         topic=Topic.CLASSIFIED,

@@ -180,8 +180,9 @@ class CaseStore(Protocol):
         """The stored cases among these ids, in one read; without their change log (`log` False,
         left empty) when the caller needs no stored events — reading them costs CPU."""
 
-    async def load(self, complaint_id: str) -> CaseRecord | None:
-        """The stored case, or None if the SLA service never saw it classified."""
+    async def load(self, complaint_id: str, *, log: bool = True) -> CaseRecord | None:
+        """The stored case, or None if the SLA service never saw it classified (without its
+        change log when `log` is False, as in `load_many`)."""
 
     async def commit(self, record: CaseRecord, change: CaseChange) -> bool:
         """Store `change` if the stored version is still `record.version`."""

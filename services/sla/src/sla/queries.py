@@ -20,6 +20,7 @@ from sla.casework.views import (
     CaseView,
     ClockView,
     DueView,
+    EarlierView,
     HandoverView,
     HistoryView,
     ReceiptView,
@@ -114,7 +115,8 @@ class CaseQueries:
     ) -> CaseView | None:
         """The whole case, or None if the SLA service never saw it classified; raises
         `NotYourCaseError` for a case `allowed` refuses (sla.casework.access)."""
-        record = await self.cases.load(complaint_id)
+        # The change log (the events as published) is not shown: it stays on the server.
+        record = await self.cases.load(complaint_id, log=False)
         if record is None:
             return None
         if allowed is not None and not allowed(record):
@@ -173,6 +175,7 @@ class CaseQueries:
             until = case.paused_at or now
         else:
             until = now
+        on_time, late, missed = d.folded
         outcome: Literal["on_time", "late"] | None = None
         if d.status.value == "met" and d.stopped_at is not None:
             outcome = "on_time" if d.stopped_at <= d.due_at else "late"
@@ -191,6 +194,9 @@ class CaseQueries:
             fired=sorted(d.passed),
             outcome=outcome,
             stopped_at=self._local(d.stopped_at) if d.stopped_at else None,
+            earlier=EarlierView(met_on_time=on_time, met_late=late, breached=missed)
+            if any(d.folded)
+            else None,
             policy_version=d.policy_version,
             calendar_version=d.calendar_version,
             provisional=d.provisional,

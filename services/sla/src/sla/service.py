@@ -8,8 +8,16 @@ from __future__ import annotations
 
 from sla.casework.actions import ApplyCaseAction
 from sla.casework.desk import CaseDesk
+from sla.casework.incidents import ResolveIncidentMembers
 from sla.casework.receipts import RecordReceipt
 from sla.casework.start import StartClocks
 from sla.clocks.scheduler import Scheduler as FireThresholds
 
-__all__ = ["ApplyCaseAction", "CaseDesk", "FireThresholds", "RecordReceipt", "StartClocks"]
+__all__ = [
+    "ApplyCaseAction",
+    "CaseDesk",
+    "FireThresholds",
+    "RecordReceipt",
+    "ResolveIncidentMembers",
+    "StartClocks",
+]

@@ -15,7 +15,7 @@ from sla.clocks.sheet import ClockEntry, ClockStatus
 from sla.ports import CaseRecord
 
 SOURCE = "/complaints/sla"
-_SHOWN = {ClockStatus.RUNNING, ClockStatus.MET, ClockStatus.CANCELLED}
+_SHOWN = {ClockStatus.RUNNING, ClockStatus.MET, ClockStatus.CANCELLED, ClockStatus.BREACHED}
 
 
 def _clock(entry: ClockEntry) -> ClockState | None:

@@ -29,6 +29,9 @@ _ALERTS = {
     SlaEventKind.UPGRADED,
 }
 
+INCIDENT_ACTOR = "incident:"
+"""The actor of a member case resolved by its mass incident's close (the SLA service)."""
+
 
 @dataclass(frozen=True)
 class _Scope:
@@ -143,9 +146,13 @@ class Router:
         context = self._transition_context(transition)
         clock = transition.clock.value if transition.clock else "-"
         scope = _Scope(transition.complaint_id, transition.severity, at, origin)
-        return self._from_rules(
+        intents = self._from_rules(
             rules, scope, clock=clock, level=transition.action_id, context=context
         )
+        if transition.actor.startswith(INCIDENT_ACTOR):
+            # A member resolved by its incident's close: the restoration notice was its result.
+            return [i for i in intents if i.audience is not Audience.CUSTOMER]
+        return intents
 
     def _acknowledgement(
         self, change: SlaChange, at: datetime, origin: Origin | None

@@ -32,6 +32,7 @@ class InMemoryCaseStore:
         self.notifications: dict[str, dict[str, ReceiptSummary]] = {}
         self.receipts_in_cases: dict[str, dict[str, ReceiptSummary]] = {}  # kept by changes
         self.writes = 0  # compare-and-set attempts, won or lost
+        self.batches = 0  # batched writes (`commit_many`)
         self.changes: dict[str, list[CaseChange]] = {}  # stored changes, for tests to inspect
 
     def state(self, complaint_id: str) -> CaseState:
@@ -58,9 +59,9 @@ class InMemoryCaseStore:
         found = {cid: self.records[cid] for cid in complaint_ids if cid in self.records}
         return found if log else {cid: replace(r, log=()) for cid, r in found.items()}
 
-    async def load(self, complaint_id: str) -> CaseRecord | None:
-        """The stored case."""
-        return self.records.get(complaint_id)
+    async def load(self, complaint_id: str, *, log: bool = True) -> CaseRecord | None:
+        """The stored case (without its log if asked)."""
+        return (await self.load_many([complaint_id], log=log)).get(complaint_id)
 
     async def commit(self, record: CaseRecord, change: CaseChange) -> bool:
         """Compare-and-set on the version."""
@@ -76,7 +77,8 @@ class InMemoryCaseStore:
         return True
 
     async def commit_many(self, changes: Sequence[tuple[CaseRecord, CaseChange]]) -> set[str]:
-        """`commit` each; the ids whose change was stored."""
+        """`commit` each; the ids whose change was stored (`batches` counts the calls)."""
+        self.batches += 1
         return {r.complaint_id for r, change in changes if await self.commit(r, change)}
 
     async def mark_published(self, entries: Sequence[tuple[str, str]]) -> None:
@@ -171,10 +173,17 @@ def census_keys(clocks: Sequence[ClockEntry]) -> list[tuple[str, str, str, str]]
             outcome = "on_time" if entry.stopped_at <= entry.due_at else "late"
         elif entry.running and entry.breached:
             outcome = "overdue"
+        elif entry.status is ClockStatus.BREACHED:
+            outcome = "late"  # never met: it counts against the timely rate
         else:
             outcome = ""
         name = entry.clock.value if entry.clock else "upgrade"
         keys.append((name, entry.severity, entry.status.value, outcome))
+        # Earlier occurrences folded into this one (`sla.clocks.sheet.compact`) count too.
+        on_time, late, breached = entry.folded
+        keys += [(name, entry.severity, "met", "on_time")] * on_time
+        keys += [(name, entry.severity, "met", "late")] * late
+        keys += [(name, entry.severity, "breached", "late")] * breached
     return keys
 
 

@@ -76,9 +76,9 @@ class MongoCaseStore:
         )
         return {doc["_id"]: record_from(doc) for doc in docs if "received_at" in doc}
 
-    async def load(self, complaint_id: str) -> CaseRecord | None:
+    async def load(self, complaint_id: str, *, log: bool = True) -> CaseRecord | None:
         """The stored case (by `_id`)."""
-        return (await self.load_many([complaint_id])).get(complaint_id)
+        return (await self.load_many([complaint_id], log=log)).get(complaint_id)
 
     async def commit(self, record: CaseRecord, change: CaseChange) -> bool:
         """One conditional update on (`_id`, `version`)."""

@@ -25,7 +25,6 @@ from contracts import (
     CaseActionTaken,
     CaseState,
     CaseStateChanged,
-    CaseTransition,
     Event,
     LifecycleAction,
     Verdict,
@@ -37,6 +36,7 @@ from sla.casework.effects import apply_effects
 from sla.casework.extensions import capped_extension
 from sla.casework.keys import new_flags
 from sla.casework.lanes import in_lanes
+from sla.casework.state_events import state_event
 from sla.clocks.scheduler import earlier_entry
 from sla.domain import (
     BusinessCalendar,
@@ -59,14 +59,6 @@ CONCURRENCY = 8
 ACTION_TYPE = CaseActionTaken.event_type
 # How far before the complaint's receipt an action may be dated (clocks of staff systems drift).
 CLOCK_SKEW = timedelta(minutes=10)
-
-
-def _tells_reason(action: CaseAction) -> bool:
-    """Whether the state event carries the action's reason (masked at the source)."""
-    return action.verdict is Verdict.NOT_ACCEPTED or action.action in {
-        LifecycleAction.HANDOVER_REQUESTED,
-        LifecycleAction.HANDOVER_DECLINED,
-    }
 
 
 def _new_category(record: CaseRecord, action: CaseAction) -> str | None:
@@ -220,7 +212,7 @@ class ApplyCaseAction:
             await self.index.add(moved, now=self.clock.now())  # before the case: never missed
             self.wake()
         review = await self._review(record, action)
-        events: list[Event] = [*sheet.events, self._state_event(record, action, step, review)]
+        events: list[Event] = [*sheet.events, state_event(record, action, step, review)]
         return CaseChange(
             case=step.case,
             clocks=sheet.sheet,
@@ -269,34 +261,3 @@ class ApplyCaseAction:
         if reason is not None:
             self.metrics.review_flags.inc()
         return reason
-
-    def _state_event(
-        self, record: CaseRecord, action: CaseAction, step: Transition, review: str | None
-    ) -> CaseStateChanged:
-        data = CaseTransition(
-            complaint_id=action.complaint_id,
-            action=action.action,
-            action_id=action.action_id,
-            actor=action.actor,
-            occurred_at=action.occurred_at,
-            from_state=step.from_state,
-            to_state=step.to_state,
-            severity=record.case.severity,
-            assignee=action.assignee,
-            department=action.department,
-            satisfaction=action.satisfaction,
-            verdict=action.verdict,
-            reason=action.reason if _tells_reason(action) else None,
-            clock=action.clock,
-            owner=step.case.owner,
-            owner_department=step.case.owner_department,
-            complex=action.complex,
-            review_needed=review is not None,
-        )
-        return CaseStateChanged.build(
-            data=data,
-            subject=action.complaint_id,
-            source=SOURCE,
-            time=action.occurred_at,
-            cause=f"{action.action_id}@accepted",
-        )

@@ -105,7 +105,7 @@ class CaseDesk:
             raise ApiProblemError(403, "forbidden_for_role", why)
         if (lacks := _incomplete(request)) is not None:
             raise ApiProblemError(422, *lacks)
-        record = await self.cases.load(complaint_id)
+        record = await self.cases.load(complaint_id, log=False)  # the log is not needed here
         if record is None:
             raise ApiProblemError(404, "unknown_case", "no classified complaint with this id")
         if refused := act_refusal(who, Desk.of(record), request.action, request.reason):
@@ -200,7 +200,7 @@ class CaseDesk:
         self, complaint_id: str, action_id: str, who: StaffKey
     ) -> ActionPending | ActionApplied:
         """Applied (with what it did), refused, still pending, or never sent (404)."""
-        record = await self.cases.load(complaint_id)
+        record = await self.cases.load(complaint_id, log=False)  # the log is not needed here
         if record is None:
             raise ApiProblemError(404, "unknown_case", "no classified complaint with this id")
         if not may_see(who, Desk.of(record)):

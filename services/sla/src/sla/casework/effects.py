@@ -22,7 +22,7 @@ from sla.casework.keys import keys_after, keys_of, new_flags
 from sla.casework.pauses import extend, pause, resume
 from sla.clocks.firing import next_of
 from sla.clocks.replan import Keys, calendar_moves, pause_window, replan_for_severity
-from sla.clocks.sheet import ClockEntry, ClockStatus, entry_of, upsert
+from sla.clocks.sheet import ClockEntry, ClockStatus, compact, entry_of, upsert
 from sla.domain import (
     BusinessCalendar,
     SlaPolicy,
@@ -105,6 +105,9 @@ class SheetChange:
         at = self.action.occurred_at
         kind = SlaEventKind.MET if status is ClockStatus.MET else SlaEventKind.CANCELLED
         for e in [e for e in self.running() if e.clock in clocks]:
+            if e.repeat and e.breached:  # its breach was announced; its successor is the goal
+                self.put(replace(e, status=ClockStatus.BREACHED, stopped_at=at))
+                continue
             stopped = replace(e, status=status, stopped_at=at)
             self.put(stopped)
             self.event(kind, e)
@@ -239,6 +242,7 @@ def apply_effects(
         change.progress_given()
     if action.action is LifecycleAction.CALENDAR_REPLANNED:
         change.recalendar(keys)
+    change.sheet = compact(change.sheet, at=action.occurred_at)
     return change
 
 

@@ -21,14 +21,22 @@ from contracts import (
 )
 from sla.privacy.contact import ContactView
 
-ShownStatus = Literal["running", "met", "cancelled"]
-SHOWN = frozenset({"running", "met", "cancelled"})
+ShownStatus = Literal["running", "met", "cancelled", "breached"]
+SHOWN = frozenset({"running", "met", "cancelled", "breached"})
 
 
 class View(BaseModel):
     """Base of the query answers: frozen, documented in the OpenAPI schema."""
 
     model_config = ConfigDict(frozen=True)
+
+
+class EarlierView(View):
+    """Earlier closed occurrences of a repeating clock, kept as counts (the sheet stays small)."""
+
+    met_on_time: int
+    met_late: int
+    breached: int
 
 
 class ClockView(View):
@@ -53,6 +61,9 @@ class ClockView(View):
         description="For a met clock: whether its goal was reached by the due time."
     )
     stopped_at: AwareDatetime | None = None
+    earlier: EarlierView | None = Field(
+        None, description="For a repeating clock: its earlier closed occurrences, counted."
+    )
     policy_version: str
     calendar_version: str
     provisional: bool = Field(

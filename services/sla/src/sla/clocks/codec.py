@@ -56,6 +56,7 @@ def clock_doc(e: ClockEntry) -> Document:
         "policy_version": e.policy_version,
         "calendar_version": e.calendar_version,
         "lease": {"owner": e.lease.owner, "until": ms(e.lease.until)} if e.lease else None,
+        "folded": list(e.folded),
     }
 
 
@@ -84,4 +85,11 @@ def clock_of(doc: Document) -> ClockEntry:
         policy_version=doc["policy_version"],
         calendar_version=doc["calendar_version"],
         lease=Lease(lease["owner"], lease["until"]) if lease else None,
+        folded=_folded(doc.get("folded")),
     )
+
+
+def _folded(raw: Sequence[int] | None) -> tuple[int, int, int]:
+    """Folded occurrence counts back (absent on sheets stored before they were kept)."""
+    on_time, late, breached = raw or (0, 0, 0)
+    return int(on_time), int(late), int(breached)

@@ -12,6 +12,7 @@ from sla.clocks.sheet import (
     Lease,
     Threshold,
     as_deadline,
+    compact,
     entry_of,
     upsert,
 )
@@ -96,8 +97,10 @@ def fire_due(
 ) -> Firing:
     """Fire every threshold of the sheet due by `now`, oldest first.
 
-    A breached repeating clock starts its next occurrence (unless the case is past resolution);
-    a fired upgrade raises the case's severity (never lowers it).
+    A breached repeating clock starts its next occurrence (unless the case is past resolution)
+    and closes as breached once its last threshold fired; closed occurrences are folded
+    (`compact`), so the sheet stays small however long the case runs. A fired upgrade raises the
+    case's severity (never lowers it).
     """
     sheet = clocks
     events: list[SlaChanged] = []
@@ -124,4 +127,6 @@ def fire_due(
             if following is not None and following.key not in {e.key for e in sheet}:
                 changed.append(following)
         sheet = upsert(sheet, changed)
-    return Firing(clocks=sheet, events=tuple(events), fired=tuple(fired), severity=raised)
+    return Firing(
+        clocks=compact(sheet, at=now), events=tuple(events), fired=tuple(fired), severity=raised
+    )

@@ -26,6 +26,9 @@ class ClockStatus(StrEnum):
     MET = "met"
     CANCELLED = "cancelled"
     DONE = "done"  # a severity upgrade that fired (it has no goal)
+    # A repeating clock's occurrence that passed its due and was superseded by the next one:
+    # final, never met later (its successor carries the obligation), never re-planned.
+    BREACHED = "breached"
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,9 @@ class ClockEntry:
     paused_seconds: float = 0.0  # pause credit granted to this clock so far, in its unit
     extended_hours: float = 0.0  # approved extensions so far: a re-plan adds them again
     lease: Lease | None = None
+    # Earlier closed occurrences of a repeating clock folded into this one to keep the sheet
+    # bounded (`compact`): how many were met on time, met late and breached.
+    folded: tuple[int, int, int] = (0, 0, 0)
 
     @property
     def running(self) -> bool:
@@ -166,6 +172,68 @@ def upsert(sheet: Sequence[ClockEntry], changed: Iterable[ClockEntry]) -> tuple[
     for entry in changed:
         by_key[entry.key] = entry
     return tuple(by_key.values())
+
+
+def close_breached(sheet: Sequence[ClockEntry], *, at: datetime) -> tuple[ClockEntry, ...]:
+    """The sheet with each breached repeating occurrence closed for good (`breached`) once a
+    later occurrence of its clock runs and nothing is left to fire on it (its escalation past
+    the breach fired)."""
+
+    def done(entry: ClockEntry) -> bool:
+        if not (entry.running and entry.repeat and entry.breached):
+            return False
+        if any(t.percent not in entry.passed for t in entry.thresholds):
+            return False
+        return any(
+            e.running
+            and e.clock is entry.clock
+            and e.round == entry.round
+            and e.occurrence > entry.occurrence
+            for e in sheet
+        )
+
+    return tuple(
+        replace(e, status=ClockStatus.BREACHED, stopped_at=at) if done(e) else e for e in sheet
+    )
+
+
+def outcome_counts(entry: ClockEntry) -> tuple[int, int, int]:
+    """(met on time, met late, breached) of a closed occurrence and what is folded into it."""
+    on_time, late, breached = entry.folded
+    if entry.status is ClockStatus.MET and entry.stopped_at is not None:
+        if entry.stopped_at <= entry.due_at:
+            on_time += 1
+        else:
+            late += 1
+    elif entry.status is ClockStatus.BREACHED:
+        breached += 1
+    return on_time, late, breached
+
+
+def compact(sheet: Sequence[ClockEntry], *, at: datetime) -> tuple[ClockEntry, ...]:
+    """The sheet with breached occurrences closed (`close_breached`) and each repeating clock's
+    closed occurrences (per round) folded into the newest closed one: a case open for months
+    keeps a few entries, not one per occurrence."""
+    sheet = close_breached(sheet, at=at)
+    closed: dict[tuple[ClockName | None, int], list[ClockEntry]] = {}
+    for entry in sheet:
+        if entry.repeat and not entry.running:
+            closed.setdefault((entry.clock, entry.round), []).append(entry)
+    dropped: set[str] = set()
+    kept: dict[str, ClockEntry] = {}
+    for entries in closed.values():
+        if len(entries) < 2:
+            continue
+        *older, newest = sorted(entries, key=lambda e: e.occurrence)
+        on_time, late, breached = newest.folded
+        for e in older:
+            more = outcome_counts(e)
+            on_time, late, breached = on_time + more[0], late + more[1], breached + more[2]
+        kept[newest.key] = replace(newest, folded=(on_time, late, breached))
+        dropped |= {e.key for e in older}
+    if not dropped:
+        return tuple(sheet)
+    return tuple(kept.get(e.key, e) for e in sheet if e.key not in dropped)
 
 
 def earliest(sheet: Iterable[ClockEntry]) -> tuple[ClockEntry, Threshold] | None:
