@@ -296,6 +296,7 @@ async def test_redelivered_receipt_changes_the_case_once(rig: Rig) -> None:
     await on_receipts(rig, receipt())
     assert await rig.record() == once
     assert once.version == 1
+    assert rig.memory.notifications == {}  # kept by the case's own write, never copied beside
 
 
 @pytest.mark.parametrize(

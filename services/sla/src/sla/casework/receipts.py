@@ -124,6 +124,13 @@ class RecordReceipt:
         known = await self.cases.load_many(list(wanted), log=False)
         for cid in await self._acknowledge(wanted, known, by_case):
             del by_case[cid]
+        for cid, record in known.items():  # a redelivery: what its case kept needs no copy
+            kept = {h.action_id for h in record.case.history}
+            left = [r for r in by_case.get(cid, ()) if f"receipt:{r.notification_id}" not in kept]
+            if cid in by_case and not left:
+                del by_case[cid]
+            elif left:
+                by_case[cid] = left
         await self.cases.record_receipts([r for kept in by_case.values() for r in kept])
         # Acknowledged now or before (a redelivery whose snapshot may not have gone out).
         records = [r for r in known.values() if r.case.acknowledged]
