@@ -1,7 +1,8 @@
 """Hostile input on the SLA service's topics, through its real subscriptions on a test broker.
 
 `complaints.classified.v1` (tests/sla/corpus/classified.jsonl), `notifications.sent.v1`
-(receipts.jsonl) and `complaints.lifecycle.v1` (lifecycle.jsonl): each entry travels in one
+(receipts.jsonl), `complaints.lifecycle.v1` (lifecycle.jsonl) and `complaints.incidents.v1`
+(incidents.jsonl): each entry travels in one
 consumed batch between two good messages. It is dead-lettered with its reason, refused with a
 `CaseActionRejected` (kept with the case), applied, or skipped, as the entry says; the good
 messages are handled either way, and what the Mongo adapter would write for the case holds no
@@ -28,6 +29,12 @@ from contracts import (
     CaseState,
     CaseStateChanged,
     CaseTransition,
+    Channel,
+    CustomerTier,
+    IncidentChange,
+    IncidentChanged,
+    IncidentCounts,
+    IncidentRecord,
     LifecycleAction,
     LifecycleEvent,
     NotificationSent,
@@ -83,6 +90,33 @@ def receipt(cid: str) -> NotificationSent:
     return sla_receipt(cid=cid, at=RECEIVED + timedelta(minutes=10))
 
 
+def incident_closed(incident_id: str, members: list[str]) -> IncidentChanged:
+    """The classifier's signed-off close of INCIDENT_ID, resolving MEMBERS."""
+    at = RECEIVED + timedelta(hours=2)
+    record = IncidentRecord(
+        incident_id=incident_id,
+        change=IncidentChange.CLOSED,
+        sequence=3,
+        category="network/no_signal",
+        issue_key="network/no_signal|*",
+        opened_by="ordinary",
+        opened_with=3,
+        first_seen=RECEIVED,
+        last_seen=RECEIVED + timedelta(minutes=5),
+        counts=IncidentCounts(
+            total=len(members),
+            by_channel={Channel.HOTLINE: len(members)},
+            by_tier={CustomerTier.STANDARD: len(members)},
+        ),
+        member_ids=members,
+        resolution="基站电源已恢复",
+        closed_at=at,
+    )
+    return IncidentChanged.build(
+        data=record, subject=incident_id, source="/complaints/classifier", time=at, cause="c3"
+    )
+
+
 def _bases() -> dict[str, Any]:
     at = RECEIVED + timedelta(hours=1)
     rejected = CaseActionRejected.build(
@@ -123,6 +157,7 @@ def _bases() -> dict[str, Any]:
         "action": json.loads(assigned.model_dump_json()),
         "rejected": json.loads(rejected.model_dump_json()),
         "state": json.loads(state.model_dump_json()),
+        "incident": json.loads(incident_closed("inc-hostile-0001", [HOSTILE]).model_dump_json()),
     }
 
 
@@ -380,3 +415,20 @@ def test_an_id_as_field_name_is_always_a_plain_key_and_distinct(identifier: str)
     check_document({"refusals": {key: 1}})
     others = {"", "\x00", "a\x00b", "$set", "a.b", "%", "%2E", "%00", ".$."} - {identifier}
     assert key not in {field_key(other) for other in others}
+
+
+@pytest.mark.parametrize("entry", corpus(CORPUS / "incidents.jsonl"))
+async def test_incidents_topic_corpus(sla: Sla, entry: Entry) -> None:
+    await sla.classify(*GOOD, HOSTILE)
+    hostile = payload(entry, BASES)
+    good = [
+        incident_closed(f"inc-good-000{n}", [cid]).model_dump_json().encode()
+        for n, cid in enumerate(GOOD, start=1)
+    ]
+    await sla.rig.batch(Topic.INCIDENTS, [good[0], hostile, good[1]])
+    assert_dead_letters(entry, hostile, sla.rig.dead_letters())
+    for cid in GOOD:
+        assert sla.cases.state(cid) is CaseState.RESOLVED, "a good close resolved no member"
+    # Nothing of the hostile entries names a case that resolves: the hostile case stays open.
+    assert sla.cases.state(HOSTILE) is CaseState.CLASSIFIED
+    await sla.stored_inert(HOSTILE)

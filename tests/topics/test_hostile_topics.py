@@ -23,7 +23,7 @@ from tests._builders.topic_target import TopicTarget
 TARGETS: tuple[TopicTarget, ...] = (IntakeTarget(), ClassifierTarget(), NotifierTarget())
 ELSEWHERE: dict[str, set[Topic]] = {
     # tests/sla/test_hostile_topics.py until the SLA's target joins TARGETS (issue 19).
-    "sla": {Topic.CLASSIFIED, Topic.NOTIFICATION_SENT, Topic.LIFECYCLE},
+    "sla": {Topic.CLASSIFIED, Topic.NOTIFICATION_SENT, Topic.LIFECYCLE, Topic.INCIDENTS},
     # tests/classifier/test_regrade.py (the regrade consumer: other actions, malformed events,
     # unknown complaints) until a classifier lifecycle target joins TARGETS.
     "classifier": {Topic.LIFECYCLE},
