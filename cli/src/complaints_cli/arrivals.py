@@ -18,7 +18,7 @@ from complaints_cli.receiver import Receiver
 IN_FLIGHT = 10
 """Complaints sent but not yet acknowledged before the next one waits (under a second of the
 demo's 12 arrivals a second; a P1's acknowledgement clock is 1.7 real seconds)."""
-HOLD_BUDGET_S = 30.0
+HOLD_BUDGET_S = 15.0
 """Real seconds the arrivals may be held in all, so the demo stays within its three minutes."""
 LOOK_S = 0.05
 
