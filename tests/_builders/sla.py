@@ -24,8 +24,13 @@ from contracts import (
     ClassifiedComplaint,
     ClockName,
     ComplaintClassified,
+    CustomerTier,
     DeliveryStatus,
     Event,
+    IncidentChange,
+    IncidentChanged,
+    IncidentCounts,
+    IncidentRecord,
     Kind,
     LifecycleAction,
     NotificationReceipt,
@@ -420,3 +425,35 @@ async def case_api(rig: Rig) -> AsyncIterator[ApiRig]:
     holder[0].contacts, holder[0].access_log = contacts, access_log
     async with holder[0].client:
         yield holder[0]
+
+
+def incident_closed(
+    incident_id: str,
+    members: list[str],
+    *,
+    at: datetime,
+    resolution: str | None = "基站电源已恢复",
+) -> IncidentChanged:
+    """The classifier's signed-off `closed` change of INCIDENT_ID at AT, naming MEMBERS."""
+    record = IncidentRecord(
+        incident_id=incident_id,
+        change=IncidentChange.CLOSED,
+        sequence=4,
+        category="network/no_signal",
+        issue_key="network/no_signal|*",
+        opened_by="ordinary",
+        opened_with=3,
+        first_seen=RECEIVED,
+        last_seen=RECEIVED + timedelta(minutes=5),
+        counts=IncidentCounts(
+            total=len(members),
+            by_channel={Channel.HOTLINE: len(members)},
+            by_tier={CustomerTier.STANDARD: len(members)},
+        ),
+        member_ids=members,
+        resolution=resolution,
+        closed_at=at,
+    )
+    return IncidentChanged.build(
+        data=record, subject=incident_id, source="/complaints/classifier", time=at, cause="c4"
+    )

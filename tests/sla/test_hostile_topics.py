@@ -29,12 +29,6 @@ from contracts import (
     CaseState,
     CaseStateChanged,
     CaseTransition,
-    Channel,
-    CustomerTier,
-    IncidentChange,
-    IncidentChanged,
-    IncidentCounts,
-    IncidentRecord,
     LifecycleAction,
     LifecycleEvent,
     NotificationSent,
@@ -61,7 +55,7 @@ from tests._builders.hostile import (
     payload,
     without_retry_sleeps,
 )
-from tests._builders.sla import CALENDAR, POLICIES, POLICY, RECEIVED, classified
+from tests._builders.sla import CALENDAR, POLICIES, POLICY, RECEIVED, classified, incident_closed
 from tests._builders.sla import receipt as sla_receipt
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -69,6 +63,7 @@ HOSTILE = "CP20261124-0000000099"
 GOOD = ("CP20261124-0000000001", "CP20261124-0000000002")
 LIFECYCLE: TypeAdapter[Any] = TypeAdapter(LifecycleEvent)
 SLA = TypeAdapter(SlaChanged)
+CLOSED_AT = RECEIVED + timedelta(hours=2)
 
 
 def action(cid: str, kind: LifecycleAction, action_id: str, **fields: Any) -> CaseActionTaken:
@@ -88,33 +83,6 @@ def action(cid: str, kind: LifecycleAction, action_id: str, **fields: Any) -> Ca
 def receipt(cid: str) -> NotificationSent:
     """CID's acknowledgement, delivered ten minutes after receipt."""
     return sla_receipt(cid=cid, at=RECEIVED + timedelta(minutes=10))
-
-
-def incident_closed(incident_id: str, members: list[str]) -> IncidentChanged:
-    """The classifier's signed-off close of INCIDENT_ID, resolving MEMBERS."""
-    at = RECEIVED + timedelta(hours=2)
-    record = IncidentRecord(
-        incident_id=incident_id,
-        change=IncidentChange.CLOSED,
-        sequence=3,
-        category="network/no_signal",
-        issue_key="network/no_signal|*",
-        opened_by="ordinary",
-        opened_with=3,
-        first_seen=RECEIVED,
-        last_seen=RECEIVED + timedelta(minutes=5),
-        counts=IncidentCounts(
-            total=len(members),
-            by_channel={Channel.HOTLINE: len(members)},
-            by_tier={CustomerTier.STANDARD: len(members)},
-        ),
-        member_ids=members,
-        resolution="基站电源已恢复",
-        closed_at=at,
-    )
-    return IncidentChanged.build(
-        data=record, subject=incident_id, source="/complaints/classifier", time=at, cause="c3"
-    )
 
 
 def _bases() -> dict[str, Any]:
@@ -157,7 +125,9 @@ def _bases() -> dict[str, Any]:
         "action": json.loads(assigned.model_dump_json()),
         "rejected": json.loads(rejected.model_dump_json()),
         "state": json.loads(state.model_dump_json()),
-        "incident": json.loads(incident_closed("inc-hostile-0001", [HOSTILE]).model_dump_json()),
+        "incident": json.loads(
+            incident_closed("inc-hostile-0001", [HOSTILE], at=CLOSED_AT).model_dump_json()
+        ),
     }
 
 
@@ -422,7 +392,7 @@ async def test_incidents_topic_corpus(sla: Sla, entry: Entry) -> None:
     await sla.classify(*GOOD, HOSTILE)
     hostile = payload(entry, BASES)
     good = [
-        incident_closed(f"inc-good-000{n}", [cid]).model_dump_json().encode()
+        incident_closed(f"inc-good-000{n}", [cid], at=CLOSED_AT).model_dump_json().encode()
         for n, cid in enumerate(GOOD, start=1)
     ]
     await sla.rig.batch(Topic.INCIDENTS, [good[0], hostile, good[1]])

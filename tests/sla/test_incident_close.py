@@ -9,13 +9,9 @@ from datetime import timedelta
 from contracts import (
     CaseState,
     CaseStateChanged,
-    Channel,
     ClockName,
-    CustomerTier,
     IncidentChange,
     IncidentChanged,
-    IncidentCounts,
-    IncidentRecord,
     LifecycleAction,
     Severity,
     SlaEventKind,
@@ -24,7 +20,15 @@ from contracts import (
 from sla.adapters.memory import InMemoryCaseStore
 from sla.casework.incidents import ResolveIncidentMembers
 from sla.clocks.sheet import ClockStatus
-from tests._builders.sla import CALENDAR, POLICY, RECEIVED, Rig, cid_n, classified
+from tests._builders.sla import (
+    CALENDAR,
+    POLICY,
+    RECEIVED,
+    Rig,
+    cid_n,
+    classified,
+    incident_closed,
+)
 from tests._builders.sla_actions import act, action
 from tests.sla.contract import Adapters
 
@@ -35,28 +39,7 @@ CLOSED_AT = RECEIVED + timedelta(hours=3)
 
 def closed(members: list[str], *, resolution: str | None = "基站电源已恢复") -> IncidentChanged:
     """The classifier's signed-off `closed` change of the incident."""
-    record = IncidentRecord(
-        incident_id=INCIDENT,
-        change=IncidentChange.CLOSED,
-        sequence=4,
-        category="network/no_signal",
-        issue_key="network/no_signal|*",
-        opened_by="ordinary",
-        opened_with=3,
-        first_seen=RECEIVED,
-        last_seen=RECEIVED + timedelta(minutes=5),
-        counts=IncidentCounts(
-            total=len(members),
-            by_channel={Channel.HOTLINE: len(members)},
-            by_tier={CustomerTier.STANDARD: len(members)},
-        ),
-        member_ids=members,
-        resolution=resolution,
-        closed_at=CLOSED_AT,
-    )
-    return IncidentChanged.build(
-        data=record, subject=INCIDENT, source="/complaints/classifier", time=CLOSED_AT, cause="c4"
-    )
+    return incident_closed(INCIDENT, members, at=CLOSED_AT, resolution=resolution)
 
 
 def use_case(rig: Rig) -> ResolveIncidentMembers:
