@@ -11,6 +11,7 @@ from starlette.exceptions import HTTPException
 
 from contracts import CaseState, Channel, Severity
 from servicekit.clock import Clock
+from servicekit.httpguard import name_shed
 from sla.casework.access import Desk, NotYourCaseError, may_see
 from sla.casework.bodies import ApiProblemError
 from sla.casework.desk import PREFIX
@@ -86,6 +87,7 @@ def read_routes(queries: CaseQueries, clock: Clock) -> APIRouter:
         dependencies=[Depends(_plain_query)],
     )
     async def list_cases(
+        request: Request,
         who: Staff,
         *,
         state: CaseState | None = None,
@@ -105,6 +107,7 @@ def read_routes(queries: CaseQueries, clock: Clock) -> APIRouter:
     ) -> CasePage:
         """Cases matching every filter given, oldest first, one page at a time (keyset paging)."""
         if list_slots.locked():  # shed at once: a queue of lists only makes every answer late
+            name_shed(request.scope, "list_busy")
             raise HTTPException(503, "too many list requests at once", {"Retry-After": RETRY_AFTER})
         async with list_slots:
             query = CaseQuery(
