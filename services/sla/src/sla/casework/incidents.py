@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from contracts import CaseAction, Event, IncidentChange, IncidentChanged, LifecycleAction
+from contracts.incidents import INCIDENT_ACTOR, incident_actor
 from servicekit.clock import Clock
 from servicekit.delivery import Inbound, Rejection, decode
 from sla.casework.effects import apply_effects
@@ -38,8 +39,8 @@ def close_action(incident: IncidentChanged, member: str) -> CaseAction:
     return CaseAction(
         complaint_id=member,
         action=LifecycleAction.RESOLVED,
-        action_id=f"incident:{data.incident_id}:closed",
-        actor=f"incident:{data.incident_id}"[:200],
+        action_id=f"{INCIDENT_ACTOR}{data.incident_id}:closed",
+        actor=incident_actor(data.incident_id),
         occurred_at=data.closed_at or incident.time,
         result="mass incident closed by operations",  # its resolution text is for staff only
     )
