@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import Audience, DeliveryStatus, Severity
-from contracts.read_models import NOTIFICATION_OUTCOMES
+from contracts.read_models import CASE_DELIVERIES, NOTIFICATION_OUTCOMES
 from notifier.adapters.memory import InMemoryCaseBook, InMemoryIncidentBook, InMemoryNotificationLog
 from notifier.adapters.mongo import MongoNotificationLog
 from notifier.adapters.mongo_incidents import MongoIncidentBook
@@ -330,7 +330,7 @@ async def test_the_per_complaint_path_is_batched_and_writes_each_outcome_once(
 async def test_what_the_notifier_stores_is_what_its_read_model_declares(
     mongo_db: AsyncDatabase[Document],
 ) -> None:
-    """The owner's side of NOTIFICATION_OUTCOMES (ADR 0008): one status per notification."""
+    """The owner's side of NOTIFICATION_OUTCOMES and CASE_DELIVERIES (ADR 0008)."""
     log = MongoNotificationLog(mongo_db)
     claims = await log.claim([delivery(CID), delivery(CID2)], now=NOW, lease_until=NOW + LEASE)
     await log.complete([outcome(claims.claimed[0], DeliveryStatus.DELIVERED)], now=NOW)
@@ -340,3 +340,8 @@ async def test_what_the_notifier_stores_is_what_its_read_model_declares(
         "delivered": 1,
         "sending": 1,
     }
+    # CASE_DELIVERIES (the SLA's case API): both rows validate, the settled one is complete.
+    rows = {row.id: row for row in await read(mongo_db, CASE_DELIVERIES)}
+    settled = rows[claims.claimed[0].key]
+    assert (settled.complaint_id, settled.channel, settled.completed_at) == (CID, "sms", NOW)
+    assert rows[claims.claimed[1].key].completed_at is None

@@ -14,6 +14,7 @@ from faststream.asgi.types import ASGIApp
 from servicekit.clock import Clock
 from servicekit.shell import ServiceShell
 from sla import handlers
+from sla.adapters.deliveries import InMemoryCaseDeliveries, MongoCaseDeliveries
 from sla.adapters.mongo_cases import MongoCaseStore
 from sla.adapters.privacy import (
     InMemoryAccessLog,
@@ -26,7 +27,7 @@ from sla.census import Census
 from sla.domain import BusinessCalendar, SlaPolicy
 from sla.http_api import PREFIX, PathPrefix, create_case_api
 from sla.metrics import SlaMetrics
-from sla.ports import CaseStore, DueIndex
+from sla.ports import CaseDeliveries, CaseStore, DueIndex
 from sla.privacy.api import add_privacy_routes
 from sla.privacy.ports import AccessLog, ContactDirectory
 from sla.privacy.reveal import RevealContact
@@ -53,6 +54,7 @@ class Ports:
     clock: Clock
     contacts: ContactDirectory = field(default_factory=InMemoryContactDirectory)
     access_log: AccessLog = field(default_factory=InMemoryAccessLog)
+    deliveries: CaseDeliveries = field(default_factory=InMemoryCaseDeliveries)
 
 
 def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStream:
@@ -75,6 +77,7 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
             shell.clock(),
             contacts=MongoContactDirectory(db),
             access_log=MongoAccessLog(db),
+            deliveries=MongoCaseDeliveries(db),
         )
     metrics = SlaMetrics(shell.registry)
     scheduler = FireThresholds(
@@ -176,7 +179,12 @@ def _case_api(
         clock=ports.clock,
         published=lambda action: metrics.staff_actions.labels(action.value).inc(),
     )
-    queries = CaseQueries(cases=ports.cases, calendar=calendar, contacts=ports.contacts)
+    queries = CaseQueries(
+        cases=ports.cases,
+        calendar=calendar,
+        contacts=ports.contacts,
+        deliveries=ports.deliveries,
+    )
     api = create_case_api(desk=desk, queries=queries, staff=staff, clock=ports.clock)
     reveal = RevealContact(
         cases=ports.cases, contacts=ports.contacts, access_log=ports.access_log, clock=ports.clock
