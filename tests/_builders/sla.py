@@ -49,6 +49,7 @@ from sla.adapters.privacy import InMemoryAccessLog, InMemoryContactDirectory
 from sla.casework.actions import ApplyCaseAction
 from sla.casework.receipts import RecordReceipt
 from sla.casework.start import StartClocks
+from sla.casework.work import CaseWork
 from sla.clocks.scheduler import Scheduler, due_entry
 from sla.clocks.sheet import ClockEntry, Threshold
 from sla.domain import BusinessCalendar, Case, SlaPolicy, open_case
@@ -109,18 +110,11 @@ class Rig:
         self.registry = CollectorRegistry()
         self.metrics = SlaMetrics(self.registry)
         self.wakes = 0
-        common = {
-            "policy": POLICY,
-            "calendar": CALENDAR,
-            "cases": self.cases,
-            "index": self.index,
-            "publish": self.publisher,
-            "clock": self.clock,
-            "metrics": self.metrics,
-            "wake": self._wake,
-        }
-        self.start = StartClocks(**common)  # type: ignore[arg-type]
-        self.actions = ApplyCaseAction(**common)  # type: ignore[arg-type]
+        self.work = work = CaseWork(
+            POLICY, CALENDAR, self.cases, self.index, self.publisher, self.clock, self.metrics
+        )
+        self.start = StartClocks.using(work, wake=self._wake)
+        self.actions = ApplyCaseAction.using(work, wake=self._wake)
         self.receipts = RecordReceipt(
             cases=self.cases, metrics=self.metrics, publish=self.publisher, clock=self.clock
         )
