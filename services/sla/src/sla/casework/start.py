@@ -25,6 +25,8 @@ from sla.casework.work import CaseWork
 from sla.clocks.scheduler import due_entry
 from sla.clocks.sheet import ClockEntry, Threshold, entry_of
 from sla.domain import (
+    BusinessCalendar,
+    SlaPolicy,
     deadlines_at_receipt,
     open_case,
     severity_upgrade_due,
