@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -101,3 +102,16 @@ async def test_a_due_list_comes_soonest_due_first_and_pages_by_its_cursor(api: A
     assert ids(await listing(api, "?overdue=true")) == ids(everything)
     assert ids(await listing(api, "?overdue=true&due_within_hours=1")) == ids(everything)
     assert ids(await listing(api, "?due_within_hours=1")) == []
+
+
+async def test_the_review_queue_is_for_leads_and_managers(api: ApiRig) -> None:
+    record = api.rig.memory.records[THIRD]
+    api.rig.memory.records[THIRD] = replace(record, review_reason="3 baseless in 365 days")
+    for role in (Role.LEAD, Role.MANAGER):
+        answer = await api.get("/cases?review=true", role)
+        assert answer.status_code == 200, role
+        assert ids(answer.json()) == [THIRD]
+    assert len(ids(await listing(api))) == 3
+    for role in (Role.HANDLER, Role.AUDITOR):
+        answer = await api.get("/cases?review=true", role)
+        assert (answer.status_code, answer.json()["reason"]) == (403, "forbidden_for_role")

@@ -383,3 +383,27 @@ async def test_a_due_list_walks_the_next_due_in_order_from_its_keyset_to_its_bou
     wanted_ids = sorted(cid for cid, at in dues.items() if at == RECEIVED)
     assert wanted_ids  # clocks of 0 minutes: due at receipt (a bound is inclusive)
     assert [r.facts.complaint_id for r in at_receipt] == wanted_ids
+
+
+async def test_the_review_queue_lists_the_cases_whose_complainant_was_flagged(
+    adapters: Adapters,
+) -> None:
+    store = adapters.cases()
+    await store.insert_new([record(cid_n(n)) for n in range(1, 6)])
+    for n in (4, 2):
+        stored = await store.load(cid_n(n))
+        assert stored is not None
+        flagged = change(stored, f"c-{n}", review_reason="malicious verdict")
+        assert await store.commit(stored, flagged)
+    queue = await store.search(CaseFilter(review=True))
+    assert [r.facts.complaint_id for r in queue] == [cid_n(2), cid_n(4)]
+    assert all(r.review for r in queue)
+    assert len(await store.search(CaseFilter(review=None))) == 5
+    reloaded = await store.load(cid_n(4))
+    assert reloaded is not None
+    assert reloaded.review_reason == "malicious verdict"
+    page = await store.search(CaseFilter(review=True), CasePaging(limit=1))
+    rest = CasePaging(after=page[-1].list_key(CasePaging()))
+    assert [r.facts.complaint_id for r in await store.search(CaseFilter(review=True), rest)] == [
+        cid_n(4)
+    ]

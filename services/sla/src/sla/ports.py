@@ -72,6 +72,7 @@ class CaseRecord:
     refusals: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     # Staff actions the case API published: action id → its submission.
     submissions: Mapping[str, Submission] = field(default_factory=dict)
+    review_reason: str | None = None  # the complainant was flagged for human review (003)
 
     @property
     def complaint_id(self) -> str:
@@ -122,6 +123,7 @@ class CaseFilter:
     category: str | None = None
     channel: Channel | None = None
     assignee: str | None = None
+    review: bool | None = None  # True: only cases whose complainant awaits a human review
 
 
 MAX_PAGE = 200
@@ -158,6 +160,7 @@ class CaseSummary:
     assignee: str | None = None
     department: str | None = None
     running: tuple[ClockEntry, ...] = ()
+    review: bool = False  # the complainant awaits a human review
 
     @property
     def next_due(self) -> datetime | None:
@@ -279,4 +282,5 @@ def after(record: CaseRecord, change: CaseChange) -> CaseRecord:
         department=department,
         refusals=record.refusals,
         submissions=record.submissions,
+        review_reason=change.review_reason or record.review_reason,
     )

@@ -22,7 +22,7 @@ from contracts import (
     Verdict,
 )
 from servicekit.mongo import Document
-from sla.adapters.case_list import NEXT_DUE, next_due
+from sla.adapters.case_list import NEXT_DUE, REVIEW, REVIEW_NEEDED, next_due
 from sla.clocks.codec import clock_doc, clock_of, ms
 from sla.domain import Case, Handover, HistoryEntry
 from sla.ports import CaseChange, CaseFacts, CaseRecord, LogEntry, Submission
@@ -185,6 +185,7 @@ def record_from(doc: Document) -> CaseRecord:
             item["action_id"]: Submission(item["digest"], item["occurred_at"])
             for item in (doc.get("submitted") or {}).values()
         },
+        review_reason=doc.get("review_reason"),
     )
 
 
@@ -206,6 +207,7 @@ def change_update(change: CaseChange) -> Document:
         fields["closed_at"] = change.closed_at
     if change.review_reason is not None:
         fields["review_reason"] = change.review_reason
+        fields[REVIEW] = REVIEW_NEEDED  # a plain string: an equality the list's index narrows by
     if change.assignment is not None:
         fields["assignee"], fields["department"] = change.assignment
     if change.category is not None:

@@ -18,7 +18,9 @@ from sla.clocks.codec import ms
 from sla.clocks.sheet import ClockEntry
 from sla.ports import CaseFilter, CasePaging
 
-LIST_FIELDS = ("state", "severity", "category", "channel", "assignee")
+LIST_FIELDS = ("state", "severity", "category", "channel", "assignee", "review")
+REVIEW, REVIEW_NEEDED = "review", "needed"
+"""Set on a case whose complainant was flagged for human review (003): the review queue."""
 NEXT_DUE = "next_due"
 """The earliest due time of the case's running clocks (null when none runs), kept by every write
 of the sheet: a due list is a range of it, walked in its order."""
@@ -27,7 +29,7 @@ DUE_ORDER = [(NEXT_DUE, pymongo.ASCENDING), ("_id", pymongo.ASCENDING)]
 LIST_INDEXES = [[(f, 1), *order] for order in (ORDER, DUE_ORDER) for f in LIST_FIELDS]
 LIST_INDEXES += [ORDER, DUE_ORDER]
 """One index per list filter and order, each ending in the list's order, and each order alone."""
-HINT_ORDER = ("assignee", "category", "severity", "channel", "state")
+HINT_ORDER = ("assignee", "review", "category", "severity", "channel", "state")
 """Which equality's index a page walks when it has several: the most selective first."""
 LIST_SECONDS = 1.0
 """The longest a list read may run on the server (`maxTimeMS`), whatever budget its caller has."""
@@ -55,6 +57,7 @@ def list_filter(query: CaseFilter, paging: CasePaging) -> Document:
         "category": query.category,
         "channel": query.channel.value if query.channel else None,
         "assignee": query.assignee,
+        REVIEW: REVIEW_NEEDED if query.review else None,
     }
     where: Document = {name: value for name, value in wanted.items() if value is not None}
     check_filter(where)  # equality on plain values: nothing from a request is an operator
@@ -85,6 +88,7 @@ def list_hint(query: CaseFilter, paging: CasePaging) -> list[tuple[str, int]]:
         "category": query.category,
         "channel": query.channel,
         "assignee": query.assignee,
+        REVIEW: True if query.review else None,
     }
     field = next((name for name in HINT_ORDER if wanted[name] is not None), None)
     order = list_order(paging)

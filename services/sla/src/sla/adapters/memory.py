@@ -142,6 +142,7 @@ def summary_of(record: CaseRecord) -> CaseSummary:
         assignee=record.assignee,
         department=record.department,
         running=tuple(c for c in record.clocks if c.running and c.clock is not None),
+        review=record.review_reason is not None,
     )
 
 
@@ -185,6 +186,7 @@ def _matches(row: CaseSummary, query: CaseFilter) -> bool:
         (query.category, row.facts.category),
         (query.channel, row.facts.channel),
         (query.assignee, row.assignee),
+        (query.review or None, row.review),
     )
     return all(want is None or want == have for want, have in wanted)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import replace
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from starlette.exceptions import HTTPException
@@ -14,14 +14,19 @@ from contracts import CaseState, Channel, Severity
 from servicekit.clock import Clock
 from servicekit.httpguard import name_shed
 from sla.casework.access import Desk, NotYourCaseError, may_see
-from sla.casework.bodies import ApiProblemError
+from sla.casework.bodies import ApiProblemError, Problem
 from sla.casework.desk import PREFIX
 from sla.http_api.plumbing import RETRY_AFTER, CaseId, Staff, responses
 from sla.list_cursor import BadCursorError, cursor_of
 from sla.ports import MAX_PAGE, CaseFilter
 from sla.queries import CasePage, CaseQueries, CaseQuery, CaseView
+from sla.settings import Role
 
 CATEGORY = r"^[a-z][a-z0-9_]*(/[a-z][a-z0-9_]*)*$"  # a taxonomy path, e.g. billing/overcharge
+BAD_CURSOR: dict[int | str, dict[str, Any]] = {
+    400: {"model": Problem, "description": "`after` is not this list's `next_after`."}
+}
+REVIEWERS = frozenset({Role.LEAD, Role.MANAGER})
 LIST_SLOTS = 2  # list requests at once (FerretDB 1.x scans `cases` for each); more get 503
 LIST_PARAMETERS = frozenset(
     {
@@ -32,6 +37,7 @@ LIST_PARAMETERS = frozenset(
         "overdue",
         "due_within_hours",
         "assignee",
+        "review",
         "after",
         "page_size",
     }
@@ -89,7 +95,7 @@ def read_routes(queries: CaseQueries, clock: Clock) -> APIRouter:
     @router.get(
         PREFIX,
         summary="Cases matching filters",
-        responses=responses(401, 422, 503),
+        responses=responses(401, 403, 422, 503, also=BAD_CURSOR),
         dependencies=[Depends(_plain_query)],
     )
     async def list_cases(
@@ -105,18 +111,27 @@ def read_routes(queries: CaseQueries, clock: Clock) -> APIRouter:
             float | None, Query(gt=0, le=8760, description="Only cases with a clock due soon.")
         ] = None,
         assignee: Annotated[str | None, Query(max_length=64)] = None,
+        review: Annotated[
+            bool,
+            Query(description="Only cases whose complainant awaits human review (lead, manager)."),
+        ] = False,
         after: Annotated[
             str | None, Query(description="The previous page's `next_after` (opaque).")
         ] = None,
         page_size: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     ) -> CasePage:
         """Cases matching every filter given, oldest first, one page at a time (keyset paging)."""
+        if review and who.role not in REVIEWERS:
+            detail = "the review queue is for leads and managers"
+            raise ApiProblemError(403, "forbidden_for_role", detail)
         if list_slots.locked():  # shed at once: a queue of lists only makes every answer late
             name_shed(request.scope, "list_busy")
             raise HTTPException(503, "too many list requests at once", {"Retry-After": RETRY_AFTER})
         async with list_slots:
             query = CaseQuery(
-                fields=CaseFilter(state, severity, category, channel, assignee),
+                fields=CaseFilter(
+                    state, severity, category, channel, assignee, review=True if review else None
+                ),
                 overdue=overdue,
                 due_within=timedelta(hours=due_within_hours) if due_within_hours else None,
                 page_size=page_size,
