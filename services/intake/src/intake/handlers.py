@@ -6,7 +6,7 @@ from faststream.kafka import KafkaBroker
 
 from contracts import Topic
 from intake.service import Intake
-from servicekit.delivery import DeliveryPolicy
+from servicekit.delivery import BatchHandler, DeliveryPolicy
 from servicekit.settings import KafkaSettings
 from servicekit.subscriptions import subscribe
 
@@ -17,15 +17,10 @@ def register(
     broker: KafkaBroker, *, intake: Intake, policy: DeliveryPolicy, settings: KafkaSettings
 ) -> None:
     """Subscribe intake to the raw topic."""
-    subscribe(
-        broker,
-        group=GROUP,
-        settings=settings,
-        policy=policy,
-        handlers={
-            Topic.RAW: (
-                intake.take,
-                "Validate, normalise and store raw channel messages; publish the accepted ones.",
-            ),
-        },
-    )
+    handlers: dict[Topic, tuple[BatchHandler, str]] = {
+        Topic.RAW: (
+            intake.take,
+            "Validate, normalise and store raw channel messages; publish the accepted ones.",
+        ),
+    }
+    subscribe(broker, group=GROUP, settings=settings, policy=policy, handlers=handlers)

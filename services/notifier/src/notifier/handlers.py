@@ -6,7 +6,7 @@ from faststream.kafka import KafkaBroker
 
 from contracts import Topic
 from notifier.service import Notifier
-from servicekit.delivery import DeliveryPolicy
+from servicekit.delivery import BatchHandler, DeliveryPolicy
 from servicekit.settings import KafkaSettings
 from servicekit.signing import Verifier
 from servicekit.subscriptions import subscribe
@@ -27,28 +27,24 @@ def register(
     SLA events and lifecycle state changes are acted on only when the SLA service signed them
     (a forged state change must never text the customer); others are dead-lettered.
     """
+    handlers: dict[Topic, tuple[BatchHandler, str]] = {
+        Topic.CLASSIFIED: (
+            notifier.on_classified,
+            "Acknowledge enquiries and routed reports; tell leadership, media, security.",
+        ),
+        Topic.SLA: (
+            notifier.on_sla,
+            "Acknowledge complaints; warn and escalate to staff; tell customers of delays.",
+        ),
+        Topic.LIFECYCLE: (
+            notifier.on_lifecycle,
+            "Tell the assigned handler; give the customer the result or a delay notice.",
+        ),
+        Topic.INCIDENTS: (
+            notifier.on_incidents,
+            "Tell operations of incidents; give each affected customer one notice.",
+        ),
+    }
     subscribe(
-        broker,
-        group=GROUP,
-        settings=settings,
-        policy=policy,
-        verifier=verifier,
-        handlers={
-            Topic.CLASSIFIED: (
-                notifier.on_classified,
-                "Acknowledge enquiries and routed reports; tell leadership, media, security.",
-            ),
-            Topic.SLA: (
-                notifier.on_sla,
-                "Acknowledge complaints; warn and escalate to staff; tell customers of delays.",
-            ),
-            Topic.LIFECYCLE: (
-                notifier.on_lifecycle,
-                "Tell the assigned handler; give the customer the result or a delay notice.",
-            ),
-            Topic.INCIDENTS: (
-                notifier.on_incidents,
-                "Tell operations of incidents; give each affected customer one notice.",
-            ),
-        },
+        broker, group=GROUP, settings=settings, policy=policy, verifier=verifier, handlers=handlers
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from faststream.kafka import KafkaBroker
 
 from contracts import Topic
-from servicekit.delivery import DeliveryPolicy
+from servicekit.delivery import BatchHandler, DeliveryPolicy
 from servicekit.settings import KafkaSettings
 from servicekit.signing import Verifier
 from servicekit.subscriptions import subscribe
@@ -35,28 +35,24 @@ def register(
     only when this service did (its case API is the one way staff act): anything else on those
     topics is dead-lettered (`unsigned`, `wrong_signer`, `forged_signature`), changing nothing.
     """
+    handlers: dict[Topic, tuple[BatchHandler, str]] = {
+        Topic.INCIDENTS: (
+            incidents.on_incidents,
+            "Resolve the open member cases of closed incidents.",
+        ),
+        Topic.CLASSIFIED: (
+            start.on_classified,
+            "Start every clock of newly classified complaints.",
+        ),
+        Topic.NOTIFICATION_SENT: (
+            receipts.on_receipts,
+            "Meet the acknowledge clock when the customer's acknowledgement is delivered.",
+        ),
+        Topic.LIFECYCLE: (
+            actions.on_lifecycle,
+            "Apply staff actions: move the case, pause / resume / stop / start its clocks.",
+        ),
+    }
     subscribe(
-        broker,
-        group=GROUP,
-        settings=settings,
-        policy=policy,
-        verifier=verifier,
-        handlers={
-            Topic.INCIDENTS: (
-                incidents.on_incidents,
-                "Resolve the open member cases of closed incidents.",
-            ),
-            Topic.CLASSIFIED: (
-                start.on_classified,
-                "Start every clock of newly classified complaints.",
-            ),
-            Topic.NOTIFICATION_SENT: (
-                receipts.on_receipts,
-                "Meet the acknowledge clock when the customer's acknowledgement is delivered.",
-            ),
-            Topic.LIFECYCLE: (
-                actions.on_lifecycle,
-                "Apply staff actions: move the case, pause / resume / stop / start its clocks.",
-            ),
-        },
+        broker, group=GROUP, settings=settings, policy=policy, verifier=verifier, handlers=handlers
     )
