@@ -23,7 +23,8 @@ and the case API carry this."""
 
 
 class ClockState(Model):
-    """One clock of the case as it stands."""
+    """One clock of the case as it stands, on the cases topic: what a downstream system keeps
+    (UTC times, no thresholds or local text); the case API's `ClockView` adds what staff read."""
 
     clock: ClockName
     occurrence: int = Field(1, description="For repeating clocks: which occurrence (1-based).")

@@ -145,7 +145,9 @@ class ClassifiedEvent(Document):
 
 
 class ClockSheetEntry(Part):
-    """One clock (or time-based upgrade: `clock` None) of a case's sheet (ADR 0006)."""
+    """One clock (or time-based upgrade: `clock` None) of a case's sheet (ADR 0006), as readers
+    outside the SLA may read it: the stored fields they rely on, not the SLA's `ClockEntry`
+    (thresholds, leases and pause credit stay the owner's to change)."""
 
     key: str
     clock: str | None = None

@@ -39,7 +39,8 @@ class EarlierView(View):
 
 
 class ClockView(View):
-    """One occurrence of one clock of a case."""
+    """One occurrence of one clock of a case, as staff read it: `contracts.ClockState` plus the
+    local due text, the share used, the fired thresholds and earlier occurrences."""
 
     clock: ClockName
     occurrence: int = Field(description="For repeating clocks: which occurrence (1-based).")
