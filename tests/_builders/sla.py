@@ -21,7 +21,6 @@ from contracts import (
     CaseState,
     CaseUpdated,
     Channel,
-    ClassifiedComplaint,
     ClockName,
     ComplaintClassified,
     CustomerTier,
@@ -49,6 +48,7 @@ from sla.adapters.privacy import InMemoryAccessLog, InMemoryContactDirectory
 from sla.casework.actions import ApplyCaseAction
 from sla.casework.receipts import RecordReceipt
 from sla.casework.start import StartClocks
+from sla.casework.work import CaseWork
 from sla.clocks.scheduler import Scheduler, due_entry
 from sla.clocks.sheet import ClockEntry, Threshold
 from sla.domain import BusinessCalendar, Case, SlaPolicy, open_case
@@ -59,6 +59,7 @@ from sla.privacy.api import add_privacy_routes
 from sla.privacy.reveal import RevealContact
 from sla.queries import CaseQueries
 from sla.settings import Role, StaffKey
+from tests._builders.decisions import decision
 from tests._builders.doubles import E, FlakyPublisher
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
@@ -109,18 +110,11 @@ class Rig:
         self.registry = CollectorRegistry()
         self.metrics = SlaMetrics(self.registry)
         self.wakes = 0
-        common = {
-            "policy": POLICY,
-            "calendar": CALENDAR,
-            "cases": self.cases,
-            "index": self.index,
-            "publish": self.publisher,
-            "clock": self.clock,
-            "metrics": self.metrics,
-            "wake": self._wake,
-        }
-        self.start = StartClocks(**common)  # type: ignore[arg-type]
-        self.actions = ApplyCaseAction(**common)  # type: ignore[arg-type]
+        self.work = work = CaseWork(
+            POLICY, CALENDAR, self.cases, self.index, self.publisher, self.clock, self.metrics
+        )
+        self.start = StartClocks.using(work, wake=self._wake)
+        self.actions = ApplyCaseAction.using(work, wake=self._wake)
         self.receipts = RecordReceipt(
             cases=self.cases, metrics=self.metrics, publish=self.publisher, clock=self.clock
         )
@@ -187,22 +181,14 @@ def classified(
     complainant_key: str | None = None,
 ) -> ComplaintClassified:
     """A classifier decision received at RECEIVED."""
-    data = ClassifiedComplaint(
-        complaint_id=cid,
-        complainant_key=complainant_key,
+    return decision(
+        cid,
+        at=RECEIVED,
         channel=Channel.HOTLINE,
-        received_at=RECEIVED,
         kind=kind,
-        category="billing/overcharge" if kind is Kind.COMPLAINT else None,
-        severity=severity if kind is Kind.COMPLAINT else None,
-        confidence=0.9,
-        model_version="test",
-        policy="telecom",
-        policy_version="test",
+        severity=severity,
         duplicate_of=duplicate_of,
-    )
-    return ComplaintClassified.build(
-        data=data, subject=cid, source="/complaints/classifier", time=RECEIVED, cause=cid
+        complainant_key=complainant_key,
     )
 
 

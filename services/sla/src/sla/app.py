@@ -35,6 +35,7 @@ from sla.queries import CaseQueries
 from sla.service import (
     ApplyCaseAction,
     CaseDesk,
+    CaseWork,
     FireThresholds,
     RecordReceipt,
     ResolveIncidentMembers,
@@ -95,7 +96,7 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
         max_sleep=settings.max_sleep_seconds,
         time_scale=settings.time_scale,
     )
-    start = StartClocks(
+    work = CaseWork(
         policy=policy,
         calendar=calendar,
         cases=ports.cases,
@@ -103,35 +104,17 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
         publish=shell.publish,
         clock=ports.clock,
         metrics=metrics,
-        wake=scheduler.wake,
-    )
-    actions = ApplyCaseAction(
-        policy=policy,
-        calendar=calendar,
-        cases=ports.cases,
-        index=ports.index,
-        publish=shell.publish,
-        clock=ports.clock,
-        metrics=metrics,
-        wake=scheduler.wake,
-        concurrency=settings.action_concurrency,
     )
     handlers.register(
         shell.broker,
-        start=start,
-        actions=actions,
+        start=StartClocks.using(work, wake=scheduler.wake),
+        actions=ApplyCaseAction.using(
+            work, wake=scheduler.wake, concurrency=settings.action_concurrency
+        ),
         receipts=RecordReceipt(
             cases=ports.cases, metrics=metrics, publish=shell.publish, clock=ports.clock
         ),
-        incidents=ResolveIncidentMembers(
-            policy=policy,
-            calendar=calendar,
-            cases=ports.cases,
-            index=ports.index,
-            publish=shell.publish,
-            clock=ports.clock,
-            metrics=metrics,
-        ),
+        incidents=ResolveIncidentMembers.using(work),
         policy=shell.policy(ports.clock),
         settings=settings.kafka,
         verifier=shell.verifier,
