@@ -22,7 +22,7 @@ from contracts import (
     Verdict,
 )
 from servicekit.mongo import Document
-from sla.adapters.case_list import RUNNING_DUE, running_due
+from sla.adapters.case_list import NEXT_DUE, next_due
 from sla.clocks.codec import clock_doc, clock_of, ms
 from sla.domain import Case, Handover, HistoryEntry
 from sla.ports import CaseChange, CaseFacts, CaseRecord, LogEntry, Submission
@@ -160,7 +160,7 @@ def case_document(record: CaseRecord) -> Document:
         **case_fields(record.case),
         "version": record.version,
         "clocks": [clock_doc(c) for c in record.clocks],
-        RUNNING_DUE: running_due(record.clocks),
+        NEXT_DUE: next_due(record.clocks),
         "log": [log_doc(e) for e in record.log],
         "unpublished": list(record.unpublished),
     }
@@ -198,7 +198,7 @@ def change_update(change: CaseChange) -> Document:
     fields = {
         **case_fields(change.case),
         "clocks": [clock_doc(c) for c in change.clocks],
-        RUNNING_DUE: running_due(change.clocks),
+        NEXT_DUE: next_due(change.clocks),
     }
     if change.resolved_at is not None:
         fields["resolved_at"] = change.resolved_at
