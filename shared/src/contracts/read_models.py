@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.complaints import ComplaintClassified
-from contracts.values import CaseState, Channel, FlagName, Kind, Severity
+from contracts.values import CaseState, Channel, ClockStatus, FlagName, Kind, Severity
 
 D = TypeVar("D", bound="Document")
 
@@ -151,7 +151,7 @@ class ClockSheetEntry(Part):
     clock: str | None = None
     severity: str | None = None
     occurrence: int = 1
-    status: str
+    status: ClockStatus
     started_at: datetime | None = None
     due_at: datetime | None = None
     stopped_at: datetime | None = None

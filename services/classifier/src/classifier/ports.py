@@ -15,7 +15,7 @@ from classifier.domain import (
     Standing,
 )
 from classifier.domain.regrade import Correction
-from contracts import ComplaintClassified
+from contracts import ComplaintClassified, IncidentRecord
 from servicekit.outbox import Stored
 
 
@@ -59,9 +59,14 @@ class ClassificationStore(Protocol):
         """Merge a burst into the open incident of its category and area (or open one); its id.
 
         An incident is open for a sighting when their time spans overlap: the incident was last
-        seen at or after the sighting's window start, and first seen no later than its end.
-        Recording the same sighting again changes nothing (idempotent on redelivery).
+        seen at or after the sighting's window start, and first seen no later than its end. A
+        closed incident takes no members and keeps its id: a burst after it opens a new
+        incident under a fresh key (`domain.incident.place`). Recording the same sighting again
+        changes nothing (idempotent on redelivery).
         """
+
+    async def closed_incidents(self, incident_ids: Sequence[str]) -> set[str]:
+        """Those of `incident_ids` that operations closed or merged (they take no members)."""
 
     async def published_without_incident(self, complaint_ids: Sequence[str]) -> list[str]:
         """Those of `complaint_ids` whose stored decision carries no incident id, in that order.
@@ -82,16 +87,8 @@ class ClassificationStore(Protocol):
     async def incident_states(self, incident_ids: Sequence[str]) -> list[IncidentState]:
         """The incidents with their members (channel, tier, receipt time) and what was told."""
 
-    async def mark_announced(
-        self,
-        incident_id: str,
-        *,
-        sequence: int,
-        ids: Sequence[str],
-        opened_by: str,
-        opened_with: int,
-    ) -> None:
-        """Remember that downstream was told of these members by the event of `sequence`."""
+    async def mark_announced(self, told: IncidentRecord) -> None:
+        """Remember that downstream was told of `told.added_ids` by the event of its sequence."""
 
 
 class CorrectionStore(Protocol):

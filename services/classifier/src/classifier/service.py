@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from classifier.domain import (
@@ -91,14 +91,7 @@ class Classification:
             if event is None:
                 continue
             await self.publish([event])
-            record = event.data
-            await self.store.mark_announced(
-                record.incident_id,
-                sequence=record.sequence,
-                ids=record.added_ids,
-                opened_by=record.opened_by,
-                opened_with=record.opened_with,
-            )
+            await self.store.mark_announced(event.data)
 
     def _decide(self, complaint: NormalizedComplaint, history: History) -> Decision:
         item = ClassifierInput(
@@ -173,7 +166,14 @@ class Classification:
         wide = await self.store.by_categories(
             paths, since=earliest - timedelta(minutes=windows.mass_incident_minutes)
         )
-        return [*mine, *theirs, *wide]
+        priors = [*mine, *theirs, *wide]
+        # Members of an incident operations closed start no burst again (ADR 0018).
+        closed = await self.store.closed_incidents(
+            sorted({p.incident_id for p in priors if p.incident_id})
+        )
+        return [
+            replace(p, in_closed_incident=True) if p.incident_id in closed else p for p in priors
+        ]
 
     async def _incidents(
         self,
