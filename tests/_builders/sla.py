@@ -40,13 +40,16 @@ from contracts import (
     SlaEventKind,
     Topic,
 )
+from contracts.read_models import CaseDelivery
 from servicekit.clock import FakeClock
 from servicekit.delivery import Inbound
+from sla.adapters.deliveries import InMemoryCaseDeliveries
 from sla.adapters.memory import InMemoryCaseStore, InMemoryDueIndex
 from sla.adapters.privacy import InMemoryAccessLog, InMemoryContactDirectory
 from sla.casework.actions import ApplyCaseAction
 from sla.casework.receipts import RecordReceipt
 from sla.casework.start import StartClocks
+from sla.casework.work import CaseWork
 from sla.clocks.scheduler import Scheduler, due_entry
 from sla.clocks.sheet import ClockEntry, Threshold
 from sla.domain import BusinessCalendar, Case, SlaPolicy, open_case
@@ -107,18 +110,11 @@ class Rig:
         self.registry = CollectorRegistry()
         self.metrics = SlaMetrics(self.registry)
         self.wakes = 0
-        common = {
-            "policy": POLICY,
-            "calendar": CALENDAR,
-            "cases": self.cases,
-            "index": self.index,
-            "publish": self.publisher,
-            "clock": self.clock,
-            "metrics": self.metrics,
-            "wake": self._wake,
-        }
-        self.start = StartClocks(**common)  # type: ignore[arg-type]
-        self.actions = ApplyCaseAction(**common)  # type: ignore[arg-type]
+        self.work = work = CaseWork(
+            POLICY, CALENDAR, self.cases, self.index, self.publisher, self.clock, self.metrics
+        )
+        self.start = StartClocks.using(work, wake=self._wake)
+        self.actions = ApplyCaseAction.using(work, wake=self._wake)
         self.receipts = RecordReceipt(
             cases=self.cases, metrics=self.metrics, publish=self.publisher, clock=self.clock
         )
@@ -263,6 +259,23 @@ async def on_receipts(rig: Rig, *events: NotificationSent) -> None:
     assert await rig.receipts.on_receipts(messages) == []
 
 
+def notifier_row(sent: NotificationSent) -> CaseDelivery:
+    """The notifier's stored row behind a receipt, as the case API reads it (CASE_DELIVERIES)."""
+    data = sent.data
+    return CaseDelivery.model_validate(
+        {
+            "_id": data.notification_id,
+            "complaint_id": data.complaint_id,
+            "audience": data.audience.value,
+            "template": data.template,
+            "channel": data.channel,
+            "status": data.status.value,
+            "claimed_at": sent.time,
+            "completed_at": sent.time,
+        }
+    )
+
+
 A = LifecycleAction
 S = CaseState
 KEYS = {role: f"{role.value}-key-0123456789abcdef" for role in Role}
@@ -333,9 +346,15 @@ class ApiRig:
         self.published: list[CaseActionTaken] = []
         self.contacts = InMemoryContactDirectory()  # the API's, once `case_api` built it
         self.access_log = InMemoryAccessLog()
+        self.deliveries = InMemoryCaseDeliveries()  # the notifier's rows the case API reads
         self.failures = 0
         self.counted: list[LifecycleAction] = []  # what the desk counted as published
         self._ids = 0
+
+    async def delivered(self, *events: NotificationSent) -> None:
+        """The notifier stored these outcomes and the SLA took their receipts."""
+        self.deliveries.put(*(notifier_row(e) for e in events))
+        await on_receipts(self.rig, *events)
 
     async def publish(self, events: Sequence[Event]) -> None:
         if self.failures:
@@ -415,13 +434,17 @@ async def case_api(rig: Rig) -> AsyncIterator[ApiRig]:
         published=counted,
     )
     contacts, access_log = InMemoryContactDirectory(), InMemoryAccessLog()
-    queries = CaseQueries(cases=rig.cases, calendar=CALENDAR, contacts=contacts)
+    deliveries = InMemoryCaseDeliveries()
+    queries = CaseQueries(
+        cases=rig.cases, calendar=CALENDAR, contacts=contacts, deliveries=deliveries
+    )
     app = create_case_api(desk=desk, queries=queries, staff=STAFF, clock=rig.clock)
     reveal = RevealContact(
         cases=rig.cases, contacts=contacts, access_log=access_log, clock=rig.clock
     )
     add_privacy_routes(app, reveal)
     holder.append(ApiRig(rig, httpx.ASGITransport(app=app)))
+    holder[0].deliveries = deliveries
     holder[0].contacts, holder[0].access_log = contacts, access_log
     async with holder[0].client:
         yield holder[0]

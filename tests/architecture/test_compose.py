@@ -39,7 +39,8 @@ _INTERPOLATION = re.compile(
     r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::?(?P<op>[-?])(?P<arg>[^}]*))?\}"
 )
 _METRIC_CALL = re.compile(
-    r"\b(?:Counter|Gauge|Histogram|Summary)\(\s*\"([a-zA-Z_:][a-zA-Z0-9_:]*)\""
+    # prometheus_client's classes, or servicekit.metrics.Instruments' methods that build them
+    r"\b(?:Counter|Gauge|Histogram|Summary|counter|gauge|histogram)\(\s*\"([a-zA-Z_:][a-zA-Z0-9_:]*)\""
 )
 _METRIC_TOKEN = re.compile(r"\bcomplaints_[a-z0-9_]+\b")
 _SERIES_SUFFIXES = ("_bucket", "_count", "_sum", "_created")

@@ -31,7 +31,6 @@ OWNERS: dict[str, str] = {
     "incidents": "classifier",
     "cases": "sla",
     "complainants": "sla",
-    "case_receipts": "sla",
     "contact_access": "sla",
     "deadlines": "sla",
     "deadline_sets": "sla",

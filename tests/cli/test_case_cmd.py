@@ -14,7 +14,7 @@ from complaints_cli.case_render import render_answer, render_case, render_page, 
 from complaints_cli.main import parser
 from contracts import LifecycleAction
 from sla.settings import Role
-from tests._builders.sla import CID, KEYS, ApiRig, on_receipts, receipt
+from tests._builders.sla import CID, KEYS, ApiRig, receipt
 
 A = LifecycleAction
 
@@ -99,7 +99,7 @@ async def test_act_and_wait_returns_the_applied_action(api: ApiRig) -> None:
 
 
 async def test_a_case_and_a_page_render_as_tables(api: ApiRig) -> None:
-    await on_receipts(api.rig, receipt())
+    await api.delivered(receipt())
     await api.act(A.ASSIGNED)
     async with client_for(api) as client:
         shown = await client.show(CID)

@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import Audience, DeliveryStatus, Severity
-from contracts.read_models import NOTIFICATION_OUTCOMES
+from contracts.read_models import CASE_DELIVERIES, NOTIFICATION_OUTCOMES
 from notifier.adapters.memory import InMemoryCaseBook, InMemoryIncidentBook, InMemoryNotificationLog
 from notifier.adapters.mongo import MongoNotificationLog
 from notifier.adapters.mongo_incidents import MongoIncidentBook
@@ -205,6 +205,33 @@ async def test_a_renewed_claim_is_not_due_until_its_new_lease_ends(backend: Back
 
 
 @pytest.mark.stack
+async def test_due_deliveries_are_leased_earliest_first_across_statuses_and_batches(
+    backend: Backend,
+) -> None:
+    """More due rows than a first short read holds, deferred and abandoned mixed, and rows in
+    flight that are not due: the earliest due ones come, up to the limit, and nothing else."""
+    many = [delivery(f"C-{n:03d}") for n in range(45)]
+    await backend.first.claim(many, now=NOW, lease_until=NOW + LEASE)
+    deferred = many[:30]  # due one second apart from NOW + 1 s, after the abandoned ones
+    for n, d in enumerate(deferred):
+        after = NOW + LEASE + timedelta(seconds=1 + n)
+        await backend.first.complete(
+            [outcome(d, DeliveryStatus.DEFERRED, deliver_after=after)], now=NOW
+        )
+    live = [delivery(f"L-{n:03d}") for n in range(5)]  # being sent, lease far ahead
+    later = NOW + timedelta(hours=1)
+    await backend.first.claim(live, now=later, lease_until=later + LEASE)
+    now = NOW + LEASE + timedelta(seconds=20)  # abandoned 15 + deferred 20 are due
+    assert await backend.first.next_due_at() == NOW + LEASE  # the abandoned claims' lease end
+    got = await backend.second.claim_due(now=now, lease_until=now + LEASE, limit=25)
+    keys = [d.delivery.key for d in got]
+    assert set(keys[:15]) == {d.key for d in many[30:]}  # abandoned: one lease end, any order
+    assert keys[15:] == [d.key for d in deferred[:10]]
+    rest = await backend.first.claim_due(now=now, lease_until=now + LEASE, limit=100)
+    assert [d.delivery.key for d in rest] == [d.key for d in deferred[10:20]]
+    assert {d.held_for for d in rest} == {None}  # outcome() records no reason
+
+
 async def test_the_address_is_forgotten_once_the_delivery_is_settled(
     mongo_db: AsyncDatabase[Document],
 ) -> None:
@@ -330,7 +357,7 @@ async def test_the_per_complaint_path_is_batched_and_writes_each_outcome_once(
 async def test_what_the_notifier_stores_is_what_its_read_model_declares(
     mongo_db: AsyncDatabase[Document],
 ) -> None:
-    """The owner's side of NOTIFICATION_OUTCOMES (ADR 0008): one status per notification."""
+    """The owner's side of NOTIFICATION_OUTCOMES and CASE_DELIVERIES (ADR 0008)."""
     log = MongoNotificationLog(mongo_db)
     claims = await log.claim([delivery(CID), delivery(CID2)], now=NOW, lease_until=NOW + LEASE)
     await log.complete([outcome(claims.claimed[0], DeliveryStatus.DELIVERED)], now=NOW)
@@ -340,3 +367,8 @@ async def test_what_the_notifier_stores_is_what_its_read_model_declares(
         "delivered": 1,
         "sending": 1,
     }
+    # CASE_DELIVERIES (the SLA's case API): both rows validate, the settled one is complete.
+    rows = {row.id: row for row in await read(mongo_db, CASE_DELIVERIES)}
+    settled = rows[claims.claimed[0].key]
+    assert (settled.complaint_id, settled.channel, settled.completed_at) == (CID, "sms", NOW)
+    assert rows[claims.claimed[1].key].completed_at is None

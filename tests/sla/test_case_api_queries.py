@@ -24,7 +24,6 @@ from tests._builders.sla import (
     Rig,
     case_api,
     classified,
-    on_receipts,
     receipt,
 )
 
@@ -91,10 +90,10 @@ def ids(page: dict[str, object]) -> list[str]:
 
 async def test_a_case_shows_state_assignment_clocks_receipts_and_history(api: ApiRig) -> None:
     api.rig.clock.set(at(0.2))
-    await on_receipts(api.rig, receipt())
+    await api.delivered(receipt())
     api.rig.clock.set(at(0.5))
     await api.act(A.ASSIGNED)
-    await on_receipts(api.rig, staff_receipt(DeliveryStatus.DELIVERED, 31))
+    await api.delivered(staff_receipt(DeliveryStatus.DELIVERED, 31))
     api.rig.clock.set(at(5))  # 14:30: first contact (due 13:30) is late
     await api.act(A.CONTACTED)
 
@@ -135,12 +134,12 @@ async def test_a_case_shows_state_assignment_clocks_receipts_and_history(api: Ap
     ]
 
 
-async def test_a_receipt_is_kept_once_per_notification_with_its_latest_status(
+async def test_a_notification_shows_once_with_the_notifier_s_latest_status(
     api: ApiRig,
 ) -> None:
-    await on_receipts(api.rig, staff_receipt(DeliveryStatus.DEFERRED, 5))
-    await on_receipts(api.rig, staff_receipt(DeliveryStatus.DELIVERED, 9))
-    await on_receipts(api.rig, staff_receipt(DeliveryStatus.DELIVERED, 9))
+    await api.delivered(staff_receipt(DeliveryStatus.DEFERRED, 5))
+    await api.delivered(staff_receipt(DeliveryStatus.DELIVERED, 9))
+    await api.delivered(staff_receipt(DeliveryStatus.DELIVERED, 9))
     notifications = (await show(api))["notifications"]
     assert isinstance(notifications, list)
     [kept] = notifications

@@ -171,7 +171,6 @@ async def test_a_batch_of_receipts_raced_by_staff_and_killed_acknowledges_each_c
         [row] = record.case.history
         assert row.action is A.ACKNOWLEDGED
         assert (row.actor == "notifier") is (cid != cids[1])  # staff were first on one case
-        assert len(await rig.cases.receipts(cid)) == 1  # kept with the case or beside it
     assert set(rig.publisher.latest()) == set(cids)  # each case's new state is out now
     assert set(once_each(rig).values()) == {1}  # the staff action's events, once
 

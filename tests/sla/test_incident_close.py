@@ -21,8 +21,6 @@ from sla.adapters.memory import InMemoryCaseStore
 from sla.casework.incidents import ResolveIncidentMembers
 from sla.clocks.sheet import ClockStatus
 from tests._builders.sla import (
-    CALENDAR,
-    POLICY,
     RECEIVED,
     Rig,
     cid_n,
@@ -43,15 +41,7 @@ def closed(members: list[str], *, resolution: str | None = "基站电源已恢�
 
 
 def use_case(rig: Rig) -> ResolveIncidentMembers:
-    return ResolveIncidentMembers(
-        policy=POLICY,
-        calendar=CALENDAR,
-        cases=rig.cases,
-        index=rig.index,
-        publish=rig.publisher,
-        clock=rig.clock,
-        metrics=rig.metrics,
-    )
+    return ResolveIncidentMembers.using(rig.work)
 
 
 async def test_closing_an_incident_resolves_its_open_members_once(adapters: Adapters) -> None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from contracts import Audience, CaseState, Channel, DeliveryStatus, Severity, Verdict
+from contracts import CaseState, Channel, Severity, Verdict
 from contracts.read_models import CASE_FACTS, CASE_SHEETS
 from servicekit.mongo import WRITE_CHUNK
 from servicekit.read_models import read
@@ -23,7 +23,6 @@ from sla.ports import (
     CasePaging,
     CaseRecord,
     LogEntry,
-    ReceiptSummary,
     Submission,
 )
 from tests._builders.sla import CID, RECEIVED, cid_n, clock_entry
@@ -151,53 +150,6 @@ async def test_refusals_assignment_and_dates_are_kept(adapters: Adapters) -> Non
     assert again is not None
     assert again.refusals == {"crm.7": ("illegal_transition", "no")}
     assert (again.assignee, again.department) == ("handler-07", "billing")
-
-
-async def test_receipts_are_kept_per_notification_even_before_the_case(adapters: Adapters) -> None:
-    store = adapters.cases()
-    dotted = f"{CID}:assigned:-:crm.7:handler"  # action ids may hold dots
-
-    def sent(nid: str, status: DeliveryStatus, minutes: int) -> ReceiptSummary:
-        at = RECEIVED + timedelta(minutes=minutes)
-        return ReceiptSummary(nid, CID, Audience.HANDLER, "webhook", "staff_assigned", status, at)
-
-    await store.record_receipts([sent(dotted, DeliveryStatus.DEFERRED, 1)])
-    await store.insert_new([record()])
-    await store.record_receipts(
-        [sent(dotted, DeliveryStatus.DELIVERED, 3), sent(f"{CID}:x", DeliveryStatus.FAILED, 2)]
-    )
-    kept = await store.receipts(CID)
-    assert [(r.notification_id, r.status) for r in kept] == [
-        (f"{CID}:x", DeliveryStatus.FAILED),
-        (dotted, DeliveryStatus.DELIVERED),
-    ]
-    assert await store.load(CID) == record()  # the early receipt did not shadow the case
-
-
-async def test_receipts_kept_by_a_change_read_with_those_kept_beside_the_case(
-    adapters: Adapters,
-) -> None:
-    store = adapters.cases()
-    nid = f"{CID}:ack:-:-:customer"
-
-    def sent(who: str, status: DeliveryStatus, minutes: int) -> ReceiptSummary:
-        at = RECEIVED + timedelta(minutes=minutes)
-        return ReceiptSummary(who, CID, Audience.CUSTOMER, "sms", "acknowledgement", status, at)
-
-    await store.insert_new([record()])
-    await store.record_receipts([sent("staff.1", DeliveryStatus.DEFERRED, 1)])
-    stored = await store.load(CID)
-    assert stored is not None
-    kept = (sent(nid, DeliveryStatus.DELIVERED, 2), sent("staff.1", DeliveryStatus.DELIVERED, 3))
-    assert await store.commit(stored, change(stored, "receipt:1", receipts=kept))
-    await store.record_receipts([sent(nid, DeliveryStatus.DELIVERED, 2)])  # a redelivery
-    assert [(r.notification_id, r.status) for r in await store.receipts(CID)] == [
-        (nid, DeliveryStatus.DELIVERED),
-        ("staff.1", DeliveryStatus.DELIVERED),  # the newer one, kept by the change
-    ]
-    after = await store.load(CID)
-    assert after is not None
-    assert after.version == 1  # the receipts did not cost a write of their own
 
 
 async def test_lists_filter_and_carry_the_running_clocks(adapters: Adapters) -> None:

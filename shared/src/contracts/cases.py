@@ -63,6 +63,5 @@ class CaseUpdated(Event):
     """A case changed: its whole latest state (the compacted topic keeps the last per case)."""
 
     topic: ClassVar[Topic] = Topic.CASES
-    event_type: ClassVar[str] = "cn.complaints.case.v1"
     type: Literal["cn.complaints.case.v1"] = "cn.complaints.case.v1"
     data: CaseSnapshot

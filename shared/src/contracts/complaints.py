@@ -96,7 +96,6 @@ class ComplaintNormalized(Event):
     """Intake accepted a complaint."""
 
     topic: ClassVar[Topic] = Topic.NORMALIZED
-    event_type: ClassVar[str] = "cn.complaints.normalized.v1"
     type: Literal["cn.complaints.normalized.v1"] = "cn.complaints.normalized.v1"
     data: NormalizedComplaint
 
@@ -153,7 +152,6 @@ class ComplaintClassified(Event):
     """The classifier decided kind, category, severity and flags."""
 
     topic: ClassVar[Topic] = Topic.CLASSIFIED
-    event_type: ClassVar[str] = "cn.complaints.classified.v1"
     type: Literal["cn.complaints.classified.v1"] = "cn.complaints.classified.v1"
     data: ClassifiedComplaint
 

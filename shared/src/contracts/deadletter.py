@@ -51,6 +51,5 @@ class MessageDeadLettered(Event):
     """A message was rejected or could not be processed."""
 
     topic: ClassVar[Topic] = Topic.DLQ
-    event_type: ClassVar[str] = "cn.complaints.deadletter.v1"
     type: Literal["cn.complaints.deadletter.v1"] = "cn.complaints.deadletter.v1"
     data: DeadLetter

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Self
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -27,6 +27,7 @@ class Event(Model):
 
     topic: ClassVar[Topic]
     event_type: ClassVar[str]
+    """The subclass's fixed `type`, taken from its field so the string is written once."""
 
     specversion: Literal["1.0"] = Field("1.0", description="CloudEvents specification version.")
     id: str = Field(
@@ -45,6 +46,14 @@ class Event(Model):
         "application/json", description="Media type of `data`."
     )
     dataschema: str = Field(description="URN of the JSON Schema that `data` follows.")
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        """Take `event_type` from the subclass's fixed `type` default."""
+        super().__pydantic_init_subclass__(**kwargs)
+        fixed = cls.model_fields["type"].default
+        if isinstance(fixed, str):
+            cls.event_type = fixed
 
     @classmethod
     def build(

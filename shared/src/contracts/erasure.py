@@ -43,7 +43,6 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
     PersonalData("classifier", "classifications"),
     PersonalData("classifier", "corrections", by="complaint_id"),
     PersonalData("sla", "cases"),
-    PersonalData("sla", "case_receipts"),
     PersonalData("sla", "contact_access", by="complaint_id"),
     PersonalData("notifier", "notifications", by="complaint_id", drop=("address",)),
     PersonalData("notifier", "notifier_assignments"),

@@ -11,6 +11,14 @@ from contracts.envelope import Event, Model
 from contracts.topics import Topic
 from contracts.values import Channel, ComplaintId, CustomerTier
 
+INCIDENT_ACTOR = "incident:"
+"""Prefix of the actor the SLA service names on a member case its incident's close resolved."""
+
+
+def incident_actor(incident_id: str) -> str:
+    """The actor of a member case resolved by this incident's close (a CaseAction's 200 chars)."""
+    return f"{INCIDENT_ACTOR}{incident_id}"[:200]
+
 
 class IncidentChange(StrEnum):
     """What happened to an incident."""
@@ -78,6 +86,5 @@ class IncidentChanged(Event):
     """A mass incident was opened, grew, was closed or merged, or lost a member."""
 
     topic: ClassVar[Topic] = Topic.INCIDENTS
-    event_type: ClassVar[str] = "cn.complaints.incident.v1"
     type: Literal["cn.complaints.incident.v1"] = "cn.complaints.incident.v1"
     data: IncidentRecord

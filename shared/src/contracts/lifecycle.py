@@ -174,18 +174,22 @@ class CaseActionTaken(Event):
     """A staff-side system acted on a case."""
 
     topic: ClassVar[Topic] = Topic.LIFECYCLE
-    event_type: ClassVar[str] = "cn.complaints.lifecycle.action.v1"
     type: Literal["cn.complaints.lifecycle.action.v1"] = "cn.complaints.lifecycle.action.v1"
     data: CaseAction
 
 
-class ActionRejection(Model):
-    """Why the SLA service refused an action."""
+class ActionAnswer(Model):
+    """What the SLA service's answer to an action names: the case, the action and its id."""
 
     schema_version: Literal[1] = Field(1, description="Version of this data schema.")
     complaint_id: ComplaintId
     action: LifecycleAction
     action_id: str
+
+
+class ActionRejection(ActionAnswer):
+    """Why the SLA service refused an action."""
+
     reason: str = Field(description="Machine-readable reason code, e.g. illegal_transition.")
     detail: str = Field(description="Human-readable explanation.")
     state: str | None = Field(None, description="The case state when the action arrived.")
@@ -195,18 +199,13 @@ class CaseActionRejected(Event):
     """An action was illegal in the case's state and was not applied."""
 
     topic: ClassVar[Topic] = Topic.LIFECYCLE
-    event_type: ClassVar[str] = "cn.complaints.lifecycle.rejected.v1"
     type: Literal["cn.complaints.lifecycle.rejected.v1"] = "cn.complaints.lifecycle.rejected.v1"
     data: ActionRejection
 
 
-class CaseTransition(Model):
+class CaseTransition(ActionAnswer):
     """An action the SLA service accepted, and the state it moved the case to."""
 
-    schema_version: Literal[1] = Field(1, description="Version of this data schema.")
-    complaint_id: ComplaintId
-    action: LifecycleAction
-    action_id: str
     actor: str = Field(description="Staff id or system name that acted.")
     occurred_at: AwareDatetime = Field(description="When the action happened (UTC).")
     from_state: CaseState
@@ -242,7 +241,6 @@ class CaseStateChanged(Event):
     """The SLA service applied a staff action: the case moved (or the action was recorded)."""
 
     topic: ClassVar[Topic] = Topic.LIFECYCLE
-    event_type: ClassVar[str] = "cn.complaints.lifecycle.state.v1"
     type: Literal["cn.complaints.lifecycle.state.v1"] = "cn.complaints.lifecycle.state.v1"
     data: CaseTransition
 

@@ -48,6 +48,5 @@ class NotificationSent(Event):
     """A notification was delivered, failed for good, or deferred."""
 
     topic: ClassVar[Topic] = Topic.NOTIFICATION_SENT
-    event_type: ClassVar[str] = "cn.complaints.notification.v1"
     type: Literal["cn.complaints.notification.v1"] = "cn.complaints.notification.v1"
     data: NotificationReceipt

@@ -190,6 +190,19 @@ class NotificationOutcome(Document):
     status: str
 
 
+class CaseDelivery(Document):
+    """What became of one notification about a case, as the case API shows it (no recipient,
+    no address, no text): the notifier's own row, read by complaint id (ADR 0006 addendum)."""
+
+    complaint_id: str
+    audience: str
+    template: str
+    channel: str | None = Field(None, description="Set once the delivery is settled or waits.")
+    status: str
+    claimed_at: datetime
+    completed_at: datetime | None = Field(None, description="When the outcome was stored.")
+
+
 COMPLAINT_RECEIPTS = ReadModel("receipts", "intake", "complaints", ComplaintReceipt, 1)
 COMPLAINT_TEXTS = ReadModel("texts", "intake", "complaints", ComplaintText, 1)
 CONTACTS = ReadModel("contacts", "intake", "contacts", Contact, 1)
@@ -203,6 +216,7 @@ CASE_FACTS = ReadModel("case_facts", "sla", "cases", CaseFacts, 1)
 NOTIFICATION_OUTCOMES = ReadModel(
     "notification_outcomes", "notifier", "notifications", NotificationOutcome, 1
 )
+CASE_DELIVERIES = ReadModel("case_deliveries", "notifier", "notifications", CaseDelivery, 1)
 
 READ_MODELS: tuple[ReadModel[Any], ...] = (
     COMPLAINT_RECEIPTS,
@@ -214,5 +228,6 @@ READ_MODELS: tuple[ReadModel[Any], ...] = (
     CASE_SHEETS,
     CASE_FACTS,
     NOTIFICATION_OUTCOMES,
+    CASE_DELIVERIES,
 )
 """Every declared read model."""

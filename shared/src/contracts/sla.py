@@ -77,6 +77,5 @@ class SlaChanged(Event):
     """A clock was set, warned, breached, escalated, met, upgraded, paused or resumed."""
 
     topic: ClassVar[Topic] = Topic.SLA
-    event_type: ClassVar[str] = "cn.complaints.sla.v1"
     type: Literal["cn.complaints.sla.v1"] = "cn.complaints.sla.v1"
     data: SlaChange

@@ -10,6 +10,8 @@ from contracts import ComplaintNormalized, MessageDeadLettered, RawComplaintSubm
 from servicekit.asyncapi import Published
 from servicekit.service_docs import ServiceDocs, docs_clock, docs_settings
 
+SUMMARY = "Validates, normalises and masks what channels send; assigns the case number."
+
 PUBLISHES: tuple[Published, ...] = (
     (RawComplaintSubmitted, "submissions to its `POST /complaints` HTTP API"),
     (ComplaintNormalized, ""),
@@ -28,12 +30,7 @@ def build(policy_dir: Path) -> AsgiFastStream:
     )
 
 
-DOCS = ServiceDocs(
-    "intake",
-    "Validates, normalises and masks what channels send; assigns the case number.",
-    PUBLISHES,
-    build,
-)
+DOCS = ServiceDocs("intake", SUMMARY, PUBLISHES, build)
 documented = DOCS.documented  # `faststream docs gen --factory intake.docs:documented`
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ from contracts import MessageDeadLettered, NotificationSent
 from servicekit.asyncapi import Published
 from servicekit.service_docs import ServiceDocs, docs_clock, docs_settings
 
+SUMMARY = "Tells customers and staff, once per event, over SMS, e-mail, webhooks, robots."
+
 PUBLISHES: tuple[Published, ...] = (
     (NotificationSent, ""),
     (MessageDeadLettered, ""),
@@ -26,12 +28,7 @@ def build(policy_dir: Path) -> AsgiFastStream:
     return create_app(NotifierSettings(**docs_settings(policy_dir)), ports)
 
 
-DOCS = ServiceDocs(
-    "notifier",
-    "Tells customers and staff, once per event, over SMS, e-mail, webhooks, robots.",
-    PUBLISHES,
-    build,
-)
+DOCS = ServiceDocs("notifier", SUMMARY, PUBLISHES, build)
 documented = DOCS.documented  # `faststream docs gen --factory notifier.docs:documented`
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ from faststream.asgi.types import ASGIApp
 from servicekit.clock import Clock
 from servicekit.shell import ServiceShell
 from sla import handlers
+from sla.adapters.deliveries import InMemoryCaseDeliveries, MongoCaseDeliveries
 from sla.adapters.mongo_cases import MongoCaseStore
 from sla.adapters.privacy import (
     InMemoryAccessLog,
@@ -26,7 +27,7 @@ from sla.census import Census
 from sla.domain import BusinessCalendar, SlaPolicy
 from sla.http_api import PREFIX, PathPrefix, create_case_api
 from sla.metrics import SlaMetrics
-from sla.ports import CaseStore, DueIndex
+from sla.ports import CaseDeliveries, CaseStore, DueIndex
 from sla.privacy.api import add_privacy_routes
 from sla.privacy.ports import AccessLog, ContactDirectory
 from sla.privacy.reveal import RevealContact
@@ -34,6 +35,7 @@ from sla.queries import CaseQueries
 from sla.service import (
     ApplyCaseAction,
     CaseDesk,
+    CaseWork,
     FireThresholds,
     RecordReceipt,
     ResolveIncidentMembers,
@@ -53,6 +55,7 @@ class Ports:
     clock: Clock
     contacts: ContactDirectory = field(default_factory=InMemoryContactDirectory)
     access_log: AccessLog = field(default_factory=InMemoryAccessLog)
+    deliveries: CaseDeliveries = field(default_factory=InMemoryCaseDeliveries)
 
 
 def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStream:
@@ -75,6 +78,7 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
             shell.clock(),
             contacts=MongoContactDirectory(db),
             access_log=MongoAccessLog(db),
+            deliveries=MongoCaseDeliveries(db),
         )
     metrics = SlaMetrics(shell.registry)
     scheduler = FireThresholds(
@@ -92,7 +96,7 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
         max_sleep=settings.max_sleep_seconds,
         time_scale=settings.time_scale,
     )
-    start = StartClocks(
+    work = CaseWork(
         policy=policy,
         calendar=calendar,
         cases=ports.cases,
@@ -100,35 +104,17 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
         publish=shell.publish,
         clock=ports.clock,
         metrics=metrics,
-        wake=scheduler.wake,
-    )
-    actions = ApplyCaseAction(
-        policy=policy,
-        calendar=calendar,
-        cases=ports.cases,
-        index=ports.index,
-        publish=shell.publish,
-        clock=ports.clock,
-        metrics=metrics,
-        wake=scheduler.wake,
-        concurrency=settings.action_concurrency,
     )
     handlers.register(
         shell.broker,
-        start=start,
-        actions=actions,
+        start=StartClocks.using(work, wake=scheduler.wake),
+        actions=ApplyCaseAction.using(
+            work, wake=scheduler.wake, concurrency=settings.action_concurrency
+        ),
         receipts=RecordReceipt(
             cases=ports.cases, metrics=metrics, publish=shell.publish, clock=ports.clock
         ),
-        incidents=ResolveIncidentMembers(
-            policy=policy,
-            calendar=calendar,
-            cases=ports.cases,
-            index=ports.index,
-            publish=shell.publish,
-            clock=ports.clock,
-            metrics=metrics,
-        ),
+        incidents=ResolveIncidentMembers.using(work),
         policy=shell.policy(ports.clock),
         settings=settings.kafka,
         verifier=shell.verifier,
@@ -176,7 +162,12 @@ def _case_api(
         clock=ports.clock,
         published=lambda action: metrics.staff_actions.labels(action.value).inc(),
     )
-    queries = CaseQueries(cases=ports.cases, calendar=calendar, contacts=ports.contacts)
+    queries = CaseQueries(
+        cases=ports.cases,
+        calendar=calendar,
+        contacts=ports.contacts,
+        deliveries=ports.deliveries,
+    )
     api = create_case_api(desk=desk, queries=queries, staff=staff, clock=ports.clock)
     reveal = RevealContact(
         cases=ports.cases, contacts=ports.contacts, access_log=ports.access_log, clock=ports.clock

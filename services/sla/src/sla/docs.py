@@ -17,6 +17,8 @@ from contracts import (
 from servicekit.asyncapi import Published
 from servicekit.service_docs import ServiceDocs, docs_clock, docs_settings
 
+SUMMARY = "Keeps every clock of every complaint and each case's lifecycle."
+
 PUBLISHES: tuple[Published, ...] = (
     (SlaChanged, ""),
     (CaseActionTaken, "staff actions taken through its `/cases` API"),
@@ -37,9 +39,7 @@ def build(policy_dir: Path) -> AsgiFastStream:
     return create_app(SlaSettings(**docs_settings(policy_dir)), ports)
 
 
-DOCS = ServiceDocs(
-    "sla", "Keeps every clock of every complaint and each case's lifecycle.", PUBLISHES, build
-)
+DOCS = ServiceDocs("sla", SUMMARY, PUBLISHES, build)
 documented = DOCS.documented  # `faststream docs gen --factory sla.docs:documented`
 
 if __name__ == "__main__":

@@ -97,7 +97,6 @@ class CaseChange:
     assignment: tuple[str | None, str | None] | None = None  # (assignee, department) if assigned
     category: str | None = None  # a regrade's new category (its clocks re-planned on it)
     flags: tuple[FlagName, ...] | None = None  # a regrade's new flags (audiences, overlays)
-    receipts: tuple[ReceiptSummary, ...] = ()  # kept with the case by this same write
 
 
 @dataclass(frozen=True)
@@ -111,17 +110,6 @@ class ReceiptSummary:
     template: str
     status: DeliveryStatus
     at: datetime
-
-
-def newest_receipts(*sources: Sequence[ReceiptSummary]) -> list[ReceiptSummary]:
-    """One receipt per notification id, the latest by time (on a tie, the later source's),
-    oldest first: receipts kept by a change and by `record_receipts` read as one list."""
-    newest: dict[str, ReceiptSummary] = {}
-    for receipt in (r for source in sources for r in source):
-        known = newest.get(receipt.notification_id)
-        if known is None or known.at <= receipt.at:
-            newest[receipt.notification_id] = receipt
-    return sorted(newest.values(), key=lambda r: (r.at, r.notification_id))
 
 
 @dataclass(frozen=True)
@@ -210,13 +198,6 @@ class CaseStore(Protocol):
     ) -> list[tuple[datetime, Verdict]]:
         """Add a closure verdict to the complainant's record; return the whole record."""
 
-    async def record_receipts(self, receipts: Sequence[ReceiptSummary]) -> None:
-        """Keep each receipt under its case (stored or not yet); the latest write per
-        notification id wins (receipts that ride on a compare-and-set need no call here)."""
-
-    async def receipts(self, complaint_id: str) -> list[ReceiptSummary]:
-        """The receipts kept for a case, by `record_receipts` or by a change, oldest first."""
-
     async def search(
         self, query: CaseFilter, paging: CasePaging | None = None
     ) -> list[CaseSummary]:
@@ -226,6 +207,13 @@ class CaseStore(Protocol):
     async def census(self) -> list[tuple[str, str, str, str, int]]:
         """Clock counts by (clock, severity, status, outcome); outcome is on_time / late /
         overdue (running past its breach) / "" (running in time, or stopped without a goal)."""
+
+
+class CaseDeliveries(Protocol):
+    """What became of a case's notifications: the notifier's own rows (ADR 0006 addendum)."""
+
+    async def of_case(self, complaint_id: str) -> list[ReceiptSummary]:
+        """The case's settled or waiting deliveries, oldest first (none being sent)."""
 
 
 DueEntry = tuple[str, datetime, int]

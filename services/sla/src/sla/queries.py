@@ -32,6 +32,7 @@ from sla.domain import BusinessCalendar, Case, Handover, HistoryEntry
 from sla.domain.timing import measure
 from sla.ports import (
     MAX_PAGE,
+    CaseDeliveries,
     CaseFilter,
     CasePaging,
     CaseRecord,
@@ -102,6 +103,7 @@ class CaseQueries:
     cases: CaseStore
     calendar: BusinessCalendar
     contacts: ContactDirectory | None = None  # the masked contact on a case (issue 20)
+    deliveries: CaseDeliveries | None = None  # the notifier's rows (none: no notifications shown)
 
     def _local(self, moment: datetime) -> datetime:
         return self.calendar.local(moment)
@@ -121,7 +123,7 @@ class CaseQueries:
             return None
         if allowed is not None and not allowed(record):
             raise NotYourCaseError(complaint_id)
-        receipts = await self.cases.receipts(complaint_id)
+        receipts = await self.deliveries.of_case(complaint_id) if self.deliveries else []
         view = self._case_view(record, list(record.clocks), receipts, now=now)
         card = await self.contacts.card(complaint_id) if self.contacts else None
         return view.model_copy(update={"contact": ContactView.of(card)}) if card else view

@@ -11,11 +11,13 @@ from sla.casework.desk import CaseDesk
 from sla.casework.incidents import ResolveIncidentMembers
 from sla.casework.receipts import RecordReceipt
 from sla.casework.start import StartClocks
+from sla.casework.work import CaseWork
 from sla.clocks.scheduler import Scheduler as FireThresholds
 
 __all__ = [
     "ApplyCaseAction",
     "CaseDesk",
+    "CaseWork",
     "FireThresholds",
     "RecordReceipt",
     "ResolveIncidentMembers",

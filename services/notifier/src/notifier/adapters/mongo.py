@@ -19,6 +19,10 @@ SENDING = "sending"
 KEYS_PER_STATEMENT = 500
 """Keys per `_id $in` outcome statement (as many as one batch insert holds)."""
 WAITING = [SENDING, DeliveryStatus.DEFERRED.value]
+DUE_INDEX = [("status", ASCENDING), ("lease_until", ASCENDING)]
+"""The dispatcher's index: a status's rows in the order they come due."""
+PROBE = 16
+"""Rows a due poll reads first per status (most of the rows in flight are not due)."""
 
 
 class MongoNotificationLog:
@@ -34,7 +38,7 @@ class MongoNotificationLog:
     async def ensure_indexes(self) -> None:
         """Per-complaint history; the dispatcher's due query."""
         await ensure_index(self._notifications, [("complaint_id", ASCENDING)])
-        await ensure_index(self._notifications, [("status", ASCENDING), ("lease_until", ASCENDING)])
+        await ensure_index(self._notifications, DUE_INDEX)
 
     async def claim(
         self, deliveries: Sequence[Delivery], *, now: datetime, lease_until: datetime
@@ -105,19 +109,14 @@ class MongoNotificationLog:
         return {d["_id"]: d["template"] for d in docs}
 
     async def claim_due(self, *, now: datetime, lease_until: datetime, limit: int) -> list[Due]:
-        """Lease due documents in batches: one conditional `update_many` stamps a token of this
+        """Lease due documents in batches: the earliest waiting rows per status (an index walk
+        that stops at its batch), then one conditional `update_many` stamps a token of this
         call on those still due (each document atomically, so one replica wins each), and one
         `$in` read finds the ones that carry it."""
-        candidates = await find_all(
-            self._notifications,
-            {"status": {"$in": WAITING}, "lease_until": {"$lte": now}},
-            {"_id": 1},
-            sort=[("lease_until", ASCENDING)],
-            limit=limit,
-        )
-        if not candidates:
+        due = [doc for status in WAITING for doc in await self._due(status, now, limit)]
+        if not due:
             return []
-        ids = [doc["_id"] for doc in candidates]
+        ids = [doc["_id"] for doc in sorted(due, key=lambda doc: doc["lease_until"])[:limit]]
         token = uuid.uuid4().hex
         await self._notifications.update_many(
             {"_id": {"$in": ids}, "status": {"$in": WAITING}, "lease_until": {"$lte": now}},
@@ -130,16 +129,36 @@ class MongoNotificationLog:
             for doc in sorted(won, key=lambda doc: order[doc["_id"]])
         ]
 
-    async def next_due_at(self) -> datetime | None:
-        """Earliest lease or deferral end among waiting documents."""
-        docs = await find_all(
-            self._notifications,
-            {"status": {"$in": WAITING}},
+    async def _due(self, status: str, now: datetime, limit: int) -> list[Document]:
+        """The due rows of one status, earliest first: a short walk, a longer one only when
+        every row of the short one was due."""
+        size = min(limit, PROBE)
+        while True:
+            rows = await self._earliest(status, size)
+            due = [row for row in rows if row["lease_until"] <= now]
+            if len(due) < size or size >= limit:
+                return due
+            size = limit
+
+    async def _earliest(self, status: str, size: int) -> list[Document]:
+        """The `size` rows of `status` that come due first, `_id` and lease only. The equality on
+        the index's leading field and the hint make our FerretDB build walk the index in order
+        and stop at the batch (ADR 0004 fixes 4 and 9), instead of decoding every row in flight;
+        the batch is one larger than the limit so the server closes the cursor."""
+        cursor = self._notifications.find(
+            {"status": status},
             {"lease_until": 1},
             sort=[("lease_until", ASCENDING)],
-            limit=1,
+            limit=size,
+            hint=DUE_INDEX,
+            batch_size=size + 1,
         )
-        return docs[0]["lease_until"] if docs else None
+        return await cursor.to_list(None)
+
+    async def next_due_at(self) -> datetime | None:
+        """Earliest lease or deferral end among waiting documents (one row read per status)."""
+        firsts = [row["lease_until"] for s in WAITING for row in await self._earliest(s, 1)]
+        return min(firsts, default=None)
 
 
 def claim_document(delivery: Delivery, *, now: datetime, lease_until: datetime) -> Document:

@@ -19,6 +19,7 @@ from contracts import (
     SlaChange,
     SlaEventKind,
 )
+from contracts.incidents import INCIDENT_ACTOR
 from notifier.domain.intent import Intent, Origin, local_time, notification_key
 from notifier.domain.policy import STAFF, NotifierPolicy, Rule
 
@@ -28,9 +29,6 @@ _ALERTS = {
     SlaEventKind.ESCALATED,
     SlaEventKind.UPGRADED,
 }
-
-INCIDENT_ACTOR = "incident:"
-"""The actor of a member case resolved by its mass incident's close (the SLA service)."""
 
 
 @dataclass(frozen=True)

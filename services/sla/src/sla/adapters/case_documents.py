@@ -10,12 +10,10 @@ from typing import Annotated, Any
 from pydantic import Field, TypeAdapter
 
 from contracts import (
-    Audience,
     CaseActionRejected,
     CaseState,
     CaseStateChanged,
     Channel,
-    DeliveryStatus,
     Event,
     FlagName,
     LifecycleAction,
@@ -30,7 +28,7 @@ from sla.adapters.packed import pack_clock, pack_log, unpack_clock, unpack_log
 from sla.clocks.codec import clock_doc, clock_of, ms
 from sla.clocks.sheet import ClockEntry
 from sla.domain import Case, Handover, HistoryEntry
-from sla.ports import CaseChange, CaseFacts, CaseRecord, LogEntry, ReceiptSummary, Submission
+from sla.ports import CaseChange, CaseFacts, CaseRecord, LogEntry, Submission
 
 LOGGED_EVENT: TypeAdapter[Event] = TypeAdapter(
     Annotated[SlaChanged | CaseStateChanged | CaseActionRejected, Field(discriminator="type")]
@@ -225,8 +223,6 @@ def change_update(change: CaseChange) -> Document:
         fields["category"] = change.category
     if change.flags is not None:
         fields["flags"] = [f.value for f in change.flags]
-    for receipt in change.receipts:
-        fields[f"receipts.{field_key(receipt.notification_id)}"] = receipt_doc(receipt)
     update: Document = {
         "$set": fields,
         "$inc": {"version": 1},
@@ -238,31 +234,6 @@ def change_update(change: CaseChange) -> Document:
     if change.unpublished:
         update["$addToSet"] = {"unpublished": change.entry.id}
     return update
-
-
-def receipt_doc(receipt: ReceiptSummary) -> Document:
-    """A receipt as kept under its case (`receipts.<notification id>`)."""
-    return {
-        "notification_id": receipt.notification_id,
-        "audience": receipt.audience.value,
-        "channel": receipt.channel,
-        "template": receipt.template,
-        "status": receipt.status.value,
-        "at": receipt.at,
-    }
-
-
-def receipt_of(complaint_id: str, doc: Document) -> ReceiptSummary:
-    """A kept receipt back."""
-    return ReceiptSummary(
-        notification_id=doc["notification_id"],
-        complaint_id=complaint_id,
-        audience=Audience(doc["audience"]),
-        channel=doc["channel"],
-        template=doc["template"],
-        status=DeliveryStatus(doc["status"]),
-        at=doc["at"],
-    )
 
 
 def field_key(text: str) -> str:

@@ -29,7 +29,7 @@ LIST_SECONDS = 1.0
 """The longest a list read may run on the server (`maxTimeMS`), whatever budget its caller has."""
 # Fields a list row never needs (the history, the log of published events).
 _HEAVY = {"history": 0, "log": 0, "pauses": 0, "refusals": 0, "unpublished": 0, "submitted": 0}
-_HEAVY["receipts"] = 0  # the receipts the acknowledging change keeps on the case
+_HEAVY["receipts"] = 0  # receipts older cases kept (ADR 0006 addendum, 2026-12-07)
 
 
 def running_due(clocks: Iterable[ClockEntry]) -> list[datetime]:

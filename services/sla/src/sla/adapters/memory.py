@@ -16,10 +16,8 @@ from sla.ports import (
     CaseRecord,
     CaseSummary,
     DueEntry,
-    ReceiptSummary,
     Submission,
     after,
-    newest_receipts,
 )
 
 
@@ -29,8 +27,6 @@ class InMemoryCaseStore:
     def __init__(self) -> None:
         self.records: dict[str, CaseRecord] = {}
         self.verdicts: dict[str, dict[str, tuple[datetime, Verdict]]] = {}
-        self.notifications: dict[str, dict[str, ReceiptSummary]] = {}
-        self.receipts_in_cases: dict[str, dict[str, ReceiptSummary]] = {}  # kept by changes
         self.writes = 0  # compare-and-set attempts, won or lost
         self.batches = 0  # batched writes (`commit_many`)
         self.changes: dict[str, list[CaseChange]] = {}  # stored changes, for tests to inspect
@@ -72,8 +68,6 @@ class InMemoryCaseStore:
         # Built from the stored record: refusals and marks written beside the CAS are kept.
         self.records[record.complaint_id] = after(stored, change)
         self.changes.setdefault(record.complaint_id, []).append(change)
-        kept = self.receipts_in_cases.setdefault(record.complaint_id, {})
-        kept |= {r.notification_id: r for r in change.receipts}
         return True
 
     async def commit_many(self, changes: Sequence[tuple[CaseRecord, CaseChange]]) -> set[str]:
@@ -117,20 +111,6 @@ class InMemoryCaseStore:
         record = self.verdicts.setdefault(complainant_key, {})
         record.setdefault(complaint_id, (at, verdict))
         return list(record.values())
-
-    async def record_receipts(self, receipts: Sequence[ReceiptSummary]) -> None:
-        """The latest receipt per notification id, under its case."""
-        for receipt in receipts:
-            self.notifications.setdefault(receipt.complaint_id, {})[receipt.notification_id] = (
-                receipt
-            )
-
-    async def receipts(self, complaint_id: str) -> list[ReceiptSummary]:
-        """The case's receipts (kept by changes, then by `record_receipts`), oldest first."""
-        in_case = self.receipts_in_cases.get(complaint_id, {}).values()
-        return newest_receipts(
-            list(in_case), list(self.notifications.get(complaint_id, {}).values())
-        )
 
     async def search(
         self, query: CaseFilter, paging: CasePaging | None = None

@@ -1,5 +1,4 @@
-"""SLA cases in MongoDB (or FerretDB): `cases` (the unit of SLA state), `complainants` and
-`case_receipts`."""
+"""SLA cases in MongoDB (or FerretDB): `cases` (the unit of SLA state) and `complainants`."""
 
 from __future__ import annotations
 
@@ -22,8 +21,6 @@ from sla.adapters.case_documents import (
     case_document,
     change_update,
     field_key,
-    receipt_doc,
-    receipt_of,
     record_from,
     sheet_of,
     submission_doc,
@@ -36,9 +33,7 @@ from sla.ports import (
     CasePaging,
     CaseRecord,
     CaseSummary,
-    ReceiptSummary,
     Submission,
-    newest_receipts,
 )
 
 
@@ -48,9 +43,6 @@ class MongoCaseStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._cases = db["cases"]
         self._complainants = db["complainants"]
-        # Receipts live beside the case, keyed by complaint id: one may arrive before the case
-        # is stored, and an upsert into `cases` would then shadow the case's own first write.
-        self._receipts = db["case_receipts"]
 
     async def ensure_indexes(self) -> None:
         """The list's filters and order (FerretDB's local build narrows by their leading field)."""
@@ -70,7 +62,7 @@ class MongoCaseStore:
         if not wanted:
             return {}
         query = {"_id": wanted[0]} if len(wanted) == 1 else {"_id": {"$in": wanted}}
-        # The case's receipts are read by `receipts` only.
+        # Receipts kept on cases before ADR 0006's 2026-12-07 addendum are never read.
         docs = await find_all(
             self._cases, query, {"receipts": 0} if log else {"log": 0, "receipts": 0}
         )
@@ -162,32 +154,6 @@ class MongoCaseStore:
         for item in docs[0].get("verdicts", []) if docs else []:
             seen[item["complaint_id"]] = (item["at"], Verdict(item["verdict"]))
         return list(seen.values())
-
-    async def record_receipts(self, receipts: Sequence[ReceiptSummary]) -> None:
-        """One write per case; the last receipt of a batch per notification id wins."""
-        by_case: dict[str, dict[str, Document]] = {}
-        for r in receipts:
-            by_case.setdefault(r.complaint_id, {})[field_key(r.notification_id)] = receipt_doc(r)
-        ops = [
-            UpdateOne(
-                {"_id": cid},
-                {"$set": {f"receipts.{key}": doc for key, doc in kept.items()}},
-                upsert=True,
-            )
-            for cid, kept in by_case.items()
-        ]
-        if ops:
-            await write_in_chunks(self._receipts, ops)
-
-    async def receipts(self, complaint_id: str) -> list[ReceiptSummary]:
-        """The receipts the case's own changes kept, and those kept beside it (two `_id`
-        reads), the newest per notification, oldest first."""
-        sources = []
-        for collection in (self._cases, self._receipts):
-            docs = await find_all(collection, {"_id": complaint_id}, {"receipts": 1})
-            kept = (docs[0].get("receipts") or {}).values() if docs else ()
-            sources.append([receipt_of(complaint_id, r) for r in kept])
-        return newest_receipts(*sources)
 
     async def search(
         self, query: CaseFilter, paging: CasePaging | None = None

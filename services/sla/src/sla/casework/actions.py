@@ -29,7 +29,6 @@ from contracts import (
     LifecycleAction,
     Verdict,
 )
-from servicekit.clock import Clock
 from servicekit.delivery import Inbound, Rejection, decode
 from servicekit.plausible import implausible_time, out_of_range
 from sla.casework.effects import apply_effects
@@ -37,17 +36,15 @@ from sla.casework.extensions import capped_extension
 from sla.casework.keys import new_flags
 from sla.casework.lanes import in_lanes
 from sla.casework.state_events import state_event
+from sla.casework.work import CaseWork
 from sla.clocks.scheduler import earlier_entry
 from sla.domain import (
-    BusinessCalendar,
     Refusal,
-    SlaPolicy,
     Transition,
     apply_action,
     complainant_review_needed,
 )
-from sla.metrics import SlaMetrics
-from sla.ports import CaseChange, CaseRecord, CaseStore, DueIndex, LogEntry, Publish, after
+from sla.ports import CaseChange, CaseRecord, LogEntry, after
 from sla.snapshots import with_snapshots
 
 log = logging.getLogger(__name__)
@@ -125,16 +122,9 @@ def time_refusal(record: CaseRecord, action: CaseAction) -> Refusal | None:
 
 
 @dataclass
-class ApplyCaseAction:
+class ApplyCaseAction(CaseWork):
     """Drives each case through its lifecycle and keeps its clock sheet in step."""
 
-    policy: SlaPolicy
-    calendar: BusinessCalendar
-    cases: CaseStore
-    index: DueIndex
-    publish: Publish
-    clock: Clock
-    metrics: SlaMetrics
     wake: Callable[[], None]
     concurrency: int = CONCURRENCY
 

@@ -16,15 +16,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from contracts import CaseAction, Event, IncidentChange, IncidentChanged, LifecycleAction
-from servicekit.clock import Clock
+from contracts.incidents import INCIDENT_ACTOR, incident_actor
 from servicekit.delivery import Inbound, Rejection, decode
 from sla.casework.effects import apply_effects
 from sla.casework.state_events import state_event
+from sla.casework.work import CaseWork
 from sla.clocks.scheduler import earlier_entry
-from sla.domain import BusinessCalendar, Refusal, SlaPolicy
+from sla.domain import Refusal
 from sla.domain.incident_close import resolve_for_incident
-from sla.metrics import SlaMetrics
-from sla.ports import CaseChange, CaseRecord, CaseStore, DueIndex, LogEntry, Publish, after
+from sla.ports import CaseChange, CaseRecord, LogEntry, after
 from sla.snapshots import with_snapshots
 
 log = logging.getLogger(__name__)
@@ -38,24 +38,16 @@ def close_action(incident: IncidentChanged, member: str) -> CaseAction:
     return CaseAction(
         complaint_id=member,
         action=LifecycleAction.RESOLVED,
-        action_id=f"incident:{data.incident_id}:closed",
-        actor=f"incident:{data.incident_id}"[:200],
+        action_id=f"{INCIDENT_ACTOR}{data.incident_id}:closed",
+        actor=incident_actor(data.incident_id),
         occurred_at=data.closed_at or incident.time,
         result="mass incident closed by operations",  # its resolution text is for staff only
     )
 
 
 @dataclass
-class ResolveIncidentMembers:
+class ResolveIncidentMembers(CaseWork):
     """Resolves the open member cases of closed incidents."""
-
-    policy: SlaPolicy
-    calendar: BusinessCalendar
-    cases: CaseStore
-    index: DueIndex
-    publish: Publish
-    clock: Clock
-    metrics: SlaMetrics
 
     async def on_incidents(self, messages: Sequence[Inbound]) -> list[Rejection]:
         """Resolve the members of every closed incident in the batch; other changes are not

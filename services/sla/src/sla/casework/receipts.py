@@ -1,7 +1,8 @@
-"""RecordReceipt: delivery receipts are kept with their case; a delivered acknowledgement meets
-the case's acknowledge clock directly (one compare-and-set; no lifecycle or SLA event: no one
-consumes it — the customer already has the acknowledgement, and staff see it in the case). The
-case's new state goes on the compacted cases topic like every change (ADR 0011)."""
+"""RecordReceipt: a delivered acknowledgement (the receipt's typed field) meets the case's
+acknowledge clock directly (one compare-and-set; no lifecycle or SLA event: no one consumes it —
+the customer already has the acknowledgement, and staff see it in the case). The case's new state
+goes on the compacted cases topic like every change (ADR 0011). Other receipts are not copied: the
+case API reads a case's deliveries from the notifier's own rows (ADR 0006 addendum, 2026-12-07)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,6 @@ from sla.ports import (
     CaseStore,
     LogEntry,
     Publish,
-    ReceiptSummary,
     after,
 )
 from sla.snapshots import with_snapshots
@@ -52,20 +52,6 @@ class ReceiptBusyError(RuntimeError):
     """A case kept changing under the compare-and-set loop; the batch is retried."""
 
 
-def summary(sent: NotificationSent) -> ReceiptSummary:
-    """What the case keeps of a receipt (no recipient, no text)."""
-    receipt = sent.data
-    return ReceiptSummary(
-        notification_id=receipt.notification_id,
-        complaint_id=receipt.complaint_id,
-        audience=receipt.audience,
-        channel=receipt.channel,
-        template=receipt.template,
-        status=receipt.status,
-        at=sent.time,
-    )
-
-
 def acknowledges(sent: NotificationSent) -> bool:
     """A customer acknowledgement (the receipt's typed field says so) that reached the customer."""
     receipt = sent.data
@@ -76,12 +62,9 @@ def acknowledges(sent: NotificationSent) -> bool:
     )
 
 
-def acknowledged(
-    record: CaseRecord, entry_id: str, at: datetime, receipts: tuple[ReceiptSummary, ...] = ()
-) -> CaseChange | None:
-    """The case acknowledged by a receipt: state, acknowledge clock met, history, and the
-    case's `receipts` of the batch kept in the same write; None if it was acknowledged already
-    (by staff or an earlier receipt) or is past acknowledging."""
+def acknowledged(record: CaseRecord, entry_id: str, at: datetime) -> CaseChange | None:
+    """The case acknowledged by a receipt: state, acknowledge clock met, history; None if it
+    was acknowledged already (by staff or an earlier receipt) or is past acknowledging."""
     case = record.case
     if case.acknowledged or case.state not in _OPEN:
         return None
@@ -96,12 +79,12 @@ def acknowledged(
         else c
         for c in record.clocks
     )
-    return CaseChange(case=new_case, clocks=clocks, entry=LogEntry(entry_id, at), receipts=receipts)
+    return CaseChange(case=new_case, clocks=clocks, entry=LogEntry(entry_id, at))
 
 
 @dataclass
 class RecordReceipt:
-    """Keeps every receipt with its case; a delivered acknowledgement acknowledges the case."""
+    """A delivered acknowledgement acknowledges its case; other receipts change nothing here."""
 
     cases: CaseStore
     metrics: SlaMetrics
@@ -109,29 +92,18 @@ class RecordReceipt:
     clock: Clock
 
     async def on_receipts(self, messages: Sequence[Inbound]) -> list[Rejection]:
-        """One read for the acknowledged cases, their compare-and-sets batched (each keeping
-        its case's receipts of the batch too), one write for the receipts no change kept, one
-        snapshot per acknowledged case."""
+        """One read for the acknowledged cases, their compare-and-sets batched, one snapshot
+        per acknowledged case; receipts that acknowledge nothing cost no database command."""
         receipts, rejections = decode_plausible(messages, NotificationSent)
-        by_case: dict[str, list[ReceiptSummary]] = {}
-        for sent in receipts:
-            by_case.setdefault(sent.data.complaint_id, []).append(summary(sent))
         wanted: dict[str, NotificationSent] = {}
         for sent in receipts:  # the first delivered acknowledgement per case acknowledges it
             if acknowledges(sent):
                 wanted.setdefault(sent.data.complaint_id, sent)
+        if not wanted:
+            return rejections
         # The log is not needed (a receipt publishes no stored event) and is costly to read.
         known = await self.cases.load_many(list(wanted), log=False)
-        for cid in await self._acknowledge(wanted, known, by_case):
-            del by_case[cid]
-        for cid, record in known.items():  # a redelivery: what its case kept needs no copy
-            kept = {h.action_id for h in record.case.history}
-            left = [r for r in by_case.get(cid, ()) if f"receipt:{r.notification_id}" not in kept]
-            if cid in by_case and not left:
-                del by_case[cid]
-            elif left:
-                by_case[cid] = left
-        await self.cases.record_receipts([r for kept in by_case.values() for r in kept])
+        await self._acknowledge(wanted, known)
         # Acknowledged now or before (a redelivery whose snapshot may not have gone out).
         records = [r for r in known.values() if r.case.acknowledged]
         await self.publish(with_snapshots([], records, at=self.clock.now()))
@@ -141,7 +113,6 @@ class RecordReceipt:
         self,
         wanted: dict[str, NotificationSent],
         known: dict[str, CaseRecord],
-        by_case: dict[str, list[ReceiptSummary]],
     ) -> list[str]:
         """Acknowledge the cases of `wanted` in batched compare-and-sets, again on a fresh read
         for those another writer changed meanwhile; the ids acknowledged now (`known` updated
@@ -153,9 +124,9 @@ class RecordReceipt:
             for cid, sent in pending.items():
                 record = known.get(cid)
                 if record is None:
-                    continue  # never classified here (or not a complaint): kept beside it
+                    continue  # never classified here (or not a complaint)
                 entry_id = f"receipt:{sent.data.notification_id}"
-                change = acknowledged(record, entry_id, sent.time, tuple(by_case[cid]))
+                change = acknowledged(record, entry_id, sent.time)
                 if change is not None:
                     changes.append((record, change))
             won = await self.cases.commit_many(changes)

@@ -19,20 +19,17 @@ from contracts import (
     SlaChanged,
     SlaEventKind,
 )
-from servicekit.clock import Clock
 from servicekit.delivery import Inbound, Rejection
 from servicekit.plausible import decode_plausible
+from sla.casework.work import CaseWork
 from sla.clocks.scheduler import due_entry
 from sla.clocks.sheet import ClockEntry, Threshold, entry_of
 from sla.domain import (
-    BusinessCalendar,
-    SlaPolicy,
     deadlines_at_receipt,
     open_case,
     severity_upgrade_due,
 )
-from sla.metrics import SlaMetrics
-from sla.ports import CaseFacts, CaseRecord, CaseStore, DueIndex, LogEntry, Publish
+from sla.ports import CaseFacts, CaseRecord, LogEntry
 from sla.snapshots import with_snapshots
 
 SOURCE = "/complaints/sla"
@@ -67,16 +64,9 @@ def state_without_clocks(data: ClassifiedComplaint) -> CaseState | None:
 
 
 @dataclass
-class StartClocks:
+class StartClocks(CaseWork):
     """Inserts one case document per new complaint (clock sheet included) and announces it."""
 
-    policy: SlaPolicy
-    calendar: BusinessCalendar
-    cases: CaseStore
-    index: DueIndex
-    publish: Publish
-    clock: Clock
-    metrics: SlaMetrics
     wake: Callable[[], None]
 
     async def on_classified(self, messages: Sequence[Inbound]) -> list[Rejection]:

@@ -8,7 +8,6 @@ package sqlite
 import (
 	"database/sql"
 	"encoding/json"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -23,23 +22,6 @@ import (
 func localTable(t *testing.T) (*sql.DB, *metadata.Collection) {
 	t.Helper()
 
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "t.sqlite"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-
-	// The statements FerretDB's registry runs for a collection with one secondary index.
-	for _, q := range []string{
-		`CREATE TABLE "t" (_ferretdb_sjson TEXT NOT NULL CHECK(_ferretdb_sjson != '')) STRICT`,
-		`CREATE UNIQUE INDEX "t__id_" ON "t" (_ferretdb_sjson->"_id")`,
-		`CREATE INDEX "t_key" ON "t" (_ferretdb_sjson->"complainant_key")`,
-	} {
-		if _, err = db.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-
 	var docs []*types.Document
 	for i, key := range []string{"k-1", "k-1", "k-2", "k-3"} {
 		id := "c-" + string(rune('0'+i))
@@ -48,22 +30,9 @@ func localTable(t *testing.T) (*sql.DB, *metadata.Collection) {
 	}
 	docs = append(docs, must.NotFail(types.NewDocument("_id", "投诉-9", "complainant_key", "k-9")))
 
-	q, args, err := prepareInsertStatement("t", false, docs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err = db.Exec(q, args...); err != nil {
-		t.Fatal(err)
-	}
+	key := []metadata.IndexKeyPair{{Field: "complainant_key"}}
 
-	meta := &metadata.Collection{Name: "t", TableName: "t", Settings: metadata.Settings{
-		Indexes: []metadata.IndexInfo{
-			{Name: "_id_", Key: []metadata.IndexKeyPair{{Field: "_id"}}, Unique: true},
-			{Name: "key", Key: []metadata.IndexKeyPair{{Field: "complainant_key"}}},
-		},
-	}}
-
-	return db, meta
+	return ferretTable(t, "t", []metadata.IndexInfo{{Name: "key", Key: key}}, docs)
 }
 
 // selected returns the `_id`s the WHERE clause selects, sorted, and the query plan.

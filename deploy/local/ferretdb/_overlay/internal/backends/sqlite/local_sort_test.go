@@ -6,7 +6,6 @@ package sqlite
 import (
 	"database/sql"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -20,23 +19,6 @@ import (
 func localCases(t *testing.T) (*sql.DB, *metadata.Collection) {
 	t.Helper()
 
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(t.TempDir(), "c.sqlite"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = db.Close() })
-
-	for _, q := range []string{
-		`CREATE TABLE "c" (_ferretdb_sjson TEXT NOT NULL CHECK(_ferretdb_sjson != '')) STRICT`,
-		`CREATE UNIQUE INDEX "c__id_" ON "c" (_ferretdb_sjson->"_id")`,
-		`CREATE INDEX "c_order" ON "c" (_ferretdb_sjson->"received_at", _ferretdb_sjson->"_id")`,
-		`CREATE INDEX "c_state" ON "c" (_ferretdb_sjson->"state", _ferretdb_sjson->"received_at", _ferretdb_sjson->"_id")`,
-	} {
-		if _, err = db.Exec(q); err != nil {
-			t.Fatal(err)
-		}
-	}
-
 	var docs []*types.Document
 	for i := 0; i < 300; i++ {
 		// received_at repeats, so the _id decides within a millisecond; inserted out of order
@@ -46,24 +28,13 @@ func localCases(t *testing.T) (*sql.DB, *metadata.Collection) {
 		docs = append(docs, must.NotFail(types.NewDocument("_id", id, "received_at", int64(at), "state", state)))
 	}
 
-	q, args, err := prepareInsertStatement("c", false, docs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err = db.Exec(q, args...); err != nil {
-		t.Fatal(err)
-	}
-
 	order := []metadata.IndexKeyPair{{Field: "received_at"}, {Field: "_id"}}
-	meta := &metadata.Collection{Name: "c", TableName: "c", Settings: metadata.Settings{
-		Indexes: []metadata.IndexInfo{
-			{Name: "_id_", Key: []metadata.IndexKeyPair{{Field: "_id"}}, Unique: true},
-			{Name: "order", Key: order},
-			{Name: "state", Key: append([]metadata.IndexKeyPair{{Field: "state"}}, order...)},
-		},
-	}}
+	indexes := []metadata.IndexInfo{
+		{Name: "order", Key: order},
+		{Name: "state", Key: append([]metadata.IndexKeyPair{{Field: "state"}}, order...)},
+	}
 
-	return db, meta
+	return ferretTable(t, "c", indexes, docs)
 }
 
 func sortDoc() *types.Document {

@@ -65,6 +65,23 @@ func reader(t *testing.T, db *sql.DB) func() {
 	return func() { _ = tx.Rollback() }
 }
 
+// writeUnderReaders writes rounds × n rows under readers always overlapping: each starts
+// before the previous one ends, so SQLite's own automatic checkpoint never finds a moment to
+// restart the log. The last reader stays open until the returned func is called.
+func writeUnderReaders(t *testing.T, db *sql.DB, rounds, n int) func() {
+	t.Helper()
+
+	done := reader(t, db)
+	for range rounds {
+		write(t, db, n)
+		next := reader(t, db)
+		done()
+		done = next
+	}
+
+	return done
+}
+
 func walSize(t *testing.T, file string) int64 {
 	t.Helper()
 
@@ -79,15 +96,7 @@ func walSize(t *testing.T, file string) int64 {
 func TestLocalOverlappingReadersKeepTheLogGrowingUntilTruncated(t *testing.T) {
 	db, file := walDB(t)
 
-	// Readers always overlapping: each starts before the previous one ends, so SQLite's own
-	// automatic checkpoint never finds a moment to restart the log.
-	done := reader(t, db)
-	for range 6 {
-		write(t, db, 1000)
-		next := reader(t, db)
-		done()
-		done = next
-	}
+	done := writeUnderReaders(t, db, 6, 1000)
 
 	grown := walSize(t, file)
 	if grown < 5<<20 {
@@ -135,14 +144,7 @@ func TestLocalDatabaseFile(t *testing.T) {
 func TestLocalCheckpointerBoundsTheLogAndStopsWithTheDatabase(t *testing.T) {
 	db, file := walDB(t)
 
-	done := reader(t, db)
-	for range 8 {
-		write(t, db, 500)
-		next := reader(t, db)
-		done()
-		done = next
-	}
-	done()
+	writeUnderReaders(t, db, 8, 500)()
 
 	stopped := make(chan struct{})
 	go func() {
