@@ -21,7 +21,6 @@ from contracts import (
     CaseState,
     CaseUpdated,
     Channel,
-    ClassifiedComplaint,
     ClockName,
     ComplaintClassified,
     CustomerTier,
@@ -60,6 +59,7 @@ from sla.privacy.api import add_privacy_routes
 from sla.privacy.reveal import RevealContact
 from sla.queries import CaseQueries
 from sla.settings import Role, StaffKey
+from tests._builders.decisions import decision
 from tests._builders.doubles import E, FlakyPublisher
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
@@ -181,22 +181,14 @@ def classified(
     complainant_key: str | None = None,
 ) -> ComplaintClassified:
     """A classifier decision received at RECEIVED."""
-    data = ClassifiedComplaint(
-        complaint_id=cid,
-        complainant_key=complainant_key,
+    return decision(
+        cid,
+        at=RECEIVED,
         channel=Channel.HOTLINE,
-        received_at=RECEIVED,
         kind=kind,
-        category="billing/overcharge" if kind is Kind.COMPLAINT else None,
-        severity=severity if kind is Kind.COMPLAINT else None,
-        confidence=0.9,
-        model_version="test",
-        policy="telecom",
-        policy_version="test",
+        severity=severity,
         duplicate_of=duplicate_of,
-    )
-    return ComplaintClassified.build(
-        data=data, subject=cid, source="/complaints/classifier", time=RECEIVED, cause=cid
+        complainant_key=complainant_key,
     )
 
 

@@ -26,10 +26,7 @@ SCRIPTS = {"traditional": None, "simplified": opencc.OpenCC("t2s")}
 EXAMPLES = [*all_examples(), Example(id="carrier-alone", text=CARRIER.format("我说"))]
 RANK = {"P1": 1, "P2": 2, "P3": 3, "P4": 4}
 # Known misses, by the example's words, each with why; strict, so a fix shows as XPASS → fail.
-KNOWN_MISSES = {
-    "套餐資費": "the model reads 套餐 as marketing; 套餐资费 is in the billing lexicon but the "
-    "training data has too few billing lines about a plan's price to outweigh it (retrain)",
-}
+KNOWN_MISSES: dict[str, str] = {}
 
 
 def _param(example: Example) -> Any:

@@ -147,6 +147,25 @@ EXAMPLES: list[Example] = [
         {"media"},
         set(),
     ),
+    (
+        "journalist-came-along",
+        "walk_in",
+        "报社的记者跟我们几个邻居一起过来了，正在大厅里等着",
+        "complaint",
+        "P2",
+        {"media"},
+        set(),
+    ),
+    (
+        "journalist-waiting",
+        "hotline",
+        "电视台的人已经在楼下等着采访你们领导了，网到现在都没修好",
+        "complaint",
+        "P2",
+        {"media"},
+        set(),
+    ),
+    ("money-lost-question", "app", "问一下我这个月咋多扣了二十元", "complaint", "P4", set(), set()),
 ]
 
 

@@ -93,8 +93,7 @@ def test_staff_keys_cover_every_person_and_role() -> None:
     assert Counter(s.role.value for s in staff.values()) == {"handler": 5, "lead": 1, "manager": 1}
 
 
-async def test_every_script_plays_out_through_the_case_api(sla_rig: Rig) -> None:
-    rig = sla_rig
+async def test_every_script_plays_out_through_the_case_api(rig: Rig) -> None:
     ids = cids(len(PATTERN))
     await rig.classified(*(classified(cid=cid, severity=Severity.P4) for cid in ids))
     demo = StaffDemo(CALENDAR, scale=100_000.0, origin=RECEIVED)

@@ -20,7 +20,6 @@ from contracts import (
     CaseStateChanged,
     CaseTransition,
     Channel,
-    ClassifiedComplaint,
     ClockName,
     ComplaintClassified,
     DeadlineView,
@@ -59,6 +58,7 @@ from notifier.sender import RetryPolicy, Sender
 from notifier.service import Notifier
 from servicekit.clock import FakeClock
 from servicekit.delivery import Inbound
+from tests._builders.decisions import decision
 from tests._builders.doubles import FlakyPublisher
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
@@ -282,22 +282,8 @@ def classified(
     flags: Sequence[FlagName] = (),
 ) -> ComplaintClassified:
     """A classification decision for `cid`."""
-    data = ClassifiedComplaint(
-        complaint_id=cid,
-        channel=Channel.SMS,
-        received_at=NOW,
-        kind=kind,
-        severity=severity if kind is Kind.COMPLAINT else None,
-        category="billing/overcharge" if kind is Kind.COMPLAINT else None,
-        flags=[Flag(name=f) for f in flags],
-        confidence=0.9,
-        model_version="test",
-        policy="telecom",
-        policy_version="test",
-    )
-    return ComplaintClassified.build(
-        data=data, subject=cid, source="/complaints/classifier", time=NOW, cause=cid
-    )
+    flagged = [Flag(name=f) for f in flags]
+    return decision(cid, at=NOW, channel=Channel.SMS, kind=kind, severity=severity, flags=flagged)
 
 
 def state_changed(

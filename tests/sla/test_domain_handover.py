@@ -4,26 +4,22 @@ from __future__ import annotations
 
 import itertools
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from contracts import CaseAction, CaseState, Channel, ClockName, LifecycleAction, Severity
 from sla.domain import (
-    BusinessCalendar,
     Case,
     Refusal,
-    SlaPolicy,
     Transition,
     apply_action,
     deadlines_starting,
     open_case,
 )
+from tests._builders.sla import CALENDAR as CAL
+from tests._builders.sla import POLICY
 
-POLICIES = Path(__file__).resolve().parents[2] / "policies"
 SH = ZoneInfo("Asia/Shanghai")
-CAL = BusinessCalendar.load(policy_dir=POLICIES)
-POLICY = SlaPolicy.load(policy_dir=POLICIES)
 A = LifecycleAction
 T0 = datetime(2026, 11, 20, 10, tzinfo=SH)  # a Friday
 _ids = itertools.count()

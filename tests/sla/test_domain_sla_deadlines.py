@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -27,11 +26,10 @@ from sla.domain import (
     start_clocks,
     target_at,
 )
+from tests._builders.sla import CALENDAR as CAL
+from tests._builders.sla import POLICIES, POLICY
 
-POLICIES = Path(__file__).resolve().parents[2] / "policies"
 SH = ZoneInfo("Asia/Shanghai")
-CAL = BusinessCalendar.load(policy_dir=POLICIES)
-POLICY = SlaPolicy.load(policy_dir=POLICIES)
 C, P = ClockName, Severity
 
 moments = st.datetimes(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,21 +22,18 @@ from contracts import (
     Verdict,
 )
 from sla.domain import (
-    BusinessCalendar,
     Case,
     Refusal,
-    SlaPolicy,
     Transition,
     apply_action,
     complainant_review_needed,
     open_case,
     pause_cap_ends_at,
 )
+from tests._builders.sla import CALENDAR as CAL
+from tests._builders.sla import POLICY
 
-POLICIES = Path(__file__).resolve().parents[2] / "policies"
 SH = ZoneInfo("Asia/Shanghai")
-CAL = BusinessCalendar.load(policy_dir=POLICIES)
-POLICY = SlaPolicy.load(policy_dir=POLICIES)
 S, A = CaseState, LifecycleAction
 _ids = itertools.count()
 T0 = datetime(2026, 3, 9, 10, tzinfo=SH)  # a Monday

@@ -18,12 +18,16 @@ from tests._builders.hostile import Entry, assert_dead_letters, payload
 from tests._builders.hostile_classifier import ClassifierTarget
 from tests._builders.hostile_intake import IntakeTarget
 from tests._builders.hostile_notifier import NotifierTarget
+from tests._builders.hostile_sla import SlaTarget
 from tests._builders.topic_target import TopicTarget
 
-TARGETS: tuple[TopicTarget, ...] = (IntakeTarget(), ClassifierTarget(), NotifierTarget())
+TARGETS: tuple[TopicTarget, ...] = (
+    IntakeTarget(),
+    ClassifierTarget(),
+    SlaTarget(),
+    NotifierTarget(),
+)
 ELSEWHERE: dict[str, set[Topic]] = {
-    # tests/sla/test_hostile_topics.py until the SLA's target joins TARGETS (issue 19).
-    "sla": {Topic.CLASSIFIED, Topic.NOTIFICATION_SENT, Topic.LIFECYCLE, Topic.INCIDENTS},
     # tests/classifier/test_regrade.py (the regrade consumer: other actions, malformed events,
     # unknown complaints) until a classifier lifecycle target joins TARGETS.
     "classifier": {Topic.LIFECYCLE},

@@ -8,8 +8,9 @@ from faststream.kafka import KafkaBroker
 
 from contracts import Topic
 from intake.service import Intake
-from servicekit.delivery import DeliveryPolicy, Inbound, Rejection, consume
+from servicekit.delivery import DeliveryPolicy, Inbound, Rejection
 from servicekit.settings import KafkaSettings
+from servicekit.subscriptions import subscribe
 
 GROUP = "intake"
 
@@ -23,11 +24,10 @@ def register(
         """Validate, normalise and store raw channel messages; publish the accepted ones."""
         return await intake.take(messages)
 
-    consume(
+    subscribe(
         broker,
-        topic=Topic.RAW,
         group=GROUP,
         settings=settings,
         policy=policy,
-        handler=on_raw_complaints,
+        handlers={Topic.RAW: on_raw_complaints},
     )

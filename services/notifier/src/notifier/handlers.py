@@ -8,9 +8,10 @@ from faststream.kafka import KafkaBroker
 
 from contracts import Topic
 from notifier.service import Notifier
-from servicekit.delivery import DeliveryPolicy, Inbound, Rejection, consume
+from servicekit.delivery import DeliveryPolicy, Inbound, Rejection
 from servicekit.settings import KafkaSettings
-from servicekit.signing import WRITER, Verifier
+from servicekit.signing import Verifier
+from servicekit.subscriptions import subscribe
 
 GROUP = "notifier"
 
@@ -45,11 +46,16 @@ def register(
         """Tell operations of incidents; give each affected customer one notice."""
         return await notifier.on_incidents(messages)
 
-    for topic, handler in (
-        (Topic.CLASSIFIED, on_complaints_classified),
-        (Topic.SLA, on_sla_changed),
-        (Topic.LIFECYCLE, on_case_lifecycle),
-        (Topic.INCIDENTS, on_incident_changed),
-    ):
-        owned = verifier.only_from(WRITER[topic], handler) if topic in WRITER else handler
-        consume(broker, topic=topic, group=GROUP, settings=settings, policy=policy, handler=owned)
+    subscribe(
+        broker,
+        group=GROUP,
+        settings=settings,
+        policy=policy,
+        verifier=verifier,
+        handlers={
+            Topic.CLASSIFIED: on_complaints_classified,
+            Topic.SLA: on_sla_changed,
+            Topic.LIFECYCLE: on_case_lifecycle,
+            Topic.INCIDENTS: on_incident_changed,
+        },
+    )

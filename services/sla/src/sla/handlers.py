@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from faststream.kafka import KafkaBroker
 
 from contracts import Topic
-from servicekit.delivery import DeliveryPolicy, Inbound, Rejection, consume
+from servicekit.delivery import DeliveryPolicy, Inbound, Rejection
 from servicekit.settings import KafkaSettings
-from servicekit.signing import WRITER, Verifier
+from servicekit.signing import Verifier
+from servicekit.subscriptions import subscribe
 from sla.casework.actions import ApplyCaseAction
 from sla.casework.incidents import ResolveIncidentMembers
 from sla.casework.receipts import RecordReceipt
@@ -53,35 +54,16 @@ def register(
         """Resolve the open member cases of closed incidents."""
         return await incidents.on_incidents(messages)
 
-    consume(
+    subscribe(
         broker,
-        topic=Topic.INCIDENTS,
         group=GROUP,
         settings=settings,
         policy=policy,
-        handler=verifier.only_from(WRITER[Topic.INCIDENTS], on_complaints_incidents),
-    )
-    consume(
-        broker,
-        topic=Topic.CLASSIFIED,
-        group=GROUP,
-        settings=settings,
-        policy=policy,
-        handler=on_complaints_classified,
-    )
-    consume(
-        broker,
-        topic=Topic.NOTIFICATION_SENT,
-        group=GROUP,
-        settings=settings,
-        policy=policy,
-        handler=verifier.only_from(WRITER[Topic.NOTIFICATION_SENT], on_notifications_sent),
-    )
-    consume(
-        broker,
-        topic=Topic.LIFECYCLE,
-        group=GROUP,
-        settings=settings,
-        policy=policy,
-        handler=verifier.only_from(WRITER[Topic.LIFECYCLE], on_complaints_lifecycle),
+        verifier=verifier,
+        handlers={
+            Topic.INCIDENTS: on_complaints_incidents,
+            Topic.CLASSIFIED: on_complaints_classified,
+            Topic.NOTIFICATION_SENT: on_notifications_sent,
+            Topic.LIFECYCLE: on_complaints_lifecycle,
+        },
     )

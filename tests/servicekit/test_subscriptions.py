@@ -1,0 +1,54 @@
+"""servicekit.subscriptions.subscribe: each topic in order, signed where one service owns it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pytest
+from faststream.kafka import KafkaBroker
+from prometheus_client import CollectorRegistry
+
+from contracts import Topic
+from servicekit.asyncapi import subscriptions
+from servicekit.delivery import Inbound, Rejection
+from servicekit.settings import KafkaSettings
+from servicekit.signing import SigningSettings, Verifier
+from servicekit.subscriptions import subscribe
+from tests._builders.delivery import policy
+
+
+async def on_batch(messages: Sequence[Inbound]) -> Sequence[Rejection]:
+    """Handle nothing."""
+    return []
+
+
+def test_every_topic_is_subscribed_in_order_in_the_group() -> None:
+    broker = KafkaBroker()
+    delivery, _ = policy(CollectorRegistry())
+    verifier = Verifier.of(SigningSettings(dev_keys=True))
+    handlers = {Topic.CLASSIFIED: on_batch, Topic.LIFECYCLE: on_batch}
+    subscribe(
+        broker,
+        group="sla",
+        settings=KafkaSettings(),
+        policy=delivery,
+        verifier=verifier,
+        handlers=handlers,
+    )
+    found = [(s.group, s.topic, s.description) for s in subscriptions("sla", broker)]
+    assert found == [
+        ("sla", Topic.CLASSIFIED, "Handle nothing."),
+        ("sla", Topic.LIFECYCLE, "Handle nothing."),
+    ]
+
+
+def test_an_owned_topic_without_a_verifier_is_refused() -> None:
+    delivery, _ = policy(CollectorRegistry())
+    with pytest.raises(ValueError, match="sla's signed records"):
+        subscribe(
+            KafkaBroker(),
+            group="notifier",
+            settings=KafkaSettings(),
+            policy=delivery,
+            handlers={Topic.SLA: on_batch},
+        )
