@@ -108,7 +108,7 @@ bench-scale: stack-up ## the same bench with two replicas per service (docs/scal
 bench-classifier: venv ## classifier throughput on one core (target ≥ 3,000/s)
 	@$(VENV)/bin/python bench/classifier_throughput.py
 
-bench-sla: stack-up ## SLA scheduler firing lag with 1,000,000 open deadlines (p99 ≤ 1 s)
+bench-sla: stack-up ## SLA scheduler firing lag with 1,000,000 open clocks (p99 ≤ 1 s)
 	@$(VENV)/bin/python bench/sla_scheduler.py
 
 soak: stack-up ## 30 min at 100 complaints/s with staff actions: memory, database size, lag each minute

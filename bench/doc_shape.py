@@ -11,7 +11,7 @@ SLA runs on them and prints the server's CPU (from /proc, so robust on a shared 
 - `cas`: single compare-and-sets on (`_id`, `version`): `$set` the sheet, `$push` a log entry;
 - `scan`: `find {}` with a projection (the census), every case.
 
-Shapes: `nested` (as stored until ADR 0022), `short` (the same documents with 1–2 letter keys),
+Shapes: `nested` (as stored until ADR 0023), `short` (the same documents with 1–2 letter keys),
 `strings` (each entry one JSON
 string), `string` (the whole sheet one JSON string; the log an array of strings), `binary` (as
 `string`, but BSON binary).

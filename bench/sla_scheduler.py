@@ -1,7 +1,8 @@
 """Scheduler firing lag with a million open clocks in the real local FerretDB, two replicas.
 
-Loads `--open` cases whose clock falls due over the next 30 days (the backlog every round must
-not scan): each a case document with its clock sheet, and one due-index entry. Then, for
+Loads cases until they hold `--open` open clocks (`sla_backlog`: each case the sheet a real open
+case starts with — four to six running clocks — and its due-index entry; receipts spread over the
+next 30 days, the backlog every round must not scan), printing progress. Then, for
 `--seconds`, adds `--rate` cases per second whose clock is due 2–6 s ahead (warnings at 50 and
 80 %, breach at 100 %) the way StartClocks does (due-index entries, one batch insert), and runs
 two real `Scheduler` replicas over `MongoCaseStore` and `MongoDueIndex` in this process; halfway
@@ -10,7 +11,8 @@ breach. None may be missed. A threshold is recorded once (its case's compare-and
 never fired twice; its event may reach Kafka twice under the SAME id only if a replica dies after
 publishing and before confirming it (consumers drop the repeat): counted as "repeated". Ends:
 
-    sla-scheduler: N open, F fired, lag p50 A ms, p99 B ms, max C ms, missed M, repeated R
+    sla-scheduler: N open clocks in C cases, F fired, lag p50 A ms, p99 B ms, max C ms,
+      missed M, repeated R
 
 The goal (issue 5, kept by issue 14) is p99 ≤ 1 s. Needs the local stack (`make stack-up`).
 """
@@ -30,20 +32,20 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
+from sla_backlog import Backlog, found, load
 
 from contracts import Audience, Channel, ClockName, Event, Severity, SlaChange
 from servicekit.clock import SystemClock
 from servicekit.mongo import Document
-from sla.adapters.case_documents import case_document
 from sla.adapters.mongo_cases import MongoCaseStore
-from sla.adapters.slots import MongoDueIndex, SlotIndex, encode, slot_key
+from sla.adapters.slots import MongoDueIndex
+from sla.casework.start import StartClocks
 from sla.clocks.scheduler import Scheduler, due_entry
 from sla.clocks.sheet import ClockEntry, Threshold
 from sla.domain import BusinessCalendar, SlaPolicy, open_case
 from sla.metrics import SlaMetrics
 from sla.ports import CaseFacts, CaseRecord
 
-INSERT_BATCH = 1_000
 POLICIES = Path(__file__).resolve().parents[1] / "policies"
 LEASE = timedelta(seconds=5)  # how long a killed replica's unpublished firings wait
 
@@ -67,38 +69,6 @@ def make(i: int, due: datetime, started: datetime, prefix: str) -> CaseRecord:
     )
     facts = CaseFacts(cid, started, Channel.HOTLINE, (), Severity.P3)
     return CaseRecord(facts, open_case(severity=Severity.P3), 0, clocks=(clock,))
-
-
-async def load_backlog(db: object, *, count: int, width: int) -> float:
-    """Bulk-load `count` cases due over 30 days, with their slot entries; returns seconds."""
-    cases = db["cases"]  # type: ignore[index]
-    slots = db["deadline_slots"]  # type: ignore[index]
-    index = SlotIndex(db, width=width)  # type: ignore[arg-type]
-    now = datetime.now(UTC)
-    start = time.perf_counter()
-    entries: dict[int, list[str]] = {}
-    rng = random.Random(7)
-    for first in range(0, count, INSERT_BATCH):
-        batch = []
-        for i in range(first, min(first + INSERT_BATCH, count)):
-            due = now + timedelta(hours=1) + timedelta(seconds=rng.uniform(0, 30 * 86_400))
-            record = make(i, due, now, "BK")
-            batch.append(case_document(record))
-            entry = due_entry(record.complaint_id, record.clocks)
-            assert entry is not None  # noqa: S101
-            entries.setdefault(index.slot_of(entry[1]), []).append(encode(entry))
-        await cases.insert_many(batch, ordered=False)
-        done = first + len(batch)
-        if done % 50_000 == 0 or done == count:
-            rate = done / (time.perf_counter() - start)
-            print(f"  backlog {done:,}/{count:,} cases ({rate:,.0f}/s)", file=sys.stderr)
-    docs = [{"_id": slot_key(slot), "e": values} for slot, values in sorted(entries.items())]
-    for first in range(0, len(docs), INSERT_BATCH):
-        await slots.insert_many(docs[first : first + INSERT_BATCH], ordered=False)
-    watermark = {"$setOnInsert": {"slot": index.slot_of(now)}}
-    await db["scheduler_state"].update_one({"_id": "watermark"}, watermark, upsert=True)  # type: ignore[index]
-    print(f"  {len(docs):,} slots", file=sys.stderr)
-    return time.perf_counter() - start
 
 
 async def feed(
@@ -161,6 +131,20 @@ class Tally:
                     self.lags[event.id] = (fired_at - data.due_at).total_seconds()
 
 
+def starter(db: object) -> StartClocks:
+    """StartClocks over the real store: it builds the backlog's cases as the service would."""
+    return StartClocks(
+        policy=SlaPolicy.load(policy_dir=POLICIES),
+        calendar=BusinessCalendar.load(policy_dir=POLICIES),
+        cases=MongoCaseStore(db),  # type: ignore[arg-type]
+        index=MongoDueIndex(db, settle=timedelta(seconds=10)),  # type: ignore[arg-type]
+        publish=Tally("-").publish,  # never called: the loader writes the cases itself
+        clock=SystemClock(),
+        metrics=SlaMetrics(CollectorRegistry()),
+        wake=lambda: None,
+    )
+
+
 def replica(db: object, owner: str, publish: Tally) -> tuple[Scheduler, MongoDueIndex]:
     """One scheduler replica, with its own view of the due index."""
     index = MongoDueIndex(db, width=10, settle=timedelta(seconds=10))  # type: ignore[arg-type]
@@ -195,13 +179,16 @@ async def main() -> int:
     )
     name = args.database or f"bench_sla_{uuid.uuid4().hex[:8]}"
     db = client[name]
-    have = await db["cases"].estimated_document_count()
-    if have >= args.open:
-        print(f"sla-scheduler: reusing {have:,} cases in {name}", file=sys.stderr)
+    backlog: Backlog | None = await found(db)
+    if backlog is not None and backlog.clocks >= args.open:
+        print(
+            f"sla-scheduler: reusing {backlog.clocks:,} open clocks in {backlog.cases:,} cases "
+            f"in {name}",
+            file=sys.stderr,
+        )
     else:
         print(f"sla-scheduler: loading {args.open:,} open clocks into {name}…", file=sys.stderr)
-        load_s = await load_backlog(db, count=args.open, width=10)
-        print(f"  loaded in {load_s:,.0f} s", file=sys.stderr)
+        backlog = await load(db, starter(db), clocks=args.open, width=10)
 
     run = "".join(random.choice("ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(2))  # this run's ids
     tally = Tally(run)
@@ -237,7 +224,8 @@ async def main() -> int:
     repeated = sum(n - 1 for n in tally.published.values())
     print(f"  added {added:,} due cases, {len(breaches):,} breaches fired", file=sys.stderr)
     print(
-        f"sla-scheduler: {args.open:,} open, {len(breaches):,} fired, "
+        f"sla-scheduler: {backlog.clocks:,} open clocks in {backlog.cases:,} cases, "
+        f"{len(breaches):,} fired, "
         f"lag p50 {p50:,.0f} ms, p99 {p99:,.0f} ms, max {worst:,.0f} ms, "
         f"missed {missed}, repeated {repeated}"
     )

@@ -23,13 +23,10 @@ from contracts import (
     Channel,
     ClockName,
     ComplaintClassified,
-    CustomerTier,
     DeliveryStatus,
     Event,
     IncidentChange,
     IncidentChanged,
-    IncidentCounts,
-    IncidentRecord,
     Kind,
     LifecycleAction,
     NotificationReceipt,
@@ -61,6 +58,7 @@ from sla.queries import CaseQueries
 from sla.settings import Role, StaffKey
 from tests._builders.decisions import decision
 from tests._builders.doubles import E, FlakyPublisher
+from tests._builders.incidents import incident
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 POLICY = SlaPolicy.load(policy_dir=POLICIES)
@@ -450,25 +448,16 @@ def incident_closed(
     resolution: str | None = "基站电源已恢复",
 ) -> IncidentChanged:
     """The classifier's signed-off `closed` change of INCIDENT_ID at AT, naming MEMBERS."""
-    record = IncidentRecord(
+    return incident(
+        IncidentChange.CLOSED,
+        members,
         incident_id=incident_id,
-        change=IncidentChange.CLOSED,
         sequence=4,
-        category="network/no_signal",
-        issue_key="network/no_signal|*",
-        opened_by="ordinary",
+        at=at,
+        cause="c4",
         opened_with=3,
         first_seen=RECEIVED,
         last_seen=RECEIVED + timedelta(minutes=5),
-        counts=IncidentCounts(
-            total=len(members),
-            by_channel={Channel.HOTLINE: len(members)},
-            by_tier={CustomerTier.STANDARD: len(members)},
-        ),
-        member_ids=members,
         resolution=resolution,
         closed_at=at,
-    )
-    return IncidentChanged.build(
-        data=record, subject=incident_id, source="/complaints/classifier", time=at, cause="c4"
     )

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import httpx
 
-from classifier.domain import Classifier
+from classifier.domain import Classifier, IncidentKey
 from contracts import IncidentChange
 from tests._builders.classifier import (
     INCIDENT_HANDLER,
@@ -139,3 +139,31 @@ async def test_merge_folds_a_billing_incident_into_another_and_closes_it(
     assert grown.data.change is IncidentChange.GROWN
     assert set(moved) <= set(grown.data.member_ids)
     assert grown.data.added_ids == []  # told under the merged incident: nobody is told again
+
+
+async def test_a_new_burst_after_the_close_opens_a_new_incident(telecom: Classifier) -> None:
+    rig = Rig(telecom)
+    await opened(rig)
+    async with client(rig) as api:
+        headers = {"X-Api-Key": LEAD}
+        [row] = (await api.get("/incidents", headers=headers)).json()
+        closed = await api.post(
+            f"/incidents/{row['ref']}/close", json={"resolution": "已恢复"}, headers=headers
+        )
+        assert closed.status_code == 200, closed.text
+        closed_id = rig.publisher.incidents()[-1].data.incident_id
+        before = len(rig.publisher.incidents())
+        # The outage comes back within the same half hour: twenty new customers.
+        again = [outage(i, minute=7.0 + (i - 30) * 0.25) for i in range(30, 50)]
+        for start in range(0, len(again), 8):
+            await rig.take(*again[start : start + 8])
+        listed = (await api.get("/incidents?state=open", headers=headers)).json()
+    [event] = rig.publisher.incidents()[before:]
+    record = event.data
+    assert record.change is IncidentChange.OPENED
+    assert record.incident_id != closed_id
+    assert IncidentKey.parse(record.incident_id).issue == IncidentKey.parse(closed_id).issue
+    assert sorted(record.member_ids) == sorted(e.data.complaint_id for e in again)
+    assert [r["members"] for r in listed] == [20]
+    decided = {e.data.complaint_id: e.data for e in rig.publisher.classified()}
+    assert {decided[e.data.complaint_id].incident_id for e in again[-1:]} == {record.incident_id}

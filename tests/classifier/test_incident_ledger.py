@@ -111,3 +111,34 @@ async def test_members_taken_out_stay_out_and_a_merge_adds_them_as_announced(
     assert cid(1) in {m.complaint_id for m in state.members}
     assert cid(1) in state.announced
     assert state.sequence == 3
+
+
+async def test_a_burst_after_the_close_opens_a_new_incident_under_a_fresh_id(
+    backend: Backend,
+) -> None:
+    closed_id = await incident(backend, range(1, 6))
+    standing = Standing(closed_at=NOW + timedelta(hours=1), resolution="修复", closed_by="ops-1")
+    await backend.ledger.close(closed_id, sequence=2, standing=standing)
+    assert await backend.store.closed_incidents([closed_id, "nothing"]) == {closed_id}
+    # The same window start again, the closed members with it: a new incident of the new ones.
+    new_id = await incident(backend, range(1, 9))
+    assert new_id != closed_id
+    assert IncidentKey.parse(new_id).issue == KEY.issue
+    assert IncidentKey.parse(new_id).start > KEY.start
+    assert await incident(backend, range(1, 9)) == new_id  # a redelivery changes nothing
+    closed, opened = await backend.store.incident_states([closed_id, new_id])
+    assert sorted(m.complaint_id for m in closed.members) == [cid(n) for n in range(1, 6)]
+    assert closed.closed
+    assert sorted(m.complaint_id for m in opened.members) == [cid(n) for n in range(6, 9)]
+    assert not opened.closed
+    assert await backend.store.closed_incidents([closed_id, new_id]) == {closed_id}
+    # A sighting of the closed incident's members alone (decided before the close) is its own.
+    assert await incident(backend, range(1, 6)) == closed_id
+    [state] = await backend.store.incident_states([closed_id])
+    assert len(state.members) == 5
+    # Closing the second one too: the next burst takes the next fresh id.
+    await backend.ledger.close(new_id, sequence=2, standing=standing)
+    third = await incident(backend, range(1, 12))
+    assert third not in (closed_id, new_id)
+    [state] = await backend.store.incident_states([third])
+    assert sorted(m.complaint_id for m in state.members) == [cid(n) for n in range(9, 12)]

@@ -7,12 +7,16 @@ import json
 import secrets
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 
 from complaints_cli import workload
 from complaints_cli.outage import outage_message
@@ -54,69 +58,91 @@ def outage_stack(run_id: str, **extra: str) -> tuple[StackConfig, Receiver]:
     return config, Receiver(secrets={"/sms": sms.encode(), "/webhook": hook.encode()})
 
 
-async def run_outage() -> tuple[Receiver, list[str], list[dict[str, object]]]:
-    run_id = f"incident{datetime.now(UTC):%Y%m%d%H%M%S}{secrets.token_hex(2)}"
-    config, receiver = outage_stack(
-        run_id,
-        CLASSIFIER_API_KEYS=json.dumps({OPS_KEY: {"staff_id": "ops-1", "role": "lead"}}),
-        CLASSIFIER_HTTP_GUARD__REQUEST_TIMEOUT_SECONDS="10",  # 2 cores shared by many
-    )
+@dataclass(frozen=True)
+class OutageRun:
+    """A started pipeline on the run's own database, and the receiver of its notices."""
+
+    config: StackConfig
+    receiver: Receiver
+    client: AsyncMongoClient[dict[str, object]]
+
+    @property
+    def db(self) -> AsyncDatabase[dict[str, object]]:
+        """The run's database."""
+        return self.client[self.config.database]
+
+
+@asynccontextmanager
+async def outage_run(run_id: str, **extra: str) -> AsyncIterator[OutageRun]:
+    """The four services started on the run's stack settings, serving its notice receiver;
+    stopped afterwards (the database is dropped by the caller once it passed)."""
+    config, receiver = outage_stack(run_id, **extra)
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(config.mongo, tz_aware=True)
-    db = client[config.database]
     pipeline = Pipeline(config)
     try:
         async with serving(receiver, port=config.receiver_port):
             pipeline.start_all()
             await pipeline.wait_ready()
-            start = datetime.now(UTC) - timedelta(minutes=10)
-            first = [outage(run_id, i, start + timedelta(seconds=15 * i)) for i in range(20)]
-            second = [
-                outage(run_id, i, start + timedelta(minutes=5, seconds=15 * (i - 20)))
-                for i in range(20, 40)
-            ]
-
-            def operations() -> list[str]:
-                return [d.template for d in receiver.deliveries if d.audience == "operations"]
-
-            async def opened() -> bool:
-                return "staff_incident_opened" in operations()
-
-            assert await workload.publish(first, bootstrap=config.kafka) == 20
-
-            async def state() -> str:
-                found = {
-                    name: len(await find_all(db[name], {}, {"_id": 1}))
-                    for name in ("complaints", "classifications", "incidents")
-                }
-                return f"{found}; sent {Counter(d.template for d in receiver.deliveries)}"
-
-            await wait_for(opened, 180, "the incident to open", state)
-            assert await workload.publish(second, bootstrap=config.kafka) == 20
-            query = {"external_id": {"$regex": f"^{run_id}-"}}
-
-            async def everyone_told() -> bool:
-                ids = {d["_id"] for d in await find_all(db["complaints"], query, {"_id": 1})}
-                told = {d.complaint_id for d in receiver.deliveries if d.template in NOTICES}
-                return len(ids) == 40 and ids <= told and "staff_incident_update" in operations()
-
-            await wait_for(everyone_told, 240, "every customer's incident notice", state)
-            await close_the_incident(config)
-
-            async def everyone_restored() -> bool:
-                ids = {d["_id"] for d in await find_all(db["complaints"], query, {"_id": 1})}
-                told = {d.complaint_id for d in receiver.deliveries if d.template == RESTORED}
-                return ids <= told and "staff_incident_closed" in operations()
-
-            await wait_for(everyone_restored, 180, "every customer's restoration notice", state)
-            await asyncio.sleep(3.0)  # late duplicates, if any, arrive now
-            complaints = await find_all(db["complaints"], query, {"_id": 1, "external_id": 1})
-            ordered = [d["_id"] for d in sorted(complaints, key=lambda d: d["external_id"])]
-            incidents = await find_all(db["incidents"], {})
-            await client.drop_database(config.database)  # kept for inspection when it fails
-            return receiver, ordered, incidents
+            yield OutageRun(config, receiver, client)
     finally:
         pipeline.stop_all()
         await client.close()
+
+
+async def run_outage() -> tuple[Receiver, list[str], list[dict[str, object]]]:
+    run_id = f"incident{datetime.now(UTC):%Y%m%d%H%M%S}{secrets.token_hex(2)}"
+    async with outage_run(
+        run_id,
+        CLASSIFIER_API_KEYS=json.dumps({OPS_KEY: {"staff_id": "ops-1", "role": "lead"}}),
+        CLASSIFIER_HTTP_GUARD__REQUEST_TIMEOUT_SECONDS="10",  # 2 cores shared by many
+    ) as run:
+        config, receiver, db, client = run.config, run.receiver, run.db, run.client
+        start = datetime.now(UTC) - timedelta(minutes=10)
+        first = [outage(run_id, i, start + timedelta(seconds=15 * i)) for i in range(20)]
+        second = [
+            outage(run_id, i, start + timedelta(minutes=5, seconds=15 * (i - 20)))
+            for i in range(20, 40)
+        ]
+
+        def operations() -> list[str]:
+            return [d.template for d in receiver.deliveries if d.audience == "operations"]
+
+        async def opened() -> bool:
+            return "staff_incident_opened" in operations()
+
+        assert await workload.publish(first, bootstrap=config.kafka) == 20
+
+        async def state() -> str:
+            found = {
+                name: len(await find_all(db[name], {}, {"_id": 1}))
+                for name in ("complaints", "classifications", "incidents")
+            }
+            return f"{found}; sent {Counter(d.template for d in receiver.deliveries)}"
+
+        await wait_for(opened, 180, "the incident to open", state)
+        assert await workload.publish(second, bootstrap=config.kafka) == 20
+        query = {"external_id": {"$regex": f"^{run_id}-"}}
+
+        async def everyone_told() -> bool:
+            ids = {d["_id"] for d in await find_all(db["complaints"], query, {"_id": 1})}
+            told = {d.complaint_id for d in receiver.deliveries if d.template in NOTICES}
+            return len(ids) == 40 and ids <= told and "staff_incident_update" in operations()
+
+        await wait_for(everyone_told, 240, "every customer's incident notice", state)
+        await close_the_incident(config)
+
+        async def everyone_restored() -> bool:
+            ids = {d["_id"] for d in await find_all(db["complaints"], query, {"_id": 1})}
+            told = {d.complaint_id for d in receiver.deliveries if d.template == RESTORED}
+            return ids <= told and "staff_incident_closed" in operations()
+
+        await wait_for(everyone_restored, 180, "every customer's restoration notice", state)
+        await asyncio.sleep(3.0)  # late duplicates, if any, arrive now
+        complaints = await find_all(db["complaints"], query, {"_id": 1, "external_id": 1})
+        ordered = [d["_id"] for d in sorted(complaints, key=lambda d: d["external_id"])]
+        incidents = await find_all(db["incidents"], {})
+        await client.drop_database(config.database)  # kept for inspection when it fails
+        return receiver, ordered, incidents
 
 
 RESTORED = "customer_incident_restored"
@@ -181,47 +207,37 @@ HOT_TEXT = "红枫苑的宽带这个月又断了好几次，一直修不好"
 async def run_few() -> tuple[Receiver, list[str], list[str], list[dict[str, object]]]:
     """Three gold customers about one outage, and three ordinary ones about one estate's line."""
     run_id = f"vip{datetime.now(UTC):%Y%m%d%H%M%S}{secrets.token_hex(2)}"
-    config, receiver = outage_stack(run_id)
-    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(config.mongo, tz_aware=True)
-    db = client[config.database]
-    pipeline = Pipeline(config)
-    try:
-        async with serving(receiver, port=config.receiver_port):
-            pipeline.start_all()
-            await pipeline.wait_ready()
-            start = datetime.now(UTC) - timedelta(minutes=10)
-            vip = [
-                outage(run_id, i, start + timedelta(minutes=i), text=t, tier="gold")
-                for i, t in enumerate(VIP_TEXTS)
-            ]
-            hot = [
-                outage(run_id, 10 + i, start + timedelta(minutes=i), text=HOT_TEXT)
-                for i in range(3)
-            ]
-            assert await workload.publish([*vip, *hot], bootstrap=config.kafka) == 6
+    async with outage_run(run_id) as run:
+        config, receiver, db, client = run.config, run.receiver, run.db, run.client
+        start = datetime.now(UTC) - timedelta(minutes=10)
+        vip = [
+            outage(run_id, i, start + timedelta(minutes=i), text=t, tier="gold")
+            for i, t in enumerate(VIP_TEXTS)
+        ]
+        hot = [
+            outage(run_id, 10 + i, start + timedelta(minutes=i), text=HOT_TEXT) for i in range(3)
+        ]
+        assert await workload.publish([*vip, *hot], bootstrap=config.kafka) == 6
 
-            async def told() -> bool:
-                sent = {(d.audience, d.template) for d in receiver.deliveries}
-                return {
-                    ("operations", "staff_incident_opened"),
-                    ("company_contact", "staff_hot_issue"),
-                } <= sent
+        async def told() -> bool:
+            sent = {(d.audience, d.template) for d in receiver.deliveries}
+            return {
+                ("operations", "staff_incident_opened"),
+                ("company_contact", "staff_hot_issue"),
+            } <= sent
 
-            async def state() -> str:
-                return f"sent {Counter((d.audience, d.template) for d in receiver.deliveries)}"
+        async def state() -> str:
+            return f"sent {Counter((d.audience, d.template) for d in receiver.deliveries)}"
 
-            await wait_for(told, 180, "the VIP incident and the hot issue", state)
-            await asyncio.sleep(3.0)  # late duplicates, if any, arrive now
-            docs = await find_all(db["complaints"], {}, {"_id": 1, "external_id": 1})
-            by_ext = {str(d["external_id"]): str(d["_id"]) for d in docs}
-            ids = [by_ext[m.external_id] for m in vip]
-            hot_ids = [by_ext[m.external_id] for m in hot]
-            incidents = await find_all(db["incidents"], {})
-            await client.drop_database(config.database)
-            return receiver, ids, hot_ids, incidents
-    finally:
-        pipeline.stop_all()
-        await client.close()
+        await wait_for(told, 180, "the VIP incident and the hot issue", state)
+        await asyncio.sleep(3.0)  # late duplicates, if any, arrive now
+        docs = await find_all(db["complaints"], {}, {"_id": 1, "external_id": 1})
+        by_ext = {str(d["external_id"]): str(d["_id"]) for d in docs}
+        ids = [by_ext[m.external_id] for m in vip]
+        hot_ids = [by_ext[m.external_id] for m in hot]
+        incidents = await find_all(db["incidents"], {})
+        await client.drop_database(config.database)
+        return receiver, ids, hot_ids, incidents
 
 
 @pytest.mark.timeout(600)

@@ -29,7 +29,6 @@ from contracts import (
     IncidentChange,
     IncidentChanged,
     IncidentCounts,
-    IncidentRecord,
     Kind,
     LifecycleAction,
     MessageDeadLettered,
@@ -60,6 +59,7 @@ from servicekit.clock import FakeClock
 from servicekit.delivery import Inbound
 from tests._builders.decisions import decision
 from tests._builders.doubles import FlakyPublisher
+from tests._builders.incidents import incident
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 NOW = datetime(2026, 11, 24, 1, 30, tzinfo=UTC)  # 09:30 in Shanghai: outside quiet hours
@@ -345,27 +345,14 @@ def action_rejected(action: LifecycleAction, *, cid: str = CID) -> CaseActionRej
 
 def incident_opened(member_ids: Sequence[str]) -> IncidentChanged:
     """A wide-area no-signal incident opened with these members."""
-    incident_id = "network/no_signal|*|20261124T0130+0000"
-    record = IncidentRecord(
-        incident_id=incident_id,
-        change=IncidentChange.OPENED,
+    return incident(
+        IncidentChange.OPENED,
+        member_ids,
+        incident_id="network/no_signal|*|20261124T0130+0000",
         sequence=1,
-        category="network/no_signal",
-        issue_key="network/no_signal|*",
-        opened_by="ordinary",
-        opened_with=len(member_ids),
-        first_seen=NOW,
-        last_seen=NOW,
+        at=NOW,
         counts=IncidentCounts(total=len(member_ids)),
-        member_ids=list(member_ids),
         added_ids=list(member_ids),
-    )
-    return IncidentChanged.build(
-        data=record,
-        subject=incident_id,
-        source="/complaints/classifier",
-        time=NOW,
-        cause="opened|1",
     )
 
 

@@ -10,18 +10,15 @@ from typing import Any
 import pytest
 
 from contracts import (
-    Channel,
-    CustomerTier,
     Flag,
     FlagName,
     IncidentChange,
     IncidentChanged,
-    IncidentCounts,
-    IncidentRecord,
     Kind,
 )
 from notifier.channels.base import Message
 from servicekit.clock import FakeClock
+from tests._builders.incidents import incident
 from tests.notifier.rig import NOW, FakeChannel, Rig, classified, sla_set
 
 INCIDENT = "network/no_signal|*|20261124T0130+0000"
@@ -35,32 +32,16 @@ def change(
     kind: IncidentChange, members: range, added: range, *, sequence: int, opened_with: int = 20
 ) -> IncidentChanged:
     ids = [cid(n) for n in members]
-    record = IncidentRecord(
+    return incident(
+        kind,
+        ids,
         incident_id=INCIDENT,
-        change=kind,
         sequence=sequence,
-        category="network/no_signal",
-        area=None,
-        issue_key="network/no_signal|*",
-        opened_by="ordinary",
+        at=NOW,
         opened_with=opened_with,
-        first_seen=NOW,
         last_seen=NOW + timedelta(minutes=len(ids)),
-        counts=IncidentCounts(
-            total=len(ids),
-            by_channel={Channel.HOTLINE: len(ids)},
-            by_tier={CustomerTier.STANDARD: len(ids)},
-        ),
-        member_ids=ids,
         added_ids=[cid(n) for n in added],
         resolution="基站电源已恢复" if kind is IncidentChange.CLOSED else None,
-    )
-    return IncidentChanged.build(
-        data=record,
-        subject=INCIDENT,
-        source="/complaints/classifier",
-        time=NOW,
-        cause=f"{kind.value}|{sequence}",
     )
 
 

@@ -12,7 +12,7 @@ from prometheus_client import CollectorRegistry
 from pymongo import _csot
 from pymongo.errors import OperationFailure
 
-from servicekit.httpguard import HttpGuard, Message, Receive, Scope, Send
+from servicekit.httpguard import HttpGuard, Message, Receive, Scope, Send, name_shed
 from servicekit.metrics import KitMetrics
 from servicekit.settings import HttpGuardSettings
 
@@ -226,3 +226,21 @@ async def test_any_database_error_is_a_503_with_retry_after_and_a_log_line_witho
     }
     assert "13812345678" not in caplog.text
     assert value(registry, "database") == 1
+
+
+async def test_a_503_the_app_answers_itself_is_counted_under_the_reason_it_names() -> None:
+    made, registry = guard()
+
+    async def narrower(scope: Scope, receive: Receive, send: Send) -> None:
+        await receive()
+        if scope["path"] == "/named":
+            name_shed(scope, "list_busy")
+        await reply(send, 503)
+
+    for path in ("/named", "/named", "/plain"):
+        exchange = Exchange()
+        await made.wrap(narrower)({**scope(), "path": path}, exchange.receive, exchange.send)
+        assert exchange.status == 503
+    assert value(registry, "list_busy") == 2
+    assert value(registry, "app") == 1
+    assert value(registry, "busy") == 0

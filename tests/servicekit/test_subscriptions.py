@@ -26,7 +26,10 @@ def test_every_topic_is_subscribed_in_order_in_the_group() -> None:
     broker = KafkaBroker()
     delivery, _ = policy(CollectorRegistry())
     verifier = Verifier.of(SigningSettings(dev_keys=True))
-    handlers = {Topic.CLASSIFIED: on_batch, Topic.LIFECYCLE: on_batch}
+    handlers = {
+        Topic.CLASSIFIED: (on_batch, "Classified."),
+        Topic.LIFECYCLE: (on_batch, "Signed lifecycle."),
+    }
     subscribe(
         broker,
         group="sla",
@@ -37,8 +40,8 @@ def test_every_topic_is_subscribed_in_order_in_the_group() -> None:
     )
     found = [(s.group, s.topic, s.description) for s in subscriptions("sla", broker)]
     assert found == [
-        ("sla", Topic.CLASSIFIED, "Handle nothing."),
-        ("sla", Topic.LIFECYCLE, "Handle nothing."),
+        ("sla", Topic.CLASSIFIED, "Classified."),
+        ("sla", Topic.LIFECYCLE, "Signed lifecycle."),
     ]
 
 
@@ -50,5 +53,5 @@ def test_an_owned_topic_without_a_verifier_is_refused() -> None:
             group="notifier",
             settings=KafkaSettings(),
             policy=delivery,
-            handlers={Topic.SLA: on_batch},
+            handlers={Topic.SLA: (on_batch, "SLA events.")},
         )

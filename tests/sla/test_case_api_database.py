@@ -3,14 +3,19 @@ line naming the error's class, never its text (the fake store raises what PyMong
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import CollectorRegistry
 from pymongo.errors import AutoReconnect, NetworkTimeout, OperationFailure, PyMongoError
 
+from servicekit.httpguard import HttpGuard
+from servicekit.metrics import KitMetrics
+from servicekit.settings import HttpGuardSettings
 from sla.settings import Role
 from tests._builders.sla import CID, ApiRig, Rig, case_api
 
@@ -76,3 +81,35 @@ async def test_the_list_works_again_once_the_database_does(api: ApiRig) -> None:
     assert [c["complaint_id"] for c in (await api.get("/cases", Role.LEAD)).json()["items"]] == [
         CID
     ]
+
+
+async def test_every_503_of_the_list_is_counted_by_its_reason_behind_the_guard(
+    api: ApiRig,
+) -> None:
+    registry = CollectorRegistry()
+    guard = HttpGuard(HttpGuardSettings(), KitMetrics(registry, "sla"))
+    guarded = ApiRig(api.rig, httpx.ASGITransport(app=guard.wrap(api.transport.app)))  # type: ignore[attr-defined]
+    original, release, entered = api.rig.cases.search, asyncio.Event(), asyncio.Semaphore(0)
+
+    async def slow(*args: Any, **kwargs: Any) -> Any:
+        entered.release()
+        await release.wait()
+        return await original(*args, **kwargs)
+
+    api.rig.cases.search = slow  # type: ignore[method-assign]
+    async with guarded.client:
+        held = [asyncio.create_task(guarded.get("/cases", Role.LEAD)) for _ in range(2)]
+        for _ in held:  # both list slots taken
+            await asyncio.wait_for(entered.acquire(), 10)
+        shed = await guarded.get("/cases", Role.LEAD)
+        release.set()
+        assert [a.status_code for a in await asyncio.gather(*held)] == [200, 200]
+        api.rig.cases.search = failing(OperationFailure("bad", code=2))  # type: ignore[method-assign]
+        failed = await guarded.get("/cases", Role.LEAD)
+    assert (shed.status_code, failed.status_code) == (503, 503)
+
+    def count(reason: str) -> float:
+        labels = {"service": "sla", "reason": reason}
+        return registry.get_sample_value("complaints_http_shed_total", labels) or 0.0
+
+    assert (count("list_busy"), count("database"), count("app")) == (1, 1, 0)

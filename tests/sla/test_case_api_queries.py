@@ -230,7 +230,7 @@ async def test_an_upgraded_case_lists_under_its_new_severity(api: ApiRig) -> Non
 
 
 async def test_bad_list_parameters_are_422(api: ApiRig) -> None:
-    bad = ("?page=2", "?page_size=500", "?state=lost", "?due_within_hours=-1", "?after=1.x")
+    bad = ("?page=2", "?page_size=500", "?state=lost", "?due_within_hours=-1")
     for query in bad:
         answer = await api.get(f"/cases{query}")
         assert answer.status_code == 422, query

@@ -1,4 +1,4 @@
-"""The packed parts of a stored case (ADR 0022): round trip, old plain entries, the read model."""
+"""The packed parts of a stored case (ADR 0023): round trip, old plain entries, the read model."""
 
 from __future__ import annotations
 

@@ -347,3 +347,39 @@ async def test_what_the_sla_stores_is_what_its_read_models_declare() -> None:
         Severity.P4,
         RECEIVED,
     )
+
+
+async def test_a_due_list_walks_the_next_due_in_order_from_its_keyset_to_its_bound(
+    adapters: Adapters,
+) -> None:
+    # Next due times out of receipt order, repeated (ties by id), some cases with no running
+    # clock; a change moves one case's next due: the walk follows what the sheet says now.
+    store = adapters.cases()
+    cases = []
+    for n in range(30):
+        at = RECEIVED + timedelta(seconds=n)
+        facts = replace(record().facts, complaint_id=cid_n(200 + (n * 11) % 30), received_at=at)
+        clocks = () if n % 7 == 0 else (clock_entry(minutes=10 * ((n * 13) % 9)),)
+        cases.append(record(facts.complaint_id, facts=facts, clocks=clocks))
+    await store.insert_new(cases)
+    moved = await store.load(cid_n(201))
+    assert moved is not None
+    assert moved.clocks
+    sooner = (replace(moved.clocks[0], due_at=RECEIVED + timedelta(minutes=5)),)
+    assert await store.commit(moved, CaseChange(moved.case, sooner, LogEntry("m-1", RECEIVED, ())))
+    dues = {c.complaint_id: c.clocks[0].due_at for c in cases if c.clocks}
+    dues[cid_n(201)] = sooner[0].due_at
+    bound = RECEIVED + timedelta(minutes=50)
+    for first in (CasePaging(due_by=bound, limit=4), CasePaging(due_between=(RECEIVED, bound))):
+        low = RECEIVED if first.due_between else RECEIVED - timedelta(1)
+        wanted = sorted((at, cid) for cid, at in dues.items() if low < at <= bound)
+        walked: list[tuple[object, str]] = []
+        paging = first
+        while batch := await store.search(CaseFilter(), paging):
+            walked += [(r.next_due, r.facts.complaint_id) for r in batch]
+            paging = replace(paging, after=batch[-1].list_key(paging))
+        assert walked == wanted, first
+    at_receipt = await store.search(CaseFilter(category="billing/x"), CasePaging(due_by=RECEIVED))
+    wanted_ids = sorted(cid for cid, at in dues.items() if at == RECEIVED)
+    assert wanted_ids  # clocks of 0 minutes: due at receipt (a bound is inclusive)
+    assert [r.facts.complaint_id for r in at_receipt] == wanted_ids

@@ -6,6 +6,9 @@ beyond the concurrency limit is answered 503 with `Retry-After` at once instead 
 that outlives its time budget is cut off (503), and every MongoDB operation inside it carries the
 remaining budget (`pymongo.timeout`, sent as `maxTimeMS`); a client that hangs up has its request
 cancelled; a client that keeps presenting wrong keys is answered 429 until its window passes.
+A 503 the wrapped app answers itself (its own narrower limits, a database error it turned into an
+answer) is counted too, under the reason it put in `scope["state"]["shed_reason"]` (else `app`):
+every 503 a client gets has a reason in `complaints_http_shed_total`.
 """
 
 from __future__ import annotations
@@ -35,6 +38,13 @@ Send = Callable[[Message], Awaitable[None]]
 ASGI = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 MAX_TRACKED_CLIENTS = 10_000  # bad-key windows kept; the oldest client is forgotten first
+SHED_REASON = "shed_reason"
+"""Where an app behind the guard names why it answered 503 (`request.state.shed_reason`)."""
+
+
+def name_shed(scope: Scope, reason: str) -> None:
+    """Name the reason of a 503 the app answers itself, for the guard's count."""
+    scope.setdefault("state", {})[SHED_REASON] = reason
 
 
 class _RefusedError(Exception):
@@ -81,6 +91,9 @@ class HttpGuard:
             self._check_free_slot()
             async with self._slots:
                 await self._within_budget(app, scope, receive, started)
+            if started.status == 503:  # the app's own shedding: counted like the guard's
+                reason = str((scope.get("state") or {}).get(SHED_REASON) or "app")
+                self._metrics.http_shed.labels(self._metrics.service, reason).inc()
         except _RefusedError as refused:
             self._metrics.http_shed.labels(self._metrics.service, refused.reason).inc()
             if not started.status:

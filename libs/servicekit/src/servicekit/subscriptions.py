@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from faststream.kafka import KafkaBroker
 
 from contracts import Topic
-from servicekit.delivery import BatchHandler, DeliveryPolicy, consume
+from servicekit.delivery import BatchHandler, DeliveryPolicy, Inbound, Rejection, consume
 from servicekit.settings import KafkaSettings
 from servicekit.signing import WRITER, Verifier
 
@@ -18,15 +18,25 @@ def subscribe(
     group: str,
     settings: KafkaSettings,
     policy: DeliveryPolicy,
-    handlers: Mapping[Topic, BatchHandler],
+    handlers: Mapping[Topic, tuple[BatchHandler, str]],
     verifier: Verifier | None = None,
 ) -> None:
-    """Subscribe each handler to its topic in `group`, in the mapping's order; on a topic one
-    service owns (signing.WRITER) only that service's signed records reach the handler."""
-    for topic, handler in handlers.items():
-        owned = handler
+    """Subscribe each (handler, what it does) to its topic in `group`, in the mapping's order;
+    on a topic one service owns (signing.WRITER) only its signed records reach the handler."""
+    for topic, (use_case, what) in handlers.items():
+        owned = handler = described(use_case, what)
         if topic in WRITER:
             if verifier is None:
                 raise ValueError(f"{topic.value} counts only {WRITER[topic]}'s signed records")
             owned = verifier.only_from(WRITER[topic], handler)
         consume(broker, topic=topic, group=group, settings=settings, policy=policy, handler=owned)
+
+
+def described(use_case: BatchHandler, what: str) -> BatchHandler:
+    """The use case as a handler whose docstring (the AsyncAPI description) says `what`."""
+
+    async def handler(messages: Sequence[Inbound]) -> Sequence[Rejection]:
+        return await use_case(messages)
+
+    handler.__doc__ = what
+    return handler

@@ -59,9 +59,14 @@ class ClassificationStore(Protocol):
         """Merge a burst into the open incident of its category and area (or open one); its id.
 
         An incident is open for a sighting when their time spans overlap: the incident was last
-        seen at or after the sighting's window start, and first seen no later than its end.
-        Recording the same sighting again changes nothing (idempotent on redelivery).
+        seen at or after the sighting's window start, and first seen no later than its end. A
+        closed incident takes no members and keeps its id: a burst after it opens a new
+        incident under a fresh key (`domain.incident.place`). Recording the same sighting again
+        changes nothing (idempotent on redelivery).
         """
+
+    async def closed_incidents(self, incident_ids: Sequence[str]) -> set[str]:
+        """Those of `incident_ids` that operations closed or merged (they take no members)."""
 
     async def published_without_incident(self, complaint_ids: Sequence[str]) -> list[str]:
         """Those of `complaint_ids` whose stored decision carries no incident id, in that order.

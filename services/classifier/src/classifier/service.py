@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from classifier.domain import (
@@ -173,7 +173,14 @@ class Classification:
         wide = await self.store.by_categories(
             paths, since=earliest - timedelta(minutes=windows.mass_incident_minutes)
         )
-        return [*mine, *theirs, *wide]
+        priors = [*mine, *theirs, *wide]
+        # Members of an incident operations closed start no burst again (ADR 0018).
+        closed = await self.store.closed_incidents(
+            sorted({p.incident_id for p in priors if p.incident_id})
+        )
+        return [
+            replace(p, in_closed_incident=True) if p.incident_id in closed else p for p in priors
+        ]
 
     async def _incidents(
         self,

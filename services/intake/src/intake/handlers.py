@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from faststream.kafka import KafkaBroker
 
 from contracts import Topic
 from intake.service import Intake
-from servicekit.delivery import DeliveryPolicy, Inbound, Rejection
+from servicekit.delivery import BatchHandler, DeliveryPolicy
 from servicekit.settings import KafkaSettings
 from servicekit.subscriptions import subscribe
 
@@ -19,15 +17,10 @@ def register(
     broker: KafkaBroker, *, intake: Intake, policy: DeliveryPolicy, settings: KafkaSettings
 ) -> None:
     """Subscribe intake to the raw topic."""
-
-    async def on_raw_complaints(messages: Sequence[Inbound]) -> Sequence[Rejection]:
-        """Validate, normalise and store raw channel messages; publish the accepted ones."""
-        return await intake.take(messages)
-
-    subscribe(
-        broker,
-        group=GROUP,
-        settings=settings,
-        policy=policy,
-        handlers={Topic.RAW: on_raw_complaints},
-    )
+    handlers: dict[Topic, tuple[BatchHandler, str]] = {
+        Topic.RAW: (
+            intake.take,
+            "Validate, normalise and store raw channel messages; publish the accepted ones.",
+        ),
+    }
+    subscribe(broker, group=GROUP, settings=settings, policy=policy, handlers=handlers)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from faststream.kafka import KafkaBroker
 
 from contracts import Topic
 from notifier.service import Notifier
-from servicekit.delivery import DeliveryPolicy, Inbound, Rejection
+from servicekit.delivery import BatchHandler, DeliveryPolicy
 from servicekit.settings import KafkaSettings
 from servicekit.signing import Verifier
 from servicekit.subscriptions import subscribe
@@ -29,33 +27,24 @@ def register(
     SLA events and lifecycle state changes are acted on only when the SLA service signed them
     (a forged state change must never text the customer); others are dead-lettered.
     """
-
-    async def on_complaints_classified(messages: Sequence[Inbound]) -> Sequence[Rejection]:
-        """Acknowledge enquiries and routed reports; tell leadership, media, security."""
-        return await notifier.on_classified(messages)
-
-    async def on_sla_changed(messages: Sequence[Inbound]) -> Sequence[Rejection]:
-        """Acknowledge complaints; warn and escalate to staff; tell customers of delays."""
-        return await notifier.on_sla(messages)
-
-    async def on_case_lifecycle(messages: Sequence[Inbound]) -> Sequence[Rejection]:
-        """Tell the assigned handler; give the customer the result or a delay notice."""
-        return await notifier.on_lifecycle(messages)
-
-    async def on_incident_changed(messages: Sequence[Inbound]) -> Sequence[Rejection]:
-        """Tell operations of incidents; give each affected customer one notice."""
-        return await notifier.on_incidents(messages)
-
+    handlers: dict[Topic, tuple[BatchHandler, str]] = {
+        Topic.CLASSIFIED: (
+            notifier.on_classified,
+            "Acknowledge enquiries and routed reports; tell leadership, media, security.",
+        ),
+        Topic.SLA: (
+            notifier.on_sla,
+            "Acknowledge complaints; warn and escalate to staff; tell customers of delays.",
+        ),
+        Topic.LIFECYCLE: (
+            notifier.on_lifecycle,
+            "Tell the assigned handler; give the customer the result or a delay notice.",
+        ),
+        Topic.INCIDENTS: (
+            notifier.on_incidents,
+            "Tell operations of incidents; give each affected customer one notice.",
+        ),
+    }
     subscribe(
-        broker,
-        group=GROUP,
-        settings=settings,
-        policy=policy,
-        verifier=verifier,
-        handlers={
-            Topic.CLASSIFIED: on_complaints_classified,
-            Topic.SLA: on_sla_changed,
-            Topic.LIFECYCLE: on_case_lifecycle,
-            Topic.INCIDENTS: on_incident_changed,
-        },
+        broker, group=GROUP, settings=settings, policy=policy, verifier=verifier, handlers=handlers
     )

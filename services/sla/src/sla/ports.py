@@ -17,6 +17,7 @@ from contracts import (
     Severity,
     Verdict,
 )
+from sla.clocks.codec import ms
 from sla.clocks.sheet import ClockEntry
 from sla.domain import Case
 
@@ -129,16 +130,22 @@ MAX_PAGE = 200
 
 @dataclass(frozen=True)
 class CasePaging:
-    """Which slice of a case list to read: running-clock due bounds, keyset, size.
+    """Which slice of a case list to read: bounds on the next due time, keyset, size.
 
-    Rows come oldest receipt first, ties by complaint id; `after` is the (received_at, complaint
-    id) of the last row already seen (received_at at millisecond precision, as BSON keeps it).
+    The next due time is the earliest due of the case's running clocks. Rows come oldest receipt
+    first, ties by complaint id — or, with a due bound, soonest next due first; `after` is that
+    order's key of the last row already seen (at millisecond precision, as BSON keeps it).
     """
 
-    due_by: datetime | None = None  # some running clock is due at or before this
-    due_between: tuple[datetime, datetime] | None = None  # some running clock due in (start, end]
+    due_by: datetime | None = None  # the next due time is at or before this
+    due_between: tuple[datetime, datetime] | None = None  # the next due time is in (start, end]
     after: tuple[datetime, str] | None = None
     limit: int = MAX_PAGE
+
+    @property
+    def by_due(self) -> bool:
+        """Whether the rows come soonest next due first (a due bound is given)."""
+        return self.due_by is not None or self.due_between is not None
 
 
 @dataclass(frozen=True)
@@ -151,6 +158,17 @@ class CaseSummary:
     assignee: str | None = None
     department: str | None = None
     running: tuple[ClockEntry, ...] = ()
+
+    @property
+    def next_due(self) -> datetime | None:
+        """The earliest due of the running clocks, at millisecond precision (as BSON keeps it)."""
+        return min((ms(d.due_at) for d in self.running), default=None)
+
+    def list_key(self, paging: CasePaging) -> tuple[datetime, str]:
+        """Where the row stands in the list `paging` reads: (received_at or next due, id)."""
+        at = self.next_due if paging.by_due else ms(self.facts.received_at)
+        assert at is not None  # noqa: S101 - a due list keeps only rows with a next due time
+        return at, self.facts.complaint_id
 
 
 class CaseStore(Protocol):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Literal, cast
 
 from sla.casework.access import NotYourCaseError
@@ -26,10 +26,10 @@ from sla.casework.views import (
     ReceiptView,
     ShownStatus,
 )
-from sla.clocks.codec import ms
 from sla.clocks.sheet import ClockEntry
 from sla.domain import BusinessCalendar, Case, Handover, HistoryEntry
 from sla.domain.timing import measure
+from sla.list_cursor import cursor_text, list_scope
 from sla.ports import (
     MAX_PAGE,
     CaseDeliveries,
@@ -53,12 +53,9 @@ __all__ = [  # the answers moved to sla.casework.views; the API and tests import
     "DueView",
     "HistoryView",
     "ReceiptView",
-    "cursor_of",
-    "cursor_text",
     "used_percent",
 ]
 LOCAL_DISPLAY = "%Y-%m-%d %H:%M"
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -72,17 +69,28 @@ class CaseQuery:
     page_size: int = 50
     visible: Callable[[CaseSummary], bool] | None = None
 
+    @property
+    def by_due(self) -> bool:
+        """Whether the list is a due list (soonest next due first)."""
+        return self.overdue or self.due_within is not None
 
-def cursor_text(row: CaseSummary) -> str:
-    """The `after` value that continues a list behind this row: `<received ms>.<complaint id>`."""
-    millis = (row.facts.received_at - EPOCH) // timedelta(milliseconds=1)
-    return f"{millis}.{row.facts.complaint_id}"
+    @property
+    def scope(self) -> str:
+        """What a cursor of this list is tied to: its filters."""
+        return list_scope(self.fields, self.overdue, self.due_within)
 
-
-def cursor_of(text: str) -> tuple[datetime, str]:
-    """An `after` value back as (received_at at millisecond precision, complaint id)."""
-    millis, complaint_id = text.split(".", 1)
-    return EPOCH + timedelta(milliseconds=int(millis)), complaint_id
+    def paging(self, now: datetime) -> CasePaging:
+        """The first read: overdue is a next due at or before now, due within N hours one in
+        (now, now + N h]; both together, one at or before now + N h (overdue or due soon)."""
+        limit = min(self.page_size, MAX_PAGE) + 1  # one more: is there a next page?
+        if self.overdue and self.due_within is not None:
+            return CasePaging(due_by=now + self.due_within, after=self.after, limit=limit)
+        return CasePaging(
+            due_by=now if self.overdue else None,
+            due_between=(now, now + self.due_within) if self.due_within else None,
+            after=self.after,
+            limit=limit,
+        )
 
 
 def used_percent(d: ClockEntry, *, until: datetime, calendar: BusinessCalendar) -> int:
@@ -239,27 +247,26 @@ class CaseQueries:
         )
 
     async def page(self, query: CaseQuery, *, now: datetime) -> CasePage:
-        """Cases matching the filters, oldest receipt first, one page of them."""
-        paging = CasePaging(
-            due_by=now if query.overdue else None,
-            due_between=(now, now + query.due_within) if query.due_within else None,
-            after=query.after,
-            limit=min(query.page_size, MAX_PAGE) + 1,  # one more: is there a next page?
-        )
+        """Cases matching the filters, one page of them: oldest receipt first, or soonest next
+        due first for a due filter."""
+        paging = query.paging(now)
         rows: list[CaseSummary] = []
         while True:  # the staff member's scope is applied here: read on until the page is full
             batch = await self.cases.search(query.fields, paging)
             rows += [r for r in batch if query.visible is None or query.visible(r)]
             if len(rows) > query.page_size or len(batch) < paging.limit:
                 break
-            last = batch[-1].facts
-            paging = replace(paging, after=(ms(last.received_at), last.complaint_id))
+            paging = replace(paging, after=batch[-1].list_key(paging))
         chosen = rows[: query.page_size]
         more = len(rows) > len(chosen)
         return CasePage(
             items=[self._row(r, list(r.running), now=now) for r in chosen],
             page_size=query.page_size,
-            next_after=cursor_text(chosen[-1]) if more else None,
+            next_after=cursor_text(
+                chosen[-1].list_key(paging), by_due=query.by_due, scope=query.scope
+            )
+            if more
+            else None,
         )
 
     def _row(self, row: CaseSummary, running: list[ClockEntry], *, now: datetime) -> CaseRow:

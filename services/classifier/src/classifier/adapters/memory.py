@@ -11,9 +11,11 @@ from classifier.domain import (
     IncidentRow,
     IncidentSighting,
     IncidentState,
+    KnownIncident,
     Member,
     PriorComplaint,
     Standing,
+    place,
 )
 from contracts import ComplaintClassified, Kind
 from servicekit.outbox import MemoryDecisions, Stored
@@ -64,6 +66,7 @@ class InMemoryClassificationStore:
                 received_at=e.data.received_at,
                 area=self.areas.get(cid),
                 tier=e.data.customer_tier,
+                incident_id=self.incident_of.get(cid),
             )
             for cid, e in self.decisions.events.items()
             if e.data.kind is Kind.COMPLAINT
@@ -105,35 +108,32 @@ class InMemoryClassificationStore:
         return saved
 
     async def record_incident(self, sighting: IncidentSighting) -> str:
-        """Merge into the earliest open incident of the same category and area, or open one."""
+        """Merge into the earliest open incident of the same issue, or open one (`place`)."""
         key = sighting.key
-        open_ones = sorted(
-            (
-                r
-                for r in self.incidents.values()
-                if (r.category, r.area) == (key.category, key.area)
-                and r.standing.open
-                and sighting.overlaps(last_seen=r.last_seen)
-                and r.first_seen <= sighting.last_seen
-            ),
-            key=lambda r: r.first_seen,
-        )
-        record = open_ones[0] if open_ones else None
-        if record is None:
-            record = IncidentRecord(
-                incident_id=str(key),
-                category=key.category,
-                area=key.area,
-                first_seen=sighting.first_seen,
-                last_seen=sighting.last_seen,
+        known = [
+            KnownIncident(
+                r.incident_id, r.first_seen, r.last_seen, r.standing.open, r.complaint_ids
             )
-            record = self.incidents.setdefault(record.incident_id, record)
+            for r in self.incidents.values()
+            if (r.category, r.area) == (key.category, key.area)
+        ]
+        placed = place(sighting, known)
+        record = self.incidents.setdefault(
+            placed.incident_id,
+            IncidentRecord(placed.incident_id, key.category, key.area, key.start, key.start),
+        )
+        if not placed.complaint_ids:
+            return record.incident_id
         record.first_seen = min(record.first_seen, sighting.first_seen)
         record.last_seen = max(record.last_seen, sighting.last_seen)
         record.complaint_ids.extend(
-            c for c in sighting.complaint_ids if c not in record.complaint_ids
+            c for c in placed.complaint_ids if c not in record.complaint_ids
         )
         return record.incident_id
+
+    async def closed_incidents(self, incident_ids: Sequence[str]) -> set[str]:
+        """Those of `incident_ids` operations closed or merged."""
+        return {i for i in incident_ids if (r := self.incidents.get(i)) and not r.standing.open}
 
     async def published_without_incident(self, complaint_ids: Sequence[str]) -> list[str]:
         """Those of `complaint_ids` whose kept decision carries no incident id, in that order."""

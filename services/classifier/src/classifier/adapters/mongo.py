@@ -10,7 +10,14 @@ from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from classifier.adapters import mongo_incidents
-from classifier.domain import IncidentKey, IncidentSighting, IncidentState, PriorComplaint
+from classifier.domain import (
+    IncidentKey,
+    IncidentSighting,
+    IncidentState,
+    KnownIncident,
+    PriorComplaint,
+    place,
+)
 from contracts import ComplaintClassified, CustomerTier
 from servicekit.mongo import Document, ensure_index, find_all
 from servicekit.outbox import Decisions, Stored
@@ -21,6 +28,7 @@ _PRIOR_FIELDS = {
     "received_at": 1,
     "area": 1,
     "customer_tier": 1,
+    "incident_id": 1,
 }
 _STAGE = "classified"
 _IDS_PER_STATEMENT = 500
@@ -37,6 +45,7 @@ def _prior(doc: dict[str, Any]) -> PriorComplaint:
         received_at=doc["received_at"],
         area=doc.get("area"),
         tier=CustomerTier(doc.get("customer_tier") or CustomerTier.STANDARD),
+        incident_id=doc.get("incident_id"),
     )
 
 
@@ -145,42 +154,54 @@ class MongoClassificationStore:
         return await self._decisions.store(entries)
 
     async def record_incident(self, sighting: IncidentSighting) -> str:
-        """Merge into the earliest open incident of the same category and area, or open one.
+        """Merge into the earliest open incident of the same issue, or open one (`place`).
 
-        The look-up filters on non-`_id` fields, a scan on FerretDB; incidents are few (one per
-        burst), so that stays cheap. The write is an `_id` upsert with `$addToSet`, `$min` and
-        `$max`, so recording a sighting twice (redelivery) changes nothing.
+        The look-up reads the issue's incidents (few: one per burst). The write is an `_id`
+        upsert with `$addToSet`, `$min` and `$max`, so recording a sighting twice (redelivery)
+        changes nothing.
         """
         key = sighting.key
-        open_ones = await find_all(
+        docs = await find_all(
             self._incidents,
-            {
-                "category": key.category,
-                "area": key.area,
-                "last_seen": {"$gte": sighting.first_seen},
-                "first_seen": {"$lte": sighting.last_seen},
-                "closed_at": None,  # closed or merged by operations: takes no more members
-            },
-            {"first_seen": 1},
+            {"category": key.category, "area": key.area},
+            {"first_seen": 1, "last_seen": 1, "closed_at": 1, "complaint_ids": 1},
         )
-        found = min(open_ones, key=lambda doc: (doc["first_seen"], doc["_id"]), default=None)
-        incident_id: str = found["_id"] if found else str(key)
+        known = [
+            KnownIncident(
+                d["_id"],
+                d["first_seen"],
+                d["last_seen"],
+                d.get("closed_at") is None,
+                d.get("complaint_ids", ()),
+            )
+            for d in docs
+        ]
+        placed = place(sighting, known)
+        if not placed.complaint_ids:
+            return placed.incident_id
         await self._incidents.update_one(
-            {"_id": incident_id},
+            {"_id": placed.incident_id},
             {
                 "$setOnInsert": {"category": key.category, "area": key.area},
                 "$min": {"first_seen": sighting.first_seen},
                 "$max": {"last_seen": sighting.last_seen},
-                "$addToSet": {"complaint_ids": {"$each": list(sighting.complaint_ids)}},
+                "$addToSet": {"complaint_ids": {"$each": list(placed.complaint_ids)}},
             },
             upsert=True,
         )
-        [doc] = await find_all(self._incidents, {"_id": incident_id}, {"complaint_ids": 1})
+        [doc] = await find_all(self._incidents, {"_id": placed.incident_id}, {"complaint_ids": 1})
         # Counts only grow, so `$max` keeps the larger figure when two consumers race.
         await self._incidents.update_one(
-            {"_id": incident_id}, {"$max": {"count": len(doc["complaint_ids"])}}
+            {"_id": placed.incident_id}, {"$max": {"count": len(doc["complaint_ids"])}}
         )
-        return incident_id
+        return placed.incident_id
+
+    async def closed_incidents(self, incident_ids: Sequence[str]) -> set[str]:
+        """Those of `incident_ids` operations closed or merged (one `_id $in` read)."""
+        if not incident_ids:
+            return set()
+        query = {"_id": {"$in": sorted(set(incident_ids))}, "closed_at": {"$ne": None}}
+        return {d["_id"] for d in await find_all(self._incidents, query, {"_id": 1})}
 
     async def published_without_incident(self, complaint_ids: Sequence[str]) -> list[str]:
         """Those of `complaint_ids` whose stored event has no incident id, in that order."""

@@ -10,7 +10,15 @@ from classifier.domain.decision import (
     HistoryWindows,
     PriorComplaint,
 )
-from classifier.domain.incident import WIDE, IncidentKey, IncidentSighting, merge_sightings
+from classifier.domain.incident import (
+    WIDE,
+    IncidentKey,
+    IncidentSighting,
+    KnownIncident,
+    Placement,
+    merge_sightings,
+    place,
+)
 from classifier.domain.incident_control import IncidentRow, Standing, changed, incident_ref
 from classifier.domain.incident_news import IncidentState, Member, news
 from classifier.domain.normalise import normalise
@@ -28,7 +36,9 @@ __all__ = [
     "IncidentRow",
     "IncidentSighting",
     "IncidentState",
+    "KnownIncident",
     "Member",
+    "Placement",
     "PolicyError",
     "PriorComplaint",
     "Standing",
@@ -38,4 +48,5 @@ __all__ = [
     "merge_sightings",
     "news",
     "normalise",
+    "place",
 ]

@@ -28,6 +28,9 @@ class PriorComplaint:
     received_at: datetime
     area: str | None
     tier: CustomerTier = CustomerTier.STANDARD
+    incident_id: str | None = None
+    in_closed_incident: bool = False
+    """A member of an incident operations closed: its burst is over, a new one starts over."""
 
 
 IMPORTANT_TIERS = frozenset(

@@ -182,7 +182,9 @@ def mass_incident(
     windows = policy.windows
     span = timedelta(minutes=windows.mass_incident_minutes)
     at = complaint.received_at
-    near = [p for p in priors if at - span <= p.received_at <= at + span]
+    near = [
+        p for p in priors if at - span <= p.received_at <= at + span and not p.in_closed_incident
+    ]
     if len(near) + 1 < windows.mass_incident_min_complaints and (
         sum(p.tier in windows.important_tiers for p in (*near, complaint))
         < windows.mass_incident_min_important

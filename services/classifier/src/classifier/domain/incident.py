@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 _KEY_TIME = "%Y%m%dT%H%M%z"
 WIDE = "*"
@@ -63,6 +64,14 @@ class IncidentKey:
         """Whether a complaint of `category` in `area` is about this issue."""
         return covers(self.category, self.area, of_category=category, of_area=area)
 
+    def fresh(self, taken: Collection[str]) -> IncidentKey:
+        """This key, or the first one a minute on that no incident holds yet (a closed
+        incident keeps its id: a later burst of the issue with the same window start is new)."""
+        key = self
+        while str(key) in taken:
+            key = replace(key, start=key.start + timedelta(minutes=1))
+        return key
+
 
 @dataclass(frozen=True)
 class IncidentSighting:
@@ -108,3 +117,52 @@ def merge_sightings(sightings: list[IncidentSighting]) -> list[IncidentSighting]
         else:
             merged[open_one] = merged[open_one].merged(sighting)
     return merged
+
+
+@dataclass(frozen=True)
+class KnownIncident:
+    """An incident of a sighting's issue as the store holds it."""
+
+    incident_id: str
+    first_seen: datetime
+    last_seen: datetime
+    open: bool
+    complaint_ids: Collection[str] = ()
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a sighting goes: the incident's id and the members it adds."""
+
+    incident_id: str
+    complaint_ids: tuple[str, ...]
+
+
+def place(sighting: IncidentSighting, known: Sequence[KnownIncident]) -> Placement:
+    """The incident a sighting joins: the earliest open incident of its issue whose span
+    overlaps it, else a new one under a fresh key (never a closed incident's id).
+
+    Members of a closed (or merged) incident stay there: they are added nowhere, and a
+    sighting of nothing else is that incident's (a redelivery of a batch decided before the
+    close). `known` holds every incident of the sighting's issue.
+    """
+    done = {c for k in known if not k.open for c in k.complaint_ids}
+    members = tuple(c for c in sighting.complaint_ids if c not in done)
+    joinable = sorted(
+        (
+            k
+            for k in known
+            if k.open
+            and sighting.overlaps(last_seen=k.last_seen)
+            and k.first_seen <= sighting.last_seen
+        ),
+        key=lambda k: (k.first_seen, k.incident_id),
+    )
+    if not members:
+        holder = next(
+            k for k in known if not k.open and sighting.complaint_ids[0] in k.complaint_ids
+        )
+        return Placement(holder.incident_id, ())
+    if joinable:
+        return Placement(joinable[0].incident_id, members)
+    return Placement(str(sighting.key.fresh({k.incident_id for k in known})), members)

@@ -23,7 +23,7 @@ from contracts import (
     Verdict,
 )
 from servicekit.mongo import Document
-from sla.adapters.case_list import RUNNING_DUE, running_due
+from sla.adapters.case_list import NEXT_DUE, next_due
 from sla.adapters.packed import pack_clock, pack_log, unpack_clock, unpack_log
 from sla.clocks.codec import clock_doc, clock_of, ms
 from sla.clocks.sheet import ClockEntry
@@ -138,7 +138,7 @@ def facts_from(doc: Document) -> CaseFacts:
 
 
 def log_doc(entry: LogEntry) -> Document:
-    """One change as its log keeps it: the events exactly as published (packed, ADR 0022)."""
+    """One change as its log keeps it: the events exactly as published (packed, ADR 0023)."""
     events = [event.model_dump(mode="json") for event in entry.events]
     return pack_log({"id": entry.id, "at": entry.at, "events": events})
 
@@ -159,7 +159,7 @@ def sheet_doc(clocks: Sequence[ClockEntry]) -> list[Document]:
 
 
 def sheet_of(doc: Document) -> tuple[ClockEntry, ...]:
-    """The clock sheet of a stored case (entries packed or, stored before ADR 0022, plain)."""
+    """The clock sheet of a stored case (entries packed or, stored before ADR 0023, plain)."""
     return tuple(clock_of(unpack_clock(c)) for c in doc.get("clocks", ()))
 
 
@@ -171,7 +171,7 @@ def case_document(record: CaseRecord) -> Document:
         **case_fields(record.case),
         "version": record.version,
         "clocks": sheet_doc(record.clocks),
-        RUNNING_DUE: running_due(record.clocks),
+        NEXT_DUE: next_due(record.clocks),
         "log": [log_doc(e) for e in record.log],
         "unpublished": list(record.unpublished),
     }
@@ -209,7 +209,7 @@ def change_update(change: CaseChange) -> Document:
     fields = {
         **case_fields(change.case),
         "clocks": sheet_doc(change.clocks),
-        RUNNING_DUE: running_due(change.clocks),
+        NEXT_DUE: next_due(change.clocks),
     }
     if change.resolved_at is not None:
         fields["resolved_at"] = change.resolved_at

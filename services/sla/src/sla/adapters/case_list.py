@@ -1,6 +1,8 @@
 """The case list as one database read: equality on indexed fields, the order, the keyset and the
 limit go to the server, under a time limit of its own (docs/adr/0007-bounded-hostile-traffic.md),
-with a `hint` naming the index whose order the list reads (docs/adr/0019-hinted-index-walk.md)."""
+with a `hint` naming the index whose order the list reads (docs/adr/0019-hinted-index-walk.md);
+a due list walks `next_due` from its bound, and a keyset starts the walk where the last page
+ended (docs/adr/0022-due-lists-and-keyset-ranges.md)."""
 
 from __future__ import annotations
 
@@ -17,14 +19,16 @@ from sla.clocks.sheet import ClockEntry
 from sla.ports import CaseFilter, CasePaging
 
 LIST_FIELDS = ("state", "severity", "category", "channel", "assignee")
+NEXT_DUE = "next_due"
+"""The earliest due time of the case's running clocks (null when none runs), kept by every write
+of the sheet: a due list is a range of it, walked in its order."""
 ORDER = [("received_at", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)]
-LIST_INDEXES = [[(field, pymongo.ASCENDING), *ORDER] for field in LIST_FIELDS] + [ORDER]
-"""One index per list filter, each ending in the list's order, and the order alone."""
+DUE_ORDER = [(NEXT_DUE, pymongo.ASCENDING), ("_id", pymongo.ASCENDING)]
+LIST_INDEXES = [[(f, 1), *order] for order in (ORDER, DUE_ORDER) for f in LIST_FIELDS]
+LIST_INDEXES += [ORDER, DUE_ORDER]
+"""One index per list filter and order, each ending in the list's order, and each order alone."""
 HINT_ORDER = ("assignee", "category", "severity", "channel", "state")
 """Which equality's index a page walks when it has several: the most selective first."""
-RUNNING_DUE = "running_due"
-"""The due times of the case's running clocks, kept beside the sheet for the list's due filters:
-FerretDB 1.x has no `$elemMatch` on fields of array members, only on the members themselves."""
 LIST_SECONDS = 1.0
 """The longest a list read may run on the server (`maxTimeMS`), whatever budget its caller has."""
 # Fields a list row never needs (the history, the log of published events).
@@ -32,9 +36,14 @@ _HEAVY = {"history": 0, "log": 0, "pauses": 0, "refusals": 0, "unpublished": 0, 
 _HEAVY["receipts"] = 0  # receipts older cases kept (ADR 0006 addendum, 2026-12-07)
 
 
-def running_due(clocks: Iterable[ClockEntry]) -> list[datetime]:
-    """The `running_due` field: due times of the running clocks (time-based upgrades aside)."""
-    return sorted(ms(c.due_at) for c in clocks if c.running and c.clock is not None)
+def next_due(clocks: Iterable[ClockEntry]) -> datetime | None:
+    """The `next_due` field: the earliest due of the running clocks (time-based upgrades aside)."""
+    return min((ms(c.due_at) for c in clocks if c.running and c.clock is not None), default=None)
+
+
+def list_order(paging: CasePaging) -> list[tuple[str, int]]:
+    """The order a page is read in: soonest due first for a due list, else oldest receipt."""
+    return list(DUE_ORDER) if paging.by_due else list(ORDER)
 
 
 def list_filter(query: CaseFilter, paging: CasePaging) -> Document:
@@ -49,25 +58,27 @@ def list_filter(query: CaseFilter, paging: CasePaging) -> Document:
     }
     where: Document = {name: value for name, value in wanted.items() if value is not None}
     check_filter(where)  # equality on plain values: nothing from a request is an operator
-    more: list[Document] = []
+    key = list_order(paging)[0][0]
+    bounds: Document = {}  # on the order's first key: where the walk starts and stops
     if paging.due_by is not None:
-        more.append({RUNNING_DUE: {"$elemMatch": {"$lte": ms(paging.due_by)}}})
+        bounds["$lte"] = ms(paging.due_by)
     if paging.due_between is not None:
         start, end = (ms(t) for t in paging.due_between)
-        more.append({RUNNING_DUE: {"$elemMatch": {"$gt": start, "$lte": end}}})
+        bounds["$gt"], bounds["$lte"] = start, min(end, bounds.get("$lte", end))
     if paging.after is not None:
         at, complaint_id = paging.after
-        later = [{"received_at": {"$gt": at}}, {"received_at": at, "_id": {"$gt": complaint_id}}]
-        more.append({"$or": later})
-    if more:
-        where["$and"] = more
+        bounds["$gte"] = at
+        later = [{key: {"$gt": at}}, {key: at, "_id": {"$gt": complaint_id}}]
+        where["$and"] = [{"$or": later}]
+    if bounds:
+        where[key] = bounds
     return where
 
 
-def list_hint(query: CaseFilter) -> list[tuple[str, int]]:
+def list_hint(query: CaseFilter, paging: CasePaging) -> list[tuple[str, int]]:
     """The index a page walks in the list's order: its most selective equality's, else the
     order's own. MongoDB then walks one page of it; our local FerretDB build walks it in SQLite
-    and stops at the page's end instead of reading and sorting every match (ADR 0019)."""
+    from the keyset to the due bound and stops at the page's end (ADR 0019, ADR 0022)."""
     wanted = {
         "state": query.state,
         "severity": query.severity,
@@ -76,7 +87,8 @@ def list_hint(query: CaseFilter) -> list[tuple[str, int]]:
         "assignee": query.assignee,
     }
     field = next((name for name in HINT_ORDER if wanted[name] is not None), None)
-    return [(field, pymongo.ASCENDING), *ORDER] if field else list(ORDER)
+    order = list_order(paging)
+    return [(field, pymongo.ASCENDING), *order] if field else order
 
 
 async def read_page(
@@ -84,7 +96,8 @@ async def read_page(
 ) -> list[Document]:
     """One `find` with sort and limit, its reply in one batch (no cursor left open on FerretDB:
     it closes a cursor whose batch is not full), cut at `LIST_SECONDS` on the server."""
-    kwargs: dict[str, Any] = {"sort": ORDER, "limit": paging.limit, "hint": list_hint(query)}
+    hint = list_hint(query, paging)
+    kwargs: dict[str, Any] = {"sort": list_order(paging), "limit": paging.limit, "hint": hint}
     with pymongo.timeout(LIST_SECONDS):  # the smaller of this and the request's budget left
         cursor = cases.find(
             list_filter(query, paging), _HEAVY, batch_size=paging.limit + 1, **kwargs

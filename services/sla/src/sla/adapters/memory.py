@@ -115,14 +115,14 @@ class InMemoryCaseStore:
     async def search(
         self, query: CaseFilter, paging: CasePaging | None = None
     ) -> list[CaseSummary]:
-        """Cases matching every given field and bound, oldest receipt first, one page."""
+        """Cases matching every given field and bound, in the list's order, one page."""
         paging = paging or CasePaging()
         found = [
             row
             for record in self.records.values()
             if _matches(row := summary_of(record), query) and _within(row, paging)
         ]
-        return sorted(found, key=list_key)[: paging.limit]
+        return sorted(found, key=lambda row: row.list_key(paging))[: paging.limit]
 
     async def census(self) -> list[tuple[str, str, str, str, int]]:
         """Counts by (clock, severity, status, outcome), as the Mongo store groups them."""
@@ -167,20 +167,15 @@ def census_keys(clocks: Sequence[ClockEntry]) -> list[tuple[str, str, str, str]]
     return keys
 
 
-def list_key(row: CaseSummary) -> tuple[datetime, str]:
-    """Where a row stands in a list: receipt time (as BSON keeps it), then complaint id."""
-    return ms(row.facts.received_at), row.facts.complaint_id
-
-
 def _within(row: CaseSummary, paging: CasePaging) -> bool:
-    dues = [d.due_at for d in row.running]
-    if paging.due_by is not None and not any(due <= paging.due_by for due in dues):
+    due = row.next_due
+    if paging.due_by is not None and (due is None or due > ms(paging.due_by)):
         return False
     if paging.due_between is not None:
-        start, end = paging.due_between
-        if not any(start < due <= end for due in dues):
+        start, end = (ms(t) for t in paging.due_between)
+        if due is None or not start < due <= end:
             return False
-    return paging.after is None or list_key(row) > paging.after
+    return paging.after is None or row.list_key(paging) > paging.after
 
 
 def _matches(row: CaseSummary, query: CaseFilter) -> bool:

@@ -1,4 +1,4 @@
-"""What a case document keeps packed: the parts only the SLA reads, and only whole (ADR 0022).
+"""What a case document keeps packed: the parts only the SLA reads, and only whole (ADR 0023).
 
 The local FerretDB decodes every row it reads, element by element, before it filters or projects:
 its cost follows the number of BSON elements, not the bytes (bench/doc_shape.py: a clock sheet as
@@ -53,7 +53,7 @@ def unpack_clock(doc: Document) -> Document:
     """A stored clock entry back as `clock_doc` wrote it."""
     raw = doc.get(PACKED)
     if raw is None:
-        return doc  # stored before ADR 0022: every field plain
+        return doc  # stored before ADR 0023: every field plain
     rest = bson.decode(bytes(raw), codec_options=_DECODE)
     return {**{k: v for k, v in doc.items() if k != PACKED}, **rest}
 
@@ -68,6 +68,6 @@ def unpack_log(doc: Document) -> Document:
     """A stored log entry back as `log_doc` wrote it."""
     raw = doc.get(PACKED)
     if raw is None:
-        return doc  # stored before ADR 0022: every field plain
+        return doc  # stored before ADR 0023: every field plain
     rest = json.loads(raw)
     return {"id": doc["id"], "at": datetime.fromisoformat(rest["at"]), "events": rest["events"]}

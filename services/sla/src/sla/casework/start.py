@@ -25,6 +25,8 @@ from sla.casework.work import CaseWork
 from sla.clocks.scheduler import due_entry
 from sla.clocks.sheet import ClockEntry, Threshold, entry_of
 from sla.domain import (
+    BusinessCalendar,
+    SlaPolicy,
     deadlines_at_receipt,
     open_case,
     severity_upgrade_due,
@@ -63,6 +65,52 @@ def state_without_clocks(data: ClassifiedComplaint) -> CaseState | None:
     return None
 
 
+def sheet_at_receipt(
+    data: ClassifiedComplaint,
+    severity: Severity,
+    *,
+    policy: SlaPolicy,
+    calendar: BusinessCalendar,
+) -> tuple[ClockEntry, ...]:
+    """The clock sheet a classified complaint's case starts with: the pack's clocks at receipt
+    and its time-based severity upgrades (also what `make bench-sla` loads as its backlog)."""
+    deadlines = deadlines_at_receipt(
+        received_at=data.received_at,
+        severity=severity,
+        channel=data.channel,
+        referral_due_at=data.referral_due_at,
+        flags=[f.name for f in data.flags],
+        policy=policy,
+        calendar=calendar,
+    )
+    sheet = [
+        entry_of(
+            d,
+            severity.value,
+            repeat=bool((spec := policy.spec(clock=d.clock, severity=severity)) and spec.repeat),
+        )
+        for d in deadlines
+    ]
+    for at, target in severity_upgrade_due(
+        received_at=data.received_at, severity=severity, policy=policy
+    ):
+        sheet.append(
+            ClockEntry(
+                key=f"upgrade:{target.value}",
+                clock=None,
+                occurrence=1,
+                severity=severity.value,
+                started_at=data.received_at,
+                due_at=at,
+                thresholds=(Threshold(100, at, (Audience.HANDLER, Audience.TEAM_LEAD)),),
+                policy_version=policy.version,
+                calendar_version=calendar.version,
+                upgrade_to=target.value,
+            )
+        )
+    return tuple(sheet)
+
+
 @dataclass
 class StartClocks(CaseWork):
     """Inserts one case document per new complaint (clock sheet included) and announces it."""
@@ -75,7 +123,7 @@ class StartClocks(CaseWork):
         records: dict[str, CaseRecord] = {}
         for data in (decision.data for decision in decisions):
             if data.complaint_id not in records:
-                records[data.complaint_id] = self._record(data)
+                records[data.complaint_id] = self.case_of(data)
         entries = [
             e for r in records.values() if (e := due_entry(r.complaint_id, r.clocks)) is not None
         ]
@@ -95,7 +143,8 @@ class StartClocks(CaseWork):
             self.wake()
         return rejections
 
-    def _record(self, data: ClassifiedComplaint) -> CaseRecord:
+    def case_of(self, data: ClassifiedComplaint) -> CaseRecord:
+        """The case document a classification starts (sheet and `clocks-started` entry)."""
         facts = facts_of(data)
         side_state = state_without_clocks(data)
         if side_state is not None or data.severity is None:
@@ -123,43 +172,7 @@ class StartClocks(CaseWork):
                 self.metrics.calendar_fallback.labels(year.strip()).inc()
 
     def _clocks(self, data: ClassifiedComplaint, severity: Severity) -> tuple[ClockEntry, ...]:
-        deadlines = deadlines_at_receipt(
-            received_at=data.received_at,
-            severity=severity,
-            channel=data.channel,
-            referral_due_at=data.referral_due_at,
-            flags=[f.name for f in data.flags],
-            policy=self.policy,
-            calendar=self.calendar,
-        )
-        sheet = [
-            entry_of(
-                d,
-                severity.value,
-                repeat=bool(
-                    (spec := self.policy.spec(clock=d.clock, severity=severity)) and spec.repeat
-                ),
-            )
-            for d in deadlines
-        ]
-        for at, target in severity_upgrade_due(
-            received_at=data.received_at, severity=severity, policy=self.policy
-        ):
-            sheet.append(
-                ClockEntry(
-                    key=f"upgrade:{target.value}",
-                    clock=None,
-                    occurrence=1,
-                    severity=severity.value,
-                    started_at=data.received_at,
-                    due_at=at,
-                    thresholds=(Threshold(100, at, (Audience.HANDLER, Audience.TEAM_LEAD)),),
-                    policy_version=self.policy.version,
-                    calendar_version=self.calendar.version,
-                    upgrade_to=target.value,
-                )
-            )
-        return tuple(sheet)
+        return sheet_at_receipt(data, severity, policy=self.policy, calendar=self.calendar)
 
     def _set_event(
         self, data: ClassifiedComplaint, severity: Severity, clocks: Sequence[ClockEntry]

@@ -14,7 +14,7 @@ from fastapi.security import APIKeyHeader
 from pymongo.errors import PyMongoError
 from starlette.exceptions import HTTPException
 
-from servicekit.httpguard import database_fields
+from servicekit.httpguard import database_fields, name_shed
 from servicekit.staff_keys import holder_of
 from sla.casework.bodies import ACTION_ID, ApiProblemError, Problem
 from sla.settings import StaffKey
@@ -157,6 +157,7 @@ def answer_problems(app: FastAPI) -> None:
     async def database_failed(request: Request, exc: PyMongoError) -> JSONResponse:
         # Without this, Starlette answers 500 before the service's guard sees the error.
         slow = bool(getattr(exc, "timeout", False))
+        name_shed(request.scope, "timeout" if slow else "database")  # counted as the guard's
         fields = database_fields(request.scope, exc)
         log.warning(
             "case API answered 503: database %s",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -11,15 +12,16 @@ from starlette.exceptions import HTTPException
 
 from contracts import CaseState, Channel, Severity
 from servicekit.clock import Clock
+from servicekit.httpguard import name_shed
 from sla.casework.access import Desk, NotYourCaseError, may_see
 from sla.casework.bodies import ApiProblemError
 from sla.casework.desk import PREFIX
 from sla.http_api.plumbing import RETRY_AFTER, CaseId, Staff, responses
+from sla.list_cursor import BadCursorError, cursor_of
 from sla.ports import MAX_PAGE, CaseFilter
-from sla.queries import CasePage, CaseQueries, CaseQuery, CaseView, cursor_of
+from sla.queries import CasePage, CaseQueries, CaseQuery, CaseView
 
 CATEGORY = r"^[a-z][a-z0-9_]*(/[a-z][a-z0-9_]*)*$"  # a taxonomy path, e.g. billing/overcharge
-CURSOR = r"^[0-9]{1,13}\.CP[0-9]{8}-[0-9A-Z]{10}$"  # a page's next_after: <received ms>.<id>
 LIST_SLOTS = 2  # list requests at once (FerretDB 1.x scans `cases` for each); more get 503
 LIST_PARAMETERS = frozenset(
     {
@@ -47,12 +49,17 @@ def _plain_query(request: Request, _: Staff) -> None:
         raise ApiProblemError(422, "invalid_request", f"query parameter {repeated[0]!r} repeats")
 
 
-def _cursor(after: str) -> tuple[datetime, str]:
-    """The page cursor, or 422: one that fits the pattern may still lie past the year 9999."""
+def _continued(query: CaseQuery, after: str | None) -> CaseQuery:
+    """The query continued after its cursor, or 400: a cursor is opaque, and one this list did
+    not give out (another filter, another order, edited) names no position in it."""
+    if after is None:
+        return query
     try:
-        return cursor_of(after)
-    except (OverflowError, ValueError):
-        raise ApiProblemError(422, "invalid_request", "`after` is no page's next_after") from None
+        key = cursor_of(after, by_due=query.by_due, scope=query.scope)
+    except BadCursorError as error:
+        detail = f"`after` is not this list's next_after ({error})"
+        raise ApiProblemError(400, "invalid_cursor", detail) from None
+    return replace(query, after=key)
 
 
 def read_routes(queries: CaseQueries, clock: Clock) -> APIRouter:
@@ -86,6 +93,7 @@ def read_routes(queries: CaseQueries, clock: Clock) -> APIRouter:
         dependencies=[Depends(_plain_query)],
     )
     async def list_cases(
+        request: Request,
         who: Staff,
         *,
         state: CaseState | None = None,
@@ -98,23 +106,22 @@ def read_routes(queries: CaseQueries, clock: Clock) -> APIRouter:
         ] = None,
         assignee: Annotated[str | None, Query(max_length=64)] = None,
         after: Annotated[
-            str | None,
-            Query(pattern=CURSOR, description="The previous page's `next_after`."),
+            str | None, Query(description="The previous page's `next_after` (opaque).")
         ] = None,
         page_size: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 50,
     ) -> CasePage:
         """Cases matching every filter given, oldest first, one page at a time (keyset paging)."""
         if list_slots.locked():  # shed at once: a queue of lists only makes every answer late
+            name_shed(request.scope, "list_busy")
             raise HTTPException(503, "too many list requests at once", {"Retry-After": RETRY_AFTER})
         async with list_slots:
             query = CaseQuery(
                 fields=CaseFilter(state, severity, category, channel, assignee),
                 overdue=overdue,
                 due_within=timedelta(hours=due_within_hours) if due_within_hours else None,
-                after=_cursor(after) if after else None,
                 page_size=page_size,
                 visible=lambda row: may_see(who, Desk.of_row(row)),
             )
-            return await queries.page(query, now=clock.now())
+            return await queries.page(_continued(query, after), now=clock.now())
 
     return router
