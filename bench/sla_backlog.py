@@ -115,7 +115,7 @@ async def load(db: Any, starter: StartClocks, *, clocks: int, width: int) -> Bac
 def progress(loaded: int, clocks: int, cases: int, seconds: float) -> None:
     """One progress line: clocks and cases so far, rates, and the time left at this rate."""
     rate = loaded / seconds if seconds else 0.0
-    left = (clocks - loaded) / rate if rate else float("nan")
+    left = max(0, clocks - loaded) / rate if rate else float("nan")
     print(
         f"  backlog {loaded:,}/{clocks:,} open clocks in {cases:,} cases "
         f"({rate:,.0f} clocks/s, {cases / seconds:,.0f} cases/s; ~{left:,.0f} s left)",

@@ -164,7 +164,7 @@ def test_the_summary_counts_breaches_and_timely_handling_per_clock() -> None:
     for status, stopped, fired in (
         ("met", due - timedelta(hours=1), (50,)),
         ("met", due + timedelta(hours=1), (50, 80, 100)),
-        ("pending", None, (50, 80, 100, 150)),
+        ("running", None, (50, 80, 100, 150)),
     ):
         tallies["dispatch"].add(status=status, due_at=due, stopped_at=stopped, fired=fired, now=now)
     tallies["first_contact"].add(status="met", due_at=due, stopped_at=due, fired=(50, 80), now=now)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import pytest
@@ -230,6 +230,41 @@ async def test_due_deliveries_are_leased_earliest_first_across_statuses_and_batc
     rest = await backend.first.claim_due(now=now, lease_until=now + LEASE, limit=100)
     assert [d.delivery.key for d in rest] == [d.key for d in deferred[10:20]]
     assert {d.held_for for d in rest} == {None}  # outcome() records no reason
+
+
+async def test_an_outcome_decided_before_sending_is_stored_by_the_claim_itself(
+    backend: Backend,
+) -> None:
+    """Quiet hours and no recipient: the claim's insert carries the outcome (no `complete`);
+    the deferred one comes due at its end with its reason, a redelivery finds both settled."""
+    morning = NOW + timedelta(hours=8)
+    quiet, nobody, normal = delivery(CID), delivery(CID2), delivery("CP20261124-0000000099")
+    nobody = replace(nobody, recipient=None)
+    decided = {
+        quiet.key: Outcome(quiet, "sms", DeliveryStatus.DEFERRED, 0, "quiet_hours", None, morning),
+        nobody.key: Outcome(nobody, "none", DeliveryStatus.FAILED, 0, "no_contact", None),
+    }
+    claims = await backend.first.claim(
+        [quiet, nobody, normal], now=NOW, lease_until=NOW + LEASE, decided=decided
+    )
+    assert [d.key for d in claims.claimed] == [normal.key]
+    assert [(o.key, o.status, o.settled_at) for o in claims.decided] == [
+        (quiet.key, DeliveryStatus.DEFERRED, NOW),
+        (nobody.key, DeliveryStatus.FAILED, NOW),
+    ]
+    again = await backend.second.claim(
+        [quiet, nobody], now=NOW, lease_until=NOW + LEASE, decided=decided
+    )
+    assert (again.claimed, again.decided) == ([], [])
+    assert sorted((o.key, o.status, o.settled_at) for o in again.settled) == sorted(
+        (o.key, o.status, o.settled_at) for o in claims.decided
+    )  # the same receipts again
+    await backend.first.complete([outcome(normal, DeliveryStatus.DELIVERED)], now=NOW)
+    assert await backend.first.next_due_at() == morning
+    [due] = await backend.second.claim_due(now=morning, lease_until=morning + LEASE, limit=10)
+    assert (due.delivery.key, due.held_for) == (quiet.key, "quiet_hours")
+    assert due.delivery.recipient is not None
+    assert due.delivery.recipient.address == PHONE  # kept to send it in the morning
 
 
 async def test_the_address_is_forgotten_once_the_delivery_is_settled(

@@ -114,7 +114,7 @@ def sample() -> Sources:
         {"clock": "acknowledge", "status": "met", "outcome": "late", "fired": [50, 80, 100]},
         {
             "clock": "resolution",
-            "status": "pending",
+            "status": "running",
             "outcome": "overdue",
             "fired": [50, 80, 100],
             "due_at": NOW - DAY,
@@ -122,14 +122,14 @@ def sample() -> Sources:
         # Past due but the scheduler has not fired the breach yet: overdue all the same.
         {
             "clock": "resolution",
-            "status": "pending",
+            "status": "running",
             "outcome": "",
             "fired": [50, 80],
             "due_at": NOW - timedelta(minutes=1),
         },
         {
             "clock": "resolution",
-            "status": "pending",
+            "status": "running",
             "outcome": "",
             "fired": [],
             "due_at": NOW + DAY,
@@ -192,7 +192,7 @@ def test_the_page_is_self_contained(data: ReportData) -> None:
 
 
 def test_a_clock_with_only_breaches_shows_zero_not_nothing() -> None:
-    deadlines = [{"clock": "dispatch", "status": "pending", "fired": [100], "due_at": NOW - DAY}]
+    deadlines = [{"clock": "dispatch", "status": "running", "fired": [100], "due_at": NOW - DAY}]
     page = render(summarise(Sources(deadlines=deadlines), now=NOW))
     timely = page[page.index('id="timely"') : page.index('id="breaches"')]
     assert "0.0%  (0/1)" in timely

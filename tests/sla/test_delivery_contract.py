@@ -10,8 +10,7 @@ from datetime import timedelta
 
 import pytest
 
-from contracts import CaseStateChanged, ClockName, LifecycleAction, SlaEventKind, Topic
-from sla.clocks.sheet import ClockStatus
+from contracts import CaseStateChanged, ClockName, ClockStatus, LifecycleAction, SlaEventKind, Topic
 from sla.ports import CaseChange, CaseRecord
 from tests._builders.sla import (
     RECEIVED,

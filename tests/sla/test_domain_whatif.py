@@ -11,16 +11,38 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from contracts import Channel, ClockName, Severity
+from contracts import Channel, ClockName, ClockStatus, Severity
+from contracts.read_models import ClockSheetEntry
 from sla.domain import BusinessCalendar, SlaPolicy
 from sla.domain.whatif import (
     CaseFacts,
-    ClockRecord,
     PauseWindow,
     Rules,
     replay_case,
 )
 from sla.domain.whatif_report import WhatIfReport
+
+
+def stored_clock(
+    *,
+    due_at: datetime | None = None,
+    stopped_at: datetime | None = None,
+    met: bool = False,
+    paused: bool = False,
+) -> ClockSheetEntry:
+    """A stored first occurrence: running (paused or not), or met / cancelled at `stopped_at`."""
+    if stopped_at is None:
+        status = ClockStatus.RUNNING
+    else:
+        status = ClockStatus.MET if met else ClockStatus.CANCELLED
+    return ClockSheetEntry(
+        key="x:1",
+        status=status,
+        due_at=due_at,
+        stopped_at=stopped_at,
+        pause_base={"due_at": due_at} if paused else None,
+    )
+
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 SH = ZoneInfo("Asia/Shanghai")
@@ -54,10 +76,12 @@ def pack(tmp_path: Path, *, name: str = "candidate", **changes: Any) -> Rules:
     )
 
 
-def p4(**clocks: ClockRecord | datetime) -> CaseFacts:
+def p4(**clocks: ClockSheetEntry | datetime) -> CaseFacts:
     """A P4 hotline complaint received on 30 Sep; a datetime means the clock was met then."""
     records = {
-        ClockName(name): v if isinstance(v, ClockRecord) else ClockRecord(stopped_at=v, met=True)
+        ClockName(name): v
+        if isinstance(v, ClockSheetEntry)
+        else stored_clock(stopped_at=v, met=True)
         for name, v in clocks.items()
     }
     return CaseFacts(
@@ -144,7 +168,7 @@ def test_pauses_shift_both_sides(tmp_path: Path) -> None:
 
 def test_running_pause_counts_up_to_now_and_is_left_out_of_drift() -> None:
     stored_due = at(10, 10, 18) + timedelta(days=9)  # the service planned for the whole cap
-    facts = replace(p4(resolution=ClockRecord(due_at=stored_due)), paused_since=at(10, 9, 10))
+    facts = replace(p4(resolution=stored_clock(due_at=stored_due)), paused_since=at(10, 9, 10))
     now = at(10, 12, 12)
     got = replay_case(facts, baseline=TELECOM, candidate=TELECOM, now=now)
     unpaused = replay_case(
@@ -160,7 +184,7 @@ def test_running_pause_counts_up_to_now_and_is_left_out_of_drift() -> None:
 def test_pause_after_a_clock_stopped_does_not_move_it() -> None:
     stored_due = at(9, 30, 11)
     facts = p4(
-        acknowledge=ClockRecord(due_at=stored_due, stopped_at=at(9, 30, 10, 5), met=True),
+        acknowledge=stored_clock(due_at=stored_due, stopped_at=at(9, 30, 10, 5), met=True),
         resolution=at(10, 10, 11),
     )
     paused = replace(facts, pauses=(PauseWindow(at(9, 30, 10, 30), at(9, 30, 12)),))
@@ -195,7 +219,7 @@ def test_calendar_override_changes_working_day_clocks(tmp_path: Path) -> None:
 
 
 def test_open_clocks_are_judged_against_now() -> None:
-    facts = p4(resolution=ClockRecord())
+    facts = p4(resolution=stored_clock())
     before = replay_case(facts, baseline=TELECOM, candidate=TELECOM, now=at(10, 9, 12))
     after = replay_case(facts, baseline=TELECOM, candidate=TELECOM, now=at(10, 12, 9, 30))
     assert not before.baseline[C.RESOLUTION].breached
@@ -209,8 +233,8 @@ def test_open_clocks_are_judged_against_now() -> None:
 
 
 def test_cancelled_clock_breaches_only_if_cancelled_after_its_due_time() -> None:
-    early = p4(resolution=ClockRecord(stopped_at=at(10, 9, 12)))
-    late = p4(resolution=ClockRecord(stopped_at=at(10, 12, 12)))
+    early = p4(resolution=stored_clock(stopped_at=at(10, 9, 12)))
+    late = p4(resolution=stored_clock(stopped_at=at(10, 12, 12)))
     got_early = replay_case(early, baseline=TELECOM, candidate=TELECOM, now=LATER)
     got_late = replay_case(late, baseline=TELECOM, candidate=TELECOM, now=LATER)
     assert not got_early.baseline[C.RESOLUTION].breached
@@ -223,7 +247,7 @@ def test_cancelled_clock_breaches_only_if_cancelled_after_its_due_time() -> None
 
 def test_clocks_without_a_stored_record_or_in_a_pause_are_not_judged(tmp_path: Path) -> None:
     wider = pack(tmp_path, clocks={"preliminary_reply": {"P4": "24h"}})
-    facts = p4(resolution=ClockRecord(paused=True))
+    facts = p4(resolution=stored_clock(paused=True))
     got = replay_case(facts, baseline=TELECOM, candidate=wider, now=LATER)
     assert not got.baseline[C.RESOLUTION].judged
     assert not got.baseline[C.DISPATCH].judged  # nothing stored for it
@@ -242,7 +266,7 @@ def test_clocks_without_a_stored_record_or_in_a_pause_are_not_judged(tmp_path: P
 
 def test_upgrades_follow_the_candidate_schedule(tmp_path: Path) -> None:
     slower = pack(tmp_path, upgrades=[{"after": "10d", "to": "P2"}, {"after": "30d", "to": "P1"}])
-    facts = p4(resolution=ClockRecord())
+    facts = p4(resolution=stored_clock())
     eight_days = RECEIVED + timedelta(days=8)
     got = replay_case(facts, baseline=TELECOM, candidate=slower, now=eight_days)
     assert got.upgrades == (frozenset({P.P2}), frozenset())
@@ -268,7 +292,7 @@ def test_upgrades_follow_the_candidate_schedule(tmp_path: Path) -> None:
 def test_stored_due_times_are_compared_with_the_fresh_baseline(
     stored: datetime, drift: int
 ) -> None:
-    facts = p4(resolution=ClockRecord(due_at=stored, stopped_at=at(10, 9, 11), met=True))
+    facts = p4(resolution=stored_clock(due_at=stored, stopped_at=at(10, 9, 11), met=True))
     got = replay_case(facts, baseline=TELECOM, candidate=TELECOM, now=LATER)
     assert got.drift == drift
 
@@ -277,9 +301,9 @@ def test_stored_upgrade_and_unknown_clock_count_as_drift() -> None:
     facts = replace(
         p4(resolution=at(10, 9, 11)),
         clocks={
-            C.RESOLUTION: ClockRecord(due_at=at(10, 10, 18), stopped_at=at(10, 9, 11)),
-            C.PRELIMINARY_REPLY: ClockRecord(due_at=at(10, 1, 10)),  # P4 runs no such clock
-            C.PROGRESS_UPDATE: ClockRecord(due_at=at(10, 1, 10)),  # left out: never counted
+            C.RESOLUTION: stored_clock(due_at=at(10, 10, 18), stopped_at=at(10, 9, 11)),
+            C.PRELIMINARY_REPLY: stored_clock(due_at=at(10, 1, 10)),  # P4 runs no such clock
+            C.PROGRESS_UPDATE: stored_clock(due_at=at(10, 1, 10)),  # left out: never counted
         },
         stored_upgrades={P.P2: RECEIVED + timedelta(days=5), P.P1: RECEIVED + timedelta(30)},
     )

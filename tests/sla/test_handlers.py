@@ -10,6 +10,7 @@ from contracts import (
     Audience,
     Channel,
     ClockName,
+    ClockStatus,
     ComplaintClassified,
     DeliveryStatus,
     Kind,
@@ -17,7 +18,6 @@ from contracts import (
     Severity,
     SlaEventKind,
 )
-from sla.clocks.sheet import ClockStatus
 from sla.domain import deadlines_at_receipt
 from sla.ports import CaseRecord
 from tests._builders.sla import (

@@ -10,6 +10,7 @@ from contracts import (
     CaseState,
     CaseStateChanged,
     ClockName,
+    ClockStatus,
     IncidentChange,
     IncidentChanged,
     LifecycleAction,
@@ -19,7 +20,6 @@ from contracts import (
 )
 from sla.adapters.memory import InMemoryCaseStore
 from sla.casework.incidents import ResolveIncidentMembers
-from sla.clocks.sheet import ClockStatus
 from tests._builders.sla import (
     RECEIVED,
     Rig,

@@ -8,9 +8,9 @@ import time
 from datetime import timedelta
 from typing import Any, cast
 
-from contracts import ClockName, LifecycleAction, Severity, SlaEventKind
+from contracts import ClockName, ClockStatus, LifecycleAction, Severity, SlaEventKind
 from sla.adapters.slots import MongoDueIndex
-from sla.clocks.sheet import ClockEntry, ClockStatus
+from sla.clocks.sheet import ClockEntry
 from sla.ports import DueIndex
 from sla.settings import Role
 from tests._builders.sla import CALENDAR, FIELDS, RECEIVED, Rig, case_api, cid_n, classified

@@ -16,13 +16,13 @@ import yaml
 from complaints_cli import sla_parser
 from complaints_cli.main import parser
 from complaints_cli.pipeline import StackConfig
-from contracts import Channel, ClockName, FlagName, Severity
-from sla.domain.whatif import ClockRecord, PauseWindow
+from contracts import Channel, ClockName, ClockStatus, FlagName, Severity
+from sla.domain.whatif import PauseWindow
 from sla.domain.whatif_report import WhatIfReport
 from sla.tools import simulate, whatif_replay
 from sla.tools.simulate import SimulateOptions, load_rules
 from sla.tools.whatif_render import Replay, as_json, render
-from sla.tools.whatif_replay import StoredClocks, case_facts, file_deadline, replay
+from sla.tools.whatif_replay import case_facts, replay, sheet_entry, stored_clocks, stored_upgrades
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 SH = ZoneInfo("Asia/Shanghai")
@@ -53,18 +53,23 @@ def case_doc(cid: str = "c-1", **fields: Any) -> dict[str, Any]:
     }
 
 
-def deadline_doc(cid: str, clock: str | None, status: str, **fields: Any) -> dict[str, Any]:
+def entry_doc(clock: str | None, status: str, **fields: Any) -> dict[str, Any]:
+    """One stored clock-sheet entry (first occurrence), as the `cases` document holds it."""
     return {
-        "_id": f"{cid}:{clock}:1",
-        "complaint_id": cid,
+        "key": fields.pop("key", f"{clock}:1"),
         "clock": clock,
-        "occurrence": 1,
+        "occurrence": fields.pop("occurrence", 1),
         "status": status,
         "due_at": fields.pop("due_at", naive_utc(10, 10, 10)),
         "stopped_at": None,
-        "fired": [],
+        "passed": [],
         **fields,
     }
+
+
+def sheet_doc(cid: str, *entries: dict[str, Any]) -> dict[str, Any]:
+    """A case's clock sheet as the read model `CASE_SHEETS` streams it."""
+    return {"_id": cid, "state": "resolved", "clocks": list(entries)}
 
 
 async def stream(docs: Iterable[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
@@ -92,9 +97,7 @@ def report(tmp_path: Path) -> WhatIfReport:
 
 
 def test_case_document_becomes_facts_in_utc() -> None:
-    stored = StoredClocks(
-        clocks={C.RESOLUTION: ClockRecord(stopped_at=datetime(2026, 10, 10, 3, tzinfo=UTC))}
-    )
+    stored = [sheet_entry(entry_doc("resolution", "met", stopped_at=naive_utc(10, 10, 3)))]
     doc = case_doc(
         pauses=[{"paused_at": naive_utc(10, 9, 2), "credited_until": naive_utc(10, 9, 7)}],
         resolved_at=naive_utc(10, 20, 1),
@@ -117,46 +120,53 @@ def test_case_document_becomes_facts_in_utc() -> None:
 
 
 def test_case_without_receipt_has_no_facts_and_bad_values_are_errors() -> None:
-    assert case_facts(case_doc(received_at=None), None) is None
+    assert case_facts(case_doc(received_at=None)) is None
     with pytest.raises(ValueError, match="fax machine"):
-        case_facts(case_doc(channel="fax machine"), None)
-    facts = case_facts(case_doc(severity_at_receipt=None, resolved_at=naive_utc(10, 1)), None)
+        case_facts(case_doc(channel="fax machine"))
+    facts = case_facts(case_doc(severity_at_receipt=None, resolved_at=naive_utc(10, 1)))
     assert facts is not None
     assert facts.severity is Severity.P2  # older documents: the only severity there is
     assert facts.unresolved_until == datetime(2026, 10, 1, tzinfo=UTC)
 
 
-def test_deadline_documents_become_clock_records() -> None:
-    index: dict[str, StoredClocks] = {}
+def test_sheet_entries_become_the_replayed_clocks() -> None:
     stop = naive_utc(10, 9, 3)
-    for doc in (
-        deadline_doc("c-1", "resolution", "met", stopped_at=stop),
-        deadline_doc("c-1", "dispatch", "cancelled", stopped_at=stop),
-        deadline_doc("c-1", "acknowledge", "running"),
-        deadline_doc("c-1", "first_contact", "running", paused=True),
-        deadline_doc("c-1", "preliminary_reply", "met"),  # stop time missing: unknowable
-        deadline_doc("c-1", "progress_update", "running"),  # left out of the replay
-        deadline_doc("c-1", None, "running", _id="c-1:upgrade:P2", due_at=naive_utc(10, 7, 2)),
-    ):
-        file_deadline(index, doc)
-    stored = index["c-1"]
+    sheet = [
+        sheet_entry(doc)
+        for doc in (
+            entry_doc("resolution", "met", stopped_at=stop),
+            entry_doc("dispatch", "cancelled", stopped_at=stop),
+            entry_doc("acknowledge", "running"),
+            entry_doc("first_contact", "running", pause_base={"due_at": naive_utc(10, 10)}),
+            entry_doc("preliminary_reply", "met"),  # stop time missing: unknowable
+            entry_doc("progress_update", "running"),  # left out of the replay
+            entry_doc("regulator_reply", "breached", stopped_at=stop),  # neither met nor running
+            entry_doc(None, "running", key="upgrade:P2", due_at=naive_utc(10, 7, 2)),
+        )
+    ]
     due = datetime(2026, 10, 10, 10, tzinfo=UTC)
     at_stop = datetime(2026, 10, 9, 3, tzinfo=UTC)
-    assert stored.clocks == {
-        C.RESOLUTION: ClockRecord(due_at=due, stopped_at=at_stop, met=True),
-        C.DISPATCH: ClockRecord(due_at=due, stopped_at=at_stop, met=False),
-        C.ACKNOWLEDGE: ClockRecord(due_at=due),
-        C.FIRST_CONTACT: ClockRecord(due_at=due, paused=True),
-    }
-    assert stored.upgrades == {Severity.P2: datetime(2026, 10, 7, 2, tzinfo=UTC)}
+    clocks = stored_clocks(sheet)
+    assert set(clocks) == {C.RESOLUTION, C.DISPATCH, C.ACKNOWLEDGE, C.FIRST_CONTACT}
+    assert (clocks[C.RESOLUTION].status, clocks[C.RESOLUTION].stopped_at) == (
+        ClockStatus.MET,
+        at_stop,
+    )
+    assert clocks[C.DISPATCH].status is ClockStatus.CANCELLED
+    assert clocks[C.ACKNOWLEDGE].due_at == due  # naive stored times read as UTC
+    assert clocks[C.FIRST_CONTACT].pause_base is not None
+    assert stored_upgrades(sheet) == {Severity.P2: datetime(2026, 10, 7, 2, tzinfo=UTC)}
 
 
 async def test_replay_streams_cases_and_counts_what_it_cannot_use(tmp_path: Path) -> None:
     on_time = naive_utc(10, 10, 3)  # Sat 10 Oct 11:00 Shanghai: in time for 3 wd, late for 2 wd
     deadlines = [
-        deadline_doc("c-1", "resolution", "met", stopped_at=on_time),
-        deadline_doc("c-2", "resolution", "met", stopped_at=naive_utc(10, 8, 3)),
-        deadline_doc("c-2", "nonsense", "running"),
+        sheet_doc("c-1", entry_doc("resolution", "met", stopped_at=on_time)),
+        sheet_doc(
+            "c-2",
+            entry_doc("resolution", "met", stopped_at=naive_utc(10, 8, 3)),
+            entry_doc("dispatch", "nonsense"),
+        ),
     ]
     cases = [
         case_doc("c-1"),
@@ -189,7 +199,7 @@ async def test_progress_every_n_cases(tmp_path: Path, monkeypatch: pytest.Monkey
 
 
 async def test_rendering_names_versions_counts_and_examples(tmp_path: Path) -> None:
-    deadlines = [deadline_doc("c-1", "resolution", "met", stopped_at=naive_utc(10, 10, 3))]
+    deadlines = [sheet_doc("c-1", entry_doc("resolution", "met", stopped_at=naive_utc(10, 10, 3)))]
     run = await replay(stream([case_doc("c-1")]), stream(deadlines), report=report(tmp_path))
     text = render(run)
     assert "telecom 2026.12.2 · calendar chinese-calendar" in text

@@ -8,13 +8,13 @@ from datetime import timedelta
 
 import pytest
 
-from contracts import CaseState, Channel, Severity, Verdict
+from contracts import CaseState, Channel, ClockStatus, Severity, Verdict
 from contracts.read_models import CASE_FACTS, CASE_SHEETS
 from servicekit.mongo import WRITE_CHUNK
 from servicekit.read_models import read
 from sla.adapters.mongo_cases import MongoCaseStore
 from sla.clocks.firing import fired_event
-from sla.clocks.sheet import ClockStatus, Lease
+from sla.clocks.sheet import Lease
 from sla.domain import open_case
 from sla.ports import (
     CaseChange,

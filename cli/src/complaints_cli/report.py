@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from pymongo.asynchronous.database import AsyncDatabase
 
 from complaints_cli.sla_clocks import flatten
-from contracts import CaseState, ClockName, FlagName, Kind, Severity
+from contracts import CaseState, ClockName, ClockStatus, FlagName, Kind, Severity
 from contracts.read_models import CASE_SHEETS, CLASSIFICATIONS, COMPLAINT_RECEIPTS
 from servicekit.read_models import documents
 
@@ -37,8 +37,6 @@ Document = dict[str, Any]
 REPORT_ZONE = "Asia/Shanghai"
 """Days are counted in the business calendar's zone (DOMAIN.md §5)."""
 
-RUNNING = frozenset({"running", "pending", "firing"})
-"""Statuses of a clock still open (`running`; `pending` / `firing` in stores before ADR 0006)."""
 BREACHED_OUTCOMES = frozenset({"late", "overdue"})
 FINISHED_STATES = frozenset(
     {
@@ -198,9 +196,9 @@ def clock_figures(deadlines: Sequence[Document], now: datetime) -> list[ClockFig
         status, outcome = doc.get("status"), doc.get("outcome")
         fired = doc.get("fired") or ()
         due = as_utc(doc.get("due_at"))
-        if status == "met":
+        if status == ClockStatus.MET:
             verdict = "met_late" if outcome in BREACHED_OUTCOMES or 100 in fired else "on_time"
-        elif status in RUNNING:
+        elif status == ClockStatus.RUNNING:
             past_due = 100 in fired or outcome == "overdue" or (due is not None and due <= now)
             verdict = "overdue" if past_due else "open_in_time"
         else:

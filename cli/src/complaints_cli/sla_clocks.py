@@ -15,11 +15,11 @@ from typing import Any
 
 from pymongo.asynchronous.database import AsyncDatabase
 
+from contracts import ClockStatus
 from contracts.read_models import CASE_SHEETS
 from servicekit.read_models import documents
 
 Row = dict[str, Any]
-RUNNING = "running"
 
 
 def clock_rows(case: Mapping[str, Any]) -> list[Row]:
@@ -30,10 +30,10 @@ def clock_rows(case: Mapping[str, Any]) -> list[Row]:
             continue
         fired = list(entry.get("passed", ()))
         status, stopped, due = entry.get("status"), entry.get("stopped_at"), entry.get("due_at")
-        if status == "met" and stopped is not None and due is not None:
+        if status == ClockStatus.MET and stopped is not None and due is not None:
             outcome = "on_time" if stopped <= due else "late"
         else:
-            outcome = "overdue" if status == RUNNING and 100 in fired else ""
+            outcome = "overdue" if status == ClockStatus.RUNNING and 100 in fired else ""
         rows.append(
             {
                 "_id": f"{case['_id']}:{entry.get('key')}",
@@ -70,7 +70,7 @@ def open_by_severity(rows: Iterable[Row], now: Any) -> tuple[list[Row], list[Row
     opened: Counter[str] = Counter()
     overdue: Counter[str] = Counter()
     for row in rows:
-        if row["status"] == RUNNING and row["clock"]:
+        if row["status"] == ClockStatus.RUNNING and row["clock"]:
             opened[str(row["severity"])] += 1
             if row["due_at"] is not None and row["due_at"] <= now:
                 overdue[str(row["severity"])] += 1

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from complaints_cli.stages import StageCounts
+from contracts import ClockStatus
 
 
 def bars(
@@ -80,12 +81,12 @@ class ClockTally:
         seen = set(fired)
         self.breached += 100 in seen
         self.escalated += 150 in seen
-        if status == "met" and stopped_at is not None:
+        if status == ClockStatus.MET and stopped_at is not None:
             if stopped_at <= due_at:
                 self.on_time += 1
             else:
                 self.late += 1
-        elif status in {"running", "pending", "firing"} and due_at < now:
+        elif status == ClockStatus.RUNNING and due_at < now:
             self.overdue += 1
 
     @property

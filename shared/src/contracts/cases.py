@@ -13,15 +13,22 @@ from pydantic import AwareDatetime, Field
 
 from contracts.envelope import Event, Model
 from contracts.topics import Topic
-from contracts.values import CaseState, Channel, ClockName, ComplaintId, Severity
+from contracts.values import CaseState, Channel, ClockName, ClockStatus, ComplaintId, Severity
+
+ShownClockStatus = Literal[
+    ClockStatus.RUNNING, ClockStatus.MET, ClockStatus.CANCELLED, ClockStatus.BREACHED
+]
+"""`ClockStatus` as a reader sees a clock (an upgrade's `done` is never shown): the cases topic
+and the case API carry this."""
 
 
 class ClockState(Model):
-    """One clock of the case as it stands."""
+    """One clock of the case as it stands, on the cases topic: what a downstream system keeps
+    (UTC times, no thresholds or local text); the case API's `ClockView` adds what staff read."""
 
     clock: ClockName
     occurrence: int = Field(1, description="For repeating clocks: which occurrence (1-based).")
-    status: Literal["running", "met", "cancelled", "breached"] = Field(
+    status: ShownClockStatus = Field(
         description="Where the clock stands (`breached`: a repeating clock's missed occurrence, "
         "closed when the next one took over)."
     )

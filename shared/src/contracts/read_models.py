@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.complaints import ComplaintClassified
-from contracts.values import CaseState, Channel, FlagName, Kind, Severity
+from contracts.values import CaseState, Channel, ClockStatus, FlagName, Kind, Severity
 
 D = TypeVar("D", bound="Document")
 
@@ -145,13 +145,15 @@ class ClassifiedEvent(Document):
 
 
 class ClockSheetEntry(Part):
-    """One clock (or time-based upgrade: `clock` None) of a case's sheet (ADR 0006)."""
+    """One clock (or time-based upgrade: `clock` None) of a case's sheet (ADR 0006), as readers
+    outside the SLA may read it: the stored fields they rely on, not the SLA's `ClockEntry`
+    (thresholds, leases and pause credit stay the owner's to change)."""
 
     key: str
     clock: str | None = None
     severity: str | None = None
     occurrence: int = 1
-    status: str
+    status: ClockStatus
     started_at: datetime | None = None
     due_at: datetime | None = None
     stopped_at: datetime | None = None

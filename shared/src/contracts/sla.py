@@ -30,10 +30,13 @@ class SlaEventKind(StrEnum):
 
 
 class DeadlineView(Model):
-    """One clock's deadline as promised."""
+    """One clock's deadline as promised: in the `set` event, and as a case row's next due in the
+    case API (one view of a due clock, not one per carrier)."""
 
     clock: ClockName
-    due_at: AwareDatetime = Field(description="When the clock is due (UTC).")
+    due_at: AwareDatetime = Field(
+        description="When the clock is due (UTC in events; the case API shows Shanghai's offset)."
+    )
     due_at_local: str = Field(description="The same in Asia/Shanghai, for messages to people.")
     occurrence: int = Field(1, description="For repeating clocks: which occurrence (1-based).")
     provisional: bool = Field(False, description="Computed on a provisional calendar year.")

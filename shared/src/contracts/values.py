@@ -127,6 +127,26 @@ class ClockName(StrEnum):
     """首问负责: a requested hand-over not yet accepted or declined by the receiving department."""
 
 
+class ClockStatus(StrEnum):
+    """Where one clock occurrence stands: the SLA's clock sheet, its read model, the case API, the
+    cases topic and the CLI all speak this one enum (ADR 0006, addendum of issue 14)."""
+
+    RUNNING = "running"
+    """Not at its goal yet (also after its breach: it keeps escalating)."""
+    MET = "met"
+    CANCELLED = "cancelled"
+    DONE = "done"
+    """A time-based severity upgrade that fired (it has no goal; never shown as a clock)."""
+    BREACHED = "breached"
+    """A repeating clock's occurrence past its due, superseded by the next one: final (ADR 0021)."""
+
+
+SHOWN_CLOCK_STATUSES = frozenset(
+    {ClockStatus.RUNNING, ClockStatus.MET, ClockStatus.CANCELLED, ClockStatus.BREACHED}
+)
+"""The statuses a clock (not an upgrade) can have where a reader sees it."""
+
+
 class CaseState(StrEnum):
     """Lifecycle states (DOMAIN.md §6)."""
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from faststream.asgi import AsgiFastStream
 from faststream.asgi.types import ASGIApp
@@ -93,12 +95,23 @@ class ServiceShell:
         after_shutdown: Sequence[Hook] = (),
         readiness: Sequence[Check] = (),
         routes: Sequence[tuple[str, ASGIApp]] = (),
+        background: Sequence[tuple[str, Callable[[], Coroutine[Any, Any, None]]]] = (),
     ) -> AsgiFastStream:
         """The ASGI app: topics ensured and Mongo prepared before the broker starts consuming.
 
-        Consumer lag is sampled from start-up until shutdown begins. Every route in `routes`
-        is served behind the service's one `HttpGuard`; the health and metrics routes are not.
+        Consumer lag and the `background` loops (name, run forever) run from start-up until
+        shutdown begins. Every route in `routes` is served behind the service's one
+        `HttpGuard`; the health and metrics routes are not.
         """
+        tasks: list[asyncio.Task[None]] = []
+
+        async def start_loops() -> None:
+            tasks.extend(asyncio.create_task(run(), name=name) for name, run in background)
+
+        async def stop_loops() -> None:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
 
         async def ensure() -> None:
             if self.settings.kafka.create_topics:
@@ -117,8 +130,8 @@ class ServiceShell:
             registry=self.registry,
             readiness=checks,
             on_startup=[ensure, *on_startup],
-            after_startup=[*after_startup, self.lag.start],
-            on_shutdown=[self.lag.stop, *on_shutdown],
+            after_startup=[start_loops, *after_startup, self.lag.start],
+            on_shutdown=[self.lag.stop, stop_loops, *on_shutdown],
             after_shutdown=closers,
             routes=[(path, self.guard.wrap(api)) for path, api in routes],
         )

@@ -15,7 +15,7 @@ from classifier.domain import (
     Standing,
 )
 from classifier.domain.regrade import Correction
-from contracts import ComplaintClassified
+from contracts import ComplaintClassified, IncidentRecord
 from servicekit.outbox import Stored
 
 
@@ -87,16 +87,8 @@ class ClassificationStore(Protocol):
     async def incident_states(self, incident_ids: Sequence[str]) -> list[IncidentState]:
         """The incidents with their members (channel, tier, receipt time) and what was told."""
 
-    async def mark_announced(
-        self,
-        incident_id: str,
-        *,
-        sequence: int,
-        ids: Sequence[str],
-        opened_by: str,
-        opened_with: int,
-    ) -> None:
-        """Remember that downstream was told of these members by the event of `sequence`."""
+    async def mark_announced(self, told: IncidentRecord) -> None:
+        """Remember that downstream was told of `told.added_ids` by the event of its sequence."""
 
 
 class CorrectionStore(Protocol):

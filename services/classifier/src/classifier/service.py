@@ -91,14 +91,7 @@ class Classification:
             if event is None:
                 continue
             await self.publish([event])
-            record = event.data
-            await self.store.mark_announced(
-                record.incident_id,
-                sequence=record.sequence,
-                ids=record.added_ids,
-                opened_by=record.opened_by,
-                opened_with=record.opened_with,
-            )
+            await self.store.mark_announced(event.data)
 
     def _decide(self, complaint: NormalizedComplaint, history: History) -> Decision:
         item = ClassifierInput(

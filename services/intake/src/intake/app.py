@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -73,19 +72,9 @@ def create_app(settings: IntakeSettings, ports: Ports | None = None) -> AsgiFast
         keep=timedelta(days=settings.raw_payload_retention_days),
         every_seconds=settings.raw_payload_prune_seconds,
     )
-    tasks: list[asyncio.Task[None]] = []
-
-    async def start_retention() -> None:
-        tasks.append(asyncio.create_task(retention.run_forever(), name="intake-retention"))
-
-    async def stop_retention() -> None:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
 
     return shell.app(
         on_startup=[live.store.ensure_indexes],
-        after_startup=[start_retention],
-        on_shutdown=[stop_retention],
+        background=[("intake-retention", retention.run_forever)],
         routes=routes,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import ssl
 from dataclasses import dataclass
 from datetime import timedelta
@@ -229,19 +228,9 @@ def create_app(settings: NotifierSettings, ports: Ports | None = None) -> AsgiFa
         settings=settings.kafka,
         verifier=shell.verifier,
     )
-    tasks: list[asyncio.Task[None]] = []
-
-    async def start_dispatcher() -> None:
-        tasks.append(asyncio.create_task(dispatcher.run_forever(), name="notifier-dispatcher"))
-
-    async def stop_dispatcher() -> None:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
 
     return shell.app(
         on_startup=[ports.log.ensure_indexes],
-        after_startup=[start_dispatcher],
-        on_shutdown=[stop_dispatcher],
+        background=[("notifier-dispatcher", dispatcher.run_forever)],
         after_shutdown=[client.aclose],
     )

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
 
@@ -69,6 +69,9 @@ class Claims:
     """Stored outcomes (final or deferred) of keys taken before: their receipts go out again."""
     held: int = 0
     """Keys another sender holds under a live lease (nothing to do here)."""
+    decided: list[Outcome] = field(default_factory=list)
+    """Outcomes known before sending, stored by the claim's own insert (at the claim's `now`):
+    nothing to send, no second write; their receipts go out."""
 
 
 @dataclass(frozen=True)
@@ -86,10 +89,17 @@ class NotificationLog(Protocol):
         """Indexes for the dispatcher and for reporting by complaint."""
 
     async def claim(
-        self, deliveries: Sequence[Delivery], *, now: datetime, lease_until: datetime
+        self,
+        deliveries: Sequence[Delivery],
+        *,
+        now: datetime,
+        lease_until: datetime,
+        decided: Mapping[str, Outcome] | None = None,
     ) -> Claims:
         """Take the deliveries nobody has taken, or whose sender's lease ran out; return the
-        stored outcomes of the others (a redelivery publishes their receipts again)."""
+        stored outcomes of the others (a redelivery publishes their receipts again). A new key
+        with an outcome in `decided` (by key: deferred by the plan, or nowhere to send it) is
+        inserted with that outcome, stored at `now`: one write, not a claim and an update."""
 
     async def complete(self, outcomes: Sequence[Outcome], *, now: datetime) -> None:
         """Record how each claimed delivery ended, or that it waits, at `now` (which is also

@@ -157,33 +157,52 @@ class Sender:
         deliver_after: datetime | None = None,
     ) -> Outcome:
         """The outcome, counted in the metrics (and logged, without personal data, if failed)."""
-        intent = delivery.intent
-        latency = max(0.0, (self.clock.now() - intent.trigger_time).total_seconds())
-        status = attempted.status
-        self.metrics.outcomes.labels(channel, intent.audience.value, status.value).inc()
-        if status is DeliveryStatus.DELIVERED:
-            self.metrics.latency.labels(channel, intent.audience.value).observe(latency)
+        latency = max(0.0, (self.clock.now() - delivery.intent.trigger_time).total_seconds())
+        delivered = attempted.status is DeliveryStatus.DELIVERED
+        outcome = Outcome(
+            delivery=delivery,
+            channel=channel,
+            status=attempted.status,
+            attempts=attempted.attempts,
+            reason=attempted.reason,
+            latency_ms=round(latency * 1000, 1) if delivered else None,
+            deliver_after=deliver_after,
+        )
+        self.count(outcome)
+        return outcome
+
+    def unsent(
+        self, delivery: Delivery, deliver_after: datetime | None, reason: str | None
+    ) -> Outcome:
+        """The outcome of a delivery decided before any send (not counted: `count` it once it
+        is stored): deferred until `deliver_after`, or failed for want of a recipient."""
+        recipient = delivery.recipient
+        if recipient is None:
+            customer = delivery.intent.audience is Audience.CUSTOMER
+            attempted = Attempted(DeliveryStatus.FAILED, 0, _unreachable(customer))
+            return Outcome(delivery, "none", attempted.status, 0, attempted.reason, None)
+        status = DeliveryStatus.DEFERRED
+        return Outcome(delivery, recipient.channel, status, 0, reason, None, deliver_after)
+
+    def count(self, outcome: Outcome) -> None:
+        """Count an outcome in the metrics (and log a failed one, without personal data)."""
+        channel, status = outcome.channel, outcome.status
+        audience = outcome.intent.audience.value
+        self.metrics.outcomes.labels(channel, audience, status.value).inc()
+        if status is DeliveryStatus.DELIVERED and outcome.latency_ms is not None:
+            self.metrics.latency.labels(channel, audience).observe(outcome.latency_ms / 1000)
         if status is DeliveryStatus.FAILED:
             log.warning(
                 "notification not delivered",
                 extra={
                     "fields": {
-                        "key": delivery.key,
+                        "key": outcome.key,
                         "channel": channel,
-                        "attempts": attempted.attempts,
-                        "reason": attempted.reason,
+                        "attempts": outcome.attempts,
+                        "reason": outcome.reason,
                     }
                 },
             )
-        return Outcome(
-            delivery=delivery,
-            channel=channel,
-            status=status,
-            attempts=attempted.attempts,
-            reason=attempted.reason,
-            latency_ms=round(latency * 1000, 1) if status is DeliveryStatus.DELIVERED else None,
-            deliver_after=deliver_after,
-        )
 
 
 def _unreachable(customer: bool) -> str:

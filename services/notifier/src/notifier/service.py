@@ -149,14 +149,26 @@ class Notifier:
         return rejections
 
     async def deliver(self, intents: Sequence[Intent]) -> None:
-        """Address, claim, send or defer, record, then publish receipts (also ones a crash left)."""
+        """Address, claim, plan, send, record, then publish receipts (also ones a crash left).
+        An outcome known without reserving anything (nowhere to send it, quiet hours) goes into
+        the claim's insert: one write; digests and rate limits plan only what was claimed."""
         deliveries = await self._address(intents)
-        now = self.clock.now()
-        claims = await self.log.claim(deliveries, now=now, lease_until=now + self.claim_lease)
+        now = _to_millis(self.clock.now())  # the stored time of decided outcomes, as kept
+        decided = {}
+        for d in deliveries:
+            if (held := self.planner.held(d, now)) is not None:
+                decided[d.key] = self.sender.unsent(d, held.deliver_after, held.reason)
+        claims = await self.log.claim(
+            deliveries, now=now, lease_until=now + self.claim_lease, decided=decided
+        )
         self.metrics.suppressed.inc(len(claims.settled) + claims.held)
+        for outcome in claims.decided:
+            self.sender.count(outcome)
         plans = [(d, self.planner.plan(d, now)) for d in claims.claimed]
         outcomes = await self._carry_out([([d], plan) for d, plan in plans])
-        await self._settle(outcomes, claims.settled)
+        await self._settle(outcomes, [*claims.decided, *claims.settled])
+        if self.wake and any(o.status is DeliveryStatus.DEFERRED for o in claims.decided):
+            self.wake()
 
     async def dispatch(self, due: Sequence[Due]) -> None:
         """Send what waited (quiet hours, digests, rate limits, abandoned claims), once."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import socket
 from dataclasses import dataclass, field
@@ -119,24 +118,15 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
         settings=settings.kafka,
         verifier=shell.verifier,
     )
-    tasks: list[asyncio.Task[None]] = []
 
     census = Census(store=ports.cases, metrics=metrics, interval=settings.census_seconds)
-
-    async def start_scheduler() -> None:
-        tasks.append(asyncio.create_task(scheduler.run_forever(), name="sla-scheduler"))
-        if settings.census_seconds > 0:
-            tasks.append(asyncio.create_task(census.run_forever(), name="sla-census"))
-
-    async def stop_scheduler() -> None:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+    loops = [("sla-scheduler", scheduler.run_forever)]
+    if settings.census_seconds > 0:
+        loops.append(("sla-census", census.run_forever))
 
     return shell.app(
         on_startup=[ports.cases.ensure_indexes, ports.access_log.ensure_indexes],
-        after_startup=[start_scheduler],
-        on_shutdown=[stop_scheduler],
+        background=loops,
         routes=_case_api(settings, ports, policy, calendar, shell, metrics=metrics),
     )
 

@@ -16,11 +16,11 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass
 
+from contracts import ClockStatus
 from sla.metrics import SlaMetrics
 from sla.ports import CaseStore
 
 log = logging.getLogger(__name__)
-RUNNING = ("running",)
 
 
 @dataclass
@@ -42,12 +42,12 @@ class Census:
         for clock, severity, status, outcome, n in rows:
             if clock == "upgrade":
                 continue
-            if status in RUNNING:
+            if status == ClockStatus.RUNNING:
                 running[clock, severity] += n
-            if outcome == "overdue" and status in RUNNING:
+            if outcome == "overdue" and status == ClockStatus.RUNNING:
                 overdue[clock, severity] += n
                 judged[clock] += n
-            if status in {"met", "breached"} and outcome in {"on_time", "late"}:
+            if status in {ClockStatus.MET, ClockStatus.BREACHED} and outcome in {"on_time", "late"}:
                 judged[clock] += n
                 on_time[clock] += n if outcome == "on_time" else 0
         self.metrics.open.clear()

@@ -12,19 +12,18 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Literal, cast
 
+from contracts import ClockStatus, DeadlineView
+from contracts.values import SHOWN_CLOCK_STATUSES
 from sla.casework.access import NotYourCaseError
 from sla.casework.views import (
-    SHOWN,
     CasePage,
     CaseRow,
     CaseView,
     ClockView,
-    DueView,
     EarlierView,
     HandoverView,
     HistoryView,
     ReceiptView,
-    ShownStatus,
 )
 from sla.clocks.sheet import ClockEntry
 from sla.domain import BusinessCalendar, Case, Handover, HistoryEntry
@@ -50,7 +49,6 @@ __all__ = [  # the answers moved to sla.casework.views; the API and tests import
     "CaseRow",
     "CaseView",
     "ClockView",
-    "DueView",
     "HistoryView",
     "ReceiptView",
     "used_percent",
@@ -146,7 +144,7 @@ class CaseQueries:
     ) -> CaseView:
         facts, case = record.facts, record.case
         shown = sorted(
-            (c for c in clocks if c.clock is not None and c.status.value in SHOWN),
+            (c for c in clocks if c.clock is not None and c.status in SHOWN_CLOCK_STATUSES),
             key=lambda c: (c.started_at, c.key),
         )
         return CaseView(
@@ -187,13 +185,13 @@ class CaseQueries:
             until = now
         on_time, late, missed = d.folded
         outcome: Literal["on_time", "late"] | None = None
-        if d.status.value == "met" and d.stopped_at is not None:
+        if d.status is ClockStatus.MET and d.stopped_at is not None:
             outcome = "on_time" if d.stopped_at <= d.due_at else "late"
         return ClockView(
             clock=d.clock,
             occurrence=d.occurrence,
             round=d.round,
-            status=cast(ShownStatus, d.status.value),
+            status=d.status,
             started_at=self._local(d.started_at),
             due_at=self._local(d.due_at),
             due_at_local=self._local(d.due_at).strftime(LOCAL_DISPLAY),
@@ -284,10 +282,12 @@ class CaseQueries:
             department=row.department,
             received_at=self._local(facts.received_at),
             next_due=(
-                DueView(
+                DeadlineView(
                     clock=first.clock,
                     due_at=self._local(first.due_at),
                     due_at_local=self._local(first.due_at).strftime(LOCAL_DISPLAY),
+                    occurrence=first.occurrence,
+                    provisional=first.provisional,
                 )
                 if first is not None and first.clock is not None
                 else None

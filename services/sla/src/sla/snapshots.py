@@ -10,23 +10,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
-from contracts import CaseSnapshot, CaseUpdated, ClockState, Event
-from sla.clocks.sheet import ClockEntry, ClockStatus
+from contracts import CaseSnapshot, CaseUpdated, ClockState, ClockStatus, Event
+from contracts.values import SHOWN_CLOCK_STATUSES
+from sla.clocks.sheet import ClockEntry
 from sla.ports import CaseRecord
 
 SOURCE = "/complaints/sla"
-_SHOWN = {ClockStatus.RUNNING, ClockStatus.MET, ClockStatus.CANCELLED, ClockStatus.BREACHED}
 
 
 def _clock(entry: ClockEntry) -> ClockState | None:
     """A clock occurrence as downstream sees it (time-based upgrades are not clocks)."""
-    if entry.clock is None or entry.status not in _SHOWN:
+    if entry.clock is None or entry.status not in SHOWN_CLOCK_STATUSES:
         return None
     late = entry.stopped_at is not None and entry.stopped_at > entry.due_at
     return ClockState(
         clock=entry.clock,
         occurrence=entry.occurrence,
-        status=entry.status.value,
+        status=entry.status,
         due_at=entry.due_at.astimezone(UTC),
         stopped_at=entry.stopped_at.astimezone(UTC) if entry.stopped_at else None,
         breached=entry.breached or (entry.status is ClockStatus.MET and late),

@@ -18,6 +18,7 @@ from classifier.domain import (
     place,
 )
 from contracts import ComplaintClassified, Kind
+from contracts import IncidentRecord as IncidentNews
 from servicekit.outbox import MemoryDecisions, Stored
 
 
@@ -178,21 +179,13 @@ class InMemoryClassificationStore:
             if (r := self.incidents.get(i)) is not None
         ]
 
-    async def mark_announced(
-        self,
-        incident_id: str,
-        *,
-        sequence: int,
-        ids: Sequence[str],
-        opened_by: str,
-        opened_with: int,
-    ) -> None:
-        """Remember the members told of by the event of `sequence`."""
-        record = self.incidents[incident_id]
-        record.announced.update(ids)
-        record.sequence = max(record.sequence, sequence)
-        record.opened_by = opened_by
-        record.opened_with = opened_with
+    async def mark_announced(self, told: IncidentNews) -> None:
+        """Remember the members told of by the event of `told.sequence`."""
+        record = self.incidents[told.incident_id]
+        record.announced.update(told.added_ids)
+        record.sequence = max(record.sequence, told.sequence)
+        record.opened_by = told.opened_by
+        record.opened_with = told.opened_with
 
 
 class InMemoryIncidentLedger:

@@ -18,7 +18,7 @@ from classifier.domain import (
     PriorComplaint,
     place,
 )
-from contracts import ComplaintClassified, CustomerTier
+from contracts import ComplaintClassified, CustomerTier, IncidentRecord
 from servicekit.mongo import Document, ensure_index, find_all
 from servicekit.outbox import Decisions, Stored
 
@@ -246,21 +246,6 @@ class MongoClassificationStore:
             self._incidents, self._classifications, incident_ids
         )
 
-    async def mark_announced(
-        self,
-        incident_id: str,
-        *,
-        sequence: int,
-        ids: Sequence[str],
-        opened_by: str,
-        opened_with: int,
-    ) -> None:
-        """Remember the members told of by the event of `sequence`."""
-        await mongo_incidents.mark_announced(
-            self._incidents,
-            incident_id,
-            sequence=sequence,
-            ids=ids,
-            opened_by=opened_by,
-            opened_with=opened_with,
-        )
+    async def mark_announced(self, told: IncidentRecord) -> None:
+        """Remember the members told of by the event of `told.sequence`."""
+        await mongo_incidents.mark_announced(self._incidents, told)

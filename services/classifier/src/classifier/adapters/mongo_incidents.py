@@ -8,7 +8,7 @@ from typing import Any
 from pymongo.asynchronous.collection import AsyncCollection
 
 from classifier.domain import IncidentState, Member
-from contracts import Channel, CustomerTier
+from contracts import Channel, CustomerTier, IncidentRecord
 from servicekit.mongo import Document, find_all
 
 _EVENT = "classified_event.data"
@@ -79,21 +79,13 @@ async def incident_states(
     ]
 
 
-async def mark_announced(
-    incidents: AsyncCollection[Document],
-    incident_id: str,
-    *,
-    sequence: int,
-    ids: Sequence[str],
-    opened_by: str,
-    opened_with: int,
-) -> None:
+async def mark_announced(incidents: AsyncCollection[Document], told: IncidentRecord) -> None:
     """Add the members told of; the sequence only grows (`$max`), so a replay changes nothing."""
     await incidents.update_one(
-        {"_id": incident_id},
+        {"_id": told.incident_id},
         {
-            "$addToSet": {"announced": {"$each": list(ids)}},
-            "$max": {"sequence": sequence},
-            "$set": {"opened_by": opened_by, "opened_with": opened_with},
+            "$addToSet": {"announced": {"$each": list(told.added_ids)}},
+            "$max": {"sequence": told.sequence},
+            "$set": {"opened_by": told.opened_by, "opened_with": told.opened_with},
         },
     )

@@ -84,18 +84,20 @@ def _finding(
     detail: str,
     count: int,
     related: list[PriorComplaint],
-    matched: list[str],
+    matched: list[str] | None = None,
     incident_key: str | None = None,
     incident_members: tuple[str, ...] = (),
 ) -> HistoryFinding:
-    """A history rule's flag, severity and explanation, worded the same way for every rule."""
+    """A history rule's flag, severity and explanation, worded the same way for every rule; the
+    explanation quotes `matched`, else the related complaints' ids."""
+    quoted = [p.complaint_id for p in related] if matched is None else matched
     return HistoryFinding(
         flag=Flag(name=flag, detail=detail, count=count, related=_related(related)),
         severity=severity,
         reason=Reason(
             rule=f"history.{flag.value}",
             effect=f"severity={severity.value}; flag={flag.value}; count={count}",
-            matched=matched[:_MAX_RELATED],
+            matched=quoted[:_MAX_RELATED],
         ),
         incident_key=incident_key,
         incident_members=incident_members,
@@ -130,7 +132,6 @@ def _repeat(
         detail=detail,
         count=count,
         related=earlier,
-        matched=[p.complaint_id for p in earlier],
     )
 
 
@@ -157,7 +158,6 @@ def _hot_issue(
         detail=detail,
         count=distinct,
         related=recent,
-        matched=[p.complaint_id for p in recent],
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -33,12 +33,27 @@ class InMemoryNotificationLog:
         """Nothing to index in memory."""
 
     async def claim(
-        self, deliveries: Sequence[Delivery], *, now: datetime, lease_until: datetime
+        self,
+        deliveries: Sequence[Delivery],
+        *,
+        now: datetime,
+        lease_until: datetime,
+        decided: Mapping[str, Outcome] | None = None,
     ) -> Claims:
-        """Claim unseen keys and 'sending' ones whose lease ran out; stored outcomes of others."""
-        claimed, settled, held = [], [], 0
+        """Claim unseen keys (with their outcome if decided) and 'sending' ones whose lease ran
+        out; stored outcomes of others."""
+        claimed, settled, held, stored = [], [], 0, []
+        known = decided or {}
         for delivery in {d.key: d for d in deliveries}.values():
             record = self.records.get(delivery.key)
+            if record is None and delivery.key in known:
+                outcome = known[delivery.key].stored_at(now)
+                wait = outcome.deliver_after or lease_until
+                self.records[delivery.key] = _Record(
+                    delivery, outcome.status.value, wait, outcome, now
+                )
+                stored.append(outcome)
+                continue
             if record is None:
                 self.records[delivery.key] = _Record(delivery, SENDING, lease_until)
             elif record.status == SENDING and record.lease_until <= now:
@@ -50,7 +65,7 @@ class InMemoryNotificationLog:
                 held += 1
                 continue
             claimed.append(delivery)
-        return Claims(claimed, settled, held)
+        return Claims(claimed, settled, held, stored)
 
     async def complete(self, outcomes: Sequence[Outcome], *, now: datetime) -> None:
         """Record outcomes; a deferred one waits until its `deliver_after`."""

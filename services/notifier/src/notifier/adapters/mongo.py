@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -41,19 +41,30 @@ class MongoNotificationLog:
         await ensure_index(self._notifications, DUE_INDEX)
 
     async def claim(
-        self, deliveries: Sequence[Delivery], *, now: datetime, lease_until: datetime
+        self,
+        deliveries: Sequence[Delivery],
+        *,
+        now: datetime,
+        lease_until: datetime,
+        decided: Mapping[str, Outcome] | None = None,
     ) -> Claims:
-        """Insert a 'sending' claim per delivery (one batch); taken keys are read back in one
-        `$in` read: stale claims are taken over (a conditional update each, rare), stored
-        outcomes come back for their receipts."""
+        """Insert a 'sending' claim per delivery, or its decided outcome (one batch); taken
+        keys are read back in one `$in` read: stale claims are taken over (a conditional update
+        each, rare), stored outcomes come back for their receipts."""
         by_key = {d.key: d for d in deliveries}
         if not by_key:
             return Claims([], [])
-        docs = [claim_document(d, now=now, lease_until=lease_until) for d in by_key.values()]
+        known = decided or {}
+        docs = [
+            claim_document(d, now=now, lease_until=lease_until, outcome=known.get(k))
+            for k, d in by_key.items()
+        ]
         taken = await insert_new(self._notifications, docs)
-        claimed = [d for k, d in by_key.items() if k not in taken]
+        new = [k for k in by_key if k not in taken]
+        claimed = [by_key[k] for k in new if k not in known]
+        stored = [known[k].stored_at(now) for k in new if k in known]
         if not taken:
-            return Claims(claimed, [])
+            return Claims(claimed, [], 0, stored)
         settled, held = [], 0
         for doc in await find_all(self._notifications, {"_id": {"$in": sorted(taken)}}):
             if doc["status"] != SENDING:
@@ -62,7 +73,7 @@ class MongoNotificationLog:
                 held += 1
             elif await self._take_over(doc["_id"], now=now, lease_until=lease_until):
                 claimed.append(by_key[doc["_id"]])
-        return Claims(claimed, settled, held)
+        return Claims(claimed, settled, held, stored)
 
     async def _take_over(self, key: str, *, now: datetime, lease_until: datetime) -> bool:
         """Lease a stale 'sending' claim, unless another replica just did."""
@@ -161,8 +172,22 @@ class MongoNotificationLog:
         return min(firsts, default=None)
 
 
-def claim_document(delivery: Delivery, *, now: datetime, lease_until: datetime) -> Document:
-    """The claim: everything needed to send (or resend) the delivery later."""
+def claim_document(
+    delivery: Delivery, *, now: datetime, lease_until: datetime, outcome: Outcome | None = None
+) -> Document:
+    """The claim: everything needed to send (or resend) the delivery later; with a decided
+    outcome, the document as `complete` would leave it (stored at `now`)."""
+    doc = _claim(delivery, now=now, lease_until=lease_until)
+    if outcome is None:
+        return doc
+    doc |= _outcome_fields(outcome, now)
+    if outcome.deliver_after is not None:
+        return doc | {"lease_until": outcome.deliver_after}
+    del doc["address"]  # settled: the address is not kept
+    return doc
+
+
+def _claim(delivery: Delivery, *, now: datetime, lease_until: datetime) -> Document:
     intent, recipient = delivery.intent, delivery.recipient
     origin = intent.origin
     return {
@@ -230,6 +255,17 @@ def outcome_from(doc: Document) -> Outcome:
         deliver_after=doc.get("deliver_after"),
     )
     return outcome.stored_at(doc["completed_at"])
+
+
+def _outcome_fields(outcome: Outcome, now: datetime) -> Document:
+    return {
+        "status": outcome.status.value,
+        "channel": outcome.channel,
+        "attempts": outcome.attempts,
+        "reason": outcome.reason,
+        "deliver_after": outcome.deliver_after,
+        "completed_at": now,
+    }
 
 
 def _completion(shape: tuple[Any, ...], keys: list[str], now: datetime) -> UpdateMany:

@@ -138,15 +138,25 @@ class Planner:
         self._digest = DigestGate(policy.digest) if policy.digest else None
         self._limiter = RateLimiter(dict(policy.rate_limits))
 
-    def plan(self, delivery: Delivery, now: datetime) -> Plan:
-        """A fresh delivery: quiet hours, then digest, then rate limit."""
-        recipient = delivery.recipient
-        if recipient is None:
+    def held(self, delivery: Delivery, now: datetime) -> Plan | None:
+        """A plan known without touching any state (the digest gate and the rate limiter
+        reserve), so made before the claim: quiet hours, or an empty plan when there is no
+        recipient (nothing will be sent); None when the delivery is for `plan` to decide."""
+        if delivery.recipient is None:
             return Plan()
         if self._quiet and is_quiet_sensitive(delivery, self._quiet):
             until = quiet_until(now, self._quiet)
             if until is not None:
                 return Plan(until, QUIET_HOURS)
+        return None
+
+    def plan(self, delivery: Delivery, now: datetime) -> Plan:
+        """A fresh delivery: quiet hours, then digest, then rate limit."""
+        recipient = delivery.recipient
+        if recipient is None:
+            return Plan()
+        if (quiet := self.held(delivery, now)) is not None:
+            return quiet
         if self._digest and delivery.intent.digestible:
             until = self._digest.hold_until(f"{recipient.id}/{recipient.channel}", now)
             if until is not None:

@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from contracts import CaseState, Verdict
+from contracts import CaseState, ClockStatus, Verdict
 from sla.clocks.codec import ms
-from sla.clocks.sheet import ClockEntry, ClockStatus
+from sla.clocks.sheet import ClockEntry
 from sla.ports import (
     CaseChange,
     CaseFilter,

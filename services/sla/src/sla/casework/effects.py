@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from contracts import (
     CaseAction,
     ClockName,
+    ClockStatus,
     LifecycleAction,
     Severity,
     SlaChange,
@@ -22,7 +23,7 @@ from sla.casework.keys import keys_after, keys_of, new_flags
 from sla.casework.pauses import extend, pause, resume
 from sla.clocks.firing import next_of
 from sla.clocks.replan import Keys, calendar_moves, pause_window, replan_for_severity
-from sla.clocks.sheet import ClockEntry, ClockStatus, compact, entry_of, upsert
+from sla.clocks.sheet import ClockEntry, compact, entry_of, upsert
 from sla.domain import (
     BusinessCalendar,
     SlaPolicy,

@@ -14,6 +14,7 @@ from contracts import (
     Audience,
     CaseState,
     ClockName,
+    ClockStatus,
     DeliveryStatus,
     LifecycleAction,
     NotificationSent,
@@ -21,7 +22,6 @@ from contracts import (
 from servicekit.clock import Clock
 from servicekit.delivery import Inbound, Rejection
 from servicekit.plausible import decode_plausible
-from sla.clocks.sheet import ClockStatus
 from sla.domain import HistoryEntry
 from sla.metrics import SlaMetrics
 from sla.ports import (

@@ -12,6 +12,7 @@ from contracts import (
     CaseState,
     Channel,
     ClockName,
+    DeadlineView,
     DeliveryStatus,
     FlagName,
     LifecycleAction,
@@ -19,10 +20,8 @@ from contracts import (
     Severity,
     Verdict,
 )
+from contracts.cases import ShownClockStatus
 from sla.privacy.contact import ContactView
-
-ShownStatus = Literal["running", "met", "cancelled", "breached"]
-SHOWN = frozenset({"running", "met", "cancelled", "breached"})
 
 
 class View(BaseModel):
@@ -40,12 +39,13 @@ class EarlierView(View):
 
 
 class ClockView(View):
-    """One occurrence of one clock of a case."""
+    """One occurrence of one clock of a case, as staff read it: `contracts.ClockState` plus the
+    local due text, the share used, the fired thresholds and earlier occurrences."""
 
     clock: ClockName
     occurrence: int = Field(description="For repeating clocks: which occurrence (1-based).")
     round: int = Field(description="Restarts of the clock (reopening, another resolution).")
-    status: ShownStatus
+    status: ShownClockStatus
     started_at: AwareDatetime
     due_at: AwareDatetime = Field(description="Current due time (moved by pauses, extensions).")
     due_at_local: str = Field(description="The due time as Shanghai wall-clock text.")
@@ -108,14 +108,6 @@ class HandoverView(View):
     decision_reason: str | None = None
 
 
-class DueView(View):
-    """The next running clock to fall due."""
-
-    clock: ClockName
-    due_at: AwareDatetime
-    due_at_local: str
-
-
 class CaseView(View):
     """A case with its state, clocks, notifications and full action history."""
 
@@ -165,7 +157,7 @@ class CaseRow(View):
     assignee: str | None
     department: str | None
     received_at: AwareDatetime
-    next_due: DueView | None = Field(description="The running clock due first (pauses aside).")
+    next_due: DeadlineView | None = Field(description="The running clock due first (pauses aside).")
     overdue: list[ClockName] = Field(description="Running clocks past their due time.")
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from contracts import Audience, ClockName
+from contracts import Audience, ClockName, ClockStatus
 from servicekit.mongo import Document
-from sla.clocks.sheet import ClockEntry, ClockStatus, Lease, Threshold
+from sla.clocks.sheet import ClockEntry, Lease, Threshold
 
 
 def ms(at: datetime) -> datetime:

@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from contracts import Severity, SlaChange, SlaChanged, SlaEventKind
+from contracts import ClockStatus, Severity, SlaChange, SlaChanged, SlaEventKind
 from sla.clocks.sheet import (
     ClockEntry,
-    ClockStatus,
     Lease,
     Threshold,
     as_deadline,

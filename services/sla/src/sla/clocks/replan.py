@@ -20,8 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from contracts import Channel, ClockName, FlagName, Severity
-from sla.clocks.sheet import ClockEntry, ClockStatus, as_deadline, entry_of, upsert, with_plan
+from contracts import Channel, ClockName, ClockStatus, FlagName, Severity
+from sla.clocks.sheet import ClockEntry, as_deadline, entry_of, upsert, with_plan
 from sla.domain import (
     BusinessCalendar,
     Case,

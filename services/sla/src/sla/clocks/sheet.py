@@ -1,7 +1,8 @@
 """The clock sheet: one `ClockEntry` per clock occurrence, kept inside the case document.
 
 This is the one clock record type: the store keeps it, the use-cases change it, the scheduler
-fires it and the queries show it.
+fires it and the queries show it. Its status is `contracts.ClockStatus`, the one status enum the
+read model, the case API, the cases topic and the CLI share.
 """
 
 from __future__ import annotations
@@ -9,26 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from enum import StrEnum
 from zoneinfo import ZoneInfo
 
-from contracts import Audience, ClockName
+from contracts import Audience, ClockName, ClockStatus
 from sla.domain import Deadline, Unit
 from sla.domain.calendar_data import provisional_years_in
 
 CHINA = ZoneInfo("Asia/Shanghai")  # the calendar years of the packs (all on Shanghai time)
-
-
-class ClockStatus(StrEnum):
-    """Where a clock occurrence stands."""
-
-    RUNNING = "running"  # not at its goal yet (also after its breach: it keeps escalating)
-    MET = "met"
-    CANCELLED = "cancelled"
-    DONE = "done"  # a severity upgrade that fired (it has no goal)
-    # A repeating clock's occurrence that passed its due and was superseded by the next one:
-    # final, never met later (its successor carries the obligation), never re-planned.
-    BREACHED = "breached"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,9 @@ from sla.domain.timing import advance, due_after, due_for, measure
 
 @dataclass(frozen=True)
 class Deadline:
-    """One occurrence of one clock, with its threshold instants and provenance."""
+    """A clock occurrence as the calendar arithmetic computes it (pure domain: no status, no fired
+    thresholds, no lease). Not the clock record: `sla.clocks.sheet.ClockEntry` is, built from this
+    by `entry_of` and turned back by `as_deadline` for pause shifts, extensions and repeats."""
 
     clock: ClockName
     occurrence: int

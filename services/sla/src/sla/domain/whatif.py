@@ -11,7 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from contracts import Channel, ClockName, FlagName, Severity
+from contracts import Channel, ClockName, ClockStatus, FlagName, Severity
+from contracts.read_models import ClockSheetEntry
 from sla.domain.calendar import BusinessCalendar
 from sla.domain.clock_starts import severity_upgrade_due
 from sla.domain.deadlines import Deadline, deadlines_at_receipt
@@ -39,14 +40,16 @@ class PauseWindow:
     credited_until: datetime
 
 
-@dataclass(frozen=True)
-class ClockRecord:
-    """Occurrence 1 of one clock as stored: its due time, and when and how it stopped."""
+def stopped_at(entry: ClockSheetEntry | None) -> datetime | None:
+    """When a stored clock occurrence reached its goal or was cancelled; None while it runs."""
+    if entry is None or entry.status not in {ClockStatus.MET, ClockStatus.CANCELLED}:
+        return None
+    return entry.stopped_at
 
-    due_at: datetime | None = None
-    stopped_at: datetime | None = None  # None while the clock runs
-    met: bool = False  # stopped because its goal was reached (else cancelled)
-    paused: bool = False  # in a running pause whose start is not stored: cannot be judged
+
+def in_pause(entry: ClockSheetEntry) -> bool:
+    """A running clock in a pause whose start the sheet keeps only as its plan: cannot be judged."""
+    return entry.status is ClockStatus.RUNNING and entry.pause_base is not None
 
 
 @dataclass(frozen=True)
@@ -61,7 +64,8 @@ class CaseFacts:
     referral_due_at: datetime | None = None
     pauses: tuple[PauseWindow, ...] = ()
     paused_since: datetime | None = None  # a pause still running: counted up to `now`, uncapped
-    clocks: Mapping[ClockName, ClockRecord] = field(default_factory=dict)
+    clocks: Mapping[ClockName, ClockSheetEntry] = field(default_factory=dict)
+    """Occurrence 1 of each clock as stored (the read model of the sheet: one clock type)."""
     unresolved_until: datetime | None = None  # first resolution, closure or withdrawal
     stored_upgrades: Mapping[Severity, datetime] = field(default_factory=dict)
 
@@ -113,12 +117,12 @@ def verdict(outcome: Outcome | None) -> tuple[bool, int]:
 
 def _after_pauses(
     deadline: Deadline,
-    record: ClockRecord | None,
+    record: ClockSheetEntry | None,
     pauses: Iterable[PauseWindow],
     cal: BusinessCalendar,
 ) -> Deadline:
     """Shift by each pause that began while the clock still ran (the service moves open clocks)."""
-    stopped = record.stopped_at if record is not None else None
+    stopped = stopped_at(record)
     for pause in sorted(pauses, key=lambda p: p.paused_at):
         if stopped is None or stopped > pause.paused_at:
             deadline = shift_for_pause(
@@ -130,11 +134,11 @@ def _after_pauses(
     return deadline
 
 
-def _judge(deadline: Deadline, record: ClockRecord | None, now: datetime) -> Outcome:
-    if record is None or record.paused:
+def _judge(deadline: Deadline, record: ClockSheetEntry | None, now: datetime) -> Outcome:
+    if record is None or in_pause(record):
         return Outcome(due_at=deadline.due_at)
     # A stop after `now` has not happened yet as of `now`.
-    stopped = record.stopped_at
+    stopped = stopped_at(record)
     if stopped is not None and stopped > now:
         stopped = None
     end = stopped or now
@@ -144,7 +148,7 @@ def _judge(deadline: Deadline, record: ClockRecord | None, now: datetime) -> Out
         judged=True,
         breached=breached,
         escalations=sum(1 for pct, at in deadline.thresholds.items() if pct > BREACH and end > at),
-        on_time=stopped is not None and record.met and not breached,
+        on_time=stopped is not None and record.status is ClockStatus.MET and not breached,
     )
 
 

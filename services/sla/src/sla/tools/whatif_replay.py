@@ -1,19 +1,19 @@
 """The what-if replay's input: the SLA's stored cases and clock sheets as replayable facts.
 
 Reads the declared read models `CASE_FACTS` and `CASE_SHEETS` unchecked (a document it cannot use
-is counted, never a reason to stop) and streams every case through a `WhatIfReport`.
+is counted, never a reason to stop) and streams every case through a `WhatIfReport`. A stored clock
+is the read model's `ClockSheetEntry` all the way into the what-if domain (no replay-only copy).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, AsyncIterator, Callable
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from contracts import Channel, ClockName, FlagName, Severity
-from contracts.read_models import CASE_FACTS, CASE_SHEETS
-from sla.domain.whatif import LEFT_OUT, CaseFacts, ClockRecord, PauseWindow
+from contracts import Channel, ClockName, ClockStatus, FlagName, Severity
+from contracts.read_models import CASE_FACTS, CASE_SHEETS, ClockSheetEntry
+from sla.domain.whatif import LEFT_OUT, CaseFacts, PauseWindow, stopped_at
 from sla.domain.whatif_report import WhatIfReport
 from sla.tools.whatif_render import Replay
 
@@ -22,8 +22,7 @@ Progress = Callable[[str], None]
 
 BATCH = 2000
 PROGRESS_EVERY = 10_000
-RUNNING = frozenset({"running"})  # also once every threshold fired: still not met
-STOPPED = frozenset({"met", "cancelled"})
+STOPPED = frozenset({ClockStatus.MET, ClockStatus.CANCELLED})
 UNREADABLE = (KeyError, ValueError, TypeError)
 
 
@@ -43,67 +42,66 @@ def _required(value: Any) -> datetime:
     return moment
 
 
-@dataclass
-class StoredClocks:
-    """What the clock sheet holds about one complaint: first occurrences and upgrade due times."""
-
-    clocks: dict[ClockName, ClockRecord] = field(default_factory=dict)
-    upgrades: dict[Severity, datetime] = field(default_factory=dict)
-
-
-def clock_record(doc: Document) -> ClockRecord | None:
-    """One clock's stored state; None when it stopped at an unknown time (cannot be judged)."""
-    status, due = doc.get("status"), utc(doc.get("due_at"))
-    if status in RUNNING:
-        return ClockRecord(due_at=due, paused=bool(doc.get("paused")))
-    if status == "paused":
-        return ClockRecord(due_at=due, paused=True)
-    stopped = utc(doc.get("stopped_at"))
-    if status in STOPPED and stopped is not None:
-        return ClockRecord(due_at=due, stopped_at=stopped, met=status == "met")
-    return None
+def sheet_entry(doc: Document) -> ClockSheetEntry:
+    """One stored sheet entry as the read model reads it, its times in UTC."""
+    entry = ClockSheetEntry.model_validate(doc)
+    return entry.model_copy(
+        update={name: utc(getattr(entry, name)) for name in ("started_at", "due_at", "stopped_at")}
+    )
 
 
-async def first_occurrences(cases: AsyncIterable[Document]) -> AsyncIterator[Document]:
-    """One row per first occurrence of a clock (or an upgrade: no clock) of the clock sheets."""
+async def first_occurrences(
+    cases: AsyncIterable[Document], unreadable: Callable[[], None]
+) -> AsyncIterator[tuple[str, ClockSheetEntry]]:
+    """(complaint id, entry) per first occurrence of a clock (or an upgrade: no clock) of the
+    clock sheets; `unreadable` counts an entry the read model cannot read."""
     async for case in cases:
-        for entry in case.get("clocks") or ():
-            if entry.get("occurrence", 1) != 1:
+        for raw in case.get("clocks") or ():
+            try:
+                entry = sheet_entry(raw)
+            except UNREADABLE:
+                unreadable()
                 continue
-            yield {
-                "_id": f"{case['_id']}:{entry.get('key')}",
-                "complaint_id": case["_id"],
-                "clock": entry.get("clock"),
-                "status": entry.get("status"),
-                "due_at": entry.get("due_at"),
-                "stopped_at": entry.get("stopped_at"),
-                "paused": entry.get("pause_base") is not None,
-            }
+            if entry.occurrence == 1:
+                yield str(case["_id"]), entry
 
 
-def file_deadline(index: dict[str, StoredClocks], doc: Document) -> None:
-    """File one first-occurrence row under its complaint."""
-    stored = index.setdefault(str(doc["complaint_id"]), StoredClocks())
-    if doc.get("clock") is None:  # "<complaint>:upgrade:<P>"
-        stored.upgrades[Severity(str(doc["_id"]).rsplit(":", 1)[-1])] = _required(doc["due_at"])
-        return
-    clock = ClockName(str(doc["clock"]))
-    record = clock_record(doc)
-    if clock not in LEFT_OUT and record is not None:
-        stored.clocks[clock] = record
+def judged(entry: ClockSheetEntry) -> bool:
+    """Whether the replay can judge this stored clock: running, or stopped at a known time."""
+    if entry.status is ClockStatus.RUNNING:
+        return True
+    return entry.status in STOPPED and entry.stopped_at is not None
 
 
-def case_facts(doc: Document, stored: StoredClocks | None) -> CaseFacts | None:
+def stored_clocks(sheet: Iterable[ClockSheetEntry]) -> dict[ClockName, ClockSheetEntry]:
+    """The judged first occurrences of the replayed clocks, by clock."""
+    return {
+        ClockName(entry.clock): entry
+        for entry in sheet
+        if entry.clock is not None and ClockName(entry.clock) not in LEFT_OUT and judged(entry)
+    }
+
+
+def stored_upgrades(sheet: Iterable[ClockSheetEntry]) -> dict[Severity, datetime]:
+    """When the stored time-based upgrades (key `upgrade:<P>`) fall due."""
+    return {
+        Severity(entry.key.rsplit(":", 1)[-1]): _required(entry.due_at)
+        for entry in sheet
+        if entry.clock is None
+    }
+
+
+def case_facts(doc: Document, sheet: Sequence[ClockSheetEntry] = ()) -> CaseFacts | None:
     """The replay's view of one `cases` document; None when it has no clocks (never received)."""
     received = utc(doc.get("received_at"))
     if received is None:
         return None
-    stored = stored or StoredClocks()
-    resolution = stored.clocks.get(ClockName.RESOLUTION)
+    clocks = stored_clocks(sheet)
+    resolution = clocks.get(ClockName.RESOLUTION)
     ends = [
         moment
         for moment in (
-            resolution.stopped_at if resolution else None,
+            stopped_at(resolution),
             utc(doc.get("resolved_at")),
             utc(doc.get("closed_at")),
         )
@@ -121,33 +119,35 @@ def case_facts(doc: Document, stored: StoredClocks | None) -> CaseFacts | None:
             for p in doc.get("pauses") or ()
         ),
         paused_since=utc(doc.get("paused_at")),
-        clocks=stored.clocks,
+        clocks=clocks,
         unresolved_until=min(ends, default=None),
-        stored_upgrades=stored.upgrades,
+        stored_upgrades=stored_upgrades(sheet),
     )
 
 
 async def replay(
     cases: AsyncIterable[Document],
-    deadlines: AsyncIterable[Document],
+    sheets: AsyncIterable[Document],
     *,
     report: WhatIfReport,
     progress: Progress | None = None,
 ) -> Replay:
-    """Index the stored deadlines, then stream the cases through the report."""
+    """Index the stored sheets' first occurrences, then stream the cases through the report."""
     run = Replay(report)
-    index: dict[str, StoredClocks] = {}
-    async for doc in deadlines:
+    index: dict[str, list[ClockSheetEntry]] = {}
+
+    def unreadable() -> None:
         run.deadlines_read += 1
-        try:
-            file_deadline(index, doc)
-        except UNREADABLE:
-            run.unreadable_deadlines += 1
+        run.unreadable_deadlines += 1
+
+    async for complaint_id, entry in first_occurrences(sheets, unreadable):
+        run.deadlines_read += 1
+        index.setdefault(complaint_id, []).append(entry)
     if progress:
         progress(f"{run.deadlines_read:,} stored deadlines read")
     async for doc in cases:
         try:
-            facts = case_facts(doc, index.pop(str(doc.get("_id")), None))
+            facts = case_facts(doc, index.pop(str(doc.get("_id")), []))
         except UNREADABLE:
             run.unreadable_cases += 1
             continue
@@ -181,7 +181,6 @@ async def replay_store(
         # Unchecked: the replay counts the documents it cannot read instead of stopping.
         sheets = stream(db, CASE_SHEETS, batch_size=BATCH, check=False)
         cases = stream(db, CASE_FACTS, batch_size=BATCH, check=False)
-        deadlines = first_occurrences(sheets)
-        return await replay(cases, deadlines, report=report, progress=progress)
+        return await replay(cases, sheets, report=report, progress=progress)
     finally:
         await client.close()
