@@ -164,7 +164,7 @@ async def main() -> int:
             )
             lost += unsettled
             incidents = await db["incidents"].count_documents({})
-            figures.report_wal("after")
+            figures.report_wal("after", config.database)
     finally:
         pipeline.stop_all()
         await client.drop_database(config.database)

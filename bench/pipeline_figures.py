@@ -154,11 +154,14 @@ def cpu_seconds(names: Sequence[str] = ("ferretdb", "kafka")) -> dict[str, float
     return {name: process_cpu(pid) for name in names if (pid := stack.alive(name)) is not None}
 
 
-def report_wal(when: str) -> None:
-    """The local FerretDB's write-ahead logs (bounded by its build: docs/adr/0004, WAL addendum)."""
+def report_wal(when: str, database: str = "") -> None:
+    """The local FerretDB's write-ahead logs (bounded by its build: docs/adr/0004, WAL addendum):
+    this run's database apart from the logs other databases left behind."""
     sizes = stack.wal_sizes()
+    own = sizes.pop(database, 0) if database else 0
     largest = max(sizes.items(), key=lambda item: item[1], default=("-", 0))
+    mine = f"this run's database {own / 2**20:,.1f} MiB; " if database else ""
     sys.stderr.write(
-        f"WAL {when}: {sum(sizes.values()) / 2**20:,.1f} MiB in {len(sizes)} logs, largest "
-        f"{largest[1] / 2**20:,.1f} MiB ({largest[0]})\n"
+        f"WAL {when}: {mine}other databases {sum(sizes.values()) / 2**20:,.1f} MiB in"
+        f" {len(sizes)} logs, largest {largest[1] / 2**20:,.1f} MiB ({largest[0]})\n"
     )

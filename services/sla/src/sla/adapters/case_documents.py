@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import timedelta
 from typing import Annotated, Any
@@ -23,7 +24,9 @@ from contracts import (
 )
 from servicekit.mongo import Document
 from sla.adapters.case_list import NEXT_DUE, REVIEW, REVIEW_NEEDED, next_due
+from sla.adapters.packed import pack_clock, pack_log, unpack_clock, unpack_log
 from sla.clocks.codec import clock_doc, clock_of, ms
+from sla.clocks.sheet import ClockEntry
 from sla.domain import Case, Handover, HistoryEntry
 from sla.ports import CaseChange, CaseFacts, CaseRecord, LogEntry, Submission
 
@@ -135,21 +138,29 @@ def facts_from(doc: Document) -> CaseFacts:
 
 
 def log_doc(entry: LogEntry) -> Document:
-    """One change as its log keeps it: the events exactly as published."""
-    return {
-        "id": entry.id,
-        "at": entry.at,
-        "events": [event.model_dump(mode="json") for event in entry.events],
-    }
+    """One change as its log keeps it: the events exactly as published (packed, ADR 0023)."""
+    events = [event.model_dump(mode="json") for event in entry.events]
+    return pack_log({"id": entry.id, "at": entry.at, "events": events})
 
 
-def log_of(doc: Document) -> LogEntry:
+def log_of(stored: Document) -> LogEntry:
     """A log entry back, its events with their original ids."""
+    doc = unpack_log(stored)
     return LogEntry(
         id=doc["id"],
         at=doc["at"],
         events=tuple(LOGGED_EVENT.validate_python(e) for e in doc.get("events", ())),
     )
+
+
+def sheet_doc(clocks: Sequence[ClockEntry]) -> list[Document]:
+    """The `clocks` list as stored: each entry's read-model fields plain, the rest packed."""
+    return [pack_clock(clock_doc(c)) for c in clocks]
+
+
+def sheet_of(doc: Document) -> tuple[ClockEntry, ...]:
+    """The clock sheet of a stored case (entries packed or, stored before ADR 0023, plain)."""
+    return tuple(clock_of(unpack_clock(c)) for c in doc.get("clocks", ()))
 
 
 def case_document(record: CaseRecord) -> Document:
@@ -159,7 +170,7 @@ def case_document(record: CaseRecord) -> Document:
         **facts_fields(record.facts),
         **case_fields(record.case),
         "version": record.version,
-        "clocks": [clock_doc(c) for c in record.clocks],
+        "clocks": sheet_doc(record.clocks),
         NEXT_DUE: next_due(record.clocks),
         "log": [log_doc(e) for e in record.log],
         "unpublished": list(record.unpublished),
@@ -172,7 +183,7 @@ def record_from(doc: Document) -> CaseRecord:
         facts=facts_from(doc),
         case=case_from(doc),
         version=doc["version"],
-        clocks=tuple(clock_of(c) for c in doc.get("clocks", ())),
+        clocks=sheet_of(doc),
         log=tuple(log_of(e) for e in doc.get("log", ())),
         unpublished=tuple(doc.get("unpublished", ())),
         assignee=doc.get("assignee"),
@@ -198,7 +209,7 @@ def change_update(change: CaseChange) -> Document:
     """The one update a change is: the whole sheet and case fields, the log entry appended."""
     fields = {
         **case_fields(change.case),
-        "clocks": [clock_doc(c) for c in change.clocks],
+        "clocks": sheet_doc(change.clocks),
         NEXT_DUE: next_due(change.clocks),
     }
     if change.resolved_at is not None:

@@ -22,11 +22,11 @@ from sla.adapters.case_documents import (
     change_update,
     field_key,
     record_from,
+    sheet_of,
     submission_doc,
 )
 from sla.adapters.case_list import LIST_INDEXES, read_page
 from sla.adapters.memory import census_keys, summary_of
-from sla.clocks.codec import clock_of
 from sla.ports import (
     CaseChange,
     CaseFilter,
@@ -168,6 +168,6 @@ class MongoCaseStore:
         for doc in await find_all(self._cases, {}, {"clocks": 1, "received_at": 1}):
             if "received_at" not in doc:
                 continue
-            for key in census_keys([clock_of(c) for c in doc.get("clocks", ())]):
+            for key in census_keys(sheet_of(doc)):
                 counts[key] = counts.get(key, 0) + 1
         return [(*key, n) for key, n in sorted(counts.items())]

@@ -1,0 +1,249 @@
+"""What the local FerretDB charges to decode a case, by the SHAPE of its clock sheet and log.
+
+FerretDB (SQLite backend) decodes every row it reads, whole, before it filters or projects
+(bench/RESULTS.md, session 7). This starts a private FerretDB of the local build on an empty
+directory, and for each shape stores the same cases — the same facts, a clock sheet and a change
+log of the size the pipeline stores (~3.4 KB and ~1.3 KB as nested documents) — then runs what the
+SLA runs on them and prints the server's CPU (from /proc, so robust on a shared machine):
+
+- `insert`: batched inserts of the cases;
+- `read`: `_id $in` reads of 100 cases (the SLA's batch read);
+- `cas`: single compare-and-sets on (`_id`, `version`): `$set` the sheet, `$push` a log entry;
+- `scan`: `find {}` with a projection (the census), every case.
+
+Shapes: `nested` (as stored until ADR 0023), `short` (the same documents with 1–2 letter keys),
+`strings` (each entry one JSON
+string), `string` (the whole sheet one JSON string; the log an array of strings), `binary` (as
+`string`, but BSON binary).
+
+    python bench/doc_shape.py --cases 1000   # in your network namespace (it opens a port)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from bson import Binary, encode
+from pymongo import MongoClient
+
+from sla.adapters.packed import pack_clock, pack_log
+
+ROOT = Path(__file__).resolve().parents[1]
+BINARY = ROOT / ".local" / "bin" / "ferretdb"
+PORT = 27091
+TICK = os.sysconf("SC_CLK_TCK")
+Doc = dict[str, Any]
+T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+
+
+def clock_entry(i: int) -> Doc:
+    """One clock entry as `sla.clocks.codec.clock_doc` stores it (same keys, typical values)."""
+    due = T0 + timedelta(hours=4 * (i + 1))
+    thresholds = [
+        {"percent": p, "at": T0 + timedelta(minutes=p * (i + 1)), "audiences": ["owner", "lead"]}
+        for p in (50, 75, 100)
+    ]
+    return {
+        "key": f"{['acknowledge', 'first_contact', 'dispatch', 'resolution'][i % 4]}:{i // 4 + 1}",
+        "clock": ["acknowledge", "first_contact", "dispatch", "resolution"][i % 4],
+        "occurrence": i // 4 + 1,
+        "round": 0,
+        "severity": "P3",
+        "status": "running" if i % 3 else "met",
+        "started_at": T0,
+        "due_at": due,
+        "thresholds": thresholds,
+        "passed": [50] if i % 2 else [],
+        "unit": "h",
+        "repeat": False,
+        "upgrade_to": None,
+        "stopped_at": None if i % 3 else T0 + timedelta(hours=1),
+        "pause_base": {"due_at": due, "thresholds": thresholds} if i == 5 else None,
+        "paused_seconds": 0.0,
+        "extended_hours": 0.0,
+        "policy_version": "telecom-2026.3",
+        "calendar_version": "uk-2026.1",
+        "lease": {"owner": "sla-a", "until": due} if i % 4 == 1 else None,
+        "folded": [0, 0, 0],
+    }
+
+
+def log_entry(i: int) -> Doc:
+    """One change-log entry with one published event (the shape `log_doc` stores)."""
+    event = {
+        "type": "sla.threshold",
+        "id": f"evt-{i:08d}-0000-4000-8000-000000000000",
+        "subject": "c-000001",
+        "cause": f"fire:{i}",
+        "occurred_at": (T0 + timedelta(minutes=i)).isoformat(),
+        "clock": "dispatch",
+        "occurrence": 1,
+        "severity": "P3",
+        "threshold": 75,
+        "due_at": (T0 + timedelta(hours=8)).isoformat(),
+        "audiences": ["owner", "lead"],
+        "policy_version": "telecom-2026.3",
+    }
+    return {"id": f"fire:{i}:dispatch:1", "at": T0 + timedelta(minutes=i), "events": [event]}
+
+
+def _short(value: Any) -> Any:
+    """The same value with every key cut to its first letters (unique within its document)."""
+    if isinstance(value, dict):
+        out: Doc = {}
+        for key, item in value.items():
+            short = key[:1]
+            while short in out:
+                short = key[: len(short) + 1]
+            out[short] = _short(item)
+        return out
+    if isinstance(value, list):
+        return [_short(v) for v in value]
+    return value
+
+
+def _positional(value: Any) -> Any:
+    """The same value with every sub-document turned into the list of its values."""
+    if isinstance(value, dict):
+        return [_positional(v) for v in value.values()]
+    if isinstance(value, list):
+        return [_positional(v) for v in value]
+    return value
+
+
+def _json(value: Any) -> str:
+    return json.dumps(_positional(value), default=lambda d: int(d.timestamp() * 1000))
+
+
+SHAPES: dict[str, tuple[Callable[[list[Doc]], Any], Callable[[Doc], Any]]] = {
+    "nested": (lambda sheet: sheet, lambda entry: entry),
+    "short": (_short, _short),
+    "strings": (lambda sheet: [_json(e) for e in sheet], _json),
+    "string": (_json, _json),
+    "binary": (lambda sheet: Binary(_json(sheet).encode()), _json),
+    "split": (lambda sheet: [pack_clock(e) for e in sheet], pack_log),
+}
+
+
+def case(n: int, shape: str, sheet: list[Doc], log: list[Doc]) -> Doc:
+    """One case document: plain top-level facts, the sheet and log in `shape`."""
+    pack_sheet, pack_entry = SHAPES[shape]
+    return {
+        "_id": f"c-{n:06d}",
+        "received_at": T0 + timedelta(seconds=n),
+        "state": "open",
+        "severity": "P3",
+        "category": "billing",
+        "channel": "web",
+        "assignee": None,
+        "version": 1,
+        "running_due": sorted(e["due_at"] for e in sheet if e["status"] == "running"),
+        "clocks": pack_sheet(sheet),
+        "log": [pack_entry(e) for e in log],
+        "unpublished": [],
+    }
+
+
+def cpu(pid: int) -> float:
+    """The process's user + system CPU seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def measure(pid: int, work: Callable[[], int]) -> tuple[int, float]:
+    """Operations done by `work` and the server CPU seconds they cost."""
+    time.sleep(0.3)  # let the server finish what came before
+    before = cpu(pid)
+    done = work()
+    time.sleep(0.3)
+    return done, cpu(pid) - before
+
+
+def run_shape(client: MongoClient[Doc], pid: int, shape: str, cases: int) -> dict[str, float]:
+    """The four workloads on `cases` cases stored in `shape`; ms of server CPU per operation."""
+    sheet = [clock_entry(i) for i in range(8)]
+    log = [log_entry(i) for i in range(4)]
+    coll = client["shapes"][shape]
+    coll.drop()
+    docs = [case(n, shape, sheet, log) for n in range(cases)]
+    out = {"bytes": float(len(encode(docs[0])))}
+    out["sheet bytes"] = float(len(encode({"c": docs[0]["clocks"]})))
+
+    def insert() -> int:
+        for start in range(0, cases, 100):
+            coll.insert_many(docs[start : start + 100])
+        return cases
+
+    def read() -> int:
+        ids = [d["_id"] for d in docs]
+        for start in range(0, cases, 100):
+            got = list(coll.find({"_id": {"$in": ids[start : start + 100]}}))
+            if len(got) != len(ids[start : start + 100]):
+                raise SystemExit(f"{shape}: a read returned {len(got)} cases")
+        return cases
+
+    def cas() -> int:
+        pack_sheet, pack_entry = SHAPES[shape]
+        n = min(cases, 300)
+        for d in docs[:n]:
+            update = {
+                "$set": {"clocks": pack_sheet(sheet), "state": "acknowledged"},
+                "$inc": {"version": 1},
+                "$push": {"log": pack_entry(log_entry(9))},
+            }
+            if coll.update_one({"_id": d["_id"], "version": 1}, update).modified_count != 1:
+                raise SystemExit(f"{shape}: a compare-and-set missed")
+        return n
+
+    def scan() -> int:
+        return len(list(coll.find({}, {"clocks": 1, "received_at": 1})))
+
+    for name, work in (("insert", insert), ("read", read), ("cas", cas), ("scan", scan)):
+        done, seconds = measure(pid, work)
+        out[name] = seconds * 1000 / done
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", type=int, default=1000)
+    parser.add_argument("--shapes", nargs="*", default=list(SHAPES))
+    args = parser.parse_args(argv)
+    data = Path(tempfile.mkdtemp(prefix="doc-shape-"))
+    server = subprocess.Popen(
+        [str(BINARY), f"-listen=127.0.0.1:{PORT}", f"-dir={data}"],
+        env=dict(os.environ, GOGC="400", GOMEMLIMIT="2GiB"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        client: MongoClient[Doc] = MongoClient(f"mongodb://127.0.0.1:{PORT}/", tz_aware=True)
+        client.admin.command("ping")
+        print(f"load average {os.getloadavg()[0]:.2f}; {args.cases} cases per shape")
+        print("shape    | doc B | sheet B | insert ms/doc | read ms/doc | cas ms/op | scan ms/doc")
+        for shape in args.shapes:
+            r = run_shape(client, server.pid, shape, args.cases)
+            print(
+                f"{shape:8} | {r['bytes']:5.0f} | {r['sheet bytes']:7.0f} | {r['insert']:13.3f} |"
+                f" {r['read']:11.3f} | {r['cas']:9.3f} | {r['scan']:11.3f}"
+            )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        shutil.rmtree(data, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
