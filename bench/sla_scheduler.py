@@ -12,7 +12,12 @@ never fired twice; its event may reach Kafka twice under the SAME id only if a r
 publishing and before confirming it (consumers drop the repeat): counted as "repeated". Ends:
 
     sla-scheduler: N open clocks in C cases, F fired, lag p50 A ms, p99 B ms, max C ms,
-      missed M, repeated R
+      missed M, repeated R, taken over T: p50 A ms, p99 B ms, max C ms; the rest K: p50 …
+
+The overall figures are per breach (100 %). "Taken over" are the firings replica `a` recorded
+(its compare-and-set) and replica `b` published first — what the kill left unpublished; "the rest"
+are every other firing. Those two count every threshold (50, 80, 100 %), each lag from the
+threshold's own fire time.
 
 The goal (issue 5, kept by issue 14) is p99 ≤ 1 s. Needs the local stack (`make stack-up`).
 """
@@ -26,9 +31,10 @@ import sys
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
@@ -44,7 +50,7 @@ from sla.clocks.scheduler import Scheduler, due_entry
 from sla.clocks.sheet import ClockEntry, Threshold
 from sla.domain import BusinessCalendar, SlaPolicy, open_case
 from sla.metrics import SlaMetrics
-from sla.ports import CaseFacts, CaseRecord
+from sla.ports import CaseChange, CaseFacts, CaseRecord
 
 POLICIES = Path(__file__).resolve().parents[1] / "policies"
 LEASE = timedelta(seconds=5)  # how long a killed replica's unpublished firings wait
@@ -79,6 +85,7 @@ async def feed(
     rate: int,
     seconds: float,
     wake: Callable[[], None],
+    started: dict[str, datetime],
 ) -> int:
     """Add `rate` cases per second, each falling due 2–6 s ahead (as StartClocks does)."""
     rng = random.Random(11)
@@ -91,6 +98,7 @@ async def feed(
         for _ in range(rate // 10):
             due = now + timedelta(seconds=rng.uniform(2, 6))
             batch.append(make(added, due, now, run))
+            started[batch[-1].complaint_id] = now
             added += 1
         entries = [e for r in batch if (e := due_entry(r.complaint_id, r.clocks)) is not None]
         await index.add(entries, now=now)
@@ -107,28 +115,84 @@ def percentile(values: Sequence[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
+def spread(lags: Sequence[float]) -> str:
+    """p50, p99 and max of lags in seconds, as milliseconds."""
+    p50, p99 = percentile(lags, 0.5) * 1000, percentile(lags, 0.99) * 1000
+    worst = max(lags, default=float("nan")) * 1000
+    return f"p50 {p50:,.0f} ms, p99 {p99:,.0f} ms, max {worst:,.0f} ms"
+
+
 class Tally:
-    """What reached "Kafka" for this run's cases: first publishes, repeats, breach lags."""
+    """What reached "Kafka" for this run's cases: first publishes, repeats, lags, who sent it."""
 
     def __init__(self, run: str) -> None:
         self.prefix = f"CP20261124-{run}"
-        self.lags: dict[str, float] = {}
+        self.lags: dict[str, float] = {}  # breaches only: the overall line
+        self.all_lags: dict[str, float] = {}  # every threshold, from its own fire time
         self.published: Counter[str] = Counter()
         self.firings: set[tuple[str, int | None]] = set()
+        self.started: dict[str, datetime] = {}  # fed case → its clock's start
+        self.recorded: dict[str, set[str]] = {}  # replica → event ids its compare-and-sets stored
+        self.first_by: dict[str, str] = {}  # event id → the replica that published it first
 
-    async def publish(self, events: Sequence[Event]) -> None:
-        """The schedulers' publish: counts instead of sending."""
+    def publisher(self, owner: str) -> Callable[[Sequence[Event]], Awaitable[None]]:
+        """Replica `owner`'s publish: counts instead of sending."""
+
+        async def publish(events: Sequence[Event]) -> None:
+            self.publish(owner, events)
+
+        return publish
+
+    def publish(self, owner: str, events: Sequence[Event]) -> None:
+        """Count the clock changes among `events` (each round also publishes snapshots)."""
         fired_at = datetime.now(UTC)
         for event in events:
             data = event.data  # type: ignore[attr-defined]
-            # Only clock changes count: each round also publishes its cases' snapshots (ADR 0011).
             if not isinstance(data, SlaChange) or not data.complaint_id.startswith(self.prefix):
                 continue
             self.published[event.id] += 1
-            if self.published[event.id] == 1:
-                self.firings.add((data.complaint_id, data.threshold))
-                if data.threshold == 100:
-                    self.lags[event.id] = (fired_at - data.due_at).total_seconds()
+            if self.published[event.id] > 1:
+                continue
+            self.first_by[event.id] = owner
+            self.firings.add((data.complaint_id, data.threshold))
+            assert data.due_at is not None  # noqa: S101 - the bench's clocks all have a due time
+            if data.threshold == 100:
+                self.lags[event.id] = (fired_at - data.due_at).total_seconds()
+            started = self.started[data.complaint_id]
+            due = started + (data.due_at - started) * (data.threshold or 0) / 100
+            self.all_lags[event.id] = (fired_at - due).total_seconds()
+
+    def taken_over(self, dead: str) -> tuple[list[float], list[float]]:
+        """Lags of the firings `dead` recorded and another replica published first; the rest."""
+        mine = self.recorded.get(dead, set())
+        taken = {i for i, by in self.first_by.items() if i in mine and by != dead}
+        return (
+            [lag for i, lag in self.all_lags.items() if i in taken],
+            [lag for i, lag in self.all_lags.items() if i not in taken],
+        )
+
+
+class Recording(MongoCaseStore):
+    """The real store, noting which events this replica's compare-and-sets stored."""
+
+    def __init__(self, db: Any, recorded: set[str]) -> None:
+        super().__init__(db)
+        self.recorded = recorded
+
+    async def commit(self, record: CaseRecord, change: CaseChange) -> bool:
+        """The store's compare-and-set; its events noted when it won."""
+        won = await super().commit(record, change)
+        if won:
+            self.recorded.update(e.id for e in change.entry.events)
+        return won
+
+    async def commit_many(self, changes: Sequence[tuple[CaseRecord, CaseChange]]) -> set[str]:
+        """The store's batched compare-and-sets; the winners' events noted."""
+        won = await super().commit_many(changes)
+        for record, change in changes:
+            if record.complaint_id in won:
+                self.recorded.update(e.id for e in change.entry.events)
+        return won
 
 
 def starter(db: object) -> StartClocks:
@@ -138,7 +202,7 @@ def starter(db: object) -> StartClocks:
         calendar=BusinessCalendar.load(policy_dir=POLICIES),
         cases=MongoCaseStore(db),  # type: ignore[arg-type]
         index=MongoDueIndex(db, settle=timedelta(seconds=10)),  # type: ignore[arg-type]
-        publish=Tally("-").publish,  # never called: the loader writes the cases itself
+        publish=Tally("-").publisher("-"),  # never called: the loader writes the cases itself
         clock=SystemClock(),
         metrics=SlaMetrics(CollectorRegistry()),
         wake=lambda: None,
@@ -149,9 +213,9 @@ def replica(db: object, owner: str, publish: Tally) -> tuple[Scheduler, MongoDue
     """One scheduler replica, with its own view of the due index."""
     index = MongoDueIndex(db, width=10, settle=timedelta(seconds=10))  # type: ignore[arg-type]
     scheduler = Scheduler(
-        cases=MongoCaseStore(db),  # type: ignore[arg-type]
+        cases=Recording(db, publish.recorded.setdefault(owner, set())),
         index=index,
-        publish=publish.publish,
+        publish=publish.publisher(owner),
         clock=SystemClock(),
         metrics=SlaMetrics(CollectorRegistry()),
         policy=SlaPolicy.load(policy_dir=POLICIES),
@@ -208,7 +272,13 @@ async def main() -> int:
         b.wake()
 
     added = await feed(
-        MongoCaseStore(db), index_b, run=run, rate=args.rate, seconds=args.seconds, wake=wake
+        MongoCaseStore(db),
+        index_b,
+        run=run,
+        rate=args.rate,
+        seconds=args.seconds,
+        wake=wake,
+        started=tally.started,
     )
     await asyncio.sleep(6.0 + LEASE.total_seconds())  # the last ones fall due; leases expire
     for task in (*tasks, killer):
@@ -222,12 +292,14 @@ async def main() -> int:
     worst = max(breaches, default=float("nan")) * 1000
     missed = added * 3 - len(tally.firings)
     repeated = sum(n - 1 for n in tally.published.values())
+    taken, rest = tally.taken_over("a")
     print(f"  added {added:,} due cases, {len(breaches):,} breaches fired", file=sys.stderr)
     print(
         f"sla-scheduler: {backlog.clocks:,} open clocks in {backlog.cases:,} cases, "
         f"{len(breaches):,} fired, "
         f"lag p50 {p50:,.0f} ms, p99 {p99:,.0f} ms, max {worst:,.0f} ms, "
-        f"missed {missed}, repeated {repeated}"
+        f"missed {missed}, repeated {repeated}, "
+        f"taken over {len(taken):,}: {spread(taken)}; the rest {len(rest):,}: {spread(rest)}"
     )
     return 0 if breaches and p99 <= 1000 and missed == 0 else 1
 
