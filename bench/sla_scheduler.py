@@ -6,10 +6,12 @@ next 30 days, the backlog every round must not scan), printing progress. Then, f
 `--seconds`, adds `--rate` cases per second whose clock is due 2–6 s ahead (warnings at 50 and
 80 %, breach at 100 %) the way StartClocks does (due-index entries, one batch insert), and runs
 two real `Scheduler` replicas over `MongoCaseStore` and `MongoDueIndex` in this process; halfway
-through, replica `a` is killed (its task cancelled wherever it is). Lag = published − due, per
-breach. None may be missed. A threshold is recorded once (its case's compare-and-set), so it is
-never fired twice; its event may reach Kafka twice under the SAME id only if a replica dies after
-publishing and before confirming it (consumers drop the repeat): counted as "repeated". Ends:
+through, replica `a` is killed at the worst moment: right after one of its compare-and-sets
+reached the database (its task cancelled there, its heartbeat with it; no clean stop). Lag =
+published − due, per breach. None may be missed. A threshold is recorded once (its case's
+compare-and-set), so it is never fired twice; its event may reach Kafka twice under the SAME id
+only if a replica dies after publishing and before confirming it (consumers drop the repeat):
+counted as "repeated". Ends:
 
     sla-scheduler: N open clocks in C cases, F fired, lag p50 A ms, p99 B ms, max C ms,
       missed M, repeated R, taken over T: p50 A ms, p99 B ms, max C ms; the rest K: p50 …
@@ -26,23 +28,24 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import sys
 import time
 import uuid
-from collections import Counter
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 from sla_backlog import Backlog, found, load
+from sla_tally import Commands, Recording, Tally, percentile, spread
 
-from contracts import Audience, Channel, ClockName, Event, Severity, SlaChange
+from contracts import Audience, Channel, ClockName, Severity
 from servicekit.clock import SystemClock
 from servicekit.mongo import Document
+from sla.adapters.liveness import MongoLiveness
 from sla.adapters.mongo_cases import MongoCaseStore
 from sla.adapters.slots import MongoDueIndex
 from sla.casework.start import StartClocks
@@ -50,10 +53,9 @@ from sla.clocks.scheduler import Scheduler, due_entry
 from sla.clocks.sheet import ClockEntry, Threshold
 from sla.domain import BusinessCalendar, SlaPolicy, open_case
 from sla.metrics import SlaMetrics
-from sla.ports import CaseChange, CaseFacts, CaseRecord
+from sla.ports import CaseFacts, CaseRecord
 
 POLICIES = Path(__file__).resolve().parents[1] / "policies"
-LEASE = timedelta(seconds=5)  # how long a killed replica's unpublished firings wait
 
 
 def make(i: int, due: datetime, started: datetime, prefix: str) -> CaseRecord:
@@ -109,92 +111,6 @@ async def feed(
     return added
 
 
-def percentile(values: Sequence[float], q: float) -> float:
-    """The q-quantile (nearest rank)."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
-
-
-def spread(lags: Sequence[float]) -> str:
-    """p50, p99 and max of lags in seconds, as milliseconds."""
-    p50, p99 = percentile(lags, 0.5) * 1000, percentile(lags, 0.99) * 1000
-    worst = max(lags, default=float("nan")) * 1000
-    return f"p50 {p50:,.0f} ms, p99 {p99:,.0f} ms, max {worst:,.0f} ms"
-
-
-class Tally:
-    """What reached "Kafka" for this run's cases: first publishes, repeats, lags, who sent it."""
-
-    def __init__(self, run: str) -> None:
-        self.prefix = f"CP20261124-{run}"
-        self.lags: dict[str, float] = {}  # breaches only: the overall line
-        self.all_lags: dict[str, float] = {}  # every threshold, from its own fire time
-        self.published: Counter[str] = Counter()
-        self.firings: set[tuple[str, int | None]] = set()
-        self.started: dict[str, datetime] = {}  # fed case → its clock's start
-        self.recorded: dict[str, set[str]] = {}  # replica → event ids its compare-and-sets stored
-        self.first_by: dict[str, str] = {}  # event id → the replica that published it first
-
-    def publisher(self, owner: str) -> Callable[[Sequence[Event]], Awaitable[None]]:
-        """Replica `owner`'s publish: counts instead of sending."""
-
-        async def publish(events: Sequence[Event]) -> None:
-            self.publish(owner, events)
-
-        return publish
-
-    def publish(self, owner: str, events: Sequence[Event]) -> None:
-        """Count the clock changes among `events` (each round also publishes snapshots)."""
-        fired_at = datetime.now(UTC)
-        for event in events:
-            data = event.data  # type: ignore[attr-defined]
-            if not isinstance(data, SlaChange) or not data.complaint_id.startswith(self.prefix):
-                continue
-            self.published[event.id] += 1
-            if self.published[event.id] > 1:
-                continue
-            self.first_by[event.id] = owner
-            self.firings.add((data.complaint_id, data.threshold))
-            assert data.due_at is not None  # noqa: S101 - the bench's clocks all have a due time
-            if data.threshold == 100:
-                self.lags[event.id] = (fired_at - data.due_at).total_seconds()
-            started = self.started[data.complaint_id]
-            due = started + (data.due_at - started) * (data.threshold or 0) / 100
-            self.all_lags[event.id] = (fired_at - due).total_seconds()
-
-    def taken_over(self, dead: str) -> tuple[list[float], list[float]]:
-        """Lags of the firings `dead` recorded and another replica published first; the rest."""
-        mine = self.recorded.get(dead, set())
-        taken = {i for i, by in self.first_by.items() if i in mine and by != dead}
-        return (
-            [lag for i, lag in self.all_lags.items() if i in taken],
-            [lag for i, lag in self.all_lags.items() if i not in taken],
-        )
-
-
-class Recording(MongoCaseStore):
-    """The real store, noting which events this replica's compare-and-sets stored."""
-
-    def __init__(self, db: Any, recorded: set[str]) -> None:
-        super().__init__(db)
-        self.recorded = recorded
-
-    async def commit(self, record: CaseRecord, change: CaseChange) -> bool:
-        """The store's compare-and-set; its events noted when it won."""
-        won = await super().commit(record, change)
-        if won:
-            self.recorded.update(e.id for e in change.entry.events)
-        return won
-
-    async def commit_many(self, changes: Sequence[tuple[CaseRecord, CaseChange]]) -> set[str]:
-        """The store's batched compare-and-sets; the winners' events noted."""
-        won = await super().commit_many(changes)
-        for record, change in changes:
-            if record.complaint_id in won:
-                self.recorded.update(e.id for e in change.entry.events)
-        return won
-
-
 def starter(db: object) -> StartClocks:
     """StartClocks over the real store: it builds the backlog's cases as the service would."""
     return StartClocks(
@@ -209,11 +125,12 @@ def starter(db: object) -> StartClocks:
     )
 
 
-def replica(db: object, owner: str, publish: Tally) -> tuple[Scheduler, MongoDueIndex]:
-    """One scheduler replica, with its own view of the due index."""
+def replica(db: object, owner: str, publish: Tally) -> tuple[Scheduler, MongoDueIndex, Recording]:
+    """One scheduler replica, with its own view of the due index and its own store."""
     index = MongoDueIndex(db, width=10, settle=timedelta(seconds=10))  # type: ignore[arg-type]
+    store = Recording(db, publish.recorded.setdefault(owner, set()))
     scheduler = Scheduler(
-        cases=Recording(db, publish.recorded.setdefault(owner, set())),
+        cases=store,
         index=index,
         publish=publish.publisher(owner),
         clock=SystemClock(),
@@ -221,9 +138,10 @@ def replica(db: object, owner: str, publish: Tally) -> tuple[Scheduler, MongoDue
         policy=SlaPolicy.load(policy_dir=POLICIES),
         calendar=BusinessCalendar.load(policy_dir=POLICIES),
         owner=owner,
-        lease=LEASE,
+        # The service's defaults: claims stale 0.6 s after the owner's last beat, 30 s lease.
+        liveness=MongoLiveness(db),  # type: ignore[arg-type]
     )
-    return scheduler, index
+    return scheduler, index, store
 
 
 async def main() -> int:
@@ -238,8 +156,9 @@ async def main() -> int:
     )
     args = parser.parse_args()
 
+    commands = Commands()
     client: AsyncMongoClient[Document] = AsyncMongoClient(
-        args.mongo, tz_aware=True, retryWrites=False
+        args.mongo, tz_aware=True, retryWrites=False, event_listeners=[commands]
     )
     name = args.database or f"bench_sla_{uuid.uuid4().hex[:8]}"
     db = client[name]
@@ -256,14 +175,20 @@ async def main() -> int:
 
     run = "".join(random.choice("ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(2))  # this run's ids
     tally = Tally(run)
-    (a, _), (b, index_b) = replica(db, "a", tally), replica(db, "b", tally)
+    (a, _, store_a), (b, index_b, _) = replica(db, "a", tally), replica(db, "b", tally)
     tasks = [asyncio.create_task(a.run_forever()), asyncio.create_task(b.run_forever())]
     print(f"  feeding {args.rate}/s due cases for {args.seconds:.0f} s…", file=sys.stderr)
+    commands.counting, cpu = True, time.process_time()
 
     async def kill_a() -> None:
+        # The worst moment: right after a compare-and-set of `a` reached the database, its
+        # firings recorded and claimed, none published.
         await asyncio.sleep(args.seconds / 2)
+        store_a.doomed = True
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(store_a.wrote.wait(), timeout=10.0)
         tasks[0].cancel()
-        print("  replica a killed", file=sys.stderr)
+        print("  replica a killed after its write", file=sys.stderr)
 
     killer = asyncio.create_task(kill_a())
 
@@ -280,10 +205,11 @@ async def main() -> int:
         wake=wake,
         started=tally.started,
     )
-    await asyncio.sleep(6.0 + LEASE.total_seconds())  # the last ones fall due; leases expire
+    await asyncio.sleep(8.0)  # the last ones fall due (≤ 6 s); the dead replica's claims go stale
     for task in (*tasks, killer):
         task.cancel()
     await asyncio.gather(*tasks, killer, return_exceptions=True)
+    commands.counting, cpu = False, time.process_time() - cpu
     if not (args.keep or args.database):
         await client.drop_database(name)
     await client.close()
@@ -294,6 +220,7 @@ async def main() -> int:
     repeated = sum(n - 1 for n in tally.published.values())
     taken, rest = tally.taken_over("a")
     print(f"  added {added:,} due cases, {len(breaches):,} breaches fired", file=sys.stderr)
+    print(commands.line(len(tally.all_lags), cpu), file=sys.stderr)
     print(
         f"sla-scheduler: {backlog.clocks:,} open clocks in {backlog.cases:,} cases, "
         f"{len(breaches):,} fired, "
