@@ -86,7 +86,7 @@ async def feed(
     run: str,
     rate: int,
     seconds: float,
-    wake: Callable[[], None],
+    wake: Callable[[datetime], None],
     started: dict[str, datetime],
 ) -> int:
     """Add `rate` cases per second, each falling due 2–6 s ahead (as StartClocks does)."""
@@ -105,7 +105,7 @@ async def feed(
         entries = [e for r in batch if (e := due_entry(r.complaint_id, r.clocks)) is not None]
         await index.add(entries, now=now)
         await store.insert_new(batch)
-        wake()  # as StartClocks wakes its replica's scheduler
+        wake(min(e[1] for e in entries))  # as StartClocks wakes its replica's scheduler
         tick += 0.1  # a fixed schedule: a slow add does not lower the offered rate
         await asyncio.sleep(max(0.0, tick - time.perf_counter()))
     return added
@@ -121,7 +121,7 @@ def starter(db: object) -> StartClocks:
         publish=Tally("-").publisher("-"),  # never called: the loader writes the cases itself
         clock=SystemClock(),
         metrics=SlaMetrics(CollectorRegistry()),
-        wake=lambda: None,
+        wake=lambda _at: None,
     )
 
 
@@ -192,9 +192,9 @@ async def main() -> int:
 
     killer = asyncio.create_task(kill_a())
 
-    def wake() -> None:
-        a.wake()
-        b.wake()
+    def wake(at: datetime) -> None:
+        a.wake(at)
+        b.wake(at)
 
     added = await feed(
         MongoCaseStore(db),

@@ -126,7 +126,7 @@ class Rig:
         )
         self._offset = 0
 
-    def _wake(self) -> None:
+    def _wake(self, at: datetime) -> None:
         self.wakes += 1
 
     def inbound(self, value: bytes, topic: Topic = Topic.CLASSIFIED) -> Inbound:

@@ -39,7 +39,6 @@ from sla.ports import (
 from sla.snapshots import with_snapshots
 
 log = logging.getLogger(__name__)
-PARALLEL = 16  # concurrent compare-and-sets per round
 
 
 def due_entry(complaint_id: str, sheet: Sequence[ClockEntry]) -> DueEntry | None:
@@ -90,7 +89,7 @@ class Scheduler:
     beat_every: float = 0.2  # real seconds between heartbeats
     claim_batch: int = 500
     max_sleep: float = 0.5
-    min_sleep: float = 0.05  # gathers thresholds falling due together into one round
+    min_sleep: float = 0.01  # gathers thresholds falling due together into one round
     time_scale: float = 1.0
     _loop: DueLoop = field(init=False)
 
@@ -103,9 +102,9 @@ class Scheduler:
             time_scale=self.time_scale,
         )
 
-    def wake(self) -> None:
-        """Re-check now: a new threshold may be due earlier than the one we sleep for."""
-        self._loop.wake()
+    def wake(self, at: datetime | None = None) -> None:
+        """A new threshold is indexed (due at `at`): re-check if that is before the nap ends."""
+        self._loop.wake(at)
 
     async def run_once(self) -> int:
         """Visit every case with a due index entry; returns how many thresholds fired."""
@@ -132,11 +131,19 @@ class Scheduler:
             )
             is not None
         ]
-        await self.index.add(
-            [e for v, e in following if e not in {x for _, x in by_case[v.record.complaint_id]}],
-            now=now,
+        # Indexed in the same breath as the writes, never after: a visit is settled only once both
+        # are done, and a replica that dies in between leaves its index entry to the others.
+        _, (stored, changed) = await asyncio.gather(
+            self.index.add(
+                [
+                    e
+                    for v, e in following
+                    if e not in {x for _, x in by_case[v.record.complaint_id]}
+                ],
+                now=now,
+            ),
+            self._commit([v for v in visits if v.firing is not None], now),
         )
-        stored, changed = await self._commit([v for v in visits if v.firing is not None], now)
         outgoing = [(v.record.complaint_id, e) for v in visits for e in v.republish] + stored
         # Each case's state after this round (republished cases as loaded), once (ADR 0011).
         states = [v.record for v in visits if v.republish] + changed
@@ -199,22 +206,18 @@ class Scheduler:
     async def _commit(
         self, visits: Sequence[_Visit], now: datetime
     ) -> tuple[list[tuple[str, LogEntry]], list[CaseRecord]]:
-        """One compare-and-set per case (a lost one leaves the case to the next round): the
-        stored entries, and the cases as they read now."""
+        """One compare-and-set per case, sent in bulk (a lost one leaves the case to the next
+        round): the stored entries, and the cases as they read now."""
+        changes = [(v.record, self._change(v, now)) for v in visits]
+        won = await self.cases.commit_many(changes) if changes else set()
         stored: list[tuple[str, LogEntry]] = []
         changed: list[CaseRecord] = []
-        for start in range(0, len(visits), PARALLEL):
-            chunk = visits[start : start + PARALLEL]
-            changes = [self._change(v, now) for v in chunk]
-            results = await asyncio.gather(
-                *(self.cases.commit(v.record, c) for v, c in zip(chunk, changes, strict=True))
-            )
-            for visit, change, won in zip(chunk, changes, results, strict=True):
-                if won:
-                    stored.append((visit.record.complaint_id, change.entry))
-                    changed.append(after(visit.record, change))
-                else:
-                    visit.done, visit.firing = False, None
+        for visit, (record, change) in zip(visits, changes, strict=True):
+            if record.complaint_id in won:
+                stored.append((record.complaint_id, change.entry))
+                changed.append(after(record, change))
+            else:
+                visit.done, visit.firing = False, None
         return stored, changed
 
     def _change(self, visit: _Visit, now: datetime) -> CaseChange:
@@ -223,7 +226,11 @@ class Scheduler:
         case = visit.record.case
         if firing.severity is not None:
             case = replace(case, severity=firing.severity)
-        entry = LogEntry(id=f"fire:{firing.events[0].id}", at=now, events=firing.events)
+        # The replica in the id: two replicas racing for a case store different ids, so a bulk
+        # compare-and-set learns whose change landed from the log (`CaseStore.commit_many`).
+        entry = LogEntry(
+            id=f"fire:{firing.events[0].id}@{self.owner}", at=now, events=firing.events
+        )
         return CaseChange(case=case, clocks=firing.clocks, entry=entry, unpublished=True)
 
     def _count(self, visits: Sequence[_Visit]) -> int:
