@@ -64,7 +64,7 @@ async def run_with_a_killed_replica() -> Run:
         extra_env={
             **channels,
             # Real seconds, a backstop longer than the rest of the run: the survivor must take
-            # the dead replica's claims over by its stale heartbeat (ADR 0024), not the lease.
+            # the dead replica's claims over by its stale heartbeat (ADR 0025), not the lease.
             "SLA_LEASE_SECONDS": "60",
             "SLA_CENSUS_SECONDS": "0",
         },

@@ -1,4 +1,4 @@
-"""Whose unpublished firings another replica may take over (ADR 0024), over the fakes and the
+"""Whose unpublished firings another replica may take over (ADR 0025), over the fakes and the
 real store: a dead replica's within the staleness bound, a live slow one's never, a cleanly
 stopped one's at once; the lease's `until` stays a backstop."""
 

@@ -71,7 +71,7 @@ class SlaSettings(ServiceSettings):
         description="Longest a replica's unpublished firings stay its own, even while it beats.",
     )
     heartbeat_seconds: float = Field(
-        0.2, gt=0, description="How often a scheduler replica renews its liveness (ADR 0024)."
+        0.2, gt=0, description="How often a scheduler replica renews its liveness (ADR 0025)."
     )
     stale_seconds: float = Field(
         0.6,

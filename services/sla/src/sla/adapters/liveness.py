@@ -1,4 +1,4 @@
-"""The scheduler replicas' heartbeats: `scheduler_state/replica:<owner>` (ADR 0024)."""
+"""The scheduler replicas' heartbeats: `scheduler_state/replica:<owner>` (ADR 0025)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ has not passed. So a live but slow replica keeps its claims, and a killed one lo
 a second. A replica stopping cleanly deletes its document: its claims are free at once.
 Replicas compare beats with their own clocks (kept in step by NTP, as every due time is): a skew
 beyond `stale_after` can make a live replica look dead — its events may then reach Kafka twice
-under the same id, never a threshold fired twice (ADR 0024).
+under the same id, never a threshold fired twice (ADR 0025).
 """
 
 from __future__ import annotations

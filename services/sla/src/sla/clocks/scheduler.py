@@ -6,7 +6,7 @@ thresholds passed and this replica's claim (`Lease`), and the log entry carries 
 as unpublished. After the publish a `$pull` marks them published. A replica that dies between the
 two leaves the entry unpublished; once its heartbeat is stale (`sla.clocks.liveness`), the next
 visit (the index entry stays unsettled meanwhile, so the shared watermark waits) republishes the
-stored events with their original ids (ADR 0006, ADR 0024). Replicas racing for a case lose the
+stored events with their original ids (ADR 0006, ADR 0025). Replicas racing for a case lose the
 compare-and-set, never fire twice.
 """
 
