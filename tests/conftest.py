@@ -9,5 +9,15 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
+from tests._builders.stack import setting_up
+
 for _prefix in ("INTAKE", "CLASSIFIER", "SLA", "NOTIFIER"):
     os.environ.setdefault(f"{_prefix}_SIGNING__DEV_KEYS", "true")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tell the stack starter which test is being set up (only `stack` tests may start servers)."""
+    setting_up(item.nodeid, marked_stack=item.get_closest_marker("stack") is not None)

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar
 
 import pytest
@@ -17,15 +14,14 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from servicekit.mongo import Document
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests._builders.stack import start_local_stack
 
 
 def mongo_server() -> str:
     """The server to use: COMPLAINTS_MONGO if given, else the local stack (started if needed)."""
     if url := os.environ.get("COMPLAINTS_MONGO"):
         return url
-    subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "stack.py"), "up"], check=True)
+    start_local_stack()
     return "mongodb://127.0.0.1:27017"
 
 

@@ -7,8 +7,6 @@ the check runs when the module's own fixtures have stopped the processes, so it 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,14 +14,13 @@ import pytest
 
 from complaints_cli.pipeline import Pipeline, ServiceProcess
 from tests._builders.log_scan import personal_numbers
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests._builders.stack import start_local_stack
 
 
 @pytest.fixture(scope="module")
 def local_stack() -> None:
     """Start (or reuse) the local Kafka and FerretDB; idempotent and fast when already up."""
-    subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "stack.py"), "up"], check=True)
+    start_local_stack()
 
 
 def _size(path: Path) -> int:

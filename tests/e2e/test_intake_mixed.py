@@ -7,7 +7,6 @@ import base64
 import hashlib
 import json
 import secrets
-import subprocess
 import sys
 import time
 from datetime import UTC, datetime, timedelta
@@ -22,6 +21,7 @@ from complaints_cli import workload
 from complaints_cli.pipeline import Pipeline, StackConfig
 from contracts import MessageDeadLettered, Topic
 from servicekit.mongo import find_all
+from tests._builders.stack import start_local_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 API_KEY = secrets.token_hex(8)
@@ -159,6 +159,6 @@ async def scenario() -> None:
 
 
 def test_accepted_plus_rejected_equals_sent(capsys: pytest.CaptureFixture[str]) -> None:
-    subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "stack.py"), "up"], check=True)
+    start_local_stack()
     with capsys.disabled():
         asyncio.run(scenario())

@@ -12,7 +12,6 @@ import asyncio
 import hashlib
 import json
 import secrets
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -33,6 +32,7 @@ from complaints_cli.topics import read_all
 from contracts import CaseAction, CaseActionTaken, LifecycleAction, MessageDeadLettered, Topic
 from servicekit.kafka import encode
 from servicekit.signing import WRITER, Signer, SigningSettings
+from tests._builders.stack import start_local_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.stack, pytest.mark.e2e]
@@ -221,6 +221,6 @@ async def _zero(value: Awaitable[int]) -> bool:
 def test_records_near_the_broker_limit_are_dead_lettered_once(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "stack.py"), "up"], check=True)
+    start_local_stack()
     with capsys.disabled():
         asyncio.run(scenario())

@@ -10,8 +10,6 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import subprocess
-import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,7 @@ from complaints_cli.pipeline import Pipeline, StackConfig
 from complaints_cli.receiver import local_endpoints, serving
 from contracts import Topic
 from tests._builders.case_api import ORIGIN, Json, Staff, staff_table, until
+from tests._builders.stack import start_local_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.stack, pytest.mark.e2e]
@@ -34,7 +33,7 @@ PHONE, NAME, ADDRESS = "13912345678", "欧阳明月", "广东省深圳市南山�
 @pytest.fixture(scope="module")
 def local_stack() -> None:
     """Start (or reuse) the local Kafka and FerretDB."""
-    subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "stack.py"), "up"], check=True)
+    start_local_stack()
 
 
 def raw_message(run_id: str, received: datetime) -> tuple[bytes, bytes]:

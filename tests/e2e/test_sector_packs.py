@@ -17,8 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,6 +28,7 @@ from pymongo import AsyncMongoClient
 from complaints_cli import workload
 from complaints_cli.pipeline import SERVICES, Pipeline, StackConfig
 from tests._builders.case_api import STAFF, Staff, clock, until
+from tests._builders.stack import start_local_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.stack, pytest.mark.e2e]
@@ -44,7 +43,7 @@ HOLIDAY = datetime(2026, 10, 3, 10, tzinfo=SH)
 @pytest.fixture(scope="module")
 def local_stack() -> None:
     """Start (or reuse) the local Kafka and FerretDB."""
-    subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "stack.py"), "up"], check=True)
+    start_local_stack()
 
 
 def check_bank(view: Json) -> None:

@@ -15,8 +15,6 @@ import json
 import logging
 import secrets
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -42,6 +40,7 @@ from contracts import PARTITIONS, ComplaintNormalized, Topic
 from servicekit.kafka import client_kwargs, ensure_topics, make_broker
 from servicekit.mongo import open_client
 from servicekit.settings import KafkaSettings, MongoSettings
+from tests._builders.stack import start_local_stack
 from tests.ops.local_stack import load_stack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,7 +51,7 @@ CONNECT_TIMEOUT_MS = 5000
 @pytest.fixture(scope="module")
 def secured() -> Any:
     """The local stack up, with its authenticated endpoints; their addresses and credentials."""
-    subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "stack.py"), "up"], check=True)
+    start_local_stack()
     return load_stack().secured()
 
 

@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import json
 import secrets
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -27,6 +25,7 @@ from complaints_cli.pipeline import Pipeline, StackConfig
 from complaints_cli.topics import end_offsets, read_all
 from contracts import Topic
 from tests._builders.case_api import ORIGIN, STAFF, Staff, until
+from tests._builders.stack import start_local_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.stack, pytest.mark.e2e]
@@ -39,7 +38,7 @@ Json = dict[str, Any]
 @pytest.fixture(scope="module")
 def local_stack() -> None:
     """Start (or reuse) the local Kafka and FerretDB."""
-    subprocess.run([sys.executable, str(ROOT / "deploy" / "local" / "stack.py"), "up"], check=True)
+    start_local_stack()
 
 
 def business_now(config: StackConfig) -> datetime:

@@ -7,13 +7,10 @@ local FerretDB (started on first use), or the MongoDB that `COMPLAINTS_MONGO` po
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -26,8 +23,8 @@ from sla.adapters.mongo_cases import MongoCaseStore
 from sla.adapters.slots import MongoDueIndex
 from sla.clocks.liveness import Liveness
 from sla.ports import CaseStore, DueIndex
+from tests._builders.stack import start_local_stack
 
-ROOT = Path(__file__).resolve().parents[2]
 MONGO = os.environ.get("COMPLAINTS_MONGO", "mongodb://127.0.0.1:27017")
 
 
@@ -67,8 +64,7 @@ class Adapters:
 def local_stack() -> None:
     """Start (or reuse) the local servers, unless a MongoDB is given."""
     if "COMPLAINTS_MONGO" not in os.environ:
-        stack = ROOT / "deploy" / "local" / "stack.py"
-        subprocess.run([sys.executable, str(stack), "up"], check=True)
+        start_local_stack()
 
 
 @pytest.fixture(params=["memory", pytest.param("mongo", marks=pytest.mark.stack)])
