@@ -323,3 +323,32 @@ async def test_overlapping_batches_write_and_publish_each_outcome_once() -> None
     sent = [e for e in rig.publisher.events if isinstance(e, NotificationSent)]
     assert sorted(e.data.notification_id for e in sent) == acks
     assert log.statuses() == dict.fromkeys(acks, "delivered")
+
+
+class CountingLog(InMemoryNotificationLog):
+    """Counts the dispatcher's separate next-due reads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    async def next_due_at(self) -> datetime | None:
+        self.reads += 1
+        return await super().next_due_at()
+
+
+async def test_the_dispatcher_naps_on_what_its_round_saw_and_reads_only_after_a_wake() -> None:
+    log = CountingLog()
+    rig = Rig(log=log, clock=FakeClock(NIGHT))
+    breach = sla_alert(
+        SlaEventKind.BREACHED, clock=ClockName.RESOLUTION, audiences=[Audience.CUSTOMER], at=NIGHT
+    )
+    await rig.on_sla(breach)  # deferred to the morning
+    assert await rig.dispatcher.run_once() == 0
+    assert (await rig.dispatcher.next_due_at(), log.reads) == (MORNING, 0)
+    rig.dispatcher.wake()  # a deferral stored meanwhile may come due sooner: read
+    assert (await rig.dispatcher.next_due_at(), log.reads) == (MORNING, 1)
+    rig.clock.set(MORNING)
+    assert await rig.dispatcher.run_once() == 1
+    # What the round saw: its own lease's end, in case it had died sending (a nap, no read).
+    assert (await rig.dispatcher.next_due_at(), log.reads) == (MORNING + timedelta(minutes=2), 1)
