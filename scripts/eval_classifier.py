@@ -10,9 +10,12 @@ Five views, all with fixed seeds:
 4. the shipped classifier (model and pack) on the real-voice set in tests/classifier/realvoice:
    complaints in customers' own words, never read by training or tuning, with per-flag precision
    and recall;
-5. throughput of the shipped model on one thread.
+5. the shipped classifier on each fresh real-voice file in tests/classifier/realvoice/fresh, one
+   view per file: sets written after the rules, kept apart so their first score stays readable;
+6. throughput of the shipped model on one thread.
 
-`--only realvoice` prints the fourth view alone (a few seconds, no training).
+`--only realvoice` prints the fourth view alone, `--only fresh` the fifth (a few seconds, no
+training).
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ from classifier.training import (
     lexicon_of,
     read_examples,
     read_held_out,
+    read_tsv,
     train_model,
 )
 
@@ -42,6 +46,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RECEIVED = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
 DEV_PREFIX = "dev-"
 REALVOICE = ROOT / "tests" / "classifier" / "realvoice"
+FRESH = "fresh"
+"""Sub-folder of the real-voice set: one file per fresh set, each scored as its own view."""
 
 
 def _labels(decision: Decision) -> Labels:
@@ -101,6 +107,19 @@ def real_voice(real: list[Example], *, policy_dir: Path) -> Report:
     return evaluate(score(Classifier.load(policy_dir=policy_dir, pack="telecom"), real))
 
 
+def fresh_views(folder: Path, *, policy_dir: Path) -> list[str]:
+    """One real-voice view per file in `folder` (none when the folder does not exist)."""
+    out: list[str] = []
+    for path in sorted(folder.glob("*.tsv")) if folder.is_dir() else []:
+        fresh = read_tsv(path)
+        out.append(
+            f"== shipped classifier on the fresh set {path.name} ({len(fresh)}, never tuned on) =="
+        )
+        out += real_voice(fresh, policy_dir=policy_dir).lines()
+        out.append("")
+    return out
+
+
 def throughput(examples: list[Example], *, policy_dir: Path, seconds: float = 3.0) -> float:
     """Classifications per second of the shipped model, single thread."""
     classifier = Classifier.load(policy_dir=policy_dir, pack="telecom")
@@ -113,15 +132,19 @@ def throughput(examples: list[Example], *, policy_dir: Path, seconds: float = 3.
 
 
 def main() -> int:
-    """Print the four views."""
+    """Print the views."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=ROOT / "data" / "classifier")
     parser.add_argument("--policies", type=Path, default=ROOT / "policies")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--realvoice", type=Path, default=REALVOICE)
-    parser.add_argument("--only", choices=["realvoice"], help="print one view only")
+    parser.add_argument("--only", choices=["realvoice", "fresh"], help="print one view only")
     args = parser.parse_args()
     write = sys.stdout.write
+    fresh = fresh_views(args.realvoice / FRESH, policy_dir=args.policies)
+    if args.only == "fresh":
+        write("\n".join(fresh))
+        return 0
     real = read_examples(args.realvoice)
     real_report = real_voice(real, policy_dir=args.policies)
     real_title = f"== shipped classifier on the real-voice set ({len(real)}, never trained on) ==\n"
@@ -140,6 +163,7 @@ def main() -> int:
     write(f"== trained on all training data, scored on the own held-out set ({len(held)}) ==\n")
     write("\n".join(held_out(examples, held, policy=policy).lines()) + "\n\n")
     write(real_title + "\n".join(real_report.lines()) + "\n\n")
+    write("\n".join(fresh) + "\n")
     rate = throughput(examples, policy_dir=args.policies)
     write(f"== throughput: {rate:,.0f} classifications/s (one thread) ==\n")
     return 0

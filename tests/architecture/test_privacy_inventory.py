@@ -114,6 +114,7 @@ COLLECTION = re.compile(r"""(?:db|database)\[\s*["']([a-z_]+)["']\s*\]""")
 NOTHING_PERSONAL: dict[str, str] = {
     "deadline_slots": "complaint ids and due times",
     "scheduler_state": "the scheduler's own marks",
+    "census": "clock counts by clock, severity, status and outcome",
     "incidents": "incident ids, categories, member complaint ids",
     "incident_members": "complaint id → incident id and category",
     "complainants": "a complainant key's verdict history (pseudonymous; the key has its row)",

@@ -36,6 +36,7 @@ OWNERS: dict[str, str] = {
     "deadline_sets": "sla",
     "deadline_slots": "sla",
     "scheduler_state": "sla",
+    "census": "sla",
     "notifications": "notifier",
     "staff": "notifier",
     "notifier_assignments": "notifier",

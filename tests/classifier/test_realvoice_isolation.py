@@ -18,6 +18,7 @@ from classifier.training import read_examples, read_held_out
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "data" / "classifier"
 REALVOICE = ROOT / "tests" / "classifier" / "realvoice"
+FRESH = REALVOICE / "fresh"
 NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
 
 
@@ -50,7 +51,7 @@ def test_the_set_covers_every_category_kind_severity_and_scored_flag() -> None:
 
 
 def test_no_real_voice_text_is_training_or_held_out_data() -> None:
-    real = {normalise(e.text) for e in read_examples(REALVOICE)}
+    real = {normalise(e.text) for e in read_examples(REALVOICE) + read_examples(FRESH)}
     seen = [normalise(e.text) for e in read_examples(DATA) + read_held_out(DATA)]
     assert [text for text in seen if text in real] == []
 
@@ -79,6 +80,23 @@ def test_make_train_never_opens_the_real_voice_set(monkeypatch: pytest.MonkeyPat
         train.main()
     assert any(path.is_relative_to(DATA) for path in opened)  # the recorder saw the data
     assert not [path for path in opened if path.is_relative_to(REALVOICE)]
+
+
+def test_each_fresh_set_is_new_text_and_reported_as_its_own_view(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    older = {normalise(e.text) for e in read_examples(REALVOICE)}
+    files = sorted(FRESH.glob("*.tsv"))
+    assert files
+    for path in files:
+        fresh = read_examples(FRESH)
+        assert len([e for e in fresh if e.id.startswith(path.stem)]) >= 60
+    assert [e.text for e in read_examples(FRESH) if normalise(e.text) in older] == []
+    monkeypatch.setattr(sys, "argv", ["eval_classifier.py", "--only", "fresh"])
+    assert _script("eval_classifier").main() == 0
+    printed = capsys.readouterr().out
+    for path in files:
+        assert f"fresh set {path.name}" in printed
 
 
 def test_flag_scores_count_false_alarms_and_misses() -> None:

@@ -1,11 +1,11 @@
 """Gauges that need the whole picture: open and overdue deadlines, timely-handling rate per clock.
 
 Counters in the handlers say what happened since a process started; these say how things stand,
-recounted from MongoDB every `interval` seconds by each replica (dashboards take the max). The
-recount reads every case document (FerretDB decodes each whole): 4.5 s of the server's CPU at
-2,300 cases in one profile (bench/RESULTS.md, issue 15). So it backs off with its own cost: it
-waits at least `1 / share` times as long as the last recount took, so the census keeps to about
-`share` of the time however many cases there are.
+read every `interval` seconds by each replica (dashboards take the max) from the tally the case
+writes keep (`sla.adapters.census_tally`, ADR 0024): one small document, not every case (the
+recount it replaces decoded each case whole: 1.9 s of the server's CPU at 2,300 cases). The
+back-off stays for a store that counts slowly: it waits at least `1 / share` times as long as the
+last count took, so the census keeps to about `share` of the time.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class Census:
-    """Recounts the deadline gauges periodically."""
+    """Sets the deadline gauges from the store's census periodically."""
 
     store: CaseStore
     metrics: SlaMetrics
@@ -33,7 +33,7 @@ class Census:
     share: float = 0.05  # of the wall time, at most, spent recounting
 
     async def once(self) -> None:
-        """One recount."""
+        """One count."""
         rows = await self.store.census()
         running: dict[tuple[str, str], int] = defaultdict(int)
         overdue: dict[tuple[str, str], int] = defaultdict(int)

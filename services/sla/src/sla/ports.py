@@ -227,7 +227,12 @@ class CaseStore(Protocol):
 
     async def census(self) -> list[tuple[str, str, str, str, int]]:
         """Clock counts by (clock, severity, status, outcome); outcome is on_time / late /
-        overdue (running past its breach) / "" (running in time, or stopped without a goal)."""
+        overdue (running past its breach) / "" (running in time, or stopped without a goal).
+        Read from the tally the case writes keep, not from the cases (ADR 0024)."""
+
+    async def recount(self) -> list[tuple[str, str, str, str, int]]:
+        """The same counts from every stored clock sheet (reads every case: a check, not a
+        gauge)."""
 
 
 class CaseDeliveries(Protocol):

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from contracts import CaseState, ClockStatus, Verdict
+from contracts import CaseState, Verdict
+from sla.adapters.census_tally import CensusRow, counts_of, difference, rows, summed
 from sla.clocks.codec import ms
-from sla.clocks.sheet import ClockEntry
 from sla.ports import (
     CaseChange,
     CaseFilter,
@@ -30,6 +31,7 @@ class InMemoryCaseStore:
         self.writes = 0  # compare-and-set attempts, won or lost
         self.batches = 0  # batched writes (`commit_many`)
         self.changes: dict[str, list[CaseChange]] = {}  # stored changes, for tests to inspect
+        self.tally: Counter[str] = Counter()  # the census tally (`sla.adapters.census_tally`)
 
     def state(self, complaint_id: str) -> CaseState:
         """The stored state of one case."""
@@ -46,6 +48,7 @@ class InMemoryCaseStore:
                 taken.append(record.complaint_id)
             else:
                 self.records[record.complaint_id] = record
+                self.tally.update(counts_of(record.clocks))
         return taken
 
     async def load_many(
@@ -67,6 +70,7 @@ class InMemoryCaseStore:
             return False
         # Built from the stored record: refusals and marks written beside the CAS are kept.
         self.records[record.complaint_id] = after(stored, change)
+        self.tally.update(difference(stored.clocks, change.clocks))
         self.changes.setdefault(record.complaint_id, []).append(change)
         return True
 
@@ -124,13 +128,13 @@ class InMemoryCaseStore:
         ]
         return sorted(found, key=lambda row: row.list_key(paging))[: paging.limit]
 
-    async def census(self) -> list[tuple[str, str, str, str, int]]:
-        """Counts by (clock, severity, status, outcome), as the Mongo store groups them."""
-        counts: dict[tuple[str, str, str, str], int] = {}
-        for record in self.records.values():
-            for key in census_keys(record.clocks):
-                counts[key] = counts.get(key, 0) + 1
-        return [(*key, n) for key, n in sorted(counts.items())]
+    async def census(self) -> list[CensusRow]:
+        """Counts by (clock, severity, status, outcome) from the tally the writes keep."""
+        return rows(self.tally)
+
+    async def recount(self) -> list[CensusRow]:
+        """The same counts from every stored sheet."""
+        return rows(summed(counts_of(r.clocks) for r in self.records.values()))
 
 
 def summary_of(record: CaseRecord) -> CaseSummary:
@@ -144,28 +148,6 @@ def summary_of(record: CaseRecord) -> CaseSummary:
         running=tuple(c for c in record.clocks if c.running and c.clock is not None),
         review=record.review_reason is not None,
     )
-
-
-def census_keys(clocks: Sequence[ClockEntry]) -> list[tuple[str, str, str, str]]:
-    """(clock, severity, status, outcome) of each clock entry."""
-    keys = []
-    for entry in clocks:
-        if entry.status is ClockStatus.MET and entry.stopped_at is not None:
-            outcome = "on_time" if entry.stopped_at <= entry.due_at else "late"
-        elif entry.running and entry.breached:
-            outcome = "overdue"
-        elif entry.status is ClockStatus.BREACHED:
-            outcome = "late"  # never met: it counts against the timely rate
-        else:
-            outcome = ""
-        name = entry.clock.value if entry.clock else "upgrade"
-        keys.append((name, entry.severity, entry.status.value, outcome))
-        # Earlier occurrences folded into this one (`sla.clocks.sheet.compact`) count too.
-        on_time, late, breached = entry.folded
-        keys += [(name, entry.severity, "met", "on_time")] * on_time
-        keys += [(name, entry.severity, "met", "late")] * late
-        keys += [(name, entry.severity, "breached", "late")] * breached
-    return keys
 
 
 def _within(row: CaseSummary, paging: CasePaging) -> bool:

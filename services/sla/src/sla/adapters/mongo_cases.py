@@ -1,8 +1,9 @@
-"""SLA cases in MongoDB (or FerretDB): `cases` (the unit of SLA state) and `complainants`."""
+"""SLA cases in MongoDB (or FerretDB): `cases` (the unit of SLA state), `complainants`, and
+`census` (the clock tally the case writes keep, `sla.adapters.census_tally`)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from pymongo import UpdateOne
@@ -26,7 +27,17 @@ from sla.adapters.case_documents import (
     submission_doc,
 )
 from sla.adapters.case_list import LIST_INDEXES, read_page
-from sla.adapters.memory import census_keys, summary_of
+from sla.adapters.census_tally import (
+    COUNTS,
+    TALLY_ID,
+    CensusRow,
+    counts_of,
+    difference,
+    increment,
+    rows,
+    summed,
+)
+from sla.adapters.memory import summary_of
 from sla.ports import (
     CaseChange,
     CaseFilter,
@@ -43,6 +54,7 @@ class MongoCaseStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._cases = db["cases"]
         self._complainants = db["complainants"]
+        self._census = db["census"]
 
     async def ensure_indexes(self) -> None:
         """The list's filters and order (FerretDB's local build narrows by their leading field)."""
@@ -52,6 +64,7 @@ class MongoCaseStore:
     async def insert_new(self, records: Sequence[CaseRecord]) -> list[str]:
         """One batch insert; ids already stored are returned (a redelivery changes nothing)."""
         taken = await insert_new(self._cases, [case_document(r) for r in records])
+        await self._add(counts_of(r.clocks) for r in records if r.complaint_id not in taken)
         return sorted(taken)
 
     async def load_many(
@@ -77,7 +90,10 @@ class MongoCaseStore:
         result = await self._cases.update_one(
             {"_id": record.complaint_id, "version": record.version}, change_update(change)
         )
-        return result.modified_count == 1
+        if result.modified_count != 1:
+            return False
+        await self._add([difference(record.clocks, change.clocks)])
+        return True
 
     async def commit_many(self, changes: Sequence[tuple[CaseRecord, CaseChange]]) -> set[str]:
         """The conditional updates as unordered `bulk_write`s of `WRITE_CHUNK` statements (the
@@ -102,6 +118,8 @@ class MongoCaseStore:
             won.update(
                 r.complaint_id for r, c in chunk if c.entry.id in logged.get(r.complaint_id, ())
             )
+        # The census tally: what the won changes did to their sheets, in one `$inc`.
+        await self._add(difference(r.clocks, c.clocks) for r, c in changes if r.complaint_id in won)
         return won
 
     async def mark_published(self, entries: Sequence[tuple[str, str]]) -> None:
@@ -162,12 +180,17 @@ class MongoCaseStore:
         docs = await read_page(self._cases, query, paging or CasePaging())
         return [summary_of(record_from(doc)) for doc in docs if "received_at" in doc]
 
-    async def census(self) -> list[tuple[str, str, str, str, int]]:
-        """Counted here from the clock sheets (a scan: run it every minute, not per event)."""
-        counts: dict[tuple[str, str, str, str], int] = {}
-        for doc in await find_all(self._cases, {}, {"clocks": 1, "received_at": 1}):
-            if "received_at" not in doc:
-                continue
-            for key in census_keys(sheet_of(doc)):
-                counts[key] = counts.get(key, 0) + 1
-        return [(*key, n) for key, n in sorted(counts.items())]
+    async def census(self) -> list[CensusRow]:
+        """The tally the writes keep: one read of one small document."""
+        docs = await find_all(self._census, {"_id": TALLY_ID}, {COUNTS: 1})
+        return rows(docs[0].get(COUNTS, {}) if docs else {})
+
+    async def recount(self) -> list[CensusRow]:
+        """The same counts from every stored sheet (a scan that decodes every case)."""
+        docs = await find_all(self._cases, {}, {"clocks": 1, "received_at": 1})
+        return rows(summed(counts_of(sheet_of(d)) for d in docs if "received_at" in d))
+
+    async def _add(self, differences: Iterable[Mapping[str, int]]) -> None:
+        """Add what stored writes changed to the tally (one `$inc`; nothing if nothing)."""
+        if diff := summed(differences):
+            await self._census.update_one({"_id": TALLY_ID}, increment(diff), upsert=True)
