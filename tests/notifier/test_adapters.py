@@ -278,6 +278,7 @@ async def test_an_outcome_decided_before_sending_is_stored_by_the_claim_itself(
     assert due.delivery.recipient.address == PHONE  # kept to send it in the morning
 
 
+@pytest.mark.stack
 async def test_the_address_is_forgotten_once_the_delivery_is_settled(
     mongo_db: AsyncDatabase[Document],
 ) -> None:
