@@ -125,6 +125,26 @@ ENQUIRY: list[Case] = [
     ("想请教一下，家里的宽带怎么改成按年付", W, E, None, set(), set()),
     ("问问你们，说好的送三个月宽带怎么每个月还扣一百多？", W, C, "P4", set(), set()),
 ]
+SECOND_ROUND: list[Case] = [
+    ("我在人民网领导留言板上留言了，说的就是你们乱收费", H, C, "P2", OVER, set()),
+    ("领导留言板那边我上周写过了，宽带还是没人装", W, C, "P2", OVER, set()),
+    ("市长信箱我上个月就写过了，装机的事到现在没人理", H, C, "P2", OVER, set()),
+    ("工信部的人昨天给我打电话了，说会督促你们退钱", H, C, "P2", REG, set()),
+    ("通管局那边已经联系我了，让我再等三天，网还是断的", H, C, "P2", REG, set()),
+    ("我们是你们的集团客户，已经跟集团客户经理说了专线断网的事", H, C, "P4", set(), OVER),
+    ("单位的集团短号两天打不通了，已经向集团专线的客服报了故障", H, C, "P4", set(), OVER),
+    ("你们乱扣费的新闻已经在头条上刷屏了", H, C, "P1", {"media"}, set()),
+    ("我家断网这件事的报道昨天在朋友圈刷屏了", H, C, "P1", {"media"}, set()),
+    ("我保留起诉你们的权利，多扣的钱一分都不能少", H, C, "P2", {"litigation"}, set()),
+    ("我本来想去法院告你们的，后来想想算了，退钱就行", H, C, "P4", set(), {"litigation"}),
+    ("原本打算找记者曝光的，看你们态度还行就算了，网尽快修", H, C, "P4", set(), {"media"}),
+    ("这个扣费问题你们不解决我就告到12315", H, C, "P4", set(), OVER),
+    ("宽带再拖着不修就去找工信部，我说到做到", H, C, "P4", set(), OVER),
+    ("客户在营业厅排队时突然晕倒，被送往医院，家属称是等得太久", H, C, "P1", {"safety"}, set()),
+    ("你们的装维人员开车撞到了我家的小孩，腿上擦破了一大块皮", H, C, "P1", {"safety"}, set()),
+    ("我是你们的钻石客户，十几年的老用户了，这个月被乱扣钱", H, C, "P2", {"vip"}, set()),
+    ("本人是白金会员，宽带断了三天没人修", H, C, "P2", {"vip"}, set()),
+]
 GROUPS = {
     "went": ALREADY_WENT,
     "not-went": NOT_WENT,
@@ -137,6 +157,7 @@ GROUPS = {
     "important": IMPORTANT,
     "repeat": REPEAT,
     "enquiry": ENQUIRY,
+    "second": SECOND_ROUND,
 }
 CASES = [case for cases in GROUPS.values() for case in cases]
 IDS = [f"{name}-{n}" for name, cases in GROUPS.items() for n in range(len(cases))]
