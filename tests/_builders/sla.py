@@ -40,12 +40,14 @@ from contracts.read_models import CaseDelivery
 from servicekit.clock import FakeClock
 from servicekit.delivery import Inbound
 from sla.adapters.deliveries import InMemoryCaseDeliveries
+from sla.adapters.liveness import InMemoryLiveness
 from sla.adapters.memory import InMemoryCaseStore, InMemoryDueIndex
 from sla.adapters.privacy import InMemoryAccessLog, InMemoryContactDirectory
 from sla.casework.actions import ApplyCaseAction
 from sla.casework.receipts import RecordReceipt
 from sla.casework.start import StartClocks
 from sla.casework.work import CaseWork
+from sla.clocks.liveness import Liveness
 from sla.clocks.scheduler import Scheduler, due_entry
 from sla.clocks.sheet import ClockEntry, Threshold
 from sla.domain import BusinessCalendar, Case, SlaPolicy, open_case
@@ -99,10 +101,16 @@ class Publisher(FlakyPublisher[Event]):
 class Rig:
     """The SLA use-cases over one pair of stores (memory unless given)."""
 
-    def __init__(self, cases: CaseStore | None = None, index: DueIndex | None = None) -> None:
+    def __init__(
+        self,
+        cases: CaseStore | None = None,
+        index: DueIndex | None = None,
+        liveness: Liveness | None = None,
+    ) -> None:
         self.memory = InMemoryCaseStore()
         self.cases: CaseStore = cases or self.memory
         self.index: DueIndex = index or InMemoryDueIndex()
+        self.liveness: Liveness = liveness or InMemoryLiveness()
         self.publisher = Publisher()
         self.clock = FakeClock(RECEIVED + timedelta(seconds=5))
         self.registry = CollectorRegistry()
@@ -118,7 +126,7 @@ class Rig:
         )
         self._offset = 0
 
-    def _wake(self) -> None:
+    def _wake(self, at: datetime) -> None:
         self.wakes += 1
 
     def inbound(self, value: bytes, topic: Topic = Topic.CLASSIFIED) -> Inbound:
@@ -151,6 +159,7 @@ class Rig:
             policy=POLICY,
             calendar=CALENDAR,
             owner=owner,
+            liveness=self.liveness,
             lease=timedelta(seconds=30),
         )
 

@@ -69,3 +69,59 @@ async def test_wake_cuts_a_nap_short() -> None:
     await asyncio.sleep(0.05)
     timer.wake()
     await asyncio.wait_for(napping, timeout=1.0)
+
+
+async def test_a_wake_naming_a_time_after_the_nap_leaves_it_alone() -> None:
+    timer = loop()
+    timer.max_sleep = 0.3
+    napping = asyncio.create_task(timer.nap(None))  # ends 0.3 s from NOW (a fake clock)
+    await asyncio.sleep(0.05)
+    timer.wake(NOW + timedelta(seconds=2))  # due after the nap ends anyway: no round for it
+    await asyncio.sleep(0.05)
+    assert not napping.done()
+    timer.wake(NOW + timedelta(seconds=0.1))  # due before it ends: wake now
+    await asyncio.wait_for(napping, timeout=1.0)
+
+
+async def test_a_due_time_named_during_a_round_shortens_the_next_nap() -> None:
+    clock = FakeClock(NOW)
+    timer = DueLoop(name="t", clock=clock, max_sleep=30.0, min_sleep=0.01)
+    rounds: list[float] = []
+
+    async def round_() -> bool:
+        rounds.append(asyncio.get_running_loop().time())
+        if len(rounds) == 1:  # written after this round read: only the wake says it
+            timer.wake(NOW + timedelta(seconds=0.1))
+        return False
+
+    async def next_due() -> datetime | None:
+        return None  # the round's read saw nothing ahead
+
+    task = asyncio.create_task(timer.run(round_, next_due))
+    await asyncio.sleep(0.5)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert len(rounds) >= 2
+    assert rounds[1] - rounds[0] < 1.0  # not the 30 s nap: the named due time
+
+
+async def test_a_plain_wake_during_a_round_is_dropped() -> None:
+    timer = DueLoop(name="t", clock=FakeClock(NOW), max_sleep=0.3, min_sleep=0.01)
+    rounds = 0
+
+    async def round_() -> bool:
+        nonlocal rounds
+        rounds += 1
+        timer.wake()  # a round that wakes its own loop must not spin
+        return False
+
+    async def next_due() -> datetime | None:
+        return None
+
+    task = asyncio.create_task(timer.run(round_, next_due))
+    await asyncio.sleep(0.45)
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+    assert rounds == 2  # at 0 and after one whole 0.3 s nap

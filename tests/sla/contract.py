@@ -20,9 +20,11 @@ import pytest
 from pymongo import AsyncMongoClient
 
 from servicekit.mongo import Document
+from sla.adapters.liveness import InMemoryLiveness, MongoLiveness
 from sla.adapters.memory import InMemoryCaseStore, InMemoryDueIndex
 from sla.adapters.mongo_cases import MongoCaseStore
 from sla.adapters.slots import MongoDueIndex
+from sla.clocks.liveness import Liveness
 from sla.ports import CaseStore, DueIndex
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,6 +39,7 @@ class Adapters:
     db: Any = None
     memory: InMemoryCaseStore | None = None
     index: InMemoryDueIndex | None = None
+    beats: InMemoryLiveness | None = None
 
     def cases(self) -> CaseStore:
         """A case store; every call over the same data (another replica's view)."""
@@ -51,6 +54,13 @@ class Adapters:
             self.index = self.index or InMemoryDueIndex()
             return self.index
         return MongoDueIndex(cast(Any, self.db), width=10, settle=timedelta(seconds=10))
+
+    def liveness(self) -> Liveness:
+        """The replicas' heartbeats; every call over the same data."""
+        if self.kind == "memory":
+            self.beats = self.beats or InMemoryLiveness()
+            return self.beats
+        return MongoLiveness(self.db)
 
 
 @pytest.fixture(scope="session")

@@ -28,7 +28,7 @@ A = LifecycleAction
 
 
 def rig_over(adapters: Adapters) -> Rig:
-    return Rig(cases=adapters.cases(), index=adapters.due_index())
+    return Rig(cases=adapters.cases(), index=adapters.due_index(), liveness=adapters.liveness())
 
 
 def once_each(rig: Rig) -> Counter[str]:
@@ -42,13 +42,14 @@ async def test_a_scheduler_killed_after_its_write_loses_and_doubles_nothing(
     rig = rig_over(adapters)
     await rig.seed(*((cid_n(n), [clock_entry(percents=(50, 100, 150))]) for n in range(1, 4)))
     rig.clock.set(RECEIVED + timedelta(minutes=61))  # 50 % and 100 % due for all three
+    await rig.liveness.beat("killed", now=rig.clock.now())
     rig.publisher.failures = 1
     with pytest.raises(TimeoutError):
         await rig.scheduler("killed").run_once()
     survivor = rig.scheduler("survivor", adapters.due_index())
-    assert await survivor.run_once() == 0  # the lease still holds: nothing fired, nothing sent
+    assert await survivor.run_once() == 0  # its owner just beat: nothing fired, nothing sent
     assert rig.publisher.events == []
-    rig.clock.advance(timedelta(seconds=31))
+    rig.clock.advance(timedelta(seconds=0.7))  # no beat since: its claims are stale
     assert await survivor.run_once() == 0  # republished from the stored entries
     rig.clock.set(RECEIVED + timedelta(minutes=91))
     assert await survivor.run_once() == 3  # the 150 % escalations

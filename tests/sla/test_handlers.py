@@ -209,21 +209,22 @@ async def test_a_lost_compare_and_set_fires_nothing(rig: Rig) -> None:
     assert [e.data.threshold for e in rig.publisher.events] == [50]
 
 
-async def test_a_replica_killed_after_its_write_is_republished_once_its_lease_expires(
+async def test_a_replica_killed_after_its_write_is_republished_once_its_beat_is_stale(
     rig: Rig,
 ) -> None:
     await rig.seed((CID, [clock_entry()]))
     rig.clock.set(RECEIVED + timedelta(minutes=30))
+    await rig.liveness.beat("dead", now=rig.clock.now())
     rig.publisher.failures = 1  # "killed" between the compare-and-set and the publish
     with pytest.raises(TimeoutError):
         await rig.scheduler("dead").run_once()
     stored = await rig.record()
     assert stored.unpublished != ()
     survivor = rig.scheduler("alive")
-    rig.clock.advance(timedelta(seconds=29))
+    rig.clock.advance(timedelta(seconds=0.6))
     assert await survivor.run_once() == 0
-    assert rig.publisher.events == []  # the dead replica's lease still holds
-    rig.clock.advance(timedelta(seconds=1))
+    assert rig.publisher.events == []  # the dead replica's last beat is not stale yet
+    rig.clock.advance(timedelta(seconds=0.1))
     assert await survivor.run_once() == 0  # republished, not fired again
     [warned] = rig.publisher.events
     assert warned.data.threshold == 50

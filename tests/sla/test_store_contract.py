@@ -234,6 +234,23 @@ async def test_replicas_settle_on_their_own_and_the_shared_index_waits(
     assert await a.due(now=now, limit=10) == []
 
 
+async def test_a_replica_behind_the_shared_watermark_reads_on_from_where_it_is_now(
+    adapters: Adapters,
+) -> None:
+    a, b = adapters.due_index(), adapters.due_index()
+    early = (f"{CID}:acknowledge:1", RECEIVED + timedelta(minutes=30), 50)
+    late = (f"{OTHER}:dispatch:1", RECEIVED + timedelta(hours=2), 50)
+    await a.add([early, late], now=RECEIVED)
+    now = RECEIVED + timedelta(minutes=31)
+    assert [e for _, e in await b.due(now=now, limit=10)] == [early]  # b saw the old watermark
+    [(slot, seen)] = await a.due(now=now, limit=10)
+    a.settle(slot, seen)
+    await a.advance(now=now + timedelta(minutes=1))  # a moves it past early's slot
+    later = RECEIVED + timedelta(hours=2, minutes=1)
+    assert [e for _, e in await b.due(now=later, limit=10)] == [late]
+    assert [e for _, e in await a.due(now=later, limit=10)] == [late]
+
+
 async def test_a_case_read_without_its_log_commits_without_losing_it(adapters: Adapters) -> None:
     store = adapters.cases()
     await store.insert_new([record(log=(LogEntry("clocks-started", RECEIVED, (WARNED,)),))])

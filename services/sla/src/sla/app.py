@@ -14,6 +14,7 @@ from servicekit.clock import Clock
 from servicekit.shell import ServiceShell
 from sla import handlers
 from sla.adapters.deliveries import InMemoryCaseDeliveries, MongoCaseDeliveries
+from sla.adapters.liveness import InMemoryLiveness, MongoLiveness
 from sla.adapters.mongo_cases import MongoCaseStore
 from sla.adapters.privacy import (
     InMemoryAccessLog,
@@ -23,6 +24,7 @@ from sla.adapters.privacy import (
 )
 from sla.adapters.slots import MongoDueIndex
 from sla.census import Census
+from sla.clocks.liveness import ClaimRule, Liveness
 from sla.domain import BusinessCalendar, SlaPolicy
 from sla.http_api import PREFIX, PathPrefix, create_case_api
 from sla.metrics import SlaMetrics
@@ -55,6 +57,7 @@ class Ports:
     contacts: ContactDirectory = field(default_factory=InMemoryContactDirectory)
     access_log: AccessLog = field(default_factory=InMemoryAccessLog)
     deliveries: CaseDeliveries = field(default_factory=InMemoryCaseDeliveries)
+    liveness: Liveness = field(default_factory=InMemoryLiveness)
 
 
 def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStream:
@@ -78,6 +81,7 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
             contacts=MongoContactDirectory(db),
             access_log=MongoAccessLog(db),
             deliveries=MongoCaseDeliveries(db),
+            liveness=MongoLiveness(db),
         )
     metrics = SlaMetrics(shell.registry)
     scheduler = FireThresholds(
@@ -89,8 +93,12 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
         policy=policy,
         calendar=calendar,
         owner=settings.replica_id or f"{socket.gethostname()}:{os.getpid()}",
-        # Leases and slots are kept in business time: scaled, they last as long in real time.
+        liveness=ports.liveness,
+        # Leases, beats and slots are kept in business time: scaled, they last as long in real
+        # time.
         lease=timedelta(seconds=settings.lease_seconds * settings.time_scale),
+        rule=ClaimRule(stale_after=timedelta(seconds=settings.stale_seconds * settings.time_scale)),
+        beat_every=settings.heartbeat_seconds,
         claim_batch=settings.claim_batch,
         max_sleep=settings.max_sleep_seconds,
         time_scale=settings.time_scale,
@@ -126,6 +134,8 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
 
     return shell.app(
         on_startup=[ports.cases.ensure_indexes, ports.access_log.ensure_indexes],
+        # After the loops are cancelled: the firings this replica left unpublished are free.
+        on_shutdown=[scheduler.leave],
         background=loops,
         routes=_case_api(settings, ports, policy, calendar, shell, metrics=metrics),
     )

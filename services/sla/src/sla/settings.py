@@ -12,6 +12,7 @@ from pydantic import (
     SecretStr,
     StringConstraints,
     TypeAdapter,
+    model_validator,
 )
 from pydantic_settings import SettingsConfigDict
 
@@ -65,7 +66,18 @@ class SlaSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="SLA_", env_nested_delimiter="__", extra="ignore")
 
     http_port: int = 8003
-    lease_seconds: float = Field(30.0, description="How long a claimed deadline stays ours.")
+    lease_seconds: float = Field(
+        30.0,
+        description="Longest a replica's unpublished firings stay its own, even while it beats.",
+    )
+    heartbeat_seconds: float = Field(
+        0.2, gt=0, description="How often a scheduler replica renews its liveness (ADR 0025)."
+    )
+    stale_seconds: float = Field(
+        0.6,
+        gt=0,
+        description="A replica whose last beat is older has lost its unpublished firings.",
+    )
     max_sleep_seconds: float = Field(
         0.5, description="Longest real-time nap between checks (new deadlines, expired leases)."
     )
@@ -86,6 +98,12 @@ class SlaSettings(ServiceSettings):
         '"department": "billing"}}; roles handler | lead | manager | auditor; '
         "empty: the case API is off.",
     )
+
+    @model_validator(mode="after")
+    def _beats_fit(self) -> SlaSettings:
+        if self.stale_seconds < 2 * self.heartbeat_seconds:
+            raise ValueError("SLA_STALE_SECONDS must be at least twice SLA_HEARTBEAT_SECONDS")
+        return self
 
     def staff_keys(self) -> dict[str, StaffKey]:
         """The case API's keys and who holds them (ValueError naming no key if malformed)."""

@@ -17,6 +17,7 @@ a write in flight at the boundary is still seen.
 
 from __future__ import annotations
 
+import asyncio
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -101,15 +102,17 @@ class SlotIndex:
         return int(docs[0]["slot"]) if docs else None
 
     async def read(self, slots: Sequence[int]) -> dict[int, list[Entry]]:
-        """Entries of each slot (one `_id` look-up per slot).
+        """Entries of each slot, in one read (`_id $in`, pushed down like an equality).
 
         Writers only ever append, so entries parsed in an earlier round are kept and only the new
         tail of each slot is decoded.
         """
+        keys = [slot_key(slot) for slot in slots]
+        query = {"_id": keys[0]} if len(keys) == 1 else {"_id": {"$in": keys}}
+        stored = {doc["_id"]: doc.get("e", []) for doc in await find_all(self._slots, query)}
         out: dict[int, list[Entry]] = {}
-        for slot in slots:
-            docs = await find_all(self._slots, {"_id": slot_key(slot)})
-            raw = docs[0].get("e", []) if docs else []
+        for slot, key in zip(slots, keys, strict=True):
+            raw = stored.get(key, [])
             known = self._parsed.setdefault(slot, [])
             known.extend(decode(value) for value in raw[len(known) :])
             out[slot] = known
@@ -170,15 +173,29 @@ class MongoDueIndex:
         await self.slots.add(entries, now=now)
 
     async def due(self, *, now: datetime, limit: int) -> list[tuple[int, Entry]]:
-        """Unsettled entries due by `now` from the watermark's slot on."""
-        first = await self.slots.watermark()
+        """Unsettled entries due by `now` from the watermark's slot on.
+
+        The shared watermark and the slots from the one last seen are read together (one round
+        trip); slots the watermark has passed meanwhile are dropped, and only if it is behind
+        the one last seen (another replica's view, a fresh database) are slots read again.
+        """
+        until = now + timedelta(seconds=self.slots.width)
+        known = self._first
+        if known is None:
+            first, entries = await self.slots.watermark(), None
+        else:
+            first, entries = await asyncio.gather(
+                self.slots.watermark(), self.slots.read(self.slots.span(known, until))
+            )
         self._first = first
         if first is None:
             self._entries = {}
             return []
         self.slots.forget(before=first)  # another replica may have moved the watermark
-        span = self.slots.span(first, now + timedelta(seconds=self.slots.width))
-        self._entries = await self.slots.read(span)
+        span = self.slots.span(first, until)
+        if entries is None or any(slot not in entries for slot in span):
+            entries = await self.slots.read(span)
+        self._entries = {slot: entries[slot] for slot in span}
         due = [
             (slot, entry)
             for slot in span
@@ -196,7 +213,7 @@ class MongoDueIndex:
     async def advance(self, *, now: datetime) -> None:
         """Move the shared watermark past slots whose entries are all settled."""
         if self._first is not None:
-            await self.slots.advance(frm=self._first, entries=self._entries, now=now)
+            self._first = await self.slots.advance(frm=self._first, entries=self._entries, now=now)
 
     def upcoming(self) -> datetime | None:
         """The earliest fire time seen ahead of now in the last read."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from pydantic import ValidationError
 
@@ -125,7 +125,7 @@ def time_refusal(record: CaseRecord, action: CaseAction) -> Refusal | None:
 class ApplyCaseAction(CaseWork):
     """Drives each case through its lifecycle and keeps its clock sheet in step."""
 
-    wake: Callable[[], None]
+    wake: Callable[[datetime], None]  # the scheduler's: a threshold is due at this time
     concurrency: int = CONCURRENCY
 
     async def on_lifecycle(self, messages: Sequence[Inbound]) -> list[Rejection]:
@@ -200,7 +200,7 @@ class ApplyCaseAction(CaseWork):
         moved = earlier_entry(record.complaint_id, record.clocks, sheet.sheet)
         if moved:
             await self.index.add(moved, now=self.clock.now())  # before the case: never missed
-            self.wake()
+            self.wake(min(e[1] for e in moved))
         review = await self._review(record, action)
         events: list[Event] = [*sheet.events, state_event(record, action, step, review)]
         return CaseChange(

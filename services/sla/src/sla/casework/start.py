@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 
 from contracts import (
     Audience,
@@ -115,7 +115,7 @@ def sheet_at_receipt(
 class StartClocks(CaseWork):
     """Inserts one case document per new complaint (clock sheet included) and announces it."""
 
-    wake: Callable[[], None]
+    wake: Callable[[datetime], None]  # the scheduler's: a threshold is due at this time
 
     async def on_classified(self, messages: Sequence[Inbound]) -> list[Rejection]:
         """Insert (one batch), publish, and on redelivery republish what the stored case says."""
@@ -140,7 +140,7 @@ class StartClocks(CaseWork):
             if record.complaint_id not in taken:
                 self._count(record)
         if entries:
-            self.wake()
+            self.wake(min(e[1] for e in entries))
         return rejections
 
     def case_of(self, data: ClassifiedComplaint) -> CaseRecord:

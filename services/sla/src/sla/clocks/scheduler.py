@@ -2,11 +2,12 @@
 
 A due-index entry points at a case's earliest pending threshold. A visit fires every threshold of
 that case due by now in ONE compare-and-set on the case document: the clock entries record the
-thresholds passed and this replica's lease, and the log entry carries the events, listed as
-unpublished. After the publish a `$pull` marks them published. A replica that dies between the
-two leaves the entry unpublished; once its lease expires, the next visit (the index entry stays
-unsettled meanwhile, so the shared watermark waits) republishes the stored events with their
-original ids (ADR 0006). Replicas racing for a case lose the compare-and-set, never fire twice.
+thresholds passed and this replica's claim (`Lease`), and the log entry carries the events, listed
+as unpublished. After the publish a `$pull` marks them published. A replica that dies between the
+two leaves the entry unpublished; once its heartbeat is stale (`sla.clocks.liveness`), the next
+visit (the index entry stays unsettled meanwhile, so the shared watermark waits) republishes the
+stored events with their original ids (ADR 0006, ADR 0025). Replicas racing for a case lose the
+compare-and-set, never fire twice.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from datetime import datetime, timedelta
 from servicekit.clock import Clock
 from servicekit.timer import DueLoop
 from sla.clocks.firing import Firing, event_kind, fire_due
+from sla.clocks.liveness import ClaimRule, Liveness, beat_forever
 from sla.clocks.replan import Keys, pause_window, replan_for_severity
 from sla.clocks.sheet import ClockEntry, Lease, earliest
 from sla.domain import TERMINAL, BusinessCalendar, SlaPolicy
@@ -37,7 +39,6 @@ from sla.ports import (
 from sla.snapshots import with_snapshots
 
 log = logging.getLogger(__name__)
-PARALLEL = 16  # concurrent compare-and-sets per round
 
 
 def due_entry(complaint_id: str, sheet: Sequence[ClockEntry]) -> DueEntry | None:
@@ -82,10 +83,13 @@ class Scheduler:
     policy: SlaPolicy
     calendar: BusinessCalendar
     owner: str
-    lease: timedelta = timedelta(seconds=30)
+    liveness: Liveness
+    lease: timedelta = timedelta(seconds=30)  # a backstop: claims hold while their owner beats
+    rule: ClaimRule = field(default_factory=ClaimRule)
+    beat_every: float = 0.2  # real seconds between heartbeats
     claim_batch: int = 500
     max_sleep: float = 0.5
-    min_sleep: float = 0.05  # gathers thresholds falling due together into one round
+    min_sleep: float = 0.01  # gathers thresholds falling due together into one round
     time_scale: float = 1.0
     _loop: DueLoop = field(init=False)
 
@@ -98,9 +102,9 @@ class Scheduler:
             time_scale=self.time_scale,
         )
 
-    def wake(self) -> None:
-        """Re-check now: a new threshold may be due earlier than the one we sleep for."""
-        self._loop.wake()
+    def wake(self, at: datetime | None = None) -> None:
+        """A new threshold is indexed (due at `at`): re-check if that is before the nap ends."""
+        self._loop.wake(at)
 
     async def run_once(self) -> int:
         """Visit every case with a due index entry; returns how many thresholds fired."""
@@ -113,7 +117,8 @@ class Scheduler:
         # Only a case with unpublished firings needs its stored events: read those again whole.
         if sweep := [cid for cid, r in records.items() if r.unpublished]:
             records |= await self.cases.load_many(sweep)
-        visits = [self._plan(records[cid], now) for cid in by_case if cid in records]
+        beats = await self._beats([records[cid] for cid in sweep if cid in records])
+        visits = [self._plan(records[cid], now, beats) for cid in by_case if cid in records]
         # Each visited case's next threshold is indexed before its write (never missed).
         following = [
             (v, e)
@@ -126,11 +131,19 @@ class Scheduler:
             )
             is not None
         ]
-        await self.index.add(
-            [e for v, e in following if e not in {x for _, x in by_case[v.record.complaint_id]}],
-            now=now,
+        # Indexed in the same breath as the writes, never after: a visit is settled only once both
+        # are done, and a replica that dies in between leaves its index entry to the others.
+        _, (stored, changed) = await asyncio.gather(
+            self.index.add(
+                [
+                    e
+                    for v, e in following
+                    if e not in {x for _, x in by_case[v.record.complaint_id]}
+                ],
+                now=now,
+            ),
+            self._commit([v for v in visits if v.firing is not None], now),
         )
-        stored, changed = await self._commit([v for v in visits if v.firing is not None], now)
         outgoing = [(v.record.complaint_id, e) for v in visits for e in v.republish] + stored
         # Each case's state after this round (republished cases as loaded), once (ADR 0011).
         states = [v.record for v in visits if v.republish] + changed
@@ -145,13 +158,25 @@ class Scheduler:
         await self.index.advance(now=now)
         return fired
 
-    def _plan(self, record: CaseRecord, now: datetime) -> _Visit:
+    async def _beats(self, unpublished: Sequence[CaseRecord]) -> dict[str, datetime]:
+        """The last beats of the other replicas holding claims on these cases (one read, and
+        none while no case has another replica's unpublished firings)."""
+        owners = {
+            c.lease.owner
+            for r in unpublished
+            for c in r.clocks
+            if c.lease is not None and c.lease.owner != self.owner
+        }
+        return await self.liveness.beats(sorted(owners)) if owners else {}
+
+    def _plan(self, record: CaseRecord, now: datetime, beats: dict[str, datetime]) -> _Visit:
         """What a visit to one case does: republish what a dead replica left, fire what is due."""
         leases = [c.lease for c in record.clocks if c.lease is not None]
         if record.unpublished and any(
-            lease.owner != self.owner and lease.until > now for lease in leases
+            lease.owner != self.owner and self.rule.holds(lease, beats=beats, now=now)
+            for lease in leases
         ):
-            return _Visit(record, [], done=False)  # another replica is publishing it now
+            return _Visit(record, [], done=False)  # a live replica is publishing it now
         republish = [e for i in record.unpublished if (e := record.entry(i)) is not None]
         firing = fire_due(
             record.complaint_id,
@@ -181,22 +206,18 @@ class Scheduler:
     async def _commit(
         self, visits: Sequence[_Visit], now: datetime
     ) -> tuple[list[tuple[str, LogEntry]], list[CaseRecord]]:
-        """One compare-and-set per case (a lost one leaves the case to the next round): the
-        stored entries, and the cases as they read now."""
+        """One compare-and-set per case, sent in bulk (a lost one leaves the case to the next
+        round): the stored entries, and the cases as they read now."""
+        changes = [(v.record, self._change(v, now)) for v in visits]
+        won = await self.cases.commit_many(changes) if changes else set()
         stored: list[tuple[str, LogEntry]] = []
         changed: list[CaseRecord] = []
-        for start in range(0, len(visits), PARALLEL):
-            chunk = visits[start : start + PARALLEL]
-            changes = [self._change(v, now) for v in chunk]
-            results = await asyncio.gather(
-                *(self.cases.commit(v.record, c) for v, c in zip(chunk, changes, strict=True))
-            )
-            for visit, change, won in zip(chunk, changes, results, strict=True):
-                if won:
-                    stored.append((visit.record.complaint_id, change.entry))
-                    changed.append(after(visit.record, change))
-                else:
-                    visit.done, visit.firing = False, None
+        for visit, (record, change) in zip(visits, changes, strict=True):
+            if record.complaint_id in won:
+                stored.append((record.complaint_id, change.entry))
+                changed.append(after(record, change))
+            else:
+                visit.done, visit.firing = False, None
         return stored, changed
 
     def _change(self, visit: _Visit, now: datetime) -> CaseChange:
@@ -205,7 +226,11 @@ class Scheduler:
         case = visit.record.case
         if firing.severity is not None:
             case = replace(case, severity=firing.severity)
-        entry = LogEntry(id=f"fire:{firing.events[0].id}", at=now, events=firing.events)
+        # The replica in the id: two replicas racing for a case store different ids, so a bulk
+        # compare-and-set learns whose change landed from the log (`CaseStore.commit_many`).
+        entry = LogEntry(
+            id=f"fire:{firing.events[0].id}@{self.owner}", at=now, events=firing.events
+        )
         return CaseChange(case=case, clocks=firing.clocks, entry=entry, unpublished=True)
 
     def _count(self, visits: Sequence[_Visit]) -> int:
@@ -231,8 +256,21 @@ class Scheduler:
         return self.index.upcoming()
 
     async def run_forever(self) -> None:
-        """Fire until cancelled; infrastructure failures are logged and retried."""
-        await self._loop.run(self._round, self._upcoming)
+        """Beat and fire until cancelled; infrastructure failures are logged and retried.
+
+        Cancelled, it stops as a killed process would (its claims go stale with its beat): a
+        clean stop also calls `leave`.
+        """
+        async with asyncio.TaskGroup() as group:
+            group.create_task(
+                beat_forever(self.liveness, self.owner, clock=self.clock, every=self.beat_every)
+            )
+            group.create_task(self._loop.run(self._round, self._upcoming))
+
+    async def leave(self) -> None:
+        """A clean stop (after `run_forever` was cancelled): the firings this replica recorded
+        but did not publish are free for the others at once, not after its beat goes stale."""
+        await self.liveness.leave(self.owner)
 
 
 _SETTLED = frozenset({"resolved", "callback_done"})
