@@ -41,6 +41,16 @@ SOURCE = "/complaints/classifier"
 NO_HISTORY = History()
 
 
+def _input(complaint: NormalizedComplaint) -> ClassifierInput:
+    """What the classifier reads of a normalised complaint."""
+    return ClassifierInput(
+        text=complaint.text,
+        channel=complaint.channel,
+        customer_tier=complaint.complainant.tier,
+        complainant_key=complaint.complainant_key,
+    )
+
+
 def top(category: str | None) -> str | None:
     """Top-level code of a category path."""
     return category.split("/", 1)[0] if category else None
@@ -93,30 +103,33 @@ class Classification:
             await self.publish([event])
             await self.store.mark_announced(event.data)
 
-    def _decide(self, complaint: NormalizedComplaint, history: History) -> Decision:
-        item = ClassifierInput(
-            text=complaint.text,
-            channel=complaint.channel,
-            customer_tier=complaint.complainant.tier,
-            complainant_key=complaint.complainant_key,
-        )
-        return self.classifier.classify(item, received_at=complaint.received_at, history=history)
-
     async def _decide_batch(
         self, items: Sequence[NormalizedComplaint], areas: Sequence[str | None]
     ) -> list[Decision]:
-        """Decide in order; each complaint becomes history for the ones after it."""
-        first = [self._decide(c, NO_HISTORY) for c in items]
+        """Decide in order; each complaint becomes history for the ones after it.
+
+        Each text is read once (one model pass for the batch); a complaint with history is
+        decided again from its reading.
+        """
+        readings = self.classifier.read_many([_input(c) for c in items])
+        first = [
+            self.classifier.decide(r, received_at=c.received_at)
+            for r, c in zip(readings, items, strict=True)
+        ]
         history = BatchHistory(await self._stored(items, first, areas))
         decisions: list[Decision] = []
-        for complaint, draft, area in zip(items, first, areas, strict=True):
+        for complaint, reading, draft, area in zip(items, readings, first, areas, strict=True):
             seen = history.for_complaint(
                 complaint_id=complaint.complaint_id,
                 complainant_key=complaint.complainant_key,
                 category=draft.category,
                 received_at=complaint.received_at,
             )
-            decision = draft if seen == NO_HISTORY else self._decide(complaint, seen)
+            decision = draft
+            if seen != NO_HISTORY:
+                decision = self.classifier.decide(
+                    reading, received_at=complaint.received_at, history=seen
+                )
             decisions.append(decision)
             if decision.kind is Kind.COMPLAINT:
                 history.add(
