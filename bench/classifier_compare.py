@@ -3,7 +3,8 @@
 On a shared, loaded machine a throughput figure taken alone says more about the neighbours than
 about the code. This loads the classifier package of `REF` (extracted with `git archive`) and the
 working tree's side by side in one process and classifies the dev fixture with each in turn,
-alternating pass by pass, timing CPU seconds. The ratio is the figure to trust; the rates are
+alternating pass by pass, timing CPU seconds, one at a time (`classify`) and as one batch
+(`classify_many`). The ratio is the figure to trust; the rates are
 only comparable within one run. Texts are never printed.
 """
 
@@ -52,10 +53,17 @@ def _load(source: Path) -> Any:
 
 
 def _pass(classify: Callable[..., Any], items: list[Any]) -> float:
-    """CPU seconds to classify `items` once."""
+    """CPU seconds to classify `items` once, one at a time."""
     started = time.process_time()
     for item in items:
         classify(item, received_at=bench.RECEIVED)
+    return time.process_time() - started
+
+
+def _batch_pass(classify_many: Callable[..., Any], items: list[Any]) -> float:
+    """CPU seconds to classify `items` once, as one `classify_many` batch."""
+    started = time.process_time()
+    classify_many(items, received_at=[bench.RECEIVED] * len(items))
     return time.process_time() - started
 
 
@@ -72,20 +80,28 @@ def main(argv: list[str] | None = None) -> int:
             args.against: _load(_extract(args.against, Path(folder))),
             "tree": _load(ROOT / PACKAGE),
         }
-    times: dict[str, list[float]] = {name: [] for name in classifiers}
-    for classifier in classifiers.values():
-        _pass(classifier.classify, items)  # warm up
+    runs = {
+        (name, path): (_pass, classifier.classify)
+        if path == "single"
+        else (_batch_pass, classifier.classify_many)
+        for name, classifier in classifiers.items()
+        for path in ("single", "many")
+    }
+    times: dict[tuple[str, str], list[float]] = {key: [] for key in runs}
+    for run, classify in runs.values():
+        run(classify, items)  # warm up
     for index in range(args.passes):
-        order = list(classifiers.items())
-        for name, classifier in order if index % 2 else reversed(order):
-            times[name].append(_pass(classifier.classify, items))
-    rates = {name: len(items) / statistics.median(seconds) for name, seconds in times.items()}
-    base, tree = rates[args.against], rates["tree"]
-    print(
-        f"classifier compare: {args.passes} alternating passes of {len(items)} items, "
-        f"{args.against} {base:,.0f}/s, tree {tree:,.0f}/s (CPU seconds, median), "
-        f"ratio {tree / base:.2f}×"
-    )
+        order = list(runs.items())
+        for key, (run, classify) in order if index % 2 else reversed(order):
+            times[key].append(run(classify, items))
+    rates = {key: len(items) / statistics.median(seconds) for key, seconds in times.items()}
+    for path in ("single", "many"):
+        base, tree = rates[(args.against, path)], rates[("tree", path)]
+        print(
+            f"classifier compare ({path}): {args.passes} alternating passes of {len(items)} "
+            f"items, {args.against} {base:,.0f}/s, tree {tree:,.0f}/s (CPU seconds, median), "
+            f"ratio {tree / base:.2f}×"
+        )
     return 0
 
 

@@ -4,6 +4,7 @@ intake would hand it."""
 from __future__ import annotations
 
 import functools
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,11 +13,13 @@ from prometheus_client import CollectorRegistry
 
 from classifier.adapters.memory import InMemoryClassificationStore, InMemoryIncidentLedger
 from classifier.domain import Classifier
+from classifier.handlers import NORMALIZED
 from classifier.incident_api import create_incident_api
 from classifier.incident_desk import IncidentDesk
 from classifier.metrics import ClassifierMetrics
 from classifier.service import Classification
 from classifier.settings import StaffKey
+from classifier.training import read_examples
 from complaints_cli.outage import CHANNELS, outage_text
 from contracts import (
     Channel,
@@ -29,6 +32,7 @@ from contracts import (
     NormalizedComplaint,
     Topic,
 )
+from servicekit.bodies import deliver
 from servicekit.clock import FakeClock
 from servicekit.delivery import Inbound
 from tests._builders.doubles import FlakyPublisher
@@ -87,8 +91,10 @@ class Rig:
 
     async def take(self, *events: ComplaintNormalized) -> list[ComplaintClassified]:
         before = len(self.publisher.classified())
-        rejections = await self.use_case.take(
-            [self.inbound(e.model_dump_json().encode()) for e in events]
+        rejections = await deliver(
+            NORMALIZED,
+            self.use_case.take,
+            [self.inbound(e.model_dump_json().encode()) for e in events],
         )
         assert rejections == []
         return self.publisher.classified()[before:]
@@ -153,3 +159,18 @@ def incident_api(rig: Rig, staff: dict[str, StaffKey] | None = None) -> Any:
         clock=rig.clock,
     )
     return create_incident_api(desk=desk, staff=INCIDENT_STAFF if staff is None else staff)
+
+
+def stored_messages() -> list[tuple[str, Channel, CustomerTier]]:
+    """Every stored message (dev fixture, training, held-out, real-voice) with its channel and
+    tier, and once more on the forum channel."""
+    root = POLICIES.parent
+    rows = [
+        json.loads(line)
+        for line in (root / "data/fixtures/complaints.dev.jsonl").read_text("utf-8").splitlines()
+        if line
+    ]
+    found = [(r["text"], Channel(r["channel"]), CustomerTier(r["customer_tier"])) for r in rows]
+    for folder in ("data/classifier", "data/classifier/heldout", "tests/classifier/realvoice"):
+        found += [(e.text, e.channel, e.tier) for e in read_examples(root / folder)]
+    return found + [(text, Channel.FORUM, tier) for text, _, tier in found]

@@ -8,7 +8,6 @@ real-voice set, on their own channel and on `forum`.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -30,26 +29,13 @@ from classifier.domain.scopes import (
     voided_by,
 )
 from classifier.domain.text_model import char_ngrams, model_tokens
-from classifier.training import read_examples
 from contracts import Channel, CustomerTier
+from tests._builders.classifier import stored_messages
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _texts() -> list[tuple[str, Channel, CustomerTier]]:
-    """Every stored message with its channel and tier, and once more on the forum channel."""
-    rows = [
-        json.loads(line)
-        for line in (ROOT / "data/fixtures/complaints.dev.jsonl").read_text("utf-8").splitlines()
-        if line
-    ]
-    found = [(r["text"], Channel(r["channel"]), CustomerTier(r["customer_tier"])) for r in rows]
-    for folder in ("data/classifier", "data/classifier/heldout", "tests/classifier/realvoice"):
-        found += [(e.text, e.channel, e.tier) for e in read_examples(ROOT / folder)]
-    return found + [(text, Channel.FORUM, tier) for text, _, tier in found]
-
-
-TEXTS = _texts()
+TEXTS = stored_messages()
 
 
 def plain_evaluate_all(

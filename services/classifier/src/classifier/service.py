@@ -32,13 +32,23 @@ from contracts import (
     Kind,
     NormalizedComplaint,
 )
+from servicekit.bodies import Received
 from servicekit.clock import Clock
-from servicekit.delivery import Inbound, Rejection
-from servicekit.plausible import decode_plausible
+from servicekit.delivery import Rejection
 
 Publish = Callable[[Sequence[Event]], Awaitable[None]]
 SOURCE = "/complaints/classifier"
 NO_HISTORY = History()
+
+
+def _input(complaint: NormalizedComplaint) -> ClassifierInput:
+    """What the classifier reads of a normalised complaint."""
+    return ClassifierInput(
+        text=complaint.text,
+        channel=complaint.channel,
+        customer_tier=complaint.complainant.tier,
+        complainant_key=complaint.complainant_key,
+    )
 
 
 def top(category: str | None) -> str | None:
@@ -56,12 +66,11 @@ class Classification:
     clock: Clock
     metrics: ClassifierMetrics
 
-    async def take(self, messages: Sequence[Inbound]) -> list[Rejection]:
-        """Handle one consumed batch; returns the messages to dead-letter."""
-        events, rejections = decode_plausible(messages, ComplaintNormalized)
+    async def take(self, messages: Sequence[Received[ComplaintNormalized]]) -> list[Rejection]:
+        """Handle one consumed batch of decoded complaints; nothing of it is refused here."""
         complaints: dict[str, NormalizedComplaint] = {}
-        for event in events:
-            complaints.setdefault(event.data.complaint_id, event.data)
+        for message in messages:
+            complaints.setdefault(message.body.data.complaint_id, message.body.data)
         # Received-at order, so each complaint's history holds the batch's earlier complaints.
         items = sorted(complaints.values(), key=lambda c: (c.received_at, c.complaint_id))
         areas = [area_of(c.text) for c in items]
@@ -78,7 +87,7 @@ class Classification:
                 self._count(decided.data)
         await self.publish(saved.events)
         await self._announce(sorted({m.incident_id for m in incidents.values()}))
-        return rejections
+        return []
 
     async def _announce(self, incident_ids: Sequence[str]) -> None:
         """Publish what changed in each incident since downstream was last told, then remember.
@@ -93,30 +102,33 @@ class Classification:
             await self.publish([event])
             await self.store.mark_announced(event.data)
 
-    def _decide(self, complaint: NormalizedComplaint, history: History) -> Decision:
-        item = ClassifierInput(
-            text=complaint.text,
-            channel=complaint.channel,
-            customer_tier=complaint.complainant.tier,
-            complainant_key=complaint.complainant_key,
-        )
-        return self.classifier.classify(item, received_at=complaint.received_at, history=history)
-
     async def _decide_batch(
         self, items: Sequence[NormalizedComplaint], areas: Sequence[str | None]
     ) -> list[Decision]:
-        """Decide in order; each complaint becomes history for the ones after it."""
-        first = [self._decide(c, NO_HISTORY) for c in items]
+        """Decide in order; each complaint becomes history for the ones after it.
+
+        Each text is read once (one model pass for the batch); a complaint with history is
+        decided again from its reading.
+        """
+        readings = self.classifier.read_many([_input(c) for c in items])
+        first = [
+            self.classifier.decide(r, received_at=c.received_at)
+            for r, c in zip(readings, items, strict=True)
+        ]
         history = BatchHistory(await self._stored(items, first, areas))
         decisions: list[Decision] = []
-        for complaint, draft, area in zip(items, first, areas, strict=True):
+        for complaint, reading, draft, area in zip(items, readings, first, areas, strict=True):
             seen = history.for_complaint(
                 complaint_id=complaint.complaint_id,
                 complainant_key=complaint.complainant_key,
                 category=draft.category,
                 received_at=complaint.received_at,
             )
-            decision = draft if seen == NO_HISTORY else self._decide(complaint, seen)
+            decision = draft
+            if seen != NO_HISTORY:
+                decision = self.classifier.decide(
+                    reading, received_at=complaint.received_at, history=seen
+                )
             decisions.append(decision)
             if decision.kind is Kind.COMPLAINT:
                 history.add(

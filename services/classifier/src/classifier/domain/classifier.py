@@ -7,7 +7,13 @@ from datetime import datetime
 from pathlib import Path
 
 from classifier.domain.area import area_in
-from classifier.domain.decision import ClassifierInput, Decision, History, HistoryWindows
+from classifier.domain.decision import (
+    ClassifierInput,
+    Decision,
+    History,
+    HistoryWindows,
+    Reading,
+)
 from classifier.domain.history import HistoryFinding, assess_history
 from classifier.domain.normalise import normalise_and_quoter
 from classifier.domain.policy import ClassifierPolicy, PolicyError
@@ -81,20 +87,81 @@ class Classifier:
         self, item: ClassifierInput, *, received_at: datetime, history: History = NO_HISTORY
     ) -> Decision:
         """Kind, category path, severity and flags of one message, with explanations."""
-        text, quote = normalise_and_quoter(item.text)
-        chars = set(text)
-        met = self._bits.met(chars)
-        prediction = self._predict(text, chars)
-        kind, kind_reasons, kind_confidence = self._kind(item, text, met, prediction, quote)
-        if kind is not Kind.COMPLAINT:
+        return self.decide(self.read_many([item])[0], received_at=received_at, history=history)
+
+    def classify_many(
+        self, items: Sequence[ClassifierInput], *, received_at: Sequence[datetime]
+    ) -> list[Decision]:
+        """Classify a batch without history: one model pass for the batch, then the rules."""
+        if len(items) != len(received_at):
+            raise ValueError("items and received_at must have the same length")
+        return [
+            self.decide(reading, received_at=when)
+            for reading, when in zip(self.read_many(items), received_at, strict=True)
+        ]
+
+    def read_many(self, items: Sequence[ClassifierInput]) -> list[Reading]:
+        """What each message says before its history is known: one model pass for the batch.
+
+        A reading can be decided against several histories (`decide`) without reading the
+        text again: the service decides a batch once without history, then again with it.
+        """
+        folded = [normalise_and_quoter(item.text) for item in items]
+        chars = [set(text) for text, _ in folded]
+        predictions = self._predict([text for text, _ in folded], chars)
+        return [
+            self._read(item, text, known, quote, prediction)
+            for item, (text, quote), known, prediction in zip(
+                items, folded, chars, predictions, strict=True
+            )
+        ]
+
+    def decide(
+        self, reading: Reading, *, received_at: datetime, history: History = NO_HISTORY
+    ) -> Decision:
+        """The decision on a message read by `read_many`, against its `history`."""
+        if reading.kind is not Kind.COMPLAINT or reading.category is None:
             return self._decision(
-                kind=kind,
+                kind=reading.kind,
                 category=None,
                 severity=None,
                 flags=[],
-                confidence=kind_confidence,
-                explanation=kind_reasons,
+                confidence=reading.confidence,
+                explanation=list(reading.explanation),
             )
+        item = reading.item
+        findings = assess_history(
+            category=reading.category,
+            tier=item.customer_tier,
+            area=reading.area,
+            complainant_key=item.complainant_key,
+            received_at=received_at,
+            history=history,
+            policy=self.policy.history,
+        )
+        return self._decision(
+            kind=reading.kind,
+            category=reading.category,
+            severity=_severity(reading.firings, findings, self.policy.default_severity),
+            flags=_flags(reading.firings, findings),
+            confidence=reading.confidence,
+            explanation=[*reading.explanation, *(finding.reason for finding in findings)],
+            incident=next((f for f in findings if f.incident_key), None),
+        )
+
+    def _read(
+        self,
+        item: ClassifierInput,
+        text: str,
+        chars: set[str],
+        quote: Quote,
+        prediction: Prediction,
+    ) -> Reading:
+        """Kind, category path and rule firings of one normalised message."""
+        met = self._bits.met(chars)
+        kind, kind_reasons, kind_confidence = self._kind(item, text, met, prediction, quote)
+        if kind is not Kind.COMPLAINT:
+            return Reading(item, kind, kind_confidence, tuple(kind_reasons))
         top, confidence = self._category(prediction)
         path, path_words = category_path(self.policy.categories_by_code[top], text, chars)
         explanation = [
@@ -108,43 +175,16 @@ class Classifier:
         firings = self._rule_book.evaluate(
             text=text, channel=item.channel, tier=item.customer_tier, met=met
         )
-        findings = assess_history(
-            category=path,
-            tier=item.customer_tier,
-            area=area_in(text),
-            complainant_key=item.complainant_key,
-            received_at=received_at,
-            history=history,
-            policy=self.policy.history,
-        )
-        return self._decision(
-            kind=kind,
-            category=path,
-            severity=_severity(firings, findings, self.policy.default_severity),
-            flags=_flags(firings, findings),
-            confidence=confidence,
-            explanation=explanation
-            + [f.reason(quote) for f in firings]
-            + [finding.reason for finding in findings],
-            incident=next((f for f in findings if f.incident_key), None),
+        explanation += [f.reason(quote) for f in firings]
+        return Reading(
+            item, kind, confidence, tuple(explanation), path, tuple(firings), area_in(text)
         )
 
-    def classify_many(
-        self, items: Sequence[ClassifierInput], *, received_at: Sequence[datetime]
-    ) -> list[Decision]:
-        """Classify a batch without history (for throughput and offline evaluation)."""
-        if len(items) != len(received_at):
-            raise ValueError("items and received_at must have the same length")
-        return [
-            self.classify(item, received_at=when)
-            for item, when in zip(items, received_at, strict=True)
-        ]
-
-    def _predict(self, text: str, chars: set[str]) -> Prediction:
-        """The text model's view, or keywords when the pack has no model."""
+    def _predict(self, texts: Sequence[str], chars: Sequence[set[str]]) -> list[Prediction]:
+        """The text model's view of each text, or keywords when the pack has no model."""
         if self.model is None:
-            return keyword_prediction(self.policy, text)
-        return self.model.predict(text, chars=chars)
+            return [keyword_prediction(self.policy, text) for text in texts]
+        return self.model.predict_many(texts, chars=chars)
 
     def _kind(
         self,
@@ -228,13 +268,15 @@ _RULE_CONFIDENCE = 0.9
 """Confidence of a kind decided by an explicit rule when the model disagrees."""
 
 
-def _severity(firings: list[Firing], findings: list[HistoryFinding], default: Severity) -> Severity:
+def _severity(
+    firings: Sequence[Firing], findings: list[HistoryFinding], default: Severity
+) -> Severity:
     """The most severe level any rule gave (P1 beats P2 …), else the default."""
     levels = [f.severity for f in firings if f.severity] + [f.severity for f in findings]
     return min([default, *levels], key=lambda level: level.rank)
 
 
-def _flags(firings: list[Firing], findings: list[HistoryFinding]) -> list[Flag]:
+def _flags(firings: Sequence[Firing], findings: list[HistoryFinding]) -> list[Flag]:
     """One flag per name: the first detail, the largest count, all related complaints."""
     merged: dict[FlagName, Flag] = {}
     for flag in [flag for firing in firings for flag in firing.flags()] + [

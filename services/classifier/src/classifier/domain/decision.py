@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from contracts import Channel, CustomerTier, Flag, Kind, Reason, Severity
+
+if TYPE_CHECKING:
+    from classifier.domain.rules import Firing
 
 
 @dataclass(frozen=True)
@@ -92,3 +96,20 @@ class Decision:
     def top_category(self) -> str | None:
         """First segment of the category path, e.g. `billing`."""
         return self.category.split("/", 1)[0] if self.category else None
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """What one message says before its history is known (`Classifier.read_many`).
+
+    For a complaint: its category path, the rules that fired and the place it names; the
+    explanation so far (kind, model, taxonomy and rule reasons, in decision order).
+    """
+
+    item: ClassifierInput
+    kind: Kind
+    confidence: float
+    explanation: tuple[Reason, ...]
+    category: str | None = None
+    firings: tuple[Firing, ...] = ()
+    area: str | None = None

@@ -12,7 +12,7 @@ to the dict.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,6 +20,7 @@ import numpy.typing as npt
 
 _DIGITS = re.compile(r"\d+")
 _SPACE = re.compile(r"\s+")
+IntArray = npt.NDArray[np.int64]
 MAX_CELLS = 1 << 24
 """Largest bigram table (R² cells, 2 bytes each below 32,768 features): 32 MiB at most."""
 
@@ -77,6 +78,33 @@ class NgramTable:
         found = parts[0] if len(parts) == 1 else np.concatenate(parts)
         known: list[int] = found[found >= 0].tolist()
         return known
+
+    def batch_indices(self, texts: Sequence[str]) -> tuple[IntArray, IntArray]:
+        """Known feature indices of every text's n-grams and the text each belongs to: all the
+        unigrams of the batch, then all the bigrams, each in text order (a stable sort by text
+        then gives `indices` of each text). Texts are joined by a character of unknown rank,
+        so no known n-gram spans two texts.
+        """
+        flats = [folded(text) for text in texts]
+        if not self._dense:
+            each = [self._by_dict(flat) for flat in flats]
+            text_of = np.repeat(np.arange(len(flats)), [len(ids) for ids in each])
+            return np.fromiter((i for ids in each for i in ids), dtype=np.int64), text_of
+        joined = "\x00".join(flats) + "\x00"
+        points = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+        ranks = self._rank[np.minimum(points, self._cap)]
+        owner = np.repeat(np.arange(len(flats)), [len(flat) + 1 for flat in flats])
+        parts: list[npt.NDArray[Any]] = []
+        owners: list[npt.NDArray[Any]] = []
+        if self._low == 1:
+            parts.append(self._unigram[ranks])
+            owners.append(owner)
+        if self._high == 2:
+            parts.append(self._bigram[ranks[:-1] * self._size + ranks[1:]])
+            owners.append(owner[:-1])
+        found = np.concatenate(parts).astype(np.int64)
+        known = found >= 0
+        return found[known], np.concatenate(owners)[known]
 
     def _by_dict(self, flat: str) -> list[int]:
         """The same, by slicing n-grams and asking the vocabulary."""

@@ -13,23 +13,21 @@ The lexicon ships inside the model file, so a model always sees the keywords it 
 from __future__ import annotations
 
 import math
-from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from operator import add
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
+from classifier.domain.batch_features import BatchFeatures, batch_features, class_scores
+from classifier.domain.evidence import LEXICON_TOKEN, evidence_words, ranked
 from classifier.domain.lexicon import Lexicon, LexiconIndex, lexicon_hits
 from classifier.domain.ngram_table import NgramTable, folded
 from classifier.domain.policy import PolicyError
 
 FloatArray = npt.NDArray[np.float64]
-LEXICON_TOKEN = "kw "  # noqa: S105 (a feature-name prefix, not a secret)
-"""Prefix of lexicon tokens; the space keeps them apart from n-grams (which have no spaces)."""
 
 
 def char_ngrams(text: str, *, low: int = 1, high: int = 3) -> list[str]:
@@ -75,16 +73,6 @@ class Prediction:
     evidence: tuple[str, ...]
 
 
-class _Features(NamedTuple):
-    """Known features of one text: their indices, TF-IDF weights and rows, and keyword hits."""
-
-    ids: list[int]
-    weights: FloatArray
-    rows: FloatArray
-    """Per feature: its idf, then its coefficient for each class (see `_rows`)."""
-    hits: dict[str, list[str]]
-
-
 @dataclass(frozen=True)
 class LinearTextModel:
     """Multinomial logistic regression over sublinear, l2-normalised TF-IDF features.
@@ -108,74 +96,75 @@ class LinearTextModel:
 
     def features(self, text: str) -> tuple[npt.NDArray[np.intp], FloatArray]:
         """Indices and TF-IDF weights of the known features of normalised `text`."""
-        found = self._features(text)
-        return np.array(found.ids, dtype=np.intp), found.weights
-
-    def _features(self, text: str, chars: set[str] | None = None) -> _Features:
-        hits = self._index().hits(text, chars)
-        found = self._table().indices(text)
-        keyword_index = self._keyword_index()
-        for code, words in hits.items():
-            index = keyword_index.get(code)
-            if index is not None:
-                found += [index] * len(words)
-        # Counted in C; Counter keeps first-occurrence order (n-grams, then keywords, as
-        # `model_tokens` lists them), which the sums below depend on to the last bit.
-        counts = Counter(found)
-        ids = list(counts)
-        rows = self._rows()[ids]  # one gather: each feature's idf and coefficients, together
-        tf = 1.0 + np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(ids)))
-        weights = tf * rows[:, 0]
-        norm = max(math.sqrt(weights @ weights), self.norm_floor) if ids else 1.0
-        return _Features(ids, weights / norm, rows, hits)
+        found = self._batch_with_hits([text], [None], [])
+        return found.ids.astype(np.intp), found.weights
 
     def predict(self, text: str, *, evidence: int = 5, chars: set[str] | None = None) -> Prediction:
-        """Probabilities for every class of the normalised `text` (`chars`: its `set`, if known).
+        """Probabilities for every class of the normalised `text` (`chars`: its `set`, if known)."""
+        return self.predict_many([text], evidence=evidence, chars=[chars])[0]
 
-        Ten-odd classes and a hundred-odd features: past the two array products, plain Python
-        on lists is cheaper than another dozen numpy calls on tiny arrays.
+    def predict_many(
+        self,
+        texts: Sequence[str],
+        *,
+        evidence: int = 5,
+        chars: Sequence[set[str] | None] | None = None,
+    ) -> list[Prediction]:
+        """`predict` of each normalised text, the batch's features and scores in one pass each.
+
+        Ten-odd classes per text: past the array passes, the softmax and the evidence are plain
+        Python on lists, cheaper than numpy calls on tiny arrays.
         """
-        found = self._features(text, chars)
-        scores = (found.weights @ found.rows[:, 1:] + self.intercept).tolist()
-        top = max(scores)
-        exps = [math.exp(score - top) for score in scores]
-        total = sum(exps)
-        probabilities = [value / total for value in exps]
-        best = exps.index(max(exps))
-        strengths = (found.rows[:, best + 1] * found.weights).tolist()
-        # The strongest few, strongest first; a stable sort keeps feature order among ties.
-        order = sorted(range(len(strengths)), key=strengths.__getitem__, reverse=True)
-        words = self._words(found, order[: evidence * 4], strengths, evidence)
-        return Prediction(
-            label=self.classes[best],
-            probability=probabilities[best],
-            probabilities=dict(zip(self.classes, probabilities, strict=True)),
-            evidence=words,
-        )
-
-    def _words(
-        self, found: _Features, order: list[int], strengths: list[float], top: int
-    ) -> tuple[str, ...]:
-        """The strongest positive features as words: keywords found, or multi-character n-grams.
-
-        `order` holds feature positions strongest first, `strengths` every feature's
-        contribution. N-grams across punctuation (",光") explain nothing to a reader and are
-        left out.
-        """
+        known = chars if chars is not None else [None] * len(texts)
+        hits: list[dict[str, list[str]]] = []
+        found = self._batch_with_hits(texts, known, hits)
+        all_scores, contributions = class_scores(found, self.intercept)
+        bests: list[int] = []
+        results: list[tuple[int, list[float]]] = []
+        for scores in all_scores.tolist():
+            top = max(scores)
+            exps = [math.exp(score - top) for score in scores]
+            total = sum(exps)
+            best = exps.index(max(exps))
+            bests.append(best)
+            results.append((best, [value / total for value in exps]))
+        order, strength_list = ranked(found.starts, contributions, bests)
         names = self._names()
-        words: list[str] = []
-        for position in order:
-            if strengths[position] <= 0 or len(words) >= top:
-                break
-            name = names[found.ids[position]]
-            if name.startswith(LEXICON_TOKEN):
-                candidates = found.hits.get(name[len(LEXICON_TOKEN) :], [])
-            else:
-                candidates = [name] if len(name) > 1 and name.isalnum() else []
-            for word in candidates:
-                if len(words) < top and not any(word in w or w in word for w in words):
-                    words.append(word)
-        return tuple(words)
+        ids = found.ids.tolist()
+        predictions = []
+        for at, (best, probabilities) in enumerate(results):
+            start, end = found.starts[at], found.starts[at + 1]
+            strongest = order[start : min(end, start + evidence * 4)]
+            words = evidence_words(names, ids, hits[at], strongest, strength_list, evidence)
+            predictions.append(
+                Prediction(
+                    label=self.classes[best],
+                    probability=probabilities[best],
+                    probabilities=dict(zip(self.classes, probabilities, strict=True)),
+                    evidence=words,
+                )
+            )
+        return predictions
+
+    def _batch_with_hits(
+        self,
+        texts: Sequence[str],
+        chars: Sequence[set[str] | None],
+        hits: list[dict[str, list[str]]],
+    ) -> BatchFeatures:
+        """The batch's features; each text's keyword hits appended to `hits`."""
+        index, keyword_index = self._index(), self._keyword_index()
+        keywords: list[list[int]] = []
+        for text, known in zip(texts, chars, strict=True):
+            found = index.hits(text, known)
+            hits.append(found)
+            ids: list[int] = []
+            for code, words in found.items():
+                at = keyword_index.get(code)
+                if at is not None:
+                    ids += [at] * len(words)
+            keywords.append(ids)
+        return batch_features(self._table(), texts, keywords, self._rows(), self.norm_floor)
 
     def _index(self) -> LexiconIndex:
         """The lexicon indexed by first character, built once."""
