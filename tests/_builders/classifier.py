@@ -13,6 +13,7 @@ from prometheus_client import CollectorRegistry
 
 from classifier.adapters.memory import InMemoryClassificationStore, InMemoryIncidentLedger
 from classifier.domain import Classifier
+from classifier.handlers import NORMALIZED
 from classifier.incident_api import create_incident_api
 from classifier.incident_desk import IncidentDesk
 from classifier.metrics import ClassifierMetrics
@@ -31,6 +32,7 @@ from contracts import (
     NormalizedComplaint,
     Topic,
 )
+from servicekit.bodies import deliver
 from servicekit.clock import FakeClock
 from servicekit.delivery import Inbound
 from tests._builders.doubles import FlakyPublisher
@@ -89,8 +91,10 @@ class Rig:
 
     async def take(self, *events: ComplaintNormalized) -> list[ComplaintClassified]:
         before = len(self.publisher.classified())
-        rejections = await self.use_case.take(
-            [self.inbound(e.model_dump_json().encode()) for e in events]
+        rejections = await deliver(
+            NORMALIZED,
+            self.use_case.take,
+            [self.inbound(e.model_dump_json().encode()) for e in events],
         )
         assert rejections == []
         return self.publisher.classified()[before:]

@@ -1,5 +1,5 @@
 """The hostile-input corpora: their entries, the bytes each stands for, and a service on a test
-broker that takes them through its real subscription (`servicekit.delivery.consume`).
+broker that takes them through its real subscription (`servicekit.subscriptions.consume`).
 
 Every corpus is a JSON-lines file under `tests/<service>/corpus/`; each entry has an `id`, a
 `why` (what it attacks) and an `expect` (the outcome class the test asserts), plus one way of

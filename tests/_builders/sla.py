@@ -37,6 +37,7 @@ from contracts import (
     Topic,
 )
 from contracts.read_models import CaseDelivery
+from servicekit.bodies import deliver
 from servicekit.clock import FakeClock
 from servicekit.delivery import Inbound
 from sla.adapters.deliveries import InMemoryCaseDeliveries
@@ -51,6 +52,7 @@ from sla.clocks.liveness import Liveness
 from sla.clocks.scheduler import Scheduler, due_entry
 from sla.clocks.sheet import ClockEntry, Threshold
 from sla.domain import BusinessCalendar, Case, SlaPolicy, open_case
+from sla.handlers import CLASSIFIED, LIFECYCLE, RECEIPTS
 from sla.http_api import CaseDesk, create_case_api
 from sla.metrics import SlaMetrics
 from sla.ports import CaseFacts, CaseRecord, CaseStore, DueIndex
@@ -134,8 +136,10 @@ class Rig:
         return Inbound(topic.value, 0, self._offset, CID.encode(), value, 0)
 
     async def classified(self, *events: ComplaintClassified) -> None:
-        rejections = await self.start.on_classified(
-            [self.inbound(e.model_dump_json().encode()) for e in events]
+        rejections = await deliver(
+            CLASSIFIED,
+            self.start.on_classified,
+            [self.inbound(e.model_dump_json().encode()) for e in events],
         )
         assert rejections == []
 
@@ -255,7 +259,7 @@ def cid_n(n: int) -> str:
 
 async def on_receipts(rig: Rig, *events: NotificationSent) -> None:
     messages = [rig.inbound(e.model_dump_json().encode(), Topic.NOTIFICATION_SENT) for e in events]
-    assert await rig.receipts.on_receipts(messages) == []
+    assert await deliver(RECEIPTS, rig.receipts.on_receipts, messages) == []
 
 
 def notifier_row(sent: NotificationSent) -> CaseDelivery:
@@ -391,7 +395,7 @@ class ApiRig:
             self.rig.inbound(e.model_dump_json().encode(), Topic.LIFECYCLE) for e in self.published
         ]
         self.published.clear()
-        assert await self.rig.actions.on_lifecycle(messages) == []
+        assert await deliver(LIFECYCLE, self.rig.actions.on_lifecycle, messages) == []
 
     async def act(self, action: LifecycleAction, **fields: Any) -> dict[str, Any]:
         """Post, apply, and read the applied result from the Location."""

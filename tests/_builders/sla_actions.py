@@ -6,7 +6,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from contracts import CaseAction, CaseActionTaken, LifecycleAction, Topic
+from servicekit.bodies import deliver
 from sla.clocks.sheet import ClockEntry
+from sla.handlers import LIFECYCLE
 from tests._builders.sla import CID, RECEIVED, Rig
 
 KEY = "ck_" + "a" * 32
@@ -41,7 +43,7 @@ async def act(rig: Rig, *events: CaseActionTaken | bytes) -> None:
         rig.inbound(e if isinstance(e, bytes) else e.model_dump_json().encode(), Topic.LIFECYCLE)
         for e in events
     ]
-    assert await rig.actions.on_lifecycle(messages) == []
+    assert await deliver(LIFECYCLE, rig.actions.on_lifecycle, messages) == []
 
 
 def at(hours: float) -> datetime:

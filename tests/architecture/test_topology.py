@@ -68,7 +68,7 @@ def test_every_service_has_the_same_files() -> None:
 
 
 def test_every_subscriber_commits_after_work() -> None:
-    source = (ROOT / "libs" / "servicekit" / "src" / "servicekit" / "delivery.py").read_text()
+    source = (ROOT / "libs" / "servicekit" / "src" / "servicekit" / "subscriptions.py").read_text()
     assert "AckPolicy.NACK_ON_ERROR" in source
     assert "AckPolicy.ACK_FIRST" not in source
     for service in SERVICES:
@@ -76,6 +76,6 @@ def test_every_subscriber_commits_after_work() -> None:
         # servicekit.subscriptions.subscribe calls consume for each topic of its table
         assert "consume(" in handlers or "subscribe(" in handlers
         assert "GROUP = " in handlers
-        assert "subscriber(" not in handlers, "subscribe through servicekit.delivery.consume"
+        assert "subscriber(" not in handlers, "subscribe through servicekit.subscriptions.consume"
     kit = ROOT / "libs" / "servicekit" / "src" / "servicekit" / "subscriptions.py"
     assert "consume(" in kit.read_text()

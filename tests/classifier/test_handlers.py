@@ -7,11 +7,13 @@ from datetime import timedelta
 import pytest
 
 from classifier.domain import Classifier
+from classifier.handlers import NORMALIZED
 from contracts import (
     FlagName,
     Kind,
     Severity,
 )
+from servicekit.bodies import deliver
 from tests._builders.classifier import (
     BILLING,
     ENQUIRY,
@@ -66,7 +68,7 @@ async def test_enquiry_is_classified_without_category_or_severity(rig: Rig) -> N
 async def test_invalid_event_is_rejected_and_nothing_published(rig: Rig, payload: bytes) -> None:
     message = rig.inbound(payload)
     good = rig.inbound(normalized(1, BILLING).model_dump_json().encode())
-    rejections = await rig.use_case.take([message, good])
+    rejections = await deliver(NORMALIZED, rig.use_case.take, [message, good])
     assert [(r.reason, r.message) for r in rejections] == [("invalid_event", message)]
     assert [e.data.complaint_id for e in rig.publisher.classified()] == ["CP20261124-0000000001"]
 
@@ -85,7 +87,9 @@ async def test_redelivery_after_failed_publish_sends_the_stored_first_decision(r
     source = normalized(2, BILLING)
     rig.publisher.failures = 1
     with pytest.raises(TimeoutError):
-        await rig.use_case.take([rig.inbound(source.model_dump_json().encode())])
+        await deliver(
+            NORMALIZED, rig.use_case.take, [rig.inbound(source.model_dump_json().encode())]
+        )
     assert rig.publisher.classified() == []
     stored = rig.store.decisions.events[source.data.complaint_id]
     # Meanwhile history grows: a fresh decision would now see an earlier complaint by ME.

@@ -21,6 +21,7 @@ from classifier.adapters.mongo import MongoClassificationStore
 from classifier.adapters.mongo_corrections import MongoCorrectionStore
 from classifier.corrections_export import training_lines
 from classifier.domain.regrade import correction_of, training_line
+from classifier.handlers import REGRADES
 from classifier.ports import ClassificationStore, CorrectionStore
 from classifier.regrading import Regrading
 from classifier.training import read_examples
@@ -38,6 +39,7 @@ from contracts import (
     Regrade,
     Severity,
 )
+from servicekit.bodies import deliver
 from servicekit.delivery import Inbound
 from tests.stores import fresh_database, mongo_server
 
@@ -246,7 +248,7 @@ async def test_regrading_takes_regrades_only_and_rejects_what_it_cannot_apply() 
     body["data"]["actor_role"] = "handler"  # a handler may not regrade
     forged = inbound(json.dumps(body).encode(), 3)
     messages = [inbound(good, 0), inbound(other, 1), inbound(stranger, 2), forged, inbound(b"{", 4)]
-    rejections = await Regrading(store=store).take(messages)
+    rejections = await deliver(REGRADES, Regrading(store=store).take, messages)
     assert sorted((r.message.offset, r.reason) for r in rejections) == [
         (2, "unknown_complaint"),
         (3, "invalid_event"),

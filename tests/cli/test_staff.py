@@ -24,6 +24,8 @@ from complaints_cli.staff_script import (
 )
 from complaints_cli.summary import ClockTally, render_staff
 from contracts import CaseState, ClockName, Event, Severity, Topic
+from servicekit.bodies import deliver
+from sla.handlers import LIFECYCLE
 from sla.http_api import CaseDesk, create_case_api
 from sla.queries import CaseQueries
 from sla.settings import parse_staff_keys
@@ -101,7 +103,7 @@ async def test_every_script_plays_out_through_the_case_api(rig: Rig) -> None:
 
     async def apply_at_once(events: Sequence[Event]) -> None:
         inbound = [rig.inbound(e.model_dump_json().encode(), Topic.LIFECYCLE) for e in events]
-        assert await rig.actions.on_lifecycle(inbound) == []
+        assert await deliver(LIFECYCLE, rig.actions.on_lifecycle, inbound) == []
 
     desk = CaseDesk(
         cases=rig.cases, policy=POLICY, calendar=CALENDAR, publish=apply_at_once, clock=demo.clock

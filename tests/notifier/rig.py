@@ -51,10 +51,12 @@ from notifier.channels.base import Channel as ChannelPort
 from notifier.channels.base import Message
 from notifier.dispatcher import Dispatcher
 from notifier.domain import Intent, NotifierPolicy, Planner, Router, StaffEntry, parse_directory
+from notifier.handlers import CLASSIFIED, INCIDENTS, LIFECYCLE, SLA
 from notifier.metrics import NotifierMetrics
 from notifier.ports import NotificationLog
 from notifier.sender import RetryPolicy, Sender
 from notifier.service import Notifier
+from servicekit.bodies import deliver
 from servicekit.clock import FakeClock
 from servicekit.delivery import Inbound
 from tests._builders.decisions import decision
@@ -197,22 +199,23 @@ class Rig:
 
     async def on_sla(self, *events: SlaChanged) -> None:
         """Feed SLA events; none may be rejected."""
-        assert await self.notifier.on_sla([self.inbound(e, Topic.SLA) for e in events]) == []
+        messages = [self.inbound(e, Topic.SLA) for e in events]
+        assert await deliver(SLA, self.notifier.on_sla, messages) == []
 
     async def on_classified(self, *events: ComplaintClassified) -> None:
         """Feed classifications; none may be rejected."""
         messages = [self.inbound(e, Topic.CLASSIFIED) for e in events]
-        assert await self.notifier.on_classified(messages) == []
+        assert await deliver(CLASSIFIED, self.notifier.on_classified, messages) == []
 
     async def on_incidents(self, *events: Event) -> None:
         """Feed incident events; none may be rejected."""
         messages = [self.inbound(e, Topic.INCIDENTS) for e in events]
-        assert await self.notifier.on_incidents(messages) == []
+        assert await deliver(INCIDENTS, self.notifier.on_incidents, messages) == []
 
     async def on_lifecycle(self, *events: Event) -> None:
         """Feed lifecycle events; none may be rejected."""
         messages = [self.inbound(e, Topic.LIFECYCLE) for e in events]
-        assert await self.notifier.on_lifecycle(messages) == []
+        assert await deliver(LIFECYCLE, self.notifier.on_lifecycle, messages) == []
 
 
 def sla_set(cid: str = CID, *, severity: Severity = Severity.P4, at: datetime = NOW) -> SlaChanged:

@@ -20,6 +20,8 @@ from contracts import (
 )
 from notifier.channels.base import PermanentDeliveryError, TransientDeliveryError
 from notifier.domain import Delivery, Recipient
+from notifier.handlers import LIFECYCLE, SLA
+from servicekit.bodies import deliver
 from servicekit.delivery import Inbound
 from tests.notifier.rig import (
     CID,
@@ -310,10 +312,12 @@ async def test_lifecycle_requests_and_refusals_are_skipped_without_rejection() -
 async def test_invalid_events_are_rejected() -> None:
     rig = Rig()
     bad = Inbound(Topic.SLA.value, 0, 1, None, b'{"type": "nope"}', 0)
-    rejections = await rig.notifier.on_sla([bad])
+    rejections = await deliver(SLA, rig.notifier.on_sla, [bad])
     assert [(r.reason, r.message) for r in rejections] == [("invalid_event", bad)]
     bad_lifecycle = Inbound(Topic.LIFECYCLE.value, 0, 2, None, b"{}", 0)
-    assert [r.reason for r in await rig.notifier.on_lifecycle([bad_lifecycle])] == ["invalid_event"]
+    assert [
+        r.reason for r in await deliver(LIFECYCLE, rig.notifier.on_lifecycle, [bad_lifecycle])
+    ] == ["invalid_event"]
     assert rig.sms.calls == 0
 
 

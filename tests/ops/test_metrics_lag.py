@@ -13,12 +13,13 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 from prometheus_client import CollectorRegistry, generate_latest
 
 from contracts import Topic
-from servicekit.delivery import DeliveryPolicy, consume
+from servicekit.delivery import DeliveryPolicy
 from servicekit.lag import ConsumerLag, OffsetSource, partition_lags, subscriber_consumers
 from servicekit.metrics import KitMetrics
 from servicekit.settings import KafkaSettings, ServiceSettings
 from servicekit.shell import ServiceShell
 from servicekit.signing import SigningSettings
+from servicekit.subscriptions import consume
 
 NORMALIZED = Topic.NORMALIZED.value
 SLA = Topic.SLA.value

@@ -20,11 +20,12 @@ from aiokafka import TopicPartition
 
 from contracts import PARTITIONS, Topic
 from servicekit.assignment import Assignments
-from servicekit.delivery import Inbound, Rejection, consume
+from servicekit.delivery import Inbound, Rejection
 from servicekit.lag import subscriber_consumers
 from servicekit.settings import ServiceSettings
 from servicekit.shell import ServiceShell
 from servicekit.signing import SigningSettings
+from servicekit.subscriptions import consume
 
 
 async def test_waiting_until_every_consumer_holds_its_partitions_at_once() -> None:

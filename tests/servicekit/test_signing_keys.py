@@ -23,10 +23,7 @@ def test_no_key_by_default_and_a_clear_refusal() -> None:
         Signer.of("sla", settings)
     assert "dev-only" not in str(refused.value)
     with pytest.raises(ValueError, match="'notifier'"):
-        Verifier.of(SigningSettings(keys={"sla": SecretStr("k" * 32)})).only_from(
-            "notifier",
-            lambda _: None,  # type: ignore[arg-type,return-value]
-        )
+        Verifier.of(SigningSettings(keys={"sla": SecretStr("k" * 32)})).checker("notifier")
 
 
 def test_keys_from_a_secret_file_and_the_environment(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from servicekit.asyncapi import subscriptions
 from servicekit.delivery import Inbound, Rejection
 from servicekit.settings import KafkaSettings
 from servicekit.signing import SigningSettings, Verifier
-from servicekit.subscriptions import subscribe
+from servicekit.subscriptions import RAW, On, subscribe
 from tests._builders.delivery import policy
 
 
@@ -27,8 +27,8 @@ def test_every_topic_is_subscribed_in_the_group_with_what_it_does() -> None:
     delivery, _ = policy(CollectorRegistry())
     verifier = Verifier.of(SigningSettings(dev_keys=True))
     handlers = {
-        Topic.CLASSIFIED: (on_batch, "Classified."),
-        Topic.LIFECYCLE: (on_batch, "Signed lifecycle."),
+        Topic.CLASSIFIED: On(RAW, on_batch, "Classified."),
+        Topic.LIFECYCLE: On(RAW, on_batch, "Signed lifecycle."),
     }
     subscribe(
         broker,
@@ -54,5 +54,5 @@ def test_an_owned_topic_without_a_verifier_is_refused() -> None:
             group="notifier",
             settings=KafkaSettings(),
             policy=delivery,
-            handlers={Topic.SLA: (on_batch, "SLA events.")},
+            handlers={Topic.SLA: On(RAW, on_batch, "SLA events.")},
         )

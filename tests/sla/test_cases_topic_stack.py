@@ -27,9 +27,11 @@ from contracts import (
     LifecycleAction,
     Topic,
 )
+from servicekit.bodies import deliver
 from servicekit.kafka import client_kwargs, ensure_topics, make_broker, publish_all
 from servicekit.settings import KafkaSettings
 from sla.adapters.mongo_cases import MongoCaseStore
+from sla.handlers import LIFECYCLE, RECEIPTS
 from tests._builders.sla import RECEIVED, Rig, classified, receipt
 from tests.stores import fresh_database, mongo_server
 
@@ -102,13 +104,15 @@ async def test_a_new_reader_of_the_cases_topic_sees_each_case_s_latest_state(rig
     first, second, _ = cids
     # The first is acknowledged, assigned and contacted; the second assigned twice (the
     # reassignment wins); the third only started. Redeliveries come in between.
-    await rig.receipts.on_receipts(
+    await deliver(
+        RECEIPTS,
+        rig.receipts.on_receipts,
         [
             rig.inbound(
                 receipt(cid=first, at=RECEIVED + timedelta(minutes=3)).model_dump_json().encode(),
                 Topic.NOTIFICATION_SENT,
             )
-        ]
+        ],
     )
     assigned = staff(first, LifecycleAction.ASSIGNED, 5, assignee="h-1", department="billing")
     batches = [
@@ -128,7 +132,7 @@ async def test_a_new_reader_of_the_cases_topic_sees_each_case_s_latest_state(rig
     ]
     for batch in batches:
         messages = [rig.inbound(e.model_dump_json().encode(), Topic.LIFECYCLE) for e in batch]
-        assert await rig.actions.on_lifecycle(messages) == []
+        assert await deliver(LIFECYCLE, rig.actions.on_lifecycle, messages) == []
     await rig.classified(classified(cid=cids[2]))  # a redelivered classification
     seen = await latest_per_case(set(cids))
     for cid in cids:

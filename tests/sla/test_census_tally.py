@@ -7,9 +7,11 @@ from __future__ import annotations
 from dataclasses import replace
 
 from contracts import CaseState, Channel, ClockStatus, LifecycleAction, Severity
+from servicekit.bodies import deliver
 from sla.adapters.census_tally import difference, rows, summed
 from sla.clocks.sheet import compact
 from sla.domain import open_case
+from sla.handlers import LIFECYCLE, RECEIPTS
 from sla.ports import CaseChange, CaseFacts, CaseRecord, CaseStore, LogEntry
 from tests._builders.sla import RECEIVED, Rig, cid_n, classified, clock_entry, receipt
 from tests._builders.sla_actions import action, at
@@ -101,14 +103,18 @@ async def test_the_tally_follows_the_use_cases_redeliveries_and_firings(
     late = receipt(cid=cids[1], at=at(30))
     for _ in range(2):  # delivered twice: the second acknowledges nothing
         assert (
-            await rig.receipts.on_receipts(
-                [rig.inbound(r.model_dump_json().encode()) for r in (receipt(cid=cids[0]), late)]
+            await deliver(
+                RECEIPTS,
+                rig.receipts.on_receipts,
+                [rig.inbound(r.model_dump_json().encode()) for r in (receipt(cid=cids[0]), late)],
             )
             == []
         )
     for _ in range(2):
         assign = action(LifecycleAction.ASSIGNED, at(0.5), cid=cids[0], assignee="handler-7")
-        await rig.actions.on_lifecycle([rig.inbound(assign.model_dump_json().encode())])
+        await deliver(
+            LIFECYCLE, rig.actions.on_lifecycle, [rig.inbound(assign.model_dump_json().encode())]
+        )
     rig.clock.set(at(60))  # past every first-contact clock: warnings and breaches fire
     scheduler = rig.scheduler("a")
     while await scheduler.run_once():

@@ -11,6 +11,8 @@ from datetime import timedelta
 import pytest
 
 from contracts import CaseStateChanged, ClockName, ClockStatus, LifecycleAction, SlaEventKind, Topic
+from servicekit.bodies import deliver
+from sla.handlers import LIFECYCLE
 from sla.ports import CaseChange, CaseRecord
 from tests._builders.sla import (
     RECEIVED,
@@ -129,7 +131,7 @@ async def test_a_receipt_racing_a_staff_acknowledgement_acknowledges_once(
     await rig.classified(classified())
     staff = action(A.ACKNOWLEDGED, RECEIVED + timedelta(minutes=5))
     messages = [rig.inbound(staff.model_dump_json().encode(), Topic.LIFECYCLE)]
-    assert await rig.actions.on_lifecycle(messages) == []
+    assert await deliver(LIFECYCLE, rig.actions.on_lifecycle, messages) == []
     await on_receipts(rig, receipt())
     stored = await rig.record()
     assert [h.action for h in stored.case.history] == [A.ACKNOWLEDGED]

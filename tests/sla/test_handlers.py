@@ -18,7 +18,9 @@ from contracts import (
     Severity,
     SlaEventKind,
 )
+from servicekit.bodies import deliver
 from sla.domain import deadlines_at_receipt
+from sla.handlers import CLASSIFIED
 from sla.ports import CaseRecord
 from tests._builders.sla import (
     CALENDAR,
@@ -128,7 +130,7 @@ async def test_side_states_get_no_clocks_and_no_event(
 
 async def test_invalid_classified_event_is_rejected(rig: Rig) -> None:
     bad = rig.inbound(b'{"type": "cn.complaints.classified.v1"}')
-    rejections = await rig.start.on_classified([bad])
+    rejections = await deliver(CLASSIFIED, rig.start.on_classified, [bad])
     assert [(r.reason, r.message) for r in rejections] == [("invalid_event", bad)]
     assert rig.publisher.events == []
 

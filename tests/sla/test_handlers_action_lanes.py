@@ -17,8 +17,10 @@ from contracts import (
     LifecycleAction,
     Topic,
 )
+from servicekit.bodies import deliver as decoded_into
 from sla.adapters.memory import InMemoryCaseStore
 from sla.casework.lanes import in_lanes, lanes
+from sla.handlers import LIFECYCLE
 from sla.ports import CaseChange, CaseRecord
 from tests._builders.sla import RECEIVED, Rig, cid_n, classified, on_receipts, receipt
 
@@ -83,7 +85,7 @@ def batch() -> list[CaseActionTaken]:
 
 async def deliver(rig: Rig, events: list[CaseActionTaken]) -> None:
     messages = [rig.inbound(e.model_dump_json().encode(), Topic.LIFECYCLE) for e in events]
-    assert await rig.actions.on_lifecycle(messages) == []
+    assert await decoded_into(LIFECYCLE, rig.actions.on_lifecycle, messages) == []
 
 
 @pytest.fixture

@@ -22,8 +22,10 @@ from contracts import (
     SlaEventKind,
     Topic,
 )
+from servicekit.bodies import deliver
 from sla.casework.calendar_moves import CalendarPreview, moves_of
 from sla.domain import BusinessCalendar
+from sla.handlers import LIFECYCLE
 from sla.settings import Role
 from tests._builders.sla import CALENDAR, CID, POLICY, Rig, case_api, classified
 
@@ -76,7 +78,7 @@ def replan(version: str) -> CaseActionTaken:
 
 async def act(rig: Rig, event: CaseActionTaken) -> None:
     message = rig.inbound(event.model_dump_json().encode(), Topic.LIFECYCLE)
-    assert await rig.actions.on_lifecycle([message]) == []
+    assert await deliver(LIFECYCLE, rig.actions.on_lifecycle, [message]) == []
 
 
 async def test_a_2027_deadline_says_provisional(late_december: Rig) -> None:

@@ -15,6 +15,8 @@ from contracts import (
     SlaEventKind,
     Topic,
 )
+from servicekit.bodies import deliver
+from sla.handlers import LIFECYCLE
 from tests._builders.sla import (
     CID,
     RECEIVED,
@@ -42,7 +44,7 @@ def staff(kind: LifecycleAction, minutes: int, **fields: object) -> CaseActionTa
 
 async def act(rig: Rig, *events: CaseActionTaken) -> None:
     messages = [rig.inbound(e.model_dump_json().encode(), Topic.LIFECYCLE) for e in events]
-    assert await rig.actions.on_lifecycle(messages) == []
+    assert await deliver(LIFECYCLE, rig.actions.on_lifecycle, messages) == []
 
 
 async def test_a_new_case_is_published_with_its_clocks_in_utc(rig: Rig) -> None:

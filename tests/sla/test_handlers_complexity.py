@@ -24,7 +24,9 @@ from contracts import (
     Severity,
     Topic,
 )
+from servicekit.bodies import deliver
 from sla.domain import BusinessCalendar, SlaPolicy
+from sla.handlers import LIFECYCLE
 from tests._builders.sla import CID, RECEIVED, Rig, classified
 
 A = LifecycleAction
@@ -52,7 +54,7 @@ def action(kind: LifecycleAction, hours: float, **fields: Any) -> CaseActionTake
 
 async def act(rig: Rig, *events: CaseActionTaken) -> None:
     messages = [rig.inbound(e.model_dump_json().encode(), Topic.LIFECYCLE) for e in events]
-    assert await rig.actions.on_lifecycle(messages) == []
+    assert await deliver(LIFECYCLE, rig.actions.on_lifecycle, messages) == []
 
 
 @pytest.fixture

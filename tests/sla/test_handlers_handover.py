@@ -17,6 +17,8 @@ from contracts import (
     SlaEventKind,
     Topic,
 )
+from servicekit.bodies import deliver
+from sla.handlers import LIFECYCLE
 from tests._builders.sla import CALENDAR, CID, RECEIVED, Rig, classified
 
 A = LifecycleAction
@@ -37,7 +39,7 @@ def action(kind: LifecycleAction, at: datetime, actor: str, **fields: Any) -> Ca
 
 async def act(rig: Rig, *events: CaseActionTaken) -> None:
     messages = [rig.inbound(e.model_dump_json().encode(), Topic.LIFECYCLE) for e in events]
-    assert await rig.actions.on_lifecycle(messages) == []
+    assert await deliver(LIFECYCLE, rig.actions.on_lifecycle, messages) == []
 
 
 def at(hours: float) -> datetime:

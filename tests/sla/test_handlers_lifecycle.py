@@ -20,8 +20,10 @@ from contracts import (
     Topic,
     Verdict,
 )
+from servicekit.bodies import deliver
 from sla.clocks.sheet import as_deadline
 from sla.domain import shift_for_pause
+from sla.handlers import LIFECYCLE
 from tests._builders.sla import (
     CALENDAR,
     CID,
@@ -127,7 +129,7 @@ async def test_own_answers_on_the_topic_are_skipped_and_garbage_is_rejected(case
     [answer] = rig.publisher.of(CaseActionRejected)
     await act(rig, answer.model_dump_json().encode())
     messages = [rig.inbound(b'{"type": "nonsense"}', Topic.LIFECYCLE)]
-    [rejection] = await rig.actions.on_lifecycle(messages)
+    [rejection] = await deliver(LIFECYCLE, rig.actions.on_lifecycle, messages)
     assert rejection.reason == "invalid_event"
 
 

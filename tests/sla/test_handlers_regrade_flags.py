@@ -23,7 +23,9 @@ from contracts import (
     Severity,
     Topic,
 )
+from servicekit.bodies import deliver
 from sla.clocks.sheet import ClockEntry
+from sla.handlers import LIFECYCLE
 from tests._builders.sla import CID, RECEIVED, Rig, classified
 
 A = LifecycleAction
@@ -50,7 +52,7 @@ def regraded(hours: float, *flags: FlagName, severity: Severity = Severity.P4) -
 
 async def act(rig: Rig, *events: CaseActionTaken) -> None:
     messages = [rig.inbound(e.model_dump_json().encode(), Topic.LIFECYCLE) for e in events]
-    assert await rig.actions.on_lifecycle(messages) == []
+    assert await deliver(LIFECYCLE, rig.actions.on_lifecycle, messages) == []
 
 
 def breach_audiences(entry: ClockEntry) -> set[Any]:

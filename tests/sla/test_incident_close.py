@@ -18,8 +18,10 @@ from contracts import (
     SlaEventKind,
     Topic,
 )
+from servicekit.bodies import deliver
 from sla.adapters.memory import InMemoryCaseStore
 from sla.casework.incidents import ResolveIncidentMembers
+from sla.handlers import INCIDENTS
 from tests._builders.sla import (
     RECEIVED,
     Rig,
@@ -66,7 +68,7 @@ async def test_closing_an_incident_resolves_its_open_members_once(adapters: Adap
     memory = rig.cases if isinstance(rig.cases, InMemoryCaseStore) else None
     batches = memory.batches if memory else 0
 
-    assert await resolve.on_incidents([message]) == []
+    assert await deliver(INCIDENTS, resolve.on_incidents, [message]) == []
 
     resolved = [fresh, dispatched, working]
     for cid in resolved:
@@ -98,7 +100,7 @@ async def test_closing_an_incident_resolves_its_open_members_once(adapters: Adap
     # Redelivered: nothing changes; the stored events go out again with their ids.
     rig.publisher.events.clear()
     again = rig.inbound(closed(members).model_dump_json().encode(), Topic.INCIDENTS)
-    assert await resolve.on_incidents([again]) == []
+    assert await deliver(INCIDENTS, resolve.on_incidents, [again]) == []
     assert {cid: (await rig.record(cid)).version for cid in resolved} == versions
     assert sorted(e.id for e in rig.publisher.events) == first_ids
 
@@ -116,13 +118,13 @@ async def test_a_close_without_a_resolution_or_another_change_resolves_nothing(
     )
     for event in (closed([member], resolution=None), grown):
         message = rig.inbound(event.model_dump_json().encode(), Topic.INCIDENTS)
-        assert await resolve.on_incidents([message]) == []
+        assert await deliver(INCIDENTS, resolve.on_incidents, [message]) == []
     assert (await rig.record(member)).case.state is CaseState.CLASSIFIED
 
 
 async def test_a_message_that_is_not_an_incident_is_rejected() -> None:
     rig = Rig()
     message = rig.inbound(b'{"not": "an incident"}', Topic.INCIDENTS)
-    [rejection] = await use_case(rig).on_incidents([message])
+    [rejection] = await deliver(INCIDENTS, use_case(rig).on_incidents, [message])
     assert rejection.message is message
     assert SlaEventKind.MET not in rig.publisher.kinds()

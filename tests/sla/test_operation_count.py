@@ -13,10 +13,12 @@ import pytest
 from pymongo import AsyncMongoClient, monitoring
 
 from contracts import Topic
+from servicekit.bodies import deliver
 from servicekit.commands import addresses_one_document
 from servicekit.mongo import WRITE_CHUNK, Document
 from sla.adapters.mongo_cases import MongoCaseStore
 from sla.adapters.slots import MongoDueIndex
+from sla.handlers import RECEIPTS
 from tests._builders.sla import Rig, cid_n, classified, receipt
 from tests.sla.contract import MONGO
 
@@ -73,7 +75,7 @@ async def test_classified_to_acknowledged_costs_at_most_three_operations_per_com
         rig.inbound(receipt(cid=cid).model_dump_json().encode(), Topic.NOTIFICATION_SENT)
         for cid in ids
     ]
-    assert await rig.receipts.on_receipts(messages) == []
+    assert await deliver(RECEIPTS, rig.receipts.on_receipts, messages) == []
     total = sum(commands.seen.values())
     singles = commands.singles - singles_before
     spent = dict(commands.seen)

@@ -1,9 +1,11 @@
 """A service's AsyncAPI 3.0 document, written by FastStream from the service's own broker.
 
-One *receive* operation per subscriber (consumer group, the handler's docstring); one *send*
-operation per topic the service publishes, declared on the broker here from the service's list
-(`<service>.docs.PUBLISHES`); payloads are the contracts' pydantic models, partitions and
-retention come from `contracts.topics`. Each service's `docs` module declares a `ServiceDocs`
+One *receive* operation per subscriber (consumer group, what its use case does), its payload
+the contract type the subscriber declares (`servicekit.bodies.Body`, documented by FastStream from
+the handler's `Batch[…]` argument); one *send* operation per topic the service publishes, declared
+on the broker here from the service's list (`<service>.docs.PUBLISHES`); schemas are the
+contracts' pydantic models in serialisation mode, partitions and retention come from
+`contracts.topics`. Each service's `docs` module declares a `ServiceDocs`
 (`service_docs`) that calls `document`.
 """
 
@@ -105,11 +107,28 @@ def _kafka_binding(**fields: Any) -> dict[str, Any]:
     return {"kafka": {**fields, "bindingVersion": "0.4.0"}}
 
 
+def received_models(
+    spec: Mapping[str, Any], message: Mapping[str, Any], topic: Topic
+) -> list[type[BaseModel]]:
+    """The contract models FastStream documents a subscriber's records as: the items of its
+    batch payload (`Batch[<contract type>]`), each one of the topic's models."""
+    schemas = spec.get("components", {}).get("schemas", {})
+    batch = schemas[message["payload"]["$ref"].rsplit("/", 1)[-1]]
+    items = batch["items"]
+    names = [ref["$ref"].rsplit("/", 1)[-1] for ref in items.get("oneOf", [items])]
+    on_topic = {model.__name__: model for model in MESSAGES_FOR_TOPIC[topic]}
+    unknown = sorted(set(names) - on_topic.keys())
+    if unknown:
+        raise ValueError(f"{topic.value} carries no {', '.join(unknown)}")
+    return [on_topic[name] for name in names]
+
+
 def with_contracts(
     spec: dict[str, Any], service: str, groups: Mapping[str, str], publishes: Sequence[Published]
 ) -> dict[str, Any]:
-    """Put the contract models in as payloads, the topics' partitions, retention and keys, and
-    the consumer groups into FastStream's document (its subscribers take raw batches)."""
+    """Put the contract models in as payloads (the records each subscriber declares, as
+    FastStream generated them), the topics' partitions, retention and keys, and the consumer
+    groups into FastStream's document."""
     published = {t: [m for m, _ in ms] for t, ms in _by_topic(publishes).items()}
     operations: dict[str, Any] = spec.get("operations", {})
     channels: dict[str, Any] = spec.get("channels", {})
@@ -118,11 +137,14 @@ def with_contracts(
     for name, operation in operations.items():
         key = operation["channel"]["$ref"].rsplit("/", 1)[-1]
         topic = Topic(channels[key]["address"])
-        sending = operation["action"] == "send"
-        plans.append((key, topic, published[topic] if sending else list(MESSAGES_FOR_TOPIC[topic])))
-        if not sending:
-            group = {"type": "string", "enum": [groups[name]]}
-            operation["bindings"] = _kafka_binding(groupId=group)
+        if operation["action"] == "send":
+            plans.append((key, topic, published[topic]))
+            continue
+        [ref] = channels[key]["messages"].values()
+        message = messages[ref["$ref"].rsplit("/", 1)[-1]]
+        plans.append((key, topic, received_models(spec, message, topic)))
+        group = {"type": "string", "enum": [groups[name]]}
+        operation["bindings"] = _kafka_binding(groupId=group)
     every = sorted({m for _, _, models in plans for m in models}, key=lambda m: m.__name__)
     refs, top = models_json_schema(
         [(m, "serialization") for m in every], ref_template="#/components/schemas/{model}"

@@ -11,33 +11,33 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TypeVar, cast
 
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
 from aiokafka.errors import RequestTimedOutError as KafkaRequestTimedOut
-from faststream import AckPolicy
-from faststream.kafka import KafkaBroker, KafkaMessage
+from faststream.kafka import KafkaBroker
 from pymongo.errors import AutoReconnect, ConnectionFailure, NetworkTimeout, WriteConcernError
 
-from contracts import DeadLetter, MessageDeadLettered, Topic
+from contracts import DeadLetter, MessageDeadLettered
 from servicekit.assignment import Assignments
+from servicekit.bodies import Batch, Handler, Received
 from servicekit.clock import Clock
 from servicekit.deadletters import PAYLOAD_BOUND, bounded_letter, poison, without_payload
 from servicekit.inbound import (
     BatchHandler,
-    E,
     Inbound,
     Rejection,
     complaint_id,
-    decode,
     text_key,
 )
 from servicekit.kafka import publish_all
 from servicekit.logs import correlated
 from servicekit.metrics import KitMetrics
-from servicekit.settings import KafkaSettings
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
+M = TypeVar("M", bound=Inbound)
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     AutoReconnect,
@@ -56,12 +56,9 @@ __all__ = [
     "TRANSIENT_ERRORS",
     "BatchHandler",
     "DeliveryPolicy",
-    "E",
     "Inbound",
     "Rejection",
     "complaint_id",
-    "consume",
-    "decode",
 ]
 
 
@@ -92,32 +89,44 @@ class DeliveryPolicy:
         self._payload_bound = payload_bound
 
     async def run(self, messages: Sequence[Inbound], handler: BatchHandler) -> None:
-        """Process `messages`; returns once each is done or dead-lettered.
+        """Process raw `messages`; returns once each is done or dead-lettered."""
+        # The raw records are the items: a BatchHandler reads nothing but what Inbound has.
+        await self.run_batch(
+            Batch(messages, cast(list[Received[bytes]], list(messages)), []), handler
+        )
 
-        A batch of one message logs under its complaint id (the correlation id); a larger batch
-        logs without one, except where a single message is handled or dead-lettered.
+    async def run_batch(self, batch: Batch[T], handler: Handler[T]) -> None:
+        """Process a decoded batch: what the decoder refused is dead-lettered with what the
+        handler refuses; returns once each record is done or dead-lettered.
+
+        A batch of one record logs under its complaint id (the correlation id); a larger batch
+        logs without one, except where a single record is handled or dead-lettered.
         """
-        with correlated(complaint_id(messages[0]) if len(messages) == 1 else None):
-            await self._run(messages, handler)
+        records = batch.records
+        with correlated(complaint_id(records[0]) if len(records) == 1 else None):
+            await self._run(batch, handler)
 
-    async def _run(self, messages: Sequence[Inbound], handler: BatchHandler) -> None:
-        self._metrics.batch_size.labels(self._service).observe(len(messages))
+    async def _run(self, batch: Batch[T], handler: Handler[T]) -> None:
+        records = batch.records
+        self._metrics.batch_size.labels(self._service).observe(len(records))
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "batch",
                 extra={
-                    "fields": {"offsets": [f"{m.topic}/{m.partition}/{m.offset}" for m in messages]}
+                    "fields": {"offsets": [f"{m.topic}/{m.partition}/{m.offset}" for m in records]}
                 },
             )
-        try:
-            rejections = await self._until_infrastructure_answers(messages, handler)
-        except Exception:
-            log.exception("batch failed; isolating the poison message one by one")
-            rejections = await self._one_by_one(messages, handler)
+        rejections: list[Rejection] = list(batch.refused)
+        if batch.items:
+            try:
+                rejections += await self._until_infrastructure_answers(batch.items, handler)
+            except Exception:
+                log.exception("batch failed; isolating the poison message one by one")
+                rejections += await self._one_by_one(batch.items, handler)
         await self.dead_letter(rejections)
-        if messages:
-            self._metrics.processed.labels(self._service, messages[0].topic).inc(len(messages))
-        self._observe_latency(messages, rejections)
+        if records:
+            self._metrics.processed.labels(self._service, records[0].topic).inc(len(records))
+        self._observe_latency(records, rejections)
 
     def _observe_latency(
         self, messages: Sequence[Inbound], rejections: Sequence[Rejection]
@@ -133,7 +142,9 @@ class DeliveryPolicy:
                 histogram.observe(max(0.0, (now_ms - message.timestamp_ms) / 1000))
 
     async def _until_infrastructure_answers(
-        self, messages: Sequence[Inbound], handler: BatchHandler
+        self,
+        messages: Sequence[M],
+        handler: Callable[[Sequence[M]], Awaitable[Sequence[Rejection]]],
     ) -> Sequence[Rejection]:
         attempt = 0
         while True:
@@ -156,7 +167,7 @@ class DeliveryPolicy:
                 await asyncio.sleep(delay)
 
     async def _one_by_one(
-        self, messages: Sequence[Inbound], handler: BatchHandler
+        self, messages: Sequence[Received[T]], handler: Handler[T]
     ) -> list[Rejection]:
         rejections: list[Rejection] = []
         for message in messages:
@@ -164,7 +175,7 @@ class DeliveryPolicy:
                 rejections.extend(await self._isolated(message, handler))
         return rejections
 
-    async def _isolated(self, message: Inbound, handler: BatchHandler) -> list[Rejection]:
+    async def _isolated(self, message: Received[T], handler: Handler[T]) -> list[Rejection]:
         """Handle one message alone, with bounded attempts; what keeps failing is rejected."""
         for attempt in range(1, self._max_attempts + 1):
             try:
@@ -248,7 +259,7 @@ class DeliveryPolicy:
             )
 
     async def _until_infrastructure_answers_publish(self, event: MessageDeadLettered) -> None:
-        async def publish(_: Sequence[Inbound]) -> Sequence[Rejection]:
+        async def publish(_: Sequence[object]) -> Sequence[Rejection]:
             await publish_all(self._broker, [event])
             return []
 
@@ -265,32 +276,3 @@ def _where(letter: DeadLetter) -> dict[str, object]:
         "payload_length": letter.payload_length,
         "payload_omitted": letter.payload_omitted,
     }
-
-
-def consume(
-    broker: KafkaBroker,
-    *,
-    topic: Topic,
-    group: str,
-    settings: KafkaSettings,
-    policy: DeliveryPolicy,
-    handler: BatchHandler,
-) -> None:
-    """Subscribe `handler` to `topic` in consumer group `group`, batch-wise, commit-after-work."""
-
-    @broker.subscriber(
-        topic.value,
-        group_id=group,
-        batch=True,
-        max_records=settings.max_records,
-        batch_timeout_ms=settings.batch_timeout_ms,
-        fetch_max_wait_ms=settings.fetch_max_wait_ms,
-        auto_offset_reset="earliest",
-        ack_policy=AckPolicy.NACK_ON_ERROR,
-        max_poll_interval_ms=600_000,
-        listener=policy.assignments.listener(f"{group}:{topic.value}"),
-        title=f"{group}:{topic.value}",
-        description=handler.__doc__,
-    )
-    async def on_batch(message: KafkaMessage) -> None:
-        await policy.run([Inbound.from_record(r) for r in message.raw_message], handler)

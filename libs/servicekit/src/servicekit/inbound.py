@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
-from contracts import ComplaintId, Event
+from contracts import ComplaintId
 
 
 @dataclass(frozen=True)
@@ -47,22 +47,6 @@ class Rejection:
 
 
 BatchHandler = Callable[[Sequence[Inbound]], Awaitable[Sequence[Rejection]]]
-
-E = TypeVar("E", bound=Event)
-
-
-def decode(messages: Sequence[Inbound], event_type: type[E]) -> tuple[list[E], list[Rejection]]:
-    """Parse each message as `event_type`; what does not parse becomes `invalid_event`."""
-    events: list[E] = []
-    rejections: list[Rejection] = []
-    for message in messages:
-        try:
-            events.append(event_type.model_validate_json(message.value))
-        except ValidationError as exc:
-            detail = f"not a {event_type.event_type}: {exc.error_count()} validation errors"
-            rejections.append(Rejection(message, "invalid_event", detail))
-    return events, rejections
-
 
 _COMPLAINT_ID: TypeAdapter[str] = TypeAdapter(ComplaintId)
 

@@ -8,21 +8,15 @@ local display) would overflow. Consumers reject such events with a reason instea
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Annotated, Literal, TypeVar, get_args, get_origin
+from typing import Annotated, Literal, get_args, get_origin
 
 from pydantic import BaseModel
-
-from contracts import Event
-from servicekit.delivery import Inbound, Rejection, decode
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2100, 1, 1, tzinfo=UTC)
 """Every time in a consumed event lies in [EARLIEST, LATEST)."""
-
-E = TypeVar("E", bound=Event)
 
 
 def implausible_time(model: BaseModel) -> str | None:
@@ -97,20 +91,3 @@ def _path_of_implausible(model: BaseModel) -> str | None:
 def out_of_range(path: str) -> str:
     """The rejection detail for a time at `path` outside the range."""
     return f"{path} lies outside {EARLIEST:%Y-%m-%d} .. {LATEST:%Y-%m-%d}"
-
-
-def decode_plausible(
-    messages: Sequence[Inbound], event_type: type[E]
-) -> tuple[list[E], list[Rejection]]:
-    """`decode`, and reject as `implausible_time` an event with a time outside the range."""
-    events: list[E] = []
-    rejections: list[Rejection] = []
-    for message in messages:
-        decoded, invalid = decode([message], event_type)
-        rejections += invalid
-        for event in decoded:
-            if (path := implausible_time(event)) is not None:
-                rejections.append(Rejection(message, "implausible_time", out_of_range(path)))
-            else:
-                events.append(event)
-    return events, rejections

@@ -11,14 +11,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from contracts import Topic
-from servicekit.inbound import BatchHandler, Inbound, Rejection
+from servicekit.inbound import Inbound, Rejection
 
 SIGNER_HEADER = "complaints-signer"
 SIGNATURE_HEADER = "complaints-signature"
@@ -146,21 +146,9 @@ class Verifier:
             return Rejection(message, "forged_signature", detail)
         return None
 
-    def only_from(self, owner: str, handler: BatchHandler) -> BatchHandler:
-        """`handler` for the records `owner` signed; the others are rejected (dead-lettered).
-        Without `owner`'s key the service refuses to start (it could verify nothing)."""
+    def checker(self, owner: str) -> Callable[[Inbound], Rejection | None]:
+        """The check that a record is `owner`'s (None) or why not; without `owner`'s key the
+        service refuses to start (it could verify nothing)."""
         if owner not in self.keys:
             raise ValueError(f"no signing key of {owner!r} to verify its records with")
-
-        async def verified(messages: Sequence[Inbound]) -> Sequence[Rejection]:
-            refused: list[Rejection] = []
-            accepted: list[Inbound] = []
-            for message in messages:
-                if (why := self.refusal(message, owner)) is None:
-                    accepted.append(message)
-                else:
-                    refused.append(why)
-            return [*refused, *(await handler(accepted) if accepted else [])]
-
-        verified.__doc__ = handler.__doc__
-        return verified
+        return lambda message: self.refusal(message, owner)

@@ -1,21 +1,24 @@
-"""Kafka subscriptions of the classifier service."""
+"""Kafka subscriptions of the classifier service: the bodies each takes, the use case, done."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from faststream.kafka import KafkaBroker
 
-from classifier.regrading import Regrading
+from classifier.regrading import Regrading, is_regrade
 from classifier.service import Classification
-from contracts import Topic
-from servicekit.delivery import DeliveryPolicy, Inbound, Rejection, consume
+from contracts import CaseActionTaken, ComplaintNormalized, Topic
+from servicekit.bodies import Body
+from servicekit.delivery import DeliveryPolicy
 from servicekit.settings import KafkaSettings
-from servicekit.signing import WRITER, Verifier
+from servicekit.signing import Verifier
+from servicekit.subscriptions import On, subscribe
 
 GROUP = "classifier"
 REGRADE_GROUP = "classifier-regrade"
 """Its own group on the lifecycle topic: regrades never wait behind (or hold up) new complaints."""
+NORMALIZED = Body.of(ComplaintNormalized)
+REGRADES = Body.of(CaseActionTaken, plausible=False, select=is_regrade)
+"""Only `regraded` actions: the rest of the topic is the SLA's to judge (and dead-letter)."""
 
 
 def register(
@@ -29,29 +32,30 @@ def register(
 ) -> None:
     """Subscribe the classifier to normalised complaints and to staff regrades (those the
     SLA service's case API signed; others are dead-lettered)."""
-
-    async def on_complaints_normalized(messages: Sequence[Inbound]) -> Sequence[Rejection]:
-        """Classify normalised complaints against their history and publish the decisions."""
-        return await classification.take(messages)
-
-    consume(
+    subscribe(
         broker,
-        topic=Topic.NORMALIZED,
         group=GROUP,
         settings=settings,
         policy=policy,
-        handler=on_complaints_normalized,
+        handlers={
+            Topic.NORMALIZED: On(
+                NORMALIZED,
+                classification.take,
+                "Classify normalised complaints against their history and publish the decisions.",
+            )
+        },
     )
-
-    async def on_complaints_lifecycle(messages: Sequence[Inbound]) -> Sequence[Rejection]:
-        """Record staff regrades and put the corrected decision on the stored one."""
-        return await regrading.take(messages)
-
-    consume(
+    subscribe(
         broker,
-        topic=Topic.LIFECYCLE,
         group=REGRADE_GROUP,
         settings=settings,
         policy=policy,
-        handler=verifier.only_from(WRITER[Topic.LIFECYCLE], on_complaints_lifecycle),
+        verifier=verifier,
+        handlers={
+            Topic.LIFECYCLE: On(
+                REGRADES,
+                regrading.take,
+                "Record staff regrades and put the corrected decision on the stored one.",
+            )
+        },
     )

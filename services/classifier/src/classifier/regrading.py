@@ -8,19 +8,20 @@ from collections.abc import Sequence
 from classifier.domain.regrade import Correction, correction_of
 from classifier.ports import CorrectionStore
 from contracts import CaseActionTaken, LifecycleAction
-from servicekit.delivery import Inbound, Rejection, decode
+from servicekit.bodies import Received
+from servicekit.delivery import Rejection
 
 _ACTION_TYPE = CaseActionTaken.event_type
 
 
-def _is_regrade(message: Inbound) -> bool:
+def is_regrade(value: bytes) -> bool:
     """Whether the record is a `regraded` action; everything else on the topic is not ours.
 
     Records that are not even JSON are the SLA service's to dead-letter (it consumes every
     action); this consumer only vouches for regrades.
     """
     try:
-        body = json.loads(message.value)
+        body = json.loads(value)
     except ValueError:
         return False
     if not isinstance(body, dict) or body.get("type") != _ACTION_TYPE:
@@ -35,22 +36,12 @@ class Regrading:
     def __init__(self, *, store: CorrectionStore) -> None:
         self.store = store
 
-    async def take(self, messages: Sequence[Inbound]) -> list[Rejection]:
-        """Apply the batch's regrades; incomplete ones and unknown complaints are rejected."""
-        regrades = [m for m in messages if _is_regrade(m)]
-        events, rejections = decode(regrades, CaseActionTaken)
-        by_message = dict(zip([id(e) for e in events], _decoded(regrades, rejections), strict=True))
-        corrections: list[Correction] = [correction_of(e.data) for e in events]
+    async def take(self, regrades: Sequence[Received[CaseActionTaken]]) -> list[Rejection]:
+        """Apply the batch's regrades; those of unknown complaints are rejected."""
+        corrections: list[Correction] = [correction_of(r.body.data) for r in regrades]
         unknown = set(await self.store.apply(corrections))
-        rejections += [
-            Rejection(by_message[id(e)], "unknown_complaint", "no stored decision to regrade")
-            for e in events
-            if e.data.complaint_id in unknown
+        return [
+            Rejection(r, "unknown_complaint", "no stored decision to regrade")
+            for r in regrades
+            if r.body.data.complaint_id in unknown
         ]
-        return rejections
-
-
-def _decoded(messages: Sequence[Inbound], rejections: Sequence[Rejection]) -> list[Inbound]:
-    """The messages that decoded (those without a rejection), in order."""
-    refused = {id(r.message) for r in rejections}
-    return [m for m in messages if id(m) not in refused]

@@ -32,9 +32,9 @@ from contracts import (
     Kind,
     NormalizedComplaint,
 )
+from servicekit.bodies import Received
 from servicekit.clock import Clock
-from servicekit.delivery import Inbound, Rejection
-from servicekit.plausible import decode_plausible
+from servicekit.delivery import Rejection
 
 Publish = Callable[[Sequence[Event]], Awaitable[None]]
 SOURCE = "/complaints/classifier"
@@ -66,12 +66,11 @@ class Classification:
     clock: Clock
     metrics: ClassifierMetrics
 
-    async def take(self, messages: Sequence[Inbound]) -> list[Rejection]:
-        """Handle one consumed batch; returns the messages to dead-letter."""
-        events, rejections = decode_plausible(messages, ComplaintNormalized)
+    async def take(self, messages: Sequence[Received[ComplaintNormalized]]) -> list[Rejection]:
+        """Handle one consumed batch of decoded complaints; nothing of it is refused here."""
         complaints: dict[str, NormalizedComplaint] = {}
-        for event in events:
-            complaints.setdefault(event.data.complaint_id, event.data)
+        for message in messages:
+            complaints.setdefault(message.body.data.complaint_id, message.body.data)
         # Received-at order, so each complaint's history holds the batch's earlier complaints.
         items = sorted(complaints.values(), key=lambda c: (c.received_at, c.complaint_id))
         areas = [area_of(c.text) for c in items]
@@ -88,7 +87,7 @@ class Classification:
                 self._count(decided.data)
         await self.publish(saved.events)
         await self._announce(sorted({m.incident_id for m in incidents.values()}))
-        return rejections
+        return []
 
     async def _announce(self, incident_ids: Sequence[str]) -> None:
         """Publish what changed in each incident since downstream was last told, then remember.

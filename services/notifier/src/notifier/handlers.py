@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from faststream.kafka import KafkaBroker
 
-from contracts import Topic
+from contracts import ComplaintClassified, IncidentChanged, LifecycleEvent, SlaChanged, Topic
 from notifier.service import Notifier
-from servicekit.delivery import BatchHandler, DeliveryPolicy
+from servicekit.bodies import Body
+from servicekit.delivery import DeliveryPolicy
 from servicekit.settings import KafkaSettings
 from servicekit.signing import Verifier
-from servicekit.subscriptions import subscribe
+from servicekit.subscriptions import On, subscribe
 
 GROUP = "notifier"
+CLASSIFIED = Body.of(ComplaintClassified)
+SLA = Body.of(SlaChanged)
+LIFECYCLE = Body.union(LifecycleEvent, "lifecycle event")
+INCIDENTS = Body.of(IncidentChanged)
 
 
 def register(
@@ -27,20 +34,24 @@ def register(
     SLA events and lifecycle state changes are acted on only when the SLA service signed them
     (a forged state change must never text the customer); others are dead-lettered.
     """
-    handlers: dict[Topic, tuple[BatchHandler, str]] = {
-        Topic.CLASSIFIED: (
+    handlers: dict[Topic, On[Any]] = {
+        Topic.CLASSIFIED: On(
+            CLASSIFIED,
             notifier.on_classified,
             "Acknowledge enquiries and routed reports; tell leadership, media, security.",
         ),
-        Topic.SLA: (
+        Topic.SLA: On(
+            SLA,
             notifier.on_sla,
             "Acknowledge complaints; warn and escalate to staff; tell customers of delays.",
         ),
-        Topic.LIFECYCLE: (
+        Topic.LIFECYCLE: On(
+            LIFECYCLE,
             notifier.on_lifecycle,
             "Tell the assigned handler; give the customer the result or a delay notice.",
         ),
-        Topic.INCIDENTS: (
+        Topic.INCIDENTS: On(
+            INCIDENTS,
             notifier.on_incidents,
             "Tell operations of incidents; give each affected customer one notice.",
         ),

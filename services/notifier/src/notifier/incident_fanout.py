@@ -6,18 +6,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from pydantic import TypeAdapter
-
 from contracts import IncidentChange, IncidentChanged
 from notifier.domain import IncidentMember, IncidentRouter, Intent, Origin, members_of
-from notifier.parsing import parse
-from servicekit.delivery import Inbound, Rejection
+from notifier.parsing import with_origins
+from servicekit.bodies import Received
+from servicekit.delivery import Rejection
 
 if TYPE_CHECKING:
     from notifier.service import Notifier
 
 
-_INCIDENT = TypeAdapter(IncidentChanged)
 _JOINING = (IncidentChange.OPENED, IncidentChange.GROWN)
 ACK_SUFFIX = ":ack:-:-:customer"
 
@@ -28,14 +26,16 @@ def incident_router(notifier: Notifier) -> IncidentRouter:
     return IncidentRouter(policy.incidents, policy.timezone)
 
 
-async def on_incidents(notifier: Notifier, messages: Sequence[Inbound]) -> list[Rejection]:
+async def on_incidents(
+    notifier: Notifier, messages: Sequence[Received[IncidentChanged]]
+) -> list[Rejection]:
     """Operations on open, per update threshold and on close; each customer one notice.
 
     The whole batch's memberships are one join and its notices one delivery (one claim insert),
     however many incident events it holds; a removal first records the joins before it, so the
     events still apply in their order.
     """
-    events, rejections = parse(messages, _INCIDENT, IncidentChanged.event_type)
+    events = with_origins(messages)
     router = incident_router(notifier)
     intents: list[Intent] = []
     joined: list[tuple[IncidentMember, datetime, Origin | None]] = []
@@ -57,7 +57,7 @@ async def on_incidents(notifier: Notifier, messages: Sequence[Inbound]) -> list[
     if notifier.incidents is not None:
         await notifier.incidents.join(pending)
     await _tell_members(notifier, intents, joined)
-    return rejections
+    return []
 
 
 async def _tell_members(

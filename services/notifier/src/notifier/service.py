@@ -6,9 +6,6 @@ import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
-
-from pydantic import TypeAdapter
 
 from contracts import (
     Audience,
@@ -16,6 +13,7 @@ from contracts import (
     ComplaintClassified,
     DeliveryStatus,
     Event,
+    IncidentChanged,
     LifecycleAction,
     LifecycleEvent,
     Satisfaction,
@@ -38,7 +36,7 @@ from notifier.domain import (
     staff_recipients,
 )
 from notifier.metrics import NotifierMetrics
-from notifier.parsing import parse
+from notifier.parsing import with_origins
 from notifier.ports import (
     CaseBook,
     ContactBook,
@@ -50,16 +48,14 @@ from notifier.ports import (
 )
 from notifier.receipts import dead_letter_for, needs_dead_letter, receipt_for
 from notifier.sender import Attempted, Sender
+from servicekit.bodies import Received
 from servicekit.clock import Clock
-from servicekit.delivery import Inbound, Rejection
+from servicekit.delivery import Rejection
 
 Publish = Callable[[Sequence[Event]], Awaitable[None]]
 
 _ANSWERS = (Satisfaction.VERY_SATISFIED, Satisfaction.SATISFIED, Satisfaction.DISSATISFIED)
 """The answers 满意率 counts (unreachable is no answer)."""
-_CLASSIFIED = TypeAdapter(ComplaintClassified)
-_SLA = TypeAdapter(SlaChanged)
-_LIFECYCLE: TypeAdapter[Any] = TypeAdapter(LifecycleEvent)
 
 
 @dataclass
@@ -87,9 +83,11 @@ class Notifier:
     """Incident membership; without it acknowledgements are never swapped for notices."""
     _unsaved: dict[str, Outcome] = field(default_factory=dict, init=False, repr=False)
 
-    async def on_classified(self, messages: Sequence[Inbound]) -> list[Rejection]:
+    async def on_classified(
+        self, messages: Sequence[Received[ComplaintClassified]]
+    ) -> list[Rejection]:
         """Acknowledge non-complaints; tell leadership, media contact, security, management."""
-        events, rejections = parse(messages, _CLASSIFIED, ComplaintClassified.event_type)
+        events = with_origins(messages)
         if self.incidents is not None:
             await self.incidents.join(
                 [
@@ -107,26 +105,26 @@ class Notifier:
                 for intent in self.router.for_classified(event.data, at=event.time, origin=origin)
             ]
         )
-        return rejections
+        return []
 
-    async def on_sla(self, messages: Sequence[Inbound]) -> list[Rejection]:
+    async def on_sla(self, messages: Sequence[Received[SlaChanged]]) -> list[Rejection]:
         """Acknowledge complaints with their promised time; warn and escalate; delay notices."""
-        events, rejections = parse(messages, _SLA, SlaChanged.event_type)
+        events = with_origins(messages)
         intents = [
             intent
             for event, origin in events
             for intent in self.router.for_sla(event.data, at=event.time, origin=origin)
         ]
         await self.deliver(await incident_fanout.incident_notices(self, intents))
-        return rejections
+        return []
 
-    async def on_incidents(self, messages: Sequence[Inbound]) -> list[Rejection]:
+    async def on_incidents(self, messages: Sequence[Received[IncidentChanged]]) -> list[Rejection]:
         """Operations on open, per update threshold and on close; each customer one notice."""
         return await incident_fanout.on_incidents(self, messages)
 
-    async def on_lifecycle(self, messages: Sequence[Inbound]) -> list[Rejection]:
+    async def on_lifecycle(self, messages: Sequence[Received[LifecycleEvent]]) -> list[Rejection]:
         """Accepted staff actions only; staff requests and refusals on the topic are skipped."""
-        events, rejections = parse(messages, _LIFECYCLE, "lifecycle event")
+        events = with_origins(messages)
         accepted = [(e, o) for e, o in events if isinstance(e, CaseStateChanged)]
         for event, _ in accepted:
             answer = event.data.satisfaction
@@ -146,7 +144,7 @@ class Notifier:
                 for intent in self.router.for_transition(event.data, at=event.time, origin=origin)
             ]
         )
-        return rejections
+        return []
 
     async def deliver(self, intents: Sequence[Intent]) -> None:
         """Address, claim, plan, send, record, then publish receipts (also ones a crash left).

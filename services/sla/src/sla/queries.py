@@ -24,6 +24,7 @@ from sla.casework.views import (
     HandoverView,
     HistoryView,
     ReceiptView,
+    case_head,
 )
 from sla.clocks.sheet import ClockEntry
 from sla.domain import BusinessCalendar, Case, Handover, HistoryEntry
@@ -148,16 +149,9 @@ class CaseQueries:
             key=lambda c: (c.started_at, c.key),
         )
         return CaseView(
-            complaint_id=facts.complaint_id,
-            state=case.state,
-            severity=case.severity,
-            severity_at_receipt=facts.severity_at_receipt,
-            category=facts.category,
-            channel=facts.channel,
-            flags=list(facts.flags),
-            assignee=record.assignee,
-            department=record.department,
+            **case_head(facts, case.state, case.severity, record.assignee, record.department),
             received_at=self._local(facts.received_at),
+            severity_at_receipt=facts.severity_at_receipt,
             paused_at=self._local(case.paused_at) if case.paused_at else None,
             pause_reason=case.pause_reason,
             contact_failures=case.contact_failures,
@@ -272,14 +266,7 @@ class CaseQueries:
         waiting = [d for d in running if d.pause_base is None]
         first = min(waiting, key=lambda d: d.due_at, default=None)
         return CaseRow(
-            complaint_id=facts.complaint_id,
-            state=row.state,
-            severity=row.severity,
-            category=facts.category,
-            channel=facts.channel,
-            flags=list(facts.flags),
-            assignee=row.assignee,
-            department=row.department,
+            **case_head(facts, row.state, row.severity, row.assignee, row.department),
             received_at=self._local(facts.received_at),
             next_due=(
                 DeadlineView(

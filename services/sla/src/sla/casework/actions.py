@@ -16,20 +16,19 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from pydantic import ValidationError
-
 from contracts import (
     ActionRejection,
     CaseAction,
     CaseActionRejected,
     CaseActionTaken,
     CaseState,
-    CaseStateChanged,
     Event,
     LifecycleAction,
+    LifecycleEvent,
     Verdict,
 )
-from servicekit.delivery import Inbound, Rejection, decode
+from servicekit.bodies import Received
+from servicekit.delivery import Rejection
 from servicekit.plausible import implausible_time, out_of_range
 from sla.casework.effects import apply_effects
 from sla.casework.extensions import capped_extension
@@ -53,7 +52,6 @@ COMMIT_ATTEMPTS = 10
 # Cases of one batch applied at once: each compare-and-set is a round trip to the database, and
 # one after another they queued staff actions for minutes of a compressed demo clock (ADR 0013).
 CONCURRENCY = 8
-ACTION_TYPE = CaseActionTaken.event_type
 # How far before the complaint's receipt an action may be dated (clocks of staff systems drift).
 CLOCK_SKEW = timedelta(minutes=10)
 
@@ -68,31 +66,21 @@ class CaseBusyError(RuntimeError):
     """A case kept changing under the compare-and-set loop; the batch is retried."""
 
 
-def decode_actions(messages: Sequence[Inbound]) -> tuple[list[CaseActionTaken], list[Rejection]]:
-    """Staff actions of a lifecycle batch; this service's own answers on the topic are skipped."""
-    actions: list[Inbound] = []
-    rejections: list[Rejection] = []
-    for message in messages:
-        try:
-            kind = Event.model_validate_json(message.value).type
-        except ValidationError as exc:
-            detail = f"not a lifecycle event: {exc.error_count()} validation errors"
-            rejections.append(Rejection(message, "invalid_event", detail))
-            continue
-        if kind == ACTION_TYPE:
-            actions.append(message)
-        elif kind not in {CaseActionRejected.event_type, CaseStateChanged.event_type}:
-            detail = f"unknown type {kind[:60]!r}"  # never echo a hostile type whole
-            rejections.append(Rejection(message, "invalid_event", detail))
-    decoded, invalid = decode(actions, CaseActionTaken)
-    refused = {id(r.message) for r in invalid}
+def staff_actions(
+    events: Sequence[Received[LifecycleEvent]],
+) -> tuple[list[CaseActionTaken], list[Rejection]]:
+    """Staff actions of a decoded lifecycle batch; this service's own answers on the topic are
+    skipped, and an action dated before it was issued is refused (`backdated`)."""
     taken: list[CaseActionTaken] = []
-    for event, message in zip(decoded, [m for m in actions if id(m) not in refused], strict=True):
-        if (why := backdated(event)) is not None:
-            rejections.append(Rejection(message, "backdated", why))
+    rejections: list[Rejection] = []
+    for event in events:
+        if not isinstance(event.body, CaseActionTaken):
+            continue  # CaseStateChanged, CaseActionRejected: what this service published
+        if (why := backdated(event.body)) is not None:
+            rejections.append(Rejection(event, "backdated", why))
         else:
-            taken.append(event)
-    return taken, rejections + invalid
+            taken.append(event.body)
+    return taken, rejections
 
 
 def backdated(event: CaseActionTaken) -> str | None:
@@ -128,10 +116,10 @@ class ApplyCaseAction(CaseWork):
     wake: Callable[[datetime], None]  # the scheduler's: a threshold is due at this time
     concurrency: int = CONCURRENCY
 
-    async def on_lifecycle(self, messages: Sequence[Inbound]) -> list[Rejection]:
+    async def on_lifecycle(self, messages: Sequence[Received[LifecycleEvent]]) -> list[Rejection]:
         """Apply the staff actions (cases read in one go; each case's in order, cases side by
         side); publish what they stored."""
-        actions, rejections = decode_actions(messages)
+        actions, rejections = staff_actions(messages)
         # Read without the change log (costly to parse): only a redelivery needs it, read then.
         known = await self.cases.load_many([e.data.complaint_id for e in actions], log=False)
         # Each lane reads and writes only its own case's entry of `known`.

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 from contracts import CaseAction, Event, IncidentChange, IncidentChanged, LifecycleAction
 from contracts.incidents import INCIDENT_ACTOR, incident_actor
-from servicekit.delivery import Inbound, Rejection, decode
+from servicekit.bodies import Received
+from servicekit.delivery import Rejection
 from sla.casework.effects import apply_effects
 from sla.casework.state_events import state_event
 from sla.casework.work import CaseWork
@@ -49,10 +50,10 @@ def close_action(incident: IncidentChanged, member: str) -> CaseAction:
 class ResolveIncidentMembers(CaseWork):
     """Resolves the open member cases of closed incidents."""
 
-    async def on_incidents(self, messages: Sequence[Inbound]) -> list[Rejection]:
+    async def on_incidents(self, messages: Sequence[Received[IncidentChanged]]) -> list[Rejection]:
         """Resolve the members of every closed incident in the batch; other changes are not
         the SLA's business (opened, grown, merged, member removed)."""
-        incidents, rejections = decode(messages, IncidentChanged)
+        incidents = [message.body for message in messages]
         actions = [
             close_action(incident, member)
             for incident in incidents
@@ -61,7 +62,7 @@ class ResolveIncidentMembers(CaseWork):
         ]
         for start in range(0, len(actions), BATCH):
             await self._resolve(actions[start : start + BATCH])
-        return list(rejections)
+        return []
 
     async def _resolve(self, actions: list[CaseAction]) -> None:
         """One batch of members: read in one go, written in one batched write, published."""

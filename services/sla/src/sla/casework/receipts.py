@@ -19,9 +19,9 @@ from contracts import (
     LifecycleAction,
     NotificationSent,
 )
+from servicekit.bodies import Received
 from servicekit.clock import Clock
-from servicekit.delivery import Inbound, Rejection
-from servicekit.plausible import decode_plausible
+from servicekit.delivery import Rejection
 from sla.domain import HistoryEntry
 from sla.metrics import SlaMetrics
 from sla.ports import (
@@ -91,23 +91,24 @@ class RecordReceipt:
     publish: Publish
     clock: Clock
 
-    async def on_receipts(self, messages: Sequence[Inbound]) -> list[Rejection]:
+    async def on_receipts(self, messages: Sequence[Received[NotificationSent]]) -> list[Rejection]:
         """One read for the acknowledged cases, their compare-and-sets batched, one snapshot
         per acknowledged case; receipts that acknowledge nothing cost no database command."""
-        receipts, rejections = decode_plausible(messages, NotificationSent)
         wanted: dict[str, NotificationSent] = {}
-        for sent in receipts:  # the first delivered acknowledgement per case acknowledges it
+        for sent in (
+            message.body for message in messages
+        ):  # the first delivered acknowledgement per case acknowledges it
             if acknowledges(sent):
                 wanted.setdefault(sent.data.complaint_id, sent)
         if not wanted:
-            return rejections
+            return []
         # The log is not needed (a receipt publishes no stored event) and is costly to read.
         known = await self.cases.load_many(list(wanted), log=False)
         await self._acknowledge(wanted, known)
         # Acknowledged now or before (a redelivery whose snapshot may not have gone out).
         records = [r for r in known.values() if r.case.acknowledged]
         await self.publish(with_snapshots([], records, at=self.clock.now()))
-        return rejections
+        return []
 
     async def _acknowledge(
         self,

@@ -19,8 +19,8 @@ from contracts import (
     SlaChanged,
     SlaEventKind,
 )
-from servicekit.delivery import Inbound, Rejection
-from servicekit.plausible import decode_plausible
+from servicekit.bodies import Received
+from servicekit.delivery import Rejection
 from sla.casework.work import CaseWork
 from sla.clocks.scheduler import due_entry
 from sla.clocks.sheet import ClockEntry, Threshold, entry_of
@@ -117,11 +117,12 @@ class StartClocks(CaseWork):
 
     wake: Callable[[datetime], None]  # the scheduler's: a threshold is due at this time
 
-    async def on_classified(self, messages: Sequence[Inbound]) -> list[Rejection]:
+    async def on_classified(
+        self, messages: Sequence[Received[ComplaintClassified]]
+    ) -> list[Rejection]:
         """Insert (one batch), publish, and on redelivery republish what the stored case says."""
-        decisions, rejections = decode_plausible(messages, ComplaintClassified)
         records: dict[str, CaseRecord] = {}
-        for data in (decision.data for decision in decisions):
+        for data in (message.body.data for message in messages):
             if data.complaint_id not in records:
                 records[data.complaint_id] = self.case_of(data)
         entries = [
@@ -141,7 +142,7 @@ class StartClocks(CaseWork):
                 self._count(record)
         if entries:
             self.wake(min(e[1] for e in entries))
-        return rejections
+        return []
 
     def case_of(self, data: ClassifiedComplaint) -> CaseRecord:
         """The case document a classification starts (sheet and `clocks-started` entry)."""

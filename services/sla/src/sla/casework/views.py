@@ -3,7 +3,7 @@ pages of case rows (frozen, documented in the OpenAPI schema)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -21,6 +21,7 @@ from contracts import (
     Verdict,
 )
 from contracts.cases import ShownClockStatus
+from sla.ports import CaseFacts
 from sla.privacy.contact import ContactView
 
 
@@ -108,19 +109,45 @@ class HandoverView(View):
     decision_reason: str | None = None
 
 
-class CaseView(View):
-    """A case with its state, clocks, notifications and full action history."""
+class CaseHead(View):
+    """What a case shows in a list and atop its own page."""
 
     complaint_id: str
     state: CaseState
     severity: Severity = Field(description="Current severity (time-based upgrades included).")
-    severity_at_receipt: Severity | None
     category: str | None
     channel: Channel
     flags: list[FlagName]
     assignee: str | None
     department: str | None
     received_at: AwareDatetime
+
+
+def case_head(
+    facts: CaseFacts,
+    state: CaseState,
+    severity: Severity,
+    assignee: str | None,
+    department: str | None,
+) -> dict[str, Any]:
+    """The fields of `CaseHead` a case's facts and standing give (`received_at` is the
+    caller's: shown in its time zone)."""
+    return {
+        "complaint_id": facts.complaint_id,
+        "state": state,
+        "severity": severity,
+        "category": facts.category,
+        "channel": facts.channel,
+        "flags": list(facts.flags),
+        "assignee": assignee,
+        "department": department,
+    }
+
+
+class CaseView(CaseHead):
+    """A case with its state, clocks, notifications and full action history."""
+
+    severity_at_receipt: Severity | None
     paused_at: AwareDatetime | None = Field(description="Set while the case waits.")
     pause_reason: str | None
     contact_failures: int
@@ -145,18 +172,9 @@ class CaseView(View):
     )
 
 
-class CaseRow(View):
+class CaseRow(CaseHead):
     """A case in a list."""
 
-    complaint_id: str
-    state: CaseState
-    severity: Severity
-    category: str | None
-    channel: Channel
-    flags: list[FlagName]
-    assignee: str | None
-    department: str | None
-    received_at: AwareDatetime
     next_due: DeadlineView | None = Field(description="The running clock due first (pauses aside).")
     overdue: list[ClockName] = Field(description="Running clocks past their due time.")
 
