@@ -97,7 +97,7 @@ async def run_with_a_killed_replica() -> Run:
             cases = await db["cases"].find({}, {"_id": 1}).to_list(None)
             complaint_ids = {str(c["_id"]) for c in cases}
             events = await sla_events(config.kafka, complaint_ids)
-            # Every clock of every case sheet, one row each (ADR 0006), unpacked (ADR 0027).
+            # Every clock of every case sheet, one row each (ADR 0006), unpacked (ADR 0028).
             deadlines = [
                 {
                     **entry,

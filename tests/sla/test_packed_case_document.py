@@ -57,7 +57,7 @@ def test_a_sheet_survives_the_store_whole() -> None:
 
 def test_the_whole_sheet_is_one_text_with_the_read_models_fields_in_each_entry() -> None:
     text = sheet_doc([_entry(), _entry()])
-    assert isinstance(text, str)  # one element for the server to decode (ADR 0027)
+    assert isinstance(text, str)  # one element for the server to decode (ADR 0028)
     first, _ = json.loads(text)
     assert set(CLOCK_PLAIN) <= set(first)
     assert first["due_at"] == _entry().due_at.isoformat()

@@ -167,7 +167,7 @@ SHEET_ENTRIES: TypeAdapter[list[ClockSheetEntry]] = TypeAdapter(list[ClockSheetE
 
 def sheet_entries(stored: str | list[Any] | None) -> list[ClockSheetEntry]:
     """A stored clock sheet's entries: v2 keeps the sheet as one JSON text (a list of entries,
-    times as ISO 8601; ADR 0027); a list of entry documents was stored before."""
+    times as ISO 8601; ADR 0028); a list of entry documents was stored before."""
     if stored is None:
         return []
     if isinstance(stored, str):
@@ -191,7 +191,7 @@ class CaseSheet(Document):
     sheet: str | list[dict[str, Any]] = Field(
         default="[]",
         alias="clocks",
-        description="The clock sheet as JSON text: a list of `ClockSheetEntry` (v2, ADR 0027).",
+        description="The clock sheet as JSON text: a list of `ClockSheetEntry` (v2, ADR 0028).",
     )
 
     @property

@@ -2,7 +2,7 @@
 
 The channels need one thing: POST a body and read the status and a short answer. httpx did that
 at 2.4 ms of CPU per POST with 32 sends in flight, most of the notifier's CPU (its connection
-pool polled every pooled socket with a system call on each request and each answer; ADR 0025).
+pool polled every pooled socket with a system call on each request and each answer; ADR 0027).
 This does it on asyncio streams: per origin a stack of idle connections, one taken per request
 and never shared, put back after a complete answer. A connection the server closed is seen by
 the event loop (end of stream) and dropped before use, as is one idle longer than servers

@@ -154,12 +154,12 @@ def log_of(stored: Document) -> LogEntry:
 
 
 def sheet_doc(clocks: Sequence[ClockEntry]) -> str:
-    """The `clocks` field as stored: the whole sheet as one JSON text (ADR 0027)."""
+    """The `clocks` field as stored: the whole sheet as one JSON text (ADR 0028)."""
     return pack_sheet([clock_doc(c) for c in clocks])
 
 
 def sheet_of(doc: Document) -> tuple[ClockEntry, ...]:
-    """The clock sheet of a stored case (one JSON text or, stored before ADR 0027, a list)."""
+    """The clock sheet of a stored case (one JSON text or, stored before ADR 0028, a list)."""
     return tuple(clock_of(d) for d in unpack_sheet(doc.get("clocks")))
 
 

@@ -92,7 +92,7 @@ def _times(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def pack_sheet(docs: Sequence[Document]) -> str:
-    """The whole clock sheet as stored (`CASE_SHEETS` v2, ADR 0027): its entries, as `clock_doc`
+    """The whole clock sheet as stored (`CASE_SHEETS` v2, ADR 0028): its entries, as `clock_doc`
     writes them, in one JSON text — one element for the server to decode, not ~12 per entry."""
     return json.dumps(list(docs), default=_iso, ensure_ascii=False, separators=(",", ":"))
 
