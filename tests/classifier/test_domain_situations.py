@@ -145,6 +145,24 @@ SECOND_ROUND: list[Case] = [
     ("我是你们的钻石客户，十几年的老用户了，这个月被乱扣钱", H, C, "P2", {"vip"}, set()),
     ("本人是白金会员，宽带断了三天没人修", H, C, "P2", {"vip"}, set()),
 ]
+THIRD_ROUND: list[Case] = [
+    ("我前两天就在工信部申诉网站上提交过了，编号都有", H, C, "P2", REG, set()),
+    ("昨天我把你们投到了消费者协会，多扣的钱看你们退不退", H, C, "P2", REG, set()),
+    ("12315那边已经立案了，你们自己掂量", W, C, "P2", REG, {"litigation"}),
+    ("消协的人说已经立案了，让我等通知，宽带费还在扣", H, C, "P2", REG, {"litigation"}),
+    ("有个拿着摄像机的记者跟着客户进了营业厅", Channel.WALK_IN, C, "P2", {"media"}, set()),
+    ("晚报的记者已经进了你们营业厅，正在问多收费的事", H, C, "P2", {"media"}, set()),
+    ("我已将贵司诉至人民法院，请等候法院通知", Channel.LETTER, C, "P1", {"litigation"}, set()),
+    ("乱扣费的事我上周已经告到区法院了", H, C, "P1", {"litigation"}, set()),
+    ("客户与营业员发生肢体冲突，营业员脸被抓伤", Channel.WALK_IN, C, "P1", {"safety"}, set()),
+    ("装机师傅跟我爸吵起来还推了他一把，我爸摔在地上起不来", H, C, "P1", {"safety"}, set()),
+    ("我们小区有一千多户，就我家网不好，你们看看线路", H, C, "P4", set(), {"collective"}),
+    ("我们学校三千多名学生都用你们的校园卡，我的卡今天用不了", H, C, "P4", set(), {"collective"}),
+    ("你们的客服跟骗子一样，承诺的优惠根本没有", H, C, "P4", set(), set()),
+    ("营业员说话像骗子似的，办的套餐跟说的完全不一样", H, C, "P4", set(), set()),
+    ("该用户投诉经地市公司处理未果，现已提级省公司协调", H, C, "P2", set(), OVER),
+    ("这件装机投诉县公司处理不了，已经提级到省公司", H, C, "P2", set(), OVER),
+]
 GROUPS = {
     "went": ALREADY_WENT,
     "not-went": NOT_WENT,
@@ -158,6 +176,7 @@ GROUPS = {
     "repeat": REPEAT,
     "enquiry": ENQUIRY,
     "second": SECOND_ROUND,
+    "third": THIRD_ROUND,
 }
 CASES = [case for cases in GROUPS.values() for case in cases]
 IDS = [f"{name}-{n}" for name, cases in GROUPS.items() for n in range(len(cases))]

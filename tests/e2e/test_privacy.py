@@ -21,6 +21,7 @@ from pymongo import AsyncMongoClient
 from complaints_cli.pipeline import Pipeline, StackConfig
 from complaints_cli.receiver import local_endpoints, serving
 from contracts import Topic
+from sla.adapters.packed import unpack_sheet
 from tests._builders.case_api import ORIGIN, Json, Staff, staff_table, until
 from tests._builders.stack import start_local_stack
 
@@ -162,7 +163,9 @@ async def statistics(db: Any, cid: str) -> Json:
     return {
         "case": {k: case.get(k) for k in ("state", "severity", "category", "verdict")},
         # the clocks as statistics count them (the scheduler's lease on a sheet comes and goes)
-        "clocks": sorted((c["key"], c["status"], str(c["due_at"])) for c in case["clocks"]),
+        "clocks": sorted(
+            (c["key"], c["status"], str(c["due_at"])) for c in unpack_sheet(case["clocks"])
+        ),
         "counts": {
             name: await db[name].count_documents({})
             for name in ("complaints", "classifications", "cases", "contacts")

@@ -20,7 +20,7 @@ import pytest
 import yaml
 
 from complaints_cli.pipeline import StackConfig
-from sla.adapters.packed import unpack_clock
+from sla.adapters.packed import unpack_sheet
 from tests._builders.case_api import STAFF, Staff, clock, due, until
 from tests._builders.one_complaint import one_complaint
 
@@ -98,7 +98,7 @@ async def regrade_and_check(staff: Staff, db: Any, config: StackConfig) -> None:
     assert set(stored["flags"]) == NEW_FLAGS
     [breach] = [
         t
-        for c in map(unpack_clock, stored["clocks"])
+        for c in unpack_sheet(stored["clocks"])
         if c["clock"] == "resolution" and c["status"] == "running"
         for t in c["thresholds"]
         if t["percent"] == 100

@@ -26,7 +26,7 @@ from complaints_cli.pipeline import Pipeline, StackConfig
 from complaints_cli.receiver import local_endpoints, serving
 from complaints_cli.topics import read_all
 from contracts import Topic
-from sla.adapters.packed import unpack_clock
+from sla.adapters.packed import unpack_sheet
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.stack, pytest.mark.e2e]
@@ -97,16 +97,16 @@ async def run_with_a_killed_replica() -> Run:
             cases = await db["cases"].find({}, {"_id": 1}).to_list(None)
             complaint_ids = {str(c["_id"]) for c in cases}
             events = await sla_events(config.kafka, complaint_ids)
-            # Every clock of every case sheet, one row each (ADR 0006), unpacked (ADR 0023).
+            # Every clock of every case sheet, one row each (ADR 0006), unpacked (ADR 0028).
             deadlines = [
                 {
-                    **unpack_clock(entry),
+                    **entry,
                     "_id": f"{case['_id']}:{entry['key']}",
                     "complaint_id": case["_id"],
                     "fired": entry.get("passed", []),
                 }
                 for case in await db["cases"].find({}, {"clocks": 1}).to_list(None)
-                for entry in case.get("clocks") or ()
+                for entry in unpack_sheet(case.get("clocks"))
             ]
             await asyncio.sleep(3.0)  # the last notifications land
             staff = [d.key for d in receiver.deliveries if d.audience != "customer"]

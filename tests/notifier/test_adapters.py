@@ -36,7 +36,7 @@ from notifier.domain import (
     Recipient,
     parse_directory,
 )
-from notifier.ports import CaseBook, Claims, IncidentBook, NotificationLog, Outcome
+from notifier.ports import CaseBook, Claims, DueRound, IncidentBook, NotificationLog, Outcome
 from servicekit.clock import FakeClock
 from servicekit.metrics import KitMetrics
 from servicekit.mongo import Document, open_client
@@ -165,26 +165,31 @@ async def test_a_deferred_delivery_is_leased_once_when_due_with_everything_to_se
     )
     assert await backend.first.next_due_at() == due_at
     early = due_at - timedelta(seconds=1)
-    assert await backend.first.claim_due(now=early, lease_until=early + LEASE, limit=10) == []
+    none_yet = await backend.first.claim_due(now=early, lease_until=early + LEASE, limit=10)
+    assert (none_yet.due, none_yet.next_due_at) == ([], due_at)  # the round saw when, no read
     got_first = await backend.first.claim_due(now=due_at, lease_until=due_at + LEASE, limit=10)
     got_second = await backend.second.claim_due(now=due_at, lease_until=due_at + LEASE, limit=10)
-    assert got_second == []
-    [due] = got_first
+    assert (got_second.due, got_second.next_due_at) == ([], due_at + LEASE)
+    [due] = got_first.due
+    assert got_first.next_due_at == due_at + LEASE  # its own lease, if it dies sending
     assert due.delivery == d  # the address, values, origin and severity came back
     assert await backend.first.next_due_at() == due_at + LEASE
     # The dispatcher died: after the lease another replica takes it.
     after = due_at + LEASE
-    [again] = await backend.second.claim_due(now=after, lease_until=after + LEASE, limit=10)
+    [again] = (await backend.second.claim_due(now=after, lease_until=after + LEASE, limit=10)).due
     assert again.delivery.key == d.key
     await backend.second.complete([outcome(d, DeliveryStatus.DELIVERED)], now=after)
     assert await backend.first.next_due_at() is None
-    assert await backend.first.claim_due(now=after, lease_until=after + LEASE, limit=10) == []
+    assert await backend.first.claim_due(now=after, lease_until=after + LEASE, limit=10) == (
+        DueRound([], None)
+    )
 
 
 async def test_an_abandoned_claim_becomes_due_when_its_lease_ends(backend: Backend) -> None:
     d = delivery(audience=Audience.HANDLER)
     await backend.first.claim([d], now=NOW, lease_until=NOW + LEASE)
-    [due] = await backend.second.claim_due(now=NOW + LEASE, lease_until=NOW + 2 * LEASE, limit=5)
+    found = await backend.second.claim_due(now=NOW + LEASE, lease_until=NOW + 2 * LEASE, limit=5)
+    [due] = found.due
     assert (due.delivery, due.held_for) == (d, None)
 
 
@@ -195,12 +200,15 @@ async def test_a_renewed_claim_is_not_due_until_its_new_lease_ends(backend: Back
     renewed = NOW + LEASE - timedelta(seconds=1)
     await backend.first.extend([d.key, settled.key], lease_until=renewed + LEASE)
     at_old_end = NOW + LEASE
-    assert await backend.second.claim_due(now=at_old_end, lease_until=at_old_end, limit=5) == []
+    none = await backend.second.claim_due(now=at_old_end, lease_until=at_old_end, limit=5)
+    assert none == DueRound([], renewed + LEASE)
     assert await backend.first.next_due_at() == renewed + LEASE
     # A settled key is never made waiting again by a late renewal.
-    [due] = await backend.second.claim_due(
-        now=renewed + LEASE, lease_until=renewed + 2 * LEASE, limit=5
-    )
+    [due] = (
+        await backend.second.claim_due(
+            now=renewed + LEASE, lease_until=renewed + 2 * LEASE, limit=5
+        )
+    ).due
     assert due.delivery.key == d.key
 
 
@@ -224,12 +232,15 @@ async def test_due_deliveries_are_leased_earliest_first_across_statuses_and_batc
     now = NOW + LEASE + timedelta(seconds=20)  # abandoned 15 + deferred 20 are due
     assert await backend.first.next_due_at() == NOW + LEASE  # the abandoned claims' lease end
     got = await backend.second.claim_due(now=now, lease_until=now + LEASE, limit=25)
-    keys = [d.delivery.key for d in got]
+    assert got.next_due_at is not None
+    assert got.next_due_at <= now  # ten more are due: the next round goes at once
+    keys = [d.delivery.key for d in got.due]
     assert set(keys[:15]) == {d.key for d in many[30:]}  # abandoned: one lease end, any order
     assert keys[15:] == [d.key for d in deferred[:10]]
     rest = await backend.first.claim_due(now=now, lease_until=now + LEASE, limit=100)
-    assert [d.delivery.key for d in rest] == [d.key for d in deferred[10:20]]
-    assert {d.held_for for d in rest} == {None}  # outcome() records no reason
+    assert [d.delivery.key for d in rest.due] == [d.key for d in deferred[10:20]]
+    assert {d.held_for for d in rest.due} == {None}  # outcome() records no reason
+    assert rest.next_due_at == NOW + LEASE + timedelta(seconds=21)  # deferred[20], not due yet
 
 
 async def test_an_outcome_decided_before_sending_is_stored_by_the_claim_itself(
@@ -261,12 +272,13 @@ async def test_an_outcome_decided_before_sending_is_stored_by_the_claim_itself(
     )  # the same receipts again
     await backend.first.complete([outcome(normal, DeliveryStatus.DELIVERED)], now=NOW)
     assert await backend.first.next_due_at() == morning
-    [due] = await backend.second.claim_due(now=morning, lease_until=morning + LEASE, limit=10)
+    [due] = (await backend.second.claim_due(now=morning, lease_until=morning + LEASE, limit=10)).due
     assert (due.delivery.key, due.held_for) == (quiet.key, "quiet_hours")
     assert due.delivery.recipient is not None
     assert due.delivery.recipient.address == PHONE  # kept to send it in the morning
 
 
+@pytest.mark.stack
 async def test_the_address_is_forgotten_once_the_delivery_is_settled(
     mongo_db: AsyncDatabase[Document],
 ) -> None:

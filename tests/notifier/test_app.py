@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 
-import httpx
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from contracts import NotificationSent, Topic
 from notifier.adapters.memory import InMemoryContactBook, InMemoryNotificationLog
 from notifier.app import Ports, build_channels, create_app, load_directory, load_policy
+from notifier.channels.wire import HttpClient
 from notifier.settings import NotifierSettings
 from servicekit.clock import FakeClock
 from servicekit.kafka import encode
@@ -41,23 +41,23 @@ def test_existing_variable_names_keep_working(clean_env: pytest.MonkeyPatch) -> 
 
 
 async def test_only_configured_channels_exist(clean_env: pytest.MonkeyPatch) -> None:
-    async with httpx.AsyncClient() as client:
-        assert set(build_channels(NotifierSettings(), client)) == {"sms", "webhook"}
-        clean_env.setenv("NOTIFIER_SMTP_HOST", "smtp.example.com")
-        clean_env.setenv("NOTIFIER_SMTP_PASSWORD", "pw")
-        clean_env.setenv("NOTIFIER_WECOM_KEY", "k")
-        clean_env.setenv("NOTIFIER_DINGTALK_ACCESS_TOKEN", "t")
-        clean_env.setenv("NOTIFIER_DINGTALK_SECRET", "SECx")
-        settings = NotifierSettings()
-        assert set(build_channels(settings, client)) == {
-            "sms",
-            "webhook",
-            "email",
-            "wecom",
-            "dingtalk",
-        }
-        assert "pw" not in repr(settings)
-        assert "SECx" not in repr(settings)
+    client = HttpClient(timeout=1.0)
+    assert set(build_channels(NotifierSettings(), client)) == {"sms", "webhook"}
+    clean_env.setenv("NOTIFIER_SMTP_HOST", "smtp.example.com")
+    clean_env.setenv("NOTIFIER_SMTP_PASSWORD", "pw")
+    clean_env.setenv("NOTIFIER_WECOM_KEY", "k")
+    clean_env.setenv("NOTIFIER_DINGTALK_ACCESS_TOKEN", "t")
+    clean_env.setenv("NOTIFIER_DINGTALK_SECRET", "SECx")
+    settings = NotifierSettings()
+    assert set(build_channels(settings, client)) == {
+        "sms",
+        "webhook",
+        "email",
+        "wecom",
+        "dingtalk",
+    }
+    assert "pw" not in repr(settings)
+    assert "SECx" not in repr(settings)
 
 
 @pytest.mark.parametrize("pack", ["telecom", "property"])
@@ -109,6 +109,5 @@ async def test_blank_compose_defaults_leave_channels_off_and_the_pack_as_is(
     for name in ("SMTP_HOST", "SMTP_PASSWORD", "WECOM_KEY", "DINGTALK_ACCESS_TOKEN", "QUIET_HOURS"):
         clean_env.setenv(f"{ENV_PREFIX}{name}", "")
     settings = NotifierSettings(policy_dir=POLICIES)
-    async with httpx.AsyncClient() as client:
-        assert set(build_channels(settings, client)) == {"sms", "webhook"}
+    assert set(build_channels(settings, HttpClient(timeout=1.0))) == {"sms", "webhook"}
     assert load_policy(settings).quiet_hours is not None

@@ -7,7 +7,6 @@ import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import pytest
 from prometheus_client import CollectorRegistry
 
@@ -21,6 +20,7 @@ from notifier.channels.base import (
 from notifier.channels.http import SignedHttpChannel
 from notifier.channels.robots import DingTalkRobotChannel, WeComRobotChannel, dingtalk_sign
 from notifier.channels.smtp import SmtpChannel, message_id
+from notifier.channels.wire import HttpClient
 from notifier.domain import Delivery, Intent, Recipient, Templates
 from notifier.metrics import NotifierMetrics
 from notifier.sender import RetryPolicy, Sender
@@ -71,8 +71,8 @@ async def receiver() -> AsyncIterator[tuple[Receiver, str]]:
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=TIMEOUT) as http:
+async def client() -> AsyncIterator[HttpClient]:
+    async with HttpClient(timeout=TIMEOUT) as http:
         yield http
 
 
@@ -103,7 +103,7 @@ def delivery(channel: str, address: str = "") -> Delivery:
 
 
 async def test_sms_gateway_receives_a_signed_json_message(
-    receiver: tuple[Receiver, str], client: httpx.AsyncClient
+    receiver: tuple[Receiver, str], client: HttpClient
 ) -> None:
     box, base = receiver
     sms = SignedHttpChannel(name="sms", url=f"{base}/sms", secret=SMS_SECRET, client=client)
@@ -117,7 +117,7 @@ async def test_sms_gateway_receives_a_signed_json_message(
 
 
 async def test_a_wrong_secret_is_refused_by_the_receiver_and_not_retried(
-    receiver: tuple[Receiver, str], client: httpx.AsyncClient
+    receiver: tuple[Receiver, str], client: HttpClient
 ) -> None:
     box, base = receiver
     hook = SignedHttpChannel(name="webhook", url=f"{base}/webhook", secret=b"wrong", client=client)
@@ -128,7 +128,7 @@ async def test_a_wrong_secret_is_refused_by_the_receiver_and_not_retried(
 
 
 async def test_webhook_500s_are_retried_until_the_receiver_recovers(
-    receiver: tuple[Receiver, str], client: httpx.AsyncClient
+    receiver: tuple[Receiver, str], client: HttpClient
 ) -> None:
     box, base = receiver
     box.script["/webhook"] = [Reply(500, {}), Reply(503, {})]
@@ -142,7 +142,7 @@ async def test_webhook_500s_are_retried_until_the_receiver_recovers(
 
 
 async def test_a_hanging_gateway_times_out_and_the_retry_gets_through(
-    receiver: tuple[Receiver, str], client: httpx.AsyncClient
+    receiver: tuple[Receiver, str], client: HttpClient
 ) -> None:
     box, base = receiver
     box.script["/sms"] = [Reply(delay=TIMEOUT * 3)]
@@ -154,7 +154,7 @@ async def test_a_hanging_gateway_times_out_and_the_retry_gets_through(
 
 
 async def test_a_client_error_is_permanent(
-    receiver: tuple[Receiver, str], client: httpx.AsyncClient
+    receiver: tuple[Receiver, str], client: HttpClient
 ) -> None:
     box, base = receiver
     box.script["/sms"] = [Reply(422, {"error": "bad number"})]
@@ -167,7 +167,7 @@ async def test_a_client_error_is_permanent(
     )
 
 
-async def test_an_unreachable_gateway_is_transient(client: httpx.AsyncClient) -> None:
+async def test_an_unreachable_gateway_is_transient(client: HttpClient) -> None:
     sms = SignedHttpChannel(
         name="sms", url="http://127.0.0.1:9/sms", secret=SMS_SECRET, client=client
     )
@@ -181,7 +181,7 @@ async def test_an_unreachable_gateway_is_transient(client: httpx.AsyncClient) ->
 
 
 async def test_wecom_robot_gets_its_documented_text_message(
-    receiver: tuple[Receiver, str], client: httpx.AsyncClient
+    receiver: tuple[Receiver, str], client: HttpClient
 ) -> None:
     box, base = receiver
     wecom = WeComRobotChannel(url=f"{base}/wecom", key=WECOM_KEY, client=client)
@@ -191,7 +191,7 @@ async def test_wecom_robot_gets_its_documented_text_message(
 
 
 async def test_wecom_rate_limit_errcode_is_retried_and_a_bad_key_is_permanent(
-    receiver: tuple[Receiver, str], client: httpx.AsyncClient
+    receiver: tuple[Receiver, str], client: HttpClient
 ) -> None:
     box, base = receiver
     box.script["/wecom"] = [Reply(200, {"errcode": 45009, "errmsg": "api freq out of limit"})]
@@ -204,7 +204,7 @@ async def test_wecom_rate_limit_errcode_is_retried_and_a_bad_key_is_permanent(
 
 
 async def test_wecom_text_is_cut_to_the_robot_limit_without_breaking_characters(
-    receiver: tuple[Receiver, str], client: httpx.AsyncClient
+    receiver: tuple[Receiver, str], client: HttpClient
 ) -> None:
     box, base = receiver
     wecom = WeComRobotChannel(url=f"{base}/wecom", key=WECOM_KEY, client=client)
@@ -216,7 +216,7 @@ async def test_wecom_text_is_cut_to_the_robot_limit_without_breaking_characters(
 
 
 async def test_dingtalk_sign_is_verified_by_the_receiver(
-    receiver: tuple[Receiver, str], client: httpx.AsyncClient
+    receiver: tuple[Receiver, str], client: HttpClient
 ) -> None:
     box, base = receiver
     ding = DingTalkRobotChannel(
@@ -241,7 +241,7 @@ def test_dingtalk_sign_matches_the_documented_recipe() -> None:
 
 
 async def test_dingtalk_errcode_on_http_200_is_a_failure(
-    receiver: tuple[Receiver, str], client: httpx.AsyncClient
+    receiver: tuple[Receiver, str], client: HttpClient
 ) -> None:
     box, base = receiver
     bad_secret = DingTalkRobotChannel(

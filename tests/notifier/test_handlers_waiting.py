@@ -15,6 +15,7 @@ from contracts import (
     Event,
     Kind,
     LifecycleAction,
+    NotificationSent,
     Severity,
     SlaChanged,
     SlaEventKind,
@@ -26,6 +27,7 @@ from servicekit.clock import FakeClock
 from tests._builders.doubles import FlakyPublisher
 from tests.notifier.rig import (
     CID,
+    CID2,
     MORNING,
     NIGHT,
     PHONE,
@@ -286,3 +288,67 @@ async def test_a_message_sent_before_the_store_failed_is_recorded_not_resent() -
     assert len(rig.sms.sent) == 1
     assert [r.data.status for r in rig.receipts] == [DeliveryStatus.DELIVERED]
     assert log.statuses() == {f"{CID}:ack:-:-:customer": "delivered"}
+
+
+class HeldCompleteLog(InMemoryNotificationLog):
+    """A log whose first store waits until released (a slow write), counting what is written."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+        self.entered = asyncio.Event()
+        self.written: list[str] = []
+
+    async def complete(self, outcomes: Sequence[Outcome], *, now: datetime) -> None:
+        self.written += [o.key for o in outcomes]
+        if not self.entered.is_set():
+            self.entered.set()
+            await self.release.wait()
+        await super().complete(outcomes, now=now)
+
+
+async def test_overlapping_batches_write_and_publish_each_outcome_once() -> None:
+    """The topics' handlers settle concurrently: a batch whose store is still in flight is
+    neither written again nor republished by the batch that overlaps it."""
+    log = HeldCompleteLog()
+    rig = Rig(log=log, phones={CID: PHONE, CID2: "+8613812340002"})
+    first = asyncio.create_task(rig.on_sla(sla_set(CID)))
+    await log.entered.wait()
+    second = asyncio.create_task(rig.on_sla(sla_set(CID2)))
+    await asyncio.sleep(0.01)
+    log.release.set()
+    await asyncio.gather(first, second)
+    acks = [f"{CID}:ack:-:-:customer", f"{CID2}:ack:-:-:customer"]
+    assert sorted(log.written) == acks
+    sent = [e for e in rig.publisher.events if isinstance(e, NotificationSent)]
+    assert sorted(e.data.notification_id for e in sent) == acks
+    assert log.statuses() == dict.fromkeys(acks, "delivered")
+
+
+class CountingLog(InMemoryNotificationLog):
+    """Counts the dispatcher's separate next-due reads."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reads = 0
+
+    async def next_due_at(self) -> datetime | None:
+        self.reads += 1
+        return await super().next_due_at()
+
+
+async def test_the_dispatcher_naps_on_what_its_round_saw_and_reads_only_after_a_wake() -> None:
+    log = CountingLog()
+    rig = Rig(log=log, clock=FakeClock(NIGHT))
+    breach = sla_alert(
+        SlaEventKind.BREACHED, clock=ClockName.RESOLUTION, audiences=[Audience.CUSTOMER], at=NIGHT
+    )
+    await rig.on_sla(breach)  # deferred to the morning
+    assert await rig.dispatcher.run_once() == 0
+    assert (await rig.dispatcher.next_due_at(), log.reads) == (MORNING, 0)
+    rig.dispatcher.wake()  # a deferral stored meanwhile may come due sooner: read
+    assert (await rig.dispatcher.next_due_at(), log.reads) == (MORNING, 1)
+    rig.clock.set(MORNING)
+    assert await rig.dispatcher.run_once() == 1
+    # What the round saw: its own lease's end, in case it had died sending (a nap, no read).
+    assert (await rig.dispatcher.next_due_at(), log.reads) == (MORNING + timedelta(minutes=2), 1)

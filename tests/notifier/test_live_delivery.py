@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import httpx
 import pytest
 
 from contracts import (
@@ -27,6 +26,7 @@ from notifier.channels.base import Channel
 from notifier.channels.http import SignedHttpChannel
 from notifier.channels.robots import DingTalkRobotChannel, WeComRobotChannel
 from notifier.channels.smtp import SmtpChannel
+from notifier.channels.wire import HttpClient
 from notifier.domain import parse_directory
 from notifier.sender import RetryPolicy
 from servicekit.clock import FakeClock
@@ -76,7 +76,7 @@ async def servers() -> AsyncIterator[Servers]:
     async with (
         serving_http(receiver) as base,
         serving_smtp(mailbox) as smtp_port,
-        httpx.AsyncClient(timeout=0.3) as client,
+        HttpClient(timeout=0.3) as client,
     ):
         channels: dict[str, Channel] = {
             "sms": SignedHttpChannel(

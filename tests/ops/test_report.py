@@ -249,7 +249,7 @@ async def test_gather_reads_each_read_model_projected_and_without_a_limit() -> N
     assert all("limit" not in options for _, _, options in asked)
     # A field renamed by its owner is an error naming the read model, not an empty chart.
     stored["cases"] = {"_id": "c1", "status": "classified"}
-    with pytest.raises(ReadModelError, match=r"sla\.case_sheets\.v1.*'c1'.*state"):
+    with pytest.raises(ReadModelError, match=r"sla\.case_sheets\.v2.*'c1'.*state"):
         await gather(Database())  # type: ignore[arg-type]
 
 

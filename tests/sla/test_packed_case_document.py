@@ -1,7 +1,8 @@
-"""The packed parts of a stored case (ADR 0023): round trip, old plain entries, the read model."""
+"""The packed parts of a stored case (ADR 0023, 0025): round trip, older forms, the read model."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import bson
@@ -9,10 +10,10 @@ from bson.codec_options import CodecOptions
 
 from complaints_cli.privacy import ERASED, scrubbed
 from contracts import Audience, ClockName
-from contracts.read_models import CASE_SHEETS
+from contracts.read_models import CASE_SHEETS, sheet_entries
 from servicekit.read_models import checked
 from sla.adapters.case_documents import log_doc, log_of, sheet_doc, sheet_of
-from sla.adapters.packed import CLOCK_PLAIN, PACKED, pack_log, unpack_log
+from sla.adapters.packed import CLOCK_PLAIN, PACKED, pack_clock, pack_log, unpack_log
 from sla.clocks.codec import clock_doc
 from sla.clocks.sheet import ClockEntry, ClockStatus, Lease, Threshold
 from sla.ports import LogEntry
@@ -54,11 +55,23 @@ def test_a_sheet_survives_the_store_whole() -> None:
     assert sheet_of(stored) == (entry,)
 
 
-def test_only_the_read_models_fields_stay_plain() -> None:
-    [doc] = sheet_doc([_entry()])
+def test_the_whole_sheet_is_one_text_with_the_read_models_fields_in_each_entry() -> None:
+    text = sheet_doc([_entry(), _entry()])
+    assert isinstance(text, str)  # one element for the server to decode (ADR 0028)
+    first, _ = json.loads(text)
+    assert set(CLOCK_PLAIN) <= set(first)
+    assert first["due_at"] == _entry().due_at.isoformat()
+
+
+def test_sheets_stored_entry_by_entry_still_load_and_read() -> None:
+    """As ADR 0023 stored them (each entry's read-model fields plain, the rest packed)."""
+    entry = _entry()
+    [doc] = [pack_clock(clock_doc(entry))]
     assert set(doc) == {*CLOCK_PLAIN, "pause_base", PACKED}
-    assert doc["pause_base"] == {"due_at": _entry().due_at}  # "is it paused", nothing more
-    assert isinstance(doc[PACKED], bytes)
+    stored = _stored({"_id": "c-1", "state": "classified", "clocks": [doc]})
+    assert sheet_of(stored) == (entry,)
+    assert [e.key for e in checked(CASE_SHEETS, stored).clocks] == ["dispatch:1"]
+    assert [e.due_at for e in sheet_entries(stored["clocks"])] == [entry.due_at]  # type: ignore[arg-type]
 
 
 def test_a_packed_sheet_is_still_the_declared_read_model() -> None:

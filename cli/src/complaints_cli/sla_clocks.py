@@ -16,7 +16,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import ClockStatus
-from contracts.read_models import CASE_SHEETS
+from contracts.read_models import CASE_SHEETS, sheet_entries
 from servicekit.read_models import documents
 
 Row = dict[str, Any]
@@ -25,29 +25,29 @@ Row = dict[str, Any]
 def clock_rows(case: Mapping[str, Any]) -> list[Row]:
     """One row per clock of one case document (time-based upgrades left out)."""
     rows = []
-    for entry in case.get("clocks") or ():
-        if not entry.get("clock"):
+    for entry in sheet_entries(case.get("clocks")):
+        if not entry.clock:
             continue
-        fired = list(entry.get("passed", ()))
-        status, stopped, due = entry.get("status"), entry.get("stopped_at"), entry.get("due_at")
+        fired = list(entry.passed)
+        status, stopped, due = entry.status, entry.stopped_at, entry.due_at
         if status == ClockStatus.MET and stopped is not None and due is not None:
             outcome = "on_time" if stopped <= due else "late"
         else:
             outcome = "overdue" if status == ClockStatus.RUNNING and 100 in fired else ""
         rows.append(
             {
-                "_id": f"{case['_id']}:{entry.get('key')}",
+                "_id": f"{case['_id']}:{entry.key}",
                 "complaint_id": case["_id"],
-                "clock": entry.get("clock"),
-                "severity": entry.get("severity"),
-                "occurrence": entry.get("occurrence", 1),
-                "status": status,
+                "clock": entry.clock,
+                "severity": entry.severity,
+                "occurrence": entry.occurrence,
+                "status": status.value,
                 "due_at": due,
-                "started_at": entry.get("started_at"),
+                "started_at": entry.started_at,
                 "stopped_at": stopped,
                 "fired": fired,
                 "outcome": outcome,
-                "paused": entry.get("pause_base") is not None,
+                "paused": entry.pause_base is not None,
             }
         )
     return rows

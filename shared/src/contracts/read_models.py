@@ -9,11 +9,12 @@ meets a clear `ReadModelError` instead of silently counting nothing (ADR 0008).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from contracts.complaints import ComplaintClassified
 from contracts.values import CaseState, Channel, ClockStatus, FlagName, Kind, Severity
@@ -161,11 +162,42 @@ class ClockSheetEntry(Part):
     pause_base: dict[str, Any] | None = None
 
 
+SHEET_ENTRIES: TypeAdapter[list[ClockSheetEntry]] = TypeAdapter(list[ClockSheetEntry])
+
+
+def sheet_entries(stored: str | list[Any] | None) -> list[ClockSheetEntry]:
+    """A stored clock sheet's entries: v2 keeps the sheet as one JSON text (a list of entries,
+    times as ISO 8601; ADR 0028); a list of entry documents was stored before."""
+    if stored is None:
+        return []
+    if isinstance(stored, str):
+        return SHEET_ENTRIES.validate_json(stored)
+    return SHEET_ENTRIES.validate_python(stored)
+
+
+def sheet_documents(stored: str | list[Any] | None) -> list[Any]:
+    """A stored clock sheet's entries as documents, unvalidated (a reader that skips the entries
+    it cannot use validates each with `ClockSheetEntry`); times may be ISO 8601 text."""
+    if isinstance(stored, str):
+        docs: list[Any] = json.loads(stored)
+        return docs
+    return list(stored or ())
+
+
 class CaseSheet(Document):
-    """A case's state and its clock sheet."""
+    """A case's state and its clock sheet (v2: the sheet is one JSON text, `sheet_entries`)."""
 
     state: CaseState
-    clocks: list[ClockSheetEntry] = Field(default_factory=list)
+    sheet: str | list[dict[str, Any]] = Field(
+        default="[]",
+        alias="clocks",
+        description="The clock sheet as JSON text: a list of `ClockSheetEntry` (v2, ADR 0028).",
+    )
+
+    @property
+    def clocks(self) -> list[ClockSheetEntry]:
+        """The sheet's entries, decoded."""
+        return sheet_entries(self.sheet)
 
 
 class CaseFacts(Document):
@@ -213,7 +245,7 @@ CLASSIFICATIONS = ReadModel("classifications", "classifier", "classifications", 
 CLASSIFIED_EVENTS = ReadModel(
     "classified_events", "classifier", "classifications", ClassifiedEvent, 1
 )
-CASE_SHEETS = ReadModel("case_sheets", "sla", "cases", CaseSheet, 1)
+CASE_SHEETS = ReadModel("case_sheets", "sla", "cases", CaseSheet, 2)
 CASE_FACTS = ReadModel("case_facts", "sla", "cases", CaseFacts, 1)
 NOTIFICATION_OUTCOMES = ReadModel(
     "notification_outcomes", "notifier", "notifications", NotificationOutcome, 1

@@ -8,7 +8,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 from faststream.asgi import AsgiFastStream
 from pydantic import SecretStr
 
@@ -25,6 +24,7 @@ from notifier.channels.base import Channel
 from notifier.channels.http import SignedHttpChannel
 from notifier.channels.robots import DingTalkRobotChannel, WeComRobotChannel
 from notifier.channels.smtp import SmtpChannel
+from notifier.channels.wire import HttpClient
 from notifier.dispatcher import Dispatcher
 from notifier.domain import (
     NotifierPolicy,
@@ -101,7 +101,7 @@ def load_directory(settings: NotifierSettings) -> list[StaffEntry]:
         raise _naming(path, exc) from exc
 
 
-def build_channels(settings: NotifierSettings, client: httpx.AsyncClient) -> dict[str, Channel]:
+def build_channels(settings: NotifierSettings, client: HttpClient) -> dict[str, Channel]:
     """Every channel the settings configure."""
     channels: dict[str, Channel] = {
         "sms": SignedHttpChannel(
@@ -175,10 +175,9 @@ def create_app(settings: NotifierSettings, ports: Ports | None = None) -> AsgiFa
             cases=MongoCaseBook(db),
             incidents=MongoIncidentBook(db),
         )
-    # Every connection the sends may hold at once stays open for the next: httpx's default keeps
-    # 20, so bursts of 32 closed and reopened 12 connections each time (a profiled top cost).
-    keep = httpx.Limits(max_connections=100, max_keepalive_connections=Notifier.concurrency)
-    client = httpx.AsyncClient(timeout=settings.timeout_seconds, limits=keep)
+    # Every connection the sends may hold at once stays open for the next (a burst of 32 that
+    # closed and reopened connections each time was a profiled top cost).
+    client = HttpClient(timeout=settings.timeout_seconds, max_idle=Notifier.concurrency)
     metrics = NotifierMetrics(shell.registry)
     # Leases are business time on the service clock; a demo's scaled clock runs faster.
     lease = timedelta(seconds=settings.claim_stale_seconds * settings.time_scale)

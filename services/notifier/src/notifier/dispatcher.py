@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from notifier.ports import NotificationLog
 from notifier.service import Notifier
@@ -33,6 +33,9 @@ class Dispatcher:
     min_sleep: float = 0.01
     time_scale: float = 1.0
     _loop: DueLoop = field(init=False)
+    _next_due: datetime | None = field(default=None, init=False)
+    _known: bool = field(default=False, init=False)
+    """Whether `_next_due` is still what the last round saw (nothing woke the loop since)."""
 
     def __post_init__(self) -> None:
         self._loop = DueLoop(
@@ -45,19 +48,26 @@ class Dispatcher:
 
     def wake(self) -> None:
         """Re-check now: something may have become due earlier than we planned to sleep."""
+        self._known = False
         self._loop.wake()
 
     async def run_once(self) -> int:
         """Lease and send every due notification (up to `batch`); returns how many."""
         now = self.clock.now()
-        due = await self.log.claim_due(now=now, lease_until=now + self.lease, limit=self.batch)
-        if due:
-            await self.notifier.dispatch(due)
-        return len(due)
+        found = await self.log.claim_due(now=now, lease_until=now + self.lease, limit=self.batch)
+        self._next_due, self._known = found.next_due_at, True
+        if found.due:
+            await self.notifier.dispatch(found.due)
+        return len(found.due)
+
+    async def next_due_at(self) -> datetime | None:
+        """When to wake next: what the last round's reads saw, unless a deferral was stored
+        since (it wakes the loop), then a read of the log."""
+        return self._next_due if self._known else await self.log.next_due_at()
 
     async def _round(self) -> bool:
         return await self.run_once() >= self.batch
 
     async def run_forever(self) -> None:
         """Send until cancelled; infrastructure failures are logged and retried."""
-        await self._loop.run(self._round, self.log.next_due_at)
+        await self._loop.run(self._round, self.next_due_at)

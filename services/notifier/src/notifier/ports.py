@@ -82,6 +82,15 @@ class Due:
     held_for: str | None
 
 
+@dataclass(frozen=True)
+class DueRound:
+    """What one dispatcher round leased, and when the earliest delivery still waiting comes
+    due as that round's own reads saw it (None: nothing waits), so no second read is needed."""
+
+    due: list[Due]
+    next_due_at: datetime | None
+
+
 class NotificationLog(Protocol):
     """`notifications`: one document per key — the unique key is the exactly-once guarantee."""
 
@@ -113,8 +122,9 @@ class NotificationLog(Protocol):
     async def templates(self, keys: Sequence[str]) -> dict[str, str]:
         """The template each claimed key among `keys` was claimed with."""
 
-    async def claim_due(self, *, now: datetime, lease_until: datetime, limit: int) -> list[Due]:
-        """Lease deferred deliveries that are due, and abandoned ones whose lease ran out."""
+    async def claim_due(self, *, now: datetime, lease_until: datetime, limit: int) -> DueRound:
+        """Lease deferred deliveries that are due, and abandoned ones whose lease ran out; say
+        when the next comes due (the leased ones included, at their new lease's end)."""
 
     async def next_due_at(self) -> datetime | None:
         """When the earliest waiting delivery (or lease) comes due."""

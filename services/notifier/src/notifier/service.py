@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -12,7 +12,6 @@ from contracts import (
     CaseStateChanged,
     ComplaintClassified,
     DeliveryStatus,
-    Event,
     IncidentChanged,
     LifecycleAction,
     LifecycleEvent,
@@ -46,13 +45,11 @@ from notifier.ports import (
     Outcome,
     StaffDirectory,
 )
-from notifier.receipts import dead_letter_for, needs_dead_letter, receipt_for
 from notifier.sender import Attempted, Sender
+from notifier.settlement import Publish, Settlement
 from servicekit.bodies import Received
 from servicekit.clock import Clock
 from servicekit.delivery import Rejection
-
-Publish = Callable[[Sequence[Event]], Awaitable[None]]
 
 _ANSWERS = (Satisfaction.VERY_SATISFIED, Satisfaction.SATISFIED, Satisfaction.DISSATISFIED)
 """The answers 满意率 counts (unreachable is no answer)."""
@@ -81,7 +78,10 @@ class Notifier:
     wake: Callable[[], None] | None = None
     incidents: IncidentBook | None = None
     """Incident membership; without it acknowledgements are never swapped for notices."""
-    _unsaved: dict[str, Outcome] = field(default_factory=dict, init=False, repr=False)
+    _settlement: Settlement = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._settlement = Settlement(self.log, self.publish, self.clock, self.metrics)
 
     async def on_classified(
         self, messages: Sequence[Received[ComplaintClassified]]
@@ -172,7 +172,7 @@ class Notifier:
         """Send what waited (quiet hours, digests, rate limits, abandoned claims), once."""
         now = self.clock.now()
         # Sent here but not yet recorded (the store failed): record them, never send again.
-        due = [d for d in due if d.delivery.key not in self._unsaved]
+        due = [d for d in due if not self._settlement.unsaved(d.delivery.key)]
         batches = []
         for group in _group_digests(due):
             first = group[0].delivery
@@ -209,37 +209,8 @@ class Notifier:
         return self.sender.outcome(delivery, channel, attempted, plan.deliver_after)
 
     async def _settle(self, outcomes: Sequence[Outcome], stored: Sequence[Outcome]) -> None:
-        """Record outcomes (and any a failed store left in memory) in one write each, then
-        publish their receipts, and again those of outcomes stored before (a redelivery).
-
-        No receipt mark follows: the input's offset is committed after this returns, and a
-        redelivery finds the stored outcome and publishes the same receipt (same id and time).
-        """
-        self._unsaved.update({o.key: o for o in outcomes})
-        pending = list(self._unsaved.values())
-        now = _to_millis(self.clock.now())  # as MongoDB keeps it: a republish is byte-equal
-        if pending:
-            await self.log.complete(pending, now=now)
-            for outcome in pending:
-                if self._unsaved.get(outcome.key) is outcome:
-                    del self._unsaved[outcome.key]
-        saved = {o.key for o in pending}
-        finished = [
-            *(o.stored_at(now) for o in pending),
-            *(o for o in stored if o.key not in saved),
-        ]
-        if not finished:
-            return
-        letters = [o for o in finished if needs_dead_letter(o)]
-        for o in outcomes:
-            if needs_dead_letter(o):
-                self.metrics.dead_lettered.labels(o.channel, o.intent.audience.value).inc()
-        await self.publish(
-            [
-                *(receipt_for(o, now=o.settled_at or now) for o in finished),
-                *(dead_letter_for(o, now=o.settled_at or now) for o in letters),
-            ]
-        )
+        """Record, then publish receipts (`Settlement`); wake the dispatcher for deferrals."""
+        await self._settlement.settle(outcomes, stored)
         if self.wake and any(o.status is DeliveryStatus.DEFERRED for o in outcomes):
             self.wake()
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from contracts import DeliveryStatus
 from notifier.domain import Assignment, CustomerContact, Delivery, IncidentMember, StaffEntry
-from notifier.ports import Claims, Due, Outcome
+from notifier.ports import Claims, Due, DueRound, Outcome
 
 SENDING = "sending"
 WAITING = {SENDING, DeliveryStatus.DEFERRED.value}
@@ -88,7 +88,7 @@ class InMemoryNotificationLog:
         """The template each claimed key was claimed with."""
         return {k: self.records[k].delivery.intent.template for k in keys if k in self.records}
 
-    async def claim_due(self, *, now: datetime, lease_until: datetime, limit: int) -> list[Due]:
+    async def claim_due(self, *, now: datetime, lease_until: datetime, limit: int) -> DueRound:
         """Lease what is due, earliest first."""
         due = sorted(
             (r for r in self.records.values() if r.status in WAITING and r.lease_until <= now),
@@ -96,10 +96,13 @@ class InMemoryNotificationLog:
         )[:limit]
         for record in due:
             record.lease_until = lease_until
-        return [Due(r.delivery, _held_for(r)) for r in due]
+        return DueRound([Due(r.delivery, _held_for(r)) for r in due], self._earliest())
 
     async def next_due_at(self) -> datetime | None:
         """Earliest lease or deferral end."""
+        return self._earliest()
+
+    def _earliest(self) -> datetime | None:
         return min(
             (r.lease_until for r in self.records.values() if r.status in WAITING), default=None
         )

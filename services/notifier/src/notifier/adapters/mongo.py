@@ -12,7 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from contracts import Audience, DeliveryStatus, Severity
 from notifier.domain import Delivery, Intent, Origin, Recipient
-from notifier.ports import Claims, Due, Outcome
+from notifier.ports import Claims, Due, DueRound, Outcome
 from servicekit.mongo import Document, ensure_index, find_all, insert_new, write_in_chunks
 
 SENDING = "sending"
@@ -119,15 +119,20 @@ class MongoNotificationLog:
         docs = await find_all(self._notifications, {"_id": {"$in": list(keys)}}, {"template": 1})
         return {d["_id"]: d["template"] for d in docs}
 
-    async def claim_due(self, *, now: datetime, lease_until: datetime, limit: int) -> list[Due]:
+    async def claim_due(self, *, now: datetime, lease_until: datetime, limit: int) -> DueRound:
         """Lease due documents in batches: the earliest waiting rows per status (an index walk
         that stops at its batch), then one conditional `update_many` stamps a token of this
         call on those still due (each document atomically, so one replica wins each), and one
-        `$in` read finds the ones that carry it."""
-        due = [doc for status in WAITING for doc in await self._due(status, now, limit)]
+        `$in` read finds the ones that carry it. The walks also tell when the next row comes
+        due, so the dispatcher needs no read of its own before it naps."""
+        walks = [await self._due(status, now, limit) for status in WAITING]
+        due = sorted((doc for rows, _ in walks for doc in rows), key=lambda d: d["lease_until"])
+        later = [at for _, at in walks if at is not None]
+        if len(due) > limit:
+            later.append(now)  # due rows left for the next round
         if not due:
-            return []
-        ids = [doc["_id"] for doc in sorted(due, key=lambda doc: doc["lease_until"])[:limit]]
+            return DueRound([], min(later, default=None))
+        ids = [doc["_id"] for doc in due[:limit]]
         token = uuid.uuid4().hex
         await self._notifications.update_many(
             {"_id": {"$in": ids}, "status": {"$in": WAITING}, "lease_until": {"$lte": now}},
@@ -135,21 +140,28 @@ class MongoNotificationLog:
         )
         won = await find_all(self._notifications, {"_id": {"$in": ids}, "lease_token": token})
         order = {key: index for index, key in enumerate(ids)}
-        return [
+        leased = [
             Due(delivery_from(doc), doc.get("reason") if doc["status"] != SENDING else None)
             for doc in sorted(won, key=lambda doc: order[doc["_id"]])
         ]
+        return DueRound(leased, min([*later, lease_until], default=None))
 
-    async def _due(self, status: str, now: datetime, limit: int) -> list[Document]:
-        """The due rows of one status, earliest first: a short walk, a longer one only when
-        every row of the short one was due."""
+    async def _due(
+        self, status: str, now: datetime, limit: int
+    ) -> tuple[list[Document], datetime | None]:
+        """The due rows of one status, earliest first (a short walk, a longer one only when
+        every row of the short one was due), and when the first row not among them comes due
+        (`now` when the walk stopped at `limit` rows all due; None when none is left)."""
         size = min(limit, PROBE)
         while True:
             rows = await self._earliest(status, size)
             due = [row for row in rows if row["lease_until"] <= now]
             if len(due) < size or size >= limit:
-                return due
+                break
             size = limit
+        if len(rows) > len(due):
+            return due, rows[len(due)]["lease_until"]
+        return due, now if len(rows) == size else None
 
     async def _earliest(self, status: str, size: int) -> list[Document]:
         """The `size` rows of `status` that come due first, `_id` and lease only. The equality on

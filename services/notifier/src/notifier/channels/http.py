@@ -9,9 +9,8 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import httpx
-
 from notifier.channels.base import Message, PermanentDeliveryError, TransientDeliveryError
+from notifier.channels.wire import HttpClient, InvalidRequestError, Response, TransportError
 
 Now = Callable[[], float]
 
@@ -22,21 +21,22 @@ def sign(secret: bytes, timestamp: str, body: bytes) -> str:
 
 
 async def post_json(
-    client: httpx.AsyncClient,
+    client: HttpClient,
     name: str,
     url: str,
     body: bytes,
     headers: Mapping[str, str] | None = None,
-) -> httpx.Response:
-    """POST `body`; a timeout, a lost connection, 429 or 5xx is transient, another 4xx not."""
+) -> Response:
+    """POST `body`; a timeout, a lost connection, 429 or 5xx is transient, another 4xx or a
+    request HTTP cannot carry (a line break or non-ASCII text in a header) is not."""
     try:
         response = await client.post(
-            url,
-            content=body,
-            headers={"content-type": "application/json; charset=utf-8", **(headers or {})},
+            url, body, {"content-type": "application/json; charset=utf-8", **(headers or {})}
         )
-    except httpx.TransportError as exc:
+    except TransportError as exc:
         raise TransientDeliveryError(f"{name}: {type(exc).__name__}") from exc
+    except InvalidRequestError as exc:
+        raise PermanentDeliveryError(f"{name}: {exc}") from exc
     if response.status_code == 429 or response.status_code >= 500:
         raise TransientDeliveryError(f"{name}: HTTP {response.status_code}")
     if response.status_code >= 400:
@@ -58,7 +58,7 @@ class SignedHttpChannel:
         name: str,
         url: str,
         secret: bytes,
-        client: httpx.AsyncClient,
+        client: HttpClient,
         now: Now = time.time,
     ) -> None:
         self.name = name

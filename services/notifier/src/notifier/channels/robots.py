@@ -11,10 +11,9 @@ import hmac
 import time
 from urllib.parse import quote_plus
 
-import httpx
-
 from notifier.channels.base import Message, PermanentDeliveryError, TransientDeliveryError
 from notifier.channels.http import Now, json_body, post_json
+from notifier.channels.wire import HttpClient, Response
 
 WECOM_BUSY = frozenset({-1, 45009})
 """System busy; the robot's 20-messages-a-minute limit."""
@@ -30,7 +29,7 @@ def robot_text(message: Message) -> str:
     return text.encode()[:TEXT_LIMIT].decode(errors="ignore")
 
 
-def check_errcode(name: str, response: httpx.Response, busy: frozenset[int]) -> None:
+def check_errcode(name: str, response: Response, busy: frozenset[int]) -> None:
     """Raise unless the robot's JSON answer says `errcode: 0`."""
     try:
         errcode = int(response.json().get("errcode", -1))
@@ -48,7 +47,7 @@ class WeComRobotChannel:
 
     name = "wecom"
 
-    def __init__(self, *, url: str, key: str, client: httpx.AsyncClient) -> None:
+    def __init__(self, *, url: str, key: str, client: HttpClient) -> None:
         self._url = f"{url}{'&' if '?' in url else '?'}key={quote_plus(key)}"
         self._client = client
 
@@ -78,7 +77,7 @@ class DingTalkRobotChannel:
         url: str,
         access_token: str,
         secret: str | None,
-        client: httpx.AsyncClient,
+        client: HttpClient,
         now: Now = time.time,
     ) -> None:
         self._url = f"{url}{'&' if '?' in url else '?'}access_token={quote_plus(access_token)}"

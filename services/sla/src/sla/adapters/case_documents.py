@@ -24,7 +24,7 @@ from contracts import (
 )
 from servicekit.mongo import Document
 from sla.adapters.case_list import NEXT_DUE, REVIEW, REVIEW_NEEDED, next_due
-from sla.adapters.packed import pack_clock, pack_log, unpack_clock, unpack_log
+from sla.adapters.packed import pack_log, pack_sheet, unpack_log, unpack_sheet
 from sla.clocks.codec import clock_doc, clock_of, ms
 from sla.clocks.sheet import ClockEntry
 from sla.domain import Case, Handover, HistoryEntry
@@ -153,14 +153,14 @@ def log_of(stored: Document) -> LogEntry:
     )
 
 
-def sheet_doc(clocks: Sequence[ClockEntry]) -> list[Document]:
-    """The `clocks` list as stored: each entry's read-model fields plain, the rest packed."""
-    return [pack_clock(clock_doc(c)) for c in clocks]
+def sheet_doc(clocks: Sequence[ClockEntry]) -> str:
+    """The `clocks` field as stored: the whole sheet as one JSON text (ADR 0028)."""
+    return pack_sheet([clock_doc(c) for c in clocks])
 
 
 def sheet_of(doc: Document) -> tuple[ClockEntry, ...]:
-    """The clock sheet of a stored case (entries packed or, stored before ADR 0023, plain)."""
-    return tuple(clock_of(unpack_clock(c)) for c in doc.get("clocks", ()))
+    """The clock sheet of a stored case (one JSON text or, stored before ADR 0028, a list)."""
+    return tuple(clock_of(d) for d in unpack_sheet(doc.get("clocks")))
 
 
 def case_document(record: CaseRecord) -> Document:

@@ -15,6 +15,7 @@ inside a binary. Entries stored before this (no `x`) read as they are.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -71,3 +72,35 @@ def unpack_log(doc: Document) -> Document:
         return doc  # stored before ADR 0023: every field plain
     rest = json.loads(raw)
     return {"id": doc["id"], "at": datetime.fromisoformat(rest["at"]), "events": rest["events"]}
+
+
+_TIMES = frozenset({"started_at", "due_at", "stopped_at", "at", "until"})
+"""The keys of a clock entry's document (and its thresholds, pause base, lease) holding times."""
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def _times(doc: dict[str, Any]) -> dict[str, Any]:
+    for key in _TIMES & doc.keys():
+        if isinstance(value := doc[key], str):
+            doc[key] = datetime.fromisoformat(value)
+    return doc
+
+
+def pack_sheet(docs: Sequence[Document]) -> str:
+    """The whole clock sheet as stored (`CASE_SHEETS` v2, ADR 0028): its entries, as `clock_doc`
+    writes them, in one JSON text — one element for the server to decode, not ~12 per entry."""
+    return json.dumps(list(docs), default=_iso, ensure_ascii=False, separators=(",", ":"))
+
+
+def unpack_sheet(stored: Any) -> list[Document]:
+    """A stored sheet back as `clock_doc` wrote its entries: the JSON text, or the list of entry
+    documents stored before (packed per entry by ADR 0023, or plain)."""
+    if isinstance(stored, str):
+        docs: list[Document] = json.loads(stored, object_hook=_times)
+        return docs
+    return [unpack_clock(c) for c in stored or ()]

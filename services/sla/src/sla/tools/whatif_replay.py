@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from contracts import Channel, ClockName, ClockStatus, FlagName, Severity
-from contracts.read_models import CASE_FACTS, CASE_SHEETS, ClockSheetEntry
+from contracts.read_models import CASE_FACTS, CASE_SHEETS, ClockSheetEntry, sheet_documents
 from sla.domain.whatif import LEFT_OUT, CaseFacts, PauseWindow, stopped_at
 from sla.domain.whatif_report import WhatIfReport
 from sla.tools.whatif_render import Replay
@@ -56,7 +56,12 @@ async def first_occurrences(
     """(complaint id, entry) per first occurrence of a clock (or an upgrade: no clock) of the
     clock sheets; `unreadable` counts an entry the read model cannot read."""
     async for case in cases:
-        for raw in case.get("clocks") or ():
+        try:
+            docs = sheet_documents(case.get("clocks"))
+        except UNREADABLE:
+            unreadable()
+            continue
+        for raw in docs:
             try:
                 entry = sheet_entry(raw)
             except UNREADABLE:
