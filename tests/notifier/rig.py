@@ -33,6 +33,7 @@ from contracts import (
     LifecycleAction,
     MessageDeadLettered,
     NotificationSent,
+    Reason,
     Severity,
     SlaChange,
     SlaChanged,
@@ -283,10 +284,20 @@ def classified(
     cid: str = CID,
     severity: Severity | None = Severity.P4,
     flags: Sequence[FlagName] = (),
+    reasons: Sequence[str] = (),
 ) -> ComplaintClassified:
-    """A classification decision for `cid`."""
+    """A classification decision for `cid`, explained by the classifier rules `reasons`."""
     flagged = [Flag(name=f) for f in flags]
-    return decision(cid, at=NOW, channel=Channel.SMS, kind=kind, severity=severity, flags=flagged)
+    explained = [Reason(rule=r, effect=f"kind={kind.value}") for r in reasons]
+    return decision(
+        cid,
+        at=NOW,
+        channel=Channel.SMS,
+        kind=kind,
+        severity=severity,
+        flags=flagged,
+        explanation=explained,
+    )
 
 
 def state_changed(

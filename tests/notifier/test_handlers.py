@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
+import yaml
 
 from contracts import (
     Audience,
@@ -37,6 +40,8 @@ from tests.notifier.rig import (
     sla_set,
     state_changed,
 )
+
+POLICIES = Path(__file__).resolve().parents[2] / "policies"
 
 
 async def test_clocks_set_sends_one_customer_sms_with_case_and_promised_time() -> None:
@@ -251,11 +256,37 @@ async def test_flags_reach_media_contact_and_security(
 
 async def test_out_of_scope_report_goes_to_management_and_the_customer_is_told() -> None:
     rig = Rig()
-    await rig.on_classified(classified(Kind.OUT_OF_SCOPE))
+    await rig.on_classified(classified(Kind.OUT_OF_SCOPE, reasons=["kind.staff_fraud_report"]))
     assert [(m.audience, m.template) for m in rig.webhook.sent] == [
         ("management", "staff_out_of_scope")
     ]
     assert [m.template for m in rig.sms.sent] == ["acknowledgement_routed"]
+
+
+async def test_a_report_of_fraud_by_others_also_reaches_the_anti_fraud_desk() -> None:
+    rig = Rig()
+    await rig.on_classified(classified(Kind.OUT_OF_SCOPE, reasons=["kind.fraud_report"]))
+    assert sorted((m.recipient, m.template) for m in rig.webhook.sent) == [
+        ("anti-fraud-desk", "staff_fraud_report"),
+        ("management-office", "staff_out_of_scope"),
+    ]
+    assert [m.template for m in rig.sms.sent] == ["acknowledgement_routed"]
+
+
+def test_every_explained_by_names_a_rule_of_the_same_packs_classifier() -> None:
+    """A renamed classifier rule must not silently stop a notifier rule from firing."""
+    for pack in sorted(POLICIES.iterdir()):
+        notifier, classifier = pack / "notifier.yaml", pack / "classifier.yaml"
+        if not notifier.exists():
+            continue
+        named = {
+            rule_id
+            for rule in yaml.safe_load(notifier.read_text(encoding="utf-8")).get("rules", [])
+            for rule_id in rule.get("explained_by", [])
+        }
+        text = classifier.read_text(encoding="utf-8") if classifier.exists() else ""
+        ids = set(re.findall(r"^\s*-?\s*id:\s*([\w.]+)", text, flags=re.MULTILINE))
+        assert named <= ids, f"{pack.name}: {sorted(named - ids)} are no classifier rule"
 
 
 async def test_assignment_tells_the_assigned_handler_and_later_alerts_follow_the_case() -> None:

@@ -194,3 +194,5 @@ class Audience(StrEnum):
     OPERATIONS = "operations"
     COMPANY_CONTACT = "company_contact"
     """Who reports hot issues to the company (Vanke: within one working day)."""
+    ANTI_FRAUD = "anti_fraud"
+    """The anti-fraud desk: told of reports of fraud by others (冒充客服, 诈骗短信, 非法代办卡)."""

@@ -97,6 +97,7 @@ class Router:
                 kind=data.kind,
                 severity=data.severity,
                 flags=(f.name for f in data.flags),
+                reasons=(r.rule for r in data.explanation),
             )
         ]
         scope = _Scope(cid, data.severity, at, origin)

@@ -50,6 +50,8 @@ class Rule:
     severities: frozenset[Severity] = frozenset()
     flags: frozenset[FlagName] = frozenset()
     verdicts: frozenset[Verdict] = frozenset()
+    explained_by: frozenset[str] = frozenset()
+    """Classifier rule ids: the rule fires only if the decision's explanation names one of them."""
 
     def matches(
         self,
@@ -59,6 +61,7 @@ class Rule:
         severity: Severity | None = None,
         flags: Iterable[FlagName] = (),
         verdict: Verdict | None = None,
+        reasons: Iterable[str] = (),
     ) -> bool:
         """Whether this rule fires for `trigger` on a case with these properties."""
         return (
@@ -67,6 +70,7 @@ class Rule:
             and (not self.severities or severity in self.severities)
             and (not self.flags or bool(self.flags & set(flags)))
             and (not self.verdicts or verdict in self.verdicts)
+            and (not self.explained_by or bool(self.explained_by & set(reasons)))
         )
 
 
@@ -223,6 +227,7 @@ def _rule(raw: Any) -> Rule:
         severities=enums(Severity, raw.get("severities"), "rules.severities"),
         flags=enums(FlagName, raw.get("flags"), "rules.flags"),
         verdicts=enums(Verdict, raw.get("verdicts"), "rules.verdicts"),
+        explained_by=frozenset(str(r) for r in raw.get("explained_by") or ()),
     )
 
 
