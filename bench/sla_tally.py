@@ -80,20 +80,21 @@ class Tally:
 
 class Recording(MongoCaseStore):
     """The real store, noting which events this replica's compare-and-sets stored; once `doomed`,
-    a write that reached the database never returns (the process "dies" right after it)."""
+    a write that reached the database and recorded firings never returns (the process "dies"
+    right after it, its firings claimed and unpublished)."""
 
     def __init__(self, db: Any, recorded: set[str]) -> None:
         super().__init__(db)
         self.recorded = recorded
         self.doomed = False
-        self.wrote = asyncio.Event()  # a doomed write reached the database
+        self.wrote = asyncio.Event()  # a doomed write reached the database with firings in it
 
     async def commit(self, record: CaseRecord, change: CaseChange) -> bool:
         """The store's compare-and-set; its events noted when it won."""
         won = await super().commit(record, change)
         if won:
             self.recorded.update(e.id for e in change.entry.events)
-        await self._fate()
+        await self._fate(recorded=won)
         return won
 
     async def commit_many(self, changes: Sequence[tuple[CaseRecord, CaseChange]]) -> set[str]:
@@ -102,11 +103,13 @@ class Recording(MongoCaseStore):
         for record, change in changes:
             if record.complaint_id in won:
                 self.recorded.update(e.id for e in change.entry.events)
-        await self._fate()
+        await self._fate(recorded=bool(won))
         return won
 
-    async def _fate(self) -> None:
-        if self.doomed:
+    async def _fate(self, *, recorded: bool) -> None:
+        # A write that lost every compare-and-set to the other replica recorded nothing: dying
+        # there would leave nothing to take over, so the kill waits for one that won.
+        if self.doomed and recorded:
             self.wrote.set()
             await asyncio.Event().wait()  # until the task is cancelled: nothing published
 
