@@ -36,10 +36,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from pipeline_figures import percentile
 from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 from sla_backlog import Backlog, found, load
-from sla_tally import Commands, Recording, Tally, percentile, spread
+from sla_tally import Commands, Recording, Tally, spread
 
 from contracts import Audience, Channel, ClockName, Severity
 from servicekit.clock import SystemClock

@@ -8,17 +8,12 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from pipeline_figures import percentile
 from pymongo import monitoring
 
 from contracts import Event, SlaChange
 from sla.adapters.mongo_cases import MongoCaseStore
 from sla.ports import CaseChange, CaseRecord
-
-
-def percentile(values: Sequence[float], q: float) -> float:
-    """The q-quantile (nearest rank)."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
 def spread(lags: Sequence[float]) -> str:
