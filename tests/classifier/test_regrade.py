@@ -222,7 +222,7 @@ async def test_a_correction_of_an_unknown_complaint_is_not_recorded(backend: Bac
 
 @pytest.mark.stack
 async def test_history_reads_follow_the_correction_that_stands(mongo_url: str) -> None:
-    """The history entry (ADR 0029) moves with the stored decision, as `classifications` does."""
+    """The history entry (ADR 0030) moves with the stored decision, as `classifications` does."""
     async with fresh_database(mongo_url, "classifier_test") as db:
         store = MongoClassificationStore(db)
         await store.save([(classified(), "阳光花园")])

@@ -120,7 +120,7 @@ def in_place(number: int, category: str, *, at: datetime = NOW) -> ComplaintClas
 async def test_history_reads_return_exactly_the_pairs_and_paths_asked_for(
     backend: Backend[ClassificationStore],
 ) -> None:
-    """The history the classifier's rules count (ADR 0029): by (top category, area), by path."""
+    """The history the classifier's rules count (ADR 0030): by (top category, area), by path."""
     await backend.store.save(
         [
             (in_place(1, "billing/overcharge"), "阳光花园"),

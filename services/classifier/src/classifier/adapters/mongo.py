@@ -46,7 +46,7 @@ class MongoClassificationStore:
         )
 
     async def ensure_indexes(self) -> None:
-        """History look-ups (ADR 0029); open incidents by (category, area)."""
+        """History look-ups (ADR 0030); open incidents by (category, area)."""
         await self._history.ensure_indexes()
         await ensure_index(
             self._incidents,

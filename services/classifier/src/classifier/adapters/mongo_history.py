@@ -1,5 +1,5 @@
 """`classification_history`: the few fields the classifier's history reads, one small document
-per complaint (ADR 0029).
+per complaint (ADR 0030).
 
 The history reads (repeat, hot issue, mass incident) return every stored complaint of a
 category or place inside their windows. A `classifications` document carries the whole
