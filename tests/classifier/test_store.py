@@ -13,6 +13,7 @@ import pytest
 
 from classifier.adapters.memory import InMemoryClassificationStore
 from classifier.adapters.mongo import MongoClassificationStore
+from classifier.adapters.mongo_history import BACKFILLED
 from classifier.ports import ClassificationStore
 from contracts import (
     Channel,
@@ -190,6 +191,13 @@ async def test_a_store_written_before_the_history_existed_is_backfilled_at_start
         assert await store.by_categories(["billing/overcharge"], since=NOW) == []
         await store.ensure_indexes()
         await store.ensure_indexes()  # a second start copies nothing twice
+        assert await db["classification_history"].count_documents({}) == 3  # with the marker
+        # A copy cut short (no marker yet) is completed at the next start.
+        await db["classification_history"].delete_many(
+            {"_id": {"$in": [BACKFILLED, decided(2).data.complaint_id]}}
+        )
+        await store.ensure_indexes()
+        assert len(await store.by_complainants([KEY], since=NOW)) == 2
         found = await store.by_issues([("billing", "阳光花园")], since=NOW)
         assert [p.complaint_id for p in found] == [in_place(1, "x").data.complaint_id]
-        assert await db["classification_history"].count_documents({}) == 2
+        assert await db["classification_history"].count_documents({}) == 3

@@ -25,6 +25,8 @@ from servicekit.mongo import Document, ensure_index, find_all, insert_new, write
 
 COLLECTION = "classification_history"
 _IDS_PER_STATEMENT = 500
+BACKFILLED = "~backfilled"
+"""The marker entry of a completed backfill (no field a history query asks for)."""
 _FIELDS = {
     "complainant_key": 1,
     "category": 1,
@@ -91,8 +93,10 @@ class MongoHistory:
             await ensure_index(self._history, [(leading, ASCENDING), ("received_at", ASCENDING)])
 
     async def backfill(self, classifications: AsyncCollection[Document]) -> None:
-        """Fill an empty history from a store written before it existed (once, at start)."""
-        if await self._history.find_one({}, {"_id": 1}) is not None:
+        """Copy `classifications` into the history once per store, at start: a store written
+        before the history existed, or a copy cut short, is completed (ids already there are
+        skipped); the marker written after the copy makes later starts one `_id` read."""
+        if await self._history.find_one({"_id": BACKFILLED}, {"_id": 1}) is not None:
             return
         fields = {**_FIELDS, "kind": 1, "category_top": 1}
         batch: list[Document] = []
@@ -103,6 +107,7 @@ class MongoHistory:
                 batch = []
         if batch:
             await insert_new(self._history, [_entry(d) for d in batch])
+        await insert_new(self._history, [{"_id": BACKFILLED}])
 
     async def add(self, decisions: Iterable[tuple[ComplaintClassified, str | None]]) -> None:
         """Insert-if-absent the entries of stored decisions (a redelivery adds nothing)."""
