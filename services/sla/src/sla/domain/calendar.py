@@ -20,6 +20,8 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_WORKING_HOURS = ("09:00-18:00",)
 # A calendar with no working day for ten years is broken data, not a reason to loop forever.
 _MAX_SCAN_DAYS = 3660
+# Days whose periods one calendar remembers (~55 years): bounds a long what-if scan's memory.
+_MAX_CACHED_DAYS = 20_000
 
 WorkingPeriod = tuple[time, time]
 
@@ -63,6 +65,9 @@ class BusinessCalendar:
         for start, end in working_hours:
             day += datetime.combine(date.min, end) - datetime.combine(date.min, start)
         self.working_day_length: timedelta = day
+        # Each day's periods, computed once: the calendar's data never changes after it is built
+        # (a calendar change is a new calendar, ADR 0012), and every deadline walks these days.
+        self._periods: dict[date, tuple[tuple[datetime, datetime], ...]] = {}
 
     @classmethod
     def load(cls, *, policy_dir: Path, pack: str = "telecom") -> BusinessCalendar:
@@ -128,14 +133,23 @@ class BusinessCalendar:
             return False
         return day.weekday() < 5
 
-    def periods(self, day: date) -> list[tuple[datetime, datetime]]:
+    def periods(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
         """The working periods of `day` as aware datetimes (none on a non-working day)."""
-        if not self.is_working_day(day):
-            return []
-        return [
-            (datetime.combine(day, start, self.tz), datetime.combine(day, end, self.tz))
-            for start, end in self.working_hours
-        ]
+        known = self._periods.get(day)
+        if known is not None:
+            return known
+        found = (
+            tuple(
+                (datetime.combine(day, start, self.tz), datetime.combine(day, end, self.tz))
+                for start, end in self.working_hours
+            )
+            if self.is_working_day(day)
+            else ()
+        )
+        if len(self._periods) >= _MAX_CACHED_DAYS:
+            self._periods.clear()
+        self._periods[day] = found
+        return found
 
     def _days_from(self, day: date) -> Iterator[date]:
         for offset in range(_MAX_SCAN_DAYS):
