@@ -1,8 +1,10 @@
 """End-to-end pipeline throughput and latency against a bare Kafka relay on the same broker.
 
 On the real local stack (Kafka + FerretDB, started if needed):
-1. **relay**: a bare aiokafka consume → produce loop moving `--relay` messages of the same size
-   as a complaint from one topic to another — what the broker and client alone can do here;
+1. **relays**: a bare aiokafka consume → produce loop moving `--relay` complaints from one topic
+   to another — what the broker and client alone can do here; then the durable relay, which also
+   inserts each consumed batch into FerretDB (one unordered `insert_many`) before producing it —
+   the least any store-then-publish stage pays on this server;
 2. **throughput**: after a 300-complaint warm-up that estimates the rate, enough complaints to
    keep the pipeline busy for at least `--min-seconds` are published at once; complaints per
    second from the first publish to the last customer acknowledgement delivered at the local SMS
@@ -24,7 +26,10 @@ MongoDB operations and the single-document commands per complaint, and at once
 (X: every operation of the four services; Y: their processes' CPU from /proc). Ends with
 
     incidents: N opened
-    bench: pipeline X/s, relay Y/s, ratio R, e2e p50 A ms, p99 B ms, lost L
+    bench: pipeline X/s, relay Y/s, ratio R, durable relay D/s, ratio S, e2e p50 A ms, p99 B ms,
+    lost L
+
+(R: the pipeline against the bare relay; S: against the durable one.)
 """
 
 from __future__ import annotations
@@ -129,13 +134,28 @@ async def throughput(
     return rate, count, count - settled, ops_line
 
 
+async def durable_relay(
+    client: AsyncMongoClient[dict[str, Any]], database: str, count: int, sample: bytes
+) -> float:
+    """The relay that stores each batch in FerretDB before producing it (a database of its own)."""
+    sys.stderr.write("durable relay…\n")
+    try:
+        rate = await relay(
+            f"127.0.0.1:{stack.PORTS.kafka}", count, sample, store=client[database]["relayed"]
+        )
+    finally:
+        await client.drop_database(database)
+    sys.stderr.write(f"durable relay: {rate:,.0f} messages/s (each batch stored, then produced)\n")
+    return rate
+
+
 async def main() -> int:
     args = arguments()
     stack.up()
     figures.report_wal("before")
     sys.stderr.write("relay…\n")
     sample = next(workload.build(run_id="size", count=1, start=datetime.now(UTC))).value
-    relay_rate = await relay(f"127.0.0.1:{stack.PORTS.kafka}", args.relay, len(sample))
+    relay_rate = await relay(f"127.0.0.1:{stack.PORTS.kafka}", args.relay, sample)
     sys.stderr.write(f"relay: {relay_rate:,.0f} messages/s\n")
 
     run_id = f"bench{datetime.now(UTC):%H%M%S}{secrets.token_hex(2)}"
@@ -150,6 +170,7 @@ async def main() -> int:
     )
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(config.mongo, tz_aware=True)
     db = client[config.database]
+    durable_rate = await durable_relay(client, f"{config.database}_relay", args.relay, sample)
     pipeline = Pipeline(config)
     acks_of = phases.Acknowledgements(db, receiver)
     try:
@@ -175,7 +196,8 @@ async def main() -> int:
     print(f"incidents: {incidents} opened" + (" (storm)" if args.storm else ""))
     print(
         f"bench: pipeline {rate:,.0f}/s, relay {relay_rate:,.0f}/s, "
-        f"ratio {rate / relay_rate:.3f}, e2e p50 {p50:,.0f} ms, p99 {p99:,.0f} ms, "
+        f"ratio {rate / relay_rate:.3f}, durable relay {durable_rate:,.0f}/s, "
+        f"ratio {rate / durable_rate:.3f}, e2e p50 {p50:,.0f} ms, p99 {p99:,.0f} ms, "
         f"lost {lost}"
         + (" (not acknowledged within the bounds: late or lost)" if lost else "")
         + (f", replicas {args.replicas}" if args.replicas > 1 else "")

@@ -1,4 +1,4 @@
-"""What the whole-pipeline bench feeds in: ordinary complaints, an incident storm, the bare relay.
+"""What the whole-pipeline bench feeds in: ordinary complaints, an incident storm, the relays.
 
 The fixture's ~40 category paths cycled at hundreds of complaints a second put far more than the
 telecom pack's 20 complaints (or 3 important customers) of one path into every 30 minutes, so its
@@ -12,15 +12,18 @@ reach, so detection still reads its history for every complaint but never fires.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import secrets
 import shutil
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from pymongo.asynchronous.collection import AsyncCollection
 
 ROOT = Path(__file__).resolve().parents[1]
 RELAY_IN, RELAY_OUT = "bench.relay.in", "bench.relay.out"
@@ -44,8 +47,16 @@ def ordinary_policies(pack: str = "telecom") -> Path:
     return target
 
 
-async def relay(bootstrap: str, count: int, size: int) -> float:
-    """Messages per second through a bare consume → produce relay."""
+async def relay(
+    bootstrap: str, count: int, payload: bytes, store: AsyncCollection[dict[str, Any]] | None = None
+) -> float:
+    """Messages per second through a consume → (store →) produce relay.
+
+    Without `store`, the bare relay: what the broker and its client alone can do. With it, the
+    durable relay: each batch is first inserted into the store (one unordered `insert_many` of
+    the decoded messages), then produced, then committed — the least any store-then-publish stage
+    pays on this server.
+    """
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
@@ -71,7 +82,6 @@ async def relay(bootstrap: str, count: int, size: int) -> float:
         while not consumer.assignment():  # noqa: ASYNC110 - polling the client's own state
             await asyncio.sleep(0.1)
         await consumer.seek_to_end()
-        payload = b"x" * size
         for i in range(count):
             await producer.send(RELAY_IN, payload, key=str(i).encode())
         await producer.flush()
@@ -79,6 +89,15 @@ async def relay(bootstrap: str, count: int, size: int) -> float:
         started = time.perf_counter()
         while moved < count:
             batch = await consumer.getmany(timeout_ms=1000, max_records=1000)
+            if store is not None and batch:
+                await store.insert_many(
+                    [
+                        {"_id": f"{group}-{r.partition}-{r.offset}", **json.loads(r.value or b"{}")}
+                        for records in batch.values()
+                        for r in records
+                    ],
+                    ordered=False,
+                )
             for records in batch.values():
                 for record in records:
                     await producer.send(RELAY_OUT, record.value, key=record.key)
