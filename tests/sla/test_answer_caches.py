@@ -44,7 +44,7 @@ def test_a_changed_calendar_answers_from_its_own_data_not_the_old_ones_cache(
     assert WARM.periods(MONDAY)  # cached as a working day
     assert WARM.add_working_hours(friday, 2) == datetime(2026, 3, 9, 10, tzinfo=SH)
     changed = _with_monday_off(tmp_path)
-    assert changed.periods(MONDAY) == ()
+    assert changed.periods(MONDAY) == []
     assert changed.add_working_hours(friday, 2) == datetime(2026, 3, 10, 10, tzinfo=SH)
     assert changed.add_working_days(friday, 1) == datetime(2026, 3, 10, 18, tzinfo=SH)
     # The running calendar keeps its answers until the service runs the new one (ADR 0012).

@@ -133,8 +133,12 @@ class BusinessCalendar:
             return False
         return day.weekday() < 5
 
-    def periods(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+    def periods(self, day: date) -> list[tuple[datetime, datetime]]:
         """The working periods of `day` as aware datetimes (none on a non-working day)."""
+        return list(self._day_periods(day))
+
+    def _day_periods(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+        """`periods`, computed once per day and shared: the arithmetic below walks these."""
         known = self._periods.get(day)
         if known is not None:
             return known
@@ -159,7 +163,7 @@ class BusinessCalendar:
     def is_working_time(self, moment: datetime) -> bool:
         """Whether `moment` lies inside a working period (both ends included)."""
         local = self.local(moment)
-        return any(start <= local <= end for start, end in self.periods(local.date()))
+        return any(start <= local <= end for start, end in self._day_periods(local.date()))
 
     def add_working_time(self, start: datetime, amount: timedelta) -> datetime:
         """The instant after `amount` of working time from `start` (idle time skipped)."""
@@ -168,7 +172,7 @@ class BusinessCalendar:
         cursor = self.local(start)
         remaining = amount
         for day in self._days_from(cursor.date()):
-            for period_start, period_end in self.periods(day):
+            for period_start, period_end in self._day_periods(day):
                 # A period ending exactly at the cursor still takes a zero-length remainder, so
                 # adding nothing at 18:00 stays at 18:00 instead of jumping to the next morning.
                 if cursor > period_end or (cursor == period_end and remaining > timedelta(0)):
@@ -198,7 +202,7 @@ class BusinessCalendar:
             if self.is_working_day(candidate):
                 counted += 1
                 if counted == days:
-                    return self.periods(candidate)[-1][1]
+                    return self._day_periods(candidate)[-1][1]
         raise AssertionError("unreachable: _days_from raises first")  # pragma: no cover
 
     def working_time_between(self, start: datetime, end: datetime) -> timedelta:
@@ -210,7 +214,7 @@ class BusinessCalendar:
         for day in self._days_from(first.date()):
             if day > last.date():
                 return total
-            for period_start, period_end in self.periods(day):
+            for period_start, period_end in self._day_periods(day):
                 overlap = min(period_end, last) - max(period_start, first)
                 if overlap > timedelta(0):
                     total += overlap
