@@ -18,6 +18,7 @@ import asyncio
 import base64
 import json
 import secrets
+import shutil
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -29,6 +30,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaError
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
 
 from complaints_cli import workload
 from complaints_cli.pipeline import SERVICES, Pipeline, StackConfig
@@ -45,9 +47,12 @@ import stack  # noqa: E402  (the local stack's own script: start / stop one serv
 sys.path.insert(0, str(ROOT / "scripts"))
 import faults_hostile  # noqa: E402  (issue 21: oversized records, list and body floods)
 import faults_incidents  # noqa: E402  (issue 17: the notifier killed during an incident's fan-out)
+import faults_trace  # noqa: E402  (where a failed scenario's complaints stopped)
 from faults_report import Outcome, progress, table  # noqa: E402
 
 PUBLISH_ATTEMPTS = 180
+LOGS = ROOT / ".local" / "logs" / "faults"
+"""Each scenario's service logs stay in `LOGS/<scenario>/` (the next scenario writes elsewhere)."""
 POISON_TOPICS = faults_hostile.INPUT_TOPICS  # every topic a service consumes
 
 
@@ -193,7 +198,13 @@ async def run_scenario(
     """Start the services, load, inject the fault halfway, wait, count."""
     run_id = f"fault{datetime.now(UTC):%H%M%S}{secrets.token_hex(2)}"
     receiver, channels = local_endpoints(8025)
-    config = StackConfig(database=f"complaints_{run_id}", extra_env={**channels, **scenario.env})
+    logs = LOGS / scenario.name
+    shutil.rmtree(logs, ignore_errors=True)  # this scenario's previous run only
+    config = StackConfig(
+        database=f"complaints_{run_id}",
+        extra_env={**channels, **scenario.env},
+        log_dir=logs,
+    )
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(config.mongo, tz_aware=True)
     db = client[config.database]
     pipeline = Pipeline(config)
@@ -205,6 +216,7 @@ async def run_scenario(
                 for service in SERVICES:
                     pipeline.start(service, replica=replica)
             await pipeline.wait_ready()
+            since = await faults_trace.offsets(config.kafka)
             load = asyncio.create_task(steady_load(config, run_id, total=total, seconds=seconds))
             await asyncio.sleep(seconds / 2)
             try:
@@ -219,12 +231,31 @@ async def run_scenario(
                 progress(scenario.name, counts, time.monotonic() - started)
             await asyncio.sleep(3.0)  # late duplicates, if any
             counts = await count(db, receiver, run_id=run_id, sent=sent)
-            return Outcome(scenario.name, counts, time.monotonic() - started, tuple(run.notes))
+            outcome = Outcome(scenario.name, counts, time.monotonic() - started, tuple(run.notes))
+            if not outcome.recovered:
+                await explain(run, db, since=since, run_id=run_id, sent=sent, logs=logs)
+            return outcome
     finally:
         pipeline.stop_all()
         stack.up()  # whatever the fault left stopped
         await client.drop_database(config.database)
         await client.close()
+
+
+async def explain(
+    run: Run,
+    db: AsyncDatabase[dict[str, Any]],
+    *,
+    since: faults_trace.Offsets,
+    run_id: str,
+    sent: int,
+    logs: Path,
+) -> None:
+    """A failed scenario: where each missing complaint stopped, and where its logs are."""
+    lines = await faults_trace.report(
+        db, run.receiver, run_id=run_id, bootstrap=run.config.kafka, since=since, sent=sent
+    )
+    sys.stderr.write("\n" + "\n".join([*lines, f"  service logs: {logs}"]) + "\n")
 
 
 async def main() -> int:

@@ -10,11 +10,15 @@ from hypothesis import strategies as st
 
 from classifier.domain import (
     BatchHistory,
+    HistoryWindows,
     IncidentKey,
     IncidentSighting,
     PriorComplaint,
     merge_sightings,
 )
+from classifier.domain.history import assess_history
+from classifier.domain.policy import HistoryPolicy
+from contracts import CustomerTier
 
 T0 = datetime(2026, 11, 24, 2, 0, tzinfo=UTC)
 names = st.text(
@@ -92,3 +96,66 @@ def test_batch_history_sees_only_strictly_earlier_complaints_once() -> None:
     assert [p.complaint_id for p in later.same_complainant] == ["s1"]
     assert [p.complaint_id for p in later.same_category_recent] == ["s1", "b1"]
     assert "b2" in history
+
+
+CATEGORIES = ["billing", "billing/overcharge", "billing/refund", "network/outage", None]
+priors_strategy = st.lists(
+    st.builds(
+        PriorComplaint,
+        complaint_id=st.sampled_from([f"CP20261124-{i:010d}" for i in range(40)]),
+        complainant_key=st.sampled_from(["me", "you", "them", None]),
+        category=st.sampled_from(CATEGORIES),
+        received_at=st.integers(0, 90).map(lambda m: T0 + timedelta(minutes=m)),
+        area=st.sampled_from(["阳光花园", "东区", None]),
+        tier=st.sampled_from(list(CustomerTier)),
+        in_closed_incident=st.booleans(),
+    ),
+    max_size=40,
+)
+
+
+@given(
+    priors=priors_strategy,
+    category=st.sampled_from(CATEGORIES[:4]),
+    area=st.sampled_from(["阳光花园", "东区", None]),
+    minute=st.integers(0, 90),
+    tier=st.sampled_from(list(CustomerTier)),
+    thresholds=st.tuples(st.integers(1, 6), st.integers(1, 4), st.integers(1, 4)),
+)
+def test_history_of_the_complaints_issues_finds_what_the_whole_category_finds(  # noqa: PLR0917
+    priors: list[PriorComplaint],
+    category: str,
+    area: str | None,
+    minute: int,
+    tier: CustomerTier,
+    thresholds: tuple[int, int, int],
+) -> None:
+    """The service hands `decide` only the complaint's issues: every history rule
+    finds exactly what it finds in the whole top category — flags, counts, related, members."""
+    complaints, important, people = thresholds
+    windows = HistoryWindows(
+        hot_issue_min_complainants=people,
+        mass_incident_minutes=20,
+        mass_incident_min_complaints=complaints,
+        mass_incident_min_important=important,
+    )
+    policy = HistoryPolicy(windows=windows)
+    history = BatchHistory(priors)
+    at = T0 + timedelta(minutes=minute)
+    ask = {"complaint_id": "CP20261124-9999999999", "complainant_key": "me", "received_at": at}
+    whole = history.for_complaint(category=category, **ask)  # type: ignore[arg-type]
+    narrow = history.for_complaint(category=category, area=area, **ask)  # type: ignore[arg-type]
+    assert set(narrow.same_category_recent) <= set(whole.same_category_recent)
+    found = [
+        assess_history(
+            category=category,
+            area=area,
+            complainant_key="me",
+            received_at=at,
+            history=seen,
+            policy=policy,
+            tier=tier,
+        )
+        for seen in (whole, narrow)
+    ]
+    assert found[0] == found[1]

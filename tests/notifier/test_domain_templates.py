@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from notifier.domain import TemplateError, Templates
+from notifier.domain import Rendered, TemplateError, Templates
 from tests.notifier.rig import CID, pack_policy
 
 INJECTIONS = [
@@ -81,3 +81,43 @@ def test_every_pack_template_renders_chinese_with_the_case_number(pack: str) -> 
             assert rendered.body.count(CID) == 2
         else:
             assert CID in rendered.body, name
+
+
+@pytest.mark.parametrize("pack", ["telecom", "property"])
+def test_plain_templates_render_exactly_as_jinja_does(pack: str) -> None:
+    """The pack's plain templates skip Jinja2's context; the text must be the same to the byte,
+    with values set, empty or missing (tests of `{% if %}` both ways)."""
+    templates = pack_policy(pack).templates
+    compiled = templates._compiled
+    planned = {(n, p) for n, c in compiled.items() for p in c.plans}
+    assert len(planned) >= 30, "most pack templates are plain"
+    full = {
+        "case": CID,
+        "reason": "原因<b>",
+        "result": "{{ 7*7 }}",
+        "severity_label": "紧急",
+        "category": "网络",
+        "department": "",
+        "note": "\n多行\n",
+    }
+    for context in (full, {"case": CID}, dict.fromkeys(full, "")):
+        values: dict[str, object] = {**context, "items": []}
+        for name, part in sorted(planned):
+            jinja = getattr(compiled[name], part).render(values)
+            assert compiled[name].plans[part](context) == jinja, (name, part, context)
+
+
+def test_a_template_that_filters_or_loops_has_no_plain_plan() -> None:
+    templates = Templates(
+        {
+            "f": {"body": "{{ v | upper }}"},
+            "l": {"body": "{% for i in items %}{{ i.case }}{% endfor %}"},
+            "n": {"body": "{{ items }}"},
+            "p": {"subject": "{{ v }}", "body": "{% if v %}有{{ v }}{% else %}无{% endif %}"},
+        }
+    )
+    plans = {name: set(c.plans) for name, c in templates._compiled.items()}
+    assert plans == {"f": {"subject"}, "l": {"subject"}, "n": {"subject"}, "p": {"subject", "body"}}
+    assert templates.render("f", {"v": "ab"}).body == "AB"
+    assert templates.render("p", {"v": ""}).body == "无"
+    assert templates.render("p", {"v": "x"}, html=False) == Rendered("x", "有x", "")

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from contracts import CaseState, Channel, ClockStatus, LifecycleAction, Severity
+from contracts import ClockStatus, LifecycleAction, Severity
 from servicekit.bodies import deliver
 from sla.adapters.census_tally import difference, rows, summed
 from sla.clocks.sheet import compact
-from sla.domain import open_case
 from sla.handlers import LIFECYCLE, RECEIPTS
-from sla.ports import CaseChange, CaseFacts, CaseRecord, CaseStore, LogEntry
+from sla.ports import CaseStore
 from tests._builders.sla import RECEIVED, Rig, cid_n, classified, clock_entry, receipt
 from tests._builders.sla_actions import action, at
+from tests._builders.sla_census import met, record
 from tests.sla.contract import Adapters
 
 
@@ -23,26 +23,6 @@ async def same(store: CaseStore) -> list[tuple[str, str, str, str, int]]:
     census = await store.census()
     assert census == await store.recount()
     return census
-
-
-def record(n: int, severity: Severity = Severity.P4) -> CaseRecord:
-    """A case with two occurrences of a repeating acknowledge clock."""
-    facts = CaseFacts(cid_n(n), RECEIVED, Channel.HOTLINE, (), severity)
-    first, second = clock_entry(), clock_entry("acknowledge:2")
-    clocks = tuple(replace(c, severity=severity.value, repeat=True) for c in (first, second))
-    return CaseRecord(facts, open_case(severity=severity), 0, clocks=clocks)
-
-
-def met(stored: CaseRecord, entry_id: str, *, late: bool = False) -> CaseChange:
-    """Every running clock met (after its due time if `late`)."""
-    clocks = tuple(
-        replace(c, status=ClockStatus.MET, stopped_at=at(5) if late else RECEIVED)
-        if c.running
-        else c
-        for c in stored.clocks
-    )
-    case = replace(stored.case, state=CaseState.DISPATCHED)
-    return CaseChange(case, clocks, LogEntry(entry_id, RECEIVED))
 
 
 def test_a_difference_is_what_the_sheet_gained_and_lost() -> None:

@@ -123,6 +123,7 @@ class Classification:
                 complainant_key=complaint.complainant_key,
                 category=draft.category,
                 received_at=complaint.received_at,
+                area=reading.area,  # only the complaint's issues: what its rules count
             )
             decision = draft
             if seen != NO_HISTORY:

@@ -45,6 +45,8 @@ from servicekit.packfile import read_yaml
 from servicekit.shell import ServiceShell
 
 SERVICE = "notifier"
+SENDING_LOOPS = 5
+"""What sends concurrently: the handlers of the four topics and the dispatcher."""
 
 
 @dataclass
@@ -176,8 +178,12 @@ def create_app(settings: NotifierSettings, ports: Ports | None = None) -> AsgiFa
             incidents=MongoIncidentBook(db),
         )
     # Every connection the sends may hold at once stays open for the next (a burst of 32 that
-    # closed and reopened connections each time was a profiled top cost).
-    client = HttpClient(timeout=settings.timeout_seconds, max_idle=Notifier.concurrency)
+    # closed and reopened connections each time was a profiled top cost). The four topics'
+    # handlers and the dispatcher each send up to `concurrency` at once, often to one origin:
+    # kept at 32, the connections beyond it were closed and reopened (session 10's profile).
+    client = HttpClient(
+        timeout=settings.timeout_seconds, max_idle=Notifier.concurrency * SENDING_LOOPS
+    )
     metrics = NotifierMetrics(shell.registry)
     # Leases are business time on the service clock; a demo's scaled clock runs faster.
     lease = timedelta(seconds=settings.claim_stale_seconds * settings.time_scale)

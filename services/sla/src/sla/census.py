@@ -31,9 +31,12 @@ class Census:
     metrics: SlaMetrics
     interval: float = 60.0
     share: float = 0.05  # of the wall time, at most, spent recounting
+    stale: float = 120.0
+    """Seconds after which a tally difference still announced is a dead writer's (ADR 0029)."""
 
     async def once(self) -> None:
-        """One count."""
+        """One count, after settling what dead writers left announced."""
+        await self.store.heal_tally(self.stale)
         rows = await self.store.census()
         running: dict[tuple[str, str], int] = defaultdict(int)
         overdue: dict[tuple[str, str], int] = defaultdict(int)

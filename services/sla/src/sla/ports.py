@@ -230,6 +230,11 @@ class CaseStore(Protocol):
         overdue (running past its breach) / "" (running in time, or stopped without a goal).
         Read from the tally the case writes keep, not from the cases (ADR 0024)."""
 
+    async def heal_tally(self, older_than: float) -> int:
+        """Add to the tally what writers that died between a case write and its tally update
+        left announced, once; announcements younger than `older_than` s are live writes' (ADR
+        0029). Returns how many were settled."""
+
     async def recount(self) -> list[tuple[str, str, str, str, int]]:
         """The same counts from every stored clock sheet (reads every case: a check, not a
         gauge)."""

@@ -94,7 +94,7 @@ class HttpClient:
 
     timeout: float
     max_idle: int = 32
-    """Idle connections kept per origin (the sender's concurrency)."""
+    """Idle connections kept per origin (as many as the notifier may have in flight)."""
     idle_seconds: float = 4.0
     """Longest a connection waits for reuse: below the 5 s many servers close one after."""
     ssl_context: ssl.SSLContext | None = None

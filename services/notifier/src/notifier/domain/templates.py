@@ -13,12 +13,15 @@ and nothing else: no calls, no arithmetic, no `_` attributes, no `safe`, no glob
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from jinja2 import Template, nodes
 from jinja2 import TemplateError as JinjaError
 from jinja2.sandbox import SandboxedEnvironment
+
+from notifier.domain.plain_text import Renderer, plan
 
 Context = Mapping[str, str]
 FIELDS = ("subject", "body", "html")
@@ -68,6 +71,8 @@ SAFE_FILTERS = frozenset(
     }
 )
 """Filters that only transform text (not `safe`, which would let markup from a value through)."""
+_NOT_TEXT = frozenset({"items"})
+"""Values that are not plain text (a digest's list): a template naming one goes to Jinja2."""
 
 
 class TemplateError(Exception):
@@ -89,6 +94,8 @@ class _Compiled:
     body: Template
     html: Template
     html_given: bool
+    plans: dict[str, Renderer] = dataclasses.field(default_factory=dict)
+    """Subject and body renderers for plain templates (most): same text, no Jinja2 context."""
 
 
 class Templates:
@@ -109,11 +116,17 @@ class Templates:
                 raise TemplateError(f"templates.{name}.{field}: expected text")
             self._check(value, f"templates.{name}.{field}")
             texts[field] = value
+        plans = {
+            part: found
+            for part in ("subject", "body")
+            if (found := plan(self._text.parse(texts[part]), not_text=_NOT_TEXT)) is not None
+        }
         return _Compiled(
             subject=self._text.from_string(texts["subject"]),
             body=self._text.from_string(texts["body"]),
             html=self._html.from_string(texts["html"]),
             html_given="html" in src,
+            plans=plans,
         )
 
     def _check(self, source: str, where: str) -> None:
@@ -144,22 +157,30 @@ class Templates:
             return f"global {node.name!r}"
         return None
 
-    def render(self, name: str, context: Context, items: Sequence[Context] = ()) -> Rendered:
-        """Render template `name` with plain string values (and `items`, for digests)."""
+    def render(
+        self, name: str, context: Context, items: Sequence[Context] = (), *, html: bool = True
+    ) -> Rendered:
+        """Render template `name` with plain string values (and `items`, for digests); the
+        HTML part only when `html` (only e-mail sends one: it is empty otherwise)."""
         compiled = self._compiled.get(name)
         if compiled is None:
             raise TemplateError(f"no template named {name!r}")
-        values: dict[str, object] = {k: str(v) for k, v in context.items()}
-        values["items"] = [{k: str(v) for k, v in item.items()} for item in items]
+        text = {k: str(v) for k, v in context.items()}
+        values: dict[str, object] = {
+            **text,
+            "items": [{k: str(v) for k, v in i.items()} for i in items],
+        }
+        plans = compiled.plans
         try:
-            subject = " ".join(compiled.subject.render(values).split())
-            body = compiled.body.render(values)
-            html = compiled.html.render(values)
+            subject_plan, body_plan = plans.get("subject"), plans.get("body")
+            subject = subject_plan(text) if subject_plan else compiled.subject.render(values)
+            body = body_plan(text) if body_plan else compiled.body.render(values)
+            page = compiled.html.render(values) if html else ""
         except JinjaError as exc:
             raise TemplateError(f"template {name!r} failed to render: {exc}") from exc
-        if not compiled.html_given:
-            html = "<p>" + html.replace("\n", "<br>\n") + "</p>"
-        return Rendered(subject, body, html)
+        if html and not compiled.html_given:
+            page = "<p>" + page.replace("\n", "<br>\n") + "</p>"
+        return Rendered(" ".join(subject.split()), body, page)
 
     def __contains__(self, name: object) -> bool:
         return name in self._compiled

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
 from contracts import CaseState, Verdict
-from sla.adapters.census_tally import CensusRow, counts_of, difference, rows, summed
+from sla.adapters.census_tally import (
+    CensusRow,
+    Part,
+    counts_of,
+    difference,
+    landed,
+    new_token,
+    rows,
+    summed,
+)
 from sla.clocks.codec import ms
 from sla.ports import (
     CaseChange,
@@ -32,6 +42,8 @@ class InMemoryCaseStore:
         self.batches = 0  # batched writes (`commit_many`)
         self.changes: dict[str, list[CaseChange]] = {}  # stored changes, for tests to inspect
         self.tally: Counter[str] = Counter()  # the census tally (`sla.adapters.census_tally`)
+        self.pending: dict[str, tuple[float, list[Part]]] = {}  # announced differences
+        self.inserted_by: dict[str, str] = {}  # complaint id → the insert's token
 
     def state(self, complaint_id: str) -> CaseState:
         """The stored state of one case."""
@@ -41,14 +53,18 @@ class InMemoryCaseStore:
         """Nothing to index in memory."""
 
     async def insert_new(self, records: Sequence[CaseRecord]) -> list[str]:
-        """Insert-if-absent by complaint id."""
+        """Insert-if-absent by complaint id; the tally as the Mongo store keeps it."""
+        mark = new_token()
+        counted = {r.complaint_id: counts_of(r.clocks) for r in records}
+        token = self._announce([(cid, mark, d) for cid, d in counted.items()], mark)
         taken = []
         for record in records:
             if record.complaint_id in self.records:
                 taken.append(record.complaint_id)
             else:
                 self.records[record.complaint_id] = record
-                self.tally.update(counts_of(record.clocks))
+                self.inserted_by[record.complaint_id] = mark
+        await self.settle_tally(token, summed(d for c, d in counted.items() if c not in taken))
         return taken
 
     async def load_many(
@@ -63,14 +79,20 @@ class InMemoryCaseStore:
         return (await self.load_many([complaint_id], log=log)).get(complaint_id)
 
     async def commit(self, record: CaseRecord, change: CaseChange) -> bool:
-        """Compare-and-set on the version."""
+        """Compare-and-set on the version, its tally difference announced and settled."""
+        diff = difference(record.clocks, change.clocks)
+        token = self._announce([(record.complaint_id, change.entry.id, diff)])
+        won = self._commit(record, change)
+        await self.settle_tally(token, diff if won else {})
+        return won
+
+    def _commit(self, record: CaseRecord, change: CaseChange) -> bool:
         self.writes += 1
         stored = self.records.get(record.complaint_id)
         if stored is None or stored.version != record.version:
             return False
         # Built from the stored record: refusals and marks written beside the CAS are kept.
         self.records[record.complaint_id] = after(stored, change)
-        self.tally.update(difference(stored.clocks, change.clocks))
         self.changes.setdefault(record.complaint_id, []).append(change)
         return True
 
@@ -78,6 +100,31 @@ class InMemoryCaseStore:
         """`commit` each; the ids whose change was stored (`batches` counts the calls)."""
         self.batches += 1
         return {r.complaint_id for r, change in changes if await self.commit(r, change)}
+
+    def _announce(self, parts: Sequence[Part], token: str | None = None) -> str | None:
+        counted = [p for p in parts if p[2]]
+        if not counted:
+            return None
+        token = token or new_token()
+        self.pending[token] = (time.time(), counted)
+        return token
+
+    async def settle_tally(self, token: str | None, diff: Mapping[str, int]) -> None:
+        """Add a write's stored difference once (the step a crash may skip)."""
+        if token is not None and self.pending.pop(token, None) is not None:
+            self.tally.update(diff)
+
+    async def heal_tally(self, older_than: float) -> int:
+        """Settle announcements older than `older_than` s by what their cases show stored."""
+        cutoff = time.time() - older_than
+        stale = {t: parts for t, (at, parts) in self.pending.items() if at <= cutoff}
+        for token, parts in stale.items():
+            marks = {
+                cid: {*(c.entry.id for c in self.changes.get(cid, ())), self.inserted_by.get(cid)}
+                for cid, _, _ in parts
+            }
+            await self.settle_tally(token, landed(parts, marks))
+        return len(stale)
 
     async def mark_published(self, entries: Sequence[tuple[str, str]]) -> None:
         """Drop the entries from their case's unpublished list (the version stays)."""

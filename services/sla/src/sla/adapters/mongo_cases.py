@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from pymongo import UpdateOne
@@ -27,13 +27,13 @@ from sla.adapters.case_documents import (
     submission_doc,
 )
 from sla.adapters.case_list import LIST_INDEXES, read_page
+from sla.adapters.census_journal import MongoTally
 from sla.adapters.census_tally import (
-    COUNTS,
-    TALLY_ID,
+    INSERTED_BY,
     CensusRow,
     counts_of,
     difference,
-    increment,
+    new_token,
     rows,
     summed,
 )
@@ -54,7 +54,7 @@ class MongoCaseStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._cases = db["cases"]
         self._complainants = db["complainants"]
-        self._census = db["census"]
+        self._tally = MongoTally(db["census"], self._cases)
 
     async def ensure_indexes(self) -> None:
         """The list's filters and order (FerretDB's local build narrows by their leading field)."""
@@ -62,9 +62,15 @@ class MongoCaseStore:
             await ensure_index(self._cases, keys)
 
     async def insert_new(self, records: Sequence[CaseRecord]) -> list[str]:
-        """One batch insert; ids already stored are returned (a redelivery changes nothing)."""
-        taken = await insert_new(self._cases, [case_document(r) for r in records])
-        await self._add(counts_of(r.clocks) for r in records if r.complaint_id not in taken)
+        """One batch insert; ids already stored are returned (a redelivery changes nothing).
+        Each inserted case carries the announcement's token: what shows `heal` it was this
+        insert that stored it."""
+        mark = new_token()
+        counted = [(r.complaint_id, counts_of(r.clocks)) for r in records]
+        token = await self._tally.announce([(cid, mark, d) for cid, d in counted], mark)
+        docs = [{**case_document(r), INSERTED_BY: mark} for r in records]
+        taken = await insert_new(self._cases, docs)
+        await self.settle_tally(token, summed(d for cid, d in counted if cid not in taken))
         return sorted(taken)
 
     async def load_many(
@@ -86,19 +92,25 @@ class MongoCaseStore:
         return (await self.load_many([complaint_id], log=log)).get(complaint_id)
 
     async def commit(self, record: CaseRecord, change: CaseChange) -> bool:
-        """One conditional update on (`_id`, `version`)."""
+        """One conditional update on (`_id`, `version`), its tally difference announced before
+        and settled after (a lost compare-and-set settles nothing: it adds nothing)."""
+        diff = difference(record.clocks, change.clocks)
+        token = await self._tally.announce([(record.complaint_id, change.entry.id, diff)])
         result = await self._cases.update_one(
             {"_id": record.complaint_id, "version": record.version}, change_update(change)
         )
-        if result.modified_count != 1:
-            return False
-        await self._add([difference(record.clocks, change.clocks)])
-        return True
+        won = result.modified_count == 1
+        await self.settle_tally(token, diff if won else {})
+        return won
 
     async def commit_many(self, changes: Sequence[tuple[CaseRecord, CaseChange]]) -> set[str]:
         """The conditional updates as unordered `bulk_write`s of `WRITE_CHUNK` statements (the
         most the local server takes in one command). A chunk that stored fewer than all was
         raced by another writer: one `_id $in` read of its log ids says whose changes landed."""
+        diffs = {r.complaint_id: difference(r.clocks, c.clocks) for r, c in changes}
+        token = await self._tally.announce(
+            [(r.complaint_id, c.entry.id, diffs[r.complaint_id]) for r, c in changes]
+        )
         won: set[str] = set()
         for start in range(0, len(changes), WRITE_CHUNK):
             chunk = changes[start : start + WRITE_CHUNK]
@@ -119,7 +131,7 @@ class MongoCaseStore:
                 r.complaint_id for r, c in chunk if c.entry.id in logged.get(r.complaint_id, ())
             )
         # The census tally: what the won changes did to their sheets, in one `$inc`.
-        await self._add(difference(r.clocks, c.clocks) for r, c in changes if r.complaint_id in won)
+        await self.settle_tally(token, summed(diffs[cid] for cid in won))
         return won
 
     async def mark_published(self, entries: Sequence[tuple[str, str]]) -> None:
@@ -182,15 +194,17 @@ class MongoCaseStore:
 
     async def census(self) -> list[CensusRow]:
         """The tally the writes keep: one read of one small document."""
-        docs = await find_all(self._census, {"_id": TALLY_ID}, {COUNTS: 1})
-        return rows(docs[0].get(COUNTS, {}) if docs else {})
+        return await self._tally.read()
+
+    async def settle_tally(self, token: str | None, diff: Mapping[str, int]) -> None:
+        """Add a write's stored difference to the tally, once (the step a crash may skip)."""
+        await self._tally.settle(token, diff)
+
+    async def heal_tally(self, older_than: float) -> int:
+        """Settle what writers that died after their case write left announced."""
+        return await self._tally.heal(older_than)
 
     async def recount(self) -> list[CensusRow]:
         """The same counts from every stored sheet (a scan that decodes every case)."""
         docs = await find_all(self._cases, {}, {"clocks": 1, "received_at": 1})
         return rows(summed(counts_of(sheet_of(d)) for d in docs if "received_at" in d))
-
-    async def _add(self, differences: Iterable[Mapping[str, int]]) -> None:
-        """Add what stored writes changed to the tally (one `$inc`; nothing if nothing)."""
-        if diff := summed(differences):
-            await self._census.update_one({"_id": TALLY_ID}, increment(diff), upsert=True)
