@@ -1,5 +1,8 @@
 """`publish_all` on the real broker: records go to the producer directly (issue 15), keyed,
-with the CloudEvents headers and a signature a verifier accepts, and in order per key."""
+with the CloudEvents headers and a signature a verifier accepts, and in order per key.
+
+It writes to the dead-letter topic, which no service consumes: records on a pipeline topic
+would be read by every later end-to-end run's fresh consumer groups."""
 
 from __future__ import annotations
 
@@ -11,12 +14,11 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from prometheus_client import CollectorRegistry
 
-from contracts import Channel, ComplaintClassified, Topic
+from contracts import DeadLetter, MessageDeadLettered, Topic
 from servicekit.inbound import Inbound
 from servicekit.kafka import _producer, client_kwargs, ensure_topics, make_broker, publish_all
 from servicekit.settings import KafkaSettings
 from servicekit.signing import Signer, Verifier
-from tests._builders.decisions import decision
 
 pytestmark = pytest.mark.stack
 
@@ -24,19 +26,31 @@ KAFKA = KafkaSettings(bootstrap_servers=os.environ.get("COMPLAINTS_KAFKA", "127.
 KEY = b"k" * 32
 
 
+def letter(cid: str, detail: str) -> MessageDeadLettered:
+    """A dead letter about `cid` (its subject, so its record key)."""
+    data = DeadLetter(
+        service="publish-test",
+        reason="test",
+        detail=detail,
+        original_topic=Topic.RAW.value,
+        partition=0,
+        offset=0,
+        payload_base64="",
+    )
+    return MessageDeadLettered.build(
+        data=data, subject=cid, source="/test", time=datetime.now(UTC), cause=f"{cid}-{detail}"
+    )
+
+
 async def test_published_records_carry_key_headers_and_a_valid_signature() -> None:
-    await ensure_topics(KAFKA, [Topic.CLASSIFIED])
+    await ensure_topics(KAFKA, [Topic.DLQ])
     broker = make_broker(settings=KAFKA, service="publish-test", registry=CollectorRegistry())
     await broker.start()
     run = secrets.token_hex(3).upper()
     cids = [f"CP20261207-{run}{n:04d}" for n in range(3)]
-    events: list[ComplaintClassified] = [
-        decision(cid, at=datetime.now(UTC), channel=Channel.HOTLINE) for cid in cids
-    ]
-    events.append(decision(cids[0], at=datetime.now(UTC), channel=Channel.WEB))  # same key
-    consumer = AIOKafkaConsumer(
-        Topic.CLASSIFIED.value, **client_kwargs(KAFKA), auto_offset_reset="latest"
-    )
+    events = [letter(cid, "first") for cid in cids]
+    events.append(letter(cids[0], "second"))  # the same key again
+    consumer = AIOKafkaConsumer(Topic.DLQ.value, **client_kwargs(KAFKA), auto_offset_reset="latest")
     await consumer.start()
     try:
         await consumer.seek_to_end()
@@ -61,12 +75,8 @@ async def test_published_records_carry_key_headers_and_a_valid_signature() -> No
     for record in seen:
         assert verifier.refusal(record, "classifier") is None
         headers = dict(record.headers)
-        assert headers["ce_type"] == b"cn.complaints.classified.v1"
+        assert headers["ce_type"] == b"cn.complaints.deadletter.v1"
         assert headers["content-type"] == b"application/cloudevents+json"
-    same_key = [
-        ComplaintClassified.model_validate_json(r.value) for r in seen if r.key == cids[0].encode()
-    ]
-    assert [e.data.channel for e in same_key] == [Channel.HOTLINE, Channel.WEB]  # in order
-    assert {ComplaintClassified.model_validate_json(r.value).id for r in seen} == {
-        e.id for e in events
-    }
+    read = [MessageDeadLettered.model_validate_json(r.value) for r in seen]
+    assert [e.data.detail for e in read if e.subject == cids[0]] == ["first", "second"]
+    assert {e.id for e in read} == {e.id for e in events}

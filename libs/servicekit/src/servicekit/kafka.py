@@ -172,7 +172,8 @@ async def publish_all(
 
 def _producer(broker: KafkaBroker) -> AIOKafkaProducer | None:
     """The broker's started aiokafka producer (FastStream 0.7 keeps it in its producer state)."""
-    state = getattr(broker.config.producer, "_producer", None)
+    config = getattr(broker, "config", None)  # absent on the tests' stand-in brokers
+    state = getattr(getattr(config, "producer", None), "_producer", None)
     producer = getattr(state, "producer", None)
     return producer if isinstance(producer, AIOKafkaProducer) else None
 
