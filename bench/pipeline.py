@@ -45,6 +45,7 @@ from typing import Any
 
 import pipeline_figures as figures
 import pipeline_phases as phases
+from pipeline_seed import seed
 from pipeline_workload import ROOT, ordinary_policies, relay
 from pymongo import AsyncMongoClient
 
@@ -71,6 +72,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--replicas", type=int, default=1, help="processes per service (1-6)")
     parser.add_argument("--storm", action="store_true", help="shipped thresholds: incidents form")
     parser.add_argument("--throughput-limit", type=float, default=1800.0, help="bound, seconds")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="classifications stored before the throughput run"
+    )
     args = parser.parse_args()
     if args.seconds is None:
         args.seconds = 0.0 if args.storm else 30.0
@@ -78,11 +82,19 @@ def arguments() -> argparse.Namespace:
 
 
 async def throughput(
-    args: argparse.Namespace, config: StackConfig, pipeline: Pipeline, acks_of: Any, run_id: str
+    args: argparse.Namespace,
+    config: StackConfig,
+    pipeline: Pipeline,
+    acks_of: Any,
+    run_id: str,
+    *,
+    db: Any,
 ) -> tuple[float, int, int, str]:
     """The throughput phase, then the per-stage figures once lag is zero: (rate, complaints,
     not settled, the `ops:` line)."""
     estimate = await phases.warm_up(acks_of, f"{run_id}w", config.kafka, limit=600.0)
+    if args.seed:
+        await seed(db, args.seed)
     # A cold warm-up underestimates the rate (seen: 2-3x): size for three times that.
     count = max(args.count, int(estimate * args.min_seconds * 3))
     tp_id = f"{run_id}t"
@@ -179,7 +191,7 @@ async def main() -> int:
             for service, replica in ((s, r) for s in SERVICES for r in range(args.replicas)):
                 pipeline.start(service, replica=replica)
             await pipeline.wait_ready()
-            rate, _, lost, _ = await throughput(args, config, pipeline, acks_of, run_id)
+            rate, _, lost, _ = await throughput(args, config, pipeline, acks_of, run_id, db=db)
             latencies, unsettled = await phases.latency(
                 acks_of, f"{run_id}l", config.kafka, rate=args.rate, seconds=args.seconds
             )

@@ -36,7 +36,7 @@ from complaints_cli import workload
 from complaints_cli.pipeline import SERVICES, Pipeline, StackConfig
 from complaints_cli.receiver import Receiver, local_endpoints, serving
 from complaints_cli.stages import count
-from complaints_cli.topics import read_all
+from complaints_cli.topics import end_offsets, read_all
 from contracts import MessageDeadLettered, Topic
 from servicekit.kafka import tool_client_kwargs
 
@@ -125,6 +125,7 @@ async def kill_one_of_two(run: Run) -> None:
 async def poison_every_topic(run: Run) -> None:
     """A message no service can parse on every input topic; each must be dead-lettered."""
     marker = f"poison-{secrets.token_hex(4)}"
+    since = await end_offsets(run.config.kafka, Topic.DLQ)  # not every earlier run's letters
     producer = AIOKafkaProducer(**tool_client_kwargs(run.config.kafka), acks="all")
     await producer.start()
     try:
@@ -134,16 +135,20 @@ async def poison_every_topic(run: Run) -> None:
     finally:
         await producer.stop()
     await asyncio.sleep(15.0)
-    found = await dead_letters_with(run.config.kafka, marker)
+    found = await dead_letters_with(run.config.kafka, marker, since)
     run.notes.append(f"poison on {len(POISON_TOPICS)} topics, {len(found)} dead-lettered")
     if missing := {t.value for t in POISON_TOPICS} - set(found):
         raise AssertionError(f"not dead-lettered: {sorted(missing)}")
 
 
-async def dead_letters_with(bootstrap: str, marker: str) -> dict[str, str]:
-    """Dead-letter records whose original payload carries `marker`: original topic → reason."""
+async def dead_letters_with(
+    bootstrap: str, marker: str, since: dict[int, int] | None = None
+) -> dict[str, str]:
+    """Dead-letter records (after `since`) whose original payload carries `marker`: original
+    topic → reason. Read in the process that serves the receiver: a long-lived stack's whole
+    dead-letter topic, decoded record by record, would stall the notifier's sends meanwhile."""
     found: dict[str, str] = {}
-    async for value in read_all(bootstrap, Topic.DLQ):
+    async for value in read_all(bootstrap, Topic.DLQ, since):
         letter = MessageDeadLettered.model_validate_json(value).data
         if marker.encode() in base64.b64decode(letter.payload_base64):
             found[letter.original_topic] = f"{letter.service}:{letter.reason}"

@@ -27,6 +27,7 @@ OWNERS: dict[str, str] = {
     "raw_payloads": "intake",
     "intake_keys": "intake",
     "classifications": "classifier",
+    "classification_history": "classifier",
     "corrections": "classifier",
     "incidents": "classifier",
     "cases": "sla",

@@ -220,6 +220,24 @@ async def test_a_correction_of_an_unknown_complaint_is_not_recorded(backend: Bac
     assert [c.complaint_id for c in await backend.corrections.corrections()] == [CID]
 
 
+@pytest.mark.stack
+async def test_history_reads_follow_the_correction_that_stands(mongo_url: str) -> None:
+    """The history entry (ADR 0030) moves with the stored decision, as `classifications` does."""
+    async with fresh_database(mongo_url, "classifier_test") as db:
+        store = MongoClassificationStore(db)
+        await store.save([(classified(), "阳光花园")])
+        newer = regraded("r-2", at=NOW + timedelta(hours=1), category="network/no_signal")
+        older = regraded("r-1", at=NOW, category="billing/unknown_deduction")
+        await MongoCorrectionStore(db).apply([correction_of(newer)])
+        await MongoCorrectionStore(db).apply([correction_of(older)])  # late: does not stand
+        since = NOW - timedelta(days=1)
+        assert await store.by_categories(["billing/overcharge"], since=since) == []
+        assert await store.by_categories(["billing/unknown_deduction"], since=since) == []
+        [moved] = await store.by_issues([("network", "阳光花园")], since=since)
+        assert (moved.complaint_id, moved.category) == (CID, "network/no_signal")
+        assert await store.by_issues([("billing", "阳光花园")], since=since) == []
+
+
 # --- the use-case on the lifecycle topic -------------------------------------------------------
 
 

@@ -13,11 +13,13 @@ import pytest
 
 from classifier.adapters.memory import InMemoryClassificationStore
 from classifier.adapters.mongo import MongoClassificationStore
+from classifier.adapters.mongo_history import BACKFILLED
 from classifier.ports import ClassificationStore
 from contracts import (
     Channel,
     ClassifiedComplaint,
     ComplaintClassified,
+    CustomerTier,
     Kind,
     Severity,
 )
@@ -109,3 +111,93 @@ async def test_what_the_classifier_stores_is_what_its_read_models_declare() -> N
     )
     assert (decision.category, decision.category_top) == ("billing/unknown_deduction", "billing")
     assert stored.classified_event == event
+
+
+def in_place(number: int, category: str, *, at: datetime = NOW) -> ComplaintClassified:
+    event = decided(number, at=at)
+    return event.model_copy(update={"data": event.data.model_copy(update={"category": category})})
+
+
+async def test_history_reads_return_exactly_the_pairs_and_paths_asked_for(
+    backend: Backend[ClassificationStore],
+) -> None:
+    """The history the classifier's rules count (ADR 0030): by (top category, area), by path."""
+    await backend.store.save(
+        [
+            (in_place(1, "billing/overcharge"), "阳光花园"),
+            (in_place(2, "billing/unknown_deduction"), "阳光花园"),
+            (in_place(3, "billing/overcharge"), "xx工业园"),
+            (in_place(4, "network/no_signal"), "阳光花园"),
+            (in_place(5, "billing/overcharge"), None),
+            (in_place(6, "billing/overcharge", at=NOW - timedelta(days=2)), "阳光花园"),
+        ]
+    )
+    since = NOW - timedelta(days=1)
+    issues = await backend.store.by_issues([("billing", "阳光花园")], since=since)
+    assert sorted(p.complaint_id[-1] for p in issues) == ["1", "2"]
+    assert {(p.area, p.tier) for p in issues} == {("阳光花园", CustomerTier.STANDARD)}
+    # Asking for every top × every area of a batch returns only the pairs asked for.
+    crossed = await backend.store.by_issues(
+        [("billing", "xx工业园"), ("network", "阳光花园")], since=since
+    )
+    assert sorted(p.complaint_id[-1] for p in crossed) == ["3", "4"]
+    paths = await backend.store.by_categories(["billing/overcharge"], since=since)
+    assert sorted(p.complaint_id[-1] for p in paths) == ["1", "3", "5"]
+    wider = await backend.store.by_categories(["billing/overcharge"], since=since - timedelta(3))
+    assert len(wider) == 4
+    await backend.store.link_incident("billing|阳光花园|x", [issues[0].complaint_id])
+    again = await backend.store.by_issues([("billing", "阳光花园")], since=since)
+    assert {p.complaint_id: p.incident_id for p in again} == {
+        issues[0].complaint_id: "billing|阳光花园|x",
+        issues[1].complaint_id: None,
+    }
+    mine = await backend.store.by_complainants([KEY], since=since)
+    assert len(mine) == 5
+
+
+async def test_a_redelivered_decision_keeps_its_first_history(
+    backend: Backend[ClassificationStore],
+) -> None:
+    await backend.store.save([(in_place(1, "billing/overcharge"), "阳光花园")])
+    await backend.store.save([(in_place(1, "network/no_signal"), "阳光花园")])
+    since = NOW - timedelta(days=1)
+    assert len(await backend.store.by_categories(["billing/overcharge"], since=since)) == 1
+    assert await backend.store.by_categories(["network/no_signal"], since=since) == []
+
+
+@pytest.mark.stack
+async def test_history_entries_are_small_and_keyed_for_the_local_pushdown() -> None:
+    """Nine plain fields per entry; the issue key is plain ASCII (what our FerretDB build
+    narrows a query by, ADR 0004 fix 4), whatever script the area is written in."""
+    async with fresh_database(mongo_server(), "classifier_test") as db:
+        await MongoClassificationStore(db).save([(in_place(1, "billing/overcharge"), "阳光花园")])
+        (entry,) = await db["classification_history"].find({}).to_list(None)
+    assert len(entry) == 9
+    assert entry["issue"].isascii()
+    assert entry["issue"].isalnum()
+    assert (entry["category"], entry["area"], entry["kind"]) == (
+        "billing/overcharge",
+        "阳光花园",
+        "complaint",
+    )
+
+
+@pytest.mark.stack
+async def test_a_store_written_before_the_history_existed_is_backfilled_at_start() -> None:
+    async with fresh_database(mongo_server(), "classifier_test") as db:
+        store = MongoClassificationStore(db)
+        await store.save([(in_place(1, "billing/overcharge"), "阳光花园"), (decided(2), None)])
+        await db["classification_history"].drop()
+        assert await store.by_categories(["billing/overcharge"], since=NOW) == []
+        await store.ensure_indexes()
+        await store.ensure_indexes()  # a second start copies nothing twice
+        assert await db["classification_history"].count_documents({}) == 3  # with the marker
+        # A copy cut short (no marker yet) is completed at the next start.
+        await db["classification_history"].delete_many(
+            {"_id": {"$in": [BACKFILLED, decided(2).data.complaint_id]}}
+        )
+        await store.ensure_indexes()
+        assert len(await store.by_complainants([KEY], since=NOW)) == 2
+        found = await store.by_issues([("billing", "阳光花园")], since=NOW)
+        assert [p.complaint_id for p in found] == [in_place(1, "x").data.complaint_id]
+        assert await db["classification_history"].count_documents({}) == 3

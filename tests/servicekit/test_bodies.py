@@ -80,6 +80,24 @@ def test_records_a_subscriber_does_not_select_pass_untouched() -> None:
     assert [r.message.value for r in refused] == [b"{}"]  # selected, then not a valid action
 
 
+def test_a_record_that_breaks_decoding_is_refused_and_the_rest_handed_on() -> None:
+    """Anything raised while selecting, parsing or judging one record refuses that record: out
+    of FastStream's decoder it would rewind the whole batch and redeliver it for ever."""
+    nested = b"[" * 100_000 + b"]" * 100_000
+
+    def regrade(value: bytes) -> bool:
+        return bool(json.loads(value))  # what a JSON-reading `select` does: RecursionError here
+
+    body = Body.of(CaseActionTaken, plausible=False, select=regrade)
+    good = example("cn.complaints.lifecycle.action.v1")
+    items, [refused] = body.decode([record(nested, 1), record(good, 2)])
+    assert [i.offset for i in items] == [2]
+    assert (refused.message.offset, refused.reason) == (1, "invalid_event")
+    assert (
+        refused.detail == "not a cn.complaints.lifecycle.action.v1: RecursionError while decoding"
+    )
+
+
 async def test_deliver_hands_on_only_the_decoded_records() -> None:
     seen: list[Sequence[Received[ComplaintNormalized]]] = []
 

@@ -41,6 +41,7 @@ PERSONAL_DATA: tuple[PersonalData, ...] = (
     PersonalData("intake", "complaints"),
     PersonalData("intake", "intake_keys", by="complaint_id"),
     PersonalData("classifier", "classifications"),
+    PersonalData("classifier", "classification_history"),
     PersonalData("classifier", "corrections", by="complaint_id"),
     PersonalData("sla", "cases"),
     PersonalData("sla", "contact_access", by="complaint_id"),

@@ -121,16 +121,24 @@ class Body(Generic[T]):
         items: list[Received[T]] = []
         refused: list[Rejection] = []
         for message in messages:
-            if self.select is not None and not self.select(message.value):
-                continue
             try:
+                if self.select is not None and not self.select(message.value):
+                    continue
                 body = self.parse(message.value)
+                path = (
+                    implausible_time(body)
+                    if self.plausible and isinstance(body, BaseModel)
+                    else None
+                )
             except ValidationError as exc:
                 refused.append(Rejection(message, "invalid_event", self._invalid(exc)))
                 continue
-            path = (
-                implausible_time(body) if self.plausible and isinstance(body, BaseModel) else None
-            )
+            except Exception as exc:
+                # Raised out of FastStream's decoder, it would rewind the batch (NACK_ON_ERROR)
+                # and redeliver it for ever: the good records behind it would never be handled.
+                detail = f"not a {self.name}: {type(exc).__name__} while decoding"
+                refused.append(Rejection(message, "invalid_event", detail))
+                continue
             if path is not None:
                 refused.append(Rejection(message, "implausible_time", out_of_range(path)))
                 continue
@@ -156,7 +164,7 @@ class Body(Generic[T]):
             if verify is not None:
                 signed = []
                 for record in records:
-                    if (why := verify(record)) is None:
+                    if (why := _verified(verify, record)) is None:
                         signed.append(record)
                     else:
                         refused.append(why)
@@ -164,6 +172,14 @@ class Body(Generic[T]):
             return Batch(records, items, [*refused, *invalid])
 
         return decode
+
+
+def _verified(verify: Verify, record: Inbound) -> Rejection | None:
+    """The signature check; one that breaks on the record refuses it (never the batch)."""
+    try:
+        return verify(record)
+    except Exception as exc:
+        return Rejection(record, "unsigned", f"signature check failed: {type(exc).__name__}")
 
 
 async def deliver(

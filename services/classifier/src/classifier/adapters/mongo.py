@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
 
 from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
 from classifier.adapters import mongo_incidents
+from classifier.adapters.mongo_history import MongoHistory
 from classifier.domain import (
     IncidentKey,
     IncidentSighting,
@@ -18,35 +18,15 @@ from classifier.domain import (
     PriorComplaint,
     place,
 )
-from contracts import ComplaintClassified, CustomerTier, IncidentRecord
+from contracts import ComplaintClassified, IncidentRecord
 from servicekit.mongo import Document, ensure_index, find_all
 from servicekit.outbox import Decisions, Stored
 
-_PRIOR_FIELDS = {
-    "complainant_key": 1,
-    "category": 1,
-    "received_at": 1,
-    "area": 1,
-    "customer_tier": 1,
-    "incident_id": 1,
-}
 _STAGE = "classified"
 _IDS_PER_STATEMENT = 500
 """Keys per `_id $in` update (as many as one batch insert holds)."""
 _PUBLISHED_INCIDENT = f"{_STAGE}_event.data.incident_id"
 """Where the stored event keeps its incident id (`<stage>_event`, servicekit.outbox)."""
-
-
-def _prior(doc: dict[str, Any]) -> PriorComplaint:
-    return PriorComplaint(
-        complaint_id=doc["_id"],
-        complainant_key=doc.get("complainant_key"),
-        category=doc.get("category"),
-        received_at=doc["received_at"],
-        area=doc.get("area"),
-        tier=CustomerTier(doc.get("customer_tier") or CustomerTier.STANDARD),
-        incident_id=doc.get("incident_id"),
-    )
 
 
 class MongoClassificationStore:
@@ -60,66 +40,37 @@ class MongoClassificationStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._classifications = db["classifications"]
         self._incidents = db["incidents"]
+        self._history = MongoHistory(db["classification_history"])
         self._decisions = Decisions(
             self._classifications, stage=_STAGE, event_type=ComplaintClassified
         )
 
     async def ensure_indexes(self) -> None:
-        """History look-ups by complainant and by (category, area); open incidents likewise."""
-        await ensure_index(
-            self._classifications, [("complainant_key", ASCENDING), ("received_at", ASCENDING)]
-        )
-        await ensure_index(
-            self._classifications,
-            [("category_top", ASCENDING), ("area", ASCENDING), ("received_at", ASCENDING)],
-        )
-        await ensure_index(
-            self._classifications, [("category", ASCENDING), ("received_at", ASCENDING)]
-        )
+        """History look-ups (ADR 0030); open incidents by (category, area)."""
+        await self._history.ensure_indexes()
         await ensure_index(
             self._incidents,
             [("category", ASCENDING), ("area", ASCENDING), ("last_seen", ASCENDING)],
         )
+        await self._history.backfill(self._classifications)
 
     async def by_complainants(
         self, keys: Sequence[str], *, since: datetime
     ) -> list[PriorComplaint]:
         """Classified complaints of these complainants since `since`."""
-        if not keys:
-            return []
-        query = {
-            "complainant_key": {"$in": list(keys)},
-            "received_at": {"$gte": since},
-            "kind": "complaint",
-        }
-        return [_prior(doc) for doc in await find_all(self._classifications, query, _PRIOR_FIELDS)]
+        return await self._history.by_complainants(keys, since=since) if keys else []
 
     async def by_issues(
         self, issues: Sequence[tuple[str, str]], *, since: datetime
     ) -> list[PriorComplaint]:
-        """Classified complaints of these (top category, area) pairs since `since`, all of them.
-
-        The query asks for every category × every area; pairs nobody asked for are dropped here.
-        """
-        if not issues:
-            return []
-        query = {
-            "category_top": {"$in": sorted({category for category, _ in issues})},
-            "area": {"$in": sorted({area for _, area in issues})},
-            "received_at": {"$gte": since},
-        }
-        wanted = set(issues)
-        docs = await find_all(self._classifications, query, {**_PRIOR_FIELDS, "category_top": 1})
-        return [_prior(doc) for doc in docs if (doc.get("category_top"), doc.get("area")) in wanted]
+        """Classified complaints of these (top category, area) pairs since `since`, all of them."""
+        return await self._history.by_issues(issues, since=since) if issues else []
 
     async def by_categories(
         self, categories: Sequence[str], *, since: datetime
     ) -> list[PriorComplaint]:
         """Classified complaints of these whole category paths since `since`, any area."""
-        if not categories:
-            return []
-        query = {"category": {"$in": sorted(set(categories))}, "received_at": {"$gte": since}}
-        return [_prior(doc) for doc in await find_all(self._classifications, query, _PRIOR_FIELDS)]
+        return await self._history.by_categories(categories, since=since) if categories else []
 
     async def save(
         self, events: Sequence[tuple[ComplaintClassified, str | None]]
@@ -151,7 +102,11 @@ class MongoClassificationStore:
             )
             for event, area in events
         ]
-        return await self._decisions.store(entries)
+        stored = await self._decisions.store(entries)
+        areas = {event.data.complaint_id: area for event, area in events}
+        # The stored decision of each id (a redelivery's is the first one), as `classifications`.
+        await self._history.add((e, areas.get(e.data.complaint_id)) for e in stored.events)
+        return stored
 
     async def record_incident(self, sighting: IncidentSighting) -> str:
         """Merge into the earliest open incident of the same issue, or open one (`place`).
@@ -225,6 +180,7 @@ class MongoClassificationStore:
                 {"_id": {"$in": chunk}, "incident_id": {"$ne": incident_id}},
                 {"$set": {"incident_id": incident_id}},
             )
+        await self._history.link(incident_id, complaint_ids)
 
     async def open_incidents(
         self, categories: Sequence[str], *, since: datetime

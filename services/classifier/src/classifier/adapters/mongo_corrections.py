@@ -8,6 +8,7 @@ from typing import Any
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
+from classifier.adapters.mongo_history import MongoHistory
 from classifier.domain.regrade import Correction
 from contracts import FlagName, Kind, Severity
 from servicekit.mongo import Document, find_all, write_in_chunks
@@ -45,12 +46,13 @@ def _correction(doc: dict[str, Any]) -> Correction:
 class MongoCorrectionStore:
     """`corrections`: one document per `regraded` action (`_id` = action id). The corrected
     decision is also set on the complaint's `classifications` document (kind, category,
-    severity, flags, and `regraded` with who, when and why), so history queries read it; the
-    stored event stays as published."""
+    severity, flags, and `regraded` with who, when and why), and on its history entry (kind,
+    category), so history queries read it; the stored event stays as published."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._corrections = db["corrections"]
         self._classifications = db["classifications"]
+        self._history = MongoHistory(db["classification_history"])
 
     async def apply(self, corrections: Sequence[Correction]) -> list[str]:
         """Insert-if-absent per action id, then a guarded `$set` per complaint (`_id` writes)."""
@@ -87,6 +89,9 @@ class MongoCorrectionStore:
                 )
                 for c in latest.values()
             ],
+        )
+        await self._history.regrade(
+            {c.complaint_id: (c.kind.value, c.category, c.occurred_at) for c in latest.values()}
         )
         return [c.complaint_id for c in corrections if c.complaint_id not in known]
 
