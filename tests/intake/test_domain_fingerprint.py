@@ -1,4 +1,4 @@
-"""The fingerprint's lane arithmetic gives exactly the textbook simhash (one counter per bit)."""
+"""The fingerprint's per-bit sums (one matrix product) give exactly the textbook simhash."""
 
 from __future__ import annotations
 
@@ -31,3 +31,9 @@ def test_the_fingerprint_is_the_textbook_simhash(text: str) -> None:
 def test_long_repetitive_texts_do_not_overflow_a_lane() -> None:
     for text in ("断" * 20_000, "断网" * 10_000, "ab" * 10_000 + "宽带" * 5_000):
         assert fingerprint(text) == textbook(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200))
+def test_any_text_fingerprints_as_the_textbook_says(text: str) -> None:
+    assert fingerprint(text) == textbook(text)

@@ -7,8 +7,10 @@ import unicodedata
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from opencc import OpenCC
 
 from intake.domain import normalise_text, to_simplified
+from intake.domain.normalisation import _changing
 
 # Text that looks like what channels send: CJK, ASCII, full-width forms, pinyin artefacts,
 # whitespace and control characters, plus anything else Unicode has.
@@ -111,3 +113,34 @@ def test_simplified_copy_never_raises_and_keeps_ascii(text: str) -> None:
 
 def test_traditional_becomes_simplified() -> None:
     assert to_simplified("客戶來電反映服務廳經理態度惡劣") == "客户来电反映服务厅经理态度恶劣"
+
+
+_CONVERTER = OpenCC("t2s")
+_HAN = st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF)
+_MIXED = st.lists(
+    st.one_of(_PIECES, st.text(_HAN, max_size=6), st.sampled_from(["么", "乾", "著", "後"])),
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=300)
+@given(_MIXED)
+def test_the_simplified_copy_is_what_the_converter_writes(text: str) -> None:
+    """Texts without a character a replacement changes skip the converter: the same result."""
+    assert to_simplified(text) == _CONVERTER.convert(text)
+
+
+def test_simplified_text_skips_the_converter_and_traditional_text_does_not() -> None:
+    simplified = "客户来电反映服务厅经理态度恶劣，什么时候处理？"
+    assert _changing().isdisjoint(simplified.replace("么", ""))
+    assert to_simplified(simplified) == simplified
+    assert not _changing().isdisjoint("服務")
+    assert "乾" in _changing()  # 乾 → 干 in most words: a character the tables change
+
+
+def test_no_control_format_or_surrogate_character_is_printable() -> None:
+    """What `_clean_controls`' fast path relies on: `isprintable()` refuses every one of them."""
+    dropped = (
+        chr(c) for c in range(0x110000) if unicodedata.category(chr(c)) in {"Cc", "Cf", "Cs"}
+    )
+    assert not any(char.isprintable() for char in dropped)

@@ -9,6 +9,7 @@ from typing import cast
 
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import OffsetAndMetadata
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from prometheus_client import CollectorRegistry, generate_latest
 
@@ -94,6 +95,38 @@ async def test_unknown_marks_are_asked_from_the_brokers() -> None:
     )
     # No fetch yet: the brokers' end offset. Never committed: counted from the first offset.
     assert await partition_lags(consumer) == {(NORMALIZED, 1): 60, (NORMALIZED, 2): 35}
+
+
+class Coordinator:
+    """aiokafka's group coordinator: committed offsets of many partitions in one request."""
+
+    def __init__(self, offsets: dict[TopicPartition, int]) -> None:
+        self.offsets = offsets
+        self.requests = 0
+
+    async def fetch_committed_offsets(
+        self, partitions: list[TopicPartition]
+    ) -> dict[TopicPartition, OffsetAndMetadata]:
+        self.requests += 1
+        return {
+            tp: OffsetAndMetadata(self.offsets[tp], "") for tp in partitions if tp in self.offsets
+        }
+
+
+async def test_committed_offsets_are_asked_in_one_request_where_the_client_allows() -> None:
+    parts = [TopicPartition(NORMALIZED, p) for p in range(4)]
+    consumer = FakeConsumer(dict.fromkeys(parts, (100, None)), beginning=7)
+    # partition 0 committed 40, 1 never (absent), 2 never (-1), 3 committed 100
+    coordinator = Coordinator({parts[0]: 40, parts[2]: -1, parts[3]: 100})
+    consumer._coordinator = coordinator  # type: ignore[attr-defined]
+    lags = await partition_lags(consumer)
+    assert coordinator.requests == 1
+    assert lags == {
+        (NORMALIZED, 0): 60,
+        (NORMALIZED, 1): 93,
+        (NORMALIZED, 2): 93,
+        (NORMALIZED, 3): 0,
+    }
 
 
 async def test_a_stale_mark_never_shows_a_negative_lag() -> None:

@@ -13,17 +13,24 @@ from tests._builders.sla_app import KEY, KEYS, memory_ports, settings
 
 async def test_a_third_list_at_once_is_shed_with_retry_after(api: ApiRig) -> None:
     release = asyncio.Event()
+    inside: list[None] = []
+    both_inside = asyncio.Event()
     cases: Any = api.rig.cases
     original = cases.search
 
     async def slow(*args: Any, **kwargs: Any) -> Any:
+        inside.append(None)
+        if len(inside) == 2:
+            both_inside.set()
         await release.wait()
         return await original(*args, **kwargs)
 
     cases.search = slow
     first = asyncio.create_task(api.get("/cases", Role.LEAD))
     second = asyncio.create_task(api.get("/cases", Role.LEAD))
-    await asyncio.sleep(0.05)
+    # Both lists inside the store before the third asks (a fixed sleep lost this race under load).
+    async with asyncio.timeout(10):
+        await both_inside.wait()
     third = await api.get("/cases", Role.LEAD)
     release.set()
     assert (third.status_code, third.headers["retry-after"]) == (503, "1")

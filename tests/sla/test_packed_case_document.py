@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 
 import bson
 from bson.codec_options import CodecOptions
@@ -109,3 +110,22 @@ def test_the_privacy_erasure_still_reaches_the_texts_of_a_packed_log() -> None:
     erased = unpack_log(scrubbed(stored, frozenset({NAME, PHONE})))
     assert erased["events"][0]["data"]["reason"] == f"已联系{ERASED}，电话{ERASED}"
     assert PHONE in stored[PACKED]  # it was there, as text, for the erasure to find
+
+
+def test_the_sheet_text_is_what_the_earlier_encoder_wrote() -> None:
+    """Sheets stored before orjson wrote them and readers of `CASE_SHEETS` v2 see one format:
+    times as `isoformat` writes them (any zone, milliseconds), key order, non-ASCII as is."""
+    shanghai = timezone(timedelta(hours=8))
+    entry = replace(
+        _entry(),
+        started_at=T0.astimezone(shanghai) + timedelta(milliseconds=7),
+        stopped_at=T0 + timedelta(hours=1, milliseconds=250),
+        status=ClockStatus.MET,
+        policy_version="电信 v7",
+    )
+    docs = [clock_doc(entry), clock_doc(_entry())]
+    earlier = json.dumps(
+        docs, default=datetime.isoformat, ensure_ascii=False, separators=(",", ":")
+    )
+    assert sheet_doc([entry, _entry()]) == earlier
+    assert sheet_of({"clocks": earlier}) == (entry, _entry())

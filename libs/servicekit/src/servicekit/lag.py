@@ -68,12 +68,28 @@ async def partition_lags(consumer: OffsetSource) -> Lags:
     highs: dict[Any, int | None] = {tp: consumer.highwater(tp) for tp in parts}
     if unknown := [tp for tp, high in highs.items() if high is None]:
         highs |= await consumer.end_offsets(unknown)
-    committed: dict[Any, int | None] = {tp: await consumer.committed(tp) for tp in parts}
+    committed = await committed_offsets(consumer, parts)
     if never := [tp for tp, offset in committed.items() if offset is None]:
         committed |= await consumer.beginning_offsets(never)
     return {
         (tp.topic, tp.partition): max(0, (highs[tp] or 0) - (committed[tp] or 0)) for tp in parts
     }
+
+
+async def committed_offsets(consumer: OffsetSource, parts: list[Any]) -> dict[Any, int | None]:
+    """The group's committed offset of each partition, in one request where the client allows.
+
+    aiokafka's public `committed` asks the group coordinator once per partition: a service holding
+    24 partitions paid 24 round trips per sample (3–5 % of a service's CPU at the bench's 1 s
+    interval). Its coordinator answers for many partitions in one request; that is used when
+    present, the public call otherwise.
+    """
+    fetch = getattr(getattr(consumer, "_coordinator", None), "fetch_committed_offsets", None)
+    if fetch is None:
+        return {tp: await consumer.committed(tp) for tp in parts}
+    found = await fetch(parts)
+    offsets = {tp: found[tp].offset if tp in found else None for tp in parts}
+    return {tp: None if offset is None or offset < 0 else offset for tp, offset in offsets.items()}
 
 
 def subscriber_consumers(broker: KafkaBroker) -> list[OffsetSource]:

@@ -45,6 +45,12 @@ class KitMetrics:
             "Messages a service consumed and finished (stored and published).",
             ["service", "topic"],
         )
+        self.published = kit.counter(
+            "complaints_messages_published_total",
+            "Events a service published and the broker acknowledged, by topic (they go to the"
+            " producer directly, not through FastStream's publish path and its metrics).",
+            ["service", "topic"],
+        )
         self.dead_lettered = kit.counter(
             "complaints_dead_letters_total",
             "Messages sent to the dead-letter topic, by reason code.",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import Counter
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
@@ -85,6 +86,8 @@ class ServiceShell:
         """Publish events keyed by complaint id, signed as this service, and wait for the
         broker's acknowledgement."""
         await publish_all(self.broker, events, self.signer)
+        for topic, count in Counter(event.topic.value for event in events).items():
+            self.kit.published.labels(self.service, topic).inc(count)
 
     def app(
         self,

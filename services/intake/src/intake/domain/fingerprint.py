@@ -5,6 +5,8 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 
+import numpy as np
+
 _BITS = 64
 _SHINGLE = 2
 _MAX_DISTANCE = 12
@@ -19,35 +21,34 @@ def _tokens(text: str) -> list[str]:
     return [letters[index : index + _SHINGLE] for index in range(len(letters) - _SHINGLE + 1)]
 
 
-_LANE = 32
-"""Bits per counter when the 64 per-bit counters are added as lanes of one integer (a text has
-at most tens of thousands of shingles, far below 2**32)."""
-_LANE_MASK = (1 << _LANE) - 1
-_SPREAD = [sum(1 << (_LANE * bit) for bit in range(8) if byte >> bit & 1) for byte in range(256)]
-"""A byte's 8 bits, each moved to the lowest bit of its own lane."""
+# A digest's bytes come big-endian and `unpackbits(..., bitorder="little")` lists each byte's
+# bits from its lowest: column 8 * j + k is bit 8 * (7 - j) + k of the 64-bit value.
+_BIT_OF_COLUMN = [1 << (8 * (7 - column // 8) + column % 8) for column in range(_BITS)]
 
 
 def fingerprint(text: str) -> str:
     """A simhash of the normalised (simplified) text, as 'sh1:' + 16 hex digits.
 
-    Bit b is set where the shingles whose hash has bit b outweigh those without it. The 64
-    counters are kept as 32-bit lanes of one integer, so each shingle costs 8 table look-ups
-    and one addition instead of 64 (the service's hottest loop per complaint).
+    Bit b is set where the shingles whose hash has bit b outweigh those without it: the 64
+    per-bit sums are one matrix product of the shingles' counts and their hashes' bits (the
+    service's hottest loop per complaint, ~2x cheaper than per-shingle Python arithmetic).
     """
-    lanes = total = 0
-    for token, count in Counter(_tokens(text)).items():
-        digest = hashlib.blake2b(token.encode("utf-8", "surrogatepass"), digest_size=8).digest()
-        value = int.from_bytes(digest, "big")
-        spread = 0
-        for index in range(8):
-            spread |= _SPREAD[value >> (8 * index) & 0xFF] << (_LANE * 8 * index)
-        lanes += count * spread
-        total += count
-    number = 0
-    for bit in range(_BITS):
-        # weight = (count with the bit) - (count without it) = 2 * with - total
-        if 2 * (lanes >> (_LANE * bit) & _LANE_MASK) > total:
-            number |= 1 << bit
+    counts = Counter(_tokens(text))
+    if not counts:
+        return f"{_PREFIX}{0:016x}"
+    digests = b"".join(
+        [
+            hashlib.blake2b(token.encode("utf-8", "surrogatepass"), digest_size=8).digest()
+            for token in counts
+        ]
+    )
+    bits = np.unpackbits(
+        np.frombuffer(digests, dtype=np.uint8).reshape(-1, 8), axis=1, bitorder="little"
+    )
+    weights = np.fromiter(counts.values(), dtype=np.int64, count=len(counts))
+    # weight of bit b = (count with the bit) - (count without it) = 2 * with - total
+    heavy = np.flatnonzero(2 * (weights @ bits) > int(weights.sum()))
+    number = sum(_BIT_OF_COLUMN[column] for column in heavy.tolist())
     return f"{_PREFIX}{number:016x}"
 
 

@@ -20,6 +20,8 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_WORKING_HOURS = ("09:00-18:00",)
 # A calendar with no working day for ten years is broken data, not a reason to loop forever.
 _MAX_SCAN_DAYS = 3660
+# Days whose periods one calendar remembers (~55 years): bounds a long what-if scan's memory.
+_MAX_CACHED_DAYS = 20_000
 
 WorkingPeriod = tuple[time, time]
 
@@ -63,6 +65,9 @@ class BusinessCalendar:
         for start, end in working_hours:
             day += datetime.combine(date.min, end) - datetime.combine(date.min, start)
         self.working_day_length: timedelta = day
+        # Each day's periods, computed once: the calendar's data never changes after it is built
+        # (a calendar change is a new calendar, ADR 0012), and every deadline walks these days.
+        self._periods: dict[date, tuple[tuple[datetime, datetime], ...]] = {}
 
     @classmethod
     def load(cls, *, policy_dir: Path, pack: str = "telecom") -> BusinessCalendar:
@@ -130,12 +135,25 @@ class BusinessCalendar:
 
     def periods(self, day: date) -> list[tuple[datetime, datetime]]:
         """The working periods of `day` as aware datetimes (none on a non-working day)."""
-        if not self.is_working_day(day):
-            return []
-        return [
-            (datetime.combine(day, start, self.tz), datetime.combine(day, end, self.tz))
-            for start, end in self.working_hours
-        ]
+        return list(self._day_periods(day))
+
+    def _day_periods(self, day: date) -> tuple[tuple[datetime, datetime], ...]:
+        """`periods`, computed once per day and shared: the arithmetic below walks these."""
+        known = self._periods.get(day)
+        if known is not None:
+            return known
+        found = (
+            tuple(
+                (datetime.combine(day, start, self.tz), datetime.combine(day, end, self.tz))
+                for start, end in self.working_hours
+            )
+            if self.is_working_day(day)
+            else ()
+        )
+        if len(self._periods) >= _MAX_CACHED_DAYS:
+            self._periods.clear()
+        self._periods[day] = found
+        return found
 
     def _days_from(self, day: date) -> Iterator[date]:
         for offset in range(_MAX_SCAN_DAYS):
@@ -145,7 +163,7 @@ class BusinessCalendar:
     def is_working_time(self, moment: datetime) -> bool:
         """Whether `moment` lies inside a working period (both ends included)."""
         local = self.local(moment)
-        return any(start <= local <= end for start, end in self.periods(local.date()))
+        return any(start <= local <= end for start, end in self._day_periods(local.date()))
 
     def add_working_time(self, start: datetime, amount: timedelta) -> datetime:
         """The instant after `amount` of working time from `start` (idle time skipped)."""
@@ -154,7 +172,7 @@ class BusinessCalendar:
         cursor = self.local(start)
         remaining = amount
         for day in self._days_from(cursor.date()):
-            for period_start, period_end in self.periods(day):
+            for period_start, period_end in self._day_periods(day):
                 # A period ending exactly at the cursor still takes a zero-length remainder, so
                 # adding nothing at 18:00 stays at 18:00 instead of jumping to the next morning.
                 if cursor > period_end or (cursor == period_end and remaining > timedelta(0)):
@@ -184,7 +202,7 @@ class BusinessCalendar:
             if self.is_working_day(candidate):
                 counted += 1
                 if counted == days:
-                    return self.periods(candidate)[-1][1]
+                    return self._day_periods(candidate)[-1][1]
         raise AssertionError("unreachable: _days_from raises first")  # pragma: no cover
 
     def working_time_between(self, start: datetime, end: datetime) -> timedelta:
@@ -196,7 +214,7 @@ class BusinessCalendar:
         for day in self._days_from(first.date()):
             if day > last.date():
                 return total
-            for period_start, period_end in self.periods(day):
+            for period_start, period_end in self._day_periods(day):
                 overlap = min(period_end, last) - max(period_start, first)
                 if overlap > timedelta(0):
                     total += overlap

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -120,6 +121,7 @@ def load_holiday_data(calendar_dir: Path) -> HolidayData:
 _PROVISIONAL = re.compile(r"cn-(\d{4}) override v\S+ \(provisional\)")
 
 
+@functools.lru_cache(maxsize=64)  # a handful of version strings, asked for every entry shown
 def provisional_years_in(version: str) -> frozenset[int]:
     """The years a calendar version string names as answered from a provisional override."""
     return frozenset(int(year) for year in _PROVISIONAL.findall(version))

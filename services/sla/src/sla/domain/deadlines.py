@@ -93,7 +93,7 @@ def build_deadline(
         if target is not None and target[0] not in thresholds:
             thresholds[target[0]] = target[1]
             audiences[target[0]] = (Audience.HANDLER,)  # the target missed: the handler is warned
-    deadline = Deadline(
+    return Deadline(
         clock=spec.clock,
         occurrence=occurrence,
         started_at=calendar.local(started_at),
@@ -102,9 +102,10 @@ def build_deadline(
         audiences=audiences,
         unit=spec.unit,
         policy_version=policy.version,
+        # As `stamped` names it, without building the deadline twice.
+        calendar_version=calendar.version_between(started_at, max([due, *thresholds.values()])),
         capped_by=capped_by,
     )
-    return stamped(deadline, calendar=calendar)
 
 
 def _target_threshold(

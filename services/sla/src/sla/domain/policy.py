@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -30,6 +30,8 @@ from sla.domain.policy_rules import (
 )
 
 __all__ = ["BREACH", "ClockSpec", "Duration", "SlaPolicy", "Start", "Unit"]
+
+_MAX_ANSWERS = 4096  # cached answers per policy (see `SlaPolicy._remember`)
 
 
 def _percent(value: Any) -> int:
@@ -80,6 +82,11 @@ class SlaPolicy:
     source: Path | None = field(default=None, compare=False)
     # The pack's own calendar, for callers (lifecycle pause caps) that were not handed one.
     calendar: BusinessCalendar | None = field(default=None, compare=False, repr=False)
+    # Answers computed once per policy (it never changes after it is built; a changed pack is
+    # a new policy, and `replace` gives the copy an empty cache): every case start asks them.
+    _answers: dict[tuple[Any, ...], Any] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     @classmethod
     def load(cls, *, policy_dir: Path, pack: str = "telecom") -> SlaPolicy:
@@ -190,10 +197,24 @@ class SlaPolicy:
     ) -> list[ClockSpec]:
         """Clocks started at receipt, overlays included (others start at dispatch, resolution or
         reopening)."""
+        flag_set = frozenset(flags)
+        key = ("clocks_for", severity, channel, flag_set, category, complex_case)
+        known: list[ClockSpec] = self._remember(
+            key, lambda: self._clocks_for(severity, channel, flag_set, category, complex_case)
+        )
+        return list(known)
+
+    def _clocks_for(
+        self,
+        severity: Severity,
+        channel: Channel,
+        flag_set: frozenset[FlagName],
+        category: str | None,
+        complex_case: bool,
+    ) -> list[ClockSpec]:
         specs = self.clocks_starting(
             "receipt", severity=severity, category=category, complex_case=complex_case
         )
-        flag_set = set(flags)
         for overlay in self.overlays:
             if overlay.applies(channel=channel, flags=flag_set):
                 specs = [s for s in specs if s.clock not in {a.clock for a in overlay.add}]
@@ -222,13 +243,37 @@ class SlaPolicy:
     @property
     def thresholds(self) -> tuple[int, ...]:
         """Every percentage at which something happens: warnings, breach, escalations."""
-        return tuple(sorted({*self.warn_thresholds, BREACH, *(r.at for r in self.escalation)}))
+        known: tuple[int, ...] = self._remember(
+            ("thresholds",),
+            lambda: tuple(
+                sorted({*self.warn_thresholds, BREACH, *(r.at for r in self.escalation)})
+            ),
+        )
+        return known
 
     def audiences(
         self, *, clock: ClockName, severity: Severity, flags: Iterable[FlagName]
     ) -> dict[int, tuple[Audience, ...]]:
-        """Who is told at each threshold of `clock` for this complaint."""
+        """Who is told at each threshold of `clock` for this complaint (a fresh dict: callers
+        add their target's threshold to it)."""
         flag_set = frozenset(flags)
+        key = ("audiences", clock, severity, flag_set)
+        known: dict[int, tuple[Audience, ...]] = self._remember(
+            key, lambda: self._audiences(clock, severity, flag_set)
+        )
+        return dict(known)
+
+    def _remember(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+        """`make()`, computed once per key; bounded, as categories come from the messages."""
+        if (known := self._answers.get(key)) is None:
+            if len(self._answers) >= _MAX_ANSWERS:
+                self._answers.clear()
+            known = self._answers[key] = make()
+        return known
+
+    def _audiences(
+        self, clock: ClockName, severity: Severity, flag_set: frozenset[FlagName]
+    ) -> dict[int, tuple[Audience, ...]]:
         out: dict[int, tuple[Audience, ...]] = {}
         for at in self.thresholds:
             chosen = {
