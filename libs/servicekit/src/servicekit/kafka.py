@@ -152,9 +152,8 @@ async def publish_all(
 
     Each record goes straight to the broker's started aiokafka producer, and the batch waits on
     the sends' futures together: FastStream's publish path (a command object, its middlewares,
-    one task per event) cost ~2x the producer's own work per record (bench/RESULTS.md,
-    session 10). Where the broker has no aiokafka producer (FastStream's test broker), its own
-    publish is used.
+    one task per event) cost ~2x the producer's own work per record (ADR 0031). Where the
+    broker has no aiokafka producer (FastStream's test broker), its own publish is used.
     """
     if not events:
         return
