@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from collections.abc import Callable
-from io import BytesIO
 from pathlib import Path
 from typing import Any
 
@@ -27,16 +24,12 @@ PACKAGE = "services/classifier/src"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import classifier_throughput as bench  # noqa: E402 (the bench folder is not a package)
+import handler_cpu  # noqa: E402
 
 
 def _extract(ref: str, into: Path) -> Path:
     """The classifier sources of `ref` under `into`."""
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", ref, PACKAGE], capture_output=True, check=True
-    ).stdout
-    with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
-    return into / PACKAGE
+    return handler_cpu.extract(ref, "classifier", into)
 
 
 def _load(source: Path) -> Any:

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SERVICES = ("notifier", "classifier")
 
 
-def _extract(ref: str, service: str, into: Path) -> Path:
+def extract(ref: str, service: str, into: Path) -> Path:
     """`services/<service>/src` of `ref` under `into`."""
     package = f"services/{service}/src"
     archive = subprocess.run(
@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     for service in args.service or SERVICES:
         with tempfile.TemporaryDirectory() as folder:
-            old = _extract(args.against, service, Path(folder))
+            old = extract(args.against, service, Path(folder))
             figures: dict[str, list[float]] = {args.against: [], "tree": []}
             for _ in range(args.rounds):
                 figures[args.against].append(_side(service, old, args.count, args.batch))

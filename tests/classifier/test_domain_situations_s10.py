@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 import opencc
 import pytest
 
-from classifier.domain import Classifier, ClassifierInput
-from contracts import Channel, CustomerTier, Kind
+from classifier.domain import Classifier
+from contracts import Channel, Kind
+from tests.classifier.test_domain_situations import assert_graded_as_domain_says
 
 RECEIVED = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
 TRADITIONAL = opencc.OpenCC("s2t")
@@ -78,15 +79,4 @@ IDS = [f"{name}-{n}" for name, cases in GROUPS.items() for n in range(len(cases)
 def test_session10_situation_is_graded_as_domain_says(
     telecom: Classifier, case: Case, script: str
 ) -> None:
-    text, channel, kind, severity, present, absent = case
-    text = TRADITIONAL.convert(text) if script == "traditional" else text
-    decision = telecom.classify(
-        ClassifierInput(text, channel, CustomerTier.STANDARD), received_at=RECEIVED
-    )
-    flags = {flag.name.value for flag in decision.flags}
-    assert decision.kind is kind
-    assert (decision.severity.value if decision.severity else None) == severity, (
-        decision.explanation
-    )
-    assert present <= flags
-    assert not absent & flags
+    assert_graded_as_domain_says(telecom, case, script)
