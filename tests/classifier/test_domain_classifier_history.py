@@ -112,6 +112,30 @@ def test_hot_issue_does_not_count_one_person_twice_or_old_or_elsewhere(
         assert not decision.has_flag(FlagName.HOT_ISSUE)
 
 
+def test_hot_issue_counts_complainants_received_later_but_decided_first(
+    telecom: Classifier,
+) -> None:
+    """Partitions and redelivery decide out of receipt order: the complaint decided when the
+    third person is counted carries the flag, whichever was received last."""
+    area = area_of(NETWORK_TEXT)
+    later = prior(1, ago=-timedelta(days=2), key="ck_" + "c" * 32, category="network", area=area)
+    earlier = prior(2, ago=timedelta(days=5), key="ck_" + "d" * 32, category="network", area=area)
+    decision = classify(telecom, NETWORK_TEXT, History(same_category_recent=(later, earlier)))
+    flag = next(f for f in decision.flags if f.name is FlagName.HOT_ISSUE)
+    assert flag.count == 3
+    assert set(flag.related) == {case_id(1), case_id(2)}
+    alone = classify(telecom, NETWORK_TEXT, History(same_category_recent=(later,)))
+    assert not alone.has_flag(FlagName.HOT_ISSUE)
+
+
+def test_hot_issue_window_spans_thirty_days_not_thirty_each_side(telecom: Classifier) -> None:
+    area = area_of(NETWORK_TEXT)
+    before = prior(1, ago=timedelta(days=20), key="ck_" + "c" * 32, category="network", area=area)
+    after = prior(2, ago=-timedelta(days=20), key="ck_" + "d" * 32, category="network", area=area)
+    decision = classify(telecom, NETWORK_TEXT, History(same_category_recent=(before, after)))
+    assert not decision.has_flag(FlagName.HOT_ISSUE)  # 40 days from first to last
+
+
 @pytest.mark.parametrize(("count", "incident"), [(18, False), (19, True), (40, True)])
 def test_mass_incident_needs_twenty_complaints_within_thirty_minutes(
     telecom: Classifier, count: int, incident: bool

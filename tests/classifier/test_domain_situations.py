@@ -6,19 +6,12 @@ script fails here.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-import opencc
 import pytest
 
-from classifier.domain import Classifier, ClassifierInput
-from contracts import Channel, CustomerTier, Kind
+from classifier.domain import Classifier
+from contracts import Channel, Kind
+from tests._builders.situations import Case, assert_graded_as_domain_says
 
-RECEIVED = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
-TRADITIONAL = opencc.OpenCC("s2t")
-
-# (text, channel, kind, severity, flags that must be there, flags that must not)
-Case = tuple[str, Channel, Kind, str | None, set[str], set[str]]
 H, W = Channel.HOTLINE, Channel.WECHAT
 C, E, OUT = Kind.COMPLAINT, Kind.ENQUIRY, Kind.OUT_OF_SCOPE
 OVER, REG = {"over_level"}, {"over_level", "regulator"}
@@ -186,19 +179,3 @@ IDS = [f"{name}-{n}" for name, cases in GROUPS.items() for n in range(len(cases)
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_situation_is_graded_as_domain_says(telecom: Classifier, case: Case, script: str) -> None:
     assert_graded_as_domain_says(telecom, case, script)
-
-
-def assert_graded_as_domain_says(telecom: Classifier, case: Case, script: str) -> None:
-    """The case's kind, severity and flags, in Simplified or in Traditional script."""
-    text, channel, kind, severity, present, absent = case
-    text = TRADITIONAL.convert(text) if script == "traditional" else text
-    decision = telecom.classify(
-        ClassifierInput(text, channel, CustomerTier.STANDARD), received_at=RECEIVED
-    )
-    flags = {flag.name.value for flag in decision.flags}
-    assert decision.kind is kind
-    assert (decision.severity.value if decision.severity else None) == severity, (
-        decision.explanation
-    )
-    assert present <= flags
-    assert not absent & flags

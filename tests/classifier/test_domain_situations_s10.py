@@ -6,20 +6,12 @@ a stranger who took the money and vanished. Simplified and Traditional, as the o
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-import opencc
 import pytest
 
 from classifier.domain import Classifier
 from contracts import Channel, Kind
-from tests.classifier.test_domain_situations import assert_graded_as_domain_says
+from tests._builders.situations import Case, assert_graded_as_domain_says
 
-RECEIVED = datetime(2026, 11, 24, 9, 30, tzinfo=UTC)
-TRADITIONAL = opencc.OpenCC("s2t")
-
-# (text, channel, kind, severity, flags that must be there, flags that must not)
-Case = tuple[str, Channel, Kind, str | None, set[str], set[str]]
 H, W = Channel.HOTLINE, Channel.WECHAT
 C, OUT = Kind.COMPLAINT, Kind.OUT_OF_SCOPE
 OVER, REG = {"over_level"}, {"over_level", "regulator"}

@@ -261,8 +261,10 @@ def test_three_important_customers_open_an_incident_and_a_hot_issue_reaches_the_
     notices = Counter(d.complaint_id for d in customer if d.template in NOTICES)
     assert notices == Counter(dict.fromkeys(vip, 1))
     company = [d for d in receiver.deliveries if d.audience == "company_contact"]
-    assert [d.template for d in company] == ["staff_hot_issue"]  # once, for the third
-    assert company[0].complaint_id == hot[2]
-    assert all(cid in company[0].text for cid in hot[:2])  # the complaints behind it, ids only
+    # Once, for the complaint decided when the third person was counted (partitions decide in
+    # no guaranteed receipt order); the notice names the other two, ids only.
+    assert [d.template for d in company] == ["staff_hot_issue"]
+    assert company[0].complaint_id in hot
+    assert all(cid in company[0].text for cid in hot if cid != company[0].complaint_id)
     assert "+86" not in company[0].text
     assert Counter(d.key for d in receiver.deliveries).most_common(1)[0][1] == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -46,12 +47,13 @@ def assess_history(
     """Every history rule that fires for a complaint of `category` (a path or its top) received
     at `received_at`."""
     top = top_of(category)
-    earlier = [p for p in history.same_category_recent if p.received_at <= received_at]
     findings = [
         _repeat(top=top, received_at=received_at, priors=history.same_complainant, policy=policy)
     ]
     if area is not None:
-        same_issue = [p for p in earlier if top_of(p.category) == top and p.area == area]
+        same_issue = [
+            p for p in history.same_category_recent if top_of(p.category) == top and p.area == area
+        ]
         findings.append(
             _hot_issue(
                 same_issue=same_issue,
@@ -142,13 +144,16 @@ def _hot_issue(
     received_at: datetime,
     policy: HistoryPolicy,
 ) -> HistoryFinding | None:
-    """At least N distinct complainants with the same category and area within the window."""
-    since = received_at - timedelta(days=policy.windows.hot_issue_days)
-    recent = [p for p in same_issue if p.received_at >= since]
-    # Anonymous complaints each count as a distinct person: nothing says they are the same one.
-    people = {p.complainant_key or f"anonymous:{p.complaint_id}" for p in recent}
-    people.discard(complainant_key or "")
-    distinct = len(people) + 1
+    """At least N distinct complainants with the same category and area within the window.
+
+    Complaints are decided in no guaranteed receipt order (partitions, redelivery): the window
+    is the one around this complaint with the most complainants, counting those received after
+    it but decided first, so the complaint decided when the count is reached carries the flag
+    whatever the order, never none of them.
+    """
+    span = timedelta(days=policy.windows.hot_issue_days)
+    recent = _most_people(same_issue, at=received_at, span=span, me=complainant_key)
+    distinct = len({_person(p) for p in recent} - {complainant_key or ""}) + 1
     if distinct < policy.windows.hot_issue_min_complainants:
         return None
     detail = f"{distinct} complainants within {policy.windows.hot_issue_days} days"
@@ -236,6 +241,40 @@ def _busiest(
         if first + span >= at and end - start > best[1] - best[0]:
             best = (start, end)
     return ordered[best[0] : best[1]]
+
+
+def _person(prior: PriorComplaint) -> str:
+    """Who complained; anonymous complaints each count as a distinct person (nothing says they
+    are the same one)."""
+    return prior.complainant_key or f"anonymous:{prior.complaint_id}"
+
+
+def _most_people(
+    priors: list[PriorComplaint], *, at: datetime, span: timedelta, me: str | None
+) -> list[PriorComplaint]:
+    """The others in the window of length `span` that holds `at` and the most complainants
+    besides `me`. In receipt order (nothing after `at`) that is the span up to `at`; otherwise
+    every window starting at a complaint up to `at`, or at `at`, is counted (two pointers)."""
+    near = sorted(
+        (p for p in priors if at - span <= p.received_at <= at + span), key=lambda p: p.received_at
+    )
+    if not near or near[-1].received_at <= at:
+        return near
+    people: Counter[str] = Counter()
+    best, left, right = (-1, 0, 0), 0, 0
+    for start in sorted({p.received_at for p in near if p.received_at < at} | {at}):
+        while right < len(near) and near[right].received_at <= start + span:
+            people[_person(near[right])] += 1
+            right += 1
+        while near[left].received_at < start:
+            people[_person(near[left])] -= 1
+            if not people[_person(near[left])]:
+                del people[_person(near[left])]
+            left += 1
+        count = len(people) - (me in people)
+        if count > best[0]:
+            best = (count, left, right)
+    return near[best[1] : best[2]]
 
 
 def _important_people(complaints: list[PriorComplaint], tiers: frozenset[CustomerTier]) -> int:
