@@ -26,7 +26,8 @@ from contracts import (
 )
 from notifier import app as notifier_app
 from notifier.adapters.memory import InMemoryContactBook, InMemoryNotificationLog
-from notifier.adapters.mongo import MongoNotificationLog, claim_document
+from notifier.adapters.mongo import MongoNotificationLog
+from notifier.adapters.mongo_documents import claim_document
 from notifier.app import Ports, create_app, load_directory, load_policy
 from notifier.channels.base import Message
 from notifier.settings import NotifierSettings

@@ -28,6 +28,7 @@ OWNERS: dict[str, str] = {
     "intake_keys": "intake",
     "classifications": "classifier",
     "classification_history": "classifier",
+    "classification_tally": "classifier",
     "corrections": "classifier",
     "incidents": "classifier",
     "cases": "sla",

@@ -20,6 +20,7 @@ from classifier.adapters.memory_corrections import InMemoryCorrectionStore
 from classifier.adapters.mongo import MongoClassificationStore
 from classifier.adapters.mongo_corrections import MongoCorrectionStore
 from classifier.corrections_export import training_lines
+from classifier.domain.path_tally import minute_of
 from classifier.domain.regrade import correction_of, training_line
 from classifier.handlers import REGRADES
 from classifier.ports import ClassificationStore, CorrectionStore
@@ -236,6 +237,10 @@ async def test_history_reads_follow_the_correction_that_stands(mongo_url: str) -
         [moved] = await store.by_issues([("network", "阳光花园")], since=since)
         assert (moved.complaint_id, moved.category) == (CID, "network/no_signal")
         assert await store.by_issues([("billing", "阳光花园")], since=since) == []
+        # The path tally counts it under the path it moved to (ADR 0033: never fewer).
+        minute = minute_of(NOW - timedelta(hours=1))  # its receipt
+        [row] = await store.path_tally(["network/no_signal"], [minute])
+        assert (row.minute, row.count) == (minute, 1)
 
 
 # --- the use-case on the lifecycle topic -------------------------------------------------------

@@ -14,6 +14,7 @@ import pytest
 from classifier.adapters.memory import InMemoryClassificationStore
 from classifier.adapters.mongo import MongoClassificationStore
 from classifier.adapters.mongo_history import BACKFILLED
+from classifier.domain.path_tally import minute_of
 from classifier.ports import ClassificationStore
 from contracts import (
     Channel,
@@ -163,6 +164,85 @@ async def test_a_redelivered_decision_keeps_its_first_history(
     since = NOW - timedelta(days=1)
     assert len(await backend.store.by_categories(["billing/overcharge"], since=since)) == 1
     assert await backend.store.by_categories(["network/no_signal"], since=since) == []
+
+
+async def counted(
+    store: ClassificationStore, path: str, minutes: list[int]
+) -> dict[tuple[int, CustomerTier], int]:
+    """The path tally of `path` in `minutes`, per (minute, tier)."""
+    rows = await store.path_tally([path], minutes)
+    assert {r.category for r in rows} <= {path}
+    totals: dict[tuple[int, CustomerTier], int] = {}
+    for r in rows:
+        totals[(r.minute, r.tier)] = totals.get((r.minute, r.tier), 0) + r.count
+    return totals
+
+
+async def read_by_minute(
+    store: ClassificationStore, path: str, minutes: list[int]
+) -> dict[tuple[int, CustomerTier], int]:
+    """What the path read returns, counted as the tally counts it."""
+    totals: dict[tuple[int, CustomerTier], int] = {}
+    for p in await store.by_categories([path], since=NOW - timedelta(days=1)):
+        if (minute := minute_of(p.received_at)) in minutes:
+            totals[(minute, p.tier)] = totals.get((minute, p.tier), 0) + 1
+    return totals
+
+
+def tiered(number: int, category: str, tier: CustomerTier, *, at: datetime) -> ComplaintClassified:
+    event = in_place(number, category, at=at)
+    return event.model_copy(update={"data": event.data.model_copy(update={"customer_tier": tier})})
+
+
+async def test_the_path_tally_counts_every_decision_the_path_read_returns(
+    backend: Backend[ClassificationStore],
+) -> None:
+    """ADR 0033: never fewer than stored, per path, minute and tier; more after a redelivery."""
+    decisions = [
+        (in_place(1, "billing/overcharge"), "阳光花园"),
+        (in_place(2, "billing/overcharge", at=NOW + timedelta(seconds=59)), None),
+        (tiered(3, "billing/overcharge", CustomerTier.GOLD, at=NOW + timedelta(minutes=1)), None),
+        (in_place(4, "billing/overcharge", at=NOW + timedelta(minutes=29)), "xx工业园"),
+        (in_place(5, "network/no_signal"), None),
+        (in_place(6, "billing", at=NOW), None),  # a top category alone: no wide-area issue
+    ]
+    await backend.store.save(decisions)
+    minutes = list(range(minute_of(NOW) - 30, minute_of(NOW) + 31))
+    path = "billing/overcharge"
+    exact = await read_by_minute(backend.store, path, minutes)
+    assert exact == {
+        (minute_of(NOW), CustomerTier.STANDARD): 2,
+        (minute_of(NOW) + 1, CustomerTier.GOLD): 1,
+        (minute_of(NOW) + 29, CustomerTier.STANDARD): 1,
+    }
+    assert await counted(backend.store, path, minutes) == exact
+    assert await counted(backend.store, path, [minute_of(NOW) + 2]) == {}
+    assert await counted(backend.store, "network/no_signal", minutes) == {
+        (minute_of(NOW), CustomerTier.STANDARD): 1
+    }
+    await backend.store.save(decisions[:2])  # redelivered: counted again or not, never fewer
+    again = await counted(backend.store, path, minutes)
+    assert all(again.get(key, 0) >= n for key, n in exact.items())
+    assert await backend.store.path_tally([], minutes) == []
+
+
+@pytest.mark.stack
+async def test_a_store_written_before_the_tally_existed_is_counted_at_start() -> None:
+    async with fresh_database(mongo_server(), "classifier_test") as db:
+        store = MongoClassificationStore(db)
+        await store.ensure_indexes()
+        await store.save([(in_place(1, "billing/overcharge"), None), (decided(2), "阳光花园")])
+        minutes = [minute_of(NOW)]
+        await db["classification_tally"].drop()
+        assert await store.path_tally(["billing/overcharge"], minutes) == []
+        await store.ensure_indexes()
+        await store.ensure_indexes()  # a second start counts nothing twice
+        assert await counted(store, "billing/overcharge", minutes) == {
+            (minute_of(NOW), CustomerTier.STANDARD): 1
+        }
+        assert await counted(store, "billing/unknown_deduction", minutes) == {
+            (minute_of(NOW), CustomerTier.STANDARD): 1
+        }
 
 
 @pytest.mark.stack

@@ -20,6 +20,7 @@ from contracts import Audience, DeliveryStatus, Severity
 from contracts.read_models import CASE_DELIVERIES, NOTIFICATION_OUTCOMES
 from notifier.adapters.memory import InMemoryCaseBook, InMemoryIncidentBook, InMemoryNotificationLog
 from notifier.adapters.mongo import MongoNotificationLog
+from notifier.adapters.mongo_documents import claim_document, delivery_from, outcome_from
 from notifier.adapters.mongo_incidents import MongoIncidentBook
 from notifier.adapters.mongo_recipients import (
     MongoCaseBook,
@@ -291,6 +292,72 @@ async def test_the_address_is_forgotten_once_the_delivery_is_settled(
     doc = await mongo_db["notifications"].find_one({"_id": d.key})
     assert doc is not None
     assert "address" not in doc
+    # ADR 0032: what a settled one keeps, plain: the read models' and the outcome's fields.
+    assert set(doc) == {
+        *("_id", "complaint_id", "audience", "template", "status", "claimed_at"),
+        *("lease_until", "x", "channel", "attempts", "completed_at"),
+    }
+
+
+@pytest.mark.parametrize(
+    "variant",
+    ["customer", "staff", "no recipient", "no origin", "acknowledgement", "erased address"],
+)
+def test_a_claim_document_gives_back_the_delivery_it_was_made_of(variant: str) -> None:
+    """ADR 0032: the packed text and the plain fields together are the whole delivery."""
+    d = delivery(audience=Audience.HANDLER if variant == "staff" else Audience.CUSTOMER)
+    intent = replace(d.intent, trigger_time=NOW + timedelta(microseconds=123_456))
+    if variant == "staff":
+        d = replace(d, key=f"{d.key}:desk-7")  # one intent, a delivery per staff recipient
+    if variant == "no origin":
+        intent = replace(intent, origin=None, severity=None, context={"引用": '他说"别再打了"\\'})
+    if variant == "acknowledgement":
+        intent = replace(intent, acknowledgement=True, digestible=True)
+    d = replace(d, intent=intent)
+    if variant == "no recipient":
+        d = replace(d, recipient=None)
+    doc = claim_document(d, now=NOW, lease_until=NOW + LEASE)
+    if variant == "erased address":  # the erasure drops the address (ADR 0017)
+        del doc["address"]
+        assert d.recipient is not None
+        d = replace(d, recipient=replace(d.recipient, address=""))
+    assert delivery_from(doc) == d
+    assert _elements(doc) <= 12  # 26 as every field plain (intent, context, origin, recipient)
+
+
+def test_a_document_stored_with_every_field_plain_is_still_read() -> None:
+    """Documents claimed before ADR 0032 (a deferral waiting for the morning) still resend."""
+    d = delivery()
+    assert d.recipient is not None
+    plain = {
+        "_id": d.key,
+        "intent_key": d.intent.key,
+        "complaint_id": d.intent.complaint_id,
+        "audience": d.intent.audience.value,
+        "template": d.intent.template,
+        "context": dict(d.intent.context),
+        "severity": "P3",
+        "digestible": False,
+        "acknowledgement": False,
+        "trigger_time": d.intent.trigger_time,
+        "origin": {"topic": "complaints.sla.v1", "partition": 2, "offset": 41},
+        "recipient": {"id": "customer", "channel": "sms", "shown": d.recipient.shown},
+        "address": PHONE,
+        "status": "deferred",
+        "channel": "sms",
+        "attempts": 0,
+        "reason": "quiet_hours",
+        "deliver_after": NOW,
+        "completed_at": NOW,
+    }
+    assert delivery_from(plain) == d
+    assert outcome_from(plain).reason == "quiet_hours"
+
+
+def _elements(value: object) -> int:
+    if isinstance(value, dict):
+        return sum(1 + _elements(v) for v in value.values())
+    return 0
 
 
 async def test_the_newest_assignment_wins(backend: Backend) -> None:

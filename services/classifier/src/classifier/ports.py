@@ -14,6 +14,7 @@ from classifier.domain import (
     PriorComplaint,
     Standing,
 )
+from classifier.domain.path_tally import TallyRow
 from classifier.domain.regrade import Correction
 from contracts import ComplaintClassified, IncidentRecord
 from servicekit.outbox import Stored
@@ -48,6 +49,12 @@ class ClassificationStore(Protocol):
         Wide-area incidents (an outage, a rating error) only look back the mass-incident window,
         so this stays small enough to read whole.
         """
+
+    async def path_tally(self, categories: Sequence[str], minutes: Sequence[int]) -> list[TallyRow]:
+        """Stored decisions of these whole category paths received in these epoch minutes,
+        counted per (path, minute, tier): never fewer than `by_categories` would return (more
+        is allowed — a redelivery or a correction may count one twice), so a path whose counts
+        stay below the mass-incident thresholds need not be read (ADR 0033)."""
 
     async def save(
         self, events: Sequence[tuple[ComplaintClassified, str | None]]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import timedelta
 
 from classifier.domain import (
@@ -19,6 +19,7 @@ from classifier.domain import (
     merge_sightings,
     news,
 )
+from classifier.history_reads import stored_history
 from classifier.membership import IncidentMembership, late_joiners, with_members
 from classifier.metrics import ClassifierMetrics
 from classifier.ports import ClassificationStore
@@ -115,7 +116,8 @@ class Classification:
             self.classifier.decide(r, received_at=c.received_at)
             for r, c in zip(readings, items, strict=True)
         ]
-        history = BatchHistory(await self._stored(items, first, areas))
+        windows = self.classifier.history_windows
+        history = BatchHistory(await stored_history(self.store, windows, items, first, areas))
         decisions: list[Decision] = []
         for complaint, reading, draft, area in zip(items, readings, first, areas, strict=True):
             seen = history.for_complaint(
@@ -143,50 +145,6 @@ class Classification:
                     )
                 )
         return decisions
-
-    async def _stored(
-        self,
-        items: Sequence[NormalizedComplaint],
-        decisions: Sequence[Decision],
-        areas: Sequence[str | None],
-    ) -> list[PriorComplaint]:
-        """Stored complaints that can be history for this batch: by complainant, or by issue.
-
-        Category history only matters within one area (hot issues, mass incidents), so it is
-        read per (category, area) pair of the batch, whole.
-        """
-        if not items:
-            return []
-        windows = self.classifier.history_windows
-        earliest = items[0].received_at
-        keys = sorted({c.complainant_key for c in items if c.complainant_key})
-        issues = sorted(
-            {
-                (category, area)
-                for decision, area in zip(decisions, areas, strict=True)
-                if (category := top(decision.category)) and area
-            }
-        )
-        mine = await self.store.by_complainants(
-            keys, since=earliest - timedelta(days=windows.repeat_days)
-        )
-        issue_window = max(
-            timedelta(days=windows.hot_issue_days),
-            timedelta(minutes=windows.mass_incident_minutes),
-        )
-        theirs = await self.store.by_issues(issues, since=earliest - issue_window)
-        paths = sorted({d.category for d in decisions if d.category and "/" in d.category})
-        wide = await self.store.by_categories(
-            paths, since=earliest - timedelta(minutes=windows.mass_incident_minutes)
-        )
-        priors = [*mine, *theirs, *wide]
-        # Members of an incident operations closed start no burst again (ADR 0018).
-        closed = await self.store.closed_incidents(
-            sorted({p.incident_id for p in priors if p.incident_id})
-        )
-        return [
-            replace(p, in_closed_incident=True) if p.incident_id in closed else p for p in priors
-        ]
 
     async def _incidents(
         self,

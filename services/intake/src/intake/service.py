@@ -84,13 +84,20 @@ class Intake:
     async def _link_duplicates(self, items: list[Accepted]) -> list[IntakeRecord]:
         keys = sorted({i.complaint.complainant_key for i in items if i.complaint.complainant_key})
         since = min((i.complaint.received_at for i in items), default=self.clock.now())
-        priors = await self.store.recent_by_complainant(keys, since=since - self.duplicate_window)
+        stored = await self.store.recent_by_complainant(keys, since=since - self.duplicate_window)
+        # By complainant: each complaint compares only its own complainant's texts (a scan of
+        # every prior per complaint was quadratic in the batch).
+        priors: dict[str, list[PriorText]] = {}
+        for prior in stored:
+            if prior.complainant_key:
+                priors.setdefault(prior.complainant_key, []).append(prior)
         records: list[IntakeRecord] = []
         for item in sorted(
             items, key=lambda i: (i.complaint.received_at, i.complaint.complaint_id)
         ):
             complaint = item.complaint
-            original = self._first_similar(item, priors)
+            mine = priors.get(complaint.complainant_key or "", [])
+            original = self._first_similar(item, mine)
             if original is not None:
                 self.metrics.duplicates.inc()
                 complaint = complaint.model_copy(update={"duplicate_of": original})
@@ -103,7 +110,7 @@ class Intake:
             )
             records.append(IntakeRecord(event, item.contact, item.original, item.fingerprint))
             if complaint.complainant_key:
-                priors.append(
+                priors.setdefault(complaint.complainant_key, []).append(
                     PriorText(
                         complaint.complaint_id,
                         complaint.complainant_key,

@@ -17,7 +17,8 @@ from classifier.domain import (
     Standing,
     place,
 )
-from contracts import ComplaintClassified, Kind
+from classifier.domain.path_tally import TallyRow, minute_of
+from contracts import ComplaintClassified, CustomerTier, Kind
 from contracts import IncidentRecord as IncidentNews
 from servicekit.outbox import MemoryDecisions, Stored
 
@@ -95,6 +96,16 @@ class InMemoryClassificationStore:
     ) -> list[PriorComplaint]:
         """Classified complaints of these whole category paths since `since`, any area."""
         return [p for p in self._priors() if p.category in categories and p.received_at >= since]
+
+    async def path_tally(self, categories: Sequence[str], minutes: Sequence[int]) -> list[TallyRow]:
+        """Decisions per path, minute and tier: exactly those `by_categories` returns."""
+        wanted, within = set(categories), set(minutes)
+        counts: dict[tuple[str, int, CustomerTier], int] = {}
+        for p in self._priors():
+            if p.category in wanted and (minute := minute_of(p.received_at)) in within:
+                key = (p.category, minute, p.tier)
+                counts[key] = counts.get(key, 0) + 1
+        return [TallyRow(c, m, t, n) for (c, m, t), n in sorted(counts.items())]
 
     async def save(
         self, events: Sequence[tuple[ComplaintClassified, str | None]]

@@ -10,6 +10,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from classifier.adapters import mongo_incidents
 from classifier.adapters.mongo_history import MongoHistory
+from classifier.adapters.mongo_path_tally import MongoPathTally
 from classifier.domain import (
     IncidentKey,
     IncidentSighting,
@@ -18,6 +19,7 @@ from classifier.domain import (
     PriorComplaint,
     place,
 )
+from classifier.domain.path_tally import TallyRow
 from contracts import ComplaintClassified, IncidentRecord
 from servicekit.mongo import Document, ensure_index, find_all
 from servicekit.outbox import Decisions, Stored
@@ -40,19 +42,23 @@ class MongoClassificationStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._classifications = db["classifications"]
         self._incidents = db["incidents"]
-        self._history = MongoHistory(db["classification_history"])
+        self._tally = MongoPathTally(db["classification_tally"])
+        self._history_entries = db["classification_history"]
+        self._history = MongoHistory(self._history_entries, self._tally)
         self._decisions = Decisions(
             self._classifications, stage=_STAGE, event_type=ComplaintClassified
         )
 
     async def ensure_indexes(self) -> None:
-        """History look-ups (ADR 0030); open incidents by (category, area)."""
+        """History look-ups (ADR 0030) and the path tally (ADR 0033), each backfilled once;
+        open incidents by (category, area)."""
         await self._history.ensure_indexes()
         await ensure_index(
             self._incidents,
             [("category", ASCENDING), ("area", ASCENDING), ("last_seen", ASCENDING)],
         )
         await self._history.backfill(self._classifications)
+        await self._tally.backfill(self._history_entries)
 
     async def by_complainants(
         self, keys: Sequence[str], *, since: datetime
@@ -71,6 +77,10 @@ class MongoClassificationStore:
     ) -> list[PriorComplaint]:
         """Classified complaints of these whole category paths since `since`, any area."""
         return await self._history.by_categories(categories, since=since) if categories else []
+
+    async def path_tally(self, categories: Sequence[str], minutes: Sequence[int]) -> list[TallyRow]:
+        """Decisions per path, minute and tier, never fewer than stored (ADR 0033)."""
+        return await self._tally.read(categories, minutes)
 
     async def save(
         self, events: Sequence[tuple[ComplaintClassified, str | None]]

@@ -9,6 +9,7 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
 from classifier.adapters.mongo_history import MongoHistory
+from classifier.adapters.mongo_path_tally import MongoPathTally
 from classifier.domain.regrade import Correction
 from contracts import FlagName, Kind, Severity
 from servicekit.mongo import Document, find_all, write_in_chunks
@@ -52,7 +53,9 @@ class MongoCorrectionStore:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._corrections = db["corrections"]
         self._classifications = db["classifications"]
-        self._history = MongoHistory(db["classification_history"])
+        self._history = MongoHistory(
+            db["classification_history"], MongoPathTally(db["classification_tally"])
+        )
 
     async def apply(self, corrections: Sequence[Correction]) -> list[str]:
         """Insert-if-absent per action id, then a guarded `$set` per complaint (`_id` writes)."""

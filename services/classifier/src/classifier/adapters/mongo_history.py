@@ -19,12 +19,14 @@ from typing import Any
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
+from classifier.adapters.mongo_path_tally import MongoPathTally
 from classifier.domain import PriorComplaint
 from contracts import ComplaintClassified, CustomerTier
 from servicekit.mongo import Document, ensure_index, find_all, insert_new, write_in_chunks
 
 COLLECTION = "classification_history"
 _IDS_PER_STATEMENT = 500
+_STANDARD = CustomerTier.STANDARD.value
 BACKFILLED = "~backfilled"
 """The marker entry of a completed backfill (no field a history query asks for)."""
 _FIELDS = {
@@ -82,10 +84,12 @@ def _prior(doc: Mapping[str, Any]) -> PriorComplaint:
 
 class MongoHistory:
     """Writes follow `classifications` (insert with the decision, incident links, staff
-    corrections); reads are the store's three history queries."""
+    corrections); reads are the store's three history queries. Every entry is counted in the
+    path tally before it is written (ADR 0033)."""
 
-    def __init__(self, collection: AsyncCollection[Document]) -> None:
+    def __init__(self, collection: AsyncCollection[Document], tally: MongoPathTally) -> None:
         self._history = collection
+        self._tally = tally
 
     async def ensure_indexes(self) -> None:
         """By complainant, by issue key and by category path, each then by receipt time."""
@@ -110,9 +114,13 @@ class MongoHistory:
         await insert_new(self._history, [{"_id": BACKFILLED}])
 
     async def add(self, decisions: Iterable[tuple[ComplaintClassified, str | None]]) -> None:
-        """Insert-if-absent the entries of stored decisions (a redelivery adds nothing)."""
+        """Insert-if-absent the entries of stored decisions (a redelivery adds nothing to the
+        history; the tally counts it again, as it must count every entry before it exists)."""
         docs = [history_document(event, area) for event, area in decisions]
         if docs:
+            await self._tally.add(
+                (d["category"], d["received_at"], d["customer_tier"]) for d in docs
+            )
             await insert_new(self._history, docs)
 
     async def link(self, incident_id: str, complaint_ids: Sequence[str]) -> None:
@@ -128,8 +136,19 @@ class MongoHistory:
         """Complaint id → (kind, category, corrected at): the latest correction stands."""
         if not decisions:
             return
-        docs = await find_all(self._history, {"_id": {"$in": sorted(decisions)}}, {"area": 1})
+        docs = await find_all(
+            self._history,
+            {"_id": {"$in": sorted(decisions)}},
+            {"area": 1, "received_at": 1, "customer_tier": 1},
+        )
         areas = {d["_id"]: d.get("area") for d in docs}
+        # Counted under the new path before the entry moves there (the old count stays: too
+        # high is safe).
+        await self._tally.add(
+            (decisions[d["_id"]][1], d["received_at"], d.get("customer_tier") or _STANDARD)
+            for d in docs
+            if "received_at" in d
+        )
         await write_in_chunks(
             self._history,
             [

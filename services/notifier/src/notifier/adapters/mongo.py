@@ -5,17 +5,24 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
 
-from pymongo import ASCENDING, UpdateMany
+from pymongo import ASCENDING
 from pymongo.asynchronous.database import AsyncDatabase
 
-from contracts import Audience, DeliveryStatus, Severity
-from notifier.domain import Delivery, Intent, Origin, Recipient
+from contracts import DeliveryStatus
+from notifier.adapters.mongo_documents import (
+    SENDING,
+    OutcomeShape,
+    claim_document,
+    completion,
+    delivery_from,
+    outcome_from,
+    outcome_shape,
+)
+from notifier.domain import Delivery
 from notifier.ports import Claims, Due, DueRound, Outcome
 from servicekit.mongo import Document, ensure_index, find_all, insert_new, write_in_chunks
 
-SENDING = "sending"
 KEYS_PER_STATEMENT = 500
 """Keys per `_id $in` outcome statement (as many as one batch insert holds)."""
 WAITING = [SENDING, DeliveryStatus.DEFERRED.value]
@@ -29,7 +36,9 @@ class MongoNotificationLog:
     """Claims by inserting the key: the unique `_id` makes a second claim fail.
 
     The document keeps what is needed to send later (template, values, recipient); the raw
-    address is removed once the delivery is settled.
+    address is removed once the delivery is settled. Plain are only the fields queried, indexed,
+    declared (`NOTIFICATION_OUTCOMES`, `CASE_DELIVERIES`, the erasure's `complaint_id` and
+    `address`) and the outcome's; the rest of the delivery is one JSON text (ADR 0032).
     """
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
@@ -88,14 +97,13 @@ class MongoNotificationLog:
         channel, attempts, reason and wait) share one `update` statement over their keys
         (`_id $in`), so a batch of delivered acknowledgements is one statement, not one per
         key. A settled one forgets its address, a deferred one waits with its lease."""
-        alike: dict[tuple[Any, ...], list[str]] = {}
+        alike: dict[OutcomeShape, list[str]] = {}
         for o in outcomes:
-            shape = (o.status, o.channel, o.attempts, o.reason, o.deliver_after)
-            alike.setdefault(shape, []).append(o.key)
+            alike.setdefault(outcome_shape(o), []).append(o.key)
         await write_in_chunks(
             self._notifications,
             [
-                _completion(shape, keys[start : start + KEYS_PER_STATEMENT], now)
+                completion(shape, keys[start : start + KEYS_PER_STATEMENT], now)
                 for shape, keys in alike.items()
                 for start in range(0, len(keys), KEYS_PER_STATEMENT)
             ],
@@ -182,115 +190,3 @@ class MongoNotificationLog:
         """Earliest lease or deferral end among waiting documents (one row read per status)."""
         firsts = [row["lease_until"] for s in WAITING for row in await self._earliest(s, 1)]
         return min(firsts, default=None)
-
-
-def claim_document(
-    delivery: Delivery, *, now: datetime, lease_until: datetime, outcome: Outcome | None = None
-) -> Document:
-    """The claim: everything needed to send (or resend) the delivery later; with a decided
-    outcome, the document as `complete` would leave it (stored at `now`)."""
-    doc = _claim(delivery, now=now, lease_until=lease_until)
-    if outcome is None:
-        return doc
-    doc |= _outcome_fields(outcome, now)
-    if outcome.deliver_after is not None:
-        return doc | {"lease_until": outcome.deliver_after}
-    del doc["address"]  # settled: the address is not kept
-    return doc
-
-
-def _claim(delivery: Delivery, *, now: datetime, lease_until: datetime) -> Document:
-    intent, recipient = delivery.intent, delivery.recipient
-    origin = intent.origin
-    return {
-        "_id": delivery.key,
-        "intent_key": intent.key,
-        "complaint_id": intent.complaint_id,
-        "audience": intent.audience.value,
-        "template": intent.template,
-        "context": dict(intent.context),
-        "severity": intent.severity.value if intent.severity else None,
-        "digestible": intent.digestible,
-        "acknowledgement": intent.acknowledgement,
-        "trigger_time": intent.trigger_time,
-        "origin": (
-            {"topic": origin.topic, "partition": origin.partition, "offset": origin.offset}
-            if origin
-            else None
-        ),
-        "recipient": (
-            {"id": recipient.id, "channel": recipient.channel, "shown": recipient.shown}
-            if recipient
-            else None
-        ),
-        "address": recipient.address if recipient else None,
-        "status": SENDING,
-        "claimed_at": now,
-        "lease_until": lease_until,
-    }
-
-
-def delivery_from(doc: Document) -> Delivery:
-    """The delivery a claim document describes."""
-    origin = doc.get("origin")
-    intent = Intent(
-        key=doc["intent_key"],
-        complaint_id=doc["complaint_id"],
-        audience=Audience(doc["audience"]),
-        template=doc["template"],
-        trigger_time=doc["trigger_time"],
-        context=dict(doc.get("context") or {}),
-        severity=Severity(doc["severity"]) if doc.get("severity") else None,
-        digestible=bool(doc.get("digestible")),
-        acknowledgement=bool(doc.get("acknowledgement")),
-        origin=Origin(origin["topic"], origin["partition"], origin["offset"]) if origin else None,
-    )
-    raw: Any = doc.get("recipient")
-    recipient = (
-        Recipient(raw["id"], raw["channel"], doc.get("address") or "", raw["shown"])
-        if raw
-        else None
-    )
-    return Delivery(doc["_id"], intent, recipient)
-
-
-def outcome_from(doc: Document) -> Outcome:
-    """The stored outcome of a settled or deferred delivery (its latency derived from the
-    time it was stored, as when it was first published)."""
-    outcome = Outcome(
-        delivery=delivery_from(doc),
-        channel=doc["channel"],
-        status=DeliveryStatus(doc["status"]),
-        attempts=doc.get("attempts", 0),
-        reason=doc.get("reason"),
-        latency_ms=None,
-        deliver_after=doc.get("deliver_after"),
-    )
-    return outcome.stored_at(doc["completed_at"])
-
-
-def _outcome_fields(outcome: Outcome, now: datetime) -> Document:
-    return {
-        "status": outcome.status.value,
-        "channel": outcome.channel,
-        "attempts": outcome.attempts,
-        "reason": outcome.reason,
-        "deliver_after": outcome.deliver_after,
-        "completed_at": now,
-    }
-
-
-def _completion(shape: tuple[Any, ...], keys: list[str], now: datetime) -> UpdateMany:
-    status, channel, attempts, reason, deliver_after = shape
-    fields: Document = {
-        "status": status.value,
-        "channel": channel,
-        "attempts": attempts,
-        "reason": reason,
-        "deliver_after": deliver_after,
-        "completed_at": now,
-    }
-    where = {"_id": {"$in": keys}}
-    if deliver_after is not None:
-        return UpdateMany(where, {"$set": fields | {"lease_until": deliver_after}})
-    return UpdateMany(where, {"$set": fields, "$unset": {"address": ""}})
