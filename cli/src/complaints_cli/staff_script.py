@@ -140,11 +140,14 @@ PATTERN = (
     "late",
 )
 ONCE = {"prompt": "reopen", "awaiting": "extend"}  # the first case of these scripts gets these
-DISPATCH_SHARE = {"late": 1.25, "escalated": 1.875}
-"""Where in its own dispatch clock's span (started → due) a late script dispatches: mid-way between
-the breach (100 %) and the escalation (150 %), or well past both. The pace table only approximates
-a P1 / P2 clock in natural time (4.5–5.8 "working hours" sat within minutes of 150 % for P2, a
-third of a real second at the demo's pace), so a late dispatch applied a moment late escalated."""
+DISPATCH_SHARE = {"late": 1.1, "escalated": 1.875}
+"""Where in its own dispatch clock's span (started → due) a late script dispatches: just past the
+breach (100 %), well before the escalation (150 %), or well past both. The pace table only
+approximates a P1 / P2 clock in natural time (4.5–5.8 "working hours" sat within minutes of 150 %
+for P2, a third of a real second at the demo's pace), so a late dispatch applied a moment late
+escalated. The late dispatch also waits until the breach was announced (`awaited_firing`), so it
+may sit close to it: 40 % of the span (12 business minutes of a P1) is left before the
+escalation, while the pipeline applies it (business time holds meanwhile, `demo_hold`)."""
 
 
 @dataclass(frozen=True)
@@ -229,6 +232,25 @@ def timeline(assignment: Assignment, calendar: WorkingCalendar) -> list[tuple[da
             at = max(before, into_span(calendar, assignment.dispatch, share, working=working))
         planned.append((at, step))
     return planned
+
+
+PRESSING = frozenset({"acknowledged", "assigned", "contacted"})
+"""Steps that stop an hour-scale clock (acknowledge, dispatch, first contact: 15 minutes to 4
+working hours, 1.7 to 27 real seconds at the demo's pace): business time holds while one of them
+waits on the system (`demo_hold`). The others stop clocks of days, which a lag of seconds does
+not move."""
+
+
+def awaited_firing(assignment: Assignment, index: int) -> int | None:
+    """The dispatch threshold a late script's dispatch (step `index`) first waits to see the SLA
+    announce — the breach for `late`, the escalation for `escalated` — so the scripted outcome
+    does not hang on how far the SLA's scheduler lags behind the clock; None for other steps and
+    for a case without a dispatch clock."""
+    firings = SCRIPTED_FIRINGS.get(assignment.script)
+    first = 0 if assignment.acknowledged else 1
+    if not firings or index != first or assignment.dispatch is None:
+        return None
+    return firings[-1]
 
 
 def body_for(assignment: Assignment, step: Step, index: int) -> Json:
