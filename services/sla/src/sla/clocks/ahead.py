@@ -10,7 +10,8 @@ the scheduler's work is split in two loops:
   loaded again: its new entries join the pending claim);
 - the **firer** (`fire_forever`) sleeps until the earliest pending due time and then fires every
   pending case due by now in one wave (`Scheduler._fire`: the same compare-and-set, publish,
-  mark and settle as a round), each wave in its own task, at most one wave per `gather` seconds.
+  mark and settle as a round), each wave in its own task, at most one wave per `gather` seconds
+  and `MAX_WAVES` in flight.
 
 So a firing's lag is the wave's compare-and-set and publish, not the rounds around it. Nothing of
 the guarantees changes: the claim is still the compare-and-set at fire time, on the version
@@ -35,6 +36,8 @@ from sla.clocks.due import due_entry
 from sla.ports import CaseRecord, CaseStore, DueEntry, DueIndex
 
 log = logging.getLogger(__name__)
+MAX_WAVES = 2
+"""Waves in flight at once: more would pile writes onto a store already slower than the waves."""
 
 
 @dataclass
@@ -131,6 +134,9 @@ class Ahead:
         """Fire pending claims as they fall due, until cancelled (the waves with it)."""
         try:
             while True:
+                if len(self._waves) >= MAX_WAVES:  # an overloaded store: batches grow instead
+                    await asyncio.wait(set(self._waves), return_when=asyncio.FIRST_COMPLETED)
+                    continue
                 if self.start_ready() is not None:
                     await asyncio.sleep(self.gather)
                     continue

@@ -73,7 +73,7 @@ class Scheduler:
     # Real seconds ahead the index is read and cases loaded, to fire at the due instant (0: read
     # once due, fire in the round) and the least real time between two waves (ADR 0034).
     claim_ahead: float = 2.0
-    gather: float = 0.2
+    gather: float = 0.1
     _loop: DueLoop = field(init=False)
     _ahead: Ahead | None = field(init=False, default=None)
     lead: timedelta = field(init=False)  # `claim_ahead` in the clock's (business) time
