@@ -155,7 +155,7 @@ def replica(
         liveness=MongoLiveness(db),  # type: ignore[arg-type]
     )
     for target, names in (
-        (store, ("load_many", "commit_many", "mark_published")),
+        (store, ("load_many", "commit_many", Recording.mark_published.__name__)),
         (index, ("due", "add", "advance")),
         (scheduler, ("publish", "run_once")),
     ):
