@@ -37,6 +37,7 @@ from typing import Any
 from bson import Binary, encode
 from pymongo import MongoClient
 
+from sla.adapters.case_list import LIST_INDEXES
 from sla.adapters.packed import pack_clock, pack_log
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -170,12 +171,17 @@ def measure(pid: int, work: Callable[[], int]) -> tuple[int, float]:
     return done, cpu(pid) - before
 
 
-def run_shape(client: MongoClient[Doc], pid: int, shape: str, cases: int) -> dict[str, float]:
-    """The four workloads on `cases` cases stored in `shape`; ms of server CPU per operation."""
+def run_shape(
+    client: MongoClient[Doc], pid: int, shape: str, cases: int, *, indexes: bool = False
+) -> dict[str, float]:
+    """The four workloads on `cases` cases stored in `shape`; ms of server CPU per operation.
+    With `indexes`, the collection has the SLA's case-list indexes, as `cases` has."""
     sheet = [clock_entry(i) for i in range(8)]
     log = [log_entry(i) for i in range(4)]
     coll = client["shapes"][shape]
     coll.drop()
+    for keys in LIST_INDEXES if indexes else ():
+        coll.create_index(keys)
     docs = [case(n, shape, sheet, log) for n in range(cases)]
     out = {"bytes": float(len(encode(docs[0])))}
     out["sheet bytes"] = float(len(encode({"c": docs[0]["clocks"]})))
@@ -219,6 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", type=int, default=1000)
     parser.add_argument("--shapes", nargs="*", default=list(SHAPES))
+    parser.add_argument(
+        "--indexes", action="store_true", help="with the SLA's case-list indexes, as on `cases`"
+    )
     args = parser.parse_args(argv)
     data = Path(tempfile.mkdtemp(prefix="doc-shape-"))
     server = subprocess.Popen(
@@ -230,10 +239,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         client: MongoClient[Doc] = MongoClient(f"mongodb://127.0.0.1:{PORT}/", tz_aware=True)
         client.admin.command("ping")
-        print(f"load average {os.getloadavg()[0]:.2f}; {args.cases} cases per shape")
+        with_ = f", with the {len(LIST_INDEXES)} case-list indexes" if args.indexes else ""
+        print(f"load average {os.getloadavg()[0]:.2f}; {args.cases} cases per shape{with_}")
         print("shape    | doc B | sheet B | insert ms/doc | read ms/doc | cas ms/op | scan ms/doc")
         for shape in args.shapes:
-            r = run_shape(client, server.pid, shape, args.cases)
+            r = run_shape(client, server.pid, shape, args.cases, indexes=args.indexes)
             print(
                 f"{shape:8} | {r['bytes']:5.0f} | {r['sheet bytes']:7.0f} | {r['insert']:13.3f} |"
                 f" {r['read']:11.3f} | {r['cas']:9.3f} | {r['scan']:11.3f}"

@@ -21,6 +21,11 @@ The overall figures are per breach (100 %). "Taken over" are the firings replica
 are every other firing. Those two count every threshold (50, 80, 100 %), each lag from the
 threshold's own fire time.
 
+Before it, where the lag accrues (`sla_rounds`): each breach's lag split into the wait before the
+round that fired it began and that round's work up to the publish (all, and the slowest 1 %); how
+late this process's event loop wakes; each replica's calls to its store, index and publisher
+(count, p50, p99, max); the garbage collector's pauses by generation.
+
 The goal (issue 5, kept by issue 14) is p99 ≤ 1 s. Needs the local stack (`make stack-up`).
 """
 
@@ -32,6 +37,7 @@ import random
 import sys
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,6 +46,7 @@ from pipeline_figures import percentile
 from prometheus_client import CollectorRegistry
 from pymongo import AsyncMongoClient
 from sla_backlog import Backlog, found, load
+from sla_rounds import LoopLag, Pauses, Phases, ms
 from sla_tally import Commands, Recording, Tally, spread
 
 from contracts import Audience, Channel, ClockName, Severity
@@ -125,8 +132,14 @@ def starter(db: object) -> StartClocks:
     )
 
 
-def replica(db: object, owner: str, publish: Tally) -> tuple[Scheduler, MongoDueIndex, Recording]:
-    """One scheduler replica, with its own view of the due index and its own store."""
+def replica(
+    db: object,
+    owner: str,
+    publish: Tally,
+    phases: Phases,
+) -> tuple[Scheduler, MongoDueIndex, Recording]:
+    """One scheduler replica, with its own view of the due index and its own store; the calls
+    of its rounds timed by `phases`."""
     index = MongoDueIndex(db, width=10, settle=timedelta(seconds=10))  # type: ignore[arg-type]
     store = Recording(db, publish.recorded.setdefault(owner, set()))
     scheduler = Scheduler(
@@ -141,6 +154,13 @@ def replica(db: object, owner: str, publish: Tally) -> tuple[Scheduler, MongoDue
         # The service's defaults: claims stale 0.6 s after the owner's last beat, 30 s lease.
         liveness=MongoLiveness(db),  # type: ignore[arg-type]
     )
+    for target, names in (
+        (store, ("load_many", "commit_many", Recording.mark_published.__name__)),
+        (index, ("due", "add", "advance")),
+        (scheduler, ("publish", "run_once")),
+    ):
+        for name in names:
+            phases.wrap(owner, target, name)
     return scheduler, index, store
 
 
@@ -174,11 +194,13 @@ async def main() -> int:
         backlog = await load(db, starter(db), clocks=args.open, width=10)
 
     run = "".join(random.choice("ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(2))  # this run's ids
-    tally = Tally(run)
-    (a, _, store_a), (b, index_b, _) = replica(db, "a", tally), replica(db, "b", tally)
+    tally, phases, loop_lag = Tally(run), Phases(), LoopLag()
+    (a, _, store_a), (b, index_b, _) = (replica(db, o, tally, phases) for o in ("a", "b"))
     tasks = [asyncio.create_task(a.run_forever()), asyncio.create_task(b.run_forever())]
+    tasks.append(asyncio.create_task(loop_lag.run()))
     print(f"  feeding {args.rate}/s due cases for {args.seconds:.0f} s…", file=sys.stderr)
-    commands.counting, cpu = True, time.process_time()
+    commands.counting, phases.counting, cpu = True, True, time.process_time()
+    pauses = Pauses().start()
 
     async def kill_a() -> None:
         # The worst moment: right after a compare-and-set of `a` reached the database, its
@@ -211,8 +233,11 @@ async def main() -> int:
     await asyncio.sleep(8.0)  # the last ones fall due (≤ 6 s); the dead replica's claims go stale
     for task in (*tasks, killer):
         task.cancel()
-    await asyncio.gather(*tasks, killer, return_exceptions=True)
-    commands.counting, cpu = False, time.process_time() - cpu
+    for ended in await asyncio.gather(*tasks, killer, return_exceptions=True):
+        if isinstance(ended, Exception):  # a replica that failed (not cancelled) fired nothing more
+            print(f"  a task failed: {ended!r}", file=sys.stderr)
+    commands.counting, phases.counting, cpu = False, False, time.process_time() - cpu
+    pauses.stop()
     if not (args.keep or args.database):
         await client.drop_database(name)
     await client.close()
@@ -222,8 +247,19 @@ async def main() -> int:
     missed = added * 3 - len(tally.firings)
     repeated = sum(n - 1 for n in tally.published.values())
     taken, rest = tally.taken_over("a")
+    if missed:  # which thresholds: the first of a case (fed) or the later ones (re-indexed)
+        by = Counter(t for c in tally.started for t in (50, 80, 100) if (c, t) not in tally.firings)
+        print(f"  missed by threshold: {dict(sorted(by.items()))}", file=sys.stderr)
     print(f"  added {added:,} due cases, {len(breaches):,} breaches fired", file=sys.stderr)
     print(commands.line(len(tally.all_lags), cpu), file=sys.stderr)
+    slow = sorted(tally.lags, key=tally.lags.__getitem__)[int(0.99 * len(tally.lags)) :]
+    for label, ids in (("all breaches", list(tally.lags)), ("slowest 1 %", slow)):
+        waited = [tally.waited[i] for i in ids if i in tally.waited]
+        worked = [tally.worked[i] for i in ids if i in tally.worked]
+        print(f"  {label}: waited {ms(waited)}; round work {ms(worked)}", file=sys.stderr)
+    print(f"  event loop late: {ms(loop_lag.late)}", file=sys.stderr)
+    for line in (*phases.lines(), *pauses.lines()):
+        print(line, file=sys.stderr)
     print(
         f"sla-scheduler: {backlog.clocks:,} open clocks in {backlog.cases:,} cases, "
         f"{len(breaches):,} fired, "

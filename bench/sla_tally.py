@@ -35,6 +35,8 @@ class Tally:
         self.started: dict[str, datetime] = {}  # fed case → its clock's start
         self.recorded: dict[str, set[str]] = {}  # replica → event ids its compare-and-sets stored
         self.first_by: dict[str, str] = {}  # event id → the replica that published it first
+        self.waited: dict[str, float] = {}  # breach → due until its round began (its `fired_at`)
+        self.worked: dict[str, float] = {}  # breach → its round's start until the publish
 
     def publisher(self, owner: str) -> Callable[[Sequence[Event]], Awaitable[None]]:
         """Replica `owner`'s publish: counts instead of sending."""
@@ -59,6 +61,9 @@ class Tally:
             assert data.due_at is not None  # noqa: S101 - the bench's clocks all have a due time
             if data.threshold == 100:
                 self.lags[event.id] = (fired_at - data.due_at).total_seconds()
+                if data.fired_at is not None:
+                    self.waited[event.id] = (data.fired_at - data.due_at).total_seconds()
+                    self.worked[event.id] = (fired_at - data.fired_at).total_seconds()
             started = self.started[data.complaint_id]
             due = started + (data.due_at - started) * (data.threshold or 0) / 100
             self.all_lags[event.id] = (fired_at - due).total_seconds()

@@ -74,7 +74,7 @@ def test_late_scripts_breach_and_escalate_as_scripted_at_every_pace(
     ],
 )
 @pytest.mark.parametrize("acknowledged", [True, False])
-def test_with_the_cases_own_clock_a_late_dispatch_lands_mid_way_between_breach_and_escalation(
+def test_with_the_cases_own_clock_a_late_dispatch_lands_past_the_breach_far_from_escalation(
     severity: str, due: timedelta | None, escalation: timedelta | None, acknowledged: bool
 ) -> None:
     received = datetime(2026, 12, 4, 11, 40, tzinfo=SHANGHAI)  # P4: the window spans the night
@@ -85,12 +85,13 @@ def test_with_the_cases_own_clock_a_late_dispatch_lands_mid_way_between_breach_a
         case = Assignment(f"CP20261204-{n:010d}", "late", severity, received, "h", "b")
         case = replace(case, acknowledged=acknowledged, dispatch=clock)
         at = next(at for at, step in timeline(case, CALENDAR) if step.action == "assigned")
-        # A quarter of the span from either end, whatever the spread and the pace table say.
+        # A tenth of the span past the breach, four tenths before the escalation, whatever the
+        # spread and the pace table say.
         to_breach, to_escalation = at - due_at, escalates_at - at
         if severity == "P4":
             to_breach = CALENDAR.working_time_between(due_at, at)
             to_escalation = CALENDAR.working_time_between(at, escalates_at)
-        assert to_breach == pytest.approx(to_escalation, abs=timedelta(seconds=1))
+        assert to_escalation == pytest.approx(4 * to_breach, abs=timedelta(seconds=1))
         assert to_breach > timedelta(0)
 
 
@@ -143,5 +144,10 @@ def test_a_run_is_judged_per_prompt_clock_and_per_late_script() -> None:
     )  # late, but escalated: not as scripted
     outcome = judge(rows, scripts)
     assert outcome.awaited == 0
-    assert dict(brief(outcome))["late dispatch: breached, not escalated"] == "0/1 (0.0 %)"
+    table = dict(brief(outcome))
+    assert table["late: dispatch breached, not escalated"] == (
+        "expected 1, got 0/1 (0.0 %); 1 dispatch escalated"
+    )
+    assert table["neglected: dispatch escalated"] == "expected 1, got 1/1 (100.0 %)"
+    assert table["prompt: first contact on time"] == "expected 2, got 1/2 (50.0 %)"
     assert outcome.scripted["neglected"].text() == "1/1 (100.0 %)"

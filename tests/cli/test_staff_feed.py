@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from complaints_cli.staff_feed import StaffFeed
 from contracts import CaseActionRejected, CaseStateChanged, Topic
 
@@ -41,3 +43,21 @@ async def test_an_applied_or_refused_action_answers_the_one_waiting_for_it() -> 
     feed.forget(CID, "a-3")
     feed._hear(Topic.LIFECYCLE.value, event(CaseStateChanged.event_type, action_id="a-3"))
     assert not other.done()
+
+
+async def test_a_late_dispatch_hears_the_breach_it_waits_for_whether_before_or_after() -> None:
+    feed = StaffFeed("unused:9092")
+
+    def fired(percent: int, clock: str = "dispatch", occurrence: int = 1) -> None:
+        data = {"event": "breached", "clock": clock, "threshold": percent, "occurrence": occurrence}
+        feed._hear(Topic.SLA.value, event("cn.complaints.sla.v1", **data))
+
+    fired(100)  # heard before anyone waits: the wait returns at once
+    await asyncio.wait_for(feed.fired(CID, "dispatch", 100), timeout=1)
+    escalation = asyncio.create_task(feed.fired(CID, "dispatch", 150))
+    fired(150, clock="first_contact")  # another clock's escalation
+    fired(150, occurrence=2)  # a later occurrence
+    await asyncio.sleep(0.05)
+    assert not escalation.done()
+    fired(150)
+    await asyncio.wait_for(escalation, timeout=1)

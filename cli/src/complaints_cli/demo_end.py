@@ -54,5 +54,6 @@ def closing_table(ending: Ending, staff: StaffDemo | None) -> str:
     if staff is not None:
         rows += brief(staff.outcome)
         rows.append(("staff told to wait (HTTP 503)", str(staff.busy_answers)))
+        rows.append(("business time held for the system", staff.keeper.note()))
     rows.append(("report", ending.report_error or str(ending.report.resolve())))
     return render_brief(rows)

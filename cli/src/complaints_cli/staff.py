@@ -28,17 +28,20 @@ from typing import TYPE_CHECKING
 
 from pymongo.asynchronous.database import AsyncDatabase
 
-from complaints_cli.case_client import Answer, CaseClient
+from complaints_cli.case_client import CaseClient
 from complaints_cli.demo_clock import opening, pace_plan, plan_json
+from complaints_cli.demo_hold import TimeKeeper
 from complaints_cli.sla_clocks import clock_documents
 from complaints_cli.staff_feed import StaffFeed
-from complaints_cli.staff_outcome import Outcome, judge, progress_line, sla_outcomes
+from complaints_cli.staff_hands import act, hear_firing, until
+from complaints_cli.staff_outcome import Outcome, judge, progress_line, sla_outcomes, unheard
 from complaints_cli.staff_report import StaffReport
 from complaints_cli.staff_script import (
     DEFAULT_DEPARTMENT,
     HANDLERS,
     LEAD,
     MANAGER,
+    PRESSING,
     SHANGHAI,
     Assignment,
     Caster,
@@ -61,16 +64,12 @@ POLL_S = 1.0  # real seconds between looks for new cases, and between progress l
 # Business time stands at the origin until the services are up (they may take 5 s or 45 s to
 # start on a busy machine); then it starts for every process at once, this long after.
 START_LEAD_S = 0.5
-ARRIVE_S = 20.0  # real seconds over which the workload arrives: 09:00 to 12:00 business time
+# Real seconds over which the workload arrives: 09:00 to 15:00 business time. Over 09:00–12:00
+# (20 s, 12 a second) the arrivals and the first cases' staff steps outran the pipeline on a busy
+# machine, and business time was held for most of its budget before the staff phase began.
+ARRIVE_S = 40.0
 OPEN_STATES = ("classified", "acknowledged")
 PAGE = 200
-# How long a staff member waits for an action to be applied before giving the case up: at the
-# demo's pace the SLA service also fires hundreds of warnings a minute, so bursts queue up.
-CONFIRM_LIMIT_S = 300.0
-# How often a staff member looks whether an action was applied. Two seconds (18 business minutes)
-# made prompt staff late for their first contact: the contact waits for the assignment. Paced
-# arrivals keep the number of actions in flight at a handful, so half a second costs little.
-CONFIRM_POLL_S = 0.5
 # Requests the staff have in flight at once, below the case API's limit (8, HTTP_GUARD): beyond
 # it the API answers 503 with Retry-After: 1 s — nine business minutes lost before the retry.
 IN_FLIGHT = 6
@@ -99,6 +98,7 @@ class StaffDemo:
         self.clock = ScaledClock(
             scale=scale, origin=self.origin, plan=self.plan, anchor_file=self.anchor_file
         )
+        self.keeper = TimeKeeper(self.anchor_file)
         self.keys = {who: secrets.token_urlsafe(24) for who in (*HANDLERS, LEAD, MANAGER)}
         self.departments: tuple[str, ...] = ()
         self.report = StaffReport()
@@ -106,6 +106,7 @@ class StaffDemo:
         self._caster = Caster()
         self._seen: set[str] = set()
         self.scripts: dict[str, str] = {}  # complaint id → its script
+        self._assignments: list[Assignment] = []
         self.outcome = Outcome()
         self._clients: dict[str, CaseClient] = {}
         self._workers: list[asyncio.Task[None]] = []
@@ -149,10 +150,7 @@ class StaffDemo:
     ) -> None:
         """Start business time for every process (the services are up), and begin watching for
         cases: from the `feed` (started) if given, else by listing them."""
-        anchor = datetime.now(UTC) + timedelta(seconds=START_LEAD_S)
-        written = self.anchor_file.with_suffix(".new")
-        written.write_text(anchor.isoformat(), encoding="utf-8")
-        written.replace(self.anchor_file)  # whole, at once: a reader never sees half of it
+        self.keeper.start(datetime.now(UTC) + timedelta(seconds=START_LEAD_S))
         gate = asyncio.Semaphore(IN_FLIGHT)  # one office, one queue: not a retry a second later
         self._clients = {
             who: CaseClient(base_url=api, api_key=key, transport=transport, gate=gate)
@@ -195,35 +193,25 @@ class StaffDemo:
         assignment = self._caster.cast(row)
         self.report.scripts[assignment.script] += 1
         self.scripts[assignment.complaint_id] = assignment.script
+        self._assignments.append(assignment)
         self._workers.append(asyncio.create_task(self._work(assignment)))
 
     async def _work(self, assignment: Assignment) -> None:
         for index, (at, step) in enumerate(timeline(assignment, self.calendar)):
-            await asyncio.sleep(max(0.0, self.clock.real_seconds_until(at)))
+            await until(self.clock, at)
             actor = {"lead": LEAD, "manager": MANAGER}.get(step.by, assignment.handler)
             body = body_for(assignment, step, index)
-            answer = await self._act(self._clients[actor], assignment.complaint_id, body)
+            key = str(body["action_id"])
+            if step.action in PRESSING:  # from now on, business time waits for the system
+                self.keeper.due(key)
+            try:
+                await hear_firing(self._feed, assignment, index)
+                answer = await act(self._clients[actor], self._feed, assignment.complaint_id, body)
+            finally:
+                self.keeper.done(key)
             if not self.report.tally(body, answer):
                 return
         self.report.finished += 1
-
-    async def _act(self, client: CaseClient, cid: str, body: Json) -> Answer:
-        """Send one action and wait until the SLA says it was applied or refused."""
-        if self._feed is None:
-            return await client.act_and_wait(
-                cid, body, limit_s=CONFIRM_LIMIT_S, every_s=CONFIRM_POLL_S
-            )
-        heard = self._feed.expect(cid, str(body["action_id"]))
-        try:
-            answer = await client.act(cid, body)
-            if answer.status != 202 or answer.location is None:
-                return answer
-            try:
-                return await asyncio.wait_for(heard, CONFIRM_LIMIT_S)
-            except TimeoutError:
-                return await client.result(answer.location)  # one last look
-        finally:
-            self._feed.forget(cid, str(body["action_id"]))
 
     async def work(
         self,
@@ -242,8 +230,7 @@ class StaffDemo:
         await self._discover()
         started = time.monotonic()
         while time.monotonic() - started < limit_s:
-            scripted = settled is None or await settled()
-            if all(w.done() for w in self._workers) and scripted:
+            if all(w.done() for w in self._workers) and (settled is None or await settled()):
                 return
             if progress is not None:
                 await progress(time.monotonic() - started)
@@ -252,12 +239,17 @@ class StaffDemo:
     async def finish(self, db: AsyncDatabase[Json], *, progress: bool) -> None:
         """Let the staff work up to `play_for_s`, then read how the clocks fared."""
 
-        rows: list[Json] = []  # one read of the clocks per look serves both
+        rows: list[Json] = []  # the clocks as last read (without a feed, for the progress line)
 
         async def show(elapsed: float) -> None:
-            self._show_progress(rows, elapsed)
+            self._show_progress(self._feed.firings() if self._feed else rows, elapsed)
 
         async def settled() -> bool:
+            # What the feed heard decides while firings are missing: reading every case's clocks
+            # each second took seconds of the database's time on a busy machine. Once it heard
+            # them all, the clock sheets confirm it.
+            if self._feed is not None and unheard(self._assignments, self._feed.heard):
+                return False
             rows[:] = await clock_documents(db)
             self.outcome = judge(rows, self.scripts)
             return self.outcome.awaited == 0
@@ -286,10 +278,11 @@ class StaffDemo:
         sys.stderr.flush()
 
     async def stop(self) -> None:
-        """Stop watching and working; close the clients."""
+        """Stop watching and working; close the clients; let business time run on."""
         tasks = [*self._workers, *([self._watch] if self._watch else [])]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await self.keeper.stop()
         for client in self._clients.values():
             await client.close()

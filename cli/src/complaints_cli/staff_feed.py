@@ -32,6 +32,8 @@ class StaffFeed:
         self._bootstrap = bootstrap
         self._seen: set[str] = set()
         self._waiting: dict[tuple[str, str], asyncio.Future[Answer]] = {}
+        self._fired: dict[tuple[str, str], set[int]] = {}  # (case, clock) → thresholds announced
+        self._firing: dict[tuple[str, str, int], asyncio.Future[None]] = {}
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -61,6 +63,27 @@ class StaffFeed:
             self._waiting[key] = asyncio.get_running_loop().create_future()
         return self._waiting[key]
 
+    async def fired(self, complaint_id: str, clock: str, percent: int) -> None:
+        """Return once the SLA has announced `percent` of the case's first `clock` (a breach at
+        100, an escalation at 150): a late script acts on what the SLA did, not on the hour."""
+        if percent in self._fired.get((complaint_id, clock), ()):
+            return
+        key = (complaint_id, clock, percent)
+        if key not in self._firing:
+            self._firing[key] = asyncio.get_running_loop().create_future()
+        try:
+            await asyncio.shield(self._firing[key])
+        finally:
+            self._firing.pop(key, None)
+
+    def heard(self, complaint_id: str, clock: str) -> frozenset[int]:
+        """The thresholds of the case's first `clock` announced so far."""
+        return frozenset(self._fired.get((complaint_id, clock), ()))
+
+    def firings(self) -> list[dict[str, Any]]:
+        """One row per clock with a threshold announced (`fired`), as the progress line reads."""
+        return [{"fired": sorted(fired)} for fired in self._fired.values()]
+
     def forget(self, complaint_id: str, action_id: str) -> None:
         """Stop waiting for an action's answer."""
         self._waiting.pop((complaint_id, action_id), None)
@@ -79,6 +102,8 @@ class StaffFeed:
             if data.get("event") == SlaEventKind.SET.value and cid not in self._seen:
                 self._seen.add(cid)
                 self.cases.put_nowait(cid)
+            elif data.get("threshold") is not None and data.get("occurrence", 1) == 1:
+                self._heard_firing(cid, str(data["clock"]), int(data["threshold"]))
             return
         if event.get("type") not in {APPLIED, REFUSED}:
             return
@@ -89,6 +114,12 @@ class StaffFeed:
             future.set_result(Answer(200, {"status": "applied", "to_state": data["to_state"]}))
         else:
             future.set_result(Answer(409, {"reason": data["reason"], "state": data.get("state")}))
+
+    def _heard_firing(self, complaint_id: str, clock: str, percent: int) -> None:
+        self._fired.setdefault((complaint_id, clock), set()).add(percent)
+        future = self._firing.get((complaint_id, clock, percent))
+        if future is not None and not future.done():
+            future.set_result(None)
 
     async def stop(self) -> None:
         """Stop reading."""

@@ -6,7 +6,7 @@ Pure: reads clock rows (`sla_clocks`) and which script each case got; `staff` sh
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -14,7 +14,7 @@ from typing import Any
 from pymongo.asynchronous.database import AsyncDatabase
 
 from complaints_cli.sla_clocks import flatten
-from complaints_cli.staff_script import expected_dispatch
+from complaints_cli.staff_script import Assignment, expected_dispatch
 from complaints_cli.summary import ClockTally
 from contracts.read_models import CASE_SHEETS
 from servicekit.read_models import documents
@@ -44,18 +44,36 @@ class Share:
 
 @dataclass
 class Outcome:
-    """Per prompt clock: on time; per late script: fired as scripted; what is still awaited."""
+    """Per prompt clock: on time; per late script: fired as scripted, and what each case's
+    dispatch clock did (`got`); what is still awaited."""
 
     prompt: dict[str, Share] = field(default_factory=dict)
     scripted: dict[str, Share] = field(default_factory=dict)
+    got: dict[str, Counter[str]] = field(default_factory=dict)
     awaited: int = 0  # scripted firings not seen yet (the demo waits for them)
+
+
+EXPECTED = {
+    "late": "dispatch breached, not escalated",
+    "escalated": "dispatch escalated",
+    "neglected": "dispatch escalated",
+}
+"""What each late script must make the SLA do, as the closing table says it."""
+
+
+def fired_as(fired: set[int]) -> str:
+    """What a dispatch clock's fired thresholds amount to, in the words of `EXPECTED`."""
+    if 150 in fired:
+        return "dispatch escalated"
+    return "dispatch breached, not escalated" if 100 in fired else "dispatch not breached"
 
 
 def judge(rows: Iterable[Mapping[str, Any]], scripts: Mapping[str, str]) -> Outcome:
     """Score the run from its clock rows and each case's script."""
     outcome = Outcome(
         prompt={clock: Share() for clock in PROMPT_CLOCKS},
-        scripted={s: Share() for s in ("late", "escalated", "neglected")},
+        scripted={s: Share() for s in EXPECTED},
+        got={s: Counter() for s in EXPECTED},
     )
     dispatch: dict[str, set[int]] = {}
     for row in rows:
@@ -74,23 +92,44 @@ def judge(rows: Iterable[Mapping[str, Any]], scripts: Mapping[str, str]) -> Outc
         fired = dispatch[cid]
         missing = any(p not in fired for p in must)
         outcome.awaited += missing
+        outcome.got[script][fired_as(fired)] += 1
         outcome.scripted[script].add(not missing and (must_not is None or must_not not in fired))
     return outcome
 
 
+def unheard(assignments: Iterable[Assignment], heard: Callable[[str, str], Set[int]]) -> int:
+    """Cases whose scripted dispatch firings were not heard yet (`heard(case, clock)`: the
+    thresholds announced), of those with a dispatch clock."""
+    missing = 0
+    for assignment in assignments:
+        must, _ = expected_dispatch(assignment.script)
+        if must and assignment.dispatch is not None:
+            fired = heard(assignment.complaint_id, "dispatch")
+            missing += any(percent not in fired for percent in must)
+    return missing
+
+
 def brief(outcome: Outcome) -> list[tuple[str, str]]:
-    """The outcome as rows of the demo's closing table."""
+    """The outcome as rows of the demo's closing table: per script, expected vs got."""
     rows = [
-        (f"prompt staff: {clock.replace('_', ' ')} on time", share.text())
+        (f"prompt: {clock.replace('_', ' ')} on time", _expected_got(share))
         for clock, share in outcome.prompt.items()
     ]
-    fired = {
-        "late": "late dispatch: breached, not escalated",
-        "escalated": "very late dispatch: escalated",
-        "neglected": "neglected: dispatch escalated",
-    }
-    rows += [(fired[script], share.text()) for script, share in outcome.scripted.items()]
+    for script, share in outcome.scripted.items():
+        text = _expected_got(share)
+        others = [
+            f"{n} {what}" for what, n in outcome.got[script].items() if what != EXPECTED[script]
+        ]
+        rows.append(
+            (f"{script}: {EXPECTED[script]}", text + (f"; {', '.join(others)}" if others else ""))
+        )
     return rows
+
+
+def _expected_got(share: Share) -> str:
+    if not share.judged:
+        return "expected -, got -"
+    return f"expected {share.judged}, got {share.text()}"
 
 
 async def sla_outcomes(

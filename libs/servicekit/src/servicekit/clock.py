@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import math
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -35,6 +36,12 @@ class ScaledClock:
     holds: the demo writes it once every service is up, so slow starts cost no business time. A
     `plan` changes the pace from given business instants on (the demo hurries through nights and
     weekends, ADR 0013); processes given the same plan keep the same time without messages.
+
+    The anchor file may also list holds (`hold <real start> [<real end>]`, one a line): business
+    time stands still during each, for every process that reads the file (it is looked at every
+    0.1 s), so a demo can wait for a pipeline that falls behind its compressed clock (ADR 0035).
+    A process that reads a hold late has run ahead by up to that delay; it stands there until the
+    others catch up: business time never runs backwards in one process.
     """
 
     def __init__(
@@ -51,26 +58,37 @@ class ScaledClock:
         self._anchor = anchor
         self._anchor_file = anchor_file
         self._looked = -ANCHOR_LOOK_S
+        self._version: tuple[int, int] | None = None  # the anchor file last read (inode, mtime)
+        self._holds: tuple[Hold, ...] = ()
+        self._latest = -math.inf  # the latest real offset returned: time never runs backwards
         self._started = time.monotonic()
         self._pace = Pace(self._origin, scale, plan)
 
     def _real(self) -> float:
-        if self._anchor is None and self._anchor_file is not None:
-            self._look_for_anchor(self._anchor_file)
+        if self._anchor_file is not None:
+            self._look_at_anchor_file(self._anchor_file)
             if self._anchor is None:
                 return 0.0  # standing at the origin until the run begins
         if self._anchor is not None:
-            return (datetime.now(UTC) - self._anchor).total_seconds()
+            now = datetime.now(UTC)
+            real = (now - self._anchor).total_seconds() - held(self._holds, now)
+            self._latest = max(self._latest, real)
+            return self._latest
         return time.monotonic() - self._started
 
-    def _look_for_anchor(self, path: Path) -> None:
+    def _look_at_anchor_file(self, path: Path) -> None:
         if time.monotonic() - self._looked < ANCHOR_LOOK_S:
             return
         self._looked = time.monotonic()
         try:
-            self._anchor = datetime.fromisoformat(path.read_text(encoding="utf-8").strip())
+            stat = path.stat()
+            version = (stat.st_ino, stat.st_mtime_ns)
+            if version == self._version:
+                return
+            anchor, holds = parse_anchor_file(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return  # not written yet (it is written whole, by a rename)
+        self._anchor, self._holds, self._version = anchor, holds, version
 
     def now(self) -> datetime:
         """Scaled UTC time."""
@@ -85,7 +103,52 @@ class ScaledClock:
         return self._pace.real(when) - self._real()
 
 
-ANCHOR_LOOK_S = 0.1  # how often a clock waiting for its anchor file looks for it
+ANCHOR_LOOK_S = 0.1  # how often a clock looks at its anchor file (for it, or for new holds)
+
+Hold = tuple[datetime, datetime | None]
+"""Real instants between which business time stands still (no end: still holding)."""
+
+
+def held(holds: Sequence[Hold], now: datetime) -> float:
+    """Real seconds of the holds up to `now`."""
+    return sum(
+        max(0.0, (min(end or now, now) - start).total_seconds())
+        for start, end in holds
+        if start < now
+    )
+
+
+def parse_anchor_file(text: str) -> tuple[datetime, tuple[Hold, ...]]:
+    """The anchor (first line) and the holds (`hold <start> [<end>]`) of an anchor file."""
+    lines = [line.split() for line in text.strip().splitlines() if line.strip()]
+    if not lines or len(lines[0]) != 1:
+        raise ValueError("an anchor file begins with the anchor instant")
+    holds: list[Hold] = []
+    for words in lines[1:]:
+        if words[0] != "hold" or len(words) not in {2, 3}:
+            raise ValueError(f"not a hold: {' '.join(words)}")
+        start = _aware(words[1])
+        end = _aware(words[2]) if len(words) == 3 else None
+        if end is not None and end < start:
+            raise ValueError(f"a hold ends before it starts: {' '.join(words)}")
+        holds.append((start, end))
+    return _aware(lines[0][0]), tuple(holds)
+
+
+def _aware(text: str) -> datetime:
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError(f"not an aware instant: {text}")
+    return moment
+
+
+def write_anchor_file(path: Path, anchor: datetime, holds: Sequence[Hold] = ()) -> None:
+    """Write an anchor file whole, at once (a rename): a reader never sees half of it."""
+    lines = [anchor.isoformat()]
+    lines += [" ".join(["hold", s.isoformat(), *([e.isoformat()] if e else [])]) for s, e in holds]
+    written = path.with_suffix(".new")
+    written.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    written.replace(path)
 
 
 class Pace:
