@@ -24,7 +24,7 @@ from contracts import Channel, ClassifiedComplaint, Kind, Severity
 from sla.adapters.case_documents import case_document
 from sla.adapters.slots import SlotIndex, encode, slot_key
 from sla.casework.start import StartClocks
-from sla.clocks.scheduler import due_entry
+from sla.clocks.due import due_entry
 from sla.ports import CaseRecord
 
 INSERT_BATCH = 500

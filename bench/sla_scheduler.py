@@ -56,7 +56,8 @@ from sla.adapters.liveness import MongoLiveness
 from sla.adapters.mongo_cases import MongoCaseStore
 from sla.adapters.slots import MongoDueIndex
 from sla.casework.start import StartClocks
-from sla.clocks.scheduler import Scheduler, due_entry
+from sla.clocks.due import due_entry
+from sla.clocks.scheduler import Scheduler
 from sla.clocks.sheet import ClockEntry, Threshold
 from sla.domain import BusinessCalendar, SlaPolicy, open_case
 from sla.metrics import SlaMetrics
@@ -137,6 +138,7 @@ def replica(
     owner: str,
     publish: Tally,
     phases: Phases,
+    ahead: float | None,
 ) -> tuple[Scheduler, MongoDueIndex, Recording]:
     """One scheduler replica, with its own view of the due index and its own store; the calls
     of its rounds timed by `phases`."""
@@ -153,6 +155,7 @@ def replica(
         owner=owner,
         # The service's defaults: claims stale 0.6 s after the owner's last beat, 30 s lease.
         liveness=MongoLiveness(db),  # type: ignore[arg-type]
+        **({} if ahead is None else {"claim_ahead": ahead}),  # type: ignore[arg-type]
     )
     for target, names in (
         (store, ("load_many", "commit_many", Recording.mark_published.__name__)),
@@ -170,6 +173,9 @@ async def main() -> int:
     parser.add_argument("--rate", type=int, default=50, help="new cases per second (3 thresholds)")
     parser.add_argument("--seconds", type=float, default=60.0, help="measured period")
     parser.add_argument("--mongo", default="mongodb://127.0.0.1:27017")
+    parser.add_argument(
+        "--claim-ahead", type=float, help="seconds the replicas read ahead (0: read when due)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     parser.add_argument(
         "--database", help="reuse this database's backlog if it has one (implies --keep)"
@@ -195,7 +201,9 @@ async def main() -> int:
 
     run = "".join(random.choice("ABCDEFGHJKLMNPQRSTUVWXYZ") for _ in range(2))  # this run's ids
     tally, phases, loop_lag = Tally(run), Phases(), LoopLag()
-    (a, _, store_a), (b, index_b, _) = (replica(db, o, tally, phases) for o in ("a", "b"))
+    (a, _, store_a), (b, index_b, _) = (
+        replica(db, o, tally, phases, args.claim_ahead) for o in ("a", "b")
+    )
     tasks = [asyncio.create_task(a.run_forever()), asyncio.create_task(b.run_forever())]
     tasks.append(asyncio.create_task(loop_lag.run()))
     print(f"  feeding {args.rate}/s due cases for {args.seconds:.0f} s…", file=sys.stderr)
@@ -233,6 +241,9 @@ async def main() -> int:
     await asyncio.sleep(8.0)  # the last ones fall due (≤ 6 s); the dead replica's claims go stale
     for task in (*tasks, killer):
         task.cancel()
+    _, stuck = await asyncio.wait([*tasks, killer], timeout=30)
+    for task in stuck:  # a bench that never ends says where it waits
+        print(f"  a task did not stop: {task.get_stack()}", file=sys.stderr)
     for ended in await asyncio.gather(*tasks, killer, return_exceptions=True):
         if isinstance(ended, Exception):  # a replica that failed (not cancelled) fired nothing more
             print(f"  a task failed: {ended!r}", file=sys.stderr)

@@ -91,9 +91,10 @@ class Staff:
 
 
 async def until(
-    check: Callable[[], Awaitable[Json | None]], what: str, limit_s: float = 60
+    check: Callable[[], Awaitable[Json | None]], what: str, limit_s: float = 180
 ) -> Json:
-    """Poll `check` until it returns something."""
+    """Poll `check` until it returns something; the limit is generous, as a shared CI box can be
+    slow to start four services (it only matters when the check never comes true)."""
     deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
         if (found := await check()) is not None:

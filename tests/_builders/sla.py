@@ -48,8 +48,9 @@ from sla.casework.actions import ApplyCaseAction
 from sla.casework.receipts import RecordReceipt
 from sla.casework.start import StartClocks
 from sla.casework.work import CaseWork
+from sla.clocks.due import due_entry
 from sla.clocks.liveness import Liveness
-from sla.clocks.scheduler import Scheduler, due_entry
+from sla.clocks.scheduler import Scheduler
 from sla.clocks.sheet import ClockEntry, Threshold
 from sla.domain import BusinessCalendar, Case, SlaPolicy, open_case
 from sla.handlers import CLASSIFIED, LIFECYCLE, RECEIPTS

@@ -142,6 +142,7 @@ async def regrade_and_check(staff: Staff, db: Any, config: StackConfig) -> None:
     assert text
 
 
+@pytest.mark.timeout(600)
 def test_a_regrade_through_the_case_api_reaches_case_decision_and_export(
     local_stack: None,
 ) -> None:

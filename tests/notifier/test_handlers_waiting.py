@@ -352,3 +352,28 @@ async def test_the_dispatcher_naps_on_what_its_round_saw_and_reads_only_after_a_
     assert await rig.dispatcher.run_once() == 1
     # What the round saw: its own lease's end, in case it had died sending (a nap, no read).
     assert (await rig.dispatcher.next_due_at(), log.reads) == (MORNING + timedelta(minutes=2), 1)
+
+
+async def test_a_deferral_tells_the_dispatcher_its_time_so_the_nap_needs_no_read() -> None:
+    """Each stored deferral wakes the dispatcher with when it comes due: the next nap ends by
+    then, with no read of the log and no round before it (a bench batch of rate-limited staff
+    messages once cost a round and a read each)."""
+    log = CountingLog()
+    rig = Rig(log=log, clock=FakeClock(NIGHT))
+    rig.notifier.wake = rig.dispatcher.wake
+    assert await rig.dispatcher.run_once() == 0
+    assert (await rig.dispatcher.next_due_at(), log.reads) == (None, 0)
+    await rig.on_sla(
+        sla_alert(
+            SlaEventKind.BREACHED,
+            clock=ClockName.RESOLUTION,
+            audiences=[Audience.CUSTOMER],
+            at=NIGHT,
+        )
+    )  # quiet hours: deferred to the morning
+    assert (await rig.dispatcher.next_due_at(), log.reads) == (MORNING, 0)
+    rig.dispatcher.wake(MORNING + timedelta(hours=1))  # a later one changes nothing
+    assert (await rig.dispatcher.next_due_at(), log.reads) == (MORNING, 0)
+    rig.clock.set(MORNING)
+    assert await rig.dispatcher.run_once() == 1
+    assert len(rig.sms.sent) == 1

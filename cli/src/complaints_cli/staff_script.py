@@ -53,8 +53,8 @@ def _close(verdict: str, root_cause: str) -> Step:
 ACKNOWLEDGE = Step(0.3, "acknowledged")  # unless the acknowledgement SMS already did
 ASSIGN = Step(1.0, "assigned", "lead")
 CONTACT = Step(1.5, "contacted")
-RESOLVE = Step(5.0, "resolved", fields={"result": "已核实问题并为客户处理完毕"})
-SATISFIED = Step(3.0, "callback_done", fields={"satisfaction": "satisfied"})
+RESOLVE = Step(3.0, "resolved", fields={"result": "已核实问题并为客户处理完毕"})
+SATISFIED = Step(2.0, "callback_done", fields={"satisfaction": "satisfied"})
 UNREACHABLE = Step(1.0, "callback_done", fields={"satisfaction": "unreachable"})
 PROMPT = (ASSIGN, CONTACT, RESOLVE, SATISFIED, _close("upheld", "业务规则执行有误"))
 SCRIPTS: dict[str, tuple[Step, ...]] = {
@@ -63,9 +63,9 @@ SCRIPTS: dict[str, tuple[Step, ...]] = {
         ASSIGN,
         CONTACT,
         Step(1.0, "awaiting_customer", fields={"reason": "等待客户提供缴费凭证"}),
-        Step(4.0, "customer_replied"),
-        Step(3.0, "resolved", fields={"result": "根据客户凭证更正账单"}),
-        Step(2.0, "callback_done", fields={"satisfaction": "satisfied"}),
+        Step(2.0, "customer_replied"),
+        Step(2.0, "resolved", fields={"result": "根据客户凭证更正账单"}),
+        Step(1.0, "callback_done", fields={"satisfaction": "satisfied"}),
         _close("partly_upheld", "账单核对流程遗漏"),
     ),
     "unreachable": (
@@ -96,7 +96,7 @@ SCRIPTS: dict[str, tuple[Step, ...]] = {
         Step(1.0, "reopened", "lead", {"reason": "客户反映问题再次出现"}),
         Step(0.5, "assigned", "lead"),
         Step(1.0, "contacted"),
-        Step(3.0, "resolved", fields={"result": "更换设备后问题解决"}),
+        Step(2.0, "resolved", fields={"result": "更换设备后问题解决"}),
     ),
     "extend": (
         ASSIGN,
@@ -112,7 +112,7 @@ SCRIPTS: dict[str, tuple[Step, ...]] = {
                 "approver": MANAGER,
             },
         ),
-        Step(6.0, "resolved", fields={"result": "厂商检测后更换设备"}),
+        Step(4.0, "resolved", fields={"result": "厂商检测后更换设备"}),
         SATISFIED,
         _close("upheld", "设备老化"),
     ),

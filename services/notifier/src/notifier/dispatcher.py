@@ -46,10 +46,14 @@ class Dispatcher:
             time_scale=self.time_scale,
         )
 
-    def wake(self) -> None:
-        """Re-check now: something may have become due earlier than we planned to sleep."""
-        self._known = False
-        self._loop.wake()
+    def wake(self, at: datetime | None = None) -> None:
+        """Something waits from `at` on (a deferral just stored): the next nap ends by then, and
+        a nap ending sooner goes on (no round, no read). Without `at`, re-check now (a read)."""
+        if at is None:
+            self._known = False
+        elif self._known:
+            self._next_due = at if self._next_due is None else min(self._next_due, at)
+        self._loop.wake(at)
 
     async def run_once(self) -> int:
         """Lease and send every due notification (up to `batch`); returns how many."""
@@ -61,8 +65,8 @@ class Dispatcher:
         return len(found.due)
 
     async def next_due_at(self) -> datetime | None:
-        """When to wake next: what the last round's reads saw, unless a deferral was stored
-        since (it wakes the loop), then a read of the log."""
+        """When to wake next: what the last round's reads saw and the deferrals stored since
+        (each wakes the loop with its time), or, after a wake without one, a read of the log."""
         return self._next_due if self._known else await self.log.next_due_at()
 
     async def _round(self) -> bool:

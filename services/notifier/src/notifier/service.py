@@ -75,7 +75,8 @@ class Notifier:
     """Real seconds between lease renewals of claims being sent (None: a third of the lease)."""
     digest_template: str = "staff_digest"
     concurrency: int = 32
-    wake: Callable[[], None] | None = None
+    wake: Callable[[datetime | None], None] | None = None
+    """The dispatcher's: a deferral was stored, due at the time given."""
     incidents: IncidentBook | None = None
     """Incident membership; without it acknowledgements are never swapped for notices."""
     _settlement: Settlement = field(init=False, repr=False)
@@ -165,8 +166,7 @@ class Notifier:
         plans = [(d, self.planner.plan(d, now)) for d in claims.claimed]
         outcomes = await self._carry_out([([d], plan) for d, plan in plans])
         await self._settle(outcomes, [*claims.decided, *claims.settled])
-        if self.wake and any(o.status is DeliveryStatus.DEFERRED for o in claims.decided):
-            self.wake()
+        self._wake_for(claims.decided)
 
     async def dispatch(self, due: Sequence[Due]) -> None:
         """Send what waited (quiet hours, digests, rate limits, abandoned claims), once."""
@@ -211,8 +211,13 @@ class Notifier:
     async def _settle(self, outcomes: Sequence[Outcome], stored: Sequence[Outcome]) -> None:
         """Record, then publish receipts (`Settlement`); wake the dispatcher for deferrals."""
         await self._settlement.settle(outcomes, stored)
-        if self.wake and any(o.status is DeliveryStatus.DEFERRED for o in outcomes):
-            self.wake()
+        self._wake_for(outcomes)
+
+    def _wake_for(self, outcomes: Sequence[Outcome]) -> None:
+        """Tell the dispatcher when the earliest deferral among `outcomes` comes due."""
+        waits = [o.deliver_after for o in outcomes if o.status is DeliveryStatus.DEFERRED]
+        if self.wake and waits:
+            self.wake(min((w for w in waits if w is not None), default=None))
 
     async def _address(self, intents: Sequence[Intent]) -> list[Delivery]:
         customers = [i.complaint_id for i in intents if i.audience is Audience.CUSTOMER]

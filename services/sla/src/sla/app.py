@@ -100,6 +100,7 @@ def create_app(settings: SlaSettings, ports: Ports | None = None) -> AsgiFastStr
         rule=ClaimRule(stale_after=timedelta(seconds=settings.stale_seconds * settings.time_scale)),
         beat_every=settings.heartbeat_seconds,
         claim_batch=settings.claim_batch,
+        claim_ahead=settings.claim_ahead_seconds,
         max_sleep=settings.max_sleep_seconds,
         time_scale=settings.time_scale,
     )

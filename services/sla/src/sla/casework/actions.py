@@ -36,7 +36,7 @@ from sla.casework.keys import new_flags
 from sla.casework.lanes import in_lanes
 from sla.casework.state_events import state_event
 from sla.casework.work import CaseWork
-from sla.clocks.scheduler import earlier_entry
+from sla.clocks.due import earlier_entry
 from sla.domain import (
     Refusal,
     Transition,

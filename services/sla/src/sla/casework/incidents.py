@@ -22,7 +22,7 @@ from servicekit.delivery import Rejection
 from sla.casework.effects import apply_effects
 from sla.casework.state_events import state_event
 from sla.casework.work import CaseWork
-from sla.clocks.scheduler import earlier_entry
+from sla.clocks.due import earlier_entry
 from sla.domain import Refusal
 from sla.domain.incident_close import resolve_for_incident
 from sla.ports import CaseChange, CaseRecord, LogEntry, after

@@ -22,7 +22,7 @@ from contracts import (
 from servicekit.bodies import Received
 from servicekit.delivery import Rejection
 from sla.casework.work import CaseWork
-from sla.clocks.scheduler import due_entry
+from sla.clocks.due import due_entry
 from sla.clocks.sheet import ClockEntry, Threshold, entry_of
 from sla.domain import (
     BusinessCalendar,

@@ -7,30 +7,31 @@ as unpublished. After the publish a `$pull` marks them published. A replica that
 two leaves the entry unpublished; once its heartbeat is stale (`sla.clocks.liveness`), the next
 visit (the index entry stays unsettled meanwhile, so the shared watermark waits) republishes the
 stored events with their original ids (ADR 0006, ADR 0025). Replicas racing for a case lose the
-compare-and-set, never fire twice.
+compare-and-set, never fire twice. `run_forever` claims ahead (`sla.clocks.ahead`, ADR 0034).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from servicekit.clock import Clock
 from servicekit.timer import DueLoop
+from sla.clocks.ahead import Ahead, Claim, read_claims
+from sla.clocks.due import due_entry
 from sla.clocks.firing import Firing, event_kind, fire_due
 from sla.clocks.liveness import ClaimRule, Liveness, beat_forever
 from sla.clocks.replan import Keys, pause_window, replan_for_severity
-from sla.clocks.sheet import ClockEntry, Lease, earliest
+from sla.clocks.sheet import Lease
 from sla.domain import TERMINAL, BusinessCalendar, SlaPolicy
 from sla.metrics import SlaMetrics
 from sla.ports import (
     CaseChange,
     CaseRecord,
     CaseStore,
-    DueEntry,
     DueIndex,
     LogEntry,
     Publish,
@@ -39,28 +40,6 @@ from sla.ports import (
 from sla.snapshots import with_snapshots
 
 log = logging.getLogger(__name__)
-
-
-def due_entry(complaint_id: str, sheet: Sequence[ClockEntry]) -> DueEntry | None:
-    """The index entry for a sheet's earliest pending threshold."""
-    first = earliest(sheet)
-    if first is None:
-        return None
-    entry, threshold = first
-    return entry.deadline_id(complaint_id), threshold.at, threshold.percent
-
-
-def earlier_entry(
-    complaint_id: str, before: Sequence[ClockEntry], now_sheet: Sequence[ClockEntry]
-) -> list[DueEntry]:
-    """The entry a change must index: only when it moves the sheet's earliest threshold EARLIER.
-
-    A change that moves it later (a clock met, a pause, an extension) needs none: the entry
-    already indexed still brings the scheduler to the case in time, and that visit indexes the
-    sheet's new earliest threshold.
-    """
-    new, old = due_entry(complaint_id, now_sheet), due_entry(complaint_id, before)
-    return [new] if new is not None and (old is None or new[1] < old[1]) else []
 
 
 @dataclass
@@ -91,9 +70,16 @@ class Scheduler:
     max_sleep: float = 0.5
     min_sleep: float = 0.01  # gathers thresholds falling due together into one round
     time_scale: float = 1.0
+    # Real seconds ahead the index is read and cases loaded, to fire at the due instant (0: read
+    # once due, fire in the round) and the least real time between two waves (ADR 0034).
+    claim_ahead: float = 2.0
+    gather: float = 0.1
     _loop: DueLoop = field(init=False)
+    _ahead: Ahead | None = field(init=False, default=None)
+    lead: timedelta = field(init=False)  # `claim_ahead` in the clock's (business) time
 
     def __post_init__(self) -> None:
+        self.lead = timedelta(seconds=self.claim_ahead * self.time_scale)
         self._loop = DueLoop(
             name="scheduler",
             clock=self.clock,
@@ -103,22 +89,34 @@ class Scheduler:
         )
 
     def wake(self, at: datetime | None = None) -> None:
-        """A new threshold is indexed (due at `at`): re-check if that is before the nap ends."""
-        self._loop.wake(at)
+        """A new threshold is indexed (due at `at`): re-check if that is before the nap ends
+        (when claiming ahead, before the nap ends plus the lead)."""
+        ahead = self._ahead
+        (ahead.reader if ahead else self._loop).wake(at - self.lead if at and ahead else at)
 
     async def run_once(self) -> int:
         """Visit every case with a due index entry; returns how many thresholds fired."""
         now = self.clock.now()
-        due = await self.index.due(now=now, limit=self.claim_batch)
-        by_case: dict[str, list[tuple[int, DueEntry]]] = {}
-        for slot, entry in due:
-            by_case.setdefault(entry[0].partition(":")[0], []).append((slot, entry))
-        records = await self.cases.load_many(list(by_case), log=False)
+        claims, _ = await self._claim(now, (), self.claim_batch)
+        fired, _ = await self._fire(list(claims.values()), now)
+        await self.index.advance(now=now)
+        return fired
+
+    async def _claim(
+        self, until: datetime, skip: Collection[str], limit: int
+    ) -> tuple[dict[str, Claim], int]:
+        return await read_claims(self.index, self.cases, until=until, skip=skip, limit=limit)
+
+    async def _fire(self, claims: Sequence[Claim], now: datetime) -> tuple[int, list[CaseRecord]]:
+        """Visit the claimed cases at `now`: fire, publish, mark, settle. The thresholds fired,
+        and the cases whose compare-and-set won as they now read (nothing left unpublished)."""
+        records = {c.record.complaint_id: c.record for c in claims if c.record is not None}
+        entries = {c.record.complaint_id: c.entries for c in claims if c.record is not None}
         # Only a case with unpublished firings needs its stored events: read those again whole.
         if sweep := [cid for cid, r in records.items() if r.unpublished]:
             records |= await self.cases.load_many(sweep)
         beats = await self._beats([records[cid] for cid in sweep if cid in records])
-        visits = [self._plan(records[cid], now, beats) for cid in by_case if cid in records]
+        visits = [self._plan(r, now, beats) for r in records.values()]
         # Each visited case's next threshold is indexed before its write (never missed).
         following = [
             (v, e)
@@ -138,7 +136,7 @@ class Scheduler:
                 [
                     e
                     for v, e in following
-                    if e not in {x for _, x in by_case[v.record.complaint_id]}
+                    if e not in {x for _, x in entries[v.record.complaint_id]}
                 ],
                 now=now,
             ),
@@ -150,13 +148,18 @@ class Scheduler:
         events = [event for _, entry in outgoing for event in entry.events]
         await self.publish(with_snapshots(events, states, at=now))
         await self.cases.mark_published([(cid, entry.id) for cid, entry in outgoing])
+        # An entry read ahead that is not yet due stays unsettled, whatever this visit did: it
+        # is read again, and a visit once it is due fires its threshold.
         for visit in visits:
             if visit.done:
-                for slot, entry in by_case[visit.record.complaint_id]:
-                    self.index.settle(slot, entry)
-        fired = self._count(visits)
-        await self.index.advance(now=now)
-        return fired
+                for slot, entry in entries[visit.record.complaint_id]:
+                    if entry[1] <= now:
+                        self.index.settle(slot, entry)
+        published = {entry.id for _, entry in outgoing}
+        return self._count(visits), [
+            replace(r, log=(), unpublished=tuple(u for u in r.unpublished if u not in published))
+            for r in changed
+        ]
 
     async def _beats(self, unpublished: Sequence[CaseRecord]) -> dict[str, datetime]:
         """The last beats of the other replicas holding claims on these cases (one read, and
@@ -233,7 +236,7 @@ class Scheduler:
         )
         return CaseChange(case=case, clocks=firing.clocks, entry=entry, unpublished=True)
 
-    def _count(self, visits: Sequence[_Visit]) -> int:
+    def _count(self, visits: Sequence[_Visit]) -> int:  # with their lags in the metrics
         fired = 0
         for visit in visits:
             if visit.firing is None:
@@ -253,7 +256,23 @@ class Scheduler:
         return await self.run_once() >= self.claim_batch
 
     async def _upcoming(self) -> datetime | None:
-        return self.index.upcoming()
+        upcoming = self.index.upcoming()
+        return upcoming - self.lead if upcoming is not None and self._ahead else upcoming
+
+    def ahead(self) -> Ahead:
+        """The reader and firer `run_forever` runs when claiming ahead (made once)."""
+        self._ahead = self._ahead or Ahead(
+            claim=self._claim,
+            fire=self._fire,
+            index=self.index,
+            loop=self._loop,
+            lead=self.lead,
+            gather=self.gather,
+            batch=self.claim_batch,
+            retry=self.rule.stale_after,
+            read_every=min(self.max_sleep, self.claim_ahead / 8),
+        )
+        return self._ahead
 
     async def run_forever(self) -> None:
         """Beat and fire until cancelled; infrastructure failures are logged and retried.
@@ -265,7 +284,12 @@ class Scheduler:
             group.create_task(
                 beat_forever(self.liveness, self.owner, clock=self.clock, every=self.beat_every)
             )
-            group.create_task(self._loop.run(self._round, self._upcoming))
+            if self.claim_ahead <= 0:
+                group.create_task(self._loop.run(self._round, self._upcoming))
+                return
+            ahead = self.ahead()
+            group.create_task(ahead.reader.run(ahead.read, self._upcoming))
+            group.create_task(ahead.fire_forever())
 
     async def leave(self) -> None:
         """A clean stop (after `run_forever` was cancelled): the firings this replica recorded
@@ -273,5 +297,4 @@ class Scheduler:
         await self.liveness.leave(self.owner)
 
 
-_SETTLED = frozenset({"resolved", "callback_done"})
-"""Past resolution: a repeating clock (progress updates) stops re-arming."""
+_SETTLED = frozenset({"resolved", "callback_done"})  # past resolution: repeating clocks stop
