@@ -9,6 +9,8 @@ real-voice set, on their own channel and on `forum`.
 from __future__ import annotations
 
 import re
+import unicodedata
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +18,12 @@ import pytest
 
 from classifier.domain import Classifier, normalise
 from classifier.domain.area import _PLACE, area_in
+from classifier.domain.decision import History, HistoryWindows
+from classifier.domain.history import assess_history
 from classifier.domain.lexicon import LexiconIndex, lexicon_hits
 from classifier.domain.ngram_table import NgramTable
+from classifier.domain.normalise import _COMPAT_BLOCKS, nfkc
+from classifier.domain.policy import HistoryPolicy
 from classifier.domain.required_chars import CharBits, required_chars
 from classifier.domain.rules import Firing, RuleBook, evaluate
 from classifier.domain.scopes import (
@@ -243,3 +249,42 @@ def test_the_place_name_prefilter_changes_no_answer() -> None:
         text = normalise(raw)
         found = _PLACE.search(text)
         assert area_in(text) == (found.group(0) if found else None), raw
+
+
+def test_nfkc_is_unicodedatas() -> None:
+    compat = [chr(c) for low, high in _COMPAT_BLOCKS for c in range(low, high)]
+    marks = ["\u0301", "\u0308", "\u3099", "\u309a", "\u20dd"]
+    texts = [
+        *compat,
+        *(c + m for c in compat[::7] for m in marks),
+        "Ａ\u0301",
+        "ｶﾞ",
+        "ｶ\u3099",
+        "ﬁ，㎡",
+        "\u1100\u1161\u11a8（한）",
+        *(raw for raw, _, _ in TEXTS),
+    ]
+    for text in texts:
+        assert nfkc(text) == unicodedata.normalize("NFKC", text), ascii(text)
+
+
+def test_no_history_skips_the_rules_only_when_they_cannot_fire() -> None:
+    at = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
+
+    def findings(**windows: int) -> list[str]:
+        policy = HistoryPolicy(windows=HistoryWindows(**windows))
+        found = assess_history(
+            category="network/signal",
+            area="阳光花园小区",
+            complainant_key="k1",
+            received_at=at,
+            history=History(),
+            policy=policy,
+            tier=CustomerTier.GOLD,
+        )
+        return [finding.flag.name.value for finding in found]
+
+    assert findings() == []
+    assert findings(hot_issue_min_complainants=1) == ["hot_issue"]
+    assert findings(mass_incident_min_complaints=1) == ["mass_incident"]
+    assert findings(mass_incident_min_important=1) == ["mass_incident"]

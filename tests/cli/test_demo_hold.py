@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -94,18 +93,3 @@ def test_the_demo_waits_for_the_scripted_firings_it_has_not_heard() -> None:
     assert unheard(cases, of) == 1  # b's escalation
     heard["b"].add(150)
     assert unheard(cases, of) == 0
-
-
-async def test_arrivals_wait_while_business_time_is_held(tmp_path: Path) -> None:
-    keeper = TimeKeeper(tmp_path / "anchor", behind_s=0.0)
-    keeper.anchor = datetime.now(UTC)
-    await asyncio.wait_for(keeper.running(), timeout=1)  # not held: at once
-    keeper.due("staff-a-1")
-    await asyncio.sleep(0.01)
-    assert keeper.decide()
-    waiting = asyncio.create_task(keeper.running())
-    await asyncio.sleep(0.1)
-    assert not waiting.done()
-    keeper.done("staff-a-1")
-    assert keeper.decide()
-    await asyncio.wait_for(waiting, timeout=1)

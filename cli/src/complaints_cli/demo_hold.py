@@ -54,11 +54,6 @@ class TimeKeeper:
         """Whether business time stands now."""
         return bool(self.holds) and self.holds[-1][1] is None
 
-    async def running(self) -> None:
-        """Return once business time runs (at once unless it is held)."""
-        while self.holding:  # noqa: ASYNC110 - the keeper's own task ends the hold
-            await asyncio.sleep(LOOK_S)
-
     def start(self, anchor: datetime) -> None:
         """Business time starts at `anchor` (real) for every process; begin watching."""
         self.anchor = anchor

@@ -77,15 +77,9 @@ async def _arrive(
     """From the business day's opening, complaints arrive evenly over `staff.arrive_s` real
     seconds (a morning): a pipeline handed them all at once queued them for hours of business
     time, and every staff step then fell due at once. The next one waits while the pipeline is
-    behind (`arrivals.Backpressure`), and while business time is held (`demo_hold`): a morning's
-    complaints kept coming while time stood, so the pipeline never caught up and the hold spent
-    its whole budget during the arrivals."""
+    behind (`arrivals.Backpressure`)."""
     await asyncio.sleep(max(0.0, staff.clock.real_seconds_until(staff.opening)))
     backpressure = Backpressure(receiver)
-
-    async def hold(sent: int) -> None:
-        await backpressure.hold(sent)
-        await staff.keeper.running()
 
     async def arrivals() -> int:
         sent = await workload.publish_paced(
@@ -94,7 +88,7 @@ async def _arrive(
             clock=staff.clock,
             over_s=staff.arrive_s,
             bootstrap=kafka,
-            hold=hold,
+            hold=backpressure.hold,
         )
         if backpressure.held_s:
             sys.stderr.write(f"\n[demo] {backpressure.note()}\n")

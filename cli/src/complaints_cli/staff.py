@@ -64,10 +64,7 @@ POLL_S = 1.0  # real seconds between looks for new cases, and between progress l
 # Business time stands at the origin until the services are up (they may take 5 s or 45 s to
 # start on a busy machine); then it starts for every process at once, this long after.
 START_LEAD_S = 0.5
-# Real seconds over which the workload arrives: 09:00 to 15:00 business time. Over 09:00–12:00
-# (20 s, 12 a second) the arrivals and the first cases' staff steps outran the pipeline on a busy
-# machine, and business time was held for most of its budget before the staff phase began.
-ARRIVE_S = 40.0
+ARRIVE_S = 20.0  # real seconds over which the workload arrives: 09:00 to 12:00 business time
 OPEN_STATES = ("classified", "acknowledged")
 PAGE = 200
 # Requests the staff have in flight at once, below the case API's limit (8, HTTP_GUARD): beyond

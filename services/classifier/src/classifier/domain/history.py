@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from classifier.domain.decision import History, PriorComplaint
+from classifier.domain.decision import History, HistoryWindows, PriorComplaint
 from classifier.domain.incident import WIDE, IncidentKey, covers
 from classifier.domain.policy import HistoryPolicy
 from contracts import CustomerTier, Flag, FlagName, Reason, Severity
@@ -46,6 +46,10 @@ def assess_history(
 ) -> list[HistoryFinding]:
     """Every history rule that fires for a complaint of `category` (a path or its top) received
     at `received_at`."""
+    if not (history.same_complainant or history.same_category_recent) and _alone_is_no_pattern(
+        policy.windows
+    ):
+        return []  # the single path's usual case: nothing earlier, and one complaint is no pattern
     top = top_of(category)
     findings = [
         _repeat(top=top, received_at=received_at, priors=history.same_complainant, policy=policy)
@@ -77,6 +81,17 @@ def assess_history(
         )
     )
     return [finding for finding in findings if finding is not None]
+
+
+def _alone_is_no_pattern(windows: HistoryWindows) -> bool:
+    """Whether a complaint with no earlier ones can raise no history flag: no repeat without an
+    earlier complaint, and one complainant (one important customer at most) is below every
+    hot-issue and mass-incident threshold. Packs may set a threshold of 1."""
+    return (
+        windows.hot_issue_min_complainants > 1
+        and windows.mass_incident_min_complaints > 1
+        and windows.mass_incident_min_important > 1
+    )
 
 
 def _finding(
