@@ -12,7 +12,7 @@ from sla.clocks.scheduler import Scheduler
 from tests._builders.sla import CID, RECEIVED, Rig, cid_n, clock_entry
 from tests.sla.contract import Adapters
 
-LEAD = timedelta(seconds=2)  # the scheduler's default `claim_ahead`, real = business time here
+LEAD = timedelta(seconds=2)  # SLA_CLAIM_AHEAD_SECONDS=2 (off by default), real = business time
 AT_50 = RECEIVED + timedelta(minutes=30)  # clock_entry(): 60 min, thresholds 50 and 100 %
 
 
@@ -20,6 +20,12 @@ async def rig_with(adapters: Adapters, *cases: str, percents: tuple[int, ...] = 
     rig = Rig(cases=adapters.cases(), index=adapters.due_index(), liveness=adapters.liveness())
     await rig.seed(*((cid, [clock_entry(percents=percents)]) for cid in cases))
     return rig
+
+
+def reading_ahead(scheduler: Scheduler, lead: timedelta = LEAD) -> Scheduler:
+    """The scheduler as `SLA_CLAIM_AHEAD_SECONDS` configures it."""
+    scheduler.claim_ahead, scheduler.lead = lead.total_seconds(), lead
+    return scheduler
 
 
 async def fire_ready(scheduler: Scheduler) -> bool:
@@ -35,7 +41,7 @@ async def test_what_falls_due_within_the_lead_is_loaded_and_fired_at_its_instant
     adapters: Adapters,
 ) -> None:
     rig = await rig_with(adapters, CID)
-    scheduler = rig.scheduler("a")
+    scheduler = reading_ahead(rig.scheduler("a"))
     rig.clock.set(AT_50 - LEAD - timedelta(seconds=1))  # beyond the lead: not read
     await scheduler.ahead().read()
     assert scheduler.ahead().pending == {}
@@ -53,7 +59,7 @@ async def test_what_falls_due_within_the_lead_is_loaded_and_fired_at_its_instant
 async def test_a_case_fired_goes_back_to_pending_as_it_now_reads(adapters: Adapters) -> None:
     rig = Rig(cases=adapters.cases(), index=adapters.due_index(), liveness=adapters.liveness())
     await rig.seed((CID, [clock_entry(percents=(50, 51, 100), minutes=1)]))  # 51 %: 0.6 s on
-    scheduler = rig.scheduler("a")
+    scheduler = reading_ahead(rig.scheduler("a"))
     at_50, at_51 = RECEIVED + timedelta(seconds=30), RECEIVED + timedelta(seconds=30.6)
     rig.clock.set(at_50)
     await scheduler.ahead().read()
@@ -74,7 +80,8 @@ async def test_two_replicas_firing_at_one_instant_publish_each_threshold_once(
 ) -> None:
     cases = [cid_n(n) for n in range(1, 6)]
     rig = await rig_with(adapters, *cases)
-    a, b = rig.scheduler("a"), rig.scheduler("b", adapters.due_index())
+    a = reading_ahead(rig.scheduler("a"))
+    b = reading_ahead(rig.scheduler("b", adapters.due_index()))
     for replica in (a, b):
         await rig.liveness.beat(replica.owner, now=AT_50)
     rig.clock.set(AT_50 - timedelta(seconds=1))
@@ -104,9 +111,7 @@ async def test_an_entry_read_ahead_is_not_settled_by_an_earlier_visit(adapters: 
     # that visit settled the 51 % entry, nobody would fire it once `a` is gone.
     rig = await rig_with(adapters, CID, percents=(50, 51, 100))
     a = rig.scheduler("a")
-    b = rig.scheduler("b", adapters.due_index())
-    b.claim_ahead = 40.0
-    b.lead = timedelta(seconds=40)
+    b = reading_ahead(rig.scheduler("b", adapters.due_index()), timedelta(seconds=40))
     rig.clock.set(AT_50)
     assert await a.run_once() == 1
     rig.clock.advance(timedelta(seconds=1))

@@ -83,10 +83,10 @@ class SlaSettings(ServiceSettings):
     )
     claim_batch: int = Field(500, description="Due deadlines claimed per round.")
     claim_ahead_seconds: float = Field(
-        2.0,
+        0.0,
         ge=0,
         description="How far ahead the scheduler reads and loads what falls due, to fire it at "
-        "its instant (0: read once due, fire in the round; ADR 0034).",
+        "its instant (0, the default: read once due, fire in the round; ADR 0034).",
     )
     slot_seconds: int = Field(
         10, ge=1, description="Width of the scheduler's time slots (see docs/adr/0004)."

@@ -72,7 +72,7 @@ class Scheduler:
     time_scale: float = 1.0
     # Real seconds ahead the index is read and cases loaded, to fire at the due instant (0: read
     # once due, fire in the round) and the least real time between two waves (ADR 0034).
-    claim_ahead: float = 2.0
+    claim_ahead: float = 0.0
     gather: float = 0.1
     _loop: DueLoop = field(init=False)
     _ahead: Ahead | None = field(init=False, default=None)
