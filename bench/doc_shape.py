@@ -24,11 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,11 +36,11 @@ from pymongo import MongoClient
 from sla.adapters.case_list import LIST_INDEXES
 from sla.adapters.packed import pack_clock, pack_log
 
-ROOT = Path(__file__).resolve().parents[1]
-BINARY = ROOT / ".local" / "bin" / "ferretdb"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from scratch_ferretdb import Doc, measure, scratch_server
+
 PORT = 27091
-TICK = os.sysconf("SC_CLK_TCK")
-Doc = dict[str, Any]
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
 
@@ -156,21 +152,6 @@ def case(n: int, shape: str, sheet: list[Doc], log: list[Doc]) -> Doc:
     }
 
 
-def cpu(pid: int) -> float:
-    """The process's user + system CPU seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
-
-
-def measure(pid: int, work: Callable[[], int]) -> tuple[int, float]:
-    """Operations done by `work` and the server CPU seconds they cost."""
-    time.sleep(0.3)  # let the server finish what came before
-    before = cpu(pid)
-    done = work()
-    time.sleep(0.3)
-    return done, cpu(pid) - before
-
-
 def run_shape(
     client: MongoClient[Doc], pid: int, shape: str, cases: int, *, indexes: bool = False
 ) -> dict[str, float]:
@@ -229,29 +210,16 @@ def main(argv: list[str] | None = None) -> int:
         "--indexes", action="store_true", help="with the SLA's case-list indexes, as on `cases`"
     )
     args = parser.parse_args(argv)
-    data = Path(tempfile.mkdtemp(prefix="doc-shape-"))
-    server = subprocess.Popen(
-        [str(BINARY), f"-listen=127.0.0.1:{PORT}", f"-dir={data}"],
-        env=dict(os.environ, GOGC="400", GOMEMLIMIT="2GiB"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        client: MongoClient[Doc] = MongoClient(f"mongodb://127.0.0.1:{PORT}/", tz_aware=True)
-        client.admin.command("ping")
+    with scratch_server(PORT, "doc-shape-") as (client, pid):
         with_ = f", with the {len(LIST_INDEXES)} case-list indexes" if args.indexes else ""
         print(f"load average {os.getloadavg()[0]:.2f}; {args.cases} cases per shape{with_}")
         print("shape    | doc B | sheet B | insert ms/doc | read ms/doc | cas ms/op | scan ms/doc")
         for shape in args.shapes:
-            r = run_shape(client, server.pid, shape, args.cases, indexes=args.indexes)
+            r = run_shape(client, pid, shape, args.cases, indexes=args.indexes)
             print(
                 f"{shape:8} | {r['bytes']:5.0f} | {r['sheet bytes']:7.0f} | {r['insert']:13.3f} |"
                 f" {r['read']:11.3f} | {r['cas']:9.3f} | {r['scan']:11.3f}"
             )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        shutil.rmtree(data, ignore_errors=True)
     return 0
 
 

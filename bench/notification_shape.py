@@ -21,12 +21,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
-import subprocess
 import sys
-import tempfile
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -40,11 +35,11 @@ from notifier.adapters.mongo import DUE_INDEX
 from notifier.domain import Delivery, Intent, Origin, Recipient
 from notifier.ports import Outcome
 
-ROOT = Path(__file__).resolve().parents[1]
-BINARY = ROOT / ".local" / "bin" / "ferretdb"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from scratch_ferretdb import Doc, measure, scratch_server
+
 PORT = 27092
-TICK = os.sysconf("SC_CLK_TCK")
-Doc = dict[str, Any]
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 
 
@@ -116,21 +111,6 @@ def plain_completion(shape: shapes.OutcomeShape, keys: list[str], now: datetime)
     return UpdateMany({"_id": {"$in": keys}}, {"$set": fields, "$unset": {"address": ""}})
 
 
-def cpu(pid: int) -> float:
-    """The process's user + system CPU seconds."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
-
-
-def measure(pid: int, work: Callable[[], int]) -> tuple[int, float]:
-    """Documents done by `work` and the server CPU seconds they cost."""
-    time.sleep(0.3)  # let the server finish what came before
-    before = cpu(pid)
-    done = work()
-    time.sleep(0.3)
-    return done, cpu(pid) - before
-
-
 def run_shape(client: MongoClient[Doc], pid: int, shape: str, count: int, batch: int) -> Doc:
     """Claims, outcomes and a read-back of `count` deliveries; ms of server CPU per document."""
     coll = client["shapes"][shape]
@@ -190,30 +170,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=200, help="deliveries per handler batch")
     parser.add_argument("--rounds", type=int, default=2, help="each shape, alternated")
     args = parser.parse_args(argv)
-    data = Path(tempfile.mkdtemp(prefix="notification-shape-"))
-    server = subprocess.Popen(
-        [str(BINARY), f"-listen=127.0.0.1:{PORT}", f"-dir={data}"],
-        env=dict(os.environ, GOGC="400", GOMEMLIMIT="2GiB"),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        client: MongoClient[Doc] = MongoClient(f"mongodb://127.0.0.1:{PORT}/", tz_aware=True)
-        client.admin.command("ping")
+    with scratch_server(PORT, "notification-shape-") as (client, pid):
         print(f"load average {os.getloadavg()[0]:.2f}; {args.deliveries} deliveries per shape")
         print("shape  | elements (settled) | doc B | insert ms/doc | complete ms/doc | read ms/doc")
         for _ in range(args.rounds):
             for shape in ("plain", "packed"):
-                r = run_shape(client, server.pid, shape, args.deliveries, args.batch)
+                r = run_shape(client, pid, shape, args.deliveries, args.batch)
                 print(
                     f"{shape:6} | {r['elements']:8} ({r['settled elements']:3}) | {r['bytes']:5} |"
                     f" {r['insert']:13.3f} | {r['complete']:15.3f} | {r['read']:11.3f}",
                     flush=True,
                 )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        shutil.rmtree(data, ignore_errors=True)
     return 0
 
 

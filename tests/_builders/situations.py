@@ -31,3 +31,10 @@ def assert_graded_as_domain_says(telecom: Classifier, case: Case, script: str) -
     )
     assert present <= flags
     assert not absent & flags
+
+
+def numbered(groups: dict[str, list[Case]]) -> tuple[list[Case], list[str]]:
+    """Every group's cases in one list, and their test ids (`group-n`)."""
+    cases = [case for group in groups.values() for case in group]
+    ids = [f"{name}-{n}" for name, group in groups.items() for n in range(len(group))]
+    return cases, ids

@@ -10,7 +10,7 @@ import pytest
 
 from classifier.domain import Classifier
 from contracts import Channel, Kind
-from tests._builders.situations import Case, assert_graded_as_domain_says
+from tests._builders.situations import Case, assert_graded_as_domain_says, numbered
 
 H, W = Channel.HOTLINE, Channel.WECHAT
 C, E, OUT = Kind.COMPLAINT, Kind.ENQUIRY, Kind.OUT_OF_SCOPE
@@ -171,8 +171,7 @@ GROUPS = {
     "second": SECOND_ROUND,
     "third": THIRD_ROUND,
 }
-CASES = [case for cases in GROUPS.values() for case in cases]
-IDS = [f"{name}-{n}" for name, cases in GROUPS.items() for n in range(len(cases))]
+CASES, IDS = numbered(GROUPS)
 
 
 @pytest.mark.parametrize("script", ["simplified", "traditional"])

@@ -10,7 +10,7 @@ import pytest
 
 from classifier.domain import Classifier
 from contracts import Channel, Kind
-from tests._builders.situations import Case, assert_graded_as_domain_says
+from tests._builders.situations import Case, assert_graded_as_domain_says, numbered
 
 H, W = Channel.HOTLINE, Channel.WECHAT
 C, OUT = Kind.COMPLAINT, Kind.OUT_OF_SCOPE
@@ -62,8 +62,7 @@ PEOPLE_AND_FRAUD: list[Case] = [
     ("我就想问问，号码都停了为啥还要交月租", W, C, "P4", set(), set()),
 ]
 GROUPS = {"repeat": REPEAT, "told": TOLD, "exposed": EXPOSED, "people": PEOPLE_AND_FRAUD}
-CASES = [case for cases in GROUPS.values() for case in cases]
-IDS = [f"{name}-{n}" for name, cases in GROUPS.items() for n in range(len(cases))]
+CASES, IDS = numbered(GROUPS)
 
 
 @pytest.mark.parametrize("script", ["simplified", "traditional"])

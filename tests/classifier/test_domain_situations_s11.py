@@ -14,7 +14,7 @@ import pytest
 
 from classifier.domain import Classifier, ClassifierInput
 from contracts import Channel, CustomerTier, Kind
-from tests._builders.situations import Case, assert_graded_as_domain_says
+from tests._builders.situations import Case, assert_graded_as_domain_says, numbered
 
 H, W, A = Channel.HOTLINE, Channel.WECHAT, Channel.APP
 C, OUT, ENQ = Kind.COMPLAINT, Kind.OUT_OF_SCOPE, Kind.ENQUIRY
@@ -91,8 +91,7 @@ ONLINE_AND_ASKED: list[Case] = [
     ("你们说这个月免费是真的吗？我明明被扣了三十块", W, C, "P4", set(), set()),
 ]
 GROUPS = {"lawyers": LAWYERS, "fraud": FRAUD_WORDS, "counted": COUNTED, "online": ONLINE_AND_ASKED}
-CASES = [case for cases in GROUPS.values() for case in cases]
-IDS = [f"{name}-{n}" for name, cases in GROUPS.items() for n in range(len(cases))]
+CASES, IDS = numbered(GROUPS)
 
 
 @pytest.mark.parametrize("script", ["simplified", "traditional"])
