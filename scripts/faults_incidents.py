@@ -65,6 +65,25 @@ async def _until(condition: Any, limit: float) -> bool:
     return True
 
 
+async def _stored_notices(
+    client: AsyncMongoClient[dict[str, Any]], run: Run, untold: list[str]
+) -> str:
+    """What the notifier stored for the members never told (ids, templates and states only), so
+    that a failure says where the notice stopped: never planned, deferred, or claimed and lost."""
+    db = client[run.config.database]
+    fields = {"_id": 0, "complaint_id": 1, "template": 1, "audience": 1, "status": 1}
+    docs = await find_all(db["notifications"], {"complaint_id": {"$in": untold}}, fields)
+    seen = Counter(
+        (str(d.get("complaint_id")), str(d.get("template")), str(d.get("status"))) for d in docs
+    )
+    decided = await find_all(db["classifications"], {"_id": {"$in": untold}}, {"incident_id": 1})
+    incidents = {str(d["_id"]): d.get("incident_id") for d in decided}
+    return (
+        f"{len(untold)} untold {untold[:5]}; their stored notifications {dict(seen)}; "
+        f"their decisions' incident {incidents}"
+    )
+
+
 async def notifier_killed_during_fanout(run: Run) -> None:
     """Kill the notifier when the first incident notice arrives; every member still told once."""
     run_id = f"outage{secrets.token_hex(3)}"
@@ -89,7 +108,11 @@ async def notifier_killed_during_fanout(run: Run) -> None:
         docs = await find_all(client[run.config.database]["complaints"], query, {"_id": 1})
         ids = {str(d["_id"]) for d in docs}
         _check(len(ids) == MEMBERS, f"{len(ids)} of {MEMBERS} outage complaints taken in")
-        _check(await _until(lambda: ids <= set(notices()), WAIT), "a member was never told")
+        if not await _until(lambda: ids <= set(notices()), WAIT):
+            untold = sorted(ids - set(notices()))
+            raise AssertionError(
+                f"a member was never told: {await _stored_notices(client, run, untold)}"
+            )
         run.notes.append(f"all told {time.monotonic() - killed_at:.0f} s after the kill")
         await asyncio.sleep(3.0)  # late duplicates, if any
     finally:
