@@ -171,7 +171,11 @@ SCENARIOS = (
     Scenario("list-flood", faults_hostile.list_flood_during_load, env=faults_hostile.env()),
     Scenario("body-flood-10mb", faults_hostile.body_flood, env=faults_hostile.env()),
     Scenario("sigterm-mid-flood", faults_hostile.sigterm_mid_flood, env=faults_hostile.env()),
-    Scenario("notifier-killed-in-incident-fanout", faults_incidents.notifier_killed_during_fanout),
+    Scenario(
+        "notifier-killed-in-incident-fanout",
+        faults_incidents.notifier_killed_during_fanout,
+        env=faults_incidents.ENV,
+    ),
 )
 
 
