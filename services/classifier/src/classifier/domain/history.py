@@ -282,9 +282,10 @@ def _most_people(
             people[_person(near[right])] += 1
             right += 1
         while near[left].received_at < start:
-            people[_person(near[left])] -= 1
-            if not people[_person(near[left])]:
-                del people[_person(near[left])]
+            gone = _person(near[left])
+            people[gone] -= 1
+            if not people[gone]:
+                del people[gone]
             left += 1
         count = len(people) - (me in people)
         if count > best[0]:
