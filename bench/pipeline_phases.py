@@ -96,29 +96,3 @@ async def warm_up(acks_of: Acknowledgements, run_id: str, bootstrap: str, limit:
     await workload.publish(warm, bootstrap=bootstrap)
     got = await wait_for(acks_of, run_id, expected=300, limit=limit, label="warm-up")
     return len(got) / max(1e-3, max(got.values(), default=began) - began)
-
-
-async def latency(
-    acks_of: Acknowledgements, run_id: str, bootstrap: str, *, rate: float, seconds: float
-) -> tuple[list[float], int]:
-    """Complaints at `rate`/s for `seconds`; per acknowledged one publish → delivery (ms), and
-    how many were not settled within the bound (the run's length plus two minutes)."""
-    total = int(rate * seconds)
-    if total == 0:
-        return [], 0
-    sent_at: dict[str, float] = {}
-    batch = max(1, int(rate / 10))
-    tick = time.monotonic()
-    messages = list(
-        workload.build(run_id=run_id, count=total, start=datetime.now(UTC), spacing=NO_GAP)
-    )
-    for start in range(0, total, batch):
-        chunk = messages[start : start + batch]
-        now = time.time()
-        sent_at.update({m.external_id: now for m in chunk})
-        await workload.publish(chunk, bootstrap=bootstrap)
-        tick += 0.1
-        await asyncio.sleep(max(0.0, tick - time.monotonic()))
-    acks = await wait_for(acks_of, run_id, expected=total, limit=120.0, label="latency")
-    unsettled = total - len(acks) - acks_of.uncontactable(run_id)
-    return [(acks[x] - sent_at[x]) * 1000 for x in acks if x in sent_at], unsettled
