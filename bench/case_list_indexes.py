@@ -199,9 +199,7 @@ async def run(args: argparse.Namespace, db: Any, pid: int) -> None:
         print(f"| {name} | " + " | ".join(cells) + " |")
     for s in args.sets:
         ins, cas = costs[s]
-        print(
-            f"{s}: {len(sets[s])} indexes; insert {ins:.3f} ms/case, update {cas:.3f} ms/case"
-        )
+        print(f"{s}: {len(sets[s])} indexes; insert {ins:.3f} ms/case, update {cas:.3f} ms/case")
 
 
 def main(argv: list[str] | None = None) -> int:
