@@ -9,8 +9,13 @@ On the real local stack (Kafka + FerretDB, started if needed):
    keep the pipeline busy for at least `--min-seconds` are published at once; complaints per
    second from the first publish to the last customer acknowledgement delivered at the local SMS
    receiver;
-3. **latency**: complaints at a fixed `--rate` for `--seconds`; per complaint, publish → its
-   acknowledgement delivered.
+3. **latency**: complaints at a fixed `--rate` for `--seconds`, one by one at even intervals;
+   per complaint, publish → its acknowledgement delivered, and the time of each hop (intake,
+   classifier, SLA, notifier up to the delivery, receipt after it: `pipeline_hops`). `--curve
+   50,100,150` runs those rates first, each as long, for the latency curve. Each run starts once
+   the services are idle again (the throughput phase's after-work, e.g. rate-limited staff
+   messages, done; bounded by `--settle-limit`, and the line says what it started with);
+   `--no-settle` starts at once (`pipeline_latency`).
 
 Every wait has a bound and says when it stopped at it. The workload is ordinary complaints that
 form no mass incident (`pipeline_workload`: thresholds calibrated to the bench's volume; the run
@@ -44,6 +49,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pipeline_figures as figures
+import pipeline_latency as latency
 import pipeline_phases as phases
 from pipeline_seed import seed
 from pipeline_workload import ROOT, ordinary_policies, relay
@@ -65,6 +71,13 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--min-seconds", type=float, default=60.0)
     parser.add_argument("--rate", type=float, default=200.0, help="complaints/s for latency")
     parser.add_argument("--seconds", type=float, default=None, help="latency run (30; storm 0)")
+    parser.add_argument(
+        "--curve", default="", help="rates (complaints/s, comma-separated) run before --rate"
+    )
+    parser.add_argument(
+        "--settle-limit", type=float, default=60.0, help="longest wait for idle services, s"
+    )
+    parser.add_argument("--no-settle", action="store_true", help="latency runs start at once")
     parser.add_argument("--relay", type=int, default=50_000, help="messages through the relay")
     parser.add_argument(
         "--port-base", type=int, default=8000, help="services listen on base+1..4, receiver +25"
@@ -192,10 +205,20 @@ async def main() -> int:
                 pipeline.start(service, replica=replica)
             await pipeline.wait_ready()
             rate, _, lost, _ = await throughput(args, config, pipeline, acks_of, run_id, db=db)
-            latencies, unsettled = await phases.latency(
-                acks_of, f"{run_id}l", config.kafka, rate=args.rate, seconds=args.seconds
+            rates = [float(r) for r in args.curve.split(",") if r.strip()] + [args.rate]
+            runs = await latency.curve(
+                acks_of,
+                pipeline,
+                db,
+                f"{run_id}l",
+                config.kafka,
+                rates=rates if args.seconds else [],
+                seconds=args.seconds,
+                settle_limit=None if args.no_settle else args.settle_limit,
+                scrape=functools.partial(figures.scrape, config, args.replicas),
             )
-            lost += unsettled
+            latencies = runs[-1].latencies if runs else []
+            lost += sum(run.unsettled for run in runs)
             incidents = await db["incidents"].count_documents({})
             figures.report_wal("after", config.database)
     finally:
@@ -205,6 +228,8 @@ async def main() -> int:
         if not args.storm:
             shutil.rmtree(policies.parent, ignore_errors=True)
     p50, p99 = figures.percentile(latencies, 0.5), figures.percentile(latencies, 0.99)
+    if len(runs) > 1:
+        print("latency curve:\n" + "\n".join(f"  {run.line()}" for run in runs))
     print(f"incidents: {incidents} opened" + (" (storm)" if args.storm else ""))
     print(
         f"bench: pipeline {rate:,.0f}/s, relay {relay_rate:,.0f}/s, "

@@ -26,6 +26,8 @@ COUNTED = (
     "complaints_mongo_command_seconds_sum",
     "complaints_mongo_single_commands_total",
     "complaints_consumer_lag_messages",
+    "faststream_received_processed_messages_duration_seconds_sum",
+    "faststream_received_processed_messages_duration_seconds_count",
 )
 LAG_ENV = {f"{s.upper()}_LAG_INTERVAL_SECONDS": "1" for s in SERVICES}
 """Lag sampled every second in the bench, so "lag zero" is seen soon after it is true."""
@@ -100,6 +102,41 @@ def _by_command(mine: Sample, metric: str) -> dict[str, float]:
 def _top(counts: dict[str, float], per: int) -> str:
     ranked = sorted(((n, name) for name, n in counts.items() if n > 0), reverse=True)[:6]
     return ", ".join(f"{name} {n / per:.2f}" for n, name in ranked) or "-"
+
+
+def handler_lines(before: Sample, after: Sample) -> list[str]:
+    """Per service and topic between the samples: batches handled, their mean size (per
+    service) and how long one took (FastStream's handler duration), and the time in MongoDB."""
+    delta = {k: v - before.get(k, 0.0) for k, v in after.items()}
+    lines = []
+    for service in SERVICES:
+
+        def total(metric: str, label: str = "service", who: str = service) -> float:
+            return sum(
+                v for k, v in delta.items() if k[0] == metric and dict(k[1]).get(label) == who
+            )
+
+        batches = total(COUNTED[3])
+        if not batches:
+            continue
+        handlers = sorted(
+            {dict(k[1])["handler"] for k in delta if k[0] == COUNTED[8] and delta[k] > 0}
+        )
+        each = []
+        for handler in handlers:
+            mine = {k: v for k, v in delta.items() if dict(k[1]).get("handler") == handler}
+            mine = {k: v for k, v in mine.items() if dict(k[1]).get("app_name") == service}
+            count = sum(v for k, v in mine.items() if k[0] == COUNTED[8])
+            seconds = sum(v for k, v in mine.items() if k[0] == COUNTED[7])
+            if count:
+                each.append(
+                    f"{handler.split(':')[-1]} {count:,.0f}x {seconds / count * 1000:,.0f} ms"
+                )
+        lines.append(
+            f"    {service:<10} batch {total(COUNTED[2]) / batches:5.1f}, in mongo"
+            f" {total(COUNTED[4]) / batches * 1000:5.0f} ms per batch; " + ", ".join(each)
+        )
+    return lines
 
 
 def operations(before: Sample, after: Sample) -> float:

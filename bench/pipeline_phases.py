@@ -28,7 +28,8 @@ class Acknowledgements:
         self._notifications = db["notifications"]
         self._receiver = receiver
         self._external: dict[str, str] = {}  # complaint id → external id
-        self._seen = 0
+        self._seen = 0  # deliveries at the receiver already looked at
+        self._acks: dict[str, dict[str, float]] = {}  # run id → external id → first arrival
         self.no_contact: dict[str, float] = {}  # external id → when found settled
 
     async def _map(self, complaint_ids: set[str]) -> None:
@@ -40,10 +41,22 @@ class Acknowledgements:
             self._external |= {doc["_id"]: doc["external_id"] for doc in docs}
 
     async def of_run(self, run_id: str) -> dict[str, float]:
-        """external id → arrival time, for this run's complaints acknowledged so far."""
-        deliveries = [d for d in self._receiver.deliveries if d.audience == "customer"]
-        await self._map({d.complaint_id for d in deliveries[self._seen :]})
-        self._seen = len(deliveries)
+        """external id → arrival time, for this run's complaints acknowledged so far.
+
+        Only the deliveries since the last poll are looked at: the bench's receiver shares this
+        event loop, and a walk over every delivery of the bench each second (tens of thousands
+        after the throughput phase) held the receiver's answers back.
+        """
+        upto = len(self._receiver.deliveries)
+        fresh = [
+            d for d in self._receiver.deliveries[self._seen : upto] if d.audience == "customer"
+        ]
+        self._seen = upto
+        await self._map({d.complaint_id for d in fresh})
+        for d in fresh:
+            if (external := self._external.get(d.complaint_id)) is not None:
+                run = self._acks.setdefault(external.rpartition("-")[0], {})
+                run.setdefault(external, d.at)
         failed = await find_all(
             self._notifications,
             {"status": "failed", "reason": "no_contact", "audience": "customer"},
@@ -54,12 +67,7 @@ class Acknowledgements:
         for doc in failed:
             if (external := self._external.get(doc["complaint_id"])) is not None:
                 self.no_contact.setdefault(external, now)
-        prefix = f"{run_id}-"
-        return {
-            self._external[d.complaint_id]: d.at
-            for d in deliveries
-            if self._external.get(d.complaint_id, "").startswith(prefix)
-        }
+        return dict(self._acks.get(run_id, {}))
 
     def uncontactable(self, run_id: str) -> int:
         """This run's complaints that had no contact to acknowledge to."""
@@ -96,29 +104,3 @@ async def warm_up(acks_of: Acknowledgements, run_id: str, bootstrap: str, limit:
     await workload.publish(warm, bootstrap=bootstrap)
     got = await wait_for(acks_of, run_id, expected=300, limit=limit, label="warm-up")
     return len(got) / max(1e-3, max(got.values(), default=began) - began)
-
-
-async def latency(
-    acks_of: Acknowledgements, run_id: str, bootstrap: str, *, rate: float, seconds: float
-) -> tuple[list[float], int]:
-    """Complaints at `rate`/s for `seconds`; per acknowledged one publish → delivery (ms), and
-    how many were not settled within the bound (the run's length plus two minutes)."""
-    total = int(rate * seconds)
-    if total == 0:
-        return [], 0
-    sent_at: dict[str, float] = {}
-    batch = max(1, int(rate / 10))
-    tick = time.monotonic()
-    messages = list(
-        workload.build(run_id=run_id, count=total, start=datetime.now(UTC), spacing=NO_GAP)
-    )
-    for start in range(0, total, batch):
-        chunk = messages[start : start + batch]
-        now = time.time()
-        sent_at.update({m.external_id: now for m in chunk})
-        await workload.publish(chunk, bootstrap=bootstrap)
-        tick += 0.1
-        await asyncio.sleep(max(0.0, tick - time.monotonic()))
-    acks = await wait_for(acks_of, run_id, expected=total, limit=120.0, label="latency")
-    unsettled = total - len(acks) - acks_of.uncontactable(run_id)
-    return [(acks[x] - sent_at[x]) * 1000 for x in acks if x in sent_at], unsettled

@@ -40,12 +40,14 @@ def measure(pid: int, work: Callable[[], int]) -> tuple[int, float]:
 
 
 @contextmanager
-def scratch_server(port: int, prefix: str) -> Iterator[tuple[MongoClient[Doc], int]]:
-    """A fresh FerretDB on 127.0.0.1:`port` with an empty data folder: (client, server pid);
-    stopped and its folder removed afterwards."""
+def scratch_server(
+    port: int, prefix: str, binary: Path = BINARY
+) -> Iterator[tuple[MongoClient[Doc], int]]:
+    """A fresh FerretDB (the local build, or `binary`) on 127.0.0.1:`port` with an empty data
+    folder: (client, server pid); stopped and its folder removed afterwards."""
     data = Path(tempfile.mkdtemp(prefix=prefix))
     server = subprocess.Popen(
-        [str(BINARY), f"-listen=127.0.0.1:{port}", f"-dir={data}"],
+        [str(binary), f"-listen=127.0.0.1:{port}", f"-dir={data}"],
         env=dict(os.environ, GOGC="400", GOMEMLIMIT="2GiB"),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

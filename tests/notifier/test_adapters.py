@@ -279,6 +279,74 @@ async def test_an_outcome_decided_before_sending_is_stored_by_the_claim_itself(
     assert due.delivery.recipient.address == PHONE  # kept to send it in the morning
 
 
+async def test_a_key_sent_first_is_looked_up_then_stored_once_with_its_outcome(
+    backend: Backend,
+) -> None:
+    """ADR 0038: a `send_first` key is only looked up (nothing written before the send); its
+    outcome's insert is the one write. A replica that raced it finds the stored outcome (its
+    receipt stands), or None while another sender holds the key's claim."""
+    sent, racing, claimed = delivery(CID), delivery(CID2), delivery("CP20261124-0000000099")
+    claims = await backend.first.claim(
+        [sent, claimed], now=NOW, lease_until=NOW + LEASE, send_first={sent.key}
+    )
+    assert ([d.key for d in claims.fresh], [d.key for d in claims.claimed]) == (
+        [sent.key],
+        [claimed.key],
+    )
+    assert await backend.first.next_due_at() == NOW + LEASE  # the claim's lease only
+    again = await backend.second.claim(
+        [sent], now=NOW, lease_until=NOW + LEASE, send_first={sent.key}
+    )
+    assert [d.key for d in again.fresh] == [sent.key]  # nothing stored yet: both may send
+    done = replace(outcome(sent, DeliveryStatus.DELIVERED, attempts=1), fresh=True)
+    assert await backend.first.complete([done], now=NOW) == {}
+    late = replace(outcome(sent, DeliveryStatus.DELIVERED, attempts=2), fresh=True)
+    [(key, stored)] = (await backend.second.complete([late], now=NOW + LEASE)).items()
+    assert stored is not None
+    assert (key, stored.status, stored.attempts, stored.settled_at) == (
+        sent.key,
+        DeliveryStatus.DELIVERED,
+        1,
+        NOW,
+    )  # the first outcome stands, with its receipt's time
+    held = replace(outcome(claimed, DeliveryStatus.DELIVERED), fresh=True)
+    assert await backend.second.complete([held], now=NOW) == {claimed.key: None}
+    redelivered = await backend.second.claim(
+        [sent], now=NOW + LEASE, lease_until=NOW + 2 * LEASE, send_first={sent.key}
+    )
+    assert (redelivered.fresh, redelivered.claimed) == ([], [])
+    assert [(o.key, o.attempts, o.settled_at) for o in redelivered.settled] == [(sent.key, 1, NOW)]
+    # A channel down: the fresh outcome waits, and comes due like any deferral.
+    wait = NOW + timedelta(minutes=5)
+    down = Outcome(racing, "sms", DeliveryStatus.DEFERRED, 3, "channel_unavailable", None, wait)
+    assert await backend.first.complete([replace(down, fresh=True)], now=NOW) == {}
+    due = await backend.first.claim_due(now=wait, lease_until=wait + LEASE, limit=10)
+    assert [(d.delivery.key, d.held_for) for d in due.due] == [
+        (claimed.key, None),
+        (racing.key, "channel_unavailable"),
+    ]
+
+
+@pytest.mark.stack
+async def test_a_delivery_sent_first_is_stored_as_a_settled_claim_would_be(
+    mongo_db: AsyncDatabase[Document],
+) -> None:
+    log, d = MongoNotificationLog(mongo_db), delivery()
+    other = delivery(CID2)
+    await log.claim([other], now=NOW, lease_until=NOW + LEASE)
+    await log.complete([outcome(other, DeliveryStatus.DELIVERED)], now=NOW)
+    fresh = replace(outcome(d, DeliveryStatus.DELIVERED), fresh=True)
+    assert await log.complete([fresh], now=NOW) == {}
+    doc = await mongo_db["notifications"].find_one({"_id": d.key})
+    claimed = await mongo_db["notifications"].find_one({"_id": other.key})
+    assert doc is not None
+    assert claimed is not None
+    assert set(doc) == set(claimed)  # the read models read the same fields, no address kept
+    assert (doc["status"], doc["completed_at"], doc["claimed_at"]) == ("delivered", NOW, NOW)
+    assert d.recipient is not None
+    assert delivery_from(doc) == replace(d, recipient=replace(d.recipient, address=""))
+
+
 @pytest.mark.stack
 async def test_the_address_is_forgotten_once_the_delivery_is_settled(
     mongo_db: AsyncDatabase[Document],

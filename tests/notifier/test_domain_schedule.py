@@ -170,3 +170,53 @@ def test_planner_rate_limits_each_customer_not_all_customers_together() -> None:
     # The same customer's fourth SMS in a burst waits (burst 3 in the telecom pack).
     same = [planner.plan(_delivery("acknowledgement", Severity.P4), day) for _ in range(4)]
     assert [p.deliver_after is None for p in same] == [True, True, True, False]
+
+
+@given(
+    st.lists(
+        st.tuples(st.sampled_from("ab"), st.integers(min_value=0, max_value=40_000), st.booleans()),
+        max_size=40,
+    )
+)
+def test_a_reservation_taken_back_at_once_is_as_if_never_made(
+    steps: list[tuple[str, int, bool]],
+) -> None:
+    """Planned before the claim, a reservation whose key turns out stored is taken back: with
+    no reservation since, every later answer is that of a limiter that never made it."""
+    limit = RateLimit(per_minute=2, burst=2)
+    limiter, never = RateLimiter({"sms": limit}), RateLimiter({"sms": limit})
+    moment = NOW
+    for who, gap_ms, taken_back in steps:
+        moment += timedelta(milliseconds=gap_ms)
+        until, undo = limiter.reserve_undoably(who, "sms", moment)
+        if taken_back:
+            assert undo is not None
+            undo()
+        else:
+            assert until == never.reserve(who, "sms", moment)
+
+
+def test_a_reservation_taken_back_after_a_later_one_stays_spent() -> None:
+    """The limit is never exceeded: a token returned behind a later reservation is kept."""
+    limiter = RateLimiter({"sms": RateLimit(per_minute=1, burst=1)})
+    assert limiter.reserve_undoably("a", "sms", NOW)[0] is None
+    _, undo = limiter.reserve_undoably("a", "sms", NOW)
+    later, _ = limiter.reserve_undoably("a", "sms", NOW)
+    assert undo is not None
+    undo()
+    assert limiter.reserve("a", "sms", NOW) == NOW + timedelta(minutes=3)  # not minute 2 again
+    assert later == NOW + timedelta(minutes=2)
+    assert limiter.reserve_undoably("a", "webhook", NOW) == (None, None)  # no limit: no undo
+
+
+def test_a_digest_count_taken_back_at_once_is_as_if_never_made() -> None:
+    policy = DigestPolicy(frozenset(), 2, timedelta(minutes=2), "staff_digest")
+    gate, never = DigestGate(policy), DigestGate(policy)
+    times = [NOW + timedelta(seconds=s) for s in range(6)]
+    for n, moment in enumerate(times):
+        until, undo = gate.hold_until_undoably("desk", moment)
+        if n % 2:
+            undo()  # a redelivered message: counted, then taken back
+        else:
+            assert until == never.hold_until("desk", moment)
+    assert gate.hold_until("desk", times[-1]) == never.hold_until("desk", times[-1])

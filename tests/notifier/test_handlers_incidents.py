@@ -10,12 +10,14 @@ from typing import Any
 import pytest
 
 from contracts import (
+    DeliveryStatus,
     Flag,
     FlagName,
     IncidentChange,
     IncidentChanged,
     Kind,
 )
+from notifier.adapters.memory import InMemoryNotificationLog
 from notifier.channels.base import Message
 from servicekit.clock import FakeClock
 from tests._builders.incidents import incident
@@ -194,9 +196,11 @@ class SlowChannel:
 
 
 async def test_a_slow_live_sender_keeps_its_claims_and_a_dead_ones_come_due_in_one_lease() -> None:
+    # The claim path: a channel whose provider may not drop a repeated key (ADR 0038).
     phones = {cid(n): f"+86138{n:08d}" for n in range(1, 4)}
     slow = SlowChannel()
     live = Rig(phones=phones, channels={"sms": slow, "webhook": FakeChannel("webhook")})
+    live.sender.repeat_safe = frozenset()
     live.notifier.renew_every = 0.01
     other = Rig(phones=phones, log=live.log, clock=live.clock)
     opened = change(IncidentChange.OPENED, range(1, 4), range(1, 4), sequence=1)
@@ -213,9 +217,31 @@ async def test_a_slow_live_sender_keeps_its_claims_and_a_dead_ones_come_due_in_o
     # A sender that died renews nothing: its claims are due one lease after they were taken.
     dying = DyingChannel(survive=0)
     dead = Rig(phones=phones, channels={"sms": dying, "webhook": FakeChannel("webhook")})
+    dead.sender.repeat_safe = frozenset()
     with pytest.raises(Killed):
         await dead.on_incidents(opened)
     assert await dead.log.next_due_at() == dead.clock.now() + dead.notifier.claim_lease
+
+
+async def test_sent_first_a_dead_senders_notices_go_on_the_redelivery_once_each() -> None:
+    # The SMS gateway drops a repeated key: nothing is stored before the send (ADR 0038).
+    phones = {cid(n): f"+86138{n:08d}" for n in range(1, 6)}
+    dying, log = DyingChannel(survive=2), InMemoryNotificationLog()
+    dead = Rig(phones=phones, channels={"sms": dying, "webhook": FakeChannel("webhook")}, log=log)
+    opened = change(IncidentChange.OPENED, range(1, 6), range(1, 6), sequence=1)
+    with pytest.raises(Killed):
+        await dead.on_incidents(opened)
+    assert await dead.log.next_due_at() is None  # nothing claimed: nothing for a dispatcher
+    assert log.statuses() == {}  # two were sent, none recorded: the offset stays too
+    again = Rig(phones=phones, log=dead.log, clock=dead.clock)
+    await again.on_incidents(opened)  # the redelivery
+    await again.on_incidents(opened)  # and once more: all stored now, nothing is sent
+    sent = [*dying.sent, *again.sms.sent]
+    assert len(again.sms.sent) == 5  # the two sent before the death go again, same keys
+    assert {m.key for m in dying.sent} <= {m.key for m in again.sms.sent}
+    assert len({m.key for m in sent}) == 5
+    assert set(log.statuses().values()) == {DeliveryStatus.DELIVERED.value}
+    assert len({r.id for r in again.receipts}) == len(log.statuses())  # once each
 
 
 async def test_a_hot_issue_reaches_the_company_contact_with_the_complaints_behind_it() -> None:

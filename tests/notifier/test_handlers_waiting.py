@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -22,7 +23,7 @@ from contracts import (
 )
 from notifier.adapters.memory import InMemoryNotificationLog
 from notifier.domain import Delivery, Recipient
-from notifier.ports import Outcome
+from notifier.ports import Claims, Outcome
 from servicekit.clock import FakeClock
 from tests._builders.doubles import FlakyPublisher
 from tests.notifier.rig import (
@@ -186,7 +187,11 @@ async def test_rate_limited_customer_sms_is_delayed_not_dropped() -> None:
     assert all(m.address == PHONE for m in rig.sms.sent)
 
 
-async def test_two_notifiers_sharing_one_log_send_each_message_once() -> None:
+@pytest.mark.parametrize("claimed", [True, False], ids=["claimed first", "sent first"])
+async def test_two_notifiers_sharing_one_log_send_each_message_once(claimed: bool) -> None:
+    """Claimed first, each message goes once. Sent first (SMS and webhook, ADR 0038), two
+    replicas racing on one event may both send it — the same key and text, which the gateway
+    drops as a repeat — and it is stored once; the deferred one is sent once either way."""
     log = InMemoryNotificationLog()
     clock = FakeClock(NIGHT)
     publisher = FlakyPublisher(Event)
@@ -194,6 +199,8 @@ async def test_two_notifiers_sharing_one_log_send_each_message_once() -> None:
     second = Rig(log=log, clock=clock, publisher=publisher)
     second.sms, second.webhook = first.sms, first.webhook
     second.sender.channels = first.sender.channels
+    if claimed:
+        first.sender.repeat_safe = second.sender.repeat_safe = frozenset()
     breach = sla_alert(
         SlaEventKind.BREACHED,
         clock=ClockName.RESOLUTION,
@@ -202,14 +209,24 @@ async def test_two_notifiers_sharing_one_log_send_each_message_once() -> None:
     )
     ack = sla_set(at=NIGHT)
     await asyncio.gather(first.on_sla(ack, breach), second.on_sla(breach, ack))
-    assert sorted(m.template for m in first.sms.sent) == ["acknowledgement"]
-    assert len(first.webhook.sent) == 2
+    sent = [*first.sms.sent, *first.webhook.sent]
+    assert {(m.key, m.template) for m in first.sms.sent} == {
+        (f"{CID}:ack:-:-:customer", "acknowledgement")
+    }
+    assert len({m.key for m in first.webhook.sent}) == 2
+    assert len({(m.key, m.body) for m in sent}) == len({m.key for m in sent})  # repeats are copies
+    if claimed:
+        assert len(sent) == 3
     clock.set(MORNING)
     counts = await asyncio.gather(first.dispatcher.run_once(), second.dispatcher.run_once())
     assert sorted(counts) == [0, 1]
-    assert sorted(m.template for m in first.sms.sent) == ["acknowledgement", "customer_delay"]
+    delay = [m for m in first.sms.sent if m.template == "customer_delay"]
+    assert len(delay) == 1
+    assert sorted(log.statuses().values()) == ["delivered"] * 4
     keys = [m.key for m in [*first.sms.sent, *first.webhook.sent]]
-    assert len(keys) == len(set(keys))
+    assert len(set(keys)) == 4
+    if claimed:
+        assert len(keys) == 4
 
 
 async def test_a_claim_abandoned_by_a_crashed_sender_is_sent_by_the_dispatcher() -> None:
@@ -267,23 +284,29 @@ class FlakyCompleteLog(InMemoryNotificationLog):
         super().__init__()
         self.failures = 0
 
-    async def complete(self, outcomes: Sequence[Outcome], *, now: datetime) -> None:
+    async def complete(
+        self, outcomes: Sequence[Outcome], *, now: datetime
+    ) -> dict[str, Outcome | None]:
         if self.failures:
             self.failures -= 1
             raise TimeoutError("mongo unavailable")
-        await super().complete(outcomes, now=now)
+        return await super().complete(outcomes, now=now)
 
 
-async def test_a_message_sent_before_the_store_failed_is_recorded_not_resent() -> None:
+@pytest.mark.parametrize("claimed", [True, False], ids=["claimed first", "sent first"])
+async def test_a_message_sent_before_the_store_failed_is_recorded_not_resent(claimed: bool) -> None:
     log = FlakyCompleteLog()
     rig = Rig(log=log)
+    if claimed:
+        rig.sender.repeat_safe = frozenset()
     log.failures = 1
     with pytest.raises(TimeoutError):
         await rig.on_sla(sla_set())
     assert len(rig.sms.sent) == 1
-    # The claim's lease runs out before the store is back: the dispatcher must not resend.
+    # The claim's lease runs out before the store is back: the dispatcher must not resend
+    # (sent first, nothing was stored: there is nothing for it to lease).
     rig.clock.advance(timedelta(minutes=3))
-    assert await rig.dispatcher.run_once() == 1
+    assert await rig.dispatcher.run_once() == (1 if claimed else 0)
     await rig.on_sla(sla_set())  # the redelivered batch
     assert len(rig.sms.sent) == 1
     assert [r.data.status for r in rig.receipts] == [DeliveryStatus.DELIVERED]
@@ -299,12 +322,14 @@ class HeldCompleteLog(InMemoryNotificationLog):
         self.entered = asyncio.Event()
         self.written: list[str] = []
 
-    async def complete(self, outcomes: Sequence[Outcome], *, now: datetime) -> None:
+    async def complete(
+        self, outcomes: Sequence[Outcome], *, now: datetime
+    ) -> dict[str, Outcome | None]:
         self.written += [o.key for o in outcomes]
         if not self.entered.is_set():
             self.entered.set()
             await self.release.wait()
-        await super().complete(outcomes, now=now)
+        return await super().complete(outcomes, now=now)
 
 
 async def test_overlapping_batches_write_and_publish_each_outcome_once() -> None:
@@ -377,3 +402,46 @@ async def test_a_deferral_tells_the_dispatcher_its_time_so_the_nap_needs_no_read
     rig.clock.set(MORNING)
     assert await rig.dispatcher.run_once() == 1
     assert len(rig.sms.sent) == 1
+
+
+class WritesLog(InMemoryNotificationLog):
+    """Counts what goes through the claim's insert and through `complete`, by key."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.completed: list[str] = []
+        self.claimed: list[str] = []
+
+    async def claim(self, deliveries: Sequence[Delivery], **kwargs: Any) -> Claims:
+        claims = await super().claim(deliveries, **kwargs)
+        self.claimed += [d.key for d in claims.claimed] + [o.key for o in claims.decided]
+        return claims
+
+    async def complete(
+        self, outcomes: Sequence[Outcome], *, now: datetime
+    ) -> dict[str, Outcome | None]:
+        self.completed += [o.key for o in outcomes]
+        return await super().complete(outcomes, now=now)
+
+
+async def test_each_delivery_is_one_write_when_sent_at_once_or_rate_limited() -> None:
+    """ADR 0038: the acknowledgements and notices go first and are inserted with their
+    outcome; the one past the phone's burst is inserted deferred by the claim itself."""
+    log = WritesLog()
+    rig = Rig(log=log)
+    transitions = [
+        state_changed(LifecycleAction.DEADLINE_EXTENDED, action_id=a, clock=ClockName.RESOLUTION)
+        for a in ("x1", "x2")
+    ]
+    await rig.on_sla(sla_set())
+    await rig.on_lifecycle(*transitions, state_changed(LifecycleAction.RESOLVED, action_id="r1"))
+    assert len(rig.sms.sent) == 3
+    [late] = [r.data for r in rig.receipts if r.data.status is DeliveryStatus.DEFERRED]
+    assert late.reason == "rate_limited"
+    sent = {m.key for m in rig.sms.sent}
+    assert log.claimed == [late.notification_id]  # decided before the claim: in its insert
+    assert sorted(log.completed) == sorted(sent)  # each sent one: one insert with its outcome
+    rig.clock.advance(timedelta(minutes=10))
+    assert await rig.dispatcher.run_once() == 1  # the deferral: leased, sent, updated
+    assert log.completed.count(late.notification_id) == 1
+    assert log.statuses() == dict.fromkeys([*sent, late.notification_id], "delivered")

@@ -17,6 +17,7 @@ from contracts import (
     ClockName,
     DeliveryStatus,
     Event,
+    NotificationSent,
     SlaChanged,
     SlaEventKind,
     Topic,
@@ -152,10 +153,11 @@ async def test_a_breach_reaches_every_recipient_once_on_every_channel(servers: S
     }
 
 
-async def test_two_notifier_replicas_never_deliver_twice(servers: Servers) -> None:
+async def test_two_notifier_replicas_claiming_first_never_deliver_twice(servers: Servers) -> None:
     log, clock, publisher = InMemoryNotificationLog(), FakeClock(NOW), FlakyPublisher(Event)
     first = live_rig(servers, log=log, clock=clock, publisher=publisher)
     second = live_rig(servers, log=log, clock=clock, publisher=publisher)
+    first.sender.repeat_safe = second.sender.repeat_safe = frozenset()  # every channel claims
     ack, event = sla_set(), breach()
     await asyncio.gather(first.on_sla(ack, event), second.on_sla(event, ack), first.on_sla(ack))
     box = servers.receiver
@@ -166,6 +168,35 @@ async def test_two_notifier_replicas_never_deliver_twice(servers: Servers) -> No
     assert box.duplicate_ids() == []
     assert len(servers.mailbox.messages) == 1
     assert len(box.accepted) == 6  # 2 SMS, 2 webhook, WeCom, DingTalk
+
+
+async def test_two_replicas_sending_first_repeat_only_keys_the_gateway_drops(
+    servers: Servers,
+) -> None:
+    """SMS and webhook go before their key is stored (ADR 0038): replicas racing on one event
+    may both send it, under the same key and body, which the gateway drops as a repeat; the
+    robots and e-mail are claimed first and go once; each outcome is stored and announced once."""
+    log, clock, publisher = InMemoryNotificationLog(), FakeClock(NOW), FlakyPublisher(Event)
+    first = live_rig(servers, log=log, clock=clock, publisher=publisher)
+    second = live_rig(servers, log=log, clock=clock, publisher=publisher)
+    ack, event = sla_set(), breach()
+    await asyncio.gather(first.on_sla(ack, event), second.on_sla(event, ack), first.on_sla(ack))
+    box = servers.receiver
+    by_key: dict[str, set[bytes]] = {}
+    for request in box.accepted:
+        by_key.setdefault(request.headers.get("idempotency-key") or request.path, set()).add(
+            request.body if request.path in ("/sms", "/webhook") else b""
+        )
+    sms = {r.json()["id"]: r.json()["template"] for r in box.accepted if r.path == "/sms"}
+    assert sorted(sms.values()) == ["acknowledgement", "customer_delay"]
+    assert all(len(bodies) == 1 for bodies in by_key.values())  # a repeat is the same message
+    assert len(servers.mailbox.messages) == 1
+    assert len([r for r in box.accepted if r.path in ("/wecom", "/dingtalk")]) == 2
+    keyed = [r for r in box.accepted if r.path in ("/sms", "/webhook")]
+    assert len({r.headers["idempotency-key"] for r in keyed}) == 4  # 2 SMS, 2 webhook
+    assert set(log.statuses().values()) == {"delivered"}
+    receipts = [e for e in publisher.events if isinstance(e, NotificationSent)]
+    assert len({(e.data.notification_id, e.id) for e in receipts}) == len(log.statuses())
 
 
 async def test_quiet_hours_defer_the_customer_sms_until_the_dispatcher_sends_it(

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import sla.domain.calendar as calendar_module
 from contracts import Audience, Channel, ClockName, FlagName, Severity
+from sla.casework.start import SHANGHAI_DISPLAY, display
 from sla.domain import BusinessCalendar, SlaPolicy, deadlines_at_receipt
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
@@ -118,3 +119,32 @@ def test_a_changed_policy_starts_with_no_answers() -> None:
         clock=ClockName.RESOLUTION, severity=Severity.P1, flags=[FlagName.VIP]
     ) == dict.fromkeys(quieter.thresholds, ())
     assert any(warned.values())
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.datetimes(  # hypothesis wants naive bounds; the zone is the calendar's, set below
+        min_value=datetime(1990, 1, 1),  # noqa: DTZ001
+        max_value=datetime(2090, 12, 31),  # noqa: DTZ001
+    )
+)
+def test_the_fast_paths_answer_as_the_general_ones(moment: datetime) -> None:
+    """A local moment passes `local` unchanged, `add_natural` skips it, the version between two
+    years is kept per pair, and the set event's local due is `strftime`'s text (issue 15)."""
+    local = moment.replace(tzinfo=WARM.tz)
+    utc = local.astimezone(ZoneInfo("UTC"))
+    assert WARM.local(local) is local
+    assert WARM.local(utc) == local
+    assert WARM.local(utc).tzinfo is WARM.tz
+    later = utc + timedelta(days=400)
+    first = WARM.version_between(utc, later)  # computed, or from the pair cache on a repeat
+    assert WARM.version_between(local, later) == first
+    missing = [y for y in range(local.year, WARM.local(later).year + 1) if not WARM.covers(y)]
+    assert (first == WARM.version) is (not missing)
+    assert all(str(year) in first for year in missing)
+    step = timedelta(hours=7, seconds=1)
+    assert WARM.add_natural(utc, step) == (utc + step).astimezone(WARM.tz)
+    assert WARM.add_natural(utc, step).tzinfo is WARM.tz
+    assert display(local) == local.strftime(SHANGHAI_DISPLAY)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        WARM.add_natural(moment, step)

@@ -3,8 +3,10 @@
 The fixes (docs/adr/0004) live in deploy/local/ferretdb/ as real Go: `patches/*.patch` (unified
 diffs of upstream files, applied with `patch --fuzz=0`, so a changed upstream stops the build) and
 `_overlay/` (whole Go files added to the module, with their tests). They are applied to a copy of
-the module from the Go module cache, and the binary is built through a `replace` directive. Nothing
-downloaded is committed. `check()` runs gofmt, `go vet` and `go test` over the main and over the
+the module from the Go module cache, and the binary is built through a `replace` directive. Fixes
+to FerretDB's dependencies live in `deps/<module path>/` (patches of single files and added Go
+files, docs/adr/0036), applied the same way to copies of those modules. Nothing downloaded is
+committed. `check()` runs gofmt, `go vet` and `go test` over the main and over the
 patched packages (`make lint`).
 """
 
@@ -21,6 +23,7 @@ MODULE = "github.com/FerretDB/FerretDB"
 SOURCE = HERE / "ferretdb"
 PATCHES = SOURCE / "patches"
 OVERLAY = SOURCE / "_overlay"  # leading "_": the Go tool leaves it out of our own module
+DEPS = SOURCE / "deps"  # no Go files at its top: `go build .` does not look into it
 BUILD = STATE / "build"
 COPY = BUILD / "ferretdb-module"
 # The upstream packages the patches and the overlay touch: what `check()` vets and tests.
@@ -31,6 +34,7 @@ PATCHED_PACKAGES = (
     "./internal/backends/sqlite/metadata/pool/",
     "./internal/clientconn/",
     "./internal/handler/",
+    "./internal/handler/sjson/",
     "./internal/util/fsql/",
     "./internal/util/localwrite/",
 )
@@ -119,7 +123,51 @@ def patched_module() -> Path:
     modfile = BUILD / "go.mod"
     modfile.write_text((SOURCE / "go.mod").read_text() + f"\nreplace {MODULE} => {COPY}\n")
     shutil.copyfile(SOURCE / "go.sum", BUILD / "go.sum")
+    patch_dependencies(modfile)
     return modfile
+
+
+def _patched_files(patch: Path) -> list[str]:
+    """The files a unified diff changes, relative to its module (`+++ b/<path>`)."""
+    return [
+        line.split()[1].removeprefix("b/")
+        for line in patch.read_text().splitlines()
+        if line.startswith("+++ ")
+    ]
+
+
+def patch_dependencies(modfile: Path) -> None:
+    """Copies of the modules in `deps/<module>/` with their patches and added Go files, used
+    through `replace` directives added to `modfile` (the module cache itself stays untouched)."""
+    target = BUILD / "deps"
+    if target.exists():
+        for path in [target, *target.rglob("*")]:
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        shutil.rmtree(target)
+    replaces = []
+    for module_dir in sorted({p.parent for p in DEPS.rglob("*") if p.is_file()}):
+        module = module_dir.relative_to(DEPS).as_posix()
+        listed = subprocess.run(
+            ["go", "list", f"-modfile={modfile}", "-m", "-f", "{{.Dir}}", module],
+            cwd=SOURCE, env=GO_ENV, check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        copy = target / module
+        shutil.copytree(Path(listed.stdout.strip()), copy, copy_function=shutil.copyfile)
+        for patch in sorted(module_dir.glob("*.patch")):
+            for name in _patched_files(patch):
+                (copy / name).chmod(0o644)
+            applied = subprocess.run(
+                ["patch", "-p1", "--batch", "--forward", "--fuzz=0", "--no-backup-if-mismatch",
+                 "-d", str(copy), "-i", str(patch)],
+                capture_output=True, text=True, check=False,
+            )  # fmt: skip
+            if applied.returncode != 0:
+                raise SystemExit(f"[stack] {module} changed; {patch.name} does not apply:\n"
+                                 f"{applied.stdout}")  # fmt: skip
+        for added in sorted(module_dir.glob("*.go")):
+            shutil.copyfile(added, copy / added.name)
+        replaces.append(f"replace {module} => {copy}\n")
+    modfile.write_text(modfile.read_text() + "".join(replaces))
 
 
 def check() -> None:
@@ -131,7 +179,7 @@ def check() -> None:
     if unformatted:
         raise SystemExit(f"[stack] gofmt would change:\n{unformatted}")
     modfile = patched_module()
-    log("go vet + go test: the FerretDB main…")
+    log("go vet + go test: the FerretDB main (and the patched dependencies it tests)…")
     run(["go", "vet", f"-modfile={modfile}", "."], cwd=SOURCE, env=GO_ENV)
     run(["go", "test", "-count=1", f"-modfile={modfile}", "."], cwd=SOURCE, env=GO_ENV)
     log("go vet + go test: the patched FerretDB packages (first run compiles their tests: slow)…")

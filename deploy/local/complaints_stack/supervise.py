@@ -9,7 +9,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from complaints_stack.base import HOST, STATE, log
+from complaints_stack.base import HOST, PORTS, STATE, log
 
 
 def pidfile(name: str) -> Path:
@@ -37,10 +37,42 @@ def port_open(port: int) -> bool:
         return sock.connect_ex((HOST, port)) == 0
 
 
+def served_ports(name: str) -> tuple[int, ...]:
+    """The loopback ports the server `name` listens on (the ones that must be free to start it)."""
+    return {
+        "kafka": (PORTS.kafka, PORTS.controller),
+        "ferretdb": (PORTS.mongo,),
+        "ferretdb-auth": (PORTS.mongo_auth, PORTS.mongo_auth_tls),
+        "prometheus": (PORTS.prometheus,),
+    }.get(name, ())
+
+
+def refuse_foreign_server(name: str) -> None:
+    """Stop before starting `name` if its port is already served by a process we did not start.
+
+    Without this, a checkout whose own server is not running would start one that cannot bind,
+    find the port answering anyway and go on against the other checkout's server — creating its
+    SCRAM users there with its own passwords, so that checkout's authenticated clients are then
+    refused (it happened with two worktrees of this repository on one host).
+    """
+    for port in served_ports(name):
+        if port_open(port):
+            raise SystemExit(
+                f"[stack] cannot start {name}: {HOST}:{port} is already served by a process this "
+                f"checkout did not start ({STATE / 'run' / (name + '.pid')} names none running) — "
+                "another checkout's stack or a server left over. Stop it, or give this stack "
+                "other ports (COMPLAINTS_*_PORT) or a network namespace of its own."
+            )
+
+
 def spawn(
     name: str, cmd: list[str], *, cwd: Path | None = None, env: dict[str, str] | None = None
 ) -> None:
-    """Start a server detached from this process, logging to .local/logs/NAME.log."""
+    """Start a server detached from this process, logging to .local/logs/NAME.log.
+
+    Refuses if the server's ports are already served (`refuse_foreign_server`).
+    """
+    refuse_foreign_server(name)
     (STATE / "run").mkdir(parents=True, exist_ok=True)
     (STATE / "logs").mkdir(parents=True, exist_ok=True)
     out = (STATE / "logs" / f"{name}.log").open("ab")

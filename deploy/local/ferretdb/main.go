@@ -89,6 +89,13 @@ func sqliteURL(dir string) string {
 	// When the log restarts, it is cut back to this size rather than kept at its largest; the
 	// bound itself comes from the build's checkpointer (patches/0005-bounded-write-ahead-log.patch).
 	q.Add("_pragma", "journal_size_limit(16777216)")
+	// Database pages are read through a shared memory map rather than copied in by pread into
+	// each pooled connection's own cache (docs/adr/0036): up to a hundred connections per
+	// database otherwise each warm their own 2 MiB cache, and misses are system calls. SQLite
+	// maps read-only, so a stray write cannot reach the file through the map.
+	q.Add("_pragma", "mmap_size(1073741824)")
+	// Sorts and temporary indexes in memory, not in temporary files.
+	q.Add("_pragma", "temp_store(memory)")
 	u.RawQuery = q.Encode()
 
 	return u.String()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Protocol
@@ -31,6 +32,9 @@ class Outcome:
     deliver_after: datetime | None = None
     settled_at: datetime | None = None
     """When the outcome was stored (stored outcomes only): the time of its receipt."""
+    fresh: bool = False
+    """Sent before anything was stored under its key (`Claims.fresh`): the log inserts the
+    document with this outcome, one write, instead of updating a claim."""
 
     @property
     def intent(self) -> Intent:
@@ -46,7 +50,7 @@ class Outcome:
             trigger = self.intent.trigger_time
             trigger = trigger.replace(microsecond=trigger.microsecond // 1000 * 1000)
             latency = max(0.0, round((at - trigger).total_seconds() * 1000, 1))
-        return replace(self, settled_at=at, latency_ms=latency)
+        return replace(self, settled_at=at, latency_ms=latency, fresh=False)
 
     @property
     def key(self) -> str:
@@ -72,6 +76,9 @@ class Claims:
     decided: list[Outcome] = field(default_factory=list)
     """Outcomes known before sending, stored by the claim's own insert (at the claim's `now`):
     nothing to send, no second write; their receipts go out."""
+    fresh: list[Delivery] = field(default_factory=list)
+    """Ours to send, asked for as `send_first` and stored under no key: nothing was written for
+    them; their outcomes are inserted once sent (`Outcome.fresh`)."""
 
 
 @dataclass(frozen=True)
@@ -104,15 +111,24 @@ class NotificationLog(Protocol):
         now: datetime,
         lease_until: datetime,
         decided: Mapping[str, Outcome] | None = None,
+        send_first: AbstractSet[str] = frozenset(),
     ) -> Claims:
         """Take the deliveries nobody has taken, or whose sender's lease ran out; return the
         stored outcomes of the others (a redelivery publishes their receipts again). A new key
         with an outcome in `decided` (by key: deferred by the plan, or nowhere to send it) is
-        inserted with that outcome, stored at `now`: one write, not a claim and an update."""
+        inserted with that outcome, stored at `now`: one write, not a claim and an update.
+        A key in `send_first` (a channel whose provider drops a repeated key, ADR 0038) is only
+        looked up, not claimed: stored under no key, it comes back in `fresh`."""
 
-    async def complete(self, outcomes: Sequence[Outcome], *, now: datetime) -> None:
-        """Record how each claimed delivery ended, or that it waits, at `now` (which is also
-        its receipt's time): one write per outcome, no receipt mark after it."""
+    async def complete(
+        self, outcomes: Sequence[Outcome], *, now: datetime
+    ) -> dict[str, Outcome | None]:
+        """Record how each delivery ended, or that it waits, at `now` (which is also its
+        receipt's time): one write per outcome, no receipt mark after it — an update of the
+        claim, or for a `fresh` outcome the insert of its document. Returns the fresh keys
+        another sender stored first (a race, or a redelivery overtaking a failed store): its
+        stored outcome, whose receipt stands instead of this one, or None while it is still
+        being sent (its sender records and announces it)."""
 
     async def extend(self, keys: Sequence[str], *, lease_until: datetime) -> None:
         """Move the lease of these claims (still waiting or being sent) to `lease_until`: the

@@ -25,6 +25,10 @@ from servicekit.clock import Clock
 log = logging.getLogger(__name__)
 Sleep = Callable[[float], Awaitable[None]]
 RETRY_LATER = "channel_unavailable"
+REPEAT_SAFE = frozenset({"sms", "webhook"})
+"""Channels whose provider must drop a repeat of a key it accepted (`Channel`'s contract): what
+goes through them is sent before anything is stored, and stored once, with its outcome (ADR
+0038). The robots (staff groups) and e-mail keep the claim before the send."""
 HTML_CHANNELS = frozenset({"email"})
 """Channels that send the HTML part; for the rest it is not rendered (a third of the work)."""
 
@@ -65,10 +69,18 @@ class Sender:
     metrics: NotifierMetrics
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     sleep: Sleep = asyncio.sleep
+    repeat_safe: frozenset[str] = REPEAT_SAFE
+    """The channels sent through before anything is stored (`sends_first`)."""
 
     def usable(self, channel: str) -> bool:
         """Whether `channel` is configured in this process."""
         return channel in self.channels
+
+    def sends_first(self, delivery: Delivery) -> bool:
+        """Whether `delivery` may be sent before its key is stored: its channel's provider
+        drops a repeat of the key, so a resend after a crash (or a race) reaches nobody twice."""
+        recipient = delivery.recipient
+        return recipient is not None and recipient.channel in self.repeat_safe
 
     async def send(self, delivery: Delivery) -> Outcome:
         """Render and send one delivery."""

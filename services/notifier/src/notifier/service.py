@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from contracts import (
@@ -36,6 +36,7 @@ from notifier.domain import (
 )
 from notifier.metrics import NotifierMetrics
 from notifier.parsing import with_origins
+from notifier.planning import plan_batch
 from notifier.ports import (
     CaseBook,
     ContactBook,
@@ -148,23 +149,35 @@ class Notifier:
         return []
 
     async def deliver(self, intents: Sequence[Intent]) -> None:
-        """Address, claim, plan, send, record, then publish receipts (also ones a crash left).
-        An outcome known without reserving anything (nowhere to send it, quiet hours) goes into
-        the claim's insert: one write; digests and rate limits plan only what was claimed."""
-        deliveries = await self._address(intents)
+        """Address, plan, claim, send, record, then publish receipts (also ones a crash left).
+
+        Every plan is made before the claim, so an outcome known without sending (nowhere to
+        send it, quiet hours, a digest, a rate limit's turn) goes into the claim's own insert:
+        one write. A delivery sent at once through a channel whose provider drops a repeated key
+        is not claimed: its key is looked up, and once sent it is inserted with its outcome — one
+        write instead of a claim and an update (ADR 0038). The rest is claimed, sent, updated.
+        A key whose outcome this process holds unstored (its store failed) is not sent again:
+        the settlement writes it."""
+        deliveries = [
+            d for d in await self._address(intents) if not self._settlement.unsaved(d.key)
+        ]
         now = _to_millis(self.clock.now())  # the stored time of decided outcomes, as kept
-        decided = {}
-        for d in deliveries:
-            if (held := self.planner.held(d, now)) is not None:
-                decided[d.key] = self.sender.unsent(d, held.deliver_after, held.reason)
+        planned = plan_batch(deliveries, self.planner, self.sender, now)
         claims = await self.log.claim(
-            deliveries, now=now, lease_until=now + self.claim_lease, decided=decided
+            deliveries,
+            now=now,
+            lease_until=now + self.claim_lease,
+            decided=planned.decided,
+            send_first=planned.send_first,
         )
         self.metrics.suppressed.inc(len(claims.settled) + claims.held)
+        ours = {d.key for d in (*claims.claimed, *claims.fresh)} | {o.key for o in claims.decided}
+        planned.release(self.planner, ours)
         for outcome in claims.decided:
             self.sender.count(outcome)
-        plans = [(d, self.planner.plan(d, now)) for d in claims.claimed]
-        outcomes = await self._carry_out([([d], plan) for d, plan in plans])
+        outcomes = await self._carry_out(
+            [([d], planned.plan(d.key)) for d in claims.claimed], claims.fresh
+        )
         await self._settle(outcomes, [*claims.decided, *claims.settled])
         self._wake_for(claims.decided)
 
@@ -184,7 +197,11 @@ class Notifier:
             batches.append(([d.delivery for d in group], plan))
         await self._settle(await self._carry_out(batches), [])
 
-    async def _carry_out(self, batches: Sequence[tuple[list[Delivery], Plan]]) -> list[Outcome]:
+    async def _carry_out(
+        self, batches: Sequence[tuple[list[Delivery], Plan]], fresh: Sequence[Delivery] = ()
+    ) -> list[Outcome]:
+        """Send what goes now (the claimed keys' leases kept alive meanwhile; `fresh` ones,
+        stored under no key, have none), and the deferred outcomes of what waits."""
         gate = asyncio.Semaphore(self.concurrency)
         waiting = [
             self._deferred(d, plan) for group, plan in batches if plan.deliver_after for d in group
@@ -196,12 +213,19 @@ class Notifier:
                     return await self.sender.send_digest(group, self.digest_template)
                 return [await self.sender.send(group[0])]
 
+        async def first(delivery: Delivery) -> Outcome:
+            async with gate:
+                return replace(await self.sender.send(delivery), fresh=True)
+
         going = [group for group, plan in batches if plan.deliver_after is None]
         keys = [d.key for group in going for d in group]
         lease, every = self.claim_lease, self.renew_every
         async with leases.kept_alive(self.log, keys, clock=self.clock, lease=lease, every=every):
-            sent = await asyncio.gather(*(bounded(group) for group in going))
-        return [*waiting, *(o for group in sent for o in group)]
+            sent, unclaimed = await asyncio.gather(
+                asyncio.gather(*(bounded(group) for group in going)),
+                asyncio.gather(*(first(d) for d in fresh)),
+            )
+        return [*waiting, *(o for group in sent for o in group), *unclaimed]
 
     def _deferred(self, delivery: Delivery, plan: Plan) -> Outcome:
         channel = delivery.recipient.channel if delivery.recipient else "none"

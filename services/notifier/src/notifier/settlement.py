@@ -43,6 +43,8 @@ class Settlement:
 
         No receipt mark follows: the input's offset is committed after this returns, and a
         redelivery finds the stored outcome and publishes the same receipt (same id and time).
+        A fresh outcome (sent before anything was stored) whose key another sender stored first
+        is dropped: the stored outcome's receipt goes out instead (ADR 0038).
         """
         own = {o.key: o for o in outcomes}
         left = [o for k, o in self._unsaved.items() if k not in own and k not in self._writing]
@@ -50,23 +52,25 @@ class Settlement:
         self._unsaved.update(own)
         now = _to_millis(self.clock.now())  # as MongoDB keeps it: a republish is byte-equal
         keys = {o.key for o in pending}
+        before: dict[str, Outcome | None] = {}
         if pending:
             self._writing |= keys
             try:
-                await self.log.complete(pending, now=now)
+                before = await self.log.complete(pending, now=now)
             finally:
                 self._writing -= keys
             for outcome in pending:
                 if self._unsaved.get(outcome.key) is outcome:
                     del self._unsaved[outcome.key]
         finished = [
-            *(o.stored_at(now) for o in pending),
+            *(o.stored_at(now) for o in pending if o.key not in before),
+            *(o for o in before.values() if o is not None),
             *(o for o in stored if o.key not in keys),
         ]
         if not finished:
             return
         for o in outcomes:
-            if needs_dead_letter(o):
+            if needs_dead_letter(o) and o.key not in before:
                 self.metrics.dead_lettered.labels(o.channel, o.intent.audience.value).inc()
         await self.publish(
             [

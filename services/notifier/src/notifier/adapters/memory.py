@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -39,13 +40,17 @@ class InMemoryNotificationLog:
         now: datetime,
         lease_until: datetime,
         decided: Mapping[str, Outcome] | None = None,
+        send_first: AbstractSet[str] = frozenset(),
     ) -> Claims:
-        """Claim unseen keys (with their outcome if decided) and 'sending' ones whose lease ran
-        out; stored outcomes of others."""
-        claimed, settled, held, stored = [], [], 0, []
+        """Claim unseen keys (with their outcome if decided; unseen `send_first` ones are only
+        fresh) and 'sending' ones whose lease ran out; stored outcomes of others."""
+        claimed, settled, held, stored, fresh = [], [], 0, [], []
         known = decided or {}
         for delivery in {d.key: d for d in deliveries}.values():
             record = self.records.get(delivery.key)
+            if record is None and delivery.key in send_first and delivery.key not in known:
+                fresh.append(delivery)
+                continue
             if record is None and delivery.key in known:
                 outcome = known[delivery.key].stored_at(now)
                 wait = outcome.deliver_after or lease_until
@@ -65,17 +70,30 @@ class InMemoryNotificationLog:
                 held += 1
                 continue
             claimed.append(delivery)
-        return Claims(claimed, settled, held, stored)
+        return Claims(claimed, settled, held, stored, fresh)
 
-    async def complete(self, outcomes: Sequence[Outcome], *, now: datetime) -> None:
-        """Record outcomes; a deferred one waits until its `deliver_after`."""
+    async def complete(
+        self, outcomes: Sequence[Outcome], *, now: datetime
+    ) -> dict[str, Outcome | None]:
+        """Record outcomes (a fresh one inserts its record, unless one is there: returned);
+        a deferred one waits until its `deliver_after`."""
+        before: dict[str, Outcome | None] = {}
         for outcome in outcomes:
-            record = self.records[outcome.key]
+            record = self.records.get(outcome.key)
+            if outcome.fresh and record is not None:
+                before[outcome.key] = record.outcome if record.status != SENDING else None
+                continue
+            if record is None:
+                if not outcome.fresh:
+                    raise KeyError(outcome.key)
+                record = _Record(outcome.delivery, SENDING, now)
+                self.records[outcome.key] = record
             record.status = outcome.status.value
             record.outcome = outcome.stored_at(now)
             record.completed_at = now
             if outcome.deliver_after is not None:
                 record.lease_until = outcome.deliver_after
+        return before
 
     async def extend(self, keys: Sequence[str], *, lease_until: datetime) -> None:
         """Move the lease of those still waiting or being sent."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import datetime
 
 from pymongo import ASCENDING
@@ -56,10 +57,12 @@ class MongoNotificationLog:
         now: datetime,
         lease_until: datetime,
         decided: Mapping[str, Outcome] | None = None,
+        send_first: AbstractSet[str] = frozenset(),
     ) -> Claims:
         """Insert a 'sending' claim per delivery, or its decided outcome (one batch); taken
-        keys are read back in one `$in` read: stale claims are taken over (a conditional update
-        each, rare), stored outcomes come back for their receipts."""
+        keys and the `send_first` ones are read in one `$in` read: stale claims are taken over
+        (a conditional update each, rare), stored outcomes come back for their receipts, and a
+        `send_first` key no document has is fresh (nothing written for it yet)."""
         by_key = {d.key: d for d in deliveries}
         if not by_key:
             return Claims([], [])
@@ -67,22 +70,26 @@ class MongoNotificationLog:
         docs = [
             claim_document(d, now=now, lease_until=lease_until, outcome=known.get(k))
             for k, d in by_key.items()
+            if k not in send_first or k in known
         ]
-        taken = await insert_new(self._notifications, docs)
-        new = [k for k in by_key if k not in taken]
+        taken = await insert_new(self._notifications, docs) if docs else set()
+        looked_up = {k for k in by_key if k in send_first and k not in known}
+        new = [k for k in by_key if k not in taken and k not in looked_up]
         claimed = [by_key[k] for k in new if k not in known]
         stored = [known[k].stored_at(now) for k in new if k in known]
-        if not taken:
+        if not taken and not looked_up:
             return Claims(claimed, [], 0, stored)
-        settled, held = [], 0
-        for doc in await find_all(self._notifications, {"_id": {"$in": sorted(taken)}}):
+        settled, held, found = [], 0, set()
+        for doc in await find_all(self._notifications, {"_id": {"$in": sorted(taken | looked_up)}}):
+            found.add(doc["_id"])
             if doc["status"] != SENDING:
                 settled.append(outcome_from(doc))
             elif doc["lease_until"] > now:
                 held += 1
             elif await self._take_over(doc["_id"], now=now, lease_until=lease_until):
                 claimed.append(by_key[doc["_id"]])
-        return Claims(claimed, settled, held, stored)
+        fresh = [by_key[k] for k in by_key if k in looked_up and k not in found]
+        return Claims(claimed, settled, held, stored, fresh)
 
     async def _take_over(self, key: str, *, now: datetime, lease_until: datetime) -> bool:
         """Lease a stale 'sending' claim, unless another replica just did."""
@@ -92,14 +99,20 @@ class MongoNotificationLog:
         )
         return bool(result.modified_count)
 
-    async def complete(self, outcomes: Sequence[Outcome], *, now: datetime) -> None:
-        """Store each outcome, `now` being its receipt's time: alike outcomes (same status,
-        channel, attempts, reason and wait) share one `update` statement over their keys
-        (`_id $in`), so a batch of delivered acknowledgements is one statement, not one per
-        key. A settled one forgets its address, a deferred one waits with its lease."""
+    async def complete(
+        self, outcomes: Sequence[Outcome], *, now: datetime
+    ) -> dict[str, Outcome | None]:
+        """Store each outcome, `now` being its receipt's time: fresh ones as one batch insert of
+        their documents (ADR 0038); for claims, alike outcomes (same status, channel, attempts,
+        reason and wait) share one `update` statement over their keys (`_id $in`), so a batch
+        of delivered acknowledgements is one statement, not one per key. A settled one forgets
+        its address, a deferred one waits with its lease. A fresh key stored before is read
+        back: its stored outcome (None while another sender holds its claim) is returned."""
+        fresh = [o for o in outcomes if o.fresh]
         alike: dict[OutcomeShape, list[str]] = {}
         for o in outcomes:
-            alike.setdefault(outcome_shape(o), []).append(o.key)
+            if not o.fresh:
+                alike.setdefault(outcome_shape(o), []).append(o.key)
         await write_in_chunks(
             self._notifications,
             [
@@ -108,6 +121,17 @@ class MongoNotificationLog:
                 for start in range(0, len(keys), KEYS_PER_STATEMENT)
             ],
         )
+        if not fresh:
+            return {}
+        docs = [claim_document(o.delivery, now=now, lease_until=now, outcome=o) for o in fresh]
+        taken = await insert_new(self._notifications, docs)
+        if not taken:
+            return {}
+        before: dict[str, Outcome | None] = dict.fromkeys(taken)
+        for doc in await find_all(self._notifications, {"_id": {"$in": sorted(taken)}}):
+            if doc["status"] != SENDING:
+                before[doc["_id"]] = outcome_from(doc)
+        return before
 
     async def extend(self, keys: Sequence[str], *, lease_until: datetime) -> None:
         """One `update_many` per chunk of keys, on documents still waiting or being sent."""

@@ -41,8 +41,11 @@ class Channel(Protocol):
     - `send` may be called again with a message of the same `key`: a sender that dies after the
       provider accepted a message and before its outcome was stored leaves its claim, and once
       the claim's lease (`NOTIFIER_CLAIM_STALE_SECONDS`, renewed while the sender lives) runs
-      out the dispatcher sends it again. An adapter passes `key` to the provider as its
-      idempotency key (HTTP `Idempotency-Key`, the e-mail's `Message-ID`).
+      out the dispatcher sends it again. Through the SMS gateway and the webhook a message goes
+      before anything is stored (`sender.REPEAT_SAFE`, ADR 0038): then the event's redelivery
+      sends it again, and replicas racing on one event may both send it. An adapter passes
+      `key` to the provider as its idempotency key (HTTP `Idempotency-Key`, the e-mail's
+      `Message-ID`).
     - The provider accepts a repeat of a key it accepted before without delivering it again,
       for at least `NOTIFIER_GIVE_UP_AFTER_HOURS` (6 h): the SMS gateway and the webhook must.
       A provider without it (the WeCom and DingTalk robots, staff groups only) may show such a

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import heapq
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -55,6 +56,8 @@ class TokenBucket:
     burst: int
     tokens: float
     updated: datetime
+    serial: int = 0
+    """Reservations made so far: an undo applies only to the latest."""
 
     def reserve(self, now: datetime) -> datetime | None:
         """Take one token: None if one was there, else the time the reservation comes due."""
@@ -110,8 +113,36 @@ class RateLimiter:
             bucket = TokenBucket(limit.per_minute / 60.0, limit.burst, float(limit.burst), now)
             self._buckets[key] = bucket
         until = bucket.reserve(now)
+        bucket.serial += 1
         heapq.heappush(self._full, (bucket.full_when(), key))
         return until
+
+    def reserve_undoably(
+        self, recipient: str, channel: str, now: datetime
+    ) -> tuple[datetime | None, Callable[[], None] | None]:
+        """`reserve`, and a way to take the reservation back (the message will not be sent
+        here after all: its key was stored before). The undo restores the bucket exactly if no
+        reservation followed; after one it does nothing — the token stays spent, so the limit
+        is never exceeded, at worst a later message waits one turn longer."""
+        key = (recipient, channel)
+        if channel not in self.limits:
+            return None, None
+        self._forget_full(now)
+        bucket = self._buckets.get(key)
+        before = (bucket.tokens, bucket.updated, bucket.serial) if bucket else None
+        until = self.reserve(recipient, channel, now)
+        taken = self._buckets[key]
+        serial = taken.serial
+
+        def undo() -> None:
+            if self._buckets.get(key) is not taken or taken.serial != serial:
+                return
+            if before is None:
+                del self._buckets[key]  # made for this reservation: as if never made
+            else:
+                taken.tokens, taken.updated, taken.serial = before
+
+        return until, undo
 
     def _forget_full(self, now: datetime) -> None:
         """Drop the buckets full by `now`: an entry whose bucket reserved again since is stale
@@ -131,6 +162,34 @@ class DigestGate:
     policy: DigestPolicy
     _recent: dict[str, deque[datetime]] = field(default_factory=dict)
     _open_until: dict[str, datetime] = field(default_factory=dict)
+    _serial: dict[str, int] = field(default_factory=dict)
+    """Messages counted per recipient (by `hold_until_undoably`): an undo applies to the latest."""
+
+    def hold_until_undoably(
+        self, recipient: str, now: datetime
+    ) -> tuple[datetime | None, Callable[[], None]]:
+        """`hold_until`, and a way to take the message back out of the count (its key was
+        stored before): exact if no message for `recipient` came since, else nothing."""
+        recent = self._recent.get(recipient)
+        before = (tuple(recent) if recent is not None else None, self._open_until.get(recipient))
+        until = self.hold_until(recipient, now)
+        serial = self._serial[recipient] = self._serial.get(recipient, 0) + 1
+
+        def undo() -> None:
+            if self._serial.get(recipient) != serial:
+                return
+            self._serial[recipient] = serial - 1
+            count, open_until = before
+            if count is None:
+                self._recent.pop(recipient, None)
+            else:
+                self._recent[recipient] = deque(count)
+            if open_until is None:
+                self._open_until.pop(recipient, None)
+            else:
+                self._open_until[recipient] = open_until
+
+        return until, undo
 
     def hold_until(self, recipient: str, now: datetime) -> datetime | None:
         """None to send now, else when the digest this message joins goes out."""
@@ -154,6 +213,8 @@ class Plan:
 
     deliver_after: datetime | None = None
     reason: str | None = None
+    undo: Callable[[], None] | None = field(default=None, compare=False, repr=False)
+    """Takes back what making the plan reserved (a digest count, a rate limit's token)."""
 
 
 class Planner:
@@ -177,17 +238,40 @@ class Planner:
         return None
 
     def plan(self, delivery: Delivery, now: datetime) -> Plan:
-        """A fresh delivery: quiet hours, then digest, then rate limit."""
+        """A fresh delivery: quiet hours, then digest, then rate limit. Made before the claim:
+        if the key turns out stored before, `release` the plan (its reservations go back)."""
         recipient = delivery.recipient
         if recipient is None:
             return Plan()
         if (quiet := self.held(delivery, now)) is not None:
             return quiet
+        undo_digest: Callable[[], None] | None = None
         if self._digest and delivery.intent.digestible:
-            until = self._digest.hold_until(f"{recipient.id}/{recipient.channel}", now)
+            until, undo_digest = self._digest.hold_until_undoably(
+                f"{recipient.id}/{recipient.channel}", now
+            )
             if until is not None:
-                return Plan(until, DIGEST)
-        return self.admit(recipient.address, recipient.channel, now)
+                return Plan(until, DIGEST, undo_digest)
+        until, undo_limit = self._limiter.reserve_undoably(
+            recipient.address, recipient.channel, now
+        )
+        reason = RATE_LIMITED if until is not None else None
+        if undo_digest is None or undo_limit is None:
+            return Plan(until, reason, undo_limit or undo_digest)
+        limit_undo, digest_undo = undo_limit, undo_digest
+
+        def undo_both() -> None:
+            limit_undo()
+            digest_undo()
+
+        return Plan(until, reason, undo_both)
+
+    @staticmethod
+    def release(plans: list[Plan]) -> None:
+        """Take back the reservations of plans not carried out, the latest first."""
+        for plan in reversed(plans):
+            if plan.undo is not None:
+                plan.undo()
 
     def admit(self, recipient: str, channel: str, now: datetime) -> Plan:
         """Rate limit only: for fresh deliveries, and for deferred ones whose hold ended."""

@@ -40,6 +40,11 @@ FALLBACK_MARK = "weekends-only fallback "  # how BusinessCalendar.version_betwee
 STARTED = "clocks-started"  # the log entry of the insert (it carries the `set` event)
 
 
+def display(local: datetime) -> str:
+    """`local` as `SHANGHAI_DISPLAY` writes it (years 1000–9999), without `strftime`'s cost."""
+    return f"{local.year:04d}-{local.month:02d}-{local.day:02d} {local.hour:02d}:{local.minute:02d}"
+
+
 def facts_of(data: ClassifiedComplaint) -> CaseFacts:
     """What the SLA service keeps from a classification."""
     return CaseFacts(
@@ -182,7 +187,7 @@ class StartClocks(CaseWork):
             DeadlineView(
                 clock=c.clock,
                 due_at=c.due_at.astimezone(UTC),
-                due_at_local=self.calendar.local(c.due_at).strftime(SHANGHAI_DISPLAY),
+                due_at_local=display(self.calendar.local(c.due_at)),
                 occurrence=c.occurrence,
                 provisional=c.provisional,
             )

@@ -68,6 +68,7 @@ class BusinessCalendar:
         # Each day's periods, computed once: the calendar's data never changes after it is built
         # (a calendar change is a new calendar, ADR 0012), and every deadline walks these days.
         self._periods: dict[date, tuple[tuple[datetime, datetime], ...]] = {}
+        self._versions: dict[tuple[int, int], str] = {}
 
     @classmethod
     def load(cls, *, policy_dir: Path, pack: str = "telecom") -> BusinessCalendar:
@@ -107,13 +108,22 @@ class BusinessCalendar:
     def version_between(self, start: datetime, end: datetime) -> str:
         """The version string for a computation spanning [start, end], naming fallback years."""
         first, last = sorted((self.local(start).year, self.local(end).year))
+        known = self._versions.get((first, last))
+        if known is not None:
+            return known
         missing = [year for year in range(first, last + 1) if not self.covers(year)]
-        if not missing:
-            return self.version
-        return f"{self.version} + weekends-only fallback {','.join(map(str, missing))}"
+        found = (
+            f"{self.version} + weekends-only fallback {','.join(map(str, missing))}"
+            if missing
+            else self.version
+        )
+        self._versions[(first, last)] = found  # a calendar's years never change (ADR 0012)
+        return found
 
     def local(self, moment: datetime) -> datetime:
         """`moment` in the calendar's time zone; naive datetimes are refused."""
+        if moment.tzinfo is self.tz:
+            return moment  # already local: what `astimezone` would return, without its work
         if moment.tzinfo is None or moment.utcoffset() is None:
             raise ValueError("the business calendar needs timezone-aware datetimes")
         return moment.astimezone(self.tz)
@@ -222,4 +232,6 @@ class BusinessCalendar:
 
     def add_natural(self, start: datetime, amount: timedelta) -> datetime:
         """Elapsed (wall) time: computed in UTC so offsets never skew it, shown in local time."""
-        return (self.local(start).astimezone(UTC) + amount).astimezone(self.tz)
+        if start.tzinfo is None or start.utcoffset() is None:
+            raise ValueError("the business calendar needs timezone-aware datetimes")
+        return (start.astimezone(UTC) + amount).astimezone(self.tz)

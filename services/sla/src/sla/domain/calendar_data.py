@@ -122,6 +122,8 @@ _PROVISIONAL = re.compile(r"cn-(\d{4}) override v\S+ \(provisional\)")
 
 
 @functools.lru_cache(maxsize=64)  # a handful of version strings, asked for every entry shown
+@functools.lru_cache(maxsize=256)
 def provisional_years_in(version: str) -> frozenset[int]:
-    """The years a calendar version string names as answered from a provisional override."""
+    """The years a calendar version string names as answered from a provisional override (a
+    pure function of the string; the few versions a process sees are parsed once each)."""
     return frozenset(int(year) for year in _PROVISIONAL.findall(version))
