@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import orjson
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from pipeline_figures import percentile
 
@@ -62,7 +62,7 @@ class Passages:
             return
         cid = (record.key or b"").decode(errors="replace")
         if record.topic == Topic.NORMALIZED.value:
-            external = json.loads(record.value or b"{}")["data"].get("external_id") or ""
+            external = orjson.loads(record.value or b"{}")["data"].get("external_id") or ""
             if external.startswith(self.prefix):
                 self._external[cid] = external
                 mine = self.times.setdefault(external, {})
@@ -82,7 +82,7 @@ class Passages:
     def _stage(record: ConsumerRecord[bytes, bytes]) -> str | None:
         if record.topic == Topic.CLASSIFIED.value:
             return "classified"
-        data = json.loads(record.value or b"{}").get("data", {})
+        data = orjson.loads(record.value or b"{}").get("data", {})
         if record.topic == Topic.SLA.value:
             return "sla" if data.get("event") == "set" else None
         if (
@@ -138,7 +138,7 @@ class HopWatch:
 
     async def _follow(self) -> None:
         while True:
-            batch = await self._consumer.getmany(timeout_ms=200, max_records=2000)
+            batch = await self._consumer.getmany(timeout_ms=200, max_records=200)
             for records in batch.values():
                 for record in records:
                     self.passages.see(record)

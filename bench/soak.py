@@ -7,7 +7,8 @@ contacted, resolved, callback, closed). Each minute prints one line per minute:
     soak: minute M, sent N, stored S, rss intake A MB classifier B MB sla C MB notifier D MB
           kafka E MB ferretdb F MB, db G MB (H KB per stored complaint) + wal W MB, lag L
 
-and at the end the growth of every process's resident memory after the warm-up (the first
+and at the end the growth of every process's resident anonymous memory (`RssAnon`: heaps and
+stacks, not mapped files) after the warm-up (the first
 `--warmup` minutes) and in how many minutes the consumer lag was under one second of input.
 Memory that keeps growing with the number of complaints is a leak; the database file may grow
 by what the stored complaints explain: its size is divided by the complaints stored (the SLA's
@@ -49,10 +50,15 @@ import stack  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:
-    """Resident memory of one process (and not its children), MB."""
+    """Resident anonymous memory of one process (and not its children), MB: its heaps and stacks.
+
+    Not VmRSS: FerretDB reads its database through a memory map (docs/adr/0036), and every page
+    of the file it touched counts in VmRSS (once per pooled connection's mapping) although it is
+    the kernel's page cache, shared and reclaimable, and grows with the database by design. A
+    leak is anonymous memory; the database's own growth is the `db` column."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith("RssAnon:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass

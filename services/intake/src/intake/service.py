@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -50,8 +51,12 @@ class Intake:
                 self.metrics.replays.inc()
                 continue
             accepted[complaint.complaint_id] = outcome
-        replayed = await self._drop_replays(accepted)
-        records = await self._link_duplicates(list(accepted.values()))
+        # The two reads are independent: one round trip's wait, not two (the prior texts of
+        # every accepted complainant; a replay dropped meanwhile only widened the read).
+        replayed, priors = await asyncio.gather(
+            self._drop_replays(accepted), self._priors(list(accepted.values()))
+        )
+        records = self._link_duplicates(list(accepted.values()), priors)
         saved = await self.store.save(records)
         # A replay's first complaint is published again too: if its own batch stored it and
         # died before publishing, this is its way out (consumers are idempotent on its id).
@@ -81,10 +86,15 @@ class Intake:
                 replayed.append(stands)
         return replayed
 
-    async def _link_duplicates(self, items: list[Accepted]) -> list[IntakeRecord]:
+    async def _priors(self, items: Sequence[Accepted]) -> list[PriorText]:
+        """Stored complaints of these complainants within the duplicate window (one read)."""
         keys = sorted({i.complaint.complainant_key for i in items if i.complaint.complainant_key})
         since = min((i.complaint.received_at for i in items), default=self.clock.now())
-        stored = await self.store.recent_by_complainant(keys, since=since - self.duplicate_window)
+        return await self.store.recent_by_complainant(keys, since=since - self.duplicate_window)
+
+    def _link_duplicates(
+        self, items: list[Accepted], stored: Sequence[PriorText]
+    ) -> list[IntakeRecord]:
         # By complainant: each complaint compares only its own complainant's texts (a scan of
         # every prior per complaint was quadratic in the batch).
         priors: dict[str, list[PriorText]] = {}

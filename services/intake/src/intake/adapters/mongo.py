@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from dataclasses import asdict
@@ -130,10 +131,10 @@ class MongoComplaintStore:
                     "original_json": json.dumps(record.original, ensure_ascii=False, default=str),
                 }
             )
-        # Contacts and payload first: a stored complaint (whose event may be republished) has
-        # both. All three are insert-if-absent, so a redelivery repeats them harmlessly.
-        await insert_new(self._contacts, contacts)
-        await insert_new(self._raw, raw)
+        # Contacts and payload first (together: one round trip's wait): a stored complaint
+        # (whose event may be republished) has both. All three are insert-if-absent, so a
+        # redelivery repeats them harmlessly.
+        await asyncio.gather(insert_new(self._contacts, contacts), insert_new(self._raw, raw))
         taken = await insert_new(
             self._complaints, [self._decisions.document(*entry) for entry in complaints]
         )
