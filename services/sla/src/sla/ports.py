@@ -49,6 +49,16 @@ class LogEntry:
 
 
 @dataclass(frozen=True)
+class HeldReceipt:
+    """A delivered acknowledgement that arrived before its case was stored: kept until the case
+    starts, which then starts acknowledged (the two consumers are not ordered)."""
+
+    complaint_id: str
+    entry_id: str  # `receipt:<notification id>`, the history row's id
+    at: datetime
+
+
+@dataclass(frozen=True)
 class Submission:
     """A staff action the case API published: its request's digest and when it was taken."""
 
@@ -238,6 +248,15 @@ class CaseStore(Protocol):
     async def recount(self) -> list[tuple[str, str, str, str, int]]:
         """The same counts from every stored clock sheet (reads every case: a check, not a
         gauge)."""
+
+    async def hold_receipts(self, receipts: Sequence[HeldReceipt]) -> None:
+        """Keep acknowledgements whose case is not stored yet (the first kept per case stays)."""
+
+    async def held_receipts(self, complaint_ids: Sequence[str]) -> dict[str, HeldReceipt]:
+        """The kept acknowledgements of these cases, in one read."""
+
+    async def drop_receipts(self, complaint_ids: Sequence[str]) -> None:
+        """Forget the kept acknowledgements of these cases (their cases have them now)."""
 
 
 class CaseDeliveries(Protocol):

@@ -27,6 +27,7 @@ from sla.ports import (
     CaseRecord,
     CaseSummary,
     DueEntry,
+    HeldReceipt,
     Submission,
     after,
 )
@@ -44,6 +45,7 @@ class InMemoryCaseStore:
         self.tally: Counter[str] = Counter()  # the census tally (`sla.adapters.census_tally`)
         self.pending: dict[str, tuple[float, list[Part]]] = {}  # announced differences
         self.inserted_by: dict[str, str] = {}  # complaint id → the insert's token
+        self.held: dict[str, HeldReceipt] = {}  # acknowledgements ahead of their case
 
     def state(self, complaint_id: str) -> CaseState:
         """The stored state of one case."""
@@ -182,6 +184,20 @@ class InMemoryCaseStore:
     async def recount(self) -> list[CensusRow]:
         """The same counts from every stored sheet."""
         return rows(summed(counts_of(r.clocks) for r in self.records.values()))
+
+    async def hold_receipts(self, receipts: Sequence[HeldReceipt]) -> None:
+        """The first kept per case stays."""
+        for receipt in receipts:
+            self.held.setdefault(receipt.complaint_id, receipt)
+
+    async def held_receipts(self, complaint_ids: Sequence[str]) -> dict[str, HeldReceipt]:
+        """The kept ones among these cases."""
+        return {cid: self.held[cid] for cid in complaint_ids if cid in self.held}
+
+    async def drop_receipts(self, complaint_ids: Sequence[str]) -> None:
+        """Forget them."""
+        for cid in complaint_ids:
+            self.held.pop(cid, None)
 
 
 def summary_of(record: CaseRecord) -> CaseSummary:

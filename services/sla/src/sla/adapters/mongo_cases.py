@@ -1,5 +1,6 @@
-"""SLA cases in MongoDB (or FerretDB): `cases` (the unit of SLA state), `complainants`, and
-`census` (the clock tally the case writes keep, `sla.adapters.census_tally`)."""
+"""SLA cases in MongoDB (or FerretDB): `cases` (the unit of SLA state), `complainants`,
+`census` (the clock tally the case writes keep, `sla.adapters.census_tally`) and
+`held_receipts` (acknowledgements that arrived before their case)."""
 
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ from sla.ports import (
     CasePaging,
     CaseRecord,
     CaseSummary,
+    HeldReceipt,
     Submission,
 )
 
@@ -55,6 +57,7 @@ class MongoCaseStore:
         self._cases = db["cases"]
         self._complainants = db["complainants"]
         self._tally = MongoTally(db["census"], self._cases)
+        self._held = db["held_receipts"]
 
     async def ensure_indexes(self) -> None:
         """The list's filters and order (FerretDB's local build narrows by their leading field)."""
@@ -208,3 +211,22 @@ class MongoCaseStore:
         """The same counts from every stored sheet (a scan that decodes every case)."""
         docs = await find_all(self._cases, {}, {"clocks": 1, "received_at": 1})
         return rows(summed(counts_of(sheet_of(d)) for d in docs if "received_at" in d))
+
+    async def hold_receipts(self, receipts: Sequence[HeldReceipt]) -> None:
+        """One batch insert by complaint id (a kept one stays: the first acknowledgement wins)."""
+        docs = [{"_id": r.complaint_id, "entry": r.entry_id, "at": r.at} for r in receipts]
+        if docs:
+            await insert_new(self._held, docs)
+
+    async def held_receipts(self, complaint_ids: Sequence[str]) -> dict[str, HeldReceipt]:
+        """One `_id $in` read (the collection holds only receipts that raced their case)."""
+        wanted = sorted(set(complaint_ids))
+        if not wanted:
+            return {}
+        docs = await find_all(self._held, {"_id": {"$in": wanted}})
+        return {d["_id"]: HeldReceipt(d["_id"], d["entry"], d["at"]) for d in docs}
+
+    async def drop_receipts(self, complaint_ids: Sequence[str]) -> None:
+        """One `delete_many` by `_id $in`."""
+        if complaint_ids:
+            await self._held.delete_many({"_id": {"$in": sorted(set(complaint_ids))}})

@@ -28,6 +28,7 @@ from sla.ports import (
     CaseChange,
     CaseRecord,
     CaseStore,
+    HeldReceipt,
     LogEntry,
     Publish,
     after,
@@ -82,6 +83,55 @@ def acknowledged(record: CaseRecord, entry_id: str, at: datetime) -> CaseChange 
     return CaseChange(case=new_case, clocks=clocks, entry=LogEntry(entry_id, at))
 
 
+def held_of(sent: NotificationSent) -> HeldReceipt:
+    """What acknowledging takes from a receipt: its case, the history row's id (one per
+    notification: redeliveries match) and the delivery's time."""
+    return HeldReceipt(sent.data.complaint_id, f"receipt:{sent.data.notification_id}", sent.time)
+
+
+async def acknowledge(
+    cases: CaseStore,
+    metrics: SlaMetrics,
+    wanted: dict[str, HeldReceipt],
+    known: dict[str, CaseRecord],
+) -> list[str]:
+    """Acknowledge the stored cases of `wanted` in batched compare-and-sets, again on a fresh
+    read for those another writer changed meanwhile; the ids acknowledged now (`known` updated
+    to what is stored). Cases not in `known` are skipped (not stored yet: see `_hold`)."""
+    done: list[str] = []
+    pending = dict(wanted)
+    for _ in range(COMMIT_ATTEMPTS):
+        changes = []
+        for cid, receipt in pending.items():
+            record = known.get(cid)
+            if record is None:
+                continue
+            change = acknowledged(record, receipt.entry_id, receipt.at)
+            if change is not None:
+                changes.append((record, change))
+        won = await cases.commit_many(changes)
+        for record, change in changes:
+            if record.complaint_id in won:
+                known[record.complaint_id] = after(record, change)
+                done.append(record.complaint_id)
+                count_met(metrics, record, pending[record.complaint_id].at)
+        pending = {
+            cid: pending[cid] for cid in (r.complaint_id for r, _ in changes) if cid not in won
+        }
+        if not pending:
+            return done
+        known.update(await cases.load_many(list(pending), log=False))
+    raise ReceiptBusyError(", ".join(sorted(pending)))
+
+
+def count_met(metrics: SlaMetrics, record: CaseRecord, at: datetime) -> None:
+    """The acknowledge clock met at `at`, on time or late, counted."""
+    for clock in record.clocks:
+        if clock.running and clock.clock is ClockName.ACKNOWLEDGE:
+            on_time = "on_time" if at <= clock.due_at else "late"
+            metrics.met.labels(clock.clock.value, on_time).inc()
+
+
 @dataclass
 class RecordReceipt:
     """A delivered acknowledgement acknowledges its case; other receipts change nothing here."""
@@ -104,48 +154,26 @@ class RecordReceipt:
             return []
         # The log is not needed (a receipt publishes no stored event) and is costly to read.
         known = await self.cases.load_many(list(wanted), log=False)
-        await self._acknowledge(wanted, known)
+        if ahead := [cid for cid in wanted if cid not in known]:
+            await self._hold(ahead, wanted, known)
+        await acknowledge(
+            self.cases, self.metrics, {cid: held_of(sent) for cid, sent in wanted.items()}, known
+        )
         # Acknowledged now or before (a redelivery whose snapshot may not have gone out).
         records = [r for r in known.values() if r.case.acknowledged]
         await self.publish(with_snapshots([], records, at=self.clock.now()))
         return []
 
-    async def _acknowledge(
-        self,
-        wanted: dict[str, NotificationSent],
-        known: dict[str, CaseRecord],
-    ) -> list[str]:
-        """Acknowledge the cases of `wanted` in batched compare-and-sets, again on a fresh read
-        for those another writer changed meanwhile; the ids acknowledged now (`known` updated
-        to what is stored)."""
-        done: list[str] = []
-        pending = dict(wanted)
-        for _ in range(COMMIT_ATTEMPTS):
-            changes = []
-            for cid, sent in pending.items():
-                record = known.get(cid)
-                if record is None:
-                    continue  # never classified here (or not a complaint)
-                entry_id = f"receipt:{sent.data.notification_id}"
-                change = acknowledged(record, entry_id, sent.time)
-                if change is not None:
-                    changes.append((record, change))
-            won = await self.cases.commit_many(changes)
-            for record, change in changes:
-                if record.complaint_id in won:
-                    known[record.complaint_id] = after(record, change)
-                    done.append(record.complaint_id)
-                    self._count_met(record, pending[record.complaint_id])
-            pending = {
-                cid: pending[cid] for cid in (r.complaint_id for r, _ in changes) if cid not in won
-            }
-            if not pending:
-                return done
-            known.update(await self.cases.load_many(list(pending), log=False))
-        raise ReceiptBusyError(", ".join(sorted(pending)))
-
-    def _count_met(self, record: CaseRecord, sent: NotificationSent) -> None:
-        for clock in record.clocks:
-            if clock.running and clock.clock is ClockName.ACKNOWLEDGE:
-                on_time = "on_time" if sent.time <= clock.due_at else "late"
-                self.metrics.met.labels(clock.clock.value, on_time).inc()
+    async def _hold(
+        self, ahead: list[str], wanted: dict[str, NotificationSent], known: dict[str, CaseRecord]
+    ) -> None:
+        """Receipts ahead of their case: every classification starts a case, but the SLA reads
+        the classified topic on its own and may lag the notifier, so the case may not be stored
+        yet. The receipt is kept for the case's start (`StartClocks`), then the case is looked
+        for again: the start stores its cases before it reads what is kept, so at least one of
+        the two sees the other (a receipt is never dropped, and acknowledging twice changes
+        nothing)."""
+        await self.cases.hold_receipts([held_of(wanted[cid]) for cid in ahead])
+        if found := await self.cases.load_many(ahead, log=False):
+            known.update(found)
+            await self.cases.drop_receipts(list(found))

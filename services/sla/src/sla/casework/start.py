@@ -21,6 +21,7 @@ from contracts import (
 )
 from servicekit.bodies import Received
 from servicekit.delivery import Rejection
+from sla.casework.receipts import acknowledge
 from sla.casework.work import CaseWork
 from sla.clocks.due import due_entry
 from sla.clocks.sheet import ClockEntry, Threshold, entry_of
@@ -138,6 +139,7 @@ class StartClocks(CaseWork):
         stored = await self.cases.load_many(sorted(taken))  # redelivered: what was stored wins
         events: list[Event] = []
         kept = [stored.get(cid, r) if cid in taken else r for cid, r in records.items()]
+        kept = await self._take_held(kept)  # after the insert: see `RecordReceipt._hold`
         for record in kept:
             if (entry := record.entry(STARTED)) is not None:
                 events += entry.events
@@ -148,6 +150,17 @@ class StartClocks(CaseWork):
         if entries:
             self.wake(min(e[1] for e in entries))
         return []
+
+    async def _take_held(self, kept: list[CaseRecord]) -> list[CaseRecord]:
+        """Acknowledge the cases whose delivered acknowledgement came before them (one `_id $in`
+        read per batch; the collection holds only receipts that raced their case)."""
+        held = await self.cases.held_receipts([r.complaint_id for r in kept])
+        if not held:
+            return kept
+        known = {r.complaint_id: r for r in kept}
+        await acknowledge(self.cases, self.metrics, held, known)
+        await self.cases.drop_receipts(list(held))
+        return [known[r.complaint_id] for r in kept]
 
     def case_of(self, data: ClassifiedComplaint) -> CaseRecord:
         """The case document a classification starts (sheet and `clocks-started` entry)."""
