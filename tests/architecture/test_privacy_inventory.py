@@ -115,6 +115,7 @@ NOTHING_PERSONAL: dict[str, str] = {
     "deadline_slots": "complaint ids and due times",
     "scheduler_state": "the scheduler's own marks",
     "census": "clock counts by clock, severity, status and outcome",
+    "held_receipts": "complaint id, a notification id and its delivery time",
     "classification_tally": "decisions counted per minute, category path and tier",
     "incidents": "incident ids, categories, member complaint ids",
     "incident_members": "complaint id → incident id and category",

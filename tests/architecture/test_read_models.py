@@ -39,6 +39,7 @@ OWNERS: dict[str, str] = {
     "deadline_slots": "sla",
     "scheduler_state": "sla",
     "census": "sla",
+    "held_receipts": "sla",
     "notifications": "notifier",
     "staff": "notifier",
     "notifier_assignments": "notifier",

@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 from contracts import CaseState, ClockName, ClockStatus
-from sla.ports import CaseStore, HeldReceipt
+from sla.held import HeldReceipt
+from sla.ports import CaseStore
 from tests._builders.sla import CID, RECEIVED, Rig, cid_n, classified, on_receipts, receipt
 from tests.sla.contract import Adapters
 

@@ -20,6 +20,7 @@ from contracts import (
 from sla.clocks.codec import ms
 from sla.clocks.sheet import ClockEntry
 from sla.domain import Case
+from sla.held import HeldReceipts
 
 Publish = Callable[[Sequence[Event]], Awaitable[None]]
 """Publishes events keyed by complaint id, returning once the broker has them."""
@@ -46,16 +47,6 @@ class LogEntry:
     id: str  # the staff action id, `receipt:<notification>`, `clocks-started`, or a firing's
     at: datetime
     events: tuple[Event, ...] = ()
-
-
-@dataclass(frozen=True)
-class HeldReceipt:
-    """A delivered acknowledgement that arrived before its case was stored: kept until the case
-    starts, which then starts acknowledged (the two consumers are not ordered)."""
-
-    complaint_id: str
-    entry_id: str  # `receipt:<notification id>`, the history row's id
-    at: datetime
 
 
 @dataclass(frozen=True)
@@ -184,7 +175,7 @@ class CaseSummary:
         return at, self.facts.complaint_id
 
 
-class CaseStore(Protocol):
+class CaseStore(HeldReceipts, Protocol):
     """`cases`: one document per complaint, changed only by compare-and-set on its version."""
 
     async def ensure_indexes(self) -> None:
@@ -248,15 +239,6 @@ class CaseStore(Protocol):
     async def recount(self) -> list[tuple[str, str, str, str, int]]:
         """The same counts from every stored clock sheet (reads every case: a check, not a
         gauge)."""
-
-    async def hold_receipts(self, receipts: Sequence[HeldReceipt]) -> None:
-        """Keep acknowledgements whose case is not stored yet (the first kept per case stays)."""
-
-    async def held_receipts(self, complaint_ids: Sequence[str]) -> dict[str, HeldReceipt]:
-        """The kept acknowledgements of these cases, in one read."""
-
-    async def drop_receipts(self, complaint_ids: Sequence[str]) -> None:
-        """Forget the kept acknowledgements of these cases (their cases have them now)."""
 
 
 class CaseDeliveries(Protocol):

@@ -20,6 +20,7 @@ from sla.adapters.census_tally import (
     summed,
 )
 from sla.clocks.codec import ms
+from sla.held import HeldReceipt
 from sla.ports import (
     CaseChange,
     CaseFilter,
@@ -27,7 +28,6 @@ from sla.ports import (
     CaseRecord,
     CaseSummary,
     DueEntry,
-    HeldReceipt,
     Submission,
     after,
 )

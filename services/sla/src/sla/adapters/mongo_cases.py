@@ -39,13 +39,13 @@ from sla.adapters.census_tally import (
     summed,
 )
 from sla.adapters.memory import summary_of
+from sla.held import HeldReceipt
 from sla.ports import (
     CaseChange,
     CaseFilter,
     CasePaging,
     CaseRecord,
     CaseSummary,
-    HeldReceipt,
     Submission,
 )
 

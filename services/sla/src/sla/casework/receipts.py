@@ -23,12 +23,12 @@ from servicekit.bodies import Received
 from servicekit.clock import Clock
 from servicekit.delivery import Rejection
 from sla.domain import HistoryEntry
+from sla.held import HeldReceipt
 from sla.metrics import SlaMetrics
 from sla.ports import (
     CaseChange,
     CaseRecord,
     CaseStore,
-    HeldReceipt,
     LogEntry,
     Publish,
     after,
