@@ -6,7 +6,7 @@ ended (docs/adr/0022-due-lists-and-keyset-ranges.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -26,9 +26,12 @@ NEXT_DUE = "next_due"
 of the sheet: a due list is a range of it, walked in its order."""
 ORDER = [("received_at", pymongo.ASCENDING), ("_id", pymongo.ASCENDING)]
 DUE_ORDER = [(NEXT_DUE, pymongo.ASCENDING), ("_id", pymongo.ASCENDING)]
-LIST_INDEXES = [[(f, 1), *order] for order in (ORDER, DUE_ORDER) for f in LIST_FIELDS]
+Keys = list[tuple[str, int]]
+LIST_INDEXES: list[Keys] = [[(f, 1), *order] for order in (ORDER, DUE_ORDER) for f in LIST_FIELDS]
 LIST_INDEXES += [ORDER, DUE_ORDER]
-"""One index per list filter and order, each ending in the list's order, and each order alone."""
+"""One index per list filter and order, each ending in the list's order, and each order alone:
+at a million cases each is what keeps some list page interactive (ADR 0037 measured the smaller
+sets with `bench/case_list_indexes.py`: without its own index a filter's page is cut at 1 s)."""
 HINT_ORDER = ("assignee", "review", "category", "severity", "channel", "state")
 """Which equality's index a page walks when it has several: the most selective first."""
 LIST_SECONDS = 1.0
@@ -78,10 +81,13 @@ def list_filter(query: CaseFilter, paging: CasePaging) -> Document:
     return where
 
 
-def list_hint(query: CaseFilter, paging: CasePaging) -> list[tuple[str, int]]:
-    """The index a page walks in the list's order: its most selective equality's, else the
-    order's own. MongoDB then walks one page of it; our local FerretDB build walks it in SQLite
-    from the keyset to the due bound and stops at the page's end (ADR 0019, ADR 0022)."""
+def list_hint(
+    query: CaseFilter, paging: CasePaging, indexes: Sequence[Keys] = LIST_INDEXES
+) -> Keys:
+    """The index a page walks in the list's order: its most selective equality's among
+    `indexes`, else the order's own. MongoDB then walks one page of it; our local FerretDB build
+    walks it in SQLite from the keyset to the due bound and stops at the page's end (ADR 0019,
+    ADR 0022); an equality with no index of its own is applied on the walk (ADR 0037)."""
     wanted = {
         "state": query.state,
         "severity": query.severity,
@@ -90,17 +96,24 @@ def list_hint(query: CaseFilter, paging: CasePaging) -> list[tuple[str, int]]:
         "assignee": query.assignee,
         REVIEW: True if query.review else None,
     }
-    field = next((name for name in HINT_ORDER if wanted[name] is not None), None)
     order = list_order(paging)
-    return [(field, pymongo.ASCENDING), *order] if field else order
+    for name in HINT_ORDER:
+        keys = [(name, pymongo.ASCENDING), *order]
+        if wanted[name] is not None and keys in indexes:
+            return keys
+    return order
 
 
 async def read_page(
-    cases: AsyncCollection[Document], query: CaseFilter, paging: CasePaging
+    cases: AsyncCollection[Document],
+    query: CaseFilter,
+    paging: CasePaging,
+    indexes: Sequence[Keys] = LIST_INDEXES,
 ) -> list[Document]:
     """One `find` with sort and limit, its reply in one batch (no cursor left open on FerretDB:
-    it closes a cursor whose batch is not full), cut at `LIST_SECONDS` on the server."""
-    hint = list_hint(query, paging)
+    it closes a cursor whose batch is not full), cut at `LIST_SECONDS` on the server; the hint
+    one of `indexes` (what the collection carries)."""
+    hint = list_hint(query, paging, indexes)
     kwargs: dict[str, Any] = {"sort": list_order(paging), "limit": paging.limit, "hint": hint}
     with pymongo.timeout(LIST_SECONDS):  # the smaller of this and the request's budget left
         cursor = cases.find(
