@@ -13,6 +13,7 @@ from faststream.asgi.types import ASGIApp, Scope
 from faststream.kafka import KafkaBroker
 from prometheus_client import CollectorRegistry, make_asgi_app
 
+from servicekit.heap import settle_heap
 from servicekit.logs import configure_logging
 from servicekit.settings import ServiceSettings
 
@@ -92,8 +93,10 @@ def run_service(
 ) -> None:
     """Entry point body shared by `python -m <service>`: logging, app, serve."""
     configure_logging(service=service, level=settings.log_level, fmt=settings.log_format)
+    app = create_app(settings)
+    app.after_startup(settle_heap)  # the process's own heap, not a test's: here, not in build_app
     serve(
-        create_app(settings),
+        app,
         host=settings.http_host,
         port=settings.http_port,
         grace_s=settings.http_guard.shutdown_grace_seconds,

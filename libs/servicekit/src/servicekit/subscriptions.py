@@ -12,6 +12,7 @@ from faststream.kafka import KafkaBroker
 from contracts import Topic
 from servicekit.bodies import Batch, Body, Handler, Verify
 from servicekit.delivery import DeliveryPolicy
+from servicekit.polling import long_poll
 from servicekit.settings import KafkaSettings
 from servicekit.signing import WRITER, Verifier
 
@@ -82,7 +83,7 @@ def consume(
 
     generic: Any = Batch  # subscripted with a runtime value: what FastStream documents
     on_batch.__annotations__["batch"] = generic[declared.schema]
-    broker.subscriber(
+    subscriber = broker.subscriber(
         topic.value,
         group_id=group,
         batch=True,
@@ -96,4 +97,6 @@ def consume(
         decoder=declared.decoder(verify),
         title=f"{group}:{topic.value}",
         description=description if description is not None else handler.__doc__,
-    )(on_batch)
+    )
+    subscriber(on_batch)
+    long_poll(subscriber, settings.poll_wait_ms)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -36,21 +37,28 @@ class Intake:
         now = self.clock.now()
         rejections: list[Rejection] = []
         accepted: dict[str, Accepted] = {}
+        received: Counter[str] = Counter()  # counted once per batch, not per message
+        replays = 0
+        observe = self.metrics.processing.observe
         for message in messages:
             started = time.perf_counter()
             outcome = process_raw(message.value, now=now, secret=self.secret, limits=self.limits)
-            self.metrics.processing.observe(time.perf_counter() - started)
+            observe(time.perf_counter() - started)
             if isinstance(outcome, Rejected):
-                self.metrics.received.labels("unknown").inc()
+                received["unknown"] += 1
                 self.metrics.rejected.labels(outcome.reason.value).inc()
                 rejections.append(Rejection(message, outcome.reason.value, outcome.detail))
                 continue
             complaint = outcome.complaint
-            self.metrics.received.labels(complaint.channel.value).inc()
+            received[complaint.channel.value] += 1
             if complaint.complaint_id in accepted:
-                self.metrics.replays.inc()
+                replays += 1
                 continue
             accepted[complaint.complaint_id] = outcome
+        for channel, count in received.items():
+            self.metrics.received.labels(channel).inc(count)
+        if replays:
+            self.metrics.replays.inc(replays)
         # The two reads are independent: one round trip's wait, not two (the prior texts of
         # every accepted complainant; a replay dropped meanwhile only widened the read).
         replayed, priors = await asyncio.gather(
@@ -62,9 +70,11 @@ class Intake:
         # died before publishing, this is its way out (consumers are idempotent on its id).
         ours = {r.event.data.complaint_id for r in records}
         again = await self.store.stored([c for c in dict.fromkeys(replayed) if c not in ours])
-        for event in saved.events:  # counted once, when stored; a republish is not news
-            if event.data.complaint_id in saved.new:
-                self.metrics.accepted.labels(event.data.channel.value).inc()
+        stored = Counter(  # counted once, when stored; a republish is not news
+            e.data.channel.value for e in saved.events if e.data.complaint_id in saved.new
+        )
+        for channel, count in stored.items():
+            self.metrics.accepted.labels(channel).inc(count)
         await self.publish([*saved.events, *again])
         return rejections
 
