@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
 from contracts import NotificationSent, Topic
+from notifier.__main__ import create_frozen_app
 from notifier.adapters.memory import InMemoryContactBook, InMemoryNotificationLog
 from notifier.app import Ports, build_channels, create_app, load_directory, load_policy
 from notifier.channels.wire import HttpClient
@@ -111,3 +113,17 @@ async def test_blank_compose_defaults_leave_channels_off_and_the_pack_as_is(
     settings = NotifierSettings(policy_dir=POLICIES)
     assert set(build_channels(settings, HttpClient(timeout=1.0))) == {"sms", "webhook"}
     assert load_policy(settings).quiet_hours is not None
+
+
+def test_what_startup_built_is_frozen_out_of_later_collections(
+    clean_env: pytest.MonkeyPatch,
+) -> None:
+    settings = NotifierSettings(policy_dir=POLICIES, signing=SigningSettings(dev_keys=True))
+    settings.kafka.create_topics = False
+    gc.unfreeze()
+    try:
+        app = create_frozen_app(settings)
+        assert gc.get_freeze_count() > 0
+        assert isinstance(app.broker, KafkaBroker)
+    finally:
+        gc.unfreeze()

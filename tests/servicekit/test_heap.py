@@ -43,3 +43,10 @@ async def test_garbage_left_by_starting_is_collected_not_frozen() -> None:
     await settle_heap()
     assert sum(s["collected"] for s in gc.get_stats()) > unreachable_before
     assert gc.get_freeze_count() > frozen_before
+
+
+@pytest.mark.usefixtures("collector")
+async def test_a_service_that_set_rarer_collections_itself_keeps_them() -> None:
+    gc.set_threshold(20_000, 20, 20)  # the notifier's own, set in its __main__
+    await settle_heap()
+    assert gc.get_threshold() == (20_000, 20, 20)

@@ -22,5 +22,5 @@ async def settle_heap() -> None:
     often: an `after_startup` hook of the service process."""
     gc.collect()
     gc.freeze()
-    _, older, oldest = gc.get_threshold()
-    gc.set_threshold(YOUNG, older, oldest)
+    young, older, oldest = gc.get_threshold()
+    gc.set_threshold(max(YOUNG, young), older, oldest)  # a service that set its own keeps it

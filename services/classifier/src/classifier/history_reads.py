@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
@@ -43,15 +44,21 @@ async def stored_history(
             if (category := _top(decision.category)) and area
         }
     )
-    mine = await store.by_complainants(keys, since=earliest - timedelta(days=windows.repeat_days))
     issue_window = max(
         timedelta(days=windows.hot_issue_days),
         timedelta(minutes=windows.mass_incident_minutes),
     )
-    theirs = await store.by_issues(issues, since=earliest - issue_window)
     span = timedelta(minutes=windows.mass_incident_minutes)
-    wide = await store.by_categories(
-        await busy_paths(store, windows, items, decisions), since=earliest - span
+
+    async def wide_area() -> list[PriorComplaint]:
+        paths = await busy_paths(store, windows, items, decisions)
+        return await store.by_categories(paths, since=earliest - span)
+
+    # Three independent reads: on the way to every acknowledgement, so their waits overlap.
+    mine, theirs, wide = await asyncio.gather(
+        store.by_complainants(keys, since=earliest - timedelta(days=windows.repeat_days)),
+        store.by_issues(issues, since=earliest - issue_window),
+        wide_area(),
     )
     priors = [*mine, *theirs, *wide]
     # Members of an incident operations closed start no burst again (ADR 0018).
