@@ -21,25 +21,14 @@ import os
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from io import BytesIO
 from pathlib import Path
 
+from handler_cpu import extract  # bench/, beside this script
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def extract(ref: str, into: Path) -> Path:
-    """`services/sla/src` of `ref` under `into`."""
-    package = "services/sla/src"
-    archive = subprocess.run(
-        ["git", "-C", str(ROOT), "archive", ref, package], capture_output=True, check=True
-    ).stdout
-    with tarfile.open(fileobj=BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
-    return into / package
 
 
 def _side(source: Path | None, count: int) -> tuple[float, str]:
@@ -100,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
         _child(args.count)
         return 0
     with tempfile.TemporaryDirectory(prefix="sla-case-cpu-") as tmp:
-        theirs_src = extract(args.against, Path(tmp))
+        theirs_src = extract(args.against, "sla", Path(tmp))
         ours: list[float] = []
         theirs: list[float] = []
         digests: set[tuple[str, str]] = set()
