@@ -276,29 +276,21 @@ async def main() -> int:
     parser.add_argument("--timeout", type=float, default=240.0, help="per scenario")
     args = parser.parse_args()
     chosen = [s for s in SCENARIOS if not args.only or s.name in args.only]
-    stack.up()
-    # Each scenario's database starts empty: so do the consumer groups (an interrupted bench or
-    # soak leaves tens of thousands of messages that every scenario would wait behind).
+    stack.up()  # each scenario's groups start at the topics' end, as its database starts empty
     skipped = await skip_backlog(f"127.0.0.1:{stack.PORTS.kafka}", SERVICES)
-    if skipped:
-        sys.stderr.write(f"skipped {skipped:,} messages an earlier run left unread\n")
+    sys.stderr.write(f"skipped {skipped:,} messages an earlier run left unread\n" * bool(skipped))
     outcomes = []
     for scenario in chosen:
         sys.stderr.write(f"\n== {scenario.name}\n")
-        outcomes.append(
-            await run_scenario(
-                scenario, total=args.count, seconds=args.seconds, timeout=args.timeout
-            )
-        )
+        run = run_scenario(scenario, total=args.count, seconds=args.seconds, timeout=args.timeout)
+        outcomes.append(await run)
     sys.stderr.write("\n")
     print(table(outcomes))
     recovered = sum(1 for o in outcomes if o.recovered)
     lost = sum(o.counts.lost for o in outcomes)
     duplicates = sum(o.counts.duplicated for o in outcomes)
-    print(
-        f"faults: {len(outcomes)} scenarios, {recovered} recovered, {lost} lost, "
-        f"{duplicates} duplicate notifications"
-    )
+    summary = f"{len(outcomes)} scenarios, {recovered} recovered, {lost} lost, {duplicates}"
+    print(f"faults: {summary} duplicate notifications")
     return 0 if recovered == len(outcomes) else 1
 
 
