@@ -94,11 +94,10 @@ async def acknowledge(
     metrics: SlaMetrics,
     wanted: dict[str, HeldReceipt],
     known: dict[str, CaseRecord],
-) -> list[str]:
+) -> None:
     """Acknowledge the stored cases of `wanted` in batched compare-and-sets, again on a fresh
-    read for those another writer changed meanwhile; the ids acknowledged now (`known` updated
-    to what is stored). Cases not in `known` are skipped (not stored yet: see `_hold`)."""
-    done: list[str] = []
+    read for those another writer changed meanwhile (`known` updated to what is stored). Cases
+    not in `known` are skipped (not stored yet: see `_hold`)."""
     pending = dict(wanted)
     for _ in range(COMMIT_ATTEMPTS):
         changes = []
@@ -113,13 +112,12 @@ async def acknowledge(
         for record, change in changes:
             if record.complaint_id in won:
                 known[record.complaint_id] = after(record, change)
-                done.append(record.complaint_id)
                 count_met(metrics, record, pending[record.complaint_id].at)
         pending = {
             cid: pending[cid] for cid in (r.complaint_id for r, _ in changes) if cid not in won
         }
         if not pending:
-            return done
+            return
         known.update(await cases.load_many(list(pending), log=False))
     raise ReceiptBusyError(", ".join(sorted(pending)))
 
@@ -154,18 +152,17 @@ class RecordReceipt:
             return []
         # The log is not needed (a receipt publishes no stored event) and is costly to read.
         known = await self.cases.load_many(list(wanted), log=False)
+        receipts = {cid: held_of(sent) for cid, sent in wanted.items()}
         if ahead := [cid for cid in wanted if cid not in known]:
-            await self._hold(ahead, wanted, known)
-        await acknowledge(
-            self.cases, self.metrics, {cid: held_of(sent) for cid, sent in wanted.items()}, known
-        )
+            await self._hold(ahead, receipts, known)
+        await acknowledge(self.cases, self.metrics, receipts, known)
         # Acknowledged now or before (a redelivery whose snapshot may not have gone out).
         records = [r for r in known.values() if r.case.acknowledged]
         await self.publish(with_snapshots([], records, at=self.clock.now()))
         return []
 
     async def _hold(
-        self, ahead: list[str], wanted: dict[str, NotificationSent], known: dict[str, CaseRecord]
+        self, ahead: list[str], receipts: dict[str, HeldReceipt], known: dict[str, CaseRecord]
     ) -> None:
         """Receipts ahead of their case: every classification starts a case, but the SLA reads
         the classified topic on its own and may lag the notifier, so the case may not be stored
@@ -173,7 +170,7 @@ class RecordReceipt:
         for again: the start stores its cases before it reads what is kept, so at least one of
         the two sees the other (a receipt is never dropped, and acknowledging twice changes
         nothing)."""
-        await self.cases.hold_receipts([held_of(wanted[cid]) for cid in ahead])
+        await self.cases.hold_receipts([receipts[cid] for cid in ahead])
         if found := await self.cases.load_many(ahead, log=False):
             known.update(found)
             await self.cases.drop_receipts(list(found))
