@@ -4,7 +4,7 @@ On the real local stack (started if needed): complaints at `--rate` per second f
 and for a `--staff-share` of them a manager works the case through the case API (assigned,
 contacted, resolved, callback, closed). Each minute prints one line per minute:
 
-    soak: minute M, sent N, stored S, rss intake A MB classifier B MB sla C MB notifier D MB
+    soak: minute M, sent N (R/s), stored S, rss intake A MB classifier B MB sla C MB notifier D MB
           kafka E MB ferretdb F MB, db G MB (H KB per stored complaint) + wal W MB, lag L
 
 and at the end the growth of every process's resident anonymous memory (`RssAnon`: heaps and
@@ -138,8 +138,11 @@ async def main() -> int:
                 asyncio.create_task(staff.run()),
             ]
             try:
+                began = time.monotonic()
                 for minute in range(1, int(args.minutes) + 1):
-                    await asyncio.sleep(60.0)
+                    # Ticks on the clock, not 60 s after the last report: a report takes seconds
+                    # (a busy broker, a count), and session 12's minutes drifted by that much.
+                    await asyncio.sleep(max(0.0, began + 60.0 * minute - time.monotonic()))
                     rows.append(await report(minute, load.sent, pipeline, config))
             finally:
                 for task in tasks:
@@ -212,7 +215,8 @@ async def report(
         f"{name} {row[name]:.0f} MB" for name in (*SERVICES, "kafka", "ferretdb") if name in row
     )
     print(
-        f"soak: minute {minute}, sent {sent:,}, stored {row['stored']:,.0f}, rss {memory}, "
+        f"soak: minute {minute}, sent {sent:,} ({sent / (60 * minute):.0f}/s), "
+        f"stored {row['stored']:,.0f}, rss {memory}, "
         f"db {row['db_mb']:.1f} MB ({per:.1f} KB per stored complaint) + wal "
         f"{row['wal_mb']:.1f} MB, lag {row['lag']:.0f}",
         flush=True,

@@ -8,7 +8,7 @@ import shutil
 from complaints_stack.base import HOST, PORTS, STATE, digest, log
 from complaints_stack.credentials import Secured
 from complaints_stack.ferretdb_build import ferretdb_binary
-from complaints_stack.supervise import alive, port_open, spawn, stop
+from complaints_stack.supervise import running, spawn, stop
 
 # FerretDB converts every document between BSON and its SQLite JSON several times per command:
 # the Go heap churns. Collecting at 5× the live heap rather than 2× (GOGC=100) cut its CPU per
@@ -21,7 +21,7 @@ DEBUG_LISTEN = os.environ.get("COMPLAINTS_FERRETDB_DEBUG", "")
 
 
 def start_ferretdb() -> None:
-    if alive("ferretdb") and port_open(PORTS.mongo):
+    if running("ferretdb", PORTS.mongo):
         return
     log(f"starting FerretDB on {HOST}:{PORTS.mongo}…")
     debug = [f"-debug-listen={DEBUG_LISTEN}"] if DEBUG_LISTEN else []
@@ -59,7 +59,7 @@ def start_ferretdb_auth(security: Secured) -> None:
     ]
     config = STATE / "run" / "ferretdb-auth.config"
     wanted = digest("\0".join([*cmd, user, digest(security.server_cert.read_bytes())]).encode())
-    if alive("ferretdb-auth") and port_open(PORTS.mongo_auth):
+    if running("ferretdb-auth", PORTS.mongo_auth):
         if config.exists() and config.read_text() == wanted:
             return
         stop("ferretdb-auth")

@@ -15,7 +15,7 @@ from pathlib import Path
 from complaints_stack.base import HERE, HOST, PORTS, STATE, digest, log, run
 from complaints_stack.credentials import Secured, wanted_security
 from complaints_stack.kafka_acls import super_users
-from complaints_stack.supervise import alive, port_open, spawn, stop
+from complaints_stack.supervise import running, spawn, stop
 
 SCRAM_MECHANISMS = ("SCRAM-SHA-512", "SCRAM-SHA-256")
 
@@ -129,7 +129,7 @@ def start_kafka() -> None:
         secured_listeners=extra.get("listeners", ""),
         secured_protocols=extra.get("protocols", ""),
     ) + extra.get("properties", "")
-    if alive("kafka") and port_open(PORTS.kafka):
+    if running("kafka", PORTS.kafka):
         if props.exists() and props.read_text() == text:
             return
         # Once, when the authenticated listeners first appear (the data stays as it is).

@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 
 from complaints_stack.base import HOST, PORTS, REPO, STATE, log, run
-from complaints_stack.supervise import alive, port_open, spawn, stop, wait_port
+from complaints_stack.supervise import alive, running, spawn, stop, wait_port
 
 
 def _debian_tool(name: str) -> str | None:
@@ -109,7 +109,7 @@ def start_prometheus(*, scrape_interval: float = 5.0, port_base: int = 8000) -> 
     config.write_text(text)
     run([checker, "check", "config", str(config)])
     pid = alive("prometheus")
-    if pid is not None and port_open(PORTS.prometheus):
+    if pid is not None and running("prometheus", PORTS.prometheus):
         if changed:
             log(f"reloading Prometheus (pid {pid}) with {config}")
             os.kill(pid, signal.SIGHUP)

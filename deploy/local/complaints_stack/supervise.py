@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import signal
 import socket
@@ -17,17 +18,54 @@ def pidfile(name: str) -> Path:
     return STATE / "run" / f"{name}.pid"
 
 
+def _fingerprint(args: list[str] | list[bytes]) -> str:
+    """A command line's digest, as the pid file keeps it."""
+    raw = b"\0".join(a if isinstance(a, bytes) else a.encode() for a in args)
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
 def alive(name: str) -> int | None:
-    """The pid of a server we started, if it still runs."""
+    """The pid of a server we started, if it still runs.
+
+    The pid file keeps the command line's digest: after a reboot or a long time the pid may
+    belong to another program, which is then not taken for the server."""
     path = pidfile(name)
     if not path.exists():
         return None
-    pid = int(path.read_text())
+    pid_text, _, started = path.read_text().partition("\n")
+    pid = int(pid_text)
     try:
         os.kill(pid, 0)
     except OSError:
         return None
+    if started.strip():
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").split(b"\0")
+        except OSError:
+            return None
+        if _fingerprint(cmdline) != started.strip():
+            return None
     return pid
+
+
+def running(name: str, port: int, timeout: float = 30.0) -> bool:
+    """Whether the server `name` we started runs and serves `port`.
+
+    A server of ours that does not answer at once is waited for (it may be starting, or slow
+    under load): one short look used to start a second server beside it, which lost track of the
+    first. One that never answers within `timeout` is stopped, so the caller starts it afresh."""
+    if alive(name) is None:
+        return False
+    deadline = time.monotonic() + timeout
+    while not port_open(port):
+        if alive(name) is None:
+            return False
+        if time.monotonic() > deadline:
+            log(f"{name} runs but has not served {HOST}:{port} for {timeout:.0f}s: restarting it")
+            stop(name)
+            return False
+        time.sleep(0.2)
+    return True
 
 
 def port_open(port: int) -> bool:
@@ -85,7 +123,7 @@ def spawn(
         start_new_session=True,
         stdin=subprocess.DEVNULL,
     )
-    pidfile(name).write_text(str(proc.pid))
+    pidfile(name).write_text(f"{proc.pid}\n{_fingerprint(cmd)}")
 
 
 def wait_port(name: str, port: int, timeout: float) -> None:
