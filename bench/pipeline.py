@@ -48,6 +48,7 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+import kafka_requests
 import pipeline_figures as figures
 import pipeline_latency as latency
 import pipeline_phases as phases
@@ -121,6 +122,8 @@ async def throughput(
         workload.build(run_id=tp_id, count=count, start=datetime.now(UTC), spacing=phases.NO_GAP)
     )
     scrape = functools.partial(figures.scrape, config, args.replicas)
+    requests_before = kafka_requests.snapshot()  # first: attaching costs the broker CPU
+    threads_before = kafka_requests.threads()
     before = await scrape()
     cpu_before = figures.cpu_seconds()
     services_before = figures.each_service_cpu(pipeline)
@@ -146,6 +149,8 @@ async def throughput(
         f"{name} {(used - cpu_before.get(name, 0.0)) / max(1, count) * 1000:.2f} ms"
         for name, used in figures.cpu_seconds().items()
     )
+    threads = kafka_requests.thread_report(threads_before, kafka_requests.threads(), count)
+    requests = kafka_requests.report(requests_before, kafka_requests.snapshot(), max(1, count))
     sys.stderr.write(
         "per stage (throughput run, "
         + ("until consumer lag was zero" if at_zero else "LAG NOT")
@@ -154,7 +159,7 @@ async def throughput(
         + f"\n  server CPU per complaint: {servers}\n"
         + "  services CPU per complaint: "
         + ", ".join(f"{n} {u / max(1, count) * 1000:.2f} ms" for n, u in each_used.items())
-        + "\n"
+        + f"\n  {requests}\n  {threads}\n"
     )
     ops_line = (
         f"ops: {figures.operations(before, after) / max(1, count):.1f} mongo operations per"

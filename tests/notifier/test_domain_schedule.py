@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, time, timedelta
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 from hypothesis import given
@@ -17,7 +18,6 @@ from notifier.domain import (
     QuietHours,
     RateLimiter,
     Recipient,
-    TokenBucket,
     quiet_until,
 )
 from notifier.domain.policy import RateLimit
@@ -72,15 +72,34 @@ def test_a_deferred_message_goes_at_the_first_moment_outside_the_window(
     assert quiet_until(until - timedelta(seconds=1), quiet) == until
 
 
+class ReferenceBucket:
+    """The token bucket as the textbook has it, in exact fractions: tokens refill at `rate`
+    per second up to `burst`; a reservation takes one, into debt if need be, and is due when
+    the debt is paid."""
+
+    def __init__(self, per_minute: int, burst: int, at: datetime) -> None:
+        self.rate, self.burst = Fraction(per_minute, 60), burst
+        self.tokens, self.updated = Fraction(burst), at
+
+    def reserve(self, now: datetime) -> datetime | None:
+        elapsed = Fraction(max(0, (now - self.updated) // timedelta(microseconds=1)), 10**6)
+        self.tokens = min(Fraction(self.burst), self.tokens + elapsed * self.rate)
+        self.updated = max(self.updated, now)
+        self.tokens -= 1
+        if self.tokens >= 0:
+            return None
+        return self.updated + timedelta(microseconds=int(-self.tokens / self.rate * 10**6))
+
+
 def test_token_bucket_spends_the_burst_then_queues_reservations_in_turn() -> None:
-    bucket = TokenBucket(rate=1 / 60, burst=2, tokens=2.0, updated=NOW)
-    assert bucket.reserve(NOW) is None
-    assert bucket.reserve(NOW) is None
-    assert bucket.reserve(NOW) == NOW + timedelta(minutes=1)
-    assert bucket.reserve(NOW) == NOW + timedelta(minutes=2)
+    limiter = RateLimiter({"sms": RateLimit(per_minute=1, burst=2)})
+    assert limiter.reserve("a", "sms", NOW) is None
+    assert limiter.reserve("a", "sms", NOW) is None
+    assert limiter.reserve("a", "sms", NOW) == NOW + timedelta(minutes=1)
+    assert limiter.reserve("a", "sms", NOW) == NOW + timedelta(minutes=2)
     # Time refills the bucket: two minutes later the debt is paid, the next one waits a minute.
     later = NOW + timedelta(minutes=2)
-    assert bucket.reserve(later) == later + timedelta(minutes=1)
+    assert limiter.reserve("a", "sms", later) == later + timedelta(minutes=1)
 
 
 def test_rate_limits_are_per_recipient_and_channel() -> None:
@@ -118,11 +137,11 @@ def test_forgetting_full_buckets_never_changes_an_answer(steps: list[tuple[str, 
     """Against buckets never forgotten: the same turn for every reservation."""
     limit = RateLimit(per_minute=2, burst=2)
     limiter = RateLimiter({"sms": limit})
-    kept: dict[str, TokenBucket] = {}
+    kept: dict[str, ReferenceBucket] = {}
     moment = NOW
     for who, gap_ms in steps:
         moment += timedelta(milliseconds=gap_ms)
-        bucket = kept.setdefault(who, TokenBucket(limit.per_minute / 60, 2, 2.0, moment))
+        bucket = kept.setdefault(who, ReferenceBucket(2, 2, moment))
         assert limiter.reserve(who, "sms", moment) == bucket.reserve(moment)
 
 

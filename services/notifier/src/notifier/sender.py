@@ -135,10 +135,12 @@ class Sender:
         rendered = self.templates.render(
             delivery.intent.template, delivery.intent.context, html=False
         )
+        case = delivery.intent.complaint_id
         return {
             **delivery.intent.context,
-            "case": delivery.intent.complaint_id,
+            "case": case,
             "subject": rendered.subject,
+            "headline": " ".join(rendered.subject.replace(case, " ").split()),
             "body": rendered.body,
         }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from contracts import (
@@ -20,8 +20,6 @@ from contracts import (
 )
 from notifier import incident_fanout, leases
 from notifier.domain import (
-    DIGEST,
-    RATE_LIMITED,
     Assignment,
     Delivery,
     IncidentMember,
@@ -34,6 +32,7 @@ from notifier.domain import (
     deliveries_for,
     staff_recipients,
 )
+from notifier.merging import Batch, dispatch_batches
 from notifier.metrics import NotifierMetrics
 from notifier.parsing import with_origins
 from notifier.planning import plan_batch
@@ -176,7 +175,7 @@ class Notifier:
         for outcome in claims.decided:
             self.sender.count(outcome)
         outcomes = await self._carry_out(
-            [([d], planned.plan(d.key)) for d in claims.claimed], claims.fresh
+            [Batch([d], planned.plan(d.key)) for d in claims.claimed], claims.fresh
         )
         await self._settle(outcomes, [*claims.decided, *claims.settled])
         self._wake_for(claims.decided)
@@ -186,43 +185,36 @@ class Notifier:
         now = self.clock.now()
         # Sent here but not yet recorded (the store failed): record them, never send again.
         due = [d for d in due if not self._settlement.unsaved(d.delivery.key)]
-        batches = []
-        for group in _group_digests(due):
-            first = group[0].delivery
-            recipient = first.recipient
-            if all(d.held_for == RATE_LIMITED for d in group) or recipient is None:
-                plan = Plan()  # holds a reservation already (or cannot be sent at all)
-            else:
-                plan = self.planner.admit(recipient.address, recipient.channel, now)
-            batches.append(([d.delivery for d in group], plan))
+        batches = dispatch_batches(due, self.planner, now, self.digest_template)
         await self._settle(await self._carry_out(batches), [])
 
     async def _carry_out(
-        self, batches: Sequence[tuple[list[Delivery], Plan]], fresh: Sequence[Delivery] = ()
+        self, batches: Sequence[Batch], fresh: Sequence[Delivery] = ()
     ) -> list[Outcome]:
         """Send what goes now (the claimed keys' leases kept alive meanwhile; `fresh` ones,
         stored under no key, have none), and the deferred outcomes of what waits."""
         gate = asyncio.Semaphore(self.concurrency)
         waiting = [
-            self._deferred(d, plan) for group, plan in batches if plan.deliver_after for d in group
+            self._deferred(d, b.plan) for b in batches if b.plan.deliver_after for d in b.deliveries
         ]
 
-        async def bounded(group: list[Delivery]) -> list[Outcome]:
+        async def bounded(batch: Batch) -> list[Outcome]:
             async with gate:
-                if len(group) > 1:
-                    return await self.sender.send_digest(group, self.digest_template)
-                return [await self.sender.send(group[0])]
+                if len(batch.deliveries) > 1:
+                    template = batch.template or self.digest_template
+                    return await self.sender.send_digest(batch.deliveries, template)
+                return [await self.sender.send(batch.deliveries[0])]
 
         async def first(delivery: Delivery) -> Outcome:
             async with gate:
-                return replace(await self.sender.send(delivery), fresh=True)
+                return (await self.sender.send(delivery)).as_fresh()
 
-        going = [group for group, plan in batches if plan.deliver_after is None]
-        keys = [d.key for group in going for d in group]
+        going = [b for b in batches if b.plan.deliver_after is None]
+        keys = [d.key for b in going for d in b.deliveries]
         lease, every = self.claim_lease, self.renew_every
         async with leases.kept_alive(self.log, keys, clock=self.clock, lease=lease, every=every):
             sent, unclaimed = await asyncio.gather(
-                asyncio.gather(*(bounded(group) for group in going)),
+                asyncio.gather(*(bounded(b) for b in going)),
                 asyncio.gather(*(first(d) for d in fresh)),
             )
         return [*waiting, *(o for group in sent for o in group), *unclaimed]
@@ -279,20 +271,3 @@ class Notifier:
 
 def _to_millis(moment: datetime) -> datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-
-
-def _group_digests(due: Sequence[Due]) -> list[list[Due]]:
-    """Digestible deliveries to the same recipient travel together; the rest alone."""
-    groups: dict[tuple[str, str], list[Due]] = {}
-    singles: list[list[Due]] = []
-    for item in due:
-        recipient = item.delivery.recipient
-        if (
-            item.delivery.intent.digestible
-            and recipient
-            and item.held_for in (DIGEST, RATE_LIMITED)
-        ):
-            groups.setdefault((recipient.id, recipient.channel), []).append(item)
-        else:
-            singles.append([item])
-    return [*groups.values(), *singles]

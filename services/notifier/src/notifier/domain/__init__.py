@@ -4,6 +4,7 @@ from notifier.domain.incident_policy import IncidentPolicy
 from notifier.domain.incidents import IncidentMember, IncidentRouter, members_of
 from notifier.domain.intent import Intent, Origin, local_time, notification_key
 from notifier.domain.intents import Router
+from notifier.domain.limits import RateLimiter
 from notifier.domain.policy import (
     DigestPolicy,
     NotifierPolicy,
@@ -33,8 +34,6 @@ from notifier.domain.schedule import (
     DigestGate,
     Plan,
     Planner,
-    RateLimiter,
-    TokenBucket,
     quiet_until,
 )
 from notifier.domain.templates import Rendered, TemplateError, Templates
@@ -68,7 +67,6 @@ __all__ = [
     "StaffEntry",
     "TemplateError",
     "Templates",
-    "TokenBucket",
     "customer_recipient",
     "deliveries_for",
     "local_time",

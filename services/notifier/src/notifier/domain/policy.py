@@ -95,12 +95,20 @@ class DigestPolicy:
     template: str
 
 
+MERGING_CHANNELS = frozenset({"wecom", "dingtalk"})
+"""Channels whose waiting messages may be merged: staff group robots. Never a customer's SMS
+or e-mail, nor the webhook (a machine reads one event per call)."""
+
+
 @dataclass(frozen=True)
 class RateLimit:
-    """Token bucket per (recipient, channel): `per_minute` sustained, `burst` at once."""
+    """Token bucket per (recipient, channel): `per_minute` sustained, `burst` at once; on a
+    group robot, up to `merge` waiting staff messages go as one `template` message (ADR 0043)."""
 
     per_minute: float
     burst: int
+    merge: int = 1
+    template: str | None = None
 
 
 @dataclass(frozen=True)
@@ -163,6 +171,7 @@ class NotifierPolicy:
         names |= {t for per_audience in self.sla.values() for t in per_audience.values()}
         if self.digest is not None:
             names.add(self.digest.template)
+        names |= {r.template for r in self.rate_limits.values() if r.template}
         names |= set(self.incidents.templates.values())
         return names
 
@@ -192,9 +201,15 @@ class NotifierPolicy:
 def _rate_limit(raw: Any, where: str) -> RateLimit:
     raw = mapping(raw, where)
     burst = positive(raw.get("burst"), f"{where}.burst")
-    if not burst.is_integer():
-        raise PolicyError(f"{where}.burst: expected a whole number")
-    return RateLimit(positive(raw.get("per_minute"), f"{where}.per_minute"), int(burst))
+    merge = positive(raw.get("merge", 1), f"{where}.merge")
+    for name, value in (("burst", burst), ("merge", merge)):
+        if not value.is_integer():
+            raise PolicyError(f"{where}.{name}: expected a whole number")
+    template = raw.get("merge_template")
+    if merge > 1 and (where.rpartition(".")[2] not in MERGING_CHANNELS or not template):
+        raise PolicyError(f"{where}.merge: only the group robots merge, with a merge_template")
+    per_minute = positive(raw.get("per_minute"), f"{where}.per_minute")
+    return RateLimit(per_minute, int(burst), int(merge), str(template) if merge > 1 else None)
 
 
 def _trigger(text: Any) -> str:

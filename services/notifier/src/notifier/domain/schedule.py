@@ -5,15 +5,15 @@ A message is never dropped here: each rule only says until when it waits.
 
 from __future__ import annotations
 
-import heapq
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from contracts import Audience
-from notifier.domain.policy import DigestPolicy, NotifierPolicy, QuietHours, RateLimit
-from notifier.domain.recipients import Delivery
+from notifier.domain.limits import RateLimiter
+from notifier.domain.policy import DigestPolicy, NotifierPolicy, QuietHours
+from notifier.domain.recipients import Delivery, Recipient
 
 QUIET_HOURS = "quiet_hours"
 DIGEST = "digest"
@@ -46,113 +46,6 @@ def is_quiet_sensitive(delivery: Delivery, quiet: QuietHours) -> bool:
         and intent.severity not in quiet.exempt_severities
         and intent.template not in quiet.exempt_templates
     )
-
-
-@dataclass(slots=True)
-class TokenBucket:
-    """Tokens refill at `rate` per second up to `burst`; a reservation may go into debt."""
-
-    rate: float
-    burst: int
-    tokens: float
-    updated: datetime
-    serial: int = 0
-    """Reservations made so far: an undo applies only to the latest."""
-
-    def reserve(self, now: datetime) -> datetime | None:
-        """Take one token: None if one was there, else the time the reservation comes due."""
-        elapsed = max(0.0, (now - self.updated).total_seconds())
-        self.tokens = min(float(self.burst), self.tokens + elapsed * self.rate)
-        self.updated = max(self.updated, now)
-        self.tokens -= 1.0
-        if self.tokens >= 0.0:
-            return None
-        return self.updated + timedelta(seconds=-self.tokens / self.rate)
-
-    def full_at(self, now: datetime) -> bool:
-        """Whether the bucket would be full by `now` (then it can be forgotten)."""
-        elapsed = max(0.0, (now - self.updated).total_seconds())
-        return self.tokens + elapsed * self.rate >= self.burst
-
-    def full_when(self) -> datetime:
-        """When the bucket is full again if nothing is reserved meanwhile (a microsecond late
-        rather than early: `full_at` holds then)."""
-        missing = max(0.0, self.burst - self.tokens)
-        return self.updated + timedelta(seconds=missing / self.rate, microseconds=1)
-
-
-@dataclass
-class RateLimiter:
-    """Token buckets per (recipient, channel), created on first use and forgotten once full.
-
-    A full bucket says nothing a new one would not, so it is dropped as soon as it is full
-    again: the buckets held are the recipients still paying off a reservation (telecom SMS: the
-    last ten minutes' customers), however long the process runs. The moments buckets come full
-    wait in a heap, so forgetting costs a pop per bucket, not a walk of all of them per new
-    recipient (that walk, once 10,000 customers were held, was most of the notifier's CPU).
-    """
-
-    limits: dict[str, RateLimit]
-    _buckets: dict[tuple[str, str], TokenBucket] = field(default_factory=dict)
-    _full: list[tuple[datetime, tuple[str, str]]] = field(default_factory=list)
-    """(when a bucket comes full, its key), one entry per reservation; stale ones are skipped."""
-
-    def __len__(self) -> int:
-        """Buckets held: recipients not yet back to a full burst."""
-        return len(self._buckets)
-
-    def reserve(self, recipient: str, channel: str, now: datetime) -> datetime | None:
-        """None to send now, else when this message's turn comes."""
-        limit = self.limits.get(channel)
-        if limit is None:
-            return None
-        self._forget_full(now)
-        key = (recipient, channel)
-        bucket = self._buckets.get(key)
-        if bucket is None:
-            bucket = TokenBucket(limit.per_minute / 60.0, limit.burst, float(limit.burst), now)
-            self._buckets[key] = bucket
-        until = bucket.reserve(now)
-        bucket.serial += 1
-        heapq.heappush(self._full, (bucket.full_when(), key))
-        return until
-
-    def reserve_undoably(
-        self, recipient: str, channel: str, now: datetime
-    ) -> tuple[datetime | None, Callable[[], None] | None]:
-        """`reserve`, and a way to take the reservation back (the message will not be sent
-        here after all: its key was stored before). The undo restores the bucket exactly if no
-        reservation followed; after one it does nothing — the token stays spent, so the limit
-        is never exceeded, at worst a later message waits one turn longer."""
-        key = (recipient, channel)
-        if channel not in self.limits:
-            return None, None
-        self._forget_full(now)
-        bucket = self._buckets.get(key)
-        before = (bucket.tokens, bucket.updated, bucket.serial) if bucket else None
-        until = self.reserve(recipient, channel, now)
-        taken = self._buckets[key]
-        serial = taken.serial
-
-        def undo() -> None:
-            if self._buckets.get(key) is not taken or taken.serial != serial:
-                return
-            if before is None:
-                del self._buckets[key]  # made for this reservation: as if never made
-            else:
-                taken.tokens, taken.updated, taken.serial = before
-
-        return until, undo
-
-    def _forget_full(self, now: datetime) -> None:
-        """Drop the buckets full by `now`: an entry whose bucket reserved again since is stale
-        (the later entry stands for it); one whose bucket is gone or new is skipped."""
-        full = self._full
-        while full and full[0][0] <= now:
-            _, key = heapq.heappop(full)
-            bucket = self._buckets.get(key)
-            if bucket is not None and bucket.full_at(now):
-                del self._buckets[key]
 
 
 @dataclass
@@ -253,7 +146,7 @@ class Planner:
             if until is not None:
                 return Plan(until, DIGEST, undo_digest)
         until, undo_limit = self._limiter.reserve_undoably(
-            recipient.address, recipient.channel, now
+            recipient.address, recipient.channel, now, merged=self.merges(delivery)
         )
         reason = RATE_LIMITED if until is not None else None
         if undo_digest is None or undo_limit is None:
@@ -272,6 +165,38 @@ class Planner:
         for plan in reversed(plans):
             if plan.undo is not None:
                 plan.undo()
+
+    def merges(self, delivery: Delivery) -> bool:
+        """Whether `delivery`, kept waiting by its rate limit, joins a merged message: staff
+        only, on a channel whose policy merges (a group robot). A customer's never is."""
+        recipient = delivery.recipient
+        return (
+            recipient is not None
+            and delivery.intent.audience is not Audience.CUSTOMER
+            and self._limiter.merge_size(recipient.channel) > 1
+        )
+
+    def merge_template(self, channel: str) -> str | None:
+        """The template of a merged message on `channel` (None: never merged)."""
+        limit = self._limiter.limit(channel)
+        return limit.template if limit is not None else None
+
+    def merge_size(self, channel: str) -> int:
+        """Messages one merged message may carry on `channel` (1: never merged)."""
+        return self._limiter.merge_size(channel)
+
+    def take(self, recipient: Recipient, now: datetime) -> bool:
+        """Take a turn for one more merged message if the robot has one free now."""
+        return self._limiter.take(recipient.address, recipient.channel, now)
+
+    def rejoin(self, delivery: Delivery, now: datetime) -> Plan:
+        """A merged message's line that did not fit: it joins the next merged message (or,
+        with a free token, goes now)."""
+        recipient = delivery.recipient
+        if recipient is None:
+            return Plan()
+        until = self._limiter.reserve(recipient.address, recipient.channel, now, merged=True)
+        return Plan(until, RATE_LIMITED) if until is not None else Plan()
 
     def admit(self, recipient: str, channel: str, now: datetime) -> Plan:
         """Rate limit only: for fresh deliveries, and for deferred ones whose hold ended."""
