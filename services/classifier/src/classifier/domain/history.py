@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from operator import attrgetter
 
+from classifier.domain.burst import busiest, members_of
 from classifier.domain.decision import History, HistoryWindows, PriorComplaint
 from classifier.domain.incident import WIDE, IncidentKey
 from classifier.domain.policy import HistoryPolicy
@@ -209,6 +209,10 @@ def mass_incident(
     is the busiest window around this complaint, counting those received after it too.
     """
     windows = policy.windows
+    if len(priors) + 1 < min(
+        windows.mass_incident_min_complaints, windows.mass_incident_min_important
+    ):
+        return None  # fewer complaints than either threshold, whatever their window and tier
     span = timedelta(minutes=windows.mass_incident_minutes)
     at = complaint.received_at
     near = [
@@ -219,10 +223,10 @@ def mass_incident(
         < windows.mass_incident_min_important
     ):
         return None  # every burst is part of `near`: too few complaints or people to count
-    for (category, area), members in _members(
+    for (category, area), members in members_of(
         near, _issues(complaint.category or "", complaint.area)
     ):
-        burst = _busiest(members, at=at, span=span)
+        burst = busiest(members, at=at, span=span)
         count = len(burst) + 1
         important = _important_people([*burst, complaint], windows.important_tiers)
         by_count = count >= windows.mass_incident_min_complaints
@@ -248,43 +252,6 @@ def mass_incident(
             ),
         )
     return None
-
-
-def _members(
-    near: list[PriorComplaint], issues: list[tuple[str, str]]
-) -> list[tuple[tuple[str, str], list[PriorComplaint]]]:
-    """Those of `near` about each issue (`covers`), in order, from one pass over `near`."""
-    found: list[list[PriorComplaint]] = [[] for _ in issues]
-    for prior in near:
-        category = prior.category
-        if not category:
-            continue
-        top = category.split("/", 1)[0]
-        for index, (issue, area) in enumerate(issues):
-            if category == issue if area == WIDE else (top == issue and prior.area == area):
-                found[index].append(prior)
-    return list(zip(issues, found, strict=True))
-
-
-def _busiest(
-    priors: list[PriorComplaint], *, at: datetime, span: timedelta
-) -> list[PriorComplaint]:
-    """The others in the window of length `span` that holds `at` and the most complaints.
-
-    Of the windows starting at a complaint up to `at` (and reaching it), or at `at`, the first
-    with the most; one pass, since a later start never ends earlier (two pointers)."""
-    ordered = sorted(priors, key=_RECEIVED)
-    times = [p.received_at for p in ordered]
-    after = bisect_left(times, at)
-    best = (after, bisect_right(times, at + span))  # the window that starts at `at`
-    end = 0
-    for start in range(bisect_left(times, at - span, 0, after), after):
-        limit = times[start] + span
-        while end < len(times) and times[end] <= limit:
-            end += 1
-        if end - start > best[1] - best[0]:
-            best = (start, end)
-    return ordered[best[0] : best[1]]
 
 
 def _person(prior: PriorComplaint) -> str:
