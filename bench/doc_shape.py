@@ -9,6 +9,8 @@ SLA runs on them and prints the server's CPU (from /proc, so robust on a shared 
 - `insert`: batched inserts of the cases;
 - `read`: `_id $in` reads of 100 cases (the SLA's batch read);
 - `cas`: single compare-and-sets on (`_id`, `version`): `$set` the sheet, `$push` a log entry;
+- `bulk`: the same compare-and-sets again as unordered `bulk_write`s of `WRITE_CHUNK` statements
+  (the SLA's `commit_many`), ms per statement;
 - `scan`: `find {}` with a projection (the census), every case.
 
 Shapes: `nested` (as stored until ADR 0023), `short` (the same documents with 1–2 letter keys),
@@ -31,8 +33,9 @@ from pathlib import Path
 from typing import Any
 
 from bson import Binary, encode
-from pymongo import MongoClient
+from pymongo import MongoClient, UpdateOne
 
+from servicekit.mongo import WRITE_CHUNK
 from sla.adapters.case_list import LIST_INDEXES
 from sla.adapters.packed import pack_clock, pack_log
 
@@ -155,7 +158,7 @@ def case(n: int, shape: str, sheet: list[Doc], log: list[Doc]) -> Doc:
 def run_shape(
     client: MongoClient[Doc], pid: int, shape: str, cases: int, *, indexes: bool = False
 ) -> dict[str, float]:
-    """The four workloads on `cases` cases stored in `shape`; ms of server CPU per operation.
+    """The five workloads on `cases` cases stored in `shape`; ms of server CPU per operation.
     With `indexes`, the collection has the SLA's case-list indexes, as `cases` has."""
     sheet = [clock_entry(i) for i in range(8)]
     log = [log_entry(i) for i in range(4)]
@@ -193,10 +196,26 @@ def run_shape(
                 raise SystemExit(f"{shape}: a compare-and-set missed")
         return n
 
+    def bulk() -> int:
+        pack_sheet, pack_entry = SHAPES[shape]
+        n = min(cases, 300)
+        update = {
+            "$set": {"clocks": pack_sheet(sheet), "state": "responded"},
+            "$inc": {"version": 1},
+            "$push": {"log": pack_entry(log_entry(10))},
+        }
+        for start in range(0, n, WRITE_CHUNK):
+            chunk = docs[start : min(n, start + WRITE_CHUNK)]
+            ops = [UpdateOne({"_id": d["_id"], "version": 2}, update) for d in chunk]
+            if coll.bulk_write(ops, ordered=False).modified_count != len(chunk):
+                raise SystemExit(f"{shape}: a bulk compare-and-set missed")
+        return n
+
     def scan() -> int:
         return len(list(coll.find({}, {"clocks": 1, "received_at": 1})))
 
-    for name, work in (("insert", insert), ("read", read), ("cas", cas), ("scan", scan)):
+    workloads = (("insert", insert), ("read", read), ("cas", cas), ("bulk", bulk), ("scan", scan))
+    for name, work in workloads:
         done, seconds = measure(pid, work)
         out[name] = seconds * 1000 / done
     return out
@@ -213,12 +232,15 @@ def main(argv: list[str] | None = None) -> int:
     with scratch_server(PORT, "doc-shape-") as (client, pid):
         with_ = f", with the {len(LIST_INDEXES)} case-list indexes" if args.indexes else ""
         print(f"load average {os.getloadavg()[0]:.2f}; {args.cases} cases per shape{with_}")
-        print("shape    | doc B | sheet B | insert ms/doc | read ms/doc | cas ms/op | scan ms/doc")
+        print(
+            "shape    | doc B | sheet B | insert ms/doc | read ms/doc | cas ms/op | bulk ms/op"
+            " | scan ms/doc"
+        )
         for shape in args.shapes:
             r = run_shape(client, pid, shape, args.cases, indexes=args.indexes)
             print(
                 f"{shape:8} | {r['bytes']:5.0f} | {r['sheet bytes']:7.0f} | {r['insert']:13.3f} |"
-                f" {r['read']:11.3f} | {r['cas']:9.3f} | {r['scan']:11.3f}"
+                f" {r['read']:11.3f} | {r['cas']:9.3f} | {r['bulk']:10.3f} | {r['scan']:11.3f}"
             )
     return 0
 

@@ -26,7 +26,7 @@ from doc_shape import run_shape
 from scratch_ferretdb import BINARY, scratch_server
 
 PORT = 27741
-WORKLOADS = ("insert", "read", "cas", "scan")
+WORKLOADS = ("insert", "read", "cas", "bulk", "scan")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -117,6 +117,7 @@ NOTHING_PERSONAL: dict[str, str] = {
     "census": "clock counts by clock, severity, status and outcome",
     "held_receipts": "complaint id, a notification id and its delivery time",
     "classification_tally": "decisions counted per minute, category path and tier",
+    "classification_issue_counts": "writes counted per place issue (a digest)",
     "incidents": "incident ids, categories, member complaint ids",
     "incident_members": "complaint id → incident id and category",
     "complainants": "a complainant key's verdict history (pseudonymous; the key has its row)",

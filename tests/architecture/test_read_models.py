@@ -29,6 +29,7 @@ OWNERS: dict[str, str] = {
     "classifications": "classifier",
     "classification_history": "classifier",
     "classification_tally": "classifier",
+    "classification_issue_counts": "classifier",
     "corrections": "classifier",
     "incidents": "classifier",
     "cases": "sla",

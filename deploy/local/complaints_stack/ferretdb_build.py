@@ -105,15 +105,7 @@ def patched_module() -> Path:
     for path in [COPY, *COPY.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     for patch in sorted(PATCHES.glob("*.patch")):
-        applied = subprocess.run(
-            ["patch", "-p1", "--batch", "--forward", "--fuzz=0", "--no-backup-if-mismatch",
-             "-d", str(COPY), "-i", str(patch)],
-            capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        if applied.returncode != 0:
-            raise SystemExit(
-                f"[stack] FerretDB source changed; {patch.name} does not apply:\n{applied.stdout}"
-            )
+        _apply(patch, COPY, "FerretDB")
     for added in sorted(p for p in OVERLAY.rglob("*.go")):
         target = COPY / added.relative_to(OVERLAY)
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -127,12 +119,28 @@ def patched_module() -> Path:
     return modfile
 
 
+def _apply(patch: Path, tree: Path, name: str) -> None:
+    """Apply one unified diff to a copied module, exactly (`--fuzz=0`): a changed upstream
+    stops the build with the patch's name and `patch`'s own report."""
+    for changed in _patched_files(patch):
+        target = tree / changed
+        if target.exists():
+            target.chmod(0o644)  # module-cache copies can be read-only
+    applied = subprocess.run(
+        ["patch", "-p1", "--batch", "--forward", "--fuzz=0", "--no-backup-if-mismatch",
+         "-d", str(tree), "-i", str(patch)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if applied.returncode != 0:
+        raise SystemExit(f"[stack] {name} changed; {patch.name} does not apply:\n{applied.stdout}")
+
+
 def _patched_files(patch: Path) -> list[str]:
     """The files a unified diff changes, relative to its module (`+++ b/<path>`)."""
     return [
         line.split()[1].removeprefix("b/")
         for line in patch.read_text().splitlines()
-        if line.startswith("+++ ")
+        if line.startswith("+++ b/")
     ]
 
 
@@ -154,16 +162,7 @@ def patch_dependencies(modfile: Path) -> None:
         copy = target / module
         shutil.copytree(Path(listed.stdout.strip()), copy, copy_function=shutil.copyfile)
         for patch in sorted(module_dir.glob("*.patch")):
-            for name in _patched_files(patch):
-                (copy / name).chmod(0o644)
-            applied = subprocess.run(
-                ["patch", "-p1", "--batch", "--forward", "--fuzz=0", "--no-backup-if-mismatch",
-                 "-d", str(copy), "-i", str(patch)],
-                capture_output=True, text=True, check=False,
-            )  # fmt: skip
-            if applied.returncode != 0:
-                raise SystemExit(f"[stack] {module} changed; {patch.name} does not apply:\n"
-                                 f"{applied.stdout}")  # fmt: skip
+            _apply(patch, copy, module)
         for added in sorted(module_dir.glob("*.go")):
             shutil.copyfile(added, copy / added.name)
         replaces.append(f"replace {module} => {copy}\n")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from contracts import (
@@ -207,7 +207,7 @@ class Notifier:
 
         async def first(delivery: Delivery) -> Outcome:
             async with gate:
-                return replace(await self.sender.send(delivery), fresh=True)
+                return (await self.sender.send(delivery)).as_fresh()
 
         going = [b for b in batches if b.plan.deliver_after is None]
         keys = [d.key for b in going for d in b.deliveries]

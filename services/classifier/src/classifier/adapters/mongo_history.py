@@ -19,6 +19,7 @@ from typing import Any
 from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
+from classifier.adapters.mongo_issue_cache import IssueCache, IssueCounts
 from classifier.adapters.mongo_path_tally import MongoPathTally
 from classifier.domain import PriorComplaint
 from contracts import ComplaintClassified, CustomerTier
@@ -90,6 +91,8 @@ class MongoHistory:
     def __init__(self, collection: AsyncCollection[Document], tally: MongoPathTally) -> None:
         self._history = collection
         self._tally = tally
+        self._counts = IssueCounts(collection.database["classification_issue_counts"])
+        self._places = IssueCache()
 
     async def ensure_indexes(self) -> None:
         """By complainant, by issue key and by category path, each then by receipt time."""
@@ -121,16 +124,25 @@ class MongoHistory:
             await self._tally.add(
                 (d["category"], d["received_at"], d["customer_tier"]) for d in docs
             )
-            await insert_new(self._history, docs)
+            taken = await insert_new(self._history, docs)
+            # Counted after the insert, a redelivered entry too (ADR 0044); only the entries
+            # inserted now are known to be as stored.
+            await self._counts.raise_counts(d["issue"] for d in docs)
+            self._places.written(
+                (d["issue"], _prior(d)) for d in docs if d["issue"] and d["_id"] not in taken
+            )
 
     async def link(self, incident_id: str, complaint_ids: Sequence[str]) -> None:
         """Set `incident_id` where it differs (as on `classifications`)."""
         for start in range(0, len(complaint_ids), _IDS_PER_STATEMENT):
             chunk = list(complaint_ids[start : start + _IDS_PER_STATEMENT])
-            await self._history.update_many(
+            result = await self._history.update_many(
                 {"_id": {"$in": chunk}, "incident_id": {"$ne": incident_id}},
                 {"$set": {"incident_id": incident_id}},
             )
+            if result.modified_count:
+                moved = await find_all(self._history, {"_id": {"$in": chunk}}, {"issue": 1})
+                await self._counts.raise_counts(d.get("issue") for d in moved)
 
     async def regrade(self, decisions: Mapping[str, tuple[str, str | None, datetime]]) -> None:
         """Complaint id → (kind, category, corrected at): the latest correction stands."""
@@ -139,9 +151,10 @@ class MongoHistory:
         docs = await find_all(
             self._history,
             {"_id": {"$in": sorted(decisions)}},
-            {"area": 1, "received_at": 1, "customer_tier": 1},
+            {"area": 1, "received_at": 1, "customer_tier": 1, "issue": 1},
         )
         areas = {d["_id"]: d.get("area") for d in docs}
+        issues = [d.get("issue") for d in docs]
         # Counted under the new path before the entry moves there (the old count stays: too
         # high is safe).
         await self._tally.add(
@@ -170,6 +183,9 @@ class MongoHistory:
                 if cid in areas
             ],
         )
+        # The entry left its issue and joined another: both counted after the write.
+        issues += [issue_key(_top(decisions[cid][1]), area) for cid, area in areas.items()]
+        await self._counts.raise_counts(issues)
 
     async def by_complainants(
         self, keys: Sequence[str], *, since: datetime
@@ -185,12 +201,23 @@ class MongoHistory:
     async def by_issues(
         self, issues: Sequence[tuple[str, str]], *, since: datetime
     ) -> list[PriorComplaint]:
-        """Decisions of exactly these (top category, area) pairs since `since`."""
+        """Decisions of exactly these (top category, area) pairs since `since`: from this
+        process's copy where the issue's change count says nobody else wrote to it since it was
+        read (ADR 0044), else read (and kept)."""
         keys = sorted({issue_key(category, area) or "" for category, area in issues})
-        query = {"issue": {"$in": keys}, "received_at": {"$gte": since}}
+        counts = await self._counts.read(keys)  # before the entries: see mongo_issue_cache
+        read: dict[str, list[PriorComplaint]] = {k: [] for k in self._places.stale(counts, since)}
+        if read:
+            query = {"issue": {"$in": sorted(read)}, "received_at": {"$gte": since}}
+            for doc in await find_all(self._history, query, {**_FIELDS, "issue": 1}):
+                read[doc["issue"]].append(_prior(doc))
+        found = [
+            p for k in keys for p in (read[k] if k in read else self._places.entries(k, since))
+        ]
+        for key, priors in read.items():
+            self._places.load(key, counts[key], since, priors)
         wanted = set(issues)
-        docs = await find_all(self._history, query, _FIELDS)
-        return [p for p in map(_prior, docs) if (_top(p.category), p.area) in wanted]
+        return [p for p in found if (_top(p.category), p.area) in wanted]
 
     async def by_categories(
         self, categories: Sequence[str], *, since: datetime
