@@ -53,6 +53,7 @@ import pipeline_figures as figures
 import pipeline_latency as latency
 import pipeline_phases as phases
 from pipeline_seed import seed
+from pipeline_seed_cases import seed_cases
 from pipeline_workload import ROOT, ordinary_policies, relay
 from pymongo import AsyncMongoClient
 
@@ -89,6 +90,9 @@ def arguments() -> argparse.Namespace:
     parser.add_argument(
         "--seed", type=int, default=0, help="classifications stored before the throughput run"
     )
+    parser.add_argument(
+        "--seed-cases", type=int, default=0, help="SLA cases stored before the throughput run"
+    )
     args = parser.parse_args()
     if args.seconds is None:
         args.seconds = 0.0 if args.storm else 30.0
@@ -109,6 +113,8 @@ async def throughput(
     estimate = await phases.warm_up(acks_of, f"{run_id}w", config.kafka, limit=600.0)
     if args.seed:
         await seed(db, args.seed)
+    if args.seed_cases:
+        await seed_cases(db, args.seed_cases)
     # A cold warm-up underestimates the rate (seen: 2-3x): size for three times that.
     count = max(args.count, int(estimate * args.min_seconds * 3))
     tp_id = f"{run_id}t"

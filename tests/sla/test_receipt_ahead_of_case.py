@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import cast
 
 from contracts import CaseState, ClockName, ClockStatus
 from sla.held import HeldReceipt
-from sla.ports import CaseStore
+from sla.ports import CaseChange, CaseRecord, CaseStore
 from tests._builders.sla import CID, RECEIVED, Rig, cid_n, classified, on_receipts, receipt
 from tests.sla.contract import Adapters
 
@@ -82,3 +83,37 @@ async def test_a_case_started_between_the_look_and_the_keeping_is_acknowledged(
     rig.receipts.cases = _StartsWhileHolding(store, rig)  # type: ignore[assignment]
     await on_receipts(rig, receipt(at=LATER))
     await _assert_acknowledged_at_receipt(rig)
+
+
+class _CountsCommits:
+    """The case store, counting the compare-and-sets it is asked for."""
+
+    def __init__(self, store: CaseStore) -> None:
+        self._store = store
+        self.changes = 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._store, name)
+
+    async def commit_many(self, changes: Sequence[tuple[CaseRecord, CaseChange]]) -> set[str]:
+        self.changes += len(changes)
+        return await self._store.commit_many(changes)
+
+
+async def test_a_receipt_kept_ahead_of_its_case_goes_into_the_insert(adapters: Adapters) -> None:
+    """No compare-and-set: the case is inserted acknowledged (ADR 0042), its snapshot says so."""
+    store = _CountsCommits(adapters.cases())
+    rig = Rig(cases=cast(CaseStore, store))
+    rig.clock.set(LATER)
+    await on_receipts(rig, receipt(at=LATER))
+    await rig.classified(classified())
+    assert store.changes == 0
+    await _assert_acknowledged_at_receipt(rig)
+    assert (await rig.record()).version == 1
+    labels = {"clock": "acknowledge", "outcome": "on_time"}
+    assert rig.registry.get_sample_value("complaints_deadlines_met_total", labels) == 1
+    latest = rig.publisher.latest()[CID].data
+    assert (latest.version, latest.acknowledged, latest.state) == (1, True, CaseState.ACKNOWLEDGED)
+    await rig.classified(classified())  # a redelivery changes nothing
+    assert (await rig.record()).version == 1
+    assert store.changes == 0

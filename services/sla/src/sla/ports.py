@@ -191,8 +191,12 @@ class CaseStore(HeldReceipts, Protocol):
         left empty) when the caller needs no stored events — reading them costs CPU."""
 
     async def load(self, complaint_id: str, *, log: bool = True) -> CaseRecord | None:
-        """The stored case, or None if the SLA service never saw it classified (without its
-        change log when `log` is False, as in `load_many`)."""
+        """The stored case, or None if never classified here (`log` as in `load_many`)."""
+
+    async def load_started(self, complaint_ids: Sequence[str]) -> dict[str, CaseRecord]:
+        """`load_many(…, log=False)` for a compare-and-set: a case this store inserted lately
+        comes as inserted, without a read (once; it may be stale: the write then loses and the
+        writer reads again), the others from one read (ADR 0042)."""
 
     async def commit(self, record: CaseRecord, change: CaseChange) -> bool:
         """Store `change` if the stored version is still `record.version`."""
@@ -237,8 +241,7 @@ class CaseStore(HeldReceipts, Protocol):
         0029). Returns how many were settled."""
 
     async def recount(self) -> list[tuple[str, str, str, str, int]]:
-        """The same counts from every stored clock sheet (reads every case: a check, not a
-        gauge)."""
+        """The same counts from every stored clock sheet (reads every case: a check)."""
 
 
 class CaseDeliveries(Protocol):

@@ -39,15 +39,16 @@ class BatchHistory:
 
     def add(self, prior: PriorComplaint) -> None:
         """Make `prior` visible to complaints received after it (once per complaint id)."""
-        if prior.complaint_id in self._ids:
+        ids = self._ids
+        if prior.complaint_id in ids:
             return
-        number = len(self._ids)
-        self._ids.add(prior.complaint_id)
+        number = len(ids)
+        ids.add(prior.complaint_id)
         if prior.complainant_key:
             self._by_complainant[prior.complainant_key].append(prior)
-        if top := top_of(prior.category):
+        if (category := prior.category) and (top := category.split("/", 1)[0]):
             self._by_category[top].append(prior)
-            self._by_path[prior.category or top].append((number, prior))
+            self._by_path[category].append((number, prior))
             if prior.area:
                 self._by_area[(top, prior.area)].append((number, prior))
 
@@ -85,9 +86,14 @@ class BatchHistory:
         theirs: list[PriorComplaint] = self._by_category.get(top, []) if top else []
         if top and not isinstance(area, _Whole):
             theirs = self._issues(top, category or top, area)
+        # The complaint itself is among them only when it was stored before (a redelivery).
+        recent = (
+            tuple(p for p in theirs if p.complaint_id != complaint_id)
+            if complaint_id in self._ids
+            else tuple(theirs)
+        )
         return History(
-            same_complainant=tuple(p for p in mine if earlier(p)),
-            same_category_recent=tuple(p for p in theirs if p.complaint_id != complaint_id),
+            same_complainant=tuple(p for p in mine if earlier(p)), same_category_recent=recent
         )
 
     def _issues(self, top: str, category: str, area: str | None) -> list[PriorComplaint]:

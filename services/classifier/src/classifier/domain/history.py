@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_left, bisect_right
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from operator import attrgetter
 
+from classifier.domain.burst import busiest, members_of
 from classifier.domain.decision import History, HistoryWindows, PriorComplaint
-from classifier.domain.incident import WIDE, IncidentKey, covers
+from classifier.domain.incident import WIDE, IncidentKey
 from classifier.domain.policy import HistoryPolicy
 from contracts import CustomerTier, Flag, FlagName, Reason, Severity
 
 _COMPLAINT_ID = re.compile(r"^CP[0-9]{8}-[0-9A-Z]{10}$")
 _MAX_RELATED = 50
+_RECEIVED = attrgetter("received_at")
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,7 @@ def assess_history(
     ]
     if area is not None:
         same_issue = [
-            p for p in history.same_category_recent if top_of(p.category) == top and p.area == area
+            p for p in history.same_category_recent if p.area == area and top_of(p.category) == top
         ]
         findings.append(
             _hot_issue(
@@ -123,8 +125,14 @@ def _finding(
 
 def _related(priors: list[PriorComplaint]) -> list[str]:
     """Ids of earlier complaints that are valid case numbers, newest first, capped."""
-    ordered = sorted(priors, key=lambda p: p.received_at, reverse=True)
-    return [p.complaint_id for p in ordered if _COMPLAINT_ID.match(p.complaint_id)][:_MAX_RELATED]
+    ordered = sorted(priors, key=_RECEIVED, reverse=True)
+    related: list[str] = []
+    for prior in ordered:
+        if _COMPLAINT_ID.match(prior.complaint_id):
+            related.append(prior.complaint_id)
+            if len(related) == _MAX_RELATED:
+                break
+    return related
 
 
 def _repeat(
@@ -168,7 +176,8 @@ def _hot_issue(
     """
     span = timedelta(days=policy.windows.hot_issue_days)
     recent = _most_people(same_issue, at=received_at, span=span, me=complainant_key)
-    distinct = len({_person(p) for p in recent} - {complainant_key or ""}) + 1
+    people = {p.complainant_key or f"anonymous:{p.complaint_id}" for p in recent}  # `_person`
+    distinct = len(people - {complainant_key or ""}) + 1
     if distinct < policy.windows.hot_issue_min_complainants:
         return None
     detail = f"{distinct} complainants within {policy.windows.hot_issue_days} days"
@@ -200,6 +209,10 @@ def mass_incident(
     is the busiest window around this complaint, counting those received after it too.
     """
     windows = policy.windows
+    if len(priors) + 1 < min(
+        windows.mass_incident_min_complaints, windows.mass_incident_min_important
+    ):
+        return None  # fewer complaints than either threshold, whatever their window and tier
     span = timedelta(minutes=windows.mass_incident_minutes)
     at = complaint.received_at
     near = [
@@ -210,12 +223,10 @@ def mass_incident(
         < windows.mass_incident_min_important
     ):
         return None  # every burst is part of `near`: too few complaints or people to count
-    for category, area in _issues(complaint.category or "", complaint.area):
-        burst = _busiest(
-            [p for p in near if covers(category, area, of_category=p.category, of_area=p.area)],
-            at=at,
-            span=span,
-        )
+    for (category, area), members in members_of(
+        near, _issues(complaint.category or "", complaint.area)
+    ):
+        burst = busiest(members, at=at, span=span)
         count = len(burst) + 1
         important = _important_people([*burst, complaint], windows.important_tiers)
         by_count = count >= windows.mass_incident_min_complaints
@@ -243,21 +254,6 @@ def mass_incident(
     return None
 
 
-def _busiest(
-    priors: list[PriorComplaint], *, at: datetime, span: timedelta
-) -> list[PriorComplaint]:
-    """The others in the window of length `span` that holds `at` and the most complaints."""
-    ordered = sorted(priors, key=lambda p: p.received_at)
-    times = [p.received_at for p in ordered]
-    after = bisect_left(times, at)
-    best = (after, bisect_right(times, at + span))  # the window that starts at `at`
-    for start, first in enumerate(times[:after]):
-        end = bisect_right(times, first + span)
-        if first + span >= at and end - start > best[1] - best[0]:
-            best = (start, end)
-    return ordered[best[0] : best[1]]
-
-
 def _person(prior: PriorComplaint) -> str:
     """Who complained; anonymous complaints each count as a distinct person (nothing says they
     are the same one)."""
@@ -270,9 +266,8 @@ def _most_people(
     """The others in the window of length `span` that holds `at` and the most complainants
     besides `me`. In receipt order (nothing after `at`) that is the span up to `at`; otherwise
     every window starting at a complaint up to `at`, or at `at`, is counted (two pointers)."""
-    near = sorted(
-        (p for p in priors if at - span <= p.received_at <= at + span), key=lambda p: p.received_at
-    )
+    low, high = at - span, at + span
+    near = sorted((p for p in priors if low <= p.received_at <= high), key=_RECEIVED)
     if not near or near[-1].received_at <= at:
         return near
     people: Counter[str] = Counter()

@@ -80,6 +80,10 @@ class InMemoryCaseStore:
         """The stored case (without its log if asked)."""
         return (await self.load_many([complaint_id], log=log)).get(complaint_id)
 
+    async def load_started(self, complaint_ids: Sequence[str]) -> dict[str, CaseRecord]:
+        """The stored cases without their log (a dict look-up costs nothing to remember)."""
+        return await self.load_many(complaint_ids, log=False)
+
     async def commit(self, record: CaseRecord, change: CaseChange) -> bool:
         """Compare-and-set on the version, its tally difference announced and settled."""
         diff = difference(record.clocks, change.clocks)

@@ -4,9 +4,11 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
+import bson
 from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -49,15 +51,21 @@ from sla.ports import (
     Submission,
 )
 
+STARTED_KEPT = 5000
+"""Cases kept as inserted for `load_started` (~5 KB each, without their log): at 500 complaints
+a second, ten seconds between a case's start and its acknowledgement (ADR 0042)."""
+
 
 class MongoCaseStore:
     """`cases`: one document per complaint; every change is a compare-and-set on `version`."""
 
-    def __init__(self, db: AsyncDatabase[Document]) -> None:
+    def __init__(self, db: AsyncDatabase[Document], *, kept: int = STARTED_KEPT) -> None:
         self._cases = db["cases"]
         self._complainants = db["complainants"]
         self._tally = MongoTally(db["census"], self._cases)
         self._held = db["held_receipts"]
+        self._started: OrderedDict[str, bytes] = OrderedDict()  # id → inserted document
+        self._kept = kept
 
     async def ensure_indexes(self) -> None:
         """The list's filters and order (FerretDB's local build narrows by their leading field)."""
@@ -74,7 +82,31 @@ class MongoCaseStore:
         docs = [{**case_document(r), INSERTED_BY: mark} for r in records]
         taken = await insert_new(self._cases, docs)
         await self.settle_tally(token, summed(d for cid, d in counted if cid not in taken))
+        self._keep_started([d for d in docs if d["_id"] not in taken])
         return sorted(taken)
+
+    def _keep_started(self, docs: Sequence[Document]) -> None:
+        """Remember inserted cases as BSON without their log (what a read would return, times
+        cut to milliseconds as stored), the oldest forgotten past `kept`."""
+        options = self._cases.codec_options
+        for doc in docs:
+            self._started[doc["_id"]] = bson.encode(
+                {k: v for k, v in doc.items() if k != "log"}, codec_options=options
+            )
+        while len(self._started) > self._kept:
+            self._started.popitem(last=False)
+
+    async def load_started(self, complaint_ids: Sequence[str]) -> dict[str, CaseRecord]:
+        """Cases inserted here lately as inserted (each once), the rest in one read."""
+        options = self._cases.codec_options
+        found = {
+            cid: record_from(bson.decode(raw, codec_options=options))
+            for cid in dict.fromkeys(complaint_ids)
+            if (raw := self._started.pop(cid, None)) is not None
+        }
+        if rest := [cid for cid in complaint_ids if cid not in found]:
+            found.update(await self.load_many(rest, log=False))
+        return found
 
     async def load_many(
         self, complaint_ids: Sequence[str], *, log: bool = True
@@ -97,6 +129,7 @@ class MongoCaseStore:
     async def commit(self, record: CaseRecord, change: CaseChange) -> bool:
         """One conditional update on (`_id`, `version`), its tally difference announced before
         and settled after (a lost compare-and-set settles nothing: it adds nothing)."""
+        self._started.pop(record.complaint_id, None)  # its inserted form is old now
         diff = difference(record.clocks, change.clocks)
         token = await self._tally.announce([(record.complaint_id, change.entry.id, diff)])
         result = await self._cases.update_one(
@@ -110,6 +143,8 @@ class MongoCaseStore:
         """The conditional updates as unordered `bulk_write`s of `WRITE_CHUNK` statements (the
         most the local server takes in one command). A chunk that stored fewer than all was
         raced by another writer: one `_id $in` read of its log ids says whose changes landed."""
+        for record, _ in changes:
+            self._started.pop(record.complaint_id, None)  # its inserted form is old now
         diffs = {r.complaint_id: difference(r.clocks, c.clocks) for r, c in changes}
         token = await self._tally.announce(
             [(r.complaint_id, c.entry.id, diffs[r.complaint_id]) for r, c in changes]

@@ -150,8 +150,10 @@ class RecordReceipt:
                 wanted.setdefault(sent.data.complaint_id, sent)
         if not wanted:
             return []
-        # The log is not needed (a receipt publishes no stored event) and is costly to read.
-        known = await self.cases.load_many(list(wanted), log=False)
+        # The log is not needed (a receipt publishes no stored event) and is costly to read;
+        # cases started here lately come as inserted, unread (a stale one loses its compare-
+        # and-set, and `acknowledge` reads it again: ADR 0042).
+        known = await self.cases.load_started(list(wanted))
         receipts = {cid: held_of(sent) for cid, sent in wanted.items()}
         if ahead := [cid for cid in wanted if cid not in known]:
             await self._hold(ahead, receipts, known)

@@ -21,7 +21,7 @@ from contracts import (
 )
 from servicekit.bodies import Received
 from servicekit.delivery import Rejection
-from sla.casework.receipts import acknowledge
+from sla.casework.receipts import acknowledge, acknowledged, count_met
 from sla.casework.work import CaseWork
 from sla.clocks.due import due_entry
 from sla.clocks.sheet import ClockEntry, Threshold, entry_of
@@ -32,7 +32,8 @@ from sla.domain import (
     open_case,
     severity_upgrade_due,
 )
-from sla.ports import CaseFacts, CaseRecord, LogEntry
+from sla.held import HeldReceipt
+from sla.ports import CaseFacts, CaseRecord, LogEntry, after
 from sla.snapshots import with_snapshots
 
 SOURCE = "/complaints/sla"
@@ -117,6 +118,13 @@ def sheet_at_receipt(
     return tuple(sheet)
 
 
+def with_receipt(record: CaseRecord, receipt: HeldReceipt | None) -> CaseRecord:
+    """A new case as it reads once the acknowledgement kept for it is applied (version 1, the
+    receipt's history row and log entry, its acknowledge clock met); as it is without one."""
+    change = acknowledged(record, receipt.entry_id, receipt.at) if receipt else None
+    return after(record, change) if change else record
+
+
 @dataclass
 class StartClocks(CaseWork):
     """Inserts one case document per new complaint (clock sheet included) and announces it."""
@@ -127,10 +135,13 @@ class StartClocks(CaseWork):
         self, messages: Sequence[Received[ComplaintClassified]]
     ) -> list[Rejection]:
         """Insert (one batch), publish, and on redelivery republish what the stored case says."""
-        records: dict[str, CaseRecord] = {}
+        started: dict[str, CaseRecord] = {}
         for data in (message.body.data for message in messages):
-            if data.complaint_id not in records:
-                records[data.complaint_id] = self.case_of(data)
+            if data.complaint_id not in started:
+                started[data.complaint_id] = self.case_of(data)
+        # Acknowledgements kept ahead of their case go into its insert: no update (ADR 0042).
+        ahead = await self.cases.held_receipts(list(started))
+        records = {cid: with_receipt(r, ahead.get(cid)) for cid, r in started.items()}
         entries = [
             e for r in records.values() if (e := due_entry(r.complaint_id, r.clocks)) is not None
         ]
@@ -144,16 +155,19 @@ class StartClocks(CaseWork):
             if (entry := record.entry(STARTED)) is not None:
                 events += entry.events
         await self.publish(with_snapshots(events, kept, at=self.clock.now()))
-        for record in records.values():
-            if record.complaint_id not in taken:
+        for cid, record in records.items():
+            if cid not in taken:
                 self._count(record)
+                if record is not started[cid]:  # started acknowledged
+                    count_met(self.metrics, started[cid], ahead[cid].at)
         if entries:
             self.wake(min(e[1] for e in entries))
         return []
 
     async def _take_held(self, kept: list[CaseRecord]) -> list[CaseRecord]:
-        """Acknowledge the cases whose delivered acknowledgement came before them (one `_id $in`
-        read per batch; the collection holds only receipts that raced their case)."""
+        """Acknowledge the cases whose delivered acknowledgement came before them and was kept
+        after the first look (one `_id $in` read per batch; the collection holds only receipts
+        that raced their case), and drop what is kept (those inserted acknowledged: no write)."""
         held = await self.cases.held_receipts([r.complaint_id for r in kept])
         if not held:
             return kept

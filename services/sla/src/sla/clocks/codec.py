@@ -4,16 +4,38 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, TypeVar
 
 from contracts import Audience, ClockName, ClockStatus
 from servicekit.mongo import Document
 from sla.clocks.sheet import ClockEntry, Lease, Threshold
+
+T = TypeVar("T")
 
 # Members by value: a dict look-up, where calling the enum per stored value cost more than the
 # rest of decoding an entry.
 _AUDIENCES = {a.value: a for a in Audience}
 _CLOCKS = {c.value: c for c in ClockName}
 _STATUSES = {s.value: s for s in ClockStatus}
+_TEAMS: dict[tuple[str, ...], tuple[Audience, ...]] = {}
+"""Audience lists as stored → as members: few distinct lists, each converted once."""
+_new = object.__new__
+
+
+def _made(cls: type[T], fields: dict[str, Any]) -> T:
+    """A frozen dataclass filled in directly: its `__init__` sets each field through
+    `object.__setattr__`, the larger part of decoding a stored sheet (every read of a case)."""
+    item: T = _new(cls)
+    item.__dict__.update(fields)
+    return item
+
+
+def _audiences(raw: Sequence[str]) -> tuple[Audience, ...]:
+    key = tuple(raw)
+    found = _TEAMS.get(key)
+    if found is None:
+        found = _TEAMS[key] = tuple(_AUDIENCES[a] for a in key)
+    return found
 
 
 def ms(at: datetime) -> datetime:
@@ -33,7 +55,11 @@ def thresholds_doc(thresholds: Sequence[Threshold]) -> list[Document]:
 def thresholds_of(raw: Sequence[Document]) -> tuple[Threshold, ...]:
     """Thresholds back from their stored form."""
     return tuple(
-        Threshold(t["percent"], t["at"], tuple(_AUDIENCES[a] for a in t["audiences"])) for t in raw
+        _made(
+            Threshold,
+            {"percent": t["percent"], "at": t["at"], "audiences": _audiences(t["audiences"])},
+        )
+        for t in raw
     )
 
 
@@ -71,28 +97,32 @@ def clock_of(doc: Document) -> ClockEntry:
     """A clock entry back from its stored form."""
     base = doc.get("pause_base")
     lease = doc.get("lease")
-    return ClockEntry(
-        key=doc["key"],
-        clock=_CLOCKS[doc["clock"]] if doc.get("clock") else None,
-        occurrence=doc["occurrence"],
-        round=doc.get("round", 0),
-        severity=doc["severity"],
-        status=_STATUSES[doc["status"]],
-        started_at=doc["started_at"],
-        due_at=doc["due_at"],
-        thresholds=thresholds_of(doc["thresholds"]),
-        passed=tuple(doc.get("passed", ())),
-        unit=doc.get("unit", "h"),
-        repeat=bool(doc.get("repeat", False)),
-        upgrade_to=doc.get("upgrade_to"),
-        stopped_at=doc.get("stopped_at"),
-        pause_base=(base["due_at"], thresholds_of(base["thresholds"])) if base else None,
-        paused_seconds=float(doc.get("paused_seconds", 0.0)),
-        extended_hours=float(doc.get("extended_hours", 0.0)),
-        policy_version=doc["policy_version"],
-        calendar_version=doc["calendar_version"],
-        lease=Lease(lease["owner"], lease["until"]) if lease else None,
-        folded=_folded(doc.get("folded")),
+    get = doc.get
+    return _made(
+        ClockEntry,
+        {
+            "key": doc["key"],
+            "clock": _CLOCKS[doc["clock"]] if get("clock") else None,
+            "occurrence": doc["occurrence"],
+            "severity": doc["severity"],
+            "started_at": doc["started_at"],
+            "due_at": doc["due_at"],
+            "thresholds": thresholds_of(doc["thresholds"]),
+            "policy_version": doc["policy_version"],
+            "calendar_version": doc["calendar_version"],
+            "status": _STATUSES[doc["status"]],
+            "passed": tuple(get("passed", ())),
+            "unit": get("unit", "h"),
+            "repeat": bool(get("repeat", False)),
+            "round": get("round", 0),
+            "upgrade_to": get("upgrade_to"),
+            "stopped_at": get("stopped_at"),
+            "pause_base": (base["due_at"], thresholds_of(base["thresholds"])) if base else None,
+            "paused_seconds": float(get("paused_seconds", 0.0)),
+            "extended_hours": float(get("extended_hours", 0.0)),
+            "lease": Lease(lease["owner"], lease["until"]) if lease else None,
+            "folded": _folded(get("folded")),
+        },
     )
 
 
