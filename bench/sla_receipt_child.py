@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -111,7 +112,7 @@ async def measure(database: str, tag: str, count: int, batch: int, stored: int) 
     for n in range(have, stored, 500):  # the background, through the service's own insert
         seeds = _events("BK", min(500, stored - n), n)
         await start.on_classified([_wrap(e, i) for i, e in enumerate(seeds)])
-    events = _events(tag, count)
+    events = _events(tag, count, secrets.randbelow(90_000_000))  # new ids every run
     sent = [_receipt(e.data.complaint_id) for e in events]
     out: dict[str, float] = {}
     for step, items, handler in (
