@@ -15,6 +15,7 @@ import asyncio
 import os
 import shutil
 
+from pipeline_figures import cpu_seconds as servers_cpu
 from pipeline_workload import ordinary_policies
 from pymongo import AsyncMongoClient
 
@@ -43,8 +44,12 @@ async def main(seconds: float, settings: list[str]) -> None:
         await pipeline.wait_ready()
         await asyncio.sleep(10)  # start-up's own work done
         before = {p.name: cpu_seconds(p.process.pid) for p in pipeline.processes}
+        servers_before = servers_cpu()
         await asyncio.sleep(seconds)
         after = {p.name: cpu_seconds(p.process.pid) for p in pipeline.processes}
+        servers = {
+            k: 1000 * (v - servers_before.get(k, 0.0)) / seconds for k, v in servers_cpu().items()
+        }
     finally:
         pipeline.stop_all()
         client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(config.mongo)
@@ -54,6 +59,11 @@ async def main(seconds: float, settings: list[str]) -> None:
     per = {name: 1000 * (after[name] - before[name]) / seconds for name in before}
     shown = ", ".join(f"{name} {ms:.1f}" for name, ms in per.items())
     print(f"idle: {shown}; services {sum(per.values()):.1f} ms CPU per second")
+    print(
+        "servers: "
+        + ", ".join(f"{name} {ms:.1f}" for name, ms in servers.items())
+        + " ms CPU per second"
+    )
 
 
 if __name__ == "__main__":

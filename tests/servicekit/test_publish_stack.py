@@ -80,3 +80,39 @@ async def test_published_records_carry_key_headers_and_a_valid_signature() -> No
     read = [MessageDeadLettered.model_validate_json(r.value) for r in seen]
     assert [e.data.detail for e in read if e.subject == cids[0]] == ["first", "second"]
     assert {e.id for e in read} == {e.id for e in events}
+
+
+async def test_a_large_batch_goes_in_batches_of_the_configured_size_and_all_arrive() -> None:
+    """ADR 0045: the producer builds record batches up to `max_batch_bytes` (512 KiB), and the
+    broker takes them: 400 records of ~2 KB on one key (one partition, ~0.9 MB) all arrive, in
+    order."""
+    await ensure_topics(KAFKA, [Topic.DLQ])
+    broker = make_broker(settings=KAFKA, service="publish-test", registry=CollectorRegistry())
+    await broker.start()
+    run = secrets.token_hex(3).upper()
+    cid = f"CP20261207-{run}9999"
+    events = [letter(cid, f"{n:04d}" + "x" * 2_000) for n in range(400)]
+    consumer = AIOKafkaConsumer(Topic.DLQ.value, **client_kwargs(KAFKA), auto_offset_reset="latest")
+    await consumer.start()
+    try:
+        await consumer.seek_to_end()
+        for partition in consumer.assignment():
+            await consumer.position(partition)
+        producer = _producer(broker)
+        assert producer is not None
+        assert producer._message_accumulator._batch_size == KAFKA.max_batch_bytes == 512 * 1024
+        await publish_all(broker, events)
+        seen: list[str] = []
+        while len(seen) < len(events):
+            batches = await consumer.getmany(timeout_ms=10_000)
+            assert batches, "the published records did not arrive within 10 s"
+            seen += [
+                MessageDeadLettered.model_validate_json(r.value).data.detail[:4]
+                for records in batches.values()
+                for r in records
+                if r.key == cid.encode()
+            ]
+    finally:
+        await consumer.stop()
+        await broker.stop()
+    assert seen == [f"{n:04d}" for n in range(400)]

@@ -107,6 +107,7 @@ def make_broker(
         acks="all",
         enable_idempotence=True,
         linger_ms=settings.linger_ms,
+        max_batch_size=settings.max_batch_bytes,
         compression_type=None,
         graceful_timeout=5.0,  # SIGTERM to exit within 10 s; an unfinished batch comes again
         security=security(settings),

@@ -62,6 +62,14 @@ class KafkaSettings(BaseModel):
         " core doing nothing.",
     )
     linger_ms: int = Field(5, description="Producer batching delay.")
+    max_batch_bytes: int = Field(
+        512 * 1024,
+        ge=16 * 1024,
+        le=1_000_000,
+        description="Largest record batch the producer builds per partition (ADR 0045): a"
+        " handler's batch of 500 events goes out in one produce request, not one per 16 KiB"
+        " (aiokafka's default); the broker takes batches up to 1 MB (message.max.bytes).",
+    )
     create_topics: bool = Field(True, description="Create missing topics at start (dev/CI).")
     dead_letter_payload_bytes: int = Field(
         64 * 1024,
