@@ -6,6 +6,16 @@ from collections.abc import Sequence
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+POISON_REASONS = (
+    "processing_error",
+    "invalid_event",
+    "implausible_time",
+    "oversized_document",
+    "oversized_event",
+)
+"""Dead-letter reasons `ComplaintsPoisonMessages` alerts on (deploy/prometheus/rules/pipeline.yml):
+their series exist at 0 from the start, so the first one after a start is an increase."""
+
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 
 
@@ -56,6 +66,8 @@ class KitMetrics:
             "Messages sent to the dead-letter topic, by reason code.",
             ["service", "reason"],
         )
+        for reason in POISON_REASONS:
+            self.dead_lettered.labels(service, reason)
         self.dead_letter_failures = kit.counter(
             "complaints_dead_letter_failures_total",
             "Dead-letter records the broker refused even without the original bytes: the"

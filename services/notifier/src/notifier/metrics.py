@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry
 
+from contracts import Audience, Satisfaction
+from notifier.domain.policy_values import CHANNELS
 from servicekit.metrics import LATENCY_BUCKETS, Instruments
 
 DELIVERY_BUCKETS = (*LATENCY_BUCKETS, 300, 900, 3600, 4 * 3600, 12 * 3600)
@@ -45,8 +47,15 @@ class NotifierMetrics:
             "Answers at callback (001 Art. 54): very_satisfied, satisfied, dissatisfied.",
             ["answer"],
         )
+        for answer in Satisfaction:  # at 0, so the satisfaction rate's increase() counts the first
+            self.satisfaction.labels(answer.value)
         self.dead_lettered = kit.counter(
             "complaints_notifications_dead_lettered_total",
             "Notifications that failed for good and went to the dead-letter topic.",
             ["channel", "audience"],
         )
+        # At 0 from the start, so that `ComplaintsNotificationsDeadLettered` (an increase()) sees
+        # the first dead letter after a start grow from 0 (a series first seen at 1 shows none).
+        for channel in sorted(CHANNELS):
+            for audience in Audience:
+                self.dead_lettered.labels(channel, audience.value)

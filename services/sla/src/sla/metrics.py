@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry
 
+from contracts import ClockName, Severity, SlaEventKind
 from servicekit.metrics import Instruments
 
 LAG_BUCKETS = (0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300)
@@ -24,6 +25,12 @@ class SlaMetrics:
             "Warnings, breaches, escalations and upgrades fired.",
             ["event", "clock", "severity"],
         )
+        # Every clock's breach series exists from the start, at 0. A counter series that first
+        # appears with its value shows Prometheus no increase, so the first breaches after a
+        # start, if one scrape saw them all, never fired `ComplaintsSlaBreached` (increase()).
+        for clock in ClockName:
+            for severity in Severity:
+                self.fired.labels(SlaEventKind.BREACHED.value, clock.value, severity.value)
         self.met = kit.counter(
             "complaints_deadlines_met_total",
             "Clocks stopped in time or late, by clock and outcome.",
