@@ -54,7 +54,7 @@ from notifier.dispatcher import Dispatcher
 from notifier.domain import Intent, NotifierPolicy, Planner, Router, StaffEntry, parse_directory
 from notifier.handlers import CLASSIFIED, INCIDENTS, LIFECYCLE, SLA
 from notifier.metrics import NotifierMetrics
-from notifier.ports import NotificationLog
+from notifier.ports import NotificationLog, Outcome
 from notifier.sender import RetryPolicy, Sender
 from notifier.service import Notifier
 from servicekit.bodies import deliver
@@ -117,6 +117,24 @@ class FakeChannel:
         if self.errors:
             raise self.errors.pop(0)
         self.sent.append(message)
+
+
+class FailingCompleteLog(InMemoryNotificationLog):
+    """A log whose next `failures` completions fail, as when MongoDB goes away or the process
+    dies between sending and recording."""
+
+    def __init__(self, reason: str = "mongo unavailable") -> None:
+        super().__init__()
+        self.failures = 0
+        self.reason = reason
+
+    async def complete(
+        self, outcomes: Sequence[Outcome], *, now: datetime
+    ) -> dict[str, Outcome | None]:
+        if self.failures:
+            self.failures -= 1
+            raise TimeoutError(self.reason)
+        return await super().complete(outcomes, now=now)
 
 
 class Rig:

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
 from contracts import DeliveryStatus, Kind, Severity
-from notifier.adapters.memory import InMemoryNotificationLog
-from notifier.ports import Outcome
 from servicekit.clock import FakeClock
-from tests.notifier.rig import NOW, FakeChannel, Rig, classified
+from tests.notifier.rig import NOW, FailingCompleteLog, FakeChannel, Rig, classified
 
 TURN = timedelta(seconds=3)  # the telecom pack's robots: 20 messages a minute
 STORM = 60  # P1s in one batch: a burst of 20, then 40 waiting
@@ -98,22 +95,6 @@ async def test_lines_due_beyond_one_message_go_on_free_turns_or_join_the_next_sl
     assert len(robot_receipts(late, DeliveryStatus.DELIVERED)) == STORM
 
 
-class CrashingLog(InMemoryNotificationLog):
-    """A log whose next `failures` stores fail: the process dies after sending."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.failures = 0
-
-    async def complete(
-        self, outcomes: Sequence[Outcome], *, now: datetime
-    ) -> dict[str, Outcome | None]:
-        if self.failures:
-            self.failures -= 1
-            raise TimeoutError("the sender died before recording")
-        return await super().complete(outcomes, now=now)
-
-
 @pytest.mark.parametrize("crash", [False, True], ids=["alive", "crashed after sending"])
 async def test_a_crash_between_the_merged_send_and_its_marks_resends_it_once_under_its_key(
     crash: bool,
@@ -121,7 +102,7 @@ async def test_a_crash_between_the_merged_send_and_its_marks_resends_it_once_und
     """As a claimed robot message (ADR 0038): the members stay leased, a live sender keeps
     them unsent here; after its death the next dispatcher sends the same message once more
     (same key: the same members), and marks every member delivered once."""
-    log = CrashingLog()
+    log = FailingCompleteLog("the sender died before recording")
     clock = FakeClock(NOW + timedelta(seconds=2))
     rig, robot = robot_rig(log=log, clock=clock)
     await rig.on_classified(*p1s(30))  # type: ignore[arg-type]

@@ -32,6 +32,7 @@ from tests.notifier.rig import (
     MORNING,
     NIGHT,
     PHONE,
+    FailingCompleteLog,
     Rig,
     ack_intent,
     classified,
@@ -277,25 +278,9 @@ async def test_a_deferred_receipt_lost_to_kafka_is_published_on_redelivery() -> 
     assert [r.data.status for r in rig.receipts] == [DeliveryStatus.DEFERRED]
 
 
-class FlakyCompleteLog(InMemoryNotificationLog):
-    """A log whose store fails (like MongoDB going away) for the next `failures` completions."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.failures = 0
-
-    async def complete(
-        self, outcomes: Sequence[Outcome], *, now: datetime
-    ) -> dict[str, Outcome | None]:
-        if self.failures:
-            self.failures -= 1
-            raise TimeoutError("mongo unavailable")
-        return await super().complete(outcomes, now=now)
-
-
 @pytest.mark.parametrize("claimed", [True, False], ids=["claimed first", "sent first"])
 async def test_a_message_sent_before_the_store_failed_is_recorded_not_resent(claimed: bool) -> None:
-    log = FlakyCompleteLog()
+    log = FailingCompleteLog()
     rig = Rig(log=log)
     if claimed:
         rig.sender.repeat_safe = frozenset()
