@@ -36,14 +36,18 @@ def alive(name: str) -> int | None:
     pid = int(pid_text)
     try:
         os.kill(pid, 0)
+        if " Z " in Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2][:3]:
+            return None  # exited, not yet reaped by the process that started it
     except OSError:
         return None
     if started.strip():
         try:
-            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").split(b"\0")
+            raw = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             return None
-        if _fingerprint(cmdline) != started.strip():
+        # Empty for a moment right after the start: the kernel resumes the parent of a vfork
+        # before the child's new arguments are in place. Only another command line is a reuse.
+        if raw and _fingerprint(raw.rstrip(b"\0").split(b"\0")) != started.strip():
             return None
     return pid
 
